@@ -1,0 +1,79 @@
+"""init, status, role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..identity import current_user
+from ..project import BUNDLED_TAXONOMIES, ROLES, Project
+from ..status import format_status, project_status
+from .common import emit_json, open_project, project_dir
+
+
+@click.command()
+@project_dir
+@click.option("--taxonomy", "taxonomy", default="metal-stamping", show_default=True,
+              help=f"A taxonomy TOML file, or a bundled one: {', '.join(BUNDLED_TAXONOMIES)}.")
+@click.option("--name", help="Project name (default: the folder name).")
+def init(project_dir: Path, taxonomy: str, name: str | None) -> None:
+    """Create a project in DIR; the current user becomes its admin."""
+    project = Project.init(project_dir, taxonomy, name=name)
+    click.echo(f"created project {project.name!r} in {project.root} "
+               f"(taxonomy {project.taxonomy.name}, admin {current_user()})")
+
+
+@click.command()
+@project_dir
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(project_dir: Path, as_json: bool) -> None:
+    """Images, labels per class, per annotator and per state."""
+    s = project_status(open_project(project_dir))
+    if as_json:
+        emit_json(s)
+    else:
+        click.echo(format_status(s))
+
+
+@click.group()
+def role() -> None:
+    """Manage who may annotate, review and adjudicate (admin only)."""
+
+
+@role.command("add")
+@project_dir
+@click.argument("user")
+@click.argument("role_name", metavar="ROLE", type=click.Choice(ROLES))
+def role_add(project_dir: Path, user: str, role_name: str) -> None:
+    """Give USER the ROLE."""
+    open_project(project_dir).add_role(current_user(), user, role_name)
+    click.echo(f"{user} is now {role_name}")
+
+
+@role.command("remove")
+@project_dir
+@click.argument("user")
+@click.argument("role_name", metavar="ROLE", type=click.Choice(ROLES))
+def role_remove(project_dir: Path, user: str, role_name: str) -> None:
+    """Take the ROLE from USER."""
+    open_project(project_dir).remove_role(current_user(), user, role_name)
+    click.echo(f"{user} is no longer {role_name}")
+
+
+@role.command("list")
+@project_dir
+@click.option("--json", "as_json", is_flag=True)
+def role_list(project_dir: Path, as_json: bool) -> None:
+    """Show every role and its users."""
+    table = open_project(project_dir).role_table()
+    if as_json:
+        emit_json(table)
+        return
+    for name, users in table.items():
+        click.echo(f"{name:<12} {', '.join(users) or '-'}")
+
+
+def register(group: click.Group) -> None:
+    for cmd in (init, status, role):
+        group.add_command(cmd)

@@ -1,0 +1,1 @@
+"""Pure domain core: no Textual, no TinyDB, no click."""

@@ -1,0 +1,195 @@
+"""Domain records: images in the catalog and one annotator's labels on one image.
+
+All geometry is in pixels of the *canonical* image (after EXIF orientation, crop,
+stitching), origin at the top-left corner of the top-left pixel.
+Records are immutable; edits (core.edits) build new ones, which is what makes every
+change an event with a before and an after.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+PASS, FAIL = "pass", "fail"
+VERDICTS = (PASS, FAIL)
+
+# Keypoint visibility, COCO convention.
+NOT_LABELED, OCCLUDED, VISIBLE = 0, 1, 2
+
+# Assembly-verification outcomes for one expected component position.
+CHECK_OUTCOMES = ("present", "absent", "misplaced")
+
+
+def new_id() -> str:
+    """Short random id for a box or keypoint set (stable across edits)."""
+    return uuid.uuid4().hex[:10]
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image in the catalog, as ingest left it."""
+
+    id: str
+    sha256: str
+    source: str
+    file: str
+    width: int
+    height: int
+    bit_depth: int = 8
+    channels: int = 3
+    mode: str = "RGB"
+    format: str = ""
+    orientation: int = 1
+    profile: str = "default"
+    profile_hash: str = ""
+    mm_per_px: float | None = None
+    window: tuple[float, float] | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    exif: dict[str, Any] = field(default_factory=dict)
+    dpi: tuple[float, float] | None = None
+    added: str = ""
+    seq: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["window"] = list(self.window) if self.window else None
+        d["dpi"] = list(self.dpi) if self.dpi else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ImageRecord":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if known.get("window"):
+            known["window"] = tuple(known["window"])
+        if known.get("dpi"):
+            known["dpi"] = tuple(known["dpi"])
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in canonical-image pixels."""
+
+    cls: str
+    x: float
+    y: float
+    w: float
+    h: float
+    severity: str | None = None
+    id: str = field(default_factory=new_id)
+
+    @property
+    def x2(self) -> float:
+        return self.x + self.w
+
+    @property
+    def y2(self) -> float:
+        return self.y + self.h
+
+    def moved(self, dx: float = 0, dy: float = 0) -> "Box":
+        return replace(self, x=self.x + dx, y=self.y + dy)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Box":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass(frozen=True)
+class Keypoint:
+    name: str
+    x: float = 0.0
+    y: float = 0.0
+    v: int = NOT_LABELED
+
+    def to_list(self) -> list[Any]:
+        return [self.name, self.x, self.y, self.v]
+
+
+@dataclass(frozen=True)
+class KeypointSet:
+    """One instance of a keypoint template, points in template order."""
+
+    template: str
+    points: tuple[Keypoint, ...]
+    cls: str | None = None
+    id: str = field(default_factory=new_id)
+
+    def point(self, name: str) -> Keypoint:
+        for p in self.points:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"template": self.template, "cls": self.cls, "id": self.id,
+                "points": [p.to_list() for p in self.points]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "KeypointSet":
+        pts = tuple(Keypoint(n, x, y, int(v)) for n, x, y, v in d["points"])
+        return cls(template=d["template"], points=pts, cls=d.get("cls"), id=d["id"])
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Everything one annotator said about one image."""
+
+    verdict: str | None = None
+    defect_class: str | None = None
+    severity: str | None = None
+    boxes: tuple[Box, ...] = ()
+    keypoints: tuple[KeypointSet, ...] = ()
+    checks: tuple[tuple[str, str], ...] = ()
+    flag: str | None = None
+    skipped: bool = False
+
+    @property
+    def is_labeled(self) -> bool:
+        return bool(self.verdict or self.defect_class or self.boxes
+                     or self.keypoints or self.checks)
+
+    @property
+    def state(self) -> str:
+        """labeled | flagged | skipped | unlabeled (flag wins: it asks for review)."""
+        if self.flag is not None:
+            return "flagged"
+        if self.is_labeled:
+            return "labeled"
+        return "skipped" if self.skipped else "unlabeled"
+
+    def classes(self) -> list[str]:
+        """Every defect class this annotation names, image-level and per object."""
+        out = [self.defect_class] if self.defect_class else []
+        out += [b.cls for b in self.boxes]
+        out += [k.cls for k in self.keypoints if k.cls]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict, "defect_class": self.defect_class,
+            "severity": self.severity, "boxes": [b.to_dict() for b in self.boxes],
+            "keypoints": [k.to_dict() for k in self.keypoints],
+            "checks": [list(c) for c in self.checks], "flag": self.flag,
+            "skipped": self.skipped,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "Annotation":
+        if not d:
+            return cls()
+        return cls(
+            verdict=d.get("verdict"), defect_class=d.get("defect_class"),
+            severity=d.get("severity"),
+            boxes=tuple(Box.from_dict(b) for b in d.get("boxes", ())),
+            keypoints=tuple(KeypointSet.from_dict(k) for k in d.get("keypoints", ())),
+            checks=tuple(tuple(c) for c in d.get("checks", ())),
+            flag=d.get("flag"), skipped=bool(d.get("skipped", False)),
+        )
+
+
+EMPTY = Annotation()

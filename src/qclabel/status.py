@@ -1,0 +1,61 @@
+"""Project status figures: images, labels per class, per annotator, per state."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .project import Project
+
+STATES = ("unlabeled", "labeled", "flagged", "skipped")
+
+
+def project_status(project: Project) -> dict[str, Any]:
+    images = project.store.catalog.ids()
+    states = project.store.all_states()
+    per_annotator: dict[str, dict[str, int]] = {}
+    per_class: Counter[str] = Counter()
+    verdicts: Counter[str] = Counter()
+    image_state: dict[str, str] = {}
+    for user, state in states.items():
+        counts: Counter[str] = Counter()
+        for image, ann in state.annotations("label").items():
+            counts[ann.state] += 1
+            per_class.update(ann.classes())
+            if ann.verdict:
+                verdicts[ann.verdict] += 1
+            image_state[image] = _merge_state(image_state.get(image, "unlabeled"), ann.state)
+        per_annotator[user] = {s: counts.get(s, 0) for s in STATES[1:]}
+    by_state = Counter(image_state.get(i, "unlabeled") for i in images)
+    return {
+        "project": project.name,
+        "root": str(project.root),
+        "taxonomy": project.taxonomy.name,
+        "images": len(images),
+        "states": {s: by_state.get(s, 0) for s in STATES},
+        "classes": {c: per_class.get(c, 0) for c in project.taxonomy.class_names()},
+        "verdicts": dict(verdicts),
+        "annotators": per_annotator,
+    }
+
+
+def _merge_state(current: str, new: str) -> str:
+    """An image's overall state: flagged by anyone wins, then labeled, then skipped."""
+    order = {"flagged": 3, "labeled": 2, "skipped": 1, "unlabeled": 0}
+    return current if order[current] >= order[new] else new
+
+
+def format_status(s: dict[str, Any]) -> str:
+    lines = [f"project   {s['project']}  ({s['root']})",
+             f"taxonomy  {s['taxonomy']}",
+             f"images    {s['images']}",
+             "states    " + "  ".join(f"{k} {v}" for k, v in s["states"].items())]
+    if s["verdicts"]:
+        lines.append("verdicts  " + "  ".join(f"{k} {v}" for k, v in s["verdicts"].items()))
+    lines.append("classes")
+    width = max((len(c) for c in s["classes"]), default=0)
+    lines += [f"  {c:<{width}}  {n}" for c, n in s["classes"].items()]
+    lines.append("annotators" + ("" if s["annotators"] else "  (none yet)"))
+    for user, counts in s["annotators"].items():
+        lines.append(f"  {user}: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""Crash-safe whole-file writes: temp file, fsync, rename, fsync of the folder.
+
+A reader (or a process killed half-way) sees either the old file or the new one,
+never a mix; TinyDB's default storage rewrites in place and can be left corrupt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+from ..errors import StoreWriteError
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically; raise StoreWriteError and leave the old
+    file untouched on any I/O failure."""
+    path = Path(path)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        tmp = None
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise StoreWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that never rewrites a file in place."""
+
+    def __init__(self, path: str | os.PathLike[str], read_only: bool = False):
+        self.path = Path(path)
+        self.read_only = read_only
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise StoreWriteError(f"{self.path} is not valid JSON ({exc.msg} at byte "
+                                  f"{exc.pos}); restore it from a backup") from exc
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if self.read_only:
+            raise StoreWriteError(f"{self.path} is opened read-only")
+        atomic_write_bytes(self.path, json.dumps(data, separators=(",", ":")).encode())
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,160 @@
+"""Append-only, hash-chained label journals: one file and one writer per annotator.
+
+Each line is one JSON event ending in a newline. A line's `hash` is the SHA-256 of the
+canonical JSON of the event without `hash` (which includes `prev`, the previous line's
+hash), so altering, dropping or reordering any line breaks the chain. The write is
+`O_APPEND` + `fdatasync` before the caller is told the label is saved; a crash can
+leave at most one torn last line, which was never acknowledged and is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import JournalCorrupt, StoreWriteError
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def genesis(user: str) -> str:
+    """The `prev` of a user's first line: binds the journal to its owner."""
+    return hashlib.sha256(f"qclabel-journal:{user}".encode()).hexdigest()
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    body = {k: v for k, v in event.items() if k != "hash"}
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Tail:
+    """Where a journal ends: byte offset after the last complete line, its seq and hash."""
+
+    offset: int
+    seq: int
+    hash: str
+
+
+@dataclass
+class Torn:
+    offset: int
+    data: bytes
+
+
+def read_events(path: Path, start: Tail, user: str,
+                verify: bool = True) -> Iterator[tuple[Tail, dict[str, Any]] | Torn]:
+    """Yield (tail after the line, event) for each complete line from `start.offset`,
+    then a Torn item if the file ends in an incomplete line.
+    Raises JournalCorrupt naming the line when the chain does not hold."""
+    with open(path, "rb") as fh:
+        fh.seek(start.offset)
+        data = fh.read()
+    pos, seq, prev = start.offset, start.seq, start.hash
+    line_no = start.seq  # one event per line, so the line number is the seq
+    for raw in _lines(data):
+        if not raw.endswith(b"\n"):
+            yield Torn(pos, raw)
+            return
+        line_no += 1
+        event = _parse_line(path, line_no, raw)
+        if verify:
+            _check_link(path, line_no, event, seq, prev, user)
+        pos += len(raw)
+        seq, prev = event["seq"], event["hash"]
+        yield Tail(pos, seq, prev), event
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """Split on b"\\n" only (bytes.splitlines would also split on a bare CR)."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            yield data[start:]
+            return
+        yield data[start:end + 1]
+        start = end + 1
+
+
+def _parse_line(path: Path, line_no: int, raw: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise JournalCorrupt(f"{path}:{line_no}: not a complete JSON event ({exc}); the "
+                             "journal was cut or overwritten here") from exc
+    if not isinstance(event, dict) or not {"seq", "hash", "prev"} <= event.keys():
+        raise JournalCorrupt(f"{path}:{line_no}: not a journal event")
+    return event
+
+
+def _check_link(path: Path, line_no: int, event: dict[str, Any], seq: int, prev: str,
+                user: str) -> None:
+    if event["hash"] != event_hash(event):
+        raise JournalCorrupt(f"{path}:{line_no}: content altered (hash does not match)")
+    if event["seq"] != seq + 1 or event["prev"] != prev:
+        raise JournalCorrupt(f"{path}:{line_no}: chain broken: expected seq {seq + 1} after "
+                             f"hash {prev[:12]}, found seq {event['seq']} after "
+                             f"{str(event['prev'])[:12]} (lines removed, inserted or reordered)")
+    if event.get("user") != user:
+        raise JournalCorrupt(f"{path}:{line_no}: written by {event.get('user')!r}, "
+                             f"but this is {user!r}'s journal")
+
+
+class JournalWriter:
+    """The single writer of one journal. Not thread-safe: one UI thread commits."""
+
+    def __init__(self, path: Path, user: str, tail: Tail):
+        self.path, self.user, self.tail = Path(path), user, tail
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        try:
+            self._fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            raise StoreWriteError(f"cannot open {self.path} for writing: "
+                                  f"{exc.strerror or exc}") from exc
+
+    def append(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Chain, write and fdatasync one event; return it only once it is durable."""
+        event = {**body, "seq": self.tail.seq + 1, "user": self.user,
+                 "ts": body.get("ts") or now_iso(), "prev": self.tail.hash}
+        event["hash"] = event_hash(event)
+        line = canonical(event) + b"\n"
+        try:
+            _write_all(self._fd, line)
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            self._rollback()
+            raise StoreWriteError(f"label not saved: cannot write {self.path}: "
+                                  f"{exc.strerror or exc}") from exc
+        self.tail = Tail(self.tail.offset + len(line), event["seq"], event["hash"])
+        return event
+
+    def _rollback(self) -> None:
+        """Cut a partial line so the journal stays a clean chain; best effort."""
+        try:
+            os.ftruncate(self._fd, self.tail.offset)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(5, "short write")
+        view = view[n:]
