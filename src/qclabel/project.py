@@ -20,7 +20,7 @@ import tomli_w
 
 from .core.taxonomy import Taxonomy, load_taxonomy
 from .errors import ConfigError, NotAProjectError, PermissionDenied, ProjectVersionError
-from .identity import current_user
+from . import identity
 from .store import Store
 
 CONFIG_NAME = "qclabel.toml"
@@ -78,7 +78,7 @@ class Project:
         data, source = resolve_taxonomy_file(taxonomy)
         tax = data.get("taxonomy", data)
         load_taxonomy(tax, source)  # validate before writing anything
-        user = user or current_user()
+        user = user or identity.current_user()
         config = {
             "qclabel": {"format_version": FORMAT_VERSION, "name": name or root.name,
                         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

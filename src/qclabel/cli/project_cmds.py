@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..identity import current_user
+from .. import identity
 from ..project import BUNDLED_TAXONOMIES, ROLES, Project
 from ..status import format_status, project_status
 from .common import emit_json, open_project, project_dir
@@ -21,7 +21,7 @@ def init(project_dir: Path, taxonomy: str, name: str | None) -> None:
     """Create a project in DIR; the current user becomes its admin."""
     project = Project.init(project_dir, taxonomy, name=name)
     click.echo(f"created project {project.name!r} in {project.root} "
-               f"(taxonomy {project.taxonomy.name}, admin {current_user()})")
+               f"(taxonomy {project.taxonomy.name}, admin {identity.current_user()})")
 
 
 @click.command()
@@ -47,7 +47,7 @@ def role() -> None:
 @click.argument("role_name", metavar="ROLE", type=click.Choice(ROLES))
 def role_add(project_dir: Path, user: str, role_name: str) -> None:
     """Give USER the ROLE."""
-    open_project(project_dir).add_role(current_user(), user, role_name)
+    open_project(project_dir).add_role(identity.current_user(), user, role_name)
     click.echo(f"{user} is now {role_name}")
 
 
@@ -57,7 +57,7 @@ def role_add(project_dir: Path, user: str, role_name: str) -> None:
 @click.argument("role_name", metavar="ROLE", type=click.Choice(ROLES))
 def role_remove(project_dir: Path, user: str, role_name: str) -> None:
     """Take the ROLE from USER."""
-    open_project(project_dir).remove_role(current_user(), user, role_name)
+    open_project(project_dir).remove_role(identity.current_user(), user, role_name)
     click.echo(f"{user} is no longer {role_name}")
 
 

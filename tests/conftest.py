@@ -1,0 +1,28 @@
+"""Shared fixtures: real project folders on disk and a way to act as another OS user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qclabel import identity
+from qclabel.project import Project
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A fresh metal-stamping project created by user 'admin'."""
+    return Project.init(tmp_path / "proj", "metal-stamping", user="admin")
+
+
+@pytest.fixture
+def as_user(monkeypatch: pytest.MonkeyPatch):
+    """Make identity.current_user() return the given name for the rest of the test."""
+    def _as(name: str) -> str:
+        monkeypatch.setattr(identity, "current_user", lambda: name)
+        return name
+    return _as
