@@ -1,0 +1,1 @@
+"""QA: assignment plans, agreement metrics, adjudication and final labels."""

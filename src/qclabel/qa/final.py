@@ -1,0 +1,82 @@
+"""Final labels for export: adjudicated > agreed dual > reviewed > single.
+
+An image labeled by two annotators who disagree, and not yet adjudicated, has no final
+label: exporting it would pick a side silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..core.model import Annotation
+from ..project import Project
+
+STATUSES = ("single", "reviewed", "agreed", "adjudicated")
+RANK = {s: i for i, s in enumerate(STATUSES)}
+
+
+@dataclass(frozen=True)
+class FinalLabel:
+    image: str
+    annotation: Annotation
+    status: str
+    annotators: tuple[str, ...]
+    decided_by: str | None = None
+
+
+Agree = Callable[[Annotation, Annotation], bool]
+
+
+def _default_agree(a: Annotation, b: Annotation) -> bool:
+    from .agreement import annotations_agree  # QA's matching rules, when present
+    return annotations_agree(a, b)
+
+
+def final_labels(project: Project, min_status: str = "single",
+                 agree: Agree | None = None) -> dict[str, FinalLabel]:
+    """Every catalog image that has a final label at or above `min_status`."""
+    if min_status not in RANK:
+        raise ValueError(f"min_status must be one of {STATUSES}, not {min_status!r}")
+    agree = agree or _default_agree
+    states = project.store.all_states()
+    finals: dict[str, FinalLabel] = {}
+    for image in project.store.catalog.ids():
+        label = _final_for(image, states, agree)
+        if label and RANK[label.status] >= RANK[min_status]:
+            finals[image] = label
+    return finals
+
+
+def _final_for(image: str, states: dict, agree: Agree) -> FinalLabel | None:
+    decided = _latest(image, states, "final")
+    if decided:
+        user, after = decided
+        return FinalLabel(image, Annotation.from_dict(after["annotation"]), "adjudicated",
+                          tuple(after.get("annotators", ())), user)
+    labels = {u: s.annotation(image) for u, s in states.items()
+              if s.get(image, "label") is not None and s.annotation(image).is_labeled}
+    reviewed = _latest(image, states, "review")
+    if len(labels) >= 2:
+        (ua, a), (ub, b) = sorted(labels.items())[:2]
+        if agree(a, b):
+            return FinalLabel(image, a, "agreed", (ua, ub))
+        return None  # disagreement waits for the adjudicator
+    if reviewed:
+        user, after = reviewed
+        return FinalLabel(image, Annotation.from_dict(after["annotation"]), "reviewed",
+                          (after.get("of", ""),), user)
+    if labels:
+        (user, ann), = labels.items()
+        return FinalLabel(image, ann, "single", (user,))
+    return None
+
+
+def _latest(image: str, states: dict, kind: str) -> tuple[str, dict] | None:
+    """The most recent event of `kind` on `image` across all journals."""
+    best = None
+    for user, state in states.items():
+        entry = state.entries.get((kind, image))
+        if entry and entry["after"] is not None and (best is None or entry["ts"] > best[2]):
+            best = (user, entry["after"], entry["ts"])
+    return (best[0], best[1]) if best else None
