@@ -49,6 +49,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(path, "(file)", str(path), "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(syntax)", None, f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(path, "(file)", str(path), f"cannot read: {exc.strerror}") from None
 
 
 def resolve_taxonomy_file(spec: str | Path) -> tuple[dict[str, Any], str]:
@@ -58,6 +60,19 @@ def resolve_taxonomy_file(spec: str | Path) -> tuple[dict[str, Any], str]:
         return tomllib.loads(ref.read_text()), f"<bundled {spec}>"
     data = read_toml(Path(spec))
     return data, str(spec)
+
+
+def _check_roles(path: Path, roles: Any) -> None:
+    """Roles decide who may do what: a typo here must not silently grant or drop one."""
+    if not isinstance(roles, dict):
+        raise ConfigError(path, "roles", roles, "must be a table of role = [users]")
+    for role, names in roles.items():
+        if role not in ROLES:
+            raise ConfigError(path, f"roles.{role}", role, f"unknown role; expected {ROLES}")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(path, f"roles.{role}", names, "must be a list of user names")
+    if not roles.get("admin"):
+        raise ConfigError(path, "roles.admin", roles.get("admin"), "needs at least one admin")
 
 
 class Project:
@@ -73,6 +88,8 @@ class Project:
     def init(cls, root: Path, taxonomy: str | Path = "metal-stamping",
              name: str | None = None, user: str | None = None) -> "Project":
         root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise ConfigError(root, "(folder)", str(root), "exists and is not a folder")
         if (root / CONFIG_NAME).exists():
             raise ConfigError(root / CONFIG_NAME, "(file)", str(root), "a project exists here")
         data, source = resolve_taxonomy_file(taxonomy)
@@ -91,9 +108,13 @@ class Project:
             "taxonomy": tax,
         }
         root.mkdir(parents=True, exist_ok=True)
-        (root / "labels").mkdir(exist_ok=True)
+        labels = root / "labels"
+        labels.mkdir(exist_ok=True)
+        # Each annotator (an OS user) creates their own journal here: group-writable,
+        # setgid so journals keep the project's group.
+        labels.chmod(0o2775)
         project = cls(root, config)
-        project.save_config()
+        project.save_config()  # last: a folder without the config is not a project
         return project
 
     @classmethod
@@ -109,6 +130,7 @@ class Project:
             raise ProjectVersionError(
                 f"{path}: qclabel.format_version = {version!r}, but this qclabel reads "
                 f"version {FORMAT_VERSION}; use the matching qclabel release")
+        _check_roles(path, config.get("roles", {}))
         return cls(root, config)
 
     def save_config(self) -> None:

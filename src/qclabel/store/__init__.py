@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .documents import Documents
-from .labels import AnnotatorSession, LabelState, load_state, users
+from .labels import LabelState, load_state, users
+from .session import AnnotatorSession
 
 
 class Store:

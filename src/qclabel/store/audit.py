@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from ..errors import JournalCorrupt
 from .journal import Tail, Torn, genesis, read_events
-from .labels import _load_snapshot, journal_path, snapshot_path, users
+from .labels import _load_snapshot, check_snapshot_mark, journal_path, snapshot_path, users
 
 
 @dataclass
@@ -20,35 +20,45 @@ class Finding:
 
 
 def verify_journal(labels_dir: Path, user: str) -> Finding:
+    """Replay the whole chain from its first line, then hold it against the snapshot."""
     path = journal_path(labels_dir, user)
     tail, count, note = Tail(0, 0, genesis(user)), 0, ""
+    snap_entries, mark = _load_snapshot(snapshot_path(labels_dir, user), user)
+    replayed: dict[tuple[str, str], Any] = {}
+    at_mark: dict[tuple[str, str], Any] | None = {} if mark.seq == 0 else None
     try:
         for item in read_events(path, tail, user, verify=True):
             if isinstance(item, Torn):
                 note = (f"; torn last line at byte {item.offset} ignored "
                         "(a crash mid-write; it was never acknowledged)")
                 break
-            tail, _ = item
+            tail, event = item
             count += 1
+            replayed[(event["kind"], event["image"])] = event.get("after")
+            if tail.seq == mark.seq:
+                at_mark = dict(replayed)
+        check_snapshot_mark(snapshot_path(labels_dir, user), path, mark)
     except JournalCorrupt as exc:
         return Finding(str(path), False, count, str(exc))
-    cut = _check_against_snapshot(labels_dir, user, tail)
-    if cut:
-        return Finding(str(path), False, count, cut)
+    problem = _compare_snapshot(labels_dir, user, snap_entries, at_mark)
+    if problem:
+        return Finding(str(path), False, count, problem)
     return Finding(str(path), True, count, f"OK, {count} events, chain intact{note}")
 
 
-def _check_against_snapshot(labels_dir: Path, user: str, tail: Tail) -> str | None:
-    """The chain alone cannot see lines cut off the end; the snapshot remembers how far
-    the journal reached."""
-    snap = snapshot_path(labels_dir, user)
-    if not snap.exists():
+def _compare_snapshot(labels_dir: Path, user: str, snap: dict[tuple[str, str], Any],
+                      at_mark: dict[tuple[str, str], Any] | None) -> str | None:
+    """The snapshot must hold exactly what replaying the journal up to its mark gives;
+    anything else means the snapshot file was edited."""
+    if at_mark is None:  # the mark itself is checked by check_snapshot_mark
         return None
-    _, covered = _load_snapshot(snap, user)
-    if covered.seq > tail.seq:
-        return (f"{journal_path(labels_dir, user)}: cut at the end: the snapshot covers "
-                f"{covered.seq} events but the journal ends after {tail.seq}")
-    return None
+    mine = {k: e["after"] for k, e in snap.items()}
+    if mine == at_mark:
+        return None
+    diff = sorted(k for k in mine.keys() | at_mark.keys() if mine.get(k) != at_mark.get(k))
+    kind, image = diff[0]
+    return (f"{snapshot_path(labels_dir, user)}: {kind} of image {image} differs from "
+            f"the journal ({len(diff)} entries differ): the snapshot was altered")
 
 
 def verify_all(labels_dir: Path) -> list[Finding]:

@@ -76,6 +76,21 @@ def read_events(path: Path, start: Tail, user: str,
         yield Tail(pos, seq, prev), event
 
 
+def line_ending_at(path: Path, offset: int) -> bytes:
+    """The line (with its newline) that ends at byte `offset`, e.g. a snapshot's mark."""
+    buf, start = b"", offset
+    with open(path, "rb") as fh:
+        while start > 0:
+            step = min(start, 65536)
+            fh.seek(start - step)
+            buf = fh.read(step) + buf
+            start -= step
+            cut = buf.rfind(b"\n", 0, len(buf) - 1)
+            if cut >= 0:
+                return buf[cut + 1:]
+    return buf
+
+
 def _lines(data: bytes) -> Iterator[bytes]:
     """Split on b"\\n" only (bytes.splitlines would also split on a bare CR)."""
     start = 0
@@ -117,9 +132,14 @@ class JournalWriter:
 
     def __init__(self, path: Path, user: str, tail: Tail):
         self.path, self.user, self.tail = Path(path), user, tail
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        self._unclean = False  # a failed append may have left bytes past the tail
+        created = not self.path.exists()
         try:
-            self._fd = os.open(self.path, flags, 0o644)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if created:
+                # The new file's directory entry must be durable too, or a crash could
+                # lose the whole journal even though its lines were fdatasynced.
+                _fsync_dir(self.path.parent)
         except OSError as exc:
             raise StoreWriteError(f"cannot open {self.path} for writing: "
                                   f"{exc.strerror or exc}") from exc
@@ -131,6 +151,8 @@ class JournalWriter:
         event["hash"] = event_hash(event)
         line = canonical(event) + b"\n"
         try:
+            if self._unclean:
+                self._restore_tail()
             _write_all(self._fd, line)
             os.fdatasync(self._fd)
         except OSError as exc:
@@ -141,14 +163,34 @@ class JournalWriter:
         return event
 
     def _rollback(self) -> None:
-        """Cut a partial line so the journal stays a clean chain; best effort."""
+        """Cut a partial (or unsynced) line so the journal stays a clean chain. If that
+        fails too, the next append retries before writing anything: appending after a
+        stray partial line would corrupt the line in the middle of the journal."""
+        self._unclean = True
         try:
-            os.ftruncate(self._fd, self.tail.offset)
+            self._restore_tail()
         except OSError:
             pass
 
+    def _restore_tail(self) -> None:
+        os.ftruncate(self._fd, self.tail.offset)
+        if os.fstat(self._fd).st_size != self.tail.offset:
+            raise OSError(5, "journal could not be cut back to its last saved line")
+        os.fsync(self._fd)
+        self._unclean = False
+
     def close(self) -> None:
-        os.close(self._fd)
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -3,30 +3,24 @@
 State is a dict keyed by (kind, image) holding the latest `after` of that key. Kinds:
 `label` (an annotator's own labels) and whatever QA adds (`review`, `final`, ...).
 The snapshot (`<user>.snapshot.json`, TinyDB layout, written atomically) records the
-journal offset it covers; opening loads it and replays the rest of the journal.
+journal offset, seq and hash it covers; opening loads it and replays the rest of the
+journal. The writing session lives in `session.py`.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
+import json
 import re
-import socket
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from tinydb import TinyDB
-
-from ..core.edits import Change
 from ..core.model import Annotation
-from ..errors import QclabelError, SessionLocked, StoreWriteError
+from ..errors import JournalCorrupt, QclabelError
 from .atomic import AtomicJSONStorage
-from .journal import JournalWriter, Tail, Torn, genesis, read_events
+from .journal import Tail, Torn, genesis, line_ending_at, read_events
 
 Key = tuple[str, str]
 _USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-SNAPSHOT_EVERY = 2000  # tail events after which opening a session rewrites the snapshot
 
 
 def check_user(user: str) -> str:
@@ -71,9 +65,12 @@ def snapshot_path(labels_dir: Path, user: str) -> Path:
 
 
 def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
-    """Snapshot + journal tail. Readers call this without any lock."""
-    entries, tail = _load_snapshot(snapshot_path(labels_dir, user), user)
-    jpath = journal_path(labels_dir, user)
+    """Snapshot + journal tail. Readers call this without any lock; a line the writer
+    is appending right now shows up as a torn tail and is left out."""
+    spath, jpath = snapshot_path(labels_dir, user), journal_path(labels_dir, user)
+    entries, tail = _load_snapshot(spath, user)
+    if verify:
+        check_snapshot_mark(spath, jpath, tail)
     torn = None
     if jpath.exists():
         for item in read_events(jpath, tail, user, verify=verify):
@@ -86,18 +83,43 @@ def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
     return LabelState(user, entries, tail, torn)
 
 
+def check_snapshot_mark(spath: Path, jpath: Path, mark: Tail) -> None:
+    """The snapshot says which line it covers up to; the journal must still end that
+    line there with the same hash, or lines were cut off or rewritten."""
+    if mark.seq == 0:
+        return
+    size = jpath.stat().st_size if jpath.exists() else 0
+    if size < mark.offset:
+        raise JournalCorrupt(f"{jpath}: cut at the end: {spath.name} covers {mark.seq} "
+                             f"events ({mark.offset} bytes) but the journal has {size} bytes")
+    try:
+        event = json.loads(line_ending_at(jpath, mark.offset))
+        ok = event.get("seq") == mark.seq and event.get("hash") == mark.hash
+    except (ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise JournalCorrupt(f"{jpath}:{mark.seq}: does not match {spath.name} (the line "
+                             "the snapshot covers up to was altered, or lines were removed)")
+
+
 def _load_snapshot(path: Path, user: str) -> tuple[dict[Key, dict[str, Any]], Tail]:
+    """Read the snapshot's TinyDB layout straight from its storage: TinyDB's table API
+    would wrap each of 100k documents in an object only to unwrap it again."""
     empty = Tail(0, 0, genesis(user))
-    if not path.exists():
-        return {}, empty
-    db = TinyDB(path, storage=AtomicJSONStorage, read_only=True)
-    meta = db.table("meta").all()
+    data = AtomicJSONStorage(path, read_only=True).read() if path.exists() else None
+    meta = list((data or {}).get("meta", {}).values())
     if not meta:
         return {}, empty
     m = meta[0]
+    if m.get("user", user) != user:
+        raise JournalCorrupt(f"{path}: a snapshot of {m.get('user')!r}, not of {user!r}")
     entries = {(d["k"], d["i"]): {"after": d["a"], "ts": d["t"], "seq": d["s"]}
-               for d in db.table("state").all()}
+               for d in data.get("state", {}).values()}
     return entries, Tail(m["offset"], m["seq"], m["hash"])
+
+
+def snapshot_tail(labels_dir: Path, user: str) -> Tail:
+    return _load_snapshot(snapshot_path(labels_dir, user), user)[1]
 
 
 def write_snapshot(labels_dir: Path, state: LabelState) -> None:
@@ -117,104 +139,5 @@ def users(labels_dir: Path) -> list[str]:
     return sorted(p.name[:-6] for p in labels_dir.glob("*.jsonl"))
 
 
-class AnnotatorSession:
-    """The one writing session of one user on one project.
-
-    `commit` returns only when the event is on disk; until then the UI must not show
-    the label as saved. A second session of the same user is refused (SessionLocked).
-    """
-
-    def __init__(self, labels_dir: Path, user: str):
-        self.labels_dir, self.user = Path(labels_dir), check_user(user)
-        self._lock_fd = _acquire_lock(self.labels_dir, user)
-        try:
-            self.state = load_state(self.labels_dir, user)
-            self._drop_torn_tail()
-            self._writer = JournalWriter(journal_path(self.labels_dir, user), user,
-                                         self.state.tail)
-            if self.state.tail.seq - self._snapshot_seq() > SNAPSHOT_EVERY:
-                self.snapshot()
-        except BaseException:
-            os.close(self._lock_fd)
-            raise
-
-    def _snapshot_seq(self) -> int:
-        return _load_snapshot(snapshot_path(self.labels_dir, self.user), self.user)[1].seq
-
-    def _drop_torn_tail(self) -> None:
-        """Keep the unacknowledged torn bytes aside for forensics, then cut them off so
-        the next append starts on a clean line."""
-        torn = self.state.torn
-        if torn is None:
-            return
-        jpath = journal_path(self.labels_dir, self.user)
-        aside = jpath.with_name(f"{jpath.name}.torn-{int(time.time())}")
-        aside.write_bytes(torn.data)
-        with open(jpath, "r+b") as fh:
-            fh.truncate(torn.offset)
-            os.fsync(fh.fileno())
-        self.state.torn = None
-
-    def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
-        return self.state.get(image, kind)
-
-    def annotation(self, image: str) -> Annotation:
-        return self.state.annotation(image)
-
-    def commit(self, change: Change, note: str | None = None) -> dict[str, Any]:
-        """Durably record an annotator's label change (kind `label`)."""
-        return self.record("label", change.image, change.before.to_dict(),
-                           change.after.to_dict(), note)
-
-    def record(self, kind: str, image: str, before: Any, after: Any,
-               note: str | None = None, **extra: Any) -> dict[str, Any]:
-        """Durably append any event; the in-memory state changes only after fsync."""
-        body = {"kind": kind, "image": image, "before": before, "after": after, **extra}
-        if note is not None:
-            body["note"] = note
-        event = self._writer.append(body)
-        self.state.entries[(kind, image)] = {"after": after, "ts": event["ts"],
-                                             "seq": event["seq"]}
-        self.state.tail = self._writer.tail
-        return event
-
-    def snapshot(self) -> None:
-        write_snapshot(self.labels_dir, self.state)
-
-    def close(self) -> None:
-        """Snapshot (best effort: the journal alone is complete) and release the lock."""
-        try:
-            self.snapshot()
-        except StoreWriteError:
-            pass
-        finally:
-            self._writer.close()
-            os.close(self._lock_fd)
-
-    def __enter__(self) -> "AnnotatorSession":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _acquire_lock(labels_dir: Path, user: str) -> int:
-    """flock on labels/<user>.lock; the kernel drops it when the process dies, so a
-    killed session never leaves a stale lock behind."""
-    try:
-        labels_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(labels_dir / f"{user}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: "
-                              f"{exc.strerror or exc}") from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-        os.close(fd)
-        raise SessionLocked(f"{user} already has a labeling session open on this project "
-                            f"({holder}); close it first") from None
-    info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, info.encode(), 0)
-    return fd
+# The writing session lives in its own module; re-exported here for existing imports.
+from .session import SNAPSHOT_EVERY, AnnotatorSession  # noqa: E402,F401

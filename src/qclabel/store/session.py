@@ -1,0 +1,129 @@
+"""The one writing session of one annotator on one project: lock, torn-tail repair,
+durable commits, snapshots."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from ..core.edits import Change
+from ..core.model import Annotation
+from ..errors import SessionLocked, StoreWriteError
+from . import labels as _labels
+from .journal import JournalWriter
+
+SNAPSHOT_EVERY = 2000  # tail events after which opening a session rewrites the snapshot
+
+
+class AnnotatorSession:
+    """The one writing session of one user on one project.
+
+    `commit` returns only when the event is on disk; until then the UI must not show
+    the label as saved. A second session of the same user is refused (SessionLocked).
+    """
+
+    def __init__(self, labels_dir: Path, user: str):
+        self.labels_dir, self.user = Path(labels_dir), _labels.check_user(user)
+        self._lock_fd = _acquire_lock(self.labels_dir, user)
+        try:
+            self.state = _labels.load_state(self.labels_dir, user)
+            self._drop_torn_tail()
+            self._writer = JournalWriter(_labels.journal_path(self.labels_dir, user), user,
+                                         self.state.tail)
+            snap = _labels.snapshot_tail(self.labels_dir, user)
+            if self.state.tail.seq - snap.seq > SNAPSHOT_EVERY:
+                self.snapshot()
+        except BaseException:
+            os.close(self._lock_fd)
+            raise
+
+    def _drop_torn_tail(self) -> None:
+        """Keep the unacknowledged torn bytes aside for forensics, then cut them off so
+        the next append starts on a clean line."""
+        torn = self.state.torn
+        if torn is None:
+            return
+        jpath = _labels.journal_path(self.labels_dir, self.user)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = jpath.with_name(f"{jpath.name}.torn-{stamp}-{torn.offset}")
+        try:
+            aside.write_bytes(torn.data)
+            with open(jpath, "r+b") as fh:
+                fh.truncate(torn.offset)
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise StoreWriteError(f"cannot cut the torn last line off {jpath}: "
+                                  f"{exc.strerror or exc}") from exc
+        self.state.torn = None
+
+    def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
+        return self.state.get(image, kind)
+
+    def annotation(self, image: str) -> Annotation:
+        return self.state.annotation(image)
+
+    def commit(self, change: Change, note: str | None = None) -> dict[str, Any]:
+        """Durably record an annotator's label change (kind `label`)."""
+        return self.record("label", change.image, change.before.to_dict(),
+                           change.after.to_dict(), note)
+
+    def record(self, kind: str, image: str, before: Any, after: Any,
+               note: str | None = None, **extra: Any) -> dict[str, Any]:
+        """Durably append any event; the in-memory state changes only after fsync."""
+        body = {"kind": kind, "image": image, "before": before, "after": after, **extra}
+        if note is not None:
+            body["note"] = note
+        event = self._writer.append(body)
+        self.state.entries[(kind, image)] = {"after": after, "ts": event["ts"],
+                                             "seq": event["seq"]}
+        self.state.tail = self._writer.tail
+        return event
+
+    def snapshot(self) -> None:
+        _labels.write_snapshot(self.labels_dir, self.state)
+
+    def close(self) -> None:
+        """Snapshot (best effort: the journal alone is complete) and release the lock."""
+        if self._lock_fd < 0:
+            return
+        try:
+            self.snapshot()
+        except StoreWriteError:
+            pass
+        finally:
+            self._writer.close()
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def __enter__(self) -> "AnnotatorSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _acquire_lock(labels_dir: Path, user: str) -> int:
+    """flock on labels/<user>.lock; the kernel drops it when the process dies, so a
+    killed session never leaves a stale lock behind. flock locks belong to the open
+    file, so a second session in the same process is refused as well."""
+    try:
+        labels_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(labels_dir / f"{user}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: "
+                              f"{exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise SessionLocked(f"{user} already has a labeling session open on "
+                            f"{labels_dir.parent} ({holder}); close it first") from None
+    info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, info.encode(), 0)
+    return fd
