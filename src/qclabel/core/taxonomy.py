@@ -51,6 +51,7 @@ class DefectClass:
     severities: tuple[Severity, ...] = ()
     min_size: MinSize | None = None
     criticality: str = "cosmetic"
+    default_severity: str | None = None  # preselected when the class is chosen
 
     def severity_names(self) -> list[str]:
         return [s.name for s in self.severities]
@@ -153,10 +154,13 @@ def _load_class(v: "_Validator", c: Any, i: int) -> DefectClass:
     sev = tuple(_load_severity(v, s, f"{where}.severities[{j}]")
                 for j, s in enumerate(v.seq(c.get("severities", []), f"{where}.severities")))
     v.unique([s.name for s in sev], f"{where}.severities", "name")
+    default = v.text(c, f"{where}.default_severity")
+    v.check(default is None or default in [s.name for s in sev], f"{where}.default_severity",
+            default, f"unknown severity; the class defines {[s.name for s in sev]}")
     return DefectClass(name=name, hotkey=hotkey, description=v.text(c, f"{where}.description")
                        or "", colour=colour, severities=sev,
                        min_size=_load_min_size(v, c.get("min_size"), f"{where}.min_size"),
-                       criticality=crit)
+                       criticality=crit, default_severity=default)
 
 
 def _load_severity(v: "_Validator", s: Any, where: str) -> Severity:
