@@ -1,0 +1,147 @@
+"""Overlays (cursor, boxes, keypoints, skeleton, expected positions) as text cells.
+
+The image frame is sent to the terminal once per view change. Everything drawn on
+top of it lives in the text layer: an overlay is a mapping cell -> Glyph, and an edit
+only sends the difference between two overlays (`diff`): the cells that gained or
+changed a glyph, and the cells that lost one and must show the image again. What
+that costs on the wire per graphics mode is computed in `render.wire`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..core.model import OCCLUDED, VISIBLE, Box, KeypointSet
+from .cellmap import CellMap
+
+Cell = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Glyph:
+    char: str
+    colour: str = "#ffffff"
+    bold: bool = False
+
+
+Overlay = dict[Cell, Glyph]
+
+CURSOR = "┼"
+ANCHOR = "◆"
+POINT_VISIBLE, POINT_OCCLUDED, EXPECTED = "●", "○", "◎"
+SKELETON = "·"
+_BOX_CHARS = {"tl": "┌", "tr": "┐", "bl": "└", "br": "┘", "h": "─", "v": "│"}
+_SELECTED_CHARS = {"tl": "┏", "tr": "┓", "bl": "┗", "br": "┛", "h": "━", "v": "┃"}
+_DRAFT_CHARS = {"tl": "┌", "tr": "┐", "bl": "└", "br": "┘", "h": "╌", "v": "╎"}
+
+
+def _put(ov: Overlay, cmap: CellMap, cell: Cell, glyph: Glyph) -> None:
+    if cmap.visible(*cell):
+        ov[cell] = glyph
+
+
+def box_cells(cmap: CellMap, box: Box) -> tuple[int, int, int, int]:
+    """Cell columns/rows of the box's outermost pixels: left, top, right, bottom."""
+    left, top = cmap.cell_of(box.x, box.y)
+    right, bottom = cmap.cell_of(box.x2 - 1, box.y2 - 1)
+    return left, top, right, bottom
+
+
+def draw_box(ov: Overlay, cmap: CellMap, box: Box, colour: str, style: str = "normal") -> None:
+    """Outline on the cells holding the box's edge pixels. Only the perimeter is
+    drawn, so the defect inside stays visible."""
+    chars = {"normal": _BOX_CHARS, "selected": _SELECTED_CHARS, "draft": _DRAFT_CHARS}[style]
+    g = lambda k: Glyph(chars[k], colour, style == "selected")  # noqa: E731
+    left, top, right, bottom = box_cells(cmap, box)
+    # Only walk the visible part: a zoomed-in view must not loop over off-screen cells.
+    c1, c2 = max(left, 0), min(right, cmap.cols - 1)
+    r1, r2 = max(top, 0), min(bottom, cmap.rows - 1)
+    for c in range(c1, c2 + 1):
+        _put(ov, cmap, (c, top), g("h"))
+        _put(ov, cmap, (c, bottom), g("h"))
+    for r in range(r1, r2 + 1):
+        _put(ov, cmap, (left, r), g("v"))
+        _put(ov, cmap, (right, r), g("v"))
+    for cell, k in (((left, top), "tl"), ((right, top), "tr"),
+                    ((left, bottom), "bl"), ((right, bottom), "br")):
+        _put(ov, cmap, cell, g(k))
+
+
+def draw_cursor(ov: Overlay, cmap: CellMap, x: int, y: int, colour: str = "#00ff00") -> None:
+    _put(ov, cmap, cmap.cell_of(x, y), Glyph(CURSOR, colour, True))
+
+
+def draw_anchor(ov: Overlay, cmap: CellMap, x: int, y: int, colour: str = "#ffff00") -> None:
+    _put(ov, cmap, cmap.cell_of(x, y), Glyph(ANCHOR, colour, True))
+
+
+def line_cells(a: Cell, b: Cell) -> list[Cell]:
+    """Bresenham between two cells, both ends included."""
+    (x0, y0), (x1, y1) = a, b
+    dx, dy = abs(x1 - x0), -abs(y1 - y0)
+    sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
+    err, out = dx + dy, []
+    while True:
+        out.append((x0, y0))
+        if (x0, y0) == (x1, y1) or len(out) > 4000:
+            return out
+        e2 = 2 * err
+        if e2 >= dy:
+            err, x0 = err + dy, x0 + sx
+        if e2 <= dx:
+            err, y0 = err + dx, y0 + sy
+
+
+def draw_keypoints(ov: Overlay, cmap: CellMap, kps: KeypointSet,
+                   skeleton: Iterable[tuple[str, str]], colour: str,
+                   current: str | None = None) -> None:
+    """Skeleton first, then the points on top; v=0 points are not drawn."""
+    placed = {p.name: p for p in kps.points if p.v in (OCCLUDED, VISIBLE)}
+    for a, b in skeleton:
+        if a in placed and b in placed:
+            pa, pb = placed[a], placed[b]
+            cells = line_cells(cmap.cell_of(pa.x, pa.y), cmap.cell_of(pb.x, pb.y))
+            for cell in cells[1:-1]:
+                _put(ov, cmap, cell, Glyph(SKELETON, colour))
+    for p in placed.values():
+        char = POINT_VISIBLE if p.v == VISIBLE else POINT_OCCLUDED
+        _put(ov, cmap, cmap.cell_of(p.x, p.y), Glyph(char, colour, p.name == current))
+
+
+def draw_positions(ov: Overlay, cmap: CellMap, positions: Iterable[tuple[str, float, float]],
+                   outcomes: dict[str, str], colours: dict[str, str]) -> None:
+    """Expected component positions of an assembly template, coloured by outcome."""
+    for name, x, y in positions:
+        colour = colours.get(outcomes.get(name, ""), "#ffffff")
+        _put(ov, cmap, cmap.cell_of(x, y), Glyph(EXPECTED, colour, True))
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What one overlay change sends: new/changed glyphs, and cells to give back to
+    the image (they held a glyph that is gone)."""
+
+    drawn: Overlay
+    restored: frozenset[Cell]
+
+    @property
+    def cells(self) -> int:
+        return len(self.drawn) + len(self.restored)
+
+
+def diff(old: Overlay, new: Overlay) -> Delta:
+    drawn = {c: g for c, g in new.items() if old.get(c) != g}
+    restored = frozenset(c for c in old if c not in new)
+    return Delta(drawn, restored)
+
+
+def row_runs(cells: Iterable[Cell]) -> list[tuple[int, int, int]]:
+    """Cells grouped into horizontal runs: (row, first col, last col)."""
+    runs: list[tuple[int, int, int]] = []
+    for col, row in sorted(cells, key=lambda c: (c[1], c[0])):
+        if runs and runs[-1][0] == row and runs[-1][2] == col - 1:
+            runs[-1] = (row, runs[-1][1], col)
+        else:
+            runs.append((row, col, col))
+    return runs
