@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "project_cmds",
     "audit_cmds",
     "label_cmds",
+    "qa_cmds",
 )
 
 

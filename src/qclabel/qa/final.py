@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..core.model import Annotation
+from ..errors import ConfigError
 from ..project import Project
 
 STATUSES = ("single", "reviewed", "agreed", "adjudicated")
@@ -28,17 +29,24 @@ class FinalLabel:
 Agree = Callable[[Annotation, Annotation], bool]
 
 
-def _default_agree(a: Annotation, b: Annotation) -> bool:
-    from .agreement import annotations_agree  # QA's matching rules, when present
-    return annotations_agree(a, b)
+def project_agree(project: Project) -> Agree:
+    """The project's agreement rule: its box IoU and keypoint targets from [qa.targets]."""
+    from .agreement import annotations_agree
+    t = project.qa["targets"]
+    box_iou, px = float(t["box_iou"]), float(t["keypoint_px"])
+    return lambda a, b: annotations_agree(a, b, box_iou, px)
 
 
-def final_labels(project: Project, min_status: str = "single",
+def final_labels(project: Project, min_status: str | None = None,
                  agree: Agree | None = None) -> dict[str, FinalLabel]:
-    """Every catalog image that has a final label at or above `min_status`."""
+    """Every catalog image that has a final label at or above `min_status`
+    (default: the project's `[qa] min_status`)."""
+    if min_status is None:
+        min_status = project.qa.get("min_status", "single")
     if min_status not in RANK:
-        raise ValueError(f"min_status must be one of {STATUSES}, not {min_status!r}")
-    agree = agree or _default_agree
+        raise ConfigError(project.config_path, "qa.min_status", min_status,
+                          f"expected one of {', '.join(STATUSES)}")
+    agree = agree or project_agree(project)
     states = project.store.all_states()
     finals: dict[str, FinalLabel] = {}
     for image in project.store.catalog.ids():

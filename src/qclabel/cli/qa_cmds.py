@@ -1,0 +1,210 @@
+"""qa plan, qa queue, qa report, review, consensus, adjudicate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .. import identity
+from ..core import edits
+from ..core.model import Annotation
+from ..errors import QclabelError
+from ..project import Project
+from .common import emit_json, open_project, project_dir
+
+
+def _image(project: Project, ref: str) -> str:
+    rec = project.store.catalog.find(ref)
+    if rec is None:
+        raise QclabelError(f"{project.root}: no image {ref!r} in the catalog (give an id, a "
+                           "unique id prefix or a 1-based position)")
+    return rec.id
+
+
+def _edited(ann: Annotation, verdict: str | None, defect_class: str | None,
+            severity: str | None) -> Annotation:
+    steps = []
+    if verdict:
+        steps.append(edits.set_verdict(verdict))
+    if defect_class:
+        steps.append(edits.set_class(defect_class, severity))
+    elif severity:
+        steps.append(edits.set_severity(severity))
+    return edits.apply("", ann, *steps).after
+
+
+def _check_class(project: Project, defect_class: str | None) -> None:
+    if defect_class and defect_class not in project.taxonomy.class_names():
+        raise QclabelError(f"--class {defect_class!r} is not a defect class of taxonomy "
+                           f"{project.taxonomy.name} ({', '.join(project.taxonomy.class_names())})")
+
+
+@click.group()
+def qa() -> None:
+    """Dual annotation plan, queues and the agreement report."""
+
+
+@qa.command("plan")
+@project_dir
+@click.option("--json", "as_json", is_flag=True, help="Every image's assignment as JSON.")
+def plan_cmd(project_dir: Path, as_json: bool) -> None:
+    """Who labels, reviews and adjudicates which image, from the [qa] config."""
+    from ..qa.plan import build_plan
+    plan = build_plan(open_project(project_dir))
+    if as_json:
+        emit_json(plan.to_dict())
+        return
+    s, cfg = plan.summary(), plan.settings
+    click.echo(f"policy     first {cfg['dual_first_n']} images of each task dual-annotated; "
+               f"spot checks {cfg['spot_check_rate'] * 100:g} %"
+               + (f" per {cfg['spot_check_by']}" if cfg["spot_check_by"] else "")
+               + f" (seed {cfg['seed']})")
+    click.echo(f"images     {s['images']}: dual {s['dual']}, single {s['single']}, "
+               f"spot checks {s['spot_checks']}")
+    click.echo(f"annotators {', '.join(plan.annotators) or '-'}")
+    click.echo(f"reviewers  {', '.join(plan.reviewers) or '-'}")
+    for user, n in sorted(s["per_user"].items()):
+        click.echo(f"  {user}: label {n['label']}, review {n['review']}")
+    for w in plan.warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+@qa.command("queue")
+@project_dir
+@click.option("--user", help="Whose queue (default: you).")
+@click.option("--all", "show_all", is_flag=True, help="Include items already done.")
+@click.option("--json", "as_json", is_flag=True)
+def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool) -> None:
+    """The images a user should work on next, and in which role."""
+    from ..qa.plan import queue_items
+    items = queue_items(open_project(project_dir), user or identity.current_user(),
+                        pending_only=not show_all)
+    if as_json:
+        emit_json([{"image": i.image, "role": i.role} for i in items])
+        return
+    for i in items:
+        click.echo(f"{i.image}  {i.role}")
+    if not items:
+        click.echo("nothing to do")
+
+
+@qa.command("report")
+@project_dir
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def report_cmd(project_dir: Path, fmt: str, output: Path | None) -> None:
+    """Agreement metrics against their targets, worst classes and annotators, and every
+    disagreement. Needs the adjudicator role: it shows both annotators' labels."""
+    from ..qa.report import build_report
+    from ..qa.report_format import format_report
+    project = open_project(project_dir)
+    project.require(identity.current_user(), "adjudicator", "read the QA report")
+    report = build_report(project)
+    text = json.dumps(report, indent=2) + "\n" if fmt == "json" else format_report(report, fmt)
+    if output:
+        output.write_text(text)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@project_dir
+@click.argument("image")
+@click.option("--verdict", type=click.Choice(["pass", "fail"]), help="Corrected verdict.")
+@click.option("--class", "defect_class", help="Corrected defect class.")
+@click.option("--severity", help="Corrected severity.")
+@click.option("--note", help="Why (required for a correction).")
+def review(project_dir: Path, image: str, verdict: str | None, defect_class: str | None,
+           severity: str | None, note: str | None) -> None:
+    """Spot-check IMAGE: with no correction it is confirmed ok. Reviewers only."""
+    from ..qa.decisions import labelers, review as do_review
+    project = open_project(project_dir)
+    user = identity.current_user()
+    project.require(user, "reviewer", "spot-check labels")
+    image_id = _image(project, image)
+    _check_class(project, defect_class)
+    correction = None
+    if verdict or defect_class or severity:
+        labels = labelers(project.store.all_states(), image_id)
+        correction = _edited(labels[0][1] if labels else Annotation(), verdict,
+                             defect_class, severity)
+    with project.store.open_session(user) as session:
+        event = do_review(project, session, image_id, correction, note)
+    click.echo(f"review of {image_id}: {event['after']['outcome']} "
+               f"(labels by {event['after']['of']})")
+
+
+@click.command()
+@project_dir
+@click.argument("image")
+@click.option("--note", required=True, help="Why this image needs consensus review.")
+def consensus(project_dir: Path, image: str, note: str) -> None:
+    """Send IMAGE to consensus review: it joins the adjudicators' queue."""
+    from ..qa.decisions import request_consensus
+    project = open_project(project_dir)
+    user = identity.current_user()
+    image_id = _image(project, image)
+    with project.store.open_session(user) as session:
+        request_consensus(project, session, image_id, note)
+    click.echo(f"{image_id} sent to consensus review")
+
+
+@click.command()
+@project_dir
+@click.option("--list", "list_only", is_flag=True, help="Print the disagreement queue.")
+@click.option("--image", help="Decide this image without the app (with --take).")
+@click.option("--take", type=click.Choice(["A", "B"]), help="Take annotator A's or B's labels.")
+@click.option("--verdict", type=click.Choice(["pass", "fail"]), help="Then set the verdict.")
+@click.option("--class", "defect_class", help="Then set the defect class.")
+@click.option("--severity", help="Then set the severity.")
+@click.option("--note", help="Why (recorded with the decision).")
+@click.option("--graphics", default="auto", show_default=True,
+              help="Image protocol for the app: auto, sixel, kitty, halfcell, unicode.")
+def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str | None,
+               verdict: str | None, defect_class: str | None, severity: str | None,
+               note: str | None, graphics: str) -> None:
+    """Resolve disagreements between two blind annotators. Adjudicators only.
+
+    With no options, opens the app on the adjudication screen."""
+    from ..qa.decisions import adjudication_queue
+    project = open_project(project_dir)
+    user = identity.current_user()
+    project.require(user, "adjudicator", "adjudicate")
+    if list_only:
+        for d in adjudication_queue(project):
+            click.echo(f"{d.image}  {d.kind:<9} {' / '.join(d.annotators):<20} {d.detail}")
+        return
+    if image or take:
+        _decide(project, user, image, take, verdict, defect_class, severity, note)
+        return
+    from ..tui.adjudicate_launch import launch  # loads textual: only here
+    launch(project, graphics)
+
+
+def _decide(project: Project, user: str, image: str | None, take: str | None,
+            verdict: str | None, defect_class: str | None, severity: str | None,
+            note: str | None) -> None:
+    from ..qa.decisions import adjudicate as do_adjudicate, labelers
+    if not (image and take):
+        raise QclabelError("deciding without the app needs both --image and --take A|B")
+    image_id = _image(project, image)
+    _check_class(project, defect_class)
+    labels = labelers(project.store.all_states(), image_id)
+    index = 0 if take == "A" else 1
+    if index >= len(labels):
+        raise QclabelError(f"image {image_id} has no labels from annotator {take}")
+    ann = _edited(labels[index][1], verdict, defect_class, severity)
+    source = "edited" if ann != labels[index][1] else take
+    with project.store.open_session(user) as session:
+        do_adjudicate(project, session, image_id, source, ann, note)
+    click.echo(f"{image_id}: final label from {source} ({labels[index][0]})")
+
+
+def register(group: click.Group) -> None:
+    for cmd in (qa, review, consensus, adjudicate):
+        group.add_command(cmd)

@@ -1,0 +1,62 @@
+"""Blind dual annotation: an annotator never sees the other annotator's labels of a dual
+image until it is adjudicated.
+
+An image is protected while it is dual (in the plan, or labeled by two or more
+annotators even outside the plan) and has no final label yet. Adjudicators (and admins,
+who hold every role) see everything; everyone else sees only their own labels on a
+protected image. This governs what qclabel shows (app, CLI, status, audit log); the
+journals themselves are files readable by whoever the operating system lets read them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..core.model import Annotation
+from ..project import Project
+from .plan import build_plan
+
+HIDDEN = "(hidden until adjudication)"
+
+
+def protected_images(project: Project, states: dict | None = None) -> set[str]:
+    states = project.store.all_states() if states is None else states
+    dual = set(build_plan(project).dual_images())
+    labeled_by: dict[str, int] = {}
+    finals: set[str] = set()
+    for state in states.values():
+        for image, _ in state.items("label"):
+            labeled_by[image] = labeled_by.get(image, 0) + 1
+        finals.update(image for image, _ in state.items("final"))
+    dual.update(i for i, n in labeled_by.items() if n >= 2)
+    return dual - finals
+
+
+def sees_everything(project: Project, viewer: str) -> bool:
+    return project.has_role(viewer, "adjudicator")
+
+
+def hider(project: Project, viewer: str,
+          states: dict | None = None) -> Callable[[str, str], bool]:
+    """A predicate (owner, image) -> True when `viewer` must not see `owner`'s labels of
+    `image`."""
+    if sees_everything(project, viewer):
+        return lambda owner, image: False
+    protected = protected_images(project, states)
+    return lambda owner, image: owner != viewer and image in protected
+
+
+def visible_labels(project: Project, user: str, image: str) -> dict[str, Annotation]:
+    """Every annotator's labels of `image` that `user` may see, by annotator."""
+    states = project.store.all_states()
+    hidden = hider(project, user, states)
+    return {owner: state.annotation(image) for owner, state in states.items()
+            if state.get(image, "label") is not None and not hidden(owner, image)}
+
+
+def redact_event(event: dict, hidden: Callable[[str, str], bool]) -> dict:
+    """An audit-log event with the labels blanked when the viewer may not see them.
+    Only `label` events carry an annotator's own labels of a dual image."""
+    if event.get("kind") == "label" and hidden(event.get("user", ""), event.get("image", "")):
+        return {**event, "before": HIDDEN, "after": HIDDEN}
+    return event

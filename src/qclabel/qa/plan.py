@@ -1,0 +1,202 @@
+"""The assignment plan: who labels, reviews and adjudicates which image.
+
+Policy, from the project config `[qa]`:
+- Images belong to a task: the ingest field `task` (`record.fields["task"]`), or one
+  task for the whole project when images carry none.
+- The first `dual_first_n` images of each task (catalog order) are labeled by two
+  different annotators, blind. Pairs rotate deterministically through every pair of the
+  `annotator` role (in the order the config lists them), so each pair gets images and
+  per-pair agreement can be measured.
+- Later images go to one annotator each, round-robin.
+- A spot-check sample of the single-labeled images (`spot_check_rate`) goes to a
+  reviewer who is not the image's annotator. With `spot_check_by` = lot, station or
+  shift the sample is drawn per value of that ingest field, so every lot is checked.
+  The sample is the `rate` share of each group with the lowest SHA-256 of
+  "seed:image": the same seed and catalog always give the same sample.
+- Disagreeing dual images and images sent to consensus go to the adjudicators.
+The plan is computed, never stored: it follows the config and the catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.model import ImageRecord
+from ..errors import ConfigError
+from ..project import Project
+
+SPOT_CHECK_FIELDS = ("", "lot", "station", "shift")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    image: str
+    task: str
+    phase: str                        # "dual" | "single"
+    annotators: tuple[str, ...]       # 2 for dual, 1 for single, () if nobody has the role
+    reviewer: str | None = None       # set for spot-checked images
+
+
+@dataclass
+class Plan:
+    assignments: dict[str, Assignment] = field(default_factory=dict)
+    annotators: list[str] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def dual_images(self) -> list[str]:
+        return [i for i, a in self.assignments.items() if a.phase == "dual"]
+
+    def spot_checks(self) -> list[str]:
+        return [i for i, a in self.assignments.items() if a.reviewer]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"settings": self.settings, "annotators": self.annotators,
+                "reviewers": self.reviewers, "warnings": self.warnings,
+                "summary": self.summary(),
+                "images": [{"image": a.image, "task": a.task, "phase": a.phase,
+                            "annotators": list(a.annotators), "reviewer": a.reviewer}
+                           for a in self.assignments.values()]}
+
+    def summary(self) -> dict[str, Any]:
+        per_user: dict[str, dict[str, int]] = defaultdict(lambda: {"label": 0, "review": 0})
+        for a in self.assignments.values():
+            for u in a.annotators:
+                per_user[u]["label"] += 1
+            if a.reviewer:
+                per_user[a.reviewer]["review"] += 1
+        return {"images": len(self.assignments), "dual": len(self.dual_images()),
+                "single": len(self.assignments) - len(self.dual_images()),
+                "spot_checks": len(self.spot_checks()), "per_user": dict(per_user)}
+
+
+def settings(project: Project) -> dict[str, Any]:
+    """The `[qa]` assignment settings, validated (errors name the config field)."""
+    qa, path = project.qa, project.config_path
+    n, rate, by, seed = qa["dual_first_n"], qa["spot_check_rate"], qa["spot_check_by"], qa["seed"]
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ConfigError(path, "qa.dual_first_n", n, "must be a whole number >= 0")
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
+        raise ConfigError(path, "qa.spot_check_rate", rate, "must be a number from 0 to 1")
+    if by not in SPOT_CHECK_FIELDS:
+        raise ConfigError(path, "qa.spot_check_by", by,
+                          f"expected one of {', '.join(repr(f) for f in SPOT_CHECK_FIELDS)}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(path, "qa.seed", seed, "must be a whole number")
+    return {"dual_first_n": n, "spot_check_rate": float(rate), "spot_check_by": by,
+            "seed": seed}
+
+
+def build_plan(project: Project) -> Plan:
+    cfg = settings(project)
+    roles = project.role_table()
+    plan = Plan(annotators=list(dict.fromkeys(roles["annotator"])),
+                reviewers=list(dict.fromkeys(roles["reviewer"])), settings=cfg)
+    if len(plan.annotators) < 2 and cfg["dual_first_n"]:
+        plan.warnings.append("dual annotation needs two users with the annotator role "
+                             f"(have {len(plan.annotators)}); first images stay single")
+    by_task: dict[str, list[ImageRecord]] = defaultdict(list)
+    for rec in project.store.catalog.all():
+        by_task[rec.fields.get("task", "")].append(rec)
+    singles: list[tuple[ImageRecord, tuple[str, ...]]] = []
+    pairs = list(itertools.combinations(plan.annotators, 2))
+    for task, records in by_task.items():
+        for i, rec in enumerate(records):
+            if i < cfg["dual_first_n"] and pairs:
+                plan.assignments[rec.id] = Assignment(rec.id, task, "dual", pairs[i % len(pairs)])
+            else:
+                k = i - min(i, cfg["dual_first_n"]) if pairs else i
+                who = (plan.annotators[k % len(plan.annotators)],) if plan.annotators else ()
+                singles.append((rec, who))
+    _spot_checks(plan, singles, cfg)
+    return plan
+
+
+def _spot_checks(plan: Plan, singles: list[tuple[ImageRecord, tuple[str, ...]]],
+                 cfg: dict[str, Any]) -> None:
+    groups: dict[str, list[tuple[ImageRecord, tuple[str, ...]]]] = defaultdict(list)
+    for rec, who in singles:
+        groups[rec.fields.get(cfg["spot_check_by"], "") if cfg["spot_check_by"] else ""].append(
+            (rec, who))
+    chosen: set[str] = set()
+    for members in groups.values():
+        k = round(cfg["spot_check_rate"] * len(members))
+        if cfg["spot_check_rate"] > 0 and k == 0:
+            k = 1  # every lot/station/shift gets at least one check
+        ranked = sorted(members, key=lambda m: _rank(cfg["seed"], m[0].id))
+        chosen.update(rec.id for rec, _ in ranked[:k])
+    turn = 0
+    if chosen and not plan.reviewers:
+        plan.warnings.append("spot checks need a user with the reviewer role")
+    for rec, who in singles:
+        reviewer = None
+        if rec.id in chosen:
+            reviewer, turn = _next_reviewer(plan.reviewers, who, turn)
+        plan.assignments[rec.id] = Assignment(rec.id, rec.fields.get("task", ""), "single",
+                                              who, reviewer)
+
+
+def _rank(seed: int, image: str) -> str:
+    return hashlib.sha256(f"{seed}:{image}".encode()).hexdigest()
+
+
+def _next_reviewer(reviewers: list[str], annotators: tuple[str, ...],
+                   turn: int) -> tuple[str | None, int]:
+    """Round-robin over reviewers, skipping the image's own annotator."""
+    for step in range(len(reviewers)):
+        r = reviewers[(turn + step) % len(reviewers)]
+        if r not in annotators:
+            return r, turn + step + 1
+    return None, turn
+
+
+# -- the queue a user works through ------------------------------------------------
+@dataclass(frozen=True)
+class QueueItem:
+    image: str
+    role: str  # "annotator" | "reviewer" | "adjudicator"
+
+
+def queue_items(project: Project, user: str, pending_only: bool = True) -> list[QueueItem]:
+    """What `user` should work on, in order: own labeling (dual images first, as they
+    come first in the catalog), then spot checks, then adjudications."""
+    plan = build_plan(project)
+    states = project.store.all_states()
+    own = states.get(user)
+    items: list[QueueItem] = []
+    for a in plan.assignments.values():
+        if user in a.annotators and not (pending_only and own and _done_label(own, a.image)):
+            items.append(QueueItem(a.image, "annotator"))
+    for a in plan.assignments.values():
+        if a.reviewer == user and _reviewable(a, states, own, pending_only):
+            items.append(QueueItem(a.image, "reviewer"))
+    if project.has_role(user, "adjudicator"):
+        from .decisions import adjudication_queue
+        items += [QueueItem(d.image, "adjudicator")
+                  for d in adjudication_queue(project, states, plan, pending_only)
+                  if user not in d.annotators]
+    return items
+
+
+def queue_for(project: Project, user: str, pending_only: bool = True) -> list[str]:
+    """Image ids in the order `user` should work on them (see `queue_items` for roles)."""
+    return list(dict.fromkeys(i.image for i in queue_items(project, user, pending_only)))
+
+
+def _done_label(state: Any, image: str) -> bool:
+    ann = state.annotation(image)
+    return ann.is_labeled or ann.flag is not None
+
+
+def _reviewable(a: Assignment, states: dict, own: Any, pending_only: bool) -> bool:
+    if not pending_only:
+        return True
+    labeled = any(u in states and states[u].annotation(a.image).is_labeled
+                  for u in a.annotators)
+    reviewed = own is not None and own.get(a.image, "review") is not None
+    return labeled and not reviewed

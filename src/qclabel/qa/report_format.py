@@ -1,0 +1,107 @@
+"""The QA report as text (terminal) or Markdown (a shift hand-over, a wiki page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_DISAGREEMENTS = 50
+
+
+def _f(v: Any, pct: bool = False) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v * 100:.1f} %" if pct else f"{v:.3f}"
+    return str(v)
+
+
+def _ci(ci: list[float] | None) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+
+
+def _mark(ok: bool | None) -> str:
+    return {True: "OK", False: "BELOW TARGET", None: "no data"}[ok]
+
+
+def rows(report: dict[str, Any]) -> dict[str, list[list[str]]]:
+    """Every table of the report as rows of strings (first row = header)."""
+    checks = [["metric", "value", "target", "status"]] + [
+        [c["metric"], _f(c["value"]), f"{c['op']} {c['target']:g}", _mark(c["ok"])]
+        for c in report["checks"]]
+    stats = [["statistic", "verdict", "95 % CI", "class", "95 % CI"]]
+    v, c = report["classification"]["verdict"], report["classification"]["class"]
+    for m, name in (("percent", "percent agreement"), ("kappa", "Cohen's kappa"),
+                    ("ac1", "Gwet's AC1"), ("pabak", "PABAK")):
+        stats.append([name, _f(v[m]), _ci(v["ci"].get(m)), _f(c[m]), _ci(c["ci"].get(m))])
+    pairs = [["pair", "images", "agreed", "verdict %", "kappa", "AC1", "class %",
+              "box IoU"]] + [
+        [k, str(p["images"]), str(p["agreed"]), _f(p["verdict_percent"], True),
+         _f(p["verdict_kappa"]), _f(p["verdict_ac1"]), _f(p["class_percent"], True),
+         _f(p["boxes"]["mean_iou"])] for k, p in report["per_pair"].items()]
+    classes = [["class", "images", "both", "one only", "pos. agreement", "AC1", "box IoU",
+                "missing", "extra"]] + [
+        [k, str(p["images_with_class"]), str(p["both"]), str(p["one_only"]),
+         _f(p["positive_agreement"], True), _f(p["ac1"]), _f(p["box_mean_iou"]),
+         str(p["missing"]), str(p["extra"])] for k, p in report["per_class"].items()]
+    dis = [["image", "annotators", "kind", "detail", "resolved"]] + [
+        [d["image"], " / ".join(d["annotators"]), d["kind"], d["detail"],
+         "yes" if d["resolved"] else "no"] for d in report["disagreements"][:MAX_DISAGREEMENTS]]
+    return {"checks": checks, "statistics": stats, "pairs": pairs, "classes": classes,
+            "disagreements": dis}
+
+
+def confusion_rows(report: dict[str, Any]) -> list[list[str]]:
+    c = report["classification"]["class"]
+    return [["A \\ B", *c["categories"]]] + [
+        [cat, *map(str, row)] for cat, row in zip(c["categories"], c["confusion"])]
+
+
+def _headline(report: dict[str, Any]) -> list[str]:
+    b, k, s = report["boxes"], report["keypoints"], report["severity"]
+    lines = [f"dual-annotated images {report['images']}, agreed {report['agreed']}, "
+             f"disagreements {len(report['disagreements'])}"
+             + (f", dual images still being labeled {report['pending_dual']}"
+                if "pending_dual" in report else "")]
+    if b["matched_pairs"] or b["missing"] or b["extra"]:
+        lines.append(f"boxes: matched pairs {b['matched_pairs']}, mean IoU {_f(b['mean_iou'])}, "
+                     f"at target {_f(b['share_at_target'], True)}, only A {b['missing']}, "
+                     f"only B {b['extra']}, class mismatch {b['class_mismatch']}")
+    if k["points"]:
+        lines.append(f"keypoints: {k['points']} points, mean {_f(k['mean_px'])} px, "
+                     f"within target {_f(k['pck'], True)}, OKS {_f(k['oks'])}")
+    if s.get("n"):
+        lines.append(f"severity: {s['n']} pairs, agreement {_f(s.get('percent'), True)}")
+    if report["worst_classes"]:
+        lines.append("worst classes: " + ", ".join(report["worst_classes"]))
+    if report["worst_annotators"]:
+        lines.append("annotators by agreement: " + ", ".join(
+            f"{r['annotator']} {r['share'] * 100:.0f} %" for r in report["worst_annotators"]))
+    return lines
+
+
+def _text_table(table: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+
+
+def _md_table(table: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+    return out + ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in table[1:]]
+
+
+def format_report(report: dict[str, Any], fmt: str = "text") -> str:
+    tables = rows(report)
+    tables["confusion (class, A rows, B columns)"] = confusion_rows(report)
+    table = _md_table if fmt == "md" else _text_table
+    title = f"QA report: {report.get('project', '')}".rstrip(": ")
+    lines = [f"# {title}" if fmt == "md" else title, ""]
+    lines += [f"- {l}" if fmt == "md" else l for l in _headline(report)]
+    for name, t in tables.items():
+        if len(t) == 1:
+            continue
+        lines += ["", f"## {name}" if fmt == "md" else f"{name}:"]
+        lines += table(t)
+    if len(report["disagreements"]) > MAX_DISAGREEMENTS:
+        lines.append(f"(first {MAX_DISAGREEMENTS} of {len(report['disagreements'])} "
+                     "disagreements; --format json lists all)")
+    return "\n".join(lines) + "\n"
