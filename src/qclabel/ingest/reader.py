@@ -1,19 +1,30 @@
-"""Read one image file into a catalog record (metadata only; pixels stay on disk)."""
+"""Read a catalog image's canonical pixels: what the display engine and exporters use.
+
+    load_canonical(record, root)        -> PIL image, full resolution, oriented
+    load_canonical_array(record, root)  -> numpy array at full bit depth
+
+`record.file` holds the canonical pixels: the source itself when only EXIF orientation
+applies (then `record.orientation` is the EXIF value still to apply), otherwise a
+derived lossless file `canonical/<id>.png` (`.tif` for 16-bit) with orientation 1.
+A relative `record.file` is relative to the project root.
+Arrays are uint8 or uint16, (H, W) for grey and (H, W, 3) RGB for colour. The PIL
+image of a 16-bit colour file is 8-bit RGB (Pillow has no 16-bit RGB mode): use the
+array for full depth.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from ..core.model import ImageRecord
 from ..errors import ImageError
+from . import pixels
 
-SWAPS_AXES = {5, 6, 7, 8}  # EXIF orientations that rotate by 90 degrees
-_BITS = {"1": 1, "L": 8, "P": 8, "RGB": 8, "RGBA": 8, "CMYK": 8, "I;16": 16, "I;16B": 16,
-         "I;16L": 16, "I": 32, "F": 32, "LA": 8, "YCbCr": 8}
+SWAPS_AXES = pixels.SWAPS_AXES
 
 
 def file_sha256(path: Path) -> str:
@@ -24,32 +35,30 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_record(path: Path, profile: str = "default", max_pixels: int = 250_000_000) -> ImageRecord:
-    """Catalog record for a file; canonical width/height are after EXIF orientation."""
-    path = Path(path)
-    digest = file_sha256(path)
-    try:
-        with Image.open(path) as im:
-            if im.width * im.height > max_pixels:
-                raise ImageError(f"{path}: {im.width}x{im.height} exceeds the pixel limit "
-                                 f"{max_pixels} (limits.max_pixels)")
-            im.load()
-            orientation = im.getexif().get(0x0112, 1) or 1
-            w, h = (im.height, im.width) if orientation in SWAPS_AXES else im.size
-            mode, fmt = im.mode, im.format or ""
-            bands = len(im.getbands())
-    except ImageError:
-        raise
-    except Exception as exc:  # Pillow raises many types for bad files
-        raise ImageError(f"{path}: cannot read image: {exc}") from exc
-    return ImageRecord(
-        id=digest[:16], sha256=digest, source=str(path.resolve()), file=str(path.resolve()),
-        width=w, height=h, bit_depth=_BITS.get(mode, 8), channels=bands, mode=mode,
-        format=fmt, orientation=int(orientation), profile=profile,
-        added=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+def canonical_path(record: ImageRecord, root: Path | str | None = None) -> Path:
+    path = Path(record.file)
+    if not path.is_absolute() and root is not None:
+        path = Path(root) / path
+    return path
 
 
-def load_canonical(record: ImageRecord) -> Image.Image:
+def load_canonical(record: ImageRecord, root: Path | str | None = None) -> Image.Image:
     """The canonical image at full resolution (EXIF orientation applied)."""
-    im = Image.open(record.file)
-    return ImageOps.exif_transpose(im) if record.orientation != 1 else im
+    path = canonical_path(record, root)
+    try:
+        im = Image.open(path)
+    except (OSError, Image.UnidentifiedImageError) as exc:
+        raise ImageError(f"{path}: cannot open canonical image of {record.id}: {exc}") from None
+    if record.orientation != 1:
+        im = ImageOps.exif_transpose(im)
+    return im
+
+
+def load_canonical_array(record: ImageRecord, root: Path | str | None = None) -> np.ndarray:
+    """The canonical pixels at full bit depth (uint16 for 16-bit images), oriented."""
+    path = canonical_path(record, root)
+    if not path.is_file():
+        raise ImageError(f"{path}: canonical image of {record.id} not found")
+    with pixels.open_image(path, max(record.width * record.height, 1)) as im:
+        arr = pixels.read_pages(path, im, first_only=True)[0]
+    return pixels.orient_array(arr, record.orientation)

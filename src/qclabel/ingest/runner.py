@@ -1,17 +1,49 @@
-"""Walk paths, read records, add them to the catalog; bad files are reported, not fatal."""
+"""Ingest: files and folders -> canonical images in the catalog.
+
+    ingest_paths(project, paths, profile=None, workers=None, executor=None,
+                 progress=None) -> IngestReport(added, duplicates, failed)
+
+`failed` holds (path, reason) pairs; bad files never stop the run. The work runs on a
+`concurrent.futures.Executor`: the one passed in (e.g. a Dask cluster's
+`client.get_executor()`, left open), else a process pool of `workers` processes
+(default: the CPU count; `workers=1` runs in this process). `progress(stage, done,
+total)` is called from this thread with stage "hash" then "ingest".
+
+Re-running on the same paths is idempotent: images are identified by content hash
+(one file: its sha256; a page of a multi-page TIFF: the file hash and page number;
+a stitched part or focus stack: the hash of its members' hashes in order), so files
+already in the catalog, or repeated within the run, are reported as duplicates.
+The catalog is written in batches in a deterministic order (sorted paths); every
+canonical file exists before its record is written.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import multiprocessing
 import os
+import re
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..core.model import ImageRecord
-from ..errors import ImageError
-from .reader import read_record
+from ..errors import QclabelError
+from . import work
+from .profiles import Profile, resolve_profile
+from .walk import Unit, discover, make_units
 
-EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+Progress = Callable[[str, int, int], None]
+BATCH = 500          # catalog records per atomic write
+HASH_CHUNK = 16      # files per hashing task
+
+
+class IngestBusy(QclabelError):
+    """Another ingest is writing to the same project."""
 
 
 @dataclass
@@ -19,38 +51,177 @@ class IngestReport:
     added: list[ImageRecord] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    duplicate_of: dict[str, str] = field(default_factory=dict)
+    elapsed_s: float = 0.0
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
+    def to_dict(self) -> dict:
+        return {"added": [r.id for r in self.added],
+                "duplicates": [{"path": p, "id": self.duplicate_of.get(p)}
+                               for p in self.duplicates],
+                "failed": [{"path": p, "reason": r} for p, r in self.failed],
+                "elapsed_s": round(self.elapsed_s, 3)}
+
 
 def iter_files(paths: Iterable[Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            for root, _dirs, files in os.walk(p):
-                out += [Path(root) / f for f in sorted(files)
-                        if Path(f).suffix.lower() in EXTENSIONS]
-        else:
-            out.append(p)
-    return sorted(out)
+    """Image files under `paths` (folders recursively), sorted."""
+    return [Path(p) for p in discover(paths)[0]]
 
 
-def ingest_paths(project, paths: Iterable[Path], profile: str = "default") -> IngestReport:
-    report = IngestReport()
-    records: list[ImageRecord] = []
-    seen: set[str] = set(project.store.catalog.ids())
-    for path in iter_files(paths):
+@contextmanager
+def _ingest_lock(root: Path) -> Iterator[None]:
+    fd = os.open(root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
         try:
-            rec = read_record(path, profile, project.limits["max_pixels"])
-        except (ImageError, OSError) as exc:
-            report.failed.append((str(path), str(exc)))
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IngestBusy(f"{root}: another ingest is running on this project; "
+                             f"wait for it to finish") from None
+        _clean_temp(root / "canonical")
+        yield
+    finally:
+        os.close(fd)
+
+
+def _clean_temp(folder: Path) -> None:
+    """Temp files a killed run left behind (complete files are simply overwritten)."""
+    if folder.is_dir():
+        for f in folder.glob(".*.tmp"):
+            f.unlink(missing_ok=True)
+
+
+class _Inline(Executor):
+    """Runs each call at submit time: no pool for single-worker runs."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            fut.set_exception(exc)
+        return fut
+
+
+def _make_pool(workers: int, max_pixels: int) -> Executor:
+    if workers <= 1:
+        return _Inline()
+    # forkserver: safe when the caller has threads (the app ingests from a worker thread).
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["qclabel.ingest.work"])
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=work.init_worker,
+                               initargs=(max_pixels,))
+
+
+def _run(executor: Executor, fn, items: list, stage: str,
+         progress: Progress | None) -> Iterator[tuple[int, object]]:
+    """Submit all items; yield (index, result) as they complete."""
+    futures = {executor.submit(fn, item): i for i, item in enumerate(items)}
+    done = 0
+    from concurrent.futures import as_completed
+    for fut in as_completed(futures):
+        done += 1
+        if progress:
+            progress(stage, done, len(items))
+        yield futures[fut], fut.result()
+
+
+def _hash_all(executor: Executor, files: list[str], progress: Progress | None,
+              report: IngestReport) -> dict[str, str]:
+    chunks = [files[i:i + HASH_CHUNK] for i in range(0, len(files), HASH_CHUNK)]
+    digests: dict[str, str] = {}
+    for _i, rows in _run(executor, work.hash_files, chunks, "hash", progress):
+        for path, digest, reason in rows:  # type: ignore[union-attr]
+            if digest:
+                digests[path] = digest
+            else:
+                report.failed.append((path, reason or "unreadable"))
+    return digests
+
+
+def _unit_digest(unit: Unit, digests: dict[str, str]) -> str:
+    if unit.kind == "file":
+        return digests[unit.paths[0]]
+    joined = unit.kind + ":" + ",".join(digests[p] for p in unit.paths)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _tasks(project, profile: Profile, units: list[Unit], digests: dict[str, str],
+           report: IngestReport) -> list[dict]:
+    known = set(project.store.catalog.ids())
+    tasks = []
+    for unit in units:
+        bad = [p for p in unit.paths if p not in digests]
+        if bad:
+            if unit.kind != "file":
+                report.failed.append((unit.name, f"segment {bad[0]} failed (see above)"))
             continue
-        if rec.id in seen:
-            report.duplicates.append(str(path))
+        digest = _unit_digest(unit, digests)
+        if digest[:16] in known:
+            report.duplicates.append(unit.name)
+            report.duplicate_of[unit.name] = digest[:16]
             continue
-        seen.add(rec.id)
-        records.append(rec)
-    report.added = project.store.catalog.add(records)
+        known.add(digest[:16])
+        tasks.append({"kind": unit.kind, "paths": unit.paths, "name": unit.name,
+                      "digests": [digests[p] for p in unit.paths], "digest": digest,
+                      "group_fields": _group_fields(unit, profile), "profile": profile,
+                      "root": str(project.root), "max_pixels": project.limits["max_pixels"]})
+    return tasks
+
+
+def _group_fields(unit: Unit, profile: Profile) -> dict[str, str]:
+    """Named groups of the grouping regex (the part or stack name), except `seq`."""
+    if unit.kind == "file":
+        return {}
+    m = re.search(profile.group[1]["group"], Path(unit.paths[0]).stem)
+    return {k: v for k, v in m.groupdict().items() if k != "seq" and v is not None}
+
+
+def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
+                 workers: int | None = None, executor: Executor | None = None,
+                 progress: Progress | None = None) -> IngestReport:
+    """Ingest files and folders into the project's catalog; see the module docstring."""
+    t0 = time.perf_counter()
+    prof = resolve_profile(project.profiles, profile, project.config_path)
+    report = IngestReport()
+    with _ingest_lock(project.root):
+        project.store.catalog.reload()
+        files, report.failed = discover(paths, exclude=[project.root])
+        own = executor is None
+        pool = executor or _make_pool(workers or os.cpu_count() or 1,
+                                      project.limits["max_pixels"])
+        try:
+            digests = _hash_all(pool, files, progress, report)
+            units, group_failures = make_units([f for f in files], prof)
+            report.failed += group_failures
+            tasks = _tasks(project, prof, units, digests, report)
+            _process(project, pool, tasks, progress, report)
+        finally:
+            if own:
+                pool.shutdown(wait=True, cancel_futures=True)
+    report.failed.sort()
+    report.elapsed_s = time.perf_counter() - t0
     return report
+
+
+def _process(project, pool: Executor, tasks: list[dict], progress: Progress | None,
+             report: IngestReport) -> None:
+    """Run the units; write records in task order, BATCH at a time."""
+    results: dict[int, dict] = {}
+    next_index, pending = 0, []
+    for i, result in _run(pool, work.process_unit, tasks, "ingest", progress):
+        results[i] = result  # type: ignore[assignment]
+        while next_index in results:
+            res = results.pop(next_index)
+            next_index += 1
+            if "failed" in res:
+                report.failed.append(tuple(res["failed"]))
+            else:
+                pending += [ImageRecord.from_dict(d) for d in res["records"]]
+        if len(pending) >= BATCH:
+            report.added += project.store.catalog.add(pending)
+            pending = []
+    if pending:
+        report.added += project.store.catalog.add(pending)

@@ -1,0 +1,177 @@
+"""Decode image files to numpy arrays at full bit depth; write canonical files.
+
+Canonical pixels are always one of four layouts: uint8 grey (H, W), uint8 RGB (H, W, 3),
+uint16 grey, uint16 RGB. Other modes are converted on the way in (CMYK, YCbCr, palette,
+1-bit, alpha dropped) or refused with a reason (float, 32-bit integer, LAB, ...).
+Pillow reads everything except 16-bit colour, which it silently truncates to 8 bit:
+those files are decoded with OpenCV instead.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import ImageError
+
+FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "MPO")
+_TO_GREY = {"1", "L", "LA", "La"}
+_TO_RGB = {"RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr", "P", "PA"}
+_TO_U16 = {"I;16", "I;16L", "I;16B", "I;16N"}
+SUPPORTED_MODES = tuple(sorted(_TO_GREY | _TO_RGB | _TO_U16 | {"I"}))
+# EXIF orientation -> numpy steps that undo it (same result as ImageOps.exif_transpose).
+_ORIENT = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(a, 2).swapaxes(0, 1), 8: lambda a: np.rot90(a, 1),
+}
+SWAPS_AXES = {5, 6, 7, 8}
+
+
+def open_image(path: Path, max_pixels: int) -> Image.Image:
+    """Open lazily (header only) and check format and pixel count before decoding."""
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{path}: exceeds the decompression-bomb limit: {exc}") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not a readable image (expected JPEG, PNG, BMP, TIFF "
+                         f"or WebP)") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    if im.format not in FORMATS:
+        im.close()
+        raise ImageError(f"{path}: format {im.format} is not supported "
+                         f"(expected JPEG, PNG, BMP, TIFF or WebP)")
+    if im.width * im.height > max_pixels:
+        im.close()
+        raise ImageError(f"{path}: {im.width}x{im.height} = {im.width * im.height} pixels "
+                         f"exceeds limits.max_pixels = {max_pixels} (decompression bomb?)")
+    return im
+
+
+def is_16bit_colour(path: Path, im: Image.Image) -> bool:
+    """Colour with 16 bits per sample, which Pillow would truncate to 8 bit."""
+    if im.format == "TIFF":
+        bits = im.tag_v2.get(258, (8,))
+        return len(bits) >= 3 and bits[0] == 16
+    if im.format == "PNG" and im.mode in ("RGB", "RGBA"):
+        with open(path, "rb") as fh:
+            head = fh.read(26)
+        return len(head) == 26 and head[24] == 16  # IHDR bit depth
+    return False
+
+
+def frame_to_array(im: Image.Image, path: Path) -> np.ndarray:
+    """The current frame as a canonical-layout array (decodes the pixels)."""
+    mode = im.mode
+    try:
+        if mode in _TO_GREY:
+            return np.asarray(im.convert("L"))
+        if mode in _TO_RGB:
+            return np.asarray(im.convert("RGB"))
+        if mode in _TO_U16:
+            return np.asarray(im).astype(np.uint16)
+        if mode == "I":
+            return _int32_to_u16(np.asarray(im), path)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{path}: truncated or corrupt image data: {exc}") from None
+    raise ImageError(f"{path}: colour mode {mode} is not supported "
+                     f"(supported: {', '.join(SUPPORTED_MODES)})")
+
+
+def _int32_to_u16(arr: np.ndarray, path: Path) -> np.ndarray:
+    # Mode I holds 16-bit data from some writers; real 32-bit data cannot be kept losslessly.
+    if arr.size and (arr.min() < 0 or arr.max() > 65535):
+        raise ImageError(f"{path}: colour mode I (32-bit integer) with values outside "
+                         f"0..65535 is not supported; convert to 16 bit")
+    return arr.astype(np.uint16)
+
+
+def _cv2_pages(path: Path, first_only: bool) -> list[np.ndarray]:
+    data = np.fromfile(path, dtype=np.uint8)
+    if first_only:
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        pages = [] if img is None else [img]
+    else:
+        ok, pages = cv2.imdecodemulti(data, cv2.IMREAD_UNCHANGED)
+        pages = list(pages) if ok else []
+    if not pages:
+        raise ImageError(f"{path}: truncated or corrupt 16-bit colour image data")
+    return [_bgr_to_rgb(p) for p in pages]
+
+
+def _bgr_to_rgb(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 3 and a.shape[2] == 4:
+        return cv2.cvtColor(a, cv2.COLOR_BGRA2RGB)
+    if a.ndim == 3:
+        return cv2.cvtColor(a, cv2.COLOR_BGR2RGB)
+    return a
+
+
+def read_pages(path: Path, im: Image.Image, first_only: bool = False) -> list[np.ndarray]:
+    """Decode every page (or only the first) of an opened image, source orientation."""
+    if is_16bit_colour(path, im):
+        return _cv2_pages(path, first_only)
+    n = 1 if first_only else getattr(im, "n_frames", 1)
+    pages = []
+    for i in range(n):
+        if i:
+            im.seek(i)
+        pages.append(frame_to_array(im, path))
+    return pages
+
+
+def orient_array(arr: np.ndarray, orientation: int) -> np.ndarray:
+    step = _ORIENT.get(orientation)
+    return np.ascontiguousarray(step(arr)) if step else arr
+
+
+def layout(arr: np.ndarray) -> tuple[str, int, int]:
+    """(mode name, bit depth, channels) of a canonical array."""
+    bits = 16 if arr.dtype == np.uint16 else 8
+    channels = 1 if arr.ndim == 2 else arr.shape[2]
+    mode = ("L" if channels == 1 else "RGB") if bits == 8 else (
+        "I;16" if channels == 1 else "RGB;16")
+    return mode, bits, channels
+
+
+def encode_canonical(arr: np.ndarray) -> tuple[str, bytes]:
+    """Lossless encoding: ('.png', data) for 8 bit, ('.tif', data) for 16 bit."""
+    ext = ".tif" if arr.dtype == np.uint16 else ".png"
+    bgr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR) if arr.ndim == 3 else arr
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 3] if ext == ".png" else []
+    ok, buf = cv2.imencode(ext, bgr, params)
+    if not ok:
+        raise ImageError(f"cannot encode a {arr.shape} {arr.dtype} canonical image")
+    return ext, buf.tobytes()
+
+
+def write_file(dest: Path, data: bytes) -> None:
+    """Write via a temp name and rename, so a killed run never leaves half a file."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_canonical_file(path: Path) -> np.ndarray:
+    """Read a canonical file written by encode_canonical (always OpenCV, full depth)."""
+    arr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise ImageError(f"{path}: cannot read the canonical image")
+    return _bgr_to_rgb(arr)

@@ -1,0 +1,196 @@
+"""The work that runs on the executor's workers (pool processes or Dask workers).
+
+Two plain functions with picklable arguments and results: `hash_files` (content hashes,
+and the file checks that must happen before anything opens the file), and
+`process_unit` (decode, metadata, profile steps, canonical file). A unit either returns
+all of its records or fails whole and removes the canonical files it wrote, so an image
+is never half-entered. Workers must see the same paths as the ingesting process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..core.model import ImageRecord
+from ..errors import ImageError
+from . import combine, ops, pixels
+from .metadata import manufacturing_fields, read_dpi, read_exif
+from .profiles import Profile
+
+NATIVE_MODES = {"L", "RGB", "I;16", "I;16L", "I;16B", "RGB;16"}
+
+
+def init_worker(max_pixels: int) -> None:
+    """Pool initializer: let Pillow open images up to the project's own pixel limit
+    (its built-in bomb check would refuse some allowed large line-scan images)."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+def check_file(path: str) -> int:
+    """Size of a regular, non-empty file; a clear reason otherwise. Never opens a FIFO."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ImageError("broken symbolic link" if os.path.islink(path)
+                         else "no such file or directory") from None
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageError("not a regular file")
+    if st.st_size == 0:
+        raise ImageError("empty file (0 bytes)")
+    return st.st_size
+
+
+def hash_file(path: str) -> str:
+    check_file(path)
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}") from None
+    return h.hexdigest()
+
+
+def hash_files(paths: list[str]) -> list[tuple[str, str | None, str | None]]:
+    """(path, sha256, None) or (path, None, reason) per file."""
+    out: list[tuple[str, str | None, str | None]] = []
+    for p in paths:
+        try:
+            out.append((p, hash_file(p), None))
+        except ImageError as exc:
+            out.append((p, None, str(exc)))
+    return out
+
+
+def _reason(exc: Exception, path: str | None) -> str:
+    text = str(exc)
+    if isinstance(exc, ImageError) and path:
+        return text.removeprefix(f"{path}: ")
+    return f"{type(exc).__name__}: {text}"
+
+
+def _decode(path: str, max_pixels: int, first_only: bool) -> tuple[list[np.ndarray], dict]:
+    with pixels.open_image(Path(path), max_pixels) as im:
+        meta = {"exif": read_exif(im), "dpi": read_dpi(im), "format": im.format,
+                "source_mode": im.mode}
+        if pixels.is_16bit_colour(Path(path), im):
+            meta["source_mode"] = "RGB;16"
+        pages = pixels.read_pages(Path(path), im, first_only)
+    return pages, meta
+
+
+def _finish(arr: np.ndarray, profile: Profile, fields: dict, name: str) -> tuple[np.ndarray, float]:
+    """Profile steps after orientation/combination, in their documented order."""
+    rect = profile.get("roi_by_station", {}).get(fields.get("station", "")) or profile.get("roi")
+    if rect:
+        arr = ops.crop(arr, rect, name)
+    if profile.get("colour") == "grey-world":
+        arr = ops.grey_world(arr)
+    if profile.get("normalize"):
+        arr = ops.normalize(arr, profile.get("normalize"))
+    scale = 1.0
+    if profile.get("max_size"):
+        arr, scale = ops.fit_max_size(arr, profile.get("max_size"))
+    return arr, scale
+
+
+def _record(task: dict, arr: np.ndarray, meta: dict, *, image_id: str, digest: str,
+            file: str, orientation: int, scale: float, fields: dict, page: int) -> ImageRecord:
+    profile: Profile = task["profile"]
+    mode, bits, channels = pixels.layout(arr)
+    mm = profile.get("mm_per_px")
+    return ImageRecord(
+        id=image_id, sha256=digest, source=task["paths"][0], file=file,
+        width=int(arr.shape[1]), height=int(arr.shape[0]), bit_depth=bits,
+        channels=channels, mode=mode, format=meta["format"] or "", orientation=orientation,
+        profile=profile.name, profile_hash=profile.hash,
+        mm_per_px=round(mm / scale, 9) if mm else None,
+        window=ops.display_window(arr, profile.get("window")), fields=fields,
+        exif=meta["exif"], dpi=meta["dpi"], source_mode=meta["source_mode"],
+        sources=list(task["paths"]) if len(task["paths"]) > 1 else [], page=page,
+        added=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def _store_path(task: dict, path: str) -> str:
+    """Relative to the project root when the file lies inside it."""
+    root = os.path.abspath(task["root"])
+    absolute = os.path.abspath(path)
+    return os.path.relpath(absolute, root) if absolute.startswith(root + os.sep) else absolute
+
+
+def _write(task: dict, image_id: str, arr: np.ndarray, written: list[Path]) -> str:
+    ext, data = pixels.encode_canonical(arr)
+    dest = Path(task["root"]) / "canonical" / f"{image_id}{ext}"
+    dest.parent.mkdir(exist_ok=True)
+    pixels.write_file(dest, data)
+    written.append(dest)
+    return f"canonical/{image_id}{ext}"
+
+
+def _single(task: dict, written: list[Path]) -> list[ImageRecord]:
+    profile: Profile = task["profile"]
+    path, digest = task["paths"][0], task["digests"][0]
+    pages, meta = _decode(path, task["max_pixels"], profile.get("pages") == "first")
+    fields = manufacturing_fields(Path(path), profile.get("fields"))
+    orientation = meta["exif"]["orientation"] if profile.get("orient") else 1
+    records = []
+    for n, raw in enumerate(pages):
+        arr, scale = _finish(pixels.orient_array(raw, orientation), profile, fields, path)
+        digest_n = digest if n == 0 else hashlib.sha256(f"{digest}#page{n}".encode()).hexdigest()
+        image_id = digest_n[:16]
+        as_source = (len(pages) == 1 and not profile.changes_pixels
+                     and meta["source_mode"] in NATIVE_MODES)
+        file = _store_path(task, path) if as_source else _write(task, image_id, arr, written)
+        records.append(_record(task, arr, meta, image_id=image_id, digest=digest_n, file=file,
+                               orientation=orientation if as_source else 1, scale=scale,
+                               fields=fields, page=n))
+    return records
+
+
+def _group(task: dict, written: list[Path]) -> list[ImageRecord]:
+    profile: Profile = task["profile"]
+    kind, setting = profile.group
+    arrays, metas = [], []
+    for path in task["paths"]:
+        pages, meta = _decode(path, task["max_pixels"], True)
+        orientation = meta["exif"]["orientation"] if profile.get("orient") else 1
+        arrays.append(pixels.orient_array(pages[0], orientation))
+        metas.append(meta)
+    names = list(task["paths"])
+    if kind == "stitch":
+        arr, _ = combine.stitch(arrays, names, setting["overlap_px"],
+                                setting["max_overlap_px"], setting["direction"])
+    else:
+        arr = combine.focus_stack(arrays, names, setting["kernel"], setting["smooth"])
+    fields = {**task["group_fields"], **manufacturing_fields(Path(names[0]),
+                                                             profile.get("fields"))}
+    arr, scale = _finish(arr, profile, fields, task["name"])
+    image_id = task["digest"][:16]
+    file = _write(task, image_id, arr, written)
+    return [_record(task, arr, metas[0], image_id=image_id, digest=task["digest"], file=file,
+                    orientation=1, scale=scale, fields=fields, page=0)]
+
+
+def process_unit(task: dict) -> dict[str, Any]:
+    """{'records': [record dicts]} or {'failed': (path, reason)} for one unit."""
+    written: list[Path] = []
+    try:
+        recs = _single(task, written) if task["kind"] == "file" else _group(task, written)
+        return {"records": [r.to_dict() for r in recs]}
+    except Exception as exc:  # one bad unit must never stop the run
+        for f in written:
+            f.unlink(missing_ok=True)
+        if len(task["paths"]) > 1:  # keep the segment's own path in the reason
+            return {"failed": (task["name"], _reason(exc, None))}
+        return {"failed": (task["paths"][0], _reason(exc, task["paths"][0]))}
