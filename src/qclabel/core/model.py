@@ -51,6 +51,11 @@ class ImageRecord:
     dpi: tuple[float, float] | None = None
     added: str = ""
     seq: int = 0
+    # Ingest provenance: the source's own colour mode (`mode` is the canonical one),
+    # every source file of a stitched/stacked image, the page of a multi-page TIFF.
+    source_mode: str = ""
+    sources: list[str] = field(default_factory=list)
+    page: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
