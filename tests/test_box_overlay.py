@@ -8,66 +8,55 @@ import pytest
 from qclabel.core.model import VISIBLE, Box, Keypoint, KeypointSet
 from qclabel.render import overlay as ov
 from qclabel.render import wire
-from qclabel.render.cellmap import fit, view_frame, zoomed
+from qclabel.render import cellmap as cm
+from qclabel.render.viewport import Viewport
 
 
-def test_fit_keeps_aspect_and_maps_corners():
-    m = fit(1200, 900, 160, 45)          # 7.5 px per column, 15 per row (half-cell: 2 rows)
-    assert m.sx == pytest.approx(10.0) and m.sy == pytest.approx(20.0)
-    assert m.cell_of(0, 0) == (0, 0) and m.cell_of(1199, 899) == (119, 44)
-    assert m.step() == (10, 20)
+def test_fit_maps_corners_and_steps():
+    m = Viewport.fit(1200, 900, 160, 45)      # half-cell: 1x2 display px per cell
+    assert cm.pixel_cell(m, 0, 0) == m.offset
+    assert m.cell_in_frame(*cm.pixel_cell(m, 1199, 899))
+    assert not m.cell_in_frame(*cm.pixel_cell(m, 1200, 899))
+    assert cm.step(m) == (10, 20)
 
 
-@pytest.mark.parametrize("level", range(0, 7))
+@pytest.mark.parametrize("level", range(0, 9))
 def test_every_pixel_maps_back_through_its_cell(level):
-    m = zoomed(fit(1200, 900, 160, 45), level, (613, 407))
-    col, row = m.cell_of(613, 407)
-    assert m.visible(col, row)
-    px, py = m.pixel_of(col, row)
+    m = cm.zoom_to(Viewport.fit(1200, 900, 160, 45), level, (613, 407))
+    assert cm.level_of(m) == min(level, cm.max_level(m))
+    cell = cm.pixel_cell(m, 613, 407)
+    assert m.cell_in_frame(*cell)
+    px, py = cm.cell_pixel(m, *cell)
+    sx, sy = cm.px_per_cell(m)
     # the cell's centre pixel is within one cell of the cursor pixel, and exact once
     # a pixel spans at least one cell
-    assert abs(px - 613) < max(1, m.sx) and abs(py - 407) < max(1, m.sy)
-    if m.sx <= 1 and m.sy <= 1:
+    assert abs(px - 613) < max(1, sx) and abs(py - 407) < max(1, sy)
+    if sx <= 1 and sy <= 1:
         assert (px, py) == (613, 407)
 
 
 def test_zoom_clamps_at_image_border_and_follow_pans():
-    m = zoomed(fit(1200, 900, 160, 45), 3, (2, 3))
-    assert (m.x0, m.y0) == (0, 0)
-    far = m.follow(1100, 800)
-    assert far.visible(*far.cell_of(1100, 800))
-    assert far.x0 + far.view_w <= 1200 and far.y0 + far.view_h <= 900
-    assert far.follow(1101, 800) == far  # already visible: no pan
-    assert far.pan(-1000, 0).x0 == 0
-
-
-def test_view_frame_magnifies_exact_pixels():
-    img = np.arange(20 * 30, dtype=np.uint8).reshape(20, 30)
-    m = zoomed(fit(30, 20, 30, 10), 2, (10, 10))   # 0.25 px per column
-    out = view_frame(img, m, m.cols * 4, m.rows * 8)
-    # each image pixel became a 16 x 16 block; the first block is pixel (x0, y0)
-    assert out[0, 0] == img[int(m.y0), int(m.x0)]
-    assert out[0, 16] == img[int(m.y0), int(m.x0) + 1]
-    assert out[16, 0] == img[int(m.y0) + 1, int(m.x0)]
-
-
-def test_view_frame_reduces_whole_image():
-    img = np.full((900, 1200), 77, np.uint8)
-    out = view_frame(img, fit(1200, 900, 160, 45), 160, 90)
-    assert out.shape == (90, 160) and out[10, 10] == 77 and out[89, 159] == 0  # outside
+    m = cm.zoom_to(Viewport.fit(1200, 900, 160, 45), 3, (2, 3))
+    assert (m.x, m.y) == (0, 0)
+    far = cm.follow(m, 1100, 800)
+    assert far.cell_in_frame(*cm.pixel_cell(far, 1100, 800))
+    assert far.x + far.w <= 1200 and far.y + far.h <= 900
+    assert cm.follow(far, 1101, 800) == far  # already visible: no pan
+    assert cm.zoom_to(far, 0, (5, 5)) == Viewport.fit(1200, 900, 160, 45)
 
 
 def test_box_outline_sits_on_edge_pixel_cells():
-    m = fit(1200, 900, 160, 45)
+    m = Viewport.fit(1200, 900, 160, 45)      # 10 x 20 px per cell, frame from col 20
     o: ov.Overlay = {}
     ov.draw_box(o, m, Box("dent", 100, 200, 51, 40), "#ff0000")
-    assert o[(10, 10)].char == "┌" and o[(15, 11)].char == "┘"
-    assert o[(12, 10)].char == "─" and (12, 11) in o
-    assert (12, 12) not in o  # interior untouched
+    assert m.offset == (20, 0)
+    assert o[(30, 10)].char == "┌" and o[(35, 11)].char == "┘"
+    assert o[(32, 10)].char == "─" and (32, 11) in o
+    assert (32, 12) not in o  # interior untouched
 
 
 def test_keypoints_and_skeleton_drawn():
-    m = fit(400, 300, 40, 15)
+    m = Viewport.fit(400, 300, 40, 15)
     kps = KeypointSet("b", (Keypoint("a", 5, 5, VISIBLE), Keypoint("b", 305, 5, VISIBLE),
                            Keypoint("c", 0, 0, 0)))
     o: ov.Overlay = {}
@@ -77,7 +66,7 @@ def test_keypoints_and_skeleton_drawn():
 
 
 def test_cursor_move_diff_touches_two_cells_and_is_cheap():
-    m = fit(1200, 900, 160, 45)
+    m = Viewport.fit(1200, 900, 160, 45)
     frame = np.random.default_rng(0).integers(0, 255, (45 * 20, 160 * 10, 3), np.uint8)
     before, after = {}, {}
     ov.draw_box(before, m, Box("dent", 100, 200, 300, 200), "#ff0000")
@@ -104,3 +93,25 @@ def test_halfcell_restore_uses_frame_colours():
 def test_row_runs_groups_adjacent_cells():
     assert ov.row_runs({(3, 1), (1, 1), (2, 1), (5, 1), (0, 0)}) == [(0, 0, 0), (1, 1, 3),
                                                                     (1, 5, 5)]
+
+
+def test_loupe_shows_full_resolution_pixels_and_box_edges():
+    from qclabel.render.loupe import loupe, to_rgb8
+    img = np.zeros((50, 60), np.uint8)
+    img[20, 30] = 200
+    img[21, 31] = 100
+    rgb = to_rgb8(img)
+    lv = loupe(rgb, 30, 20, radius=3, boxes=(Box("dent", 29, 19, 4, 3),))
+    assert lv.pixel(0, 0) == (200, 200, 200) and lv.pixel(1, 1) == (100, 100, 100)
+    # box covers x 29..32, y 19..21: its corner pixel (29, 19) is at loupe offset (-1, -1)
+    assert lv.edges[2, 2] and lv.edges[2, 5] and lv.edges[4, 3]
+    assert not lv.edges[3, 3]             # (30, 20) is inside the box, not on an edge
+    corner = loupe(rgb, 0, 0, radius=2)
+    assert not corner.inside[0, 0] and corner.inside[2, 2]
+
+
+def test_loupe_windows_16_bit():
+    from qclabel.render.loupe import to_rgb8
+    img = np.array([[1000, 2000], [3000, 4000]], np.uint16)
+    rgb = to_rgb8(img, (2500, 3000))
+    assert rgb.dtype == np.uint8 and rgb[0, 0, 0] == 0 and rgb[1, 1, 0] == 255

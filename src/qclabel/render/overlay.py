@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..core.model import OCCLUDED, VISIBLE, Box, KeypointSet
-from .cellmap import CellMap
-
-Cell = tuple[int, int]
+from .cellmap import Cell, pixel_cell
+from .viewport import Viewport
 
 
 @dataclass(frozen=True)
@@ -36,44 +35,44 @@ _SELECTED_CHARS = {"tl": "┏", "tr": "┓", "bl": "┗", "br": "┛", "h": "━
 _DRAFT_CHARS = {"tl": "┌", "tr": "┐", "bl": "└", "br": "┘", "h": "╌", "v": "╎"}
 
 
-def _put(ov: Overlay, cmap: CellMap, cell: Cell, glyph: Glyph) -> None:
-    if cmap.visible(*cell):
+def _put(ov: Overlay, vp: Viewport, cell: Cell, glyph: Glyph) -> None:
+    if vp.cell_in_frame(*cell):
         ov[cell] = glyph
 
 
-def box_cells(cmap: CellMap, box: Box) -> tuple[int, int, int, int]:
+def box_cells(vp: Viewport, box: Box) -> tuple[int, int, int, int]:
     """Cell columns/rows of the box's outermost pixels: left, top, right, bottom."""
-    left, top = cmap.cell_of(box.x, box.y)
-    right, bottom = cmap.cell_of(box.x2 - 1, box.y2 - 1)
+    left, top = pixel_cell(vp, box.x, box.y)
+    right, bottom = pixel_cell(vp, box.x2 - 1, box.y2 - 1)
     return left, top, right, bottom
 
 
-def draw_box(ov: Overlay, cmap: CellMap, box: Box, colour: str, style: str = "normal") -> None:
+def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "normal") -> None:
     """Outline on the cells holding the box's edge pixels. Only the perimeter is
     drawn, so the defect inside stays visible."""
     chars = {"normal": _BOX_CHARS, "selected": _SELECTED_CHARS, "draft": _DRAFT_CHARS}[style]
     g = lambda k: Glyph(chars[k], colour, style == "selected")  # noqa: E731
-    left, top, right, bottom = box_cells(cmap, box)
+    left, top, right, bottom = box_cells(vp, box)
     # Only walk the visible part: a zoomed-in view must not loop over off-screen cells.
-    c1, c2 = max(left, 0), min(right, cmap.cols - 1)
-    r1, r2 = max(top, 0), min(bottom, cmap.rows - 1)
+    c1, c2 = max(left, 0), min(right, vp.cols - 1)
+    r1, r2 = max(top, 0), min(bottom, vp.rows - 1)
     for c in range(c1, c2 + 1):
-        _put(ov, cmap, (c, top), g("h"))
-        _put(ov, cmap, (c, bottom), g("h"))
+        _put(ov, vp, (c, top), g("h"))
+        _put(ov, vp, (c, bottom), g("h"))
     for r in range(r1, r2 + 1):
-        _put(ov, cmap, (left, r), g("v"))
-        _put(ov, cmap, (right, r), g("v"))
+        _put(ov, vp, (left, r), g("v"))
+        _put(ov, vp, (right, r), g("v"))
     for cell, k in (((left, top), "tl"), ((right, top), "tr"),
                     ((left, bottom), "bl"), ((right, bottom), "br")):
-        _put(ov, cmap, cell, g(k))
+        _put(ov, vp, cell, g(k))
 
 
-def draw_cursor(ov: Overlay, cmap: CellMap, x: int, y: int, colour: str = "#00ff00") -> None:
-    _put(ov, cmap, cmap.cell_of(x, y), Glyph(CURSOR, colour, True))
+def draw_cursor(ov: Overlay, vp: Viewport, x: int, y: int, colour: str = "#00ff00") -> None:
+    _put(ov, vp, pixel_cell(vp, x, y), Glyph(CURSOR, colour, True))
 
 
-def draw_anchor(ov: Overlay, cmap: CellMap, x: int, y: int, colour: str = "#ffff00") -> None:
-    _put(ov, cmap, cmap.cell_of(x, y), Glyph(ANCHOR, colour, True))
+def draw_anchor(ov: Overlay, vp: Viewport, x: int, y: int, colour: str = "#ffff00") -> None:
+    _put(ov, vp, pixel_cell(vp, x, y), Glyph(ANCHOR, colour, True))
 
 
 def line_cells(a: Cell, b: Cell) -> list[Cell]:
@@ -93,7 +92,7 @@ def line_cells(a: Cell, b: Cell) -> list[Cell]:
             err, y0 = err + dx, y0 + sy
 
 
-def draw_keypoints(ov: Overlay, cmap: CellMap, kps: KeypointSet,
+def draw_keypoints(ov: Overlay, vp: Viewport, kps: KeypointSet,
                    skeleton: Iterable[tuple[str, str]], colour: str,
                    current: str | None = None) -> None:
     """Skeleton first, then the points on top; v=0 points are not drawn."""
@@ -101,20 +100,20 @@ def draw_keypoints(ov: Overlay, cmap: CellMap, kps: KeypointSet,
     for a, b in skeleton:
         if a in placed and b in placed:
             pa, pb = placed[a], placed[b]
-            cells = line_cells(cmap.cell_of(pa.x, pa.y), cmap.cell_of(pb.x, pb.y))
+            cells = line_cells(pixel_cell(vp, pa.x, pa.y), pixel_cell(vp, pb.x, pb.y))
             for cell in cells[1:-1]:
-                _put(ov, cmap, cell, Glyph(SKELETON, colour))
+                _put(ov, vp, cell, Glyph(SKELETON, colour))
     for p in placed.values():
         char = POINT_VISIBLE if p.v == VISIBLE else POINT_OCCLUDED
-        _put(ov, cmap, cmap.cell_of(p.x, p.y), Glyph(char, colour, p.name == current))
+        _put(ov, vp, pixel_cell(vp, p.x, p.y), Glyph(char, colour, p.name == current))
 
 
-def draw_positions(ov: Overlay, cmap: CellMap, positions: Iterable[tuple[str, float, float]],
+def draw_positions(ov: Overlay, vp: Viewport, positions: Iterable[tuple[str, float, float]],
                    outcomes: dict[str, str], colours: dict[str, str]) -> None:
     """Expected component positions of an assembly template, coloured by outcome."""
     for name, x, y in positions:
         colour = colours.get(outcomes.get(name, ""), "#ffffff")
-        _put(ov, cmap, cmap.cell_of(x, y), Glyph(EXPECTED, colour, True))
+        _put(ov, vp, pixel_cell(vp, x, y), Glyph(EXPECTED, colour, True))
 
 
 @dataclass(frozen=True)
