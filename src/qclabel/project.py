@@ -178,19 +178,29 @@ class Project:
 
     def add_role(self, actor: str, user: str, role: str) -> None:
         self._check_role_change(actor, role)
-        names = self.config.setdefault("roles", {}).setdefault(role, [])
+        names = self.config.get("roles", {}).get(role, [])
         if user not in names:
-            names.append(user)
-            self.save_config()
+            self._save_roles(role, names + [user])
 
     def remove_role(self, actor: str, user: str, role: str) -> None:
         self._check_role_change(actor, role)
         names = self.config.get("roles", {}).get(role, [])
         if role == "admin" and names == [user]:
-            raise PermissionDenied("the last admin cannot be removed")
+            raise PermissionDenied(f"{user} is the last admin of {self.root} and cannot be "
+                                   "removed; add another admin first")
         if user in names:
-            names.remove(user)
+            self._save_roles(role, [n for n in names if n != user])
+
+    def _save_roles(self, role: str, names: list[str]) -> None:
+        """Change the config only once it is on disk: a failed save leaves both as they were."""
+        old = self.config
+        self.config = copy.deepcopy(old)
+        self.config.setdefault("roles", {})[role] = names
+        try:
             self.save_config()
+        except BaseException:
+            self.config = old
+            raise
 
     def _check_role_change(self, actor: str, role: str) -> None:
         if role not in ROLES:

@@ -146,21 +146,31 @@ class JournalWriter:
 
     def append(self, body: dict[str, Any]) -> dict[str, Any]:
         """Chain, write and fdatasync one event; return it only once it is durable."""
-        event = {**body, "seq": self.tail.seq + 1, "user": self.user,
-                 "ts": body.get("ts") or now_iso(), "prev": self.tail.hash}
-        event["hash"] = event_hash(event)
-        line = canonical(event) + b"\n"
+        return self.append_many([body])[0]
+
+    def append_many(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Chain several events and make them durable with one write and one fdatasync:
+        all of them are acknowledged, or none (a crash leaves a torn tail at most)."""
+        events, lines, tail = [], [], self.tail
+        for body in bodies:
+            event = {**body, "seq": tail.seq + 1, "user": self.user,
+                     "ts": body.get("ts") or now_iso(), "prev": tail.hash}
+            event["hash"] = event_hash(event)
+            line = canonical(event) + b"\n"
+            tail = Tail(tail.offset + len(line), event["seq"], event["hash"])
+            events.append(event)
+            lines.append(line)
         try:
             if self._unclean:
                 self._restore_tail()
-            _write_all(self._fd, line)
+            _write_all(self._fd, b"".join(lines))
             os.fdatasync(self._fd)
         except OSError as exc:
             self._rollback()
             raise StoreWriteError(f"label not saved: cannot write {self.path}: "
                                   f"{exc.strerror or exc}") from exc
-        self.tail = Tail(self.tail.offset + len(line), event["seq"], event["hash"])
-        return event
+        self.tail = tail
+        return events
 
     def _rollback(self) -> None:
         """Cut a partial (or unsynced) line so the journal stays a clean chain. If that

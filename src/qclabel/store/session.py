@@ -32,6 +32,7 @@ class AnnotatorSession:
         try:
             self.state = _labels.load_state(self.labels_dir, user)
             self._drop_torn_tail()
+            self._drop_stale_temp_files()
             self._writer = JournalWriter(_labels.journal_path(self.labels_dir, user), user,
                                          self.state.tail)
             snap = _labels.snapshot_tail(self.labels_dir, user)
@@ -60,6 +61,14 @@ class AnnotatorSession:
                                   f"{exc.strerror or exc}") from exc
         self.state.torn = None
 
+    def _drop_stale_temp_files(self) -> None:
+        """A session killed while writing its snapshot leaves the half-written temp
+        file behind (the snapshot itself is intact); only this user's session writes
+        those files, and it holds the lock."""
+        snap = _labels.snapshot_path(self.labels_dir, self.user)
+        for tmp in self.labels_dir.glob(f".{snap.name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         return self.state.get(image, kind)
 
@@ -77,11 +86,22 @@ class AnnotatorSession:
         body = {"kind": kind, "image": image, "before": before, "after": after, **extra}
         if note is not None:
             body["note"] = note
-        event = self._writer.append(body)
-        self.state.entries[(kind, image)] = {"after": after, "ts": event["ts"],
-                                             "seq": event["seq"]}
+        return self._apply(self._writer.append_many([body]))[0]
+
+    def commit_many(self, changes: list[Change], note: str | None = None) -> list[dict[str, Any]]:
+        """Several label changes made durable together (e.g. accepting a page of
+        suggestions): one fsync, and either all are saved or none."""
+        bodies = [{"kind": "label", "image": c.image, "before": c.before.to_dict(),
+                   "after": c.after.to_dict(), **({"note": note} if note else {})}
+                  for c in changes]
+        return self._apply(self._writer.append_many(bodies))
+
+    def _apply(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for event in events:
+            self.state.entries[(event["kind"], event["image"])] = {
+                "after": event["after"], "ts": event["ts"], "seq": event["seq"]}
         self.state.tail = self._writer.tail
-        return event
+        return events
 
     def snapshot(self) -> None:
         _labels.write_snapshot(self.labels_dir, self.state)
