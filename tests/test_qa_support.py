@@ -1,0 +1,54 @@
+"""Helpers for the QA tests: real projects with real image files, labeled through
+annotator sessions (the journals on disk)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from qclabel.core import edits
+from qclabel.core.model import Annotation
+from qclabel.ingest import ingest_paths
+from qclabel.project import Project
+
+
+def write_images(folder: Path, n: int) -> Path:
+    """n small distinct PNG files (distinct pixels, so distinct ids)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        im = Image.new("L", (32, 24), 0)
+        im.putpixel((i % 32, (i // 32) % 24), 255)
+        im.putpixel((31 - i % 32, 23), (i * 7) % 256)
+        im.save(folder / f"part_{i:04d}.png")
+    return folder
+
+
+def qa_project(root: Path, n: int = 10, annotators=("ann1", "ann2"), reviewers=("rev",),
+               adjudicators=("adj",), **qa: Any) -> Project:
+    project = Project.init(root / "proj", "metal-stamping", user="admin")
+    for role, users in (("annotator", annotators), ("reviewer", reviewers),
+                        ("adjudicator", adjudicators)):
+        for u in users:
+            project.add_role("admin", u, role)
+    project.config["qa"].update(qa)
+    project.save_config()
+    ingest_paths(project, [write_images(root / "images", n)])
+    return Project.open(project.root)
+
+
+def set_fields(project: Project, values: dict[str, dict[str, str]]) -> Project:
+    """Give catalog images ingest fields (lot, station, task, ...)."""
+    cat = project.store.catalog
+    recs = [r for r in cat.all() if r.id in values]
+    from dataclasses import replace
+    cat.update(replace(r, fields={**r.fields, **values[r.id]}) for r in recs)
+    return Project.open(project.root)
+
+
+def label(project: Project, user: str, image: str, *steps) -> Annotation:
+    with project.store.open_session(user) as s:
+        change = edits.apply(image, s.annotation(image), *steps)
+        s.commit(change)
+    return change.after
