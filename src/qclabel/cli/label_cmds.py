@@ -1,4 +1,5 @@
-"""demo (and, with the labeling app, label)."""
+"""label and demo: the commands that open the labeling app (Textual is imported inside
+the command, after the terminal probe)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,75 @@ from pathlib import Path
 
 import click
 
+from .. import identity
 from ..demo import make_demo_project
 from ..status import format_status, project_status
+from .common import open_project, project_dir
+
+GRAPHICS = ("auto", "sixel", "kitty", "halfcell", "unicode")
+QUEUES = ("unlabeled", "mine", "flagged", "all")
+THEMES = ("dark", "light", "high-contrast")
+
+graphics_opt = click.option(
+    "--graphics", type=click.Choice(GRAPHICS), default="auto", show_default=True,
+    help="How images reach the terminal: auto asks the terminal (sixel, then kitty, "
+         "then half-cell); force one when detection guesses wrong (tmux: halfcell).")
+theme_opt = click.option("--theme", type=click.Choice(THEMES), default="dark",
+                         show_default=True, help="Colour theme.")
+
+
+def run_app(project, graphics: str, theme: str, task: str | None, queue: str | None) -> int:
+    from ..tui import graphics as gfx
+    mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
+    from ..tui.app import build_app
+    user = identity.current_user()
+    project.require(user, "annotator", "label images")
+    app = build_app(project, user, graphics=mode, theme=theme, task=task,
+                    queue=queue, handle_hangup=True)
+    try:
+        app.run()
+    finally:
+        app.close_session()
+    return app.return_code or 0
+
+
+@click.command()
+@project_dir
+@click.option("--task", help="Taxonomy task to label (passfail, classification, ...); "
+                             "default: the project's first.")
+@click.option("--queue", type=click.Choice(QUEUES),
+              help="Which images: unlabeled (default), mine, flagged by anyone, all. "
+                   "Default: the queue you last used.")
+@graphics_opt
+@theme_opt
+def label(project_dir: Path, task: str | None, queue: str | None, graphics: str,
+          theme: str) -> None:
+    """Label the images of the project in DIR with the keyboard.
+
+    Every label is on disk (journaled, fsynced) before the app moves on; q quits at
+    once, a dropped connection loses nothing, and the next start resumes at the same
+    image. Press ? in the app for the keys.
+    """
+    project = open_project(project_dir)
+    raise SystemExit(run_app(project, graphics, theme, task, queue))
 
 
 @click.command()
 @click.option("--dir", "dest", type=click.Path(file_okay=False, path_type=Path),
               help="Where to put the demo project (default: a new temporary folder).")
 @click.option("--no-app", is_flag=True, help="Only build the project and print its status.")
-def demo(dest: Path | None, no_app: bool) -> None:
+@graphics_opt
+@theme_opt
+def demo(dest: Path | None, no_app: bool, graphics: str, theme: str) -> None:
     """Open the labeling app on a throwaway copy of the sample project."""
     project = make_demo_project(dest)
     click.echo(f"demo project: {project.root}")
-    click.echo(format_status(project_status(project)))
+    if no_app:
+        click.echo(format_status(project_status(project)))
+        return
+    raise SystemExit(run_app(project, graphics, theme, None, None))
 
 
 def register(group: click.Group) -> None:
+    group.add_command(label)
     group.add_command(demo)

@@ -1,0 +1,88 @@
+"""Display frames: a decoded, windowed picture plus its pre-encoded terminal form.
+
+Encoders:
+  sixel     textual-image's sixel encoder, given mode L for greyscale pictures so every
+            grey level (up to the 101 sixel allows) survives and nothing is dithered
+  halfcell  upper-half-block cells, two pixels per cell; the frame is already exactly
+  unicode   the cell grid's pixel size, so the widget does no resampling
+  kitty     the picture itself (textual-image's TGP renderable encodes PNG)
+The text-layer encoders need nothing pre-encoded; sixel is the expensive one, so it is
+encoded in the prefetch threads, ahead of the keypress.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from PIL import Image
+from textual_image._sixel import image_to_sixels  # pure PIL/numpy, no Textual
+
+from ..core.model import ImageRecord
+from .decode import SourcePixels, auto_window, decode_region, to_picture
+from .viewport import Viewport
+
+ENCODERS = ("sixel", "kitty", "halfcell", "unicode")
+
+
+@dataclass
+class Frame:
+    image_id: str
+    viewport: Viewport
+    picture: Image.Image
+    window: tuple[float, float] | None
+    high_bit: bool
+    sixel: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.picture.size
+
+
+def encode_sixel(picture: Image.Image) -> str:
+    return image_to_sixels(picture)
+
+
+def make_frame(record: ImageRecord, root, vp: Viewport, window: tuple[float, float] | None,
+               encoder: str, src: SourcePixels | None = None) -> tuple[Frame, SourcePixels]:
+    """Decode (unless `src` is given), window, and pre-encode one frame."""
+    t0 = time.perf_counter()
+    if src is None:
+        src = decode_region(record, root, vp)
+    t1 = time.perf_counter()
+    if src.high_bit and window is None:
+        window = record.window or auto_window(src.array)
+    picture = to_picture(src, window)
+    frame = Frame(record.id, vp, picture, window if src.high_bit else None, src.high_bit)
+    t2 = time.perf_counter()
+    if encoder == "sixel":
+        frame.sixel = encode_sixel(picture)
+    frame.timings = {"decode_ms": (t1 - t0) * 1000, "window_ms": (t2 - t1) * 1000,
+                     "encode_ms": (time.perf_counter() - t2) * 1000}
+    return frame, src
+
+
+def compose_sheet(pictures: list[Image.Image | None], cols: int, cell_px: tuple[int, int],
+                  pitch: tuple[int, int], thumb: tuple[int, int],
+                  background: tuple[int, int, int, int] = (0, 0, 0, 0)) -> Image.Image:
+    """One RGBA picture holding a page of thumbnails, each centred in its slot.
+
+    `pitch` is a slot's size in cells and `thumb` the thumbnail area inside it (cells);
+    everything outside the thumbnails stays transparent so the text layer (captions,
+    the cursor) shows through a sixel frame.
+    """
+    cw, ch = cell_px
+    rows = max(1, -(-len(pictures) // cols))
+    sheet = Image.new("RGBA", (cols * pitch[0] * cw, rows * pitch[1] * ch), background)
+    for i, pic in enumerate(pictures):
+        if pic is None:
+            continue
+        r, c = divmod(i, cols)
+        tw, th = thumb[0] * cw, thumb[1] * ch
+        p = pic.convert("RGB")
+        p.thumbnail((tw, th))
+        x = c * pitch[0] * cw + (tw - p.width) // 2
+        y = r * pitch[1] * ch + (th - p.height) // 2
+        sheet.paste(p, (x, y))
+    return sheet

@@ -1,0 +1,162 @@
+"""The Textual app: thin. It owns the one labeling session of the user and the frame
+source; screens (one module each under tui/screens) do the work."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from ..paths import themes_dir
+from ..project import Project
+from ..render import FrameSource
+from ..store import AnnotatorSession
+from . import graphics as gfx
+from .keymap import merged_keymap
+from .labeling import QUEUES, Labeler
+from .modes import MODES, get_mode, mode_for_task
+from .themes import THEMES
+
+
+class QclabelApp(App):
+    TITLE = "qclabel"
+    CSS_PATH = str(themes_dir() / "qclabel.tcss")
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("escape", "home", "Home", id="app.home", show=False),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
+    ]
+
+    def __init__(self, project: Project, session: AnnotatorSession, graphics: str,
+                 cell_px: tuple[int, int], theme: str = "dark", start: str | None = "classify",
+                 task: str | None = None, queue: str | None = None,
+                 keymap: dict[str, str] | None = None, handle_hangup: bool = False):
+        super().__init__()
+        self.project, self.session = project, session
+        self.graphics, self.cell_px = graphics, cell_px
+        self.label_task = task or _default_task(project)
+        self.start_mode = start
+        self.labeler = Labeler(project, session)
+        self.labeler.resume(queue)
+        self.frames = FrameSource(project.root, "sixel" if graphics == "sixel" else "text")
+        self.theme_choice = theme
+        self._keymap_overrides = keymap or {}
+        self._handle_hangup = handle_hangup
+        self._closed = False
+        # Small writes (the resume position) off the UI thread, in order.
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qclabel-io")
+
+    def background(self, fn) -> None:
+        if not self._closed:
+            self._io.submit(fn)
+
+    @property
+    def user(self) -> str:
+        return self.session.user
+
+    def on_mount(self) -> None:
+        for t in THEMES.values():
+            self.register_theme(t)
+        self.theme = THEMES[self.theme_choice].name
+        self.set_keymap(self._keymap_overrides)
+        if self._handle_hangup:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+        from .screens.home import HomeScreen
+        self.push_screen(HomeScreen())
+        if self.start_mode:
+            self.open_mode(self.start_mode)
+
+    def open_mode(self, mode_id: str) -> None:
+        mode = get_mode(mode_id)
+        if mode.role and not self.project.has_role(self.user, mode.role):
+            self.notify(f"{mode.title} needs the {mode.role} role", severity="error")
+            return
+        self.push_screen(mode.load()())
+
+    # -- focus changes must not repaint the picture (a sixel re-send per focus change) ----
+    def on_app_blur(self, event) -> None:
+        event.prevent_default()
+
+    def on_app_focus(self, event) -> None:
+        event.prevent_default()
+
+    # -- actions ----------------------------------------------------------------------
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_home(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    async def action_quit(self) -> None:
+        """Quit at once: every label is already on disk; only the position is saved."""
+        self.close_session()
+        self.exit()
+
+    def hang_up(self) -> None:
+        """SIGHUP (dropped SSH, closed terminal): close the session, then leave. The
+        terminal is gone, so nothing is drawn."""
+        self.close_session()
+        self.exit(return_code=129)
+
+    def close_session(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._io.shutdown(wait=True)
+            self.labeler.save_position()
+        finally:
+            self.frames.close()
+            self.session.close()
+
+    def on_unmount(self) -> None:
+        self.close_session()
+
+
+def _default_task(project: Project) -> str:
+    return next((t for t in project.taxonomy.tasks if mode_for_task(t)), "classification")
+
+
+def build_app(project: Project, user: str, graphics: str = "halfcell", theme: str = "dark",
+              task: str | None = None, queue: str | None = None, start: str | None = None,
+              user_keys: Path | None = None, handle_hangup: bool = False,
+              cell_px: tuple[int, int] | None = None) -> QclabelApp:
+    """The app factory used by the CLI and the tests.
+
+    `graphics` must be concrete here (`graphics.prepare` resolves `auto` before the
+    terminal is handed to Textual). Opens the user's labeling session (SessionLocked if
+    another one is open); the app closes it on exit.
+    """
+    if graphics not in gfx.GRAPHICS or graphics == "auto":
+        raise ValueError(f"graphics must be resolved before build_app, not {graphics!r}")
+    if theme not in THEMES:
+        from ..errors import ConfigError
+        raise ConfigError("--theme", "theme", theme, f"expected one of {list(THEMES)}")
+    if queue is not None and queue not in QUEUES:
+        raise ValueError(f"queue must be one of {QUEUES}")
+    if task is not None and not project.taxonomy.has_task(task):
+        from ..errors import ConfigError
+        raise ConfigError(project.config_path, "taxonomy.tasks", task,
+                          f"this project's tasks are {list(project.taxonomy.tasks)}")
+    keymap = merged_keymap(project.keys, project.config_path, user_keys)
+    session = project.store.open_session(user)
+    try:
+        mode = mode_for_task(task or _default_task(project))
+        return QclabelApp(project, session, graphics, cell_px or gfx.cell_pixels(graphics),
+                          theme=theme, task=task, queue=queue, keymap=keymap,
+                          start=start or (mode.id if mode else None),
+                          handle_hangup=handle_hangup)
+    except BaseException:
+        session.close()
+        raise
+
+
+__all__ = ["QclabelApp", "build_app", "MODES"]

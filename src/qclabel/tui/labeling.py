@@ -1,0 +1,162 @@
+"""The labeling session behind every screen: queue, position, durable commits, undo.
+
+No Textual in here, so the rules (what a queue holds, where a session resumes, that a
+label is journaled and fsynced before anyone calls it saved) are unit-testable.
+
+Resume: the image on screen is remembered per user in `labels/<user>.ui.json` (a
+document in the project store, written atomically on every image change). Reopening
+puts that image back in the queue, at its catalog position, and starts there.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..core import edits
+from ..core.edits import Change, UndoStack
+from ..core.model import Annotation, ImageRecord
+from ..project import Project
+from ..store import AnnotatorSession
+
+QUEUES = ("unlabeled", "mine", "flagged", "all")
+POSITION_DOC = "position"
+
+
+def queue_ids(project: Project, session: AnnotatorSession, name: str) -> list[str]:
+    """Image ids of a queue, in catalog order.
+
+    unlabeled: images this annotator has not labeled (skipped ones stay in it)
+    mine:      images this annotator labeled or flagged
+    flagged:   images anyone flagged as unsure
+    all:       the whole catalog
+    """
+    if name not in QUEUES:
+        raise ValueError(f"queue must be one of {QUEUES}, not {name!r}")
+    ids = project.store.catalog.ids()
+    if name == "all":
+        return ids
+    mine = session.state.annotations("label")
+    if name == "unlabeled":
+        return [i for i in ids if i not in mine or mine[i].state in ("unlabeled", "skipped")]
+    if name == "mine":
+        return [i for i in ids if i in mine and mine[i].state in ("labeled", "flagged")]
+    flagged = set()
+    for user in project.store.users():
+        state = session.state if user == session.user else project.store.state(user)
+        flagged |= {i for i, a in state.annotations("label").items() if a.flag is not None}
+    return [i for i in ids if i in flagged]
+
+
+@dataclass
+class Labeler:
+    """One annotator's labeling on one project (owns the undo stack)."""
+
+    project: Project
+    session: AnnotatorSession
+    queue_name: str = "unlabeled"
+    queue: list[str] = field(default_factory=list)
+    index: int = 0
+    undo_stack: UndoStack = field(default_factory=UndoStack)
+    started: float = field(default_factory=time.monotonic)
+    labeled_here: set[str] = field(default_factory=set)
+
+    @property
+    def user(self) -> str:
+        return self.session.user
+
+    # -- queue and position ---------------------------------------------------------
+    def load_queue(self, name: str, keep: str | None = None) -> None:
+        """Rebuild the queue; `keep` (an image id) stays in it and becomes current."""
+        ids = queue_ids(self.project, self.session, name)
+        if keep and keep not in ids and keep in self.project.store.catalog:
+            order = {i: n for n, i in enumerate(self.project.store.catalog.ids())}
+            ids = sorted(ids + [keep], key=order.__getitem__)
+        self.queue_name, self.queue = name, ids
+        self.index = ids.index(keep) if keep in ids else 0
+
+    def resume(self, queue: str | None = None) -> None:
+        pos = self._ui_doc().get(POSITION_DOC) or {}
+        self.load_queue(queue or pos.get("queue") or self.queue_name, keep=pos.get("image"))
+
+    @property
+    def current(self) -> str | None:
+        return self.queue[self.index] if self.queue else None
+
+    def record(self, image_id: str | None = None) -> ImageRecord | None:
+        image_id = image_id or self.current
+        return self.project.store.catalog.get(image_id) if image_id else None
+
+    def move(self, delta: int) -> bool:
+        new = min(max(0, self.index + delta), max(0, len(self.queue) - 1))
+        changed = new != self.index
+        self.index = new
+        return changed
+
+    def jump(self, ref: str) -> bool:
+        """Go to queue position N (1-based) or to an image id / unique id prefix."""
+        ref = ref.strip()
+        if ref.isdigit() and 0 < int(ref) <= len(self.queue):
+            self.index = int(ref) - 1
+            return True
+        hits = [n for n, i in enumerate(self.queue) if i.startswith(ref)] if ref else []
+        if len(hits) == 1:
+            self.index = hits[0]
+            return True
+        return False
+
+    def save_position(self) -> None:
+        if self.current:
+            self._ui_doc().put(POSITION_DOC, {"image": self.current, "queue": self.queue_name})
+
+    def _ui_doc(self):
+        return self.project.store.documents(f"labels/{self.user}.ui")
+
+    # -- labels ---------------------------------------------------------------------
+    def annotation(self, image_id: str | None = None) -> Annotation:
+        image_id = image_id or self.current
+        return self.session.annotation(image_id) if image_id else Annotation()
+
+    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None) -> Change:
+        """Commit an edit durably (raises StoreWriteError, nothing changed), then make it
+        undoable. Returns the committed change."""
+        change = edits.apply(image_id, self.annotation(image_id), *edit_fns)
+        if change.after == change.before:
+            return change
+        self.session.commit(change, note=note)
+        self.undo_stack.push(change)
+        self._count(change)
+        return change
+
+    def undo(self) -> Change | None:
+        return self._replay(self.undo_stack.undo(), "undo", self.undo_stack.redo)
+
+    def redo(self) -> Change | None:
+        return self._replay(self.undo_stack.redo(), "redo", self.undo_stack.undo)
+
+    def _replay(self, change: Change | None, note: str, revert) -> Change | None:
+        if change is None:
+            return None
+        try:
+            self.session.commit(change, note=note)
+        except Exception:
+            revert()  # not on disk: the stacks go back to where they were
+            raise
+        self._count(change)
+        return change
+
+    def _count(self, change: Change) -> None:
+        if change.after.is_labeled:
+            self.labeled_here.add(change.image)
+        else:
+            self.labeled_here.discard(change.image)
+
+    # -- figures for the status bar -----------------------------------------------------
+    def done_total(self) -> tuple[int, int]:
+        labeled = self.session.state.annotations("label")
+        done = sum(1 for i in self.queue if i in labeled and labeled[i].state in ("labeled", "flagged"))
+        return done, len(self.queue)
+
+    def labels_per_hour(self, now: float | None = None) -> float:
+        hours = max((now or time.monotonic()) - self.started, 1.0) / 3600
+        return len(self.labeled_here) / hours

@@ -1,0 +1,41 @@
+"""The labeling modes the home screen offers. Add a mode here (one line) to plug a
+screen into the app; see `qclabel.tui` for the whole recipe."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mode:
+    id: str
+    title: str
+    key: str            # the home screen key that opens it
+    description: str
+    screen: str         # "module:Class"; imported only when opened
+    tasks: tuple[str, ...] = ()   # taxonomy tasks it labels (`qclabel label --task`)
+    role: str | None = None       # role needed to open it (None: anyone on the project)
+
+    def load(self):
+        module, cls = self.screen.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+MODES: list[Mode] = [
+    Mode("classify", "Classify", "c", "one key per defect class; pass/fail; severity",
+         "qclabel.tui.screens.classify:ClassifyScreen", ("passfail", "classification")),
+    Mode("grid", "Grid triage", "t", "contact sheet: mark the fails, accept the page as pass",
+         "qclabel.tui.screens.grid:GridScreen", ("passfail",)),
+]
+
+
+def mode_for_task(task: str) -> Mode | None:
+    return next((m for m in MODES if task in m.tasks), None)
+
+
+def get_mode(mode_id: str) -> Mode:
+    for m in MODES:
+        if m.id == mode_id:
+            return m
+    raise KeyError(mode_id)

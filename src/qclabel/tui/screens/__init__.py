@@ -1,0 +1,1 @@
+"""One module per screen; see `qclabel.tui` for how to add one."""

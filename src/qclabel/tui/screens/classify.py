@@ -1,0 +1,250 @@
+"""Classification and pass/fail: one key per defect class, severity, flag, skip.
+
+Every label key commits through `Labeler.apply` (journal append + fsync) before the
+screen says "saved" or moves on; if the commit fails, the error is shown and the
+screen stays on the image.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from ...core import edits
+from ...core.model import ImageRecord
+from ...core.taxonomy import DefectClass
+from ...errors import QclabelError
+from ..labeling import QUEUES
+from ..widgets.image_view import ImageView
+from ..widgets.panels import info_text, legend_text, status_text
+from .dialogs import PromptScreen
+from .viewer import PREFETCH_AHEAD, PREFETCH_BEHIND, ImageScreen
+
+
+class ClassifyScreen(ImageScreen):
+    HELP_TITLE = "classify"
+    BINDINGS = [
+        Binding("n,right", "move(1)", "Next", id="classify.next"),
+        Binding("b,left", "move(-1)", "Back", id="classify.back"),
+        Binding("s", "skip", "Skip", id="classify.skip"),
+        Binding("u", "undo", "Undo", id="classify.undo"),
+        Binding("r", "redo", "Redo", id="classify.redo"),
+        Binding("x", "flag", "Unsure", id="classify.flag"),
+        Binding("v", "cycle_severity", "Severity", id="classify.severity"),
+        Binding("a", "toggle_auto", "Auto-advance", id="classify.auto"),
+        Binding("g", "jump", "Go to", id="classify.jump"),
+        Binding("slash", "cycle_queue", "Queue", id="classify.queue"),
+        Binding("i", "toggle_info", "Info", id="classify.info", show=False),
+    ] + ImageScreen.BINDINGS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.auto_advance = True
+        self.pending: DefectClass | None = None  # class waiting for its severity key
+        self.highlighted: DefectClass | None = None
+
+    @property
+    def labeler(self):
+        return self.app.labeler
+
+    @property
+    def taxonomy(self):
+        return self.app.project.taxonomy
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield ImageView(self.app.graphics, id="image")
+            with Vertical(id="side"):
+                yield Static(id="legend")
+                yield Static(id="info")
+        yield Static(id="message")
+        yield Static(id="statusbar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.app.user} · {self.app.label_task}"
+
+    # -- ImageScreen hooks -------------------------------------------------------------
+    def current_record(self) -> ImageRecord | None:
+        return self.labeler.record()
+
+    def prefetch_records(self) -> list[ImageRecord]:
+        lab = self.labeler
+        ids = lab.queue[lab.index + 1: lab.index + 1 + PREFETCH_AHEAD]
+        ids += lab.queue[max(0, lab.index - PREFETCH_BEHIND): lab.index]
+        return [lab.record(i) for i in ids]
+
+    def empty_text(self) -> str:
+        return (f"queue '{self.labeler.queue_name}' is empty: press / for another queue, "
+                "escape for home")
+
+    def after_image_change(self) -> None:
+        self.pending = None
+        self.app.background(self.labeler.save_position)
+        self.refresh_panels()
+
+    def refresh_panels(self) -> None:
+        ann = self.labeler.annotation()
+        self.highlighted = self._class_of(ann.defect_class) or self.highlighted
+        self.query_one("#legend", Static).update(
+            legend_text(self.taxonomy, ann, self.pending, self.app.label_task == "passfail"))
+        rec = self.current_record()
+        self.query_one("#info", Static).update(
+            info_text(rec, ann, self.taxonomy, self.highlighted) if rec else "")
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        lab = self.labeler
+        done, total = lab.done_total()
+        self.query_one("#statusbar", Static).update(status_text(
+            lab.index + 1, total, done, lab.labels_per_hour(), lab.queue_name,
+            self.auto_advance, self.view_status()))
+
+    def say(self, text: str, error: bool = False) -> None:
+        msg = self.query_one("#message", Static)
+        msg.set_class(error, "error")
+        msg.update(text)
+
+    def _class_of(self, name: str | None) -> DefectClass | None:
+        return self.taxonomy.get(name) if name else None
+
+    # -- label keys (taxonomy hotkeys are data, so they are handled here) ---------------
+    def on_key(self, event: events.Key) -> None:
+        char = event.character or ""
+        if self.pending is not None:
+            self._severity_key(event, char)
+            return
+        if self.labeler.current is None or not char:
+            return
+        tax = self.taxonomy
+        if char == tax.pass_key:
+            event.stop()
+            self.label(edits.set_verdict("pass"), "pass", advance=True)
+        elif char == tax.fail_key:
+            event.stop()
+            self.label(edits.set_verdict("fail"), "fail", advance=not tax.classes)
+        elif (cls := tax.by_hotkey(char)) is not None:
+            event.stop()
+            self.highlighted = cls
+            if self.label(edits.set_class(cls.name), cls.name, advance=not cls.severities):
+                if cls.severities:
+                    self.pending = cls
+                    self.refresh_panels()
+
+    def _severity_key(self, event: events.Key, char: str) -> None:
+        cls, self.pending = self.pending, None
+        event.stop()
+        names = cls.severity_names()
+        if char.isdigit() and 1 <= int(char) <= len(names):
+            sev = names[int(char) - 1]
+            self.label(edits.set_severity(sev), f"{cls.name} ({sev})", advance=True)
+        else:
+            self.refresh_panels()
+            if event.key != "escape":
+                self.say(f"{cls.name} saved without severity")
+
+    def label(self, edit: edits.Edit, what: str, advance: bool, note: str | None = None) -> bool:
+        """Commit, then say saved, then (maybe) advance. False if the commit failed."""
+        image = self.labeler.current
+        try:
+            self.labeler.apply(image, edit, note=note)
+        except QclabelError as exc:
+            self.say(f"NOT saved: {exc}", error=True)
+            return False
+        self.say(f"saved: {what}")
+        if advance and self.auto_advance and self.labeler.move(1):
+            self.show_image()
+        else:
+            self.refresh_panels()
+        return True
+
+    # -- actions ----------------------------------------------------------------------
+    def action_move(self, delta: int) -> None:
+        if self.labeler.move(delta):
+            self.say("")
+            self.show_image()
+        else:
+            self.say("end of queue" if delta > 0 else "start of queue")
+
+    def action_skip(self) -> None:
+        if self.labeler.current and self.label(edits.skip(), "skipped", advance=False):
+            self.action_move(1)
+
+    def action_undo(self) -> None:
+        self._history(self.labeler.undo, "undone")
+
+    def action_redo(self) -> None:
+        self._history(self.labeler.redo, "redone")
+
+    def _history(self, step, verb: str) -> None:
+        try:
+            change = step()
+        except QclabelError as exc:
+            self.say(f"NOT saved: {exc}", error=True)
+            return
+        if change is None:
+            self.say(f"nothing to {verb[:-2]}")
+            return
+        self.say(f"{verb}: {change.image}")
+        if change.image != self.labeler.current:
+            self.labeler.load_queue(self.labeler.queue_name, keep=change.image)
+            self.show_image()
+        else:
+            self.refresh_panels()
+
+    def action_flag(self) -> None:
+        image = self.labeler.current
+        if image is None:
+            return
+
+        def done(note: str | None) -> None:
+            if note is not None and self.labeler.current == image:
+                self.label(edits.set_flag(note.strip() or "unsure"), "flagged as unsure",
+                           advance=True)
+        current = self.labeler.annotation().flag or ""
+        self.app.push_screen(PromptScreen("Flag as unsure: why? (Enter saves, Esc cancels)",
+                                          "e.g. glare hides the edge", current), done)
+
+    def action_cycle_severity(self) -> None:
+        ann = self.labeler.annotation()
+        cls = self._class_of(ann.defect_class)
+        if cls is None or not cls.severities:
+            self.say("no defect class with severities on this image")
+            return
+        names = cls.severity_names()
+        nxt = names[(names.index(ann.severity) + 1) % len(names)] if ann.severity in names else names[0]
+        self.label(edits.set_severity(nxt), f"{cls.name} ({nxt})", advance=False)
+
+    def action_toggle_auto(self) -> None:
+        self.auto_advance = not self.auto_advance
+        self.refresh_status()
+
+    def action_toggle_info(self) -> None:
+        self.query_one("#side").toggle_class("hidden")
+
+    def action_jump(self) -> None:
+        def done(ref: str | None) -> None:
+            if ref is None:
+                return
+            if self.labeler.jump(ref):
+                self.show_image()
+            else:
+                self.say(f"no image {ref!r} in queue {self.labeler.queue_name}", error=True)
+        self.app.push_screen(PromptScreen(f"Go to image (1-{len(self.labeler.queue)} or id)"), done)
+
+    def action_cycle_queue(self) -> None:
+        lab = self.labeler
+        name = QUEUES[(QUEUES.index(lab.queue_name) + 1) % len(QUEUES)]
+        lab.load_queue(name, keep=lab.current)
+        self.say(f"queue: {name} ({len(lab.queue)} images)")
+        self.show_image()
+
+    def extra_help_rows(self) -> list[tuple[str, str, str]]:
+        tax = self.taxonomy
+        rows = [(tax.pass_key, "pass", "taxonomy.pass_key"), (tax.fail_key, "fail", "taxonomy.fail_key")]
+        rows += [(c.hotkey, f"class {c.name}", "taxonomy class") for c in tax.classes]
+        rows.append(("1-9 after a class", "its severity (esc: none)", "taxonomy severities"))
+        return rows

@@ -1,0 +1,79 @@
+"""Home: project status, per-class counts, per-annotator progress, the modes."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...status import project_status
+from ..modes import MODES
+
+
+def status_renderable(s: dict) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("project", f"{s['project']}  ({s['taxonomy']})")
+    grid.add_row("images", f"{s['images']}   " + "  ".join(f"{k} {v}" for k, v in s["states"].items()))
+    if s["verdicts"]:
+        grid.add_row("verdicts", "  ".join(f"{k} {v}" for k, v in s["verdicts"].items()))
+    grid.add_row("classes", "  ".join(f"{c} {n}" for c, n in s["classes"].items()) or "-")
+    for user, counts in s["annotators"].items():
+        done = counts.get("labeled", 0) + counts.get("flagged", 0)
+        pct = 100 * done / s["images"] if s["images"] else 0
+        grid.add_row(f"  {user}", f"{done}/{s['images']} ({pct:.0f} %)  "
+                     + "  ".join(f"{k} {v}" for k, v in counts.items()))
+    return grid
+
+
+class HomeScreen(Screen):
+    HELP_TITLE = "home"
+    BINDINGS = [
+        Binding("enter", "open_selected", "Open", id="home.open"),
+        Binding("f5", "refresh_status", "Refresh", id="home.refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="home"):
+            yield Static(id="status")
+            yield OptionList(*[Option(Text.assemble((f" {m.key} ", "reverse bold"),
+                                                   f"  {m.title}: {m.description}"), id=m.id)
+                               for m in MODES], id="modes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.app.user} · home"
+        self.action_refresh_status()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh_status()
+
+    def action_refresh_status(self) -> None:
+        self.query_one("#status", Static).update(status_renderable(project_status(self.app.project)))
+
+    def action_open_selected(self) -> None:
+        ol = self.query_one(OptionList)
+        if ol.highlighted is not None:
+            self.app.open_mode(ol.get_option_at_index(ol.highlighted).id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.app.open_mode(event.option.id)
+
+    def on_key(self, event: events.Key) -> None:
+        for m in MODES:
+            if event.character == m.key:
+                event.stop()
+                self.app.open_mode(m.id)
+                return
+
+    def extra_help_rows(self) -> list[tuple[str, str, str]]:
+        return [(m.key, f"open {m.title}", f"mode {m.id}") for m in MODES]

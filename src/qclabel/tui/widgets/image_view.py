@@ -1,0 +1,114 @@
+"""The image widget: shows one display frame from `qclabel.render`.
+
+The renderer is forced (never left to textual-image's import-time guess): half-cell,
+unicode and kitty use textual-image's renderables on a picture that is already exactly
+the cell grid's pixel size; sixel injects the frame the prefetch threads encoded.
+
+Sixel is sent once per frame. textual-image's own sixel widget recomposes a child on
+every image change and re-emits on each of the ~3 repaints that follow; this widget
+keeps a fixed size (so an image change is one `refresh()` and one `render_lines`) and
+counts what it sends (`sent`), which the tests and benchmarks assert on. Text-layer
+updates elsewhere on the screen do not repaint it.
+"""
+
+from __future__ import annotations
+
+from rich.control import Control
+from rich.padding import Padding
+from rich.segment import ControlType, Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+from textual_image.renderable.halfcell import Image as HalfcellRenderable
+from textual_image.renderable.tgp import Image as TGPRenderable
+from textual_image.renderable.unicode import Image as UnicodeRenderable
+
+from ...render.frames import Frame
+
+RENDERABLES = {"halfcell": HalfcellRenderable, "unicode": UnicodeRenderable,
+               "kitty": TGPRenderable}
+_NULL = Style()
+
+
+class ImageView(Widget):
+    """A fixed-size area showing one frame, centred as its viewport says."""
+
+    DEFAULT_CSS = "ImageView { width: 1fr; height: 1fr; }"
+
+    class Resized(Message):
+        """The cell area changed: the owner builds frames for the new size."""
+
+        def __init__(self, view: "ImageView", cols: int, rows: int) -> None:
+            super().__init__()
+            self.view, self.cols, self.rows = view, cols, rows
+
+    def __init__(self, graphics: str, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.graphics = graphics
+        self.frame: Frame | None = None
+        self.message_text = ""
+        self.sent = 0  # frames written to the terminal (sixel) or rendered (text modes)
+        self._renderable = None
+
+    # -- API for screens ------------------------------------------------------------
+    def show(self, frame: Frame | None) -> None:
+        if frame is self.frame:
+            return
+        self.frame, self.message_text = frame, ""
+        if self._renderable is not None and hasattr(self._renderable, "cleanup"):
+            self._renderable.cleanup()
+        self._renderable = None
+        self.refresh()
+
+    def show_message(self, text: str) -> None:
+        """A line of text instead of a picture (missing file, decode error, end of queue)."""
+        self.frame, self.message_text, self._renderable = None, text, None
+        self.refresh()
+
+    @property
+    def cells(self) -> tuple[int, int]:
+        return (self.content_size.width, self.content_size.height)
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized(self, *self.cells))
+
+    # -- text-layer renderers ---------------------------------------------------------
+    def render(self):
+        if self.frame is None:
+            return self.message_text
+        if self._renderable is None:
+            vp = self.frame.viewport
+            cols, rows = vp.frame_cells
+            inner = RENDERABLES[self.graphics](self.frame.picture, width=cols, height=rows)
+            self._renderable = Padding(inner, (vp.offset[1], 0, 0, vp.offset[0]))
+            self.sent += 1
+        return self._renderable
+
+    # -- sixel: inject the pre-encoded frame -------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self.graphics != "sixel" or self.frame is None or not self.frame.sixel:
+            return super().render_lines(crop)
+        style = Style(bgcolor=self.background_colors[1].rich_color)
+        blank = Segment(" " * crop.width, style)
+        lines = [Strip([blank], crop.width) for _ in range(crop.height)]
+        if not self.screen.is_active or not self._covers_frame(crop):
+            return lines
+        lines[-1] = Strip([blank, *self._sixel_segments()], crop.width)
+        self.sent += 1
+        return lines
+
+    def _covers_frame(self, crop: Region) -> bool:
+        (oc, orow), (fc, fr) = self.frame.viewport.offset, self.frame.viewport.frame_cells
+        return crop.contains_region(Region(oc, orow, fc, fr))
+
+    def _sixel_segments(self) -> list[Segment]:
+        visible = self.screen.find_widget(self).visible_region
+        oc, orow = self.frame.viewport.offset
+        return [
+            Segment(Control.move_to(visible.x + oc, visible.y + orow).segment.text, _NULL),
+            Segment(self.frame.sixel, _NULL, control=((ControlType.CURSOR_FORWARD, 0),)),
+            # Textual continues the last line after this strip: put the cursor back there.
+            Segment(Control.move_to(visible.right, visible.bottom - 1).segment.text, _NULL),
+        ]

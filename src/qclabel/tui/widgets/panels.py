@@ -1,0 +1,90 @@
+"""Text for the side panel (legend, info) and the status bar: plain functions of the
+domain objects, so they are easy to test and cheap to update (a label key changes a
+few hundred bytes of text, never the picture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+
+from ...core.model import Annotation, ImageRecord
+from ...core.taxonomy import DefectClass, Taxonomy
+
+EXIF_SUMMARY = ("Make", "Model", "DateTime", "DateTimeOriginal", "ExposureTime",
+                "FNumber", "ISOSpeedRatings", "FocalLength", "LensModel")
+
+
+def legend_text(tax: Taxonomy, ann: Annotation, pending: DefectClass | None,
+                passfail: bool) -> Text:
+    t = Text()
+    if pending is not None:
+        t.append(f"severity of {pending.name}\n", style="bold")
+        for n, sev in enumerate(pending.severities, start=1):
+            t.append(f" {n} ", style="reverse")
+            t.append(f" {sev.name}\n")
+        t.append(" esc  none\n", style="dim")
+        return t
+    t.append(f" {tax.pass_key} ", style="reverse bold green")
+    t.append(" pass" + ("  ✔" if ann.verdict == "pass" else "") + "\n")
+    t.append(f" {tax.fail_key} ", style="reverse bold red")
+    t.append(" fail" + ("  ✔" if ann.verdict == "fail" else "") + "\n")
+    for c in tax.classes:
+        mark = "  ✔" if ann.defect_class == c.name else ""
+        t.append(f" {c.hotkey} ", style=f"reverse bold {c.colour}")
+        t.append(f" {c.name}{mark}\n")
+    if passfail and tax.classes:
+        t.append("fail, then its class\n", style="dim")
+    return t
+
+
+def label_summary(ann: Annotation) -> str:
+    if ann.state == "unlabeled" and not ann.skipped:
+        return "not labeled"
+    parts = []
+    if ann.verdict:
+        parts.append(ann.verdict.upper())
+    if ann.defect_class:
+        parts.append(ann.defect_class + (f" ({ann.severity})" if ann.severity else ""))
+    if ann.boxes:
+        parts.append(f"{len(ann.boxes)} boxes")
+    if ann.keypoints:
+        parts.append(f"{len(ann.keypoints)} keypoint sets")
+    if ann.skipped and not ann.is_labeled:
+        parts.append("skipped")
+    if ann.flag is not None:
+        parts.append(f"FLAGGED: {ann.flag}")
+    return ", ".join(parts)
+
+
+def info_text(rec: ImageRecord, ann: Annotation, tax: Taxonomy,
+              highlighted: DefectClass | None) -> Text:
+    t = Text()
+    _row(t, "file", Path(rec.file).name)
+    _row(t, "source", rec.source)
+    _row(t, "size", f"{rec.width}x{rec.height} px, {rec.bit_depth}-bit {rec.mode}")
+    if rec.mm_per_px:
+        _row(t, "scale", f"{rec.mm_per_px} mm/px")
+    exif = [f"{k}={rec.exif[k]}" for k in EXIF_SUMMARY if k in rec.exif]
+    if exif:
+        _row(t, "exif", ", ".join(exif))
+    for k, v in rec.fields.items():
+        _row(t, k, str(v))
+    _row(t, "labels", label_summary(ann))
+    if highlighted is not None:
+        t.append(f"\n{highlighted.name}", style=f"bold {highlighted.colour}")
+        t.append(f" [{highlighted.criticality}]\n", style="dim")
+        t.append(highlighted.description + "\n")
+    return t
+
+
+def _row(t: Text, key: str, value: str) -> None:
+    t.append(f"{key}: ", style="bold")
+    t.append(value + "\n")
+
+
+def status_text(pos: int, total: int, done: int, rate: float, queue: str, auto: bool,
+                extra: str = "") -> str:
+    where = f"{pos}/{total}" if total else "0/0"
+    return (f"{where}  done {done}/{total}  {rate:.0f}/h  queue {queue}  "
+            f"auto {'on' if auto else 'off'}{'  ' + extra if extra else ''}")
