@@ -1,0 +1,227 @@
+"""Injected I/O errors (full disk, read-only, EIO): a save fails visibly, acknowledges
+nothing, leaves the in-memory state as it was and every file valid. Tests run as root,
+where chmod does not make anything read-only, so the errors are injected."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from qclabel.core import edits
+from qclabel.core.model import Annotation, ImageRecord
+from qclabel.errors import StoreWriteError
+from qclabel.project import Project
+from qclabel.store import Store, atomic, journal
+from qclabel.store.audit import verify_journal
+
+
+def change(image: str, verdict: str = "fail") -> edits.Change:
+    return edits.apply(image, Annotation(), edits.set_verdict(verdict))
+
+
+def fail_with(code: int):
+    def boom(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+    return boom
+
+
+@pytest.fixture
+def session(tmp_path: Path):
+    store = Store(tmp_path / "p")
+    s = store.open_session("alice")
+    s.commit(change("img1", "pass"))
+    yield s
+    s.close()
+
+
+def snapshot_of(session) -> tuple[dict, object, int]:
+    path = journal.Path(session._writer.path)
+    return dict(session.state.entries), session.state.tail, path.stat().st_size
+
+
+def assert_unchanged(session, before: tuple[dict, object, int]) -> None:
+    entries, tail, size = before
+    assert session.state.entries == entries
+    assert session.state.tail == tail
+    assert session._writer.path.stat().st_size == size
+    assert verify_journal(session.labels_dir, "alice").ok
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EIO])
+def test_write_error_acknowledges_nothing(session, monkeypatch, code: int) -> None:
+    before = snapshot_of(session)
+    monkeypatch.setattr(journal.os, "write", fail_with(code))
+    with pytest.raises(StoreWriteError, match=f"label not saved: cannot write .*alice.jsonl: "
+                                              f"{os.strerror(code)}"):
+        session.commit(change("img2"))
+    monkeypatch.undo()
+    assert_unchanged(session, before)
+    assert session.get("img2") is None
+    session.commit(change("img2"))  # once the disk has room again, saving works
+    assert Store(session.labels_dir.parent).state("alice").get("img2")["verdict"] == "fail"
+
+
+def test_short_write_then_full_disk_is_cut_back(session, monkeypatch) -> None:
+    """Half the line reaches the file, then the disk is full: the half line is removed."""
+    before = snapshot_of(session)
+    real_write = os.write
+    calls = []
+
+    def half_then_full(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(journal.os, "write", half_then_full)
+    with pytest.raises(StoreWriteError):
+        session.commit(change("img2"))
+    monkeypatch.undo()
+    assert len(calls) == 2
+    assert_unchanged(session, before)
+
+
+def test_fdatasync_error_acknowledges_nothing(session, monkeypatch) -> None:
+    """The line was written but could not be made durable: it must not stay behind."""
+    before = snapshot_of(session)
+    monkeypatch.setattr(journal.os, "fdatasync", fail_with(errno.EIO))
+    with pytest.raises(StoreWriteError, match="Input/output error"):
+        session.commit(change("img2"))
+    monkeypatch.undo()
+    assert_unchanged(session, before)
+
+
+def test_failed_cleanup_is_retried_before_the_next_append(session, monkeypatch) -> None:
+    """Write lands, fsync fails, and cutting the line off fails too: the next commit must
+    first cut it off, or the journal would hold a line that was never acknowledged."""
+    entries, tail, size = snapshot_of(session)
+    monkeypatch.setattr(journal.os, "fdatasync", fail_with(errno.EIO))
+    monkeypatch.setattr(journal.os, "ftruncate", fail_with(errno.EIO))
+    with pytest.raises(StoreWriteError):
+        session.commit(change("img2", "fail"))
+    assert session._writer.path.stat().st_size > size  # the stray line is still there
+    monkeypatch.undo()
+    session.commit(change("img3", "pass"))
+    state = Store(session.labels_dir.parent).state("alice")
+    assert state.get("img2") is None and state.get("img3")["verdict"] == "pass"
+    assert state.tail.seq == tail.seq + 1
+    assert verify_journal(session.labels_dir, "alice").ok
+
+
+def test_batch_commit_is_all_or_nothing(session, monkeypatch) -> None:
+    before = snapshot_of(session)
+    monkeypatch.setattr(journal.os, "fdatasync", fail_with(errno.ENOSPC))
+    with pytest.raises(StoreWriteError):
+        session.commit_many([change(f"b{i}") for i in range(50)])
+    monkeypatch.undo()
+    assert_unchanged(session, before)
+    events = session.commit_many([change(f"b{i}") for i in range(50)])
+    assert [e["seq"] for e in events] == list(range(2, 52))
+
+
+def test_journal_cannot_be_opened(tmp_path: Path, monkeypatch) -> None:
+    """A read-only project: opening a session fails clearly and holds no lock."""
+    store = Store(tmp_path / "p")
+    real_open = os.open
+
+    def no_journal(path, *args, **kwargs):
+        if str(path).endswith(".jsonl"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(journal.os, "open", no_journal)
+    with pytest.raises(StoreWriteError, match="cannot open .*alice.jsonl for writing: "
+                                              "Read-only file system"):
+        store.open_session("alice")
+    monkeypatch.setattr(journal.os, "open", fail_with(errno.EROFS))
+    with pytest.raises(StoreWriteError, match="cannot open a labeling session in .*labels: "
+                                              "Read-only file system"):
+        store.open_session("alice")
+    monkeypatch.undo()
+    store.open_session("alice").close()  # the failed attempts released the lock
+
+
+@pytest.mark.parametrize("target", ["fsync", "replace", "write"])
+def test_snapshot_write_error_keeps_the_old_snapshot(session, monkeypatch, target) -> None:
+    session.snapshot()
+    snap = session.labels_dir / "alice.snapshot.json"
+    old = snap.read_bytes()
+    session.commit(change("img2"))
+    if target == "write":  # the temp file's buffered write fails: disk full
+        monkeypatch.setattr(atomic.os, "fdopen", _fdopen_full_disk)
+    else:
+        monkeypatch.setattr(atomic.os, target, fail_with(errno.ENOSPC))
+    with pytest.raises(StoreWriteError, match="alice.snapshot.json"):
+        session.snapshot()
+    monkeypatch.undo()
+    assert snap.read_bytes() == old
+    assert not list(session.labels_dir.glob(".*.tmp")), "temp file left behind"
+    json.loads(old)
+    assert Store(session.labels_dir.parent).state("alice").get("img2")["verdict"] == "fail"
+
+
+def _fdopen_full_disk(fd, mode="r", *a, **kw):
+    fh = open(fd, mode, *a, **kw)
+
+    class Full:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            fh.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def fileno(self):
+            return fh.fileno()
+
+        def flush(self):
+            pass
+    return Full()
+
+
+def test_close_with_a_full_disk_still_keeps_every_label(session, monkeypatch) -> None:
+    session.commit(change("img2"))
+    monkeypatch.setattr(atomic.os, "replace", fail_with(errno.ENOSPC))
+    session.close()  # the snapshot is best effort: the journal alone is complete
+    monkeypatch.undo()
+    assert Store(session.labels_dir.parent).state("alice").get("img2")["verdict"] == "fail"
+
+
+def test_catalog_write_error_changes_nothing(tmp_path: Path, monkeypatch) -> None:
+    project = Project.init(tmp_path / "p", "metal-stamping", user="admin")
+    catalog = project.store.catalog
+    rec = ImageRecord("a" * 16, "a" * 64, "src/a.png", "a.png", 10, 10)
+    catalog.add([rec])
+    before = (tmp_path / "p" / "catalog.json").read_bytes()
+    monkeypatch.setattr(atomic.os, "fsync", fail_with(errno.EIO))
+    with pytest.raises(StoreWriteError, match="catalog.json"):
+        catalog.add([ImageRecord("b" * 16, "b" * 64, "src/b.png", "b.png", 10, 10)])
+    monkeypatch.undo()
+    assert catalog.ids() == ["a" * 16]
+    assert (tmp_path / "p" / "catalog.json").read_bytes() == before
+
+
+def test_config_write_error_keeps_roles(tmp_path: Path, monkeypatch) -> None:
+    project = Project.init(tmp_path / "p", "metal-stamping", user="admin")
+    before = project.config_path.read_bytes()
+    monkeypatch.setattr(atomic.os, "replace", fail_with(errno.EROFS))
+    with pytest.raises(StoreWriteError, match="qclabel.toml: Read-only file system"):
+        project.add_role("admin", "zoe", "annotator")
+    monkeypatch.undo()
+    assert "zoe" not in project.role_table()["annotator"]
+    assert project.config_path.read_bytes() == before
+    assert Project.open(tmp_path / "p").role_table()["annotator"] == []
+
+
+def test_atomic_write_keeps_file_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "doc.json"
+    atomic.atomic_write_bytes(path, b"{}")
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by the other annotators
+    path.chmod(0o640)
+    atomic.atomic_write_bytes(path, b"[]")
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert path.read_bytes() == b"[]"
