@@ -10,9 +10,12 @@ from .project import Project
 STATES = ("unlabeled", "labeled", "flagged", "skipped")
 
 
-def project_status(project: Project) -> dict[str, Any]:
+def project_status(project: Project, viewer: str | None = None) -> dict[str, Any]:
+    """With `viewer`, labels that viewer may not see yet (another annotator's labels of a
+    blind dual image, see qa.blind) are left out of every count."""
     images = project.store.catalog.ids()
     states = project.store.all_states()
+    hidden = _hider(project, viewer, states)
     per_annotator: dict[str, dict[str, int]] = {}
     per_class: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
@@ -20,6 +23,8 @@ def project_status(project: Project) -> dict[str, Any]:
     for user, state in states.items():
         counts: Counter[str] = Counter()
         for image, ann in state.annotations("label").items():
+            if hidden(user, image):
+                continue
             counts[ann.state] += 1
             per_class.update(ann.classes())
             if ann.verdict:
@@ -37,6 +42,13 @@ def project_status(project: Project) -> dict[str, Any]:
         "verdicts": dict(verdicts),
         "annotators": per_annotator,
     }
+
+
+def _hider(project: Project, viewer: str | None, states: dict):
+    if viewer is None:
+        return lambda owner, image: False
+    from .qa.blind import hider
+    return hider(project, viewer, states)
 
 
 def _merge_state(current: str, new: str) -> str:

@@ -38,8 +38,12 @@ def verify(project_dir: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line.")
 def log(project_dir: Path, image: str | None, user: str | None, as_json: bool) -> None:
     """Who changed which label when, before -> after."""
+    from .. import identity
+    from ..qa.blind import hider, redact_event
     project = open_project(project_dir)
+    hidden = hider(project, identity.current_user())  # blind dual annotation
     for event in iter_log(project.store.labels_dir, image=image, user=user):
+        event = redact_event(event, hidden)
         click.echo(json.dumps(event) if as_json else format_event(event))
 
 

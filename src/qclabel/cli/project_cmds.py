@@ -29,7 +29,7 @@ def init(project_dir: Path, taxonomy: str, name: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(project_dir: Path, as_json: bool) -> None:
     """Images, labels per class, per annotator and per state."""
-    s = project_status(open_project(project_dir))
+    s = project_status(open_project(project_dir), viewer=identity.current_user())
     if as_json:
         emit_json(s)
     else:
