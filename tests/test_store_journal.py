@@ -1,0 +1,165 @@
+"""Journal and snapshot semantics on real files: torn tails, snapshot + tail replay,
+readers of a growing journal, the folder fsync, the snapshot's coverage mark."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qclabel.core import edits
+from qclabel.core.model import Annotation, Box
+from qclabel.errors import JournalCorrupt
+from qclabel.store import Store, journal
+from qclabel.store.audit import verify_journal
+from qclabel.store.labels import load_state, snapshot_tail
+
+
+def label(n: int) -> Annotation:
+    box = Box("dent", n, n + 1, 4, 4, "minor", id=f"b{n}")
+    return edits.add_box(box)(edits.set_class("dent", "minor")(Annotation()))
+
+
+def fill(store: Store, user: str, images: range) -> None:
+    with store.open_session(user) as s:
+        for n in images:
+            img = f"img{n}"
+            s.commit(edits.Change(img, s.annotation(img), label(n)))
+
+
+def test_events_are_chained_and_replayed(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    fill(store, "ann", range(3))
+    lines = (tmp_path / "labels" / "ann.jsonl").read_bytes().splitlines()
+    events = [json.loads(x) for x in lines]
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    assert events[0]["prev"] == journal.genesis("ann")
+    assert all(b["prev"] == a["hash"] for a, b in zip(events, events[1:]))
+    assert events[1]["before"] == Annotation().to_dict()
+    assert store.state("ann").annotation("img2") == label(2)
+
+
+def test_torn_last_line_is_ignored_then_cut_off_and_kept_aside(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    fill(store, "ann", range(4))
+    jpath = tmp_path / "labels" / "ann.jsonl"
+    good = jpath.read_bytes()
+    torn = b'{"after":{"verdict":"pass"},"before":null,"hash":"ab'
+    jpath.write_bytes(good + torn)
+    state = store.state("ann")  # a reader: ignores it, changes nothing on disk
+    assert len(state) == 4 and state.torn.offset == len(good)
+    assert jpath.read_bytes() == good + torn
+    assert verify_journal(tmp_path / "labels", "ann").ok
+    with store.open_session("ann") as s:  # the writer cuts it off before appending
+        assert jpath.read_bytes() == good
+        s.commit(edits.apply("img9", Annotation(), edits.set_verdict("pass")))
+    aside = list((tmp_path / "labels").glob("ann.jsonl.torn-*"))
+    assert [p.read_bytes() for p in aside] == [torn]
+    assert store.users() == ["ann"]  # the kept-aside bytes are not a journal
+    finding = verify_journal(tmp_path / "labels", "ann")
+    assert finding.ok and finding.events == 5
+
+
+def test_snapshot_plus_tail_equals_full_replay(tmp_path: Path) -> None:
+    store = Store(tmp_path / "a")
+    fill(store, "ann", range(50))  # close() writes the snapshot
+    with store.open_session("ann") as s:
+        for n in range(30, 80):  # relabel some, add others
+            s.commit(edits.Change(f"img{n}", s.annotation(f"img{n}"), label(n + 1000)))
+        s.record("review", "img3", None, {"outcome": "ok", "of": "bob"})
+        shutil.copytree(tmp_path / "a", tmp_path / "b")  # as a crash would leave it
+    assert snapshot_tail(tmp_path / "b" / "labels", "ann").seq == 50
+    with_snap = load_state(tmp_path / "b" / "labels", "ann")
+    (tmp_path / "b" / "labels" / "ann.snapshot.json").unlink()
+    full = load_state(tmp_path / "b" / "labels", "ann")
+    assert with_snap.entries == full.entries and with_snap.tail == full.tail
+    assert full.get("img40") == label(1040).to_dict()
+    assert full.get("img3", "review") == {"outcome": "ok", "of": "bob"}
+
+
+def test_reader_of_a_growing_journal(tmp_path: Path) -> None:
+    """A reader that catches the writer mid-line sees the complete lines only."""
+    store = Store(tmp_path)
+    fill(store, "ann", range(3))
+    jpath = tmp_path / "labels" / "ann.jsonl"
+    with store.open_session("ann") as s:
+        s.commit(edits.apply("img7", Annotation(), edits.set_verdict("fail")))
+        line = jpath.read_bytes().splitlines(keepends=True)[-1]
+        with open(jpath, "r+b") as fh:  # what a reader sees halfway through that append
+            fh.truncate(jpath.stat().st_size - len(line) // 2)
+        partial = store.state("ann")
+        assert partial.get("img7") is None and len(partial) == 3 and partial.torn
+        with open(jpath, "ab") as fh:
+            fh.write(line[len(line) - len(line) // 2:])
+        assert store.state("ann").get("img7")["verdict"] == "fail"
+
+
+def test_new_journal_is_made_durable_in_its_folder(tmp_path: Path, monkeypatch) -> None:
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+    monkeypatch.setattr(journal.os, "fsync", spy)
+    Store(tmp_path).open_session("ann").close()
+    assert str(tmp_path / "labels") in synced
+
+
+def test_journal_cut_below_the_snapshot_is_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    fill(store, "ann", range(5))
+    jpath = tmp_path / "labels" / "ann.jsonl"
+    lines = jpath.read_bytes().splitlines(keepends=True)
+    jpath.write_bytes(b"".join(lines[:3]))
+    with pytest.raises(JournalCorrupt, match="cut at the end: ann.snapshot.json covers 5"):
+        store.state("ann")
+    with pytest.raises(JournalCorrupt):
+        store.open_session("ann")
+
+
+def test_journal_rewritten_under_the_snapshot_is_refused(tmp_path: Path) -> None:
+    """A rewritten journal can carry a valid chain of its own; the snapshot's mark
+    (seq and hash of the line it covers up to) still catches it."""
+    store = Store(tmp_path / "a")
+    fill(store, "ann", range(5))
+    other = Store(tmp_path / "b")
+    with other.open_session("ann") as s:
+        for n in range(12):  # longer than the original, so not simply "cut"
+            s.commit(edits.apply(f"img{n}", Annotation(), edits.set_verdict("pass")))
+    shutil.copy(tmp_path / "b" / "labels" / "ann.jsonl", tmp_path / "a" / "labels")
+    with pytest.raises(JournalCorrupt, match=r"ann.jsonl:5: does not match ann.snapshot.json"):
+        store.state("ann")
+
+
+def test_snapshot_of_another_user_is_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    fill(store, "ann", range(2))
+    fill(store, "bob", range(2))
+    labels = tmp_path / "labels"
+    shutil.copy(labels / "bob.snapshot.json", labels / "ann.snapshot.json")
+    with pytest.raises(JournalCorrupt, match="a snapshot of 'bob', not of 'ann'"):
+        store.state("ann")
+
+
+def test_opening_rewrites_an_old_snapshot(tmp_path: Path, monkeypatch) -> None:
+    from qclabel.store import session as session_mod
+    monkeypatch.setattr(session_mod, "SNAPSHOT_EVERY", 10)
+    store = Store(tmp_path)
+    fill(store, "ann", range(3))
+    shutil.copy(tmp_path / "labels" / "ann.snapshot.json", tmp_path / "old.json")
+    fill(store, "ann", range(3, 20))
+    shutil.copy(tmp_path / "old.json", tmp_path / "labels" / "ann.snapshot.json")
+    s = store.open_session("ann")  # 17 events past the snapshot: rewritten at once
+    assert snapshot_tail(tmp_path / "labels", "ann").seq == 20
+    s.close()
+
+
+def test_user_names_that_cannot_name_a_file_are_refused(tmp_path: Path) -> None:
+    from qclabel.errors import QclabelError
+    for bad in ("", "../x", "a/b", ".hidden"):
+        with pytest.raises(QclabelError, match="cannot name a journal file"):
+            Store(tmp_path).open_session(bad)
