@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "label_cmds",
     "qa_cmds",
     "ingest_cmds",
+    "export_cmds",
 )
 
 

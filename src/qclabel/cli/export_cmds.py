@@ -1,0 +1,169 @@
+"""export, import, version (headless: no Textual)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from .. import identity
+from ..formats import EXPORT_FORMATS, IMPORT_FORMATS, export_project, import_labels
+from ..formats.dataset import LINK_MODES
+from ..formats.yolo import TASKS
+from ..qa.final import STATUSES
+from ..splits import parse_ratios
+from .common import emit_json, open_project, project_dir
+
+
+def _progress_printer():
+    """A one-line progress counter on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        click.echo(f"\rexporting {done}/{total} images", err=True, nl=False)
+        if end:
+            click.echo("", err=True)
+    return show
+
+
+def _terminate_cleanly() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the temporary export folder is removed."""
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, handler)
+
+
+@click.command("export")
+@project_dir
+@click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS),
+              help="Output format.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Output folder; replaced only once the new export is complete.")
+@click.option("--version", "version", help="Export this frozen dataset version exactly.")
+@click.option("--split", "split", help="Train,val,test ratios, e.g. 0.8,0.1,0.1 "
+              "(default: everything in train).")
+@click.option("--group-by", help="Image field (part, lot, serial...) whose images stay "
+              "in one split.")
+@click.option("--seed", type=int, help="Seed of the split (default 0).")
+@click.option("--min-status", type=click.Choice(STATUSES),
+              help="Lowest final-label status to include (default single).")
+@click.option("--task", type=click.Choice(TASKS), default="detect", show_default=True,
+              help="YOLO layout: detection rows, pose rows or class folders.")
+@click.option("--images", "link", type=click.Choice(LINK_MODES), default="copy",
+              show_default=True, help="Copy image files, hard-link them (same "
+              "filesystem, else copy) or leave them out (labels only).")
+def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
+               split: str | None, group_by: str | None, seed: int | None,
+               min_status: str | None, task: str, link: str) -> None:
+    """Export the final labels (or a dataset version) of DIR as a training dataset."""
+    project = open_project(project_dir)
+    _terminate_cleanly()
+    result = export_project(project, fmt, out, version=version, min_status=min_status,
+                            ratios=parse_ratios(split) if split else None,
+                            group_by=group_by, seed=seed, task=task, link=link,
+                            progress=_progress_printer())
+    what = f"version {result.version}" if result.version else "current final labels"
+    click.echo(f"exported {result.images} images ({what}, {result.hash[:12]}) as {fmt} "
+               f"to {result.out}")
+
+
+@click.command("import")
+@project_dir
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", required=True, type=click.Choice(IMPORT_FORMATS),
+              help="Format of SOURCE (a file or an export folder).")
+@click.option("--as", "as_user", help="Write the labels as this annotator (admin only).")
+@click.option("--predictions", help="Store as a named predictions set, shown as "
+              "suggestions while labeling.")
+def import_cmd(project_dir: Path, source: Path, fmt: str, as_user: str | None,
+               predictions: str | None) -> None:
+    """Import labels from SOURCE; a bad file is refused and changes nothing."""
+    project = open_project(project_dir)
+    report = import_labels(project, fmt, source, identity.current_user(),
+                           as_user=as_user, predictions=predictions)
+    click.echo(f"imported {report.images} images as {report.target} "
+               f"({report.changed} changed)")
+
+
+@click.group("version")
+def version_group() -> None:
+    """Freeze, list, show and compare dataset versions."""
+
+
+@version_group.command("create")
+@project_dir
+@click.argument("name")
+@click.option("--split", help="Train,val,test ratios, e.g. 0.8,0.1,0.1.")
+@click.option("--group-by", help="Image field whose images stay in one split.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--min-status", type=click.Choice(STATUSES), default="single",
+              show_default=True, help="Lowest final-label status to include.")
+def version_create(project_dir: Path, name: str, split: str | None, group_by: str | None,
+                   seed: int, min_status: str) -> None:
+    """Freeze the current final labels of DIR as dataset version NAME (admin only)."""
+    from ..versions import create_version
+    project = open_project(project_dir)
+    user = identity.current_user()
+    project.require(user, "admin", "create a dataset version")
+    m = create_version(project, name, user, min_status=min_status,
+                       ratios=parse_ratios(split), group_by=group_by, seed=seed)
+    click.echo(f"created dataset version {name}: {len(m['labels'])} images, "
+               f"hash {m['hash'][:12]}")
+
+
+@version_group.command("list")
+@project_dir
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def version_list(project_dir: Path, as_json: bool) -> None:
+    """List the dataset versions of DIR, oldest first."""
+    from ..versions import get_version, list_names, summary
+    project = open_project(project_dir)
+    rows = [summary(get_version(project, n)) for n in list_names(project)]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['name']:<20} {r['created']}  {r['created_by']:<10} "
+                   f"{r['images']:>7} images  {r['hash'][:12]}")
+    if not rows:
+        click.echo("no dataset versions yet (qclabel version create DIR NAME)")
+
+
+@version_group.command("show")
+@project_dir
+@click.argument("name")
+def version_show(project_dir: Path, name: str) -> None:
+    """Counts, settings, QA summary and hash of version NAME (JSON)."""
+    from ..versions import get_version, summary
+    emit_json(summary(get_version(open_project(project_dir), name)))
+
+
+@version_group.command("diff")
+@project_dir
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
+    """Labels added, removed and changed per defect class from version A to B."""
+    from ..versions import diff_versions, get_version
+    project = open_project(project_dir)
+    d = diff_versions(get_version(project, a), get_version(project, b))
+    if as_json:
+        emit_json(d)
+        return
+    click.echo(f"{a} -> {b}: images +{d['images_added']} -{d['images_removed']}"
+               f"{'  (taxonomy changed)' if d['taxonomy_changed'] else ''}")
+    click.echo(f"  {'class':<20} {'added':>7} {'removed':>7} {'changed':>7}")
+    for cls, c in d["classes"].items():
+        click.echo(f"  {cls:<20} {c['added']:>7} {c['removed']:>7} {c['changed']:>7}")
+    if not d["classes"]:
+        click.echo("  no label differences")
+
+
+def register(group: click.Group) -> None:
+    for cmd in (export_cmd, import_cmd, version_group):
+        group.add_command(cmd)

@@ -1,0 +1,124 @@
+"""Export and import formats: one registry, one class list, one atomic writer.
+
+    export_project(project, "coco", out, version="v3")   # frozen labels, same bytes
+    import_labels(project, "yolo", src, actor, as_user="alice")
+
+Each exporter is `export(dataset, folder, **options) -> stats` and writes into a
+fresh temporary folder that replaces OUT only once it is complete.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import FormatError
+from ..project import Project
+from . import coco, tabular, tfrecord, voc, yolo
+from .dataset import LINK_MODES, Dataset, ExportCancelled, Progress
+from .importing import IMPORT_FORMATS, ImportReport, commit_as, match_all
+from .outdir import atomic_output
+
+Exporter = Callable[..., dict[str, Any]]
+
+
+def _tabular(kind: str) -> Exporter:
+    return lambda ds, out, **kw: tabular.export(ds, out, kind=kind, **kw)
+
+
+EXPORTERS: dict[str, Exporter] = {
+    "yolo": yolo.export, "coco": coco.export, "voc": voc.export,
+    "tfrecord": tfrecord.export, "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+}
+EXPORT_FORMATS = tuple(EXPORTERS)
+VERSION_FILE = "qclabel_version.json"
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    format: str
+    images: int
+    version: str | None
+    hash: str
+    stats: dict[str, Any]
+
+
+def dataset_for(project: Project, version: str | None = None,
+                **settings: Any) -> Dataset:
+    """A frozen version, or the current final labels with the given split settings."""
+    from ..versions import build_manifest, get_version
+    if version is not None:
+        if any(v is not None for v in settings.values()):
+            raise FormatError(f"version {version!r} fixes its own split and minimum status; "
+                              "create a new version to change them")
+        return Dataset(get_version(project, version), project.root)
+    settings = {k: v for k, v in settings.items() if v is not None}
+    return Dataset(build_manifest(project, **settings), project.root)
+
+
+def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
+                   link: str = "copy", progress: Progress | None = None,
+                   cancel: Any = None) -> ExportResult:
+    """Write `ds` as `fmt` to `out` atomically (the old `out` stays until it is done)."""
+    if fmt not in EXPORTERS:
+        raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
+    if link not in LINK_MODES:
+        raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
+    if fmt == "tfrecord" and link == "none":
+        raise FormatError("TFRecord embeds the images; --images none is not possible")
+    with atomic_output(out) as tmp:
+        stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress,
+                               cancel=cancel)
+        (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task) + "\n")
+    m = ds.manifest
+    return ExportResult(Path(out), fmt, stats.get("images", len(ds.images)), m.get("name"),
+                        m["hash"], stats)
+
+
+def version_file(ds: Dataset, fmt: str, task: str) -> str:
+    """What the export was made from: enough to trace a model back to its data."""
+    m = ds.manifest
+    info = {"version": m.get("name"), "created": m.get("created"),
+            "created_by": m.get("created_by"), "content_hash": m["hash"],
+            "format": fmt, "task": task if fmt == "yolo" else None,
+            "classes": ds.classes, "settings": m["settings"],
+            "images": {s: len(ds.in_split(s)) for s in ds.splits}, "qa": m.get("qa", {})}
+    return json.dumps(info, indent=2, sort_keys=True)
+
+
+def export_project(project: Project, fmt: str, out: Path, *, version: str | None = None,
+                   min_status: str | None = None, ratios: tuple[float, ...] | None = None,
+                   group_by: str | None = None, seed: int | None = None,
+                   **options: Any) -> ExportResult:
+    ds = dataset_for(project, version, min_status=min_status, ratios=ratios,
+                     group_by=group_by, seed=seed)
+    return export_dataset(ds, fmt, out, **options)
+
+
+def import_labels(project: Project, fmt: str, src: Path, actor: str, *,
+                  as_user: str | None = None, predictions: str | None = None
+                  ) -> ImportReport:
+    """Validate everything first, then write: an annotator's labels or a predictions set."""
+    from . import suggestions
+    from .sources import READERS
+    if fmt not in READERS:
+        raise FormatError(f"--format {fmt!r}: import reads {', '.join(IMPORT_FORMATS)}")
+    if (as_user is None) == (predictions is None):
+        raise FormatError("say where the labels go: --as USER or --predictions NAME")
+    if as_user is not None:
+        project.require(actor, "admin", f"import labels as {as_user}")
+    labels = match_all(project, READERS[fmt](project, Path(src)))
+    if as_user is not None:
+        changed = commit_as(project, as_user, labels, str(src))
+        return ImportReport(len(labels), changed, f"labels of {as_user}")
+    project.require(actor, "annotator", "import predictions")
+    suggestions.store(project, predictions, labels, str(src), actor)
+    return ImportReport(len(labels), len(labels), f"predictions {predictions!r}")
+
+
+__all__ = ["EXPORTERS", "EXPORT_FORMATS", "IMPORT_FORMATS", "Dataset", "ExportCancelled",
+           "ExportResult", "dataset_for", "export_dataset", "export_project",
+           "import_labels"]

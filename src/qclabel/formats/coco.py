@@ -1,0 +1,165 @@
+"""COCO: `annotations/instances_<split>.json` (boxes) and
+`annotations/person_keypoints_<split>.json` (keypoint sets), images in `images/<split>/`.
+
+Ids are 1..N for images and annotations; `category_id` is the 1-based taxonomy index
+(CVAT's importer rejects 0). Keypoints keep the v=1 (occluded) / v=2 (visible)
+distinction; unlabeled points are `0, 0, 0`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..core.model import Annotation, Box, Keypoint, KeypointSet
+from ..errors import FormatError
+from .dataset import Dataset, ExportImage, iter_progress, r3
+from .yolo import keypoint_bbox
+
+
+def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
+           **_: Any) -> dict[str, Any]:
+    for image in iter_progress(ds.images, progress, cancel):
+        ds.place_image(image, out / "images" / image.split / image.name, link)
+    (out / "annotations").mkdir(parents=True, exist_ok=True)
+    for split in ds.splits:
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        images = ds.in_split(split)
+        _write(out / "annotations" / f"instances_{split}.json", instances(ds, images))
+        if ds.taxonomy.keypoint_templates:
+            _write(out / "annotations" / f"person_keypoints_{split}.json",
+                   keypoints(ds, images))
+    return {"images": len(ds.images)}
+
+
+def _write(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
+
+
+def _header(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
+    return {
+        "info": {"description": f"qclabel export, taxonomy {ds.taxonomy.name}",
+                 "version": ds.manifest.get("name") or "", "contributor": "qclabel"},
+        "licenses": [],
+        "images": [{"id": n, "file_name": img.name, "width": img.record.width,
+                    "height": img.record.height} for n, img in enumerate(images, start=1)],
+    }
+
+
+def instances(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
+    doc = _header(ds, images)
+    doc["categories"] = [{"id": i + 1, "name": c, "supercategory": "defect"}
+                         for i, c in enumerate(ds.classes)]
+    anns = []
+    for image_id, image in enumerate(images, start=1):
+        for box in ds.boxes(image):
+            anns.append({"id": len(anns) + 1, "image_id": image_id,
+                         "category_id": ds.class_id(box.cls, image) + 1,
+                         "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
+                         "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": []})
+    doc["annotations"] = anns
+    return doc
+
+
+def keypoints(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
+    doc = _header(ds, images)
+    doc["categories"] = [_kp_category(ds, i, c) for i, c in enumerate(ds.classes)]
+    anns = []
+    for image_id, image in enumerate(images, start=1):
+        w, h = image.record.width, image.record.height
+        for kps in image.annotation.keypoints:
+            cls = ds.keypoint_class(kps, image)
+            template = ds.template_for_class(cls)
+            if template is None or template.name != kps.template:
+                raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
+                                  f"template {kps.template!r}, which class {cls!r} lacks")
+            flat = []
+            for name in template.points:
+                p = kps.point(name)
+                flat += ([r3(min(max(p.x, 0), w)), r3(min(max(p.y, 0), h)), p.v] if p.v
+                         else [0, 0, 0])
+            x, y, bw, bh = keypoint_bbox(kps, w, h)
+            anns.append({"id": len(anns) + 1, "image_id": image_id,
+                         "category_id": ds.class_id(cls, image) + 1, "keypoints": flat,
+                         "num_keypoints": sum(1 for p in kps.points if p.v > 0),
+                         "bbox": [r3(x), r3(y), r3(bw), r3(bh)], "area": r3(bw * bh),
+                         "iscrowd": 0, "segmentation": []})
+    doc["annotations"] = anns
+    return doc
+
+
+def _kp_category(ds: Dataset, i: int, cls: str) -> dict[str, Any]:
+    template = ds.template_for_class(cls)
+    points = list(template.points) if template else []
+    skeleton = ([[points.index(a) + 1, points.index(b) + 1] for a, b in template.skeleton]
+                if template else [])
+    return {"id": i + 1, "name": cls, "supercategory": "defect", "keypoints": points,
+            "skeleton": skeleton}
+
+
+# -- import ------------------------------------------------------------------------------
+def load_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{path}: not valid JSON: {exc}") from exc
+
+
+def parse(path: Path, templates: dict[str, Any]) -> dict[str, Annotation]:
+    """file_name -> Annotation for one COCO file (instances or keypoints)."""
+    doc = load_json(path)
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
+            raise FormatError(f"{path}: field {key!r} missing or not a list")
+    cats = {c.get("id"): c for c in doc["categories"]}
+    images = {}
+    for i, im in enumerate(doc["images"]):
+        if not {"id", "file_name"} <= set(im):
+            raise FormatError(f"{path}: images[{i}] needs id and file_name")
+        images[im["id"]] = im["file_name"]
+    boxes: dict[str, list[Box]] = {n: [] for n in images.values()}
+    sets: dict[str, list[KeypointSet]] = {n: [] for n in images.values()}
+    for i, ann in enumerate(doc["annotations"]):
+        where = f"{path}: annotations[{i}]"
+        name = images.get(ann.get("image_id"))
+        cat = cats.get(ann.get("category_id"))
+        if name is None:
+            raise FormatError(f"{where}: image_id = {ann.get('image_id')!r} not in images")
+        if cat is None:
+            raise FormatError(f"{where}: category_id = {ann.get('category_id')!r} unknown")
+        if "keypoints" in ann:
+            sets[name].append(_keypoint_set(ann, cat, templates, where))
+        else:
+            boxes[name].append(_box(ann, cat["name"], where))
+    return {n: Annotation(verdict=None if boxes[n] or sets[n] else "pass",
+                          boxes=tuple(boxes[n]), keypoints=tuple(sets[n])) for n in images}
+
+
+def _box(ann: dict[str, Any], cls: str, where: str) -> Box:
+    bbox = ann.get("bbox")
+    if not (isinstance(bbox, list) and len(bbox) == 4
+            and all(isinstance(v, (int, float)) for v in bbox)):
+        raise FormatError(f"{where}: bbox = {bbox!r}: expected [x, y, w, h]")
+    return Box(cls, float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3]))
+
+
+def _keypoint_set(ann: dict[str, Any], cat: dict[str, Any], templates: dict[str, Any],
+                  where: str) -> KeypointSet:
+    names = cat.get("keypoints") or []
+    template = next((t for t in templates.values() if list(t.points) == list(names)), None)
+    if template is None:
+        raise FormatError(f"{where}: category {cat.get('name')!r} keypoints {names} match "
+                          "no keypoint template of the taxonomy")
+    flat = ann["keypoints"]
+    if not isinstance(flat, list) or len(flat) != 3 * len(names):
+        raise FormatError(f"{where}: keypoints needs {3 * len(names)} values")
+    pts = []
+    for i, name in enumerate(names):
+        x, y, v = flat[3 * i:3 * i + 3]
+        if v not in (0, 1, 2):
+            raise FormatError(f"{where}: keypoint {name} visibility = {v!r}: expected 0/1/2")
+        pts.append(Keypoint(name, float(x), float(y), int(v)) if v else Keypoint(name))
+    return KeypointSet(template.name, tuple(pts), cat["name"])

@@ -1,0 +1,228 @@
+"""What every exporter writes from: the images and final labels of one dataset version.
+
+A `Dataset` is built from a version manifest (a frozen one, or one built on the fly
+from the project's current final labels), so a live export and a version export run
+the same code and the same version always produces the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from ..core.geometry import clip_box
+from ..core.model import Annotation, Box, ImageRecord, KeypointSet
+from ..core.taxonomy import KeypointTemplate, Taxonomy, load_taxonomy
+from ..errors import FormatError, QclabelError
+
+Progress = Callable[[int, int], None]
+LINK_MODES = ("copy", "hardlink", "none")
+# Files the consumers decode directly; anything else is re-encoded losslessly as PNG.
+PASSTHROUGH = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+
+class ExportCancelled(QclabelError):
+    """The export was cancelled; the previous output is untouched."""
+
+
+@dataclass(frozen=True)
+class ExportImage:
+    """One image as it appears in an export: record, final label, split, file name."""
+
+    record: ImageRecord
+    annotation: Annotation
+    status: str
+    annotators: tuple[str, ...]
+    split: str
+    name: str
+    labeled_at: str = ""
+
+    @property
+    def stem(self) -> str:
+        return os.path.splitext(self.name)[0]
+
+    @property
+    def reencoded(self) -> bool:
+        return needs_reencode(self.record)
+
+
+def needs_reencode(record: ImageRecord) -> bool:
+    """EXIF-rotated sources are written as their canonical pixels, since every width and
+    height we write is canonical; other files are copied byte for byte."""
+    return record.orientation != 1 or Path(record.file).suffix.lower() not in PASSTHROUGH
+
+
+def is_derived(record: ImageRecord) -> bool:
+    """Ingest wrote the canonical pixels to a file of its own (crop, stitch, 16-bit
+    colour...): `sha256` is then the source's, not this file's."""
+    return Path(record.file).name != Path(record.source).name \
+        and not Path(record.file).is_absolute()
+
+
+class Dataset:
+    """Images and final labels in a fixed order, with the taxonomy they were labeled in."""
+
+    def __init__(self, manifest: dict[str, Any], root: Path):
+        self.manifest = manifest
+        self.root = Path(root)
+        self.taxonomy: Taxonomy = load_taxonomy(manifest["taxonomy"],
+                                                f"<version {manifest.get('name', '')}>")
+        self.classes: list[str] = self.taxonomy.class_names()
+        self.class_index = {c: i for i, c in enumerate(self.classes)}
+        self.images: list[ExportImage] = _build_images(manifest)
+        self.splits: list[str] = [s for s in ("train", "val", "test")
+                                  if any(i.split == s for i in self.images)] or ["train"]
+
+    def in_split(self, split: str) -> list[ExportImage]:
+        return [i for i in self.images if i.split == split]
+
+    # -- classes and keypoint templates -------------------------------------------
+    def class_id(self, name: str, image: ExportImage) -> int:
+        """0-based index in the taxonomy; unknown names are refused, never appended."""
+        try:
+            return self.class_index[name]
+        except KeyError:
+            raise FormatError(f"image {image.record.file}: defect class {name!r} is not in "
+                              f"the taxonomy {self.classes}") from None
+
+    def template_for_class(self, cls: str) -> KeypointTemplate | None:
+        """The keypoint template of a class: the one with its name, else the only one."""
+        templates = self.taxonomy.keypoint_templates
+        named = [t for t in templates if t.name == cls]
+        if named:
+            return named[0]
+        return templates[0] if len(templates) == 1 else None
+
+    def keypoint_class(self, kps: KeypointSet, image: ExportImage) -> str:
+        cls = kps.cls or (kps.template if kps.template in self.class_index else None)
+        if cls is None:
+            raise FormatError(f"image {image.record.file}: keypoint set {kps.id} "
+                              f"({kps.template}) has no defect class to export it under")
+        self.class_id(cls, image)
+        return cls
+
+    # -- geometry -------------------------------------------------------------------
+    def boxes(self, image: ExportImage) -> list[Box]:
+        """Boxes clipped to the canonical image; boxes clipped away entirely are dropped."""
+        w, h = image.record.width, image.record.height
+        out = []
+        for box in image.annotation.boxes:
+            self.class_id(box.cls, image)
+            clipped = clip_box(box, w, h)
+            if clipped.w > 0 and clipped.h > 0:
+                out.append(clipped)
+        return out
+
+    # -- image bytes -------------------------------------------------------------------
+    def source_path(self, record: ImageRecord) -> Path:
+        p = Path(record.file)
+        return p if p.is_absolute() else self.root / p
+
+    def image_bytes(self, image: ExportImage) -> bytes:
+        """The bytes to ship: the source file, or lossless canonical PNG when re-encoded."""
+        if image.reencoded:
+            return canonical_png(image.record, self.root)
+        return self._read_source(image.record)
+
+    def place_image(self, image: ExportImage, dest: Path, link: str) -> None:
+        if link == "none":
+            return
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if image.reencoded:
+            dest.write_bytes(canonical_png(image.record, self.root))
+            return
+        data = self._read_source(image.record)  # verifies the hash either way
+        if link == "hardlink":
+            try:
+                os.link(self.source_path(image.record), dest)
+                return
+            except OSError:
+                pass  # another filesystem: fall back to a copy
+        dest.write_bytes(data)
+
+    def _read_source(self, record: ImageRecord) -> bytes:
+        path = self.source_path(record)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FormatError(f"{path}: cannot read image {record.id}: "
+                              f"{exc.strerror or exc}") from exc
+        if not is_derived(record) and hashlib.sha256(data).hexdigest() != record.sha256:
+            raise FormatError(f"{path}: sha256 differs from the catalog ({record.sha256[:12]}"
+                              "...): the image changed after it was labeled")
+        return data
+
+
+def canonical_png(record: ImageRecord, root: Path) -> bytes:
+    """Canonical pixels (EXIF orientation applied) as PNG at full bit depth."""
+    import cv2
+    from ..ingest import load_canonical_array
+    try:
+        arr = load_canonical_array(record, root)
+    except QclabelError as exc:
+        raise FormatError(f"cannot export image {record.id}: {exc}") from exc
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".png", arr)
+    if not ok:
+        raise FormatError(f"{record.file}: cannot encode image {record.id} as PNG")
+    return buf.tobytes()
+
+
+def _build_images(manifest: dict[str, Any]) -> list[ExportImage]:
+    labels = manifest["labels"]
+    splits = manifest.get("splits", {})
+    out: list[ExportImage] = []
+    used: dict[str, set[str]] = {}
+    for rec_dict in manifest["images"]:
+        rec = ImageRecord.from_dict(rec_dict)
+        if rec.id not in labels:
+            continue
+        lab = labels[rec.id]
+        split = splits.get(rec.id, "train")
+        name = _unique_name(rec, used.setdefault(split, set()))
+        out.append(ExportImage(rec, Annotation.from_dict(lab["annotation"]), lab["status"],
+                               tuple(lab.get("annotators", ())), split, name,
+                               lab.get("labeled_at", "")))
+    return out
+
+
+def _unique_name(rec: ImageRecord, used: set[str]) -> str:
+    """The source file name; a stem already used in the split gets the image id added
+    (consumers pair images and labels by stem)."""
+    stem = os.path.splitext(os.path.basename(rec.source))[0] or rec.id
+    ext = os.path.splitext(rec.file)[1]
+    if needs_reencode(rec):
+        ext = ".png"
+    if stem in used:
+        stem = f"{stem}_{rec.id[:8]}"
+    used.add(stem)
+    return stem + ext
+
+
+def iter_progress(items: list[Any], progress: Progress | None,
+                  cancel: Any = None) -> Iterator[Any]:
+    """Yield items, reporting progress and honouring a cancel flag (`is_set()`)."""
+    total = len(items)
+    step = max(1, total // 200)
+    for n, item in enumerate(items):
+        if cancel is not None and cancel.is_set():
+            raise ExportCancelled("export cancelled; the previous output is untouched")
+        yield item
+        if progress and (n % step == 0 or n + 1 == total):
+            progress(n + 1, total)
+
+
+def fmt(v: float) -> str:
+    """Fixed-point number without trailing zeros: stable text for CSV and XML."""
+    s = f"{v:.3f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def r3(v: float) -> float:
+    """Round for JSON output: same floats for the same version, no 0.1+0.2 noise."""
+    out = round(float(v), 3)
+    return 0.0 if out == 0 else out

@@ -1,0 +1,161 @@
+"""Import labels from COCO, YOLO, VOC, labelme or our CSV/JSONL into a project.
+
+Everything is read, matched to the catalog and validated before anything is written:
+an unknown class, a box outside its image, a size that disagrees with the catalog, bad
+JSON or an image that is not in the project refuses the whole import and changes
+nothing. Labels then go either into a named annotator's journal (admin only, through
+that annotator's session, note "imported from FILE") or into a predictions set the
+labeling screen shows as suggestions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..core.edits import Change
+from ..core.model import Annotation, ImageRecord
+from ..errors import FormatError
+from ..project import Project
+
+IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl")
+TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real error
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One image's labels as read from a file, before matching."""
+
+    name: str
+    annotation: Annotation
+    where: str
+    sha256: str | None = None
+    size: tuple[int, int] | None = None
+
+
+@dataclass
+class ImportReport:
+    images: int
+    changed: int
+    target: str
+
+
+class Matcher:
+    """Find the catalog image an import file means: sha256, file name, stem, or the
+    `stem_<id>` names our exports give to clashing stems."""
+
+    def __init__(self, records: list[ImageRecord]):
+        self.by_sha = {r.sha256: r for r in records}
+        self.by_id = {r.id: r for r in records}
+        self.by_name: dict[str, list[ImageRecord]] = {}
+        self.by_stem: dict[str, list[ImageRecord]] = {}
+        for r in records:
+            for base in {os.path.basename(r.source), os.path.basename(r.file)}:
+                self.by_name.setdefault(base, []).append(r)
+            stems = {os.path.splitext(os.path.basename(p))[0] for p in (r.source, r.file)}
+            for stem in stems:
+                self.by_stem.setdefault(stem, []).append(r)
+
+    def find(self, name: str, sha256: str | None, where: str) -> ImageRecord:
+        if sha256:
+            if sha256 in self.by_sha:
+                return self.by_sha[sha256]
+            raise FormatError(f"{where}: image sha256 {sha256[:16]}... is not in the catalog")
+        base = os.path.basename(name)
+        stem = os.path.splitext(base)[0]
+        for hits in (self.by_name.get(base), self.by_stem.get(stem)):
+            if hits and len(hits) == 1:
+                return hits[0]
+            if hits:
+                raise FormatError(f"{where}: image {name!r} matches {len(hits)} catalog "
+                                  "images; import a file that names them by sha256")
+        head, _, tail = stem.rpartition("_")
+        hits = [r for i, r in self.by_id.items() if tail and i.startswith(tail)]
+        if head and len(tail) == 8 and len(hits) == 1:
+            return hits[0]
+        raise FormatError(f"{where}: image {name!r} is not in the project's catalog")
+
+
+def match_all(project: Project, parsed: list[Parsed]) -> dict[str, Annotation]:
+    """image id -> annotation, validated against the catalog and the taxonomy."""
+    matcher = Matcher(project.store.catalog.all())
+    out: dict[str, Annotation] = {}
+    seen: dict[str, str] = {}
+    for p in parsed:
+        rec = matcher.find(p.name, p.sha256, p.where)
+        if rec.id in seen:
+            raise FormatError(f"{p.where}: image {p.name!r} is labeled twice "
+                              f"(also in {seen[rec.id]})")
+        seen[rec.id] = p.where
+        if p.size and tuple(p.size) != (rec.width, rec.height):
+            raise FormatError(f"{p.where}: size {p.size[0]}x{p.size[1]} of {p.name!r} "
+                              f"differs from the catalog's {rec.width}x{rec.height} "
+                              "(EXIF-rotated or a different image)")
+        validate(project, rec, p.annotation, p.where)
+        out[rec.id] = p.annotation
+    return out
+
+
+def validate(project: Project, rec: ImageRecord, ann: Annotation, where: str) -> None:
+    tax = project.taxonomy
+    classes = tax.class_names()
+
+    def check_class(cls: str | None, severity: str | None, what: str) -> None:
+        if cls is None:
+            return
+        if cls not in classes:
+            raise FormatError(f"{where}: {what} class = {cls!r}: not in the taxonomy "
+                              f"{classes}")
+        sev = tax.get(cls).severity_names()
+        if severity is not None and severity not in sev:
+            raise FormatError(f"{where}: {what} severity = {severity!r}: class {cls} has "
+                              f"{sev or 'no severities'}")
+    check_class(ann.defect_class, ann.severity, "image")
+    w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
+    for box in ann.boxes:
+        check_class(box.cls, box.severity, "box")
+        if box.w <= 0 or box.h <= 0 or box.x < -TOLERANCE_PX or box.y < -TOLERANCE_PX \
+                or box.x2 > w or box.y2 > h:
+            raise FormatError(f"{where}: box {box.cls} at x={box.x:g} y={box.y:g} "
+                              f"w={box.w:g} h={box.h:g} is outside the "
+                              f"{rec.width}x{rec.height} image {rec.file}")
+    for kps in ann.keypoints:
+        check_class(kps.cls, None, "keypoint set")
+        for p in kps.points:
+            if p.v and not (-TOLERANCE_PX <= p.x <= w and -TOLERANCE_PX <= p.y <= h):
+                raise FormatError(f"{where}: keypoint {p.name} at ({p.x:g}, {p.y:g}) is "
+                                  f"outside the {rec.width}x{rec.height} image {rec.file}")
+
+
+def clamp(ann: Annotation, rec: ImageRecord) -> Annotation:
+    """Pull coordinates within the rounding tolerance back onto the image."""
+    from ..core.geometry import clip_box
+    return replace(ann, boxes=tuple(clip_box(b, rec.width, rec.height) for b in ann.boxes))
+
+
+def _same(a: Annotation, b: Annotation) -> bool:
+    """Equal labels, ignoring the random ids of boxes and keypoint sets."""
+    def strip(x: Annotation) -> dict[str, Any]:
+        d = x.to_dict()
+        for key in ("boxes", "keypoints"):
+            d[key] = [{k: v for k, v in o.items() if k != "id"} for o in d[key]]
+        return d
+    return strip(a) == strip(b)
+
+
+def commit_as(project: Project, user: str, labels: dict[str, Annotation],
+              source: str) -> int:
+    """Write each image's labels through `user`'s own session; returns the changes."""
+    catalog = project.store.catalog
+    changed = 0
+    with project.store.open_session(user) as session:
+        for image in sorted(labels, key=lambda i: catalog.get(i).seq):
+            before = session.annotation(image)
+            after = clamp(labels[image], catalog.get(image))
+            if _same(before, after):
+                continue
+            session.commit(Change(image, before, after), note=f"imported from {source}")
+            changed += 1
+    return changed

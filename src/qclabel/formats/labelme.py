@@ -1,0 +1,68 @@
+"""labelme JSON (import only): one `NAME.json` per image.
+
+`rectangle` shapes become boxes (label = defect class). `point` shapes whose labels are
+point names of a keypoint template become one keypoint set per `group_id` (visible).
+Other shape types have no counterpart in a box/keypoint project and are refused rather
+than silently turned into something else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..core.model import NOT_LABELED, VISIBLE, Annotation, Box, Keypoint, KeypointSet
+from ..errors import FormatError
+from .coco import load_json
+
+
+def parse(path: Path, templates: dict[str, Any], classes: list[str]
+          ) -> tuple[str, Annotation, tuple[int, int] | None]:
+    """(image file name, annotation, (width, height) if given) of one labelme file."""
+    doc = load_json(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("shapes"), list):
+        raise FormatError(f"{path}: field shapes missing: not a labelme file")
+    name = Path(str(doc.get("imagePath") or "")).name
+    if not name:
+        raise FormatError(f"{path}: field imagePath is missing")
+    boxes, groups = [], {}
+    for i, shape in enumerate(doc["shapes"]):
+        where = f"{path}: shapes[{i}]"
+        kind, label = shape.get("shape_type", "polygon"), str(shape.get("label", ""))
+        pts = _points(shape.get("points"), where)
+        if kind == "rectangle" and len(pts) == 2:
+            (x1, y1), (x2, y2) = pts
+            boxes.append(Box(label, min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)))
+        elif kind == "point" and len(pts) == 1:
+            groups.setdefault(shape.get("group_id"), []).append((label, pts[0], where))
+        else:
+            raise FormatError(f"{where}: shape_type = {kind!r} with {len(pts)} points: only "
+                              "rectangles (2 points) and points can be imported")
+    sets = [_keypoint_set(members, templates, classes) for _, members in
+            sorted(groups.items(), key=lambda g: (g[0] is None, g[0] or 0))]
+    size = None
+    if isinstance(doc.get("imageWidth"), int) and isinstance(doc.get("imageHeight"), int):
+        size = (doc["imageWidth"], doc["imageHeight"])
+    ann = Annotation(verdict=None if boxes or sets else "pass", boxes=tuple(boxes),
+                     keypoints=tuple(sets))
+    return name, ann, size
+
+
+def _points(raw: Any, where: str) -> list[tuple[float, float]]:
+    try:
+        return [(float(p[0]), float(p[1])) for p in raw]
+    except (TypeError, ValueError, IndexError):
+        raise FormatError(f"{where}: points = {raw!r}: expected [[x, y], ...]") from None
+
+
+def _keypoint_set(members: list, templates: dict[str, Any], classes: list[str]) -> KeypointSet:
+    names = {label for label, _, _ in members}
+    template = next((t for t in templates.values() if names <= set(t.points)), None)
+    if template is None:
+        raise FormatError(f"{members[0][2]}: point label(s) {sorted(names)} belong to no "
+                          "keypoint template of the taxonomy")
+    given = {label: xy for label, xy, _ in members}
+    pts = tuple(Keypoint(n, *given[n], VISIBLE) if n in given else Keypoint(n, 0, 0,
+                                                                            NOT_LABELED)
+                for n in template.points)
+    return KeypointSet(template.name, pts, template.name if template.name in classes else None)

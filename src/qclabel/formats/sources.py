@@ -1,0 +1,108 @@
+"""Read an import source (a file or an export folder) into `Parsed` items per format."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from ..core.taxonomy import Taxonomy
+from ..errors import FormatError
+from ..project import Project
+from . import coco, labelme, tabular, voc, yolo
+from .importing import Matcher, Parsed
+
+
+def _templates(tax: Taxonomy) -> dict:
+    return {t.name: t for t in tax.keypoint_templates}
+
+
+def _files(src: Path, pattern: str, what: str) -> list[Path]:
+    if src.is_file():
+        return [src]
+    if not src.is_dir():
+        raise FormatError(f"{src}: no such file or folder")
+    files = sorted(src.glob(pattern))
+    if not files:
+        raise FormatError(f"{src}: no {what} files ({pattern}) found")
+    return files
+
+
+def read_coco(project: Project, src: Path) -> list[Parsed]:
+    """Instances and keypoint files are merged per image (one image may be in both)."""
+    merged: dict[str, Parsed] = {}
+    for path in _files(src, "**/*.json", "COCO"):
+        sizes = {im["file_name"]: (im.get("width"), im.get("height"))
+                 for im in coco.load_json(path).get("images", [])
+                 if isinstance(im, dict) and "file_name" in im}
+        for name, ann in coco.parse(path, _templates(project.taxonomy)).items():
+            if name in merged:
+                prev = merged[name].annotation
+                boxes, sets = prev.boxes + ann.boxes, prev.keypoints + ann.keypoints
+                ann = replace(ann, boxes=boxes, keypoints=sets,
+                              verdict=None if boxes or sets else "pass")
+            size = sizes.get(name)
+            size = size if size and all(isinstance(v, int) for v in size) else None
+            merged[name] = Parsed(name, ann, str(path), size=size)
+    return list(merged.values())
+
+
+def read_voc(project: Project, src: Path) -> list[Parsed]:
+    out = []
+    for path in _files(src, "**/Annotations/*.xml" if src.is_dir() else "*.xml", "VOC XML"):
+        name, ann, size = voc.parse(path)
+        out.append(Parsed(name, ann, str(path), size=size))
+    return out
+
+
+def read_labelme(project: Project, src: Path) -> list[Parsed]:
+    out = []
+    tax = project.taxonomy
+    for path in _files(src, "*.json", "labelme JSON"):
+        name, ann, size = labelme.parse(path, _templates(tax), tax.class_names())
+        out.append(Parsed(name, ann, str(path), size=size))
+    return out
+
+
+def read_yolo(project: Project, src: Path) -> list[Parsed]:
+    """An Ultralytics folder: data.yaml names the classes (and kpt_shape for pose).
+    Normalized coordinates are scaled by the matched catalog image's canonical size."""
+    yaml_path = src / "data.yaml" if src.is_dir() else src
+    names, kpt = yolo.read_names(yaml_path)
+    root = yaml_path.parent
+    template = _pose_template(project.taxonomy, kpt, yaml_path) if kpt else None
+    matcher = Matcher(project.store.catalog.all())
+    out = []
+    for label in sorted((root / "labels").glob("**/*.txt")):
+        split_dir = root / "images" / label.parent.relative_to(root / "labels")
+        candidates = sorted(split_dir.glob(f"{label.stem}.*"))
+        name = candidates[0].name if candidates else label.stem
+        rec = matcher.find(name, None, str(label))
+        ann = yolo.parse_label_file(label, names, rec.width, rec.height, template)
+        out.append(Parsed(name, ann, str(label), sha256=rec.sha256))
+    if not out:
+        raise FormatError(f"{root}: no labels/**/*.txt files found next to {yaml_path.name}")
+    return out
+
+
+def _pose_template(tax: Taxonomy, k: int, where: Path):
+    fits = [t for t in tax.keypoint_templates if len(t.points) == k]
+    if len(fits) != 1:
+        raise FormatError(f"{where}: kpt_shape [{k}, 3] matches {len(fits)} keypoint "
+                          "templates of the taxonomy; exactly one is needed")
+    return fits[0]
+
+
+def _tabular(kind: str) -> Callable[[Project, Path], list[Parsed]]:
+    def read(project: Project, src: Path) -> list[Parsed]:
+        folder = src if src.is_dir() else src.parent
+        rows = tabular.parse(folder, kind, _templates(project.taxonomy))
+        return [Parsed(name, ann, f"{folder / f'images.{kind}'} image {iid}", sha256=sha)
+                for iid, (sha, name, ann) in rows.items()]
+    return read
+
+
+READERS: dict[str, Callable[[Project, Path], list[Parsed]]] = {
+    "coco": read_coco, "yolo": read_yolo, "voc": read_voc, "labelme": read_labelme,
+    "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+}

@@ -1,0 +1,106 @@
+"""Imported predictions, shown to the operator as suggestions to accept or reject.
+
+Each predictions set is one document in `suggestions.json` (the store's atomic document
+collection): where it came from, who imported it, and an annotation per image. A
+suggestion never changes anyone's labels by itself: accepting one is an ordinary label
+change (`accept` returns the `Change`; the caller commits it with `accept_note`),
+rejecting one only hides it from that operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from ..core.edits import Change
+from ..core.model import Annotation
+from ..errors import FormatError
+from ..project import Project
+
+COLLECTION = "suggestions"
+_cache: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    image: str
+    source: str
+    annotation: Annotation
+
+
+def store(project: Project, name: str, labels: dict[str, Annotation], file: str,
+          user: str) -> None:
+    """Save a predictions set; importing under an existing name replaces that set."""
+    docs = project.store.documents(COLLECTION)
+    docs.put(name, {"file": file, "imported_by": user,
+                    "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "images": {i: a.to_dict() for i, a in labels.items()},
+                    "rejected": {}})
+
+
+def _sets(project: Project) -> list[dict[str, Any]]:
+    """All predictions sets, newest first; re-read only when the file changed."""
+    docs = project.store.documents(COLLECTION)
+    key = str(docs.path)
+    try:
+        mtime = docs.path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return []
+    hit = _cache.get(key)
+    if hit is None or hit[0] != mtime:
+        sets = sorted(docs.all(), key=lambda d: (d.get("imported_at", ""), d["name"]),
+                      reverse=True)
+        _cache[key] = hit = (mtime, sets)
+    return hit[1]
+
+
+def get(project: Project, image_id: str, user: str | None = None) -> Suggestion | None:
+    """The newest predictions set's suggestion for the image, unless `user` rejected it."""
+    for doc in _sets(project):
+        ann = doc.get("images", {}).get(image_id)
+        if ann is None:
+            continue
+        if user and image_id in doc.get("rejected", {}).get(user, []):
+            continue
+        return Suggestion(image_id, doc["name"], Annotation.from_dict(ann))
+    return None
+
+
+def suggestion_for(project: Project, image_id: str, user: str | None = None
+                   ) -> Annotation | None:
+    s = get(project, image_id, user)
+    return s.annotation if s else None
+
+
+def accept(suggestion: Suggestion, current: Annotation) -> Change:
+    """Add the suggested objects to the operator's labels; the suggested verdict, class
+    and severity fill in only what the operator has not set."""
+    s = suggestion.annotation
+    after = replace(
+        current,
+        verdict=current.verdict or s.verdict,
+        defect_class=current.defect_class or s.defect_class,
+        severity=current.severity if current.defect_class else s.severity,
+        boxes=current.boxes + tuple(b for b in s.boxes if b not in current.boxes),
+        keypoints=current.keypoints + tuple(k for k in s.keypoints
+                                            if k not in current.keypoints),
+        skipped=False)
+    return Change(suggestion.image, current, after)
+
+
+def accept_note(suggestion: Suggestion) -> str:
+    return f"accepted suggestion from {suggestion.source}"
+
+
+def reject(project: Project, suggestion: Suggestion, user: str) -> None:
+    """Hide the suggestion from `user` (labels are untouched)."""
+    docs = project.store.documents(COLLECTION)
+    doc = docs.get(suggestion.source)
+    if doc is None:
+        raise FormatError(f"no predictions set {suggestion.source!r} in {docs.path}")
+    rejected = doc.get("rejected", {})
+    mine = rejected.setdefault(user, [])
+    if suggestion.image not in mine:
+        mine.append(suggestion.image)
+        docs.put(suggestion.source, {k: v for k, v in doc.items() if k != "name"})

@@ -1,0 +1,119 @@
+"""Pascal VOC, devkit layout:
+
+    Annotations/NAME.xml   JPEGImages/NAME.ext   ImageSets/Main/<split>.txt   labelmap.txt
+
+Coordinates follow the VOC devkit: 1-based, inclusive, integers, so a box at pixel
+x = 0 with width w has xmin = 1, xmax = w. `labelmap.txt` (`name:r,g,b::`) lists the
+taxonomy's classes; without it Datumaro assumes the 20 VOC classes.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from ..core.geometry import from_voc, to_voc
+from ..core.model import Annotation
+from ..errors import FormatError
+from .dataset import Dataset, ExportImage, iter_progress
+
+
+def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
+           **_: Any) -> dict[str, Any]:
+    (out / "Annotations").mkdir(parents=True)
+    (out / "JPEGImages").mkdir()
+    (out / "ImageSets" / "Main").mkdir(parents=True)
+    stems = set()
+    for image in iter_progress(ds.images, progress, cancel):
+        if image.stem in stems:  # VOC has one flat folder: stems must be unique across splits
+            raise FormatError(f"image {image.record.file}: file name {image.name!r} is used "
+                              "in two splits; VOC keeps all images in one folder")
+        stems.add(image.stem)
+        ds.place_image(image, out / "JPEGImages" / image.name, link)
+        (out / "Annotations" / f"{image.stem}.xml").write_bytes(image_xml(ds, image))
+    for split in ds.splits:
+        names = "".join(f"{i.stem}\n" for i in ds.in_split(split))
+        (out / "ImageSets" / "Main" / f"{split}.txt").write_text(names)
+    (out / "labelmap.txt").write_text(labelmap(ds))
+    return {"images": len(ds.images)}
+
+
+def labelmap(ds: Dataset) -> str:
+    lines = ["# label:color_rgb:parts:actions", "background:0,0,0::"]
+    for c in ds.taxonomy.classes:
+        r, g, b = (int(c.colour[i:i + 2], 16) for i in (1, 3, 5))
+        lines.append(f"{c.name}:{r},{g},{b}::")
+    return "\n".join(lines) + "\n"
+
+
+def image_xml(ds: Dataset, image: ExportImage) -> bytes:
+    rec = image.record
+    root = ET.Element("annotation")
+    _sub(root, "folder", "JPEGImages")
+    _sub(root, "filename", image.name)
+    size = ET.SubElement(root, "size")
+    _sub(size, "width", rec.width)
+    _sub(size, "height", rec.height)
+    _sub(size, "depth", rec.channels)
+    _sub(root, "segmented", 0)
+    for box in ds.boxes(image):
+        ds.class_id(box.cls, image)
+        xmin, ymin, xmax, ymax = to_voc(box)
+        if xmax < xmin or ymax < ymin:
+            continue  # thinner than half a pixel: nothing left in integer pixels
+        obj = ET.SubElement(root, "object")
+        _sub(obj, "name", box.cls)
+        _sub(obj, "pose", "Unspecified")
+        truncated = box.x <= 0 or box.y <= 0 or box.x2 >= rec.width or box.y2 >= rec.height
+        _sub(obj, "truncated", int(truncated))
+        _sub(obj, "difficult", 0)
+        bnd = ET.SubElement(obj, "bndbox")
+        for tag, v in zip(("xmin", "ymin", "xmax", "ymax"), (xmin, ymin, xmax, ymax)):
+            _sub(bnd, tag, v)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+def _sub(parent: ET.Element, tag: str, value: Any) -> None:
+    ET.SubElement(parent, tag).text = str(value)
+
+
+# -- import ------------------------------------------------------------------------------
+def parse(path: Path) -> tuple[str, Annotation, tuple[int, int]]:
+    """(filename, annotation, (width, height)) of one VOC XML file."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as exc:
+        raise FormatError(f"{path}: not a readable VOC XML file: {exc}") from exc
+    name = (root.findtext("filename") or "").strip()
+    if not name:
+        raise FormatError(f"{path}: field filename is missing")
+    size = (_int(root, "size/width", path), _int(root, "size/height", path))
+    boxes = []
+    for i, obj in enumerate(root.findall("object")):
+        cls = (obj.findtext("name") or "").strip()
+        if not cls:
+            raise FormatError(f"{path}: object[{i}] has no name")
+        xmin, ymin, xmax, ymax = (_num(obj, f"bndbox/{t}", path, i)
+                                  for t in ("xmin", "ymin", "xmax", "ymax"))
+        boxes.append(from_voc(cls, xmin, ymin, xmax, ymax))
+    return name, Annotation(verdict=None if boxes else "pass", boxes=tuple(boxes)), size
+
+
+def _int(root: ET.Element, tag: str, path: Path) -> int:
+    text = root.findtext(tag)
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise FormatError(f"{path}: field {tag} = {text!r}: expected an integer") from None
+
+
+def _num(obj: ET.Element, tag: str, path: Path, i: int) -> float:
+    text = obj.findtext(tag)
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        raise FormatError(f"{path}: object[{i}] {tag} = {text!r}: expected a number") \
+            from None
+

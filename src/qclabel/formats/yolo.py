@@ -1,0 +1,208 @@
+"""YOLO (Ultralytics layout): detection, pose and classification; detection/pose import.
+
+    data.yaml                     train: images/train, val: images/val, names: {0: ...}
+    images/<split>/NAME.ext       labels/<split>/NAME.txt (empty file = background image)
+    classify: <split>/<class>/NAME.ext
+
+No `path:` key (Ultralytics resolves a relative one against the current directory);
+numbers in plain `%.6f` (Datumaro skips files written in scientific notation);
+coordinates clipped to [0, 1] (Ultralytics drops values outside).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..core.model import Annotation, Box, Keypoint, KeypointSet
+from ..errors import FormatError
+from .dataset import Dataset, ExportImage, iter_progress
+
+TASKS = ("detect", "pose", "classify")
+
+
+def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
+           progress=None, cancel=None) -> dict[str, Any]:
+    if task not in TASKS:
+        raise FormatError(f"--task {task!r}: YOLO tasks are {', '.join(TASKS)}")
+    if task == "classify":
+        return _export_classify(ds, out, link, progress, cancel)
+    template = _pose_template(ds) if task == "pose" else None
+    for image in iter_progress(ds.images, progress, cancel):
+        ds.place_image(image, out / "images" / image.split / image.name, link)
+        rows = (_pose_rows(ds, image, template) if template else _detect_rows(ds, image))
+        label = out / "labels" / image.split / f"{image.stem}.txt"
+        label.parent.mkdir(parents=True, exist_ok=True)
+        label.write_text("".join(r + "\n" for r in rows))
+    for split in ds.splits:
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+    (out / "data.yaml").write_text(data_yaml(ds, "images", template))
+    return {"images": len(ds.images)}
+
+
+def data_yaml(ds: Dataset, prefix: str, template=None) -> str:
+    lines = ["# Ultralytics dataset; paths resolve next to this file."]
+    for split in ("train", "val", "test"):
+        # Ultralytics needs a val set: without one, validate on train (said so here).
+        target = split if split in ds.splits else ("train" if split == "val" else None)
+        if target:
+            sep = "/" if prefix else ""
+            lines.append(f"{split}: {prefix}{sep}{target}")
+    lines.append(f"nc: {len(ds.classes)}")
+    lines.append("names:")
+    lines += [f"  {i}: {_yaml_str(c)}" for i, c in enumerate(ds.classes)]
+    if template is not None:
+        lines.append(f"kpt_shape: [{len(template.points)}, 3]")
+        lines.append("kpt_names:")
+        lines.append("  0:")
+        lines += [f"    - {_yaml_str(p)}" for p in template.points]
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_str(s: str) -> str:
+    return s if s.replace("-", "").replace("_", "").isalnum() and not s[0].isdigit() \
+        else "'" + s.replace("'", "''") + "'"
+
+
+def n6(v: float) -> str:
+    """Normalized value, clipped to [0, 1], fixed point."""
+    return f"{min(max(v, 0.0), 1.0):.6f}"
+
+
+def _detect_rows(ds: Dataset, image: ExportImage) -> list[str]:
+    w, h = image.record.width, image.record.height
+    rows = []
+    for box in ds.boxes(image):
+        cx, cy = (box.x + box.w / 2) / w, (box.y + box.h / 2) / h
+        rows.append(f"{ds.class_id(box.cls, image)} {n6(cx)} {n6(cy)} "
+                    f"{n6(box.w / w)} {n6(box.h / h)}")
+    return rows
+
+
+def _pose_template(ds: Dataset):
+    templates = ds.taxonomy.keypoint_templates
+    if len(templates) != 1:
+        raise FormatError(f"YOLO pose needs exactly one keypoint template (one kpt_shape); "
+                          f"taxonomy {ds.taxonomy.name} has {len(templates)}")
+    return templates[0]
+
+
+def keypoint_bbox(kps: KeypointSet, w: int, h: int) -> tuple[float, float, float, float]:
+    """Box around the labeled points (clipped), x, y, w, h in pixels."""
+    pts = [(min(max(p.x, 0), w), min(max(p.y, 0), h)) for p in kps.points if p.v > 0]
+    if not pts:
+        return (0.0, 0.0, 0.0, 0.0)
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+
+def _pose_rows(ds: Dataset, image: ExportImage, template) -> list[str]:
+    w, h = image.record.width, image.record.height
+    rows = []
+    for kps in image.annotation.keypoints:
+        if kps.template != template.name:
+            raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
+                              f"template {kps.template!r}, not {template.name!r}")
+        cls = ds.class_id(ds.keypoint_class(kps, image), image)
+        x, y, bw, bh = keypoint_bbox(kps, w, h)
+        vals = [n6((x + bw / 2) / w), n6((y + bh / 2) / h), n6(bw / w), n6(bh / h)]
+        for name in template.points:
+            p = kps.point(name)
+            vals += ([n6(p.x / w), n6(p.y / h), str(p.v)] if p.v > 0
+                     else ["0.000000", "0.000000", "0"])
+        rows.append(f"{cls} " + " ".join(vals))
+    return rows
+
+
+def _export_classify(ds: Dataset, out: Path, link: str, progress, cancel) -> dict[str, Any]:
+    """One folder per class; the image-level defect class decides (a pass with no
+    class goes to no folder and is counted as skipped)."""
+    skipped = 0
+    for image in iter_progress(ds.images, progress, cancel):
+        cls = image.annotation.defect_class
+        if cls is None:
+            skipped += 1
+            continue
+        ds.class_id(cls, image)
+        ds.place_image(image, out / image.split / cls / image.name, link)
+    for split in ds.splits:
+        for cls in ds.classes:
+            (out / split / cls).mkdir(parents=True, exist_ok=True)
+    return {"images": len(ds.images) - skipped, "skipped_without_class": skipped}
+
+
+# -- import ------------------------------------------------------------------------------
+def read_names(data_yaml_path: Path) -> tuple[list[str], int | None]:
+    """Class names in index order and the keypoint count (kpt_shape[0]) of a data.yaml."""
+    import yaml
+    try:
+        data = yaml.safe_load(data_yaml_path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise FormatError(f"{data_yaml_path}: cannot read YAML: {exc}") from exc
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict):
+        keys = sorted(names)
+        if keys != list(range(len(keys))):
+            raise FormatError(f"{data_yaml_path}: names keys must be 0..{len(keys) - 1}")
+        names = [names[k] for k in keys]
+    if not isinstance(names, list) or not names:
+        raise FormatError(f"{data_yaml_path}: field names = {names!r}: need a class list")
+    kpt = data.get("kpt_shape")
+    return [str(n) for n in names], (int(kpt[0]) if kpt else None)
+
+
+def parse_label_file(path: Path, names: list[str], width: int, height: int,
+                     template=None) -> Annotation:
+    """One labels/*.txt as an Annotation (pixels of the canonical image)."""
+    boxes, sets = [], []
+    for n, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        vals = _numbers(line, where)
+        cls = _class_name(vals[0], names, where)
+        if template is None and len(vals) != 5:
+            raise FormatError(f"{where}: expected 'class cx cy w h', got {len(vals)} values")
+        if template is not None and len(vals) != 5 + 3 * len(template.points):
+            raise FormatError(f"{where}: a pose row needs {5 + 3 * len(template.points)} "
+                              f"values, got {len(vals)}")
+        _check_unit(vals[1:5], where)
+        if template is None:
+            cx, cy, bw, bh = vals[1:5]
+            boxes.append(Box(cls, (cx - bw / 2) * width, (cy - bh / 2) * height,
+                             bw * width, bh * height))
+        else:
+            sets.append(_pose_set(vals[5:], cls, template, width, height, where))
+    verdict = None if boxes or sets else "pass"
+    return Annotation(verdict=verdict, boxes=tuple(boxes), keypoints=tuple(sets))
+
+
+def _pose_set(vals: list[float], cls: str, template, width: int, height: int,
+              where: str) -> KeypointSet:
+    pts = []
+    for i, name in enumerate(template.points):
+        x, y, v = vals[3 * i:3 * i + 3]
+        if v not in (0, 1, 2):
+            raise FormatError(f"{where}: keypoint {name} visibility = {v}: expected 0, 1 or 2")
+        _check_unit([x, y], where)
+        pts.append(Keypoint(name, x * width, y * height, int(v)) if v else Keypoint(name))
+    return KeypointSet(template.name, tuple(pts), cls)
+
+
+def _numbers(line: str, where: str) -> list[float]:
+    try:
+        return [float(v) for v in line.split()]
+    except ValueError:
+        raise FormatError(f"{where}: not a row of numbers: {line!r}") from None
+
+
+def _class_name(value: float, names: list[str], where: str) -> str:
+    if value != int(value) or not 0 <= value < len(names):
+        raise FormatError(f"{where}: class = {value:g}: not an index 0..{len(names) - 1}")
+    return names[int(value)]
+
+
+def _check_unit(vals: list[float], where: str) -> None:
+    if any(v < 0 or v > 1 for v in vals):
+        raise FormatError(f"{where}: coordinates {vals} outside [0, 1] (box outside image)")
