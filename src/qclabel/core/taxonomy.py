@@ -17,7 +17,8 @@ CRITICALITY = ("safety-critical", "cosmetic")
 SIZE_UNITS = ("px", "mm")
 # Keys the labeling screens keep for navigation and tools; a class hotkey may not
 # take them. Digits, p/f and the remaining letters are free for the taxonomy.
-RESERVED_KEYS = frozenset("abghijklnqrsuvwxyz?")
+# The punctuation is zoom (-, =), the queue filter (/) and window/level ([ ] { }).
+RESERVED_KEYS = frozenset("abghijklnqrsuvwxyz?") | frozenset("-=/[]{}")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
