@@ -18,20 +18,20 @@ def _check_same_layout(parts: list[np.ndarray], names: list[str], axis_size: int
 
 
 def find_overlap(prev: np.ndarray, nxt: np.ndarray, max_overlap: int) -> int:
-    """Rows the start of `nxt` repeats from the end of `prev` (0 if no good match).
+    """Rows the start of `nxt` repeats from the end of `prev` (0 if nothing repeats).
 
-    The first rows of `nxt` are matched (normalized squared difference, OpenCV) against
-    the last rows of `prev`; the best match position gives the overlap."""
-    strip = min(16, nxt.shape[0], prev.shape[0])
-    search = prev[-min(prev.shape[0], max_overlap + strip):]
-    if search.shape[0] < strip:
-        return 0
-    tmpl = nxt[:strip].astype(np.float32)
-    res = cv2.matchTemplate(search.astype(np.float32), tmpl, cv2.TM_SQDIFF_NORMED)
-    y = int(np.argmin(res[:, 0]))
-    if res[y, 0] > 0.05:  # nothing repeats: the segments just touch
-        return 0
-    return search.shape[0] - y
+    Every candidate overlap k is scored by the squared difference of the k shared rows,
+    normalized by their variance; the best score wins if it is a real match."""
+    a = prev[-min(max_overlap, prev.shape[0], nxt.shape[0] - 1):].astype(np.float32)
+    b = nxt[:a.shape[0]].astype(np.float32)
+    best, best_k = 0.05, 0  # above this normalized error the rows do not repeat
+    for k in range(1, a.shape[0] + 1):
+        x, y = a[-k:], b[:k]
+        spread = float(x.var() + y.var()) + 1e-6
+        score = float(np.mean((x - y) ** 2)) / spread
+        if score <= best:
+            best, best_k = score, k
+    return best_k
 
 
 def stitch(parts: list[np.ndarray], names: list[str], overlap_px: int | str,

@@ -75,8 +75,8 @@ def hash_files(paths: list[str]) -> list[tuple[str, str | None, str | None]]:
 
 def _reason(exc: Exception, path: str | None) -> str:
     text = str(exc)
-    if isinstance(exc, ImageError) and path:
-        return text.removeprefix(f"{path}: ")
+    if isinstance(exc, ImageError):
+        return text.removeprefix(f"{path}: ") if path else text
     return f"{type(exc).__name__}: {text}"
 
 
