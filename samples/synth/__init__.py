@@ -1,0 +1,1 @@
+"""Painters for the bundled sample images (used by samples/generate.py)."""
