@@ -112,3 +112,12 @@ def test_qa_plan_cli(tmp_path):
                                                      "single"]
     r = CliRunner().invoke(main, ["qa", "plan", str(p.root)])
     assert "dual 2, single 3" in r.output and "ann1: label" in r.output
+
+
+def test_labeling_app_plan_queue(tmp_path):
+    from qclabel.tui.labeling import queue_ids
+    p = qa_project(tmp_path, 6, dual_first_n=2, spot_check_rate=0.0)
+    ids = p.store.catalog.ids()
+    label(p, "ann2", ids[1], edits.set_verdict("pass"))
+    with p.store.open_session("ann2") as s:
+        assert queue_ids(p, s, "plan") == [ids[0], ids[3], ids[5]]

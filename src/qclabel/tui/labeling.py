@@ -19,7 +19,7 @@ from ..core.model import Annotation, ImageRecord
 from ..project import Project
 from ..store import AnnotatorSession
 
-QUEUES = ("unlabeled", "mine", "flagged", "all")
+QUEUES = ("unlabeled", "mine", "flagged", "all", "plan")
 POSITION_DOC = "position"
 
 
@@ -30,9 +30,13 @@ def queue_ids(project: Project, session: AnnotatorSession, name: str) -> list[st
     mine:      images this annotator labeled or flagged
     flagged:   images anyone flagged as unsure
     all:       the whole catalog
+    plan:      the images the QA plan gives this annotator to label, not yet labeled
     """
     if name not in QUEUES:
         raise ValueError(f"queue must be one of {QUEUES}, not {name!r}")
+    if name == "plan":
+        from ..qa.plan import queue_items
+        return [i.image for i in queue_items(project, session.user) if i.role == "annotator"]
     ids = project.store.catalog.ids()
     if name == "all":
         return ids
