@@ -41,10 +41,10 @@ def open_image(path: Path, max_pixels: int) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{path}: exceeds the decompression-bomb limit: {exc}") from None
+        raise ImageError(f"{path}: image too large (decompression bomb?): {exc}") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not a readable image (expected JPEG, PNG, BMP, TIFF "
-                         f"or WebP)") from None
+        raise ImageError(f"{path}: not a readable image (damaged, or not JPEG, PNG, BMP, "
+                         f"TIFF or WebP)") from None
     except OSError as exc:
         raise ImageError(f"{path}: cannot open: {exc.strerror or exc}") from None
     if im.format not in FORMATS:
@@ -53,8 +53,9 @@ def open_image(path: Path, max_pixels: int) -> Image.Image:
                          f"(expected JPEG, PNG, BMP, TIFF or WebP)")
     if im.width * im.height > max_pixels:
         im.close()
-        raise ImageError(f"{path}: {im.width}x{im.height} = {im.width * im.height} pixels "
-                         f"exceeds limits.max_pixels = {max_pixels} (decompression bomb?)")
+        raise ImageError(f"{path}: image too large (decompression bomb?): {im.width}x"
+                         f"{im.height} = {im.width * im.height} pixels exceeds "
+                         f"limits.max_pixels = {max_pixels}")
     return im
 
 

@@ -82,11 +82,14 @@ def _reason(exc: Exception, path: str | None) -> str:
 
 def _decode(path: str, max_pixels: int, first_only: bool) -> tuple[list[np.ndarray], dict]:
     with pixels.open_image(Path(path), max_pixels) as im:
-        meta = {"exif": read_exif(im), "dpi": read_dpi(im), "format": im.format,
-                "source_mode": im.mode}
-        if pixels.is_16bit_colour(Path(path), im):
-            meta["source_mode"] = "RGB;16"
-        pages = pixels.read_pages(Path(path), im, first_only)
+        try:  # EXIF of a PNG sits after the pixels: reading it can hit the damage too
+            meta = {"exif": read_exif(im), "dpi": read_dpi(im), "format": im.format,
+                    "source_mode": im.mode}
+            if pixels.is_16bit_colour(Path(path), im):
+                meta["source_mode"] = "RGB;16"
+            pages = pixels.read_pages(Path(path), im, first_only)
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise ImageError(f"{path}: truncated or corrupt image data: {exc}") from None
     return pages, meta
 
 
