@@ -20,7 +20,7 @@ def write_images(folder: Path, n_rgb: int = 4, grey16: bool = True, jpeg: bool =
     rng = np.random.default_rng(7)
     for i in range(n_rgb):
         arr = (rng.random((90, 120, 3)) * 255).astype("uint8")
-        arr[:, :, i % 3] = 40 * i  # distinct content per image (distinct ids)
+        arr[:, :, i % 3] = (37 * i) % 256  # distinct content per image (distinct ids)
         Image.fromarray(arr).save(folder / f"rgb_{i}.png")
     if jpeg:
         ramp = np.tile(np.linspace(0, 255, 200, dtype=np.float32), (150, 1))

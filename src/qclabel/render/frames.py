@@ -61,28 +61,3 @@ def make_frame(record: ImageRecord, root, vp: Viewport, window: tuple[float, flo
     frame.timings = {"decode_ms": (t1 - t0) * 1000, "window_ms": (t2 - t1) * 1000,
                      "encode_ms": (time.perf_counter() - t2) * 1000}
     return frame, src
-
-
-def compose_sheet(pictures: list[Image.Image | None], cols: int, cell_px: tuple[int, int],
-                  pitch: tuple[int, int], thumb: tuple[int, int],
-                  background: tuple[int, int, int, int] = (0, 0, 0, 0)) -> Image.Image:
-    """One RGBA picture holding a page of thumbnails, each centred in its slot.
-
-    `pitch` is a slot's size in cells and `thumb` the thumbnail area inside it (cells);
-    everything outside the thumbnails stays transparent so the text layer (captions,
-    the cursor) shows through a sixel frame.
-    """
-    cw, ch = cell_px
-    rows = max(1, -(-len(pictures) // cols))
-    sheet = Image.new("RGBA", (cols * pitch[0] * cw, rows * pitch[1] * ch), background)
-    for i, pic in enumerate(pictures):
-        if pic is None:
-            continue
-        r, c = divmod(i, cols)
-        tw, th = thumb[0] * cw, thumb[1] * ch
-        p = pic.convert("RGB")
-        p.thumbnail((tw, th))
-        x = c * pitch[0] * cw + (tw - p.width) // 2
-        y = r * pitch[1] * ch + (th - p.height) // 2
-        sheet.paste(p, (x, y))
-    return sheet

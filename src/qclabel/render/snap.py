@@ -55,3 +55,54 @@ def snap_box(grey: np.ndarray, box: Box, margin: int | None = None) -> Box | Non
     right = max(int(r[0] + r[2]) for r in rects)
     bottom = max(int(r[1] + r[3]) for r in rects)
     return replace(box, x=x1 + left, y=y1 + top, w=right - left, h=bottom - top)
+
+
+def snap_at(grey: np.ndarray, x: int, y: int, cls: str, severity: str | None = None,
+            radius: int = 24, max_radius: int | None = None) -> Box | None:
+    """Box the defect at (or within `radius` of) pixel x, y: the region that differs
+    from the local background, in a window that grows until the region fits inside it
+    (a flat window also grows: the cursor may sit inside a large uniform defect)."""
+    h, w = grey.shape[:2]
+    reach, limit = radius, max_radius or radius * 16
+    while True:
+        x1, y1 = max(0, x - radius), max(0, y - radius)
+        x2, y2 = min(w, x + radius + 1), min(h, y + radius + 1)
+        found = _region_near(grey[y1:y2, x1:x2], x - x1, y - y1, reach)
+        if found == "flat":
+            if radius >= limit:
+                return None
+            radius *= 2
+            continue
+        if found is None:
+            return None
+        left, top, right, bottom = found
+        clipped = (left == 0 and x1 > 0) or (top == 0 and y1 > 0) or \
+                  (right == x2 - x1 and x2 < w) or (bottom == y2 - y1 and y2 < h)
+        if not clipped or radius >= limit:
+            return Box(cls, x1 + left, y1 + top, right - left, bottom - top, severity)
+        radius *= 2
+
+
+def _region_near(roi: np.ndarray, cx: int, cy: int, reach: int):
+    """Bounds (left, top, right, bottom; right/bottom exclusive) of the foreground
+    region under the point, else of the nearest one within `reach` pixels; "flat"
+    when nothing in the window stands out."""
+    roi16 = roi.astype(np.int16)
+    border = np.concatenate([roi16[0], roi16[-1], roi16[:, 0], roi16[:, -1]])
+    diff = np.abs(roi16 - int(np.median(border))).astype(np.uint8)
+    if int(diff.max()) < 8:
+        return "flat"
+    _, mask = cv2.threshold(diff, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    label = int(labels[cy, cx])
+    if label == 0:
+        ys, xs = np.nonzero(labels)
+        d2 = (xs - cx) ** 2 + (ys - cy) ** 2
+        if xs.size == 0 or int(d2.min()) > reach * reach:
+            return None
+        k = int(np.argmin(d2))
+        label = int(labels[ys[k], xs[k]])
+    if stats[label][cv2.CC_STAT_AREA] < MIN_REGION_PX:
+        return None
+    left, top, bw, bh = (int(v) for v in stats[label][:4])
+    return left, top, left + bw, top + bh

@@ -132,6 +132,19 @@ class Labeler:
         self._count(change)
         return change
 
+    def apply_many(self, plan: list[tuple[str, list[edits.Edit]]],
+                   note: str | None = None) -> list[Change]:
+        """Commit several images' edits together (one fsync; all saved or none), each
+        as its own journal event and its own undo step."""
+        changes = [edits.apply(image_id, self.annotation(image_id), *fns) for image_id, fns in plan]
+        changes = [c for c in changes if c.after != c.before]
+        if changes:
+            self.session.commit_many(changes, note=note)
+        for change in changes:
+            self.undo_stack.push(change)
+            self._count(change)
+        return changes
+
     def undo(self) -> Change | None:
         return self._replay(self.undo_stack.undo(), "undo", self.undo_stack.redo)
 

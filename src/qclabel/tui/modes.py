@@ -27,6 +27,8 @@ MODES: list[Mode] = [
          "qclabel.tui.screens.classify:ClassifyScreen", ("passfail", "classification")),
     Mode("grid", "Grid triage", "t", "contact sheet: mark the fails, accept the page as pass",
          "qclabel.tui.screens.grid:GridScreen", ("passfail",)),
+    Mode("box", "Boxes", "b", "draw and edit boxes to the pixel: cursor, zoom, loupe, snap",
+         "qclabel.tui.screens.box:BoxScreen", ("box",)),
 ]
 
 

@@ -1,0 +1,244 @@
+"""Adjudication: resolve disagreements between two blind annotators, most important
+first (pass/fail, class, geometry, severity, then consensus requests).
+
+Annotator A's boxes and keypoints are drawn in one colour, B's in another; `o` shows
+both, only A or only B. `a` takes A, `b` takes B, `e` edits the verdict, class and
+severity starting from the side on screen. `c` writes the note; without one the
+decision records what was taken and what the disagreement was. Every decision is a
+`final` event in the adjudicator's journal (qa.decisions.adjudicate), saved before the
+screen moves on.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from ...core import edits
+from ...core.model import Annotation, ImageRecord
+from ...errors import QclabelError
+from ...qa.decisions import Disagreement, adjudicate, adjudication_queue
+from ...render.overlay import Overlay, draw_box, draw_keypoints
+from ..widgets.overlay import OverlayImageView
+from .dialogs import PromptScreen
+from .viewer import ImageScreen
+
+COLOURS = {"A": "#29b6f6", "B": "#ff7043"}  # light blue vs orange: apart for most eyes
+SHOW_CYCLE = ("both", "A", "B")
+
+
+def describe(ann: Annotation) -> str:
+    parts = [ann.verdict or "-"]
+    if ann.defect_class:
+        parts.append(ann.defect_class + (f" ({ann.severity})" if ann.severity else ""))
+    lines = [" ".join(parts)]
+    lines += [f"  box {b.cls}{' ' + b.severity if b.severity else ''} "
+              f"{b.x:.0f},{b.y:.0f} {b.w:.0f}x{b.h:.0f}" for b in ann.boxes]
+    lines += [f"  keypoints {k.template} ({sum(p.v > 0 for p in k.points)} points)"
+              for k in ann.keypoints]
+    lines += [f"  check {pos}: {outcome}" for pos, outcome in ann.checks]
+    return "\n".join(lines)
+
+
+def parse_edit(text: str, class_names: list[str]) -> list[edits.Edit]:
+    """'pass', 'fail', '<class>', '<class> <severity>' or '<severity>' as edits."""
+    words = text.split()
+    if not words:
+        raise ValueError("type a verdict, a class, or a class and a severity")
+    if words[0] in ("pass", "fail") and len(words) == 1:
+        return [edits.set_verdict(words[0])]
+    if words[0] in class_names:
+        return [edits.set_class(words[0], words[1] if len(words) > 1 else None)]
+    if len(words) == 1:
+        return [edits.set_severity(words[0])]
+    raise ValueError(f"{words[0]!r} is not pass, fail or a defect class "
+                     f"({', '.join(class_names)})")
+
+
+class AdjudicateScreen(ImageScreen):
+    HELP_TITLE = "adjudicate"
+    BINDINGS = [
+        Binding("a", "take('A')", "Take A", id="adjudicate.take_a"),
+        Binding("b", "take('B')", "Take B", id="adjudicate.take_b"),
+        Binding("e", "edit", "Edit from shown side", id="adjudicate.edit"),
+        Binding("o", "cycle_overlay", "Show A/B/both", id="adjudicate.overlay"),
+        Binding("c", "note", "Note", id="adjudicate.note"),
+        Binding("n,right", "move(1)", "Next", id="adjudicate.next"),
+        Binding("p,left", "move(-1)", "Back", id="adjudicate.back"),
+        Binding("f5", "reload", "Reload queue", id="adjudicate.reload", show=False),
+    ] + ImageScreen.BINDINGS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: list[Disagreement] = []
+        self.index = 0
+        self.show = "both"
+        self.notes: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield OverlayImageView(self.app.graphics, id="image")
+            with Vertical(id="side"):
+                yield Static(id="case")
+                yield Static(id="labels")
+        yield Static(id="message")
+        yield Static(id="statusbar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.app.user} · adjudicate"
+        self.load_queue()
+
+    def load_queue(self) -> None:
+        user = self.app.user
+        self.queue = [d for d in adjudication_queue(self.app.project)
+                      if user not in d.annotators]
+        self.index = min(self.index, max(len(self.queue) - 1, 0))
+
+    @property
+    def current(self) -> Disagreement | None:
+        return self.queue[self.index] if self.queue else None
+
+    # -- ImageScreen hooks ---------------------------------------------------------------
+    def current_record(self) -> ImageRecord | None:
+        d = self.current
+        return self.app.project.store.catalog.get(d.image) if d else None
+
+    def prefetch_records(self) -> list[ImageRecord]:
+        nxt = self.queue[self.index + 1: self.index + 3]
+        return [self.app.project.store.catalog.get(d.image) for d in nxt]
+
+    def empty_text(self) -> str:
+        return "no disagreements left to adjudicate"
+
+    def after_image_change(self) -> None:
+        self.refresh_panels()
+        self.redraw()
+
+    def after_frame(self) -> None:
+        self.redraw()
+
+    # -- drawing -------------------------------------------------------------------------
+    def side(self, which: str) -> Annotation | None:
+        d = self.current
+        i = 0 if which == "A" else 1
+        return d.labels[i] if d and i < len(d.labels) else None
+
+    def redraw(self) -> None:
+        view = self.query_one("#image", OverlayImageView)
+        vp = self.frame.viewport if self.frame is not None else None
+        ov: Overlay = {}
+        if vp is not None and self.current is not None:
+            tax = self.app.project.taxonomy
+            for which in ("A", "B"):
+                ann = self.side(which)
+                if ann is None or self.show not in ("both", which):
+                    continue
+                for box in ann.boxes:
+                    draw_box(ov, vp, box, COLOURS[which])
+                for kps in ann.keypoints:
+                    skeleton = tax.template(kps.template).skeleton if any(
+                        t.name == kps.template for t in tax.keypoint_templates) else ()
+                    draw_keypoints(ov, vp, kps, skeleton, COLOURS[which])
+        view.set_overlay(ov)
+
+    def refresh_panels(self) -> None:
+        d = self.current
+        case = Text()
+        labels = Text()
+        if d is not None:
+            case.append(f"{self.index + 1}/{len(self.queue)}  {d.image}\n", style="bold")
+            case.append(f"{d.kind}: {d.detail}\n")
+            case.append(f"note: {self.notes.get(d.image, '-')}\n")
+            for which, user in zip(("A", "B"), d.annotators):
+                shown = self.show in ("both", which)
+                labels.append(f"{which} {user}{'' if shown else ' (hidden)'}\n",
+                              style=f"bold {COLOURS[which]}")
+                labels.append(describe(self.side(which)) + "\n")
+        self.query_one("#case", Static).update(case)
+        self.query_one("#labels", Static).update(labels)
+        self.query_one("#statusbar", Static).update(
+            f"showing {self.show}  ·  {len(self.queue)} to decide  {self.view_status()}")
+
+    def say(self, text: str, error: bool = False) -> None:
+        msg = self.query_one("#message", Static)
+        msg.set_class(error, "error")
+        msg.update(text)
+
+    # -- actions -------------------------------------------------------------------------
+    def action_cycle_overlay(self) -> None:
+        self.show = SHOW_CYCLE[(SHOW_CYCLE.index(self.show) + 1) % len(SHOW_CYCLE)]
+        self.refresh_panels()
+        self.redraw()
+
+    def action_move(self, delta: int) -> None:
+        if 0 <= self.index + delta < len(self.queue):
+            self.index += delta
+            self.say("")
+            self.show_image()
+        else:
+            self.say("end of queue" if delta > 0 else "start of queue")
+
+    def action_reload(self) -> None:
+        self.load_queue()
+        self.show_image()
+
+    def action_take(self, which: str) -> None:
+        ann = self.side(which)
+        if ann is None:
+            self.say(f"no labels from annotator {which} on this image", error=True)
+            return
+        self.decide(which, ann)
+
+    def action_note(self) -> None:
+        d = self.current
+        if d is None:
+            return
+
+        def done(note: str | None) -> None:
+            if note is not None:
+                self.notes[d.image] = note.strip()
+                self.refresh_panels()
+        self.app.push_screen(PromptScreen("Why is this the right label? (Enter keeps it)",
+                                          "e.g. crack visible under raking light",
+                                          self.notes.get(d.image, "")), done)
+
+    def action_edit(self) -> None:
+        start = "B" if self.show == "B" else "A"
+        base = self.side(start)
+        d = self.current
+        if d is None or base is None:
+            return
+        names = self.app.project.taxonomy.class_names()
+
+        def done(text: str | None) -> None:
+            if text is None or self.current is not d:
+                return
+            try:
+                after = edits.apply(d.image, base, *parse_edit(text, names)).after
+            except ValueError as exc:
+                self.say(str(exc), error=True)
+                return
+            self.decide("edited", after, start)
+        value = " ".join(x for x in (base.defect_class or base.verdict, base.severity) if x)
+        self.app.push_screen(PromptScreen(f"Edit from {start}: pass | fail | class [severity]",
+                                          "e.g. dent major", value), done)
+
+    def decide(self, source: str, ann: Annotation, start: str | None = None) -> None:
+        d = self.current
+        if d is None:
+            return
+        what = f"{source} (from {start})" if start else source
+        note = self.notes.get(d.image) or f"took {what}: {d.detail}"
+        try:
+            adjudicate(self.app.project, self.app.session, d.image, source, ann, note)
+        except QclabelError as exc:
+            self.say(f"NOT saved: {exc}", error=True)
+            return
+        self.queue.pop(self.index)
+        self.index = min(self.index, max(len(self.queue) - 1, 0))
+        self.say(f"final label saved for {d.image}: {what}")
+        self.show_image()

@@ -1,0 +1,298 @@
+"""Box mode: draw, select, resize, snap, duplicate and copy boxes by keyboard (mouse too).
+
+Common case, one box of the remembered class on a visible defect:
+    g <col> <row>   jump onto the defect
+    s               box the defect under the cursor, snapped to its edges
+Manual path: space anchors a corner, move, enter completes; s instead of enter
+completes and snaps. Every change is one journaled, undoable label change; a box
+below its class's minimum size is refused with the minimum in the message.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+
+from ...core import boxedit, edits
+from ...core.boxedit import anchored_box
+from ...core.measure import AnnotationTooSmall, check_min_size
+from ...core.model import Box
+from ...render.overlay import Overlay, draw_anchor, draw_box
+from ...render.snap import snap_at, snap_box, to_grey
+from ...render.viewport import Viewport
+from .pointer import PointerScreen
+
+EDIT_TARGETS = (None, "move", "left", "top", "right", "bottom")
+
+
+class BoxScreen(PointerScreen):
+    HELP_TITLE = "boxes"
+    BINDINGS = [
+        Binding("space,a", "anchor", "Anchor corner", id="box.anchor"),
+        Binding("enter", "complete", "Complete box", id="box.complete"),
+        Binding("s", "snap", "Snap to edges", id="box.snap"),
+        Binding("tab", "cycle(1)", "Next box", id="box.next", priority=True),
+        Binding("shift+tab", "cycle(-1)", "Prev box", id="box.prev", priority=True),
+        Binding("e,ctrl+e", "edit_target", "Edge/move", id="box.edge"),
+        Binding("v", "severity", "Severity", id="box.severity"),
+        Binding("x,delete", "delete", "Delete", id="box.delete"),
+        Binding("ctrl+d", "duplicate", "Duplicate", id="box.duplicate"),
+        Binding("y", "copy_previous", "Copy prev image", id="box.copy_previous"),
+        Binding("escape", "cancel", "Cancel", id="box.cancel", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_class = ""   # remembered across images; the first class to start
+        self.severity: str | None = None
+        self.reset_tool()
+
+    def on_mount(self) -> None:
+        classes = self.taxonomy.classes
+        self.current_class = self.current_class or (classes[0].name if classes else "object")
+        self.sub_title = f"{self.app.user} · boxes"
+
+    def reset_tool(self) -> None:
+        self.anchor: tuple[int, int] | None = None
+        self.selected: str | None = None
+        self.edit_target: str | None = None
+        self.drag_from: tuple[int, int] | None = None
+
+    # -- state helpers ---------------------------------------------------------------------
+    @property
+    def boxes(self) -> tuple[Box, ...]:
+        return self.annotation().boxes
+
+    def selected_box(self) -> Box | None:
+        return next((b for b in self.boxes if b.id == self.selected), None)
+
+    def colour(self, cls: str) -> str:
+        try:
+            return self.taxonomy.get(cls).colour
+        except KeyError:
+            return "#ff5555"
+
+    def history_changed(self) -> None:
+        if self.selected_box() is None:
+            self.selected, self.edit_target = None, None
+
+    # -- drawing ------------------------------------------------------------------------------
+    def draw_tool(self, ov: Overlay, vp: Viewport) -> None:
+        for b in self.boxes:
+            draw_box(ov, vp, b, self.colour(b.cls), "selected" if b.id == self.selected else "normal")
+        if self.anchor is not None:
+            draft = anchored_box(self.current_class, self.anchor, self.cursor)
+            draw_box(ov, vp, draft, self.colour(self.current_class), "draft")
+            draw_anchor(ov, vp, *self.anchor)
+
+    def loupe_boxes(self) -> tuple[Box, ...]:
+        if self.anchor is not None:
+            return (anchored_box(self.current_class, self.anchor, self.cursor),)
+        sel = self.selected_box()
+        return (sel,) if sel else self.boxes
+
+    def tool_text(self) -> str:
+        lines = [f"class  {self.current_class}" + (f" ({self.severity})" if self.severity else ""),
+                 "anchor " + (f"{self.anchor[0]},{self.anchor[1]}" if self.anchor else "-")]
+        sel = self.selected_box()
+        if sel is not None:
+            lines.append(f"edit   {self.edit_target or '-'}")
+        for n, b in enumerate(self.boxes, 1):
+            mark = ">" if b.id == self.selected else " "
+            sev = f" {b.severity}" if b.severity else ""
+            lines.append(f"{mark}{n} {b.cls}{sev} {b.x:g},{b.y:g} {b.w:g}x{b.h:g}")
+        return "\n".join(lines)
+
+    # -- committing -----------------------------------------------------------------------------
+    def _allowed(self, box: Box) -> bool:
+        rec = self.record
+        try:
+            cls = self.taxonomy.get(box.cls)
+        except KeyError:
+            return True
+        try:
+            warning = check_min_size(box, cls, rec.mm_per_px if rec else None)
+        except AnnotationTooSmall as exc:
+            self.say(f"refused: {exc}", error=True)
+            return False
+        if warning:
+            self.notify(warning, timeout=3)
+        return True
+
+    def _add(self, box: Box, what: str) -> None:
+        if self._allowed(box) and self.commit(edits.add_box(box), what=what):
+            self.selected, self.anchor = box.id, None
+        self.redraw()
+
+    def _replace(self, box: Box, what: str) -> bool:
+        ok = self._allowed(box) and self.commit(edits.replace_box(box), what=what)
+        self.redraw()
+        return ok
+
+    # -- drawing boxes ---------------------------------------------------------------------------
+    def action_anchor(self) -> None:
+        if self.record is None:
+            return
+        self.anchor, self.selected, self.edit_target = self.cursor, None, None
+        self.say(f"anchored at {self.cursor[0]},{self.cursor[1]}: move, then enter (or s)")
+        self.redraw()
+
+    def action_complete(self) -> None:
+        if self.anchor is None:
+            if self.edit_target is not None:
+                self.edit_target = None
+                self.redraw()
+            return
+        box = anchored_box(self.current_class, self.anchor, self.cursor, self.severity)
+        self._add(box, f"{box.cls} {box.x:g},{box.y:g} {box.w:g}x{box.h:g}")
+
+    def action_snap(self) -> None:
+        pixels = self.load_pixels_now()
+        if pixels is None:
+            return
+        grey = to_grey(pixels)
+        sel = self.selected_box()
+        if self.anchor is not None:
+            rough = anchored_box(self.current_class, self.anchor, self.cursor, self.severity)
+            tight = snap_box(grey, rough)
+        elif sel is not None:
+            tight = snap_box(grey, sel)
+        else:
+            tight = snap_at(grey, *self.cursor, self.current_class, self.severity,
+                            radius=2 * max(self.step_px("cell")))
+        if tight is None:
+            self.say("nothing stands out from the background here: draw the box by hand",
+                     error=True)
+            return
+        what = f"{tight.cls} {tight.x:g},{tight.y:g} {tight.w:g}x{tight.h:g} (snapped)"
+        if sel is not None and self.anchor is None:
+            self._replace(tight, what)
+        else:
+            self._add(tight, what)
+
+    # -- selection and editing ------------------------------------------------------------------------
+    def action_cycle(self, step: int) -> None:
+        self.selected = boxedit.cycle(self.boxes, self.selected, step)
+        self.edit_target, self.anchor = None, None
+        self.redraw()
+
+    def action_edit_target(self) -> None:
+        if self.selected_box() is None:
+            self.say("select a box first (tab)")
+            return
+        i = EDIT_TARGETS.index(self.edit_target)
+        self.edit_target = EDIT_TARGETS[(i + 1) % len(EDIT_TARGETS)]
+        self.say(f"arrows now {'move the box' if self.edit_target == 'move' else 'move the ' + self.edit_target + ' edge' if self.edit_target else 'move the cursor'}")
+        self.redraw()
+
+    def action_nudge(self, dx: int, dy: int, unit: str) -> None:
+        sel = self.selected_box()
+        if self.edit_target is None or sel is None:
+            super().action_nudge(dx, dy, unit)
+            return
+        sx, sy = self.step_px(unit)
+        rec = self.record
+        if self.edit_target == "move":
+            new = boxedit.move_box(sel, dx * sx, dy * sy, rec.width, rec.height)
+        elif self.edit_target in ("left", "right"):
+            new = boxedit.move_edge(sel, self.edit_target, dx * sx, rec.width, rec.height)
+        else:
+            new = boxedit.move_edge(sel, self.edit_target, dy * sy, rec.width, rec.height)
+        if new != sel:
+            self._replace(new, f"{self.edit_target} -> {new.x:g},{new.y:g} {new.w:g}x{new.h:g}")
+
+    def action_severity(self) -> None:
+        sel = self.selected_box()
+        cls = sel.cls if sel else self.current_class
+        try:
+            names = [None] + self.taxonomy.get(cls).severity_names()
+        except KeyError:
+            names = [None]
+        cur = sel.severity if sel else self.severity
+        nxt = names[(names.index(cur) + 1) % len(names)] if cur in names else names[0]
+        if sel is not None:
+            self._replace(Box(sel.cls, sel.x, sel.y, sel.w, sel.h, nxt, sel.id),
+                          f"severity {nxt or 'none'}")
+        else:
+            self.severity = nxt
+            self.redraw()
+
+    def action_delete(self) -> None:
+        sel = self.selected_box()
+        if sel is None:
+            self.say("select a box first (tab)")
+            return
+        if self.commit(edits.delete_box(sel.id), what=f"deleted {sel.cls}"):
+            self.selected, self.edit_target = None, None
+        self.redraw()
+
+    def action_duplicate(self) -> None:
+        sel, rec = self.selected_box(), self.record
+        if sel is None:
+            self.say("select a box first (tab)")
+            return
+        self._add(boxedit.duplicate(sel, rec.width, rec.height), f"duplicated {sel.cls}")
+
+    def action_copy_previous(self) -> None:
+        lab, rec = self.labeler, self.record
+        if rec is None or lab.index == 0:
+            self.say("no previous image")
+            return
+        prev = lab.annotation(lab.queue[lab.index - 1]).boxes
+        if not prev:
+            self.say("the previous image has no boxes")
+            return
+        copies = boxedit.copy_boxes(prev, rec.width, rec.height)
+        if self.commit(edits.set_boxes(self.boxes + copies),
+                       what=f"copied {len(copies)} boxes from the previous image"):
+            self.selected = None
+        self.redraw()
+
+    def action_cancel(self) -> None:
+        if self.anchor is not None:
+            self.anchor = None
+        elif self.edit_target is not None:
+            self.edit_target = None
+        elif self.selected is not None:
+            self.selected = None
+        else:
+            self.app.action_home()
+            return
+        self.say("")
+        self.redraw()
+
+    # -- class hotkeys are taxonomy data ----------------------------------------------------------
+    def tool_key(self, event: events.Key) -> None:
+        cls = self.taxonomy.by_hotkey(event.character or "") if event.character else None
+        if cls is None:
+            return
+        event.stop()
+        self.current_class = cls.name
+        if self.severity not in cls.severity_names():
+            self.severity = None
+        sel = self.selected_box()
+        if sel is not None and sel.cls != cls.name:
+            sev = sel.severity if sel.severity in cls.severity_names() else None
+            self._replace(Box(cls.name, sel.x, sel.y, sel.w, sel.h, sev, sel.id), f"class {cls.name}")
+        else:
+            self.say(f"class: {cls.name}")
+            self.redraw()
+
+    # -- mouse: drag draws a box, click selects ----------------------------------------------------
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        self.drag_from = self.pixel_at(event)
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        start, self.drag_from = self.drag_from, None
+        end = self.pixel_at(event)
+        if start is None or end is None:
+            return
+        self.cursor = end
+        if start != end:
+            box = anchored_box(self.current_class, start, end, self.severity)
+            self._add(box, f"{box.cls} {box.x:g},{box.y:g} {box.w:g}x{box.h:g}")
+            return
+        hit = boxedit.box_at(self.boxes, *end)
+        self.selected, self.anchor = (hit.id if hit else None), None
+        self.edit_target = None
+        self.redraw()

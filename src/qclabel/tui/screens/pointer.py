@@ -1,0 +1,337 @@
+"""Base for the pixel tools (box, keypoint, assembly): a cursor in canonical-image
+pixels, zoom around it, a jump grid, the loupe, and the text-layer overlay.
+
+The cursor is an integer image pixel. Arrow keys / hjkl move it one display cell
+(whatever that is in pixels at the current zoom), shift moves ten cells, ctrl one
+image pixel. `g` + column letter + row letter jumps across the picture. Zooming crops
+the full-resolution image around the cursor, and the loupe shows the pixels under it,
+so an edge can be put on an exact pixel at any zoom level.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from string import ascii_lowercase
+
+import numpy as np
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer, Static
+
+from ...core import edits
+from ...core.boxedit import clamp_point
+from ...core.model import Annotation, ImageRecord
+from ...errors import QclabelError
+from ...render import cellmap as cm
+from ...render.decode import decode_region
+from ...render.loupe import loupe, to_rgb8
+from ...render.overlay import Glyph, Overlay, draw_cursor
+from ...render.viewport import Viewport
+from ..widgets.loupe import Loupe
+from ..widgets.overlay import OverlayImageView
+from .viewer import PREFETCH_AHEAD, ImageScreen
+
+JUMP_LETTERS = ascii_lowercase
+
+
+class PixelsReady(Message):
+    def __init__(self, image_id: str, future: Future) -> None:
+        super().__init__()
+        self.image_id, self.future = image_id, future
+
+
+def _moves() -> list[Binding]:
+    out = []
+    for key, arrow, dx, dy in (("h", "left", -1, 0), ("l", "right", 1, 0),
+                               ("k", "up", 0, -1), ("j", "down", 0, 1)):
+        name = {"left": "left", "right": "right", "up": "up", "down": "down"}[arrow]
+        out += [
+            Binding(f"{key},{arrow}", f"nudge({dx},{dy},'cell')", f"Cursor {name}",
+                    id=f"pointer.{name}", show=False),
+            Binding(f"{key.upper()},shift+{arrow}", f"nudge({dx},{dy},'ten')",
+                    f"Cursor {name} x10", id=f"pointer.{name}_10", show=False),
+            Binding(f"ctrl+{arrow}", f"nudge({dx},{dy},'pixel')", f"Cursor {name} 1 px",
+                    id=f"pointer.{name}_px", show=False),
+        ]
+    return out
+
+
+class PointerScreen(ImageScreen):
+    BINDINGS = _moves() + [
+        Binding("g", "jump_grid", "Jump", id="pointer.jump"),
+        Binding("z", "zoom_level(1)", "Zoom in", id="pointer.zoom_in"),
+        Binding("minus", "zoom_level(-1)", "Zoom out", id="pointer.zoom_out"),
+        Binding("equals_sign", "zoom_level(-99)", "Fit", id="pointer.fit", show=False),
+        Binding("n", "image(1)", "Next image", id="pointer.next"),
+        Binding("b", "image(-1)", "Prev image", id="pointer.back"),
+        Binding("u", "undo", "Undo", id="pointer.undo"),
+        Binding("r", "redo", "Redo", id="pointer.redo"),
+    ] + [b for b in ImageScreen.BINDINGS if b.id and b.id.startswith("view.w")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cursor: tuple[int, int] = (0, 0)
+        self.image_id: str | None = None
+        self.jumping: list[str] | None = None   # letters typed after `g`
+        self.rgb: np.ndarray | None = None      # full-resolution pixels of the image
+
+    # -- layout ------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield OverlayImageView(self.app.graphics, id="image")
+            with Vertical(id="side"):
+                yield Loupe(id="loupe")
+                yield Static(id="tool")
+        yield Static(id="message")
+        yield Static(id="statusbar")
+        yield Footer()
+
+    @property
+    def labeler(self):
+        return self.app.labeler
+
+    @property
+    def taxonomy(self):
+        return self.app.project.taxonomy
+
+    @property
+    def record(self) -> ImageRecord | None:
+        return self.labeler.record()
+
+    def annotation(self) -> Annotation:
+        return self.labeler.annotation()
+
+    def current_record(self) -> ImageRecord | None:
+        return self.labeler.record()
+
+    def prefetch_records(self) -> list[ImageRecord]:
+        lab = self.labeler
+        return [lab.record(i) for i in lab.queue[lab.index + 1: lab.index + 1 + PREFETCH_AHEAD]]
+
+    def say(self, text: str, error: bool = False) -> None:
+        msg = self.query_one("#message", Static)
+        msg.set_class(error, "error")
+        msg.update(text)
+
+    # -- image changes -------------------------------------------------------------------
+    def after_image_change(self) -> None:
+        rec = self.record
+        if rec is not None and rec.id != self.image_id:
+            self.image_id = rec.id
+            self.cursor = (rec.width // 2, rec.height // 2)
+            self.rgb = None
+            self.reset_tool()
+            self._load_pixels(rec)
+        self.app.background(self.labeler.save_position)
+        self.redraw()
+
+    def after_frame(self) -> None:
+        self.redraw()
+
+    def _load_pixels(self, rec: ImageRecord) -> None:
+        """Full-resolution pixels for the loupe and edge snapping, off the UI thread."""
+        def work() -> np.ndarray:
+            vp = Viewport(rec.width, rec.height, rec.width, rec.height, 1, 1)
+            return to_rgb8(decode_region(rec, self.app.project.root, vp).array)
+
+        fut = self.app.frames.submit(work)
+        fut.add_done_callback(lambda f: self.post_message(PixelsReady(rec.id, f)))
+
+    def on_pixels_ready(self, event: "PixelsReady") -> None:
+        if event.image_id == self.image_id and event.future.exception() is None:
+            self.rgb = event.future.result()
+            self.redraw()
+
+    def load_pixels_now(self) -> np.ndarray | None:
+        """Block for the pixels (tests, and snapping before the worker finished)."""
+        rec = self.record
+        if self.rgb is None and rec is not None:
+            vp = Viewport(rec.width, rec.height, rec.width, rec.height, 1, 1)
+            self.rgb = to_rgb8(decode_region(rec, self.app.project.root, vp).array)
+        return self.rgb
+
+    # -- drawing -------------------------------------------------------------------------
+    @property
+    def shown_viewport(self) -> Viewport | None:
+        """The mapping of the picture on screen (overlays must match it, not the one
+        being loaded)."""
+        return self.frame.viewport if self.frame is not None else None
+
+    def redraw(self) -> None:
+        vp = self.shown_viewport
+        view = self.query_one("#image", OverlayImageView)
+        if vp is None or self.record is None:
+            view.set_overlay({})
+        else:
+            ov: Overlay = {}
+            self.draw_tool(ov, vp)
+            draw_cursor(ov, vp, *self.cursor)
+            if self.jumping is not None:
+                self._draw_jump_rulers(ov, vp)
+            view.set_overlay(ov)
+        self.query_one("#loupe", Loupe).show(
+            loupe(self.rgb, *self.cursor, boxes=self.loupe_boxes()) if self.rgb is not None
+            else None)
+        self.query_one("#tool", Static).update(self.tool_text())
+        self.query_one("#statusbar", Static).update(self.status_text())
+
+    def status_text(self) -> str:
+        lab = self.labeler
+        done, total = lab.done_total()
+        lvl = cm.level_of(self.viewport) if self.viewport else 0
+        x, y = self.cursor
+        return (f"{lab.index + 1}/{len(lab.queue)}  done {done}/{total}  "
+                f"x {x} y {y}  zoom {lvl}  {self.view_status()}")
+
+    # hooks for the tools
+    def reset_tool(self) -> None: ...
+
+    def draw_tool(self, ov: Overlay, vp: Viewport) -> None: ...
+
+    def tool_text(self) -> str:
+        return ""
+
+    def loupe_boxes(self) -> tuple:
+        return ()
+
+    def cursor_moved(self) -> None:
+        """Hook: the cursor moved (a tool that drags something follows it)."""
+
+    # -- cursor ----------------------------------------------------------------------------
+    def step_px(self, unit: str) -> tuple[int, int]:
+        if unit == "pixel" or self.shown_viewport is None:
+            return (1, 1)
+        sx, sy = cm.step(self.shown_viewport)
+        return (sx * 10, sy * 10) if unit == "ten" else (sx, sy)
+
+    def action_nudge(self, dx: int, dy: int, unit: str) -> None:
+        sx, sy = self.step_px(unit)
+        self.move_cursor(self.cursor[0] + dx * sx, self.cursor[1] + dy * sy)
+
+    def move_cursor(self, x: int, y: int) -> None:
+        rec = self.record
+        if rec is None:
+            return
+        self.cursor = clamp_point(x, y, rec.width, rec.height)
+        self.cursor_moved()
+        if self.viewport is not None:
+            followed = cm.follow(self.viewport, *self.cursor)
+            if followed != self.viewport:
+                self.viewport = followed
+                self.show_image(keep_view=True)
+                return
+        self.redraw()
+
+    def action_zoom_level(self, delta: int) -> None:
+        if self.viewport is None:
+            return
+        level = cm.level_of(self.viewport) + delta
+        self.viewport = cm.zoom_to(self.viewport, level, self.cursor)
+        self.show_image(keep_view=True)
+
+    # -- jump grid: g, then a column letter, then a row letter -------------------------------
+    def _jump_divisions(self, vp: Viewport) -> tuple[int, int]:
+        fc, fr = vp.frame_cells
+        return min(len(JUMP_LETTERS), fc), min(len(JUMP_LETTERS), fr)
+
+    def action_jump_grid(self) -> None:
+        if self.shown_viewport is not None:
+            self.jumping = []
+            self.say("jump: column letter (top ruler), then row letter (left ruler)")
+            self.redraw()
+
+    def _draw_jump_rulers(self, ov: Overlay, vp: Viewport) -> None:
+        (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
+        ncol, nrow = self._jump_divisions(vp)
+        for i in range(ncol):
+            ov[(oc + int((i + 0.5) * fc / ncol), orow)] = Glyph(JUMP_LETTERS[i], "#ffff00", True)
+        for j in range(nrow):
+            ov[(oc, orow + int((j + 0.5) * fr / nrow))] = Glyph(JUMP_LETTERS[j], "#00ffff", True)
+
+    def _jump_key(self, event: events.Key) -> None:
+        event.stop()
+        vp = self.shown_viewport
+        char = (event.character or "").lower()
+        ncol, nrow = self._jump_divisions(vp)
+        limit = ncol if not self.jumping else nrow
+        if char not in JUMP_LETTERS[:limit]:
+            self.jumping = None
+            self.say("jump cancelled")
+            self.redraw()
+            return
+        self.jumping.append(char)
+        if len(self.jumping) < 2:
+            self.redraw()
+            return
+        i, j = (JUMP_LETTERS.index(c) for c in self.jumping)
+        self.jumping = None
+        (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
+        cell = (oc + int((i + 0.5) * fc / ncol), orow + int((j + 0.5) * fr / nrow))
+        self.say("")
+        self.move_cursor(*cm.cell_pixel(vp, *cell))
+
+    def on_key(self, event: events.Key) -> None:
+        if self.jumping is not None:
+            self._jump_key(event)
+        else:
+            self.tool_key(event)
+
+    def tool_key(self, event: events.Key) -> None:
+        """Hook: keys that are data (class hotkeys), before the bindings."""
+
+    # -- mouse: a click puts the cursor on the pixel under the pointer --------------------------
+    def pixel_at(self, event: events.MouseEvent) -> tuple[int, int] | None:
+        view = self.query_one("#image", OverlayImageView)
+        offset = event.get_content_offset(view)
+        vp = self.shown_viewport
+        if offset is None or vp is None or not vp.cell_in_frame(offset.x, offset.y):
+            return None
+        return cm.cell_pixel(vp, offset.x, offset.y)
+
+    # -- images and history ------------------------------------------------------------------
+    def action_image(self, delta: int) -> None:
+        if self.labeler.move(delta):
+            self.say("")
+            self.show_image()
+        else:
+            self.say("end of queue" if delta > 0 else "start of queue")
+
+    def commit(self, *edit_fns: edits.Edit, what: str, note: str | None = None) -> bool:
+        """Journal the change (fsync) before saying saved. False if it failed."""
+        image = self.labeler.current
+        try:
+            self.labeler.apply(image, *edit_fns, note=note)
+        except QclabelError as exc:
+            self.say(f"NOT saved: {exc}", error=True)
+            return False
+        self.say(f"saved: {what}")
+        return True
+
+    def action_undo(self) -> None:
+        self._history(self.labeler.undo, "undone")
+
+    def action_redo(self) -> None:
+        self._history(self.labeler.redo, "redone")
+
+    def _history(self, step, verb: str) -> None:
+        try:
+            change = step()
+        except QclabelError as exc:
+            self.say(f"NOT saved: {exc}", error=True)
+            return
+        if change is None:
+            self.say(f"nothing to {verb[:-2]}")
+            return
+        self.say(f"{verb}: {change.image}")
+        self.history_changed()
+        if change.image != self.labeler.current:
+            self.labeler.load_queue(self.labeler.queue_name, keep=change.image)
+            self.show_image()
+        else:
+            self.redraw()
+
+    def history_changed(self) -> None:
+        """Hook: labels changed under the tool (undo/redo): drop stale selections."""

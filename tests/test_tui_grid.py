@@ -1,0 +1,82 @@
+"""Grid triage: page sized to the terminal, cursor, marks, accept = one event per image."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qclabel.project import Project
+from qclabel.tui.app import build_app
+from qclabel.tui.screens.grid import GridScreen
+from test_tui_support import make_project
+
+
+@pytest.fixture
+def proj(tmp_path):
+    return make_project(tmp_path)
+
+
+async def open_grid(app, pilot):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert isinstance(app.screen, GridScreen)
+    return app.screen
+
+
+async def test_page_fills_terminal_and_accept_commits_each_image(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="passfail", start="grid")
+    async with app.run_test(size=(100, 30)) as pilot:
+        grid = await open_grid(app, pilot)
+        lay = grid.sheet_layout
+        assert lay.cols * lay.slot_w <= 100 and lay.rows * lay.slot_h <= 28
+        assert lay.per_page >= 6  # all six images on one page
+        assert grid.sheet.sent == 1  # one picture block for the page
+        ids = grid.page_ids()
+        await pilot.press("right", "space", "3")  # cell 2: fail, crack
+        await pilot.press("down")
+        await pilot.press("f")  # a second fail, no class
+        marked_second = grid.page_ids()[grid.cursor]
+        assert grid.sheet.sent == 1  # cursor and marks did not resend the page
+        await pilot.press("enter")
+    anns = Project.open(proj.root).store.state("admin").annotations("label")
+    assert anns[ids[1]].defect_class == "crack" and anns[ids[1]].verdict == "fail"
+    assert anns[marked_second].verdict == "fail" and anns[marked_second].defect_class is None
+    passes = [i for i in ids if i not in (ids[1], marked_second)]
+    assert all(anns[i].verdict == "pass" for i in passes)
+    lines = (proj.root / "labels" / "admin.jsonl").read_text().splitlines()
+    events = [json.loads(x) for x in lines]
+    assert len([e for e in events if e.get("note") == "grid triage"]) == len(ids)
+
+
+async def test_mark_toggle_and_undo_page(proj):
+    app = build_app(proj, "admin", graphics="halfcell", start="grid")
+    async with app.run_test(size=(100, 30)) as pilot:
+        grid = await open_grid(app, pilot)
+        await pilot.press("space", "space")
+        assert grid.marks == {}
+        ids = grid.page_ids()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        assert all(app.session.annotation(i).verdict == "pass" for i in ids)
+        await pilot.press("u")
+        assert all(app.session.annotation(i).verdict is None for i in ids)
+
+
+async def test_small_terminal_pages_and_resize(tmp_path):
+    proj = make_project(tmp_path, n_rgb=9)
+    app = build_app(proj, "admin", graphics="halfcell", start="grid")
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = await open_grid(app, pilot)
+        per = grid.sheet_layout.per_page
+        assert 2 <= per < len(app.labeler.queue)
+        await pilot.press("n")
+        await app.workers.wait_for_complete()
+        assert grid.page_start == per
+        await pilot.press("b")
+        assert grid.page_start == 0
+        await pilot.resize_terminal(160, 45)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert grid.sheet_layout.per_page > per
