@@ -53,7 +53,7 @@ def label(project: Project, user: str, image: str, ann: Annotation) -> None:
 def make_box_project(tmp: Path) -> Project:
     project = Project.init(tmp / "proj", "metal-stamping", user="admin")
     write_images(tmp / "src")
-    report = ingest_paths(project, [tmp / "src"])
+    report = ingest_paths(project, [tmp / "src"], workers=1)
     assert not report.failed, report.failed
     ids = by_name(project)
     label(project, "alice", ids["a.png"], Annotation(verdict="fail", boxes=A_BOXES))
@@ -67,7 +67,7 @@ def make_box_project(tmp: Path) -> Project:
 def make_keypoint_project(tmp: Path) -> Project:
     project = Project.init(tmp / "kproj", "assembly-keypoints", user="admin")
     write_images(tmp / "ksrc")
-    ingest_paths(project, [tmp / "ksrc"])
+    ingest_paths(project, [tmp / "ksrc"], workers=1)
     ids = by_name(project)
     pts = (Keypoint("hole_left", 20, 30, 2), Keypoint("hole_right", 80, 30, 1),
            Keypoint("tab_tip", 50, 10, 2), Keypoint("screw"))
@@ -164,7 +164,7 @@ def test_duplicate_stems_in_a_split_get_the_image_id(box_project, tmp_path):
     other = tmp_path / "src2"
     other.mkdir()
     Image.fromarray(np.full((10, 10, 3), 9, np.uint8)).save(other / "a.png")
-    ingest_paths(box_project, [other])
+    ingest_paths(box_project, [other], workers=1)
     new = next(r for r in box_project.store.catalog.all()
                if r.source.endswith("src2/a.png") or r.source.endswith("src2" + os.sep + "a.png"))
     label(box_project, "alice", new.id, Annotation(verdict="pass"))

@@ -54,9 +54,7 @@ def data_yaml(ds: Dataset, prefix: str, template=None) -> str:
     lines += [f"  {i}: {_yaml_str(c)}" for i, c in enumerate(ds.classes)]
     if template is not None:
         lines.append(f"kpt_shape: [{len(template.points)}, 3]")
-        lines.append("kpt_names:")
-        lines.append("  0:")
-        lines += [f"    - {_yaml_str(p)}" for p in template.points]
+        lines.append(f"# keypoints, in order: {', '.join(template.points)}")
     return "\n".join(lines) + "\n"
 
 
