@@ -27,6 +27,10 @@ MODES: list[Mode] = [
          "qclabel.tui.screens.classify:ClassifyScreen", ("passfail", "classification")),
     Mode("grid", "Grid triage", "t", "contact sheet: mark the fails, accept the page as pass",
          "qclabel.tui.screens.grid:GridScreen", ("passfail",)),
+    Mode("qa", "QA report", "r", "agreement of the dual-annotated images against the targets",
+         "qclabel.tui.screens.qa_report:QAReportScreen", (), "adjudicator"),
+    Mode("adjudicate", "Adjudicate", "d", "resolve disagreements: take A, take B or edit",
+         "qclabel.tui.screens.adjudicate:AdjudicateScreen", (), "adjudicator"),
     Mode("box", "Boxes", "b", "draw and edit boxes to the pixel: cursor, zoom, loupe, snap",
          "qclabel.tui.screens.box:BoxScreen", ("box",)),
 ]
