@@ -13,7 +13,7 @@ from ..status import format_status, project_status
 from .common import open_project, project_dir
 
 GRAPHICS = ("auto", "sixel", "kitty", "halfcell", "unicode")
-QUEUES = ("unlabeled", "mine", "flagged", "all")
+QUEUES = ("unlabeled", "mine", "flagged", "all", "plan")
 THEMES = ("dark", "light", "high-contrast")
 
 graphics_opt = click.option(

@@ -163,8 +163,8 @@ def consensus(project_dir: Path, image: str, note: str) -> None:
 @click.option("--class", "defect_class", help="Then set the defect class.")
 @click.option("--severity", help="Then set the severity.")
 @click.option("--note", help="Why (recorded with the decision).")
-@click.option("--graphics", default="auto", show_default=True,
-              help="Image protocol for the app: auto, sixel, kitty, halfcell, unicode.")
+@click.option("--graphics", type=click.Choice(["auto", "sixel", "kitty", "halfcell", "unicode"]),
+              default="auto", show_default=True, help="How images reach the terminal.")
 def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str | None,
                verdict: str | None, defect_class: str | None, severity: str | None,
                note: str | None, graphics: str) -> None:
@@ -182,8 +182,19 @@ def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str 
     if image or take:
         _decide(project, user, image, take, verdict, defect_class, severity, note)
         return
-    from ..tui.adjudicate_launch import launch  # loads textual: only here
-    launch(project, graphics)
+    raise SystemExit(_run_app(project, user, graphics))
+
+
+def _run_app(project: Project, user: str, graphics: str) -> int:
+    from ..tui import graphics as gfx
+    mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
+    from ..tui.app import build_app  # loads textual: only here
+    app = build_app(project, user, graphics=mode, start="adjudicate", handle_hangup=True)
+    try:
+        app.run()
+    finally:
+        app.close_session()
+    return app.return_code or 0
 
 
 def _decide(project: Project, user: str, image: str | None, take: str | None,
