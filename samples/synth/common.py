@@ -36,10 +36,17 @@ def aa_polyline(shape, points, thickness: int = 1, closed: bool = False) -> np.n
 
 
 def aa_disc(shape, centre, radius: float) -> np.ndarray:
-    canvas = np.zeros(shape[:2], np.uint8)
-    c = tuple(int(v) for v in pts(centre))
-    cv2.circle(canvas, c, int(round(radius * SUB)), 255, -1, cv2.LINE_AA, shift=4)
-    return canvas.astype(np.float32) / 255.0
+    """Disc coverage in 0..1 with a one-pixel soft edge (round even at radius 1.5)."""
+    out = np.zeros(shape[:2], np.float32)
+    cx, cy = centre
+    x0, x1 = max(0, int(cx - radius - 2)), min(shape[1], int(cx + radius + 3))
+    y0, y1 = max(0, int(cy - radius - 2)), min(shape[0], int(cy + radius + 3))
+    if x0 >= x1 or y0 >= y1:
+        return out
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    d = np.hypot(xx + 0.5 - cx, yy + 0.5 - cy)
+    out[y0:y1, x0:x1] = np.clip(radius + 0.5 - d, 0, 1)
+    return out
 
 
 def smooth_noise(rng, shape, sigma: float) -> np.ndarray:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from .common import (aa_disc, aa_polyline, bbox, box_entry, brushed, illumination,
-                     overlaps, shade, smooth_noise, steel)
+                     overlaps, pts, shade, smooth_noise, steel)
 
 W, H = 800, 600
 MM_PER_PX = 0.05  # area-scan profile of the metal-stamping taxonomy
@@ -31,7 +31,7 @@ class Defect:
 
 @dataclass
 class Part:
-    """The stamped blank: plate mask, its edges and holes (burrs live on them)."""
+    """The stamped blank: plate coverage (0..1), its edge and holes (burrs live on them)."""
 
     plate: np.ndarray
     holes: list[tuple[float, float, float]] = field(default_factory=list)
@@ -95,16 +95,18 @@ def porosity(rng, shape, c) -> Defect:
     n = int(rng.integers(4, 12))
     spread = rng.uniform(8, 22)
     pits = np.zeros(shape[:2], np.float32)
-    glint = np.zeros(shape[:2], np.float32)
+    rims = np.zeros(shape[:2], np.float32)
     for _ in range(n):
         px, py = c[0] + rng.normal(0, spread), c[1] + rng.normal(0, spread * 0.7)
-        r = rng.uniform(1.5, 3.8)
+        r = rng.uniform(1.6, 4.0)
         pits = np.maximum(pits, aa_disc(shape, (px, py), r))
-        # the far rim of a pit catches the light
-        glint = np.maximum(glint, aa_disc(shape, (px + 0.5 * r, py + 0.6 * r), 0.45 * r))
-    add = -110 * pits + 60 * glint * (1 - pits)
+        # the far (lower-right) wall of a pit faces the light: a thin bright crescent
+        rims = np.maximum(rims, aa_disc(shape, (px + 0.35 * r, py + 0.45 * r), r * 1.05))
+    rims = cv2.GaussianBlur(rims * (1 - pits), (0, 0), 0.6)
+    pits = cv2.GaussianBlur(pits, (0, 0), 0.5)
+    add = -105 * pits + 55 * rims
     sev = "major" if n >= 3 else "minor"
-    return Defect("porosity", sev, (pits > 0.3) | (glint > 0.3), add)
+    return Defect("porosity", sev, (pits > 0.3) | (rims > 0.3), add)
 
 
 def burr(rng, shape, part: Part) -> Defect | None:
@@ -125,12 +127,18 @@ def burr(rng, shape, part: Part) -> Defect | None:
         normals = [tuple(n)] * len(ts)
     else:
         return None
-    lip = aa_polyline(shape, base, 2)
-    for (bx, by), (nx, ny) in zip(base[::2], normals[::2]):
-        ln = rng.uniform(3, 10)
-        lip = np.maximum(lip, aa_polyline(shape, [(bx, by), (bx + nx * ln, by + ny * ln)], 1))
-    add = 120 * lip
-    return Defect("burr", "major" if rng.random() < 0.5 else "minor", lip > 0.25, add)
+    # the lip sticks out by an irregular amount: smoothed noise plus a few torn spikes
+    n = len(base)
+    reach = np.convolve(rng.uniform(0, 1, n + 4), np.ones(5) / 5, "valid")[:n] * 5 + 1.5
+    spikes = rng.random(n) < 0.12
+    reach[spikes] += rng.uniform(2, 6, spikes.sum())
+    reach *= np.sin(np.linspace(0, np.pi, n)) ** 0.3  # tapers off at both ends
+    outer = [(bx + nx * r, by + ny * r) for (bx, by), (nx, ny), r in zip(base, normals, reach)]
+    canvas = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(canvas, [pts(list(base) + outer[::-1])], 255, cv2.LINE_AA, shift=4)
+    lip = np.maximum(canvas.astype(np.float32) / 255, aa_polyline(shape, base, 1))
+    glare = 125 + 45 * smooth_noise(rng, shape, 2.0).clip(-1, 1)  # torn metal glints unevenly
+    return Defect("burr", "major" if reach.max() > 6 else "minor", lip > 0.25, glare * lip)
 
 
 def contamination(rng, shape, c) -> Defect:
@@ -142,6 +150,7 @@ def contamination(rng, shape, c) -> Defect:
         blot = (1.0 - d) + 0.35 * smooth_noise(rng, shape, 5)
         alpha = np.clip(blot * 3, 0, 1) * (d < 1.3)
         alpha = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), 1.5)
+        alpha *= 0.75 + 0.25 * smooth_noise(rng, shape, 3).clip(-1, 1)  # uneven film
         tint = np.array([0.45, 0.62, 0.78], np.float32)  # BGR: brown
         mul = 1 - alpha[..., None] * (1 - tint)
         sev = "cleanable"
@@ -161,28 +170,28 @@ PAINTERS = {"scratch": scratch, "dent": dent, "crack": crack, "porosity": porosi
 
 
 def stamped_part(rng, shape) -> tuple[Part, np.ndarray]:
-    """Plate mask plus height field: sheared edge, punched holes, an embossed rib."""
+    """Plate coverage plus height field: sheared edge, punched holes, an embossed rib."""
     h, w = shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    plate = np.ones((h, w), bool)
+    cover = np.ones((h, w), np.float32)  # anti-aliased plate coverage
     height = np.zeros((h, w), np.float32)
-    part = Part(plate)
+    part = Part(cover)
     if rng.random() < 0.6:  # the blank's sheared edge crosses the right side of the view
         x_top, x_bot = rng.uniform(0.78, 0.9) * w, rng.uniform(0.78, 0.9) * w
         edge_x = x_top + (x_bot - x_top) * yy / h
-        plate &= xx < edge_x
+        cover *= np.clip(edge_x - xx + 0.5, 0, 1)
         part.edge = ((x_top, 0.0), (x_bot, float(h)))
     for _ in range(int(rng.integers(1, 3))):  # punched holes
         r = rng.uniform(22, 42)
         hx, hy = rng.uniform(0.12, 0.65) * w, rng.uniform(0.2, 0.8) * h
         if any(np.hypot(hx - ox, hy - oy) < r + orr + 40 for ox, oy, orr in part.holes):
             continue
-        plate &= np.hypot(xx - hx, yy - hy) > r
+        cover *= 1 - aa_disc(shape, (hx, hy), r)
         part.holes.append((hx, hy, r))
     if rng.random() < 0.5:  # embossed stiffening rib
         ry = rng.uniform(0.15, 0.85) * h
         height += 8 * np.exp(-((yy - ry) ** 2) / (2 * 9.0 ** 2))
-    keep = cv2.erode(plate.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+    keep = cv2.erode((cover > 0.5).astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
     part.keepout = ~keep
     return part, height
 
@@ -223,9 +232,9 @@ def render(rng, defect_classes, shape=(H, W)) -> tuple[np.ndarray, list[dict]]:
         boxes.append(box_entry(cls, bbox(d.footprint), d.severity))
     bgr = steel(grey)
     # sheared edges and hole walls: dark background, a bright cut face on the plate side
-    rim = cv2.morphologyEx(part.plate.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3)))
-    bgr[~part.plate] = BACKGROUND
-    bgr[(rim > 0) & part.plate] *= 1.25
+    cover = part.plate[..., None]
+    cut_face = cv2.GaussianBlur(1 - part.plate, (0, 0), 1.0)[..., None] * cover
+    bgr = (bgr * (1 + 0.35 * cut_face)) * cover + BACKGROUND * (1 - cover)
     for d in defects:  # after the background so burrs can stand proud of an edge
         bgr += d.add[..., None]
         if d.mul is not None:
