@@ -34,7 +34,7 @@ class ProgressBar:
         elapsed = max(self.clock() - self.start, 1e-9)
         rate = done / elapsed
         frac = done / total if total else 1.0
-        filled = int(round(frac * self.width))
+        filled = int(frac * self.width)
         eta = (total - done) / rate if rate > 0 else 0.0
         return (f"{STAGES.get(stage, stage):<9} [{'#' * filled}{'.' * (self.width - filled)}]"
                 f" {done}/{total} {frac:4.0%} {rate:7.1f}/s ETA {int(eta // 60)}:"
