@@ -14,11 +14,11 @@ from qclabel.ingest import ingest_paths
 from qclabel.project import Project
 
 
-def write_images(folder: Path, n: int) -> Path:
+def write_images(folder: Path, n: int, size: tuple[int, int] = (32, 24)) -> Path:
     """n small distinct PNG files (distinct pixels, so distinct ids)."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        im = Image.new("L", (32, 24), 0)
+        im = Image.new("L", size, 0)
         im.putpixel((i % 32, (i // 32) % 24), 255)
         im.putpixel((31 - i % 32, 23), (i * 7) % 256)
         im.save(folder / f"part_{i:04d}.png")
@@ -26,7 +26,7 @@ def write_images(folder: Path, n: int) -> Path:
 
 
 def qa_project(root: Path, n: int = 10, annotators=("ann1", "ann2"), reviewers=("rev",),
-               adjudicators=("adj",), **qa: Any) -> Project:
+               adjudicators=("adj",), size: tuple[int, int] = (32, 24), **qa: Any) -> Project:
     project = Project.init(root / "proj", "metal-stamping", user="admin")
     for role, users in (("annotator", annotators), ("reviewer", reviewers),
                         ("adjudicator", adjudicators)):
@@ -34,7 +34,7 @@ def qa_project(root: Path, n: int = 10, annotators=("ann1", "ann2"), reviewers=(
             project.add_role("admin", u, role)
     project.config["qa"].update(qa)
     project.save_config()
-    ingest_paths(project, [write_images(root / "images", n)])
+    ingest_paths(project, [write_images(root / "images", n, size)])
     return Project.open(project.root)
 
 

@@ -1,0 +1,127 @@
+"""The adjudication and QA report screens through real apps (half-cell forced) on real
+projects; decisions are read back from the adjudicator's journal on disk."""
+
+from __future__ import annotations
+
+import pytest
+
+from qclabel.core import edits
+from qclabel.core.model import Box
+from qclabel.project import Project
+from qclabel.qa.final import final_labels
+from qclabel.store.audit import iter_log
+from qclabel.tui.app import build_app
+from qclabel.tui.screens.adjudicate import COLOURS, AdjudicateScreen
+from qclabel.tui.screens.dialogs import PromptScreen
+from qclabel.tui.screens.qa_report import QAReportScreen
+
+from test_qa_support import label, qa_project
+from test_tui_support import SIZE, settle
+
+
+@pytest.fixture
+def disputed(tmp_path):
+    p = qa_project(tmp_path, 4, dual_first_n=4, spot_check_rate=0.0, size=(120, 90))
+    ids = p.store.catalog.ids()
+    label(p, "ann1", ids[0], edits.set_class("dent", "minor"),
+          edits.add_box(Box("dent", 10, 10, 40, 30)))
+    label(p, "ann2", ids[0], edits.set_class("scratch", "minor"),
+          edits.add_box(Box("scratch", 60, 40, 40, 30)))
+    label(p, "ann1", ids[1], edits.set_verdict("pass"))
+    label(p, "ann2", ids[1], edits.set_class("crack", "critical"))
+    label(p, "ann1", ids[2], edits.set_class("dent", "minor"),
+          edits.add_box(Box("dent", 10, 10, 40, 30)))
+    label(p, "ann2", ids[2], edits.set_class("dent", "minor"),
+          edits.add_box(Box("dent", 30, 10, 40, 30)))
+    return p, ids
+
+
+def finals(p: Project) -> dict:
+    return {e["image"]: e for e in iter_log(p.store.labels_dir, user="adj")
+            if e["kind"] == "final"}
+
+
+def overlay_colours(screen) -> set[str]:
+    return {g.colour for g in screen.query_one("#image").overlay.values()}
+
+
+async def test_adjudication_keys(disputed):
+    p, ids = disputed
+    app = build_app(p, "adj", graphics="halfcell", start="adjudicate")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, AdjudicateScreen)
+        assert [(d.image, d.kind) for d in screen.queue] == [
+            (ids[1], "verdict"), (ids[0], "class"), (ids[2], "geometry")]
+        await pilot.press("a")  # pass/fail conflict first: take A, no note typed
+        await settle(pilot, app)
+        got = finals(p)[ids[1]]
+        assert got["after"]["source"] == "A" and got["after"]["annotation"]["verdict"] == "pass"
+        assert got["note"] == "took A: verdict pass vs fail; class - vs crack"
+        assert screen.current.image == ids[0]
+        assert overlay_colours(screen) == {COLOURS["A"], COLOURS["B"]}
+        await pilot.press("o")
+        assert overlay_colours(screen) == {COLOURS["A"]}
+        await pilot.press("o")
+        assert overlay_colours(screen) == {COLOURS["B"]}
+        await pilot.press("o")
+        assert overlay_colours(screen) == {COLOURS["A"], COLOURS["B"]}
+        await pilot.press("c")
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"scratch confirmed", "enter")
+        await pilot.press("b")
+        await settle(pilot, app)
+        got = finals(p)[ids[0]]
+        assert got["after"]["source"] == "B" and got["note"] == "scratch confirmed"
+        assert got["after"]["annotators"] == ["ann1", "ann2"]
+        await pilot.press("e")
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen)
+        assert prompt.query_one("Input").value == "dent minor"
+        prompt.query_one("Input").value = "dent major"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        got = finals(p)[ids[2]]
+        assert got["after"]["source"] == "edited"
+        assert got["after"]["annotation"]["severity"] == "major"
+        assert got["after"]["annotation"]["boxes"][0]["x"] == 10  # started from A
+        assert screen.queue == []
+    final = final_labels(Project.open(p.root))
+    assert {i: final[i].status for i in ids[:3]} == {i: "adjudicated" for i in ids[:3]}
+
+
+async def test_annotator_cannot_open_adjudication_or_report(disputed):
+    p, _ = disputed
+    app = build_app(p, "ann1", graphics="halfcell", start="adjudicate")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert not isinstance(app.screen, AdjudicateScreen)
+        await pilot.press("r")
+        await pilot.pause()
+        assert not isinstance(app.screen, QAReportScreen)
+        messages = [n.message for n in app._notifications]
+        assert "Adjudicate needs the adjudicator role" in messages
+        assert "QA report needs the adjudicator role" in messages
+    assert finals(p) == {}
+
+
+async def test_qa_report_screen_computes_in_a_worker(disputed):
+    p, ids = disputed
+    app = build_app(p, "adj", graphics="halfcell", start="qa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, QAReportScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.report is not None and screen.report["images"] == 3
+        assert screen.query_one("#table-disagreements").row_count == 3
+        assert screen.query_one("#table-checks").row_count == 7
+        bar = screen.query_one("#progress")
+        assert bar.total == 3 and bar.progress == 3
+        chart = str(screen.query_one("#chart").render())
+        assert "dent" in chart and "%" in chart
+        await pilot.press("d")
+        await settle(pilot, app)
+        assert isinstance(app.screen, AdjudicateScreen)
