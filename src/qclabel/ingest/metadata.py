@@ -32,7 +32,7 @@ def _plain(value: Any) -> Any:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return int(number) if number.is_integer() else round(number, 6)
+    return int(number) if number.is_integer() else number
 
 
 def read_exif(im: Image.Image) -> dict[str, Any]:
