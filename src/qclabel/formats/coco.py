@@ -135,7 +135,8 @@ def parse(path: Path, templates: dict[str, Any]) -> dict[str, Annotation]:
         else:
             boxes[name].append(_box(ann, cat["name"], where))
     return {n: Annotation(verdict=None if boxes[n] or sets[n] else "pass",
-                          boxes=tuple(boxes[n]), keypoints=tuple(sets[n])) for n in images}
+                          boxes=tuple(boxes[n]), keypoints=tuple(sets[n]))
+            for n in images.values()}
 
 
 def _box(ann: dict[str, Any], cls: str, where: str) -> Box:

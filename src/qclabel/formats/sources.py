@@ -22,7 +22,7 @@ def _files(src: Path, pattern: str, what: str) -> list[Path]:
         return [src]
     if not src.is_dir():
         raise FormatError(f"{src}: no such file or folder")
-    files = sorted(src.glob(pattern))
+    files = sorted(p for p in src.glob(pattern) if p.name != "qclabel_version.json")
     if not files:
         raise FormatError(f"{src}: no {what} files ({pattern}) found")
     return files
@@ -31,7 +31,8 @@ def _files(src: Path, pattern: str, what: str) -> list[Path]:
 def read_coco(project: Project, src: Path) -> list[Parsed]:
     """Instances and keypoint files are merged per image (one image may be in both)."""
     merged: dict[str, Parsed] = {}
-    for path in _files(src, "**/*.json", "COCO"):
+    pattern = "annotations/*.json" if (src / "annotations").is_dir() else "*.json"
+    for path in _files(src, pattern, "COCO"):
         sizes = {im["file_name"]: (im.get("width"), im.get("height"))
                  for im in coco.load_json(path).get("images", [])
                  if isinstance(im, dict) and "file_name" in im}
