@@ -148,3 +148,21 @@ def test_cli_refusals_and_headless_decision(dual, as_user):
     r = runner.invoke(main, ["adjudicate", str(p.root), "--image", "zzzz", "--take", "A",
                              "--note", "x"])
     assert r.exit_code == 2 and "no image 'zzzz'" in r.output
+
+
+def test_review_and_consensus_cli(dual, as_user):
+    p, ids = dual
+    label(p, "ann1", ids[4], edits.set_verdict("pass"))
+    runner = CliRunner()
+    as_user("rev")
+    r = runner.invoke(main, ["review", str(p.root), ids[4][:8], "--class", "dent",
+                             "--note", "dent at the flange"])
+    assert r.exit_code == 0, r.output
+    assert "corrected (labels by ann1)" in r.output
+    assert final_labels(p)[ids[4]].annotation.defect_class == "dent"
+    r = runner.invoke(main, ["review", str(p.root), ids[4][:8], "--class", "nick"])
+    assert r.exit_code == 2 and "'nick' is not a defect class" in r.output
+    as_user("ann2")
+    r = runner.invoke(main, ["consensus", str(p.root), ids[4][:8], "--note", "edge case"])
+    assert r.exit_code == 0, r.output
+    assert adjudication_queue(p)[-1].detail == "edge case"

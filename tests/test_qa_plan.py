@@ -121,3 +121,15 @@ def test_labeling_app_plan_queue(tmp_path):
     label(p, "ann2", ids[1], edits.set_verdict("pass"))
     with p.store.open_session("ann2") as s:
         assert queue_ids(p, s, "plan") == [ids[0], ids[3], ids[5]]
+
+
+def test_qa_queue_cli(tmp_path, as_user):
+    p = qa_project(tmp_path, 4, dual_first_n=2, spot_check_rate=0.0)
+    ids = p.store.catalog.ids()
+    as_user("ann2")
+    r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == [{"image": i, "role": "annotator"}
+                                    for i in (ids[0], ids[1], ids[3])]
+    r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--user", "rev"])
+    assert r.output.strip() == "nothing to do"
