@@ -47,7 +47,7 @@ def joint(img, rng, rect, toward, grade) -> None:
     paint(img, pad, COPPER)
     t = ramp(shape, rect, toward)
     if grade in ("good", "bridged"):  # concave wetted fillet with a specular band
-        g = 145 + 70 * (1 - t) ** 2 + 80 * np.exp(-((t - 0.3) / 0.07) ** 2)
+        g = 110 + 110 * (1 - t) ** 3 + 90 * np.exp(-((t - 0.3) / 0.06) ** 2)
         g += 3 * smooth_noise(rng, shape, 2)
         paint(img, pad * 0.97, 0)
         img += (pad * 0.97)[..., None] * g[..., None] * SILVER
@@ -55,7 +55,7 @@ def joint(img, rng, rect, toward, grade) -> None:
         cx, cy = x + w / 2, y + h / 2
         yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
         d = np.hypot((xx - cx) / (0.42 * w), (yy - cy) / (0.42 * h))
-        blob = np.clip((1 - d + 0.25 * smooth_noise(rng, shape, 2.5)) * 4, 0, 1)
+        blob = np.clip((1 - d + 0.25 * smooth_noise(rng, shape, 2.5)) * 4, 0, 1) * pad
         grain = 22 * cv2.GaussianBlur(rng.standard_normal(shape[:2]).astype(np.float32),
                                       (0, 0), 0.8)
         g = 118 + 25 * (1 - d).clip(0, 1) + grain
@@ -88,18 +88,18 @@ def bridge(img, rng, r1, r2) -> list[int]:
 
 def chip(img, rng, cx, cy, grades, body_colour, boxes) -> None:
     """A two-terminal chip part (resistor/capacitor), horizontal, with its two joints."""
-    bw, bh, pw, ph, out = 96, 48, 40, 60, 26
-    left = (cx - bw / 2 - out, cy - ph / 2, pw, ph)
-    right = (cx + bw / 2 + out - pw, cy - ph / 2, pw, ph)
+    bw, bh, ph, out = 96, 48, 60, 26  # `out`: how far each pad reaches beyond the body
+    left = (cx - bw / 2 - out, cy - ph / 2, out, ph)   # the visible part of each pad
+    right = (cx + bw / 2, cy - ph / 2, out, ph)
+    for px in (left[0], right[0] - 18):  # each pad runs 18 px under the body
+        paint(img, rect_alpha(img.shape, px, cy - ph / 2, out + 18, ph), COPPER)
     for rect, toward, grade in ((left, "right", grades[0]), (right, "left", grades[1])):
         joint(img, rng, rect, toward, grade)
     paint(img, rect_alpha(img.shape, cx - bw / 2, cy - bh / 2, bw, bh, 1.0), body_colour)
     for ex in (cx - bw / 2, cx + bw / 2 - 14):  # tinned end caps
         paint(img, rect_alpha(img.shape, ex, cy - bh / 2, 14, bh, 0.8), np.float32(185))
-    # boxes cover the visible part of each pad: the rest is under the body
-    for vx, grade in ((left[0], grades[0]), (cx + bw / 2, grades[1])):
-        boxes.append(box_entry(grade, (vx, cy - ph / 2, out, ph),
-                               None if grade == "good" else "defect"))
+    for rect, grade in ((left, grades[0]), (right, grades[1])):
+        boxes.append(box_entry(grade, rect, None if grade == "good" else "defect"))
 
 
 def soic(img, rng, cx, cy, grades, bridge_at, boxes) -> None:
@@ -116,8 +116,8 @@ def soic(img, rng, cx, cy, grades, bridge_at, boxes) -> None:
         if bridge_at is not None else None
     for (rect, toward) in pads:  # leads from the body onto the inner half of each pad
         lx = rect[0] + pw / 2 - 7
-        ly0, ly1 = (cy - bh / 2, rect[1] + ph * 0.55) if toward == "down" else \
-                   (rect[1] + ph * 0.45, cy + bh / 2)
+        ly0, ly1 = (rect[1] + ph * 0.45, cy - bh / 2) if toward == "down" else \
+                   (cy + bh / 2, rect[1] + ph * 0.55)
         paint(img, rect_alpha(img.shape, lx, ly0, 14, ly1 - ly0, 0.7), np.float32(170))
     paint(img, rect_alpha(img.shape, cx - bw / 2, cy - bh / 2, bw, bh, 1.0),
           np.array([32, 30, 30], np.float32))
