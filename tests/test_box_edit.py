@@ -102,3 +102,13 @@ def test_snap_on_flat_area_returns_none(tmp_path):
 def test_to_grey_scales_16_bit():
     a = np.array([[1000, 3000]], np.uint16)
     assert to_grey(a).tolist() == [[0, 255]]
+
+
+def test_snap_at_cursor_boxes_the_defect_under_it(tmp_path):
+    from qclabel.render.snap import snap_at
+    grey = to_grey(_disc_image(tmp_path))
+    b = snap_at(grey, 70, 36, "dent", "minor", radius=4)   # window grows until it fits
+    assert (b.x, b.y, b.w, b.h, b.cls, b.severity) == (61, 31, 18, 12, "dent", "minor")
+    near = snap_at(grey, 58, 36, "dent", radius=8)        # just beside it: nearest region
+    assert (near.x, near.y, near.w, near.h) == (61, 31, 18, 12)
+    assert snap_at(grey, 150, 80, "dent", radius=8) is None

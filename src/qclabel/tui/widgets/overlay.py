@@ -30,6 +30,8 @@ class OverlayImageView(ImageView):
         self.overlay: Overlay = {}
         self._patches: set[Cell] = set()   # sixel cells to give back to the picture
         self.overlay_updates = 0
+        self._base_key: tuple | None = None
+        self._base: list[Strip] = []
 
     def set_overlay(self, new: Overlay) -> int:
         """Swap the overlay; refresh only the changed cells. Returns their number."""
@@ -49,7 +51,7 @@ class OverlayImageView(ImageView):
         super().show(frame)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        lines = super().render_lines(crop)
+        lines = self._picture_lines(crop)
         by_row: dict[int, dict[int, Glyph]] = {}
         for (col, row), g in self.overlay.items():
             by_row.setdefault(row, {})[col] = g
@@ -60,6 +62,17 @@ class OverlayImageView(ImageView):
         if self._patches and self.graphics == "sixel" and self.frame is not None:
             self._add_patches(lines, crop)
         return lines
+
+    def _picture_lines(self, crop: Region) -> list[Strip]:
+        """The picture's lines without overlay. Text-layer pictures are rendered once
+        per frame and size: an overlay change must not redo the half-cell conversion
+        of the whole picture (Textual asks for every line on any refresh)."""
+        if self.graphics == "sixel":
+            return super().render_lines(crop)
+        key = (id(self.frame), self.message_text, crop, self.size)
+        if key != self._base_key:
+            self._base, self._base_key = super().render_lines(crop), key
+        return list(self._base)
 
     # -- sixel patches -------------------------------------------------------------------
     def _add_patches(self, lines: list[Strip], crop: Region) -> None:

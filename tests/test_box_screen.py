@@ -1,0 +1,219 @@
+"""Box mode through the real app (half-cell forced) on a real project on disk: boxes
+drawn, edited, deleted at exact canonical pixels through zoom levels; every change
+read back from the journal; undo; minimum-size refusal."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from qclabel.ingest import ingest_paths
+from qclabel.project import Project
+from qclabel.render import cellmap as cm
+from qclabel.tui.app import build_app
+from qclabel.tui.screens.box import BoxScreen
+from test_tui_support import settle
+
+SIZE = (100, 30)
+W, H = 400, 300
+DEFECT = (137, 91, 23, 9)  # x, y, w, h of the dark mark on image 0
+
+
+def write_plates(folder):
+    folder.mkdir(parents=True)
+    for i in range(3):
+        a = np.full((H, W), 170 + i, np.uint8)
+        x, y, w, h = DEFECT
+        a[y:y + h, x:x + w] = 30
+        a[250:260, 20 + 5 * i:40] = 60  # distinct content per image
+        Image.fromarray(a).save(folder / f"plate_{i}.png")
+
+
+@pytest.fixture
+def proj(tmp_path):
+    write_plates(tmp_path / "images")
+    project = Project.init(tmp_path / "proj", "metal-stamping", user="admin")
+    with ThreadPoolExecutor(1) as pool:
+        ingest_paths(project, [tmp_path / "images"], executor=pool)
+    return Project.open(project.root)
+
+
+def on_disk(project, image):
+    return Project.open(project.root).store.state("admin").annotation(image)
+
+
+async def start(app, pilot) -> BoxScreen:
+    await settle(pilot, app)
+    screen = app.screen
+    assert isinstance(screen, BoxScreen)
+    screen.load_pixels_now()
+    return screen
+
+
+async def goto(pilot, screen, x, y):
+    """Drive the cursor with keys only: cells (hjkl), tens (HJKL), pixels (ctrl+arrows)."""
+    for _ in range(200):
+        cx, cy = screen.cursor
+        if (cx, cy) == (x, y):
+            return
+        sx, sy = screen.step_px("cell")
+        dx, dy = x - cx, y - cy
+        if abs(dx) >= 10 * sx:
+            await pilot.press("L" if dx > 0 else "H")
+        elif abs(dy) >= 10 * sy:
+            await pilot.press("J" if dy > 0 else "K")
+        elif abs(dx) >= sx:
+            await pilot.press("l" if dx > 0 else "h")
+        elif abs(dy) >= sy:
+            await pilot.press("j" if dy > 0 else "k")
+        elif dx:
+            await pilot.press("ctrl+right" if dx > 0 else "ctrl+left")
+        else:
+            await pilot.press("ctrl+down" if dy > 0 else "ctrl+up")
+        if screen.image_view.frame is None or screen.image_view.frame.viewport != screen.viewport:
+            await settle(pilot, screen.app)  # the view panned: wait for the new frame
+    raise AssertionError(f"cursor stuck at {screen.cursor}, wanted {(x, y)}")
+
+
+@pytest.mark.parametrize("level", [0, 2, 4])
+async def test_anchor_and_complete_at_exact_pixels_through_zoom(proj, level):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        for _ in range(level):
+            await pilot.press("z")
+        await settle(pilot, app)
+        assert cm.level_of(screen.viewport) == level
+        await pilot.press("2")                    # class: dent
+        await goto(pilot, screen, 137, 91)
+        await pilot.press("space")
+        await goto(pilot, screen, 159, 99)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        [box] = on_disk(proj, image).boxes
+        assert (box.cls, box.x, box.y, box.w, box.h) == ("dent", 137, 91, 23, 9)
+        # the overlay draws it where the frame shows those pixels
+        vp = screen.image_view.frame.viewport
+        overlay = screen.image_view.overlay
+        assert any(g.char in "┏┓┗┛━┃" for g in overlay.values())
+        corner = cm.pixel_cell(vp, 137, 91)
+        if vp.cell_in_frame(*corner):
+            assert overlay[corner].char == "┏"
+
+
+async def test_snap_at_cursor_common_case(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        await pilot.press("g")
+        vp = screen.image_view.frame.viewport
+        ncol, nrow = screen._jump_divisions(vp)
+        (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
+        # the ruler letters whose grid cell centre lies on the defect
+        col = next(i for i in range(ncol) if 137 <= cm.cell_pixel(
+            vp, oc + int((i + 0.5) * fc / ncol), 0)[0] < 160)
+        row = next(j for j in range(nrow) if 91 <= cm.cell_pixel(
+            vp, 0, orow + int((j + 0.5) * fr / nrow))[1] < 100)
+        await pilot.press(chr(97 + col), chr(97 + row), "s")
+        await settle(pilot, app)
+        [box] = on_disk(proj, image).boxes
+        assert (box.x, box.y, box.w, box.h) == DEFECT
+        assert box.cls == "scratch"               # the first class until another is chosen
+
+
+async def test_edit_edges_delete_and_undo(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        await pilot.press("2")
+        await goto(pilot, screen, 137, 91)
+        await pilot.press("space")
+        await goto(pilot, screen, 159, 99)
+        await pilot.press("enter", "e", "e")          # selected; target: left edge
+        assert screen.edit_target == "left"
+        await pilot.press("ctrl+left", "ctrl+left")   # two pixels left
+        await pilot.press("e", "e", "ctrl+right")     # top -> right edge, one pixel
+        await settle(pilot, app)
+        [box] = on_disk(proj, image).boxes
+        assert (box.x, box.y, box.w, box.h) == (135, 91, 26, 9)
+        await pilot.press("escape", "u")              # end edit, undo last step
+        await settle(pilot, app)
+        [box] = on_disk(proj, image).boxes
+        assert (box.x, box.w) == (135, 25)
+        await pilot.press("tab", "x")
+        await settle(pilot, app)
+        assert on_disk(proj, image).boxes == ()
+        await pilot.press("u")
+        await settle(pilot, app)
+        assert len(on_disk(proj, image).boxes) == 1
+
+
+async def test_min_size_refused_with_minimum_in_message(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        await pilot.press("6")                        # class 6 has a minimum of 8 px
+        cls = app.project.taxonomy.by_hotkey("6")
+        await goto(pilot, screen, 50, 50)
+        await pilot.press("space")
+        await goto(pilot, screen, 53, 52)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert on_disk(proj, image).boxes == ()
+        msg = str(screen.query_one("#message").render())
+        assert "refused" in msg and "8 px" in msg and cls.name in msg
+
+
+async def test_duplicate_copy_previous_class_and_severity(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        first = app.labeler.current
+        await pilot.press("2")
+        await goto(pilot, screen, 137, 91)
+        await pilot.press("space")
+        await goto(pilot, screen, 159, 99)
+        await pilot.press("enter", "v", "ctrl+d")
+        await settle(pilot, app)
+        boxes = on_disk(proj, first).boxes
+        assert [(b.x, b.y, b.severity) for b in boxes] == [(137, 91, "minor"), (147, 101, "minor")]
+        await pilot.press("1")                        # selected duplicate becomes a scratch
+        await settle(pilot, app)
+        assert [b.cls for b in on_disk(proj, first).boxes] == ["dent", "scratch"]
+        await pilot.press("n")
+        await settle(pilot, app)
+        second = app.labeler.current
+        assert second != first
+        await pilot.press("y")
+        await settle(pilot, app)
+        copied = on_disk(proj, second).boxes
+        assert [(b.cls, b.x, b.y, b.w, b.h) for b in copied] == \
+            [(b.cls, b.x, b.y, b.w, b.h) for b in on_disk(proj, first).boxes]
+        assert not {b.id for b in copied} & {b.id for b in on_disk(proj, first).boxes}
+
+
+async def test_mouse_drag_draws_and_click_selects(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        view = screen.image_view
+        vp = view.frame.viewport
+        a, b = (vp.offset[0] + 10, vp.offset[1] + 5), (vp.offset[0] + 20, vp.offset[1] + 9)
+        await pilot.mouse_down(view, offset=a)
+        await pilot.mouse_up(view, offset=b)
+        await settle(pilot, app)
+        [box] = on_disk(proj, image).boxes
+        (x1, y1), (x2, y2) = cm.cell_pixel(vp, *a), cm.cell_pixel(vp, *b)
+        assert (box.x, box.y, box.x2 - 1, box.y2 - 1) == (x1, y1, x2, y2)
+        await pilot.press("escape")                   # deselect
+        assert screen.selected is None
+        await pilot.click(view, offset=(a[0] + 3, a[1] + 2))
+        assert screen.selected == box.id
