@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -30,11 +32,17 @@ def _progress_printer():
     return show
 
 
-def _terminate_cleanly() -> None:
-    """SIGTERM unwinds like Ctrl-C, so the temporary export folder is removed."""
+@contextmanager
+def terminate_cleanly() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C while inside, so the temporary export folder is
+    removed; the previous handler comes back afterwards."""
     def handler(signum, frame):
         raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("export")
@@ -61,11 +69,11 @@ def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                min_status: str | None, task: str, link: str) -> None:
     """Export the final labels (or a dataset version) of DIR as a training dataset."""
     project = open_project(project_dir)
-    _terminate_cleanly()
-    result = export_project(project, fmt, out, version=version, min_status=min_status,
-                            ratios=parse_ratios(split) if split else None,
-                            group_by=group_by, seed=seed, task=task, link=link,
-                            progress=_progress_printer())
+    with terminate_cleanly():
+        result = export_project(project, fmt, out, version=version, min_status=min_status,
+                                ratios=parse_ratios(split) if split else None,
+                                group_by=group_by, seed=seed, task=task, link=link,
+                                progress=_progress_printer())
     what = f"version {result.version}" if result.version else "current final labels"
     click.echo(f"exported {result.images} images ({what}, {result.hash[:12]}) as {fmt} "
                f"to {result.out}")
