@@ -78,6 +78,7 @@ def test_report_matches_hand_computed_values(calibrated, as_user):
     assert [(d["image"], d["kind"]) for d in rep["disagreements"]] == [
         (ids[6], "verdict"), (ids[9], "class"), (ids[8], "severity")]
     assert rep["per_pair"]["ann1|ann2"]["images"] == 10
+    assert rep["per_task"]["(project)"]["verdict_percent"] == pytest.approx(0.9)
     checks = {c["metric"]: c for c in rep["checks"]}
     assert checks["verdict agreement"]["ok"] is False  # 0.90 < 0.95
     assert checks["box mean IoU"]["ok"] is True

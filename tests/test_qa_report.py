@@ -53,3 +53,18 @@ def test_keypoint_section_and_formats():
     md = format_report(rep, "md")
     assert "| metric | value | target | status |" in md
     assert md.startswith("# QA report")
+
+
+def test_per_task_and_per_pair_groups():
+    from dataclasses import replace
+    duals = [replace(p, task="left" if n < 8 else "right", b_user="ann3" if n % 2 else "ann2")
+             for n, p in enumerate(_pairs(12))]
+    rep = compute_report(duals, CLASSES, DEFAULT_QA)
+    # _pairs: every 4th image (0, 4, 8) has B's class scratch instead of dent
+    assert rep["per_task"]["left"]["images"] == 8
+    assert rep["per_task"]["left"]["class_percent"] == pytest.approx(6 / 8)
+    assert rep["per_task"]["right"]["class_percent"] == pytest.approx(3 / 4)
+    assert rep["per_pair"]["ann1|ann2"]["agreed"] == 3 and rep["per_pair"]["ann1|ann3"][
+        "agreed"] == 6
+    assert [r["annotator"] for r in rep["worst_annotators"]] == ["ann2", "ann1", "ann3"]
+    assert "task" in format_report(rep) and "right" in format_report(rep)

@@ -74,7 +74,7 @@ def labelers(states: dict, image: str) -> list[tuple[str, Annotation]]:
     return out
 
 
-def adjudication_queue(project: Project, states: dict | None = None, plan: Any = None,
+def adjudication_queue(project: Project, states: dict | None = None,
                        pending_only: bool = True) -> list[Disagreement]:
     """Disagreements and consensus requests, most important first (pass/fail, class,
     geometry, severity, then consensus requests), catalog order within a kind."""

@@ -178,7 +178,7 @@ def queue_items(project: Project, user: str, pending_only: bool = True) -> list[
     if project.has_role(user, "adjudicator"):
         from .decisions import adjudication_queue
         items += [QueueItem(d.image, "adjudicator")
-                  for d in adjudication_queue(project, states, plan, pending_only)
+                  for d in adjudication_queue(project, states, pending_only)
                   if user not in d.annotators]
     return items
 

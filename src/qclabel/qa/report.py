@@ -9,9 +9,9 @@ Annotator A of a pair is the first by name; "missing" boxes are boxes only A dre
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from ..project import Project
 from .agreement import Comparison, compare, effective_verdict
 from .decisions import labelers, template_points
 from .report_parts import (UNCLASSIFIED, box_section, checks, class_section,
-                           keypoint_section, pair_section, severity_section, worst_annotators)
+                           keypoint_section, group_section, severity_section, worst_annotators)
 from .stats import agreement
 
 Progress = Callable[[int, int], None]
@@ -41,6 +41,7 @@ class DualPair:
     a: Annotation
     b: Annotation
     resolved: bool = False
+    task: str = ""
 
 
 @dataclass
@@ -98,13 +99,13 @@ def build_report(project: Project, progress: Progress | None = None,
                  cancel: Callable[[], bool] | None = None) -> dict[str, Any]:
     from .plan import build_plan
     states = project.store.all_states()
-    duals = dual_pairs(project, states)
-    planned = build_plan(project).dual_images()
+    plan = build_plan(project)
+    duals = [replace(p, task=plan.assignments[p.image].task) for p in dual_pairs(project, states)]
     done = {p.image for p in duals}
     report = compute_report(duals, project.taxonomy.class_names(), project.qa,
                             template_points(project), progress, cancel)
     report["project"] = project.name
-    report["pending_dual"] = sum(1 for i in planned if i not in done)
+    report["pending_dual"] = sum(1 for i in plan.dual_images() if i not in done)
     return report
 
 
@@ -112,34 +113,48 @@ def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
                    qa: dict[str, Any], kp_templates: dict | None = None,
                    progress: Progress | None = None,
                    cancel: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """The report of `duals`; `progress(done, total)` about every 1 %, and `cancel()`
+    is polled as often (a True stops it with ReportCancelled)."""
     targets = targets_of(qa.get("targets", {}))
-    seed = int(qa.get("seed", 0))
-    overall = _Tally()
-    per_pair: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
-    per_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    per_class = _ClassTally(class_names)
-    kp, severities, disagreements = _KeypointTally(), [], []
+    tallies = _Tallies(class_names)
     step = max(1, len(duals) // 100)
     for n, p in enumerate(duals):
         if cancel and n % step == 0 and cancel():
             raise ReportCancelled("QA report cancelled")
-        c = compare(p.a, p.b, targets["box_iou"], targets["keypoint_px"], qa, kp_templates)
-        overall.add(p, c)
-        per_pair[(p.a_user, p.b_user)].add(p, c)
-        for u in (p.a_user, p.b_user):
-            per_user[u][0] += 1
-            per_user[u][1] += c.agree
-        per_class.add(p, c)
-        kp.add(c)
-        severities += _severity_pairs(p, c)
-        if not c.agree:
-            disagreements.append({"image": p.image, "annotators": [p.a_user, p.b_user],
-                                  "kind": c.kind, "priority": c.priority,
-                                  "detail": c.summary(), "resolved": p.resolved})
+        tallies.add(p, compare(p.a, p.b, targets["box_iou"], targets["keypoint_px"], qa,
+                               kp_templates))
         if progress and (n % step == 0 or n == len(duals) - 1):
             progress(n + 1, len(duals))
-    return _assemble(overall, per_pair, per_user, per_class, kp, severities,
-                     disagreements, class_names, targets, seed)
+    return _assemble(tallies, class_names, targets, int(qa.get("seed", 0)))
+
+
+class _Tallies:
+    """Every grouping the report needs, filled in one pass over the dual images."""
+
+    def __init__(self, class_names: Sequence[str]):
+        self.overall = _Tally()
+        self.per_pair: dict[str, _Tally] = defaultdict(_Tally)
+        self.per_task: dict[str, _Tally] = defaultdict(_Tally)
+        self.per_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self.per_class = _ClassTally(class_names)
+        self.kp = _KeypointTally()
+        self.severities: list[tuple[str, str]] = []
+        self.disagreements: list[dict[str, Any]] = []
+
+    def add(self, p: DualPair, c: Comparison) -> None:
+        self.overall.add(p, c)
+        self.per_pair[f"{p.a_user}|{p.b_user}"].add(p, c)
+        self.per_task[p.task or "(project)"].add(p, c)
+        for u in (p.a_user, p.b_user):
+            self.per_user[u][0] += 1
+            self.per_user[u][1] += c.agree
+        self.per_class.add(p, c)
+        self.kp.add(c)
+        self.severities += _severity_pairs(p, c)
+        if not c.agree:
+            self.disagreements.append({
+                "image": p.image, "annotators": [p.a_user, p.b_user], "kind": c.kind,
+                "priority": c.priority, "detail": c.summary(), "resolved": p.resolved})
 
 
 class _ClassTally:
@@ -195,31 +210,29 @@ def _severity_pairs(p: DualPair, c: Comparison) -> list[tuple[str, str]]:
     return out
 
 
-def _assemble(overall: _Tally, per_pair: dict, per_user: dict, per_class: _ClassTally,
-              kp: _KeypointTally, severities: list, disagreements: list,
-              class_names: Sequence[str], targets: dict[str, float],
+def _assemble(t: _Tallies, class_names: Sequence[str], targets: dict[str, float],
               seed: int) -> dict[str, Any]:
     report: dict[str, Any] = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "targets": targets, "images": overall.images, "agreed": overall.agreed,
-        "classification": class_section(overall, class_names, seed),
-        "boxes": box_section(overall, targets),
-        "keypoints": keypoint_section(kp, targets),
-        "severity": severity_section(severities, seed),
-        "per_pair": pair_section(per_pair, class_names, targets, seed),
-        "per_class": _per_class(per_class, targets, seed),
-        "worst_annotators": worst_annotators(per_user),
-        "disagreements": sorted(disagreements, key=lambda d: d["priority"]),
+        "targets": targets, "images": t.overall.images, "agreed": t.overall.agreed,
+        "classification": class_section(t.overall, class_names, seed),
+        "boxes": box_section(t.overall, targets),
+        "keypoints": keypoint_section(t.kp, targets),
+        "severity": severity_section(t.severities, seed),
+        "per_pair": group_section(t.per_pair, class_names, targets, seed),
+        "per_task": group_section(t.per_task, class_names, targets, seed),
+        "per_class": _per_class(t.per_class, seed),
+        "worst_annotators": worst_annotators(t.per_user),
+        "disagreements": sorted(t.disagreements, key=lambda d: d["priority"]),
     }
+    ranked = [c for c, v in report["per_class"].items() if v["positive_agreement"] < 1]
     report["worst_classes"] = sorted(
-        (c for c, v in report["per_class"].items() if v["positive_agreement"] is not None
-         and v["positive_agreement"] < 1), key=lambda c: report["per_class"][c][
-            "positive_agreement"])[:5]
+        ranked, key=lambda c: report["per_class"][c]["positive_agreement"])[:5]
     report["checks"] = checks(report, targets)
     return report
 
 
-def _per_class(t: _ClassTally, targets: dict[str, float], seed: int) -> dict[str, Any]:
+def _per_class(t: _ClassTally, seed: int) -> dict[str, Any]:
     out = {}
     for name in t.names:
         pairs = t.presence[name]
@@ -237,8 +250,3 @@ def _per_class(t: _ClassTally, targets: dict[str, float], seed: int) -> dict[str
             "box_mean_iou": round(float(np.mean(ious)), 4) if ious else None,
             "missing": t.missing.get(name, 0), "extra": t.extra.get(name, 0)}
     return out
-
-
-def mean_or_none(xs: Iterable[float]) -> float | None:
-    xs = list(xs)
-    return round(float(np.mean(xs)), 4) if xs else None

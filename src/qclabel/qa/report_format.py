@@ -33,11 +33,8 @@ def rows(report: dict[str, Any]) -> dict[str, list[list[str]]]:
     for m, name in (("percent", "percent agreement"), ("kappa", "Cohen's kappa"),
                     ("ac1", "Gwet's AC1"), ("pabak", "PABAK")):
         stats.append([name, _f(v[m]), _ci(v["ci"].get(m)), _f(c[m]), _ci(c["ci"].get(m))])
-    pairs = [["pair", "images", "agreed", "verdict %", "kappa", "AC1", "class %",
-              "box IoU"]] + [
-        [k, str(p["images"]), str(p["agreed"]), _f(p["verdict_percent"], True),
-         _f(p["verdict_kappa"]), _f(p["verdict_ac1"]), _f(p["class_percent"], True),
-         _f(p["boxes"]["mean_iou"])] for k, p in report["per_pair"].items()]
+    pairs, tasks = (_group_rows(report[key], title)
+                    for key, title in (("per_pair", "pair"), ("per_task", "task")))
     classes = [["class", "images", "both", "one only", "pos. agreement", "AC1", "box IoU",
                 "missing", "extra"]] + [
         [k, str(p["images_with_class"]), str(p["both"]), str(p["one_only"]),
@@ -46,8 +43,15 @@ def rows(report: dict[str, Any]) -> dict[str, list[list[str]]]:
     dis = [["image", "annotators", "kind", "detail", "resolved"]] + [
         [d["image"], " / ".join(d["annotators"]), d["kind"], d["detail"],
          "yes" if d["resolved"] else "no"] for d in report["disagreements"][:MAX_DISAGREEMENTS]]
-    return {"checks": checks, "statistics": stats, "pairs": pairs, "classes": classes,
-            "disagreements": dis}
+    return {"checks": checks, "statistics": stats, "pairs": pairs, "tasks": tasks,
+            "classes": classes, "disagreements": dis}
+
+
+def _group_rows(groups: dict[str, Any], title: str) -> list[list[str]]:
+    return [[title, "images", "agreed", "verdict %", "kappa", "AC1", "class %", "box IoU"]] + [
+        [k, str(p["images"]), str(p["agreed"]), _f(p["verdict_percent"], True),
+         _f(p["verdict_kappa"]), _f(p["verdict_ac1"]), _f(p["class_percent"], True),
+         _f(p["boxes"]["mean_iou"])] for k, p in groups.items()]
 
 
 def confusion_rows(report: dict[str, Any]) -> list[list[str]]:

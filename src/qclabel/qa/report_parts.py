@@ -55,13 +55,14 @@ def severity_section(pairs: list[tuple[str, str]], seed: int) -> dict[str, Any]:
         "n": len(pairs), "percent": 1.0 if pairs else None, "categories": scale}
 
 
-def pair_section(per_pair: dict, class_names: Sequence[str], targets: dict[str, float],
-                 seed: int) -> dict[str, Any]:
+def group_section(groups: dict[str, Any], class_names: Sequence[str],
+                  targets: dict[str, float], seed: int) -> dict[str, Any]:
+    """Headline figures per annotator pair ("a|b") or per task."""
     out = {}
-    for (a, b), t in sorted(per_pair.items()):
+    for key, t in sorted(groups.items()):
         cls = class_section(t, class_names, seed)
-        out[f"{a}|{b}"] = {
-            "annotators": [a, b], "images": t.images, "agreed": t.agreed,
+        out[key] = {
+            "images": t.images, "agreed": t.agreed,
             "verdict_percent": cls["verdict"]["percent"],
             "verdict_kappa": cls["verdict"]["kappa"], "verdict_ac1": cls["verdict"]["ac1"],
             "class_percent": cls["class"]["percent"], "class_kappa": cls["class"]["kappa"],
