@@ -60,7 +60,7 @@ def joint(img, rng, rect, toward, grade) -> None:
                                       (0, 0), 0.8)
         g = 118 + 25 * (1 - d).clip(0, 1) + grain
         paint(img, blob, 0)
-        img += blob[..., None] * g[..., None] * np.array([1.0, 1.0, 1.0], np.float32)
+        img += blob[..., None] * g[..., None]  # grey: no shine, no tint
     elif grade == "insufficient":  # copper left bare; a thin fillet at the terminal only
         fil = pad * (t < 0.22)
         fil = cv2.GaussianBlur(fil.astype(np.float32), (0, 0), 1.0)

@@ -21,13 +21,12 @@ AIR, MU = 35600.0, 0.0158  # counts through air; effective attenuation per px
 WINDOW = (20000, 36000)
 
 
-def thickness(rng, shape) -> np.ndarray:
+def thickness(rng, shape) -> tuple[np.ndarray, tuple[float, float]]:
     """Material thickness (px) of a hub: rim, web with lightening holes, thick boss."""
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     cx, cy = w / 2 + rng.uniform(-20, 20), h / 2 + rng.uniform(-15, 15)
     r = np.hypot(xx - cx, yy - cy)
-    a = np.arctan2(yy - cy, xx - cx)
     t = np.where(r < 215, 10.0, 0.0)                       # web
     t += np.where((r > 185) & (r < 215), 8.0, 0.0)         # rim
     t += np.where(r < 70, 14.0, 0.0)                       # boss
@@ -89,7 +88,8 @@ def generate(out: Path, seed: int) -> tuple[dict, dict]:
         files[name] = {
             "width": W, "height": H, "verdict": "fail", "taxonomy": "metal-stamping",
             "source": "xray", "mm_per_px": MM_PER_PX, "bit_depth": 16,
-            "window": [int(img.min()), int(img.max())], "fields": {"part": f"hub{n:03d}"},
+            "value_range": [int(img.min()), int(img.max())],
+            "fields": {"part": f"hub{n:03d}"},
             "boxes": [box_entry("porosity", b, "major")  # clusters of 3+ pores
                       for b in boxes],
             "keypoints": [],
