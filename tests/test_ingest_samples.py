@@ -67,7 +67,7 @@ def test_xray_16_bit_keeps_depth_and_gets_a_window(metal):
         assert (rec.bit_depth, rec.channels, rec.mode) == (16, 1, "I;16")
         arr = load_canonical_array(rec, metal.root)
         np.testing.assert_array_equal(arr, cv2.imread(rec.source, cv2.IMREAD_UNCHANGED))
-        lo, hi = gt["window"]
+        lo, hi = gt.get("value_range") or gt["window"]
         centre, width = rec.window
         assert lo <= centre - width / 2 < centre + width / 2 <= hi
         assert width > 0.5 * (hi - lo)

@@ -76,9 +76,9 @@ def frame_to_array(im: Image.Image, path: Path) -> np.ndarray:
     mode = im.mode
     try:
         if mode in _TO_GREY:
-            return np.asarray(im.convert("L"))
+            return np.asarray(im if mode == "L" else im.convert("L"))
         if mode in _TO_RGB:
-            return np.asarray(im.convert("RGB"))
+            return np.asarray(im if mode == "RGB" else im.convert("RGB"))
         if mode in _TO_U16:
             return np.asarray(im).astype(np.uint16)
         if mode == "I":

@@ -80,17 +80,35 @@ def _reason(exc: Exception, path: str | None) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _decode(path: str, max_pixels: int, first_only: bool) -> tuple[list[np.ndarray], dict]:
+def _decode(path: str, max_pixels: int, first_only: bool, orient: bool,
+            lazy: bool = False) -> tuple[list[np.ndarray], dict]:
+    """(pages, metadata). With `lazy`, a single-page 8-bit grey/RGB file is only
+    decoded to prove it is whole (it will be its own canonical file) and its page is
+    a zero-memory placeholder with the oriented shape: copying 5 MP into numpy would
+    cost as much again as the decode."""
     with pixels.open_image(Path(path), max_pixels) as im:
         try:  # EXIF of a PNG sits after the pixels: reading it can hit the damage too
             meta = {"exif": read_exif(im), "dpi": read_dpi(im), "format": im.format,
-                    "source_mode": im.mode}
+                    "source_mode": im.mode, "lazy": False}
+            meta["orientation"] = meta["exif"]["orientation"] if orient else 1
             if pixels.is_16bit_colour(Path(path), im):
                 meta["source_mode"] = "RGB;16"
+            if lazy and meta["source_mode"] in ("L", "RGB") and getattr(im, "n_frames", 1) == 1:
+                im.load()
+                meta["lazy"] = True
+                return [_placeholder(im, meta["orientation"])], meta
             pages = pixels.read_pages(Path(path), im, first_only)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageError(f"{path}: truncated or corrupt image data: {exc}") from None
-    return pages, meta
+    return [pixels.orient_array(p, meta["orientation"]) for p in pages], meta
+
+
+def _placeholder(im: Image.Image, orientation: int) -> np.ndarray:
+    w, h = im.size
+    if orientation in pixels.SWAPS_AXES:
+        w, h = h, w
+    shape = (h, w) if im.mode == "L" else (h, w, 3)
+    return np.broadcast_to(np.uint8(0), shape)
 
 
 def _finish(arr: np.ndarray, profile: Profile, fields: dict, name: str) -> tuple[np.ndarray, float]:
@@ -144,20 +162,20 @@ def _write(task: dict, image_id: str, arr: np.ndarray, written: list[Path]) -> s
 def _single(task: dict, written: list[Path]) -> list[ImageRecord]:
     profile: Profile = task["profile"]
     path, digest = task["paths"][0], task["digests"][0]
-    pages, meta = _decode(path, task["max_pixels"], profile.get("pages") == "first")
     fields = manufacturing_fields(Path(path), profile.get("fields"))
-    orientation = meta["exif"]["orientation"] if profile.get("orient") else 1
+    pages, meta = _decode(path, task["max_pixels"], profile.get("pages") == "first",
+                          profile.get("orient"), lazy=not profile.changes_pixels)
     records = []
-    for n, raw in enumerate(pages):
-        arr, scale = _finish(pixels.orient_array(raw, orientation), profile, fields, path)
+    for n, oriented in enumerate(pages):
+        arr, scale = _finish(oriented, profile, fields, path)
         digest_n = digest if n == 0 else hashlib.sha256(f"{digest}#page{n}".encode()).hexdigest()
         image_id = digest_n[:16]
         as_source = (len(pages) == 1 and not profile.changes_pixels
                      and meta["source_mode"] in NATIVE_MODES)
         file = _store_path(task, path) if as_source else _write(task, image_id, arr, written)
         records.append(_record(task, arr, meta, image_id=image_id, digest=digest_n, file=file,
-                               orientation=orientation if as_source else 1, scale=scale,
-                               fields=fields, page=n))
+                               orientation=meta["orientation"] if as_source else 1,
+                               scale=scale, fields=fields, page=n))
     return records
 
 
@@ -166,9 +184,8 @@ def _group(task: dict, written: list[Path]) -> list[ImageRecord]:
     kind, setting = profile.group
     arrays, metas = [], []
     for path in task["paths"]:
-        pages, meta = _decode(path, task["max_pixels"], True)
-        orientation = meta["exif"]["orientation"] if profile.get("orient") else 1
-        arrays.append(pixels.orient_array(pages[0], orientation))
+        pages, meta = _decode(path, task["max_pixels"], True, profile.get("orient"))
+        arrays.append(pages[0])
         metas.append(meta)
     names = list(task["paths"])
     if kind == "stitch":

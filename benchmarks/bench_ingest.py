@@ -1,0 +1,119 @@
+"""Ingest throughput beside the cost of decoding the same files once with Pillow
+(one process), measured in the same run on freshly generated files:
+5 MP JPEGs (target: ingest with 2 workers <= 1.5x the decode floor), 16-bit TIFFs
+(auto window), and one long line-scan part stitched from segments."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from qclabel.ingest import ingest_paths
+from qclabel.project import Project
+
+from .common import Figure
+
+JPEG_SIZE = (2592, 1944)  # 5 MP
+
+
+def _texture(w: int, h: int, seed: int, dtype=np.uint8) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    top = 65535 if dtype == np.uint16 else 255
+    small = rng.integers(0, top, (h // 16, w // 16), dtype=dtype)
+    big = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    noise = rng.integers(0, top // 16, (h, w), dtype=dtype)
+    return cv2.add(big, noise)
+
+
+def _unique(base: np.ndarray, i: int) -> np.ndarray:
+    """A copy that differs in one corner block, so no two files share a hash."""
+    out = base.copy()
+    out[:8, :8] = (i * 7919) % 251
+    out[8:16, :8] = i // 251
+    return out
+
+
+def make_jpegs(folder: Path, n: int) -> list[Path]:
+    grey = _texture(*JPEG_SIZE, seed=1)
+    base = np.dstack([grey, np.roll(grey, 40, 1), np.roll(grey, 80, 0)])
+    paths = []
+    for i in range(n):
+        path = folder / f"P{i // 50:03d}_L01_S1_cam1_{i:05d}.jpg"
+        Image.fromarray(_unique(base, i)).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def make_tiffs(folder: Path, n: int) -> list[Path]:
+    base = _texture(2048, 2048, seed=2, dtype=np.uint16) // 2 + 12000
+    paths = []
+    for i in range(n):
+        path = folder / f"hub_{i:04d}.tif"
+        cv2.imwrite(str(path), _unique(base, i))
+        paths.append(path)
+    return paths
+
+
+def make_segments(folder: Path, n: int) -> list[Path]:
+    paths = []
+    for i in range(n):
+        path = folder / f"partL_seg{i + 1:03d}.png"
+        cv2.imwrite(str(path), _texture(4096, 1024, seed=100 + i), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        paths.append(path)
+    return paths
+
+
+def pillow_floor(paths: list[Path]) -> float:
+    """Seconds to decode every file once with Pillow, in this one process."""
+    t0 = time.perf_counter()
+    for p in paths:
+        with Image.open(p) as im:
+            im.load()
+    return time.perf_counter() - t0
+
+
+def timed_ingest(root: Path, folder: Path, profile: str | None, profiles: dict) -> float:
+    project = Project.init(root, "metal-stamping", user="bench")
+    project.config["profiles"].update(profiles)
+    project.save_config()
+    project = Project.open(root)
+    t0 = time.perf_counter()
+    report = ingest_paths(project, [folder], profile=profile, workers=2)
+    elapsed = time.perf_counter() - t0
+    assert not report.failed, report.failed[:3]
+    return elapsed
+
+
+def _figure(name: str, ingest_s: float, floor_s: float, n: int, target: str = "") -> Figure:
+    return Figure(f"{name} ({n} files, 2 workers)", ingest_s, "s",
+                  "Pillow decode once, 1 process", floor_s, target)
+
+
+def run(quick: bool) -> list[Figure]:
+    n_jpeg, n_tiff, n_seg = (24, 8, 4) if quick else (300, 60, 24)
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="qclabel-bench-ingest-") as tmp:
+        tmp = Path(tmp)
+        for name in ("jpeg", "tiff", "seg"):
+            (tmp / name).mkdir()
+        jpegs = make_jpegs(tmp / "jpeg", n_jpeg)
+        floor = pillow_floor(jpegs)
+        took = timed_ingest(tmp / "p1", tmp / "jpeg", "area-scan", {})
+        figures.append(_figure("ingest 5 MP JPEGs", took, floor, n_jpeg, "target <= 1.5x"))
+        figures.append(Figure("ingest 5 MP JPEGs: images per second", n_jpeg / took, "img/s",
+                              "Pillow decode, images per second", n_jpeg / floor))
+        tiffs = make_tiffs(tmp / "tiff", n_tiff)
+        floor = pillow_floor(tiffs)
+        took = timed_ingest(tmp / "p2", tmp / "tiff", "xray", {})
+        figures.append(_figure("ingest 16-bit 4 MP TIFFs, auto window", took, floor, n_tiff))
+        segs = make_segments(tmp / "seg", n_seg)
+        floor = pillow_floor(segs)
+        took = timed_ingest(tmp / "p3", tmp / "seg", "line-scan", {})
+        figures.append(_figure(f"stitch a {4096}x{1024 * n_seg} line-scan part", took, floor,
+                               n_seg))
+    return figures
