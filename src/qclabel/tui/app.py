@@ -10,6 +10,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
 from ..paths import themes_dir
 from ..project import Project
@@ -20,6 +21,10 @@ from .keymap import merged_keymap
 from .labeling import QUEUES, Labeler
 from .modes import MODES, get_mode, mode_for_task
 from .themes import THEMES
+
+
+class HangUp(Message):
+    """The terminal went away."""
 
 
 class QclabelApp(App):
@@ -101,8 +106,11 @@ class QclabelApp(App):
         self.exit()
 
     def hang_up(self) -> None:
-        """SIGHUP (dropped SSH, closed terminal): close the session, then leave. The
-        terminal is gone, so nothing is drawn."""
+        """SIGHUP (dropped SSH, closed terminal): close the session, then leave. Runs
+        as a signal callback outside the app's message context, so it only posts."""
+        self.post_message(HangUp())
+
+    def on_hang_up(self, message: "HangUp") -> None:
         self.close_session()
         self.exit(return_code=129)
 

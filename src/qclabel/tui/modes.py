@@ -33,6 +33,10 @@ MODES: list[Mode] = [
          "qclabel.tui.screens.adjudicate:AdjudicateScreen", (), "adjudicator"),
     Mode("box", "Boxes", "b", "draw and edit boxes to the pixel: cursor, zoom, loupe, snap",
          "qclabel.tui.screens.box:BoxScreen", ("box",)),
+    Mode("keypoint", "Keypoints", "k", "place a template's points; distances in mm vs tolerance",
+         "qclabel.tui.screens.keypoint:KeypointScreen", ("keypoint",)),
+    Mode("assembly", "Assembly check", "a", "expected positions: present / absent / misplaced",
+         "qclabel.tui.screens.assembly:AssemblyScreen"),
 ]
 
 
