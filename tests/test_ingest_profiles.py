@@ -64,3 +64,17 @@ def test_groups_and_pixel_changes_are_detected():
                                            "kernel": 3, "smooth": 9})
     assert resolve({"max_size": 1024}).changes_pixels
     assert not resolve({"mm_per_px": 0.1, "window": {"centre": 5, "width": 2}}).changes_pixels
+
+
+def test_readme_profile_example_is_valid():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("<!-- section:ingest -->")[1].split("<!-- /section:ingest -->")[0]
+    (block,) = re.findall(r"```toml\n(.*?)```", section, re.S)
+    profiles = tomllib.loads(block)["profiles"]
+    assert set(profiles) == {"station-2", "line-scan"}
+    for name in profiles:
+        assert len(resolve_profile(profiles, name, "README.md").hash) == 12

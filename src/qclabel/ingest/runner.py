@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from PIL import Image
+
 from ..core.model import ImageRecord
 from ..errors import QclabelError
 from . import work
@@ -107,6 +109,9 @@ class _Inline(Executor):
 
 def _make_pool(workers: int, max_pixels: int) -> Executor:
     if workers <= 1:
+        # Same pixel limit as the pool workers get (never lowering Pillow's own).
+        if Image.MAX_IMAGE_PIXELS is not None:
+            Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, max_pixels)
         return _Inline()
     # forkserver: safe when the caller has threads (the app ingests from a worker thread).
     ctx = multiprocessing.get_context("forkserver")
