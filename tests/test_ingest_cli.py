@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -157,3 +158,20 @@ def test_a_second_concurrent_ingest_is_refused(tmp_path):
     with _ingest_lock(project.root):
         with pytest.raises(IngestBusy, match="another ingest is running"):
             ingest_paths(project, [tmp_path], workers=1)
+
+
+def _die(item):
+    if item == "crash":
+        os._exit(3)  # what a decoder segfault or the OOM killer does to a worker
+    return item
+
+
+def test_a_dying_worker_fails_its_items_not_the_run():
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    from qclabel.ingest.runner import _run
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        results = dict(_run(pool, _die, ["crash"]))
+    assert isinstance(results[0], Exception) and "terminated abruptly" in str(results[0])

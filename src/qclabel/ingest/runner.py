@@ -25,7 +25,7 @@ import multiprocessing
 import os
 import re
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,29 +120,33 @@ def _make_pool(workers: int, max_pixels: int) -> Executor:
                                initargs=(max_pixels,))
 
 
-def _run(executor: Executor, fn, items: list, stage: str,
-         progress: Progress | None) -> Iterator[tuple[int, object]]:
-    """Submit all items; yield (index, result) as they complete."""
+def _run(executor: Executor, fn, items: list) -> Iterator[tuple[int, object]]:
+    """Submit all items; yield (index, result or the exception) as they complete.
+    A worker that dies (a decoder crash, the OOM killer) fails its items, not the run."""
     futures = {executor.submit(fn, item): i for i, item in enumerate(items)}
-    done = 0
-    from concurrent.futures import as_completed
     for fut in as_completed(futures):
-        done += 1
-        if progress:
-            progress(stage, done, len(items))
-        yield futures[fut], fut.result()
+        try:
+            yield futures[fut], fut.result()
+        except Exception as exc:  # noqa: BLE001 - reported per item
+            yield futures[fut], exc
 
 
 def _hash_all(executor: Executor, files: list[str], progress: Progress | None,
               report: IngestReport) -> dict[str, str]:
     chunks = [files[i:i + HASH_CHUNK] for i in range(0, len(files), HASH_CHUNK)]
     digests: dict[str, str] = {}
-    for _i, rows in _run(executor, work.hash_files, chunks, "hash", progress):
+    done = 0
+    for i, rows in _run(executor, work.hash_files, chunks):
+        if isinstance(rows, Exception):
+            rows = [(p, None, f"worker failed: {rows!r}") for p in chunks[i]]
         for path, digest, reason in rows:  # type: ignore[union-attr]
             if digest:
                 digests[path] = digest
             else:
                 report.failed.append((path, reason or "unreadable"))
+        done += len(chunks[i])
+        if progress:
+            progress("hash", done, len(files))
     return digests
 
 
@@ -199,7 +203,7 @@ def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
                                       project.limits["max_pixels"])
         try:
             digests = _hash_all(pool, files, progress, report)
-            units, group_failures = make_units([f for f in files], prof)
+            units, group_failures = make_units(files, prof)
             report.failed += group_failures
             tasks = _tasks(project, prof, units, digests, report)
             _process(project, pool, tasks, progress, report)
@@ -216,8 +220,12 @@ def _process(project, pool: Executor, tasks: list[dict], progress: Progress | No
     """Run the units; write records in task order, BATCH at a time."""
     results: dict[int, dict] = {}
     next_index, pending = 0, []
-    for i, result in _run(pool, work.process_unit, tasks, "ingest", progress):
+    for done, (i, result) in enumerate(_run(pool, work.process_unit, tasks), start=1):
+        if isinstance(result, Exception):
+            result = {"failed": (tasks[i]["name"], f"worker failed: {result!r}")}
         results[i] = result  # type: ignore[assignment]
+        if progress:
+            progress("ingest", done, len(tasks))
         while next_index in results:
             res = results.pop(next_index)
             next_index += 1
