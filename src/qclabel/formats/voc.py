@@ -10,6 +10,7 @@ taxonomy's classes; without it Datumaro assumes the 20 VOC classes.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 from pathlib import Path
 from typing import Any
 
@@ -47,36 +48,37 @@ def labelmap(ds: Dataset) -> str:
     return "\n".join(lines) + "\n"
 
 
+_OBJECT = """  <object>
+    <name>{name}</name>
+    <pose>Unspecified</pose>
+    <truncated>{truncated}</truncated>
+    <difficult>0</difficult>
+    <bndbox>
+      <xmin>{xmin}</xmin>
+      <ymin>{ymin}</ymin>
+      <xmax>{xmax}</xmax>
+      <ymax>{ymax}</ymax>
+    </bndbox>
+  </object>
+"""
+
+
 def image_xml(ds: Dataset, image: ExportImage) -> bytes:
+    """The annotation XML (a fixed template: ElementTree costs 1 ms per file)."""
     rec = image.record
-    root = ET.Element("annotation")
-    _sub(root, "folder", "JPEGImages")
-    _sub(root, "filename", image.name)
-    size = ET.SubElement(root, "size")
-    _sub(size, "width", rec.width)
-    _sub(size, "height", rec.height)
-    _sub(size, "depth", rec.channels)
-    _sub(root, "segmented", 0)
+    parts = ["<annotation>\n  <folder>JPEGImages</folder>\n",
+             f"  <filename>{escape(image.name)}</filename>\n",
+             f"  <size>\n    <width>{rec.width}</width>\n    <height>{rec.height}</height>\n"
+             f"    <depth>{rec.channels}</depth>\n  </size>\n  <segmented>0</segmented>\n"]
     for box in ds.boxes(image):
-        ds.class_id(box.cls, image)
         xmin, ymin, xmax, ymax = to_voc(box)
         if xmax < xmin or ymax < ymin:
             continue  # thinner than half a pixel: nothing left in integer pixels
-        obj = ET.SubElement(root, "object")
-        _sub(obj, "name", box.cls)
-        _sub(obj, "pose", "Unspecified")
         truncated = box.x <= 0 or box.y <= 0 or box.x2 >= rec.width or box.y2 >= rec.height
-        _sub(obj, "truncated", int(truncated))
-        _sub(obj, "difficult", 0)
-        bnd = ET.SubElement(obj, "bndbox")
-        for tag, v in zip(("xmin", "ymin", "xmax", "ymax"), (xmin, ymin, xmax, ymax)):
-            _sub(bnd, tag, v)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
-
-
-def _sub(parent: ET.Element, tag: str, value: Any) -> None:
-    ET.SubElement(parent, tag).text = str(value)
+        parts.append(_OBJECT.format(name=escape(box.cls), truncated=int(truncated),
+                                    xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax))
+    parts.append("</annotation>\n")
+    return "".join(parts).encode()
 
 
 # -- import ------------------------------------------------------------------------------

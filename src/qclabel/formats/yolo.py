@@ -11,6 +11,7 @@ coordinates clipped to [0, 1] (Ultralytics drops values outside).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,15 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
     if task == "classify":
         return _export_classify(ds, out, link, progress, cancel)
     template = _pose_template(ds) if task == "pose" else None
-    for image in iter_progress(ds.images, progress, cancel):
-        ds.place_image(image, out / "images" / image.split / image.name, link)
-        rows = (_pose_rows(ds, image, template) if template else _detect_rows(ds, image))
-        label = out / "labels" / image.split / f"{image.stem}.txt"
-        label.parent.mkdir(parents=True, exist_ok=True)
-        label.write_text("".join(r + "\n" for r in rows))
     for split in ds.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+    labels = str(out / "labels")
+    for image in iter_progress(ds.images, progress, cancel):
+        ds.place_image(image, out / "images" / image.split / image.name, link)
+        rows = (_pose_rows(ds, image, template) if template else _detect_rows(ds, image))
+        with open(os.path.join(labels, image.split, image.stem + ".txt"), "w") as fh:
+            fh.write("".join(r + "\n" for r in rows))
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
     return {"images": len(ds.images)}
 
