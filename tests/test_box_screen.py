@@ -53,8 +53,26 @@ async def start(app, pilot) -> BoxScreen:
     return screen
 
 
+def jump_keys(screen, x, y) -> tuple[str, str]:
+    """The jump-grid letters (g, column, row) landing nearest to pixel x, y."""
+    vp = screen.image_view.frame.viewport
+    ncol, nrow = screen._jump_divisions(vp)
+    (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
+    col = min(range(ncol), key=lambda i: abs(cm.cell_pixel(
+        vp, oc + int((i + 0.5) * fc / ncol), orow)[0] - x))
+    row = min(range(nrow), key=lambda j: abs(cm.cell_pixel(
+        vp, oc, orow + int((j + 0.5) * fr / nrow))[1] - y))
+    return chr(97 + col), chr(97 + row)
+
+
 async def goto(pilot, screen, x, y):
-    """Drive the cursor with keys only: cells (hjkl), tens (HJKL), pixels (ctrl+arrows)."""
+    """Drive the cursor with keys only: the jump grid when far, then cells (hjkl),
+    tens (HJKL) and single pixels (ctrl+arrows)."""
+    sx, sy = screen.step_px("cell")
+    vp = screen.image_view.frame.viewport
+    if (abs(x - screen.cursor[0]) > 4 * sx or abs(y - screen.cursor[1]) > 4 * sy) \
+            and vp.x <= x < vp.x + vp.w and vp.y <= y < vp.y + vp.h:
+        await pilot.press("g", *jump_keys(screen, x, y))
     for _ in range(200):
         cx, cy = screen.cursor
         if (cx, cy) == (x, y):
@@ -110,16 +128,8 @@ async def test_snap_at_cursor_common_case(proj):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        await pilot.press("g")
-        vp = screen.image_view.frame.viewport
-        ncol, nrow = screen._jump_divisions(vp)
-        (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
-        # the ruler letters whose grid cell centre lies on the defect
-        col = next(i for i in range(ncol) if 137 <= cm.cell_pixel(
-            vp, oc + int((i + 0.5) * fc / ncol), 0)[0] < 160)
-        row = next(j for j in range(nrow) if 91 <= cm.cell_pixel(
-            vp, 0, orow + int((j + 0.5) * fr / nrow))[1] < 100)
-        await pilot.press(chr(97 + col), chr(97 + row), "s")
+        col, row = jump_keys(screen, 148, 95)     # the defect's middle
+        await pilot.press("g", col, row, "s")      # 4 keys
         await settle(pilot, app)
         [box] = on_disk(proj, image).boxes
         assert (box.x, box.y, box.w, box.h) == DEFECT

@@ -54,6 +54,14 @@ class KeypointScreen(PointerScreen):
     def reset_tool(self) -> None:
         self.instance_id: str | None = None
         self.point_index = 0
+        self._pending_focus = True
+
+    def after_frame(self) -> None:
+        if self._pending_focus and self.template is not None:
+            self._pending_focus = False   # first frame of an image: go to point 1
+            self._go_to_point(0)
+        else:
+            self.redraw()
 
     # -- state -------------------------------------------------------------------------------
     @property

@@ -125,6 +125,11 @@ class PointerScreen(ImageScreen):
             self.rgb = None
             self.reset_tool()
             self._load_pixels(rec)
+            if self.frame is not None and self.frame.image_id == rec.id:
+                # A prefetched frame was shown before this hook ran: replay its hook.
+                self.app.background(self.labeler.save_position)
+                self.after_frame()
+                return
         self.app.background(self.labeler.save_position)
         self.redraw()
 
