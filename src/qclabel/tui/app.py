@@ -73,7 +73,7 @@ class QclabelApp(App):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
         from .screens.home import HomeScreen
         self.push_screen(HomeScreen())
-        if self.start_mode:
+        if self.start_mode and self.start_mode != "home":
             self.open_mode(self.start_mode)
 
     def open_mode(self, mode_id: str) -> None:

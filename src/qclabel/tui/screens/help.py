@@ -18,6 +18,9 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
             if binding.id in seen or not binding.description:
                 continue
             keys = [k for k, b in node._bindings if b.id == binding.id] if binding.id else [key]
+            remapped = screen.app._keymap.get(binding.id or "")  # [keys] config wins
+            if remapped:
+                keys = [k.strip() for k in remapped.split(",")]
             seen.add(binding.id or key)
             display = ", ".join(screen.app.get_key_display(Binding(k, "")) for k in keys)
             rows.append((display, binding.description, binding.id or ""))

@@ -51,6 +51,9 @@ class HomeScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · home"
+        modes = self.query_one(OptionList)
+        modes.highlighted = 0
+        modes.focus()
         self.action_refresh_status()
 
     def on_screen_resume(self) -> None:
