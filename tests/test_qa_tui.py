@@ -125,3 +125,31 @@ async def test_qa_report_screen_computes_in_a_worker(disputed):
         await pilot.press("d")
         await settle(pilot, app)
         assert isinstance(app.screen, AdjudicateScreen)
+
+
+async def test_box_tools_edit_the_final_label(disputed):
+    from qclabel.tui.screens.adjudicate_tools import FinalBoxScreen
+    p, ids = disputed
+    app = build_app(p, "adj", graphics="halfcell", start="adjudicate")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        await pilot.press("n", "n", "o", "o")  # the geometry case, showing only B
+        assert screen.current.image == ids[2] and screen.show == "B"
+        await pilot.press("t")
+        await settle(pilot, app)
+        tools = app.screen
+        assert isinstance(tools, FinalBoxScreen)
+        assert tools.annotation().boxes[0].x == 30  # started from B's box
+        await pilot.press("tab", "x")
+        await settle(pilot, app)
+        got = finals(p)[ids[2]]
+        assert got["after"]["source"] == "edited" and got["after"]["annotation"]["boxes"] == []
+        assert got["note"] == "edited from B's labels"
+        await pilot.press("u")  # undo is a new decision too: B's box is back
+        await settle(pilot, app)
+        assert finals(p)[ids[2]]["after"]["annotation"]["boxes"][0]["x"] == 30
+        await pilot.press("f10")
+        await settle(pilot, app)
+        assert app.screen is screen
+        assert ids[2] not in [d.image for d in screen.queue]

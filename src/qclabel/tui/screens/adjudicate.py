@@ -3,10 +3,10 @@ first (pass/fail, class, geometry, severity, then consensus requests).
 
 Annotator A's boxes and keypoints are drawn in one colour, B's in another; `o` shows
 both, only A or only B. `a` takes A, `b` takes B, `e` edits the verdict, class and
-severity starting from the side on screen. `c` writes the note; without one the
-decision records what was taken and what the disagreement was. Every decision is a
-`final` event in the adjudicator's journal (qa.decisions.adjudicate), saved before the
-screen moves on.
+severity starting from the side on screen, `t` opens the box (or keypoint) tools on it.
+`c` writes the note; without one the decision records what was taken and what the
+disagreement was. Every decision is a `final` event in the adjudicator's journal
+(qa.decisions.adjudicate), saved before the screen moves on.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ class AdjudicateScreen(ImageScreen):
     BINDINGS = [
         Binding("a", "take('A')", "Take A", id="adjudicate.take_a"),
         Binding("b", "take('B')", "Take B", id="adjudicate.take_b"),
-        Binding("e", "edit", "Edit from shown side", id="adjudicate.edit"),
+        Binding("e", "edit", "Edit class from shown side", id="adjudicate.edit"),
+        Binding("t", "tools", "Box/keypoint tools", id="adjudicate.tools"),
         Binding("o", "cycle_overlay", "Show A/B/both", id="adjudicate.overlay"),
         Binding("c", "note", "Note", id="adjudicate.note"),
         Binding("n,right", "move(1)", "Next", id="adjudicate.next"),
@@ -226,6 +227,29 @@ class AdjudicateScreen(ImageScreen):
         value = " ".join(x for x in (base.defect_class or base.verdict, base.severity) if x)
         self.app.push_screen(PromptScreen(f"Edit from {start}: pass | fail | class [severity]",
                                           "e.g. dent major", value), done)
+
+    def action_tools(self) -> None:
+        """The box (or keypoint) screen on a draft final label, starting from the side
+        on screen; each edit there is saved as the final label."""
+        from ...qa.final_draft import FinalDraft
+        from .adjudicate_tools import FinalBoxScreen, FinalKeypointScreen
+        start = "B" if self.show == "B" else "A"
+        base, d = self.side(start), self.current
+        if d is None or base is None:
+            return
+        draft = FinalDraft(self.app.project, self.app.session, d.image, base, start,
+                           self.notes.get(d.image))
+        tax = self.app.project.taxonomy
+        keypoints = bool(base.keypoints) or (tax.has_task("keypoint") and not base.boxes)
+        screen = FinalKeypointScreen(draft) if keypoints else FinalBoxScreen(draft)
+
+        def done(decisions: int | None) -> None:
+            if decisions:
+                self.queue.remove(d)
+                self.index = min(self.index, max(len(self.queue) - 1, 0))
+                self.say(f"final label saved for {d.image}: edited from {start}")
+            self.show_image()
+        self.app.push_screen(screen, done)
 
     def decide(self, source: str, ann: Annotation, start: str | None = None) -> None:
         d = self.current
