@@ -37,6 +37,8 @@ MODES: list[Mode] = [
          "qclabel.tui.screens.keypoint:KeypointScreen", ("keypoint",)),
     Mode("assembly", "Assembly check", "a", "expected positions: present / absent / misplaced",
          "qclabel.tui.screens.assembly:AssemblyScreen"),
+    Mode("export", "Export", "e", "export final labels or a dataset version, in the background",
+         "qclabel.tui.screens.export:ExportScreen"),
 ]
 
 
