@@ -87,10 +87,11 @@ def assign_splits(items: Iterable[SplitItem], ratios: tuple[float, ...],
 def _best_split(names: tuple[str, ...], ratios: tuple[float, ...], group: Counter,
                 totals: Counter, have: dict[str, Counter], size: Counter,
                 n_total: int) -> str:
-    """The split furthest below its share of this group's classes, then of images."""
-    def deficit(i: int) -> tuple[float, float, float]:
+    """An empty split first (so no requested split ends up with nothing), then the
+    split furthest below its share of this group's classes, then of images."""
+    def deficit(i: int) -> tuple[bool, float, float, float]:
         s, r = names[i], ratios[i]
         cls = sum((r * totals[c] - have[s][c]) / totals[c] for c in group)
-        return (cls / len(group), r * n_total - size[s], r)
+        return (size[s] == 0, cls / len(group), r * n_total - size[s], r)
     candidates = [i for i, r in enumerate(ratios) if r > 0]
     return names[max(candidates, key=deficit)]

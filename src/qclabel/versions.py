@@ -51,7 +51,7 @@ def build_manifest(project: Project, *, min_status: str = "single",
                      "decided_by": finals[r.id].decided_by,
                      "labeled_at": times.get(r.id, "")} for r in records}
     items = [SplitItem(r.id, tuple(finals[r.id].annotation.classes()),
-                       group_key(r.id, r.fields, group_by, r.file)) for r in records]
+                       group_key(r.id, r.fields, group_by, r.source)) for r in records]
     manifest = {
         "format": MANIFEST_FORMAT,
         "taxonomy": project.config["taxonomy"],
