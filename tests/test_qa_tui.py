@@ -3,7 +3,10 @@ projects; decisions are read back from the adjudicator's journal on disk."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
 
 from qclabel.core import edits
 from qclabel.core.model import Box
@@ -13,6 +16,7 @@ from qclabel.store.audit import iter_log
 from qclabel.tui.app import build_app
 from qclabel.tui.screens.adjudicate import COLOURS, AdjudicateScreen
 from qclabel.tui.screens.dialogs import PromptScreen
+from qclabel.tui.screens.home import HomeScreen
 from qclabel.tui.screens.qa_report import QAReportScreen
 
 from test_qa_support import label, qa_project
@@ -153,3 +157,19 @@ async def test_box_tools_edit_the_final_label(disputed):
         await settle(pilot, app)
         assert app.screen is screen
         assert ids[2] not in [d.image for d in screen.queue]
+
+
+async def test_home_screen_counts_only_what_the_annotator_may_see(disputed):
+    p, _ = disputed
+    app = build_app(p, "ann1", graphics="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        console = Console(width=120, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#status").content)
+        text = console.export_text()
+        # ann1: two dents (class + box each) and a pass; ann2's scratch and crack stay hidden
+        assert "dent 4" in text and "scratch 0" in text and "crack 0" in text
+        assert "labeled 0" in text.split("ann2")[1]

@@ -60,7 +60,8 @@ class HomeScreen(Screen):
         self.action_refresh_status()
 
     def action_refresh_status(self) -> None:
-        self.query_one("#status", Static).update(status_renderable(project_status(self.app.project)))
+        self.query_one("#status", Static).update(status_renderable(
+            project_status(self.app.project, viewer=self.app.user)))  # blind dual labels
 
     def action_open_selected(self) -> None:
         ol = self.query_one(OptionList)
