@@ -175,3 +175,21 @@ def test_a_dying_worker_fails_its_items_not_the_run():
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")) as pool:
         results = dict(_run(pool, _die, ["crash"]))
     assert isinstance(results[0], Exception) and "terminated abruptly" in str(results[0])
+
+
+def test_cancel_keeps_the_finished_prefix(tmp_path):
+    project = make_project(tmp_path / "p", {"default": {"colour": "grey-world"}})
+    src = folder_of_images(tmp_path / "src", 6)
+    seen = []
+
+    def progress(stage, done, total):
+        seen.append((stage, done))
+
+    report = ingest_paths(project, [src], workers=1, progress=progress,
+                          cancel=lambda: ("ingest", 2) in seen)
+    assert report.cancelled and len(report.added) == 2
+    assert [r.id for r in project.store.catalog.all()] == [r.id for r in report.added]
+    assert sorted(p.name for p in (project.root / "canonical").iterdir()) == sorted(
+        f"{r.id}.png" for r in report.added)
+    rest = ingest_paths(project, [src], workers=1)  # a later run picks up the rest
+    assert len(rest.added) == 4 and len(rest.duplicates) == 2 and not rest.cancelled

@@ -149,7 +149,7 @@ def encode_canonical(arr: np.ndarray) -> tuple[str, bytes]:
     """Lossless encoding: ('.png', data) for 8 bit, ('.tif', data) for 16 bit."""
     ext = ".tif" if arr.dtype == np.uint16 else ".png"
     bgr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR) if arr.ndim == 3 else arr
-    params = [cv2.IMWRITE_PNG_COMPRESSION, 3] if ext == ".png" else []
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 1] if ext == ".png" else []  # speed over size
     ok, buf = cv2.imencode(ext, bgr, params)
     if not ok:
         raise ImageError(f"cannot encode a {arr.shape} {arr.dtype} canonical image")

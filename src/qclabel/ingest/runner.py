@@ -1,13 +1,14 @@
 """Ingest: files and folders -> canonical images in the catalog.
 
     ingest_paths(project, paths, profile=None, workers=None, executor=None,
-                 progress=None) -> IngestReport(added, duplicates, failed)
+                 progress=None, cancel=None) -> IngestReport(added, duplicates, failed)
 
 `failed` holds (path, reason) pairs; bad files never stop the run. The work runs on a
 `concurrent.futures.Executor`: the one passed in (e.g. a Dask cluster's
 `client.get_executor()`, left open), else a process pool of `workers` processes
 (default: the CPU count; `workers=1` runs in this process). `progress(stage, done,
-total)` is called from this thread with stage "hash" then "ingest".
+total)` is called from this thread with stage "hash" then "ingest"; `cancel()` is
+polled between results (the app's stop button): the finished prefix is kept.
 
 Re-running on the same paths is idempotent: images are identified by content hash
 (one file: its sha256; a page of a multi-page TIFF: the file hash and page number;
@@ -40,6 +41,7 @@ from .profiles import Profile, resolve_profile
 from .walk import Unit, discover, make_units
 
 Progress = Callable[[str, int, int], None]
+Cancel = Callable[[], bool]
 BATCH = 500          # catalog records per atomic write
 HASH_CHUNK = 16      # files per hashing task
 
@@ -55,6 +57,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     duplicate_of: dict[str, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    cancelled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -65,7 +68,7 @@ class IngestReport:
                 "duplicates": [{"path": p, "id": self.duplicate_of.get(p)}
                                for p in self.duplicates],
                 "failed": [{"path": p, "reason": r} for p, r in self.failed],
-                "elapsed_s": round(self.elapsed_s, 3)}
+                "cancelled": self.cancelled, "elapsed_s": round(self.elapsed_s, 3)}
 
 
 def iter_files(paths: Iterable[Path]) -> list[Path]:
@@ -102,7 +105,7 @@ class _Inline(Executor):
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        except Exception as exc:  # noqa: BLE001 - handed to the caller (Ctrl-C is not)
             fut.set_exception(exc)
         return fut
 
@@ -123,16 +126,27 @@ def _make_pool(workers: int, max_pixels: int) -> Executor:
 def _run(executor: Executor, fn, items: list) -> Iterator[tuple[int, object]]:
     """Submit all items; yield (index, result or the exception) as they complete.
     A worker that dies (a decoder crash, the OOM killer) fails its items, not the run."""
+    if isinstance(executor, _Inline):  # in order, one at a time: a cancel stops at once
+        for i, item in enumerate(items):
+            fut = executor.submit(fn, item)
+            exc = fut.exception()
+            yield i, exc if exc is not None else fut.result()
+        return
     futures = {executor.submit(fn, item): i for i, item in enumerate(items)}
-    for fut in as_completed(futures):
-        try:
-            yield futures[fut], fut.result()
-        except Exception as exc:  # noqa: BLE001 - reported per item
-            yield futures[fut], exc
+    try:
+        for fut in as_completed(futures):
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - reported per item
+                result = exc
+            yield futures[fut], result
+    finally:  # the caller stopped early (cancel): drop what has not started
+        for fut in futures:
+            fut.cancel()
 
 
 def _hash_all(executor: Executor, files: list[str], progress: Progress | None,
-              report: IngestReport) -> dict[str, str]:
+              report: IngestReport, cancel: Cancel | None) -> dict[str, str]:
     chunks = [files[i:i + HASH_CHUNK] for i in range(0, len(files), HASH_CHUNK)]
     digests: dict[str, str] = {}
     done = 0
@@ -147,6 +161,9 @@ def _hash_all(executor: Executor, files: list[str], progress: Progress | None,
         done += len(chunks[i])
         if progress:
             progress("hash", done, len(files))
+        if cancel and cancel():
+            report.cancelled = True
+            break
     return digests
 
 
@@ -190,7 +207,8 @@ def _group_fields(unit: Unit, profile: Profile) -> dict[str, str]:
 
 def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
                  workers: int | None = None, executor: Executor | None = None,
-                 progress: Progress | None = None) -> IngestReport:
+                 progress: Progress | None = None, cancel: Cancel | None = None
+                 ) -> IngestReport:
     """Ingest files and folders into the project's catalog; see the module docstring."""
     t0 = time.perf_counter()
     prof = resolve_profile(project.profiles, profile, project.config_path)
@@ -202,11 +220,11 @@ def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
         pool = executor or _make_pool(workers or os.cpu_count() or 1,
                                       project.limits["max_pixels"])
         try:
-            digests = _hash_all(pool, files, progress, report)
+            digests = _hash_all(pool, files, progress, report, cancel)
             units, group_failures = make_units(files, prof)
             report.failed += group_failures
-            tasks = _tasks(project, prof, units, digests, report)
-            _process(project, pool, tasks, progress, report)
+            tasks = [] if report.cancelled else _tasks(project, prof, units, digests, report)
+            _process(project, pool, tasks, progress, report, cancel)
         finally:
             if own:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -216,8 +234,9 @@ def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
 
 
 def _process(project, pool: Executor, tasks: list[dict], progress: Progress | None,
-             report: IngestReport) -> None:
-    """Run the units; write records in task order, BATCH at a time."""
+             report: IngestReport, cancel: Cancel | None) -> None:
+    """Run the units; write records in task order, BATCH at a time. On cancel, the
+    finished prefix is kept and the canonical files of later units are removed."""
     results: dict[int, dict] = {}
     next_index, pending = 0, []
     for done, (i, result) in enumerate(_run(pool, work.process_unit, tasks), start=1):
@@ -236,5 +255,17 @@ def _process(project, pool: Executor, tasks: list[dict], progress: Progress | No
         if len(pending) >= BATCH:
             report.added += project.store.catalog.add(pending)
             pending = []
+        if cancel and cancel():
+            report.cancelled = True
+            _discard(project.root, results.values())
+            break
     if pending:
         report.added += project.store.catalog.add(pending)
+
+
+def _discard(root: Path, results) -> None:
+    """Canonical files of units finished out of order before a cancel."""
+    for res in results:
+        for rec in res.get("records", ()):
+            if rec["file"].startswith("canonical/"):
+                (root / rec["file"]).unlink(missing_ok=True)
