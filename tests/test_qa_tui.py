@@ -173,3 +173,35 @@ async def test_home_screen_counts_only_what_the_annotator_may_see(disputed):
         # ann1: two dents (class + box each) and a pass; ann2's scratch and crack stay hidden
         assert "dent 4" in text and "scratch 0" in text and "crack 0" in text
         assert "labeled 0" in text.split("ann2")[1]
+
+
+async def test_spot_check_keys(tmp_path):
+    from qclabel.tui.screens.review import ReviewScreen
+    p = qa_project(tmp_path, 3, dual_first_n=0, spot_check_rate=1.0, size=(120, 90))
+    ids = p.store.catalog.ids()
+    for i in ids:
+        label(p, "ann1" if i != ids[1] else "ann2", i, edits.set_verdict("pass"))
+    app = build_app(p, "rev", graphics="halfcell", start="review")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.queue == ids
+        await pilot.press("o")
+        await pilot.press("e")
+        app.screen.query_one("Input").value = "dent major"
+        await pilot.press("enter")
+        await pilot.press("x")
+        await pilot.press(*"glare", "enter")
+        await settle(pilot, app)
+        assert screen.queue == []
+    state = Project.open(p.root).store.state("rev")
+    assert state.get(ids[0], "review")["outcome"] == "ok"
+    fixed = state.get(ids[1], "review")
+    assert (fixed["outcome"], fixed["of"], fixed["annotation"]["severity"]) == (
+        "corrected", "ann2", "major")
+    assert state.get(ids[2], "consensus") == {"requested": True, "note": "glare"}
+    app = build_app(p, "ann1", graphics="halfcell", start="review")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert not isinstance(app.screen, ReviewScreen)
+        assert "Spot check needs the reviewer role" in [n.message for n in app._notifications]

@@ -31,6 +31,8 @@ MODES: list[Mode] = [
          "qclabel.tui.screens.qa_report:QAReportScreen", (), "adjudicator"),
     Mode("adjudicate", "Adjudicate", "d", "resolve disagreements: take A, take B or edit",
          "qclabel.tui.screens.adjudicate:AdjudicateScreen", (), "adjudicator"),
+    Mode("review", "Spot check", "s", "confirm or correct sampled labels; send edge cases to consensus",
+         "qclabel.tui.screens.review:ReviewScreen", (), "reviewer"),
     Mode("box", "Boxes", "b", "draw and edit boxes to the pixel: cursor, zoom, loupe, snap",
          "qclabel.tui.screens.box:BoxScreen", ("box",)),
     Mode("keypoint", "Keypoints", "k", "place a template's points; distances in mm vs tolerance",
