@@ -91,6 +91,7 @@ async def test_export_can_be_cancelled_and_keeps_previous_output(proj, tmp_path,
     out = tmp_path / "yolo-out"
     out.mkdir()
     (out / "previous.txt").write_text("keep me")
+    (out / "qclabel_version.json").write_text("{}")  # an earlier export
     app = build_app(proj, "admin", graphics="halfcell", start="home")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -108,7 +109,7 @@ async def test_export_can_be_cancelled_and_keeps_previous_output(proj, tmp_path,
         assert current_job(app).state == "cancelled"
         screen.show_progress()
         assert "cancelled" in str(screen.query_one("#export-status").content)
-    assert [p.name for p in out.iterdir()] == ["previous.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["previous.txt", "qclabel_version.json"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".yolo-out")] == []
 
 

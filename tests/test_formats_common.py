@@ -170,3 +170,15 @@ def test_duplicate_stems_in_a_split_get_the_image_id(box_project, tmp_path):
     label(box_project, "alice", new.id, Annotation(verdict="pass"))
     names = sorted(i.name for i in dataset_for(box_project).images)
     assert names == ["a.png", f"a_{new.id[:8]}.png", "b.png", "c.png"]
+
+
+def test_a_folder_that_is_not_an_export_is_never_replaced(box_project, tmp_path):
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter1.txt").write_text("precious")
+    with pytest.raises(FormatError, match="is not an earlier export"):
+        export_dataset(dataset_for(box_project), "yolo", mine)
+    assert [p.name for p in mine.iterdir()] == ["chapter1.txt"]
+    export_dataset(dataset_for(box_project), "yolo", tmp_path / "empty-ok")
+    export_dataset(dataset_for(box_project), "coco", tmp_path / "empty-ok")  # replaces
+    assert (tmp_path / "empty-ok" / "annotations").is_dir()

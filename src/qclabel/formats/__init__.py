@@ -69,7 +69,7 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
         raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
     if fmt == "tfrecord" and link == "none":
         raise FormatError("TFRecord embeds the images; --images none is not possible")
-    with atomic_output(out) as tmp:
+    with atomic_output(out, marker=VERSION_FILE) as tmp:
         stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress,
                                cancel=cancel)
         (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task) + "\n")

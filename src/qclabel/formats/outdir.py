@@ -29,11 +29,17 @@ def partial_dir(out: Path, pid: int | None = None) -> Path:
 
 
 @contextmanager
-def atomic_output(out: Path) -> Iterator[Path]:
-    """Yield an empty temp folder; on success it becomes `out`, otherwise it is removed."""
+def atomic_output(out: Path, marker: str | None = None) -> Iterator[Path]:
+    """Yield an empty temp folder; on success it becomes `out`, otherwise it is removed.
+
+    With `marker`, an existing non-empty `out` is replaced only if it holds that file
+    (an earlier export), so a mistyped --out never deletes someone's folder."""
     out = Path(out).absolute()
     if out.exists() and not out.is_dir():
         raise FormatError(f"{out}: exists and is not a folder")
+    if marker and out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
+        raise FormatError(f"{out}: folder exists and is not an earlier export (no "
+                          f"{marker}); refusing to replace it, choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(out)
     tmp = partial_dir(out)
