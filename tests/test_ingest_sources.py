@@ -184,3 +184,20 @@ def test_rgba_and_grey_alpha_drop_alpha(tmp_path, project):
     assert (rec.mode, rec.source_mode) == ("RGB", "RGBA")
     np.testing.assert_array_equal(load_canonical_array(rec, project.root), rgba[:, :, :3])
     assert cv2.imread(str(project.root / rec.file)).shape == (10, 12, 3)
+
+
+def test_mpo_phone_jpeg_is_one_image(tmp_path, project):
+    """Phones store a preview as a second MPO frame: it is not a second image."""
+    main_frame, preview = Image.fromarray(texture(40, 60)), Image.fromarray(texture(10, 15))
+    path = tmp_path / "phone.jpg"
+    main_frame.save(path, format="MPO", save_all=True, append_images=[preview])
+    (rec,) = ingest_one(project, path)
+    assert (rec.format, rec.width, rec.height, rec.file) == ("MPO", 60, 40, str(path))
+
+
+def test_animated_webp_is_its_first_frame(tmp_path, project):
+    frames = [Image.fromarray(texture(20, 20, seed=s)) for s in range(3)]
+    path = tmp_path / "anim.webp"
+    frames[0].save(path, save_all=True, append_images=frames[1:], lossless=True)
+    (rec,) = ingest_one(project, path)
+    np.testing.assert_array_equal(load_canonical_array(rec, project.root), np.asarray(frames[0]))

@@ -118,11 +118,17 @@ def _bgr_to_rgb(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def page_count(im: Image.Image) -> int:
+    """Pages that are images of their own: TIFF pages only (a phone's MPO JPEG holds
+    a preview as its second frame, an animated WebP is not an inspection source)."""
+    return getattr(im, "n_frames", 1) if im.format == "TIFF" else 1
+
+
 def read_pages(path: Path, im: Image.Image, first_only: bool = False) -> list[np.ndarray]:
     """Decode every page (or only the first) of an opened image, source orientation."""
     if is_16bit_colour(path, im):
         return _cv2_pages(path, first_only)
-    n = 1 if first_only else getattr(im, "n_frames", 1)
+    n = 1 if first_only else page_count(im)
     pages = []
     for i in range(n):
         if i:

@@ -93,7 +93,7 @@ def _decode(path: str, max_pixels: int, first_only: bool, orient: bool,
             meta["orientation"] = meta["exif"]["orientation"] if orient else 1
             if pixels.is_16bit_colour(Path(path), im):
                 meta["source_mode"] = "RGB;16"
-            if lazy and meta["source_mode"] in ("L", "RGB") and getattr(im, "n_frames", 1) == 1:
+            if lazy and meta["source_mode"] in ("L", "RGB") and pixels.page_count(im) == 1:
                 im.load()
                 meta["lazy"] = True
                 return [_placeholder(im, meta["orientation"])], meta
