@@ -123,7 +123,7 @@ def test_altered_snapshot(labeled: Project) -> None:
     snap = labeled.root / "labels" / "ann.snapshot.json"
     data = json.loads(snap.read_text())
     doc = next(d for d in data["state"].values() if d["i"] == "img4")
-    doc["a"]["verdict"] = "fail"
+    doc["after"]["verdict"] = "fail"
     snap.write_text(json.dumps(data))
     code, out = verify(labeled)
     assert code == 1

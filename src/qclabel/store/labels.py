@@ -9,8 +9,10 @@ journal. The writing session lives in `session.py`.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,8 +35,10 @@ class LabelState:
     """One annotator's replayed state (read-only view)."""
 
     def __init__(self, user: str, entries: dict[Key, dict[str, Any]], tail: Tail,
-                 torn: Torn | None = None):
+                 torn: Torn | None = None, snapshot: Tail | None = None):
         self.user, self.entries, self.tail, self.torn = user, entries, tail, torn
+        # Where the snapshot this state was loaded from ends (genesis: no snapshot).
+        self.snapshot = snapshot or Tail(0, 0, genesis(user))
 
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         entry = self.entries.get((kind, image))
@@ -69,6 +73,7 @@ def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
     is appending right now shows up as a torn tail and is left out."""
     spath, jpath = snapshot_path(labels_dir, user), journal_path(labels_dir, user)
     entries, tail = _load_snapshot(spath, user)
+    mark = tail
     if verify:
         check_snapshot_mark(spath, jpath, tail)
     torn = None
@@ -80,7 +85,7 @@ def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
             tail, event = item
             entries[(event["kind"], event["image"])] = {
                 "after": event.get("after"), "ts": event["ts"], "seq": event["seq"]}
-    return LabelState(user, entries, tail, torn)
+    return LabelState(user, entries, tail, torn, snapshot=mark)
 
 
 def check_snapshot_mark(spath: Path, jpath: Path, mark: Tail) -> None:
@@ -106,16 +111,34 @@ def _load_snapshot(path: Path, user: str) -> tuple[dict[Key, dict[str, Any]], Ta
     """Read the snapshot's TinyDB layout straight from its storage: TinyDB's table API
     would wrap each of 100k documents in an object only to unwrap it again."""
     empty = Tail(0, 0, genesis(user))
-    data = AtomicJSONStorage(path, read_only=True).read() if path.exists() else None
-    meta = list((data or {}).get("meta", {}).values())
-    if not meta:
-        return {}, empty
-    m = meta[0]
-    if m.get("user", user) != user:
-        raise JournalCorrupt(f"{path}: a snapshot of {m.get('user')!r}, not of {user!r}")
-    entries = {(d["k"], d["i"]): {"after": d["a"], "ts": d["t"], "seq": d["s"]}
-               for d in data.get("state", {}).values()}
+    with _no_gc():
+        data = AtomicJSONStorage(path, read_only=True).read() if path.exists() else None
+        meta = list((data or {}).get("meta", {}).values())
+        if not meta:
+            return {}, empty
+        m = meta[0]
+        if m.get("user", user) != user:
+            raise JournalCorrupt(f"{path}: a snapshot of {m.get('user')!r}, not of {user!r}")
+        docs = data.get("state", {}).values()
+        if m.get("layout") == 2:  # documents already hold the in-memory entry
+            entries = {(d.pop("k"), d.pop("i")): d for d in docs}
+        else:
+            entries = {(d["k"], d["i"]): {"after": d["a"], "ts": d["t"], "seq": d["s"]}
+                       for d in docs}
     return entries, Tail(m["offset"], m["seq"], m["hash"])
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Loading a 100k-label snapshot creates millions of objects, none of them cyclic;
+    the cycle collector would walk them over and over for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def snapshot_tail(labels_dir: Path, user: str) -> Tail:
@@ -125,10 +148,10 @@ def snapshot_tail(labels_dir: Path, user: str) -> Tail:
 def write_snapshot(labels_dir: Path, state: LabelState) -> None:
     """Write the snapshot in TinyDB's own file layout in one atomic write (TinyDB's
     table API would rewrite a 100k-document file once per call)."""
-    docs = {str(n): {"k": k, "i": i, "a": e["after"], "t": e["ts"], "s": e["seq"]}
+    docs = {str(n): {"k": k, "i": i, "after": e["after"], "ts": e["ts"], "seq": e["seq"]}
             for n, ((k, i), e) in enumerate(state.entries.items(), start=1)}
     meta = {"1": {"offset": state.tail.offset, "seq": state.tail.seq,
-                  "hash": state.tail.hash, "user": state.user}}
+                  "hash": state.tail.hash, "user": state.user, "layout": 2}}
     storage = AtomicJSONStorage(snapshot_path(labels_dir, state.user))
     storage.write({"state": docs, "meta": meta})
 

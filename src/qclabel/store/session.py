@@ -35,8 +35,7 @@ class AnnotatorSession:
             self._drop_stale_temp_files()
             self._writer = JournalWriter(_labels.journal_path(self.labels_dir, user), user,
                                          self.state.tail)
-            snap = _labels.snapshot_tail(self.labels_dir, user)
-            if self.state.tail.seq - snap.seq > SNAPSHOT_EVERY:
+            if self.state.tail.seq - self.state.snapshot.seq > SNAPSHOT_EVERY:
                 self.snapshot()
         except BaseException:
             os.close(self._lock_fd)
@@ -105,13 +104,16 @@ class AnnotatorSession:
 
     def snapshot(self) -> None:
         _labels.write_snapshot(self.labels_dir, self.state)
+        self.state.snapshot = self.state.tail
 
     def close(self) -> None:
-        """Snapshot (best effort: the journal alone is complete) and release the lock."""
+        """Snapshot if anything changed (best effort: the journal alone is complete) and
+        release the lock."""
         if self._lock_fd < 0:
             return
         try:
-            self.snapshot()
+            if self.state.tail != self.state.snapshot:
+                self.snapshot()
         except StoreWriteError:
             pass
         finally:
