@@ -50,6 +50,7 @@ def test_keypoint_section_and_formats():
     text = format_report(rep, "text")
     assert "keypoints within 5 px" in text and "BELOW TARGET" in text
     assert "k2" in text and "keypoint(s) beyond 5 px" in text
+    assert "confusion (class, A rows, B columns)" in text
     md = format_report(rep, "md")
     assert "| metric | value | target | status |" in md
     assert md.startswith("# QA report")

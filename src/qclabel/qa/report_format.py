@@ -95,7 +95,8 @@ def _md_table(table: list[list[str]]) -> list[str]:
 
 def format_report(report: dict[str, Any], fmt: str = "text") -> str:
     tables = rows(report)
-    tables["confusion (class, A rows, B columns)"] = confusion_rows(report)
+    if report["classification"]["class"]["n"]:
+        tables["confusion (class, A rows, B columns)"] = confusion_rows(report)
     table = _md_table if fmt == "md" else _text_table
     title = f"QA report: {report.get('project', '')}".rstrip(": ")
     lines = [f"# {title}" if fmt == "md" else title, ""]
