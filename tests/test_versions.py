@@ -111,3 +111,12 @@ def test_grouped_split_keeps_a_part_in_one_split(project, tmp_path):
     assert (out / "annotations" / "instances_val.json").is_file()
     with pytest.raises(Exception, match="has no 'lot' field"):
         dataset_for(project, group_by="lot")
+
+
+def test_manifest_carries_the_qa_agreement_summary(project):
+    ids = by_name(project)
+    assert create_version(project, "v0", "admin")["qa"]["agreement"] is None  # no duals
+    label(project, "bob", ids["a.png"], Annotation(verdict="fail", boxes=A_BOXES))
+    m = create_version(project, "v1", "admin")
+    assert m["qa"]["agreement"]["images"] == 1 and m["qa"]["agreement"]["agreed"] == 1
+    assert m["qa"]["status_counts"] == {"agreed": 1, "single": 2}

@@ -89,7 +89,18 @@ def _qa_summary(project: Project, finals: dict) -> dict[str, Any]:
     return {"images_in_catalog": len(project.store.catalog),
             "images_in_version": len(finals),
             "status_counts": dict(sorted(statuses.items())),
-            "labeled_without_final_label": len(labeled - set(finals))}
+            "labeled_without_final_label": len(labeled - set(finals)),
+            "agreement": _agreement(project)}
+
+
+def _agreement(project: Project) -> dict[str, Any] | None:
+    """The QA report's headline figures (dual images, agreed, checks against targets)."""
+    from .qa.report import build_report
+    report = build_report(project)
+    if not report.get("images"):
+        return None
+    keep = ("images", "agreed", "targets", "checks", "worst_classes", "pending_dual")
+    return json.loads(json.dumps({k: report.get(k) for k in keep}, default=str))
 
 
 # -- stored versions ------------------------------------------------------------------
