@@ -63,7 +63,8 @@ def make_segments(folder: Path, n: int) -> list[Path]:
     paths = []
     for i in range(n):
         path = folder / f"partL_seg{i + 1:03d}.png"
-        cv2.imwrite(str(path), _texture(4096, 1024, seed=100 + i), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        cv2.imwrite(str(path), _texture(4096, 1024, seed=100 + i),
+                    [cv2.IMWRITE_PNG_COMPRESSION, 1])
         paths.append(path)
     return paths
 

@@ -123,7 +123,8 @@ def test_nothing_is_half_entered(tmp_path, corpus):
     catalog = project.store.catalog.all()
     assert len(catalog) == len(good)
     canonical = sorted(p.name for p in (project.root / "canonical").iterdir())
-    assert canonical == sorted(Path(r.file).name for r in catalog if r.file.startswith("canonical/"))
+    derived = [Path(r.file).name for r in catalog if r.file.startswith("canonical/")]
+    assert canonical == sorted(derived)
     assert all(not name.startswith(".") for name in canonical)  # no temp files left
     # a second run changes nothing and reports the same failures
     again = ingest_paths(project, [folder], workers=1)

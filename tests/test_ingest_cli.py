@@ -42,7 +42,7 @@ def test_ingest_then_images_json_and_table(tmp_path):
     assert [d["seq"] for d in listed] == [1, 2, 3, 4, 5, 6]
     first = listed[0]
     assert first["source"] == str(src / "sub0" / "P0_L0_img.png")
-    assert (first["width"], first["height"], first["bit_depth"], first["channels"]) == (30, 20, 8, 3)
+    assert [first[k] for k in ("width", "height", "bit_depth", "channels")] == [30, 20, 8, 3]
     assert first["fields"] == {"part": "P0", "lot": "L0"} and first["mm_per_px"] == 0.1
     table = CliRunner().invoke(main, ["images", str(project.root)]).output.splitlines()
     assert table[-1] == "6 images" and len(table) == 8

@@ -174,11 +174,3 @@ def write_file(dest: Path, data: bytes) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def read_canonical_file(path: Path) -> np.ndarray:
-    """Read a canonical file written by encode_canonical (always OpenCV, full depth)."""
-    arr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    if arr is None:
-        raise ImageError(f"{path}: cannot read the canonical image")
-    return _bgr_to_rgb(arr)

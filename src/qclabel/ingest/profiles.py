@@ -37,7 +37,6 @@ from ..errors import ConfigError
 
 # Bump when a preprocessing step changes its output for the same settings.
 PIPELINE_VERSION = 1
-KNOWN_FIELDS = ("part", "lot", "station", "camera", "serial", "shift")
 DEFAULT_WINDOW = {"low_pct": 0.5, "high_pct": 99.5}
 BUILTIN_DEFAULT = {"orient": True}
 _KEYS = {"orient", "mm_per_px", "window", "normalize", "colour", "roi", "roi_by_station",

@@ -71,11 +71,6 @@ class IngestReport:
                 "cancelled": self.cancelled, "elapsed_s": round(self.elapsed_s, 3)}
 
 
-def iter_files(paths: Iterable[Path]) -> list[Path]:
-    """Image files under `paths` (folders recursively), sorted."""
-    return [Path(p) for p in discover(paths)[0]]
-
-
 @contextmanager
 def _ingest_lock(root: Path) -> Iterator[None]:
     fd = os.open(root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)

@@ -111,7 +111,8 @@ def _placeholder(im: Image.Image, orientation: int) -> np.ndarray:
     return np.broadcast_to(np.uint8(0), shape)
 
 
-def _finish(arr: np.ndarray, profile: Profile, fields: dict, name: str) -> tuple[np.ndarray, float]:
+def _finish(arr: np.ndarray, profile: Profile, fields: dict,
+            name: str) -> tuple[np.ndarray, float]:
     """Profile steps after orientation/combination, in their documented order."""
     rect = profile.get("roi_by_station", {}).get(fields.get("station", "")) or profile.get("roi")
     if rect:
