@@ -1,12 +1,19 @@
 """The image view with a text-layer overlay (cursor, boxes, keypoints, positions).
 
 The picture is sent once per frame by `ImageView`; the overlay is spliced into the
-rendered lines as glyph cells. Changing the overlay refreshes only the cells that
-changed (`render.overlay.diff`), so Textual writes a few cells instead of the picture:
+rendered lines as glyph cells, so any repaint Textual does shows it. An overlay
+change (`render.overlay.diff`) is written as exactly the changed cells:
 - half-cell / unicode: the picture is text; a vacated cell gets its half-block back.
 - kitty: the picture is placeholder characters; a vacated cell gets its placeholder.
 - sixel: a vacated cell gets a sixel patch of just its pixels (encoded on demand
   from the frame), so the picture is never re-sent for an overlay change.
+Those cells are written directly to the driver rather than through
+`refresh(region)`: Textual's partial update writes each dirty line of a widget from
+the widget's left edge up to the last dirty cell (`ChopsUpdate.render_segments`
+crops only the end), which for the picture means up to a whole picture row per
+changed cell — 25 KB per box edit in half-cell mode, measured. When a direct write
+is not possible (picture not rendered yet, another screen on top) it falls back to
+`refresh(region)`.
 """
 
 from __future__ import annotations
@@ -34,17 +41,52 @@ class OverlayImageView(ImageView):
         self._base: list[Strip] = []
 
     def set_overlay(self, new: Overlay) -> int:
-        """Swap the overlay; refresh only the changed cells. Returns their number."""
+        """Swap the overlay and send only the changed cells. Returns their number."""
         delta = diff(self.overlay, new)
         self.overlay = dict(new)
         if not delta.cells:
             return 0
+        self.overlay_updates += 1
+        if self._write_cells(delta.drawn, delta.restored):
+            return delta.cells
         if self.graphics == "sixel":
             self._patches |= set(delta.restored)
         cells = set(delta.drawn) | set(delta.restored)
         self.refresh(*(Region(c1, row, c2 - c1 + 1, 1) for row, c1, c2 in row_runs(cells)))
-        self.overlay_updates += 1
         return delta.cells
+
+    def _write_cells(self, drawn: Overlay, restored: frozenset[Cell]) -> bool:
+        driver = getattr(self.app, "_driver", None)
+        if driver is None or self.frame is None or not self.screen.is_active:
+            return False
+        full = Region(0, 0, *self.size)
+        if self.graphics != "sixel" and self._base_key != self._key(full):
+            return False  # the picture itself is not on screen yet: repaint normally
+        origin, console, out = self.region, self.app.console, []
+        for row, c1, c2 in row_runs(restored):
+            out.append(Control.move_to(origin.x + c1, origin.y + row).segment.text)
+            if self.graphics == "sixel":
+                out.append(self._patch(row, c1, c2))
+            else:
+                out.append(self._base[row].crop(c1, c2 + 1).render(console))
+        for row, c1, c2 in row_runs(drawn):
+            out.append(Control.move_to(origin.x + c1, origin.y + row).segment.text)
+            base = (self._base[row] if self.graphics != "sixel" else self._blank_line())
+            glyphs = {c: drawn[(c, row)] for c in range(c1, c2 + 1)}
+            out.append(_splice(base, 0, glyphs).crop(c1, c2 + 1).render(console))
+        driver.write("".join(out))
+        return True
+
+    def _blank_line(self) -> Strip:
+        style = Style(bgcolor=self.background_colors[1].rich_color)
+        return Strip([Segment(" " * self.size.width, style)], self.size.width)
+
+    def _patch(self, row: int, c1: int, c2: int) -> str:
+        """A sixel of the picture's pixels under cells c1..c2 of one row."""
+        vp = self.frame.viewport
+        (oc, orow), cw, ch = vp.offset, vp.cell_w, vp.cell_h
+        box = ((c1 - oc) * cw, (row - orow) * ch, (c2 + 1 - oc) * cw, (row + 1 - orow) * ch)
+        return image_to_sixels(self.frame.picture.crop(box))
 
     def show(self, frame) -> None:
         self._patches.clear()  # a new picture covers every cell anyway
@@ -59,9 +101,31 @@ class OverlayImageView(ImageView):
             glyphs = by_row.get(crop.y + i)
             if glyphs:
                 lines[i] = _splice(line, crop.x, glyphs)
-        if self._patches and self.graphics == "sixel" and self.frame is not None:
-            self._add_patches(lines, crop)
+        if self.graphics == "sixel" and self.frame is not None:
+            if self._patches:
+                self._add_patches(lines, crop)
+            if lines and self._has_full_picture(lines[-1]):
+                lines[-1] = self._glyphs_after_picture(lines[-1], crop)
         return lines
+
+    def _has_full_picture(self, line: Strip) -> bool:
+        return any(seg.control and seg.text is self.frame.sixel for seg in line)
+
+    def _glyphs_after_picture(self, line: Strip, crop: Region) -> Strip:
+        """The full sixel is drawn last (after the text of every line), so it would
+        cover the glyphs spliced into the lines: draw them again after it."""
+        origin = self.screen.find_widget(self).visible_region
+        out = []
+        for (col, row), g in sorted(self.overlay.items()):
+            if crop.contains(col, row):
+                out.append(Control.move_to(origin.x + col, origin.y + row).segment.text
+                           + _sgr(g) + g.char + "\x1b[0m")
+        if not out:
+            return line
+        out.append(Control.move_to(origin.right, origin.bottom - 1).segment.text)
+        return Strip([*line, Segment("".join(out), _NULL,
+                                     control=((ControlType.CURSOR_FORWARD, 0),))],
+                     line.cell_length)
 
     def _picture_lines(self, crop: Region) -> list[Strip]:
         """The picture's lines without overlay. Text-layer pictures are rendered once
@@ -69,28 +133,33 @@ class OverlayImageView(ImageView):
         of the whole picture (Textual asks for every line on any refresh)."""
         if self.graphics == "sixel":
             return super().render_lines(crop)
-        key = (id(self.frame), self.message_text, crop, self.size)
+        key = self._key(crop)
         if key != self._base_key:
             self._base, self._base_key = super().render_lines(crop), key
         return list(self._base)
 
+    def _key(self, crop: Region) -> tuple:
+        return (id(self.frame), self.message_text, crop, self.size)
+
     # -- sixel patches -------------------------------------------------------------------
     def _add_patches(self, lines: list[Strip], crop: Region) -> None:
-        cw, ch = self.frame.viewport.cell_w, self.frame.viewport.cell_h
-        (oc, orow) = self.frame.viewport.offset
         origin = self.screen.find_widget(self).visible_region
         for row, c1, c2 in row_runs(self._patches):
             i = row - crop.y
             if not 0 <= i < len(lines):
                 continue
-            box = ((c1 - oc) * cw, (row - orow) * ch, (c2 + 1 - oc) * cw, (row + 1 - orow) * ch)
-            sixel = image_to_sixels(self.frame.picture.crop(box))
             back = Control.move_to(origin.x + crop.x, origin.y + row).segment.text
             lines[i] = Strip([
                 Segment(Control.move_to(origin.x + c1, origin.y + row).segment.text, _NULL),
-                Segment(sixel, _NULL, control=((ControlType.CURSOR_FORWARD, 0),)),
+                Segment(self._patch(row, c1, c2), _NULL,
+                        control=((ControlType.CURSOR_FORWARD, 0),)),
                 Segment(back, _NULL), *lines[i]], lines[i].cell_length)
         self._patches.clear()
+
+
+def _sgr(g: Glyph) -> str:
+    r, gr, b = (int(g.colour[i:i + 2], 16) for i in (1, 3, 5))
+    return ("\x1b[1m" if g.bold else "") + f"\x1b[38;2;{r};{gr};{b}m"
 
 
 def _splice(line: Strip, x0: int, glyphs: dict[int, Glyph]) -> Strip:
