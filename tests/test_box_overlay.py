@@ -115,3 +115,18 @@ def test_loupe_windows_16_bit():
     img = np.array([[1000, 2000], [3000, 4000]], np.uint16)
     rgb = to_rgb8(img, (2500, 3000))
     assert rgb.dtype == np.uint8 and rgb[0, 0, 0] == 0 and rgb[1, 1, 0] == 255
+
+
+def test_jump_grid_slots_and_rulers():
+    from qclabel.render import jumpgrid
+    vp = Viewport.fit(1200, 900, 160, 45)
+    assert jumpgrid.divisions(vp) == (26, 26)
+    first, last = jumpgrid.slot_cell(vp, 0, 0), jumpgrid.slot_cell(vp, 25, 25)
+    assert vp.cell_in_frame(*first) and vp.cell_in_frame(*last)
+    assert jumpgrid.index(vp, "z", 0) == 25 and jumpgrid.index(vp, "", 0) is None
+    small = Viewport.fit(400, 300, 20, 8)     # fewer rows than letters
+    assert jumpgrid.divisions(small)[1] == small.frame_cells[1]
+    assert jumpgrid.index(small, "z", 1) is None
+    rulers = jumpgrid.rulers(vp)
+    assert [g.char for (c, r), g in sorted(rulers.items()) if r == vp.offset[1]][:3] == \
+        ["a", "a", "b"]  # the row ruler's a, then the column ruler's a, b

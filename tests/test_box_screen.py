@@ -12,7 +12,7 @@ from PIL import Image
 
 from qclabel.ingest import ingest_paths
 from qclabel.project import Project
-from qclabel.render import cellmap as cm
+from qclabel.render import cellmap as cm, jumpgrid
 from qclabel.tui.app import build_app
 from qclabel.tui.screens.box import BoxScreen
 from test_tui_support import settle
@@ -54,15 +54,12 @@ async def start(app, pilot) -> BoxScreen:
 
 
 def jump_keys(screen, x, y) -> tuple[str, str]:
-    """The jump-grid letters (g, column, row) landing nearest to pixel x, y."""
+    """The jump-grid letters (after g: column, row) landing nearest to pixel x, y."""
     vp = screen.image_view.frame.viewport
-    ncol, nrow = screen._jump_divisions(vp)
-    (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
-    col = min(range(ncol), key=lambda i: abs(cm.cell_pixel(
-        vp, oc + int((i + 0.5) * fc / ncol), orow)[0] - x))
-    row = min(range(nrow), key=lambda j: abs(cm.cell_pixel(
-        vp, oc, orow + int((j + 0.5) * fr / nrow))[1] - y))
-    return chr(97 + col), chr(97 + row)
+    ncol, nrow = jumpgrid.divisions(vp)
+    col = min(range(ncol), key=lambda i: abs(cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, i, 0))[0] - x))
+    row = min(range(nrow), key=lambda j: abs(cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, 0, j))[1] - y))
+    return jumpgrid.LETTERS[col], jumpgrid.LETTERS[row]
 
 
 async def goto(pilot, screen, x, y):

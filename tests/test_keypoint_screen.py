@@ -107,3 +107,20 @@ async def test_occluded_step_back_and_undo(proj):
         vp = screen.image_view.frame.viewport
         from qclabel.render import cellmap as cm
         assert screen.image_view.overlay[cm.pixel_cell(vp, 100, 150)].char == "○"
+
+
+async def test_click_puts_cursor_then_place(proj):
+    from qclabel.render import cellmap as cm
+    app = build_app(proj, "admin", graphics="halfcell", task="keypoint")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_image(app, pilot, "bracket_0001.png")
+        image = app.labeler.current
+        view = screen.image_view
+        vp = view.frame.viewport
+        cell = (vp.offset[0] + 12, vp.offset[1] + 7)
+        await pilot.click(view, offset=cell)
+        assert screen.cursor == cm.cell_pixel(vp, *cell)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        p = stored(proj, image).point("hole_left")
+        assert (p.x, p.y, p.v) == (*cm.cell_pixel(vp, *cell), VISIBLE)

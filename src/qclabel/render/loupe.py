@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.model import Box
-from .decode import apply_window, auto_window
+from .decode import apply_window, auto_window, decode_region
+from .viewport import Viewport
 
 RADIUS = 6  # 13 x 13 pixels: 26 columns x 13 rows
 
@@ -67,3 +68,10 @@ def _edge_mask(b: Box, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     on_x = (xs == left) | (xs == right)
     on_y = (ys == top) | (ys == bottom)
     return (in_y[:, None] & on_x[None, :] & in_x[None, :]) | (on_y[:, None] & in_x[None, :])
+
+
+def full_pixels(record, root) -> np.ndarray:
+    """The canonical image at full resolution as 8-bit RGB (loupe and edge snapping)."""
+    w, h = record.width, record.height
+    src = decode_region(record, root, Viewport(w, h, w, h, 1, 1))
+    return to_rgb8(src.array, record.window)

@@ -11,7 +11,6 @@ so an edge can be put on an exact pixel at any zoom level.
 from __future__ import annotations
 
 from concurrent.futures import Future
-from string import ascii_lowercase
 
 import numpy as np
 from textual import events
@@ -25,16 +24,13 @@ from ...core import edits
 from ...core.boxedit import clamp_point
 from ...core.model import Annotation, ImageRecord
 from ...errors import QclabelError
-from ...render import cellmap as cm
-from ...render.decode import decode_region
-from ...render.loupe import loupe, to_rgb8
-from ...render.overlay import Glyph, Overlay, draw_cursor
+from ...render import cellmap as cm, jumpgrid
+from ...render.loupe import full_pixels, loupe
+from ...render.overlay import Overlay, draw_cursor
 from ...render.viewport import Viewport
 from ..widgets.loupe import Loupe
 from ..widgets.overlay import OverlayImageView
 from .viewer import PREFETCH_AHEAD, ImageScreen
-
-JUMP_LETTERS = ascii_lowercase
 
 
 class PixelsReady(Message):
@@ -75,7 +71,7 @@ class PointerScreen(ImageScreen):
         super().__init__()
         self.cursor: tuple[int, int] = (0, 0)
         self.image_id: str | None = None
-        self.jumping: list[str] | None = None   # letters typed after `g`
+        self.jumping: list[int] | None = None   # slots typed after `g`
         self.rgb: np.ndarray | None = None      # full-resolution pixels of the image
 
     # -- layout ------------------------------------------------------------------------
@@ -138,11 +134,7 @@ class PointerScreen(ImageScreen):
 
     def _load_pixels(self, rec: ImageRecord) -> None:
         """Full-resolution pixels for the loupe and edge snapping, off the UI thread."""
-        def work() -> np.ndarray:
-            vp = Viewport(rec.width, rec.height, rec.width, rec.height, 1, 1)
-            return to_rgb8(decode_region(rec, self.app.project.root, vp).array)
-
-        fut = self.app.frames.submit(work)
+        fut = self.app.frames.submit(lambda: full_pixels(rec, self.app.project.root))
         fut.add_done_callback(lambda f: self.post_message(PixelsReady(rec.id, f)))
 
     def on_pixels_ready(self, event: "PixelsReady") -> None:
@@ -154,8 +146,7 @@ class PointerScreen(ImageScreen):
         """Block for the pixels (tests, and snapping before the worker finished)."""
         rec = self.record
         if self.rgb is None and rec is not None:
-            vp = Viewport(rec.width, rec.height, rec.width, rec.height, 1, 1)
-            self.rgb = to_rgb8(decode_region(rec, self.app.project.root, vp).array)
+            self.rgb = full_pixels(rec, self.app.project.root)
         return self.rgb
 
     # -- drawing -------------------------------------------------------------------------
@@ -175,7 +166,7 @@ class PointerScreen(ImageScreen):
             self.draw_tool(ov, vp)
             draw_cursor(ov, vp, *self.cursor)
             if self.jumping is not None:
-                self._draw_jump_rulers(ov, vp)
+                ov.update(jumpgrid.rulers(vp))
             view.set_overlay(ov)
         self.query_one("#loupe", Loupe).show(
             loupe(self.rgb, *self.cursor, boxes=self.loupe_boxes()) if self.rgb is not None
@@ -238,45 +229,28 @@ class PointerScreen(ImageScreen):
         self.show_image(keep_view=True)
 
     # -- jump grid: g, then a column letter, then a row letter -------------------------------
-    def _jump_divisions(self, vp: Viewport) -> tuple[int, int]:
-        fc, fr = vp.frame_cells
-        return min(len(JUMP_LETTERS), fc), min(len(JUMP_LETTERS), fr)
-
     def action_jump_grid(self) -> None:
         if self.shown_viewport is not None:
             self.jumping = []
             self.say("jump: column letter (top ruler), then row letter (left ruler)")
             self.redraw()
 
-    def _draw_jump_rulers(self, ov: Overlay, vp: Viewport) -> None:
-        (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
-        ncol, nrow = self._jump_divisions(vp)
-        for i in range(ncol):
-            ov[(oc + int((i + 0.5) * fc / ncol), orow)] = Glyph(JUMP_LETTERS[i], "#ffff00", True)
-        for j in range(nrow):
-            ov[(oc, orow + int((j + 0.5) * fr / nrow))] = Glyph(JUMP_LETTERS[j], "#00ffff", True)
-
     def _jump_key(self, event: events.Key) -> None:
         event.stop()
         vp = self.shown_viewport
-        char = (event.character or "").lower()
-        ncol, nrow = self._jump_divisions(vp)
-        limit = ncol if not self.jumping else nrow
-        if char not in JUMP_LETTERS[:limit]:
+        slot = jumpgrid.index(vp, (event.character or "").lower(), len(self.jumping))
+        if slot is None:
             self.jumping = None
             self.say("jump cancelled")
             self.redraw()
             return
-        self.jumping.append(char)
+        self.jumping.append(slot)
         if len(self.jumping) < 2:
             self.redraw()
             return
-        i, j = (JUMP_LETTERS.index(c) for c in self.jumping)
-        self.jumping = None
-        (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
-        cell = (oc + int((i + 0.5) * fc / ncol), orow + int((j + 0.5) * fr / nrow))
+        (i, j), self.jumping = self.jumping, None
         self.say("")
-        self.move_cursor(*cm.cell_pixel(vp, *cell))
+        self.move_cursor(*cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, i, j)))
 
     def on_key(self, event: events.Key) -> None:
         if self.jumping is not None:
@@ -288,6 +262,11 @@ class PointerScreen(ImageScreen):
         """Hook: keys that are data (class hotkeys), before the bindings."""
 
     # -- mouse: a click puts the cursor on the pixel under the pointer --------------------------
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        pixel = self.pixel_at(event)
+        if pixel is not None:
+            self.move_cursor(*pixel)
+
     def pixel_at(self, event: events.MouseEvent) -> tuple[int, int] | None:
         view = self.query_one("#image", OverlayImageView)
         offset = event.get_content_offset(view)
