@@ -100,7 +100,8 @@ def test_kill9_while_writing_the_snapshot(tmp_path: Path) -> None:
             assert list((root / "labels").glob(".bob.snapshot.json.*.tmp")), "no temp file"
         assert_all_saved(root, "bob", acked)
     with Store(root).open_session("bob") as session:  # a new session sweeps temp files
-        assert len(session.state) == 8000 + len(acked)
+        # each killed writer may have saved one label it had no time to acknowledge
+        assert 8000 + len(acked) <= len(session.state) <= 8000 + len(acked) + len(plans)
     assert not list((root / "labels").glob(".bob.snapshot.json.*.tmp"))
 
 
