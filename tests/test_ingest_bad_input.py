@@ -132,12 +132,47 @@ def test_nothing_is_half_entered(tmp_path, corpus):
     assert {Path(p).name for p, _ in again.failed} == set(expected)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without permission bits")
-def test_unreadable_file_is_reported(tmp_path, project):
-    path = save(tmp_path / "locked.png", texture(8, 8))
-    path.chmod(0)
-    report = ingest_paths(project, [path], workers=1)
-    assert report.failed == [(str(path), "cannot read: Permission denied")]
+def _ingest_as_nobody(project_root: Path, paths: list[Path], conn) -> None:
+    """Child process: drop root (root reads any file), ingest, send the failures."""
+    os.setgid(65534)
+    os.setuid(65534)
+    from qclabel.project import Project
+    report = ingest_paths(Project.open(project_root), paths, workers=1)
+    conn.send((report.failed, [r.source for r in report.added]))
+
+
+def test_unreadable_file_is_reported():
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    # pytest's tmp_path is private to root; an unprivileged reader needs a shared folder
+    top = Path(tempfile.mkdtemp(prefix="qclabel-perm-"))
+    try:
+        top.chmod(0o777)
+        locked = save(top / "locked.png", texture(8, 8))
+        readable = save(top / "ok.png", texture(8, 8, seed=1))
+        locked.chmod(0)
+        readable.chmod(0o644)
+        project = make_project(top / "p")
+        for path in [top / "p", *(top / "p").rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        if os.geteuid() != 0:
+            report = ingest_paths(project, [locked, readable], workers=1)
+            failed, added = report.failed, [r.source for r in report.added]
+        else:
+            parent, child = multiprocessing.get_context("fork").Pipe()
+            proc = multiprocessing.get_context("fork").Process(
+                target=_ingest_as_nobody, args=(project.root, [locked, readable], child))
+            proc.start()
+            assert parent.poll(120), "the unprivileged ingest did not answer"
+            failed, added = parent.recv()
+            proc.join()
+            assert proc.exitcode == 0
+        assert failed == [(str(locked), "cannot read: Permission denied")]
+        assert added == [str(readable)]
+    finally:
+        shutil.rmtree(top)
 
 
 def test_missing_path_is_reported_not_fatal(tmp_path, project):
