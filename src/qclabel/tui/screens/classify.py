@@ -66,6 +66,11 @@ class ClassifyScreen(ImageScreen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · {self.app.label_task}"
+        # Fixed sizes: text updates then repaint only their own lines, never re-layout
+        # the screen (a layout pass costs tens of ms on every image change).
+        tax = self.taxonomy
+        most_severities = max((len(c.severities) for c in tax.classes), default=0)
+        self.query_one("#legend").styles.height = max(len(tax.classes) + 3, most_severities + 2)
 
     # -- ImageScreen hooks -------------------------------------------------------------
     def current_record(self) -> ImageRecord | None:
@@ -83,17 +88,19 @@ class ClassifyScreen(ImageScreen):
 
     def after_image_change(self) -> None:
         self.pending = None
-        self.app.background(self.labeler.save_position)
+        # After the repaint: the position write must not compete with the new frame.
+        self.call_after_refresh(self.app.background, self.labeler.save_position)
         self.refresh_panels()
 
     def refresh_panels(self) -> None:
         ann = self.labeler.annotation()
         self.highlighted = self._class_of(ann.defect_class) or self.highlighted
         self.query_one("#legend", Static).update(
-            legend_text(self.taxonomy, ann, self.pending, self.app.label_task == "passfail"))
+            legend_text(self.taxonomy, ann, self.pending, self.app.label_task == "passfail"),
+            layout=False)
         rec = self.current_record()
         self.query_one("#info", Static).update(
-            info_text(rec, ann, self.taxonomy, self.highlighted) if rec else "")
+            info_text(rec, ann, self.taxonomy, self.highlighted) if rec else "", layout=False)
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -101,12 +108,12 @@ class ClassifyScreen(ImageScreen):
         done, total = lab.done_total()
         self.query_one("#statusbar", Static).update(status_text(
             lab.index + 1, total, done, lab.labels_per_hour(), lab.queue_name,
-            self.auto_advance, self.view_status()))
+            self.auto_advance, self.view_status()), layout=False)
 
     def say(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#message", Static)
         msg.set_class(error, "error")
-        msg.update(text)
+        msg.update(text, layout=False)
 
     def _class_of(self, name: str | None) -> DefectClass | None:
         return self.taxonomy.get(name) if name else None

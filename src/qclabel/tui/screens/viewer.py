@@ -93,7 +93,9 @@ class ImageScreen(Screen):
             self.image_view.show_message(f"loading {rec.id} ...")
             token = self._token
             fut.add_done_callback(lambda f: self.post_message(FrameReady(token, f)))
-        self.prefetch()
+        # The sixel encoder holds the GIL: start encoding ahead only once this frame is
+        # on screen, so the keypress path never waits behind the next image's encode.
+        self.call_after_refresh(self.prefetch)
         self.after_image_change()
 
     def on_frame_ready(self, event: FrameReady) -> None:

@@ -88,6 +88,8 @@ class ImageView(Widget):
 
     # -- sixel: inject the pre-encoded frame -------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
+        if self.frame is not None and self.frame.halfcell is not None:
+            return self._halfcell_lines(crop)
         if self.graphics != "sixel" or self.frame is None or not self.frame.sixel:
             return super().render_lines(crop)
         style = Style(bgcolor=self.background_colors[1].rich_color)
@@ -98,6 +100,20 @@ class ImageView(Widget):
         lines[-1] = Strip([blank, *self._sixel_segments()], crop.width)
         self.sent += 1
         return lines
+
+    def _halfcell_lines(self, crop: Region) -> list[Strip]:
+        """The pre-built half-cell rows, placed at the viewport's offset."""
+        style = Style(bgcolor=self.background_colors[1].rich_color)
+        width = self.content_size.width
+        if self._renderable is None:  # the frame's strips, built once per frame
+            oc, orow = self.frame.viewport.offset
+            pad = [Segment(" " * oc, style)] if oc > 0 else []
+            self._renderable = {orow + r: Strip(pad + row).extend_cell_length(width, style)
+                                for r, row in enumerate(self.frame.halfcell)}
+            self.sent += 1
+        blank = Strip.blank(width, style)
+        return [self._renderable.get(y, blank).crop(crop.x, crop.right)
+                for y in range(crop.y, crop.bottom)]
 
     def _covers_frame(self, crop: Region) -> bool:
         (oc, orow), (fc, fr) = self.frame.viewport.offset, self.frame.viewport.frame_cells
