@@ -99,6 +99,7 @@ def test_tfrecord_reads_with_the_tfrecord_package(exports, tmp_path):
     assert (int(b["image/width"][0]), int(b["image/height"][0])) == (48, 64)
     assert len(c["image/object/class/label"]) == 0  # empty but present
     assert len(c["image/object/bbox/xmin"]) == 0
+    assert list(b["image/class/label"]) == [3] and len(a["image/class/label"]) == 0
     decoded = Image.open(io.BytesIO(a["image/encoded"]))
     assert decoded.size == (100, 80)
     label_map = (exports["tfrecord"] / "label_map.pbtxt").read_text()
@@ -201,8 +202,11 @@ def test_yolo_pose_passes_ultralytics_rules(exports):
 def test_yolo_classify_layout(exports):
     root = exports["classify"]
     assert sorted(p.name for p in (root / "train").iterdir()) == sorted(
-        ["scratch", "dent", "crack", "porosity", "burr", "contamination"])
+        ["scratch", "dent", "crack", "porosity", "burr", "contamination", "pass"])
     assert [p.name for p in (root / "train" / "crack").iterdir()] == ["b.png"]
+    assert [p.name for p in (root / "train" / "pass").iterdir()] == ["c.png"]
+    info = json.loads((root / "qclabel_version.json").read_text())
+    assert info["task"] == "classify"  # a.png (fail, boxes only) has no folder
 
 
 def test_csv_and_jsonl_read_back_with_their_schema(exports):

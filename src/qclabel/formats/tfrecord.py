@@ -124,6 +124,7 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
     data = ds.image_bytes(image)
     objects = _objects(ds, image)
     boxes = [o[1] for o in objects]
+    cls = image.annotation.defect_class  # image-level class, for classification models
     f: dict[str, bytes] = {
         "image/height": int64_feature([h]), "image/width": int64_feature([w]),
         "image/filename": bytes_feature([image.name.encode()]),
@@ -138,6 +139,8 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
         "image/object/class/text": bytes_feature([o[0].encode() for o in objects]),
         "image/object/class/label": int64_feature(
             [ds.class_id(o[0], image) + 1 for o in objects]),
+        "image/class/label": int64_feature([ds.class_id(cls, image) + 1] if cls else []),
+        "image/class/text": bytes_feature([cls.encode()] if cls else []),
         "image/object/difficult": int64_feature([0] * len(objects)),
         "image/object/truncated": int64_feature(
             [int(b[0] <= 0 or b[1] <= 0 or b[0] + b[2] >= w or b[1] + b[3] >= h)

@@ -20,6 +20,7 @@ from ..errors import FormatError
 from .dataset import Dataset, ExportImage, iter_progress
 
 TASKS = ("detect", "pose", "classify")
+PASS_FOLDER = "pass"
 
 
 def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
@@ -115,18 +116,22 @@ def _pose_rows(ds: Dataset, image: ExportImage, template) -> list[str]:
 
 
 def _export_classify(ds: Dataset, out: Path, link: str, progress, cancel) -> dict[str, Any]:
-    """One folder per class; the image-level defect class decides (a pass with no
-    class goes to no folder and is counted as skipped)."""
+    """One folder per class, by the image-level defect class; passed images without a
+    defect go to `pass/` (the good class of an OK/NG model). A fail without an
+    image-level class has no folder and is counted as skipped."""
     skipped = 0
     for image in iter_progress(ds.images, progress, cancel):
         cls = image.annotation.defect_class
+        if cls is None and image.annotation.verdict == "pass":
+            cls = PASS_FOLDER
         if cls is None:
             skipped += 1
             continue
-        ds.class_id(cls, image)
+        if cls != PASS_FOLDER:
+            ds.class_id(cls, image)
         ds.place_image(image, out / image.split / cls / image.name, link)
     for split in ds.splits:
-        for cls in ds.classes:
+        for cls in ds.classes + [PASS_FOLDER]:
             (out / split / cls).mkdir(parents=True, exist_ok=True)
     return {"images": len(ds.images) - skipped, "skipped_without_class": skipped}
 
