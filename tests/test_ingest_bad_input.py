@@ -163,8 +163,8 @@ def test_unreadable_file_is_reported():
             report = ingest_paths(project, [locked, readable], workers=1)
             failed, added = report.failed, [r.source for r in report.added]
         else:
-            parent, child = multiprocessing.get_context("fork").Pipe()
-            proc = multiprocessing.get_context("fork").Process(
+            parent, child = multiprocessing.get_context("forkserver").Pipe()
+            proc = multiprocessing.get_context("forkserver").Process(
                 target=_ingest_as_nobody, args=(project.root, [locked, readable], child))
             proc.start()
             assert parent.poll(120), "the unprivileged ingest did not answer"

@@ -71,7 +71,7 @@ def summary(report: IngestReport, profile: str) -> str:
 @project_dir
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...",
                 type=click.Path(path_type=Path))
-@click.option("--profile", help="Source profile from the project config "
+@click.option("--profile", metavar="NAME", help="Source profile from the project config "
                                 "([profiles.NAME]); default: 'default'.")
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help="Worker processes (default: the number of CPUs; 1 = no pool).")

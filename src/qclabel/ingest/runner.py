@@ -212,8 +212,9 @@ def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
         project.store.catalog.reload()
         files, report.failed = discover(paths, exclude=[project.root])
         own = executor is None
-        pool = executor or _make_pool(workers or os.cpu_count() or 1,
-                                      project.limits["max_pixels"])
+        # A pool costs about a second to start: not worth it for a handful of files.
+        wanted = min(workers or os.cpu_count() or 1, max(1, len(files) // 2))
+        pool = executor or _make_pool(wanted, project.limits["max_pixels"])
         try:
             digests = _hash_all(pool, files, progress, report, cancel)
             units, group_failures = make_units(files, prof)
