@@ -112,3 +112,40 @@ def test_snap_at_cursor_boxes_the_defect_under_it(tmp_path):
     near = snap_at(grey, 58, 36, "dent", radius=8)        # just beside it: nearest region
     assert (near.x, near.y, near.w, near.h) == (61, 31, 18, 12)
     assert snap_at(grey, 150, 80, "dent", radius=8) is None
+
+
+def test_snap_on_sample_scratches_and_cracks_lands_within_two_pixels():
+    """The README's claim, on the seeded sample images with their ground truth."""
+    import json
+    from PIL import ImageOps
+    from qclabel.render.snap import snap_at
+    from conftest import SAMPLES
+    truth = json.loads((SAMPLES / "ground_truth.json").read_text())["files"]
+    errors = []
+    for name, info in truth.items():
+        if not name.startswith(("metal/", "linescan/")):
+            continue
+        grey = None
+        for b in info.get("boxes", []):
+            if b["cls"] not in ("scratch", "crack"):
+                continue
+            if grey is None:
+                grey = to_grey(np.asarray(ImageOps.exif_transpose(Image.open(SAMPLES / name))))
+            got = snap_at(grey, int(b["x"] + b["w"] / 2), int(b["y"] + b["h"] / 2), b["cls"],
+                          radius=20)
+            errors.append(999 if got is None else max(
+                abs(got.x - b["x"]), abs(got.y - b["y"]),
+                abs(got.x2 - b["x"] - b["w"]), abs(got.y2 - b["y"] - b["h"])))
+    assert len(errors) >= 8
+    within = sum(e <= 2 for e in errors)
+    assert within >= 0.8 * len(errors), errors
+
+
+def test_snap_on_sample_background_finds_nothing():
+    from qclabel.render.snap import snap_at
+    from conftest import SAMPLES
+    grey = to_grey(np.asarray(Image.open(SAMPLES / "metal/P1001_L07_S2_cam1_0002.jpg")))
+    rng = np.random.default_rng(0)
+    hits = [snap_at(grey, int(x), int(y), "scratch", radius=12)
+            for x, y in zip(rng.integers(250, 450, 8), rng.integers(150, 350, 8))]
+    assert sum(h is None for h in hits) >= 6

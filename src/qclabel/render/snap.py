@@ -16,7 +16,27 @@ import numpy as np
 
 from ..core.model import Box
 
-MIN_REGION_PX = 2  # ignore single-pixel noise
+MIN_REGION_PX = 4    # smaller regions are sensor noise, not defects
+NOISE_SIGMAS = 5.0   # a defect differs from the background by more than this many sigma
+MIN_CONTRAST = 8     # grey levels, for perfectly flat synthetic backgrounds
+
+
+def _foreground(roi: np.ndarray) -> np.ndarray | None:
+    """Pixels that differ from the window's background (its border), as a 0/255 mask,
+    or None when nothing does. The threshold is Otsu's, but never below the
+    background's own noise (robust sigma of the border): on a textured surface
+    with no defect Otsu alone would split the texture."""
+    roi16 = roi.astype(np.int16)
+    border = np.concatenate([roi16[0], roi16[-1], roi16[:, 0], roi16[:, -1]])
+    centre = float(np.median(border))
+    sigma = 1.4826 * float(np.median(np.abs(border - centre)))
+    diff = np.clip(np.abs(roi16 - centre), 0, 255).astype(np.uint8)
+    floor = max(MIN_CONTRAST, NOISE_SIGMAS * sigma)
+    if float(diff.max()) <= floor:
+        return None
+    otsu, _ = cv2.threshold(diff, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    _, mask = cv2.threshold(diff, max(otsu, floor), 255, cv2.THRESH_BINARY)
+    return mask
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -36,14 +56,12 @@ def snap_box(grey: np.ndarray, box: Box, margin: int | None = None) -> Box | Non
     margin = margin if margin is not None else max(2, round(max(box.w, box.h) * 0.25))
     x1, y1 = max(0, int(box.x) - margin), max(0, int(box.y) - margin)
     x2, y2 = min(w, int(box.x2) + margin), min(h, int(box.y2) + margin)
-    roi = grey[y1:y2, x1:x2].astype(np.int16)
+    roi = grey[y1:y2, x1:x2]
     if roi.size < 9:
         return None
-    border = np.concatenate([roi[0], roi[-1], roi[:, 0], roi[:, -1]])
-    diff = np.abs(roi - int(np.median(border))).astype(np.uint8)
-    if int(diff.max()) < 8:  # flat: no edge to snap to
+    mask = _foreground(roi)
+    if mask is None:  # nothing stands out from the background noise
         return None
-    _, mask = cv2.threshold(diff, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     inner = labels[int(box.y) - y1:int(box.y2) - y1, int(box.x) - x1:int(box.x2) - x1]
     touched = {int(v) for v in np.unique(inner) if v != 0}
@@ -87,12 +105,9 @@ def _region_near(roi: np.ndarray, cx: int, cy: int, reach: int):
     """Bounds (left, top, right, bottom; right/bottom exclusive) of the foreground
     region under the point, else of the nearest one within `reach` pixels; "flat"
     when nothing in the window stands out."""
-    roi16 = roi.astype(np.int16)
-    border = np.concatenate([roi16[0], roi16[-1], roi16[:, 0], roi16[:, -1]])
-    diff = np.abs(roi16 - int(np.median(border))).astype(np.uint8)
-    if int(diff.max()) < 8:
+    mask = _foreground(roi)
+    if mask is None:
         return "flat"
-    _, mask = cv2.threshold(diff, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     label = int(labels[cy, cx])
     if label == 0:

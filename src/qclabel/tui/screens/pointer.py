@@ -177,10 +177,9 @@ class PointerScreen(ImageScreen):
     def status_text(self) -> str:
         lab = self.labeler
         done, total = lab.done_total()
-        lvl = cm.level_of(self.viewport) if self.viewport else 0
         x, y = self.cursor
         return (f"{lab.index + 1}/{len(lab.queue)}  done {done}/{total}  "
-                f"x {x} y {y}  zoom {lvl}  {self.view_status()}")
+                f"x {x} y {y}  {self.view_status()}")
 
     # hooks for the tools
     def reset_tool(self) -> None: ...

@@ -18,6 +18,7 @@ is not possible (picture not rendered yet, another screen on top) it falls back 
 
 from __future__ import annotations
 
+import numpy as np
 from rich.control import Control
 from rich.segment import ControlType, Segment
 from rich.style import Style
@@ -71,15 +72,27 @@ class OverlayImageView(ImageView):
                 out.append(self._base[row].crop(c1, c2 + 1).render(console))
         for row, c1, c2 in row_runs(drawn):
             out.append(Control.move_to(origin.x + c1, origin.y + row).segment.text)
-            base = (self._base[row] if self.graphics != "sixel" else self._blank_line())
+            if self.graphics == "sixel":
+                out.append("".join(self._sixel_glyph(drawn[(c, row)], c, row)
+                                   for c in range(c1, c2 + 1)))
+                continue
             glyphs = {c: drawn[(c, row)] for c in range(c1, c2 + 1)}
-            out.append(_splice(base, 0, glyphs).crop(c1, c2 + 1).render(console))
+            out.append(_splice(self._base[row], 0, glyphs).crop(c1, c2 + 1).render(console))
         driver.write("".join(out))
         return True
 
-    def _blank_line(self) -> Strip:
-        style = Style(bgcolor=self.background_colors[1].rich_color)
-        return Strip([Segment(" " * self.size.width, style)], self.size.width)
+    def _sixel_glyph(self, g: Glyph, col: int, row: int) -> str:
+        """A glyph over a sixel picture replaces the cell's pixels: give it the cell's
+        mean colour as background so an outline reads as a line, not a black bar."""
+        return _sgr(g, self._cell_colour(col, row)) + g.char + "\x1b[0m"
+
+    def _cell_colour(self, col: int, row: int) -> tuple[int, int, int]:
+        vp = self.frame.viewport
+        (oc, orow), cw, ch = vp.offset, vp.cell_w, vp.cell_h
+        cell = self.frame.picture.crop(((col - oc) * cw, (row - orow) * ch,
+                                        (col + 1 - oc) * cw, (row + 1 - orow) * ch))
+        mean = np.asarray(cell.convert("RGB"), dtype=np.float32).reshape(-1, 3).mean(axis=0)
+        return tuple(int(v) for v in mean)
 
     def _patch(self, row: int, c1: int, c2: int) -> str:
         """A sixel of the picture's pixels under cells c1..c2 of one row."""
@@ -119,7 +132,7 @@ class OverlayImageView(ImageView):
         for (col, row), g in sorted(self.overlay.items()):
             if crop.contains(col, row):
                 out.append(Control.move_to(origin.x + col, origin.y + row).segment.text
-                           + _sgr(g) + g.char + "\x1b[0m")
+                           + self._sixel_glyph(g, col, row))
         if not out:
             return line
         out.append(Control.move_to(origin.right, origin.bottom - 1).segment.text)
@@ -157,9 +170,10 @@ class OverlayImageView(ImageView):
         self._patches.clear()
 
 
-def _sgr(g: Glyph) -> str:
+def _sgr(g: Glyph, bg: tuple[int, int, int]) -> str:
     r, gr, b = (int(g.colour[i:i + 2], 16) for i in (1, 3, 5))
-    return ("\x1b[1m" if g.bold else "") + f"\x1b[38;2;{r};{gr};{b}m"
+    return (("\x1b[1m" if g.bold else "") + f"\x1b[38;2;{r};{gr};{b}m"
+            + "\x1b[48;2;%d;%d;%dm" % bg)
 
 
 def _splice(line: Strip, x0: int, glyphs: dict[int, Glyph]) -> Strip:
