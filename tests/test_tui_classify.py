@@ -215,6 +215,7 @@ async def test_info_panel_and_toggle(proj):
         await pilot.press("3", "escape")
         info = str(screen.query_one("#info").render())
         assert "rgb_0.png" in info and "120x90" in info and "crack" in info
+        assert "FAIL, crack" in str(screen.query_one("#labels").render())
         assert "Material separation" in info  # the highlighted class's description
         await pilot.press("i")
         assert screen.query_one("#side").has_class("hidden")

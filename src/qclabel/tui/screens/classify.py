@@ -19,7 +19,7 @@ from ...core.taxonomy import DefectClass
 from ...errors import QclabelError
 from ..labeling import QUEUES
 from ..widgets.image_view import ImageView
-from ..widgets.panels import info_text, legend_text, status_text
+from ..widgets.panels import info_text, labels_text, legend_text, status_text
 from .dialogs import PromptScreen
 from .viewer import PREFETCH_AHEAD, PREFETCH_BEHIND, ImageScreen
 
@@ -59,6 +59,7 @@ class ClassifyScreen(ImageScreen):
             yield ImageView(self.app.graphics, id="image")
             with Vertical(id="side"):
                 yield Static(id="legend")
+                yield Static(id="labels")
                 yield Static(id="info")
         yield Static(id="message")
         yield Static(id="statusbar")
@@ -95,25 +96,31 @@ class ClassifyScreen(ImageScreen):
     def refresh_panels(self) -> None:
         ann = self.labeler.annotation()
         self.highlighted = self._class_of(ann.defect_class) or self.highlighted
-        self.query_one("#legend", Static).update(
-            legend_text(self.taxonomy, ann, self.pending, self.app.label_task == "passfail"),
-            layout=False)
+        self.set_text("#legend", legend_text(self.taxonomy, self.pending,
+                                             self.app.label_task == "passfail"))
+        self.set_text("#labels", labels_text(ann))
         rec = self.current_record()
-        self.query_one("#info", Static).update(
-            info_text(rec, ann, self.taxonomy, self.highlighted) if rec else "", layout=False)
+        self.set_text("#info", info_text(rec, self.highlighted) if rec else "")
         self.refresh_status()
+
+    def set_text(self, selector: str, content) -> None:
+        """Update a fixed-size text widget only if its text changed: a label key then
+        sends a few lines, never the whole side panel (and never a layout pass)."""
+        widget = self.query_one(selector, Static)
+        if getattr(widget, "_shown", None) != content:
+            widget._shown = content
+            widget.update(content, layout=False)
 
     def refresh_status(self) -> None:
         lab = self.labeler
         done, total = lab.done_total()
-        self.query_one("#statusbar", Static).update(status_text(
+        self.set_text("#statusbar", status_text(
             lab.index + 1, total, done, lab.labels_per_hour(), lab.queue_name,
-            self.auto_advance, self.view_status()), layout=False)
+            self.auto_advance, self.view_status()))
 
     def say(self, text: str, error: bool = False) -> None:
-        msg = self.query_one("#message", Static)
-        msg.set_class(error, "error")
-        msg.update(text, layout=False)
+        self.query_one("#message", Static).set_class(error, "error")
+        self.set_text("#message", text)
 
     def _class_of(self, name: str | None) -> DefectClass | None:
         return self.taxonomy.get(name) if name else None

@@ -15,8 +15,8 @@ EXIF_SUMMARY = ("Make", "Model", "DateTime", "DateTimeOriginal", "ExposureTime",
                 "FNumber", "ISOSpeedRatings", "FocalLength", "LensModel")
 
 
-def legend_text(tax: Taxonomy, ann: Annotation, pending: DefectClass | None,
-                passfail: bool) -> Text:
+def legend_text(tax: Taxonomy, pending: DefectClass | None, passfail: bool) -> Text:
+    """The keys; it does not show the current labels, so a label key leaves it alone."""
     t = Text()
     if pending is not None:
         t.append(f"severity of {pending.name}\n", style="bold")
@@ -26,13 +26,12 @@ def legend_text(tax: Taxonomy, ann: Annotation, pending: DefectClass | None,
         t.append(" esc  none\n", style="dim")
         return t
     t.append(f" {tax.pass_key} ", style="reverse bold green")
-    t.append(" pass" + ("  ✔" if ann.verdict == "pass" else "") + "\n")
+    t.append(" pass\n")
     t.append(f" {tax.fail_key} ", style="reverse bold red")
-    t.append(" fail" + ("  ✔" if ann.verdict == "fail" else "") + "\n")
+    t.append(" fail\n")
     for c in tax.classes:
-        mark = "  ✔" if ann.defect_class == c.name else ""
         t.append(f" {c.hotkey} ", style=f"reverse bold {c.colour}")
-        t.append(f" {c.name}{mark}\n")
+        t.append(f" {c.name}\n")
     if passfail and tax.classes:
         t.append("fail, then its class\n", style="dim")
     return t
@@ -57,8 +56,13 @@ def label_summary(ann: Annotation) -> str:
     return ", ".join(parts)
 
 
-def info_text(rec: ImageRecord, ann: Annotation, tax: Taxonomy,
-              highlighted: DefectClass | None) -> Text:
+def labels_text(ann: Annotation) -> Text:
+    t = Text()
+    _row(t, "labels", label_summary(ann))
+    return t
+
+
+def info_text(rec: ImageRecord, highlighted: DefectClass | None) -> Text:
     t = Text()
     _row(t, "file", Path(rec.file).name)
     _row(t, "source", rec.source)
@@ -70,7 +74,6 @@ def info_text(rec: ImageRecord, ann: Annotation, tax: Taxonomy,
         _row(t, "exif", ", ".join(exif))
     for k, v in rec.fields.items():
         _row(t, k, str(v))
-    _row(t, "labels", label_summary(ann))
     if highlighted is not None:
         t.append(f"\n{highlighted.name}", style=f"bold {highlighted.colour}")
         t.append(f" [{highlighted.criticality}]\n", style="dim")
