@@ -136,9 +136,10 @@ def test_nothing_is_half_entered(tmp_path, corpus):
 
 def _ingest_as_nobody(project_root: Path, paths: list[Path], conn) -> None:
     """Child process: drop root (root reads any file), ingest, send the failures."""
+    from qclabel.project import Project
+    Image.init()  # load Pillow's format plugins while their files are still readable
     os.setgid(65534)
     os.setuid(65534)
-    from qclabel.project import Project
     report = ingest_paths(Project.open(project_root), paths, workers=1)
     conn.send((report.failed, [r.source for r in report.added]))
 
