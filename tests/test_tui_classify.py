@@ -244,3 +244,16 @@ async def test_q_quits_at_once_and_releases_session(proj):
     assert not app.is_running
     with proj.store.open_session("admin") as again:  # lock released
         assert len(again.state.annotations("label")) == 1
+
+
+def test_info_panel_text_has_exif_and_manufacturing_fields():
+    from qclabel.core.model import ImageRecord
+    from qclabel.tui.widgets.panels import info_text
+    rec = ImageRecord(id="x", sha256="0" * 64, source="/cam/IMG_1.jpg", file="/cam/IMG_1.jpg",
+                      width=960, height=720, orientation=6,
+                      exif={"make": "Google", "model": "Pixel 8", "exposure_time": 1 / 120,
+                            "orientation": 6},
+                      fields={"part": "P1001", "lot": "L07"})
+    text = info_text(rec, None).plain
+    assert "make Google, model Pixel 8, exposure time 1/120 s, orientation 6" in text
+    assert "part: P1001" in text and "lot: L07" in text and "960x720" in text

@@ -11,8 +11,24 @@ from rich.text import Text
 from ...core.model import Annotation, ImageRecord
 from ...core.taxonomy import DefectClass, Taxonomy
 
-EXIF_SUMMARY = ("Make", "Model", "DateTime", "DateTimeOriginal", "ExposureTime",
-                "FNumber", "ISOSpeedRatings", "FocalLength", "LensModel")
+EXIF_FIRST = ("make", "model", "datetime_original", "exposure_time")
+
+
+def exif_summary(exif: dict) -> str:
+    """The camera facts an inspector asks about first, then the rest (as ingest
+    recorded them); orientation only when the image was rotated."""
+    keys = [k for k in EXIF_FIRST if k in exif] + [k for k in exif if k not in EXIF_FIRST]
+    parts = []
+    for k in keys:
+        v = exif[k]
+        if k == "orientation" and v in (1, None):
+            continue
+        if k == "exposure_time" and isinstance(v, (int, float)) and 0 < v < 1:
+            v = f"1/{round(1 / v)} s"
+        elif isinstance(v, float):
+            v = f"{v:.4g}"
+        parts.append(f"{k.replace('_', ' ')} {v}")
+    return ", ".join(parts)
 
 
 def legend_text(tax: Taxonomy, pending: DefectClass | None, passfail: bool) -> Text:
@@ -69,9 +85,9 @@ def info_text(rec: ImageRecord, highlighted: DefectClass | None) -> Text:
     _row(t, "size", f"{rec.width}x{rec.height} px, {rec.bit_depth}-bit {rec.mode}")
     if rec.mm_per_px:
         _row(t, "scale", f"{rec.mm_per_px} mm/px")
-    exif = [f"{k}={rec.exif[k]}" for k in EXIF_SUMMARY if k in rec.exif]
+    exif = exif_summary(rec.exif)
     if exif:
-        _row(t, "exif", ", ".join(exif))
+        _row(t, "exif", exif)
     for k, v in rec.fields.items():
         _row(t, k, str(v))
     if highlighted is not None:
