@@ -182,3 +182,21 @@ def test_a_folder_that_is_not_an_export_is_never_replaced(box_project, tmp_path)
     export_dataset(dataset_for(box_project), "yolo", tmp_path / "empty-ok")
     export_dataset(dataset_for(box_project), "coco", tmp_path / "empty-ok")  # replaces
     assert (tmp_path / "empty-ok" / "annotations").is_dir()
+
+
+@pytest.mark.parametrize("pool", ["thread", "process"])
+def test_images_copied_on_an_executor_give_the_same_export(box_project, tmp_path, pool):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+    plain = export_dataset(dataset_for(box_project), "yolo", tmp_path / "plain").out
+    make = (lambda: ThreadPoolExecutor(2)) if pool == "thread" else (
+        lambda: ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")))
+    with make() as ex:
+        par = export_dataset(dataset_for(box_project, executor=ex), "yolo",
+                             tmp_path / "par").out
+        assert tree_digest(par) == tree_digest(plain)
+        (tmp_path / "src" / "a.png").write_bytes(b"changed")
+        with pytest.raises(FormatError, match="sha256 differs"):
+            export_dataset(dataset_for(box_project, executor=ex), "yolo", tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+    assert not list(tmp_path.glob(".bad.partial-*"))

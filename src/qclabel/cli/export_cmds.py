@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -64,16 +65,19 @@ def terminate_cleanly() -> Iterator[None]:
 @click.option("--images", "link", type=click.Choice(LINK_MODES), default="copy",
               show_default=True, help="Copy image files, hard-link them (same "
               "filesystem, else copy) or leave them out (labels only).")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Threads copying image files.")
 def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                split: str | None, group_by: str | None, seed: int | None,
-               min_status: str | None, task: str, link: str) -> None:
+               min_status: str | None, task: str, link: str, workers: int) -> None:
     """Export the final labels (or a dataset version) of DIR as a training dataset."""
     project = open_project(project_dir)
-    with terminate_cleanly():
+    with terminate_cleanly(), ThreadPoolExecutor(workers) as pool:
         result = export_project(project, fmt, out, version=version, min_status=min_status,
                                 ratios=parse_ratios(split) if split else None,
                                 group_by=group_by, seed=seed, task=task, link=link,
-                                progress=_progress_printer())
+                                progress=_progress_printer(),
+                                executor=pool if workers > 1 else None)
     what = f"version {result.version}" if result.version else "current final labels"
     click.echo(f"exported {result.images} images ({what}, {result.hash[:12]}) as {fmt} "
                f"to {result.out}")

@@ -10,6 +10,7 @@ fresh temporary folder that replaces OUT only once it is complete.
 from __future__ import annotations
 
 import json
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -47,16 +48,17 @@ class ExportResult:
 
 
 def dataset_for(project: Project, version: str | None = None,
-                **settings: Any) -> Dataset:
-    """A frozen version, or the current final labels with the given split settings."""
+                executor: Executor | None = None, **settings: Any) -> Dataset:
+    """A frozen version, or the current final labels with the given split settings.
+    With an executor, image files are copied in parallel on it."""
     from ..versions import build_manifest, get_version
     if version is not None:
         if any(v is not None for v in settings.values()):
             raise FormatError(f"version {version!r} fixes its own split and minimum status; "
                               "create a new version to change them")
-        return Dataset(get_version(project, version), project.root)
+        return Dataset(get_version(project, version), project.root, executor)
     settings = {k: v for k, v in settings.items() if v is not None}
-    return Dataset(build_manifest(project, **settings), project.root)
+    return Dataset(build_manifest(project, **settings), project.root, executor)
 
 
 def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
@@ -70,8 +72,13 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
     if fmt == "tfrecord" and link == "none":
         raise FormatError("TFRecord embeds the images; --images none is not possible")
     with atomic_output(out, marker=VERSION_FILE) as tmp:
-        stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress,
-                               cancel=cancel)
+        try:
+            stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress,
+                                   cancel=cancel)
+        except BaseException:
+            ds.abandon_images()  # no copy may still be writing once the folder goes
+            raise
+        ds.wait_images(cancel)
         (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task) + "\n")
     m = ds.manifest
     return ExportResult(Path(out), fmt, stats.get("images", len(ds.images)), m.get("name"),
@@ -92,8 +99,8 @@ def version_file(ds: Dataset, fmt: str, task: str) -> str:
 def export_project(project: Project, fmt: str, out: Path, *, version: str | None = None,
                    min_status: str | None = None, ratios: tuple[float, ...] | None = None,
                    group_by: str | None = None, seed: int | None = None,
-                   **options: Any) -> ExportResult:
-    ds = dataset_for(project, version, min_status=min_status, ratios=ratios,
+                   executor: Executor | None = None, **options: Any) -> ExportResult:
+    ds = dataset_for(project, version, executor, min_status=min_status, ratios=ratios,
                      group_by=group_by, seed=seed)
     return export_dataset(ds, fmt, out, **options)
 

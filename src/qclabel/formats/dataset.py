@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -65,9 +66,11 @@ def is_derived(record: ImageRecord) -> bool:
 class Dataset:
     """Images and final labels in a fixed order, with the taxonomy they were labeled in."""
 
-    def __init__(self, manifest: dict[str, Any], root: Path):
+    def __init__(self, manifest: dict[str, Any], root: Path, executor: Executor | None = None):
         self.manifest = manifest
         self.root = Path(root)
+        self.executor = executor  # copies images in parallel when set
+        self.pending: list[Future] = []
         self.taxonomy: Taxonomy = load_taxonomy(manifest["taxonomy"],
                                                 f"<version {manifest.get('name', '')}>")
         self.classes: list[str] = self.taxonomy.class_names()
@@ -125,35 +128,76 @@ class Dataset:
         """The bytes to ship: the source file, or lossless canonical PNG when re-encoded."""
         if image.reencoded:
             return canonical_png(image.record, self.root)
-        return self._read_source(image.record)
+        return read_source(image.record, self.root)
 
     def place_image(self, image: ExportImage, dest: Path, link: str) -> None:
+        """Copy, link or re-encode one image; on the executor when one is set (the
+        export waits for all of them before publishing the folder)."""
         if link == "none":
             return
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if image.reencoded:
-            dest.write_bytes(canonical_png(image.record, self.root))
-            return
-        data = self._read_source(image.record)  # verifies the hash either way
-        if link == "hardlink":
-            try:
-                os.link(self.source_path(image.record), dest)
-                return
-            except OSError:
-                pass  # another filesystem: fall back to a copy
-        dest.write_bytes(data)
+        args = (image.record.to_dict(), str(self.root), str(dest), link)
+        if self.executor is None:
+            place_image(*args)
+        else:
+            self.pending.append(self.executor.submit(place_image, *args))
 
-    def _read_source(self, record: ImageRecord) -> bytes:
-        path = self.source_path(record)
+    def wait_images(self, cancel: Any = None) -> None:
+        """Wait for the images handed to the executor; the first error is raised."""
+        pending, self.pending = self.pending, []
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise FormatError(f"{path}: cannot read image {record.id}: "
-                              f"{exc.strerror or exc}") from exc
-        if not is_derived(record) and hashlib.sha256(data).hexdigest() != record.sha256:
-            raise FormatError(f"{path}: sha256 differs from the catalog ({record.sha256[:12]}"
-                              "...): the image changed after it was labeled")
-        return data
+            for fut in pending:
+                if cancel is not None and cancel.is_set():
+                    raise ExportCancelled("export cancelled; the previous output is untouched")
+                fut.result()
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+
+    def abandon_images(self) -> None:
+        """After a failure: drop queued copies and let running ones finish."""
+        pending, self.pending = self.pending, []
+        for fut in pending:
+            fut.cancel()
+        wait(pending)
+
+
+def place_image(record_dict: dict[str, Any], root: str, dest: str, link: str) -> None:
+    """One image into the export (a module-level function, so process pools and Dask
+    can run it)."""
+    record = ImageRecord.from_dict(record_dict)
+    out = Path(dest)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if needs_reencode(record):
+        out.write_bytes(canonical_png(record, Path(root)))
+        return
+    data = read_source(record, Path(root))  # verifies the hash either way
+    if link == "hardlink":
+        try:
+            os.link(_source(record, Path(root)), out)
+            return
+        except OSError:
+            pass  # another filesystem: fall back to a copy
+    out.write_bytes(data)
+
+
+def _source(record: ImageRecord, root: Path) -> Path:
+    p = Path(record.file)
+    return p if p.is_absolute() else root / p
+
+
+def read_source(record: ImageRecord, root: Path) -> bytes:
+    path = _source(record, root)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read image {record.id}: "
+                          f"{exc.strerror or exc}") from exc
+    if not is_derived(record) and hashlib.sha256(data).hexdigest() != record.sha256:
+        raise FormatError(f"{path}: sha256 differs from the catalog ({record.sha256[:12]}"
+                          "...): the image changed after it was labeled")
+    return data
 
 
 def canonical_png(record: ImageRecord, root: Path) -> bytes:
