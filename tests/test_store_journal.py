@@ -163,3 +163,11 @@ def test_user_names_that_cannot_name_a_file_are_refused(tmp_path: Path) -> None:
     for bad in ("", "../x", "a/b", ".hidden"):
         with pytest.raises(QclabelError, match="cannot name a journal file"):
             Store(tmp_path).open_session(bad)
+
+
+def test_files_that_cannot_be_journals_are_not_users(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    fill(store, "ann", range(1))
+    (tmp_path / "labels" / "ann (copy).jsonl").write_bytes(b"")
+    assert store.users() == ["ann"]
+    assert list(store.all_states()) == ["ann"]

@@ -159,7 +159,8 @@ def write_snapshot(labels_dir: Path, state: LabelState) -> None:
 def users(labels_dir: Path) -> list[str]:
     if not labels_dir.exists():
         return []
-    return sorted(p.name[:-6] for p in labels_dir.glob("*.jsonl"))
+    # Files that cannot be a journal (a copy named "ann (1).jsonl") are not a user.
+    return sorted(p.name[:-6] for p in labels_dir.glob("*.jsonl") if _USER.match(p.name[:-6]))
 
 
 # The writing session lives in its own module; re-exported here for existing imports.

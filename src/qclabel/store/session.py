@@ -29,6 +29,7 @@ class AnnotatorSession:
     def __init__(self, labels_dir: Path, user: str):
         self.labels_dir, self.user = Path(labels_dir), _labels.check_user(user)
         self._lock_fd = _acquire_lock(self.labels_dir, user)
+        self._writer: JournalWriter | None = None
         try:
             self.state = _labels.load_state(self.labels_dir, user)
             self._drop_torn_tail()
@@ -38,7 +39,10 @@ class AnnotatorSession:
             if self.state.tail.seq - self.state.snapshot.seq > SNAPSHOT_EVERY:
                 self.snapshot()
         except BaseException:
+            if self._writer is not None:
+                self._writer.close()
             os.close(self._lock_fd)
+            self._lock_fd = -1
             raise
 
     def _drop_torn_tail(self) -> None:
