@@ -3,8 +3,10 @@
 Each line is one JSON event ending in a newline. A line's `hash` is the SHA-256 of the
 canonical JSON of the event without `hash` (which includes `prev`, the previous line's
 hash), so altering, dropping or reordering any line breaks the chain. The write is
-`O_APPEND` + `fdatasync` before the caller is told the label is saved; a crash can
-leave at most one torn last line, which was never acknowledged and is ignored.
+`O_APPEND` + `fdatasync` before the caller is told the label is saved (one write and
+one fdatasync for a batch); a crash can leave at most one torn last line, which was
+never acknowledged and is ignored. A write that fails is cut off again before anything
+else is appended, so a failed save never leaves a stray line inside the chain.
 """
 
 from __future__ import annotations
