@@ -10,6 +10,7 @@ import click
 from .. import identity
 from ..demo import make_demo_project
 from ..status import format_status, project_status
+from ..tui.labeling import QUEUES  # no Textual in there
 from .common import open_project, project_dir
 
 GRAPHICS = ("auto", "sixel", "kitty", "halfcell", "unicode")
@@ -44,8 +45,8 @@ def run_app(project, graphics: str, theme: str, task: str | None, queue: str | N
 @click.option("--task", help="Taxonomy task to label (passfail, classification, ...); "
                              "default: the project's first.")
 @click.option("--queue", type=click.Choice(QUEUES),
-              help="Which images: unlabeled (default), mine, flagged by anyone, all. "
-                   "Default: the queue you last used.")
+              help="Which images: unlabeled (default), mine, flagged by anyone, all, "
+                   "plan (what the QA plan gives you). Default: the queue you last used.")
 @graphics_opt
 @theme_opt
 def label(project_dir: Path, task: str | None, queue: str | None, graphics: str,

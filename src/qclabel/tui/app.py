@@ -8,7 +8,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 
@@ -90,6 +90,18 @@ class QclabelApp(App):
 
     def on_app_focus(self, event) -> None:
         event.prevent_default()
+
+    # -- command palette (ctrl+p): Textual's commands, the modes, the screen's keys ------
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for mode in MODES:
+            yield SystemCommand(f"Open {mode.title}", mode.description,
+                                lambda m=mode.id: self.open_mode(m))
+        for node in (screen, self):
+            for key, binding in node._bindings:
+                if binding.description and binding.id and not binding.id.startswith("app."):
+                    yield SystemCommand(binding.description, f"{key}  ({binding.id})",
+                                        lambda n=node, a=binding.action: n.run_action(a))
 
     # -- actions ----------------------------------------------------------------------
     def action_help(self) -> None:
