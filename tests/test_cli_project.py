@@ -82,10 +82,12 @@ def test_the_last_admin_cannot_be_removed(project: Project, as_user) -> None:
     assert Project.open(project.root).role_table()["admin"] == ["boss"]
 
 
-def test_unknown_role_is_a_usage_error(project: Project, as_user) -> None:
+def test_unknown_role_or_bad_user_name(project: Project, as_user) -> None:
     as_user("admin")
     code, out = run("role", "add", project.root, "ann", "boss")
     assert code == 2 and "'boss' is not one of" in out
+    code, out = run("role", "add", project.root, "../ann", "annotator")
+    assert code == 2 and "roles.annotator = '../ann': not an operating-system user name" in out
 
 
 def make_images(folder: Path, n: int) -> Path:

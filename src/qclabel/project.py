@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from datetime import datetime, timezone
 from importlib import resources
@@ -26,6 +27,7 @@ from .store import Store
 CONFIG_NAME = "qclabel.toml"
 FORMAT_VERSION = 1
 ROLES = ("admin", "annotator", "reviewer", "adjudicator")
+_USER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")  # also names a journal file
 BUNDLED_TAXONOMIES = ("metal-stamping", "pcb-solder", "assembly-keypoints")
 
 DEFAULT_QA: dict[str, Any] = {
@@ -178,6 +180,9 @@ class Project:
 
     def add_role(self, actor: str, user: str, role: str) -> None:
         self._check_role_change(actor, role)
+        if not _USER_NAME.match(user):
+            raise ConfigError(self.config_path, f"roles.{role}", user,
+                              "not an operating-system user name")
         names = self.config.get("roles", {}).get(role, [])
         if user not in names:
             self._save_roles(role, names + [user])
