@@ -6,11 +6,13 @@ never a mix; TinyDB's default storage rewrites in place and can be left corrupt.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tinydb.storages import Storage
 
@@ -51,6 +53,23 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+@contextmanager
+def writer_lock(path: Path) -> Iterator[None]:
+    """Serialize read-modify-write of one shared file (the catalog, QA documents)
+    between processes, so two ingests at once cannot drop each other's images. Readers
+    never take it: they see the old file or the new one."""
+    lock = Path(path).with_name(Path(path).name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o664)
+    except OSError as exc:
+        raise StoreWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _mode_for(path: Path) -> int:

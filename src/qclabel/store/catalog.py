@@ -8,7 +8,7 @@ from typing import Iterable
 from tinydb import TinyDB
 
 from ..core.model import ImageRecord
-from .atomic import AtomicJSONStorage
+from .atomic import AtomicJSONStorage, writer_lock
 
 
 class Catalog:
@@ -59,23 +59,27 @@ class Catalog:
     def add(self, records: Iterable[ImageRecord]) -> list[ImageRecord]:
         """Add new images in one atomic write; ids already present are skipped.
         Returns the records actually added (with their catalog sequence numbers)."""
-        images = dict(self._load())
-        added = []
-        for rec in records:
-            if rec.id in images:
-                continue
-            rec = ImageRecord.from_dict({**rec.to_dict(), "seq": len(images) + 1})
-            images[rec.id] = rec
-            added.append(rec)
-        if added:
-            self._write(images)
-        return added
+        with writer_lock(self.path):
+            self.reload()  # another process may have added images since we read
+            images = dict(self._load())
+            added = []
+            for rec in records:
+                if rec.id in images:
+                    continue
+                rec = ImageRecord.from_dict({**rec.to_dict(), "seq": len(images) + 1})
+                images[rec.id] = rec
+                added.append(rec)
+            if added:
+                self._write(images)
+            return added
 
     def update(self, records: Iterable[ImageRecord]) -> None:
-        images = dict(self._load())
-        for rec in records:
-            images[rec.id] = rec
-        self._write(images)
+        with writer_lock(self.path):
+            self.reload()
+            images = dict(self._load())
+            for rec in records:
+                images[rec.id] = rec
+            self._write(images)
 
     def _write(self, images: dict[str, ImageRecord]) -> None:
         table = {str(n): r.to_dict() for n, r in enumerate(images.values(), start=1)}

@@ -7,7 +7,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from .atomic import AtomicJSONStorage
+from .atomic import AtomicJSONStorage, writer_lock
 
 
 class Documents:
@@ -20,7 +20,8 @@ class Documents:
         return TinyDB(self.path, storage=AtomicJSONStorage)
 
     def put(self, name: str, doc: dict[str, Any]) -> None:
-        self._db().table("docs").upsert({**doc, "name": name}, Query().name == name)
+        with writer_lock(self.path):  # TinyDB reads, changes and rewrites the whole file
+            self._db().table("docs").upsert({**doc, "name": name}, Query().name == name)
 
     def get(self, name: str) -> dict[str, Any] | None:
         if not self.path.exists():
