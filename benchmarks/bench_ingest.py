@@ -96,7 +96,7 @@ def _figure(name: str, ingest_s: float, floor_s: float, n: int, target: str = ""
 
 
 def run(quick: bool) -> list[Figure]:
-    n_jpeg, n_tiff, n_seg = (24, 8, 4) if quick else (300, 60, 24)
+    n_jpeg, n_tiff, n_seg = (60, 8, 4) if quick else (300, 60, 24)
     figures = []
     with tempfile.TemporaryDirectory(prefix="qclabel-bench-ingest-") as tmp:
         tmp = Path(tmp)

@@ -80,7 +80,7 @@ def frame_to_array(im: Image.Image, path: Path) -> np.ndarray:
         if mode in _TO_RGB:
             return np.asarray(im if mode == "RGB" else im.convert("RGB"))
         if mode in _TO_U16:
-            return np.asarray(im).astype(np.uint16)
+            return np.asarray(im).astype(np.uint16, copy=False)
         if mode == "I":
             return _int32_to_u16(np.asarray(im), path)
     except (OSError, SyntaxError, ValueError) as exc:

@@ -111,7 +111,8 @@ def _make_pool(workers: int, max_pixels: int) -> Executor:
         if Image.MAX_IMAGE_PIXELS is not None:
             Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, max_pixels)
         return _Inline()
-    # forkserver: safe when the caller has threads (the app ingests from a worker thread).
+    # forkserver, not fork: forking a process with threads (the app's workers, OpenCV's
+    # and OpenBLAS's pools) can deadlock the child; this costs about a second per run.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["qclabel.ingest.work"])
     return ProcessPoolExecutor(workers, mp_context=ctx, initializer=work.init_worker,
