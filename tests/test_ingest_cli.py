@@ -193,3 +193,14 @@ def test_cancel_keeps_the_finished_prefix(tmp_path):
         f"{r.id}.png" for r in report.added)
     rest = ingest_paths(project, [src], workers=1)  # a later run picks up the rest
     assert len(rest.added) == 4 and len(rest.duplicates) == 2 and not rest.cancelled
+
+
+def test_the_project_folder_and_hidden_files_are_not_walked(tmp_path):
+    src = folder_of_images(tmp_path / "line", 2)
+    project = make_project(src / "project", {"default": {"colour": "grey-world"}})
+    save(src / ".thumbs" / "t.png", texture(8, 8, seed=40))
+    save(src / "._P0_L0_img.png", texture(8, 8, seed=41))  # OS droppings
+    first = ingest_paths(project, [src], workers=1)
+    assert len(first.added) == 2 and list((project.root / "canonical").glob("*.png"))
+    again = ingest_paths(project, [src], workers=1)
+    assert again.added == [] and len(again.duplicates) == 2 and again.failed == []
