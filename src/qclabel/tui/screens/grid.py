@@ -10,6 +10,7 @@ fsync: the page is saved entirely or not at all). Then the next page.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from rich.text import Text
 from textual import events
@@ -144,15 +145,17 @@ class GridScreen(Screen):
     def refresh_text(self, changed: set[int]) -> None:
         self.sheet.set_captions(self.captions(), self.cursor, changed)
         done, total = self.labeler.done_total()
-        marked = len(self.marks)
+        marked, under = len(self.marks), self._cursor_image()
+        name = Path(self.labeler.record(under).file).name if under else ""
         self.query_one("#statusbar", Static).update(status_text(
-            self.page_start + 1, total, done, self.labeler.labels_per_hour(),
-            self.labeler.queue_name, False, f"page {len(self.page_ids())} images, {marked} marked"))
+            self.page_start + self.cursor + 1, total, done, self.labeler.labels_per_hour(),
+            self.labeler.queue_name, None,
+            f"page of {len(self.page_ids())}, {marked} marked  {name}"), layout=False)
 
     def say(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#message", Static)
         msg.set_class(error, "error")
-        msg.update(text)
+        msg.update(text, layout=False)
 
     # -- keys -------------------------------------------------------------------------------
     def action_cursor(self, dx: int, dy: int) -> None:

@@ -102,8 +102,10 @@ def _row(t: Text, key: str, value: str) -> None:
     t.append(value + "\n")
 
 
-def status_text(pos: int, total: int, done: int, rate: float, queue: str, auto: bool,
-                extra: str = "") -> str:
+def status_text(pos: int, total: int, done: int, rate: float, queue: str,
+                auto: bool | None, extra: str = "") -> str:
+    """Position, done/total, labels per hour, queue (auto-advance when it applies)."""
     where = f"{pos}/{total}" if total else "0/0"
-    return (f"{where}  done {done}/{total}  {rate:.0f}/h  queue {queue}  "
-            f"auto {'on' if auto else 'off'}{'  ' + extra if extra else ''}")
+    auto_text = "" if auto is None else f"  auto {'on' if auto else 'off'}"
+    return (f"{where}  done {done}/{total}  {rate:.0f}/h  queue {queue}{auto_text}"
+            f"{'  ' + extra if extra else ''}")

@@ -98,7 +98,8 @@ class SheetView(Widget):
         return Strip(segs).extend_cell_length(width, bg).crop(0, width)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        bg = Style(bgcolor=self.background_colors[1].rich_color)
+        # Explicit colours: a terminal's default foreground may be black (xterm).
+        bg = self.rich_style
         width = self.size.width
         lines = [self._line(y, width, bg).crop(crop.x, crop.right).apply_style(bg)
                  for y in range(crop.y, crop.bottom)]
