@@ -66,20 +66,21 @@ def test_keypoints_and_skeleton_drawn():
 
 
 def test_cursor_move_diff_touches_two_cells_and_is_cheap():
-    m = Viewport.fit(1200, 900, 160, 45)
-    frame = np.random.default_rng(0).integers(0, 255, (45 * 20, 160 * 10, 3), np.uint8)
+    m = Viewport.fit(400, 300, 40, 15)          # 10 x 20 image px per cell
+    rng = np.random.default_rng(0)
+    frame = rng.normal(128, 30, (15 * 20, 40 * 10, 3)).clip(0, 255).astype(np.uint8)
     before, after = {}, {}
-    ov.draw_box(before, m, Box("dent", 100, 200, 300, 200), "#ff0000")
-    ov.draw_box(after, m, Box("dent", 100, 200, 300, 200), "#ff0000")
-    ov.draw_cursor(before, m, 600, 450)
-    ov.draw_cursor(after, m, 610, 450)
+    ov.draw_box(before, m, Box("dent", 40, 60, 100, 80), "#ff0000")
+    ov.draw_box(after, m, Box("dent", 40, 60, 100, 80), "#ff0000")
+    ov.draw_cursor(before, m, 200, 150)
+    ov.draw_cursor(after, m, 210, 150)
     d = ov.diff(before, after)
     assert d.cells == 2 and len(d.restored) == 1
     sixel = wire.delta_bytes(d, "sixel", frame)
     kitty = wire.delta_bytes(d, "kitty", frame)
     full = wire.full_frame_sixel(frame)
     assert 0 < kitty < sixel < 0.05 * full
-    assert wire.full_frame_kitty(frame, 160, 45) > 100 * kitty
+    assert wire.full_frame_kitty(frame, 40, 15) > 100 * kitty
 
 
 def test_halfcell_restore_uses_frame_colours():

@@ -93,7 +93,7 @@ async def goto(pilot, screen, x, y):
     raise AssertionError(f"cursor stuck at {screen.cursor}, wanted {(x, y)}")
 
 
-@pytest.mark.parametrize("level", [0, 2, 4])
+@pytest.mark.parametrize("level", [0, 4])  # several px per cell; several cells per px
 async def test_anchor_and_complete_at_exact_pixels_through_zoom(proj, level):
     app = build_app(proj, "admin", graphics="halfcell", task="box")
     async with app.run_test(size=SIZE) as pilot:
