@@ -23,7 +23,10 @@ def verify_journal(labels_dir: Path, user: str) -> Finding:
     """Replay the whole chain from its first line, then hold it against the snapshot."""
     path = journal_path(labels_dir, user)
     tail, count, note = Tail(0, 0, genesis(user)), 0, ""
-    snap_entries, mark = _load_snapshot(snapshot_path(labels_dir, user), user)
+    try:
+        snap_entries, mark = _load_snapshot(snapshot_path(labels_dir, user), user, strict=True)
+    except JournalCorrupt as exc:
+        return Finding(str(path), False, 0, str(exc))
     replayed: dict[tuple[str, str], Any] = {}
     at_mark: dict[tuple[str, str], Any] | None = {} if mark.seq == 0 else None
     try:

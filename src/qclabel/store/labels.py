@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.model import Annotation
-from ..errors import JournalCorrupt, QclabelError
+from ..errors import JournalCorrupt, QclabelError, StoreWriteError
 from .atomic import AtomicJSONStorage
 from .journal import Tail, Torn, genesis, line_ending_at, read_events
 
@@ -107,7 +107,21 @@ def check_snapshot_mark(spath: Path, jpath: Path, mark: Tail) -> None:
                              "the snapshot covers up to was altered, or lines were removed)")
 
 
-def _load_snapshot(path: Path, user: str) -> tuple[dict[Key, dict[str, Any]], Tail]:
+def _load_snapshot(path: Path, user: str,
+                   strict: bool = False) -> tuple[dict[Key, dict[str, Any]], Tail]:
+    """The snapshot's entries and the journal position it covers. The journal alone is
+    complete, so an unreadable snapshot is not fatal: unless `strict` (the audit), it is
+    ignored and the whole journal is replayed (a session then writes a fresh one)."""
+    try:
+        return read_snapshot(path, user)
+    except (JournalCorrupt, StoreWriteError, KeyError, TypeError, AttributeError) as exc:
+        if strict:
+            raise JournalCorrupt(f"{path}: unreadable snapshot ({exc}); delete it and "
+                                 "the journal alone rebuilds it") from exc
+        return {}, Tail(0, 0, genesis(user))
+
+
+def read_snapshot(path: Path, user: str) -> tuple[dict[Key, dict[str, Any]], Tail]:
     """Read the snapshot's TinyDB layout straight from its storage: TinyDB's table API
     would wrap each of 100k documents in an object only to unwrap it again."""
     empty = Tail(0, 0, genesis(user))
