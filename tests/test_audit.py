@@ -173,3 +173,13 @@ def test_log_json(labeled: Project) -> None:
     assert events[1]["after"]["verdict"] == "fail"
     assert events[0]["after"]["boxes"][0]["cls"] == "scratch"
     assert all(e["user"] == "bob" and e["hash"] for e in events)
+
+
+def test_status_on_a_tampered_journal_names_file_and_line(labeled: Project) -> None:
+    path = journal(labeled, "bob")
+    ls = lines(path)
+    ls[0] = ls[0].replace(b'"cls":"scratch"', b'"cls":"crack"', 1)
+    path.write_bytes(b"".join(ls))
+    result = CliRunner().invoke(main, ["status", str(labeled.root)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"qclabel: error: {path}:1: content altered" in result.output
