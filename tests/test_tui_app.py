@@ -154,3 +154,26 @@ def test_graphics_prepare(monkeypatch):
         gfx.prepare("ascii-art")
     with pytest.raises(ValueError):
         build_app(None, "admin", graphics="auto")
+
+
+async def test_unicode_mode_shows_shades(proj):
+    app = build_app(proj, "admin", graphics="unicode")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        frame = app.screen.image_view.frame
+        text = "".join(seg.text for row in frame.cells for seg in row)
+        assert set(text) <= set(" ░▒▓█") and len(set(text)) >= 3
+        assert app.screen.image_view.sent == 1
+
+
+def test_forced_text_modes_never_probe_the_terminal(proj):
+    import subprocess
+    import sys
+    code = (f"import sys; sys.path.insert(0, 'tests')\n"
+            f"from qclabel.project import Project\nfrom qclabel.tui.app import build_app\n"
+            f"app = build_app(Project.open({str(proj.root)!r}), 'admin', graphics='halfcell')\n"
+            f"import qclabel.tui.screens.classify, qclabel.tui.screens.grid\n"
+            f"app.close_session()\n"
+            f"print('PROBED' if 'textual_image.renderable' in sys.modules else 'NO-PROBE')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().endswith("NO-PROBE"), out.stderr

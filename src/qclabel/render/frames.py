@@ -5,8 +5,8 @@ Encoders:
             grey level (up to the 101 sixel allows) survives and nothing is dithered
   halfcell  upper-half-block cells, two pixels per cell, as ready-made styled segments
             (the frame is exactly the cell grid's pixel size: no resampling)
-  unicode   the picture itself, for textual-image's renderables (shades; kitty's TGP
-  kitty     encodes PNG)
+  unicode   shade characters, one per cell, for terminals without colour
+  kitty     the picture itself; textual-image's TGP renderable encodes it as PNG
 The text-layer encoders need nothing pre-encoded; sixel is the expensive one, so it is
 encoded in the prefetch threads, ahead of the keypress.
 """
@@ -38,7 +38,7 @@ class Frame:
     window: tuple[float, float] | None
     high_bit: bool
     sixel: str | None = None
-    halfcell: list[list[Segment]] | None = None  # one list of cells per text row
+    cells: list[list[Segment]] | None = None  # half-cell/unicode: one list per text row
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -68,6 +68,20 @@ def encode_halfcell(picture: Image.Image) -> list[list[Segment]]:
              for top, bottom in row] for row in pairs.tolist()]
 
 
+SHADES = " ░▒▓█"
+
+
+def encode_unicode(picture: Image.Image) -> list[list[Segment]]:
+    """Shade characters, one per cell (two picture rows averaged), for terminals with
+    no colour at all; the widget's own colours apply."""
+    grey = np.asarray(picture.convert("L"), dtype=np.float32)
+    if grey.shape[0] % 2:
+        grey = np.concatenate([grey, grey[-1:]])
+    cells = (grey[0::2] + grey[1::2]) / 2
+    idx = np.clip((cells * len(SHADES) / 256).astype(int), 0, len(SHADES) - 1)
+    return [[Segment("".join(SHADES[i] for i in row))] for row in idx.tolist()]
+
+
 def make_frame(record: ImageRecord, root, vp: Viewport, window: tuple[float, float] | None,
                encoder: str, src: SourcePixels | None = None) -> tuple[Frame, SourcePixels]:
     """Decode (unless `src` is given), window, and pre-encode one frame."""
@@ -83,7 +97,9 @@ def make_frame(record: ImageRecord, root, vp: Viewport, window: tuple[float, flo
     if encoder == "sixel":
         frame.sixel = encode_sixel(picture)
     elif encoder == "halfcell":
-        frame.halfcell = encode_halfcell(picture)
+        frame.cells = encode_halfcell(picture)
+    elif encoder == "unicode":
+        frame.cells = encode_unicode(picture)
     frame.timings = {"decode_ms": (t1 - t0) * 1000, "window_ms": (t2 - t1) * 1000,
                      "encode_ms": (time.perf_counter() - t2) * 1000}
     return frame, src

@@ -182,7 +182,9 @@ class BoxScreen(PointerScreen):
             return
         i = EDIT_TARGETS.index(self.edit_target)
         self.edit_target = EDIT_TARGETS[(i + 1) % len(EDIT_TARGETS)]
-        self.say(f"arrows now {'move the box' if self.edit_target == 'move' else 'move the ' + self.edit_target + ' edge' if self.edit_target else 'move the cursor'}")
+        what = {None: "the cursor", "move": "the box"}.get(self.edit_target,
+                                                          f"the {self.edit_target} edge")
+        self.say(f"arrows now move {what}")
         self.redraw()
 
     def action_nudge(self, dx: int, dy: int, unit: str) -> None:

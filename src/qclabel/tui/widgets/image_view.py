@@ -1,8 +1,10 @@
 """The image widget: shows one display frame from `qclabel.render`.
 
-The renderer is forced (never left to textual-image's import-time guess): half-cell,
-unicode and kitty use textual-image's renderables on a picture that is already exactly
-the cell grid's pixel size; sixel injects the frame the prefetch threads encoded.
+The renderer is forced (never left to textual-image's import-time guess): half-cell
+and unicode frames arrive as ready-made cells, sixel as the string the prefetch threads
+encoded; kitty uses textual-image's TGP renderable. Only kitty imports
+`textual_image.renderable`, whose import probes the terminal: a forced half-cell or
+unicode mode never sends the probe (it shows up in tmux's title bar).
 
 Sixel is sent once per frame. textual-image's own sixel widget recomposes a child on
 every image change and re-emits on each of the ~3 repaints that follow; this widget
@@ -21,14 +23,9 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
-from textual_image.renderable.halfcell import Image as HalfcellRenderable
-from textual_image.renderable.tgp import Image as TGPRenderable
-from textual_image.renderable.unicode import Image as UnicodeRenderable
 
 from ...render.frames import Frame
 
-RENDERABLES = {"halfcell": HalfcellRenderable, "unicode": UnicodeRenderable,
-               "kitty": TGPRenderable}
 _NULL = Style()
 
 
@@ -81,15 +78,16 @@ class ImageView(Widget):
         if self._renderable is None:
             vp = self.frame.viewport
             cols, rows = vp.frame_cells
-            inner = RENDERABLES[self.graphics](self.frame.picture, width=cols, height=rows)
+            from textual_image.renderable.tgp import Image as TGPRenderable  # kitty only
+            inner = TGPRenderable(self.frame.picture, width=cols, height=rows)
             self._renderable = Padding(inner, (vp.offset[1], 0, 0, vp.offset[0]))
             self.sent += 1
         return self._renderable
 
     # -- sixel: inject the pre-encoded frame -------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
-        if self.frame is not None and self.frame.halfcell is not None:
-            return self._halfcell_lines(crop)
+        if self.frame is not None and self.frame.cells is not None:
+            return self._cell_lines(crop)
         if self.graphics != "sixel" or self.frame is None or not self.frame.sixel:
             return super().render_lines(crop)
         style = Style(bgcolor=self.background_colors[1].rich_color)
@@ -101,17 +99,19 @@ class ImageView(Widget):
         self.sent += 1
         return lines
 
-    def _halfcell_lines(self, crop: Region) -> list[Strip]:
-        """The pre-built half-cell rows, placed at the viewport's offset."""
-        style = Style(bgcolor=self.background_colors[1].rich_color)
+    def _cell_lines(self, crop: Region) -> list[Strip]:
+        """The pre-built text rows, placed at the viewport's offset, in the widget's
+        colours (half-cells carry their own)."""
+        base = self.rich_style
         width = self.content_size.width
         if self._renderable is None:  # the frame's strips, built once per frame
             oc, orow = self.frame.viewport.offset
-            pad = [Segment(" " * oc, style)] if oc > 0 else []
-            self._renderable = {orow + r: Strip(pad + row).extend_cell_length(width, style)
-                                for r, row in enumerate(self.frame.halfcell)}
+            pad = [Segment(" " * oc)] if oc > 0 else []
+            self._renderable = {
+                orow + r: Strip(pad + row).apply_style(base).extend_cell_length(width, base)
+                for r, row in enumerate(self.frame.cells)}
             self.sent += 1
-        blank = Strip.blank(width, style)
+        blank = Strip.blank(width, base)
         return [self._renderable.get(y, blank).crop(crop.x, crop.right)
                 for y in range(crop.y, crop.bottom)]
 
