@@ -115,7 +115,7 @@ def test_journal_cut_below_the_snapshot_is_refused(tmp_path: Path) -> None:
     jpath = tmp_path / "labels" / "ann.jsonl"
     lines = jpath.read_bytes().splitlines(keepends=True)
     jpath.write_bytes(b"".join(lines[:3]))
-    with pytest.raises(JournalCorrupt, match="cut at the end: ann.snapshot.json covers 5"):
+    with pytest.raises(JournalCorrupt, match="cut at the end or shortened: ann.snapshot.json covers 5"):
         store.state("ann")
     with pytest.raises(JournalCorrupt):
         store.open_session("ann")

@@ -95,8 +95,9 @@ def check_snapshot_mark(spath: Path, jpath: Path, mark: Tail) -> None:
         return
     size = jpath.stat().st_size if jpath.exists() else 0
     if size < mark.offset:
-        raise JournalCorrupt(f"{jpath}: cut at the end: {spath.name} covers {mark.seq} "
-                             f"events ({mark.offset} bytes) but the journal has {size} bytes")
+        raise JournalCorrupt(f"{jpath}: cut at the end or shortened: {spath.name} covers "
+                             f"{mark.seq} events ({mark.offset} bytes) but the journal has "
+                             f"{size} bytes; `qclabel audit verify` finds the line")
     try:
         event = json.loads(line_ending_at(jpath, mark.offset))
         ok = event.get("seq") == mark.seq and event.get("hash") == mark.hash
