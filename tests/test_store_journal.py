@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qclabel.core import edits
 from qclabel.core.model import Annotation, Box
@@ -185,3 +188,44 @@ def test_files_that_cannot_be_journals_are_not_users(tmp_path: Path) -> None:
     (tmp_path / "labels" / "ann (copy).jsonl").write_bytes(b"")
     assert store.users() == ["ann"]
     assert list(store.all_states()) == ["ann"]
+
+
+OPS = st.lists(st.one_of(
+    st.tuples(st.just("commit"), st.integers(0, 5), st.sampled_from(["pass", "fail"])),
+    st.tuples(st.just("batch"), st.integers(0, 5), st.sampled_from(["pass", "fail"])),
+    st.just(("snapshot",)), st.just(("reopen",)), st.just(("tear",))), max_size=25)
+
+
+@settings(max_examples=30, deadline=None)
+@given(OPS)
+def test_any_mix_of_commits_snapshots_reopens_and_tears(ops) -> None:
+    """Whatever happens, a reader and a new session see exactly the acknowledged labels."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store, model = Store(Path(tmp)), {}
+        session = store.open_session("ann")
+        for op in ops:
+            if op[0] in ("commit", "batch"):
+                img = f"img{op[1]}"
+                change = edits.apply(img, session.annotation(img), edits.set_verdict(op[2]))
+                if op[0] == "commit":
+                    session.commit(change)
+                else:
+                    session.commit_many([change, edits.apply("extra", Annotation(),
+                                                              edits.set_verdict(op[2]))])
+                    model["extra"] = op[2]
+                model[img] = op[2]
+            elif op[0] == "snapshot":
+                session.snapshot()
+            elif op[0] == "reopen":
+                session.close()
+                session = store.open_session("ann")
+            else:  # a crash mid-append: unacknowledged bytes at the end
+                with open(Path(tmp) / "labels" / "ann.jsonl", "ab") as fh:
+                    fh.write(b'{"kind":"label","image":"ghost"')
+                session.close()
+                session = store.open_session("ann")
+            seen = {i: a["verdict"] for i, a in
+                    ((i, e["after"]) for i, e in store.state("ann").items("label"))}
+            assert seen == model
+        session.close()
+        assert verify_journal(Path(tmp) / "labels", "ann").ok
