@@ -71,6 +71,9 @@ def label_files(root: Path) -> dict[str, str]:
             continue
         if path.suffix == ".tfrecord":
             out[str(rel) + ".json"] = tfrecord_as_json(path)
+        elif rel.parts[0] == "annotations":  # compact COCO JSON, pretty for review
+            out[str(rel)] = json.dumps(json.loads(path.read_text()), indent=1,
+                                       sort_keys=True) + "\n"
         else:
             out[str(rel)] = path.read_text()
     return out

@@ -34,7 +34,10 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=
 
 
 def _write(path: Path, doc: dict[str, Any]) -> None:
-    path.write_text(json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
+    """Compact, keys sorted (stable bytes); `indent` would switch json to its pure-Python
+    encoder, 7x slower on 100k images."""
+    path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False) + "\n")
 
 
 def _header(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
