@@ -127,3 +127,16 @@ def test_target_must_be_named_once(base):
     project, exports = base
     refused(project, "coco", exports["coco"], "--as USER or --predictions NAME",
             as_user="bob", predictions="m")
+
+
+def test_ambiguous_file_name_is_refused(base, tmp_path):
+    import numpy as np
+    from PIL import Image
+    from qclabel.ingest import ingest_paths
+    exports = base[1]
+    project = make_box_project(tmp_path)  # its own project: this one gets a second a.png
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.fromarray(np.full((80, 100, 3), 3, np.uint8)).save(other / "a.png")
+    ingest_paths(project, [other], workers=1)
+    refused(project, "voc", exports["voc"], r"a.xml: image 'a.png' matches 2 catalog images")

@@ -120,3 +120,13 @@ def test_manifest_carries_the_qa_agreement_summary(project):
     m = create_version(project, "v1", "admin")
     assert m["qa"]["agreement"]["images"] == 1 and m["qa"]["agreement"]["agreed"] == 1
     assert m["qa"]["status_counts"] == {"agreed": 1, "single": 2}
+
+
+def test_min_status_leaves_out_lower_statuses(project, tmp_path):
+    ids = by_name(project)
+    label(project, "bob", ids["a.png"], Annotation(verdict="fail", boxes=A_BOXES))  # agreed
+    label(project, "bob", ids["c.png"], Annotation(verdict="fail", boxes=(
+        Box("burr", 1, 1, 5, 5),)))  # disagrees with alice: waits for adjudication
+    ds = dataset_for(project, min_status="agreed")
+    assert [(i.name, i.status) for i in ds.images] == [("a.png", "agreed")]
+    assert sorted(i.name for i in dataset_for(project).images) == ["a.png", "b.png"]
