@@ -72,3 +72,20 @@ async def test_revisit_position_and_undo(proj):  # noqa: F811
         await pilot.press("u")
         await settle(pilot, app)
         assert checks_on_disk(proj, image) == {"hole_left": "present", "hole_right": "present"}
+
+
+async def test_modes_without_templates_say_so_and_change_nothing(tmp_path):
+    from test_tui_support import make_project
+    project = make_project(tmp_path, n_rgb=1, grey16=False, jpeg=False)  # metal-stamping
+    app = build_app(project, "admin", graphics="halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        for mode, keys in (("assembly", ("y", "x", "m", "tab")),
+                           ("keypoint", ("space", "o", "s", "i", "tab", "x"))):
+            app.open_mode(mode)
+            await settle(pilot, app)
+            assert "no" in str(app.screen.query_one("#message").render())
+            await pilot.press(*keys)
+            await settle(pilot, app)
+            app.pop_screen()
+        assert Project.open(project.root).store.state("admin").annotations() == {}

@@ -146,6 +146,9 @@ class KeypointScreen(PointerScreen):
 
     def _go_to_point(self, index: int) -> None:
         t = self.template
+        if t is None:
+            self.redraw()
+            return
         self.point_index = max(0, min(index, len(t.points)))
         expected = {n: (x, y) for n, x, y in t.positions}
         if self.point_index < len(t.points) and t.points[self.point_index] in expected:
