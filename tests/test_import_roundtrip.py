@@ -122,3 +122,28 @@ def test_accept_keeps_the_operators_own_labels(sources, tmp_path):
     assert change.before == mine
     assert change.after.defect_class == "crack"
     assert [b.cls for b in change.after.boxes] == ["crack", "dent"]
+
+
+def test_yolo_predict_output_with_confidence_and_min_score(sources, tmp_path):
+    """`yolo predict save_txt save_conf`: a labels folder, no data.yaml, class indices
+    in taxonomy order (the model was trained on our export), a 6th value per row."""
+    _, projects = sources
+    copy = fresh_copy(projects["boxes"], tmp_path / "p")
+    preds = tmp_path / "predict" / "labels"
+    preds.mkdir(parents=True)
+    (preds / "a.txt").write_text("0 0.25 0.34375 0.3 0.1875 0.91\n1 0.8 0.8125 0.4 0.375 0.30\n")
+    (preds / "b.txt").write_text("2 0.208333 0.234375 0.208333 0.3125 0.55\n")
+    report = import_labels(copy, "yolo", preds, "admin", predictions="yolo11n",
+                           min_score=0.5)
+    assert report.images == 2
+    a = suggestions.get(copy, by_name(copy)["a.png"])
+    assert [b.cls for b in a.annotation.boxes] == ["scratch"] and a.scores == (0.91,)
+    (box,) = a.annotation.boxes
+    assert (round(box.x, 3), round(box.y, 3), round(box.w, 3), round(box.h, 3)) == (
+        10, 20, 30, 15)
+    b = suggestions.get(copy, by_name(copy)["b.jpg"])  # scaled by the canonical 48x64
+    assert round(b.annotation.boxes[0].h, 2) == 20.0 and b.scores == (0.55,)
+    (preds / "b.txt").write_text("2 0.2 0.2 0.2 0.3 0.55\n2 0.5 0.5 0.1 0.1\n")
+    from qclabel.errors import FormatError
+    with pytest.raises(FormatError, match="some rows have a confidence value"):
+        import_labels(copy, "yolo", preds, "admin", predictions="again")

@@ -91,12 +91,14 @@ def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
 @click.option("--as", "as_user", help="Write the labels as this annotator (admin only).")
 @click.option("--predictions", help="Store as a named predictions set, shown as "
               "suggestions while labeling.")
+@click.option("--min-score", type=click.FloatRange(0, 1),
+              help="Drop objects whose confidence is lower (YOLO rows with a 6th value).")
 def import_cmd(project_dir: Path, source: Path, fmt: str, as_user: str | None,
-               predictions: str | None) -> None:
+               predictions: str | None, min_score: float | None) -> None:
     """Import labels from SOURCE; a bad file is refused and changes nothing."""
     project = open_project(project_dir)
     report = import_labels(project, fmt, source, identity.current_user(),
-                           as_user=as_user, predictions=predictions)
+                           as_user=as_user, predictions=predictions, min_score=min_score)
     click.echo(f"imported {report.images} images as {report.target} "
                f"({report.changed} changed)")
 

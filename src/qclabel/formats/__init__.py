@@ -106,9 +106,10 @@ def export_project(project: Project, fmt: str, out: Path, *, version: str | None
 
 
 def import_labels(project: Project, fmt: str, src: Path, actor: str, *,
-                  as_user: str | None = None, predictions: str | None = None
-                  ) -> ImportReport:
-    """Validate everything first, then write: an annotator's labels or a predictions set."""
+                  as_user: str | None = None, predictions: str | None = None,
+                  min_score: float | None = None) -> ImportReport:
+    """Validate everything first, then write: an annotator's labels or a predictions set.
+    `min_score` drops objects whose confidence (when the file has one) is lower."""
     from . import suggestions
     from .sources import READERS
     if fmt not in READERS:
@@ -117,12 +118,16 @@ def import_labels(project: Project, fmt: str, src: Path, actor: str, *,
         raise FormatError("say where the labels go: --as USER or --predictions NAME")
     if as_user is not None:
         project.require(actor, "admin", f"import labels as {as_user}")
-    labels = match_all(project, READERS[fmt](project, Path(src)))
+    else:
+        project.require(actor, "annotator", "import predictions")
+    parsed = [p.above(min_score) for p in READERS[fmt](project, Path(src))]
+    matched = match_all(project, parsed)
+    labels = {i: p.annotation for i, p in matched.items()}
     if as_user is not None:
         changed = commit_as(project, as_user, labels, str(src))
         return ImportReport(len(labels), changed, f"labels of {as_user}")
-    project.require(actor, "annotator", "import predictions")
-    suggestions.store(project, predictions, labels, str(src), actor)
+    scores = {i: list(p.scores) for i, p in matched.items() if p.scores}
+    suggestions.store(project, predictions, labels, str(src), actor, scores)
     return ImportReport(len(labels), len(labels), f"predictions {predictions!r}")
 
 

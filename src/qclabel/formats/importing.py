@@ -32,6 +32,20 @@ class Parsed:
     where: str
     sha256: str | None = None
     size: tuple[int, int] | None = None
+    scores: tuple[float, ...] = ()  # per object (boxes, then keypoint sets), predictions
+
+    def above(self, min_score: float | None) -> "Parsed":
+        """Only the objects scored at least `min_score` (unscored objects stay)."""
+        if min_score is None or not self.scores:
+            return self
+        keep = [s >= min_score for s in self.scores]
+        nb = len(self.annotation.boxes)
+        boxes = tuple(b for b, k in zip(self.annotation.boxes, keep) if k)
+        sets = tuple(s for s, k in zip(self.annotation.keypoints, keep[nb:]) if k)
+        ann = replace(self.annotation, boxes=boxes, keypoints=sets,
+                      verdict=self.annotation.verdict if boxes or sets else "pass")
+        return replace(self, annotation=ann, scores=tuple(s for s in self.scores
+                                                          if s >= min_score))
 
 
 @dataclass
@@ -77,10 +91,10 @@ class Matcher:
         raise FormatError(f"{where}: image {name!r} is not in the project's catalog")
 
 
-def match_all(project: Project, parsed: list[Parsed]) -> dict[str, Annotation]:
-    """image id -> annotation, validated against the catalog and the taxonomy."""
+def match_all(project: Project, parsed: list[Parsed]) -> dict[str, Parsed]:
+    """image id -> parsed labels, validated against the catalog and the taxonomy."""
     matcher = Matcher(project.store.catalog.all())
-    out: dict[str, Annotation] = {}
+    out: dict[str, Parsed] = {}
     seen: dict[str, str] = {}
     for p in parsed:
         rec = matcher.find(p.name, p.sha256, p.where)
@@ -93,7 +107,7 @@ def match_all(project: Project, parsed: list[Parsed]) -> dict[str, Annotation]:
                               f"differs from the catalog's {rec.width}x{rec.height} "
                               "(EXIF-rotated or a different image)")
         validate(project, rec, p.annotation, p.where)
-        out[rec.id] = p.annotation
+        out[rec.id] = p
     return out
 
 

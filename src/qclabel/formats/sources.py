@@ -66,24 +66,39 @@ def read_labelme(project: Project, src: Path) -> list[Parsed]:
 
 
 def read_yolo(project: Project, src: Path) -> list[Parsed]:
-    """An Ultralytics folder: data.yaml names the classes (and kpt_shape for pose).
-    Normalized coordinates are scaled by the matched catalog image's canonical size."""
+    """An Ultralytics folder (data.yaml names the classes, kpt_shape for pose), or a
+    folder of prediction .txt files without one (`yolo predict save_txt`): then class
+    indices are the taxonomy's, the order our exports train models with. Normalized
+    coordinates are scaled by the matched catalog image's canonical size."""
     yaml_path = src / "data.yaml" if src.is_dir() else src
-    names, kpt = yolo.read_names(yaml_path)
-    root = yaml_path.parent
+    if yaml_path.suffix in (".yaml", ".yml") and yaml_path.is_file():
+        names, kpt = yolo.read_names(yaml_path)
+        root = yaml_path.parent
+        labels = sorted((root / "labels").glob("**/*.txt"))
+    else:
+        names, kpt, root = project.taxonomy.class_names(), None, src
+        labels = [src] if src.is_file() else sorted(src.glob("**/*.txt"))
     template = _pose_template(project.taxonomy, kpt, yaml_path) if kpt else None
     matcher = Matcher(project.store.catalog.all())
     out = []
-    for label in sorted((root / "labels").glob("**/*.txt")):
-        split_dir = root / "images" / label.parent.relative_to(root / "labels")
-        candidates = sorted(split_dir.glob(f"{label.stem}.*"))
-        name = candidates[0].name if candidates else label.stem
+    for label in labels:
+        name = _image_name(root, label)
         rec = matcher.find(name, None, str(label))
-        ann = yolo.parse_label_file(label, names, rec.width, rec.height, template)
-        out.append(Parsed(name, ann, str(label), sha256=rec.sha256))
+        ann, scores = yolo.parse_label_file(label, names, rec.width, rec.height, template)
+        out.append(Parsed(name, ann, str(label), sha256=rec.sha256, scores=scores))
     if not out:
-        raise FormatError(f"{root}: no labels/**/*.txt files found next to {yaml_path.name}")
+        raise FormatError(f"{src}: no YOLO label files (*.txt) found")
     return out
+
+
+def _image_name(root: Path, label: Path) -> str:
+    """The image beside the label file in images/<split>/, else the label's stem."""
+    try:
+        split_dir = root / "images" / label.parent.relative_to(root / "labels")
+    except ValueError:
+        return label.stem
+    candidates = sorted(split_dir.glob(f"{label.stem}.*"))
+    return candidates[0].name if candidates else label.stem
 
 
 def _pose_template(tax: Taxonomy, k: int, where: Path):

@@ -27,16 +27,17 @@ class Suggestion:
     image: str
     source: str
     annotation: Annotation
+    scores: tuple[float, ...] = ()  # model confidence per box, then keypoint set
 
 
 def store(project: Project, name: str, labels: dict[str, Annotation], file: str,
-          user: str) -> None:
+          user: str, scores: dict[str, list[float]] | None = None) -> None:
     """Save a predictions set; importing under an existing name replaces that set."""
     docs = project.store.documents(COLLECTION)
     docs.put(name, {"file": file, "imported_by": user,
                     "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "images": {i: a.to_dict() for i, a in labels.items()},
-                    "rejected": {}})
+                    "scores": scores or {}, "rejected": {}})
 
 
 def _sets(project: Project) -> list[dict[str, Any]]:
@@ -63,7 +64,8 @@ def get(project: Project, image_id: str, user: str | None = None) -> Suggestion 
             continue
         if user and image_id in doc.get("rejected", {}).get(user, []):
             continue
-        return Suggestion(image_id, doc["name"], Annotation.from_dict(ann))
+        return Suggestion(image_id, doc["name"], Annotation.from_dict(ann),
+                          tuple(doc.get("scores", {}).get(image_id, ())))
     return None
 
 

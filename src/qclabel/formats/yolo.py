@@ -157,20 +157,24 @@ def read_names(data_yaml_path: Path) -> tuple[list[str], int | None]:
 
 
 def parse_label_file(path: Path, names: list[str], width: int, height: int,
-                     template=None) -> Annotation:
-    """One labels/*.txt as an Annotation (pixels of the canonical image)."""
-    boxes, sets = [], []
+                     template=None) -> tuple[Annotation, tuple[float, ...]]:
+    """One labels/*.txt as an Annotation (pixels of the canonical image), and the
+    confidence of each object when the rows carry one (Ultralytics `save_conf`)."""
+    boxes, sets, scores = [], [], []
+    n_values = 5 + 3 * len(template.points) if template else 5
     for n, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{n}"
         vals = _numbers(line, where)
         cls = _class_name(vals[0], names, where)
-        if template is None and len(vals) != 5:
-            raise FormatError(f"{where}: expected 'class cx cy w h', got {len(vals)} values")
-        if template is not None and len(vals) != 5 + 3 * len(template.points):
-            raise FormatError(f"{where}: a pose row needs {5 + 3 * len(template.points)} "
-                              f"values, got {len(vals)}")
+        if len(vals) not in (n_values, n_values + 1):
+            what = "a pose row" if template else "a row 'class cx cy w h [conf]'"
+            raise FormatError(f"{where}: {what} needs {n_values} values (+1 confidence), "
+                              f"got {len(vals)}")
+        if len(vals) == n_values + 1:
+            _check_unit(vals[-1:], where)
+            scores.append(vals.pop())
         _check_unit(vals[1:5], where)
         if template is None:
             cx, cy, bw, bh = vals[1:5]
@@ -178,8 +182,10 @@ def parse_label_file(path: Path, names: list[str], width: int, height: int,
                              bw * width, bh * height))
         else:
             sets.append(_pose_set(vals[5:], cls, template, width, height, where))
+    if scores and len(scores) != len(boxes) + len(sets):
+        raise FormatError(f"{path}: some rows have a confidence value and some do not")
     verdict = None if boxes or sets else "pass"
-    return Annotation(verdict=verdict, boxes=tuple(boxes), keypoints=tuple(sets))
+    return Annotation(verdict=verdict, boxes=tuple(boxes), keypoints=tuple(sets)), tuple(scores)
 
 
 def _pose_set(vals: list[float], cls: str, template, width: int, height: int,
