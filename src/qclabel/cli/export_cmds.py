@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,9 @@ def terminate_cleanly() -> Iterator[None]:
     removed; the previous handler comes back afterwards."""
     def handler(signum, frame):
         raise SystemExit(128 + signum)
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
