@@ -219,3 +219,12 @@ def test_focus_stack_is_sharper_than_every_slice(tmp_path):
     inner = np.abs(out - sharp)[:, 10:30].mean(), np.abs(out - sharp)[:, 90:110].mean()
     assert max(inner) < 1.0  # inside a band the sharp slice is picked exactly
     assert rec.fields == {"stack": "stack01"} and len(rec.sources) == 3
+
+
+def test_window_of_a_large_image_is_estimated_from_a_sample(tmp_path, project):
+    rng = np.random.default_rng(3)
+    arr = rng.normal(30000, 2000, (1500, 1500)).clip(0, 65535).astype(np.uint16)
+    (rec,) = ingest(project, [save(tmp_path / "big.tif", arr)])
+    lo, hi = np.percentile(arr, (0.5, 99.5))
+    centre, width = rec.window
+    assert abs((centre - width / 2) - lo) < 60 and abs((centre + width / 2) - hi) < 60
