@@ -143,9 +143,8 @@ class OverlayImageView(ImageView):
     def render_line(self, y: int) -> Strip:
         """One line, as render_lines draws it (Textual asks for single lines to find
         the cell under the mouse). Pictures that render_lines draws itself (pre-built
-        half-cell rows, sixel) must not go through `render()`."""
-        if self.frame is not None and (self.graphics == "sixel"
-                                       or getattr(self.frame, "halfcell", None) is not None):
+        text rows, sixel; everything but kitty) must not go through `render()`."""
+        if self.frame is not None and self.graphics != "kitty":
             return self.render_lines(Region(0, y, self.size.width, 1))[0]
         return super().render_line(y)
 
