@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from PIL import Image
+from textual.geometry import Region
 
 from qclabel.ingest import ingest_paths
 from qclabel.project import Project
@@ -118,6 +119,10 @@ async def test_anchor_and_complete_at_exact_pixels_through_zoom(proj, level):
         corner = cm.pixel_cell(vp, 137, 91)
         if vp.cell_in_frame(*corner):
             assert overlay[corner].char == "┏"
+            # and the rendered picture line carries the glyph in that cell
+            view = screen.image_view
+            line = view.render_lines(Region(0, corner[1], view.size.width, 1))[0]
+            assert line.crop(corner[0], corner[0] + 1).text == "┏"
 
 
 async def test_snap_at_cursor_common_case(proj):
@@ -198,6 +203,7 @@ async def test_duplicate_copy_previous_class_and_severity(proj):
         await settle(pilot, app)
         second = app.labeler.current
         assert second != first
+        assert screen.current_class == "scratch"     # the last class is remembered
         await pilot.press("y")
         await settle(pilot, app)
         copied = on_disk(proj, second).boxes
