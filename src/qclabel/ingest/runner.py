@@ -213,13 +213,13 @@ def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
         project.store.catalog.reload()
         files, report.failed = discover(paths, exclude=[project.root])
         own = executor is None
-        # A pool costs about a second to start: not worth it for a handful of files.
-        wanted = min(workers or os.cpu_count() or 1, max(1, len(files) // 2))
+        units, group_failures = make_units(files, prof)
+        report.failed += group_failures
+        # A pool costs about a second to start: not worth it for a handful of images.
+        wanted = min(workers or os.cpu_count() or 1, max(1, len(units) // 2))
         pool = executor or _make_pool(wanted, project.limits["max_pixels"])
         try:
             digests = _hash_all(pool, files, progress, report, cancel)
-            units, group_failures = make_units(files, prof)
-            report.failed += group_failures
             tasks = [] if report.cancelled else _tasks(project, prof, units, digests, report)
             _process(project, pool, tasks, progress, report, cancel)
         finally:
