@@ -153,8 +153,11 @@ class PointerScreen(ImageScreen):
     @property
     def shown_viewport(self) -> Viewport | None:
         """The mapping of the picture on screen (overlays must match it, not the one
-        being loaded)."""
-        return self.frame.viewport if self.frame is not None else None
+        being loaded); None while the current image's picture is not shown."""
+        frame, rec = self.query_one("#image", OverlayImageView).frame, self.record
+        if frame is None or rec is None or frame.image_id != rec.id:
+            return None
+        return frame.viewport
 
     def redraw(self) -> None:
         vp = self.shown_viewport
