@@ -6,7 +6,8 @@
 `failed` holds (path, reason) pairs; bad files never stop the run. The work runs on a
 `concurrent.futures.Executor`: the one passed in (e.g. a Dask cluster's
 `client.get_executor()`, left open), else a process pool of `workers` processes
-(default: the CPU count; `workers=1` runs in this process). `progress(stage, done,
+(default: the CPU count; `workers=1`, or a run of fewer than four images, runs in
+this process: a pool takes about a second to start). `progress(stage, done,
 total)` is called from this thread with stage "hash" then "ingest"; `cancel()` is
 polled between results (the app's stop button): the finished prefix is kept.
 
