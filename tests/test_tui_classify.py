@@ -11,7 +11,7 @@ from qclabel.tui.app import build_app
 from qclabel.tui.screens.classify import ClassifyScreen
 from qclabel.tui.screens.help import HelpScreen
 from qclabel.tui.screens.dialogs import PromptScreen
-from test_tui_support import SIZE, make_project, settle
+from test_tui_support import SIZE, make_project, settle, wire
 
 
 @pytest.fixture
@@ -257,3 +257,36 @@ def test_info_panel_text_has_exif_and_manufacturing_fields():
     text = info_text(rec, None).plain
     assert "make Google, model Pixel 8, exposure time 1/120 s, orientation 6" in text
     assert "part: P1001" in text and "lot: L07" in text and "960x720" in text
+
+
+async def test_q_quits_even_while_a_severity_is_pending(proj):
+    app = build_app(proj, "admin", graphics="halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        first = app.labeler.current
+        await pilot.press("1", "q")
+    assert not app.is_running
+    assert on_disk(proj)[first].defect_class == "scratch"
+
+
+async def test_sixel_frames_sent_once_per_image_and_never_for_text(proj):
+    from textual import events
+    app = build_app(proj, "admin", graphics="sixel", cell_px=(10, 20))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        view = screen.image_view
+        assert view.frame.sixel.startswith("\x1bP")
+        out = wire(app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert out["sixels"] == 1 and out["bytes"] >= len(view.frame.sixel)
+        out.update(bytes=0, sixels=0)
+        await pilot.press("a", "p", "v", "v")  # labels and panels: text only
+        app.post_message(events.AppBlur())
+        app.post_message(events.AppFocus())
+        await pilot.pause()
+        assert out["sixels"] == 0 and out["bytes"] < 4 * 1024  # four keys, a few lines each
+        narrow = view.frame.viewport.cols
+        await pilot.press("i")  # side panel hidden: a wider frame, sent once
+        await settle(pilot, app)
+        assert out["sixels"] == 1 and view.frame.viewport.cols > narrow

@@ -46,3 +46,20 @@ async def settle(pilot, app) -> None:
             await asyncio.gather(*(asyncio.wrap_future(f) for f in futures),
                                  return_exceptions=True)
         await pilot.pause()
+
+
+def wire(app) -> dict:
+    """Count what the terminal would receive: the compositor's updates rendered as the
+    real driver renders them (the headless driver writes nothing)."""
+    from textual._compositor import CompositorUpdate
+    seen = {"bytes": 0, "sixels": 0}
+    display = app._display
+
+    def counted(screen, renderable):
+        if isinstance(renderable, CompositorUpdate):
+            out = renderable.render_segments(app.console)
+            seen["bytes"] += len(out.encode())
+            seen["sixels"] += out.count("\x1bP")  # DCS: the start of a sixel image
+        return display(screen, renderable)
+    app._display = counted
+    return seen

@@ -149,16 +149,19 @@ class ClassifyScreen(ImageScreen):
                     self.refresh_panels()
 
     def _severity_key(self, event: events.Key, char: str) -> None:
+        """A severity digit labels it; escape leaves it unset; any other key also leaves
+        it unset and then does its usual job (q still quits at once)."""
         cls, self.pending = self.pending, None
-        event.stop()
         names = cls.severity_names()
         if char.isdigit() and 1 <= int(char) <= len(names):
+            event.stop()
             sev = names[int(char) - 1]
             self.label(edits.set_severity(sev), f"{cls.name} ({sev})", advance=True)
-        else:
-            self.refresh_panels()
-            if event.key != "escape":
-                self.say(f"{cls.name} saved without severity")
+            return
+        if event.key == "escape":
+            event.stop()
+        self.refresh_panels()
+        self.say(f"{cls.name} saved without severity")
 
     def label(self, edit: edits.Edit, what: str, advance: bool, note: str | None = None) -> bool:
         """Commit, then say saved, then (maybe) advance. False if the commit failed."""

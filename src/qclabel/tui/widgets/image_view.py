@@ -47,22 +47,27 @@ class ImageView(Widget):
         self.frame: Frame | None = None
         self.message_text = ""
         self.sent = 0  # frames written to the terminal (sixel) or rendered (text modes)
-        self._renderable = None
+        self._renderable = None  # kitty: the TGP renderable of the current frame
+        self._strips: dict[int, Strip] | None = None  # half-cell/unicode rows of the frame
 
     # -- API for screens ------------------------------------------------------------
     def show(self, frame: Frame | None) -> None:
         if frame is self.frame:
             return
+        self._drop_cached()
         self.frame, self.message_text = frame, ""
-        if self._renderable is not None and hasattr(self._renderable, "cleanup"):
-            self._renderable.cleanup()
-        self._renderable = None
         self.refresh()
 
     def show_message(self, text: str) -> None:
         """A line of text instead of a picture (missing file, decode error, end of queue)."""
-        self.frame, self.message_text, self._renderable = None, text, None
+        self._drop_cached()
+        self.frame, self.message_text = None, text
         self.refresh()
+
+    def _drop_cached(self) -> None:
+        if self._renderable is not None:
+            self._renderable.renderable.cleanup()  # kitty: delete the old image
+        self._renderable, self._strips = None, None
 
     @property
     def cells(self) -> tuple[int, int]:
@@ -75,6 +80,8 @@ class ImageView(Widget):
     def render(self):
         if self.frame is None:
             return self.message_text
+        if self.graphics != "kitty":
+            return ""  # sixel and text rows are drawn in render_lines
         if self._renderable is None:
             vp = self.frame.viewport
             cols, rows = vp.frame_cells
@@ -93,7 +100,7 @@ class ImageView(Widget):
         style = Style(bgcolor=self.background_colors[1].rich_color)
         blank = Segment(" " * crop.width, style)
         lines = [Strip([blank], crop.width) for _ in range(crop.height)]
-        if not self.screen.is_active or not self._covers_frame(crop):
+        if not self.screen.is_active or not self._covers_frame(crop) or self._stale():
             return lines
         lines[-1] = Strip([blank, *self._sixel_segments()], crop.width)
         self.sent += 1
@@ -104,16 +111,22 @@ class ImageView(Widget):
         colours (half-cells carry their own)."""
         base = self.rich_style
         width = self.content_size.width
-        if self._renderable is None:  # the frame's strips, built once per frame
+        if self._strips is None:  # the frame's strips, built once per frame
             oc, orow = self.frame.viewport.offset
             pad = [Segment(" " * oc)] if oc > 0 else []
-            self._renderable = {
+            self._strips = {
                 orow + r: Strip(pad + row).apply_style(base).extend_cell_length(width, base)
                 for r, row in enumerate(self.frame.cells)}
             self.sent += 1
         blank = Strip.blank(width, base)
-        return [self._renderable.get(y, blank).crop(crop.x, crop.right)
+        return [self._strips.get(y, blank).crop(crop.x, crop.right)
                 for y in range(crop.y, crop.bottom)]
+
+    def _stale(self) -> bool:
+        """A frame made for another widget size (a resize is in progress): its
+        replacement is being built; sending this one would cost a frame for nothing."""
+        vp = self.frame.viewport
+        return (vp.cols, vp.rows) != self.cells
 
     def _covers_frame(self, crop: Region) -> bool:
         (oc, orow), (fc, fr) = self.frame.viewport.offset, self.frame.viewport.frame_cells
