@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Real-terminal check of the labeling app (needs X: Xvfb, xterm, ImageMagick, xdotool,
 # openssh-server; not part of pytest). Labels the demo project by keyboard in
-#   1. a real xterm with sixel (VT340 mode), local        -> the image must be pixel graphics
+#   1. a real xterm with sixel (VT340 mode), local, via `qclabel demo` -> pixel graphics
 #   2. the same xterm, through ssh to a local sshd        -> pixel graphics over SSH
 #   3. tmux 3.3 inside xterm (no sixel)                   -> half-cell fallback, no pixel graphics
 # and checks that the keys pressed in each run landed in the journal.
@@ -22,7 +22,8 @@ journal_lines() { cat "$1"/labels/*.jsonl 2>/dev/null | wc -l; }
 run() {  # name, expected exit of the pixel check (0 = graphics shown), command
   local name=$1 want=$2 cmd=$3 rc=0
   local dir="$OUT/$name-project"
-  "$QC" demo --no-app --dir "$dir" >/dev/null
+  case $cmd in *@DEMO@*) cmd=${cmd//@DEMO@/$dir} ;;     # `qclabel demo` builds it and opens the app
+    *) "$QC" demo --no-app --dir "$dir" >/dev/null ;; esac
   cmd=${cmd//@PROJECT@/$dir/project}
   # keys: pass, next, class 2 (dent) + severity 1, next page of work, quit
   bash "$RECIPES/xterm-sixel.sh" "$OUT/$name" "$cmd" p n 2 1 q || rc=$?
@@ -32,7 +33,7 @@ run() {  # name, expected exit of the pixel check (0 = graphics shown), command
 }
 
 status=0
-run local 0 "cd $REPO && $QC label @PROJECT@" || status=1
+run local 0 "cd $REPO && $QC demo --dir @DEMO@" || status=1
 run ssh 0 "bash $RECIPES/ssh-localhost.sh 'cd $REPO && $QC label @PROJECT@'" || status=1
 run tmux 1 "tmux -L qclabel-term-check new-session 'cd $REPO && $QC label @PROJECT@'" || status=1
 [ -f "$SSH_DIR/sshd.pid" ] && kill "$(cat "$SSH_DIR/sshd.pid")" 2>/dev/null || true

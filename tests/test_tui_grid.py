@@ -9,7 +9,7 @@ import pytest
 from qclabel.project import Project
 from qclabel.tui.app import build_app
 from qclabel.tui.screens.grid import GridScreen
-from test_tui_support import make_project
+from test_tui_support import make_project, wire
 
 
 @pytest.fixture
@@ -80,3 +80,17 @@ async def test_small_terminal_pages_and_resize(tmp_path):
         await pilot.pause()
         await app.workers.wait_for_complete()
         assert grid.sheet_layout.per_page > per
+
+
+async def test_sixel_page_is_one_picture_and_the_cursor_sends_none(proj):
+    app = build_app(proj, "admin", graphics="sixel", cell_px=(10, 20), start="grid")
+    async with app.run_test(size=(100, 30)) as pilot:
+        out = wire(app)
+        grid = await open_grid(app, pilot)
+        await pilot.pause()
+        assert out["sixels"] == 1  # the whole page in one sixel frame
+        out.update(bytes=0, sixels=0)
+        await pilot.press("right", "space", "down")
+        await pilot.pause()
+        assert out["sixels"] == 0 and 0 < out["bytes"] < 2048
+        assert grid.sheet.sixel.startswith("\x1bP")
