@@ -290,3 +290,13 @@ async def test_sixel_frames_sent_once_per_image_and_never_for_text(proj):
         await pilot.press("i")  # side panel hidden: a wider frame, sent once
         await settle(pilot, app)
         assert out["sixels"] == 1 and view.frame.viewport.cols > narrow
+
+
+async def test_empty_project_says_so(project):
+    app = build_app(project, "admin", graphics="halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.screen.image_view
+        assert view.frame is None and "is empty" in view.message_text
+        await pilot.press("p", "n", "x", "s", "u")  # nothing to label: nothing happens
+        assert isinstance(app.screen, ClassifyScreen) and app.session.state.annotations() == {}

@@ -94,3 +94,19 @@ async def test_sixel_page_is_one_picture_and_the_cursor_sends_none(proj):
         await pilot.pause()
         assert out["sixels"] == 0 and 0 < out["bytes"] < 2048
         assert grid.sheet.sixel.startswith("\x1bP")
+
+
+async def test_page_commit_failure_keeps_marks_and_page(proj, monkeypatch):
+    from qclabel.errors import StoreWriteError
+    app = build_app(proj, "admin", graphics="halfcell", start="grid")
+    async with app.run_test(size=(100, 30)) as pilot:
+        grid = await open_grid(app, pilot)
+        await pilot.press("space")
+
+        def full_disk(bodies):
+            raise StoreWriteError("labels/admin.jsonl: No space left on device")
+        monkeypatch.setattr(app.session._writer, "append_many", full_disk)
+        await pilot.press("enter")
+        assert grid.page_start == 0 and len(grid.marks) == 1
+        assert "NOT saved" in str(grid.query_one("#message").render())
+    assert Project.open(proj.root).store.state("admin").annotations("label") == {}
