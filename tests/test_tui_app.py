@@ -177,3 +177,15 @@ def test_forced_text_modes_never_probe_the_terminal(proj):
             f"print('PROBED' if 'textual_image.renderable' in sys.modules else 'NO-PROBE')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().endswith("NO-PROBE"), out.stderr
+
+
+def test_readme_key_table_matches_the_bindings():
+    import re
+    from pathlib import Path
+    from qclabel.tui.app import QclabelApp
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("<!-- section:labeling -->")[1].split("<!-- /section:labeling -->")[0]
+    documented = set(re.findall(r"`((?:app|home|classify|view|grid)\.[a-z_]+)`", section))
+    bound = {b.id for cls in (QclabelApp, HomeScreen, ClassifyScreen, GridScreen)
+             for b in cls.BINDINGS}
+    assert documented == bound

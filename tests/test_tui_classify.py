@@ -185,6 +185,12 @@ async def test_zoom_pan_and_fit(proj):
         moved = screen.image_view.frame.viewport
         assert moved.x > vp.x and moved.y > vp.y and moved.w == vp.w
         assert "zoom x2" in str(screen.query_one("#statusbar").render())
+        await pilot.press("h", "k")
+        await settle(pilot, app)
+        assert screen.image_view.frame.viewport.region == vp.region
+        await pilot.press("z", "minus")
+        await settle(pilot, app)
+        assert screen.image_view.frame.viewport.zoom == pytest.approx(2, rel=0.05)
         await pilot.press("equals_sign")
         await settle(pilot, app)
         assert screen.image_view.frame.viewport.zoom == 1
@@ -203,9 +209,15 @@ async def test_window_level_keys_on_16_bit(proj):
         await settle(pilot, app)
         assert screen.image_view.frame.window[0] == pytest.approx(22400)
         assert screen.image_view.frame.picture.getextrema()[1] < before[1]
-        await pilot.press("left_curly_bracket", "w")
+        await pilot.press("left_square_bracket", "left_curly_bracket")
         await settle(pilot, app)
-        assert screen.window is not None
+        assert screen.image_view.frame.window == pytest.approx((22000, 3200))
+        await pilot.press("right_curly_bracket", "right_curly_bracket")
+        await settle(pilot, app)
+        assert screen.image_view.frame.window[1] == pytest.approx(5000)
+        await pilot.press("w")  # back to the image's default window
+        await settle(pilot, app)
+        assert screen.image_view.frame.window == (22000.0, 4000.0)
 
 
 async def test_info_panel_and_toggle(proj):

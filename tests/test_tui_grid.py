@@ -34,8 +34,8 @@ async def test_page_fills_terminal_and_accept_commits_each_image(proj):
         assert lay.per_page >= 6  # all six images on one page
         assert grid.sheet.sent == 1  # one picture block for the page
         ids = grid.page_ids()
-        await pilot.press("right", "space", "3")  # cell 2: fail, crack
-        await pilot.press("down")
+        await pilot.press("l", "h", "right", "space", "3")  # cell 2: fail, crack
+        await pilot.press("j", "k", "down")
         await pilot.press("f")  # a second fail, no class
         marked_second = grid.page_ids()[grid.cursor]
         assert grid.sheet.sent == 1  # cursor and marks did not resend the page

@@ -42,7 +42,7 @@ class ImageScreen(Screen):
         Binding("right_square_bracket", "level(1)", "Level up", id="view.level_up", show=False),
         Binding("left_curly_bracket", "width(0.8)", "Window narrower", id="view.window_narrow", show=False),
         Binding("right_curly_bracket", "width(1.25)", "Window wider", id="view.window_wide", show=False),
-        Binding("w", "auto_window", "Auto window", id="view.window_auto", show=False),
+        Binding("w", "auto_window", "Reset window", id="view.window_auto", show=False),
     ]
 
     def __init__(self) -> None:
