@@ -26,8 +26,8 @@ def proj(tmp_path):
 
 
 async def test_home_shows_status_and_opens_modes(proj):
+    from qclabel.core import edits
     with proj.store.open_session("alice") as s:  # another annotator's progress
-        from qclabel.core import edits
         first = proj.store.catalog.ids()[0]
         s.commit(edits.apply(first, s.annotation(first), edits.set_class("dent")))
     app = build_app(proj, "admin", graphics="halfcell", start="home")
@@ -36,6 +36,12 @@ async def test_home_shows_status_and_opens_modes(proj):
         assert isinstance(app.screen, HomeScreen)
         status = as_text(app.screen.query_one("#status").content)
         assert "images" in status and "dent 1" in status and "alice" in status
+        with proj.store.open_session("bob") as s:  # progress made elsewhere meanwhile
+            second = proj.store.catalog.ids()[1]
+            s.commit(edits.apply(second, s.annotation(second), edits.set_verdict("pass")))
+        assert "bob" not in as_text(app.screen.query_one("#status").content)
+        await pilot.press("f5")
+        assert "bob" in as_text(app.screen.query_one("#status").content)
         await pilot.press("c")
         await settle(pilot, app)
         assert isinstance(app.screen, ClassifyScreen)
