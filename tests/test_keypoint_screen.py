@@ -90,14 +90,17 @@ async def test_occluded_step_back_and_undo(proj):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_image(app, pilot, "bracket_0003.png")
         image = app.labeler.current
-        assert screen.cursor == (100, 150)        # hole_left's expected position
+        expected = {name: (round(x), round(y))
+                    for name, x, y in proj.taxonomy.template("bracket").positions}
+        left = expected["hole_left"]
+        assert screen.cursor == left              # hole_left's expected position
         await pilot.press("o")                    # hole_left occluded at the cursor
         await settle(pilot, app)
         p = stored(proj, image).point("hole_left")
-        assert (p.x, p.y, p.v) == (100, 150, OCCLUDED)
+        assert (p.x, p.y, p.v) == (*left, OCCLUDED)
         assert screen.point_index == 1
         # the cursor went to hole_right's expected position from the template
-        assert screen.cursor == (300, 150)
+        assert screen.cursor == expected["hole_right"]
         await pilot.press("space", "comma", "comma")
         assert screen.point_index == 0
         await pilot.press("u")                    # undo hole_right
@@ -106,7 +109,7 @@ async def test_occluded_step_back_and_undo(proj):
         await pilot.press("J")                    # cursor off the point: it shows
         vp = screen.image_view.frame.viewport
         from qclabel.render import cellmap as cm
-        assert screen.image_view.overlay[cm.pixel_cell(vp, 100, 150)].char == "○"
+        assert screen.image_view.overlay[cm.pixel_cell(vp, *left)].char == "○"
 
 
 async def test_click_puts_cursor_then_place(proj):
