@@ -75,10 +75,12 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
         try:
             stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress,
                                    cancel=cancel)
+            ds.wait_images(cancel)
         except BaseException:
-            ds.abandon_images()  # no copy may still be writing once the folder goes
+            # No copy may still be writing once the folder goes: a worker that is still
+            # running would recreate the partial folder after it was removed.
+            ds.abandon_images()
             raise
-        ds.wait_images(cancel)
         (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task) + "\n")
     m = ds.manifest
     return ExportResult(Path(out), fmt, stats.get("images", len(ds.images)), m.get("name"),

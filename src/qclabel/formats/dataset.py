@@ -142,18 +142,17 @@ class Dataset:
             self.pending.append(self.executor.submit(place_image, *args))
 
     def wait_images(self, cancel: Any = None) -> None:
-        """Wait for the images handed to the executor; the first error is raised."""
-        pending, self.pending = self.pending, []
+        """Wait for the images handed to the executor; the first error is raised and
+        the rest are left in `pending` for `abandon_images`."""
+        done = 0
         try:
-            for fut in pending:
+            for fut in self.pending:
                 if cancel is not None and cancel.is_set():
                     raise ExportCancelled("export cancelled; the previous output is untouched")
                 fut.result()
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-
+                done += 1
+        finally:
+            del self.pending[:done]
 
     def abandon_images(self) -> None:
         """After a failure: drop queued copies and let running ones finish."""
