@@ -28,7 +28,9 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
+    # q quits the app from here too: a modal screen hides the app's own bindings.
+    BINDINGS = [Binding("escape,question_mark", "close", "Close", id="help.close"),
+                Binding("q", "app.quit", "Quit", id="help.quit")]
 
     def __init__(self, under: Screen):
         super().__init__()
