@@ -81,7 +81,7 @@ class ImageView(Widget):
         if self.frame is None:
             return self.message_text
         if self.graphics != "kitty":
-            return ""  # sixel and text rows are drawn in render_lines
+            return ""  # sixel and text rows are drawn in render_lines / render_line
         if self._renderable is None:
             vp = self.frame.viewport
             cols, rows = vp.frame_cells
@@ -90,6 +90,15 @@ class ImageView(Widget):
             self._renderable = Padding(inner, (vp.offset[1], 0, 0, vp.offset[0]))
             self.sent += 1
         return self._renderable
+
+    def render_line(self, y: int) -> Strip:
+        """One line as the screen shows it. Textual asks for single lines on mouse hit
+        tests; a picture drawn by `render_lines` (pre-built text rows, sixel: every
+        renderer but kitty) must answer from there, never through `render()`, so a
+        click neither builds a kitty upload nor sees an empty line."""
+        if self.frame is not None and self.graphics != "kitty":
+            return self.render_lines(Region(0, y, self.size.width, 1))[0]
+        return super().render_line(y)
 
     # -- sixel: inject the pre-encoded frame -------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:

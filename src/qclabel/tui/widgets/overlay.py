@@ -140,14 +140,6 @@ class OverlayImageView(ImageView):
                                      control=((ControlType.CURSOR_FORWARD, 0),))],
                      line.cell_length)
 
-    def render_line(self, y: int) -> Strip:
-        """One line, as render_lines draws it (Textual asks for single lines to find
-        the cell under the mouse). Pictures that render_lines draws itself (pre-built
-        text rows, sixel; everything but kitty) must not go through `render()`."""
-        if self.frame is not None and self.graphics != "kitty":
-            return self.render_lines(Region(0, y, self.size.width, 1))[0]
-        return super().render_line(y)
-
     def _picture_lines(self, crop: Region) -> list[Strip]:
         """The picture's lines without overlay. Text-layer pictures are rendered once
         per frame and size: an overlay change must not redo the half-cell conversion
