@@ -17,7 +17,9 @@ from ...core import edits
 from ...core.model import ImageRecord
 from ...core.taxonomy import DefectClass
 from ...errors import QclabelError
+from ...formats import suggestions as sg
 from ..labeling import QUEUES
+from ..suggesting import accept_edit, offered, panel_text
 from ..widgets.image_view import ImageView
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
 from .dialogs import PromptScreen
@@ -37,6 +39,8 @@ class ClassifyScreen(ImageScreen):
         Binding("a", "toggle_auto", "Auto-advance", id="classify.auto"),
         Binding("g", "jump", "Go to", id="classify.jump"),
         Binding("slash", "cycle_queue", "Queue", id="classify.queue"),
+        Binding("enter", "accept_suggestion", "Accept suggestion", id="classify.accept"),
+        Binding("backspace", "reject_suggestion", "Reject suggestion", id="classify.reject"),
         Binding("i", "toggle_info", "Info", id="classify.info", show=False),
     ] + ImageScreen.BINDINGS
 
@@ -45,6 +49,7 @@ class ClassifyScreen(ImageScreen):
         self.auto_advance = True
         self.pending: DefectClass | None = None  # class waiting for its severity key
         self.highlighted: DefectClass | None = None
+        self.suggestion: sg.Suggestion | None = None  # imported prediction on offer
 
     @property
     def labeler(self):
@@ -100,7 +105,9 @@ class ClassifyScreen(ImageScreen):
                                              self.app.label_task == "passfail"))
         self.set_text("#labels", labels_text(ann))
         rec = self.current_record()
-        self.set_text("#info", info_text(rec, self.highlighted) if rec else "")
+        self.suggestion = offered(self.app.project, self.app.user, self.labeler.current, ann)
+        info = info_text(rec, self.highlighted) if rec else ""
+        self.set_text("#info", panel_text(self.suggestion) + info if self.suggestion else info)
         self.refresh_status()
 
     def set_text(self, selector: str, content) -> None:
@@ -234,6 +241,35 @@ class ClassifyScreen(ImageScreen):
         names = cls.severity_names()
         nxt = names[(names.index(ann.severity) + 1) % len(names)] if ann.severity in names else names[0]
         self.label(edits.set_severity(nxt), f"{cls.name} ({nxt})", advance=False)
+
+    def action_accept_suggestion(self) -> None:
+        s = self.suggestion
+        if s is None or s.image != self.labeler.current:
+            self.say("no suggestion on this image")
+            return
+        after = sg.accept(s, self.labeler.annotation()).after
+        cls = self._class_of(after.defect_class)
+        # Like the label keys: wait for a severity (or a class after fail) before moving on.
+        needs_severity = bool(cls and cls.severities and after.severity is None)
+        needs_class = after.verdict == "fail" and not after.defect_class and self.taxonomy.classes
+        done = self.label(accept_edit(s), f"accepted suggestion from {s.source}",
+                          advance=not (needs_severity or needs_class), note=sg.accept_note(s))
+        if done and needs_severity:
+            self.pending = cls
+            self.refresh_panels()
+
+    def action_reject_suggestion(self) -> None:
+        s = self.suggestion
+        if s is None or s.image != self.labeler.current:
+            self.say("no suggestion on this image")
+            return
+        try:
+            sg.reject(self.app.project, s, self.app.user)
+        except QclabelError as exc:
+            self.say(f"NOT saved: {exc}", error=True)
+            return
+        self.say(f"rejected suggestion from {s.source}")
+        self.refresh_panels()
 
     def action_toggle_auto(self) -> None:
         self.auto_advance = not self.auto_advance
