@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import FormatError
+from ..fsutil import fsync_dir as _fsync_dir
 
 PARTIAL = ".partial-"
 _RENAME_EXCHANGE = 2
@@ -120,13 +121,5 @@ def _sync_filesystem(root: Path) -> None:
     fd = os.open(root, os.O_RDONLY)
     try:
         fn(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)

@@ -16,15 +16,8 @@ from typing import Any, Iterator
 
 from tinydb.storages import Storage
 
+from ..fsutil import fsync_dir
 from ..errors import StoreWriteError
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
