@@ -6,11 +6,11 @@
 #   3. tmux 3.3 inside xterm (no sixel)                   -> half-cell fallback, no pixel graphics
 # and checks that the keys pressed in each run landed in the journal.
 # usage: scripts/term-check.sh [OUTDIR]     (screenshots: OUTDIR/{local,ssh,tmux}/NN_KEY.png)
-# env: RECIPES (default /work/shared/recipes), DISP (default :84), SSH_PORT (default 2284)
+# env: RECIPES (default scripts/terminal), DISP (default :84), SSH_PORT (default 2284)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-$REPO/term-check-out}
-RECIPES=${RECIPES:-/work/shared/recipes}
+RECIPES=${RECIPES:-$REPO/scripts/terminal}
 export DISP=${DISP:-:84} SSH_PORT=${SSH_PORT:-2284} SSH_DIR=${SSH_DIR:-/tmp/qclabel-term-check-ssh}
 export PYTHON=$REPO/.venv/bin/python STARTUP_WAIT=${STARTUP_WAIT:-9} KEY_WAIT=${KEY_WAIT:-3}
 export CROP=${CROP:-400x300+150+120}   # inside the image area of a 160x45 xterm
