@@ -33,6 +33,10 @@ SKELETON = "·"
 _BOX_CHARS = {"tl": "┌", "tr": "┐", "bl": "└", "br": "┘", "h": "─", "v": "│"}
 _SELECTED_CHARS = {"tl": "┏", "tr": "┓", "bl": "┗", "br": "┛", "h": "━", "v": "┃"}
 _DRAFT_CHARS = {"tl": "┌", "tr": "┐", "bl": "└", "br": "┘", "h": "╌", "v": "╎"}
+# Imported predictions: dashed and rounded, never mistaken for the operator's boxes.
+_SUGGESTED_CHARS = {"tl": "╭", "tr": "╮", "bl": "╰", "br": "╯", "h": "┄", "v": "┆"}
+_STYLES = {"normal": _BOX_CHARS, "selected": _SELECTED_CHARS, "draft": _DRAFT_CHARS,
+           "suggested": _SUGGESTED_CHARS}
 
 
 def _put(ov: Overlay, vp: Viewport, cell: Cell, glyph: Glyph) -> None:
@@ -50,7 +54,7 @@ def box_cells(vp: Viewport, box: Box) -> tuple[int, int, int, int]:
 def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "normal") -> None:
     """Outline on the cells holding the box's edge pixels. Only the perimeter is
     drawn, so the defect inside stays visible."""
-    chars = {"normal": _BOX_CHARS, "selected": _SELECTED_CHARS, "draft": _DRAFT_CHARS}[style]
+    chars = _STYLES[style]
     g = lambda k: Glyph(chars[k], colour, style == "selected")  # noqa: E731
     left, top, right, bottom = box_cells(vp, box)
     # Only walk the visible part: a zoomed-in view must not loop over off-screen cells.

@@ -20,16 +20,18 @@ from ...core.model import Box
 from ...render.overlay import Overlay, draw_anchor, draw_box
 from ...render.snap import snap_at, snap_box, to_grey
 from ...render.viewport import Viewport
+from .box_suggest import BoxSuggestions
 from .pointer import PointerScreen
 
 EDIT_TARGETS = (None, "move", "left", "top", "right", "bottom")
 
 
-class BoxScreen(PointerScreen):
+class BoxScreen(BoxSuggestions, PointerScreen):
     HELP_TITLE = "boxes"
     BINDINGS = [
         Binding("space,a", "anchor", "Anchor corner", id="box.anchor"),
-        Binding("enter", "complete", "Complete box", id="box.complete"),
+        Binding("enter", "complete", "Complete box / accept suggestion", id="box.complete"),
+        Binding("backspace", "reject_suggestion", "Reject suggestion", id="box.reject"),
         Binding("s", "snap", "Snap to edges", id="box.snap"),
         Binding("tab", "cycle(1)", "Next box", id="box.next", priority=True),
         Binding("shift+tab", "cycle(-1)", "Prev box", id="box.prev", priority=True),
@@ -78,6 +80,7 @@ class BoxScreen(PointerScreen):
 
     # -- drawing ------------------------------------------------------------------------------
     def draw_tool(self, ov: Overlay, vp: Viewport) -> None:
+        self.draw_suggestion(ov, vp)  # first: the operator's own boxes win a shared cell
         for b in self.boxes:
             draw_box(ov, vp, b, self.colour(b.cls), "selected" if b.id == self.selected else "normal")
         if self.anchor is not None:
@@ -101,7 +104,7 @@ class BoxScreen(PointerScreen):
             mark = ">" if b.id == self.selected else " "
             sev = f" {b.severity}" if b.severity else ""
             lines.append(f"{mark}{n} {b.cls}{sev} {b.x:g},{b.y:g} {b.w:g}x{b.h:g}")
-        return "\n".join(lines)
+        return "\n".join(lines + self.suggestion_lines())
 
     # -- committing -----------------------------------------------------------------------------
     def _allowed(self, box: Box) -> bool:
@@ -142,6 +145,8 @@ class BoxScreen(PointerScreen):
             if self.edit_target is not None:
                 self.edit_target = None
                 self.redraw()
+            elif not self.accept_suggestion():
+                self.say("nothing to complete: space anchors a corner")
             return
         box = anchored_box(self.current_class, self.anchor, self.cursor, self.severity)
         self._add(box, f"{box.cls} {box.x:g},{box.y:g} {box.w:g}x{box.h:g}")
