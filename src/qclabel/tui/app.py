@@ -60,6 +60,10 @@ class QclabelApp(App):
         if not self._closed:
             self._io.submit(fn)
 
+    def keys_of(self, binding_id: str, default: str) -> set[str]:
+        """The keys bound to a binding id, after the user's [keys] remapping."""
+        return {k.strip() for k in self._keymap.get(binding_id, default).split(",")}
+
     @property
     def user(self) -> str:
         return self.session.user

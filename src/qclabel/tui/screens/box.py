@@ -21,15 +21,17 @@ from ...render.overlay import Overlay, draw_anchor, draw_box
 from ...render.snap import snap_at, snap_box, to_grey
 from ...render.viewport import Viewport
 from .box_suggest import BoxSuggestions
+from .jumping import AnchorJump
 from .pointer import PointerScreen
 
 EDIT_TARGETS = (None, "move", "left", "top", "right", "bottom")
 
 
-class BoxScreen(BoxSuggestions, PointerScreen):
+class BoxScreen(BoxSuggestions, AnchorJump, PointerScreen):
     HELP_TITLE = "boxes"
     BINDINGS = [
-        Binding("space,a", "anchor", "Anchor corner", id="box.anchor"),
+        Binding("space", "anchor", "Anchor corner", id="box.anchor"),
+        Binding("a", "anchor_jump", "Anchor by jump", id="box.anchor_jump"),
         Binding("enter", "complete", "Complete box / accept suggestion", id="box.complete"),
         Binding("backspace", "reject_suggestion", "Reject suggestion", id="box.reject"),
         Binding("s", "snap", "Snap to edges", id="box.snap"),

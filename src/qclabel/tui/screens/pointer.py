@@ -24,12 +24,13 @@ from ...core import edits
 from ...core.boxedit import clamp_point
 from ...core.model import Annotation, ImageRecord
 from ...errors import QclabelError
-from ...render import cellmap as cm, jumpgrid
+from ...render import cellmap as cm
 from ...render.loupe import full_pixels, loupe
 from ...render.overlay import Overlay, draw_cursor
 from ...render.viewport import Viewport
 from ..widgets.loupe import Loupe
 from ..widgets.overlay import OverlayImageView
+from .jumping import JumpKeys
 from .viewer import PREFETCH_AHEAD, ImageScreen
 
 
@@ -55,7 +56,7 @@ def _moves() -> list[Binding]:
     return out
 
 
-class PointerScreen(ImageScreen):
+class PointerScreen(JumpKeys, ImageScreen):
     BINDINGS = _moves() + [
         Binding("g", "jump_grid", "Jump", id="pointer.jump"),
         Binding("z", "zoom_level(1)", "Zoom in", id="pointer.zoom_in"),
@@ -71,7 +72,7 @@ class PointerScreen(ImageScreen):
         super().__init__()
         self.cursor: tuple[int, int] = (0, 0)
         self.image_id: str | None = None
-        self.jumping: list[int] | None = None   # slots typed after `g`
+        self.reset_jump()
         self.rgb: np.ndarray | None = None      # full-resolution pixels of the image
 
     # -- layout ------------------------------------------------------------------------
@@ -168,8 +169,7 @@ class PointerScreen(ImageScreen):
             ov: Overlay = {}
             self.draw_tool(ov, vp)
             draw_cursor(ov, vp, *self.cursor)
-            if self.jumping is not None:
-                ov.update(jumpgrid.rulers(vp))
+            self.jump_rulers(ov, vp)
             view.set_overlay(ov)
         self.query_one("#loupe", Loupe).show(
             loupe(self.rgb, *self.cursor, boxes=self.loupe_boxes()) if self.rgb is not None
@@ -230,34 +230,10 @@ class PointerScreen(ImageScreen):
         self.viewport = cm.zoom_to(self.viewport, level, self.cursor)
         self.show_image(keep_view=True)
 
-    # -- jump grid: g, then a column letter, then a row letter -------------------------------
-    def action_jump_grid(self) -> None:
-        if self.shown_viewport is not None:
-            self.jumping = []
-            self.say("jump: column letter (top ruler), then row letter (left ruler)")
-            self.redraw()
-
-    def _jump_key(self, event: events.Key) -> None:
-        event.stop()
-        vp = self.shown_viewport
-        slot = jumpgrid.index(vp, (event.character or "").lower(), len(self.jumping))
-        if slot is None:
-            self.jumping = None
-            self.say("jump cancelled")
-            self.redraw()
-            return
-        self.jumping.append(slot)
-        if len(self.jumping) < 2:
-            self.redraw()
-            return
-        (i, j), self.jumping = self.jumping, None
-        self.say("")
-        self.move_cursor(*cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, i, j)))
-
     def on_key(self, event: events.Key) -> None:
-        if self.jumping is not None:
-            self._jump_key(event)
-        else:
+        if event.key not in self.app.keys_of("pointer.jump", "g"):
+            self.refine = None  # `g` continues a jump only right after its landing
+        if self.jumping is None or not self.jump_key(event):
             self.tool_key(event)
 
     def tool_key(self, event: events.Key) -> None:
