@@ -3,8 +3,9 @@
 Common case, one box of the remembered class on a visible defect:
     g <col> <row>   jump onto the defect
     s               box the defect under the cursor, snapped to its edges
-Manual path: space anchors a corner, move, enter completes; s instead of enter
-completes and snaps. Every change is one journaled, undoable label change; a box
+Exact by keyboard without snapping: `a` + letters anchors at an exact pixel, two
+letters pick the opposite corner (screens/jumping.py). Manual path: space anchors a
+corner, move, enter completes; s instead of enter completes and snaps. Every change is one journaled, undoable label change; a box
 below its class's minimum size is refused with the minimum in the message.
 """
 
