@@ -48,7 +48,7 @@ DEFECT_CORNERS = (DEFECT[0], DEFECT[1], DEFECT[0] + DEFECT[2] - 1, DEFECT[1] + D
 @pytest.mark.parametrize("graphics,size,corners", [
     ("halfcell", (100, 30), DEFECT_CORNERS),
     ("halfcell", (100, 30), (3, 280, 20, 299)),   # bottom-left of the image, last row included
-    ("halfcell", (100, 30), (371, 5, 396, 14)),   # near the right edge, 26 px wide
+    ("halfcell", (100, 30), (371, 5, 395, 14)),   # near the right edge, 25 px wide
     ("sixel", (160, 45), DEFECT_CORNERS),         # another cell size and terminal size
 ])
 async def test_exact_box_in_eight_keys_without_snapping(proj, graphics, size, corners):
@@ -100,3 +100,13 @@ async def test_escape_in_the_corner_stage_keeps_the_anchor_and_the_view_returns(
         await pilot.press(*ruler_letters(screen, 200, 200), "enter")
         [box] = on_disk(proj, app.labeler.current).boxes
         assert (box.x, box.y, box.w, box.h) == (60, 40, 141, 161)
+
+
+async def test_q_quits_in_the_middle_of_a_jump(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start(app, pilot)
+        await pilot.press("a", "b")              # a jump waiting for its row letter
+        assert screen.jumping == [1]
+        await pilot.press("q")                   # not a grid letter: quits at once
+        assert app.return_code == 0 and app._closed

@@ -1,5 +1,5 @@
 """The jump grid: `g`, a column letter, a row letter puts the cursor anywhere on the
-picture in three keys. The frame is divided into up to 26 x 26 slots; letters are
+picture in three keys. The frame is divided into up to 25 x 25 slots (every letter but q); letters are
 shown along the top and left edges of the frame while a jump is being typed."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from .cellmap import Cell, pixel_cell
 from .overlay import Glyph, Overlay
 from .viewport import Viewport
 
-LETTERS = ascii_lowercase
+LETTERS = ascii_lowercase.replace("q", "")  # q always quits, even during a jump
 COLUMN_COLOUR, ROW_COLOUR = "#ffff00", "#00ffff"
 
 
@@ -48,7 +48,7 @@ def index(vp: Viewport, letter: str, axis: int) -> int | None:
 # -- fine stages: a jump continued inside an area of canonical pixels -------------------
 # A slot of the grid above covers several pixels when the picture is fitted. A fine
 # stage zooms until each pixel spans at least one cell and divides the slot again (one
-# letter per pixel when it is at most 26 pixels across): two more letters land on the
+# letter per pixel when it is at most 25 pixels across): two more letters land on the
 # exact pixel, whatever the zoom was.
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def stage_view(vp: Viewport, area: Area) -> Viewport:
 
 
 def corner_area(vp: Viewport, x: int, y: int) -> Area:
-    """Where the opposite corner of a box anchored at pixel x, y is picked: up to 26
+    """Where the opposite corner of a box anchored at pixel x, y is picked: up to 25
     pixels right and down from it (shifted back at the image's right/bottom edge)."""
     ww, wh = pixel_window(vp)
     nx, ny = min(len(LETTERS), ww, vp.image_w), min(len(LETTERS), wh, vp.image_h)
@@ -154,7 +154,7 @@ def widened(area: Area, vp: Viewport) -> Area:
     """The area a fine stage divides after a landing in `area`: up to twice the slot
     around it, because an operator types the letter nearest to the target, and near a
     slot's edge that may be the neighbouring slot's. It stays within one letter per
-    pixel (26, and what the cell area shows at a cell per pixel) when the slot does, so
+    pixel (25, and what the cell area shows at a cell per pixel) when the slot does, so
     the next two letters are exact."""
     if area.exact:
         return area

@@ -1,9 +1,10 @@
 """The jump grid of the pixel tools: `g`, a column letter, a row letter.
 
-Stages: the first grid divides the picture (26 x 26 slots at most). When the slot a
+Stages: the first grid divides the picture (25 x 25 slots at most). When the slot a
 jump lands in covers several pixels, `g` pressed right after the landing continues
 inside that slot: the view zooms until every pixel has its own cell and the slot's
-pixels get letters, so two more letters reach the exact pixel.
+pixels get letters, so two more letters reach the exact pixel. The letters are a-z
+without q: q quits at once, also in the middle of a jump.
 
 Box mode builds on it (`a`): the stages continue by themselves until the pixel is
 exact, the corner is anchored there, and a last stage labels the pixels to the right
@@ -69,8 +70,8 @@ class JumpKeys:
             self.end_jump("jump cancelled")
             self.jump_cancelled()
             return True
-        if len(char) != 1 or not char.isalpha():
-            self.end_jump("")
+        if len(char) != 1 or char.lower() not in jumpgrid.LETTERS:
+            self.end_jump("")  # q (quit), arrows, digits: the jump ends, the key acts
             return False
         event.stop()
         axis = len(self.jumping)
@@ -128,7 +129,7 @@ class JumpKeys:
 class AnchorJump:
     """Box mode's `a`: a jump that anchors at the exact pixel it lands on, then a jump
     for the opposite corner that completes the box (class key + 7 keys at most for a
-    box up to 26 pixels across; see README "boxes")."""
+    box up to 25 pixels across; see README "boxes")."""
 
     def action_anchor_jump(self) -> None:
         if self.shown_viewport is None:
