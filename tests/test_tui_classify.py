@@ -253,6 +253,7 @@ async def test_q_quits_at_once_and_releases_session(proj):
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
         await pilot.press("p", "q")
+        assert app.return_code == 0 and app._closed  # quitting, checked while running
     assert not app.is_running
     with proj.store.open_session("admin") as again:  # lock released
         assert len(again.state.annotations("label")) == 1
@@ -277,6 +278,7 @@ async def test_q_quits_even_while_a_severity_is_pending(proj):
         await start(app, pilot)
         first = app.labeler.current
         await pilot.press("1", "q")
+        assert app.return_code == 0 and app._closed  # quitting, checked while running
     assert not app.is_running
     assert on_disk(proj)[first].defect_class == "scratch"
 
