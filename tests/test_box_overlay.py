@@ -121,10 +121,11 @@ def test_loupe_windows_16_bit():
 def test_jump_grid_slots_and_rulers():
     from qclabel.render import jumpgrid
     vp = Viewport.fit(1200, 900, 160, 45)
-    assert jumpgrid.divisions(vp) == (26, 26)
-    first, last = jumpgrid.slot_cell(vp, 0, 0), jumpgrid.slot_cell(vp, 25, 25)
+    assert jumpgrid.divisions(vp) == (25, 25)  # a-z without q (q quits)
+    first, last = jumpgrid.slot_cell(vp, 0, 0), jumpgrid.slot_cell(vp, 24, 24)
     assert vp.cell_in_frame(*first) and vp.cell_in_frame(*last)
-    assert jumpgrid.index(vp, "z", 0) == 25 and jumpgrid.index(vp, "", 0) is None
+    assert jumpgrid.index(vp, "z", 0) == 24 and jumpgrid.index(vp, "", 0) is None
+    assert jumpgrid.index(vp, "q", 0) is None and jumpgrid.index(vp, "r", 0) == 16
     small = Viewport.fit(400, 300, 20, 8)     # fewer rows than letters
     assert jumpgrid.divisions(small)[1] == small.frame_cells[1]
     assert jumpgrid.index(small, "z", 1) is None
