@@ -59,6 +59,7 @@ class Area:
     y0: int
     x1: int
     y1: int
+    most: tuple[int, int] = (len(LETTERS), len(LETTERS))  # letters the stage view has room for
 
     @property
     def exact(self) -> bool:
@@ -69,7 +70,7 @@ class Area:
         return (self.x0 + self.x1 - 1) // 2, (self.y0 + self.y1 - 1) // 2
 
     def divisions(self) -> tuple[int, int]:
-        return min(len(LETTERS), self.x1 - self.x0), min(len(LETTERS), self.y1 - self.y0)
+        return min(self.most[0], self.x1 - self.x0), min(self.most[1], self.y1 - self.y0)
 
     def slot(self, i: int, j: int) -> "Area":
         ncol, nrow = self.divisions()
@@ -137,7 +138,11 @@ def area_rulers(vp: Viewport, area: Area) -> Overlay:
     ncol, nrow = area.divisions()
     (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
     left, top = pixel_cell(vp, area.x0, area.y0)
-    top, left = max(orow, top - 1), max(oc, left - 1)
+    right, bottom = pixel_cell(vp, area.x1 - 1, area.y1 - 1)
+    # Beside the area; on its far side when it touches the frame's edge (the corner
+    # cell must not carry a column and a row letter at once).
+    top = top - 1 if top > orow else min(bottom + 1, orow + fr - 1)
+    left = left - 1 if left > oc else min(right + 1, oc + fc - 1)
     ov: Overlay = {}
     for i in range(ncol):
         col = pixel_cell(vp, *area.slot(i, 0).centre)[0]
@@ -161,7 +166,13 @@ def widened(area: Area, vp: Viewport) -> Area:
     ww, wh = pixel_window(vp)
     x0, x1 = _widen(area.x0, area.x1, min(len(LETTERS), ww), vp.image_w)
     y0, y1 = _widen(area.y0, area.y1, min(len(LETTERS), wh), vp.image_h)
-    return Area(x0, y0, x1, y1)
+    wide = Area(x0, y0, x1, y1)
+    # An axis wider than one letter per pixel allows gets one letter per two cells of
+    # the stage's frame, so neighbouring letters never share a cell.
+    fc, fr = stage_view(vp, wide).frame_cells
+    most = tuple(n if size <= n else max(1, min(n, cells // 2)) for size, n, cells in (
+        (x1 - x0, min(len(LETTERS), ww), fc), (y1 - y0, min(len(LETTERS), wh), fr)))
+    return replace(wide, most=most)
 
 
 def _widen(lo: int, hi: int, limit: int, size: int) -> tuple[int, int]:
