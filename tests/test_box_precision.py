@@ -110,3 +110,32 @@ async def test_q_quits_in_the_middle_of_a_jump(proj):
         assert screen.jumping == [1]
         await pilot.press("q")                   # not a grid letter: quits at once
         assert app.return_code == 0 and app._closed
+
+
+async def test_exact_box_on_a_sample_image(tmp_path):
+    """The missing component of the sample bracket (ground truth 218,234 21x21)."""
+    import json
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import SAMPLES
+    from qclabel.ingest import ingest_paths
+    from qclabel.project import Project
+    name = "assembly/bracket_0003.png"
+    [truth] = [b for b in json.loads((SAMPLES / "ground_truth.json").read_text())["files"][name]["boxes"]
+               if b["cls"] == "missing-component"]
+    (tmp_path / "images").mkdir()
+    shutil.copy(SAMPLES / name, tmp_path / "images")
+    project = Project.init(tmp_path / "proj", "metal-stamping", user="admin")
+    with ThreadPoolExecutor(1) as pool:
+        ingest_paths(project, [tmp_path / "images"], executor=pool)
+    project = Project.open(project.root)
+    x1, y1 = truth["x"], truth["y"]
+    x2, y2 = x1 + truth["w"] - 1, y1 + truth["h"] - 1
+    app = build_app(project, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start(app, pilot)
+        keys = await draw_box_by_jumps(pilot, app, screen, x1, y1, x2, y2)
+        [box] = on_disk(project, app.labeler.current).boxes
+        assert (box.x, box.y, box.w, box.h) == (x1, y1, truth["w"], truth["h"])
+        assert len(keys) == 8, keys
