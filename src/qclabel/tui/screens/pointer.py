@@ -3,7 +3,8 @@ pixels, zoom around it, a jump grid, the loupe, and the text-layer overlay.
 
 The cursor is an integer image pixel. Arrow keys / hjkl move it one display cell
 (whatever that is in pixels at the current zoom), shift moves ten cells, ctrl one
-image pixel. `g` + column letter + row letter jumps across the picture. Zooming crops
+image pixel. `g` + column letter + row letter jumps across the picture; `g` again
+right after it reaches the exact pixel (screens/jumping.py). Zooming crops
 the full-resolution image around the cursor, and the loupe shows the pixels under it,
 so an edge can be put on an exact pixel at any zoom level.
 """
