@@ -80,3 +80,25 @@ async def test_suggested_boxes_drawn_then_accepted_or_rejected(proj, tmp_path):
     events = [json.loads(line) for line in
               (project.root / "labels" / "admin.jsonl").read_text().splitlines()]
     assert [e["note"] for e in events] == ["accepted suggestion from yolo11n"]
+
+
+async def test_a_suggested_box_below_the_class_minimum_is_refused(tmp_path, as_user):
+    as_user("admin")
+    write_plates(tmp_path / "images")
+    root, runner = tmp_path / "proj", CliRunner()
+    assert runner.invoke(main, ["init", str(root), "--taxonomy", "pcb-solder"]).exit_code == 0
+    assert runner.invoke(main, ["ingest", str(root), str(tmp_path / "images")]).exit_code == 0
+    preds = tmp_path / "labels"
+    preds.mkdir()
+    (preds / "plate_0.txt").write_text(yolo_row(2, 100, 100, 4, 3, 0.9))  # bridged: min 6 px
+    r = runner.invoke(main, ["import", str(root), str(preds), "--format", "yolo",
+                             "--predictions", "tiny"])
+    assert r.exit_code == 0, r.output
+    project = Project.open(root)
+    app = build_app(project, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        await pilot.press("enter")
+        message = str(screen.query_one("#message").render())
+        assert message.startswith("refused:") and "minimum size" in message
+        assert boxes_on_disk(project, app.labeler.current) == ()

@@ -37,7 +37,11 @@ class BoxSuggestions:
         s = self.offered_suggestion()
         if s is None:
             return False
-        n = len([b for b in s.annotation.boxes if b not in set(self.boxes)])
+        new = [b for b in s.annotation.boxes if b not in set(self.boxes)]
+        if not all(self._allowed(b) for b in new):  # the class minimum applies to models too
+            self.redraw()
+            return True
+        n = len(new)
         if self.commit(accept_edit(s), what=f"accepted {n} suggested boxes from {s.source}",
                        note=sg.accept_note(s)):
             self.selected = None
