@@ -53,7 +53,8 @@ DEFECT_CORNERS = (DEFECT[0], DEFECT[1], DEFECT[0] + DEFECT[2] - 1, DEFECT[1] + D
 ])
 async def test_exact_box_in_eight_keys_without_snapping(proj, graphics, size, corners):
     x1, y1, x2, y2 = corners
-    app = build_app(proj, "admin", graphics=graphics, task="box", cell_px=(10, 20))
+    app = build_app(proj, "admin", graphics=graphics, task="box",
+                    cell_px=(10, 20) if graphics == "sixel" else None)
     async with app.run_test(size=size) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current

@@ -22,7 +22,8 @@ def proj(tmp_path):
 @pytest.mark.parametrize("graphics", ["halfcell", "sixel"])
 @pytest.mark.parametrize("task", ["classification", "box"])
 async def test_click_on_the_picture_sends_no_kitty_graphics(proj, capfd, graphics, task):
-    app = build_app(proj, "admin", graphics=graphics, task=task, cell_px=(10, 20))
+    app = build_app(proj, "admin", graphics=graphics, task=task,
+                    cell_px=(10, 20) if graphics == "sixel" else None)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         view = app.screen.image_view
