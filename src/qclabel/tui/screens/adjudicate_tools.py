@@ -13,33 +13,29 @@ from .keypoint import KeypointScreen
 DONE = [Binding("f10,ctrl+x", "done", "Back to adjudication", id="adjudicate_tools.done")]
 
 
-class FinalBoxScreen(BoxScreen):
+class _OnDraft:
+    """The pixel tools, pointed at the adjudicator's draft instead of a journal: every
+    edit becomes part of the final label, handed back when the tool is done. (Each
+    screen still declares BINDINGS itself: Textual reads them from Screen subclasses
+    only, not from mixins.)"""
+
+    def __init__(self, draft: FinalDraft) -> None:
+        self.draft = draft
+        super().__init__()
+
+    @property
+    def labeler(self) -> FinalDraft:
+        return self.draft
+
+    def action_done(self) -> None:
+        self.dismiss(self.draft.decisions)
+
+
+class FinalBoxScreen(_OnDraft, BoxScreen):
     HELP_TITLE = "boxes (final label)"
     BINDINGS = DONE
 
-    def __init__(self, draft: FinalDraft) -> None:
-        self.draft = draft
-        super().__init__()
 
-    @property
-    def labeler(self) -> FinalDraft:
-        return self.draft
-
-    def action_done(self) -> None:
-        self.dismiss(self.draft.decisions)
-
-
-class FinalKeypointScreen(KeypointScreen):
+class FinalKeypointScreen(_OnDraft, KeypointScreen):
     HELP_TITLE = "keypoints (final label)"
     BINDINGS = DONE
-
-    def __init__(self, draft: FinalDraft) -> None:
-        self.draft = draft
-        super().__init__()
-
-    @property
-    def labeler(self) -> FinalDraft:
-        return self.draft
-
-    def action_done(self) -> None:
-        self.dismiss(self.draft.decisions)

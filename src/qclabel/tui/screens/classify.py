@@ -23,10 +23,11 @@ from ..suggesting import accept_edit, offered, panel_text
 from ..widgets.image_view import ImageView
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
 from .dialogs import PromptScreen
+from .history import UndoRedo
 from .viewer import PREFETCH_AHEAD, PREFETCH_BEHIND, ImageScreen
 
 
-class ClassifyScreen(ImageScreen):
+class ClassifyScreen(UndoRedo, ImageScreen):
     HELP_TITLE = "classify"
     BINDINGS = [
         Binding("n,right", "move(1)", "Next", id="classify.next"),
@@ -197,27 +198,8 @@ class ClassifyScreen(ImageScreen):
         if self.labeler.current and self.label(edits.skip(), "skipped", advance=False):
             self.action_move(1)
 
-    def action_undo(self) -> None:
-        self._history(self.labeler.undo, "undone")
-
-    def action_redo(self) -> None:
-        self._history(self.labeler.redo, "redone")
-
-    def _history(self, step, verb: str) -> None:
-        try:
-            change = step()
-        except QclabelError as exc:
-            self.say(f"NOT saved: {exc}", error=True)
-            return
-        if change is None:
-            self.say(f"nothing to {verb[:-2]}")
-            return
-        self.say(f"{verb}: {change.image}")
-        if change.image != self.labeler.current:
-            self.labeler.load_queue(self.labeler.queue_name, keep=change.image)
-            self.show_image()
-        else:
-            self.refresh_panels()
+    def refresh_after_history(self) -> None:
+        self.refresh_panels()
 
     def action_flag(self) -> None:
         image = self.labeler.current

@@ -31,6 +31,7 @@ from ...render.overlay import Overlay, draw_cursor
 from ...render.viewport import Viewport
 from ..widgets.loupe import Loupe
 from ..widgets.overlay import OverlayImageView
+from .history import UndoRedo
 from .jumping import JumpKeys
 from .viewer import PREFETCH_AHEAD, ImageScreen
 
@@ -57,7 +58,7 @@ def _moves() -> list[Binding]:
     return out
 
 
-class PointerScreen(JumpKeys, ImageScreen):
+class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
     BINDINGS = _moves() + [
         Binding("g", "jump_grid", "Jump", id="pointer.jump"),
         Binding("z", "zoom_level(1)", "Zoom in", id="pointer.zoom_in"),
@@ -273,28 +274,8 @@ class PointerScreen(JumpKeys, ImageScreen):
         self.say(f"saved: {what}")
         return True
 
-    def action_undo(self) -> None:
-        self._history(self.labeler.undo, "undone")
-
-    def action_redo(self) -> None:
-        self._history(self.labeler.redo, "redone")
-
-    def _history(self, step, verb: str) -> None:
-        try:
-            change = step()
-        except QclabelError as exc:
-            self.say(f"NOT saved: {exc}", error=True)
-            return
-        if change is None:
-            self.say(f"nothing to {verb[:-2]}")
-            return
-        self.say(f"{verb}: {change.image}")
-        self.history_changed()
-        if change.image != self.labeler.current:
-            self.labeler.load_queue(self.labeler.queue_name, keep=change.image)
-            self.show_image()
-        else:
-            self.redraw()
+    def refresh_after_history(self) -> None:
+        self.redraw()
 
     def history_changed(self) -> None:
         """Hook: labels changed under the tool (undo/redo): drop stale selections."""
