@@ -14,7 +14,6 @@ from ..tui.labeling import QUEUES  # no Textual in there
 from .common import open_project, project_dir
 
 GRAPHICS = ("auto", "sixel", "kitty", "halfcell", "unicode")
-QUEUES = ("unlabeled", "mine", "flagged", "all", "plan")
 THEMES = ("dark", "light", "high-contrast")
 
 graphics_opt = click.option(

@@ -15,6 +15,7 @@ from ..core import edits
 from ..core.model import Annotation
 from ..formats import suggestions as sg
 from ..formats.suggestions import Suggestion
+from ..errors import QclabelError
 from ..project import Project
 
 KEYS_HINT = "enter accept · backspace reject"
@@ -62,3 +63,18 @@ def panel_text(s: Suggestion | None) -> Text:
         t.append(summary(s) + "\n")
         t.append(KEYS_HINT + "\n\n", style="dim")
     return t
+
+
+def reject_on(screen, s: Suggestion | None) -> bool:
+    """Record `screen`'s user rejecting `s` and say so on the screen; False when there
+    is nothing to reject or the rejection could not be saved."""
+    if s is None:
+        screen.say("no suggestion on this image")
+        return False
+    try:
+        sg.reject(screen.app.project, s, screen.app.user)
+    except QclabelError as exc:
+        screen.say(f"NOT saved: {exc}", error=True)
+        return False
+    screen.say(f"rejected suggestion from {s.source}")
+    return True

@@ -5,11 +5,10 @@ undoable change, `backspace` rejects them for this operator."""
 
 from __future__ import annotations
 
-from ...errors import QclabelError
 from ...formats import suggestions as sg
 from ...render.overlay import Overlay, draw_box
 from ...render.viewport import Viewport
-from ..suggesting import KEYS_HINT, accept_edit, offered, summary
+from ..suggesting import KEYS_HINT, accept_edit, offered, reject_on, summary
 
 
 class BoxSuggestions:
@@ -49,14 +48,5 @@ class BoxSuggestions:
         return True
 
     def action_reject_suggestion(self) -> None:
-        s = self.offered_suggestion()
-        if s is None:
-            self.say("no suggestion on this image")
-            return
-        try:
-            sg.reject(self.app.project, s, self.app.user)
-        except QclabelError as exc:
-            self.say(f"NOT saved: {exc}", error=True)
-            return
-        self.say(f"rejected suggestion from {s.source}")
-        self.redraw()
+        if reject_on(self, self.offered_suggestion()):
+            self.redraw()

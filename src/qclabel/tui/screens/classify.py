@@ -19,7 +19,7 @@ from ...core.taxonomy import DefectClass
 from ...errors import QclabelError
 from ...formats import suggestions as sg
 from ..labeling import QUEUES
-from ..suggesting import accept_edit, offered, panel_text
+from ..suggesting import accept_edit, offered, panel_text, reject_on
 from ..widgets.image_view import ImageView
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
 from .dialogs import PromptScreen
@@ -242,16 +242,8 @@ class ClassifyScreen(UndoRedo, ImageScreen):
 
     def action_reject_suggestion(self) -> None:
         s = self.suggestion
-        if s is None or s.image != self.labeler.current:
-            self.say("no suggestion on this image")
-            return
-        try:
-            sg.reject(self.app.project, s, self.app.user)
-        except QclabelError as exc:
-            self.say(f"NOT saved: {exc}", error=True)
-            return
-        self.say(f"rejected suggestion from {s.source}")
-        self.refresh_panels()
+        if reject_on(self, s if s and s.image == self.labeler.current else None):
+            self.refresh_panels()
 
     def action_toggle_auto(self) -> None:
         self.auto_advance = not self.auto_advance
