@@ -12,10 +12,8 @@ disagreement was. Every decision is a `final` event in the adjudicator's journal
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...core import edits
 from ...core.model import Annotation, ImageRecord
@@ -23,8 +21,8 @@ from ...errors import QclabelError
 from ...qa.decisions import Disagreement, adjudicate, adjudication_queue
 from ...render.overlay import Overlay, draw_box, draw_keypoints
 from ..widgets.overlay import OverlayImageView
+from .decision_queue import DecisionQueueScreen
 from .dialogs import PromptScreen
-from .viewer import ImageScreen
 
 COLOURS = {"A": "#29b6f6", "B": "#ff7043"}  # light blue vs orange: apart for most eyes
 SHOW_CYCLE = ("both", "A", "B")
@@ -58,7 +56,7 @@ def parse_edit(text: str, class_names: list[str]) -> list[edits.Edit]:
                      f"({', '.join(class_names)})")
 
 
-class AdjudicateScreen(ImageScreen):
+class AdjudicateScreen(DecisionQueueScreen):
     HELP_TITLE = "adjudicate"
     BINDINGS = [
         Binding("a", "take('A')", "Take A", id="adjudicate.take_a"),
@@ -70,24 +68,16 @@ class AdjudicateScreen(ImageScreen):
         Binding("n,right", "move(1)", "Next", id="adjudicate.next"),
         Binding("p,left", "move(-1)", "Back", id="adjudicate.back"),
         Binding("f5", "reload", "Reload queue", id="adjudicate.reload", show=False),
-    ] + ImageScreen.BINDINGS
+    ] + DecisionQueueScreen.BINDINGS
+
+    SIDE_PANELS = ("case", "labels")
+    NOTE_PROMPT = ("Why is this the right label? (Enter keeps it)",
+                   "e.g. crack visible under raking light")
 
     def __init__(self) -> None:
         super().__init__()
         self.queue: list[Disagreement] = []
-        self.index = 0
         self.show = "both"
-        self.notes: dict[str, str] = {}
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield OverlayImageView(self.app.graphics, id="image")
-            with Vertical(id="side"):
-                yield Static(id="case")
-                yield Static(id="labels")
-        yield Static(id="message")
-        yield Static(id="statusbar")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · adjudicate"
@@ -103,6 +93,9 @@ class AdjudicateScreen(ImageScreen):
     def current(self) -> Disagreement | None:
         return self.queue[self.index] if self.queue else None
 
+    def current_image(self) -> str | None:
+        return self.current.image if self.current else None
+
     # -- ImageScreen hooks ---------------------------------------------------------------
     def current_record(self) -> ImageRecord | None:
         d = self.current
@@ -114,13 +107,6 @@ class AdjudicateScreen(ImageScreen):
 
     def empty_text(self) -> str:
         return "no disagreements left to adjudicate"
-
-    def after_image_change(self) -> None:
-        self.refresh_panels()
-        self.redraw()
-
-    def after_frame(self) -> None:
-        self.redraw()
 
     # -- drawing -------------------------------------------------------------------------
     def side(self, which: str) -> Annotation | None:
@@ -164,24 +150,11 @@ class AdjudicateScreen(ImageScreen):
         self.query_one("#statusbar", Static).update(
             f"showing {self.show}  ·  {len(self.queue)} to decide  {self.view_status()}")
 
-    def say(self, text: str, error: bool = False) -> None:
-        msg = self.query_one("#message", Static)
-        msg.set_class(error, "error")
-        msg.update(text)
-
     # -- actions -------------------------------------------------------------------------
     def action_cycle_overlay(self) -> None:
         self.show = SHOW_CYCLE[(SHOW_CYCLE.index(self.show) + 1) % len(SHOW_CYCLE)]
         self.refresh_panels()
         self.redraw()
-
-    def action_move(self, delta: int) -> None:
-        if 0 <= self.index + delta < len(self.queue):
-            self.index += delta
-            self.say("")
-            self.show_image()
-        else:
-            self.say("end of queue" if delta > 0 else "start of queue")
 
     def action_reload(self) -> None:
         self.load_queue()
@@ -193,19 +166,6 @@ class AdjudicateScreen(ImageScreen):
             self.say(f"no labels from annotator {which} on this image", error=True)
             return
         self.decide(which, ann)
-
-    def action_note(self) -> None:
-        d = self.current
-        if d is None:
-            return
-
-        def done(note: str | None) -> None:
-            if note is not None:
-                self.notes[d.image] = note.strip()
-                self.refresh_panels()
-        self.app.push_screen(PromptScreen("Why is this the right label? (Enter keeps it)",
-                                          "e.g. crack visible under raking light",
-                                          self.notes.get(d.image, "")), done)
 
     def action_edit(self) -> None:
         start = "B" if self.show == "B" else "A"

@@ -10,10 +10,8 @@ screen moves on.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...core import edits
 from ...core.model import Annotation, ImageRecord
@@ -21,13 +19,13 @@ from ...errors import QclabelError
 from ...qa.decisions import labelers, request_consensus, review
 from ...qa.plan import queue_items
 from ...render.overlay import Overlay, draw_box
-from ..widgets.overlay import OverlayImageView
 from .adjudicate import COLOURS, describe, parse_edit
+from ..widgets.overlay import OverlayImageView
+from .decision_queue import DecisionQueueScreen
 from .dialogs import PromptScreen
-from .viewer import ImageScreen
 
 
-class ReviewScreen(ImageScreen):
+class ReviewScreen(DecisionQueueScreen):
     HELP_TITLE = "spot check"
     BINDINGS = [
         Binding("o", "confirm", "Labels OK", id="review.ok"),
@@ -36,22 +34,7 @@ class ReviewScreen(ImageScreen):
         Binding("c", "note", "Note", id="review.note"),
         Binding("n,right", "move(1)", "Next", id="review.next"),
         Binding("p,left", "move(-1)", "Back", id="review.back"),
-    ] + ImageScreen.BINDINGS
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queue: list[str] = []
-        self.index = 0
-        self.notes: dict[str, str] = {}
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield OverlayImageView(self.app.graphics, id="image")
-            with Vertical(id="side"):
-                yield Static(id="labels")
-        yield Static(id="message")
-        yield Static(id="statusbar")
-        yield Footer()
+    ] + DecisionQueueScreen.BINDINGS
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · spot check"
@@ -61,6 +44,9 @@ class ReviewScreen(ImageScreen):
     @property
     def current(self) -> str | None:
         return self.queue[self.index] if self.queue else None
+
+    def current_image(self) -> str | None:
+        return self.current
 
     def labeled(self) -> tuple[str, Annotation] | None:
         if self.current is None:
@@ -73,13 +59,6 @@ class ReviewScreen(ImageScreen):
 
     def empty_text(self) -> str:
         return "no spot checks waiting for you"
-
-    def after_image_change(self) -> None:
-        self.refresh_panels()
-        self.redraw()
-
-    def after_frame(self) -> None:
-        self.redraw()
 
     def redraw(self) -> None:
         vp = self.frame.viewport if self.frame is not None else None
@@ -102,31 +81,6 @@ class ReviewScreen(ImageScreen):
         self.query_one("#labels", Static).update(text)
         self.query_one("#statusbar", Static).update(
             f"{len(self.queue)} to check  {self.view_status()}")
-
-    def say(self, text: str, error: bool = False) -> None:
-        msg = self.query_one("#message", Static)
-        msg.set_class(error, "error")
-        msg.update(text)
-
-    def action_move(self, delta: int) -> None:
-        if 0 <= self.index + delta < len(self.queue):
-            self.index += delta
-            self.say("")
-            self.show_image()
-        else:
-            self.say("end of queue" if delta > 0 else "start of queue")
-
-    def action_note(self) -> None:
-        image = self.current
-        if image is None:
-            return
-
-        def done(note: str | None) -> None:
-            if note is not None:
-                self.notes[image] = note.strip()
-                self.refresh_panels()
-        self.app.push_screen(PromptScreen("Note (Enter keeps it)", "", self.notes.get(image, "")),
-                             done)
 
     def action_confirm(self) -> None:
         self.decide(lambda image: review(self.app.project, self.app.session, image, None,
