@@ -8,10 +8,8 @@ screen stays on the image.
 from __future__ import annotations
 
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...core import edits
 from ...core.model import ImageRecord
@@ -20,7 +18,6 @@ from ...errors import QclabelError
 from ...formats import suggestions as sg
 from ..labeling import QUEUES
 from ..suggesting import accept_edit, offered, panel_text, reject_on
-from ..widgets.image_view import ImageView
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
 from .dialogs import PromptScreen
 from .history import UndoRedo
@@ -60,16 +57,8 @@ class ClassifyScreen(UndoRedo, ImageScreen):
     def taxonomy(self):
         return self.app.project.taxonomy
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield ImageView(self.app.graphics, id="image")
-            with Vertical(id="side"):
-                yield Static(id="legend")
-                yield Static(id="labels")
-                yield Static(id="info")
-        yield Static(id="message")
-        yield Static(id="statusbar")
-        yield Footer()
+    def side_widgets(self):
+        return (Static(id="legend"), Static(id="labels"), Static(id="info"))
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · {self.app.label_task}"

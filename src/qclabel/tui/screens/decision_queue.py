@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..widgets.overlay import OverlayImageView
 from .dialogs import PromptScreen
@@ -25,15 +23,11 @@ class DecisionQueueScreen(ImageScreen):
         self.index = 0
         self.notes: dict[str, str] = {}
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield OverlayImageView(self.app.graphics, id="image")
-            with Vertical(id="side"):
-                for panel in self.SIDE_PANELS:
-                    yield Static(id=panel)
-        yield Static(id="message")
-        yield Static(id="statusbar")
-        yield Footer()
+    def make_image_view(self) -> OverlayImageView:
+        return OverlayImageView(self.app.graphics, id="image")
+
+    def side_widgets(self):
+        return [Static(id=panel) for panel in self.SIDE_PANELS]
 
     def current_image(self) -> str | None:
         """The catalog id of the image on screen."""

@@ -15,11 +15,9 @@ from concurrent.futures import Future
 
 import numpy as np
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...core import edits
 from ...core.boxedit import clamp_point
@@ -78,15 +76,11 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         self.rgb: np.ndarray | None = None      # full-resolution pixels of the image
 
     # -- layout ------------------------------------------------------------------------
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield OverlayImageView(self.app.graphics, id="image")
-            with Vertical(id="side"):
-                yield Loupe(id="loupe")
-                yield Static(id="tool")
-        yield Static(id="message")
-        yield Static(id="statusbar")
-        yield Footer()
+    def make_image_view(self) -> OverlayImageView:
+        return OverlayImageView(self.app.graphics, id="image")
+
+    def side_widgets(self):
+        return (Loupe(id="loupe"), Static(id="tool"))
 
     @property
     def labeler(self):

@@ -9,10 +9,15 @@ pressed then must never look like it applies to the old image.
 from __future__ import annotations
 
 from concurrent.futures import Future
+from typing import Iterable
 
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
 
 from ...core.model import ImageRecord
 from ...errors import QclabelError
@@ -55,6 +60,22 @@ class ImageScreen(Screen):
     @property
     def image_view(self) -> ImageView:
         return self.query_one("#image", ImageView)
+
+    # -- layout: the picture on the left, a side column, message, status, footer ------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield self.make_image_view()
+            with Vertical(id="side"):
+                yield from self.side_widgets()
+        yield Static(id="message")
+        yield Static(id="statusbar")
+        yield Footer()
+
+    def make_image_view(self) -> ImageView:
+        return ImageView(self.app.graphics, id="image")
+
+    def side_widgets(self) -> Iterable[Widget]:
+        return ()
 
     def current_record(self) -> ImageRecord | None:
         raise NotImplementedError
