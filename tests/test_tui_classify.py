@@ -314,3 +314,19 @@ async def test_empty_project_says_so(project):
         assert view.frame is None and "is empty" in view.message_text
         await pilot.press("p", "n", "x", "s", "u")  # nothing to label: nothing happens
         assert isinstance(app.screen, ClassifyScreen) and app.session.state.annotations() == {}
+
+
+async def test_help_shows_only_qclabel_keys_and_the_remap_hint(proj):
+    app = build_app(proj, "admin", graphics="halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        await pilot.press("question_mark")
+        table = app.screen.query_one("#help-table")
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        # every row is one of ours (an id) or a taxonomy class key; no focus/copy keys
+        assert all(r[2] or r[1].startswith(("class ", "pass", "fail", "severity"))
+                   for r in rows), rows
+        assert not any("Focus" in str(r[1]) or "Copy" in str(r[1]) for r in rows)
+        from textual.widgets import Label
+        title = str(app.screen.query_one(Label).render())
+        assert "[keys]" in title

@@ -11,13 +11,15 @@ from textual.widgets import DataTable, Label
 
 
 def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) for the screen's and the app's bindings."""
+    """(keys, description, binding id) for the screen's and the app's bindings. Only
+    qclabel's own bindings have ids; Textual's built-in ones (focus cycling, copy) are
+    left out."""
     rows, seen = [], set()
     for node in (screen, screen.app):
-        for key, binding in node._bindings:
-            if binding.id in seen or not binding.description:
+        for _key, binding in node._bindings:
+            if not binding.id or binding.id in seen or not binding.description:
                 continue
-            keys = [k for k, b in node._bindings if b.id == binding.id] if binding.id else [key]
+            keys = [k for k, b in node._bindings if b.id == binding.id]
             remapped = screen.app._keymap.get(binding.id or "")  # [keys] config wins
             if remapped:
                 keys = [k.strip() for k in remapped.split(",")]
@@ -39,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"Keys: {getattr(self.under, 'HELP_TITLE', 'qclabel')}  "
-                        "(remap by id in [keys]; see README)")
+                        "(remap by id in \\[keys]; see README)")
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
