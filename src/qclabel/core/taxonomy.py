@@ -18,7 +18,7 @@ SIZE_UNITS = ("px", "mm")
 # Keys the labeling screens keep for navigation and tools; a class hotkey may not
 # take them. Digits, p/f and the remaining letters are free for the taxonomy.
 # The punctuation is zoom (-, =), the queue filter (/) and window/level ([ ] { }).
-RESERVED_KEYS = frozenset("abghijklnqrsuvwxyz?") | frozenset("-=/[]{}")
+RESERVED_KEYS = frozenset("abcghijklnqrsuvwxyz?") | frozenset("-=/[]{}")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 

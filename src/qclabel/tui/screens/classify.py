@@ -19,12 +19,13 @@ from ...formats import suggestions as sg
 from ..labeling import QUEUES
 from ..suggesting import accept_edit, offered, panel_text, reject_on
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
+from .consensus import ConsensusRequest
 from .dialogs import PromptScreen
 from .history import UndoRedo
 from .viewer import PREFETCH_AHEAD, PREFETCH_BEHIND, ImageScreen
 
 
-class ClassifyScreen(UndoRedo, ImageScreen):
+class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
     HELP_TITLE = "classify"
     BINDINGS = [
         Binding("n,right", "move(1)", "Next", id="classify.next"),
@@ -33,6 +34,7 @@ class ClassifyScreen(UndoRedo, ImageScreen):
         Binding("u", "undo", "Undo", id="classify.undo"),
         Binding("r", "redo", "Redo", id="classify.redo"),
         Binding("x", "flag", "Unsure", id="classify.flag"),
+        Binding("c", "request_consensus", "To consensus", id="classify.consensus"),
         Binding("v", "cycle_severity", "Severity", id="classify.severity"),
         Binding("a", "toggle_auto", "Auto-advance", id="classify.auto"),
         Binding("g", "jump", "Go to", id="classify.jump"),
