@@ -19,16 +19,19 @@ from ...core.taxonomy import KeypointTemplate
 from ...render.overlay import EXPECTED, Glyph, Overlay, draw_keypoints
 from ...render import cellmap as cm
 from ...render.viewport import Viewport
+from .keypoint_suggest import KeypointSuggestions
 from .pointer import PointerScreen
 
 MARKS = {VISIBLE: "●", OCCLUDED: "○", NOT_LABELED: "–"}
 VERDICT_STYLE = {PASS: "green", FAIL: "bold red"}
 
 
-class KeypointScreen(PointerScreen):
+class KeypointScreen(KeypointSuggestions, PointerScreen):
     HELP_TITLE = "keypoints"
     BINDINGS = [
-        Binding("space,enter", "place(2)", "Place", id="keypoint.place"),
+        Binding("space", "place(2)", "Place", id="keypoint.place"),
+        Binding("enter", "place_or_accept", "Place / accept suggestion", id="keypoint.accept"),
+        Binding("backspace", "reject_suggestion", "Reject suggestion", id="keypoint.reject"),
         Binding("o", "place(1)", "Occluded", id="keypoint.occluded"),
         Binding("s", "place(0)", "Skip point", id="keypoint.skip"),
         Binding("comma", "step(-1)", "Prev point", id="keypoint.prev_point"),
@@ -94,11 +97,13 @@ class KeypointScreen(PointerScreen):
     def draw_tool(self, ov: Overlay, vp: Viewport) -> None:
         t = self.template
         if t is None:
+            self.draw_suggestion(ov, vp)
             return
         for name, x, y in t.positions:   # expected positions, under the placed points
             cell = cm.pixel_cell(vp, x, y)
             if vp.cell_in_frame(*cell):
                 ov[cell] = Glyph(EXPECTED, "#808080")
+        self.draw_suggestion(ov, vp)  # before the operator's own points: those win a cell
         current = t.points[self.point_index] if self.point_index < len(t.points) else None
         for k in self.instances():
             colour = "#00ffff" if k.id == self.instance_id else "#4080ff"
@@ -110,7 +115,7 @@ class KeypointScreen(PointerScreen):
         if t is None:
             return "no keypoint template"
         kps = self.instance()
-        lines = [f"template {t.name}  instance {len(self.instances())}"]
+        lines = self.suggestion_lines() + [f"template {t.name}  instance {len(self.instances())}"]
         for n, name in enumerate(t.points):
             p = kps.point(name) if kps else Keypoint(name)
             mark = ">" if n == self.point_index else " "
@@ -143,6 +148,10 @@ class KeypointScreen(PointerScreen):
             self._go_to_point(self.point_index + 1)
         else:
             self.redraw()
+
+    def action_place_or_accept(self) -> None:
+        if self.placing() or not self.accept_suggestion():
+            self.action_place(VISIBLE)
 
     def _go_to_point(self, index: int) -> None:
         t = self.template
