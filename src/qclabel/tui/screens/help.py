@@ -20,12 +20,12 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
             if not binding.id or binding.id in seen or not binding.description:
                 continue
             keys = [k for k, b in node._bindings if b.id == binding.id]
-            remapped = screen.app._keymap.get(binding.id or "")  # [keys] config wins
+            remapped = screen.app._keymap.get(binding.id)  # [keys] config wins
             if remapped:
                 keys = [k.strip() for k in remapped.split(",")]
-            seen.add(binding.id or key)
+            seen.add(binding.id)
             display = ", ".join(screen.app.get_key_display(Binding(k, "")) for k in keys)
-            rows.append((display, binding.description, binding.id or ""))
+            rows.append((display, binding.description, binding.id))
     return rows
 
 
