@@ -19,8 +19,8 @@ from ...core.boxedit import anchored_box
 from ...core.measure import AnnotationTooSmall, check_min_size
 from ...core.model import Box
 from ...render.overlay import Overlay, draw_anchor, draw_box
-from ...render.snap import snap_at, snap_box, to_grey
 from ...render.viewport import Viewport
+from .box_snap import SnapTool, describe_box
 from .box_suggest import BoxSuggestions
 from .jumping import AnchorJump
 from .pointer import PointerScreen
@@ -28,7 +28,7 @@ from .pointer import PointerScreen
 EDIT_TARGETS = (None, "move", "left", "top", "right", "bottom")
 
 
-class BoxScreen(BoxSuggestions, AnchorJump, PointerScreen):
+class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
     HELP_TITLE = "boxes"
     BINDINGS = [
         Binding("space", "anchor", "Anchor corner", id="box.anchor"),
@@ -152,31 +152,7 @@ class BoxScreen(BoxSuggestions, AnchorJump, PointerScreen):
                 self.say("nothing to complete: space anchors a corner")
             return
         box = anchored_box(self.current_class, self.anchor, self.cursor, self.severity)
-        self._add(box, f"{box.cls} {box.x:g},{box.y:g} {box.w:g}x{box.h:g}")
-
-    def action_snap(self) -> None:
-        pixels = self.load_pixels_now()
-        if pixels is None:
-            return
-        grey = to_grey(pixels)
-        sel = self.selected_box()
-        if self.anchor is not None:
-            rough = anchored_box(self.current_class, self.anchor, self.cursor, self.severity)
-            tight = snap_box(grey, rough)
-        elif sel is not None:
-            tight = snap_box(grey, sel)
-        else:
-            tight = snap_at(grey, *self.cursor, self.current_class, self.severity,
-                            radius=2 * max(self.step_px("cell")))
-        if tight is None:
-            self.say("nothing stands out from the background here: draw the box by hand",
-                     error=True)
-            return
-        what = f"{tight.cls} {tight.x:g},{tight.y:g} {tight.w:g}x{tight.h:g} (snapped)"
-        if sel is not None and self.anchor is None:
-            self._replace(tight, what)
-        else:
-            self._add(tight, what)
+        self._add(box, describe_box(box))
 
     # -- selection and editing ------------------------------------------------------------------------
     def action_cycle(self, step: int) -> None:
@@ -300,7 +276,7 @@ class BoxScreen(BoxSuggestions, AnchorJump, PointerScreen):
         self.cursor = end
         if start != end:
             box = anchored_box(self.current_class, start, end, self.severity)
-            self._add(box, f"{box.cls} {box.x:g},{box.y:g} {box.w:g}x{box.h:g}")
+            self._add(box, describe_box(box))
             return
         hit = boxedit.box_at(self.boxes, *end)
         self.selected, self.anchor = (hit.id if hit else None), None

@@ -51,14 +51,6 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         self.highlighted: DefectClass | None = None
         self.suggestion: sg.Suggestion | None = None  # imported prediction on offer
 
-    @property
-    def labeler(self):
-        return self.app.labeler
-
-    @property
-    def taxonomy(self):
-        return self.app.project.taxonomy
-
     def side_widgets(self):
         return (Static(id="legend"), Static(id="labels"), Static(id="info"))
 

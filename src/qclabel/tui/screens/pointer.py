@@ -83,14 +83,6 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         return (Loupe(id="loupe"), Static(id="tool"))
 
     @property
-    def labeler(self):
-        return self.app.labeler
-
-    @property
-    def taxonomy(self):
-        return self.app.project.taxonomy
-
-    @property
     def record(self) -> ImageRecord | None:
         return self.labeler.record()
 

@@ -58,6 +58,15 @@ class ImageScreen(Screen):
         self._token = 0
 
     @property
+    def labeler(self):
+        """The user's queue and session (the adjudication tools put a draft here)."""
+        return self.app.labeler
+
+    @property
+    def taxonomy(self):
+        return self.app.project.taxonomy
+
+    @property
     def image_view(self) -> ImageView:
         return self.query_one("#image", ImageView)
 
