@@ -40,8 +40,9 @@ def read_coco(project: Project, src: Path) -> list[Parsed]:
             if name in merged:
                 prev = merged[name].annotation
                 boxes, sets = prev.boxes + ann.boxes, prev.keypoints + ann.keypoints
-                ann = replace(ann, boxes=boxes, keypoints=sets,
-                              verdict=None if boxes or sets else "pass")
+                masks = prev.masks + ann.masks
+                ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks,
+                              verdict=None if boxes or sets or masks else "pass")
             size = sizes.get(name)
             size = size if size and all(isinstance(v, int) for v in size) else None
             merged[name] = Parsed(name, ann, str(path), size=size)
