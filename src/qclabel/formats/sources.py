@@ -9,7 +9,7 @@ from typing import Callable
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
-from . import coco, labelme, tabular, voc, yolo
+from . import coco, labelme, masks_voc, tabular, voc, yolo
 from .importing import Matcher, Parsed
 
 
@@ -53,6 +53,7 @@ def read_voc(project: Project, src: Path) -> list[Parsed]:
     out = []
     for path in _files(src, "**/Annotations/*.xml" if src.is_dir() else "*.xml", "VOC XML"):
         name, ann, size = voc.parse(path)
+        ann = masks_voc.with_masks(path, ann, size, project.taxonomy.class_names())
         out.append(Parsed(name, ann, str(path), size=size))
     return out
 
