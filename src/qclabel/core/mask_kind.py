@@ -14,7 +14,7 @@ from pycocotools import mask as cocomask
 
 from ..errors import FormatError
 from .assign import MIN_PAIR_IOU, BoxMatch, assign
-from .kinds import TOLERANCE_PX, ObjectKind, register
+from .kind_base import TOLERANCE_PX, ObjectKind
 from .mask import Mask, MaskError, Polygon, whole_image_rle
 from .model import ImageRecord
 
@@ -125,7 +125,7 @@ class MaskKind(ObjectKind):
         return {"iou": round(mask_iou(old, new), 4)}
 
 
-MASK = register(MaskKind())
+MASK = MaskKind()
 
 __all__ = ["MASK", "MaskKind", "Mask", "MaskError", "mask_iou", "mask_iou_matrix",
            "pixel_agreement", "self_intersects"]

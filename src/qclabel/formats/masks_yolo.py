@@ -2,12 +2,14 @@
 normalized to [0, 1].
 
 A YOLO row holds one polygon, but a mask may have holes (a pore ring) or several parts
-(a crack broken by a weld bead). Like Ultralytics' own converters, the rings are
-bridged into one: each other ring (holes and further parts, from OpenCV's contours at
-ε = 1.4 px, or the polygons a mask was drawn with) is joined to the largest outer ring
-at their closest vertices by a zero-width cut, there and back. Filled with the even-odd
-rule, which is how both `cv2.fillPoly` (Ultralytics' polygon2mask) and pycocotools
-rasterize a polygon, the bridged ring reproduces the holes and the separate parts.
+(a pore cluster, a crack broken by a weld bead). Each part becomes a row of its own
+(from OpenCV's contours at ε = 1.4 px, or the polygons a mask was drawn with): bridging
+parts into one ring, as Ultralytics' COCO converter does, makes `cv2.fillPoly` paint
+every cut between them (a cluster of ten 3 px pores lost half its IoU that way). Holes
+are bridged into their part's outer ring at the closest vertices by a zero-width cut,
+there and back; filled with the even-odd rule, which is how both `cv2.fillPoly`
+(Ultralytics' polygon2mask) and pycocotools rasterize, the ring keeps the hole. An
+import therefore gives one mask per part.
 Points are pixel centres (x + 0.5), so Ultralytics' truncation to int32 lands on the
 pixel itself. Boxes of a segment export are written as their 4-corner polygons (a segment file
 cannot mix 5-value rows); keypoint sets have no segment form and are counted as skipped.
@@ -24,33 +26,42 @@ from .dataset import Dataset, ExportImage
 from .masks_common import export_masks
 
 
-def rings_of(m: Mask, epsilon: float = 1.4) -> list[np.ndarray]:
-    """(n, 2) pixel rings: the drawn polygons, else outer contours and holes."""
+def _ring(c: np.ndarray, m: Mask, epsilon: float) -> np.ndarray | None:
+    approx = cv2.approxPolyDP(c, epsilon, True)
+    if len(approx) < 3:  # a hair-thin scratch: simplification would lose it
+        approx = c
+    pts = np.asarray(pixel_ring(approx.reshape(-1, 2) + (m.left - 1, m.top - 1)))
+    return pts.reshape(-1, 2) if len(pts) >= 6 else None
+
+
+def parts_of(m: Mask, epsilon: float = 1.4) -> list[list[np.ndarray]]:
+    """Per part of the mask, its rings: [outer, hole, hole...] (pixel-centre points);
+    a drawn mask's parts are its polygons."""
     if m.polygons:
-        return [np.asarray(p, float).reshape(-1, 2) for p in m.polygons]
+        return [[np.asarray(p, float).reshape(-1, 2)] for p in m.polygons]
     region = np.pad(m.region(), 1)
-    contours, _ = cv2.findContours(region, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
-    out = []
-    for c in contours:
-        approx = cv2.approxPolyDP(c, epsilon, True) if len(c) > 3 else c
-        pts = np.asarray(pixel_ring(approx.reshape(-1, 2) + (m.left - 1, m.top - 1)))
-        if len(pts) >= 6:
-            out.append(pts.reshape(-1, 2))
+    contours, hierarchy = cv2.findContours(region, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    parts: dict[int, list[np.ndarray]] = {}
+    for i, c in enumerate(contours):
+        parent = int(hierarchy[0][i][3])
+        ring = _ring(c, m, epsilon)
+        if ring is not None:
+            parts.setdefault(i if parent < 0 else parent, []).append(ring)
+    out = [rings for rings in parts.values() if rings]
+    if not out:  # one or two pixels: their box
+        out.append([np.array([(m.left, m.top), (m.x2, m.top), (m.x2, m.y2),
+                              (m.left, m.y2)], float)])
     return out
 
 
 def bridge(rings: list[np.ndarray]) -> np.ndarray:
-    """One ring through all `rings`: each is visited from the largest ring's vertex
-    closest to it, all the way round, and back along the same cut."""
+    """One ring through an outer ring and its holes: each hole is visited from the
+    outer ring's vertex closest to it, all the way round, and back along the same cut."""
     if len(rings) == 1:
         return rings[0]
-    main = max(range(len(rings)), key=lambda i: abs(cv2.contourArea(
-        rings[i].astype(np.float32))))
-    base = rings[main]
+    base = rings[0]
     visits: dict[int, list[np.ndarray]] = {}
-    for i, ring in enumerate(rings):
-        if i == main:
-            continue
+    for ring in rings[1:]:
         d = np.hypot(*(base[:, None, :] - ring[None, :, :]).transpose(2, 0, 1))
         a, b = np.unravel_index(int(np.argmin(d)), d.shape)
         rolled = np.roll(ring, -b, axis=0)
@@ -75,9 +86,9 @@ def segment_rows(ds: Dataset, image: ExportImage) -> list[str]:
         rows.append(f"{ds.class_id(box.cls, image)} " + " ".join(
             n6(v) for v in (x0, y0, x1, y0, x1, y1, x0, y1)))
     for m in export_masks(ds, image):
-        ring = bridge(rings_of(m))
-        coords = " ".join(f"{n6(x / w)} {n6(y / h)}" for x, y in ring)
-        rows.append(f"{ds.class_id(m.cls, image)} {coords}")
+        for rings in parts_of(m):
+            coords = " ".join(f"{n6(x / w)} {n6(y / h)}" for x, y in bridge(rings))
+            rows.append(f"{ds.class_id(m.cls, image)} {coords}")
     return rows
 
 

@@ -27,7 +27,7 @@ class Suggestion:
     image: str
     source: str
     annotation: Annotation
-    scores: tuple[float, ...] = ()  # model confidence per box, then keypoint set
+    scores: tuple[float, ...] = ()  # model confidence per box, keypoint set, then mask
 
 
 def store(project: Project, name: str, labels: dict[str, Annotation], file: str,
@@ -87,6 +87,7 @@ def accept(suggestion: Suggestion, current: Annotation) -> Change:
         boxes=current.boxes + tuple(b for b in s.boxes if b not in current.boxes),
         keypoints=current.keypoints + tuple(k for k in s.keypoints
                                             if k not in current.keypoints),
+        masks=current.masks + tuple(m for m in s.masks if m not in current.masks),
         skipped=False)
     return Change(suggestion.image, current, after)
 
