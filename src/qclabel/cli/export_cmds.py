@@ -185,6 +185,9 @@ def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
         click.echo(f"  {cls:<20} {c['added']:>7} {c['removed']:>7} {c['changed']:>7}")
     if not d["classes"]:
         click.echo("  no label differences")
+    for c in d["changed"]:
+        click.echo(f"  changed {c['object']} ({c['class']}) on {c['image']}: "
+                   f"IoU {c['iou']:.3f} with {a}")
 
 
 def register(group: click.Group) -> None:

@@ -100,6 +100,8 @@ def describe(value: Any) -> str:
         parts.append(f"{len(value['boxes'])} box(es)")
     if value.get("keypoints"):
         parts.append(f"{len(value['keypoints'])} keypoint set(s)")
+    if value.get("masks"):
+        parts.append(f"{len(value['masks'])} mask(s)")
     if value.get("checks"):
         parts.append(f"{len(value['checks'])} check(s)")
     if value.get("flag") is not None:
