@@ -86,7 +86,7 @@ class MaskKind(ObjectKind):
         return obj.bbox
 
     def check(self, m: Mask, rec: ImageRecord, where: str) -> None:
-        what = f"{where}: mask {m.cls}"
+        what = f"{where} ({m.cls})"
         for n, ring in enumerate(m.polygons):
             xs, ys = ring[0::2], ring[1::2]
             if min(xs) < -TOLERANCE_PX or min(ys) < -TOLERANCE_PX \

@@ -5,6 +5,7 @@ kinds): validation and clipping go through each kind's own `check` and `clip`
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable
 
 from ..core.kinds import KINDS
@@ -19,9 +20,9 @@ def check_other_kinds(ann: Annotation, rec: ImageRecord, where: str,
     for kind in KINDS:
         if kind.name in _CHECKED_THERE:
             continue
-        for obj in getattr(ann, kind.field):
+        for n, obj in enumerate(getattr(ann, kind.field), start=1):
             check_class(kind.cls_of(obj), kind.severity_of(obj), kind.name)
-            kind.check(obj, rec, where)
+            kind.check(obj, rec, f"{where}: image {Path(rec.source).name}, {kind.name} {n}")
 
 
 def clip_other_kinds(ann: Annotation, rec: ImageRecord) -> Annotation:
