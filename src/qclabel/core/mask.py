@@ -186,23 +186,32 @@ def paste(out: np.ndarray, region: np.ndarray, x: int, y: int) -> None:
 
 def whole_image_rle(region: np.ndarray, left: int, top: int, width: int,
                     height: int) -> dict[str, Any]:
-    """COCO RLE of the whole image from a region, without building the image: the set
-    pixels' column-major indices give the runs directly (an export of 100k masks must
-    not allocate 100k full images)."""
-    cols, rows = np.nonzero(np.asarray(region, bool).T)  # sorted column-major
-    cols, rows = cols + left, rows + top
-    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
-    idx = cols[inside].astype(np.int64) * height + rows[inside]
-    if not len(idx):
-        return cocomask.frPyObjects({"size": [height, width], "counts": [height * width]},
-                                    height, width)
-    breaks = np.flatnonzero(np.diff(idx) != 1) + 1
-    starts = np.concatenate(([idx[0]], idx[breaks]))
-    ends = np.concatenate((idx[breaks - 1], [idx[-1]])) + 1
-    edges = np.empty(2 * len(starts) + 2, np.int64)
-    edges[0], edges[-1] = 0, height * width
-    edges[1:-1:2], edges[2:-1:2] = starts, ends
-    counts = np.diff(edges).tolist()
+    """COCO RLE of the whole image from a region, without building the image (an export
+    of 100k masks must not allocate 100k full images): each region column, padded with
+    a zero above and below, gives its runs' starts and ends by one diff, and a column's
+    offset in the image turns them into whole-image positions."""
+    region = np.asarray(region, bool)
+    h, w = region.shape
+    if left < 0 or top < 0 or left + w > width or top + h > height:
+        cut = np.zeros((height, width), bool)
+        paste(cut, region, left, top)
+        return cocomask.encode(np.asfortranarray(cut, dtype=np.uint8))
+    padded = np.zeros((w, h + 2), np.int8)
+    padded[:, 1:-1] = region.T
+    edges = np.flatnonzero(np.diff(padded.ravel())) + 1  # starts, ends alternate
+    col, row = np.divmod(edges, h + 2)
+    pos = (col + left).astype(np.int64) * height + top + row - 1
+    starts, ends = pos[0::2], pos[1::2]
+    # A run ending at a column's foot and one starting at the next column's head join.
+    keep = np.ones(len(starts), bool)
+    joined = ends[:-1] == starts[1:]
+    keep[1:] &= ~joined
+    ends = ends[np.append(~joined, True)]
+    starts = starts[keep]
+    bounds = np.empty(2 * len(starts) + 2, np.int64)
+    bounds[0], bounds[-1] = 0, height * width
+    bounds[1:-1:2], bounds[2:-1:2] = starts, ends
+    counts = np.diff(bounds).tolist()
     return cocomask.frPyObjects({"size": [height, width], "counts": counts}, height, width)
 
 
