@@ -18,6 +18,7 @@ from .dataset import Dataset, ExportImage
 from .masks_common import check_rle, export_masks
 
 MASK_COLUMNS = {
+    "kind": "box, keypoints or mask",  # replaces the box-only description, same place
     "rle": "kind mask: compressed COCO RLE (pycocotools, column-major) of the h x w region "
            "at x, y; empty for other kinds",
     "polygons": "kind mask drawn as polygons: x y pairs per ring, rings ';'-separated (a list "
@@ -55,7 +56,7 @@ def mask_rows(ds: Dataset, image: ExportImage, first: int) -> list[dict[str, Any
 
 def blank(row: dict[str, Any]) -> dict[str, Any]:
     """A box or keypoint row, given the mask columns (empty)."""
-    return {**{c: None for c in MASK_COLUMNS}, **row}
+    return {**{c: None for c in MASK_COLUMNS if c != "kind"}, **row}
 
 
 def _polygons(raw: Any, where: str) -> tuple[tuple[float, ...], ...]:

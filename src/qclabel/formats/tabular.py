@@ -40,7 +40,7 @@ IMAGE_COLUMNS = {
 OBJECT_COLUMNS = {
     "image_id": "image the object belongs to (images file)",
     "object": "1-based object number within the image",
-    "kind": "box, keypoints or mask",
+    "kind": "box or keypoints",
     "class": "defect class",
     "class_index": "0-based taxonomy index of class",
     "severity": "severity of the box, or empty",
