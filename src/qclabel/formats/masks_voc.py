@@ -3,8 +3,9 @@
 
 SegmentationClass holds the 1-based taxonomy index of each pixel's class (0 =
 background); SegmentationObject the 1-based instance number in the image's mask order.
-The palette gives index i the colour `labelmap.txt` gives class i (Datumaro maps colours
-back through it) and 255 the devkit's void colour; qclabel writes exact masks, so no
+SegmentationClass's palette gives index i the colour `labelmap.txt` gives class i
+(Datumaro maps colours back through it), SegmentationObject's is the devkit colour map;
+255 is the devkit's void colour in both; qclabel writes exact masks, so no
 pixel is void. Overlaps are flattened by core.mask_layers' documented rules.
 Import reads SegmentationObject (instances; the class of each from SegmentationClass)
 or, without it, SegmentationClass (one mask per class).
@@ -38,6 +39,22 @@ def palette(ds: Dataset) -> list[int]:
     return pal
 
 
+def instance_palette() -> list[int]:
+    """The devkit's colour map (VOClabelcolormap.m): instance n of SegmentationObject is
+    drawn in colour n of it, which is how readers such as Datumaro number instances."""
+    pal = []
+    for i in range(256):
+        r = g = b = 0
+        c = i
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        pal += [r, g, b]
+    return pal
+
+
 def _png(arr: np.ndarray, pal: list[int], path: Path) -> None:
     im = Image.fromarray(arr, mode="P")
     im.putpalette(pal)
@@ -56,7 +73,7 @@ def write_image(ds: Dataset, image: ExportImage, out: Path, pal: list[int]) -> b
     classes, instances = label_maps(masks, ds.taxonomy, image.record.width,
                                     image.record.height)
     _png(classes, pal, out / "SegmentationClass" / f"{image.stem}.png")
-    _png(instances, pal, out / "SegmentationObject" / f"{image.stem}.png")
+    _png(instances, instance_palette(), out / "SegmentationObject" / f"{image.stem}.png")
     return True
 
 
