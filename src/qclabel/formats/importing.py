@@ -40,14 +40,12 @@ class Parsed:
         """Only the objects scored at least `min_score` (unscored objects stay)."""
         if min_score is None or not self.scores:
             return self
-        keep = [s >= min_score for s in self.scores]
-        nb = len(self.annotation.boxes)
-        nk = nb + len(self.annotation.keypoints)
-        boxes = tuple(b for b, k in zip(self.annotation.boxes, keep) if k)
-        sets = tuple(s for s, k in zip(self.annotation.keypoints, keep[nb:]) if k)
-        masks = tuple(m for m, k in zip(self.annotation.masks, keep[nk:]) if k)
-        ann = replace(self.annotation, boxes=boxes, keypoints=sets, masks=masks,
-                      verdict=self.annotation.verdict if boxes or sets or masks else "pass")
+        keep = iter([s >= min_score for s in self.scores])
+        # Scores run over the objects kind by kind, in registry order.
+        objs = {k.field: tuple(o for o in getattr(self.annotation, k.field) if next(keep))
+                for k in KINDS}
+        ann = replace(self.annotation, **objs,
+                      verdict=self.annotation.verdict if any(objs.values()) else "pass")
         return replace(self, annotation=ann, scores=tuple(s for s in self.scores
                                                           if s >= min_score))
 

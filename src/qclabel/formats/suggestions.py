@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..core.edits import Change
+from ..core.kinds import KINDS
 from ..core.model import Annotation
 from ..errors import FormatError
 from ..project import Project
@@ -84,11 +85,10 @@ def accept(suggestion: Suggestion, current: Annotation) -> Change:
         verdict=current.verdict or s.verdict,
         defect_class=current.defect_class or s.defect_class,
         severity=current.severity if current.defect_class else s.severity,
-        boxes=current.boxes + tuple(b for b in s.boxes if b not in current.boxes),
-        keypoints=current.keypoints + tuple(k for k in s.keypoints
-                                            if k not in current.keypoints),
-        masks=current.masks + tuple(m for m in s.masks if m not in current.masks),
-        skipped=False)
+        skipped=False,
+        **{k.field: getattr(current, k.field) + tuple(
+            o for o in getattr(s, k.field) if o not in getattr(current, k.field))
+           for k in KINDS})
     return Change(suggestion.image, current, after)
 
 
