@@ -18,12 +18,13 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # keep the committed samples/ folder free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synth import assembly, bad, linescan, metal_set, microscope, pcb, phone, xray  # noqa: E402
+from synth import (assembly, bad, linescan, metal_set, microscope, paint, pcb,  # noqa: E402
+                   phone, xray)
 from synth.common import SEED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 GROUND_TRUTH = "ground_truth.json"
-FOLDERS = ("metal", "pcb", "assembly", "xray", "phone", "linescan", "microscope", "bad")
+FOLDERS = ("metal", "pcb", "assembly", "xray", "phone", "linescan", "microscope", "paint", "bad")
 
 
 def generate(out: Path, seed: int = SEED) -> dict:
@@ -31,7 +32,7 @@ def generate(out: Path, seed: int = SEED) -> dict:
     out = Path(out)
     files: dict[str, dict] = {}
     groups: dict[str, dict] = {}
-    for module in (metal_set, pcb, assembly, xray, phone, linescan, microscope, bad):
+    for module in (metal_set, pcb, assembly, xray, phone, linescan, microscope, paint, bad):
         f, g = module.generate(out, seed)
         files.update(f)
         groups.update(g)

@@ -44,3 +44,51 @@ def test_voc_imports_with_the_known_one_pixel_convention_difference(exports):
     shifted = {k: [(c, [x + 1, y + 1, w - 1, h - 1]) for c, (x, y, w, h) in v]
                for k, v in EXPECTED.items()}
     assert got == shifted
+
+
+@pytest.fixture(scope="module")
+def mask_exports(tmp_path_factory):
+    from mask_projects import all_masks, make_mask_project
+    tmp = tmp_path_factory.mktemp("datumaro-masks")
+    project = make_mask_project(tmp, "metal")
+    ds = dataset_for(project)
+    out = {f: export_dataset(ds, f, tmp / f).out for f in ("coco", "voc")}
+    return out, {k.rsplit(".", 1)[0]: v for k, v in all_masks(project).items()}
+
+
+def _pixels(a, h: int = 600, w: int = 800):
+    import numpy as np
+    from pycocotools import mask as mu
+    if hasattr(a, "image"):
+        return a.image.astype(bool)
+    return mu.decode(mu.merge(mu.frPyObjects([a.points], h, w))).astype(bool)
+
+
+def test_coco_masks_import_with_the_same_pixels(mask_exports):
+    """Datumaro reads our polygons and RLEs as the masks we labeled (by class, any order)."""
+    out, want = mask_exports
+    data = dm.Dataset.import_from(str(out["coco"]), "coco_instances")
+    cats = data.categories()[dm.AnnotationType.label]
+    for item in data:
+        got = [(cats[a.label].name, _pixels(a)) for a in item.annotations
+               if a.type in (dm.AnnotationType.mask, dm.AnnotationType.polygon)]
+        masks = want[item.id.split("/")[-1]]
+        assert len(got) == len(masks)
+        for m in masks:
+            full = m.full(800, 600).astype(bool)
+            assert any(c == m.cls and (g == full).all() for c, g in got), (item.id, m.cls)
+
+
+def test_voc_segmentation_imports_the_same_class_masks(mask_exports):
+    import numpy as np
+    out, want = mask_exports
+    data = dm.Dataset.import_from(str(out["voc"]), "voc_segmentation")
+    cats = data.categories()[dm.AnnotationType.label]
+    assert len(data) == sum(1 for v in want.values() if v)
+    for item in data:
+        masks = want[item.id.split("/")[-1]]
+        for cls in {m.cls for m in masks}:
+            mine = np.logical_or.reduce([m.full(800, 600) > 0 for m in masks if m.cls == cls])
+            theirs = [a.image.astype(bool) for a in item.annotations
+                      if a.type == dm.AnnotationType.mask and cats[a.label].name == cls]
+            assert theirs and (np.logical_or.reduce(theirs) == mine).all(), (item.id, cls)

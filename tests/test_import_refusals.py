@@ -109,10 +109,10 @@ def test_invalid_severity(base, copy_of):
     refused(base[0], "csv", src, r"severity = 'huge': class scratch has \['minor', 'major'\]")
 
 
-def test_labelme_polygon_is_refused(base, tmp_path):
+def test_labelme_linestrip_is_refused(base, tmp_path):
     (tmp_path / "a.json").write_text(json.dumps({"imagePath": "a.png", "shapes": [
-        {"label": "dent", "shape_type": "polygon", "points": [[1, 1], [5, 1], [5, 5]]}]}))
-    refused(base[0], "labelme", tmp_path / "a.json", r"shape_type = 'polygon' with 3 points")
+        {"label": "dent", "shape_type": "linestrip", "points": [[1, 1], [5, 1], [5, 5]]}]}))
+    refused(base[0], "labelme", tmp_path / "a.json", r"shape_type = 'linestrip' with 3 points")
 
 
 def test_only_an_admin_imports_as_another_annotator(base):

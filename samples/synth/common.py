@@ -118,6 +118,18 @@ def box_entry(cls: str, xywh, severity: str | None = None) -> dict:
     return {"cls": cls, "x": x, "y": y, "w": w, "h": h, "severity": severity}
 
 
+def mask_entry(cls: str, footprint: np.ndarray, severity: str | None = None) -> dict:
+    """A mask as qclabel stores one: COCO RLE (pycocotools, compressed counts) of the
+    footprint's tight region and where that region sits."""
+    from pycocotools import mask as cocomask
+    ys, xs = np.nonzero(footprint)
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    region = np.asfortranarray(footprint[y0:y1, x0:x1].astype(np.uint8))
+    counts = cocomask.encode(region)["counts"].decode("ascii")
+    return {"cls": cls, "rle": counts, "left": x0, "top": y0, "width": x1 - x0,
+            "height": y1 - y0, "severity": severity}
+
+
 def write_png(path: Path, arr: np.ndarray) -> None:
     """Lossless, byte-stable: fixed compression level, no timestamps (OpenCV writes none)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from .common import (aa_disc, aa_polyline, bbox, box_entry, brushed, illumination,
-                     overlaps, pts, shade, smooth_noise, steel)
+                     mask_entry, overlaps, pts, shade, smooth_noise, steel)
 
 W, H = 800, 600
 MM_PER_PX = 0.05  # area-scan profile of the metal-stamping taxonomy
@@ -217,12 +217,20 @@ def place(rng, cls, part, shape, taken, tries=60) -> Defect | None:
 
 def render(rng, defect_classes, shape=(H, W)) -> tuple[np.ndarray, list[dict]]:
     """A BGR float image of a stamped part and the boxes of the defects painted on it."""
+    bgr, boxes, _ = render_with_masks(rng, defect_classes, shape)
+    return bgr, boxes
+
+
+def render_with_masks(rng, defect_classes, shape=(H, W)
+                      ) -> tuple[np.ndarray, list[dict], list[dict]]:
+    """`render` plus each defect's mask (its footprint), in the same order as the boxes.
+    The random draws are exactly those of `render`, so the image bytes do not change."""
     part, height = stamped_part(rng, shape)
     grey = illumination(rng, shape, rng.uniform(135, 165), rng.uniform(25, 45))
     grey += brushed(rng, shape, rng.uniform(-8, 8) + rng.choice([0, 90]), amp=5.0)
     grey += 3.0 * smooth_noise(rng, shape, 30)
     grey += shade(height, 14.0)
-    boxes, taken, defects = [], [], []
+    boxes, taken, defects, masks = [], [], [], []
     for cls in defect_classes:
         d = place(rng, cls, part, shape, taken)
         if d is None:
@@ -230,6 +238,7 @@ def render(rng, defect_classes, shape=(H, W)) -> tuple[np.ndarray, list[dict]]:
         taken.append(bbox(d.footprint))
         defects.append(d)
         boxes.append(box_entry(cls, bbox(d.footprint), d.severity))
+        masks.append(mask_entry(cls, d.footprint, d.severity))
     bgr = steel(grey)
     # sheared edges and hole walls: dark background, a bright cut face on the plate side
     cover = part.plate[..., None]
@@ -240,4 +249,4 @@ def render(rng, defect_classes, shape=(H, W)) -> tuple[np.ndarray, list[dict]]:
         if d.mul is not None:
             bgr *= d.mul
     bgr += rng.normal(0, 1.2, bgr.shape).astype(np.float32)  # sensor noise
-    return bgr, boxes
+    return bgr, boxes, masks

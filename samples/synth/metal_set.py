@@ -1,4 +1,7 @@
-"""samples/metal/: twelve area-scan JPEGs of stamped parts, three clean, nine defective."""
+"""samples/metal/: twelve area-scan JPEGs of stamped parts, three clean, nine defective.
+
+Each defect has a box and a mask (its painted footprint: scratches, cracks, pore
+clusters, dents, burrs, stains), in the same order."""
 
 from __future__ import annotations
 
@@ -28,13 +31,13 @@ def generate(out: Path, seed: int) -> tuple[dict, dict]:
     files = {}
     for serial, (part, lot, station, cam, classes) in enumerate(PLAN, start=1):
         name = f"metal/{part}_{lot}_{station}_{cam}_{serial:04d}.jpg"
-        bgr, boxes = metal.render(rng_for(name, seed), classes)
+        bgr, boxes, masks = metal.render_with_masks(rng_for(name, seed), classes)
         write_jpeg(out / name, bgr, quality=90)
         files[name] = {
             "width": metal.W, "height": metal.H, "verdict": "fail" if boxes else "pass",
             "taxonomy": "metal-stamping", "source": "area-scan", "mm_per_px": metal.MM_PER_PX,
             "fields": {"part": part, "lot": lot, "station": station, "camera": cam,
                        "serial": f"{serial:04d}"},
-            "boxes": boxes, "keypoints": [],
+            "boxes": boxes, "keypoints": [], "masks": masks,
         }
     return files, {}

@@ -28,7 +28,7 @@ CONFIG_NAME = "qclabel.toml"
 FORMAT_VERSION = 1
 ROLES = ("admin", "annotator", "reviewer", "adjudicator")
 _USER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")  # also names a journal file
-BUNDLED_TAXONOMIES = ("metal-stamping", "pcb-solder", "assembly-keypoints")
+BUNDLED_TAXONOMIES = ("metal-stamping", "pcb-solder", "assembly-keypoints", "painted-panel")
 
 DEFAULT_QA: dict[str, Any] = {
     "dual_first_n": 300,

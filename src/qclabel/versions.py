@@ -150,16 +150,18 @@ def summary(manifest: dict[str, Any]) -> dict[str, Any]:
 def diff_versions(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Per defect class: labels added, removed and changed from version a to b.
 
-    Boxes and keypoint sets are matched by their stable ids; the image-level defect
-    class counts as one label of its class."""
+    Objects (boxes, keypoint sets, masks: every core.kinds kind) are matched by their
+    stable ids; the image-level defect class counts as one label of its class. Each
+    changed box or mask is listed in `changed` with its IoU between the versions."""
     per_class: dict[str, Counter[str]] = {}
+    changed: list[dict[str, Any]] = []
     la, lb = a["labels"], b["labels"]
     for image in sorted(set(la) | set(lb)):
         old = _objects(la.get(image))
         new = _objects(lb.get(image))
-        for key in old.keys() | new.keys():
+        for key in sorted(old.keys() | new.keys()):
             o, n = old.get(key), new.get(key)
-            if o == n:
+            if o is not None and n is not None and o[1] == n[1]:
                 continue
             if o is None:
                 _bump(per_class, n[0], "added")
@@ -170,29 +172,32 @@ def diff_versions(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
                 _bump(per_class, n[0], "added")
             else:
                 _bump(per_class, n[0], "changed")
+                if o[2] is not None:
+                    changed.append({"image": image, "object": key, "class": n[0],
+                                    **o[2].changed(o[3], n[3])})
     return {"from": a.get("name"), "to": b.get("name"),
             "images_added": len(set(lb) - set(la)), "images_removed": len(set(la) - set(lb)),
             "taxonomy_changed": a["taxonomy"] != b["taxonomy"],
             "classes": {c: {k: v.get(k, 0) for k in ("added", "removed", "changed")}
-                        for c, v in sorted(per_class.items())}}
+                        for c, v in sorted(per_class.items())},
+            "changed": changed}
 
 
 def _bump(per_class: dict[str, Counter[str]], cls: str, what: str) -> None:
     per_class.setdefault(cls, Counter())[what] += 1
 
 
-def _objects(label: dict[str, Any] | None) -> dict[str, tuple[str, Any]]:
-    """key -> (class, content) for every label of one image."""
+def _objects(label: dict[str, Any] | None) -> dict[str, tuple[str, Any, Any, Any]]:
+    """key -> (class, content, kind, object) for every label of one image."""
     if label is None:
         return {}
     ann = Annotation.from_dict(label["annotation"])
-    out: dict[str, tuple[str, Any]] = {}
+    out: dict[str, tuple[str, Any, Any, Any]] = {}
     if ann.defect_class:
-        out["image"] = (ann.defect_class, ann.severity)
+        out["image"] = (ann.defect_class, ann.severity, None, None)
     elif ann.verdict:
-        out["image"] = (f"({ann.verdict})", None)
-    for box in ann.boxes:
-        out[f"box:{box.id}"] = (box.cls, box.to_dict())
-    for kps in ann.keypoints:
-        out[f"kps:{kps.id}"] = (kps.cls or kps.template, kps.to_dict())
+        out["image"] = (f"({ann.verdict})", None, None, None)
+    for kind, obj in ann.objects():
+        cls = kind.cls_of(obj) or getattr(obj, "template", kind.name)
+        out[f"{kind.name}:{obj.id}"] = (cls, kind.dump(obj), kind, obj)
     return out

@@ -65,7 +65,10 @@ def terminate_cleanly() -> Iterator[None]:
 @click.option("--min-status", type=click.Choice(STATUSES),
               help="Lowest final-label status to include (default single).")
 @click.option("--task", type=click.Choice(TASKS), default="detect", show_default=True,
-              help="YOLO layout: detection rows, pose rows or class folders.")
+              help="YOLO layout: detection rows, pose rows, segment polygons or class "
+              "folders.")
+@click.option("--mask-png", is_flag=True, help="Also write masks/<split>/NAME.png: "
+              "per-pixel class indices (0 = background), for segmentation models.")
 @click.option("--images", "link", type=click.Choice(LINK_MODES), default="copy",
               show_default=True, help="Copy image files, hard-link them (same "
               "filesystem, else copy) or leave them out (labels only).")
@@ -73,13 +76,15 @@ def terminate_cleanly() -> Iterator[None]:
               help="Threads copying image files.")
 def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                split: str | None, group_by: str | None, seed: int | None,
-               min_status: str | None, task: str, link: str, workers: int) -> None:
+               min_status: str | None, task: str, mask_png: bool, link: str,
+               workers: int) -> None:
     """Export the final labels (or a dataset version) of DIR as a training dataset."""
     project = open_project(project_dir)
     with terminate_cleanly(), ThreadPoolExecutor(workers) as pool:
         result = export_project(project, fmt, out, version=version, min_status=min_status,
                                 ratios=parse_ratios(split) if split else None,
                                 group_by=group_by, seed=seed, task=task, link=link,
+                                mask_png=mask_png,
                                 progress=_progress_printer(),
                                 executor=pool if workers > 1 else None)
     what = f"version {result.version}" if result.version else "current final labels"
@@ -180,6 +185,9 @@ def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
         click.echo(f"  {cls:<20} {c['added']:>7} {c['removed']:>7} {c['changed']:>7}")
     if not d["classes"]:
         click.echo("  no label differences")
+    for c in d["changed"]:
+        click.echo(f"  changed {c['object']} ({c['class']}) on {c['image']}: "
+                   f"IoU {c['iou']:.3f} with {a}")
 
 
 def register(group: click.Group) -> None:

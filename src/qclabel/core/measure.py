@@ -26,8 +26,9 @@ def describe_min(min_size: MinSize, mm_per_px: float | None) -> str:
     """'0.5 mm (10 px at 0.05 mm/px)' or '6 px' — what the refusal message states."""
     value = f"{min_size.value:g} {min_size.unit}"
     px = min_size.in_pixels(mm_per_px)
-    if min_size.unit == "mm" and px is not None:
-        return f"{value} ({px:g} px at {mm_per_px:g} mm/px)"
+    if min_size.unit.startswith("mm") and px is not None:
+        unit = "px2" if min_size.is_area else "px"
+        return f"{value} ({px:.4g} {unit} at {mm_per_px:g} mm/px)"
     return value
 
 
@@ -50,7 +51,7 @@ def check_min_size(box: Box, defect_class: DefectClass, mm_per_px: float | None)
     if limit is None:
         return (f"minimum size of {defect_class.name} is {describe_min(min_size, None)}, "
                 f"but this image has no mm_per_px calibration: not checked")
-    extent = box_extent_px(box)
+    extent = box.w * box.h if min_size.is_area else box_extent_px(box)
     if extent + 1e-9 < limit:
         raise AnnotationTooSmall(
             f"box {box.w:g}x{box.h:g} px is smaller than the minimum size of "

@@ -8,9 +8,11 @@ change an event with a before and an after.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from .ids import new_id
+from .mask import Mask
 
 PASS, FAIL = "pass", "fail"
 VERDICTS = (PASS, FAIL)
@@ -20,11 +22,6 @@ NOT_LABELED, OCCLUDED, VISIBLE = 0, 1, 2
 
 # Assembly-verification outcomes for one expected component position.
 CHECK_OUTCOMES = ("present", "absent", "misplaced")
-
-
-def new_id() -> str:
-    """Short random id for a box or keypoint set (stable across edits)."""
-    return uuid.uuid4().hex[:10]
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,10 @@ class KeypointSet:
 
 @dataclass(frozen=True)
 class Annotation:
-    """Everything one annotator said about one image."""
+    """Everything one annotator said about one image.
+
+    The object tuples (`boxes`, `keypoints`, `masks`) are the object kinds of
+    `core.kinds`; serialization and classes go through that registry."""
 
     verdict: str | None = None
     defect_class: str | None = None
@@ -152,11 +152,15 @@ class Annotation:
     checks: tuple[tuple[str, str], ...] = ()
     flag: str | None = None
     skipped: bool = False
+    masks: tuple[Mask, ...] = ()
+
+    @property
+    def has_objects(self) -> bool:
+        return any(getattr(self, k.field) for k in _kinds())
 
     @property
     def is_labeled(self) -> bool:
-        return bool(self.verdict or self.defect_class or self.boxes
-                     or self.keypoints or self.checks)
+        return bool(self.verdict or self.defect_class or self.checks or self.has_objects)
 
     @property
     def state(self) -> str:
@@ -167,34 +171,50 @@ class Annotation:
             return "labeled"
         return "skipped" if self.skipped else "unlabeled"
 
+    def objects(self) -> list[tuple[Any, Any]]:
+        """(kind, object) for every object on the image (see core.kinds)."""
+        return [(k, o) for k in _kinds() for o in getattr(self, k.field)]
+
     def classes(self) -> list[str]:
         """Every defect class this annotation names, image-level and per object."""
         out = [self.defect_class] if self.defect_class else []
-        out += [b.cls for b in self.boxes]
-        out += [k.cls for k in self.keypoints if k.cls]
+        out += [c for k, o in self.objects() if (c := k.cls_of(o))]
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict, "defect_class": self.defect_class,
-            "severity": self.severity, "boxes": [b.to_dict() for b in self.boxes],
-            "keypoints": [k.to_dict() for k in self.keypoints],
-            "checks": [list(c) for c in self.checks], "flag": self.flag,
-            "skipped": self.skipped,
-        }
+        d: dict[str, Any] = {"verdict": self.verdict, "defect_class": self.defect_class,
+                             "severity": self.severity}
+        for k in _kinds():
+            objs = getattr(self, k.field)
+            # Kinds added later are written only when present: older labels keep
+            # their exact bytes (and journal lines their hashes).
+            if objs or k.field in _ALWAYS_WRITTEN:
+                d[k.field] = [k.dump(o) for o in objs]
+        d.update({"checks": [list(c) for c in self.checks], "flag": self.flag,
+                  "skipped": self.skipped})
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "Annotation":
         if not d:
             return cls()
+        objs = {k.field: tuple(k.load(o) for o in d.get(k.field, ())) for k in _kinds()}
         return cls(
             verdict=d.get("verdict"), defect_class=d.get("defect_class"),
-            severity=d.get("severity"),
-            boxes=tuple(Box.from_dict(b) for b in d.get("boxes", ())),
-            keypoints=tuple(KeypointSet.from_dict(k) for k in d.get("keypoints", ())),
-            checks=tuple(tuple(c) for c in d.get("checks", ())),
-            flag=d.get("flag"), skipped=bool(d.get("skipped", False)),
-        )
+            severity=d.get("severity"), checks=tuple(tuple(c) for c in d.get("checks", ())),
+            flag=d.get("flag"), skipped=bool(d.get("skipped", False)), **objs)
+
+
+_ALWAYS_WRITTEN = ("boxes", "keypoints")
+_KINDS: list[Any] = []
+
+
+def _kinds() -> list[Any]:
+    """The object-kind registry (core.kinds imports this module, hence the late import)."""
+    if not _KINDS:
+        from .kinds import KINDS
+        _KINDS.extend(KINDS)
+    return _KINDS
 
 
 EMPTY = Annotation()

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from .validator import Validator as _Validator
 
 TASKS = ("passfail", "classification", "box", "keypoint", "segmentation")
 CRITICALITY = ("safety-critical", "cosmetic")
-SIZE_UNITS = ("px", "mm")
+SIZE_UNITS = ("px", "mm", "px2", "mm2")  # lengths, or areas (masks)
+SEGMENTATION = ("instance", "semantic")
 # Keys the labeling screens keep for navigation and tools; a class hotkey may not
 # take them. Digits, p/f and the remaining letters are free for the taxonomy.
 # The punctuation is zoom (-, =), the queue filter (/) and window/level ([ ] { }).
@@ -25,22 +27,44 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 @dataclass(frozen=True)
 class Severity:
+    """A severity; with limits, a measured mask gets the first severity whose limits it
+    is within (core.mask_measure.follow_severity)."""
+
     name: str
     description: str = ""
+    max_area_mm2: float | None = None
+    max_length_mm: float | None = None
+    max_area_px2: float | None = None
+    max_length_px: float | None = None
+
+    @property
+    def limits(self) -> dict[str, float]:
+        return {k: v for k in LIMIT_KEYS if (v := getattr(self, k)) is not None}
+
+
+LIMIT_KEYS = ("max_area_mm2", "max_length_mm", "max_area_px2", "max_length_px")
 
 
 @dataclass(frozen=True)
 class MinSize:
-    """Smallest box side a class may be annotated with, in px or mm."""
+    """Smallest size a class may be annotated with: a length (px or mm: a box's longer
+    side, a mask's longest extent) or an area (px2 or mm2: a mask's pixel area)."""
 
     value: float
     unit: str = "px"
 
+    @property
+    def is_area(self) -> bool:
+        return self.unit.endswith("2")
+
     def in_pixels(self, mm_per_px: float | None) -> float | None:
-        """The minimum in pixels, or None when mm cannot be converted (no calibration)."""
-        if self.unit == "px":
+        """The minimum in pixels (px2 for an area), or None when mm cannot be
+        converted (no calibration)."""
+        if self.unit in ("px", "px2"):
             return self.value
-        return self.value / mm_per_px if mm_per_px else None
+        if not mm_per_px:
+            return None
+        return self.value / (mm_per_px ** 2 if self.is_area else mm_per_px)
 
 
 @dataclass(frozen=True)
@@ -87,6 +111,13 @@ class Taxonomy:
     keypoint_templates: tuple[KeypointTemplate, ...] = ()
     description: str = ""
     source: str = field(default="", compare=False)
+    # Masks of the segmentation task: one object per defect (instance) or one layer
+    # per class (semantic).
+    segmentation: str = "instance"
+
+    @property
+    def semantic(self) -> bool:
+        return self.segmentation == "semantic"
 
     def class_names(self) -> list[str]:
         """The one ordered class registry every export derives its ids from."""
@@ -132,9 +163,13 @@ def load_taxonomy(data: dict[str, Any], file: object = "<taxonomy>") -> Taxonomy
     if "keypoint" in tasks and not templates:
         raise ConfigError(file, "taxonomy.keypoint_templates", [],
                           "the keypoint task needs at least one template")
+    seg = v.text(data, "taxonomy.segmentation") or "instance"
+    v.check(seg in SEGMENTATION, "taxonomy.segmentation", seg,
+            f"expected one of {SEGMENTATION}")
     return Taxonomy(name=name, classes=classes, tasks=tasks, pass_key=pass_key,
                     fail_key=fail_key, keypoint_templates=templates,
-                    description=v.text(data, "taxonomy.description") or "", source=str(file))
+                    description=v.text(data, "taxonomy.description") or "", source=str(file),
+                    segmentation=seg)
 
 
 def _load_class(v: "_Validator", c: Any, i: int) -> DefectClass:
@@ -168,8 +203,15 @@ def _load_severity(v: "_Validator", s: Any, where: str) -> Severity:
     if isinstance(s, str):
         return Severity(s)
     v.check(isinstance(s, dict), where, s, "must be a name or a table")
+    limits = {}
+    for key in LIMIT_KEYS:
+        val = s.get(key)
+        if val is not None:
+            v.check(isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0,
+                    f"{where}.{key}", val, "must be a positive number")
+            limits[key] = float(val)
     return Severity(v.text(s, f"{where}.name", required=True),
-                    v.text(s, f"{where}.description") or "")
+                    v.text(s, f"{where}.description") or "", **limits)
 
 
 def _load_min_size(v: "_Validator", m: Any, where: str) -> MinSize | None:
@@ -230,33 +272,3 @@ def _check_unique_keys(v: "_Validator", classes: tuple[DefectClass, ...],
         v.check(c.hotkey not in seen, f"taxonomy.classes[{i}].hotkey", c.hotkey,
                 f"duplicate hotkey, already used by {seen.get(c.hotkey)}")
         seen[c.hotkey] = f"taxonomy.classes[{i}] ({c.name})"
-
-
-class _Validator:
-    """Small helper so each check is one line and errors are uniform."""
-
-    def __init__(self, file: object):
-        self.file = file
-
-    def check(self, ok: bool, where: str, value: object, reason: str) -> None:
-        if not ok:
-            raise ConfigError(self.file, where, value, reason)
-
-    def text(self, d: dict[str, Any], where: str, required: bool = False) -> str | None:
-        val = d.get(where.rsplit(".", 1)[-1])
-        if val is None:
-            self.check(not required, where, None, "is required")
-            return None
-        self.check(isinstance(val, str) and (val != "" or not required), where, val,
-                   "must be a non-empty string")
-        return val
-
-    def seq(self, val: Any, where: str) -> list[Any]:
-        self.check(isinstance(val, list), where, val, "must be a list")
-        return val
-
-    def unique(self, names: list[str], where: str, what: str) -> None:
-        seen: set[str] = set()
-        for n in names:
-            self.check(n not in seen, where, n, f"duplicate {what}")
-            seen.add(n)

@@ -63,7 +63,7 @@ def dataset_for(project: Project, version: str | None = None,
 
 def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
                    link: str = "copy", progress: Progress | None = None,
-                   cancel: Any = None) -> ExportResult:
+                   cancel: Any = None, mask_png: bool = False) -> ExportResult:
     """Write `ds` as `fmt` to `out` atomically (the old `out` stays until it is done)."""
     if fmt not in EXPORTERS:
         raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
@@ -75,6 +75,9 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
         try:
             stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress,
                                    cancel=cancel)
+            if mask_png:
+                from . import masks_png
+                stats["mask_pngs"] = masks_png.write(ds, tmp)
             ds.wait_images(cancel)
         except BaseException:
             # No copy may still be writing once the folder goes: a worker that is still

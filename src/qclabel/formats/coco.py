@@ -1,4 +1,4 @@
-"""COCO: `annotations/instances_<split>.json` (boxes) and
+"""COCO: `annotations/instances_<split>.json` (boxes and masks, formats.masks_coco) and
 `annotations/person_keypoints_<split>.json` (keypoint sets), images in `images/<split>/`.
 
 Ids are 1..N for images and annotations; `category_id` is the 1-based taxonomy index
@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
+from . import masks_coco
 from .dataset import Dataset, ExportImage, iter_progress, r3
 from .yolo import keypoint_bbox
 
@@ -61,6 +62,7 @@ def instances(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
                          "category_id": ds.class_id(box.cls, image) + 1,
                          "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
                          "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": []})
+        anns += masks_coco.mask_annotations(ds, image, image_id, len(anns) + 1)
     doc["annotations"] = anns
     return doc
 
@@ -118,12 +120,14 @@ def parse(path: Path, templates: dict[str, Any]) -> dict[str, Annotation]:
         if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
             raise FormatError(f"{path}: field {key!r} missing or not a list")
     cats = {c.get("id"): c for c in doc["categories"]}
-    images = {}
+    images, sizes = {}, {}
     for i, im in enumerate(doc["images"]):
         if not {"id", "file_name"} <= set(im):
             raise FormatError(f"{path}: images[{i}] needs id and file_name")
         images[im["id"]] = im["file_name"]
+        sizes[im["id"]] = (im.get("width"), im.get("height"))
     boxes: dict[str, list[Box]] = {n: [] for n in images.values()}
+    masks: dict[str, list[Any]] = {n: [] for n in images.values()}
     sets: dict[str, list[KeypointSet]] = {n: [] for n in images.values()}
     for i, ann in enumerate(doc["annotations"]):
         where = f"{path}: annotations[{i}]"
@@ -135,10 +139,16 @@ def parse(path: Path, templates: dict[str, Any]) -> dict[str, Annotation]:
             raise FormatError(f"{where}: category_id = {ann.get('category_id')!r} unknown")
         if "keypoints" in ann:
             sets[name].append(_keypoint_set(ann, cat, templates, where))
+        elif masks_coco.has_mask(ann):
+            size = sizes[ann["image_id"]]
+            masks[name].append(masks_coco.parse_mask(
+                ann, cat["name"], size if all(isinstance(v, int) for v in size) else None,
+                where))
         else:
             boxes[name].append(_box(ann, cat["name"], where))
-    return {n: Annotation(verdict=None if boxes[n] or sets[n] else "pass",
-                          boxes=tuple(boxes[n]), keypoints=tuple(sets[n]))
+    return {n: Annotation(verdict=None if boxes[n] or sets[n] or masks[n] else "pass",
+                          boxes=tuple(boxes[n]), keypoints=tuple(sets[n]),
+                          masks=tuple(masks[n]))
             for n in images.values()}
 
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core.edits import Change
+from ..core.kinds import KINDS
 from ..core.model import Annotation, ImageRecord
 from ..errors import FormatError
 from ..project import Project
+from .objects import check_other_kinds, clip_other_kinds
 
 IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl")
 TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real error
@@ -32,18 +34,18 @@ class Parsed:
     where: str
     sha256: str | None = None
     size: tuple[int, int] | None = None
-    scores: tuple[float, ...] = ()  # per object (boxes, then keypoint sets), predictions
+    scores: tuple[float, ...] = ()  # per object (boxes, keypoint sets, masks), predictions
 
     def above(self, min_score: float | None) -> "Parsed":
         """Only the objects scored at least `min_score` (unscored objects stay)."""
         if min_score is None or not self.scores:
             return self
-        keep = [s >= min_score for s in self.scores]
-        nb = len(self.annotation.boxes)
-        boxes = tuple(b for b, k in zip(self.annotation.boxes, keep) if k)
-        sets = tuple(s for s, k in zip(self.annotation.keypoints, keep[nb:]) if k)
-        ann = replace(self.annotation, boxes=boxes, keypoints=sets,
-                      verdict=self.annotation.verdict if boxes or sets else "pass")
+        keep = iter([s >= min_score for s in self.scores])
+        # Scores run over the objects kind by kind, in registry order.
+        objs = {k.field: tuple(o for o in getattr(self.annotation, k.field) if next(keep))
+                for k in KINDS}
+        ann = replace(self.annotation, **objs,
+                      verdict=self.annotation.verdict if any(objs.values()) else "pass")
         return replace(self, annotation=ann, scores=tuple(s for s in self.scores
                                                           if s >= min_score))
 
@@ -140,20 +142,22 @@ def validate(project: Project, rec: ImageRecord, ann: Annotation, where: str) ->
             if p.v and not (-TOLERANCE_PX <= p.x <= w and -TOLERANCE_PX <= p.y <= h):
                 raise FormatError(f"{where}: keypoint {p.name} at ({p.x:g}, {p.y:g}) is "
                                   f"outside the {rec.width}x{rec.height} image {rec.file}")
+    check_other_kinds(ann, rec, where, check_class)
 
 
 def clamp(ann: Annotation, rec: ImageRecord) -> Annotation:
     """Pull coordinates within the rounding tolerance back onto the image."""
     from ..core.geometry import clip_box
-    return replace(ann, boxes=tuple(clip_box(b, rec.width, rec.height) for b in ann.boxes))
+    ann = replace(ann, boxes=tuple(clip_box(b, rec.width, rec.height) for b in ann.boxes))
+    return clip_other_kinds(ann, rec)
 
 
 def _same(a: Annotation, b: Annotation) -> bool:
     """Equal labels, ignoring the random ids of boxes and keypoint sets."""
     def strip(x: Annotation) -> dict[str, Any]:
         d = x.to_dict()
-        for key in ("boxes", "keypoints"):
-            d[key] = [{k: v for k, v in o.items() if k != "id"} for o in d[key]]
+        for key in [k.field for k in KINDS]:
+            d[key] = [{k: v for k, v in o.items() if k != "id"} for o in d.get(key, [])]
         return d
     return strip(a) == strip(b)
 

@@ -1,6 +1,7 @@
 """labelme JSON (import only): one `NAME.json` per image.
 
-`rectangle` shapes become boxes (label = defect class). `point` shapes whose labels are
+`rectangle` shapes become boxes (label = defect class); `polygon` and `mask` shapes
+become masks (formats.masks_labelme; shapes sharing a group_id form one instance). `point` shapes whose labels are
 point names of a keypoint template become one keypoint set per `group_id` (visible).
 Other shape types have no counterpart in a box/keypoint project and are refused rather
 than silently turned into something else.
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..core.model import NOT_LABELED, VISIBLE, Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
+from . import masks_labelme
 from .coco import load_json
 
 
@@ -25,7 +27,7 @@ def parse(path: Path, templates: dict[str, Any], classes: list[str]
     name = Path(str(doc.get("imagePath") or "")).name
     if not name:
         raise FormatError(f"{path}: field imagePath is missing")
-    boxes, groups = [], {}
+    boxes, groups, instances = [], {}, {}
     for i, shape in enumerate(doc["shapes"]):
         where = f"{path}: shapes[{i}]"
         kind, label = shape.get("shape_type", "polygon"), str(shape.get("label", ""))
@@ -35,16 +37,21 @@ def parse(path: Path, templates: dict[str, Any], classes: list[str]
             boxes.append(Box(label, min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)))
         elif kind == "point" and len(pts) == 1:
             groups.setdefault(shape.get("group_id"), []).append((label, pts[0], where))
+        elif kind in masks_labelme.MASK_TYPES:
+            key = masks_labelme.group_key(shape, label, i)
+            instances.setdefault(key, []).append((shape, pts, where))
         else:
             raise FormatError(f"{where}: shape_type = {kind!r} with {len(pts)} points: only "
-                              "rectangles (2 points) and points can be imported")
+                              "rectangles (2 points), points, polygons and masks can be "
+                              "imported")
     sets = [_keypoint_set(members, templates, classes) for _, members in
             sorted(groups.items(), key=lambda g: (g[0] is None, g[0] or 0))]
     size = None
     if isinstance(doc.get("imageWidth"), int) and isinstance(doc.get("imageHeight"), int):
         size = (doc["imageWidth"], doc["imageHeight"])
-    ann = Annotation(verdict=None if boxes or sets else "pass", boxes=tuple(boxes),
-                     keypoints=tuple(sets))
+    masks = tuple(masks_labelme.build(m, key[0]) for key, m in instances.items())
+    ann = Annotation(verdict=None if boxes or sets or masks else "pass", boxes=tuple(boxes),
+                     keypoints=tuple(sets), masks=masks)
     return name, ann, size
 
 

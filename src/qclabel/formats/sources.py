@@ -9,7 +9,7 @@ from typing import Callable
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
-from . import coco, labelme, tabular, voc, yolo
+from . import coco, labelme, masks_voc, tabular, voc, yolo
 from .importing import Matcher, Parsed
 
 
@@ -40,8 +40,9 @@ def read_coco(project: Project, src: Path) -> list[Parsed]:
             if name in merged:
                 prev = merged[name].annotation
                 boxes, sets = prev.boxes + ann.boxes, prev.keypoints + ann.keypoints
-                ann = replace(ann, boxes=boxes, keypoints=sets,
-                              verdict=None if boxes or sets else "pass")
+                masks = prev.masks + ann.masks
+                ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks,
+                              verdict=None if boxes or sets or masks else "pass")
             size = sizes.get(name)
             size = size if size and all(isinstance(v, int) for v in size) else None
             merged[name] = Parsed(name, ann, str(path), size=size)
@@ -52,6 +53,7 @@ def read_voc(project: Project, src: Path) -> list[Parsed]:
     out = []
     for path in _files(src, "**/Annotations/*.xml" if src.is_dir() else "*.xml", "VOC XML"):
         name, ann, size = voc.parse(path)
+        ann = masks_voc.with_masks(path, ann, size, project.taxonomy.class_names())
         out.append(Parsed(name, ann, str(path), size=size))
     return out
 

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..core.edits import Change
+from ..core.kinds import KINDS
 from ..core.model import Annotation
 from ..errors import FormatError
 from ..project import Project
@@ -27,7 +28,7 @@ class Suggestion:
     image: str
     source: str
     annotation: Annotation
-    scores: tuple[float, ...] = ()  # model confidence per box, then keypoint set
+    scores: tuple[float, ...] = ()  # model confidence per box, keypoint set, then mask
 
 
 def store(project: Project, name: str, labels: dict[str, Annotation], file: str,
@@ -84,10 +85,10 @@ def accept(suggestion: Suggestion, current: Annotation) -> Change:
         verdict=current.verdict or s.verdict,
         defect_class=current.defect_class or s.defect_class,
         severity=current.severity if current.defect_class else s.severity,
-        boxes=current.boxes + tuple(b for b in s.boxes if b not in current.boxes),
-        keypoints=current.keypoints + tuple(k for k in s.keypoints
-                                            if k not in current.keypoints),
-        skipped=False)
+        skipped=False,
+        **{k.field: getattr(current, k.field) + tuple(
+            o for o in getattr(s, k.field) if o not in getattr(current, k.field))
+           for k in KINDS})
     return Change(suggestion.image, current, after)
 
 

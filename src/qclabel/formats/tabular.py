@@ -19,6 +19,7 @@ from typing import Any
 
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
+from . import masks_tabular
 from .dataset import Dataset, ExportImage, fmt, iter_progress
 
 IMAGE_COLUMNS = {
@@ -54,13 +55,18 @@ OBJECT_COLUMNS = {
 def export(ds: Dataset, out: Path, *, kind: str = "csv", link: str = "copy",
            progress=None, cancel=None, **_: Any) -> dict[str, Any]:
     image_rows, object_rows = [], []
+    mask_cols = masks_tabular.columns(ds)
     for image in iter_progress(ds.images, progress, cancel):
         ds.place_image(image, out / "images" / image.split / image.name, link)
         image_rows.append(_image_row(ds, image))
-        object_rows += _object_rows(ds, image)
+        rows = _object_rows(ds, image)
+        if mask_cols:
+            rows = [masks_tabular.blank(r) for r in rows]
+            rows += masks_tabular.mask_rows(ds, image, len(rows) + 1)
+        object_rows += rows
     write = _write_csv if kind == "csv" else _write_jsonl
     write(out / f"images.{kind}", IMAGE_COLUMNS, image_rows)
-    write(out / f"objects.{kind}", OBJECT_COLUMNS, object_rows)
+    write(out / f"objects.{kind}", {**OBJECT_COLUMNS, **mask_cols}, object_rows)
     (out / "schema.json").write_text(json.dumps(schema(ds, kind), indent=2) + "\n")
     return {"images": len(image_rows), "objects": len(object_rows)}
 
@@ -72,7 +78,8 @@ def schema(ds: Dataset, kind: str) -> dict[str, Any]:
             "classes": ds.classes,
             "keypoint_templates": {t.name: list(t.points)
                                    for t in ds.taxonomy.keypoint_templates},
-            "files": {f"images.{kind}": IMAGE_COLUMNS, f"objects.{kind}": OBJECT_COLUMNS}}
+            "files": {f"images.{kind}": IMAGE_COLUMNS,
+                      f"objects.{kind}": {**OBJECT_COLUMNS, **masks_tabular.columns(ds)}}}
 
 
 def _image_row(ds: Dataset, image: ExportImage) -> dict[str, Any]:
@@ -118,7 +125,8 @@ def _cell(v: Any) -> str:
     if isinstance(v, float):
         return fmt(v)
     if isinstance(v, list):
-        return " ".join(_cell(x) for x in v)
+        sep = ";" if v and isinstance(v[0], list) else " "  # mask polygons: rings by ';'
+        return sep.join(_cell(x) for x in v)
     return str(v)
 
 
@@ -173,12 +181,14 @@ def parse(folder: Path, kind: str, templates: dict[str, Any]) -> dict[str, tuple
         objs = per_image.pop(iid, [])
         boxes = [_box(o, folder, kind) for o in objs if o["kind"] == "box"]
         sets = [_kps(o, templates, folder, kind) for o in objs if o["kind"] == "keypoints"]
+        masks = [masks_tabular.parse_row(o, folder, kind) for o in objs if o["kind"] == "mask"]
         verdict = row["verdict"] or None
         if verdict not in (None, "pass", "fail"):
             raise FormatError(f"{where}: verdict = {verdict!r}: expected pass, fail or empty")
         out[iid] = (str(row["sha256"]), Path(str(row["path"])).name, Annotation(
             verdict=verdict, defect_class=row["defect_class"] or None,
-            severity=row["severity"] or None, boxes=tuple(boxes), keypoints=tuple(sets)))
+            severity=row["severity"] or None, boxes=tuple(boxes), keypoints=tuple(sets),
+            masks=tuple(masks)))
     if per_image:
         raise FormatError(f"{folder / f'objects.{kind}'}: image_id = "
                           f"{next(iter(per_image))!r} is not in images.{kind}")

@@ -15,6 +15,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from . import masks_tf
 from .dataset import Dataset, ExportImage, iter_progress
 from .yolo import keypoint_bbox
 
@@ -149,6 +150,9 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
     k = max((len(t.points) for t in ds.taxonomy.keypoint_templates), default=0)
     if k:
         f.update(_keypoint_features(objects, k, w, h))
+    if masks_tf.has_masks(ds):
+        others = len(objects) - len(masks_tf.mask_objects(ds, image))
+        f["image/object/mask"] = bytes_feature(masks_tf.mask_pngs(ds, image, others))
     return example(f)
 
 
@@ -160,7 +164,7 @@ def _objects(ds: Dataset, image: ExportImage) -> list[tuple[str, tuple, Any]]:
                                          for b in ds.boxes(image)]
     for kps in image.annotation.keypoints:
         out.append((ds.keypoint_class(kps, image), keypoint_bbox(kps, w, h), kps))
-    return out
+    return out + masks_tf.mask_objects(ds, image)
 
 
 def _keypoint_features(objects: list, k: int, w: int, h: int) -> dict[str, bytes]:

@@ -1,6 +1,8 @@
 """Pascal VOC, devkit layout:
 
     Annotations/NAME.xml   JPEGImages/NAME.ext   ImageSets/Main/<split>.txt   labelmap.txt
+    SegmentationClass/NAME.png   SegmentationObject/NAME.png   ImageSets/Segmentation/
+    (images with masks, formats.masks_voc)
 
 Coordinates follow the VOC devkit: 1-based, inclusive, integers, so a box at pixel
 x = 0 with width w has xmin = 1, xmax = w. `labelmap.txt` (`name:r,g,b::`) lists the
@@ -15,9 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from ..core.geometry import from_voc, to_voc
-from ..core.model import Annotation
+from ..core.model import Annotation, Box
 from ..errors import FormatError
+from . import masks_voc
 from .dataset import Dataset, ExportImage, iter_progress
+from .masks_common import export_masks
+
+
+def mask_boxes(ds: Dataset, image: ExportImage) -> list[Box]:
+    return [Box(m.cls, m.left, m.top, m.width, m.height, m.severity, m.id)
+            for m in export_masks(ds, image)]
 
 
 def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
@@ -25,7 +34,7 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=
     (out / "Annotations").mkdir(parents=True)
     (out / "JPEGImages").mkdir()
     (out / "ImageSets" / "Main").mkdir(parents=True)
-    stems = set()
+    stems, segmented, pal = set(), set(), masks_voc.palette(ds)
     for image in iter_progress(ds.images, progress, cancel):
         if image.stem in stems:  # VOC has one flat folder: stems must be unique across splits
             raise FormatError(f"image {image.record.file}: file name {image.name!r} is used "
@@ -33,11 +42,15 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=
         stems.add(image.stem)
         ds.place_image(image, out / "JPEGImages" / image.name, link)
         (out / "Annotations" / f"{image.stem}.xml").write_bytes(image_xml(ds, image))
+        if masks_voc.write_image(ds, image, out, pal):
+            segmented.add(image.stem)
     for split in ds.splits:
         names = "".join(f"{i.stem}\n" for i in ds.in_split(split))
         (out / "ImageSets" / "Main" / f"{split}.txt").write_text(names)
+    if segmented:
+        masks_voc.write_image_sets(ds, out, segmented)
     (out / "labelmap.txt").write_text(labelmap(ds))
-    return {"images": len(ds.images)}
+    return {"images": len(ds.images), "segmented": len(segmented)}
 
 
 def labelmap(ds: Dataset) -> str:
@@ -69,8 +82,10 @@ def image_xml(ds: Dataset, image: ExportImage) -> bytes:
     parts = ["<annotation>\n  <folder>JPEGImages</folder>\n",
              f"  <filename>{escape(image.name)}</filename>\n",
              f"  <size>\n    <width>{rec.width}</width>\n    <height>{rec.height}</height>\n"
-             f"    <depth>{rec.channels}</depth>\n  </size>\n  <segmented>0</segmented>\n"]
-    for box in ds.boxes(image):
+             f"    <depth>{rec.channels}</depth>\n  </size>\n"
+             f"  <segmented>{int(bool(image.annotation.masks))}</segmented>\n"]
+    # Masks first: object n of the XML is instance n of SegmentationObject (devkit).
+    for box in [*mask_boxes(ds, image), *ds.boxes(image)]:
         xmin, ymin, xmax, ymax = to_voc(box)
         if xmax < xmin or ymax < ymin:
             continue  # thinner than half a pixel: nothing left in integer pixels

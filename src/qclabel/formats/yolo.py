@@ -1,4 +1,5 @@
-"""YOLO (Ultralytics layout): detection, pose and classification; detection/pose import.
+"""YOLO (Ultralytics layout): detection, pose, segment (formats.masks_yolo) and
+classification; detection, pose and segment import.
 
     data.yaml                     train: images/train, val: images/val, names: {0: ...}
     images/<split>/NAME.ext       labels/<split>/NAME.txt (empty file = background image)
@@ -17,9 +18,10 @@ from typing import Any
 
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
+from . import masks_yolo
 from .dataset import Dataset, ExportImage, iter_progress
 
-TASKS = ("detect", "pose", "classify")
+TASKS = ("detect", "pose", "segment", "classify")
 PASS_FOLDER = "pass"
 
 
@@ -36,7 +38,9 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
     labels = str(out / "labels")
     for image in iter_progress(ds.images, progress, cancel):
         ds.place_image(image, out / "images" / image.split / image.name, link)
-        rows = (_pose_rows(ds, image, template) if template else _detect_rows(ds, image))
+        rows = (_pose_rows(ds, image, template) if template
+                else masks_yolo.segment_rows(ds, image) if task == "segment"
+                else _detect_rows(ds, image))
         with open(os.path.join(labels, image.split, image.stem + ".txt"), "w") as fh:
             fh.write("".join(r + "\n" for r in rows))
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
@@ -160,7 +164,7 @@ def parse_label_file(path: Path, names: list[str], width: int, height: int,
                      template=None) -> tuple[Annotation, tuple[float, ...]]:
     """One labels/*.txt as an Annotation (pixels of the canonical image), and the
     confidence of each object when the rows carry one (Ultralytics `save_conf`)."""
-    boxes, sets, scores = [], [], []
+    boxes, sets, scores, masks, mask_scores = [], [], [], [], []
     n_values = 5 + 3 * len(template.points) if template else 5
     for n, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
@@ -168,6 +172,11 @@ def parse_label_file(path: Path, names: list[str], width: int, height: int,
         where = f"{path}:{n}"
         vals = _numbers(line, where)
         cls = _class_name(vals[0], names, where)
+        if template is None and masks_yolo.is_segment_row(vals):
+            mask, score = masks_yolo.parse_row(vals, cls, width, height, where)
+            masks.append(mask)
+            mask_scores += [score] if score is not None else []
+            continue
         if len(vals) not in (n_values, n_values + 1):
             what = "a pose row" if template else "a row 'class cx cy w h [conf]'"
             raise FormatError(f"{where}: {what} needs {n_values} values (+1 confidence), "
@@ -182,10 +191,12 @@ def parse_label_file(path: Path, names: list[str], width: int, height: int,
                              bw * width, bh * height))
         else:
             sets.append(_pose_set(vals[5:], cls, template, width, height, where))
-    if scores and len(scores) != len(boxes) + len(sets):
+    scores += mask_scores  # objects are scored boxes first, then masks
+    if scores and len(scores) != len(boxes) + len(sets) + len(masks):
         raise FormatError(f"{path}: some rows have a confidence value and some do not")
-    verdict = None if boxes or sets else "pass"
-    return Annotation(verdict=verdict, boxes=tuple(boxes), keypoints=tuple(sets)), tuple(scores)
+    verdict = None if boxes or sets or masks else "pass"
+    return Annotation(verdict=verdict, boxes=tuple(boxes), keypoints=tuple(sets),
+                      masks=tuple(masks)), tuple(scores)
 
 
 def _pose_set(vals: list[float], cls: str, template, width: int, height: int,

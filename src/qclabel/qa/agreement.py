@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from ..core.model import Annotation
 from .keypoints import KeypointPair, match_sets
+from .mask_agreement import MASK_IOU_TARGET, MaskComparison, compare_masks
 from .matching import BoxMatch, match_boxes
 
 BOX_IOU_TARGET = 0.75
@@ -30,6 +31,7 @@ class Comparison:
     keypoints: list[KeypointPair] = field(default_factory=list)
     kp_only_a: int = 0
     kp_only_b: int = 0
+    masks: MaskComparison | None = None
 
     @property
     def agree(self) -> bool:
@@ -57,7 +59,10 @@ def effective_verdict(a: Annotation) -> str | None:
 
 def compare(a: Annotation, b: Annotation, box_iou: float = BOX_IOU_TARGET,
             keypoint_px: float = KEYPOINT_PX_TARGET, qa_config: dict[str, Any] | None = None,
-            template_points: dict[str, Sequence[str]] | None = None) -> Comparison:
+            template_points: dict[str, Sequence[str]] | None = None,
+            semantic: bool = False) -> Comparison:
+    """With masks, `qa_config["targets"]["mask_iou"]` is their target; `semantic`
+    compares class layers instead of instances (qa.mask_agreement)."""
     c = Comparison()
     va, vb = effective_verdict(a), effective_verdict(b)
     if va != vb:
@@ -70,6 +75,8 @@ def compare(a: Annotation, b: Annotation, box_iou: float = BOX_IOU_TARGET,
         c.issues.append(("class", "component checks differ"))
     _compare_boxes(c, a, b, box_iou)
     _compare_keypoints(c, a, b, keypoint_px, qa_config or {}, template_points or {})
+    mask_target = float((qa_config or {}).get("targets", {}).get("mask_iou", MASK_IOU_TARGET))
+    c.masks = compare_masks(c.issues, a, b, mask_target, semantic)
     return c
 
 
@@ -115,5 +122,7 @@ def _compare_keypoints(c: Comparison, a: Annotation, b: Annotation, target: floa
 
 
 def annotations_agree(a: Annotation, b: Annotation, box_iou: float = BOX_IOU_TARGET,
-                      keypoint_px: float = KEYPOINT_PX_TARGET) -> bool:
-    return compare(a, b, box_iou, keypoint_px).agree
+                      keypoint_px: float = KEYPOINT_PX_TARGET,
+                      mask_iou: float = MASK_IOU_TARGET, semantic: bool = False) -> bool:
+    return compare(a, b, box_iou, keypoint_px, {"targets": {"mask_iou": mask_iou}},
+                   semantic=semantic).agree

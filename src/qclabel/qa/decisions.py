@@ -60,7 +60,8 @@ def template_points(project: Project) -> dict[str, tuple[str, ...]]:
 
 def compare_for(project: Project, a: Annotation, b: Annotation) -> Comparison:
     box_iou, px = targets(project)
-    return compare(a, b, box_iou, px, project.qa, template_points(project))
+    return compare(a, b, box_iou, px, project.qa, template_points(project),
+                   semantic=project.taxonomy.semantic)
 
 
 def labelers(states: dict, image: str) -> list[tuple[str, Annotation]]:

@@ -30,11 +30,13 @@ Agree = Callable[[Annotation, Annotation], bool]
 
 
 def project_agree(project: Project) -> Agree:
-    """The project's agreement rule: its box IoU and keypoint targets from [qa.targets]."""
+    """The project's agreement rule: its box IoU, keypoint and mask IoU targets from
+    [qa.targets]."""
     from .agreement import annotations_agree
     t = project.qa["targets"]
-    box_iou, px = float(t["box_iou"]), float(t["keypoint_px"])
-    return lambda a, b: annotations_agree(a, b, box_iou, px)
+    box_iou, px, mask = float(t["box_iou"]), float(t["keypoint_px"]), float(t["mask_iou"])
+    semantic = project.taxonomy.semantic
+    return lambda a, b: annotations_agree(a, b, box_iou, px, mask, semantic)
 
 
 def final_labels(project: Project, min_status: str | None = None,

@@ -22,11 +22,13 @@ from .agreement import Comparison, compare, effective_verdict
 from .decisions import labelers, template_points
 from .report_parts import (UNCLASSIFIED, box_section, checks, class_section,
                            keypoint_section, group_section, severity_section, worst_annotators)
+from .mask_report import MaskTally
 from .stats import agreement
 
 Progress = Callable[[int, int], None]
 # Targets the issue leaves implicit; a project overrides them in [qa.targets].
-EXTRA_TARGETS = {"box_match_share": 0.95, "keypoint_pck": 0.95, "severity_agreement": 0.95}
+EXTRA_TARGETS = {"box_match_share": 0.95, "keypoint_pck": 0.95, "severity_agreement": 0.95,
+                 "mask_iou": 0.70, "mask_match_share": 0.95}
 
 
 class ReportCancelled(QclabelError):
@@ -56,9 +58,11 @@ class _Tally:
     missing: int = 0
     extra: int = 0
     class_mismatch: int = 0
+    masks: MaskTally = field(default_factory=MaskTally)
 
     def add(self, p: DualPair, c: Comparison) -> None:
         self.images += 1
+        self.masks.add(p.a, p.b, c.masks)
         self.agreed += c.agree
         va, vb = effective_verdict(p.a), effective_verdict(p.b)
         if va and vb:
@@ -103,7 +107,8 @@ def build_report(project: Project, progress: Progress | None = None,
     duals = [replace(p, task=plan.assignments[p.image].task) for p in dual_pairs(project, states)]
     done = {p.image for p in duals}
     report = compute_report(duals, project.taxonomy.class_names(), project.qa,
-                            template_points(project), progress, cancel)
+                            template_points(project), progress, cancel,
+                            project.taxonomy.semantic)
     report["project"] = project.name
     report["pending_dual"] = sum(1 for i in plan.dual_images() if i not in done)
     return report
@@ -112,7 +117,8 @@ def build_report(project: Project, progress: Progress | None = None,
 def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
                    qa: dict[str, Any], kp_templates: dict | None = None,
                    progress: Progress | None = None,
-                   cancel: Callable[[], bool] | None = None) -> dict[str, Any]:
+                   cancel: Callable[[], bool] | None = None,
+                   semantic: bool = False) -> dict[str, Any]:
     """The report of `duals`; `progress(done, total)` about every 1 %, and `cancel()`
     is polled as often (a True stops it with ReportCancelled)."""
     targets = targets_of(qa.get("targets", {}))
@@ -122,7 +128,7 @@ def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
         if cancel and n % step == 0 and cancel():
             raise ReportCancelled("QA report cancelled")
         tallies.add(p, compare(p.a, p.b, targets["box_iou"], targets["keypoint_px"], qa,
-                               kp_templates))
+                               kp_templates, semantic))
         if progress and (n % step == 0 or n == len(duals) - 1):
             progress(n + 1, len(duals))
     return _assemble(tallies, class_names, targets, int(qa.get("seed", 0)))
@@ -218,6 +224,7 @@ def _assemble(t: _Tallies, class_names: Sequence[str], targets: dict[str, float]
         "classification": class_section(t.overall, class_names, seed),
         "boxes": box_section(t.overall, targets),
         "keypoints": keypoint_section(t.kp, targets),
+        "masks": t.overall.masks.section(targets["mask_iou"]),
         "severity": severity_section(t.severities, seed),
         "per_pair": group_section(t.per_pair, class_names, targets, seed),
         "per_task": group_section(t.per_task, class_names, targets, seed),

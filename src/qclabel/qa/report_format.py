@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .mask_report import class_rows, headline as mask_headline
+
 MAX_DISAGREEMENTS = 50
 
 
@@ -43,8 +45,11 @@ def rows(report: dict[str, Any]) -> dict[str, list[list[str]]]:
     dis = [["image", "annotators", "kind", "detail", "resolved"]] + [
         [d["image"], " / ".join(d["annotators"]), d["kind"], d["detail"],
          "yes" if d["resolved"] else "no"] for d in report["disagreements"][:MAX_DISAGREEMENTS]]
-    return {"checks": checks, "statistics": stats, "pairs": pairs, "tasks": tasks,
-            "classes": classes, "disagreements": dis}
+    out = {"checks": checks, "statistics": stats, "pairs": pairs, "tasks": tasks,
+           "classes": classes, "disagreements": dis}
+    if report.get("masks", {}).get("per_class"):
+        out["masks per class"] = class_rows(report["masks"])
+    return out
 
 
 def _group_rows(groups: dict[str, Any], title: str) -> list[list[str]]:
@@ -70,6 +75,7 @@ def _headline(report: dict[str, Any]) -> list[str]:
         lines.append(f"boxes: matched pairs {b['matched_pairs']}, mean IoU {_f(b['mean_iou'])}, "
                      f"at target {_f(b['share_at_target'], True)}, only A {b['missing']}, "
                      f"only B {b['extra']}, class mismatch {b['class_mismatch']}")
+    lines += mask_headline(report["masks"]) if "masks" in report else []
     if k["points"]:
         lines.append(f"keypoints: {k['points']} points, mean {_f(k['mean_px'])} px, "
                      f"within target {_f(k['pck'], True)}, OKS {_f(k['oks'])}")

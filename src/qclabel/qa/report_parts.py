@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.model import PASS, FAIL
+from .mask_report import mask_checks
 from .stats import agreement
 
 UNCLASSIFIED = "fail-unclassified"
@@ -66,7 +67,8 @@ def group_section(groups: dict[str, Any], class_names: Sequence[str],
             "verdict_percent": cls["verdict"]["percent"],
             "verdict_kappa": cls["verdict"]["kappa"], "verdict_ac1": cls["verdict"]["ac1"],
             "class_percent": cls["class"]["percent"], "class_kappa": cls["class"]["kappa"],
-            "class_ac1": cls["class"]["ac1"], "boxes": box_section(t, targets)}
+            "class_ac1": cls["class"]["ac1"], "boxes": box_section(t, targets),
+            "masks": t.masks.section(targets["mask_iou"])}
     return out
 
 
@@ -91,7 +93,7 @@ def checks(report: dict[str, Any], targets: dict[str, float]) -> list[dict[str, 
          ">="),
         ("severity agreement", report["severity"].get("percent"),
          targets["severity_agreement"], ">="),
-    ]
+    ] + mask_checks(report["masks"], targets)
     out = []
     for name, value, target, op in rows:
         ok = None if value is None else (value >= target if op == ">=" else value <= target)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..core.kinds import KINDS
 from ..errors import JournalCorrupt
 from .journal import Tail, Torn, genesis, read_events
 from .labels import _load_snapshot, check_snapshot_mark, journal_path, snapshot_path, users
@@ -96,10 +97,9 @@ def describe(value: Any) -> str:
     for key in ("verdict", "defect_class", "severity", "decision", "outcome"):
         if value.get(key):
             parts.append(str(value[key]))
-    if value.get("boxes"):
-        parts.append(f"{len(value['boxes'])} box(es)")
-    if value.get("keypoints"):
-        parts.append(f"{len(value['keypoints'])} keypoint set(s)")
+    for kind in KINDS:
+        if value.get(kind.field):
+            parts.append(f"{len(value[kind.field])} {kind.counted}")
     if value.get("checks"):
         parts.append(f"{len(value['checks'])} check(s)")
     if value.get("flag") is not None:

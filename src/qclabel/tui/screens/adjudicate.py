@@ -37,6 +37,8 @@ def describe(ann: Annotation) -> str:
               f"{b.x:.0f},{b.y:.0f} {b.w:.0f}x{b.h:.0f}" for b in ann.boxes]
     lines += [f"  keypoints {k.template} ({sum(p.v > 0 for p in k.points)} points)"
               for k in ann.keypoints]
+    lines += [f"  mask {m.cls}{' ' + m.severity if m.severity else ''} {m.area} px "
+              f"at {m.left},{m.top}" for m in ann.masks]
     lines += [f"  check {pos}: {outcome}" for pos, outcome in ann.checks]
     return "\n".join(lines)
 

@@ -1,0 +1,110 @@
+"""The object-kind interface, and the box and keypoint-set kinds (the registry is
+core.kinds).
+
+Subclasses override what differs from `ObjectKind`; see core.kinds for how a kind
+is registered and what reaches objects through it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..errors import FormatError
+from .model import Box, ImageRecord, KeypointSet
+
+TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real error
+
+
+class ObjectKind:
+    """The interface; subclasses override what differs."""
+
+    name = ""          # as written in exports (CSV `kind`, diff keys)
+    field = ""         # Annotation attribute holding the tuple of objects
+    type: type = object
+    counted = ""       # "box(es)": how messages count them
+    target = ""        # the [qa.targets] key a matched pair is held to, if any
+
+    def load(self, d: dict[str, Any]) -> Any:
+        return self.type.from_dict(d)
+
+    def dump(self, obj: Any) -> dict[str, Any]:
+        return obj.to_dict()
+
+    def content(self, obj: Any) -> dict[str, Any]:
+        """The object without its random id: equal content = the same label."""
+        return {k: v for k, v in self.dump(obj).items() if k != "id"}
+
+    def cls_of(self, obj: Any) -> str | None:
+        return obj.cls
+
+    def severity_of(self, obj: Any) -> str | None:
+        return getattr(obj, "severity", None)
+
+    def bbox(self, obj: Any) -> tuple[float, float, float, float]:
+        raise NotImplementedError
+
+    def check(self, obj: Any, rec: ImageRecord, where: str) -> None:
+        """Raise FormatError if the object cannot be on `rec` (import validation)."""
+
+    def clip(self, obj: Any, width: int, height: int) -> Any | None:
+        return obj
+
+    def match(self, a: Sequence[Any], b: Sequence[Any]) -> Any:
+        """One-to-one pairs (qa.matching.BoxMatch shape), or None if not matchable."""
+        return None
+
+    def changed(self, old: Any, new: Any) -> dict[str, Any]:
+        """Detail of a changed object between two versions (e.g. a mask's IoU)."""
+        return {}
+
+
+class BoxKind(ObjectKind):
+    name, field, type, counted, target = "box", "boxes", Box, "box(es)", "box_iou"
+
+    def bbox(self, obj: Box) -> tuple[float, float, float, float]:
+        return obj.x, obj.y, obj.w, obj.h
+
+    def check(self, box: Box, rec: ImageRecord, where: str) -> None:
+        w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
+        if box.w <= 0 or box.h <= 0 or box.x < -TOLERANCE_PX or box.y < -TOLERANCE_PX \
+                or box.x2 > w or box.y2 > h:
+            raise FormatError(f"{where}: box {box.cls} at x={box.x:g} y={box.y:g} "
+                              f"w={box.w:g} h={box.h:g} is outside the "
+                              f"{rec.width}x{rec.height} image {rec.file}")
+
+    def clip(self, box: Box, width: int, height: int) -> Box | None:
+        from .geometry import clip_box
+        out = clip_box(box, width, height)
+        return out if out.w > 0 and out.h > 0 else None
+
+    def match(self, a: Sequence[Box], b: Sequence[Box]) -> Any:
+        from .assign import match_boxes
+        return match_boxes(a, b)
+
+    def changed(self, old: Box, new: Box) -> dict[str, Any]:
+        from .geometry import iou
+        return {"iou": round(iou(old, new), 4)}
+
+
+class KeypointKind(ObjectKind):
+    name, field, type, counted = "keypoints", "keypoints", KeypointSet, "keypoint set(s)"
+
+    def cls_of(self, obj: KeypointSet) -> str | None:
+        return obj.cls
+
+    def content(self, obj: KeypointSet) -> dict[str, Any]:
+        return {k: v for k, v in obj.to_dict().items() if k != "id"}
+
+    def bbox(self, obj: KeypointSet) -> tuple[float, float, float, float]:
+        pts = [(p.x, p.y) for p in obj.points if p.v > 0]
+        if not pts:
+            return (0.0, 0.0, 0.0, 0.0)
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+    def check(self, kps: KeypointSet, rec: ImageRecord, where: str) -> None:
+        w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
+        for p in kps.points:
+            if p.v and not (-TOLERANCE_PX <= p.x <= w and -TOLERANCE_PX <= p.y <= h):
+                raise FormatError(f"{where}: keypoint {p.name} at ({p.x:g}, {p.y:g}) is "
+                                  f"outside the {rec.width}x{rec.height} image {rec.file}")

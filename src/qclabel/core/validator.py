@@ -1,0 +1,38 @@
+"""Small helper for config validation: each check is one line and errors are uniform
+(`ConfigError(file, field path, value, reason)`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError
+
+
+class Validator:
+    """Small helper so each check is one line and errors are uniform."""
+
+    def __init__(self, file: object):
+        self.file = file
+
+    def check(self, ok: bool, where: str, value: object, reason: str) -> None:
+        if not ok:
+            raise ConfigError(self.file, where, value, reason)
+
+    def text(self, d: dict[str, Any], where: str, required: bool = False) -> str | None:
+        val = d.get(where.rsplit(".", 1)[-1])
+        if val is None:
+            self.check(not required, where, None, "is required")
+            return None
+        self.check(isinstance(val, str) and (val != "" or not required), where, val,
+                   "must be a non-empty string")
+        return val
+
+    def seq(self, val: Any, where: str) -> list[Any]:
+        self.check(isinstance(val, list), where, val, "must be a list")
+        return val
+
+    def unique(self, names: list[str], where: str, what: str) -> None:
+        seen: set[str] = set()
+        for n in names:
+            self.check(n not in seen, where, n, f"duplicate {what}")
+            seen.add(n)
