@@ -57,6 +57,16 @@ class DefectClass:
     def severity_names(self) -> list[str]:
         return [s.name for s in self.severities]
 
+    @property
+    def fixed_severity(self) -> str | None:
+        """The severity of a class that has exactly one: set without asking."""
+        return self.severities[0].name if len(self.severities) == 1 else None
+
+    @property
+    def asks_severity(self) -> bool:
+        """Whether labeling this class asks the operator for a severity."""
+        return len(self.severities) > 1
+
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -86,6 +96,9 @@ class Taxonomy:
     fail_key: str = "f"
     keypoint_templates: tuple[KeypointTemplate, ...] = ()
     description: str = ""
+    # A pass image may carry objects (boxes, masks): for taxonomies whose classes mark
+    # parts or features rather than defects. Off: a pass image with a box is refused.
+    pass_allows_objects: bool = False
     source: str = field(default="", compare=False)
 
     def class_names(self) -> list[str]:
@@ -134,7 +147,9 @@ def load_taxonomy(data: dict[str, Any], file: object = "<taxonomy>") -> Taxonomy
                           "the keypoint task needs at least one template")
     return Taxonomy(name=name, classes=classes, tasks=tasks, pass_key=pass_key,
                     fail_key=fail_key, keypoint_templates=templates,
-                    description=v.text(data, "taxonomy.description") or "", source=str(file))
+                    description=v.text(data, "taxonomy.description") or "",
+                    pass_allows_objects=v.flag(data, "taxonomy.pass_allows_objects"),
+                    source=str(file))
 
 
 def _load_class(v: "_Validator", c: Any, i: int) -> DefectClass:
@@ -249,6 +264,11 @@ class _Validator:
             return None
         self.check(isinstance(val, str) and (val != "" or not required), where, val,
                    "must be a non-empty string")
+        return val
+
+    def flag(self, d: dict[str, Any], where: str, default: bool = False) -> bool:
+        val = d.get(where.rsplit(".", 1)[-1], default)
+        self.check(isinstance(val, bool), where, val, "must be true or false")
         return val
 
     def seq(self, val: Any, where: str) -> list[Any]:
