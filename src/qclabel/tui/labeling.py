@@ -46,10 +46,13 @@ def queue_ids(project: Project, session: AnnotatorSession, name: str) -> list[st
         return [i for i in ids if i not in mine or mine[i].state in ("unlabeled", "skipped")]
     if name == "mine":
         return [i for i in ids if i in mine and mine[i].state in ("labeled", "flagged")]
-    flagged = set()
-    for user in project.store.users():
-        state = session.state if user == session.user else project.store.state(user)
-        flagged |= {i for i, a in state.annotations("label").items() if a.flag is not None}
+    from ..qa.blind import hider
+    states = {u: session.state if u == session.user else project.store.state(u)
+              for u in project.store.users()}
+    hidden = hider(project, session.user, states)  # a flag is a label: blind too
+    flagged = {i for user, state in states.items()
+               for i, a in state.annotations("label").items()
+               if a.flag is not None and not hidden(user, i)}
     return [i for i in ids if i in flagged]
 
 
