@@ -113,9 +113,9 @@ def _pass_findings(ann: Annotation, taxonomy: Taxonomy) -> list[Finding]:
     if found and not taxonomy.pass_allows_objects:
         counts = ", ".join(f"{n} {k.name if n == 1 else k.plural}" for k, n in
                            _count_by_kind(found))
-        out.append(Finding(PASS_WITH_OBJECTS, f"pass with {counts} (delete them, or "
-                           "label the image fail; the taxonomy does not set "
-                           "pass_allows_objects)", True))
+        out.append(Finding(PASS_WITH_OBJECTS, f"pass with {counts}: a pass image "
+                           "carries no defect objects; label it fail or delete them "
+                           "(taxonomy pass_allows_objects = true allows them)", True))
     if ann.defect_class:
         out.append(Finding(PASS_WITH_CLASS, f"pass with defect class {ann.defect_class!r}",
                            True))
