@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .core import consistency
 from .core.model import Annotation
@@ -32,10 +32,12 @@ class LabelFinding:
 
 
 def project_findings(project: Project, viewer: str | None = None,
-                     states: dict | None = None) -> list[LabelFinding]:
-    """Every finding, in catalog order, then by annotator."""
+                     states: dict | None = None,
+                     hidden: Callable[[str, str], bool] | None = None) -> list[LabelFinding]:
+    """Every finding, in catalog order, then by annotator. `hidden` (owner, image) is
+    the viewer's blindness predicate when the caller has it already."""
     states = project.store.all_states() if states is None else states
-    hidden = _hider(project, viewer, states)
+    hidden = hidden or _hider(project, viewer, states)
     tax = project.taxonomy
     found: list[tuple[str, str, str, consistency.Finding]] = []
     for user, state in sorted(states.items()):

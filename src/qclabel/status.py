@@ -46,7 +46,7 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
         "classes": {c: per_class.get(c, 0) for c in project.taxonomy.class_names()},
         "verdicts": dict(verdicts),
         "annotators": per_annotator,
-        "consistency": rule_counts(project_findings(project, viewer, states)),
+        "consistency": rule_counts(project_findings(project, viewer, states, hidden)),
     }
 
 
