@@ -255,3 +255,15 @@ def test_adjudication_lifts_blindness_in_every_command(dual, as_user):
     s = json.loads(run(as_user, "ann1", "status", p.root, "--json")[1])
     assert s["classes"]["crack"] == 2  # ann2's now-decided label (class and box) counts
     assert list(s["annotators"]) == ["ann1"]
+
+
+def test_a_spot_check_labeled_twice_leaves_the_reviewers_queue(tmp_path, as_user):
+    from qclabel.qa.plan import queue_items
+    p = qa_project(tmp_path, 3, dual_first_n=0, spot_check_rate=1.0)
+    planned = next(a for a in queue_items(p, "ann1") if a.role == "annotator").image
+    label(p, "ann1", planned, edits.set_verdict("pass"))
+    assert planned in [i.image for i in queue_items(p, "rev")]
+    label(p, "ann2", planned, edits.set_class("crack", "critical"))  # outside the plan
+    assert planned not in [i.image for i in queue_items(p, "rev", pending_only=False)]
+    code, out = run(as_user, "rev", "review", p.root, planned)
+    assert code == 2 and "crack" not in out
