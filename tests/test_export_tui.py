@@ -11,6 +11,7 @@ from pycocotools.coco import COCO
 from textual.widgets import Input, ProgressBar, Select
 
 from qclabel.core import edits
+from qclabel.core.model import Box
 from qclabel.tui.app import build_app
 from qclabel.tui.screens import export as export_screen
 from qclabel.tui.screens.classify import ClassifyScreen
@@ -24,8 +25,9 @@ def proj(tmp_path):
     project = make_project(tmp_path)
     with project.store.open_session("alice") as s:
         for n, image in enumerate(project.store.catalog.ids()):
+            fail = (edits.set_class("dent", "minor"), edits.add_box(Box("dent", 2, 2, 30, 30)))
             s.commit(edits.apply(image, s.annotation(image),
-                                 edits.set_class("dent") if n % 2 else edits.set_verdict("pass")))
+                                 *(fail if n % 2 else (edits.set_verdict("pass"),))))
     return project
 
 

@@ -131,5 +131,9 @@ def test_qa_queue_cli(tmp_path, as_user):
     assert r.exit_code == 0, r.output
     assert json.loads(r.output) == [{"image": i, "role": "annotator"}
                                     for i in (ids[0], ids[1], ids[3])]
+    # Another user's queue tells what they have labeled: adjudicators and admins only.
+    r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--user", "rev"])
+    assert r.exit_code == 3 and "adjudicator or admin" in r.output
+    as_user("adj")
     r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--user", "rev"])
     assert r.output.strip() == "nothing to do"

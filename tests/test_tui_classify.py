@@ -224,11 +224,11 @@ async def test_info_panel_and_toggle(proj):
     app = build_app(proj, "admin", graphics="halfcell")
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
-        await pilot.press("3", "escape")
+        await pilot.press("1", "escape")  # scratch has two severities: escape, none
         info = str(screen.query_one("#info").render())
-        assert "rgb_0.png" in info and "120x90" in info and "crack" in info
-        assert "FAIL, crack" in str(screen.query_one("#labels").render())
-        assert "Material separation" in info  # the highlighted class's description
+        assert "rgb_0.png" in info and "120x90" in info and "scratch" in info
+        assert "FAIL, scratch" in str(screen.query_one("#labels").render())
+        assert "Linear surface mark" in info  # the highlighted class's description
         await pilot.press("i")
         assert screen.query_one("#side").has_class("hidden")
 

@@ -55,3 +55,12 @@ class ImageError(QclabelError):
 
 class FormatError(QclabelError):
     """An import file is malformed or inconsistent with the project."""
+
+
+class InconsistentLabel(QclabelError):
+    """A label change that would break a consistency rule (core.consistency): nothing
+    was saved. `findings` holds what the change would have broken."""
+
+    def __init__(self, message: str, findings: tuple = ()):
+        self.findings = tuple(findings)
+        super().__init__(message)

@@ -12,7 +12,10 @@ STATES = ("unlabeled", "labeled", "flagged", "skipped")
 
 def project_status(project: Project, viewer: str | None = None) -> dict[str, Any]:
     """With `viewer`, labels that viewer may not see yet (another annotator's labels of a
-    blind dual image, see qa.blind) are left out of every count."""
+    blind dual image, see qa.blind) are left out of every count, and the per-annotator
+    lines are the viewer's own unless the viewer is an adjudicator (or admin).
+    `consistency` counts images per rule (core.consistency) of the visible labels."""
+    from .check import project_findings, rule_counts
     images = project.store.catalog.ids()
     states = project.store.all_states()
     hidden = _hider(project, viewer, states)
@@ -31,6 +34,8 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
                 verdicts[ann.verdict] += 1
             image_state[image] = _merge_state(image_state.get(image, "unlabeled"), ann.state)
         per_annotator[user] = {s: counts.get(s, 0) for s in STATES[1:]}
+    if viewer is not None and not _sees_all(project, viewer):
+        per_annotator = {u: c for u, c in per_annotator.items() if u == viewer}
     by_state = Counter(image_state.get(i, "unlabeled") for i in images)
     return {
         "project": project.name,
@@ -41,7 +46,13 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
         "classes": {c: per_class.get(c, 0) for c in project.taxonomy.class_names()},
         "verdicts": dict(verdicts),
         "annotators": per_annotator,
+        "consistency": rule_counts(project_findings(project, viewer, states, hidden)),
     }
+
+
+def _sees_all(project: Project, viewer: str) -> bool:
+    from .qa.blind import sees_everything
+    return sees_everything(project, viewer)
 
 
 def _hider(project: Project, viewer: str | None, states: dict):
@@ -67,6 +78,9 @@ def format_status(s: dict[str, Any]) -> str:
     lines.append("classes")
     width = max((len(c) for c in s["classes"]), default=0)
     lines += [f"  {c:<{width}}  {n}" for c, n in s["classes"].items()]
+    found = {r: n for r, n in s.get("consistency", {}).items() if n}
+    lines.append("checks    " + ("  ".join(f"{r} {n}" for r, n in found.items())
+                                 + "  (qclabel check lists them)" if found else "consistent"))
     lines.append("annotators" + ("" if s["annotators"] else "  (none yet)"))
     for user, counts in s["annotators"].items():
         lines.append(f"  {user}: " + "  ".join(f"{k} {v}" for k, v in counts.items()))

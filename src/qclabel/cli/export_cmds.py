@@ -78,8 +78,11 @@ def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                split: str | None, group_by: str | None, seed: int | None,
                min_status: str | None, task: str, mask_png: bool, link: str,
                workers: int) -> None:
-    """Export the final labels (or a dataset version) of DIR as a training dataset."""
+    """Export the final labels (or a dataset version) of DIR as a training dataset.
+    Adjudicators and admins only: final labels are both annotators' labels."""
+    from ..qa.blind import require_sees_everything
     project = open_project(project_dir)
+    require_sees_everything(project, identity.current_user(), "export labels")
     with terminate_cleanly(), ThreadPoolExecutor(workers) as pool:
         result = export_project(project, fmt, out, version=version, min_status=min_status,
                                 ratios=parse_ratios(split) if split else None,
@@ -90,6 +93,8 @@ def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
     what = f"version {result.version}" if result.version else "current final labels"
     click.echo(f"exported {result.images} images ({what}, {result.hash[:12]}) as {fmt} "
                f"to {result.out}")
+    if result.incomplete:
+        click.echo(result.left_out_text())
 
 
 @click.command("import")
@@ -142,16 +147,21 @@ def version_create(project_dir: Path, name: str, split: str | None, group_by: st
 @project_dir
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def version_list(project_dir: Path, as_json: bool) -> None:
-    """List the dataset versions of DIR, oldest first."""
+    """List the dataset versions of DIR, oldest first. Image counts and QA figures
+    only for adjudicators and admins (they tell how many dual images agreed)."""
+    from ..qa.blind import sees_everything
     from ..versions import get_version, list_names, summary
     project = open_project(project_dir)
     rows = [summary(get_version(project, n)) for n in list_names(project)]
+    if not sees_everything(project, identity.current_user()):
+        rows = [{k: r[k] for k in ("name", "created", "created_by", "hash")} for r in rows]
     if as_json:
         emit_json(rows)
         return
     for r in rows:
+        count = f"{r['images']:>7} images  " if "images" in r else ""
         click.echo(f"{r['name']:<20} {r['created']}  {r['created_by']:<10} "
-                   f"{r['images']:>7} images  {r['hash'][:12]}")
+                   f"{count}{r['hash'][:12]}")
     if not rows:
         click.echo("no dataset versions yet (qclabel version create DIR NAME)")
 
@@ -160,9 +170,13 @@ def version_list(project_dir: Path, as_json: bool) -> None:
 @project_dir
 @click.argument("name")
 def version_show(project_dir: Path, name: str) -> None:
-    """Counts, settings, QA summary and hash of version NAME (JSON)."""
+    """Counts, settings, QA summary and hash of version NAME (JSON). Adjudicators
+    and admins only."""
+    from ..qa.blind import require_sees_everything
     from ..versions import get_version, summary
-    emit_json(summary(get_version(open_project(project_dir), name)))
+    project = open_project(project_dir)
+    require_sees_everything(project, identity.current_user(), "show a dataset version")
+    emit_json(summary(get_version(project, name)))
 
 
 @version_group.command("diff")
@@ -171,9 +185,12 @@ def version_show(project_dir: Path, name: str) -> None:
 @click.argument("b")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
-    """Labels added, removed and changed per defect class from version A to B."""
+    """Labels added, removed and changed per defect class from version A to B.
+    Adjudicators and admins only."""
+    from ..qa.blind import require_sees_everything
     from ..versions import diff_versions, get_version
     project = open_project(project_dir)
+    require_sees_everything(project, identity.current_user(), "compare dataset versions")
     d = diff_versions(get_version(project, a), get_version(project, b))
     if as_json:
         emit_json(d)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -34,6 +35,23 @@ def status(project_dir: Path, as_json: bool) -> None:
         emit_json(s)
     else:
         click.echo(format_status(s))
+
+
+@click.command()
+@project_dir
+@click.option("--json", "as_json", is_flag=True, help="One JSON list of findings.")
+def check(project_dir: Path, as_json: bool) -> None:
+    """List every inconsistent label (pass with boxes, fail without any box in a
+    detection task, unknown class or severity): file, annotator, rule, detail.
+    Exit code 1 when there is any."""
+    from ..check import format_findings, project_findings
+    findings = project_findings(open_project(project_dir), viewer=identity.current_user())
+    if as_json:
+        emit_json([f.to_dict() for f in findings])
+    else:
+        click.echo(format_findings(findings))
+    if findings:
+        sys.exit(1)
 
 
 @click.group()
@@ -75,5 +93,5 @@ def role_list(project_dir: Path, as_json: bool) -> None:
 
 
 def register(group: click.Group) -> None:
-    for cmd in (init, status, role):
+    for cmd in (init, status, check, role):
         group.add_command(cmd)

@@ -77,10 +77,14 @@ def plan_cmd(project_dir: Path, as_json: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include items already done.")
 @click.option("--json", "as_json", is_flag=True)
 def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool) -> None:
-    """The images a user should work on next, and in which role."""
+    """The images a user should work on next, and in which role. Another user's queue
+    (what they have not labeled yet) only for adjudicators and admins."""
+    from ..qa.blind import require_sees_everything
     from ..qa.plan import queue_items
-    items = queue_items(open_project(project_dir), user or identity.current_user(),
-                        pending_only=not show_all)
+    project, me = open_project(project_dir), identity.current_user()
+    if user not in (None, me):
+        require_sees_everything(project, me, f"see the queue of {user}")
+    items = queue_items(project, user or me, pending_only=not show_all)
     if as_json:
         emit_json([{"image": i.image, "role": i.role} for i in items])
         return

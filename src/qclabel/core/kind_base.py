@@ -23,6 +23,9 @@ class ObjectKind:
     type: type = object
     counted = ""       # "box(es)": how messages count them
     target = ""        # the [qa.targets] key a matched pair is held to, if any
+    noun, plural = "", ""  # how consistency messages name one / several of them
+    task = ""          # the taxonomy task that labels this kind
+    defect = False     # marks a defect: a pass image carries none (consistency rules)
 
     def load(self, d: dict[str, Any]) -> Any:
         return self.type.from_dict(d)
@@ -60,6 +63,7 @@ class ObjectKind:
 
 class BoxKind(ObjectKind):
     name, field, type, counted, target = "box", "boxes", Box, "box(es)", "box_iou"
+    noun, plural, task, defect = "box", "boxes", "box", True
 
     def bbox(self, obj: Box) -> tuple[float, float, float, float]:
         return obj.x, obj.y, obj.w, obj.h
@@ -88,6 +92,7 @@ class BoxKind(ObjectKind):
 
 class KeypointKind(ObjectKind):
     name, field, type, counted = "keypoints", "keypoints", KeypointSet, "keypoint set(s)"
+    noun, plural, task, defect = "keypoint set", "keypoint sets", "keypoint", False
 
     def cls_of(self, obj: KeypointSet) -> str | None:
         return obj.cls

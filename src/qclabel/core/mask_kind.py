@@ -78,6 +78,7 @@ def self_intersects(ring: Polygon) -> bool:
 
 class MaskKind(ObjectKind):
     name, field, type, counted, target = "mask", "masks", Mask, "mask(s)", "mask_iou"
+    noun, plural, task, defect = "mask", "masks", "segmentation", True
 
     def content(self, obj: Mask) -> dict[str, Any]:
         return {k: v for k, v in obj.to_dict().items() if k != "id"}

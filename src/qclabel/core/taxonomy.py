@@ -81,6 +81,16 @@ class DefectClass:
     def severity_names(self) -> list[str]:
         return [s.name for s in self.severities]
 
+    @property
+    def fixed_severity(self) -> str | None:
+        """The severity of a class that has exactly one: set without asking."""
+        return self.severities[0].name if len(self.severities) == 1 else None
+
+    @property
+    def asks_severity(self) -> bool:
+        """Whether labeling this class asks the operator for a severity."""
+        return len(self.severities) > 1
+
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -110,6 +120,9 @@ class Taxonomy:
     fail_key: str = "f"
     keypoint_templates: tuple[KeypointTemplate, ...] = ()
     description: str = ""
+    # A pass image may carry objects (boxes, masks): for taxonomies whose classes mark
+    # parts or features rather than defects. Off: a pass image with a box is refused.
+    pass_allows_objects: bool = False
     source: str = field(default="", compare=False)
     # Masks of the segmentation task: one object per defect (instance) or one layer
     # per class (semantic).
@@ -168,8 +181,9 @@ def load_taxonomy(data: dict[str, Any], file: object = "<taxonomy>") -> Taxonomy
             f"expected one of {SEGMENTATION}")
     return Taxonomy(name=name, classes=classes, tasks=tasks, pass_key=pass_key,
                     fail_key=fail_key, keypoint_templates=templates,
-                    description=v.text(data, "taxonomy.description") or "", source=str(file),
-                    segmentation=seg)
+                    description=v.text(data, "taxonomy.description") or "",
+                    pass_allows_objects=v.flag(data, "taxonomy.pass_allows_objects"),
+                    source=str(file), segmentation=seg)
 
 
 def _load_class(v: "_Validator", c: Any, i: int) -> DefectClass:

@@ -27,6 +27,11 @@ class Validator:
                    "must be a non-empty string")
         return val
 
+    def flag(self, d: dict[str, Any], where: str, default: bool = False) -> bool:
+        val = d.get(where.rsplit(".", 1)[-1], default)
+        self.check(isinstance(val, bool), where, val, "must be true or false")
+        return val
+
     def seq(self, val: Any, where: str) -> list[Any]:
         self.check(isinstance(val, list), where, val, "must be a list")
         return val

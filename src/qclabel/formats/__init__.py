@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..core import consistency
 from ..errors import FormatError
 from ..project import Project
 from . import coco, tabular, tfrecord, voc, yolo
@@ -35,6 +36,14 @@ EXPORTERS: dict[str, Exporter] = {
 }
 EXPORT_FORMATS = tuple(EXPORTERS)
 VERSION_FILE = "qclabel_version.json"
+# Detection exports and the object kinds they write (None: the defect kinds, see
+# core.consistency). A fail image with none of them would be read as a defect-free
+# background image, so it is left out and counted ("incomplete").
+DETECTION_EXPORTS: dict[str, tuple[str, ...] | None] = {
+    "yolo/detect": None, "yolo/pose": ("keypoint set",), "yolo/segment": ("mask",),
+    "coco": None, "voc": None,
+    "tfrecord": None,
+}
 
 
 @dataclass
@@ -45,6 +54,16 @@ class ExportResult:
     version: str | None
     hash: str
     stats: dict[str, Any]
+    incomplete: int = 0          # fail images without objects, left out (detection)
+    missing: str = ""            # what they lack, e.g. "box"
+
+    def left_out_text(self) -> str:
+        """One line for the export summary, or '' when nothing was left out."""
+        if not self.incomplete:
+            return ""
+        return (f"left out {self.incomplete} incomplete image"
+                f"{'s' if self.incomplete != 1 else ''} (fail without any {self.missing}; "
+                "`qclabel check` lists them)")
 
 
 def dataset_for(project: Project, version: str | None = None,
@@ -71,6 +90,7 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
         raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
     if fmt == "tfrecord" and link == "none":
         raise FormatError("TFRecord embeds the images; --images none is not possible")
+    ds, incomplete, missing = leave_out_incomplete(ds, fmt, task)
     with atomic_output(out, marker=VERSION_FILE) as tmp:
         try:
             stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress,
@@ -84,13 +104,26 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
             # running would recreate the partial folder after it was removed.
             ds.abandon_images()
             raise
-        (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task) + "\n")
+        (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task, incomplete) + "\n")
     m = ds.manifest
     return ExportResult(Path(out), fmt, stats.get("images", len(ds.images)), m.get("name"),
-                        m["hash"], stats)
+                        m["hash"], stats, incomplete, missing)
 
 
-def version_file(ds: Dataset, fmt: str, task: str) -> str:
+def leave_out_incomplete(ds: Dataset, fmt: str, task: str) -> tuple[Dataset, int, str]:
+    """`ds` without the fail images a detection export would write as background, how
+    many those were, and the object kinds they lack."""
+    key = f"{fmt}/{task}" if fmt == "yolo" else fmt
+    if key not in DETECTION_EXPORTS:
+        return ds, 0, ""
+    names = DETECTION_EXPORTS[key]
+    kinds = consistency.defect_kinds() if names is None else [consistency.kind(n)
+                                                             for n in names]
+    kept = ds.without(lambda image: consistency.incomplete(image.annotation, kinds))
+    return kept, len(ds.images) - len(kept.images), " or ".join(k.noun for k in kinds)
+
+
+def version_file(ds: Dataset, fmt: str, task: str, incomplete: int = 0) -> str:
     """What the export was made from: enough to trace a model back to its data."""
     m = ds.manifest
     info = {"version": m.get("name"), "created": m.get("created"),
@@ -98,6 +131,8 @@ def version_file(ds: Dataset, fmt: str, task: str) -> str:
             "format": fmt, "task": task if fmt == "yolo" else None,
             "classes": ds.classes, "settings": m["settings"],
             "images": {s: len(ds.in_split(s)) for s in ds.splits}, "qa": m.get("qa", {})}
+    if incomplete:
+        info["left_out_incomplete"] = incomplete
     return json.dumps(info, indent=2, sort_keys=True)
 
 

@@ -7,6 +7,7 @@ the same code and the same version always produces the same bytes.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 from concurrent.futures import Executor, Future, wait
@@ -78,6 +79,15 @@ class Dataset:
         self.images: list[ExportImage] = _build_images(manifest)
         self.splits: list[str] = [s for s in ("train", "val", "test")
                                   if any(i.split == s for i in self.images)] or ["train"]
+
+    def without(self, drop: Callable[[ExportImage], bool]) -> "Dataset":
+        """The same dataset without the images `drop` picks (this one is unchanged)."""
+        out = copy.copy(self)
+        out.pending = []
+        out.images = [i for i in self.images if not drop(i)]
+        out.splits = [s for s in self.splits if any(i.split == s for i in out.images)] \
+            or ["train"]
+        return out
 
     def in_split(self, split: str) -> list[ExportImage]:
         return [i for i in self.images if i.split == split]

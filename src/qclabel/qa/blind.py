@@ -4,8 +4,8 @@ image until it is adjudicated.
 An image is protected while it is dual (in the plan, or labeled by two or more
 annotators even outside the plan) and has no final label yet. Adjudicators (and admins,
 who hold every role) see everything; everyone else sees only their own labels on a
-protected image. This governs what qclabel shows (app, CLI, status, audit log); the
-journals themselves are files readable by whoever the operating system lets read them.
+protected image. This governs what qclabel shows (every command, see the README's
+Blindness table); who may read the journal files is up to their file modes.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Callable
 
 from ..core.model import Annotation
+from ..errors import PermissionDenied
 from ..project import Project
 from .plan import build_plan
-
-HIDDEN = "(hidden until adjudication)"
 
 
 def protected_images(project: Project, states: dict | None = None) -> set[str]:
@@ -33,7 +32,18 @@ def protected_images(project: Project, states: dict | None = None) -> set[str]:
 
 
 def sees_everything(project: Project, viewer: str) -> bool:
+    """Adjudicators, and admins (who hold every role), see every label."""
     return project.has_role(viewer, "adjudicator")
+
+
+def require_sees_everything(project: Project, viewer: str, action: str) -> None:
+    """For commands whose output is other people's labels (export, version show/diff,
+    another user's queue or audit log): adjudicators and admins only."""
+    if not sees_everything(project, viewer):
+        raise PermissionDenied(
+            f"{viewer} may not {action}: it shows other annotators' labels (blind dual "
+            f"annotation), so it needs the adjudicator or admin role (an admin adds it "
+            f"with: qclabel role add {project.root} {viewer} adjudicator)")
 
 
 def hider(project: Project, viewer: str,
@@ -54,9 +64,13 @@ def visible_labels(project: Project, user: str, image: str) -> dict[str, Annotat
             if state.get(image, "label") is not None and not hidden(owner, image)}
 
 
-def redact_event(event: dict, hidden: Callable[[str, str], bool]) -> dict:
-    """An audit-log event with the labels blanked when the viewer may not see them.
-    Only `label` events carry an annotator's own labels of a dual image."""
-    if event.get("kind") == "label" and hidden(event.get("user", ""), event.get("image", "")):
-        return {**event, "before": HIDDEN, "after": HIDDEN}
-    return event
+def log_reader(project: Project, viewer: str, user: str | None) -> str | None:
+    """Whose events `viewer` may read in the audit log: everyone's (None) for
+    adjudicators and admins, else only their own. Another journal's events, even on
+    images that are not blind, would give away by their sequence numbers how many
+    events it holds on the blind ones."""
+    if sees_everything(project, viewer):
+        return user
+    if user not in (None, viewer):
+        require_sees_everything(project, viewer, f"read the audit log of {user}")
+    return viewer

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import consistency
 from ..core.model import Annotation
 from ..errors import QclabelError
 from ..project import Project
@@ -139,9 +140,27 @@ def adjudicate(project: Project, session: AnnotatorSession, image: str, source: 
     if session.user in users:
         raise DecisionError(f"{session.user} labeled image {image} and may not adjudicate "
                             "it; another adjudicator must decide")
+    annotation = _consistent(project, image, _final_before(states, image), annotation)
     after = {"annotation": annotation.to_dict(), "source": source, "annotators": users}
     return session.record("final", image, session.get(image, "final"), after,
                           _need_note(note, "an adjudication"))
+
+
+def _final_before(states: dict, image: str) -> Annotation:
+    for state in states.values():
+        entry = state.get(image, "final")
+        if entry:
+            return Annotation.from_dict(entry.get("annotation"))
+    return Annotation()
+
+
+def _consistent(project: Project, image: str, before: Annotation,
+                after: Annotation) -> Annotation:
+    """A decision's labels obey the same rules as an annotator's (core.consistency)."""
+    tax = project.taxonomy
+    after = consistency.complete(after, tax)
+    consistency.refuse_new(before, after, tax, image)
+    return after
 
 
 def review(project: Project, session: AnnotatorSession, image: str,
@@ -150,19 +169,34 @@ def review(project: Project, session: AnnotatorSession, image: str,
     their own labels."""
     project.require(session.user, "reviewer", "spot-check labels")
     _check_image(project, image)
-    labels = labelers(project.store.all_states(), image)
+    states = project.store.all_states()
+    labels = labelers(states, image)
     if not labels:
         raise DecisionError(f"image {image} has no labels to review yet")
+    _not_blind(project, session.user, image, labels, states)
     of, ann = labels[0]
     if of == session.user:
         raise DecisionError(f"{session.user} labeled image {image} and may not review "
                             "their own labels")
+    if correction is not None:
+        correction = _consistent(project, image, ann, correction)
     outcome = "ok" if correction is None or correction == ann else "corrected"
     after = {"outcome": outcome, "of": of,
              "annotation": (correction or ann).to_dict()}
     if outcome == "corrected":
         note = _need_note(note, "a correction")
     return session.record("review", image, session.get(image, "review"), after, note)
+
+
+def _not_blind(project: Project, user: str, image: str,
+               labels: list[tuple[str, Annotation]], states: dict) -> None:
+    """A spot check shows the labels: not of a blind dual image (qa.blind) the reviewer
+    may not see; the adjudicator decides those."""
+    from .blind import hider
+    hidden = hider(project, user, states)
+    if any(hidden(owner, image) for owner, _ in labels):
+        raise DecisionError(f"image {image} is blind dual-annotated and not adjudicated "
+                            "yet; it is the adjudicators' to decide, not a spot check")
 
 
 def request_consensus(project: Project, session: AnnotatorSession, image: str,

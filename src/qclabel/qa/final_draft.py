@@ -65,7 +65,7 @@ class FinalDraft:
 
     def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None) -> Change:
         change = edits.apply(image_id, self.draft, *edit_fns)
-        self._decide(change.after)
+        change = Change(image_id, change.before, self._decide(change.after))
         self.undo_stack.push(change)
         return change
 
@@ -81,7 +81,11 @@ class FinalDraft:
             self._decide(change.after)
         return change
 
-    def _decide(self, annotation: Annotation) -> None:
-        adjudicate(self.project, self.session, self.current, "edited", annotation, self.note)
-        self.draft = annotation
+    def _decide(self, annotation: Annotation) -> Annotation:
+        """Record it as the final label; returns it as recorded (with what the taxonomy
+        fills in, such as a class's only severity)."""
+        event = adjudicate(self.project, self.session, self.current, "edited", annotation,
+                           self.note)
+        self.draft = Annotation.from_dict(event["after"]["annotation"])
         self.decisions += 1
+        return self.draft

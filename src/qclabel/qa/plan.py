@@ -194,9 +194,11 @@ def _done_label(state: Any, image: str) -> bool:
 
 
 def _reviewable(a: Assignment, states: dict, own: Any, pending_only: bool) -> bool:
+    by = [u for u, s in states.items()
+          if s.get(a.image, "label") is not None and s.annotation(a.image).is_labeled]
+    if len(by) >= 2:  # labeled twice: blind, the adjudicators' to decide (qa.blind)
+        return False
     if not pending_only:
         return True
-    labeled = any(u in states and states[u].annotation(a.image).is_labeled
-                  for u in a.annotators)
     reviewed = own is not None and own.get(a.image, "review") is not None
-    return labeled and not reviewed
+    return any(u in by for u in a.annotators) and not reviewed

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..core import edits
+from ..core import consistency, edits
 from ..core.edits import Change, UndoStack
 from ..core.model import Annotation, ImageRecord
 from ..project import Project
@@ -45,10 +46,13 @@ def queue_ids(project: Project, session: AnnotatorSession, name: str) -> list[st
         return [i for i in ids if i not in mine or mine[i].state in ("unlabeled", "skipped")]
     if name == "mine":
         return [i for i in ids if i in mine and mine[i].state in ("labeled", "flagged")]
-    flagged = set()
-    for user in project.store.users():
-        state = session.state if user == session.user else project.store.state(user)
-        flagged |= {i for i, a in state.annotations("label").items() if a.flag is not None}
+    from ..qa.blind import hider
+    states = {u: session.state if u == session.user else project.store.state(u)
+              for u in project.store.users()}
+    hidden = hider(project, session.user, states)  # a flag is a label: blind too
+    flagged = {i for user, state in states.items()
+               for i, a in state.annotations("label").items()
+               if a.flag is not None and not hidden(user, i)}
     return [i for i in ids if i in flagged]
 
 
@@ -123,8 +127,9 @@ class Labeler:
 
     def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None) -> Change:
         """Commit an edit durably (raises StoreWriteError, nothing changed), then make it
-        undoable. Returns the committed change."""
-        change = edits.apply(image_id, self.annotation(image_id), *edit_fns)
+        undoable. Returns the committed change. A change that breaks a consistency rule
+        raises InconsistentLabel and saves nothing."""
+        change = self._checked(edits.apply(image_id, self.annotation(image_id), *edit_fns))
         if change.after == change.before:
             return change
         self.session.commit(change, note=note)
@@ -136,7 +141,8 @@ class Labeler:
                    note: str | None = None) -> list[Change]:
         """Commit several images' edits together (one fsync; all saved or none), each
         as its own journal event and its own undo step."""
-        changes = [edits.apply(image_id, self.annotation(image_id), *fns) for image_id, fns in plan]
+        changes = [self._checked(edits.apply(image_id, self.annotation(image_id), *fns))
+                   for image_id, fns in plan]
         changes = [c for c in changes if c.after != c.before]
         if changes:
             self.session.commit_many(changes, note=note)
@@ -144,6 +150,17 @@ class Labeler:
             self.undo_stack.push(change)
             self._count(change)
         return changes
+
+    def _checked(self, change: Change) -> Change:
+        """The change with what the taxonomy fixes filled in (a single severity), or
+        InconsistentLabel when it would break a blocking rule (core.consistency)."""
+        tax = self.project.taxonomy
+        after = consistency.complete(change.after, tax)
+        if consistency.breaks_new(change.before, after, tax):
+            rec = self.record(change.image)
+            consistency.refuse_new(change.before, after, tax,
+                                   Path(rec.file).name if rec else change.image)
+        return Change(change.image, change.before, after)
 
     def undo(self) -> Change | None:
         return self._replay(self.undo_stack.undo(), "undo", self.undo_stack.redo)

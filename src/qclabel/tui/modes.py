@@ -40,7 +40,7 @@ MODES: list[Mode] = [
     Mode("assembly", "Assembly check", "a", "expected positions: present / absent / misplaced",
          "qclabel.tui.screens.assembly:AssemblyScreen"),
     Mode("export", "Export", "e", "export final labels or a dataset version, in the background",
-         "qclabel.tui.screens.export:ExportScreen"),
+         "qclabel.tui.screens.export:ExportScreen", (), "adjudicator"),
 ]
 
 

@@ -55,6 +55,8 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
     def on_mount(self) -> None:
         classes = self.taxonomy.classes
         self.current_class = self.current_class or (classes[0].name if classes else "object")
+        if classes and self.current_class == classes[0].name and self.severity is None:
+            self.severity = classes[0].fixed_severity
         self.sub_title = f"{self.app.user} · boxes"
 
     def reset_tool(self) -> None:
@@ -254,8 +256,8 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
             return
         event.stop()
         self.current_class = cls.name
-        if self.severity not in cls.severity_names():
-            self.severity = None
+        if cls.fixed_severity or self.severity not in cls.severity_names():
+            self.severity = cls.fixed_severity  # one severity: set, never asked
         sel = self.selected_box()
         if sel is not None and sel.cls != cls.name:
             sev = sel.severity if sel.severity in cls.severity_names() else None

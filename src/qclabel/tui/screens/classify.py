@@ -87,7 +87,7 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         self.highlighted = self._class_of(ann.defect_class) or self.highlighted
         self.set_text("#legend", legend_text(self.taxonomy, self.pending,
                                              self.app.label_task == "passfail"))
-        self.set_text("#labels", labels_text(ann))
+        self.set_text("#labels", labels_text(ann, self.taxonomy))
         rec = self.current_record()
         self.suggestion = offered(self.app.project, self.app.user, self.labeler.current, ann)
         info = info_text(rec, self.highlighted) if rec else ""
@@ -134,8 +134,10 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         elif (cls := tax.by_hotkey(char)) is not None:
             event.stop()
             self.highlighted = cls
-            if self.label(edits.set_class(cls.name), cls.name, advance=not cls.severities):
-                if cls.severities:
+            # A class with one severity gets it without asking (core.consistency).
+            what = cls.name + (f" ({cls.fixed_severity})" if cls.fixed_severity else "")
+            if self.label(edits.set_class(cls.name), what, advance=not cls.asks_severity):
+                if cls.asks_severity:
                     self.pending = cls
                     self.refresh_panels()
 
@@ -215,7 +217,7 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         after = sg.accept(s, self.labeler.annotation()).after
         cls = self._class_of(after.defect_class)
         # Like the label keys: wait for a severity (or a class after fail) before moving on.
-        needs_severity = bool(cls and cls.severities and after.severity is None)
+        needs_severity = bool(cls and cls.asks_severity and after.severity is None)
         needs_class = after.verdict == "fail" and not after.defect_class and self.taxonomy.classes
         done = self.label(accept_edit(s), f"accepted suggestion from {s.source}",
                           advance=not (needs_severity or needs_class), note=sg.accept_note(s))

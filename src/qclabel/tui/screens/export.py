@@ -59,7 +59,8 @@ def run_export(app, job: ExportJob, options: dict) -> None:
         ds = dataset_for(app.project, options.pop("version"), **options.pop("settings"))
         result = export_dataset(ds, job.fmt, job.out, progress=job.progress,
                                 cancel=job.cancel, **options)
-        job.state, job.message = "done", f"exported {result.images} images to {result.out}"
+        job.state, job.message = "done", "; ".join(filter(None, (
+            f"exported {result.images} images to {result.out}", result.left_out_text())))
     except ExportCancelled:
         job.state, job.message = "cancelled", "export cancelled; nothing was replaced"
     except QclabelError as exc:

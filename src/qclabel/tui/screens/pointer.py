@@ -28,6 +28,7 @@ from ...render.loupe import full_pixels, loupe
 from ...render.overlay import Overlay, draw_cursor
 from ...render.viewport import Viewport
 from ..widgets.loupe import Loupe
+from ..widgets.panels import consistency_note
 from ..widgets.overlay import OverlayImageView
 from .history import UndoRedo
 from .jumping import JumpKeys
@@ -169,8 +170,9 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         lab = self.labeler
         done, total = lab.done_total()
         x, y = self.cursor
+        note = consistency_note(lab.annotation(), self.taxonomy)
         return (f"{lab.index + 1}/{len(lab.queue)}  done {done}/{total}  "
-                f"x {x} y {y}  {self.view_status()}")
+                f"x {x} y {y}  {self.view_status()}" + (f"  {note}" if note else ""))
 
     # hooks for the tools
     def reset_tool(self) -> None: ...

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.text import Text
 
+from ...core import consistency
 from ...core.model import Annotation, ImageRecord
 from ...core.taxonomy import DefectClass, Taxonomy
 
@@ -72,10 +73,19 @@ def label_summary(ann: Annotation) -> str:
     return ", ".join(parts)
 
 
-def labels_text(ann: Annotation) -> Text:
+def labels_text(ann: Annotation, tax: Taxonomy | None = None) -> Text:
     t = Text()
     _row(t, "labels", label_summary(ann))
+    note = consistency_note(ann, tax) if tax is not None else ""
+    if note:
+        t.append(note + "\n", style="bold yellow")
     return t
+
+
+def consistency_note(ann: Annotation, tax: Taxonomy) -> str:
+    """'INCOMPLETE: fail without any box' (and any other rule the labels break), or ''."""
+    return "  ".join(f"{f.rule.upper() if f.rule == consistency.INCOMPLETE else f.rule}: "
+                     f"{f.detail}" for f in consistency.check(ann, tax))
 
 
 def info_text(rec: ImageRecord, highlighted: DefectClass | None) -> Text:
