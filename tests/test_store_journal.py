@@ -83,21 +83,37 @@ def test_snapshot_plus_tail_equals_full_replay(tmp_path: Path) -> None:
     assert full.get("img3", "review") == {"outcome": "ok", "of": "bob"}
 
 
-def test_reader_of_a_growing_journal(tmp_path: Path) -> None:
-    """A reader that catches the writer mid-line sees the complete lines only."""
-    store = Store(tmp_path)
+def test_reader_of_a_growing_journal(tmp_path: Path, monkeypatch) -> None:
+    """A reader that runs while the writer is mid-commit (the line written and synced,
+    or only half written, the mark not advanced yet) sees the acknowledged lines only,
+    and no damage."""
+    store = Store(tmp_path / "a")
     fill(store, "ann", range(3))
-    jpath = tmp_path / "labels" / "ann.jsonl"
+    jpath = tmp_path / "a" / "labels" / "ann.jsonl"
+    seen = []
+    real = journal.os.fdatasync
+
+    def reader_in_between(fd: int) -> None:
+        real(fd)
+        if os.readlink(f"/proc/self/fd/{fd}") != str(jpath):
+            return
+        seen.append(store.state("ann"))
+        shutil.copytree(tmp_path / "a", tmp_path / "b")  # a moment earlier: half a line
+        half = tmp_path / "b" / "labels" / "ann.jsonl"
+        with open(half, "r+b") as fh:
+            fh.truncate(half.stat().st_size - 30)
+        seen.append(Store(tmp_path / "b").state("ann"))
     with store.open_session("ann") as s:
+        good = jpath.read_bytes()
+        monkeypatch.setattr(journal.os, "fdatasync", reader_in_between)
         s.commit(edits.apply("img7", Annotation(), edits.set_verdict("fail")))
-        line = jpath.read_bytes().splitlines(keepends=True)[-1]
-        with open(jpath, "r+b") as fh:  # what a reader sees halfway through that append
-            fh.truncate(jpath.stat().st_size - len(line) // 2)
-        partial = store.state("ann")
-        assert partial.get("img7") is None and len(partial) == 3 and partial.torn
-        with open(jpath, "ab") as fh:
-            fh.write(line[len(line) - len(line) // 2:])
-        assert store.state("ann").get("img7")["verdict"] == "fail"
+        monkeypatch.undo()
+        line = jpath.read_bytes()[len(good):]
+    whole, half = seen
+    for state, torn in ((whole, line), (half, line[:-30])):
+        assert state.get("img7") is None and len(state) == 3 and not state.damage
+        assert state.torn.offset == len(good) and state.torn.data == torn
+    assert store.state("ann").get("img7")["verdict"] == "fail"  # acknowledged now
 
 
 def test_new_journal_is_made_durable_in_its_folder(tmp_path: Path, monkeypatch) -> None:

@@ -41,6 +41,7 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
         "classes": {c: per_class.get(c, 0) for c in project.taxonomy.class_names()},
         "verdicts": dict(verdicts),
         "annotators": per_annotator,
+        "audit_findings": [str(d) for state in states.values() for d in state.damage],
     }
 
 
@@ -70,4 +71,7 @@ def format_status(s: dict[str, Any]) -> str:
     lines.append("annotators" + ("" if s["annotators"] else "  (none yet)"))
     for user, counts in s["annotators"].items():
         lines.append(f"  {user}: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+    if s["audit_findings"]:
+        lines.append(f"audit     the project has audit findings ({len(s['audit_findings'])}): "
+                     f"run `qclabel audit verify {s['root']}`")
     return "\n".join(lines)

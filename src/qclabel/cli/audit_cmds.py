@@ -20,11 +20,15 @@ def audit() -> None:
 @audit.command("verify")
 @project_dir
 def verify(project_dir: Path) -> None:
-    """Report OK, or the file and line where a journal was altered, reordered or cut."""
+    """Report OK, or each file and line where a journal, its acknowledgement mark or its
+    snapshot was altered, reordered, cut or deleted."""
     project = open_project(project_dir)
     findings = verify_all(project.store.labels_dir)
     for f in findings:
-        click.echo(f"{'OK  ' if f.ok else 'FAIL'} {f.message if not f.ok else f.file + ': ' + f.message}")
+        if f.ok:
+            click.echo(f"OK   {f.file}: {f.message}")
+        for problem in f.problems:
+            click.echo(f"FAIL {problem}")
     if not findings:
         click.echo("OK   no journals yet")
     if not all(f.ok for f in findings):

@@ -1,0 +1,195 @@
+"""Reading one annotator's state: the snapshot, then the journal up to the
+acknowledgement mark, with every check that costs no more than reading them.
+
+Readers take no lock and never raise for damage: status, QA and the other annotators'
+apps keep working when one journal is damaged, and `LabelState.damage` says what is
+wrong (one line each, naming the file and the line as a person counts lines). The state
+then holds what could still be verified. The mark is read before the journal: a session
+advances it only after the journal line is durable, so the journal is never shorter
+than a mark read earlier, unless it was damaged. `audit.py` checks the rest (every line
+from the first, and the snapshot's content).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import JournalCorrupt
+from .ackmark import AckRecord, ack_path, read_ack
+from .journal import FORMAT, Tail, Torn, genesis, line_number, read_events
+from .labels import (Damage, Key, LabelState, SnapshotFile, journal_path, load_snapshot,
+                     snapshot_mark_problem, snapshot_path)
+
+
+def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
+    """Snapshot + journal up to the mark. A line the writer is appending right now lies
+    past the mark and is left out, like a line torn by a crash."""
+    return _Reader(Path(labels_dir), user, verify).load()
+
+
+@dataclass
+class Found:
+    """The line holding the wanted seq (e.g. the one a snapshot covers up to)."""
+
+    line: int
+    tail: Tail
+    entries: dict[Key, dict[str, Any]] | None  # the state right after it, when kept
+
+
+@dataclass
+class Replay:
+    tail: Tail
+    torn: Torn | None = None
+    problem: str | None = None
+    marked: bool = False  # saw a line written with acknowledgement marks
+    found: Found | None = None
+    lines: int = 0
+
+
+def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any]],
+           verify: bool = True, end: int | None = None, want: int | None = None,
+           keep: bool = False) -> Replay:
+    """Apply the journal's lines from `start` (up to `end`) to `entries`; stop at the
+    first bad line and say why. Line numbers are exact when `start` is the genesis.
+    With `keep`, the state right after the line with seq `want` is kept too."""
+    rep = Replay(start)
+    try:
+        for item in read_events(jpath, start, user, verify=verify, end=end):
+            if isinstance(item, Torn):
+                rep.torn = item
+                break
+            tail, event = item
+            entries[(event["kind"], event["image"])] = {
+                "after": event.get("after"), "ts": event["ts"], "seq": event["seq"]}
+            rep.tail, rep.lines = tail, rep.lines + 1
+            rep.marked = rep.marked or event.get("v") == FORMAT
+            if event["seq"] == want:
+                rep.found = Found(rep.lines, tail, dict(entries) if keep else None)
+    except JournalCorrupt as exc:
+        rep.problem = str(exc)
+    except (KeyError, TypeError) as exc:  # hashes right but lacks a field qclabel writes
+        rep.problem = (f"{jpath}:{line_number(jpath, rep.tail.offset)}: not a journal "
+                       f"event (no {exc})")
+    return rep
+
+
+def ack_problem(jpath: Path, apath: Path, ack: AckRecord, tail: Tail) -> str | None:
+    """The replay (up to the mark's offset) must end exactly on the marked line."""
+    if tail.offset == ack.offset:
+        if (tail.seq, tail.hash) == (ack.seq, ack.hash):
+            return None
+        line = line_number(jpath, tail.offset) - 1
+        return (f"{jpath}:{line}: does not match {apath.name}: the last acknowledged line "
+                f"(seq {ack.seq}) now holds seq {tail.seq} with other content: lines up to "
+                "it were rewritten or removed")
+    size = jpath.stat().st_size
+    line = line_number(jpath, tail.offset)
+    recorded = f"{apath.name} records {ack.seq} acknowledged events ({ack.offset} bytes)"
+    if size >= ack.offset:
+        return (f"{jpath}:{line}: does not match {apath.name}: no line ends at byte "
+                f"{ack.offset}, where the last acknowledged line (seq {ack.seq}) ended: "
+                "lines from here on were rewritten")
+    if size > tail.offset:
+        return (f"{jpath}:{line}: acknowledged line cut in half: the journal ends inside "
+                f"line {line} (at byte {size}), but {recorded}")
+    return (f"{jpath}:{line}: acknowledged lines missing from line {line} on: the journal "
+            f"ends after line {line - 1} ({size} bytes), but {recorded}")
+
+
+class _Reader:
+    def __init__(self, labels_dir: Path, user: str, verify: bool):
+        self.user, self.verify = user, verify
+        self.jpath = journal_path(labels_dir, user)
+        self.spath = snapshot_path(labels_dir, user)
+        self.apath = ack_path(labels_dir, user)
+        self.damage: list[Damage] = []
+        self.mark_bad = False
+
+    def note(self, part: str, message: str) -> None:
+        self.damage.append(Damage(part, message))
+
+    def load(self) -> LabelState:
+        ack = self.read_mark()  # before the journal, see the module docstring
+        snap = self.read_snapshot(ack)
+        if ack is not None and snap.mark.seq > ack.seq:
+            ack = self.read_mark()  # a snapshot written since the mark was read
+            if ack is not None and snap.mark.seq > ack.seq:
+                self.note("snapshot", f"{self.spath}: covers seq {snap.mark.seq}, but only "
+                          f"{ack.seq} events were acknowledged; it is ignored")
+                snap = SnapshotFile({}, Tail(0, 0, genesis(self.user)), True)
+        if not self.jpath.exists():
+            return self.missing_journal(ack, snap)
+        return self.replay_journal(ack, snap)
+
+    def read_mark(self) -> AckRecord | None:
+        try:
+            return read_ack(self.apath, self.user)
+        except JournalCorrupt as exc:
+            if not self.mark_bad:
+                self.note("mark", str(exc))
+            self.mark_bad = True
+            return None
+
+    def read_snapshot(self, ack: AckRecord | None) -> SnapshotFile:
+        snap = load_snapshot(self.spath, self.user)
+        empty = SnapshotFile({}, Tail(0, 0, genesis(self.user)), snap.present)
+        if snap.problem:
+            self.note("snapshot", snap.problem)
+        elif ack is not None and ack.snap_seq and not snap.present:
+            self.note("snapshot", f"{self.spath}: missing, but {self.apath.name} records a "
+                      f"snapshot up to seq {ack.snap_seq}: it was deleted (the journal "
+                      "alone is replayed)")
+        elif ack is not None and snap.present and (
+                snap.mark.seq < ack.snap_seq or
+                (snap.mark.seq == ack.snap_seq and snap.mark.hash != ack.snap_hash)):
+            self.note("snapshot", f"{self.spath}: not the last snapshot written (it covers "
+                      f"seq {snap.mark.seq}, {self.apath.name} records seq "
+                      f"{ack.snap_seq}): an old or foreign copy was put back; it is ignored")
+            return empty
+        return snap
+
+    def missing_journal(self, ack: AckRecord | None, snap: SnapshotFile) -> LabelState:
+        seq = max(ack.seq if ack else 0, snap.mark.seq)
+        if seq:
+            source = self.apath.name if ack and ack.seq == seq else self.spath.name
+            self.note("journal", f"{self.jpath}: missing, but {source} records {seq} "
+                      "acknowledged events: the journal was deleted")
+        return LabelState(self.user, snap.entries, snap.mark, None, snapshot=snap.mark,
+                          damage=self.damage, ack=ack)
+
+    def replay_journal(self, ack: AckRecord | None, snap: SnapshotFile) -> LabelState:
+        start, entries, mark_problem = snap.mark, snap.entries, None
+        if self.verify and start.seq:
+            mark_problem = snapshot_mark_problem(self.spath, self.jpath, start)
+            if mark_problem:  # replay the journal alone, which names the line
+                start, entries = Tail(0, 0, genesis(self.user)), {}
+        rep = replay(self.jpath, start, self.user, entries, self.verify,
+                     end=ack.offset if ack else None,
+                     want=snap.mark.seq if mark_problem else None)
+        problem = rep.problem
+        if problem is None and ack is not None and self.verify:
+            problem = ack_problem(self.jpath, self.apath, ack, rep.tail)
+        if problem:
+            self.note("journal", problem)
+        elif mark_problem:
+            self.note("journal", self.mark_message(snap.mark, rep, mark_problem))
+        if ack is None and not self.mark_bad and (snap.acked or rep.marked):
+            self.note("mark", f"{self.apath}: missing, but {self.jpath.name} was written with "
+                      "acknowledgement marks: it was deleted")
+        return LabelState(self.user, entries, rep.tail, None if problem else rep.torn,
+                          snapshot=start, damage=self.damage, ack=ack)
+
+    def mark_message(self, mark: Tail, rep: Replay, fallback: str) -> str:
+        """The journal replays cleanly on its own, yet not into the snapshot's mark."""
+        if rep.found is not None:
+            line = rep.found.line
+            return (f"{self.jpath}:{line}: does not match {self.spath.name}: the line with "
+                    f"seq {mark.seq}, which the snapshot covers up to, was rewritten")
+        if rep.tail.seq < mark.seq:
+            line = line_number(self.jpath, rep.tail.offset)
+            return (f"{self.jpath}:{line}: lines missing from line {line} on: "
+                    f"{self.spath.name} covers {mark.seq} events, the journal ends after "
+                    f"seq {rep.tail.seq}")
+        return fallback
