@@ -129,20 +129,29 @@ def test_new_journal_is_made_durable_in_its_folder(tmp_path: Path, monkeypatch) 
 
 
 def test_journal_cut_below_the_snapshot_is_refused(tmp_path: Path) -> None:
+    """Readers report the cut (naming the first missing line) and keep working; the
+    writer refuses to open on it, and leaves the journal as it is."""
     store = Store(tmp_path)
     fill(store, "ann", range(5))
     jpath = tmp_path / "labels" / "ann.jsonl"
     lines = jpath.read_bytes().splitlines(keepends=True)
     jpath.write_bytes(b"".join(lines[:3]))
-    with pytest.raises(JournalCorrupt, match="cut at the end or shortened: ann.snapshot.json covers 5"):
-        store.state("ann")
-    with pytest.raises(JournalCorrupt):
+    state = store.state("ann")
+    assert [str(d) for d in state.damage] == [
+        f"{jpath}:4: acknowledged lines missing from line 4 on: the journal ends after line 3 "
+        f"({len(b''.join(lines[:3]))} bytes), but ann.ack records 5 acknowledged events "
+        f"({len(b''.join(lines))} bytes)"]
+    assert len(state) == 3  # what could still be verified
+    with pytest.raises(JournalCorrupt, match="ann.jsonl:4: acknowledged lines missing .*"
+                                             "session cannot open: restore ann.jsonl"):
         store.open_session("ann")
+    assert jpath.read_bytes() == b"".join(lines[:3])
 
 
 def test_journal_rewritten_under_the_snapshot_is_refused(tmp_path: Path) -> None:
-    """A rewritten journal can carry a valid chain of its own; the snapshot's mark
-    (seq and hash of the line it covers up to) still catches it."""
+    """A rewritten journal can carry a valid chain of its own; the mark (seq and hash
+    of the last acknowledged line) and the snapshot's mark still catch it, at the line
+    that holds that seq."""
     store = Store(tmp_path / "a")
     fill(store, "ann", range(5))
     other = Store(tmp_path / "b")
@@ -150,8 +159,16 @@ def test_journal_rewritten_under_the_snapshot_is_refused(tmp_path: Path) -> None
         for n in range(12):  # longer than the original, so not simply "cut"
             s.commit(edits.apply(f"img{n}", Annotation(), edits.set_verdict("pass")))
     shutil.copy(tmp_path / "b" / "labels" / "ann.jsonl", tmp_path / "a" / "labels")
-    with pytest.raises(JournalCorrupt, match=r"ann.jsonl:5: does not match ann.snapshot.json"):
-        store.state("ann")
+    [damage] = store.state("ann").damage
+    assert str(damage).startswith(f"{tmp_path / 'a' / 'labels' / 'ann.jsonl'}:5: does not "
+                                  "match ann.ack: the last acknowledged line (seq 5)")
+    with pytest.raises(JournalCorrupt, match=r"ann.jsonl:5: does not match ann.ack"):
+        store.open_session("ann")
+    (tmp_path / "a" / "labels" / "ann.ack").unlink()  # the snapshot's mark alone
+    damage = [str(d) for d in store.state("ann").damage]
+    assert damage[0].endswith("ann.jsonl:5: does not match ann.snapshot.json: the line with "
+                              "seq 5, which the snapshot covers up to, was rewritten")
+    assert "ann.ack: missing, but ann.jsonl was written with acknowledgement marks" in damage[1]
 
 
 @pytest.mark.parametrize("damage", ["other user", "not json", "wrong layout"])

@@ -16,7 +16,8 @@ from ..errors import JournalCorrupt
 from .ackmark import AckRecord, ack_path, read_ack
 from .journal import Tail, Torn, genesis, line_number, read_events
 from .labels import SnapshotFile, journal_path, load_snapshot, snapshot_path, users
-from .replay import Replay, ack_problem, replay
+from .replay import (Replay, ack_problem, ahead_problem, missing_journal_problem, replay,
+                     snapshot_problem)
 
 
 @dataclass
@@ -44,11 +45,12 @@ def verify_journal(labels_dir: Path, user: str) -> Finding:
     snap = load_snapshot(spath, user)
     problems += _snapshot_problems(spath, apath, snap, ack)
     if not jpath.exists():
-        problems += _missing_journal(jpath, spath, apath, snap, ack)
+        missing = missing_journal_problem(jpath, spath, apath, snap, ack)
+        problems += [missing] if missing else []
         return _finding(jpath, problems, 0, "")
     rep = replay(jpath, Tail(0, 0, genesis(user)), user, {}, end=ack.offset if ack else None,
-                 want=snap.mark.seq or None, keep=True)
-    journal_problem = rep.problem or (ack_problem(jpath, apath, ack, rep.tail) if ack else None)
+                 want=(snap.mark.seq, ack.seq if ack else -1), keep=snap.mark.seq)
+    journal_problem = rep.problem or (ack_problem(jpath, apath, ack, rep) if ack else None)
     problems += [journal_problem] if journal_problem else []
     if snap.present and not snap.problem and snap.mark.seq:
         problems += _against_snapshot(jpath, spath, snap, rep, explained=bool(journal_problem))
@@ -66,39 +68,17 @@ def _finding(jpath: Path, problems: list[str], events: int, note: str) -> Findin
 
 def _snapshot_problems(spath: Path, apath: Path, snap: SnapshotFile,
                        ack: AckRecord | None) -> list[str]:
-    if snap.problem:
-        return [snap.problem]
-    if ack is None:
-        return []
-    if ack.snap_seq and not snap.present:
-        return [f"{spath}: missing, but {apath.name} records a snapshot up to seq "
-                f"{ack.snap_seq}: it was deleted (the journal alone is complete)"]
-    if snap.present and (snap.mark.seq < ack.snap_seq or (
-            snap.mark.seq == ack.snap_seq and snap.mark.hash != ack.snap_hash)):
-        return [f"{spath}: not the last snapshot written (it covers seq {snap.mark.seq}, "
-                f"{apath.name} records seq {ack.snap_seq}): an old or foreign copy was put back"]
-    if snap.mark.seq > ack.seq:
-        return [f"{spath}: covers seq {snap.mark.seq}, but {apath.name} records only "
-                f"{ack.seq} acknowledged events"]
-    return []
-
-
-def _missing_journal(jpath: Path, spath: Path, apath: Path, snap: SnapshotFile,
-                     ack: AckRecord | None) -> list[str]:
-    if ack is not None and ack.seq:
-        return [f"{jpath}: missing, but {apath.name} records {ack.seq} acknowledged events: "
-                "the journal was deleted"]
-    if snap.mark.seq:
-        return [f"{jpath}: missing, but {spath.name} covers {snap.mark.seq} events: "
-                "the journal was deleted"]
-    return []
+    problem = snapshot_problem(spath, apath, snap, ack)
+    if problem is None and ack is not None and snap.mark.seq > ack.seq:
+        problem = ahead_problem(spath, apath, snap.mark, ack)
+    return [problem] if problem else []
 
 
 def _against_snapshot(jpath: Path, spath: Path, snap: SnapshotFile, rep: Replay,
                       explained: bool) -> list[str]:
     """The journal must still hold the line the snapshot ends at, and the snapshot must
     hold exactly what replaying the journal up to it gives."""
-    found, mark = rep.found, snap.mark
+    found, mark = rep.found.get(snap.mark.seq), snap.mark
     if found is None:
         if explained:  # the replay stopped (or the journal ends) before that line
             return []
@@ -106,7 +86,7 @@ def _against_snapshot(jpath: Path, spath: Path, snap: SnapshotFile, rep: Replay,
         return [f"{jpath}:{line}: lines missing from line {line} on: {spath.name} covers "
                 f"{mark.seq} events, the journal ends after seq {rep.tail.seq}"]
     if found.tail != mark:
-        return [f"{jpath}:{found.line}: does not match {spath.name}: the line with seq "
+        return [f"{jpath}:{found.line(jpath)}: does not match {spath.name}: the line with seq "
                 f"{mark.seq}, which the snapshot covers up to, was rewritten"]
     mine = {k: e["after"] for k, e in snap.entries.items()}
     theirs = {k: e["after"] for k, e in (found.entries or {}).items()}

@@ -101,8 +101,9 @@ def snapshot_mark_problem(spath: Path, jpath: Path, mark: Tail) -> str | None:
         return (f"{jpath}: cut at the end or shortened: {spath.name} covers {mark.seq} "
                 f"events ({mark.offset} bytes) but the journal has {size} bytes")
     try:
-        event = json.loads(line_ending_at(jpath, mark.offset))
-        if event.get("seq") == mark.seq and event.get("hash") == mark.hash:
+        raw = line_ending_at(jpath, mark.offset)
+        event = json.loads(raw)
+        if raw.endswith(b"\n") and (event.get("seq"), event.get("hash")) == (mark.seq, mark.hash):
             return None
     except (ValueError, AttributeError):
         pass

@@ -12,7 +12,7 @@ from the first, and the snapshot's content).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,11 @@ def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
 class Found:
     """The line holding the wanted seq (e.g. the one a snapshot covers up to)."""
 
-    line: int
-    tail: Tail
+    tail: Tail  # where that line ends, its seq and hash
     entries: dict[Key, dict[str, Any]] | None  # the state right after it, when kept
+
+    def line(self, jpath: Path) -> int:
+        return line_number(jpath, self.tail.offset) - 1
 
 
 @dataclass
@@ -44,16 +46,17 @@ class Replay:
     torn: Torn | None = None
     problem: str | None = None
     marked: bool = False  # saw a line written with acknowledgement marks
-    found: Found | None = None
+    found: dict[int, Found] = field(default_factory=dict)  # by seq, for the wanted seqs
     lines: int = 0
 
 
 def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any]],
-           verify: bool = True, end: int | None = None, want: int | None = None,
-           keep: bool = False) -> Replay:
+           verify: bool = True, end: int | None = None, want: tuple[int, ...] = (),
+           keep: int | None = None) -> Replay:
     """Apply the journal's lines from `start` (up to `end`) to `entries`; stop at the
     first bad line and say why. Line numbers are exact when `start` is the genesis.
-    With `keep`, the state right after the line with seq `want` is kept too."""
+    Where the lines with the seqs in `want` are is noted; for seq `keep` the state
+    right after it too (the audit holds it against the snapshot)."""
     rep = Replay(start)
     try:
         for item in read_events(jpath, start, user, verify=verify, end=end):
@@ -65,8 +68,9 @@ def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any
                 "after": event.get("after"), "ts": event["ts"], "seq": event["seq"]}
             rep.tail, rep.lines = tail, rep.lines + 1
             rep.marked = rep.marked or event.get("v") == FORMAT
-            if event["seq"] == want:
-                rep.found = Found(rep.lines, tail, dict(entries) if keep else None)
+            if event["seq"] in want:
+                rep.found[event["seq"]] = Found(
+                    tail, dict(entries) if event["seq"] == keep else None)
     except JournalCorrupt as exc:
         rep.problem = str(exc)
     except (KeyError, TypeError) as exc:  # hashes right but lacks a field qclabel writes
@@ -75,27 +79,63 @@ def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any
     return rep
 
 
-def ack_problem(jpath: Path, apath: Path, ack: AckRecord, tail: Tail) -> str | None:
-    """The replay (up to the mark's offset) must end exactly on the marked line."""
-    if tail.offset == ack.offset:
-        if (tail.seq, tail.hash) == (ack.seq, ack.hash):
-            return None
-        line = line_number(jpath, tail.offset) - 1
+def ack_problem(jpath: Path, apath: Path, ack: AckRecord, rep: Replay) -> str | None:
+    """The replay (up to the mark's offset, wanting the mark's seq) must end exactly on
+    the marked line."""
+    tail = rep.tail
+    if tail == Tail(ack.offset, ack.seq, ack.hash):
+        return None
+    found = rep.found.get(ack.seq)
+    if found is not None or tail.offset == ack.offset:
+        line = found.line(jpath) if found else line_number(jpath, tail.offset) - 1
         return (f"{jpath}:{line}: does not match {apath.name}: the last acknowledged line "
-                f"(seq {ack.seq}) now holds seq {tail.seq} with other content: lines up to "
-                "it were rewritten or removed")
+                f"(seq {ack.seq}) is not the line found here: it, or lines before it, "
+                "were rewritten or removed")
     size = jpath.stat().st_size
     line = line_number(jpath, tail.offset)
     recorded = f"{apath.name} records {ack.seq} acknowledged events ({ack.offset} bytes)"
     if size >= ack.offset:
-        return (f"{jpath}:{line}: does not match {apath.name}: no line ends at byte "
+        return (f"{jpath}:{line}: does not match {apath.name}: this line runs past byte "
                 f"{ack.offset}, where the last acknowledged line (seq {ack.seq}) ended: "
-                "lines from here on were rewritten")
+                "lines up to here were rewritten")
     if size > tail.offset:
         return (f"{jpath}:{line}: acknowledged line cut in half: the journal ends inside "
                 f"line {line} (at byte {size}), but {recorded}")
     return (f"{jpath}:{line}: acknowledged lines missing from line {line} on: the journal "
             f"ends after line {line - 1} ({size} bytes), but {recorded}")
+
+
+def snapshot_problem(spath: Path, apath: Path, snap: SnapshotFile,
+                     ack: AckRecord | None) -> str | None:
+    """Unreadable, or not the snapshot the mark says was last written."""
+    if snap.problem:
+        return snap.problem
+    if ack is None:
+        return None
+    if ack.snap_seq and not snap.present:
+        return (f"{spath}: missing, but {apath.name} records a snapshot up to seq "
+                f"{ack.snap_seq}: it was deleted (the journal alone is complete)")
+    if snap.present and (snap.mark.seq < ack.snap_seq or (
+            snap.mark.seq == ack.snap_seq and snap.mark.hash != ack.snap_hash)):
+        return (f"{spath}: not the last snapshot written (it covers seq {snap.mark.seq}, "
+                f"{apath.name} records seq {ack.snap_seq}): an old or foreign copy was put back")
+    return None
+
+
+def ahead_problem(spath: Path, apath: Path, mark: Tail, ack: AckRecord) -> str:
+    return (f"{spath}: covers seq {mark.seq}, but {apath.name} records only {ack.seq} "
+            "acknowledged events")
+
+
+def missing_journal_problem(jpath: Path, spath: Path, apath: Path, snap: SnapshotFile,
+                            ack: AckRecord | None) -> str | None:
+    if ack is not None and ack.seq:
+        return (f"{jpath}: missing, but {apath.name} records {ack.seq} acknowledged events: "
+                "the journal was deleted")
+    if snap.mark.seq:
+        return (f"{jpath}: missing, but {spath.name} covers {snap.mark.seq} events: "
+                "the journal was deleted")
+    return None
 
 
 class _Reader:
@@ -116,8 +156,7 @@ class _Reader:
         if ack is not None and snap.mark.seq > ack.seq:
             ack = self.read_mark()  # a snapshot written since the mark was read
             if ack is not None and snap.mark.seq > ack.seq:
-                self.note("snapshot", f"{self.spath}: covers seq {snap.mark.seq}, but only "
-                          f"{ack.seq} events were acknowledged; it is ignored")
+                self.note("snapshot", ahead_problem(self.spath, self.apath, snap.mark, ack))
                 snap = SnapshotFile({}, Tail(0, 0, genesis(self.user)), True)
         if not self.jpath.exists():
             return self.missing_journal(ack, snap)
@@ -134,28 +173,17 @@ class _Reader:
 
     def read_snapshot(self, ack: AckRecord | None) -> SnapshotFile:
         snap = load_snapshot(self.spath, self.user)
-        empty = SnapshotFile({}, Tail(0, 0, genesis(self.user)), snap.present)
-        if snap.problem:
-            self.note("snapshot", snap.problem)
-        elif ack is not None and ack.snap_seq and not snap.present:
-            self.note("snapshot", f"{self.spath}: missing, but {self.apath.name} records a "
-                      f"snapshot up to seq {ack.snap_seq}: it was deleted (the journal "
-                      "alone is replayed)")
-        elif ack is not None and snap.present and (
-                snap.mark.seq < ack.snap_seq or
-                (snap.mark.seq == ack.snap_seq and snap.mark.hash != ack.snap_hash)):
-            self.note("snapshot", f"{self.spath}: not the last snapshot written (it covers "
-                      f"seq {snap.mark.seq}, {self.apath.name} records seq "
-                      f"{ack.snap_seq}): an old or foreign copy was put back; it is ignored")
-            return empty
+        problem = snapshot_problem(self.spath, self.apath, snap, ack)
+        if problem:
+            self.note("snapshot", problem)
+            if snap.present and not snap.problem:  # readable, but not the one written
+                return SnapshotFile({}, Tail(0, 0, genesis(self.user)), True)
         return snap
 
     def missing_journal(self, ack: AckRecord | None, snap: SnapshotFile) -> LabelState:
-        seq = max(ack.seq if ack else 0, snap.mark.seq)
-        if seq:
-            source = self.apath.name if ack and ack.seq == seq else self.spath.name
-            self.note("journal", f"{self.jpath}: missing, but {source} records {seq} "
-                      "acknowledged events: the journal was deleted")
+        problem = missing_journal_problem(self.jpath, self.spath, self.apath, snap, ack)
+        if problem:
+            self.note("journal", problem)
         return LabelState(self.user, snap.entries, snap.mark, None, snapshot=snap.mark,
                           damage=self.damage, ack=ack)
 
@@ -167,10 +195,10 @@ class _Reader:
                 start, entries = Tail(0, 0, genesis(self.user)), {}
         rep = replay(self.jpath, start, self.user, entries, self.verify,
                      end=ack.offset if ack else None,
-                     want=snap.mark.seq if mark_problem else None)
+                     want=(snap.mark.seq, ack.seq if ack else -1))
         problem = rep.problem
         if problem is None and ack is not None and self.verify:
-            problem = ack_problem(self.jpath, self.apath, ack, rep.tail)
+            problem = ack_problem(self.jpath, self.apath, ack, rep)
         if problem:
             self.note("journal", problem)
         elif mark_problem:
@@ -183,8 +211,8 @@ class _Reader:
 
     def mark_message(self, mark: Tail, rep: Replay, fallback: str) -> str:
         """The journal replays cleanly on its own, yet not into the snapshot's mark."""
-        if rep.found is not None:
-            line = rep.found.line
+        if mark.seq in rep.found:
+            line = rep.found[mark.seq].line(self.jpath)
             return (f"{self.jpath}:{line}: does not match {self.spath.name}: the line with "
                     f"seq {mark.seq}, which the snapshot covers up to, was rewritten")
         if rep.tail.seq < mark.seq:
