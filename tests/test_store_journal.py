@@ -262,3 +262,44 @@ def test_any_mix_of_commits_snapshots_reopens_and_tears(ops) -> None:
             assert seen == model
         session.close()
         assert verify_journal(Path(tmp) / "labels", "ann").ok
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8) |
+                    st.floats(allow_nan=False),
+                    lambda inner: st.lists(inner, max_size=3) |
+                    st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=8).filter(lambda k: k != "hash"), JSON, max_size=6),
+       JSON)
+def test_a_line_is_the_canonical_json_of_its_event(extra, after) -> None:
+    """encode_event encodes the body once; the line must be exactly the canonical JSON
+    of the event with its hash, whatever the keys, and reading it back accepts it."""
+    body = {**extra, "after": after, "image": "img1", "kind": "label", "seq": 1,
+            "prev": journal.genesis("ann"), "user": "ann", "ts": "t"}
+    digest, line = journal.encode_event(body)
+    assert digest == journal.event_hash(body)
+    assert line == journal.canonical({**body, "hash": digest}) + b"\n"
+    event = json.loads(line)
+    journal._check_link(Path("j"), 0, line, event, 0, journal.genesis("ann"), "ann")
+
+
+@pytest.mark.parametrize("where", [0, 3, 4])
+def test_moving_the_hash_key_is_an_edit(tmp_path: Path, where: int) -> None:
+    """Same content, other bytes: the hash moved to the front, or after "image" (the
+    bytes without it are still the canonical body and hash right)."""
+    store = Store(tmp_path)
+    fill(store, "ann", range(3))
+    jpath = tmp_path / "labels" / "ann.jsonl"
+    raw = jpath.read_bytes().splitlines(keepends=True)
+    event = json.loads(raw[1])
+    digest = event.pop("hash")
+    items = sorted(event.items())
+    assert [k for k, _ in items[2:4]] == ["image", "kind"]
+    items.insert(where, ("hash", digest))
+    raw[1] = json.dumps(dict(items), separators=(",", ":"),
+                        ensure_ascii=False).encode() + b"\n"
+    jpath.write_bytes(b"".join(raw))
+    finding = verify_journal(tmp_path / "labels", "ann")
+    assert not finding.ok and finding.message.startswith(f"{jpath}:2: edited")
