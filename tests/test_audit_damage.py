@@ -282,3 +282,17 @@ def test_status_of_an_intact_project_has_no_audit_line(proj: Project) -> None:
     assert result.exit_code == 0 and "audit" not in result.output
     assert json.loads(CliRunner().invoke(main, ["status", str(proj.root), "--json"])
                       .output)["audit_findings"] == []
+
+
+def test_export_and_version_refuse_while_a_journal_has_findings(proj: Project,
+                                                                tmp_path: Path) -> None:
+    """Readers keep working on damage, but frozen data is not built on it."""
+    _cut_half(proj)
+    for args in (["export", str(proj.root), "--format", "coco", "--out", str(tmp_path / "o")],
+                 ["version", "create", str(proj.root), "v1"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert result.output.startswith(f"qclabel: error: {jpath(proj)}:20: acknowledged "
+                                        "line cut in half")
+        assert "is not built while a journal has audit findings" in result.output
+    assert not (tmp_path / "o").exists()

@@ -29,6 +29,15 @@ def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
     return _Reader(Path(labels_dir), user, verify).load()
 
 
+def refuse_damage(states: dict[str, LabelState], what: str) -> None:
+    """Data that is frozen and handed on (a dataset version, an export) is not built on
+    a journal whose checks failed: raise JournalCorrupt naming the first finding."""
+    for state in states.values():
+        if state.damage:
+            raise JournalCorrupt(f"{state.damage[0]}; {what} is not built while a journal has "
+                                 "audit findings (`qclabel audit verify` lists them)")
+
+
 @dataclass
 class Found:
     """The line holding the wanted seq (e.g. the one a snapshot covers up to)."""
