@@ -196,6 +196,28 @@ def test_old_snapshot_put_back(proj: Project) -> None:
     assert len(proj.store.state("ann")) == 20
 
 
+def test_edited_snapshot_is_not_used(proj: Project) -> None:
+    """Readers hold the snapshot's bytes against the hash the mark records: an edited
+    label in it is reported and not shown; the next session writes a true one."""
+    snap = proj.root / "labels" / "ann.snapshot.json"
+    data = json.loads(snap.read_text())
+    doc = next(d for d in data["state"].values() if d["i"] == "img04")
+    doc["after"]["verdict"] = "fail"
+    snap.write_text(json.dumps(data, separators=(",", ":")))
+    expected = (f"{snap}: altered: its bytes are not those of the snapshot last written "
+                "(ann.ack records their SHA-256); it is ignored")
+    state = proj.store.state("ann")
+    assert [str(d) for d in state.damage] == [expected]
+    assert state.get("img04")["verdict"] == "pass" and len(state) == 20  # from the journal
+    found = fails(proj)
+    assert found[0] == expected
+    assert found[1] == f"{snap}: label of image img04 differs from the journal (1 entries " \
+                       "differ): the snapshot was altered"
+    with proj.store.open_session("ann") as s:
+        assert s.get("img04")["verdict"] == "pass" and not s.state.damage
+    assert verify_journal(proj.root / "labels", "ann").ok
+
+
 def test_mark_deleted(proj: Project) -> None:
     ack = proj.root / "labels" / "ann.ack"
     ack.unlink()
@@ -252,12 +274,18 @@ def _rewrite(p: Project) -> None:
     jpath(p).write_bytes(b"".join(rechain(lines(jpath(p)), 15)))
 
 
+def _edit_snapshot(p: Project) -> None:
+    snap = p.root / "labels" / "ann.snapshot.json"
+    snap.write_bytes(snap.read_bytes().replace(b'"verdict":"pass"', b'"verdict":"fail"', 1))
+
+
 TAMPER: dict[str, Callable[[Project], None]] = {
     "acknowledged line cut": _cut_half,
     "lines removed after the snapshot": _drop_tail,
     "lines rewritten after the snapshot": _rewrite,
     "journal deleted": lambda p: jpath(p).unlink(),
     "snapshot deleted": lambda p: (p.root / "labels" / "ann.snapshot.json").unlink(),
+    "snapshot edited": lambda p: _edit_snapshot(p),
     "mark deleted": lambda p: (p.root / "labels" / "ann.ack").unlink(),
 }
 

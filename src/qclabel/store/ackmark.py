@@ -7,6 +7,9 @@ acknowledged line from one that never was: bytes past it (a torn line after a cr
 a save that failed and could not be cut off) are never replayed, and an acknowledged
 line that is later cut or rewritten is damage, not a harmless torn tail.
 
+It also records the SHA-256 of the last snapshot file written (and of the one being
+written), so a snapshot that was edited, deleted or swapped for an old copy shows.
+
 The file is two 512-byte slots, each one self-checked JSON record with a generation
 number; a write goes to the older slot, so a write torn by a power cut spoils at most
 that slot and the other still holds the previous mark. Readers take the valid slot with
@@ -37,6 +40,8 @@ class AckRecord:
     hash: str
     snap_seq: int = 0  # the mark of the last snapshot written (0: none yet)
     snap_hash: str = ""
+    snap_sha: str = ""  # the SHA-256 of that snapshot file's bytes
+    next_sha: str = ""  # ... and of the one being written right now, if any
 
     def encode(self) -> bytes:
         body = asdict(self)
@@ -116,8 +121,13 @@ class AckFile:
         self._put(replace(self.record, gen=self.record.gen + 1, seq=seq, offset=offset,
                           hash=hash_))
 
-    def note_snapshot(self, seq: int, hash_: str) -> None:
-        self._put(replace(self.record, gen=self.record.gen + 1, snap_seq=seq, snap_hash=hash_))
+    def note_pending(self, sha: str) -> None:
+        """Before a snapshot is renamed into place: readers then accept either file."""
+        self._put(replace(self.record, gen=self.record.gen + 1, next_sha=sha))
+
+    def note_snapshot(self, seq: int, hash_: str, sha: str) -> None:
+        self._put(replace(self.record, gen=self.record.gen + 1, snap_seq=seq, snap_hash=hash_,
+                          snap_sha=sha, next_sha=""))
 
     def _put(self, new: AckRecord) -> None:
         if self._dirty:

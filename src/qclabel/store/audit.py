@@ -15,9 +15,9 @@ from typing import Any, Iterator
 from ..errors import JournalCorrupt
 from .ackmark import AckRecord, ack_path, read_ack
 from .journal import Tail, Torn, genesis, line_number, read_events
-from .labels import SnapshotFile, journal_path, load_snapshot, snapshot_path, users
-from .replay import (Replay, ack_problem, ahead_problem, missing_journal_problem, replay,
-                     snapshot_problem)
+from .labels import SnapshotFile, journal_path, snapshot_path, users
+from .replay import (Replay, ack_problem, ahead_problem, missing_journal_problem,
+                     read_mark_and_snapshot, replay, snapshot_problem)
 
 
 @dataclass
@@ -35,14 +35,8 @@ def verify_journal(labels_dir: Path, user: str) -> Finding:
     labels_dir = Path(labels_dir)
     jpath = journal_path(labels_dir, user)
     apath, spath = ack_path(labels_dir, user), snapshot_path(labels_dir, user)
-    problems: list[str] = []
-    try:
-        ack = read_ack(apath, user)
-        mark_bad = False
-    except JournalCorrupt as exc:
-        ack, mark_bad = None, True
-        problems.append(str(exc))
-    snap = load_snapshot(spath, user)
+    ack, bad, snap = read_mark_and_snapshot(apath, spath, user)
+    mark_bad, problems = bad is not None, [bad] if bad else []
     problems += _snapshot_problems(spath, apath, snap, ack)
     if not jpath.exists():
         missing = missing_journal_problem(jpath, spath, apath, snap, ack)

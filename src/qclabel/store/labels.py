@@ -11,17 +11,17 @@ acknowledgement mark gives the state (replay.py). The writing session lives in
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.model import Annotation
-from ..errors import JournalCorrupt, QclabelError, StoreWriteError
+from ..errors import JournalCorrupt, QclabelError
 from .ackmark import AckRecord
-from .atomic import AtomicJSONStorage
 from .journal import Tail, Torn, genesis, line_ending_at
 
 Key = tuple[str, str]
@@ -118,7 +118,7 @@ class SnapshotFile:
     present: bool = False
     acked: bool = False  # written by a session that keeps an acknowledgement mark
     problem: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    sha: str = ""  # of the file's bytes
 
 
 def load_snapshot(path: Path, user: str) -> SnapshotFile:
@@ -129,20 +129,28 @@ def load_snapshot(path: Path, user: str) -> SnapshotFile:
     if not path.exists():
         return SnapshotFile({}, empty)
     try:
-        entries, mark, meta = read_snapshot(path, user)
-    except (JournalCorrupt, StoreWriteError, KeyError, TypeError, AttributeError) as exc:
+        raw = path.read_bytes()
+    except FileNotFoundError:  # replaced by rename, so only if it was deleted just now
+        return SnapshotFile({}, empty)
+    except OSError as exc:
+        return SnapshotFile({}, empty, True, problem=f"{path}: unreadable snapshot "
+                            f"({exc.strerror or exc}); the journal alone rebuilds it")
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        entries, mark, meta = read_snapshot(path, user, raw)
+    except (JournalCorrupt, ValueError, KeyError, TypeError, AttributeError) as exc:
         return SnapshotFile({}, empty, True, problem=f"{path}: unreadable snapshot ({exc}); "
-                            "the journal alone rebuilds it")
-    return SnapshotFile(entries, mark, True, bool(meta.get("acked")))
+                            "the journal alone rebuilds it", sha=sha)
+    return SnapshotFile(entries, mark, True, bool(meta.get("acked")), sha=sha)
 
 
-def read_snapshot(path: Path, user: str) -> tuple[dict[Key, dict[str, Any]], Tail,
-                                                  dict[str, Any]]:
-    """Read the snapshot's TinyDB layout straight from its storage: TinyDB's table API
+def read_snapshot(path: Path, user: str, raw: bytes) -> tuple[dict[Key, dict[str, Any]], Tail,
+                                                              dict[str, Any]]:
+    """Read the snapshot's TinyDB layout straight from its bytes: TinyDB's table API
     would wrap each of 100k documents in an object only to unwrap it again."""
     empty = Tail(0, 0, genesis(user))
     with _no_gc():
-        data = AtomicJSONStorage(path, read_only=True).read() if path.exists() else None
+        data = json.loads(raw) if raw.strip() else None
         meta = list((data or {}).get("meta", {}).values())
         if not meta:
             return {}, empty, {}
@@ -175,15 +183,14 @@ def snapshot_tail(labels_dir: Path, user: str) -> Tail:
     return load_snapshot(snapshot_path(labels_dir, user), user).mark
 
 
-def write_snapshot(labels_dir: Path, state: LabelState) -> None:
-    """Write the snapshot in TinyDB's own file layout in one atomic write (TinyDB's
-    table API would rewrite a 100k-document file once per call)."""
+def encode_snapshot(state: LabelState) -> bytes:
+    """The snapshot in TinyDB's own file layout, for one atomic write (TinyDB's table API
+    would rewrite a 100k-document file once per call)."""
     docs = {str(n): {"k": k, "i": i, "after": e["after"], "ts": e["ts"], "seq": e["seq"]}
             for n, ((k, i), e) in enumerate(state.entries.items(), start=1)}
     meta = {"1": {"offset": state.tail.offset, "seq": state.tail.seq,
                   "hash": state.tail.hash, "user": state.user, "layout": 2, "acked": 1}}
-    storage = AtomicJSONStorage(snapshot_path(labels_dir, state.user))
-    storage.write({"state": docs, "meta": meta})
+    return json.dumps({"state": docs, "meta": meta}, separators=(",", ":")).encode()
 
 
 def users(labels_dir: Path) -> list[str]:

@@ -128,7 +128,34 @@ def snapshot_problem(spath: Path, apath: Path, snap: SnapshotFile,
             snap.mark.seq == ack.snap_seq and snap.mark.hash != ack.snap_hash)):
         return (f"{spath}: not the last snapshot written (it covers seq {snap.mark.seq}, "
                 f"{apath.name} records seq {ack.snap_seq}): an old or foreign copy was put back")
+    if snap.present and ack.snap_sha and snap.sha not in (ack.snap_sha, ack.next_sha):
+        return (f"{spath}: altered: its bytes are not those of the snapshot last written "
+                f"({apath.name} records their SHA-256); it is ignored")
     return None
+
+
+def moved_on(snap: SnapshotFile, ack: AckRecord | None) -> bool:
+    """A snapshot newer than the mark read just before it: the session wrote one in
+    between (it records the hash before the rename, so reading both again settles it)."""
+    if ack is None or not snap.present or snap.problem:
+        return False
+    return snap.mark.seq > ack.seq or bool(
+        ack.snap_sha and snap.sha not in (ack.snap_sha, ack.next_sha))
+
+
+def read_mark_and_snapshot(apath: Path, spath: Path, user: str
+                           ) -> tuple[AckRecord | None, str | None, SnapshotFile]:
+    """The mark (or why it is unreadable) and then the snapshot, read again while a
+    session is seen writing a new snapshot between the two reads."""
+    for _ in range(5):
+        try:
+            ack, bad = read_ack(apath, user), None
+        except JournalCorrupt as exc:
+            ack, bad = None, str(exc)
+        snap = load_snapshot(spath, user)
+        if not moved_on(snap, ack):
+            break
+    return ack, bad, snap
 
 
 def ahead_problem(spath: Path, apath: Path, mark: Tail, ack: AckRecord) -> str:
@@ -160,29 +187,20 @@ class _Reader:
         self.damage.append(Damage(part, message))
 
     def load(self) -> LabelState:
-        ack = self.read_mark()  # before the journal, see the module docstring
-        snap = self.read_snapshot(ack)
-        if ack is not None and snap.mark.seq > ack.seq:
-            ack = self.read_mark()  # a snapshot written since the mark was read
-            if ack is not None and snap.mark.seq > ack.seq:
-                self.note("snapshot", ahead_problem(self.spath, self.apath, snap.mark, ack))
-                snap = SnapshotFile({}, Tail(0, 0, genesis(self.user)), True)
+        # the mark before the journal, see the module docstring
+        ack, bad, snap = read_mark_and_snapshot(self.apath, self.spath, self.user)
+        if bad:
+            self.note("mark", bad)
+            self.mark_bad = True
+        snap = self.check_snapshot(snap, ack)
         if not self.jpath.exists():
             return self.missing_journal(ack, snap)
         return self.replay_journal(ack, snap)
 
-    def read_mark(self) -> AckRecord | None:
-        try:
-            return read_ack(self.apath, self.user)
-        except JournalCorrupt as exc:
-            if not self.mark_bad:
-                self.note("mark", str(exc))
-            self.mark_bad = True
-            return None
-
-    def read_snapshot(self, ack: AckRecord | None) -> SnapshotFile:
-        snap = load_snapshot(self.spath, self.user)
+    def check_snapshot(self, snap: SnapshotFile, ack: AckRecord | None) -> SnapshotFile:
         problem = snapshot_problem(self.spath, self.apath, snap, ack)
+        if problem is None and ack is not None and snap.mark.seq > ack.seq:
+            problem = ahead_problem(self.spath, self.apath, snap.mark, ack)
         if problem:
             self.note("snapshot", problem)
             if snap.present and not snap.problem:  # readable, but not the one written

@@ -9,17 +9,19 @@ writes a fresh one at once."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..core.edits import Change
 from ..core.model import Annotation
 from ..errors import JournalCorrupt, SessionLocked, StoreWriteError
 from . import labels as _labels
 from .ackmark import AckFile, AckRecord, ack_path
+from .atomic import atomic_write_bytes
 from .journal import JournalWriter
 
 SNAPSHOT_EVERY = 2000  # tail events after which opening a session rewrites the snapshot
@@ -151,13 +153,20 @@ class AnnotatorSession:
         return events
 
     def snapshot(self) -> None:
-        """Write the snapshot, then record its mark, so that deleting it or putting an
-        old copy back shows."""
-        tail = self.state.tail
-        _labels.write_snapshot(self.labels_dir, self.state)
+        """Write the snapshot atomically; the mark records the hash of its bytes before
+        the rename and its coverage after, so that editing or deleting it, or putting
+        an old copy back, shows."""
+        tail, ack = self.state.tail, self._writer.ack
+        data = _labels.encode_snapshot(self.state)
+        sha = hashlib.sha256(data).hexdigest()
+        self._note(lambda: ack.note_pending(sha))
+        atomic_write_bytes(_labels.snapshot_path(self.labels_dir, self.user), data)
         self.state.snapshot = tail
+        self._note(lambda: ack.note_snapshot(tail.seq, tail.hash, sha))
+
+    def _note(self, write: Callable[[], None]) -> None:
         try:
-            self._writer.ack.note_snapshot(tail.seq, tail.hash)
+            write()
         except OSError as exc:
             raise StoreWriteError(f"cannot write {self._writer.ack.path}: "
                                   f"{exc.strerror or exc}") from exc
