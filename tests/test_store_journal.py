@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from qclabel.core import edits
 from qclabel.core.model import Annotation, Box
-from qclabel.errors import JournalCorrupt
+from qclabel.errors import JournalCorrupt, StoreWriteError
 from qclabel.store import Store, journal
 from qclabel.store.audit import verify_journal
 from qclabel.store.labels import load_state, snapshot_tail
+from test_store_faults import FAILED_SAVES, die, inject
 
 
 def label(n: int) -> Annotation:
@@ -226,18 +227,30 @@ def test_files_that_cannot_be_journals_are_not_users(tmp_path: Path) -> None:
 OPS = st.lists(st.one_of(
     st.tuples(st.just("commit"), st.integers(0, 5), st.sampled_from(["pass", "fail"])),
     st.tuples(st.just("batch"), st.integers(0, 5), st.sampled_from(["pass", "fail"])),
-    st.just(("snapshot",)), st.just(("reopen",)), st.just(("tear",))), max_size=25)
+    st.tuples(st.just("failed"), st.integers(0, 5), st.sampled_from(FAILED_SAVES)),
+    st.just(("snapshot",)), st.just(("reopen",)), st.just(("tear",)), st.just(("die",))),
+    max_size=25)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(OPS)
 def test_any_mix_of_commits_snapshots_reopens_and_tears(ops) -> None:
-    """Whatever happens, a reader and a new session see exactly the acknowledged labels."""
+    """Whatever happens (saves that fail in any way, kills without cleanup, torn
+    lines), a reader and a new session see exactly the acknowledged labels."""
     with tempfile.TemporaryDirectory() as tmp:
         store, model = Store(Path(tmp)), {}
         session = store.open_session("ann")
         for op in ops:
-            if op[0] in ("commit", "batch"):
+            if op[0] == "failed":  # the save fails; the model does not change
+                img = f"img{op[1]}"
+                change = edits.apply(img, session.annotation(img), edits.set_flag("ghost"))
+                with pytest.MonkeyPatch.context() as mp, pytest.raises(StoreWriteError):
+                    inject(mp, op[2])
+                    session.commit(change)
+            elif op[0] == "die":
+                die(session)
+                session = store.open_session("ann")
+            elif op[0] in ("commit", "batch"):
                 img = f"img{op[1]}"
                 change = edits.apply(img, session.annotation(img), edits.set_verdict(op[2]))
                 if op[0] == "commit":
@@ -245,8 +258,8 @@ def test_any_mix_of_commits_snapshots_reopens_and_tears(ops) -> None:
                 else:
                     session.commit_many([change, edits.apply("extra", Annotation(),
                                                               edits.set_verdict(op[2]))])
-                    model["extra"] = op[2]
-                model[img] = op[2]
+                    model["extra"] = (op[2], None)
+                model[img] = (op[2], None)
             elif op[0] == "snapshot":
                 session.snapshot()
             elif op[0] == "reopen":
@@ -257,7 +270,7 @@ def test_any_mix_of_commits_snapshots_reopens_and_tears(ops) -> None:
                     fh.write(b'{"kind":"label","image":"ghost"')
                 session.close()
                 session = store.open_session("ann")
-            seen = {i: a["verdict"] for i, a in
+            seen = {i: (a["verdict"], a["flag"]) for i, a in
                     ((i, e["after"]) for i, e in store.state("ann").items("label"))}
             assert seen == model
         session.close()
@@ -303,3 +316,31 @@ def test_moving_the_hash_key_is_an_edit(tmp_path: Path, where: int) -> None:
     jpath.write_bytes(b"".join(raw))
     finding = verify_journal(tmp_path / "labels", "ann")
     assert not finding.ok and finding.message.startswith(f"{jpath}:2: edited")
+
+
+def test_a_journal_from_before_marks_gets_one(tmp_path: Path) -> None:
+    """A journal written before acknowledgement marks existed (no "v" in its lines, no
+    .ack file, a snapshot without the flag) reads as before: every complete line counts,
+    a torn last line does not. Its user's next session gives it a mark; from then on a
+    deleted mark is damage."""
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    prev, lines = journal.genesis("ann"), []
+    for n in range(4):
+        body = {"kind": "label", "image": f"img{n}", "before": None,
+                "after": label(n).to_dict(), "seq": n + 1, "user": "ann", "ts": "t",
+                "prev": prev}
+        prev, line = journal.encode_event(body)
+        lines.append(line)
+    (labels / "ann.jsonl").write_bytes(b"".join(lines) + b'{"kind":"lab')
+    store = Store(tmp_path)
+    state = store.state("ann")
+    assert len(state) == 4 and not state.damage and state.torn.data == b'{"kind":"lab'
+    finding = verify_journal(labels, "ann")
+    assert finding.ok and "has no acknowledgement mark yet" in finding.message
+    with store.open_session("ann") as s:
+        assert (labels / "ann.ack").exists() and len(s.state) == 4
+        s.commit(edits.apply("img9", Annotation(), edits.set_verdict("pass")))
+    assert verify_journal(labels, "ann").ok
+    (labels / "ann.ack").unlink()
+    assert "ann.ack: missing" in str(store.state("ann").damage[0])
