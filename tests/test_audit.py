@@ -93,12 +93,13 @@ def test_line_removed_in_the_middle(labeled: Project) -> None:
     assert code == 1 and f"{path}:3: chain broken" in out
 
 
-def test_lines_removed_from_the_end_are_caught_by_the_snapshot(labeled: Project) -> None:
+def test_lines_removed_from_the_end_are_caught_by_the_mark(labeled: Project) -> None:
     path = journal(labeled, "ann")
     path.write_bytes(b"".join(lines(path)[:5]))  # still a valid chain on its own
     code, out = verify(labeled)
     assert code == 1
-    assert f"{path}: cut at the end or shortened: ann.snapshot.json covers 7 events" in out
+    assert f"FAIL {path}:6: acknowledged lines missing from line 6 on: the journal ends " \
+           "after line 5" in out
 
 
 def test_another_users_line_spliced_in(labeled: Project) -> None:
@@ -135,7 +136,7 @@ def test_torn_last_line_is_reported_but_ok(labeled: Project) -> None:
     with open(path, "ab") as fh:
         fh.write(b'{"kind":"label","ima')
     code, out = verify(labeled)
-    assert code == 0 and "torn last line" in out and "never acknowledged" in out
+    assert code == 0 and "bytes from line 3 on were never acknowledged" in out
 
 
 def test_no_journals_yet(project: Project) -> None:
@@ -175,8 +176,10 @@ def test_log_json(labeled: Project) -> None:
     assert all(e["user"] == "bob" and e["hash"] for e in events)
 
 
-def test_status_on_a_tampered_journal_names_file_and_line(labeled: Project) -> None:
-    """Opening replays the chain from the snapshot on (the whole chain without one);
+def test_status_on_a_tampered_journal_still_works_and_names_file_and_line(
+        labeled: Project) -> None:
+    """Reading replays the chain from the snapshot on (the whole chain without one):
+    status keeps working, says there are findings, and its JSON names file and line;
     lines under the snapshot are checked in full by `audit verify`."""
     (labeled.root / "labels" / "bob.snapshot.json").unlink()
     path = journal(labeled, "bob")
@@ -184,5 +187,11 @@ def test_status_on_a_tampered_journal_names_file_and_line(labeled: Project) -> N
     ls[0] = ls[0].replace(b'"cls":"scratch"', b'"cls":"crack"', 1)
     path.write_bytes(b"".join(ls))
     result = CliRunner().invoke(main, ["status", str(labeled.root)])
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    assert f"qclabel: error: {path}:1: content altered" in result.output
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    assert (f"audit     the project has audit findings (2): run `qclabel audit verify "
+            f"{labeled.root}`") in result.output
+    assert "  ann: labeled 6" in result.output
+    out = CliRunner().invoke(main, ["status", str(labeled.root), "--json"]).output
+    findings = json.loads(out)["audit_findings"]
+    assert f"{path}:1: content altered (hash does not match)" in findings
+    assert any("bob.snapshot.json: missing" in f for f in findings)

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from qclabel import identity
+from qclabel.core import edits
+from qclabel.core.model import Annotation
 from qclabel.project import Project
 from qclabel.tui.app import build_app
 from test_tui_support import SIZE, make_project, settle
@@ -138,4 +140,56 @@ def test_sighup_in_a_pty_loses_nothing(tmp_path):
     pos = Project.open(proj.root).store.documents(f"labels/{user}.ui").get("position")
     assert pos["image"] == events[1]["image"]  # resumes on the image being labeled
     with proj.store.open_session(user):  # closed cleanly, lock free
+        pass
+
+
+def _damage_anns_journal(proj, how: str = "cut") -> Path:
+    """ann labels three images, then her acknowledged last line is cut in half (or
+    removed whole, below her snapshot's mark)."""
+    proj.add_role("admin", "ann", "annotator")
+    ids = proj.store.catalog.ids()
+    with proj.store.open_session("ann") as s:
+        for image in ids[:3]:
+            s.commit(edits.apply(image, Annotation(), edits.set_flag("scratch?")))
+    path = proj.root / "labels" / "ann.jsonl"
+    raw = path.read_bytes()
+    last = raw.rstrip(b"\n").rfind(b"\n") + 1
+    path.write_bytes(raw[: len(raw) - 40] if how == "cut" else raw[:last])
+    return path
+
+
+@pytest.mark.parametrize("how", ["cut", "removed"])
+@pytest.mark.parametrize("queue", ["unlabeled", "flagged"])
+async def test_app_starts_while_another_annotators_journal_is_damaged(proj, queue, how):
+    """Only the damaged annotator is stopped; the others label on (the flagged queue
+    reads every journal, the damaged one included)."""
+    _damage_anns_journal(proj, how)
+    app = build_app(proj, "admin", graphics="halfcell", queue=queue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert app.labeler.queue_name == queue
+        if queue == "flagged":  # ann's two verified flags are still shown
+            assert len(app.labeler.queue) == 2
+        image = app.labeler.current
+        await pilot.press("p")
+        await pilot.press("q")
+    state = Project.open(proj.root).store.state("admin")
+    assert state.annotation(image).verdict == "pass" and not state.damage
+
+
+def test_the_damaged_annotator_gets_one_line(proj, as_user):
+    from click.testing import CliRunner
+    from qclabel.cli import main
+    from qclabel.errors import JournalCorrupt
+    path = _damage_anns_journal(proj)
+    with pytest.raises(JournalCorrupt, match=f"{path}:3: acknowledged line cut in half"):
+        build_app(proj, "ann", graphics="halfcell")
+    as_user("ann")
+    before = path.read_bytes()
+    res = CliRunner().invoke(main, ["label", str(proj.root), "--graphics", "halfcell"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert res.output.startswith(f"qclabel: error: {path}:3: acknowledged line cut in half")
+    assert res.output.count("\n") == 1 and "restore ann.jsonl, ann.ack" in res.output
+    assert path.read_bytes() == before
+    with proj.store.open_session("admin"):  # the refused start left no lock behind
         pass

@@ -65,7 +65,7 @@ def _checked_labels(state: Any) -> Iterator[tuple[str, str, Annotation]]:
 
 
 def _file_name(catalog: Any, image: str) -> str:
-    rec = catalog.get(image)
+    rec = catalog.get(image) if image in catalog else None  # labels of a removed image
     return Path(rec.file).name if rec else image
 
 

@@ -47,7 +47,23 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
         "verdicts": dict(verdicts),
         "annotators": per_annotator,
         "consistency": rule_counts(project_findings(project, viewer, states, hidden)),
+        "audit_findings": _audit_findings(project, viewer, states),
     }
+
+
+def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[str]:
+    """Every damage finding for those who see everything; others get their own journal's
+    in full and only the owner of any other damaged journal (its line numbers would
+    tell how many events it holds)."""
+    out = []
+    full = viewer is None or _sees_all(project, viewer)
+    for user, state in states.items():
+        if full or user == viewer:
+            out += [str(d) for d in state.damage]
+        elif state.damage:
+            out.append(f"the journal of {user} has findings (an adjudicator or admin "
+                       "sees where)")
+    return out
 
 
 def _sees_all(project: Project, viewer: str) -> bool:
@@ -84,4 +100,7 @@ def format_status(s: dict[str, Any]) -> str:
     lines.append("annotators" + ("" if s["annotators"] else "  (none yet)"))
     for user, counts in s["annotators"].items():
         lines.append(f"  {user}: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+    if s["audit_findings"]:
+        lines.append(f"audit     the project has audit findings ({len(s['audit_findings'])}): "
+                     f"run `qclabel audit verify {s['root']}`")
     return "\n".join(lines)

@@ -41,6 +41,8 @@ def build_manifest(project: Project, *, min_status: str = "single",
                    seed: int = 0) -> dict[str, Any]:
     """The project's current final labels as an (unnamed) manifest."""
     from .qa.final import final_labels
+    from .store.replay import refuse_damage
+    refuse_damage(project.store.all_states(), "a dataset version or export")
     finals = final_labels(project, min_status)
     catalog = project.store.catalog
     records = [catalog.get(i) for i in catalog.ids() if i in finals]

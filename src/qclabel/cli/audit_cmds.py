@@ -20,8 +20,9 @@ def audit() -> None:
 @audit.command("verify")
 @project_dir
 def verify(project_dir: Path) -> None:
-    """Report OK, or the file and line where a journal was altered, reordered or cut.
-    Only adjudicators and admins see the details of other people's journals."""
+    """Report OK, or each file and line where a journal, its acknowledgement mark or its
+    snapshot was altered, reordered, cut or deleted. Only adjudicators and admins see
+    the details of other people's journals."""
     from .. import identity
     from ..qa.blind import sees_everything
     project = open_project(project_dir)
@@ -29,11 +30,15 @@ def verify(project_dir: Path) -> None:
     everything = sees_everything(project, viewer)
     findings = verify_all(project.store.labels_dir)
     for f in findings:
-        if everything or Path(f.file).name == f"{viewer}.jsonl":
-            click.echo(f"OK   {f.file}: {f.message}" if f.ok else f"FAIL {f.message}")
-        else:  # event counts and failing lines would tell about blind labels
+        if not (everything or Path(f.file).name == f"{viewer}.jsonl"):
+            # event counts and failing lines would tell about blind labels
             click.echo(f"{'OK  ' if f.ok else 'FAIL'} {f.file}"
                        + ("" if f.ok else ": damaged (an adjudicator or admin sees where)"))
+            continue
+        if f.ok:
+            click.echo(f"OK   {f.file}: {f.message}")
+        for problem in f.problems:
+            click.echo(f"FAIL {problem}")
     if not findings:
         click.echo("OK   no journals yet")
     if not all(f.ok for f in findings):

@@ -1,15 +1,24 @@
-"""Audit trail: verify every journal's hash chain and print who labeled what."""
+"""Audit trail: verify every journal's hash chain, its acknowledgement mark and its
+snapshot, and print who labeled what.
+
+`verify_journal` replays the chain from the first line (every line's hash, link, owner
+and exact bytes), holds the last acknowledged line against the mark (`USER.ack`) and the
+snapshot's content against the replay up to the line it covers, and notices any of the
+three files missing while the others say it should exist."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.kinds import KINDS
 from ..errors import JournalCorrupt
-from .journal import Tail, Torn, genesis, read_events
-from .labels import _load_snapshot, check_snapshot_mark, journal_path, snapshot_path, users
+from .ackmark import AckRecord, ack_path, read_ack
+from .journal import Tail, Torn, genesis, line_number, read_events
+from .labels import SnapshotFile, journal_path, snapshot_path, users
+from .replay import (Replay, ack_problem, ahead_problem, missing_journal_problem,
+                     read_mark_and_snapshot, replay, snapshot_problem)
 
 
 @dataclass
@@ -17,52 +26,84 @@ class Finding:
     file: str
     ok: bool
     events: int
-    message: str
+    message: str  # the first problem, or the OK summary
+    problems: list[str] = field(default_factory=list)  # every problem, one line each
 
 
 def verify_journal(labels_dir: Path, user: str) -> Finding:
-    """Replay the whole chain from its first line, then hold it against the snapshot."""
-    path = journal_path(labels_dir, user)
-    tail, count, note = Tail(0, 0, genesis(user)), 0, ""
-    try:
-        snap_entries, mark = _load_snapshot(snapshot_path(labels_dir, user), user, strict=True)
-    except JournalCorrupt as exc:
-        return Finding(str(path), False, 0, str(exc))
-    replayed: dict[tuple[str, str], Any] = {}
-    at_mark: dict[tuple[str, str], Any] | None = {} if mark.seq == 0 else None
-    try:
-        for item in read_events(path, tail, user, verify=True):
-            if isinstance(item, Torn):
-                note = (f"; torn last line at byte {item.offset} ignored "
-                        "(a crash mid-write; it was never acknowledged)")
-                break
-            tail, event = item
-            count += 1
-            replayed[(event["kind"], event["image"])] = event.get("after")
-            if tail.seq == mark.seq:
-                at_mark = dict(replayed)
-        check_snapshot_mark(snapshot_path(labels_dir, user), path, mark)
-    except JournalCorrupt as exc:
-        return Finding(str(path), False, count, str(exc))
-    problem = _compare_snapshot(labels_dir, user, snap_entries, at_mark)
-    if problem:
-        return Finding(str(path), False, count, problem)
-    return Finding(str(path), True, count, f"OK, {count} events, chain intact{note}")
+    """Replay the whole chain from its first line, then hold it against the mark and
+    the snapshot."""
+    labels_dir = Path(labels_dir)
+    jpath = journal_path(labels_dir, user)
+    apath, spath = ack_path(labels_dir, user), snapshot_path(labels_dir, user)
+    ack, bad, snap = read_mark_and_snapshot(apath, spath, user)
+    mark_bad, problems = bad is not None, [bad] if bad else []
+    problems += _snapshot_problems(spath, apath, snap, ack)
+    if not jpath.exists():
+        missing = missing_journal_problem(jpath, spath, apath, snap, ack)
+        problems += [missing] if missing else []
+        return _finding(jpath, problems, 0, "")
+    rep = replay(jpath, Tail(0, 0, genesis(user)), user, {}, end=ack.offset if ack else None,
+                 want=(snap.mark.seq, ack.seq if ack else -1), keep=snap.mark.seq)
+    journal_problem = rep.problem or (ack_problem(jpath, apath, ack, rep) if ack else None)
+    problems += [journal_problem] if journal_problem else []
+    if snap.present and not snap.problem and snap.mark.seq:
+        problems += _against_snapshot(jpath, spath, snap, rep, explained=bool(journal_problem))
+    if ack is None and not mark_bad and (snap.acked or rep.marked):
+        problems.append(f"{apath}: missing, but {jpath.name} was written with "
+                        "acknowledgement marks: it was deleted")
+    return _finding(jpath, problems, rep.lines, _torn_note(jpath, rep, ack))
 
 
-def _compare_snapshot(labels_dir: Path, user: str, snap: dict[tuple[str, str], Any],
-                      at_mark: dict[tuple[str, str], Any] | None) -> str | None:
-    """The snapshot must hold exactly what replaying the journal up to its mark gives;
-    anything else means the snapshot file was edited."""
-    if at_mark is None:  # the mark itself is checked by check_snapshot_mark
-        return None
-    mine = {k: e["after"] for k, e in snap.items()}
-    if mine == at_mark:
-        return None
-    diff = sorted(k for k in mine.keys() | at_mark.keys() if mine.get(k) != at_mark.get(k))
+def _finding(jpath: Path, problems: list[str], events: int, note: str) -> Finding:
+    if problems:
+        return Finding(str(jpath), False, events, problems[0], problems)
+    return Finding(str(jpath), True, events, f"OK, {events} events, chain intact{note}")
+
+
+def _snapshot_problems(spath: Path, apath: Path, snap: SnapshotFile,
+                       ack: AckRecord | None) -> list[str]:
+    problem = snapshot_problem(spath, apath, snap, ack)
+    if problem is None and ack is not None and snap.mark.seq > ack.seq:
+        problem = ahead_problem(spath, apath, snap.mark, ack)
+    return [problem] if problem else []
+
+
+def _against_snapshot(jpath: Path, spath: Path, snap: SnapshotFile, rep: Replay,
+                      explained: bool) -> list[str]:
+    """The journal must still hold the line the snapshot ends at, and the snapshot must
+    hold exactly what replaying the journal up to it gives."""
+    found, mark = rep.found.get(snap.mark.seq), snap.mark
+    if found is None:
+        if explained:  # the replay stopped (or the journal ends) before that line
+            return []
+        line = line_number(jpath, rep.tail.offset)
+        return [f"{jpath}:{line}: lines missing from line {line} on: {spath.name} covers "
+                f"{mark.seq} events, the journal ends after seq {rep.tail.seq}"]
+    if found.tail != mark:
+        return [f"{jpath}:{found.line(jpath)}: does not match {spath.name}: the line with seq "
+                f"{mark.seq}, which the snapshot covers up to, was rewritten"]
+    mine = {k: e["after"] for k, e in snap.entries.items()}
+    theirs = {k: e["after"] for k, e in (found.entries or {}).items()}
+    if mine == theirs:
+        return []
+    diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
     kind, image = diff[0]
-    return (f"{snapshot_path(labels_dir, user)}: {kind} of image {image} differs from "
-            f"the journal ({len(diff)} entries differ): the snapshot was altered")
+    return [f"{spath}: {kind} of image {image} differs from the journal ({len(diff)} "
+            "entries differ): the snapshot was altered"]
+
+
+def _torn_note(jpath: Path, rep: Replay, ack: AckRecord | None) -> str:
+    torn = rep.torn
+    if torn is None or rep.problem:
+        return ""
+    line = line_number(jpath, torn.offset)
+    if ack is None:
+        return (f"; torn last line {line} ignored (a crash mid-write; this journal has no "
+                "acknowledgement mark yet)")
+    return (f"; {len(torn.data)} bytes from line {line} on were never acknowledged "
+            "(a crash mid-write or a failed save): ignored, and moved aside by the next "
+            "session")
 
 
 def verify_all(labels_dir: Path) -> list[Finding]:
@@ -76,8 +117,16 @@ def iter_log(labels_dir: Path, image: str | None = None,
     for u in users(labels_dir):
         if user and u != user:
             continue
+        jpath = journal_path(labels_dir, u)
+        if not jpath.exists():
+            continue
+        try:
+            ack = read_ack(ack_path(labels_dir, u), u)
+        except JournalCorrupt:
+            ack = None  # `audit verify` reports it; the log shows every complete line
         start = Tail(0, 0, genesis(u))
-        for item in read_events(journal_path(labels_dir, u), start, u, verify=False):
+        end = ack.offset if ack else None  # lines past the mark were never acknowledged
+        for item in read_events(jpath, start, u, verify=False, end=end):
             if isinstance(item, Torn):
                 break
             _, event = item

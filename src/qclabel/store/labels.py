@@ -3,23 +3,26 @@
 State is a dict keyed by (kind, image) holding the latest `after` of that key. Kinds:
 `label` (an annotator's own labels) and whatever QA adds (`review`, `final`, ...).
 The snapshot (`<user>.snapshot.json`, TinyDB layout, written atomically) records the
-journal offset, seq and hash it covers; opening loads it and replays the rest of the
-journal. The writing session lives in `session.py`.
+journal offset, seq and hash it covers; loading it and replaying the journal up to the
+acknowledgement mark gives the state (replay.py). The writing session lives in
+`session.py`.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.model import Annotation
-from ..errors import JournalCorrupt, QclabelError, StoreWriteError
-from .atomic import AtomicJSONStorage
-from .journal import Tail, Torn, genesis, line_ending_at, read_events
+from ..errors import JournalCorrupt, QclabelError
+from .ackmark import AckRecord
+from .journal import Tail, Torn, genesis, line_ending_at
 
 Key = tuple[str, str]
 _USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -31,14 +34,34 @@ def check_user(user: str) -> str:
     return user
 
 
+@dataclass(frozen=True)
+class Damage:
+    """One finding about one annotator's files, as a single line naming file and line.
+    `part` says which file: "journal", "mark" (the .ack file) or "snapshot"; only a
+    snapshot is rebuilt from the journal, the others need a backup."""
+
+    part: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class LabelState:
-    """One annotator's replayed state (read-only view)."""
+    """One annotator's replayed state (read-only view).
+
+    `damage` lists what reading found wrong with the files (empty when all is well);
+    the state then holds what could still be verified. `torn` holds the bytes after the
+    last acknowledged line, if any (never replayed)."""
 
     def __init__(self, user: str, entries: dict[Key, dict[str, Any]], tail: Tail,
-                 torn: Torn | None = None, snapshot: Tail | None = None):
+                 torn: Torn | None = None, snapshot: Tail | None = None,
+                 damage: list[Damage] | None = None, ack: AckRecord | None = None):
         self.user, self.entries, self.tail, self.torn = user, entries, tail, torn
         # Where the snapshot this state was loaded from ends (genesis: no snapshot).
         self.snapshot = snapshot or Tail(0, 0, genesis(user))
+        self.damage: list[Damage] = damage or []
+        self.ack = ack  # the acknowledgement mark read, None when there is none
 
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         entry = self.entries.get((kind, image))
@@ -68,69 +91,69 @@ def snapshot_path(labels_dir: Path, user: str) -> Path:
     return labels_dir / f"{check_user(user)}.snapshot.json"
 
 
-def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
-    """Snapshot + journal tail. Readers call this without any lock; a line the writer
-    is appending right now shows up as a torn tail and is left out."""
-    spath, jpath = snapshot_path(labels_dir, user), journal_path(labels_dir, user)
-    entries, tail = _load_snapshot(spath, user)
-    mark = tail
-    if verify:
-        check_snapshot_mark(spath, jpath, tail)
-    torn = None
-    if jpath.exists():
-        for item in read_events(jpath, tail, user, verify=verify):
-            if isinstance(item, Torn):
-                torn = item
-                break
-            tail, event = item
-            entries[(event["kind"], event["image"])] = {
-                "after": event.get("after"), "ts": event["ts"], "seq": event["seq"]}
-    return LabelState(user, entries, tail, torn, snapshot=mark)
-
-
-def check_snapshot_mark(spath: Path, jpath: Path, mark: Tail) -> None:
+def snapshot_mark_problem(spath: Path, jpath: Path, mark: Tail) -> str | None:
     """The snapshot says which line it covers up to; the journal must still end that
     line there with the same hash, or lines were cut off or rewritten."""
     if mark.seq == 0:
-        return
+        return None
     size = jpath.stat().st_size if jpath.exists() else 0
     if size < mark.offset:
-        raise JournalCorrupt(f"{jpath}: cut at the end or shortened: {spath.name} covers "
-                             f"{mark.seq} events ({mark.offset} bytes) but the journal has "
-                             f"{size} bytes; `qclabel audit verify` finds the line")
+        return (f"{jpath}: cut at the end or shortened: {spath.name} covers {mark.seq} "
+                f"events ({mark.offset} bytes) but the journal has {size} bytes")
     try:
-        event = json.loads(line_ending_at(jpath, mark.offset))
-        ok = event.get("seq") == mark.seq and event.get("hash") == mark.hash
+        raw = line_ending_at(jpath, mark.offset)
+        event = json.loads(raw)
+        if raw.endswith(b"\n") and (event.get("seq"), event.get("hash")) == (mark.seq, mark.hash):
+            return None
     except (ValueError, AttributeError):
-        ok = False
-    if not ok:
-        raise JournalCorrupt(f"{jpath}:{mark.seq}: does not match {spath.name} (the line "
-                             "the snapshot covers up to was altered, or lines were removed)")
+        pass
+    return (f"{jpath}: does not match {spath.name} (the line with seq {mark.seq}, which "
+            "the snapshot covers up to, was altered, or lines before it were removed)")
 
 
-def _load_snapshot(path: Path, user: str,
-                   strict: bool = False) -> tuple[dict[Key, dict[str, Any]], Tail]:
+@dataclass
+class SnapshotFile:
+    entries: dict[Key, dict[str, Any]]
+    mark: Tail
+    present: bool = False
+    acked: bool = False  # written by a session that keeps an acknowledgement mark
+    problem: str | None = None
+    sha: str = ""  # of the file's bytes
+
+
+def load_snapshot(path: Path, user: str) -> SnapshotFile:
     """The snapshot's entries and the journal position it covers. The journal alone is
-    complete, so an unreadable snapshot is not fatal: unless `strict` (the audit), it is
-    ignored and the whole journal is replayed (a session then writes a fresh one)."""
+    complete, so an unreadable snapshot is not fatal: its `problem` says why, and the
+    caller replays the whole journal instead (a session then writes a fresh one)."""
+    empty = Tail(0, 0, genesis(user))
+    if not path.exists():
+        return SnapshotFile({}, empty)
     try:
-        return read_snapshot(path, user)
-    except (JournalCorrupt, StoreWriteError, KeyError, TypeError, AttributeError) as exc:
-        if strict:
-            raise JournalCorrupt(f"{path}: unreadable snapshot ({exc}); delete it and "
-                                 "the journal alone rebuilds it") from exc
-        return {}, Tail(0, 0, genesis(user))
+        raw = path.read_bytes()
+    except FileNotFoundError:  # replaced by rename, so only if it was deleted just now
+        return SnapshotFile({}, empty)
+    except OSError as exc:
+        return SnapshotFile({}, empty, True, problem=f"{path}: unreadable snapshot "
+                            f"({exc.strerror or exc}); the journal alone rebuilds it")
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        entries, mark, meta = read_snapshot(path, user, raw)
+    except (JournalCorrupt, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return SnapshotFile({}, empty, True, problem=f"{path}: unreadable snapshot ({exc}); "
+                            "the journal alone rebuilds it", sha=sha)
+    return SnapshotFile(entries, mark, True, bool(meta.get("acked")), sha=sha)
 
 
-def read_snapshot(path: Path, user: str) -> tuple[dict[Key, dict[str, Any]], Tail]:
-    """Read the snapshot's TinyDB layout straight from its storage: TinyDB's table API
+def read_snapshot(path: Path, user: str, raw: bytes) -> tuple[dict[Key, dict[str, Any]], Tail,
+                                                              dict[str, Any]]:
+    """Read the snapshot's TinyDB layout straight from its bytes: TinyDB's table API
     would wrap each of 100k documents in an object only to unwrap it again."""
     empty = Tail(0, 0, genesis(user))
     with _no_gc():
-        data = AtomicJSONStorage(path, read_only=True).read() if path.exists() else None
+        data = json.loads(raw) if raw.strip() else None
         meta = list((data or {}).get("meta", {}).values())
         if not meta:
-            return {}, empty
+            return {}, empty, {}
         m = meta[0]
         if m.get("user", user) != user:
             raise JournalCorrupt(f"{path}: a snapshot of {m.get('user')!r}, not of {user!r}")
@@ -140,7 +163,7 @@ def read_snapshot(path: Path, user: str) -> tuple[dict[Key, dict[str, Any]], Tai
         else:
             entries = {(d["k"], d["i"]): {"after": d["a"], "ts": d["t"], "seq": d["s"]}
                        for d in docs}
-    return entries, Tail(m["offset"], m["seq"], m["hash"])
+    return entries, Tail(m["offset"], m["seq"], m["hash"]), m
 
 
 @contextmanager
@@ -157,26 +180,32 @@ def _no_gc() -> Iterator[None]:
 
 
 def snapshot_tail(labels_dir: Path, user: str) -> Tail:
-    return _load_snapshot(snapshot_path(labels_dir, user), user)[1]
+    return load_snapshot(snapshot_path(labels_dir, user), user).mark
 
 
-def write_snapshot(labels_dir: Path, state: LabelState) -> None:
-    """Write the snapshot in TinyDB's own file layout in one atomic write (TinyDB's
-    table API would rewrite a 100k-document file once per call)."""
+def encode_snapshot(state: LabelState) -> bytes:
+    """The snapshot in TinyDB's own file layout, for one atomic write (TinyDB's table API
+    would rewrite a 100k-document file once per call)."""
     docs = {str(n): {"k": k, "i": i, "after": e["after"], "ts": e["ts"], "seq": e["seq"]}
             for n, ((k, i), e) in enumerate(state.entries.items(), start=1)}
     meta = {"1": {"offset": state.tail.offset, "seq": state.tail.seq,
-                  "hash": state.tail.hash, "user": state.user, "layout": 2}}
-    storage = AtomicJSONStorage(snapshot_path(labels_dir, state.user))
-    storage.write({"state": docs, "meta": meta})
+                  "hash": state.tail.hash, "user": state.user, "layout": 2, "acked": 1}}
+    return json.dumps({"state": docs, "meta": meta}, separators=(",", ":")).encode()
 
 
 def users(labels_dir: Path) -> list[str]:
+    """Everyone with a journal, a snapshot or a mark: a journal deleted while the others
+    remain is still somebody's, and damage to report."""
     if not labels_dir.exists():
         return []
+    names = set()
+    for suffix in (".jsonl", ".snapshot.json", ".ack"):
+        names.update(p.name[:-len(suffix)] for p in labels_dir.glob(f"*{suffix}"))
     # Files that cannot be a journal (a copy named "ann (1).jsonl") are not a user.
-    return sorted(p.name[:-6] for p in labels_dir.glob("*.jsonl") if _USER.match(p.name[:-6]))
+    return sorted(n for n in names if _USER.match(n))
 
 
-# The writing session lives in its own module; re-exported here for existing imports.
+# Replay and the writing session live in their own modules; re-exported here for
+# existing imports.
+from .replay import load_state  # noqa: E402,F401
 from .session import SNAPSHOT_EVERY, AnnotatorSession  # noqa: E402,F401

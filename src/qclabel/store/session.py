@@ -1,19 +1,27 @@
-"""The one writing session of one annotator on one project: lock, torn-tail repair,
-durable commits, snapshots."""
+"""The one writing session of one annotator on one project: lock, moving unacknowledged
+bytes aside, durable commits, snapshots.
+
+Opening refuses a journal or mark that reading found damaged (one line naming the file
+and line): appending would bury the damage, and cutting it would lose acknowledged
+labels. A damaged, deleted or stale snapshot only costs a full replay; the session
+writes a fresh one at once."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..core.edits import Change
 from ..core.model import Annotation
-from ..errors import SessionLocked, StoreWriteError
+from ..errors import JournalCorrupt, SessionLocked, StoreWriteError
 from . import labels as _labels
+from .ackmark import AckFile, AckRecord, ack_path
+from .atomic import atomic_write_bytes
 from .journal import JournalWriter
 
 SNAPSHOT_EVERY = 2000  # tail events after which opening a session rewrites the snapshot
@@ -32,12 +40,19 @@ class AnnotatorSession:
         self._writer: JournalWriter | None = None
         try:
             self.state = _labels.load_state(self.labels_dir, user)
+            self._refuse_damage()
             self._drop_torn_tail()
             self._drop_stale_temp_files()
-            self._writer = JournalWriter(_labels.journal_path(self.labels_dir, user), user,
-                                         self.state.tail)
-            if self.state.tail.seq - self.state.snapshot.seq > SNAPSHOT_EVERY:
-                self.snapshot()
+            mark = self._open_mark()
+            try:
+                self._writer = JournalWriter(_labels.journal_path(self.labels_dir, user),
+                                             user, self.state.tail, mark)
+            except BaseException:
+                mark.close()
+                raise
+            if self.state.damage or (self.state.tail.seq - self.state.snapshot.seq
+                                     > SNAPSHOT_EVERY):
+                self._try_snapshot()
         except BaseException:
             if self._writer is not None:
                 self._writer.close()
@@ -45,9 +60,38 @@ class AnnotatorSession:
             self._lock_fd = -1
             raise
 
+    def _refuse_damage(self) -> None:
+        fatal = [d for d in self.state.damage if d.part != "snapshot"]
+        if fatal:
+            raise JournalCorrupt(
+                f"{fatal[0]}; {self.user}'s labeling session cannot open: restore "
+                f"{self.user}.jsonl, {self.user}.ack and {self.user}.snapshot.json from one "
+                "backup (`qclabel audit verify` lists every finding)")
+
+    def _open_mark(self) -> AckFile:
+        """The acknowledgement mark; a journal from before marks existed (or a new one)
+        gets one at its last complete line, which is all that was ever acknowledged."""
+        path, tail = ack_path(self.labels_dir, self.user), self.state.tail
+        try:
+            if self.state.ack is not None:
+                return AckFile(path, self.state.ack)
+            snap = self.state.snapshot
+            return AckFile.create(path, AckRecord(self.user, 0, tail.seq, tail.offset,
+                                                  tail.hash, snap.seq, snap.hash))
+        except OSError as exc:
+            raise StoreWriteError(f"cannot open {path} for writing: "
+                                  f"{exc.strerror or exc}") from exc
+
+    def _try_snapshot(self) -> None:
+        try:
+            self.snapshot()
+            self.state.damage = []  # only snapshot damage gets this far: now repaired
+        except StoreWriteError:
+            pass  # best effort: the journal alone is complete
+
     def _drop_torn_tail(self) -> None:
-        """Keep the unacknowledged torn bytes aside for forensics, then cut them off so
-        the next append starts on a clean line."""
+        """Keep the unacknowledged bytes (a torn line, or lines past the mark) aside for
+        forensics, then cut them off so the next append starts on a clean line."""
         torn = self.state.torn
         if torn is None:
             return
@@ -71,6 +115,8 @@ class AnnotatorSession:
         snap = _labels.snapshot_path(self.labels_dir, self.user)
         for tmp in self.labels_dir.glob(f".{snap.name}.*.tmp"):
             tmp.unlink(missing_ok=True)
+        ack_path(self.labels_dir, self.user).with_name(f".{self.user}.ack.new").unlink(
+            missing_ok=True)
 
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         return self.state.get(image, kind)
@@ -107,8 +153,23 @@ class AnnotatorSession:
         return events
 
     def snapshot(self) -> None:
-        _labels.write_snapshot(self.labels_dir, self.state)
-        self.state.snapshot = self.state.tail
+        """Write the snapshot atomically; the mark records the hash of its bytes before
+        the rename and its coverage after, so that editing or deleting it, or putting
+        an old copy back, shows."""
+        tail, ack = self.state.tail, self._writer.ack
+        data = _labels.encode_snapshot(self.state)
+        sha = hashlib.sha256(data).hexdigest()
+        self._note(lambda: ack.note_pending(sha))
+        atomic_write_bytes(_labels.snapshot_path(self.labels_dir, self.user), data)
+        self.state.snapshot = tail
+        self._note(lambda: ack.note_snapshot(tail.seq, tail.hash, sha))
+
+    def _note(self, write: Callable[[], None]) -> None:
+        try:
+            write()
+        except OSError as exc:
+            raise StoreWriteError(f"cannot write {self._writer.ack.path}: "
+                                  f"{exc.strerror or exc}") from exc
 
     def close(self) -> None:
         """Snapshot if anything changed (best effort: the journal alone is complete) and

@@ -1,0 +1,250 @@
+"""Reading one annotator's state: the snapshot, then the journal up to the
+acknowledgement mark, with every check that costs no more than reading them.
+
+Readers take no lock and never raise for damage: status, QA and the other annotators'
+apps keep working when one journal is damaged, and `LabelState.damage` says what is
+wrong (one line each, naming the file and the line as a person counts lines). The state
+then holds what could still be verified. The mark is read before the journal: a session
+advances it only after the journal line is durable, so the journal is never shorter
+than a mark read earlier, unless it was damaged. `audit.py` checks the rest (every line
+from the first, and the snapshot's content).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import JournalCorrupt
+from .ackmark import AckRecord, ack_path, read_ack
+from .journal import FORMAT, Tail, Torn, genesis, line_number, read_events
+from .labels import (Damage, Key, LabelState, SnapshotFile, journal_path, load_snapshot,
+                     snapshot_mark_problem, snapshot_path)
+
+
+def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
+    """Snapshot + journal up to the mark. A line the writer is appending right now lies
+    past the mark and is left out, like a line torn by a crash."""
+    return _Reader(Path(labels_dir), user, verify).load()
+
+
+def refuse_damage(states: dict[str, LabelState], what: str) -> None:
+    """Data that is frozen and handed on (a dataset version, an export) is not built on
+    a journal whose checks failed: raise JournalCorrupt naming the first finding."""
+    for state in states.values():
+        if state.damage:
+            raise JournalCorrupt(f"{state.damage[0]}; {what} is not built while a journal has "
+                                 "audit findings (`qclabel audit verify` lists them)")
+
+
+@dataclass
+class Found:
+    """The line holding the wanted seq (e.g. the one a snapshot covers up to)."""
+
+    tail: Tail  # where that line ends, its seq and hash
+    entries: dict[Key, dict[str, Any]] | None  # the state right after it, when kept
+
+    def line(self, jpath: Path) -> int:
+        return line_number(jpath, self.tail.offset) - 1
+
+
+@dataclass
+class Replay:
+    tail: Tail
+    torn: Torn | None = None
+    problem: str | None = None
+    marked: bool = False  # saw a line written with acknowledgement marks
+    found: dict[int, Found] = field(default_factory=dict)  # by seq, for the wanted seqs
+    lines: int = 0
+
+
+def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any]],
+           verify: bool = True, end: int | None = None, want: tuple[int, ...] = (),
+           keep: int | None = None) -> Replay:
+    """Apply the journal's lines from `start` (up to `end`) to `entries`; stop at the
+    first bad line and say why. Line numbers are exact when `start` is the genesis.
+    Where the lines with the seqs in `want` are is noted; for seq `keep` the state
+    right after it too (the audit holds it against the snapshot)."""
+    rep = Replay(start)
+    try:
+        for item in read_events(jpath, start, user, verify=verify, end=end):
+            if isinstance(item, Torn):
+                rep.torn = item
+                break
+            tail, event = item
+            entries[(event["kind"], event["image"])] = {
+                "after": event.get("after"), "ts": event["ts"], "seq": event["seq"]}
+            rep.tail, rep.lines = tail, rep.lines + 1
+            rep.marked = rep.marked or event.get("v") == FORMAT
+            if event["seq"] in want:
+                rep.found[event["seq"]] = Found(
+                    tail, dict(entries) if event["seq"] == keep else None)
+    except JournalCorrupt as exc:
+        rep.problem = str(exc)
+    except (KeyError, TypeError) as exc:  # hashes right but lacks a field qclabel writes
+        rep.problem = (f"{jpath}:{line_number(jpath, rep.tail.offset)}: not a journal "
+                       f"event (no {exc})")
+    return rep
+
+
+def ack_problem(jpath: Path, apath: Path, ack: AckRecord, rep: Replay) -> str | None:
+    """The replay (up to the mark's offset, wanting the mark's seq) must end exactly on
+    the marked line."""
+    tail = rep.tail
+    if tail == Tail(ack.offset, ack.seq, ack.hash):
+        return None
+    found = rep.found.get(ack.seq)
+    if found is not None or tail.offset == ack.offset:
+        line = found.line(jpath) if found else line_number(jpath, tail.offset) - 1
+        return (f"{jpath}:{line}: does not match {apath.name}: the last acknowledged line "
+                f"(seq {ack.seq}) is not the line found here: it, or lines before it, "
+                "were rewritten or removed")
+    size = jpath.stat().st_size
+    line = line_number(jpath, tail.offset)
+    recorded = f"{apath.name} records {ack.seq} acknowledged events ({ack.offset} bytes)"
+    if size >= ack.offset:
+        return (f"{jpath}:{line}: does not match {apath.name}: this line runs past byte "
+                f"{ack.offset}, where the last acknowledged line (seq {ack.seq}) ended: "
+                "lines up to here were rewritten")
+    if size > tail.offset:
+        return (f"{jpath}:{line}: acknowledged line cut in half: the journal ends inside "
+                f"line {line} (at byte {size}), but {recorded}")
+    return (f"{jpath}:{line}: acknowledged lines missing from line {line} on: the journal "
+            f"ends after line {line - 1} ({size} bytes), but {recorded}")
+
+
+def snapshot_problem(spath: Path, apath: Path, snap: SnapshotFile,
+                     ack: AckRecord | None) -> str | None:
+    """Unreadable, or not the snapshot the mark says was last written."""
+    if snap.problem:
+        return snap.problem
+    if ack is None:
+        return None
+    if ack.snap_seq and not snap.present:
+        return (f"{spath}: missing, but {apath.name} records a snapshot up to seq "
+                f"{ack.snap_seq}: it was deleted (the journal alone is complete)")
+    if snap.present and (snap.mark.seq < ack.snap_seq or (
+            snap.mark.seq == ack.snap_seq and snap.mark.hash != ack.snap_hash)):
+        return (f"{spath}: not the last snapshot written (it covers seq {snap.mark.seq}, "
+                f"{apath.name} records seq {ack.snap_seq}): an old or foreign copy was put back")
+    if snap.present and ack.snap_sha and snap.sha not in (ack.snap_sha, ack.next_sha):
+        return (f"{spath}: altered: its bytes are not those of the snapshot last written "
+                f"({apath.name} records their SHA-256); it is ignored")
+    return None
+
+
+def moved_on(snap: SnapshotFile, ack: AckRecord | None) -> bool:
+    """A snapshot newer than the mark read just before it: the session wrote one in
+    between (it records the hash before the rename, so reading both again settles it)."""
+    if ack is None or not snap.present or snap.problem:
+        return False
+    return snap.mark.seq > ack.seq or bool(
+        ack.snap_sha and snap.sha not in (ack.snap_sha, ack.next_sha))
+
+
+def read_mark_and_snapshot(apath: Path, spath: Path, user: str
+                           ) -> tuple[AckRecord | None, str | None, SnapshotFile]:
+    """The mark (or why it is unreadable) and then the snapshot, read again while a
+    session is seen writing a new snapshot between the two reads."""
+    for _ in range(5):
+        try:
+            ack, bad = read_ack(apath, user), None
+        except JournalCorrupt as exc:
+            ack, bad = None, str(exc)
+        snap = load_snapshot(spath, user)
+        if not moved_on(snap, ack):
+            break
+    return ack, bad, snap
+
+
+def ahead_problem(spath: Path, apath: Path, mark: Tail, ack: AckRecord) -> str:
+    return (f"{spath}: covers seq {mark.seq}, but {apath.name} records only {ack.seq} "
+            "acknowledged events")
+
+
+def missing_journal_problem(jpath: Path, spath: Path, apath: Path, snap: SnapshotFile,
+                            ack: AckRecord | None) -> str | None:
+    if ack is not None and ack.seq:
+        return (f"{jpath}: missing, but {apath.name} records {ack.seq} acknowledged events: "
+                "the journal was deleted")
+    if snap.mark.seq:
+        return (f"{jpath}: missing, but {spath.name} covers {snap.mark.seq} events: "
+                "the journal was deleted")
+    return None
+
+
+class _Reader:
+    def __init__(self, labels_dir: Path, user: str, verify: bool):
+        self.user, self.verify = user, verify
+        self.jpath = journal_path(labels_dir, user)
+        self.spath = snapshot_path(labels_dir, user)
+        self.apath = ack_path(labels_dir, user)
+        self.damage: list[Damage] = []
+        self.mark_bad = False
+
+    def note(self, part: str, message: str) -> None:
+        self.damage.append(Damage(part, message))
+
+    def load(self) -> LabelState:
+        # the mark before the journal, see the module docstring
+        ack, bad, snap = read_mark_and_snapshot(self.apath, self.spath, self.user)
+        if bad:
+            self.note("mark", bad)
+            self.mark_bad = True
+        snap = self.check_snapshot(snap, ack)
+        if not self.jpath.exists():
+            return self.missing_journal(ack, snap)
+        return self.replay_journal(ack, snap)
+
+    def check_snapshot(self, snap: SnapshotFile, ack: AckRecord | None) -> SnapshotFile:
+        problem = snapshot_problem(self.spath, self.apath, snap, ack)
+        if problem is None and ack is not None and snap.mark.seq > ack.seq:
+            problem = ahead_problem(self.spath, self.apath, snap.mark, ack)
+        if problem:
+            self.note("snapshot", problem)
+            if snap.present and not snap.problem:  # readable, but not the one written
+                return SnapshotFile({}, Tail(0, 0, genesis(self.user)), True)
+        return snap
+
+    def missing_journal(self, ack: AckRecord | None, snap: SnapshotFile) -> LabelState:
+        problem = missing_journal_problem(self.jpath, self.spath, self.apath, snap, ack)
+        if problem:
+            self.note("journal", problem)
+        return LabelState(self.user, snap.entries, snap.mark, None, snapshot=snap.mark,
+                          damage=self.damage, ack=ack)
+
+    def replay_journal(self, ack: AckRecord | None, snap: SnapshotFile) -> LabelState:
+        start, entries, mark_problem = snap.mark, snap.entries, None
+        if self.verify and start.seq:
+            mark_problem = snapshot_mark_problem(self.spath, self.jpath, start)
+            if mark_problem:  # replay the journal alone, which names the line
+                start, entries = Tail(0, 0, genesis(self.user)), {}
+        rep = replay(self.jpath, start, self.user, entries, self.verify,
+                     end=ack.offset if ack else None,
+                     want=(snap.mark.seq, ack.seq if ack else -1))
+        problem = rep.problem
+        if problem is None and ack is not None and self.verify:
+            problem = ack_problem(self.jpath, self.apath, ack, rep)
+        if problem:
+            self.note("journal", problem)
+        elif mark_problem:
+            self.note("journal", self.mark_message(snap.mark, rep, mark_problem))
+        if ack is None and not self.mark_bad and (snap.acked or rep.marked):
+            self.note("mark", f"{self.apath}: missing, but {self.jpath.name} was written with "
+                      "acknowledgement marks: it was deleted")
+        return LabelState(self.user, entries, rep.tail, None if problem else rep.torn,
+                          snapshot=start, damage=self.damage, ack=ack)
+
+    def mark_message(self, mark: Tail, rep: Replay, fallback: str) -> str:
+        """The journal replays cleanly on its own, yet not into the snapshot's mark."""
+        if mark.seq in rep.found:
+            line = rep.found[mark.seq].line(self.jpath)
+            return (f"{self.jpath}:{line}: does not match {self.spath.name}: the line with "
+                    f"seq {mark.seq}, which the snapshot covers up to, was rewritten")
+        if rep.tail.seq < mark.seq:
+            line = line_number(self.jpath, rep.tail.offset)
+            return (f"{self.jpath}:{line}: lines missing from line {line} on: "
+                    f"{self.spath.name} covers {mark.seq} events, the journal ends after "
+                    f"seq {rep.tail.seq}")
+        return fallback
