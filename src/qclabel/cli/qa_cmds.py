@@ -49,10 +49,19 @@ def qa() -> None:
 @qa.command("plan")
 @project_dir
 @click.option("--json", "as_json", is_flag=True, help="Every image's assignment as JSON.")
-def plan_cmd(project_dir: Path, as_json: bool) -> None:
+@click.option("--publish", is_flag=True, help="Write each user's queue to queues/USER.json "
+              "with golden images mixed in (admin).")
+def plan_cmd(project_dir: Path, as_json: bool, publish: bool) -> None:
     """Who labels, reviews and adjudicates which image, from the [qa] config."""
     from ..qa.plan import build_plan
-    plan = build_plan(open_project(project_dir))
+    project = open_project(project_dir)
+    if publish:
+        from ..qa.queues import publish as do_publish
+        changed = do_publish(project, identity.current_user())
+        click.echo(f"published queues of {len(changed)} users "
+                   f"({sum(changed.values())} changed)")
+        return
+    plan = build_plan(project)
     if as_json:
         emit_json(plan.to_dict())
         return
@@ -79,11 +88,19 @@ def plan_cmd(project_dir: Path, as_json: bool) -> None:
 def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool) -> None:
     """The images a user should work on next, and in which role."""
     from ..qa.plan import queue_items
-    items = queue_items(open_project(project_dir), user or identity.current_user(),
-                        pending_only=not show_all)
+    from ..qa.queues import read_published
+    project = open_project(project_dir)
+    me = identity.current_user()
+    if user and user != me:  # another user's queue may hold their golden images
+        project.require(me, "adjudicator", "read another user's queue")
+    user = user or me
+    items = queue_items(project, user, pending_only=not show_all)
+    notice = (read_published(project, user) or {}).get("notice", "")
     if as_json:
         emit_json([{"image": i.image, "role": i.role} for i in items])
         return
+    if notice:
+        click.echo(f"notice: {notice}")
     for i in items:
         click.echo(f"{i.image}  {i.role}")
     if not items:

@@ -179,19 +179,34 @@ def queue_items(project: Project, user: str, pending_only: bool = True) -> list[
     plan = build_plan(project)
     states = project.store.all_states()
     own = states.get(user)
-    items: list[QueueItem] = []
-    for a in plan.assignments.values():
+    items, assignments = _published(project, user, plan, own if pending_only else None)
+    for a in assignments:
         if user in a.annotators and not (pending_only and own and _done_label(own, a.image)):
             items.append(QueueItem(a.image, "annotator"))
-    for a in plan.assignments.values():
+    for a in assignments:
         if a.reviewer == user and _reviewable(a, states, own, pending_only):
             items.append(QueueItem(a.image, "reviewer"))
     if project.has_role(user, "adjudicator"):
         from .decisions import adjudication_queue
+        from .golden import label_states
         items += [QueueItem(d.image, "adjudicator")
-                  for d in adjudication_queue(project, states, pending_only)
+                  for d in adjudication_queue(project, label_states(project, states),
+                                              pending_only)
                   if user not in d.annotators]
     return items
+
+
+def _published(project: Project, user: str, plan: Plan,
+               own: Any) -> tuple[list[QueueItem], list[Assignment]]:
+    """The user's published queue (qa.queues), and the assignments it does not cover:
+    images ingested since it was published. Without one: every assignment."""
+    from .queues import published_items, read_published
+    doc = read_published(project, user)
+    if doc is None:
+        return [], list(plan.assignments.values())
+    newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)):])
+    return (published_items(project, user, own),
+            [a for a in plan.assignments.values() if a.image in newer])
 
 
 def queue_for(project: Project, user: str, pending_only: bool = True) -> list[str]:
