@@ -136,9 +136,9 @@ def evaluate(lots: list[Lot], cfg: dict[str, Any], reviews: dict[str, str],
             _full_review(lot, reviews)
         else:
             _sample(lot, cfg, reviews)
-            if lot.decided:
-                sw.record(lot, cfg)
         lot.score = sw.score
+        if lot.decided and lot.severity != "discontinued":
+            sw.record(lot, cfg)
     return lots
 
 
@@ -191,7 +191,7 @@ class _Switching:
         accepted = lot.outcome == "accepted"
         if self.state == "normal":
             self.recent.append(accepted)
-            self.score = _next_score(self.score, lot, accepted)
+            self.score = lot.score = _next_score(self.score, lot, accepted)
             if list(self.recent).count(False) >= 2:
                 self._enter("tightened")
             elif self.allow_reduced and self.score >= SWITCH_TO_REDUCED:
