@@ -143,5 +143,33 @@ def lots_cmd(project_dir: Path, as_json: bool) -> None:
         click.echo("  no single-labeled images yet")
 
 
+@qa.command("analytics")
+@project_dir
+@click.option("--user", help="Only this annotator.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def analytics_cmd(project_dir: Path, user: str | None, fmt: str, as_json: bool,
+                  output: Path | None) -> None:
+    """Per annotator and week: images, objects, seconds per image by task, agreement
+    with the pair and with finals, golden accuracy, corrections, confusion, drift.
+    Adjudicators and admins (it compares everyone's labels)."""
+    import json
+    from ..qa.analytics import build_analytics
+    from ..qa.analytics_format import format_analytics
+    project = open_project(project_dir)
+    project.require(identity.current_user(), PRIVILEGED, "read the annotator analytics")
+    data = build_analytics(project, user)
+    fmt = "json" if as_json else fmt
+    text = json.dumps(data, indent=2) + "\n" if fmt == "json" else format_analytics(data, fmt)
+    if output:
+        output.write_text(text)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
 def register(group: click.Group) -> None:
     """Nothing to add to the top level: these commands join qa_cmds' `qa` group."""
