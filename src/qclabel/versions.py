@@ -9,6 +9,7 @@ hashes it checks), so the same version always exports to the same bytes.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -131,10 +132,12 @@ def evidence_hash(qa: dict[str, Any]) -> str:
 
 # -- stored versions ------------------------------------------------------------------
 def create_version(project: Project, name: str, user: str, override_note: str | None = None,
-                   gates: list[str] | None = None, **settings: Any) -> dict[str, Any]:
+                   gates: list[str] | None = None, manifest: dict[str, Any] | None = None,
+                   **settings: Any) -> dict[str, Any]:
     """Freeze the current final labels as version `name`. Refused (GateFailed) when a
     quality gate fails, unless an admin overrides it with a note, which is recorded as
-    a `gate_override` event in their journal and in the version's QA evidence."""
+    a `gate_override` event in their journal and in the version's QA evidence.
+    `manifest`: one `build_manifest` just made with the same settings and gates."""
     from .qa.gates import OVERRIDE, refusal
     if not _NAME.match(name):
         raise VersionError(f"version name {name!r}: use letters, digits, '.', '-' or '_'")
@@ -142,7 +145,8 @@ def create_version(project: Project, name: str, user: str, override_note: str | 
     if docs.get(name) is not None:
         raise VersionError(f"dataset version {name!r} already exists in {docs.path}; "
                            "versions are immutable, pick a new name")
-    manifest = build_manifest(project, gates=gates, **settings)
+    manifest = copy.deepcopy(manifest) if manifest else build_manifest(project, gates=gates,
+                                                                        **settings)
     evidence = manifest["qa"]["evidence"]
     failed = [g for g in evidence["gates"] if not g["passed"]]
     if failed and override_note is None:
