@@ -41,8 +41,8 @@ from .formats.dataset import LINK_MODES
 from .formats.yolo import TASKS
 from .project import Project
 from .qa.final import STATUSES
+from .qa.kinds import PIPELINE
 
-PIPELINE = "pipeline"
 LOCK = ".pipeline.lock"
 
 

@@ -106,7 +106,8 @@ def compute(label_events: dict[str, list[dict[str, Any]]], states: dict, duals: 
     """The analytics of every annotator with label events (see the module docstring)."""
     users: dict[str, _User] = defaultdict(_User)
     for user, events in label_events.items():
-        _activity(users[user], events, states.get(user), idle_s)
+        if events:  # reviewers and adjudicators write no label events
+            _activity(users[user], events, states.get(user), idle_s)
     for p in duals:
         for me, ts_of in ((p.a_user, p.a_ts), (p.b_user, p.b_ts)):
             users[me].share(ts_of, "agreement_other", p.agreed)

@@ -24,11 +24,11 @@ from typing import Any
 
 from ..errors import ConfigError, QclabelError
 from ..project import Project
+from .kinds import GATE_OVERRIDE as OVERRIDE
 
 FLAG_GATES = ("calibration_complete", "lots_accepted", "no_consistency_problems")
 SHARE_GATES = ("class_agreement", "verdict_agreement", "box_iou_share")
 GATES = FLAG_GATES[:2] + SHARE_GATES + ("golden_accuracy", FLAG_GATES[2])
-OVERRIDE = "gate_override"
 
 
 class GateFailed(QclabelError):

@@ -26,8 +26,8 @@ from ..errors import ConfigError
 from ..project import Project
 from ..store import AnnotatorSession, LabelState
 from .decisions import DecisionError, compare_for
+from .kinds import EVENT_ROLES, GOLDEN
 
-GOLDEN = "golden"
 ACTIONS = ("flag", "calibration")
 DEFAULTS = {"golden_rate": 0.0, "golden_min": 0.9, "golden_min_answers": 10,
             "golden_action": "flag"}
@@ -103,7 +103,7 @@ def golden_set(project: Project, states: dict[str, LabelState] | None = None
     states = project.store.all_states() if states is None else states
     best: dict[str, tuple[str, str, dict | None]] = {}
     for user, state in states.items():
-        if not project.has_role(user, "admin"):
+        if not project.has_role(user, EVENT_ROLES[GOLDEN]):
             continue  # a golden event counts only from an admin
         for (kind, image), entry in state.entries.items():
             if kind == GOLDEN and (image not in best or entry["ts"] > best[image][0]):

@@ -166,3 +166,18 @@ def published_items(project: Project, user: str, own_state: Any) -> list[QueueIt
             continue
         items.append(QueueItem(image, role))
     return items
+
+
+def notices(project: Project, viewer: str) -> list[str]:
+    """QA lines for the home screen: the viewer's own published notice, and for
+    adjudicators and admins, every annotator flagged by golden accuracy."""
+    out = []
+    own = (read_published(project, viewer) or {}).get("notice")
+    if own:
+        out.append(own)
+    if project.has_role(viewer, "adjudicator"):
+        cfg = golden.settings(project)
+        for user, acc in golden.accuracy(project).items():
+            if acc.flagged:
+                out.append(f"{user}: {golden.flag_message(acc, cfg)}")
+    return out
