@@ -132,4 +132,7 @@ def test_qa_queue_cli(tmp_path, as_user):
     assert json.loads(r.output) == [{"image": i, "role": "annotator"}
                                     for i in (ids[0], ids[1], ids[3])]
     r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--user", "rev"])
+    assert r.exit_code == 3  # another user's queue may hold golden images: privileged
+    as_user("adj")
+    r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--user", "rev"])
     assert r.output.strip() == "nothing to do"
