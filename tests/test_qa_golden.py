@@ -165,3 +165,50 @@ def test_promoting_from_the_final_label_needs_an_adjudicated_or_agreed_one(tmp_p
     assert r.exit_code == 2 and "needs an adjudicated or agreed label" in r.output
     ref = golden.golden_set(p)[ids[0]]
     assert ref.annotation.verdict == "pass" and ref.labelers == ("ann1", "ann2")
+
+
+def test_the_audit_log_shows_golden_events_only_to_privileged_users(gold, as_user):
+    p, ids, gold_ids = gold
+    as_user("ann1")
+    log = CliRunner().invoke(main, ["audit", "log", str(p.root), "--json"]).output
+    kinds = [json.loads(line)["kind"] for line in log.splitlines()]
+    assert "golden" not in kinds and not any(g[:12] in log for g in gold_ids)
+    as_user("adj")
+    log = CliRunner().invoke(main, ["audit", "log", str(p.root), "--json"]).output
+    assert [json.loads(line)["kind"] for line in log.splitlines()].count("golden") == N_GOLD
+
+
+def test_the_labeling_app_follows_the_published_queue(gold):
+    from qclabel.tui.labeling import queue_ids
+    p, ids, gold_ids = gold
+    doc = json.loads(queue_path(p, "ann1").read_text())
+    with p.store.open_session("ann1") as s:
+        assert queue_ids(p, s, "plan") == [i["image"] for i in doc["items"]]
+    answer_golden(p, "ann1", gold_ids, 10)
+    with p.store.open_session("ann1") as s:
+        left = queue_ids(p, s, "plan")
+    assert left and not set(left) & set(gold_ids)  # answered golden images leave it
+
+
+def test_references_can_be_imported_from_a_file(gold, as_user, tmp_path):
+    from qclabel.formats import export_project
+    p, ids, gold_ids = gold
+    ref = Annotation(verdict="fail", defect_class="crack", severity="critical",
+                     boxes=(Box("crack", 3, 3, 10, 6, "critical", id="c1"),))
+    label(p, "ann1", ids[30], lambda _a: ref)
+    export_project(p, "jsonl", tmp_path / "refs", link="none")
+    as_user("admin")
+    out = CliRunner().invoke(main, ["qa", "golden", "add", str(p.root), ids[30], "--from",
+                                    str(tmp_path / "refs"), "--format", "jsonl",
+                                    "--note", "drawing"])
+    assert out.exit_code == 0, out.output
+    got = golden.golden_set(p)[ids[30]]
+    assert got.source == f"import:{tmp_path / 'refs'}" and got.labelers == ("ann1",)
+    assert (got.annotation.defect_class, len(got.annotation.boxes)) == ("crack", 1)
+    out = CliRunner().invoke(main, ["qa", "golden", "add", str(p.root), ids[31], "--from",
+                                    str(tmp_path / "refs"), "--format", "jsonl",
+                                    "--note", "drawing"])
+    assert out.exit_code == 2 and f"no label for image {ids[31]}" in out.output
+    out = CliRunner().invoke(main, ["qa", "golden", "remove", str(p.root), ids[30],
+                                    "--note", "drawing revised"])
+    assert out.exit_code == 0 and ids[30] not in golden.golden_set(p)

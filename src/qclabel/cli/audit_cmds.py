@@ -44,6 +44,8 @@ def log(project_dir: Path, image: str | None, user: str | None, as_json: bool) -
     hidden = hider(project, identity.current_user())  # blind dual annotation
     for event in iter_log(project.store.labels_dir, image=image, user=user):
         event = redact_event(event, hidden)
+        if event is None:  # not for this viewer's eyes (golden references)
+            continue
         click.echo(json.dumps(event) if as_json else format_event(event))
 
 

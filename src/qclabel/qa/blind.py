@@ -17,6 +17,10 @@ from ..project import Project
 from .plan import build_plan
 
 HIDDEN = "(hidden until adjudication)"
+# hidden(PRIVILEGED, image) is True for every viewer who may not see privileged events
+# (golden references: which images are golden, and their answers).
+PRIVILEGED = "\0privileged"
+SECRET_KINDS = ("golden",)
 
 
 def protected_images(project: Project, states: dict | None = None) -> set[str]:
@@ -43,7 +47,7 @@ def hider(project: Project, viewer: str,
     if sees_everything(project, viewer):
         return lambda owner, image: False
     protected = protected_images(project, states)
-    return lambda owner, image: owner != viewer and image in protected
+    return lambda owner, image: owner == PRIVILEGED or (owner != viewer and image in protected)
 
 
 def visible_labels(project: Project, user: str, image: str) -> dict[str, Annotation]:
@@ -54,9 +58,12 @@ def visible_labels(project: Project, user: str, image: str) -> dict[str, Annotat
             if state.get(image, "label") is not None and not hidden(owner, image)}
 
 
-def redact_event(event: dict, hidden: Callable[[str, str], bool]) -> dict:
-    """An audit-log event with the labels blanked when the viewer may not see them.
-    Only `label` events carry an annotator's own labels of a dual image."""
+def redact_event(event: dict, hidden: Callable[[str, str], bool]) -> dict | None:
+    """An audit-log event with the labels blanked when the viewer may not see them, or
+    None when the viewer may not see the event at all (a golden reference would tell
+    which images are golden). Only `label` events carry an annotator's own labels."""
+    if event.get("kind") in SECRET_KINDS and hidden(PRIVILEGED, event.get("image", "")):
+        return None
     if event.get("kind") == "label" and hidden(event.get("user", ""), event.get("image", "")):
         return {**event, "before": HIDDEN, "after": HIDDEN}
     return event
