@@ -212,3 +212,52 @@ def test_references_can_be_imported_from_a_file(gold, as_user, tmp_path):
     out = CliRunner().invoke(main, ["qa", "golden", "remove", str(p.root), ids[30],
                                     "--note", "drawing revised"])
     assert out.exit_code == 0 and ids[30] not in golden.golden_set(p)
+
+
+def test_answers_are_scored_on_class_box_iou_and_keypoints(tmp_path):
+    from qclabel.core.model import Keypoint, KeypointSet
+    p = qa_project(tmp_path, 1)  # box IoU target 0.75, keypoint target 5 px
+    box = Box("dent", 0, 0, 20, 10, "minor", id="r")
+    ref = Annotation(verdict="fail", defect_class="dent", severity="minor", boxes=(box,))
+
+    def moved(dx):
+        return Annotation(verdict="fail", defect_class="dent", severity="minor",
+                          boxes=(Box("dent", dx, 0, 20, 10, "minor", id="a"),))
+    assert golden.score(p, moved(2), ref) == (True, "matches the reference")  # IoU 0.82
+    ok, detail = golden.score(p, moved(6), ref)                                # IoU 0.54
+    assert not ok and "below IoU 0.75" in detail
+    ok, detail = golden.score(p, Annotation(verdict="fail", defect_class="dent",
+                                            severity="minor"), ref)
+    assert not ok and "boxes only A drew 0, only B drew 1" in detail  # missed the box
+    ok, detail = golden.score(p, moved(0).__class__(verdict="pass"), ref)
+    assert not ok and detail.startswith("verdict pass vs fail")
+
+    def kps(x):
+        return Annotation(verdict="fail", keypoints=(KeypointSet(
+            "bracket", (Keypoint("hole_left", x, 10, 2),), "bracket", id="k"),))
+    assert golden.score(p, kps(14), kps(10))[0] is True    # 4 px
+    assert golden.score(p, kps(16), kps(10))[0] is False   # 6 px
+
+
+def test_publish_from_the_cli_changes_files_only_when_needed(gold, as_user):
+    p, ids, gold_ids = gold
+    as_user("admin")
+    out = CliRunner().invoke(main, ["qa", "plan", str(p.root), "--publish"])
+    assert out.exit_code == 0 and "published queues of 3 users (0 changed)" in out.output
+    before = queue_path(p, "rev").read_bytes(), queue_path(p, "ann1").read_bytes()
+    answer_golden(p, "ann1", gold_ids, 10)
+    out = CliRunner().invoke(main, ["qa", "plan", str(p.root), "--publish"])
+    assert out.exit_code == 0 and "changed)" in out.output
+    assert queue_path(p, "rev").read_bytes() == before[0]   # nothing new for the reviewer
+    assert queue_path(p, "ann1").read_bytes() != before[1]  # answered images left it
+    as_user("ann1")
+    assert CliRunner().invoke(main, ["qa", "plan", str(p.root), "--publish"]).exit_code == 3
+
+
+def test_a_new_reference_keeps_the_answers_answers(gold):
+    p, ids, gold_ids = gold
+    mine = answer_golden(p, "ann1", gold_ids, 10)
+    with p.store.open_session("admin") as s:
+        golden.promote(p, s, mine[0], "reference corrected", reference(1), "import:y")
+    assert golden.golden_set(p)[mine[0]].labelers == ()
+    assert len([a for a in golden.answers(p) if a.user == "ann1"]) == 10

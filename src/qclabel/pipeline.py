@@ -90,12 +90,17 @@ def settings(project: Project) -> dict[str, Any]:
         raise ConfigError(path, "pipeline.min_status", cfg.get("min_status"),
                           f"expected one of {', '.join(STATUSES)}")
     split = _split(path, "pipeline.split", cfg.get("split", [1.0]))
+    seed, group_by = cfg.get("seed", 0), cfg.get("group_by")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(path, "pipeline.seed", seed, "must be a whole number")
+    if group_by is not None and not isinstance(group_by, str):
+        raise ConfigError(path, "pipeline.group_by", group_by, "must be an image field name")
     gates = cfg.get("gates")
     if gates is not None and not (isinstance(gates, list) and all(isinstance(g, str)
                                                                   for g in gates)):
         raise ConfigError(path, "pipeline.gates", gates, "must be a list of gate names")
     return {"prefix": prefix, "min_status": cfg.get("min_status", "single"), "split": split,
-            "group_by": cfg.get("group_by"), "seed": int(cfg.get("seed", 0)), "gates": gates,
+            "group_by": group_by, "seed": seed, "gates": gates,
             "sources": [_source(project, n, s) for n, s in enumerate(cfg.get("sources", []))],
             "exports": [_target(project, n, t, split)
                         for n, t in enumerate(cfg.get("exports", []))]}

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .. import identity
+from ..pipeline import RunReport
 from .common import emit_json, open_project, project_dir
 
 
@@ -37,7 +38,7 @@ def run_cmd(project_dir: Path, dry_run: bool, as_json: bool) -> None:
     sys.exit(1 if report.failed else 0)
 
 
-def describe(report) -> list[str]:
+def describe(report: RunReport) -> list[str]:
     would = "would " if report.dry_run else ""
     lines = [f"{'dry run: ' if report.dry_run else ''}"
              + ("nothing new" if not report.changed else "changes")]

@@ -8,7 +8,7 @@ label: exporting it would pick a side silently.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from ..core.model import Annotation
 from ..errors import ConfigError
@@ -62,7 +62,7 @@ def final_labels(project: Project, min_status: str | None = None,
     return finals
 
 
-def _golden_final(ref) -> FinalLabel:
+def _golden_final(ref: Any) -> FinalLabel:
     """An admin's golden reference decides an image nobody adjudicated (an imported one)."""
     return FinalLabel(ref.image, ref.annotation, "adjudicated", ref.labelers, ref.by)
 

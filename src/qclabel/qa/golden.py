@@ -127,7 +127,11 @@ def promote(project: Project, session: AnnotatorSession, image: str, note: str |
     states = project.store.all_states()
     if annotation is None:
         annotation = _final_reference(project, image)
-    labelers = sorted(u for u, s in states.items() if s.annotation(image).is_labeled)
+    earlier = golden_set(project, states).get(image)
+    # A new reference for a golden image keeps who labeled it before it was golden:
+    # everyone else's labels of it are answers, before and after.
+    labelers = list(earlier.labelers) if earlier else sorted(
+        u for u, s in states.items() if s.annotation(image).is_labeled)
     after = {"annotation": annotation.to_dict(), "source": source, "labelers": labelers}
     return session.record(GOLDEN, image, session.get(image, GOLDEN), after,
                           _note(note, "promoting a golden image"))
