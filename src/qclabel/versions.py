@@ -9,6 +9,7 @@ hashes it checks), so the same version always exports to the same bytes.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -38,8 +39,9 @@ def content_hash(manifest: dict[str, Any]) -> str:
 
 def build_manifest(project: Project, *, min_status: str = "single",
                    ratios: tuple[float, ...] = (1.0,), group_by: str | None = None,
-                   seed: int = 0) -> dict[str, Any]:
-    """The project's current final labels as an (unnamed) manifest."""
+                   seed: int = 0, gates: list[str] | None = None) -> dict[str, Any]:
+    """The project's current final labels as an (unnamed) manifest, with the QA
+    evidence (metrics, lots, golden scores, quality gates: all, or those in `gates`)."""
     from .qa.final import final_labels
     from .store.replay import refuse_damage
     refuse_damage(project.store.all_states(), "a dataset version or export")
@@ -62,7 +64,7 @@ def build_manifest(project: Project, *, min_status: str = "single",
         "splits": assign_splits(items, ratios, seed),
         "settings": {"min_status": min_status, "split": list(ratios),
                      "group_by": group_by, "seed": seed},
-        "qa": _qa_summary(project, finals),
+        "qa": _qa_summary(project, finals, gates),
     }
     manifest["hash"] = content_hash(manifest)
     return manifest
@@ -83,39 +85,89 @@ def _label_times(project: Project) -> dict[str, str]:
     return out
 
 
-def _qa_summary(project: Project, finals: dict) -> dict[str, Any]:
+def _qa_summary(project: Project, finals: dict, gates: list[str] | None) -> dict[str, Any]:
+    from .qa.plan import build_plan
+    from .qa.report import build_report
     statuses = Counter(f.status for f in finals.values())
     labeled = set()
     for state in project.store.all_states().values():
         labeled |= {img for img, a in state.annotations().items() if a.is_labeled}
+    report = build_report(project)
     return {"images_in_catalog": len(project.store.catalog),
             "images_in_version": len(finals),
             "status_counts": dict(sorted(statuses.items())),
             "labeled_without_final_label": len(labeled - set(finals)),
-            "agreement": _agreement(project)}
+            "agreement": _agreement(report),
+            "evidence": _evidence(project, report, build_plan(project), gates)}
 
 
-def _agreement(project: Project) -> dict[str, Any] | None:
+def _agreement(report: dict[str, Any]) -> dict[str, Any] | None:
     """The QA report's headline figures (dual images, agreed, checks against targets)."""
-    from .qa.report import build_report
-    report = build_report(project)
     if not report.get("images"):
         return None
     keep = ("images", "agreed", "targets", "checks", "worst_classes", "pending_dual")
-    return json.loads(json.dumps({k: report.get(k) for k in keep}, default=str))
+    return _plain({k: report.get(k) for k in keep})
+
+
+def _evidence(project: Project, report: dict[str, Any], plan: Any,
+              gates: list[str] | None) -> dict[str, Any]:
+    """What the version was released on: metrics, lots, golden scores, gates."""
+    from .qa.gates import evaluate
+    results = evaluate(project, report, plan, gates)
+    lots = [{k: lot.to_dict()[k] for k in ("lot", "size", "severity", "plan",
+                                            "corrections", "outcome")} for lot in plan.lots]
+    golden = report.get("golden") or {}
+    return _plain({"metrics": report.get("checks") if report.get("images") else [],
+                   "lots": lots, "lots_passed": sum(lot.passes for lot in plan.lots),
+                   "golden": {k: golden.get(k) for k in ("images", "annotators", "flagged")},
+                   "gates": [r.to_dict() for r in results], "overrides": []})
+
+
+def _plain(data: Any) -> Any:
+    return json.loads(json.dumps(data, default=str))
+
+
+def evidence_hash(qa: dict[str, Any]) -> str:
+    raw = json.dumps(qa, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 # -- stored versions ------------------------------------------------------------------
-def create_version(project: Project, name: str, user: str, **settings: Any) -> dict[str, Any]:
+def create_version(project: Project, name: str, user: str, override_note: str | None = None,
+                   gates: list[str] | None = None, manifest: dict[str, Any] | None = None,
+                   **settings: Any) -> dict[str, Any]:
+    """Freeze the current final labels as version `name`. Refused (GateFailed) when a
+    quality gate fails, unless an admin overrides it with a note, which is recorded as
+    a `gate_override` event in their journal and in the version's QA evidence.
+    `manifest`: one `build_manifest` just made with the same settings and gates."""
+    from .qa.gates import OVERRIDE, refusal
     if not _NAME.match(name):
         raise VersionError(f"version name {name!r}: use letters, digits, '.', '-' or '_'")
     docs = project.store.documents("versions")
     if docs.get(name) is not None:
         raise VersionError(f"dataset version {name!r} already exists in {docs.path}; "
                            "versions are immutable, pick a new name")
-    manifest = build_manifest(project, **settings)
+    manifest = copy.deepcopy(manifest) if manifest else build_manifest(project, gates=gates,
+                                                                        **settings)
+    evidence = manifest["qa"]["evidence"]
+    failed = [g for g in evidence["gates"] if not g["passed"]]
+    if failed and override_note is None:
+        from .qa.gates import GateResult
+        raise refusal(name, [GateResult(**g) for g in failed])
+    if failed:
+        project.require(user, "admin", "override a quality gate")
+        if not override_note.strip():
+            raise VersionError("an override needs a note saying why (--note)")
+        with project.store.open_session(user) as session:
+            event = session.record(OVERRIDE, f"version:{name}", None,
+                                   {"version": name, "gates": [g["gate"] for g in failed]},
+                                   override_note.strip())
+        evidence["overrides"].append({"gates": [g["gate"] for g in failed], "by": user,
+                                      "note": override_note.strip(), "at": event["ts"],
+                                      "event": event["hash"]})
     manifest.update(name=name, created=datetime.now(timezone.utc).isoformat(
         timespec="seconds"), created_by=user, project=project.name)
+    manifest["qa_hash"] = evidence_hash(manifest["qa"])
     docs.put(name, manifest)
     return manifest
 
@@ -125,7 +177,9 @@ def get_version(project: Project, name: str) -> dict[str, Any]:
     if doc is None:
         known = ", ".join(list_names(project)) or "none"
         raise VersionError(f"no dataset version {name!r} in {project.root} (known: {known})")
-    if content_hash(doc) != doc.get("hash"):
+    altered = content_hash(doc) != doc.get("hash") or (
+        "qa_hash" in doc and evidence_hash(doc.get("qa", {})) != doc["qa_hash"])
+    if altered:
         raise VersionError(f"dataset version {name!r} in {project.root}/versions.json does "
                            "not match its recorded hash: the manifest was altered")
     return doc

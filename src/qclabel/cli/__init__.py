@@ -17,8 +17,10 @@ COMMAND_MODULES = (
     "audit_cmds",
     "label_cmds",
     "qa_cmds",
+    "qa_production_cmds",
     "ingest_cmds",
     "export_cmds",
+    "pipeline_cmds",
 )
 
 

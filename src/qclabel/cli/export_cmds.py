@@ -130,17 +130,29 @@ def version_group() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--min-status", type=click.Choice(STATUSES), default="single",
               show_default=True, help="Lowest final-label status to include.")
+@click.option("--override", is_flag=True, help="Release even if a quality gate fails "
+              "(recorded, with --note, in the audit trail and the version's QA evidence).")
+@click.option("--note", help="Why the gates are overridden (with --override).")
 def version_create(project_dir: Path, name: str, split: str | None, group_by: str | None,
-                   seed: int, min_status: str) -> None:
-    """Freeze the current final labels of DIR as dataset version NAME (admin only)."""
+                   seed: int, min_status: str, override: bool, note: str | None) -> None:
+    """Freeze the current final labels of DIR as dataset version NAME (admin only).
+    Refused, naming the gate, when a [qa.gates] quality gate fails."""
+    from ..errors import QclabelError
     from ..versions import create_version
     project = open_project(project_dir)
     user = identity.current_user()
     project.require(user, "admin", "create a dataset version")
-    m = create_version(project, name, user, min_status=min_status,
-                       ratios=parse_ratios(split), group_by=group_by, seed=seed)
+    if override and not (note and note.strip()):
+        raise QclabelError("--override needs --note WHY (it is recorded with the version)")
+    m = create_version(project, name, user, override_note=note if override else None,
+                       min_status=min_status, ratios=parse_ratios(split),
+                       group_by=group_by, seed=seed)
+    gates = m["qa"]["evidence"]["gates"]
     click.echo(f"created dataset version {name}: {len(m['labels'])} images, "
-               f"hash {m['hash'][:12]}")
+               f"hash {m['hash'][:12]}; gates passed {sum(g['passed'] for g in gates)}"
+               f"/{len(gates)}")
+    for o in m["qa"]["evidence"]["overrides"]:
+        click.echo(f"overridden by {o['by']}: {', '.join(o['gates'])} ({o['note']})")
 
 
 @version_group.command("list")

@@ -49,10 +49,19 @@ def qa() -> None:
 @qa.command("plan")
 @project_dir
 @click.option("--json", "as_json", is_flag=True, help="Every image's assignment as JSON.")
-def plan_cmd(project_dir: Path, as_json: bool) -> None:
+@click.option("--publish", is_flag=True, help="Write each user's queue to queues/USER.json "
+              "with golden images mixed in (admin).")
+def plan_cmd(project_dir: Path, as_json: bool, publish: bool) -> None:
     """Who labels, reviews and adjudicates which image, from the [qa] config."""
     from ..qa.plan import build_plan
-    plan = build_plan(open_project(project_dir))
+    project = open_project(project_dir)
+    if publish:
+        from ..qa.queues import publish as do_publish
+        changed = do_publish(project, identity.current_user())
+        click.echo(f"published queues of {len(changed)} users "
+                   f"({sum(changed.values())} changed)")
+        return
+    plan = build_plan(project)
     if as_json:
         emit_json(plan.to_dict())
         return
@@ -81,13 +90,18 @@ def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool
     (what they have not labeled yet) only for adjudicators and admins."""
     from ..qa.blind import require_sees_everything
     from ..qa.plan import queue_items
+    from ..qa.queues import read_published
     project, me = open_project(project_dir), identity.current_user()
-    if user not in (None, me):
+    if user not in (None, me):  # also: another user's queue may hold golden images
         require_sees_everything(project, me, f"see the queue of {user}")
-    items = queue_items(project, user or me, pending_only=not show_all)
+    user = user or me
+    items = queue_items(project, user, pending_only=not show_all)
+    notice = (read_published(project, user) or {}).get("notice", "")
     if as_json:
         emit_json([{"image": i.image, "role": i.role} for i in items])
         return
+    if notice:
+        click.echo(f"notice: {notice}")
     for i in items:
         click.echo(f"{i.image}  {i.role}")
     if not items:

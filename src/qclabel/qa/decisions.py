@@ -80,7 +80,8 @@ def adjudication_queue(project: Project, states: dict | None = None,
                        pending_only: bool = True) -> list[Disagreement]:
     """Disagreements and consensus requests, most important first (pass/fail, class,
     geometry, severity, then consensus requests), catalog order within a kind."""
-    states = project.store.all_states() if states is None else states
+    from .golden import label_states
+    states = label_states(project) if states is None else states
     order = {img: n for n, img in enumerate(project.store.catalog.ids())}
     out = []
     for image in order:
@@ -135,7 +136,8 @@ def adjudicate(project: Project, session: AnnotatorSession, image: str, source: 
     _check_image(project, image)
     if source not in SOURCES:
         raise DecisionError(f"adjudication source must be one of {SOURCES}, not {source!r}")
-    states = project.store.all_states()
+    from .golden import label_states
+    states = label_states(project)
     users = [u for u, _ in labelers(states, image)][:2]
     if session.user in users:
         raise DecisionError(f"{session.user} labeled image {image} and may not adjudicate "
@@ -169,7 +171,8 @@ def review(project: Project, session: AnnotatorSession, image: str,
     their own labels."""
     project.require(session.user, "reviewer", "spot-check labels")
     _check_image(project, image)
-    states = project.store.all_states()
+    from .golden import label_states
+    states = label_states(project)
     labels = labelers(states, image)
     if not labels:
         raise DecisionError(f"image {image} has no labels to review yet")

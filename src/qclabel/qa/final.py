@@ -1,4 +1,5 @@
-"""Final labels for export: adjudicated > agreed dual > reviewed > single.
+"""Final labels for export: adjudicated (or a golden reference) > agreed dual > reviewed >
+single.
 
 An image labeled by two annotators who disagree, and not yet adjudicated, has no final
 label: exporting it would pick a side silently.
@@ -7,7 +8,7 @@ label: exporting it would pick a side silently.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from ..core.model import Annotation
 from ..errors import ConfigError
@@ -49,13 +50,23 @@ def final_labels(project: Project, min_status: str | None = None,
         raise ConfigError(project.config_path, "qa.min_status", min_status,
                           f"expected one of {', '.join(STATUSES)}")
     agree = agree or project_agree(project)
-    states = project.store.all_states()
+    from .golden import golden_set, without_answers
+    raw = project.store.all_states()
+    refs = golden_set(project, raw)
+    states = without_answers(raw, refs)  # golden answers are scored, never final labels
     finals: dict[str, FinalLabel] = {}
     for image in project.store.catalog.ids():
         label = _final_for(image, states, agree)
+        if image in refs and (label is None or label.status != "adjudicated"):
+            label = _golden_final(refs[image])
         if label and RANK[label.status] >= RANK[min_status]:
             finals[image] = label
     return finals
+
+
+def _golden_final(ref: Any) -> FinalLabel:
+    """An admin's golden reference decides an image nobody adjudicated (an imported one)."""
+    return FinalLabel(ref.image, ref.annotation, "adjudicated", ref.labelers, ref.by)
 
 
 def _final_for(image: str, states: dict, agree: Agree) -> FinalLabel | None:

@@ -29,7 +29,7 @@ from ..core.model import ImageRecord
 from ..errors import ConfigError
 from ..project import Project
 
-SPOT_CHECK_FIELDS = ("", "lot", "station", "shift")
+SPOT_CHECK_FIELDS = ("", "lot", "station", "shift", "aql")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Plan:
     reviewers: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    lots: list[Any] = field(default_factory=list)   # acceptance-sampling lots (qa.aql)
 
     def dual_images(self) -> list[str]:
         return [i for i, a in self.assignments.items() if a.phase == "dual"]
@@ -58,7 +59,7 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         return {"settings": self.settings, "annotators": self.annotators,
                 "reviewers": self.reviewers, "warnings": self.warnings,
-                "summary": self.summary(),
+                "summary": self.summary(), "lots": [lot.to_dict() for lot in self.lots],
                 "images": [{"image": a.image, "task": a.task, "phase": a.phase,
                             "annotators": list(a.annotators), "reviewer": a.reviewer}
                            for a in self.assignments.values()]}
@@ -113,12 +114,17 @@ def build_plan(project: Project) -> Plan:
                 k = i - min(i, cfg["dual_first_n"]) if pairs else i
                 who = (plan.annotators[k % len(plan.annotators)],) if plan.annotators else ()
                 singles.append((rec, who))
-    _spot_checks(plan, singles, cfg)
+    _spot_checks(plan, singles, cfg, project)
     return plan
 
 
 def _spot_checks(plan: Plan, singles: list[tuple[ImageRecord, tuple[str, ...]]],
-                 cfg: dict[str, Any]) -> None:
+                 cfg: dict[str, Any], project: Project | None = None) -> None:
+    if cfg["spot_check_by"] == "aql":
+        from .aql import lots_for  # ISO 2859-1 sampling per lot, see qa.aql
+        plan.lots = lots_for(project, [rec for rec, _ in singles])
+        _assign_reviews(plan, singles, {i for lot in plan.lots for i in lot.review_set()})
+        return
     groups: dict[str, list[tuple[ImageRecord, tuple[str, ...]]]] = defaultdict(list)
     for rec, who in singles:
         groups[rec.fields.get(cfg["spot_check_by"], "") if cfg["spot_check_by"] else ""].append(
@@ -130,6 +136,11 @@ def _spot_checks(plan: Plan, singles: list[tuple[ImageRecord, tuple[str, ...]]],
             k = 1  # every lot/station/shift gets at least one check
         ranked = sorted(members, key=lambda m: _rank(cfg["seed"], m[0].id))
         chosen.update(rec.id for rec, _ in ranked[:k])
+    _assign_reviews(plan, singles, chosen)
+
+
+def _assign_reviews(plan: Plan, singles: list[tuple[ImageRecord, tuple[str, ...]]],
+                    chosen: set[str]) -> None:
     turn = 0
     if chosen and not plan.reviewers:
         plan.warnings.append("spot checks need a user with the reviewer role")
@@ -168,19 +179,34 @@ def queue_items(project: Project, user: str, pending_only: bool = True) -> list[
     plan = build_plan(project)
     states = project.store.all_states()
     own = states.get(user)
-    items: list[QueueItem] = []
-    for a in plan.assignments.values():
+    items, assignments = _published(project, user, plan, own if pending_only else None)
+    for a in assignments:
         if user in a.annotators and not (pending_only and own and _done_label(own, a.image)):
             items.append(QueueItem(a.image, "annotator"))
-    for a in plan.assignments.values():
+    for a in assignments:
         if a.reviewer == user and _reviewable(a, states, own, pending_only):
             items.append(QueueItem(a.image, "reviewer"))
     if project.has_role(user, "adjudicator"):
         from .decisions import adjudication_queue
+        from .golden import label_states
         items += [QueueItem(d.image, "adjudicator")
-                  for d in adjudication_queue(project, states, pending_only)
+                  for d in adjudication_queue(project, label_states(project, states),
+                                              pending_only)
                   if user not in d.annotators]
     return items
+
+
+def _published(project: Project, user: str, plan: Plan,
+               own: Any) -> tuple[list[QueueItem], list[Assignment]]:
+    """The user's published queue (qa.queues), and the assignments it does not cover:
+    images ingested since it was published. Without one: every assignment."""
+    from .queues import published_items, read_published
+    doc = read_published(project, user)
+    if doc is None:
+        return [], list(plan.assignments.values())
+    newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)):])
+    return (published_items(project, user, own),
+            [a for a in plan.assignments.values() if a.image in newer])
 
 
 def queue_for(project: Project, user: str, pending_only: bool = True) -> list[str]:

@@ -88,7 +88,8 @@ def targets_of(project_targets: dict[str, Any]) -> dict[str, float]:
 
 
 def dual_pairs(project: Project, states: dict | None = None) -> list[DualPair]:
-    states = project.store.all_states() if states is None else states
+    from .golden import label_states
+    states = label_states(project) if states is None else states
     out = []
     for image in project.store.catalog.ids():
         labels = labelers(states, image)
@@ -101,8 +102,10 @@ def dual_pairs(project: Project, states: dict | None = None) -> list[DualPair]:
 
 def build_report(project: Project, progress: Progress | None = None,
                  cancel: Callable[[], bool] | None = None) -> dict[str, Any]:
+    from . import golden
     from .plan import build_plan
-    states = project.store.all_states()
+    raw = project.store.all_states()
+    states = golden.label_states(project, raw)
     plan = build_plan(project)
     duals = [replace(p, task=plan.assignments[p.image].task) for p in dual_pairs(project, states)]
     done = {p.image for p in duals}
@@ -111,6 +114,7 @@ def build_report(project: Project, progress: Progress | None = None,
                             project.taxonomy.semantic)
     report["project"] = project.name
     report["pending_dual"] = sum(1 for i in plan.dual_images() if i not in done)
+    report["golden"] = golden.summary(project, raw)
     return report
 
 

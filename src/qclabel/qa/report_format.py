@@ -45,8 +45,12 @@ def rows(report: dict[str, Any]) -> dict[str, list[list[str]]]:
     dis = [["image", "annotators", "kind", "detail", "resolved"]] + [
         [d["image"], " / ".join(d["annotators"]), d["kind"], d["detail"],
          "yes" if d["resolved"] else "no"] for d in report["disagreements"][:MAX_DISAGREEMENTS]]
+    golden = [["annotator", "golden answers", "correct", "accuracy", "95 % CI", "status"]] + [
+        [a["annotator"], str(a["answers"]), str(a["correct"]), _f(a["accuracy"], True),
+         _ci(a["ci"]), "FLAGGED" if a["flagged"] else "ok"]
+        for a in report.get("golden", {}).get("annotators", [])]
     out = {"checks": checks, "statistics": stats, "pairs": pairs, "tasks": tasks,
-           "classes": classes, "disagreements": dis}
+           "classes": classes, "golden": golden, "disagreements": dis}
     if report.get("masks", {}).get("per_class"):
         out["masks per class"] = class_rows(report["masks"])
     return out
@@ -83,6 +87,10 @@ def _headline(report: dict[str, Any]) -> list[str]:
         lines.append(f"severity: {s['n']} pairs, agreement {_f(s.get('percent'), True)}")
     if report["worst_classes"]:
         lines.append("worst classes: " + ", ".join(report["worst_classes"]))
+    if report.get("golden", {}).get("flagged"):
+        g = report["golden"]
+        lines.append(f"flagged by golden accuracy (below {g['settings']['golden_min'] * 100:g} %): "
+                     + ", ".join(g["flagged"]))
     if report["worst_annotators"]:
         lines.append("annotators by agreement: " + ", ".join(
             f"{r['annotator']} {r['share'] * 100:.0f} %" for r in report["worst_annotators"]))

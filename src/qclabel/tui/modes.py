@@ -39,6 +39,8 @@ MODES: list[Mode] = [
          "qclabel.tui.screens.keypoint:KeypointScreen", ("keypoint",)),
     Mode("assembly", "Assembly check", "a", "expected positions: present / absent / misplaced",
          "qclabel.tui.screens.assembly:AssemblyScreen"),
+    Mode("analytics", "Annotator analytics", "w", "per annotator and week: speed, agreement, golden accuracy",
+         "qclabel.tui.screens.analytics:AnalyticsScreen", (), "adjudicator"),
     Mode("export", "Export", "e", "export final labels or a dataset version, in the background",
          "qclabel.tui.screens.export:ExportScreen", (), "adjudicator"),
 ]

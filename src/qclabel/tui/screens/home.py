@@ -60,8 +60,11 @@ class HomeScreen(Screen):
         self.action_refresh_status()
 
     def action_refresh_status(self) -> None:
-        self.query_one("#status", Static).update(status_renderable(
-            project_status(self.app.project, viewer=self.app.user)))  # blind dual labels
+        from ...qa.queues import notices
+        grid = status_renderable(project_status(self.app.project, viewer=self.app.user))
+        for line in notices(self.app.project, self.app.user):  # golden-accuracy flags
+            grid.add_row(Text("QA", style="bold yellow"), Text(line, style="yellow"))
+        self.query_one("#status", Static).update(grid)  # counts hide blind dual labels
 
     def action_open_selected(self) -> None:
         ol = self.query_one(OptionList)

@@ -22,7 +22,7 @@ from ...qa.report import ReportCancelled, build_report
 from ...qa.report_format import rows
 
 BAR_WIDTH = 30
-TABLES = ("checks", "pairs", "tasks", "classes", "disagreements")
+TABLES = ("checks", "pairs", "tasks", "classes", "golden", "disagreements")
 
 
 def bar_chart(per_class: dict[str, Any], width: int = BAR_WIDTH) -> Text:

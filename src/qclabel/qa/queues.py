@@ -1,0 +1,183 @@
+"""Published queues: the plan as each user receives it, with golden images mixed in.
+
+`qclabel qa plan DIR --publish` (an admin; the pipeline does it on every run) writes
+`queues/USER.json` for every annotator and reviewer:
+
+    {"user": "ann1", "catalog": 1200, "notice": "...", "items": [{"image": ID, "role": R}]}
+
+An annotator's items are the plan's images for them that they have not labeled yet,
+with golden images interleaved at `[qa] golden_rate` (one golden image per 1/rate own
+images, at least one while any is left to answer). Nothing in the file says which
+items are golden, and the annotator's process reads only this file and its own
+journal, never the admins' journals where the references are. Each golden image goes
+to the annotators who have answered it least, so one publication rarely gives the same
+golden image to many queues. A flagged annotator under `golden_action = "calibration"`
+keeps their images, and each one also goes to a second annotator (dual again).
+
+Images ingested after the publication (catalog position beyond `catalog`) come from
+the computed plan until the next publication. A file is rewritten only when its
+content changes, so publishing twice with nothing new leaves every byte as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..project import Project
+from ..store.atomic import atomic_write_bytes
+from . import golden
+from .plan import Plan, QueueItem, build_plan
+
+QUEUES_DIR = "queues"
+
+
+def queue_path(project: Project, user: str) -> Path:
+    from ..store.labels import check_user
+    return project.root / QUEUES_DIR / f"{check_user(user)}.json"
+
+
+def read_published(project: Project, user: str) -> dict[str, Any] | None:
+    path = queue_path(project, user)
+    try:
+        doc = json.loads(path.read_bytes())
+    except (FileNotFoundError, PermissionError):
+        return None
+    except (OSError, ValueError):
+        return None  # a damaged file: fall back to the computed plan
+    return doc if isinstance(doc, dict) and doc.get("user") == user else None
+
+
+def publish(project: Project, actor: str, dry_run: bool = False) -> dict[str, bool]:
+    """Write every user's queue; returns user -> whether the file changed."""
+    project.require(actor, "admin", "publish the QA plan")
+    docs = build_queues(project)
+    changed = {}
+    for user, doc in docs.items():
+        data = (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+        path = queue_path(project, user)
+        old = path.read_bytes() if path.exists() else None
+        changed[user] = old != data
+        if changed[user] and not dry_run:
+            path.parent.mkdir(exist_ok=True)
+            atomic_write_bytes(path, data)
+    return changed
+
+
+def build_queues(project: Project) -> dict[str, dict[str, Any]]:
+    states = project.store.all_states()
+    plan = build_plan(project)
+    refs = golden.golden_set(project, states)
+    cfg = golden.settings(project)
+    acc = golden.accuracy(project, states)
+    own = _own_items(plan, states, refs, acc, cfg)
+    given = Counter(a.image for a in golden.answers(project, states, refs))
+    out = {}
+    for user in sorted(set(plan.annotators) | set(plan.reviewers)):
+        items = [{"image": i, "role": "annotator"} for i in own.get(user, [])]
+        items = _mix_golden(items, user, refs, states, given, cfg, project.qa["seed"])
+        items += [{"image": a.image, "role": "reviewer"} for a in plan.assignments.values()
+                  if a.reviewer == user and not _reviewed(states, user, a.image)]
+        flag = acc.get(user)
+        out[user] = {"user": user, "catalog": len(project.store.catalog), "items": items,
+                     "notice": golden.flag_message(flag, cfg) if flag and flag.flagged
+                     else ""}
+    return out
+
+
+def _own_items(plan: Plan, states: dict, refs: dict, acc: dict,
+               cfg: dict[str, Any]) -> dict[str, list[str]]:
+    """Each annotator's planned images they have not labeled; a flagged annotator's
+    single images also go to the next unflagged annotator under "calibration"."""
+    flagged = {u for u, a in acc.items() if a.flagged}
+    helpers = [u for u in plan.annotators if u not in flagged]
+    out: dict[str, list[str]] = {u: [] for u in plan.annotators}
+    turn = 0
+    for a in plan.assignments.values():
+        if a.image in refs:
+            continue  # golden images are handed out as golden only
+        who = list(a.annotators)
+        if cfg["golden_action"] == "calibration" and len(who) == 1 and who[0] in flagged \
+                and helpers:
+            who.append(helpers[turn % len(helpers)])
+            turn += 1
+        for u in who:
+            if not _labeled(states, u, a.image):
+                out.setdefault(u, []).append(a.image)
+    return out
+
+
+def _mix_golden(items: list[dict], user: str, refs: dict, states: dict,
+                given: Counter, cfg: dict[str, Any], seed: int) -> list[dict]:
+    if not items or not refs or cfg["golden_rate"] <= 0:
+        return items
+    open_refs = [i for i, r in refs.items()
+                 if user not in r.labelers and not _labeled(states, user, i)]
+    want = min(len(open_refs), max(1, math.floor(len(items) * cfg["golden_rate"])))
+    chosen = sorted(open_refs, key=lambda i: (given[i], _h(seed, user, i)))[:want]
+    given.update(chosen)
+    out = list(items)
+    # evenly spread, in an order only the hash knows; insert from the back so earlier
+    # positions stay where they were computed
+    order = sorted(chosen, key=lambda i: _h(seed, "at", user, i))
+    for k in reversed(range(want)):
+        at = round((k + 1) * len(items) / (want + 1))
+        out.insert(at, {"image": order[k], "role": "annotator"})
+    return out
+
+
+def _h(*parts: Any) -> str:
+    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def _labeled(states: dict, user: str, image: str) -> bool:
+    state = states.get(user)
+    if state is None:
+        return False
+    ann = state.annotation(image)
+    return ann.is_labeled or ann.flag is not None
+
+
+def _reviewed(states: dict, user: str, image: str) -> bool:
+    state = states.get(user)
+    return state is not None and state.get(image, "review") is not None
+
+
+def published_items(project: Project, user: str, own_state: Any) -> list[QueueItem] | None:
+    """The user's published items still to do (annotator items they have not labeled),
+    or None when nothing is published for them."""
+    doc = read_published(project, user)
+    if doc is None:
+        return None
+    items = []
+    for item in doc.get("items", []):
+        image, role = item.get("image"), item.get("role")
+        if image not in project.store.catalog:
+            continue
+        if role == "annotator" and own_state is not None and _labeled(
+                {user: own_state}, user, image):
+            continue
+        if role == "reviewer" and own_state is not None and own_state.get(
+                image, "review") is not None:
+            continue
+        items.append(QueueItem(image, role))
+    return items
+
+
+def notices(project: Project, viewer: str) -> list[str]:
+    """QA lines for the home screen: the viewer's own published notice, and for
+    adjudicators and admins, every annotator flagged by golden accuracy."""
+    out = []
+    own = (read_published(project, viewer) or {}).get("notice")
+    if own:
+        out.append(own)
+    if project.has_role(viewer, "adjudicator"):
+        cfg = golden.settings(project)
+        for user, acc in golden.accuracy(project).items():
+            if acc.flagged:
+                out.append(f"{user}: {golden.flag_message(acc, cfg)}")
+    return out
