@@ -8,7 +8,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 
@@ -18,6 +18,7 @@ from ..render import FrameSource
 from ..store import AnnotatorSession
 from . import graphics as gfx
 from .keymap import merged_keymap
+from .keyorder import OrderedKeys
 from .labeling import QUEUES, Labeler
 from .modes import MODES, get_mode, mode_for_task
 from .themes import THEMES
@@ -27,7 +28,7 @@ class HangUp(Message):
     """The terminal went away."""
 
 
-class QclabelApp(App):
+class QclabelApp(OrderedKeys):
     TITLE = "qclabel"
     CSS_PATH = str(themes_dir() / "qclabel.tcss")
     BINDINGS = [
