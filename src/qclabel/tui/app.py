@@ -8,6 +8,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from textual import events
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -94,6 +95,13 @@ class QclabelApp(OrderedKeys):
 
     def on_app_focus(self, event) -> None:
         event.prevent_default()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste no text box took. Pasted text is not typed keys: labeling dozens of
+        images from a stray clipboard would be silent damage, so it labels nothing."""
+        say = getattr(self.screen, "say", None)
+        if callable(say):
+            say(f"paste ignored ({len(event.text)} characters): labels come from typed keys")
 
     # -- command palette (ctrl+p): Textual's commands, the modes, the screen's keys ------
     def get_system_commands(self, screen):

@@ -188,9 +188,12 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
 
     # -- cursor ----------------------------------------------------------------------------
     def step_px(self, unit: str) -> tuple[int, int]:
-        if unit == "pixel" or self.shown_viewport is None:
+        # The view the keys act in is `self.viewport` (set the moment an image or zoom
+        # changes), not the picture still on screen: a key typed while the next picture
+        # loads then does what it does once that picture is there.
+        if unit == "pixel" or self.viewport is None:
             return (1, 1)
-        sx, sy = cm.step(self.shown_viewport)
+        sx, sy = cm.step(self.viewport)
         return (sx * 10, sy * 10) if unit == "ten" else (sx, sy)
 
     def action_nudge(self, dx: int, dy: int, unit: str) -> None:
