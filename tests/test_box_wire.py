@@ -82,7 +82,7 @@ async def test_cursor_move_and_edit_send_cells_not_the_picture(textured, graphic
             assert move.count("\x1bP") == 1           # one patch: the cell the cursor left
         assert "┼" in move
         assert 0 < len(move) < 0.05 * full
-        await pilot.press("space", "J", "L", "enter", "e", "e")
+        await pilot.press("space", "J", "L", "enter", "shift+tab", "e", "e")
         await pilot.pause()
         out.clear()
         await pilot.press("h")                        # left edge one cell further out
