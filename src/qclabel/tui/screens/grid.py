@@ -11,8 +11,6 @@ together (one fsync: the page is saved entirely or not at all). Then the next pa
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -21,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ...core.naming import image_name
 from ...errors import QclabelError
 from ...render import FrameSource, Viewport
 from ...render.frames import encode_sixel
@@ -154,7 +153,7 @@ class GridScreen(Screen):
         self.sheet.set_captions(self.captions(), self.cursor, changed)
         done, total = self.labeler.done_total()
         under = self._cursor_image()
-        name = Path(self.labeler.record(under).file).name if under else ""
+        name = image_name(self.labeler.record(under)) if under else ""
         self.query_one("#statusbar", Static).update(status_text(
             self.page_start + self.cursor + 1, total, done, self.labeler.labels_per_hour(),
             self.labeler.queue_name, None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ...core.edits import Change
+from ...core.naming import image_name
 from ...errors import QclabelError
 
 
@@ -28,7 +29,8 @@ class UndoRedo:
         if change is None:
             self.say(f"nothing to {verb[:-2]}")
             return
-        self.say(f"{verb}: {change.image}")
+        rec = self.labeler.record(change.image)
+        self.say(f"{verb}: {image_name(rec) if rec else change.image}")
         self.history_changed()
         lab = self.labeler
         if change.image != lab.current:

@@ -4,11 +4,10 @@ few hundred bytes of text, never the picture)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.text import Text
 
 from ...core.model import Annotation, ImageRecord
+from ...core.naming import image_name
 from ...core.taxonomy import DefectClass, Taxonomy
 
 EXIF_FIRST = ("make", "model", "datetime_original", "exposure_time")
@@ -80,7 +79,7 @@ def labels_text(ann: Annotation) -> Text:
 
 def info_text(rec: ImageRecord, highlighted: DefectClass | None) -> Text:
     t = Text()
-    _row(t, "file", Path(rec.file).name)
+    _row(t, "file", image_name(rec))
     _row(t, "source", rec.source)
     _row(t, "size", f"{rec.width}x{rec.height} px, {rec.bit_depth}-bit {rec.mode}")
     if rec.mm_per_px:
