@@ -26,7 +26,11 @@ from .themes import THEMES
 
 
 class HangUp(Message):
-    """The terminal went away."""
+    """The terminal went away (SIGHUP, or its input reported EOF/EIO)."""
+
+
+class Interrupted(Message):
+    """SIGINT: leave as `q` does, with the shell's exit code for it."""
 
 
 class QclabelApp(OrderedKeys):
@@ -54,9 +58,37 @@ class QclabelApp(OrderedKeys):
         self.theme_choice = theme
         self._keymap_overrides = keymap or {}
         self._handle_hangup = handle_hangup
+        self._interrupted = False
         self._closed = False
         # Small writes (the resume position) off the UI thread, in order.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qclabel-io")
+
+    def get_driver_class(self):
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+        if driver is LinuxDriver:
+            from .terminal import TerminalDriver
+            return TerminalDriver
+        return driver
+
+    def run(self, *args, **kwargs):
+        """SIGINT (kill -INT, or ctrl+c before the terminal is in raw mode) quits like
+        `q` at any moment of startup, never with a traceback from the middle of it."""
+        previous = signal.signal(signal.SIGINT, self._sigint)
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _sigint(self, signum, frame) -> None:
+        self._interrupted = True
+        loop = getattr(self, "_loop", None)
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(self.post_message, Interrupted())
+
+    def on_terminal_gone(self) -> None:
+        """Called by the terminal driver from its threads: post, never act, here."""
+        self.post_message(HangUp())
 
     def background(self, fn) -> None:
         if not self._closed:
@@ -77,6 +109,8 @@ class QclabelApp(OrderedKeys):
         self.set_keymap(self._keymap_overrides)
         if self._handle_hangup:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+        if self._interrupted:   # SIGINT arrived while the app was starting
+            self.post_message(Interrupted())
         from .screens.home import HomeScreen
         self.push_screen(HomeScreen())
         if self.start_mode and self.start_mode != "home":
@@ -139,6 +173,10 @@ class QclabelApp(OrderedKeys):
         self.close_session()
         self.exit(return_code=129)
 
+    def on_interrupted(self, message: "Interrupted") -> None:
+        self.close_session()
+        self.exit(return_code=130)
+
     def close_session(self) -> None:
         if self._closed:
             return
@@ -147,11 +185,13 @@ class QclabelApp(OrderedKeys):
             self._io.shutdown(wait=True)
             self.labeler.save_position()
         finally:
-            self.frames.close()
             self.session.close()
 
     def on_unmount(self) -> None:
         self.close_session()
+        # Only now: until the app is gone a screen may still ask for a frame (a resize
+        # or a queued key after quit), and a closed pool would raise in its handler.
+        self.frames.close()
 
 
 def _default_task(project: Project) -> str:
