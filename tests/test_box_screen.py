@@ -116,7 +116,11 @@ async def test_anchor_and_complete_at_exact_pixels_through_zoom(proj, level):
         vp = screen.image_view.frame.viewport
         overlay = screen.image_view.overlay
         assert any(g.char in "┌┐└┘─│" for g in overlay.values())  # drawn, not selected
-        corner = cm.pixel_cell(vp, 137, 91)
+        # the outline runs around the box, never over a cell showing one of its pixels
+        shown = {vp.cell_of(x + 0.5, y + 0.5) for x in range(137, 160) for y in range(91, 100)}
+        assert not shown & {c for c, g in overlay.items() if g.outline}
+        left, top = vp.cell_of(137, 91)
+        corner = (left - 1, top - 1)
         if vp.cell_in_frame(*corner):
             assert overlay[corner].char == "┌"
             # and the rendered picture line carries the glyph in that cell

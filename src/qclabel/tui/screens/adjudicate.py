@@ -129,7 +129,7 @@ class AdjudicateScreen(DecisionQueueScreen):
     def redraw(self) -> None:
         view = self.query_one("#image", OverlayImageView)
         vp = self.frame.viewport if self.frame is not None else None
-        ov: Overlay = {}
+        ov = Overlay()
         if vp is not None and self.current is not None:
             tax = self.app.project.taxonomy
             for which in ("A", "B"):

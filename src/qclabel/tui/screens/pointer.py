@@ -66,6 +66,7 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         Binding("b", "image(-1)", "Prev image", id="pointer.back"),
         Binding("u", "undo", "Undo", id="pointer.undo"),
         Binding("r", "redo", "Redo", id="pointer.redo"),
+        Binding("ctrl+o", "toggle_outlines", "Outlines on/off", id="pointer.outlines"),
     ] + [b for b in ImageScreen.BINDINGS if b.id and b.id.startswith("view.w")]
 
     def __init__(self) -> None:
@@ -74,6 +75,7 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         self.image_id: str | None = None
         self.reset_jump()
         self.rgb: np.ndarray | None = None      # full-resolution pixels of the image
+        self.outlines_hidden = False            # ctrl+o: the bare picture (cursor stays)
 
     # -- layout ------------------------------------------------------------------------
     def make_image_view(self) -> OverlayImageView:
@@ -154,8 +156,9 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         if vp is None or self.record is None:
             view.set_overlay({})
         else:
-            ov: Overlay = {}
-            self.draw_tool(ov, vp)
+            ov = Overlay()
+            if not self.outlines_hidden:
+                self.draw_tool(ov, vp)
             draw_cursor(ov, vp, *self.cursor)
             self.jump_rulers(ov, vp)
             view.set_overlay(ov)
@@ -170,7 +173,8 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         done, total = lab.done_total()
         x, y = self.cursor
         return (f"{lab.index + 1}/{len(lab.queue)}  done {done}/{total}  "
-                f"x {x} y {y}  {self.view_status()}")
+                f"x {x} y {y}  {self.view_status()}"
+                + ("  outlines off (ctrl+o)" if self.outlines_hidden else ""))
 
     # hooks for the tools
     def reset_tool(self) -> None: ...
@@ -212,6 +216,10 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
                 self.viewport = followed
                 self.show_image(keep_view=True)
                 return
+        self.redraw()
+
+    def action_toggle_outlines(self) -> None:
+        self.outlines_hidden = not self.outlines_hidden
         self.redraw()
 
     def action_zoom_level(self, delta: int) -> None:

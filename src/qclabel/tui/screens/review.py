@@ -63,7 +63,7 @@ class ReviewScreen(DecisionQueueScreen):
 
     def redraw(self) -> None:
         vp = self.frame.viewport if self.frame is not None else None
-        ov: Overlay = {}
+        ov = Overlay()
         found = self.labeled()
         if vp is not None and found:
             for box in found[1].boxes:
