@@ -169,3 +169,24 @@ def test_jump_grid_slots_and_rulers():
     rulers = jumpgrid.rulers(vp)
     assert [g.char for (c, r), g in sorted(rulers.items()) if r == vp.offset[1]][:3] == \
         ["a", "a", "b"]  # the row ruler's a, then the column ruler's a, b
+
+
+def test_stroke_patch_on_a_shown_picture_sends_only_the_changing_pixels():
+    """Over a picture already on screen, a ring's patch is transparent (P2=1) except
+    for the ring: far smaller than the cells' full pixels; a full patch keeps every grey
+    level of the picture (no re-quantization that would make patched cells stand out)."""
+    from PIL import Image
+    from qclabel.render.strokes import cell_pieces, exact, patch, rect_runs
+    m = Viewport.fit(1200, 900, 160, 45, 10, 20)
+    fw, fh = m.frame_size
+    grey = np.random.default_rng(2).normal(150, 8, (fh, fw)).clip(0, 255).astype(np.uint8)
+    picture = Image.fromarray(grey, "L")
+    o = ov.Overlay()
+    ov.draw_box(o, m, Box("porosity", 600, 400, 19, 19), "#ba68c8")
+    pieces = cell_pieces(o.strokes, m)
+    rect = rect_runs(pieces)[0]
+    sparse, full = patch(picture, m, rect, pieces, {}), patch(picture, m, rect, pieces)
+    assert sparse.startswith("\x1bP0;1;0q") and full.startswith("\x1bP0;0;0q")
+    assert len(sparse) < len(full) / 3
+    px = np.stack([grey[:20, :30]] * 3, -1)
+    assert len(set(exact(px).tobytes())) == len(np.unique(grey[:20, :30]))

@@ -94,8 +94,12 @@ class OrderedKeys(App):
     def hold_keys(self, pump: MessagePump) -> None:
         """Hold the next keys until `pump` (and then the screen on top, and the App) have
         handled every message queued so far."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not running yet: no key can arrive before the loop does
         self._holds += 1
-        task = asyncio.get_running_loop().create_task(self._release_after(pump))
+        task = loop.create_task(self._release_after(pump))
         self._hold_tasks.add(task)
         task.add_done_callback(self._hold_tasks.discard)
 
