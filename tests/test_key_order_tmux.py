@@ -46,7 +46,10 @@ class Tmux:
         raise AssertionError(f"timed out waiting for {what}; screen:\n{self.screen()}")
 
     def stop(self) -> None:
+        path = self("display-message", "-p", "#{socket_path}").strip()
         self("kill-server")
+        if path:
+            Path(path).unlink(missing_ok=True)   # tmux leaves the socket file behind
 
 
 @pytest.fixture
