@@ -123,7 +123,7 @@ async def _measure(project, mode: str, presses: int) -> dict[str, float]:
                 await pilot.press("l")
                 await pilot.pause()
             move = meter.take() / presses
-            await pilot.press("space", "J", "L", "enter", "e", "e")
+            await pilot.press("space", "J", "L", "enter", "shift+tab", "e", "e")
             await pilot.pause()
             meter.take()
             for _ in range(presses):

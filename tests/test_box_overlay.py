@@ -45,21 +45,58 @@ def test_zoom_clamps_at_image_border_and_follow_pans():
     assert cm.zoom_to(far, 0, (5, 5)) == Viewport.fit(1200, 900, 160, 45)
 
 
-def test_box_outline_sits_on_edge_pixel_cells():
+def test_box_outline_runs_outside_the_cells_showing_the_box():
     m = Viewport.fit(1200, 900, 160, 45)      # 10 x 20 px per cell, frame from col 20
-    o: ov.Overlay = {}
+    o = ov.Overlay()
     ov.draw_box(o, m, Box("dent", 100, 200, 51, 40), "#ff0000")
     assert m.offset == (20, 0)
-    assert o[(30, 10)].char == "┌" and o[(35, 11)].char == "┘"
-    assert o[(32, 10)].char == "─" and (32, 11) in o
-    assert (32, 12) not in o  # interior untouched
+    # the box's pixels are in cells 30-35 x 10-11: the ring is 29-36 x 9-12
+    assert o[(29, 9)].char == "┌" and o[(36, 12)].char == "┘"
+    assert o[(32, 9)].char == "─" and o[(29, 11)].char == "│"
+    assert not any((c, r) in o for c in range(30, 36) for r in range(10, 12))
+    assert all(g.outline for g in o.values())
+
+
+def test_outline_at_the_image_border_stays_in_the_frame():
+    m = Viewport.fit(1200, 900, 160, 45)
+    o = ov.Overlay()
+    ov.draw_box(o, m, Box("dent", 0, 0, 30, 30), "#ff0000")
+    assert o[m.offset].char == "┌"            # no room outside: on the box's own cells
+    assert all(m.cell_in_frame(*c) for c in o)
+
+
+@pytest.mark.parametrize("level", [0, 3, 6, 9])
+def test_pixel_stroke_leaves_every_box_pixel_untouched(level):
+    """The sixel outline: a ring of display pixels just outside the box, at every zoom;
+    painted patches change no pixel that shows the box."""
+    from PIL import Image
+    from qclabel.render.strokes import cell_pieces, painted
+    box = Box("porosity", 613, 407, 3, 3)     # a 3x3 px pore cluster
+    m = cm.zoom_to(Viewport.fit(1200, 900, 160, 45, 10, 20), level, (614, 408))
+    fw, fh = m.frame_size
+    rng = np.random.default_rng(1)
+    picture = Image.fromarray(rng.integers(0, 255, (fh, fw), dtype=np.uint8), "L")
+    o = ov.Overlay()
+    ov.draw_box(o, m, box, "#ff00ff")
+    [stroke] = o.strokes
+    pieces = cell_pieces(o.strokes, m)
+    (oc, orow), (fc, fr) = m.offset, m.frame_cells
+    whole = np.asarray(painted(picture, m, (oc, orow, oc + fc - 1, orow + fr - 1),
+                               pieces).convert("RGB"))
+    orig = np.asarray(picture.convert("RGB"))
+    sx, sy = m.scale
+    x0, x1 = int((box.x - m.x) * sx), int(np.ceil((box.x2 - m.x) * sx))
+    y0, y1 = int((box.y - m.y) * sy), int(np.ceil((box.y2 - m.y) * sy))
+    assert (whole[y0:y1, x0:x1] == orig[y0:y1, x0:x1]).all()      # the box as it is
+    ring = whole[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2]
+    assert (ring == (255, 0, 255)).all(axis=-1).sum() >= 2 * ((x1 - x0) + (y1 - y0))
 
 
 def test_keypoints_and_skeleton_drawn():
     m = Viewport.fit(400, 300, 40, 15)
     kps = KeypointSet("b", (Keypoint("a", 5, 5, VISIBLE), Keypoint("b", 305, 5, VISIBLE),
                            Keypoint("c", 0, 0, 0)))
-    o: ov.Overlay = {}
+    o = ov.Overlay()
     ov.draw_keypoints(o, m, kps, [("a", "b"), ("a", "c")], "#00ffff")
     assert o[(0, 0)].char == ov.POINT_VISIBLE and o[(30, 0)].char == ov.POINT_VISIBLE
     assert sum(g.char == ov.SKELETON for g in o.values()) == 29
@@ -69,7 +106,7 @@ def test_cursor_move_diff_touches_two_cells_and_is_cheap():
     m = Viewport.fit(400, 300, 40, 15)          # 10 x 20 image px per cell
     rng = np.random.default_rng(0)
     frame = rng.normal(128, 30, (15 * 20, 40 * 10, 3)).clip(0, 255).astype(np.uint8)
-    before, after = {}, {}
+    before, after = ov.Overlay(), ov.Overlay()
     ov.draw_box(before, m, Box("dent", 40, 60, 100, 80), "#ff0000")
     ov.draw_box(after, m, Box("dent", 40, 60, 100, 80), "#ff0000")
     ov.draw_cursor(before, m, 200, 150)
@@ -132,3 +169,24 @@ def test_jump_grid_slots_and_rulers():
     rulers = jumpgrid.rulers(vp)
     assert [g.char for (c, r), g in sorted(rulers.items()) if r == vp.offset[1]][:3] == \
         ["a", "a", "b"]  # the row ruler's a, then the column ruler's a, b
+
+
+def test_stroke_patch_on_a_shown_picture_sends_only_the_changing_pixels():
+    """Over a picture already on screen, a ring's patch is transparent (P2=1) except
+    for the ring: far smaller than the cells' full pixels; a full patch keeps every grey
+    level of the picture (no re-quantization that would make patched cells stand out)."""
+    from PIL import Image
+    from qclabel.render.strokes import cell_pieces, exact, patch, rect_runs
+    m = Viewport.fit(1200, 900, 160, 45, 10, 20)
+    fw, fh = m.frame_size
+    grey = np.random.default_rng(2).normal(150, 8, (fh, fw)).clip(0, 255).astype(np.uint8)
+    picture = Image.fromarray(grey, "L")
+    o = ov.Overlay()
+    ov.draw_box(o, m, Box("porosity", 600, 400, 19, 19), "#ba68c8")
+    pieces = cell_pieces(o.strokes, m)
+    rect = rect_runs(pieces)[0]
+    sparse, full = patch(picture, m, rect, pieces, {}), patch(picture, m, rect, pieces)
+    assert sparse.startswith("\x1bP0;1;0q") and full.startswith("\x1bP0;0;0q")
+    assert len(sparse) < len(full) / 3
+    px = np.stack([grey[:20, :30]] * 3, -1)
+    assert len(set(exact(px).tobytes())) == len(np.unique(grey[:20, :30]))

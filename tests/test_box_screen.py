@@ -115,14 +115,18 @@ async def test_anchor_and_complete_at_exact_pixels_through_zoom(proj, level):
         # the overlay draws it where the frame shows those pixels
         vp = screen.image_view.frame.viewport
         overlay = screen.image_view.overlay
-        assert any(g.char in "┏┓┗┛━┃" for g in overlay.values())
-        corner = cm.pixel_cell(vp, 137, 91)
+        assert any(g.char in "┌┐└┘─│" for g in overlay.values())  # drawn, not selected
+        # the outline runs around the box, never over a cell showing one of its pixels
+        shown = {vp.cell_of(x + 0.5, y + 0.5) for x in range(137, 160) for y in range(91, 100)}
+        assert not shown & {c for c, g in overlay.items() if g.outline}
+        left, top = vp.cell_of(137, 91)
+        corner = (left - 1, top - 1)
         if vp.cell_in_frame(*corner):
-            assert overlay[corner].char == "┏"
+            assert overlay[corner].char == "┌"
             # and the rendered picture line carries the glyph in that cell
             view = screen.image_view
             line = view.render_lines(Region(0, corner[1], view.size.width, 1))[0]
-            assert line.crop(corner[0], corner[0] + 1).text == "┏"
+            assert line.crop(corner[0], corner[0] + 1).text == "┌"
 
 
 async def test_snap_at_cursor_common_case(proj):
@@ -147,7 +151,7 @@ async def test_edit_edges_delete_and_undo(proj):
         await goto(pilot, screen, 137, 91)
         await pilot.press("space")
         await goto(pilot, screen, 159, 99)
-        await pilot.press("enter", "e", "e")          # selected; target: left edge
+        await pilot.press("enter", "shift+tab", "e", "e")  # select it; target: left edge
         assert screen.edit_target == "left"
         await pilot.press("ctrl+left", "ctrl+left")   # two pixels left
         await pilot.press("e", "e", "ctrl+right")     # top -> right edge, one pixel
@@ -192,7 +196,7 @@ async def test_duplicate_copy_previous_class_and_severity(proj):
         await goto(pilot, screen, 137, 91)
         await pilot.press("space")
         await goto(pilot, screen, 159, 99)
-        await pilot.press("enter", "v", "ctrl+d")
+        await pilot.press("enter", "shift+tab", "v", "ctrl+d")
         await settle(pilot, app)
         boxes = on_disk(proj, first).boxes
         assert [(b.x, b.y, b.severity) for b in boxes] == [(137, 91, "minor"), (147, 101, "minor")]
@@ -226,7 +230,66 @@ async def test_mouse_drag_draws_and_click_selects(proj):
         [box] = on_disk(proj, image).boxes
         (x1, y1), (x2, y2) = cm.cell_pixel(vp, *a), cm.cell_pixel(vp, *b)
         assert (box.x, box.y, box.x2 - 1, box.y2 - 1) == (x1, y1, x2, y2)
-        await pilot.press("escape")                   # deselect
-        assert screen.selected is None
+        assert screen.selected is None                # a new box is not selected
         await pilot.click(view, offset=(a[0] + 3, a[1] + 2))
         assert screen.selected == box.id
+
+
+async def test_a_class_key_after_a_box_is_for_the_next_box(proj):
+    """The README's order: class, then box; class, then the next box. The class key
+    after a box must not re-class it; neither must `v` or `s` act on it. Re-classing
+    takes an explicit selection (tab/shift+tab/click)."""
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        await pilot.press("2")                         # dent
+        await goto(pilot, screen, 137, 91)
+        await pilot.press("space")
+        await goto(pilot, screen, 159, 99)
+        await pilot.press("enter")
+        await pilot.press("1", "v")                    # scratch (minor) for the NEXT box
+        await settle(pilot, app)
+        assert [(b.cls, b.severity) for b in on_disk(proj, image).boxes] == [("dent", None)]
+        col, row = jump_keys(screen, 148, 95)
+        await pilot.press("g", col, row)
+        await goto(pilot, screen, 30, 30)
+        await pilot.press("space")
+        await goto(pilot, screen, 60, 50)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        got = [(b.cls, b.severity, b.x, b.y) for b in on_disk(proj, image).boxes]
+        assert got == [("dent", None, 137, 91), ("scratch", "minor", 30, 30)]
+        # `s` on the defect after drawing elsewhere boxes the defect (a third box)
+        await goto(pilot, screen, 148, 95)
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert len(on_disk(proj, image).boxes) == 3
+        # explicit selection, then a class key: that box changes
+        await pilot.press("tab", "3")
+        await settle(pilot, app)
+        assert [b.cls for b in on_disk(proj, image).boxes] == ["crack", "scratch", "scratch"]
+
+
+async def test_undo_on_an_earlier_image_keeps_the_queue_and_its_counter(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        queue = list(app.labeler.queue)
+        assert len(queue) == 3
+        for _ in range(2):                             # a snapped box on images 1 and 2
+            col, row = jump_keys(screen, 148, 95)
+            await pilot.press("g", col, row, "s", "n")
+            await settle(pilot, app)
+        assert app.labeler.current == queue[2]
+        await pilot.press("u")                         # undoes image 2's box: back there
+        await settle(pilot, app)
+        assert app.labeler.current == queue[1] and app.labeler.queue == queue
+        assert screen.status_text().startswith("2/3")
+        assert on_disk(proj, queue[1]).boxes == ()
+        await pilot.press("b")                         # image 1 is still reachable
+        assert app.labeler.current == queue[0]
+        await pilot.press("r")                         # redo: image 2's box again, shown
+        await settle(pilot, app)
+        assert app.labeler.current == queue[1] and len(on_disk(proj, queue[1]).boxes) == 1
+        assert screen.status_text().startswith("2/3")

@@ -57,7 +57,8 @@ async def test_suggested_boxes_drawn_then_accepted_or_rejected(proj, tmp_path):
         screen = await start(app, pilot)
         first = app.labeler.current
         vp = screen.image_view.frame.viewport
-        corner = cm.pixel_cell(vp, DEFECT[0], DEFECT[1])
+        left, top = cm.pixel_cell(vp, DEFECT[0], DEFECT[1])
+        corner = (left - 1, top - 1)   # outlines run just outside the box
         assert screen.image_view.overlay[corner].char == "╭"       # dashed, rounded
         tool = str(screen.query_one("#tool").render())
         assert "suggested (yolo11n): 2 boxes, scores 0.55-0.91" in tool

@@ -82,13 +82,54 @@ async def test_cursor_move_and_edit_send_cells_not_the_picture(textured, graphic
             assert move.count("\x1bP") == 1           # one patch: the cell the cursor left
         assert "┼" in move
         assert 0 < len(move) < 0.05 * full
-        await pilot.press("space", "J", "L", "enter", "e", "e")
+        await pilot.press("space", "J", "L", "enter", "shift+tab", "e", "e")
         await pilot.pause()
         out.clear()
         await pilot.press("h")                        # left edge one cell further out
         await pilot.pause()
         edit = "".join(out)
-        assert set("┏┗┃") & set(edit), repr(edit[:600])
+        if graphics == "sixel":   # the outline is pixels: patches of the cells it crosses
+            assert frame.sixel not in edit and edit.count("\x1bP") >= 2
+            assert not set("┏┗┃") & set(edit)
+        else:
+            assert set("┏┗┃") & set(edit), repr(edit[:600])
         assert 0 < len(edit) < 0.05 * full
-        if graphics == "sixel":
-            assert frame.sixel not in edit
+
+
+async def test_sixel_outline_is_a_pixel_ring_around_the_box_and_toggles(textured, monkeypatch):
+    """Over sixel, a box outline is never glyphs on the box's cells: it is a ring of
+    pixels just outside the box, sent as transparent patches (only the ring's pixels);
+    ctrl+o hides every outline and gives the pixels back."""
+    import textual.constants
+    from qclabel.render.strokes import cell_pieces
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")
+    app = build_app(textured, "admin", graphics="sixel", task="box", cell_px=(10, 20))
+    async with app.run_test(size=SIZE) as pilot:
+        out = meter(app)
+        await settle(pilot, app)
+        screen = app.screen
+        screen.load_pixels_now()
+        frame = screen.image_view.frame
+        out.clear()
+        await pilot.press("space", "l", "l", "j", "enter")   # a small box, 3 x 2 cells
+        await pilot.pause()
+        drawn = "".join(out)
+        [box] = screen.boxes
+        assert "\x1bP0;1;0q" in drawn                          # P2=1: transparent patch
+        assert frame.sixel not in drawn and not set("┌┐└┘─│") & set(drawn)
+        view = screen.image_view
+        vp = frame.viewport
+        pieces = cell_pieces(view.overlay.strokes, vp)
+        sx, sy = vp.scale
+        for (x0, y0, x1, y1), _, _ in (p for ps in pieces.values() for p in ps):
+            inside_x = x0 >= (box.x - vp.x) * sx and x1 < (box.x2 - vp.x) * sx
+            inside_y = y0 >= (box.y - vp.y) * sy and y1 < (box.y2 - vp.y) * sy
+            assert not (inside_x and inside_y)                 # no stroke pixel on the box
+        out.clear()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert not view.overlay.strokes and "\x1bP0;1;0q" in "".join(out)
+        assert "outlines off" in screen.status_text()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert len(view.overlay.strokes) == 1

@@ -90,13 +90,17 @@ def test_adjudicator_resolves_every_disagreement(calibrated, as_user):
     as_user("adj")
     runner = CliRunner()
     listed = runner.invoke(main, ["adjudicate", str(p.root), "--list"]).output.splitlines()
-    assert [line.split()[0] for line in listed] == [ids[6], ids[9], ids[8]]
-    for image, take, why in ((ids[6], "B", "scratch visible under raking light"),
-                             (ids[9], "A", "depression, not a line"),
-                             (ids[8], "B", "longer than 5 mm")):
-        r = runner.invoke(main, ["adjudicate", str(p.root), "--image", image, "--take", take,
+    names = {i: p.store.catalog.get(i).source.rsplit("/", 1)[-1] for i in ids}
+    assert [line.split()[0] for line in listed] == [names[ids[6]], names[ids[9]], names[ids[8]]]
+    # the file name (as listed), an id, a path tail: each names the image
+    for ref, image, take, why in (
+            (names[ids[6]], ids[6], "B", "scratch visible under raking light"),
+            (ids[9], ids[9], "A", "depression, not a line"),
+            ("images/" + names[ids[8]], ids[8], "B", "longer than 5 mm")):
+        r = runner.invoke(main, ["adjudicate", str(p.root), "--image", ref, "--take", take,
                                  "--note", why])
         assert r.exit_code == 0, r.output
+        assert r.output.startswith(f"{names[image]}: final label from {take}")
     assert runner.invoke(main, ["adjudicate", str(p.root), "--list"]).output == ""
     final = final_labels(p)
     assert len(final) == 10

@@ -129,8 +129,12 @@ def test_qa_queue_cli(tmp_path, as_user):
     as_user("ann2")
     r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output) == [{"image": i, "role": "annotator"}
+    name = lambda i: p.store.catalog.get(i).source.rsplit("/", 1)[-1]  # noqa: E731
+    assert json.loads(r.output) == [{"image": i, "file": name(i), "role": "annotator"}
                                     for i in (ids[0], ids[1], ids[3])]
+    r = CliRunner().invoke(main, ["qa", "queue", str(p.root)])
+    assert r.output.split() == [name(ids[0]), "annotator", name(ids[1]), "annotator",
+                                name(ids[3]), "annotator"]
     # Another user's queue tells what they have labeled: adjudicators and admins only.
     r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--user", "rev"])
     assert r.exit_code == 3 and "adjudicator or admin" in r.output

@@ -110,3 +110,72 @@ async def test_page_commit_failure_keeps_marks_and_page(proj, monkeypatch):
         assert grid.page_start == 0 and len(grid.marks) == 1
         assert "NOT saved" in str(grid.query_one("#message").render())
     assert Project.open(proj.root).store.state("admin").annotations("label") == {}
+
+
+def _counts(project):
+    """Every image's label as a fresh reader of the journal sees it."""
+    p = Project.open(project.root)
+    state = p.store.state("admin")
+    return {i: (a.verdict, a.defect_class, a.severity, a.flag)
+            for i in p.store.catalog.ids() for a in [state.annotation(i)]}
+
+
+async def test_accept_never_overwrites_a_label_the_page_did_not_touch(tmp_path):
+    """A page whose cells already read `fail crack`, `pass` and a flag: enter writes
+    pass only on the unlabeled cells and on nothing else; the status bar counts that."""
+    from qclabel.core import edits
+    proj = make_project(tmp_path, n_rgb=6)
+    app = build_app(proj, "admin", graphics="halfcell", start="grid", queue="all")
+    async with app.run_test(size=(100, 30)) as pilot:
+        grid = await open_grid(app, pilot)
+        ids = grid.page_ids()
+        assert len(ids) >= 6
+        lab = app.labeler
+        lab.apply(ids[0], edits.set_class("crack", "critical"))
+        lab.apply(ids[1], edits.set_verdict("pass"))
+        lab.apply(ids[2], edits.set_class("dent", "minor"))
+        lab.apply(ids[3], edits.set_flag("glare"))
+        grid.load_page()
+        await pilot.pause()
+        before = _counts(proj)
+        captions = [c.plain for c in grid.captions()]
+        assert captions[0] == "1 fail crack" and captions[2] == "3 fail dent"
+        # the operator changes cell 3 (dent -> explicit pass) and cell 5 (fail, porosity)
+        await pilot.press("right", "right", "p", "right", "right", "4")
+        status = str(grid.query_one("#statusbar").render())
+        unlabeled = len(ids) - 4
+        assert f"enter: {unlabeled - 1 + 1} pass, 1 fail, 3 kept as labeled" in status
+        await pilot.press("enter")
+        assert "saved: " in str(grid.query_one("#message").render())
+        assert "3 kept as labeled" in str(grid.query_one("#message").render())
+        after = _counts(proj)
+        assert after[ids[0]] == before[ids[0]] == ("fail", "crack", "critical", None)
+        assert after[ids[1]] == before[ids[1]]
+        assert after[ids[3]] == before[ids[3]] == (None, None, None, "glare")
+        assert after[ids[2]] == ("pass", None, None, None)           # changed here: pass
+        assert after[ids[4]] == ("fail", "porosity", None, None)     # changed here: porosity
+        assert all(after[i][0] == "pass" for i in ids[5:])           # unlabeled: pass
+        grid_events = [json.loads(x) for x in
+                       (proj.root / "labels" / "admin.jsonl").read_text().splitlines()]
+        grid_events = [e for e in grid_events if e.get("note") == "grid triage"]
+        assert len(grid_events) == 2 + len(ids[5:])  # only the images that changed
+        # undo of the page restores exactly what was there
+        await pilot.press("u")
+        assert _counts(proj) == before
+
+
+async def test_grid_accept_on_a_labeled_queue_keeps_every_fail(tmp_path):
+    """The reported case: `--queue all` after classification, a page of fails, enter."""
+    from qclabel.core import edits
+    proj = make_project(tmp_path, n_rgb=6)
+    app = build_app(proj, "admin", graphics="halfcell", start="grid", queue="all")
+    async with app.run_test(size=(100, 30)) as pilot:
+        grid = await open_grid(app, pilot)
+        for image_id in grid.page_ids():
+            app.labeler.apply(image_id, edits.set_class("crack", "critical"))
+        grid.load_page()
+        await pilot.pause()
+        before = _counts(proj)
+        await pilot.press("enter")
+        assert "saved: 0 pass, 0 fail" in str(grid.query_one("#message").render())
+    assert _counts(proj) == before

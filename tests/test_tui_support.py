@@ -63,3 +63,50 @@ def wire(app) -> dict:
         return display(screen, renderable)
     app._display = counted
     return seen
+
+
+def burst(app, *keys: str) -> None:
+    """Hand the app several keys at once, as one read from the terminal delivers them
+    (a fast typist, a paste, coalesced SSH packets): no waiting in between, unlike
+    `pilot.press`, which lets the app go idle after every key."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+class FrameGate:
+    """Frames requested while the gate is shut stay 'loading' until `open()`: keys
+    typed meanwhile meet an image whose picture is not on screen yet."""
+
+    def __init__(self, app) -> None:
+        from concurrent.futures import Future
+        self._future = Future
+        self.app, self.shut, self.waiting = app, True, []
+        self._request = app.frames.request
+        app.frames.request = self.request
+
+    def request(self, *args, **kwargs):
+        inner = self._request(*args, **kwargs)
+        if not self.shut:
+            return inner
+        outer = self._future()
+        self.waiting.append((inner, outer))
+        return outer
+
+    def open(self) -> None:
+        self.shut = False
+        for inner, outer in self.waiting:
+            inner.add_done_callback(lambda f, o=outer: o.set_exception(f.exception())
+                                    if f.exception() else o.set_result(f.result()))
+        self.waiting.clear()

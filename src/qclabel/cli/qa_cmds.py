@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import identity
-from ..core import edits
+from ..core import edits, naming
 from ..core.model import Annotation
 from ..errors import QclabelError
 from ..project import Project
@@ -16,11 +16,25 @@ from .common import emit_json, open_project, project_dir
 
 
 def _image(project: Project, ref: str) -> str:
-    rec = project.store.catalog.find(ref)
-    if rec is None:
-        raise QclabelError(f"{project.root}: no image {ref!r} in the catalog (give an id, a "
-                           "unique id prefix or a 1-based position)")
-    return rec.id
+    """A person's name for an image: file name, path tail, id or id prefix, position."""
+    catalog = project.store.catalog
+    if ref in catalog:
+        return ref
+    hits = naming.find(catalog.all(), ref)
+    if not hits and (rec := catalog.find(ref)) is not None:  # a 1-based position
+        hits = [rec]
+    if len(hits) > 1:
+        raise QclabelError(f"{project.root}: {len(hits)} images match {ref!r} "
+                           f"({', '.join(r.source for r in hits[:3])}): give more of the path")
+    if not hits:
+        raise QclabelError(f"{project.root}: no image {ref!r} in the catalog (give a file "
+                           "name, an id or a 1-based position)")
+    return hits[0].id
+
+
+def _name(project: Project, image_id: str) -> str:
+    rec = project.store.catalog.get(image_id)
+    return naming.image_name(rec) if rec else image_id
 
 
 def _edited(ann: Annotation, verdict: str | None, defect_class: str | None,
@@ -98,12 +112,13 @@ def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool
     items = queue_items(project, user, pending_only=not show_all)
     notice = (read_published(project, user) or {}).get("notice", "")
     if as_json:
-        emit_json([{"image": i.image, "role": i.role} for i in items])
+        emit_json([{"image": i.image, "file": _name(project, i.image), "role": i.role}
+                   for i in items])
         return
     if notice:
         click.echo(f"notice: {notice}")
     for i in items:
-        click.echo(f"{i.image}  {i.role}")
+        click.echo(f"{_name(project, i.image)}  {i.role}")
     if not items:
         click.echo("nothing to do")
 
@@ -153,7 +168,7 @@ def review(project_dir: Path, image: str, verdict: str | None, defect_class: str
                              defect_class, severity)
     with project.store.open_session(user) as session:
         event = do_review(project, session, image_id, correction, note)
-    click.echo(f"review of {image_id}: {event['after']['outcome']} "
+    click.echo(f"review of {_name(project, image_id)}: {event['after']['outcome']} "
                f"(labels by {event['after']['of']})")
 
 
@@ -169,7 +184,7 @@ def consensus(project_dir: Path, image: str, note: str) -> None:
     image_id = _image(project, image)
     with project.store.open_session(user) as session:
         request_consensus(project, session, image_id, note)
-    click.echo(f"{image_id} sent to consensus review")
+    click.echo(f"{_name(project, image_id)} sent to consensus review")
 
 
 @click.command()
@@ -195,7 +210,8 @@ def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str 
     project.require(user, "adjudicator", "adjudicate")
     if list_only:
         for d in adjudication_queue(project):
-            click.echo(f"{d.image}  {d.kind:<9} {' / '.join(d.annotators):<20} {d.detail}")
+            click.echo(f"{_name(project, d.image)}  {d.kind:<9} "
+                       f"{' / '.join(d.annotators):<20} {d.detail}")
         return
     if image or take:
         _decide(project, user, image, take, verdict, defect_class, severity, note)
@@ -226,12 +242,12 @@ def _decide(project: Project, user: str, image: str | None, take: str | None,
     labels = labelers(project.store.all_states(), image_id)
     index = 0 if take == "A" else 1
     if index >= len(labels):
-        raise QclabelError(f"image {image_id} has no labels from annotator {take}")
+        raise QclabelError(f"image {_name(project, image_id)} has no labels from annotator {take}")
     ann = _edited(labels[index][1], verdict, defect_class, severity)
     source = "edited" if ann != labels[index][1] else take
     with project.store.open_session(user) as session:
         do_adjudicate(project, session, image_id, source, ann, note)
-    click.echo(f"{image_id}: final label from {source} ({labels[index][0]})")
+    click.echo(f"{_name(project, image_id)}: final label from {source} ({labels[index][0]})")
 
 
 def register(group: click.Group) -> None:

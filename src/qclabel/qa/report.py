@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core.model import Annotation
+from ..core.naming import image_name
 from ..errors import QclabelError
 from ..project import Project
 from .agreement import Comparison, compare, effective_verdict
@@ -115,6 +116,9 @@ def build_report(project: Project, progress: Progress | None = None,
     report["project"] = project.name
     report["pending_dual"] = sum(1 for i in plan.dual_images() if i not in done)
     report["golden"] = golden.summary(project, raw)
+    for d in report["disagreements"]:  # people read file names; "image" stays the id
+        rec = project.store.catalog.get(d["image"])
+        d["file"] = image_name(rec) if rec else d["image"]
     return report
 
 

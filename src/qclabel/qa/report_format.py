@@ -43,7 +43,7 @@ def rows(report: dict[str, Any]) -> dict[str, list[list[str]]]:
          _f(p["positive_agreement"], True), _f(p["ac1"]), _f(p["box_mean_iou"]),
          str(p["missing"]), str(p["extra"])] for k, p in report["per_class"].items()]
     dis = [["image", "annotators", "kind", "detail", "resolved"]] + [
-        [d["image"], " / ".join(d["annotators"]), d["kind"], d["detail"],
+        [d.get("file", d["image"]), " / ".join(d["annotators"]), d["kind"], d["detail"],
          "yes" if d["resolved"] else "no"] for d in report["disagreements"][:MAX_DISAGREEMENTS]]
     golden = [["annotator", "golden answers", "correct", "accuracy", "95 % CI", "status"]] + [
         [a["annotator"], str(a["answers"]), str(a["correct"]), _f(a["accuracy"], True),

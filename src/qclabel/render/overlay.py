@@ -5,6 +5,11 @@ top of it lives in the text layer: an overlay is a mapping cell -> Glyph, and an
 only sends the difference between two overlays (`diff`): the cells that gained or
 changed a glyph, and the cells that lost one and must show the image again. What
 that costs on the wire per graphics mode is computed in `render.wire`.
+
+Box outlines never cover the box: in text modes (half-cell, kitty, unicode) their
+glyphs sit in the cells just outside the cells showing any box pixel; where the
+terminal shows pixels (sixel) they are `strokes` (render.strokes), a thin ring of
+pixels just outside the box painted into the picture, and their glyphs are not drawn.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Iterable
 
 from ..core.model import OCCLUDED, VISIBLE, Box, KeypointSet
 from .cellmap import Cell, pixel_cell
+from .strokes import Stroke, box_stroke
 from .viewport import Viewport
 
 
@@ -22,9 +28,16 @@ class Glyph:
     char: str
     colour: str = "#ffffff"
     bold: bool = False
+    outline: bool = False   # part of a box outline: a pixel renderer draws its stroke instead
 
 
-Overlay = dict[Cell, Glyph]
+class Overlay(dict):
+    """cell -> Glyph, plus the box outlines as pixel strokes (for sixel)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.strokes: list[Stroke] = []
+
 
 CURSOR = "┼"
 ANCHOR = "◆"
@@ -37,6 +50,8 @@ _DRAFT_CHARS = {"tl": "┌", "tr": "┐", "bl": "└", "br": "┘", "h": "╌", 
 _SUGGESTED_CHARS = {"tl": "╭", "tr": "╮", "bl": "╰", "br": "╯", "h": "┄", "v": "┆"}
 _STYLES = {"normal": _BOX_CHARS, "selected": _SELECTED_CHARS, "draft": _DRAFT_CHARS,
            "suggested": _SUGGESTED_CHARS}
+# Pixel strokes per style: (width in display px, dash length; 0 = solid).
+STROKES = {"normal": (2, 0), "selected": (3, 0), "draft": (2, 4), "suggested": (2, 2)}
 
 
 def _put(ov: Overlay, vp: Viewport, cell: Cell, glyph: Glyph) -> None:
@@ -45,18 +60,28 @@ def _put(ov: Overlay, vp: Viewport, cell: Cell, glyph: Glyph) -> None:
 
 
 def box_cells(vp: Viewport, box: Box) -> tuple[int, int, int, int]:
-    """Cell columns/rows of the box's outermost pixels: left, top, right, bottom."""
-    left, top = pixel_cell(vp, box.x, box.y)
-    right, bottom = pixel_cell(vp, box.x2 - 1, box.y2 - 1)
+    """Cell columns/rows showing any pixel of the box: left, top, right, bottom."""
+    left, top = vp.cell_of(box.x, box.y)
+    right, bottom = vp.cell_of(box.x2 - 1e-6, box.y2 - 1e-6)
     return left, top, right, bottom
 
 
-def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "normal") -> None:
-    """Outline on the cells holding the box's edge pixels. Only the perimeter is
-    drawn, so the defect inside stays visible."""
-    chars = _STYLES[style]
-    g = lambda k: Glyph(chars[k], colour, style == "selected")  # noqa: E731
+def outline_cells(vp: Viewport, box: Box) -> tuple[int, int, int, int]:
+    """The ring of cells just outside `box_cells`; a side that would leave the frame
+    (a box on the image border) stays on the box's own outermost cells."""
     left, top, right, bottom = box_cells(vp, box)
+    (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
+    return (left - 1 if left - 1 >= oc else left, top - 1 if top - 1 >= orow else top,
+            right + 1 if right + 1 < oc + fc else right,
+            bottom + 1 if bottom + 1 < orow + fr else bottom)
+
+
+def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "normal") -> None:
+    """The outline around the box, never on it: glyphs in the ring of cells outside
+    it (text modes) and a pixel stroke just outside its edge (sixel)."""
+    chars = _STYLES[style]
+    g = lambda k: Glyph(chars[k], colour, style == "selected", True)  # noqa: E731
+    left, top, right, bottom = outline_cells(vp, box)
     # Only walk the visible part: a zoomed-in view must not loop over off-screen cells.
     c1, c2 = max(left, 0), min(right, vp.cols - 1)
     r1, r2 = max(top, 0), min(bottom, vp.rows - 1)
@@ -69,6 +94,11 @@ def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "nor
     for cell, k in (((left, top), "tl"), ((right, top), "tr"),
                     ((left, bottom), "bl"), ((right, bottom), "br")):
         _put(ov, vp, cell, g(k))
+    strokes = getattr(ov, "strokes", None)
+    if strokes is not None and box.x2 > vp.x and box.x < vp.x + vp.w \
+            and box.y2 > vp.y and box.y < vp.y + vp.h:
+        width, dash = STROKES[style]
+        strokes.append(box_stroke(vp, box, colour, width, dash))
 
 
 def draw_cursor(ov: Overlay, vp: Viewport, x: int, y: int, colour: str = "#00ff00") -> None:
@@ -133,7 +163,7 @@ class Delta:
         return len(self.drawn) + len(self.restored)
 
 
-def diff(old: Overlay, new: Overlay) -> Delta:
+def diff(old: dict[Cell, Glyph], new: dict[Cell, Glyph]) -> Delta:
     drawn = {c: g for c, g in new.items() if old.get(c) != g}
     restored = frozenset(c for c in old if c not in new)
     return Delta(drawn, restored)

@@ -8,7 +8,8 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from textual.app import App, SystemCommand
+from textual import events
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 
@@ -18,16 +19,21 @@ from ..render import FrameSource
 from ..store import AnnotatorSession
 from . import graphics as gfx
 from .keymap import merged_keymap
+from .keyorder import OrderedKeys
 from .labeling import QUEUES, Labeler
 from .modes import MODES, get_mode, mode_for_task
 from .themes import THEMES
 
 
 class HangUp(Message):
-    """The terminal went away."""
+    """The terminal went away (SIGHUP, or its input reported EOF/EIO)."""
 
 
-class QclabelApp(App):
+class Interrupted(Message):
+    """SIGINT: leave as `q` does, with the shell's exit code for it."""
+
+
+class QclabelApp(OrderedKeys):
     TITLE = "qclabel"
     CSS_PATH = str(themes_dir() / "qclabel.tcss")
     BINDINGS = [
@@ -52,9 +58,37 @@ class QclabelApp(App):
         self.theme_choice = theme
         self._keymap_overrides = keymap or {}
         self._handle_hangup = handle_hangup
+        self._interrupted = False
         self._closed = False
         # Small writes (the resume position) off the UI thread, in order.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qclabel-io")
+
+    def get_driver_class(self):
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+        if driver is LinuxDriver:
+            from .terminal import TerminalDriver
+            return TerminalDriver
+        return driver
+
+    def run(self, *args, **kwargs):
+        """SIGINT (kill -INT, or ctrl+c before the terminal is in raw mode) quits like
+        `q` at any moment of startup, never with a traceback from the middle of it."""
+        previous = signal.signal(signal.SIGINT, self._sigint)
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _sigint(self, signum, frame) -> None:
+        self._interrupted = True
+        loop = getattr(self, "_loop", None)
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(self.post_message, Interrupted())
+
+    def on_terminal_gone(self) -> None:
+        """Called by the terminal driver from its threads: post, never act, here."""
+        self.post_message(HangUp())
 
     def background(self, fn) -> None:
         if not self._closed:
@@ -75,6 +109,8 @@ class QclabelApp(App):
         self.set_keymap(self._keymap_overrides)
         if self._handle_hangup:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+        if self._interrupted:   # SIGINT arrived while the app was starting
+            self.post_message(Interrupted())
         from .screens.home import HomeScreen
         self.push_screen(HomeScreen())
         if self.start_mode and self.start_mode != "home":
@@ -93,6 +129,13 @@ class QclabelApp(App):
 
     def on_app_focus(self, event) -> None:
         event.prevent_default()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste no text box took. Pasted text is not typed keys: labeling dozens of
+        images from a stray clipboard would be silent damage, so it labels nothing."""
+        say = getattr(self.screen, "say", None)
+        if callable(say):
+            say(f"paste ignored ({len(event.text)} characters): labels come from typed keys")
 
     # -- command palette (ctrl+p): Textual's commands, the modes, the screen's keys ------
     def get_system_commands(self, screen):
@@ -130,6 +173,10 @@ class QclabelApp(App):
         self.close_session()
         self.exit(return_code=129)
 
+    def on_interrupted(self, message: "Interrupted") -> None:
+        self.close_session()
+        self.exit(return_code=130)
+
     def close_session(self) -> None:
         if self._closed:
             return
@@ -138,11 +185,13 @@ class QclabelApp(App):
             self._io.shutdown(wait=True)
             self.labeler.save_position()
         finally:
-            self.frames.close()
             self.session.close()
 
     def on_unmount(self) -> None:
         self.close_session()
+        # Only now: until the app is gone a screen may still ask for a frame (a resize
+        # or a queued key after quit), and a closed pool would raise in its handler.
+        self.frames.close()
 
 
 def _default_task(project: Project) -> str:

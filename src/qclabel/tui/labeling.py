@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import consistency, edits
+from ..core import consistency, edits, naming
 from ..core.edits import Change, UndoStack
 from ..core.model import Annotation, ImageRecord
 from ..project import Project
@@ -101,13 +101,18 @@ class Labeler:
         self.index = new
         return changed
 
-    def jump(self, ref: str) -> bool:
-        """Go to queue position N (1-based) or to an image id / unique id prefix."""
+    def find(self, ref: str) -> list[int]:
+        """Queue positions `ref` names: a position N (1-based), a file name or path
+        tail, an image id or unique id prefix (core.naming)."""
         ref = ref.strip()
         if ref.isdigit() and 0 < int(ref) <= len(self.queue):
-            self.index = int(ref) - 1
-            return True
-        hits = [n for n, i in enumerate(self.queue) if i.startswith(ref)] if ref else []
+            return [int(ref) - 1]
+        hits = {r.id for r in naming.find((self.record(i) for i in self.queue), ref)}
+        return [n for n, i in enumerate(self.queue) if i in hits]
+
+    def jump(self, ref: str) -> bool:
+        """Go to the one image `ref` names (see `find`); False if none or several."""
+        hits = self.find(ref)
         if len(hits) == 1:
             self.index = hits[0]
             return True

@@ -11,16 +11,18 @@ disagreement was. Every decision is a `final` event in the adjudicator's journal
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...core import edits
 from ...core.model import Annotation, ImageRecord
+from ...core.naming import image_name
 from ...errors import QclabelError
 from ...qa.decisions import Disagreement, adjudicate, adjudication_queue
 from ...render.overlay import Overlay, draw_box, draw_keypoints
 from ..widgets.overlay import OverlayImageView
+from ..widgets.sides import case_text, sides_panel
 from .decision_queue import DecisionQueueScreen
 from .dialogs import PromptScreen
 
@@ -70,6 +72,10 @@ class AdjudicateScreen(DecisionQueueScreen):
         Binding("n,right", "move(1)", "Next", id="adjudicate.next"),
         Binding("p,left", "move(-1)", "Back", id="adjudicate.back"),
         Binding("f5", "reload", "Reload queue", id="adjudicate.reload", show=False),
+        Binding("pagedown", "scroll_sides(1)", "Labels: more", id="adjudicate.page_down",
+                show=False),
+        Binding("pageup", "scroll_sides(-1)", "Labels: back", id="adjudicate.page_up",
+                show=False),
     ] + DecisionQueueScreen.BINDINGS
 
     SIDE_PANELS = ("case", "labels")
@@ -80,6 +86,12 @@ class AdjudicateScreen(DecisionQueueScreen):
         super().__init__()
         self.queue: list[Disagreement] = []
         self.show = "both"
+
+    def side_widgets(self):
+        # Both annotators' labels in full: a column that scrolls (pageup/pagedown) when a
+        # small terminal cannot hold them; never focused, so keys stay the screen's.
+        return [Static(id="case"), VerticalScroll(Static(id="labels"), id="sides",
+                                                  can_focus=False)]
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · adjudicate"
@@ -119,7 +131,7 @@ class AdjudicateScreen(DecisionQueueScreen):
     def redraw(self) -> None:
         view = self.query_one("#image", OverlayImageView)
         vp = self.frame.viewport if self.frame is not None else None
-        ov: Overlay = {}
+        ov = Overlay()
         if vp is not None and self.current is not None:
             tax = self.app.project.taxonomy
             for which in ("A", "B"):
@@ -136,27 +148,41 @@ class AdjudicateScreen(DecisionQueueScreen):
 
     def refresh_panels(self) -> None:
         d = self.current
-        case = Text()
-        labels = Text()
-        if d is not None:
-            case.append(f"{self.index + 1}/{len(self.queue)}  {d.image}\n", style="bold")
-            case.append(f"{d.kind}: {d.detail}\n")
-            case.append(f"note: {self.notes.get(d.image, '-')}\n")
-            for which, user in zip(("A", "B"), d.annotators):
-                shown = self.show in ("both", which)
-                labels.append(f"{which} {user}{'' if shown else ' (hidden)'}\n",
-                              style=f"bold {COLOURS[which]}")
-                labels.append(describe(self.side(which)) + "\n")
-        self.query_one("#case", Static).update(case)
-        self.query_one("#labels", Static).update(labels)
-        self.query_one("#statusbar", Static).update(
-            f"showing {self.show}  ·  {len(self.queue)} to decide  {self.view_status()}")
+        if d is None:
+            self.query_one("#case", Static).update("")
+            self.query_one("#labels", Static).update("")
+        else:
+            rec = self.current_record()
+            self.query_one("#case", Static).update(case_text(
+                self.index + 1, len(self.queue), rec, d.kind, d.detail, self.notes.get(d.image)))
+            names = (tuple(d.annotators) + ("-", "-"))[:2]
+            self.query_one("#labels", Static).update(sides_panel(
+                self.side("A"), self.side("B"), names, COLOURS, self.show))
+        self.query_one("#statusbar", Static).update(self.status_line())
+
+    def status_line(self) -> str:
+        start = "B" if self.show == "B" else "A"
+        picture = {"both": "A and B", "A": "A only", "B": "B only"}[self.show]
+        return (f"picture: {picture}  ·  e/t start from {start}  ·  {len(self.queue)} to decide"
+                f"  {self.view_status()}")
+
+    def file_name(self, image: str) -> str:
+        rec = self.app.project.store.catalog.get(image)
+        return image_name(rec) if rec else image
 
     # -- actions -------------------------------------------------------------------------
     def action_cycle_overlay(self) -> None:
         self.show = SHOW_CYCLE[(SHOW_CYCLE.index(self.show) + 1) % len(SHOW_CYCLE)]
+        a, b = self.side("A"), self.side("B")
+        if not any(x and (x.boxes or x.keypoints) for x in (a, b)):
+            self.say("no boxes or keypoints on either side: o only picks the side e and t "
+                     "start from")
         self.refresh_panels()
         self.redraw()
+
+    def action_scroll_sides(self, pages: int) -> None:
+        sides = self.query_one("#sides", VerticalScroll)
+        (sides.scroll_page_down if pages > 0 else sides.scroll_page_up)(animate=False)
 
     def action_reload(self) -> None:
         self.load_queue()
@@ -209,7 +235,7 @@ class AdjudicateScreen(DecisionQueueScreen):
             if decisions:
                 self.queue.remove(d)
                 self.index = min(self.index, max(len(self.queue) - 1, 0))
-                self.say(f"final label saved for {d.image}: edited from {start}")
+                self.say(f"final label saved for {self.file_name(d.image)}: edited from {start}")
             self.show_image()
         self.app.push_screen(screen, done)
 
@@ -226,5 +252,5 @@ class AdjudicateScreen(DecisionQueueScreen):
             return
         self.queue.pop(self.index)
         self.index = min(self.index, max(len(self.queue) - 1, 0))
-        self.say(f"final label saved for {d.image}: {what}")
+        self.say(f"final label saved for {self.file_name(d.image)}: {what}")
         self.show_image()

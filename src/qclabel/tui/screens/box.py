@@ -100,7 +100,7 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         return (sel,) if sel else self.boxes
 
     def tool_text(self) -> str:
-        lines = [f"class  {self.current_class}" + (f" ({self.severity})" if self.severity else ""),
+        lines = [f"next   {self.current_class}" + (f" ({self.severity})" if self.severity else ""),
                  "anchor " + (f"{self.anchor[0]},{self.anchor[1]}" if self.anchor else "-")]
         sel = self.selected_box()
         if sel is not None:
@@ -127,9 +127,13 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
             self.notify(warning, timeout=3)
         return True
 
-    def _add(self, box: Box, what: str) -> None:
+    def _add(self, box: Box, what: str, select: bool = False) -> None:
+        """Save a new box. It is not selected (unless `select`, for a copy of the
+        selected box): class keys, `v` and `s` then act on the *next* box, as the
+        operator types them, never on the box just drawn (select it with tab/click)."""
         if self._allowed(box) and self.commit(edits.add_box(box), what=what):
-            self.selected, self.anchor = box.id, None
+            self.anchor, self.edit_target = None, None
+            self.selected = box.id if select else None
         self.redraw()
 
     def _replace(self, box: Box, what: str) -> bool:
@@ -219,7 +223,8 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         if sel is None:
             self.say("select a box first (tab)")
             return
-        self._add(boxedit.duplicate(sel, rec.width, rec.height), f"duplicated {sel.cls}")
+        self._add(boxedit.duplicate(sel, rec.width, rec.height), f"duplicated {sel.cls}",
+                  select=True)
 
     def action_copy_previous(self) -> None:
         lab, rec = self.labeler, self.record

@@ -241,11 +241,19 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         def done(ref: str | None) -> None:
             if ref is None:
                 return
-            if self.labeler.jump(ref):
+            lab = self.labeler
+            hits = lab.find(ref)
+            if len(hits) == 1:
+                lab.index = hits[0]
                 self.show_image()
+            elif hits:
+                self.say(f"{len(hits)} images match {ref.strip()!r}: type more of the path "
+                         "(e.g. cam2/0042.png) or the number", error=True)
             else:
-                self.say(f"no image {ref!r} in queue {self.labeler.queue_name}", error=True)
-        self.app.push_screen(PromptScreen(f"Go to image (1-{len(self.labeler.queue)} or id)"), done)
+                self.say(f"no image {ref.strip()!r} in queue {lab.queue_name}", error=True)
+        self.app.push_screen(PromptScreen(
+            f"Go to image: number 1-{len(self.labeler.queue)} or file name",
+            "e.g. 17 or part_0042.png"), done)
 
     def action_cycle_queue(self) -> None:
         lab = self.labeler

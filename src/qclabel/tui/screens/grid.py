@@ -2,16 +2,15 @@
 
 A page of thumbnails sized to the terminal; the cursor moves between cells; space (or
 the taxonomy's fail key) marks the cell as fail, a class key names its defect (and
-marks it); enter accepts the page: every unmarked image is labeled pass, every marked
-one fail (+ class), one journal event per image, all made durable together (one
-fsync: the page is saved entirely or not at all). Then the next page.
+marks it), the pass key marks it pass; enter accepts the page by the rule of
+`tui.triage`: marked cells get their mark, unlabeled cells become pass, cells that
+already had a label keep it. One journal event per changed image, all made durable
+together (one fsync: the page is saved entirely or not at all). Then the next page.
 """
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -20,11 +19,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...core import edits
+from ...core.naming import image_name
 from ...errors import QclabelError
 from ...render import FrameSource, Viewport
 from ...render.frames import encode_sixel
 from ...render.sheet import SheetLayout, compose_sheet, halfcells
+from ..triage import FAIL, PASS, Mark, page_plan, unlabeled
 from ..widgets.panels import status_text
 from ..widgets.sheet_view import SheetView
 
@@ -54,7 +54,7 @@ class GridScreen(Screen):
         self.sheet_layout: SheetLayout | None = None
         self.page_start = 0
         self.cursor = 0
-        self.marks: dict[str, str | None] = {}  # image id -> defect class (None: no class yet)
+        self.marks: dict[str, Mark] = {}  # what the operator set on this page
         self.last_page: int = 0  # changes committed by the last accept (for undo)
         self._token = 0
         self._thumbs: FrameSource | None = None
@@ -133,24 +133,31 @@ class GridScreen(Screen):
         out = []
         for n, image_id in enumerate(self.page_ids()):
             pos = self.page_start + n + 1
-            if image_id in self.marks:
-                cls = self.marks[image_id]
-                out.append(Text(f"{pos} FAIL {cls or '?'}", style="bold red"))
-                continue
             ann = self.labeler.annotation(image_id)
-            label = (ann.verdict or "") + (f" {ann.defect_class}" if ann.defect_class else "")
-            out.append(Text(f"{pos} {label}".rstrip(), style="green" if ann.verdict == "pass" else ""))
+            mark = self.marks.get(image_id)
+            if mark is not None and mark.verdict == PASS:
+                out.append(Text(f"{pos} PASS", style="bold green"))
+            elif mark is not None:
+                cls = mark.defect_class or ann.defect_class or "?"
+                out.append(Text(f"{pos} FAIL {cls}", style="bold red"))
+            elif unlabeled(ann):
+                out.append(Text(f"{pos}", style="dim"))
+            else:
+                out.append(Text(f"{pos} {_stored(ann)}", style="green" if ann.verdict == PASS else ""))
         return out
+
+    def plan(self):
+        return page_plan(self.page_ids(), self.marks, self.labeler.annotation)
 
     def refresh_text(self, changed: set[int]) -> None:
         self.sheet.set_captions(self.captions(), self.cursor, changed)
         done, total = self.labeler.done_total()
-        marked, under = len(self.marks), self._cursor_image()
-        name = Path(self.labeler.record(under).file).name if under else ""
+        under = self._cursor_image()
+        name = image_name(self.labeler.record(under)) if under else ""
         self.query_one("#statusbar", Static).update(status_text(
             self.page_start + self.cursor + 1, total, done, self.labeler.labels_per_hour(),
             self.labeler.queue_name, None,
-            f"page of {len(self.page_ids())}, {marked} marked  {name}"), layout=False)
+            f"enter: {self.plan().describe()}  {name}"), layout=False)
 
     def say(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#message", Static)
@@ -177,7 +184,7 @@ class GridScreen(Screen):
         if image_id in self.marks:
             del self.marks[image_id]
         else:
-            self.marks[image_id] = None
+            self.marks[image_id] = Mark(FAIL)
         self.refresh_text({self.cursor})
 
     def on_key(self, event: events.Key) -> None:
@@ -185,37 +192,38 @@ class GridScreen(Screen):
         image_id = self._cursor_image()
         if image_id is None or not char:
             return
+        mark = self.marks.get(image_id)
         if char == tax.fail_key:
             event.stop()
-            self.marks.setdefault(image_id, None)
+            self.marks[image_id] = mark if mark and mark.verdict == FAIL else Mark(FAIL)
+        elif char == tax.pass_key:
+            event.stop()
+            self.marks[image_id] = Mark(PASS)
         elif (cls := tax.by_hotkey(char)) is not None:
             event.stop()
-            self.marks[image_id] = cls.name
+            self.marks[image_id] = Mark(FAIL, cls.name)
         else:
             return
         self.refresh_text({self.cursor})
 
     def action_accept(self) -> None:
-        ids = self.page_ids()
-        if not ids:
+        if not self.page_ids():
             return
-        plan = []
-        for image_id in ids:
-            if image_id in self.marks:
-                cls = self.marks[image_id]
-                plan.append((image_id, [edits.set_class(cls)] if cls else [edits.set_verdict("fail")]))
-            else:
-                plan.append((image_id, [edits.set_verdict("pass")]))
+        plan = self.plan()
         try:
-            changes = self.labeler.apply_many(plan, note="grid triage")
+            changes = self.labeler.apply_many(plan.writes, note="grid triage")
         except QclabelError as exc:
             self.say(f"NOT saved: {exc}", error=True)
             return
         self.last_page = len(changes)
-        fails = sum(1 for i in ids if i in self.marks)
-        self.say(f"saved: {len(ids) - fails} pass, {fails} fail")
         self.marks.clear()
-        self.action_page(1)
+        per = self.sheet_layout.per_page if self.sheet_layout else 1
+        last = self.page_start + per >= len(self.labeler.queue)
+        self.say(f"saved: {plan.describe()}" + ("; that was the last page" if last else ""))
+        if last:
+            self.refresh_text(set(range(per)))
+        else:
+            self.action_page(1)
 
     def action_page(self, direction: int) -> None:
         per = self.sheet_layout.per_page if self.sheet_layout else 1
@@ -242,5 +250,14 @@ class GridScreen(Screen):
 
     def extra_help_rows(self) -> list[tuple[str, str, str]]:
         tax = self.app.project.taxonomy
-        return [(tax.fail_key, "mark the cell fail", "taxonomy.fail_key")] + [
+        return [(tax.fail_key, "mark the cell fail", "taxonomy.fail_key"),
+                (tax.pass_key, "mark the cell pass (also over a fail)", "taxonomy.pass_key")] + [
             (c.hotkey, f"mark fail: {c.name}", "taxonomy class") for c in tax.classes]
+
+
+def _stored(ann) -> str:
+    """A cell's label as saved (kept by an accept unless the cell is marked)."""
+    if ann.state == "flagged":
+        return "flagged"
+    label = (ann.verdict or "") + (f" {ann.defect_class}" if ann.defect_class else "")
+    return label or (f"{len(ann.boxes)} boxes" if ann.boxes else "labeled")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ...core.edits import Change
+from ...core.naming import image_name
 from ...errors import QclabelError
 
 
@@ -28,10 +29,18 @@ class UndoRedo:
         if change is None:
             self.say(f"nothing to {verb[:-2]}")
             return
-        self.say(f"{verb}: {change.image}")
+        rec = self.labeler.record(change.image)
+        self.say(f"{verb}: {image_name(rec) if rec else change.image}")
         self.history_changed()
-        if change.image != self.labeler.current:
-            self.labeler.load_queue(self.labeler.queue_name, keep=change.image)
+        lab = self.labeler
+        if change.image != lab.current:
+            # Go back to that image in the queue as it is: rebuilding the queue would
+            # drop the images labeled since (from `unlabeled`), so the counter would
+            # jump and `b` could no longer reach them.
+            if change.image in lab.queue:
+                lab.index = lab.queue.index(change.image)
+            else:
+                lab.load_queue(lab.queue_name, keep=change.image)
             self.show_image()
         else:
             self.refresh_after_history()

@@ -35,7 +35,7 @@ class JumpKeys:
 
     # -- starting --------------------------------------------------------------------------
     def action_jump_grid(self) -> None:
-        if self.shown_viewport is None:
+        if self.viewport is None or self.record is None:
             return
         area = self.refine[0] if self.refine and self.refine[1] == self.cursor else None
         self.start_jump(area, "cursor")
@@ -55,9 +55,11 @@ class JumpKeys:
     def jump_rulers(self, ov: Overlay, vp: Viewport) -> None:
         if self.jumping is None:
             return
+        if vp != self.viewport:
+            return  # rulers belong to the view being loaded: drawn once it is shown
         if self.jump_area is None:
             ov.update(jumpgrid.rulers(vp))
-        elif vp == self.viewport:  # the stage's own picture is on screen
+        else:
             ov.update(jumpgrid.area_rulers(vp, self.jump_area))
 
     # -- typing ------------------------------------------------------------------------------
@@ -78,7 +80,7 @@ class JumpKeys:
         if self.jump_area is not None:
             slot = self.jump_area.index(char.lower(), axis)
         else:
-            slot = jumpgrid.index(self.shown_viewport, char.lower(), axis)
+            slot = jumpgrid.index(self.viewport, char.lower(), axis)
         if slot is None:
             self.end_jump("jump cancelled")
             return True
@@ -95,7 +97,7 @@ class JumpKeys:
         self.redraw()
 
     def _landed(self, i: int, j: int) -> None:
-        vp = self.shown_viewport
+        vp = self.viewport  # the keys' view (see PointerScreen.step_px)
         if self.jump_area is None:
             area = jumpgrid.slot_area(vp, i, j)
             x, y = cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, i, j))
@@ -132,7 +134,7 @@ class AnchorJump:
     box up to 25 pixels across; see README "boxes")."""
 
     def action_anchor_jump(self) -> None:
-        if self.shown_viewport is None:
+        if self.viewport is None or self.record is None:
             return
         self.anchor, self.selected, self.edit_target = None, None, None
         self.jump_home = self.viewport

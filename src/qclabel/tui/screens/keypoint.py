@@ -57,14 +57,15 @@ class KeypointScreen(KeypointSuggestions, PointerScreen):
     def reset_tool(self) -> None:
         self.instance_id: str | None = None
         self.point_index = 0
-        self._pending_focus = True
 
-    def after_frame(self) -> None:
-        if self._pending_focus and self.template is not None:
-            self._pending_focus = False   # first frame of an image: go to point 1
+    def after_image_change(self) -> None:
+        rec = self.record
+        new_image = rec is not None and rec.id != self.image_id
+        super().after_image_change()
+        if new_image and self.template is not None:
+            # At once, not when the picture arrives: a key typed while it loads must
+            # find the cursor where it will be (the first point's expected position).
             self._go_to_point(0)
-        else:
-            self.redraw()
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -196,4 +197,6 @@ class KeypointScreen(KeypointSuggestions, PointerScreen):
             self.template_index += 1
             self.reset_tool()
             self.say(f"template: {self.template.name}")
+            self._go_to_point(0)
+            return
         self.redraw()

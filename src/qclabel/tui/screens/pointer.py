@@ -67,6 +67,7 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         Binding("b", "image(-1)", "Prev image", id="pointer.back"),
         Binding("u", "undo", "Undo", id="pointer.undo"),
         Binding("r", "redo", "Redo", id="pointer.redo"),
+        Binding("ctrl+o", "toggle_outlines", "Outlines on/off", id="pointer.outlines"),
     ] + [b for b in ImageScreen.BINDINGS if b.id and b.id.startswith("view.w")]
 
     def __init__(self) -> None:
@@ -75,6 +76,7 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         self.image_id: str | None = None
         self.reset_jump()
         self.rgb: np.ndarray | None = None      # full-resolution pixels of the image
+        self.outlines_hidden = False            # ctrl+o: the bare picture (cursor stays)
 
     # -- layout ------------------------------------------------------------------------
     def make_image_view(self) -> OverlayImageView:
@@ -155,8 +157,9 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         if vp is None or self.record is None:
             view.set_overlay({})
         else:
-            ov: Overlay = {}
-            self.draw_tool(ov, vp)
+            ov = Overlay()
+            if not self.outlines_hidden:
+                self.draw_tool(ov, vp)
             draw_cursor(ov, vp, *self.cursor)
             self.jump_rulers(ov, vp)
             view.set_overlay(ov)
@@ -172,7 +175,8 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         x, y = self.cursor
         note = consistency_note(lab.annotation(), self.taxonomy)
         return (f"{lab.index + 1}/{len(lab.queue)}  done {done}/{total}  "
-                f"x {x} y {y}  {self.view_status()}" + (f"  {note}" if note else ""))
+                f"x {x} y {y}  {self.view_status()}" + (f"  {note}" if note else "")
+                + ("  outlines off (ctrl+o)" if self.outlines_hidden else ""))
 
     # hooks for the tools
     def reset_tool(self) -> None: ...
@@ -190,9 +194,12 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
 
     # -- cursor ----------------------------------------------------------------------------
     def step_px(self, unit: str) -> tuple[int, int]:
-        if unit == "pixel" or self.shown_viewport is None:
+        # The view the keys act in is `self.viewport` (set the moment an image or zoom
+        # changes), not the picture still on screen: a key typed while the next picture
+        # loads then does what it does once that picture is there.
+        if unit == "pixel" or self.viewport is None:
             return (1, 1)
-        sx, sy = cm.step(self.shown_viewport)
+        sx, sy = cm.step(self.viewport)
         return (sx * 10, sy * 10) if unit == "ten" else (sx, sy)
 
     def action_nudge(self, dx: int, dy: int, unit: str) -> None:
@@ -211,6 +218,10 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
                 self.viewport = followed
                 self.show_image(keep_view=True)
                 return
+        self.redraw()
+
+    def action_toggle_outlines(self) -> None:
+        self.outlines_hidden = not self.outlines_hidden
         self.redraw()
 
     def action_zoom_level(self, delta: int) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from ...core import edits
 from ...core.model import Annotation, ImageRecord
+from ...core.naming import image_name
 from ...errors import QclabelError
 from ...qa.decisions import labelers, request_consensus, review
 from ...qa.plan import queue_items
@@ -62,7 +63,7 @@ class ReviewScreen(DecisionQueueScreen):
 
     def redraw(self) -> None:
         vp = self.frame.viewport if self.frame is not None else None
-        ov: Overlay = {}
+        ov = Overlay()
         found = self.labeled()
         if vp is not None and found:
             for box in found[1].boxes:
@@ -73,7 +74,8 @@ class ReviewScreen(DecisionQueueScreen):
         text = Text()
         found = self.labeled()
         if self.current is not None:
-            text.append(f"{self.index + 1}/{len(self.queue)}  {self.current}\n", style="bold")
+            rec = self.current_record()
+            text.append(f"{self.index + 1}/{len(self.queue)}  {image_name(rec)}\n", style="bold")
             text.append(f"note: {self.notes.get(self.current, '-')}\n")
         if found:
             text.append(f"labels by {found[0]}\n", style=f"bold {COLOURS['A']}")
@@ -130,5 +132,6 @@ class ReviewScreen(DecisionQueueScreen):
             return
         self.queue.pop(self.index)
         self.index = min(self.index, max(len(self.queue) - 1, 0))
-        self.say(f"{image}: {what}")
+        rec = self.app.project.store.catalog.get(image)
+        self.say(f"{image_name(rec) if rec else image}: {what}")
         self.show_image()

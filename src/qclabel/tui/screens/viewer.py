@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from ...core.model import ImageRecord
+from ...core.naming import image_name
 from ...errors import QclabelError
 from ...render import Frame, Viewport
 from ..widgets.image_view import ImageView
@@ -120,7 +121,7 @@ class ImageScreen(Screen):
         if fut.done():
             self._take(fut)
         else:
-            self.image_view.show_message(f"loading {rec.id} ...")
+            self.image_view.show_message(f"loading {image_name(rec)} ...")
             token = self._token
             fut.add_done_callback(lambda f: self.post_message(FrameReady(token, f)))
         # The sixel encoder holds the GIL: start encoding ahead only once this frame is

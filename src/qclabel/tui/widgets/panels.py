@@ -4,12 +4,11 @@ few hundred bytes of text, never the picture)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.text import Text
 
 from ...core import consistency
 from ...core.model import Annotation, ImageRecord
+from ...core.naming import image_name
 from ...core.taxonomy import DefectClass, Taxonomy
 
 EXIF_FIRST = ("make", "model", "datetime_original", "exposure_time")
@@ -90,7 +89,7 @@ def consistency_note(ann: Annotation, tax: Taxonomy) -> str:
 
 def info_text(rec: ImageRecord, highlighted: DefectClass | None) -> Text:
     t = Text()
-    _row(t, "file", Path(rec.file).name)
+    _row(t, "file", image_name(rec))
     _row(t, "source", rec.source)
     _row(t, "size", f"{rec.width}x{rec.height} px, {rec.bit_depth}-bit {rec.mode}")
     if rec.mm_per_px:
