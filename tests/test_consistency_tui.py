@@ -110,7 +110,7 @@ async def test_box_screen_refuses_a_box_on_a_pass_image_and_shows_incomplete(box
         bar = str(screen.query_one("#statusbar").render())
         assert "INCOMPLETE: fail without any box" in bar
         await pilot.press("3")  # crack: one severity, set without asking
-        assert screen.severity == "critical" and "class  crack (critical)" in screen.tool_text()
+        assert screen.severity == "critical" and "crack (critical)" in screen.tool_text()
         await pilot.press("g", *jump_keys(screen, 148, 95), "s")
         await settle(pilot, app)
         [box] = Project.open(box_proj.root).store.state("admin").annotation(ids[1]).boxes

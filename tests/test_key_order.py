@@ -115,7 +115,7 @@ async def test_keys_typed_while_a_mode_opens_go_to_that_mode(proj):
     q = Project.open(proj.root).store.catalog.ids()
     got = labels(proj)
     assert short(got[q[0]]) == ("fail", "dent", None)
-    assert short(got[q[1]]) == ("fail", "crack", None)
+    assert short(got[q[1]]) == ("fail", "crack", "critical")  # its only severity
     assert all(short(got[i])[0] == "pass" for i in q[2:])
 
 

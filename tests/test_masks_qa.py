@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textual.geometry import Region
 from click.testing import CliRunner
 
 from mask_projects import make_mask_project
@@ -131,7 +132,10 @@ async def test_adjudication_screen_takes_a_on_a_mask_image(dual):
         screen = app.screen
         first = screen.current
         assert first.kind == "class"
-        assert "mask " in str(screen.query_one("#labels").render())
+        panel = screen.query_one("#labels")
+        text = "\n".join(s.text for s in panel.render_lines(
+            Region(0, 0, panel.size.width, panel.size.height)))
+        assert "mask " in text
         await pilot.press("a")
         await settle(pilot, app)
     final = final_labels(p)[first.image]

@@ -60,6 +60,12 @@ class ObjectKind:
         """Detail of a changed object between two versions (e.g. a mask's IoU)."""
         return {}
 
+    def describe(self, obj: Any) -> str:
+        """One line for people (the adjudication and review panels)."""
+        sev = getattr(obj, "severity", None)
+        x, y, w, h = self.bbox(obj)
+        return f"{self.noun} {self.cls_of(obj)}{' ' + sev if sev else ''} {x:g},{y:g} {w:g}x{h:g}"
+
 
 class BoxKind(ObjectKind):
     name, field, type, counted, target = "box", "boxes", Box, "box(es)", "box_iou"
@@ -93,6 +99,10 @@ class BoxKind(ObjectKind):
 class KeypointKind(ObjectKind):
     name, field, type, counted = "keypoints", "keypoints", KeypointSet, "keypoint set(s)"
     noun, plural, task, defect = "keypoint set", "keypoint sets", "keypoint", False
+
+    def describe(self, obj: KeypointSet) -> str:
+        placed = sum(p.v > 0 for p in obj.points)
+        return f"keypoints {obj.template}: {placed}/{len(obj.points)} placed"
 
     def cls_of(self, obj: KeypointSet) -> str | None:
         return obj.cls

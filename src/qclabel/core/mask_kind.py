@@ -80,6 +80,10 @@ class MaskKind(ObjectKind):
     name, field, type, counted, target = "mask", "masks", Mask, "mask(s)", "mask_iou"
     noun, plural, task, defect = "mask", "masks", "segmentation", True
 
+    def describe(self, m: Mask) -> str:
+        sev = f" {m.severity}" if m.severity else ""
+        return f"mask {m.cls}{sev} {m.area} px at {m.left},{m.top} ({m.width}x{m.height})"
+
     def content(self, obj: Mask) -> dict[str, Any]:
         return {k: v for k, v in obj.to_dict().items() if k != "id"}
 

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...core import edits
+from ...core import edits, kinds
 from ...core.model import Annotation, ImageRecord
 from ...core.naming import image_name
 from ...errors import QclabelError
@@ -35,12 +35,7 @@ def describe(ann: Annotation) -> str:
     if ann.defect_class:
         parts.append(ann.defect_class + (f" ({ann.severity})" if ann.severity else ""))
     lines = [" ".join(parts)]
-    lines += [f"  box {b.cls}{' ' + b.severity if b.severity else ''} "
-              f"{b.x:.0f},{b.y:.0f} {b.w:.0f}x{b.h:.0f}" for b in ann.boxes]
-    lines += [f"  keypoints {k.template} ({sum(p.v > 0 for p in k.points)} points)"
-              for k in ann.keypoints]
-    lines += [f"  mask {m.cls}{' ' + m.severity if m.severity else ''} {m.area} px "
-              f"at {m.left},{m.top}" for m in ann.masks]
+    lines += [f"  {k.describe(obj)}" for k, obj in kinds.objects(ann)]
     lines += [f"  check {pos}: {outcome}" for pos, outcome in ann.checks]
     return "\n".join(lines)
 

@@ -8,7 +8,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ...core.model import Annotation, Box, ImageRecord
+from ...core import kinds
+from ...core.model import Annotation, ImageRecord
 from ...core.naming import image_name
 
 DIFFERS = "≠"
@@ -30,18 +31,12 @@ def case_text(pos: int, total: int, rec: ImageRecord | None, kind: str, detail: 
     return t
 
 
-def _box(b: Box) -> str:
-    sev = f" {b.severity}" if b.severity else ""
-    return f"{b.cls}{sev} {b.x:g},{b.y:g} {b.w:g}x{b.h:g}"
-
-
 def _fields(ann: Annotation) -> dict[str, str]:
     return {
         "verdict": ann.verdict or "-",
         "class": ann.defect_class or "-",
         "severity": ann.severity or "-",
-        "boxes": str(len(ann.boxes)),
-        "keypoints": str(len(ann.keypoints)),
+        **{k.field: str(len(getattr(ann, k.field))) for k in kinds.KINDS},
         "checks": str(len(ann.checks)) if ann.checks else "-",
         "flag": ann.flag if ann.flag is not None else "-",
     }
@@ -69,10 +64,8 @@ def comparison(a: Annotation, b: Annotation, names: tuple[str, str],
 
 
 def object_lines(which: str, name: str, ann: Annotation, colour: str) -> Text:
-    """Every box, keypoint set and check of one side (the first MAX_LISTED)."""
-    items = [f"box {_box(b)}" for b in ann.boxes]
-    items += [f"keypoints {k.template}: {sum(p.v > 0 for p in k.points)}/{len(k.points)} placed"
-              for k in ann.keypoints]
+    """Every object (each kind's own line) and check of one side (the first MAX_LISTED)."""
+    items = [k.describe(obj) for k, obj in kinds.objects(ann)]
     items += [f"check {pos}: {outcome}" for pos, outcome in ann.checks]
     t = Text()
     if not items:
