@@ -18,6 +18,13 @@ COPPER = np.array([70, 140, 205], np.float32)
 SILVER = np.array([1.0, 1.0, 0.97], np.float32)
 
 
+def silk_mark(img: np.ndarray, x: int, y: int, w: int = 26, h: int = 11) -> None:
+    """A component outline in silkscreen white, one pixel wide."""
+    white = (235, 235, 235)
+    img[y, x:x + w] = img[y + h - 1, x:x + w] = white
+    img[y:y + h, x] = img[y:y + h, x + w - 1] = white
+
+
 def rect_alpha(shape, x, y, w, h, soft=0.8) -> np.ndarray:
     a = np.zeros(shape[:2], np.float32)
     a[int(y):int(y + h), int(x):int(x + w)] = 1.0
@@ -145,11 +152,11 @@ def board(rng, chip_grades, ic_grades, bridge_at) -> tuple[np.ndarray, list[dict
         cx, cy = 130 + 190 * (i % 3), 70 + 340 * (i // 3)
         chip(img, rng, cx, cy, grades, colours[i % 2], boxes)
     soic(img, rng, 320, 240, ic_grades, bridge_at, boxes)
-    img = to_u8(img)  # silkscreen last: OpenCV draws text on 8-bit images only
-    cv2.putText(img, "R12", (60, 130), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (235, 235, 235), 1,
-                cv2.LINE_AA)
-    cv2.putText(img, "U3", (420, 180), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (235, 235, 235), 1,
-                cv2.LINE_AA)
+    img = to_u8(img)
+    # Silkscreen reference marks as numpy outlines, not cv2.putText: OpenCV's font
+    # rasterizer changed between releases, and the samples must regenerate bit-identically.
+    for x, y in ((60, 120), (420, 170)):
+        silk_mark(img, x, y)
     return img, boxes
 
 
