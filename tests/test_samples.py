@@ -86,7 +86,16 @@ def test_regenerating_gives_identical_files(regenerated: Path):
             a = cv2.imread(str(new), cv2.IMREAD_UNCHANGED)
             b = cv2.imread(str(old), cv2.IMREAD_UNCHANGED)
             assert a.dtype == b.dtype and np.array_equal(a, b), rel
-        else:  # JPEGs and the bad inputs: same bytes
+        elif rel.endswith((".jpg", ".jpeg")) and not rel.startswith("bad/"):
+            # libjpeg builds differ between Pillow releases, so bytes may not match: the
+            # EXIF (orientation, camera) must, and the pixels within JPEG quantisation.
+            with Image.open(new) as im_new, Image.open(old) as im_old:
+                assert im_new.getexif() == im_old.getexif(), rel
+                a = np.asarray(im_new).astype(np.int16)
+                b = np.asarray(im_old).astype(np.int16)
+            assert a.shape == b.shape, rel
+            assert np.abs(a - b).mean() < 1.0 and np.abs(a - b).max() <= 24, rel
+        else:  # the bad inputs are crafted bytes: same bytes
             assert new.read_bytes() == old.read_bytes(), rel
 
 

@@ -59,8 +59,12 @@ def upright(rng, size) -> tuple[np.ndarray, list[dict]]:
     x, y, lw, lh = label
     bench[y:y + lh, x:x + lw] = 235
     img = np.clip(bench, 0, 255).astype(np.uint8)
-    cv2.putText(img, "P1001 UP", (x + 12, y + int(lh * 0.68)), cv2.FONT_HERSHEY_SIMPLEX,
-                min(lh, lw / 4.5) / 60, (30, 30, 30), 2, cv2.LINE_AA)
+    # the job label's barcode as numpy bars, not cv2.putText: OpenCV's font rasterizer
+    # changed between releases, and the samples must regenerate identically
+    bar_x, bar_top, bar_bottom = x + 12, y + lh // 5, y + lh - lh // 5
+    for width in (2, 1, 3, 1, 1, 2, 3, 1, 2, 1, 1, 3, 2, 1, 2, 2, 1, 3, 1, 2):
+        img[bar_top:bar_bottom, bar_x:bar_x + width] = 30
+        bar_x += 2 * width + 1
     cv2.arrowedLine(img, (x + lw - 30, y + lh - 10), (x + lw - 30, y + 10), (30, 30, 200), 3,
                     cv2.LINE_AA, tipLength=0.35)
     img = cv2.GaussianBlur(img, (0, 0), 0.7).astype(np.float32)
