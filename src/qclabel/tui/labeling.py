@@ -130,15 +130,17 @@ class Labeler:
         image_id = image_id or self.current
         return self.session.annotation(image_id) if image_id else Annotation()
 
-    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None) -> Change:
+    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None,
+              group: str | None = None) -> Change:
         """Commit an edit durably (raises StoreWriteError, nothing changed), then make it
-        undoable. Returns the committed change. A change that breaks a consistency rule
-        raises InconsistentLabel and saves nothing."""
+        undoable (consecutive edits of one `group` are one undo step). Returns the
+        committed change. A change that breaks a consistency rule raises
+        InconsistentLabel and saves nothing."""
         change = self._checked(edits.apply(image_id, self.annotation(image_id), *edit_fns))
         if change.after == change.before:
             return change
         self.session.commit(change, note=note)
-        self.undo_stack.push(change)
+        self.undo_stack.push(change, group)
         self._count(change)
         return change
 
