@@ -28,6 +28,8 @@ def run_app(project, graphics: str, theme: str, task: str | None, queue: str | N
     from ..tui import graphics as gfx
     mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
     from ..tui.app import build_app
+    from ..render.sheet import grid_thumb_cols
+    grid_thumb_cols(project.config)  # a bad setting is one line now, not a crash later
     user = identity.current_user()
     project.require(user, "annotator", "label images")
     app = build_app(project, user, graphics=mode, theme=theme, task=task,
