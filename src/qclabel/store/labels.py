@@ -62,6 +62,9 @@ class LabelState:
         self.snapshot = snapshot or Tail(0, 0, genesis(user))
         self.damage: list[Damage] = damage or []
         self.ack = ack  # the acknowledgement mark read, None when there is none
+        # (kind, image, seq, ts) of entries whose author lacked the role they need at
+        # their time: left out of `entries` by Store (authority.py)
+        self.unauthorized: list[tuple[str, str, int, str]] = []
 
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         entry = self.entries.get((kind, image))

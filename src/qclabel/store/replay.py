@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import JournalCorrupt
 from .ackmark import AckRecord, ack_path, read_ack
 from .journal import FORMAT, Tail, Torn, genesis, line_number, read_events
+from .ownership import owner_problem
 from .labels import (Damage, Key, LabelState, SnapshotFile, journal_path, load_snapshot,
                      snapshot_mark_problem, snapshot_path)
 
@@ -187,6 +188,12 @@ class _Reader:
         self.damage.append(Damage(part, message))
 
     def load(self) -> LabelState:
+        planted = [p for p in (owner_problem(f, (self.user,))
+                               for f in (self.jpath, self.spath, self.apath)) if p]
+        if planted:  # someone else's file under this user's name: none of it counts
+            self.damage += [Damage("owner", p) for p in planted]
+            empty = Tail(0, 0, genesis(self.user))
+            return LabelState(self.user, {}, empty, None, damage=self.damage)
         # the mark before the journal, see the module docstring
         ack, bad, snap = read_mark_and_snapshot(self.apath, self.spath, self.user)
         if bad:
