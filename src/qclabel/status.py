@@ -52,15 +52,18 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
 
 
 def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[str]:
-    """Every damage finding for those who see everything; others get their own journal's
-    in full and only the owner of any other damaged journal (its line numbers would
+    """Every damage finding (and every event not honoured for want of its role) for
+    those who see everything; others get their own journal's in full and only the owner of any other damaged journal (its line numbers would
     tell how many events it holds)."""
     out = []
     full = viewer is None or _sees_all(project, viewer)
     for user, state in states.items():
+        refused = [f"labels/{user}.jsonl: {kind} event (seq {seq}, {ts}) on image {image} by "
+                   f"{user}, who lacked the role it needs then: not honoured"
+                   for kind, image, seq, ts in state.unauthorized]
         if full or user == viewer:
-            out += [str(d) for d in state.damage]
-        elif state.damage:
+            out += [str(d) for d in state.damage] + refused
+        elif state.damage or refused:
             out.append(f"the journal of {user} has findings (an adjudicator or admin "
                        "sees where)")
     return out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..store.audit import format_event, iter_log, verify_all
+from ..store.audit import format_event, iter_log, verify_project
 from .common import open_project, project_dir
 
 
@@ -21,16 +21,17 @@ def audit() -> None:
 @project_dir
 def verify(project_dir: Path) -> None:
     """Report OK, or each file and line where a journal, its acknowledgement mark or its
-    snapshot was altered, reordered, cut or deleted. Only adjudicators and admins see
-    the details of other people's journals."""
+    snapshot was altered, reordered, cut or deleted, where a file is not owned by the
+    user it is named for, and every event whose author lacked the role it needs at its
+    time. Only adjudicators and admins see the details of other people's journals."""
     from .. import identity
     from ..qa.blind import sees_everything
     project = open_project(project_dir)
     viewer = identity.current_user()
     everything = sees_everything(project, viewer)
-    findings = verify_all(project.store.labels_dir)
+    findings = verify_project(project.root, project.store.authority())
     for f in findings:
-        if not (everything or Path(f.file).name == f"{viewer}.jsonl"):
+        if not (everything or Path(f.file).name in (f"{viewer}.jsonl", f"{viewer}.lock")):
             # event counts and failing lines would tell about blind labels
             click.echo(f"{'OK  ' if f.ok else 'FAIL'} {f.file}"
                        + ("" if f.ok else ": damaged (an adjudicator or admin sees where)"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import JournalCorrupt
 from .ackmark import AckRecord, ack_path, read_ack
@@ -62,11 +62,13 @@ class Replay:
 
 def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any]],
            verify: bool = True, end: int | None = None, want: tuple[int, ...] = (),
-           keep: int | None = None) -> Replay:
+           keep: int | None = None,
+           visit: Callable[[int, dict[str, Any]], None] | None = None) -> Replay:
     """Apply the journal's lines from `start` (up to `end`) to `entries`; stop at the
     first bad line and say why. Line numbers are exact when `start` is the genesis.
     Where the lines with the seqs in `want` are is noted; for seq `keep` the state
-    right after it too (the audit holds it against the snapshot)."""
+    right after it too (the audit holds it against the snapshot). `visit(line, event)`
+    sees every replayed event (the audit checks its author's authority)."""
     rep = Replay(start)
     try:
         for item in read_events(jpath, start, user, verify=verify, end=end):
@@ -77,6 +79,8 @@ def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any
             entries[(event["kind"], event["image"])] = {
                 "after": event.get("after"), "ts": event["ts"], "seq": event["seq"]}
             rep.tail, rep.lines = tail, rep.lines + 1
+            if visit is not None:
+                visit(rep.lines, event)
             rep.marked = rep.marked or event.get("v") == FORMAT
             if event["seq"] in want:
                 rep.found[event["seq"]] = Found(
