@@ -40,7 +40,7 @@ def test_files_stay_readable_by_the_other_annotators(project: Project) -> None:
     assert project.config_path.stat().st_mode & 0o777 == 0o644
     assert (project.root / "labels").stat().st_mode & 0o7777 == 0o3770
     assert (project.root / "roles").stat().st_mode & 0o7777 == 0o3775
-    assert project.root.stat().st_mode & 0o7777 == 0o3775
+    assert project.root.stat().st_mode & 0o7777 == 0o3770
 
 
 def test_admin_holds_every_role(project: Project) -> None:

@@ -140,7 +140,23 @@ class Project:
                 f"{path}: qclabel.format_version = {version!r}, but this qclabel reads "
                 f"version {FORMAT_VERSION}; use the matching qclabel release")
         _check_roles(path, config.get("roles", {}))
-        return cls(root, config)
+        project = cls(root, config)
+        project._check_catalog_owner()
+        return project
+
+    def _check_catalog_owner(self) -> None:
+        """The catalog belongs to the project owner or an admin (who ingest); one renamed
+        into place by anybody else is refused (README: who can change which file)."""
+        from .store.ownership import folder_owner, owner_problem
+        path = getattr(self.store.catalog, "path", None)
+        if path is None:
+            return
+        admins = self.store.authority().current(("admin",))["admin"]
+        problem = owner_problem(path, admins, uids=(folder_owner(self.root),),
+                                what="the project owner or an admin")
+        if problem:
+            raise PermissionDenied(f"{problem}; the project is not opened (restore the "
+                                   "catalog as its owner, or as root)")
 
     def save_config(self) -> None:
         """Write the whole config (the locked writer: configfile.update_config)."""

@@ -1,9 +1,11 @@
 """The project's folder modes, set by `qclabel init` and checked by `qclabel permissions`.
 
-    DIR          owner: the admin who ran init   group: the project group   drwxrwsr-t
+    DIR          owner: the admin who ran init   group: the project group   drwxrws--T
+                 (only the project group enters: labels/ below is open to all)
     DIR/labels   owner: that admin   group: the privileged group (or the project's)
-                 drwxrws-wt with a privileged group (annotators create their journal
-                 but cannot list the folder or read another journal), else drwxrws--T
+                 drwxrwsrwt with a privileged group (like /tmp: annotators, outside it,
+                 create their journal and list the folder, but read no other journal;
+                 they need r to fsync the folder after creating a file), else drwxrws--T
     DIR/roles    owner: that admin   group: the project group   drwxrwsr-t
     journals, marks, snapshots       owner: their user   mode -rw-r-----
 
@@ -23,9 +25,9 @@ from pathlib import Path
 from ..errors import ConfigError
 from .ownership import owner_problem, project_file_problem, uid_name
 
-DIR_MODE = 0o3775
+DIR_MODE = 0o3770
 LABELS_MODE = 0o3770
-LABELS_MODE_PRIVILEGED = 0o3773  # others (annotators outside the group): -wx
+LABELS_MODE_PRIVILEGED = 0o3777  # others (annotators outside the group): rwx
 ROLES_MODE = 0o3775
 SUFFIXES = (".jsonl", ".snapshot.json", ".ack", ".lock")
 
