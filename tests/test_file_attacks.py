@@ -217,19 +217,36 @@ def test_1_nobody_deletes_or_replaces_another_journal(proj):
     assert as_os("qsadj", _finals, proj) == {}  # the forged fail is not qsbob's
     problems = as_os("qsadm", _audit, proj)
     assert any("qsbob.jsonl: owned by qsmal, not by qsbob" in p for p in problems)
-    with pytest.raises(Exception, match="does not open over another user's file"):
-        as_os("qsbob", _label, proj, 1, "pass")
+    # qsbob labels on (under qsbob@TAG); what the plant deleted only a backup restores
+    image = as_os("qsbob", _label, proj, 1, "pass")
+    assert as_os("qsadj", _finals, proj) == {image: ("pass", ("qsbob",))}
 
 
 # -- 2. pre-creating the journal of a user who has not started yet ---------------------
+def _exportable(root: Path) -> bool:
+    from qclabel.store.replay import refuse_damage
+    refuse_damage(Project.open(root).store.all_states(), "an export")
+    return True
+
+
 def test_2_a_journal_planted_for_someone_else_is_not_theirs(proj):
     as_os("qsmal", _plant, proj, forged_files(proj, "qsann", 1, "fail"))
     finals = as_os("qsadj", _finals, proj)
     assert all("qsann" not in who for _, who in finals.values())
+    assert as_os("qsadj", _exportable, proj)  # a plant does not stop every export
     problems = as_os("qsadm", _audit, proj)
     assert any("qsann.jsonl: owned by qsmal, not by qsann" in p for p in problems)
-    with pytest.raises(Exception, match="qsann.jsonl: owned by qsmal"):
-        as_os("qsann", _label, proj, 1, "pass")
+    # qsann is not locked out: the session keeps qsann's files under qsann@TAG
+    image = as_os("qsann", _label, proj, 1, "pass")
+    assert as_os("qsadj", _finals, proj)[image] == ("pass", ("qsann",))
+    assert as_os("qsann", _label, proj, 1, "fail") == image
+    assert as_os("qsadj", _finals, proj)[image] == ("fail", ("qsann",))
+    own = [p.name for p in (proj / "labels").iterdir() if p.name.startswith("qsann@")]
+    assert len([n for n in own if n.endswith(".jsonl")]) == 1
+    assert all(p.stat().st_uid == pwd.getpwnam("qsann").pw_uid
+               for p in (proj / "labels").iterdir() if p.name in own)
+    problems = as_os("qsadm", _audit, proj)
+    assert any("qsann.jsonl: owned by qsmal" in p for p in problems)  # still reported
     assert as_os("qsadm", lambda: any(not c.ok for c in check_setup(proj, "qspriv")))
 
 

@@ -20,7 +20,8 @@ from ..identity import current_user
 from .authority import ROLES_DIR, RoleHistory, authorize, load_history
 from .catalog import Catalog
 from .documents import Documents
-from .labels import LabelState, load_state, users
+from .ackmark import ack_path
+from .labels import LabelState, journal_path, load_state, users
 from .session import AnnotatorSession
 
 
@@ -47,8 +48,7 @@ class Store:
         journal, so an annotator's readers see the annotator's own labels only."""
         names = set(users(self.labels_dir))
         me = current_user()
-        if me not in names and any((self.labels_dir / f"{me}{s}").exists()
-                                   for s in (".jsonl", ".snapshot.json", ".ack")):
+        if me not in names and journal_path(self.labels_dir, me).exists():
             names.add(me)
         return sorted(n for n in names if _readable(self.labels_dir, n))
 
@@ -88,7 +88,7 @@ class Store:
 
 def _readable(labels_dir: Path, user: str) -> bool:
     return all(os.access(p, os.R_OK) or not p.exists()
-               for p in (labels_dir / f"{user}.jsonl", labels_dir / f"{user}.ack"))
+               for p in (journal_path(labels_dir, user), ack_path(labels_dir, user)))
 
 
 def _stamp(folder: Path) -> tuple:

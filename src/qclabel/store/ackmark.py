@@ -70,7 +70,8 @@ def _decode(raw: bytes) -> AckRecord | None:
 
 
 def ack_path(labels_dir: Path, user: str) -> Path:
-    return Path(labels_dir) / f"{user}.ack"
+    from .ownership import file_stem
+    return Path(labels_dir) / f"{file_stem(Path(labels_dir), user)}.ack"
 
 
 def read_ack(path: Path, user: str) -> AckRecord | None:

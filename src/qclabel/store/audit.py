@@ -8,6 +8,7 @@ three files missing while the others say it should exist."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -17,7 +18,7 @@ from ..errors import JournalCorrupt
 from .ackmark import AckRecord, ack_path, read_ack
 from .journal import Tail, Torn, genesis, line_number, read_events
 from .authority import EVENT_ROLES, ROLES_DIR, RoleHistory
-from .ownership import owner_problem
+from .ownership import ALT, owner_problem
 from .labels import SnapshotFile, journal_path, snapshot_path, users
 from .replay import (Replay, ack_problem, ahead_problem, missing_journal_problem,
                      read_mark_and_snapshot, replay, snapshot_problem)
@@ -124,15 +125,33 @@ def _torn_note(jpath: Path, rep: Replay, ack: AckRecord | None) -> str:
 
 
 def verify_all(labels_dir: Path, history: RoleHistory | None = None) -> list[Finding]:
-    """Every journal of the folder, then every lock (or other file) planted under a
-    user's name that no journal stands for."""
+    """Every journal of the folder, then every file planted under a user's name that
+    the journals' findings do not name already (a lock, or the files a user's session
+    moved aside from)."""
     labels_dir = Path(labels_dir)
     found = [verify_journal(labels_dir, u, history) for u in users(labels_dir)]
-    for path in sorted(labels_dir.glob("*.lock")):
-        problem = owner_problem(path, (path.name[:-5],))
-        if problem:
+    named = {p.split(":", 1)[0] for f in found for p in f.problems}
+    for path in _named_files(labels_dir):
+        user = _user_of(path.name).split(ALT, 1)[0]
+        problem = owner_problem(path, (user,))
+        if problem and str(path) not in named:
             found.append(Finding(str(path), False, 0, problem, [problem]))
     return found
+
+
+_SUFFIXES = (".snapshot.json", ".jsonl", ".ack", ".lock")
+
+
+def _user_of(name: str) -> str:
+    return next(name[:-len(s)] for s in _SUFFIXES if name.endswith(s))
+
+
+def _named_files(folder: Path) -> list[Path]:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [folder / n for n in names if not n.startswith(".") and n.endswith(_SUFFIXES)]
 
 
 def verify_project(root: Path, history: RoleHistory) -> list[Finding]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import pwd
 import stat
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -73,3 +74,51 @@ def project_file_problem(path: Path) -> str | None:
         return None
     return owner_problem(path, uids=(owner,),
                          what=f"the project owner {uid_name(owner)}")
+
+
+# -- moving aside from planted files -----------------------------------------------------
+# A file planted under USER's name in a sticky folder can be removed only by its planter,
+# the folder's owner or root. So that it locks nobody out, USER's session then keeps
+# USER's files under USER@TAG (TAG random, so it cannot be planted ahead); readers take
+# the USER@TAG journal that USER owns over the planted USER.jsonl.
+ALT = "@"
+_alt_cache: dict[str, tuple[int, dict[str, list[str]]]] = {}
+
+
+def file_stem(folder: Path, user: str) -> str:
+    """The name USER's journal, mark, snapshot and lock are kept under in `folder`:
+    USER, or USER@TAG once USER moved aside from planted files."""
+    for stem in _alts(Path(folder)).get(user, ()):
+        if owner_problem(Path(folder) / f"{stem}.jsonl", (user,)) is None:
+            return stem
+    return user
+
+
+def _alts(folder: Path) -> dict[str, list[str]]:
+    """USER -> the USER@TAG journal stems in `folder`, re-read when the folder changed."""
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+        cached = _alt_cache.get(str(folder))
+        if cached and cached[0] == mtime:
+            return cached[1]
+        found: dict[str, list[str]] = {}
+        for name in sorted(os.listdir(folder)):
+            if ALT in name and name.endswith(".jsonl") and not name.startswith("."):
+                stem = name[:-6]
+                found.setdefault(stem.split(ALT, 1)[0], []).append(stem)
+    except OSError:
+        return {}
+    # A folder's mtime ticks coarsely (a few ms): cache only a listing older than that.
+    if time.time_ns() - mtime > 100_000_000:
+        _alt_cache[str(folder)] = (mtime, found)
+    return found
+
+
+def planted_under(folder: Path, user: str) -> list[str]:
+    """Owner problems of USER's files under the plain name USER."""
+    out = []
+    for suffix in (".jsonl", ".snapshot.json", ".ack"):
+        problem = owner_problem(Path(folder) / f"{user}{suffix}", (user,))
+        if problem:
+            out.append(problem)
+    return out

@@ -32,10 +32,13 @@ def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
 
 def refuse_damage(states: dict[str, LabelState], what: str) -> None:
     """Data that is frozen and handed on (a dataset version, an export) is not built on
-    a journal whose checks failed: raise JournalCorrupt naming the first finding."""
+    a journal whose checks failed: raise JournalCorrupt naming the first finding. A file
+    planted under someone's name does not stop it: nothing of it is read (else any
+    group member could stop every export by planting one)."""
     for state in states.values():
-        if state.damage:
-            raise JournalCorrupt(f"{state.damage[0]}; {what} is not built while a journal has "
+        damage = [d for d in state.damage if d.part != "owner"]
+        if damage:
+            raise JournalCorrupt(f"{damage[0]}; {what} is not built while a journal has "
                                  "audit findings (`qclabel audit verify` lists them)")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import secrets
 import hashlib
 import os
 import socket
@@ -23,6 +24,8 @@ from ..errors import JournalCorrupt, SessionLocked, StoreWriteError
 from . import labels as _labels
 from .ackmark import FILE_MODE, AckFile, AckRecord, ack_path
 from .atomic import atomic_write_bytes
+from .ownership import ALT, file_stem, planted_under
+from ..fsutil import fsync_dir
 from .journal import JournalWriter
 
 SNAPSHOT_EVERY = 2000  # tail events after which opening a session rewrites the snapshot
@@ -37,6 +40,7 @@ class AnnotatorSession:
 
     def __init__(self, labels_dir: Path, user: str, wait: bool = False):
         self.labels_dir, self.user = Path(labels_dir), _labels.check_user(user)
+        _move_aside(self.labels_dir, user)
         self._lock_fd = _acquire_lock(self.labels_dir, user, wait)
         self._writer: JournalWriter | None = None
         try:
@@ -121,8 +125,8 @@ class AnnotatorSession:
         snap = _labels.snapshot_path(self.labels_dir, self.user)
         for tmp in self.labels_dir.glob(f".{snap.name}.*.tmp"):
             tmp.unlink(missing_ok=True)
-        ack_path(self.labels_dir, self.user).with_name(f".{self.user}.ack.new").unlink(
-            missing_ok=True)
+        mark = ack_path(self.labels_dir, self.user)
+        mark.with_name(f".{mark.name}.new").unlink(missing_ok=True)
 
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         return self.state.get(image, kind)
@@ -209,7 +213,7 @@ def _acquire_lock(labels_dir: Path, user: str, wait: bool = False) -> int:
     only its owner and the privileged group can open."""
     try:
         labels_dir.mkdir(parents=True, exist_ok=True)
-        lock = labels_dir / f"{user}.lock"
+        lock = labels_dir / f"{file_stem(labels_dir, user)}.lock"
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o640)
     except OSError as exc:
         fd = -1
@@ -234,6 +238,24 @@ def _acquire_lock(labels_dir: Path, user: str, wait: bool = False) -> int:
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
     return fd
+
+
+def _move_aside(labels_dir: Path, user: str) -> None:
+    """Files planted under the user's name, and none of the user's own yet: start the
+    user's journal under USER@TAG (ownership.py), so the plant locks nobody out."""
+    if file_stem(labels_dir, user) != user or not planted_under(labels_dir, user):
+        return
+    path = labels_dir / f"{user}{ALT}{secrets.token_hex(6)}.jsonl"
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                         FILE_MODE))
+        fsync_dir(labels_dir)
+    except OSError as exc:
+        raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: {path}: "
+                              f"{exc.strerror or exc}") from exc
+    chosen = file_stem(labels_dir, user)  # two sessions starting at once: one stem wins
+    if chosen != path.name[:-6]:
+        path.unlink(missing_ok=True)
 
 
 def _mine(uid: int, user: str) -> bool:
