@@ -120,7 +120,7 @@ def _add_roles(root: str, start: int, n: int) -> None:
         project.add_role("admin", f"u{i:03d}", "annotator")
 
 
-def test_concurrent_role_changes_lose_none(tmp_path):
+def test_concurrent_role_changes_lose_none(tmp_path, as_user):
     """90 role adds from 6 processes at once, each acknowledged: all 90 hold."""
     p = Project.init(tmp_path / "proj", "metal-stamping", user="admin")
     ctx = multiprocessing.get_context("fork")
@@ -132,5 +132,8 @@ def test_concurrent_role_changes_lose_none(tmp_path):
         assert proc.exitcode == 0
     table = Project.open(p.root).role_table()
     assert table["annotator"] == [f"u{i:03d}" for i in range(90)]
+    as_user("admin")
+    log = CliRunner().invoke(main, ["audit", "log", str(p.root)]).output.splitlines()
+    assert sum("the annotator role given to u" in line for line in log) == 90
     code = CliRunner().invoke(main, ["audit", "verify", str(p.root)]).exit_code
     assert code == 0

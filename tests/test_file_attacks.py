@@ -248,6 +248,8 @@ def test_2_a_journal_planted_for_someone_else_is_not_theirs(proj):
     problems = as_os("qsadm", _audit, proj)
     assert any("qsann.jsonl: owned by qsmal" in p for p in problems)  # still reported
     assert as_os("qsadm", lambda: any(not c.ok for c in check_setup(proj, "qspriv")))
+    planted = as_os("qsadj", _status_counts, proj)["planted"]
+    assert planted and all("owned by qsmal" in line for line in planted)
 
 
 # -- 3. pre-creating (and holding) the lock of a user who has not started yet ----------
@@ -334,7 +336,8 @@ def _read_bob(root: Path) -> dict:
 def _status_counts(root: Path) -> dict:
     from qclabel.status import project_status
     s = project_status(Project.open(root), viewer=_me())
-    return {"annotators": s["annotators"], "findings": s["audit_findings"]}
+    return {"annotators": s["annotators"], "findings": s["audit_findings"],
+            "planted": s["planted_files"]}
 
 
 def test_6_journals_are_readable_by_their_writer_and_the_privileged_group(proj):
@@ -347,7 +350,8 @@ def test_6_journals_are_readable_by_their_writer_and_the_privileged_group(proj):
     as_os("qsann", _label, proj, 1, "fail")
     # the annotator's own commands keep working and show only their own labels
     assert as_os("qsann", _status_counts, proj) == {
-        "annotators": {"qsann": {"labeled": 1, "flagged": 0, "skipped": 0}}, "findings": []}
+        "annotators": {"qsann": {"labeled": 1, "flagged": 0, "skipped": 0}}, "findings": [],
+        "planted": []}
     assert sorted(as_os("qsadm", _status_counts, proj)["annotators"]) == ["qsann", "qsbob"]
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in (proj / "labels").iterdir()
              if p.name.startswith("qsbob")}

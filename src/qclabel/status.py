@@ -48,7 +48,17 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
         "annotators": per_annotator,
         "consistency": rule_counts(project_findings(project, viewer, states, hidden)),
         "audit_findings": _audit_findings(project, viewer, states),
+        "planted_files": _planted(project),
     }
+
+
+def _planted(project: Project) -> list[str]:
+    """Files in labels/ and roles/ not owned by the user they are named for (and a
+    misowned config or catalog): nothing of them is read, but someone planted them."""
+    from .store.folders import check_setup
+    checks = check_setup(project.root, project.config["qclabel"].get("privileged_group"))
+    return [c.line for c in checks if not c.ok and (": owned by" in c.line
+                                                    or "symbolic link" in c.line)]
 
 
 def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[str]:
@@ -103,6 +113,9 @@ def format_status(s: dict[str, Any]) -> str:
     lines.append("annotators" + ("" if s["annotators"] else "  (none yet)"))
     for user, counts in s["annotators"].items():
         lines.append(f"  {user}: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+    if s.get("planted_files"):
+        lines.append(f"files     {len(s['planted_files'])} file(s) planted under another "
+                     f"user's name: run `qclabel permissions {s['root']}`")
     if s["audit_findings"]:
         lines.append(f"audit     the project has audit findings ({len(s['audit_findings'])}): "
                      f"run `qclabel audit verify {s['root']}`")
