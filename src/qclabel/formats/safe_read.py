@@ -154,10 +154,11 @@ def text(value: Any, where: str, what: str) -> str:
     return value
 
 
-def number(value: Any, where: str, what: str) -> float:
-    """A finite number (int or float, or a numeric string from CSV/XML/YOLO text)."""
-    if isinstance(value, bool):
+def number(value: Any, where: str, what: str, text_ok: bool = True) -> float:
+    """A finite number: int or float, or (`text_ok`: CSV/XML/YOLO cells) its text."""
+    if isinstance(value, bool) or (isinstance(value, str) and not text_ok):
         raise FormatError(f"{where}: {what} = {shown(value)}: expected a number")
+    given = value
     if isinstance(value, str):
         if len(value.strip()) > MAX_NUMBER_CHARS:
             raise FormatError(f"{where}: {what} = {shown(value)}: number too long")
@@ -171,8 +172,9 @@ def number(value: Any, where: str, what: str) -> float:
     try:
         out = float(value)
     except OverflowError:
-        raise FormatError(f"{where}: {what} = {shown(value)}: number out of range") from None
+        raise FormatError(f"{where}: {what} = {shown(given)}: number out of range") from None
     if not math.isfinite(out):
+        value = given
         raise FormatError(f"{where}: {what} = {shown(value)}: not a finite number")
     return out
 
@@ -185,7 +187,8 @@ def integer(value: Any, where: str, what: str) -> int:
 
 
 def numbers(values: Any, where: str, what: str) -> list[float]:
-    return [number(v, where, f"{what}[{i}]")
+    """A JSON list of numbers (numbers as strings are not JSON numbers)."""
+    return [number(v, where, f"{what}[{i}]", text_ok=False)
             for i, v in enumerate(items(values, where, what))]
 
 

@@ -137,7 +137,8 @@ def _int(root: ET.Element, tag: str, path: Path) -> int:
             raise ValueError
         return int(str(text).strip())
     except ValueError:
-        raise FormatError(f"{path}: field {tag} = {text!r}: expected an integer") from None
+        raise FormatError(f"{path}: field {tag} = {safe_read.shown(text)}: expected an "
+                          "integer") from None
 
 
 def _num(obj: ET.Element, tag: str, path: Path, i: int) -> float:

@@ -226,12 +226,14 @@ def _pose_set(vals: list[float], cls: str, template, width: int, height: int,
 
 def _numbers(line: str, where: str) -> list[float]:
     try:
-        vals = [float(v) for v in line.split()]
+        vals = [float(v) if len(v) <= safe_read.MAX_NUMBER_CHARS else math.nan
+                for v in line.split()]
     except ValueError:
         raise FormatError(f"{where}: not a row of numbers: {safe_read.shown(line)}") \
             from None
     if not all(math.isfinite(v) for v in vals):
-        raise FormatError(f"{where}: {safe_read.shown(line)}: NaN and inf are not "
+        raise FormatError(f"{where}: {safe_read.shown(line)}: NaN, inf and numbers of "
+                          f"over {safe_read.MAX_NUMBER_CHARS} characters are not "
                           "coordinates or class indices")
     return vals
 
