@@ -21,6 +21,7 @@ from ..errors import FormatError, PermissionDenied
 from .. import identity
 from ..project import Project
 from .objects import check_other_kinds, clip_other_kinds
+from .safe_read import shown
 
 IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl")
 TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real error
@@ -85,13 +86,13 @@ class Matcher:
             if hits and len(hits) == 1:
                 return hits[0]
             if hits:
-                raise FormatError(f"{where}: image {name!r} matches {len(hits)} catalog "
+                raise FormatError(f"{where}: image {shown(name)} matches {len(hits)} catalog "
                                   "images; import a file that names them by sha256")
         head, _, tail = stem.rpartition("_")
         hits = [r for i, r in self.by_id.items() if tail and i.startswith(tail)]
         if head and len(tail) == 8 and len(hits) == 1:
             return hits[0]
-        raise FormatError(f"{where}: image {name!r} is not in the project's catalog")
+        raise FormatError(f"{where}: image {shown(name)} is not in the project's catalog")
 
 
 def match_all(project: Project, parsed: list[Parsed]) -> dict[str, Parsed]:
@@ -122,12 +123,12 @@ def validate(project: Project, rec: ImageRecord, ann: Annotation, where: str) ->
         if cls is None:
             return
         if cls not in classes:
-            raise FormatError(f"{where}: {what} class = {cls!r}: not in the taxonomy "
-                              f"{classes}")
+            raise FormatError(f"{where}: {what} class = {shown(cls)}: not in the "
+                              f"taxonomy {classes}")
         sev = tax.get(cls).severity_names()
         if severity is not None and severity not in sev:
-            raise FormatError(f"{where}: {what} severity = {severity!r}: class {cls} has "
-                              f"{sev or 'no severities'}")
+            raise FormatError(f"{where}: {what} severity = {shown(severity)}: class {cls} "
+                              f"has {sev or 'no severities'}")
     check_class(ann.defect_class, ann.severity, "image")
     w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
     for box in ann.boxes:
