@@ -8,9 +8,12 @@ change an event with a before and an after.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ..errors import InvalidGeometry
 from .ids import new_id
 from .mask import Mask
 
@@ -22,6 +25,15 @@ NOT_LABELED, OCCLUDED, VISIBLE = 0, 1, 2
 
 # Assembly-verification outcomes for one expected component position.
 CHECK_OUTCOMES = ("present", "absent", "misplaced")
+
+
+def finite(what: str, **coords: Any) -> None:
+    """Refuse NaN, inf and non-numbers: a NaN box compares false with every bound, so
+    it would pass validation, reach the journal, and vanish from exports."""
+    for name, v in coords.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            raise InvalidGeometry(f"{what}: {name} = {v!r}: coordinates must be finite "
+                                  "numbers")
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,9 @@ class Box:
     severity: str | None = None
     id: str = field(default_factory=new_id)
 
+    def __post_init__(self) -> None:
+        finite(f"box {self.cls}", x=self.x, y=self.y, w=self.w, h=self.h)
+
     @property
     def x2(self) -> float:
         return self.x + self.w
@@ -107,6 +122,9 @@ class Keypoint:
     x: float = 0.0
     y: float = 0.0
     v: int = NOT_LABELED
+
+    def __post_init__(self) -> None:
+        finite(f"keypoint {self.name}", x=self.x, y=self.y)
 
     def to_list(self) -> list[Any]:
         return [self.name, self.x, self.y, self.v]
