@@ -95,6 +95,8 @@ def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                f"to {result.out}")
     if result.incomplete:
         click.echo(result.left_out_text())
+    for note in result.stats.get("notes", []):
+        click.echo(note)
 
 
 @click.command("import")

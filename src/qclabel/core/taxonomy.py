@@ -109,6 +109,9 @@ class KeypointTemplate:
     skeleton: tuple[tuple[str, str], ...] = ()
     tolerances: tuple[Tolerance, ...] = ()
     positions: tuple[tuple[str, float, float], ...] = ()
+    # Points that swap under a left-right mirror (["left_hole", "right_hole"]): a
+    # flipped image must swap their labels too (YOLO pose flip_idx, augmentation).
+    flip_pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -262,7 +265,26 @@ def _load_template(v: "_Validator", t: Any, i: int) -> KeypointTemplate:
             isinstance(p.get(k), (int, float)) for k in ("x", "y"))
         v.check(ok, f"{where}.positions[{j}]", p, "needs point (a template point), x and y")
         positions.append((p["point"], float(p["x"]), float(p["y"])))
-    return KeypointTemplate(name, points, tuple(skeleton), tols, tuple(positions))
+    return KeypointTemplate(name, points, tuple(skeleton), tols, tuple(positions),
+                            _load_flip_pairs(v, t, points, where))
+
+
+def _load_flip_pairs(v: "_Validator", t: dict[str, Any], points: tuple[str, ...],
+                     where: str) -> tuple[tuple[str, str], ...]:
+    """Pairs of distinct template points, each point in one pair at most (a flip is
+    its own inverse)."""
+    pairs: list[tuple[str, str]] = []
+    used: set[str] = set()
+    for j, pair in enumerate(v.seq(t.get("flip_pairs", []), f"{where}.flip_pairs")):
+        ok = (isinstance(pair, list) and len(pair) == 2 and all(p in points for p in pair)
+              and pair[0] != pair[1])
+        v.check(ok, f"{where}.flip_pairs[{j}]", pair,
+                "must be a pair of two different point names of the template")
+        v.check(not used & set(pair), f"{where}.flip_pairs[{j}]", pair,
+                "a point may be in one flip pair only")
+        used |= set(pair)
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
 
 
 def _load_tolerance(v: "_Validator", d: Any, points: tuple[str, ...], where: str) -> Tolerance:

@@ -9,7 +9,7 @@ from typing import Callable
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
-from . import coco, labelme, masks_voc, tabular, voc, yolo
+from . import coco, labelme, masks_voc, tabular, voc, yolo, yolo_layout
 from .importing import Matcher, Parsed
 
 
@@ -68,39 +68,28 @@ def read_labelme(project: Project, src: Path) -> list[Parsed]:
 
 
 def read_yolo(project: Project, src: Path) -> list[Parsed]:
-    """An Ultralytics folder (data.yaml names the classes, kpt_shape for pose), or a
-    folder of prediction .txt files without one (`yolo predict save_txt`): then class
-    indices are the taxonomy's, the order our exports train models with. Normalized
-    coordinates are scaled by the matched catalog image's canonical size."""
-    yaml_path = src / "data.yaml" if src.is_dir() else src
-    if yaml_path.suffix in (".yaml", ".yml") and yaml_path.is_file():
-        names, kpt = yolo.read_names(yaml_path)
-        root = yaml_path.parent
-        labels = sorted((root / "labels").glob("**/*.txt"))
+    """A YOLO dataset of any common layout (formats.yolo_layout), or prediction .txt
+    files without class names (`yolo predict save_txt`): then class indices are the
+    taxonomy's, the order our exports train models with. Normalized coordinates are
+    scaled by the matched catalog image's canonical size."""
+    names, kpt, names_file = yolo_layout.find_names(src)
+    classes = project.taxonomy.class_names()
+    if names is None:
+        names = classes
     else:
-        names, kpt, root = project.taxonomy.class_names(), None, src
-        labels = [src] if src.is_file() else sorted(src.glob("**/*.txt"))
-    template = _pose_template(project.taxonomy, kpt, yaml_path) if kpt else None
+        yolo_layout.check_names(names, classes, names_file)
+    template = _pose_template(project.taxonomy, kpt, names_file) if kpt else None
     matcher = Matcher(project.store.catalog.all())
     out = []
-    for label in labels:
-        name = _image_name(root, label)
+    for label in yolo_layout.label_files(src):
+        image = yolo_layout.image_beside(label)
+        name = image.name if image is not None else label.stem
         rec = matcher.find(name, None, str(label))
         ann, scores = yolo.parse_label_file(label, names, rec.width, rec.height, template)
         out.append(Parsed(name, ann, str(label), sha256=rec.sha256, scores=scores))
     if not out:
         raise FormatError(f"{src}: no YOLO label files (*.txt) found")
     return out
-
-
-def _image_name(root: Path, label: Path) -> str:
-    """The image beside the label file in images/<split>/, else the label's stem."""
-    try:
-        split_dir = root / "images" / label.parent.relative_to(root / "labels")
-    except ValueError:
-        return label.stem
-    candidates = sorted(split_dir.glob(f"{label.stem}.*"))
-    return candidates[0].name if candidates else label.stem
 
 
 def _pose_template(tax: Taxonomy, k: int, where: Path):

@@ -44,29 +44,60 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
         with open(os.path.join(labels, image.split, image.stem + ".txt"), "w") as fh:
             fh.write("".join(r + "\n" for r in rows))
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
-    return {"images": len(ds.images)}
+    return {"images": len(ds.images), "notes": [n for n in [val_note(ds)] if n]}
 
 
 def data_yaml(ds: Dataset, prefix: str, template=None) -> str:
-    lines = ["# Ultralytics dataset; paths resolve next to this file."]
+    """The dataset file, written by PyYAML so that any class name (`on`, `null`, `1e3`,
+    `a: b`) reads back as the same string in `yaml.safe_load` (Ultralytics' reader)."""
+    import yaml
+    doc: dict[str, Any] = {}
+    sep = "/" if prefix else ""
+    comments = ["# Ultralytics dataset; paths resolve next to this file."]
     for split in ("train", "val", "test"):
-        # Ultralytics needs a val set: without one, validate on train (said so here).
-        target = split if split in ds.splits else ("train" if split == "val" else None)
+        # Ultralytics refuses a dataset without val; validating on train is the only
+        # choice then, and it must not look like a real validation set.
+        target = split if split in ds.splits else (ds.splits[0] if split == "val" else None)
         if target:
-            sep = "/" if prefix else ""
-            lines.append(f"{split}: {prefix}{sep}{target}")
-    lines.append(f"nc: {len(ds.classes)}")
-    lines.append("names:")
-    lines += [f"  {i}: {_yaml_str(c)}" for i, c in enumerate(ds.classes)]
+            doc[split] = f"{prefix}{sep}{target}"
+    if "val" not in ds.splits:
+        comments.append(f"# NOTE: no val split, val points at {ds.splits[0]}: metrics on "
+                        "training images (export with --split).")
+    doc["nc"] = len(ds.classes)
+    doc["names"] = dict(enumerate(ds.classes))
     if template is not None:
-        lines.append(f"kpt_shape: [{len(template.points)}, 3]")
-        lines.append(f"# keypoints, in order: {', '.join(template.points)}")
-    return "\n".join(lines) + "\n"
+        doc["kpt_shape"] = [len(template.points), 3]
+        flip = flip_idx(template)
+        if flip is not None:
+            doc["flip_idx"] = flip
+        comments.append(f"# keypoints, in order: {', '.join(template.points)}")
+    # Key by key: the integer lists in flow style ([4, 3]), the names one per line.
+    body = "".join(f"{k}: [{', '.join(map(str, v))}]\n" if isinstance(v, list) else
+                   yaml.safe_dump({k: v}, sort_keys=False, allow_unicode=True,
+                                  default_flow_style=False)
+                   for k, v in doc.items())
+    return "\n".join(comments) + "\n" + body
 
 
-def _yaml_str(s: str) -> str:
-    return s if s.replace("-", "").replace("_", "").isalnum() and not s[0].isdigit() \
-        else "'" + s.replace("'", "''") + "'"
+def flip_idx(template) -> list[int] | None:
+    """Ultralytics' `flip_idx`: for each point, the index of its mirror image under a
+    left-right flip (itself when it has none), from the template's `flip_pairs`.
+    None without pairs: Ultralytics then skips horizontal flips rather than swap
+    left and right points wrongly."""
+    pairs = getattr(template, "flip_pairs", ())
+    if not pairs:
+        return None
+    index = {p: i for i, p in enumerate(template.points)}
+    out = list(range(len(template.points)))
+    for a, b in pairs:
+        out[index[a]], out[index[b]] = index[b], index[a]
+    return out
+
+
+def val_note(ds: Dataset) -> str:
+    """The summary line of an export whose data.yaml validates on train, or ''."""
+    return ("" if "val" in ds.splits else
+            f"no val split: data.yaml points val at {ds.splits[0]} (use --split)")
 
 
 def n6(v: float) -> str:
@@ -156,8 +187,14 @@ def read_names(data_yaml_path: Path) -> tuple[list[str], int | None]:
         names = [names[k] for k in keys]
     if not isinstance(names, list) or not names:
         raise FormatError(f"{data_yaml_path}: field names = {names!r}: need a class list")
+    for i, n in enumerate(names):
+        # An unquoted `on`, `null` or `1` is a boolean, None or number to YAML: the
+        # writer meant a name, but guessing which spelling would be wrong.
+        if not isinstance(n, str) or not n:
+            raise FormatError(f"{data_yaml_path}: names[{i}] = {n!r} is not a string "
+                              "(quote class names like 'on', 'null' or '1')")
     kpt = data.get("kpt_shape")
-    return [str(n) for n in names], (int(kpt[0]) if kpt else None)
+    return list(names), (int(kpt[0]) if kpt else None)
 
 
 def parse_label_file(path: Path, names: list[str], width: int, height: int,
