@@ -41,8 +41,12 @@ def read_coco(project: Project, src: Path) -> list[Parsed]:
                 prev = merged[name].annotation
                 boxes, sets = prev.boxes + ann.boxes, prev.keypoints + ann.keypoints
                 masks = prev.masks + ann.masks
-                ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks,
-                              verdict=None if boxes or sets or masks else "pass")
+                # A verdict is None (objects), "pass" (none, or said) or "fail" (said).
+                pair = (prev.verdict, ann.verdict)
+                verdict = "fail" if "fail" in pair else None if None in pair else "pass"
+                ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks, verdict=verdict,
+                              defect_class=ann.defect_class or prev.defect_class,
+                              severity=ann.severity or prev.severity)
             size = sizes.get(name)
             size = size if size and all(isinstance(v, int) for v in size) else None
             merged[name] = Parsed(name, ann, str(path), size=size)
