@@ -9,7 +9,7 @@ from typing import Callable
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
-from . import coco, labelme, masks_voc, tabular, voc, yolo, yolo_layout
+from . import coco, labelme, masks_voc, tabular, voc, yolo, yolo_attrs, yolo_layout
 from .importing import Matcher, Parsed
 
 
@@ -84,12 +84,16 @@ def read_yolo(project: Project, src: Path) -> list[Parsed]:
         yolo_layout.check_names(names, classes, names_file)
     template = _pose_template(project.taxonomy, kpt, names_file) if kpt else None
     matcher = Matcher(project.store.catalog.all())
+    root = names_file.parent if names_file else src if src.is_dir() else src.parent
+    sidecar = yolo_attrs.read_sidecar(root)
     out = []
     for label in yolo_layout.label_files(src):
         image = yolo_layout.image_beside(label)
         name = image.name if image is not None else label.stem
         rec = matcher.find(name, None, str(label))
         ann, scores = yolo.parse_label_file(label, names, rec.width, rec.height, template)
+        key = label.relative_to(root).as_posix() if label.is_relative_to(root) else None
+        ann = yolo_attrs.apply(ann, sidecar.get(key), str(label))
         out.append(Parsed(name, ann, str(label), sha256=rec.sha256, scores=scores))
     if not out:
         raise FormatError(f"{src}: no YOLO label files (*.txt) found")

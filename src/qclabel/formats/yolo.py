@@ -19,7 +19,9 @@ from typing import Any
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
 from . import masks_yolo
+from .attributes import image_attributes, object_attributes
 from .dataset import Dataset, ExportImage, iter_progress
+from .yolo_attrs import SIDECAR, write_sidecar
 
 TASKS = ("detect", "pose", "segment", "classify")
 PASS_FOLDER = "pass"
@@ -36,14 +38,19 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
     labels = str(out / "labels")
+    sidecar: dict[str, Any] = {}
     for image in iter_progress(ds.images, progress, cancel):
         ds.place_image(image, out / "images" / image.split / image.name, link)
-        rows = (_pose_rows(ds, image, template) if template
-                else masks_yolo.segment_rows(ds, image) if task == "segment"
-                else _detect_rows(ds, image))
+        sev: list[str | None] = []
+        rows = (_pose_rows(ds, image, template, sev) if template
+                else masks_yolo.segment_rows(ds, image, sev) if task == "segment"
+                else _detect_rows(ds, image, sev))
         with open(os.path.join(labels, image.split, image.stem + ".txt"), "w") as fh:
             fh.write("".join(r + "\n" for r in rows))
+        sidecar[f"labels/{image.split}/{image.stem}.txt"] = {
+            "image": image_attributes(image), "objects": [object_attributes(s) for s in sev]}
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
+    write_sidecar(out / SIDECAR, sidecar)
     return {"images": len(ds.images), "notes": [n for n in [val_note(ds)] if n]}
 
 
@@ -105,10 +112,11 @@ def n6(v: float) -> str:
     return f"{min(max(v, 0.0), 1.0):.6f}"
 
 
-def _detect_rows(ds: Dataset, image: ExportImage) -> list[str]:
+def _detect_rows(ds: Dataset, image: ExportImage, sev: list[str | None]) -> list[str]:
     w, h = image.record.width, image.record.height
     rows = []
     for box in ds.boxes(image):
+        sev.append(box.severity)
         cx, cy = (box.x + box.w / 2) / w, (box.y + box.h / 2) / h
         rows.append(f"{ds.class_id(box.cls, image)} {n6(cx)} {n6(cy)} "
                     f"{n6(box.w / w)} {n6(box.h / h)}")
@@ -132,15 +140,20 @@ def keypoint_bbox(kps: KeypointSet, w: int, h: int) -> tuple[float, float, float
     return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
 
 
-def _pose_rows(ds: Dataset, image: ExportImage, template) -> list[str]:
+def _pose_rows(ds: Dataset, image: ExportImage, template,
+               sev: list[str | None]) -> list[str]:
+    """One row per keypoint set: its part's box (Dataset.part_boxes), else the box of
+    its labeled points, then the points."""
     w, h = image.record.width, image.record.height
     rows = []
+    parts = ds.part_boxes(image)
     for kps in image.annotation.keypoints:
         if kps.template != template.name:
             raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
                               f"template {kps.template!r}, not {template.name!r}")
         cls = ds.class_id(ds.keypoint_class(kps, image), image)
-        x, y, bw, bh = keypoint_bbox(kps, w, h)
+        x, y, bw, bh = ds.keypoint_box(image, kps, parts)
+        sev.append(parts[kps.id].severity if kps.id in parts else None)
         vals = [n6((x + bw / 2) / w), n6((y + bh / 2) / h), n6(bw / w), n6(bh / h)]
         for name in template.points:
             p = kps.point(name)
@@ -153,22 +166,38 @@ def _pose_rows(ds: Dataset, image: ExportImage, template) -> list[str]:
 def _export_classify(ds: Dataset, out: Path, link: str, progress, cancel) -> dict[str, Any]:
     """One folder per class, by the image-level defect class; passed images without a
     defect go to `pass/` (the good class of an OK/NG model). A fail without an
-    image-level class has no folder and is counted as skipped."""
-    skipped = 0
+    image-level class has no folder: it is left out and named in the summary.
+    Only classes with images get a folder (torchvision's ImageFolder, which
+    Ultralytics reads class folders with, refuses an empty one)."""
+    left_out: list[str] = []
+    used: dict[str, set[str]] = {s: set() for s in ds.splits}
     for image in iter_progress(ds.images, progress, cancel):
         cls = image.annotation.defect_class
         if cls is None and image.annotation.verdict == "pass":
             cls = PASS_FOLDER
         if cls is None:
-            skipped += 1
+            left_out.append(f"{image.split}/{image.name}")
             continue
         if cls != PASS_FOLDER:
             ds.class_id(cls, image)
+        used[image.split].add(cls)
+        (out / image.split / cls).mkdir(parents=True, exist_ok=True)
         ds.place_image(image, out / image.split / cls / image.name, link)
-    for split in ds.splits:
-        for cls in ds.classes + [PASS_FOLDER]:
-            (out / split / cls).mkdir(parents=True, exist_ok=True)
-    return {"images": len(ds.images) - skipped, "skipped_without_class": skipped}
+    notes = []
+    if left_out:
+        shown = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more"
+                                             if len(left_out) > 10 else "")
+        notes.append(f"left out {len(left_out)} fail image(s) without an image-level "
+                     f"class: {shown}")
+    everywhere = set().union(*used.values())
+    for split, classes in used.items():
+        if classes and classes != everywhere:
+            # ImageFolder numbers the classes of each split on its own.
+            missing = ", ".join(sorted(everywhere - classes))
+            notes.append(f"split {split} has no images of {missing}: "
+                         "its class indices differ from the other splits'")
+    return {"images": len(ds.images) - len(left_out), "skipped_without_class": len(left_out),
+            "left_out_without_class": left_out, "notes": notes}
 
 
 # -- import ------------------------------------------------------------------------------
