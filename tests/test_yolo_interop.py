@@ -196,3 +196,48 @@ def test_ultralytics_layout_from_a_single_label_file(tmp_path):
     alice = boxes_of(project, "alice")
     assert boxes_of(project, "bob") == {k: v for k, v in alice.items()
                                         if Path(k).stem == one.stem}
+
+
+# -- the template field and the command line ---------------------------------------------
+def _template(**extra):
+    from qclabel.core.taxonomy import load_taxonomy
+    return load_taxonomy({"name": "t", "tasks": ["keypoint"], "classes": [
+        {"name": "part", "hotkey": "1"}], "keypoint_templates": [
+        {"name": "part", "points": ["l", "r", "tip"], **extra}]}).keypoint_templates[0]
+
+
+def test_flip_pairs_are_parsed_and_checked():
+    from qclabel.errors import ConfigError
+    from qclabel.formats.yolo import flip_idx
+    assert _template().flip_pairs == () and flip_idx(_template()) is None
+    t = _template(flip_pairs=[["l", "r"]])
+    assert t.flip_pairs == (("l", "r"),) and flip_idx(t) == [1, 0, 2]
+    for bad in ([["l", "nose"]], [["l", "l"]], [["l", "r"], ["r", "tip"]], [["l"]], "l,r"):
+        with pytest.raises(ConfigError, match="flip_pairs"):
+            _template(flip_pairs=bad)
+
+
+def test_cli_says_val_is_train_and_refuses_unknown_names_in_one_line(tmp_path, as_user):
+    from click.testing import CliRunner
+    from qclabel.cli import main
+    as_user("admin")
+    project, out = _export(tmp_path)
+    r = CliRunner().invoke(main, ["export", str(project.root), "--format", "yolo", "--out",
+                                  str(tmp_path / "y2"), "--pixels", "keep"])
+    assert r.exit_code == 0, r.output
+    assert "no val split: data.yaml points val at train" in r.stdout
+    assert cv2_depth(tmp_path / "y2" / "images" / "train" / "c.png") == "uint16"
+    (out / "data.yaml").write_text(yaml.safe_dump({"train": "images/train",
+                                                   "val": "images/train",
+                                                   "names": {0: "scratch", 1: "blowhole"}}))
+    r = CliRunner().invoke(main, ["import", str(project.root), str(out), "--format", "yolo",
+                                  "--as", "bob"])
+    assert r.exit_code != 0
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("qclabel: error:") \
+        and "'blowhole'" in lines[0], r.stderr
+
+
+def cv2_depth(path: Path) -> str:
+    import cv2
+    return str(cv2.imread(str(path), cv2.IMREAD_UNCHANGED).dtype)
