@@ -253,3 +253,26 @@ def test_classify_leaves_no_empty_folders_and_names_left_out_images(twenty, tmp_
         & ({"pass"} | {v[1] for v in _labels(twenty, "alice").values() if v[1]})
     assert "train/p05.png" in result.stats["left_out_without_class"]
     assert any("p05.png" in n for n in result.stats["notes"])
+
+
+def test_bad_attributes_are_refused_in_one_line(twenty, tmp_path):
+    from qclabel.errors import FormatError
+    coco = export_dataset(dataset_for(twenty), "coco", tmp_path / "c").out
+    path = coco / "annotations/instances_train.json"
+    doc = json.loads(path.read_text())
+    doc["images"][0]["attributes"]["verdict"] = "maybe"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match=r"attributes.verdict = 'maybe'") as exc:
+        import_labels(twenty, "coco", path, "admin", as_user="bob")
+    doc["images"][0]["attributes"]["verdict"] = "fail"
+    doc["annotations"][0]["attributes"]["severity"] = "catastrophic"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match="severity = 'catastrophic'") as exc:
+        import_labels(twenty, "coco", path, "admin", as_user="bob")
+    assert "\n" not in str(exc.value)
+    yolo = export_dataset(dataset_for(twenty), "yolo", tmp_path / "y").out
+    label_file = next(p for p in (yolo / "labels/train").iterdir() if p.read_text())
+    label_file.write_text(label_file.read_text() * 2)  # rows added after the export
+    with pytest.raises(FormatError, match="qclabel_attributes.json lists"):
+        import_labels(twenty, "yolo", yolo, "admin", as_user="bob")
+    assert _labels(twenty, "bob") == {}  # nothing was written
