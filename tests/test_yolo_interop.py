@@ -212,9 +212,11 @@ def test_flip_pairs_are_parsed_and_checked():
     assert _template().flip_pairs == () and flip_idx(_template()) is None
     t = _template(flip_pairs=[["l", "r"]])
     assert t.flip_pairs == (("l", "r"),) and flip_idx(t) == [1, 0, 2]
-    for bad in ([["l", "nose"]], [["l", "l"]], [["l", "r"], ["r", "tip"]], [["l"]], "l,r"):
+    for bad in ([["l", "nose"]], [["l", "l"]], [["l"]], "l,r"):
         with pytest.raises(ConfigError, match="flip_pairs"):
             _template(flip_pairs=bad)
+    with pytest.raises(FormatError, match="'r' is in two flip_pairs"):
+        flip_idx(_template(flip_pairs=[["l", "r"], ["r", "tip"]]))
 
 
 def test_cli_says_val_is_train_and_refuses_unknown_names_in_one_line(tmp_path, as_user):

@@ -109,8 +109,7 @@ class KeypointTemplate:
     skeleton: tuple[tuple[str, str], ...] = ()
     tolerances: tuple[Tolerance, ...] = ()
     positions: tuple[tuple[str, float, float], ...] = ()
-    # Points that swap under a left-right mirror (["left_hole", "right_hole"]): a
-    # flipped image must swap their labels too (YOLO pose flip_idx, augmentation).
+    # Symmetric points that trade places when the image is mirrored (augmentation).
     flip_pairs: tuple[tuple[str, str], ...] = ()
 
 
@@ -265,26 +264,14 @@ def _load_template(v: "_Validator", t: Any, i: int) -> KeypointTemplate:
             isinstance(p.get(k), (int, float)) for k in ("x", "y"))
         v.check(ok, f"{where}.positions[{j}]", p, "needs point (a template point), x and y")
         positions.append((p["point"], float(p["x"]), float(p["y"])))
-    return KeypointTemplate(name, points, tuple(skeleton), tols, tuple(positions),
-                            _load_flip_pairs(v, t, points, where))
-
-
-def _load_flip_pairs(v: "_Validator", t: dict[str, Any], points: tuple[str, ...],
-                     where: str) -> tuple[tuple[str, str], ...]:
-    """Pairs of distinct template points, each point in one pair at most (a flip is
-    its own inverse)."""
-    pairs: list[tuple[str, str]] = []
-    used: set[str] = set()
+    flips = []
     for j, pair in enumerate(v.seq(t.get("flip_pairs", []), f"{where}.flip_pairs")):
-        ok = (isinstance(pair, list) and len(pair) == 2 and all(p in points for p in pair)
-              and pair[0] != pair[1])
-        v.check(ok, f"{where}.flip_pairs[{j}]", pair,
+        v.check(isinstance(pair, list) and len(pair) == 2 and pair[0] != pair[1]
+                and all(p in points for p in pair), f"{where}.flip_pairs[{j}]", pair,
                 "must be a pair of two different point names of the template")
-        v.check(not used & set(pair), f"{where}.flip_pairs[{j}]", pair,
-                "a point may be in one flip pair only")
-        used |= set(pair)
-        pairs.append((pair[0], pair[1]))
-    return tuple(pairs)
+        flips.append((pair[0], pair[1]))
+    return KeypointTemplate(name, points, tuple(skeleton), tols, tuple(positions),
+                            tuple(flips))
 
 
 def _load_tolerance(v: "_Validator", d: Any, points: tuple[str, ...], where: str) -> Tolerance:

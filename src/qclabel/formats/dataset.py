@@ -40,7 +40,6 @@ class ExportImage:
     split: str
     name: str
     labeled_at: str = ""
-    pixels: str = "keep"
 
     @property
     def stem(self) -> str:
@@ -48,7 +47,7 @@ class ExportImage:
 
     @property
     def reencoded(self) -> bool:
-        return needs_reencode(self.record, self.pixels)
+        return needs_reencode(self.record)
 
 
 class Dataset:
@@ -77,6 +76,9 @@ class Dataset:
             or ["train"]
         return out
 
+    def in_split(self, split: str) -> list[ExportImage]:
+        return [i for i in self.images if i.split == split]
+
     def with_pixels(self, pixels: str) -> "Dataset":
         """The same images with their pixels kept or windowed to 8 bits (a windowed
         image is a PNG, so its file name may change)."""
@@ -87,9 +89,6 @@ class Dataset:
         keep = {i.record.id for i in self.images}
         out.images = [i for i in _build_images(self.manifest, pixels) if i.record.id in keep]
         return out
-
-    def in_split(self, split: str) -> list[ExportImage]:
-        return [i for i in self.images if i.split == split]
 
     # -- classes and keypoint templates -------------------------------------------
     def class_id(self, name: str, image: ExportImage) -> int:
@@ -162,8 +161,8 @@ class Dataset:
 
     def image_bytes(self, image: ExportImage) -> bytes:
         """The bytes to ship: the source file, or lossless canonical PNG when re-encoded."""
-        if image.reencoded:
-            return canonical_png(image.record, self.root, image.pixels)
+        if needs_reencode(image.record, self.pixels):
+            return canonical_png(image.record, self.root, self.pixels)
         return read_source(image.record, self.root)
 
     def place_image(self, image: ExportImage, dest: Path, link: str) -> None:
@@ -171,7 +170,7 @@ class Dataset:
         export waits for all of them before publishing the folder)."""
         if link == "none":
             return
-        args = (image.record.to_dict(), str(self.root), str(dest), link, image.pixels)
+        args = (image.record.to_dict(), str(self.root), str(dest), link, self.pixels)
         if self.executor is None:
             place_image(*args)
         else:
@@ -212,7 +211,7 @@ def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[Export
         name = _unique_name(rec, used.setdefault(split, set()), pixels)
         out.append(ExportImage(rec, Annotation.from_dict(lab["annotation"]), lab["status"],
                                tuple(lab.get("annotators", ())), split, name,
-                               lab.get("labeled_at", ""), pixels))
+                               lab.get("labeled_at", "")))
     return out
 
 

@@ -127,7 +127,7 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
     if _image_format(data) == b"tiff":
         # TensorFlow's decode_image reads BMP, GIF, JPEG and PNG only: a TIFF goes in
         # as PNG at its own bit depth (decode_png reads 16 bits).
-        data = canonical_png(rec, ds.root, image.pixels)
+        data = canonical_png(rec, ds.root, ds.pixels)
         name = image.stem + ".png"
     objects = _objects(ds, image)
     boxes = [o[1] for o in objects]

@@ -96,7 +96,12 @@ def flip_idx(template) -> list[int] | None:
         return None
     index = {p: i for i, p in enumerate(template.points)}
     out = list(range(len(template.points)))
+    seen: set[str] = set()
     for a, b in pairs:
+        if seen & {a, b}:  # a mirror swaps each point with one other point only
+            raise FormatError(f"keypoint template {template.name}: point "
+                              f"{sorted(seen & {a, b})[0]!r} is in two flip_pairs")
+        seen |= {a, b}
         out[index[a]], out[index[b]] = index[b], index[a]
     return out
 
