@@ -14,7 +14,7 @@ import click
 
 from .. import identity
 from ..formats import EXPORT_FORMATS, IMPORT_FORMATS, export_project, import_labels
-from ..formats.dataset import LINK_MODES
+from ..formats.dataset import LINK_MODES, PIXEL_MODES
 from ..formats.yolo import TASKS
 from ..qa.final import STATUSES
 from ..splits import parse_ratios
@@ -74,10 +74,14 @@ def terminate_cleanly() -> Iterator[None]:
               "filesystem, else copy) or leave them out (labels only).")
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads copying image files.")
+@click.option("--pixels", type=click.Choice(("auto",) + PIXEL_MODES), default="auto",
+              show_default=True, help="16-bit images: keep them 16-bit, or window them "
+              "to 8 bits (the image's window/level) as PNG; auto = 8bit for YOLO "
+              "(its loader reads 16 bits as value/256), keep for the others.")
 def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                split: str | None, group_by: str | None, seed: int | None,
                min_status: str | None, task: str, mask_png: bool, link: str,
-               workers: int) -> None:
+               workers: int, pixels: str) -> None:
     """Export the final labels (or a dataset version) of DIR as a training dataset.
     Adjudicators and admins only: final labels are both annotators' labels."""
     from ..qa.blind import require_sees_everything
@@ -87,7 +91,7 @@ def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
         result = export_project(project, fmt, out, version=version, min_status=min_status,
                                 ratios=parse_ratios(split) if split else None,
                                 group_by=group_by, seed=seed, task=task, link=link,
-                                mask_png=mask_png,
+                                mask_png=mask_png, pixels=pixels,
                                 progress=_progress_printer(),
                                 executor=pool if workers > 1 else None)
     what = f"version {result.version}" if result.version else "current final labels"
@@ -95,6 +99,8 @@ def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                f"to {result.out}")
     if result.incomplete:
         click.echo(result.left_out_text())
+    for note in result.stats.get("notes", []):
+        click.echo(note)
 
 
 @click.command("import")

@@ -83,14 +83,20 @@ def dataset_for(project: Project, version: str | None = None,
 
 def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
                    link: str = "copy", progress: Progress | None = None,
-                   cancel: Any = None, mask_png: bool = False) -> ExportResult:
-    """Write `ds` as `fmt` to `out` atomically (the old `out` stays until it is done)."""
+                   cancel: Any = None, mask_png: bool = False,
+                   pixels: str = "auto") -> ExportResult:
+    """Write `ds` as `fmt` to `out` atomically (the old `out` stays until it is done).
+    `pixels`: keep, 8bit, or auto (8bit for YOLO, whose loader reads a 16-bit file
+    as value/256, keep for the others)."""
     if fmt not in EXPORTERS:
         raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
     if link not in LINK_MODES:
         raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
     if fmt == "tfrecord" and link == "none":
         raise FormatError("TFRecord embeds the images; --images none is not possible")
+    if pixels == "auto":
+        pixels = "8bit" if fmt == "yolo" else "keep"
+    ds = ds.with_pixels(pixels)
     ds, incomplete, missing = leave_out_incomplete(ds, fmt, task)
     with atomic_output(out, marker=VERSION_FILE) as tmp:
         try:
