@@ -18,7 +18,7 @@ from typing import Any, Callable
 from ..core import consistency
 from ..errors import FormatError
 from ..project import Project
-from . import coco, tabular, tfrecord, voc, yolo
+from . import coco, cvat_xml, labelstudio, tabular, tfrecord, voc, yolo
 from .dataset import LINK_MODES, Dataset, ExportCancelled, Progress
 from .importing import IMPORT_FORMATS, ImportReport, commit_as, match_all
 from .outdir import atomic_output
@@ -33,6 +33,8 @@ def _tabular(kind: str) -> Exporter:
 EXPORTERS: dict[str, Exporter] = {
     "yolo": yolo.export, "coco": coco.export, "voc": voc.export,
     "tfrecord": tfrecord.export, "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+    # Interchange with other labeling tools: every label kind, incomplete images too.
+    "cvat": cvat_xml.export, "labelstudio": labelstudio.export,
 }
 EXPORT_FORMATS = tuple(EXPORTERS)
 VERSION_FILE = "qclabel_version.json"
