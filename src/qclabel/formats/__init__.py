@@ -72,12 +72,14 @@ def dataset_for(project: Project, version: str | None = None,
                 executor: Executor | None = None, **settings: Any) -> Dataset:
     """A frozen version, or the current final labels with the given split settings.
     With an executor, image files are copied in parallel on it."""
-    from ..versions import build_manifest, get_version
+    from ..versions import build_manifest, get_version, resolve_images
     if version is not None:
         if any(v is not None for v in settings.values()):
             raise FormatError(f"version {version!r} fixes its own split and minimum status; "
                               "create a new version to change them")
-        return Dataset(get_version(project, version), project.root, executor)
+        # The images where they are now: a moved project or a relinked catalog.
+        manifest = resolve_images(project, get_version(project, version))
+        return Dataset(manifest, project.root, executor)
     settings = {k: v for k, v in settings.items() if v is not None}
     return Dataset(build_manifest(project, **settings), project.root, executor)
 
