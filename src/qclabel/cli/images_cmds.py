@@ -1,4 +1,7 @@
-"""images relink (headless: no Textual)."""
+"""images [list] DIR, images relink DIR OLD NEW (headless: no Textual).
+
+`qclabel images DIR` (ingest_cmds' catalog listing) stays as it was: the group runs it
+when its first argument is not a subcommand."""
 
 from __future__ import annotations
 
@@ -10,9 +13,19 @@ from .. import identity
 from .common import emit_json, open_project, project_dir
 
 
-@click.group("images")
+class _ImagesGroup(click.Group):
+    """Subcommands, with `list` as the default: `images DIR` = `images list DIR`."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        if args and args[0] not in self.commands and "list" in self.commands:
+            return "list", self.commands["list"], args
+        return super().resolve_command(ctx, args)
+
+
+@click.group("images", cls=_ImagesGroup)
 def images_group() -> None:
-    """Maintain the image catalog."""
+    """List the image catalog (`images DIR [--json]`, the same as `images list`) or
+    re-point it after images moved (`images relink DIR OLD NEW`)."""
 
 
 @images_group.command("relink")
@@ -41,4 +54,7 @@ def relink_cmd(project_dir: Path, old: Path, new: Path, verify: bool, dry_run: b
 
 
 def register(group: click.Group) -> None:
+    listing = group.commands.get("images")
+    if listing is not None and listing is not images_group:
+        images_group.add_command(listing, "list")
     group.add_command(images_group)
