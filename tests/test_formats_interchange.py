@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from mask_projects import make_mask_project
-from qclabel.formats import dataset_for, export_dataset, import_labels, ls_brush
-from qclabel.formats.safe_xml import parse_xml
 from test_formats_common import by_name, make_box_project, make_keypoint_project
 from test_import_roundtrip import fresh_copy
+
+from qclabel.formats import dataset_for, export_dataset, import_labels, ls_brush
+from qclabel.formats.safe_xml import parse_xml
 
 DATA = Path(__file__).resolve().parent / "data"
 FORMATS = ("cvat", "labelstudio")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_formats_common import make_box_project, tree_digest
 
 from qclabel.cli import main
 from qclabel.errors import FormatError
 from qclabel.formats import dataset_for, export_dataset, import_labels
-from test_formats_common import make_box_project, tree_digest
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = (DATA / "cvat_metal.xml").read_text()
@@ -123,8 +123,9 @@ def with_brush(tasks, rle):
 
 def test_bad_label_studio_files(base, tmp_path):
     project, tasks = base
-    from qclabel.formats import ls_brush
     import numpy as np
+
+    from qclabel.formats import ls_brush
     good = ls_brush.encode(np.ones((80, 100), bool))
     small = ls_brush.encode(np.ones((8, 10), bool))
     cases = [

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_formats_common import A_BOXES, by_name, label, make_box_project, tree_digest
+from test_import_roundtrip import fresh_copy
 
 from qclabel.cli import main
 from qclabel.core.model import Annotation, Box
@@ -18,10 +20,13 @@ from qclabel.errors import PermissionDenied
 from qclabel.formats import dataset_for, export_dataset, export_project, import_labels
 from qclabel.project import Project
 from qclabel.relink import RelinkError, relink
-from qclabel.versions import (content_hash, create_version, diff_versions, get_version,
-                              seal)
-from test_formats_common import A_BOXES, by_name, label, make_box_project, tree_digest
-from test_import_roundtrip import fresh_copy
+from qclabel.versions import (
+    content_hash,
+    create_version,
+    diff_versions,
+    get_version,
+    seal,
+)
 
 
 def run(*args) -> tuple[int, str, str]:

@@ -11,6 +11,7 @@ The XML is read by formats.safe_xml (no DTD, no entities).
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,15 @@ from ..core.model import NOT_LABELED, OCCLUDED, VISIBLE, Annotation, Box, Keypoi
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from .importing import Parsed
-from .interchange import (default_verdict, find_template, keypoint_set, mask_from_region,
-                          mask_from_rings, read_tags, runs_region)
+from .interchange import (
+    default_verdict,
+    find_template,
+    keypoint_set,
+    mask_from_region,
+    mask_from_rings,
+    read_tags,
+    runs_region,
+)
 from .safe_xml import parse_xml
 
 REFUSED = ("polyline", "ellipse", "cuboid")
@@ -71,8 +79,8 @@ def _float(el: ET.Element, key: str, where: str) -> float:
     try:
         v = float(str(text).strip())
     except ValueError:
-        v = float("nan")
-    if v != v or v in (float("inf"), float("-inf")):
+        v = math.nan
+    if not math.isfinite(v):
         raise FormatError(f"{where}: {el.tag} {key} = {text!r}: expected a number")
     return v
 
@@ -83,8 +91,7 @@ def _points(el: ET.Element, where: str) -> list[tuple[float, float]]:
         pts = [tuple(float(v) for v in pair.split(",")) for pair in text.split(";")]
     except ValueError:
         pts = []
-    if not pts or any(len(p) != 2 or any(v != v or abs(v) == float("inf") for v in p)
-                      for p in pts):
+    if not pts or any(len(p) != 2 or not all(map(math.isfinite, p)) for p in pts):
         raise FormatError(f"{where}: {el.tag} points = {text[:60]!r}: expected "
                           "'x,y;x,y;...'")
     return pts  # type: ignore[return-value]

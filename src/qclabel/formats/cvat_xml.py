@@ -32,8 +32,14 @@ from ..core.mask import Mask
 from ..core.model import OCCLUDED, VERDICTS
 from ..core.taxonomy import KeypointTemplate
 from .dataset import Dataset, ExportImage, iter_progress
-from .interchange import (check_tag_names, image_tags, keypoint_class, num, region_runs,
-                          skeleton_label)
+from .interchange import (
+    check_tag_names,
+    image_tags,
+    keypoint_class,
+    num,
+    region_runs,
+    skeleton_label,
+)
 from .masks_common import export_masks
 
 VERSION = "1.1"

@@ -9,7 +9,8 @@ attribute of the object (CVAT) or its per-region choice (Label Studio).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,7 @@ KEYPOINT_SUFFIX = "-keypoints"
 
 def num(v: float) -> str:
     """The shortest text that reads back as the same float: round trips are exact."""
-    s = repr(float(v))
-    s = s[:-2] if s.endswith(".0") else s
+    s = repr(float(v)).removesuffix(".0")
     return "0" if s == "-0" else s
 
 

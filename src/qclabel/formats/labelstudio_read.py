@@ -12,6 +12,7 @@ their `original_width` x `original_height` is found to be the catalog image's si
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,8 +27,14 @@ from ..project import Project
 from . import ls_brush
 from .coco import load_json
 from .importing import Matcher, Parsed
-from .interchange import (default_verdict, find_template, keypoint_set, mask_from_region,
-                          mask_from_rings, read_tags)
+from .interchange import (
+    default_verdict,
+    find_template,
+    keypoint_set,
+    mask_from_region,
+    mask_from_rings,
+    read_tags,
+)
 
 REGIONS = ("rectanglelabels", "keypointlabels", "polygonlabels", "brushlabels")
 IGNORED = ("relation",)
@@ -98,8 +105,7 @@ def _result_list(item: dict[str, Any], where: str) -> list[Any]:
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v \
-        and abs(v) != float("inf")
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 @dataclass

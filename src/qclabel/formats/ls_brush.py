@@ -50,21 +50,27 @@ def _run_bits(length: int, value: str) -> str:
     return "".join(parts)
 
 
-def encode_values(flat: np.ndarray) -> list[int]:
-    """The RLE byte list of 8-bit values (the converter's `encode_rle`)."""
-    flat = np.asarray(flat).ravel()
-    head = f"{len(flat):032b}{8 - 1:05b}" + "".join(f"{s - 1:04b}" for s in _SIZES)
-    lengths, values = _runs(flat)
+def _pack(total: int, lengths: np.ndarray, values: np.ndarray) -> list[int]:
+    head = f"{total:032b}{8 - 1:05b}" + "".join(f"{s - 1:04b}" for s in _SIZES)
     body = "".join(_run_bits(int(n), f"{int(v):08b}") for n, v in zip(lengths, values))
     bits = head + body
     bits += "0" * (8 - len(bits) % 8)
-    return list(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8))
+    return [int(bits[i:i + 8], 2) for i in range(0, len(bits), 8)]
+
+
+def encode_values(flat: np.ndarray) -> list[int]:
+    """The RLE byte list of 8-bit values (the converter's `encode_rle`)."""
+    flat = np.asarray(flat).ravel()
+    return _pack(len(flat), *_runs(flat))
 
 
 def encode(mask: np.ndarray) -> list[int]:
-    """Brush RLE of a binary mask (height x width): RGBA all 255 where set."""
-    values = np.where(np.asarray(mask, bool), 255, 0).astype(np.uint8)
-    return encode_values(np.repeat(values.ravel(), 4))
+    """Brush RLE of a binary mask (height x width): RGBA all 255 where set. The runs
+    of the 4-values-per-pixel stream are the mask's runs times 4, so the RGBA array
+    (4 bytes per image pixel) is never built."""
+    flat = np.asarray(mask, bool).ravel()
+    lengths, values = _runs(flat)
+    return _pack(4 * len(flat), lengths * 4, np.where(values, 255, 0))
 
 
 class _Bits:
