@@ -239,3 +239,23 @@ def test_label_studio_predictions_keep_scores(projects, tmp_path):
     from qclabel.formats import suggestions
     sug = suggestions.suggestion_for(copy, by_name(copy)["a.png"])
     assert [(b.cls, b.x, b.y, b.w, b.h) for b in sug.boxes] == [("scratch", 10, 20, 30, 15)]
+
+
+def test_cli_export_and_import(projects, tmp_path, as_user):
+    from click.testing import CliRunner
+
+    from qclabel.cli import main
+    _, all_projects = projects
+    as_user("admin")
+    source = all_projects["boxes"]
+    copy = fresh_copy(source, tmp_path / "copy")
+    for fmt in FORMATS:
+        out = tmp_path / fmt
+        r = CliRunner().invoke(main, ["export", str(source.root), "--format", fmt, "--out",
+                                      str(out), "--images", "none"])
+        assert r.exit_code == 0, r.stderr
+        assert (out / LABEL_FILE[fmt]).is_file() and (out / "qclabel_version.json").is_file()
+        r = CliRunner().invoke(main, ["import", str(copy.root), str(out / LABEL_FILE[fmt]),
+                                      "--format", fmt, "--as", f"u{fmt}"])
+        assert r.exit_code == 0, r.stderr
+        assert "imported 3 images" in r.stdout

@@ -118,6 +118,7 @@ class _Image:
     regions: dict[str, dict[str, Any]] = field(default_factory=dict)
     choices: dict[str, list[str]] = field(default_factory=dict)   # region id -> values
     image_choices: list[tuple[str, str]] = field(default_factory=list)  # (from, value)
+    choice_from: list[tuple[str, str, str]] = field(default_factory=list)  # (id, from, v)
 
     def px(self, value: dict[str, Any], key: str, scale: int, where: str) -> float:
         v = value.get(key)
@@ -133,6 +134,9 @@ def _task(tax: Taxonomy, matcher: Matcher, task: dict[str, Any], where: str) -> 
     img = _Image(rec.width, rec.height, f"{where} ({name})")
     for n, res in enumerate(results):
         _sort(img, res, f"{img.where}: result[{n}]")
+    # A choice sharing a region's id belongs to that region (perRegion controls);
+    # the others are about the whole image.
+    img.image_choices = [(f, v) for rid, f, v in img.choice_from if rid not in img.regions]
     ann, scores = _annotation(tax, img, score)
     return Parsed(name, ann, img.where, sha256=rec.sha256, scores=scores)
 
@@ -157,11 +161,9 @@ def _sort(img: _Image, res: dict[str, Any], where: str) -> None:
         values = value.get("choices")
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise FormatError(f"{where}: value.choices = {values!r}: expected strings")
-        if {"x", "y"} & set(value) or res.get("from_name") in ("severity", "visibility",
-                                                                "keypoint_class"):
-            img.choices.setdefault(rid, []).extend(values)
-        else:
-            img.image_choices += [(str(res.get("from_name")), v) for v in values]
+        # Sorted into per-region and per-image once every region is known.
+        img.choices.setdefault(rid, []).extend(values)
+        img.choice_from += [(rid, str(res.get("from_name")), v) for v in values]
     else:
         raise FormatError(f"{where}: result type {kind!r} has no counterpart in qclabel "
                           f"(reads {', '.join(REGIONS)}, choices)")
