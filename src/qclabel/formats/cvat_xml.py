@@ -1,8 +1,10 @@
 """CVAT for images 1.1 (XML): `annotations.xml` and `images/`, as CVAT's own
-"CVAT for images 1.1" dataset export lays them out.
+"CVAT for images 1.1" dataset export lays them out: a task's (one split), or a
+project's (several splits: one task per split in the meta, `images/<split>/`, each
+`<image>` with its `subset`).
 
     <annotations><version>1.1</version><meta><task>... <labels> ...</labels></task></meta>
-      <image id="0" name="a.png" width="100" height="80" subset="train">
+      <image id="0" name="a.png" width="100" height="80">
         <box label="scratch" source="manual" occluded="0" xtl=".." ytl=".." xbr=".." ybr=".."
              z_order="0"><attribute name="severity">minor</attribute></box>
         <polygon label="dent" points="x,y;x,y;..." .../>     (a mask drawn as polygons;
@@ -54,9 +56,9 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=
     multi = len(ds.splits) > 1
     (out / "images").mkdir(parents=True, exist_ok=True)
     for n, image in enumerate(iter_progress(ds.images, progress, cancel)):
-        name = f"{image.split}/{image.name}" if multi else image.name
-        ds.place_image(image, out / "images" / name, link)
-        root.append(image_element(ds, image, n, name))
+        folder = out / "images" / image.split if multi else out / "images"
+        ds.place_image(image, folder / image.name, link)
+        root.append(image_element(ds, image, n, multi))
     ET.indent(root)
     ET.ElementTree(root).write(out / "annotations.xml", encoding="utf-8",
                                xml_declaration=True)
@@ -91,16 +93,19 @@ def _label(labels: ET.Element, name: str, colour: str, kind: str,
 
 
 def meta(ds: Dataset) -> ET.Element:
+    """A task's meta; with several splits a project's, one task per split (subset), as
+    CVAT dumps a project."""
     m = ds.manifest
+    name = m.get("name") or f"qclabel {ds.taxonomy.name}"
     meta_el = ET.Element("meta")
-    task = ET.SubElement(meta_el, "task")
-    _text(task, "id", "0")
-    _text(task, "name", m.get("name") or f"qclabel {ds.taxonomy.name}")
-    _text(task, "size", str(len(ds.images)))
-    _text(task, "mode", "annotation")
-    _text(task, "overlap", "0")
-    _text(task, "created", m.get("created") or "")
-    labels = ET.SubElement(task, "labels")
+    multi = len(ds.splits) > 1
+    head = ET.SubElement(meta_el, "project" if multi else "task")
+    _text(head, "id", "0")
+    _text(head, "name", name)
+    if not multi:
+        _task_fields(head, len(ds.images))
+    _text(head, "created", m.get("created") or "")
+    labels = ET.SubElement(head, "labels")
     for c in ds.taxonomy.classes:
         attrs = _label(labels, c.name, c.colour, "any")
         if c.severities:
@@ -109,9 +114,23 @@ def meta(ds: Dataset) -> ET.Element:
         _label(labels, verdict, colour, "tag")
     for t in ds.taxonomy.keypoint_templates:
         _skeleton_labels(ds, labels, t)
-    _text(task, "subsets", "\n".join(ds.splits))
+    if multi:
+        tasks = ET.SubElement(head, "tasks")
+        for n, split in enumerate(ds.splits):
+            task = ET.SubElement(tasks, "task")
+            _text(task, "id", str(n))
+            _text(task, "name", f"{name} {split}")
+            _task_fields(task, len(ds.in_split(split)))
+            _text(task, "subset", split)
+        _text(head, "subsets", "\n".join(ds.splits))
     _text(meta_el, "dumped", m.get("created") or "")
     return meta_el
+
+
+def _task_fields(task: ET.Element, size: int) -> None:
+    _text(task, "size", str(size))
+    _text(task, "mode", "annotation")
+    _text(task, "overlap", "0")
 
 
 def _skeleton_labels(ds: Dataset, labels: ET.Element, t: KeypointTemplate) -> None:
@@ -159,10 +178,13 @@ def _shape(parent: ET.Element, tag: str, label: str, **attrs: str) -> ET.Element
     return el
 
 
-def image_element(ds: Dataset, image: ExportImage, n: int, name: str) -> ET.Element:
+def image_element(ds: Dataset, image: ExportImage, n: int, multi: bool) -> ET.Element:
     rec = image.record
-    el = ET.Element("image", {"id": str(n), "name": name, "subset": image.split,
-                              "width": str(rec.width), "height": str(rec.height)})
+    el = ET.Element("image", {"id": str(n), "name": image.name})
+    if multi:  # a project's image names its task's subset; a task's has none
+        el.set("subset", image.split)
+    el.set("width", str(rec.width))
+    el.set("height", str(rec.height))
     for box in ds.boxes(image):
         shape = _shape(el, "box", box.cls, xtl=num(box.x), ytl=num(box.y),
                        xbr=num(box.x2), ybr=num(box.y2), z_order="0")
