@@ -59,7 +59,7 @@ def test_datumaro_reads_keypoints_and_polygons(exports):
     assert points["hole_left"] == ([20.0, 30.0], False)
     assert points["hole_right"] == ([80.0, 30.0], True)
     assert points["tab_tip"] == ([50.0, 10.0], False)
-    out, project = exports["masks", "cvat"]
+    out, _ = exports["masks", "cvat"]
     data = dm.Dataset.import_from(str(out), "cvat")
     polygons = [x for item in data for x in item.annotations if x.type.name == "polygon"]
     assert [p.points for p in polygons] == [[500.0, 400.0, 560.5, 405.0, 550.0, 452.0,
@@ -105,7 +105,7 @@ def test_converter_decodes_our_brush_masks(exports):
 
 def test_converter_exports_our_tasks_to_coco(exports, tmp_path):
     converter = pytest.importorskip("label_studio_converter.converter")
-    out, project = exports["boxes", "labelstudio"]
+    out, _ = exports["boxes", "labelstudio"]
     tasks = _accepted(json.loads((out / "tasks.json").read_text()))
     src = tmp_path / "accepted.json"
     src.write_text(json.dumps(tasks))
