@@ -109,6 +109,7 @@ def test_label_studio_config_declares_every_control(projects, tmp_path):
 def test_hand_written_cvat_file_imports(projects, tmp_path):
     _, all_projects = projects
     copy = fresh_copy(all_projects["boxes"], tmp_path / "copy")
+    copy.add_role("admin", "carol", "annotator")
     import_labels(copy, "cvat", DATA / "cvat_metal.xml", "admin", as_user="carol")
     got = labels_by_name(copy, "carol")
     a = got["a.png"]
@@ -131,6 +132,7 @@ def test_hand_written_cvat_file_imports(projects, tmp_path):
 def test_hand_written_cvat_skeleton_and_points(projects, tmp_path):
     _, all_projects = projects
     copy = fresh_copy(all_projects["keypoints"], tmp_path / "copy")
+    copy.add_role("admin", "carol", "annotator")
     import_labels(copy, "cvat", DATA / "cvat_assembly.xml", "admin", as_user="carol")
     got = labels_by_name(copy, "carol")
     (kps,) = got["a.png"].keypoints  # skeleton label found by its point names
@@ -210,6 +212,7 @@ def test_label_studio_export_of_its_own_annotations(projects, tmp_path, referenc
                               {"id": 2, "was_cancelled": False, "result": kept}],
               "predictions": [{"model_version": "m", "result": []}]}]
     (tmp_path / "ls.json").write_text(json.dumps(tasks))
+    copy.add_role("admin", "erin", "annotator")
     import_labels(copy, "labelstudio", tmp_path / "ls.json", "admin", as_user="erin")
     ann = labels_by_name(copy, "erin")["a.png"]
     assert ann.verdict == "fail"
@@ -250,6 +253,7 @@ def test_cli_export_and_import(projects, tmp_path, as_user):
     source = all_projects["boxes"]
     copy = fresh_copy(source, tmp_path / "copy")
     for fmt in FORMATS:
+        copy.add_role("admin", f"u{fmt}", "annotator")
         out = tmp_path / fmt
         r = CliRunner().invoke(main, ["export", str(source.root), "--format", fmt, "--out",
                                       str(out), "--images", "none"])

@@ -84,7 +84,7 @@ def image_changes(old_label: dict[str, Any] | None,
 
 
 def _cls(kind: Any, obj: Any) -> str:
-    return kind.cls_of(obj) or getattr(obj, "template", kind.name)
+    return str(kind.cls_of(obj) or getattr(obj, "template", kind.name))
 
 
 def _key(kind: Any, obj: Any) -> str:

@@ -16,7 +16,8 @@ from .common import emit_json, open_project, project_dir
 class _ImagesGroup(click.Group):
     """Subcommands, with `list` as the default: `images DIR` = `images list DIR`."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
         if args and args[0] not in self.commands and "list" in self.commands:
             return "list", self.commands["list"], args
         return super().resolve_command(ctx, args)

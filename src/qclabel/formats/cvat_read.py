@@ -141,7 +141,7 @@ def _annotation(image: ET.Element, tax: Taxonomy, size: tuple[int, int],
                       keypoints=tuple(sets), masks=built)
 
 
-def _rings_mask(key: tuple[str, str], rings: dict, where: str) -> Any:
+def _rings_mask(key: tuple[str, str], rings: dict[tuple[str, str], Any], where: str) -> Any:
     members = rings[key]
     severity = next((s for _, s in members if s), None)
     return mask_from_rings(key[0], [r for r, _ in members], severity, where)

@@ -33,7 +33,7 @@ from typing import Any
 from ..core.mask import Mask
 from ..core.model import OCCLUDED, VERDICTS
 from ..core.taxonomy import KeypointTemplate
-from .dataset import Dataset, ExportImage, iter_progress
+from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .interchange import (
     check_tag_names,
     image_tags,
@@ -47,8 +47,8 @@ from .masks_common import export_masks
 VERSION = "1.1"
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
-           **_: Any) -> dict[str, Any]:
+def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None,
+           cancel: Any = None, **_: Any) -> dict[str, Any]:
     check_tag_names(ds)
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = VERSION

@@ -112,7 +112,7 @@ def read_tags(tags: list[tuple[str, str | None]], classes: list[str],
 def default_verdict(fields: dict[str, Any], has_objects: bool) -> str | None:
     """An image without a verdict tag: pass when nothing is on it (as COCO import)."""
     if "verdict" in fields:
-        return fields["verdict"]
+        return str(fields["verdict"])
     return None if has_objects or fields.get("defect_class") else PASS
 
 
@@ -123,7 +123,7 @@ def region_runs(region: np.ndarray) -> list[int]:
     flat = np.asarray(region, bool).ravel()
     edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
     bounds = np.concatenate(([0], edges, [len(flat)]))
-    runs = np.diff(bounds).tolist()
+    runs: list[int] = np.diff(bounds).tolist()
     return [0] + runs if flat[0] else runs
 
 

@@ -31,15 +31,15 @@ from typing import Any
 from ..core.mask import Mask
 from ..core.model import OCCLUDED, VERDICTS, Box, KeypointSet
 from . import ls_brush
-from .dataset import Dataset, ExportImage, iter_progress
+from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .interchange import check_tag_names, keypoint_class
 from .masks_common import export_masks
 
 POINT_SIZE = 0.5  # percent of the image width Label Studio draws a keypoint with
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
-           **_: Any) -> dict[str, Any]:
+def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None,
+           cancel: Any = None, **_: Any) -> dict[str, Any]:
     check_tag_names(ds)
     multi = len(ds.splits) > 1
     model = ds.manifest.get("name") or f"qclabel {ds.manifest['hash'][:12]}"
@@ -162,8 +162,10 @@ def labeling_config(ds: Dataset) -> str:
                  "image_severity": severities}
     for group, region in ((per_region, "true"), (per_image, None)):
         for name, values in group.items():
-            el = ET.SubElement(view, "Choices", name=name, toName="image",
-                               choice="single", **({"perRegion": region} if region else {}))
+            attrs = {"name": name, "toName": "image", "choice": "single"}
+            if region:
+                attrs["perRegion"] = region
+            el = ET.SubElement(view, "Choices", attrs)
             for v in values:
                 ET.SubElement(el, "Choice", value=v)
     ET.indent(view)

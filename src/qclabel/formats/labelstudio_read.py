@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ..core.model import OCCLUDED, VISIBLE, Annotation, Box, KeypointSet
@@ -104,7 +104,7 @@ def _result_list(item: dict[str, Any], where: str) -> list[Any]:
     return result
 
 
-def _is_num(v: Any) -> bool:
+def _is_num(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
@@ -124,7 +124,7 @@ class _Image:
         v = value.get(key)
         if not _is_num(v):
             raise FormatError(f"{where}: value.{key} = {v!r}: expected a number")
-        return round(v * scale / 100, ROUND)
+        return round(float(v) * scale / 100, ROUND)
 
 
 def _task(tax: Taxonomy, matcher: Matcher, task: dict[str, Any], where: str) -> Parsed:
@@ -193,7 +193,10 @@ def _root(img: _Image, rid: str) -> str:
 
 def _annotation(tax: Taxonomy, img: _Image, score: float | None
                 ) -> tuple[Annotation, tuple[float, ...]]:
-    boxes, groups, rings, order = [], {}, {}, []  # order: masks as first seen
+    boxes: list[tuple[dict[str, Any], Box]] = []
+    groups: dict[str, list[str]] = {}
+    rings: dict[str, list[str]] = {}
+    order: list[str] = []  # masks as first seen
     for rid, res in img.regions.items():
         kind, value, at = res["type"], res["value"], res["where"]
         if kind == "rectanglelabels":
@@ -229,7 +232,8 @@ def _annotation(tax: Taxonomy, img: _Image, score: float | None
                      boxes=tuple(b for _, b in boxes), keypoints=tuple(s for _, s in sets),
                      masks=tuple(m for _, m in masks))
     scores = [o.get("score", score) for o in objs]
-    return ann, tuple(scores) if scores and all(_is_num(s) for s in scores) else ()
+    numbers = tuple(float(s) for s in scores if _is_num(s))
+    return ann, numbers if scores and len(numbers) == len(scores) else ()
 
 
 def _keypoint_sets(tax: Taxonomy, img: _Image, groups: dict[str, list[str]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from xml.parsers import expat
 
@@ -21,8 +22,8 @@ class _Refused(Exception):
     pass
 
 
-def _refuse(what: str):
-    def handler(*_: Any) -> None:
+def _refuse(what: str) -> Callable[..., Any]:
+    def handler(*_: Any) -> Any:
         raise _Refused(what)
     return handler
 
