@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "ingest_cmds",
     "export_cmds",
     "pipeline_cmds",
+    "images_cmds",
 )
 
 

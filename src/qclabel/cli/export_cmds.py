@@ -201,8 +201,10 @@ def version_show(project_dir: Path, name: str) -> None:
 @project_dir
 @click.argument("a")
 @click.argument("b")
+@click.option("--images", "per_image", is_flag=True,
+              help="Also list, per image, what changed.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
+def version_diff(project_dir: Path, a: str, b: str, per_image: bool, as_json: bool) -> None:
     """Labels added, removed and changed per defect class from version A to B.
     Adjudicators and admins only."""
     from ..qa.blind import require_sees_everything
@@ -210,6 +212,8 @@ def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
     project = open_project(project_dir)
     require_sees_everything(project, identity.current_user(), "compare dataset versions")
     d = diff_versions(get_version(project, a), get_version(project, b))
+    if not per_image:
+        del d["images"]
     if as_json:
         emit_json(d)
         return
@@ -223,6 +227,22 @@ def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
     for c in d["changed"]:
         click.echo(f"  changed {c['object']} ({c['class']}) on {c['image']}: "
                    f"IoU {c['iou']:.3f} with {a}")
+    for image in d.get("images", []):
+        click.echo(_image_line(image))
+        for c in image["changes"]:
+            click.echo(f"    {_SIGN[c['change']]} {c['object']:<24} {c['class']}"
+                       + (f"  IoU {c['iou']:.3f}" if "iou" in c else "")
+                       + (f"  severity {c['severity'][0]} -> {c['severity'][1]}"
+                          if "severity" in c else ""))
+
+
+_SIGN = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _image_line(image: dict) -> str:
+    state = (" (image added)" if image.get("image_added") else
+             " (image removed)" if image.get("image_removed") else "")
+    return f"  {image['name'] or image['image']} [{image['image'][:8]}]{state}"
 
 
 def register(group: click.Group) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from ..core import consistency
 from ..errors import FormatError
 from ..project import Project
-from . import coco, tabular, tfrecord, voc, yolo
+from . import coco, cvat_xml, labelstudio, tabular, tfrecord, voc, yolo
 from .dataset import LINK_MODES, Dataset, ExportCancelled, Progress
 from .importing import (IMPORT_FORMATS, ImportReport, check_import_as, commit_as,
                         match_all)
@@ -34,6 +34,8 @@ def _tabular(kind: str) -> Exporter:
 EXPORTERS: dict[str, Exporter] = {
     "yolo": yolo.export, "coco": coco.export, "voc": voc.export,
     "tfrecord": tfrecord.export, "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+    # Interchange with other labeling tools: every label kind, incomplete images too.
+    "cvat": cvat_xml.export, "labelstudio": labelstudio.export,
 }
 EXPORT_FORMATS = tuple(EXPORTERS)
 VERSION_FILE = "qclabel_version.json"
@@ -71,12 +73,14 @@ def dataset_for(project: Project, version: str | None = None,
                 executor: Executor | None = None, **settings: Any) -> Dataset:
     """A frozen version, or the current final labels with the given split settings.
     With an executor, image files are copied in parallel on it."""
-    from ..versions import build_manifest, get_version
+    from ..versions import build_manifest, get_version, resolve_images
     if version is not None:
         if any(v is not None for v in settings.values()):
             raise FormatError(f"version {version!r} fixes its own split and minimum status; "
                               "create a new version to change them")
-        return Dataset(get_version(project, version), project.root, executor)
+        # The images where they are now: a moved project or a relinked catalog.
+        manifest = resolve_images(project, get_version(project, version))
+        return Dataset(manifest, project.root, executor)
     settings = {k: v for k, v in settings.items() if v is not None}
     return Dataset(build_manifest(project, **settings), project.root, executor)
 

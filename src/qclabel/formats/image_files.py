@@ -66,8 +66,10 @@ def read_source(record: ImageRecord, root: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
+        hint = ("; if the images moved, `qclabel images relink DIR OLD NEW` re-points "
+                "the catalog") if isinstance(exc, FileNotFoundError) else ""
         raise FormatError(f"{path}: cannot read image {record.id}: "
-                          f"{exc.strerror or exc}") from exc
+                          f"{exc.strerror or exc}{hint}") from exc
     if not is_derived(record) and hashlib.sha256(data).hexdigest() != record.sha256:
         raise FormatError(f"{path}: sha256 differs from the catalog ({record.sha256[:12]}"
                           "...): the image changed after it was labeled")
