@@ -74,22 +74,31 @@ def terminate_cleanly() -> Iterator[None]:
               "filesystem, else copy) or leave them out (labels only).")
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads copying image files.")
+@click.option("--no-synthetic", is_flag=True, help="Leave out the images augmentation "
+              "made (qclabel augment): real images only.")
+@click.option("--scheduler", metavar="ADDRESS", help="Copy the images on an existing "
+              "Dask distributed cluster (needs qclabel[dask] and a shared file system).")
 def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                split: str | None, group_by: str | None, seed: int | None,
                min_status: str | None, task: str, mask_png: bool, link: str,
-               workers: int) -> None:
+               workers: int, no_synthetic: bool, scheduler: str | None) -> None:
     """Export the final labels (or a dataset version) of DIR as a training dataset.
     Adjudicators and admins only: final labels are both annotators' labels."""
     from ..qa.blind import require_sees_everything
     project = open_project(project_dir)
     require_sees_everything(project, identity.current_user(), "export labels")
-    with terminate_cleanly(), ThreadPoolExecutor(workers) as pool:
+    if scheduler:
+        from ..ingest.parallel import dask_executor
+        pools = dask_executor(scheduler)
+    else:
+        pools = ThreadPoolExecutor(workers)
+    with terminate_cleanly(), pools as pool:
         result = export_project(project, fmt, out, version=version, min_status=min_status,
                                 ratios=parse_ratios(split) if split else None,
                                 group_by=group_by, seed=seed, task=task, link=link,
-                                mask_png=mask_png,
+                                mask_png=mask_png, no_synthetic=no_synthetic,
                                 progress=_progress_printer(),
-                                executor=pool if workers > 1 else None)
+                                executor=pool if workers > 1 or scheduler else None)
     what = f"version {result.version}" if result.version else "current final labels"
     click.echo(f"exported {result.images} images ({what}, {result.hash[:12]}) as {fmt} "
                f"to {result.out}")

@@ -47,8 +47,18 @@ def _header(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
                  "version": ds.manifest.get("name") or "", "contributor": "qclabel"},
         "licenses": [],
         "images": [{"id": n, "file_name": img.name, "width": img.record.width,
-                    "height": img.record.height} for n, img in enumerate(images, start=1)],
+                    "height": img.record.height, **_synthetic(ds, img)}
+                   for n, img in enumerate(images, start=1)],
     }
+
+
+def _synthetic(ds: Dataset, img: ExportImage) -> dict[str, Any]:
+    """The image attribute marking augmented images (only in datasets that have any,
+    so exports of real data keep their bytes)."""
+    if not ds.has_synthetic:
+        return {}
+    return {"synthetic": img.synthetic is not None,
+            "synthetic_sources": list(img.synthetic["sources"]) if img.synthetic else []}
 
 
 def instances(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
