@@ -88,7 +88,10 @@ def _image_facts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
         ann = Annotation.from_dict(lab["annotation"])
         objects = Counter(k.cls_of(o) for k, o in ann.objects() if k.cls_of(o))
         image_classes = {ann.defect_class} if ann.defect_class else set()
-        good = not objects and not image_classes and ann.verdict != "fail"
+        # Good: passed, or unjudged with no defect named (a pass image may still carry
+        # objects that mark parts, with taxonomy.pass_allows_objects).
+        good = ann.verdict == "pass" or (ann.verdict is None and not objects
+                                         and not image_classes)
         out.append({"id": entry["id"], "split": manifest.get("splits", {}).get(
             entry["id"], "train"), "fields": entry.get("fields", {}), "good": good,
             "objects": dict(objects), "image_classes": image_classes,

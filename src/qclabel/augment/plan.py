@@ -46,6 +46,8 @@ def plan(manifest: dict[str, Any], config: dict[str, Any], recipe: Recipe, seed:
     by_class: dict[str, list[dict[str, Any]]] = {}
     donors: dict[str, list[tuple[dict[str, Any], str]]] = {}
     for img in train:
+        if img["good"]:
+            continue  # synthetic images are defect images: a good one adds no defect
         for cls in img["classes"]:
             by_class.setdefault(cls, []).append(img)
         for m in img["annotation"].masks:
@@ -99,7 +101,7 @@ def _train_images(manifest: dict[str, Any]) -> list[dict[str, Any]]:
         ann = Annotation.from_dict(lab["annotation"])
         classes = sorted(set(ann.classes()))
         out.append({"entry": entry, "label": lab, "annotation": ann, "classes": classes,
-                    "good": not classes and ann.verdict != "fail"})
+                    "good": ann.verdict == "pass" or (ann.verdict is None and not classes)})
     return out
 
 
