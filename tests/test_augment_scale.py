@@ -87,7 +87,13 @@ def test_keypoint_templates_swap_in_an_augmented_version(tmp_path):
         assert after.point("hole_left").x < after.point("hole_right").x
 
 
-def test_dask_local_cluster_gives_the_same_version(xray):
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def test_dask_local_cluster_gives_the_same_version(xray, tmp_path):
+    from qclabel.formats import export_project
     distributed = pytest.importorskip("distributed")
     local = augment_version(xray, "v1", "default", "v1-local", "admin", to_ratio=0.1,
                             seed=9, max_per_source=2)
@@ -97,6 +103,11 @@ def test_dask_local_cluster_gives_the_same_version(xray):
         shutil.rmtree(xray.root / local["folder"])
         remote = augment_version(xray, "v1", "default", "v1-dask", "admin", to_ratio=0.1,
                                  seed=9, max_per_source=2, executor=client.get_executor())
+        # Export takes the cluster's executor too (its workers copy the image files).
+        export_project(xray, "coco", tmp_path / "dask", version="v1-dask",
+                       executor=client.get_executor())
+    export_project(xray, "coco", tmp_path / "local", version="v1-dask")
+    assert _tree(tmp_path / "dask") == _tree(tmp_path / "local")
     assert remote["hash"] == local["hash"] and remote["synthetic"] == local["synthetic"] > 0
     for e in get_version(xray, "v1-dask")["images"]:
         if e.get("synthetic"):
