@@ -111,13 +111,24 @@ def metal(tmp_path_factory):
 
 def test_cancelled_augmentation_stores_no_version(metal):
     cancel = threading.Event()
+    seen = []
 
     def progress(done, total):
+        seen.append(done)
         cancel.set()  # cancel after the first image
     with pytest.raises(AugmentCancelled):
         augment_version(metal, "v1", "default", "v1-c", "admin", to_ratio=0.3,
                         progress=progress, cancel=cancel)
-    assert "v1-c" not in list_names(metal)
+    assert "v1-c" not in list_names(metal) and seen == [1]
+    assert not (metal.root / "augmented").exists() or not any(
+        (metal.root / "augmented").rglob("*.png"))  # its files went with it
+    done = augment_version(metal, "v1", "default", "v1-ok", "admin", to_ratio=0.3)
+    folder = metal.root / done["folder"]
+    before = sorted(folder.iterdir())
+    with pytest.raises(AugmentCancelled):  # same inputs, same folder: v1-ok keeps its files
+        augment_version(metal, "v1", "default", "v1-c2", "admin", to_ratio=0.3,
+                        progress=progress, cancel=cancel)
+    assert sorted(folder.iterdir()) == before
 
 
 def test_balance_of_current_final_labels(metal, as_user):
@@ -137,3 +148,19 @@ def test_balance_of_current_final_labels(metal, as_user):
     metal.config.pop("balance")
     metal.save_config()
     assert load_recipe(metal.config, "default").name == "default"
+
+
+def test_a_changed_source_image_is_refused_naming_it(metal):
+    rec = next(r for r in metal.store.catalog.all() if Path(r.source).name ==
+               "P1001_L07_S2_cam2_0003.jpg")  # the cracked image: a source of every plan
+    path = Path(rec.file) if Path(rec.file).is_absolute() else metal.root / rec.file
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"changed")
+        from qclabel.augment.run import AugmentError
+        with pytest.raises(AugmentError, match="sha256 differs") as err:
+            augment_version(metal, "v1", "default", "v1-bad", "admin", to_ratio=0.3)
+        assert "no version was stored" in str(err.value)
+        assert "v1-bad" not in list_names(metal)
+    finally:
+        path.write_bytes(original)

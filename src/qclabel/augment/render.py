@@ -34,7 +34,7 @@ def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
                          task["recipe"])
     rng = np.random.default_rng([task["seed"], task["index"]])
     rec = ImageRecord.from_dict(task["source"])
-    image = load_canonical_array(rec, root)
+    image = _load(rec, root)
     ann = Annotation.from_dict(task["label"]["annotation"])
     steps: list[dict[str, Any]] = []
     dropped: Counter[str] = Counter()
@@ -42,7 +42,7 @@ def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
     base = rec
     if task["kind"] == "paste":
         base = ImageRecord.from_dict(task["dest"])
-        dest = load_canonical_array(base, root)
+        dest = _load(base, root)
         instance = next(m for m in ann.masks if m.id == task["instance"])
         p = placement(instance, (base.width, base.height), recipe.op("copy_paste"), rng)
         image, ann, dropped = paste(dest, Annotation.from_dict(task["dest_label"]["annotation"]),
@@ -72,3 +72,11 @@ def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
                                                             for row in matrix]}
     label = {**task["label"], "annotation": ann.to_dict()}
     return {"entry": entry, "label": label, "dropped": dict(dropped)}
+
+
+def _load(record: ImageRecord, root: str) -> np.ndarray:
+    """The canonical pixels, once the file is checked against the version's hash (a
+    synthetic image of a changed file would carry labels of other pixels)."""
+    from ..formats.dataset import read_source
+    read_source(record, Path(root))
+    return load_canonical_array(record, root)

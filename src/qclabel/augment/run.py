@@ -70,7 +70,12 @@ def augment_version(project: Project, version: str, recipe_name: str, out_versio
     parent = get_version(project, version)
     recipe = load_recipe(project.config, recipe_name, project.config_path)
     tasks, short = plan(parent, project.config, recipe, seed, to_ratio, max_per_source)
-    results = _run(tasks, str(project.root), executor, workers, progress, cancel)
+    try:
+        results = _run(tasks, str(project.root), executor, workers, progress, cancel)
+    except BaseException:
+        if tasks:
+            discard_unreferenced(project, tasks[0]["folder"])
+        raise
     manifest = _derive(parent, tasks, results, recipe, seed, to_ratio, max_per_source)
     stored = store_derived(project, out_version, user, manifest)
     dropped: Counter[str] = Counter()
@@ -87,23 +92,38 @@ def _run(tasks: list[dict[str, Any]], root: str, executor: Executor | None, work
          progress: Progress | None, cancel: Any) -> list[dict[str, Any]]:
     own = executor is None
     pool = local_pool(workers) if own else executor
-    futures = [pool.submit(render_task, t, root) for t in tasks]
+    # Inline, each image is made when its turn comes (so progress and cancel work one
+    # image at a time); a pool gets everything at once.
+    lazy = isinstance(pool, _Inline)
+    futures = (pool.submit(render_task, t, root) for t in tasks) if lazy else \
+        [pool.submit(render_task, t, root) for t in tasks]
     out = []
     try:
-        for n, fut in enumerate(futures):
+        for n, (task, fut) in enumerate(zip(tasks, futures)):
             if cancel is not None and cancel.is_set():
                 raise AugmentCancelled("augmentation cancelled; no version was stored")
-            out.append(fut.result())
+            out.append(_result(task, fut))
             if progress:
-                progress(n + 1, len(futures))
+                progress(n + 1, len(tasks))
     except BaseException:
-        for fut in futures:
+        for fut in [] if lazy else futures:
             fut.cancel()
         raise
     finally:
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
     return out
+
+
+def _result(task: dict[str, Any], fut: Future) -> dict[str, Any]:
+    """The worker's result; its failure as one error naming the image and the source."""
+    try:
+        return fut.result()
+    except QclabelError as exc:
+        raise AugmentError(f"{task['name']}: {exc}; no version was stored") from None
+    except Exception as exc:  # noqa: BLE001 - OpenCV and decoders raise their own types
+        raise AugmentError(f"{task['name']} from {task['source']['file']}: "
+                           f"{type(exc).__name__}: {exc}; no version was stored") from None
 
 
 def _derive(parent: dict[str, Any], tasks: list[dict[str, Any]],
@@ -123,6 +143,20 @@ def _derive(parent: dict[str, Any], tasks: list[dict[str, Any]],
                                 "max_per_source": max_per_source,
                                 "synthetic": [r["entry"]["id"] for r in results]}]
     return m
+
+
+def discard_unreferenced(project: Project, folder: str) -> None:
+    """After a failed or cancelled run: remove the files it wrote that no stored version
+    refers to (a version made with the same inputs shares the folder and keeps them)."""
+    docs = project.store.documents("versions")
+    kept = {e["file"] for n in docs.names() for e in (docs.get(n) or {}).get("images", [])
+            if e.get("synthetic")}
+    path = project.root / folder
+    for f in sorted(path.glob("*")) if path.is_dir() else []:
+        if f"{folder}/{f.name}" not in kept:
+            f.unlink(missing_ok=True)
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
 
 
 def synthetic_ids(manifest: dict[str, Any]) -> list[str]:
