@@ -27,14 +27,24 @@ class Change:
 
 
 class UndoStack:
-    """Per-session undo/redo of committed changes (not persisted: a restart starts clean)."""
+    """Per-session undo/redo of committed changes (not persisted: a restart starts clean).
+
+    Consecutive changes pushed with the same `group` (e.g. nudges of one box edge) are
+    one undo step: each was journaled as it happened, undo reverts them together."""
 
     def __init__(self) -> None:
         self._done: list[Change] = []
         self._undone: list[Change] = []
+        self._group: str | None = None  # the group of the last pushed change
 
-    def push(self, change: Change) -> None:
-        self._done.append(change)
+    def push(self, change: Change, group: str | None = None) -> None:
+        last = self._done[-1] if self._done else None
+        if (group is not None and group == self._group and last is not None
+                and last.image == change.image and last.after == change.before):
+            self._done[-1] = Change(change.image, last.before, change.after)
+        else:
+            self._done.append(change)
+        self._group = group
         self._undone.clear()
 
     def undo(self) -> Change | None:
@@ -43,6 +53,7 @@ class UndoStack:
             return None
         change = self._done.pop()
         self._undone.append(change)
+        self._group = None  # a nudge after an undo starts a new step
         return change.inverted()
 
     def redo(self) -> Change | None:
@@ -50,6 +61,7 @@ class UndoStack:
             return None
         change = self._undone.pop()
         self._done.append(change)
+        self._group = None
         return change
 
     @property
