@@ -164,3 +164,19 @@ def test_a_changed_source_image_is_refused_naming_it(metal):
         assert "v1-bad" not in list_names(metal)
     finally:
         path.write_bytes(original)
+
+
+def test_images_whose_defects_all_left_the_frame_are_not_made(metal):
+    from qclabel.augment.run import synthetic_ids
+    from qclabel.versions import get_version
+    metal.config["augment"] = {"recipes": {"tight": {"crop": {"p": 1, "range": [0.15, 0.15]}}}}
+    metal.save_config()
+    r = augment_version(metal, "v1", "tight", "v1-tight", "admin", to_ratio=0.1)
+    aug = get_version(metal, "v1-tight")
+    assert r["discarded"] > 0 and r["dropped"]
+    assert len(synthetic_ids(aug)) == r["synthetic"]
+    for i in synthetic_ids(aug):
+        ann = Annotation.from_dict(aug["labels"][i]["annotation"])
+        assert ann.masks  # something of a defect is on every synthetic image
+    files = {p.name for p in (metal.root / r["folder"]).iterdir()}
+    assert files == {Path(e["file"]).name for e in aug["images"] if e.get("synthetic")}

@@ -54,8 +54,13 @@ def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
     matrix, size = O.geometry(sampled, image.shape[1], image.shape[0])
     out = O.photometric(O.warp(image, matrix, size), sampled, rng)
     mm = base.mm_per_px / O.scale_of(matrix) if base.mm_per_px else None
+    had_defects = _defects(ann)
     ann, cut = transform_annotation(ann, matrix, size, taxonomy, mm)
     dropped += cut
+    if had_defects and not _defects(ann):
+        # Every defect left the frame or fell below its minimum: a fail image with no
+        # defect on it would teach nothing true, so none is made.
+        return {"entry": None, "label": None, "dropped": dict(dropped)}
     ext, data = encode_canonical(out)
     rel = f"{task['folder']}/{task['name']}{ext}"
     dest_path = Path(root) / rel
@@ -72,6 +77,10 @@ def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
                                                             for row in matrix]}
     label = {**task["label"], "annotation": ann.to_dict()}
     return {"entry": entry, "label": label, "dropped": dict(dropped)}
+
+
+def _defects(ann: Annotation) -> int:
+    return sum(1 for kind, _ in ann.objects() if kind.defect)
 
 
 def _load(record: ImageRecord, root: str) -> np.ndarray:

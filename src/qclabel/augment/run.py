@@ -82,8 +82,11 @@ def augment_version(project: Project, version: str, recipe_name: str, out_versio
     for r in results:
         dropped.update(r["dropped"])
     after = build_balance(stored, project.config, to_ratio)
+    made = [r for r in results if r["entry"] is not None]
     return {"version": out_version, "from": version, "hash": stored["hash"],
-            "synthetic": len(results), "pasted": sum(t["kind"] == "paste" for t in tasks),
+            "synthetic": len(made), "discarded": len(results) - len(made),
+            "pasted": sum(t["kind"] == "paste" and r["entry"] is not None
+                          for t, r in zip(tasks, results)),
             "dropped": dict(sorted(dropped.items())), "short": short,
             "folder": tasks[0]["folder"] if tasks else None, "balance": after}
 
@@ -131,6 +134,8 @@ def _derive(parent: dict[str, Any], tasks: list[dict[str, Any]],
             to_ratio: float | None, max_per_source: int) -> dict[str, Any]:
     m = {k: copy.deepcopy(v) for k, v in parent.items() if k not in _META}
     for task, r in zip(tasks, results):
+        if r["entry"] is None:
+            continue  # nothing of its defects was left in the frame
         image_id = r["entry"]["id"]
         m["images"].append(r["entry"])
         m["labels"][image_id] = r["label"]
@@ -141,7 +146,8 @@ def _derive(parent: dict[str, Any], tasks: list[dict[str, Any]],
                                 "recipe": recipe.name, "recipe_spec": recipe.spec,
                                 "seed": seed, "to_ratio": to_ratio,
                                 "max_per_source": max_per_source,
-                                "synthetic": [r["entry"]["id"] for r in results]}]
+                                "synthetic": [r["entry"]["id"] for r in results
+                                              if r["entry"] is not None]}]
     return m
 
 

@@ -96,6 +96,9 @@ def augment_cmd(project_dir: Path, version: str, recipe: str, out_version: str,
                f"hash {r['hash'][:12]}")
     if r["folder"]:
         click.echo(f"  files in {project.root / r['folder']}")
+    if r["discarded"]:
+        click.echo(f"  discarded {r['discarded']} image(s) whose every defect left the "
+                   "frame or fell below its class minimum")
     for cls, n in r["dropped"].items():
         click.echo(f"  dropped {n} {cls} object(s) cut below the class minimum or out "
                    "of the frame")
