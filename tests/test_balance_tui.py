@@ -135,3 +135,32 @@ async def test_annotators_cannot_open_it(proj):
         await pilot.press("o")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_export_dialog_can_leave_synthetic_images_out(proj, tmp_path):
+    import json
+    from qclabel.augment.run import augment_version
+    from qclabel.tui.screens.export import SYNTHETIC_OUT, ExportScreen
+    from qclabel.versions import list_names
+    if "v1-exp" not in list_names(proj):
+        augment_version(proj, "v1", "default", "v1-exp", "admin", to_ratio=0.3, seed=4)
+    app = build_app(proj, "admin", graphics="halfcell", start="home")
+    async with app.run_test(size=SIZE) as pilot:
+        for synthetic, out in ((None, tmp_path / "all"), (SYNTHETIC_OUT, tmp_path / "real")):
+            await pilot.pause()
+            await pilot.press("e")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ExportScreen)
+            screen.query_one("#version", Select).value = "v1-exp"
+            screen.query_one("#out", Input).value = str(out)
+            if synthetic:
+                screen.query_one("#synthetic", Select).value = synthetic
+            await pilot.press("ctrl+s")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("escape")
+    every = json.loads((tmp_path / "all/qclabel_version.json").read_text())
+    real = json.loads((tmp_path / "real/qclabel_version.json").read_text())
+    assert every["synthetic"] and "synthetic" not in real
+    assert real["synthetic_left_out"] == len(every["synthetic"])
