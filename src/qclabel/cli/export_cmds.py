@@ -78,22 +78,31 @@ def terminate_cleanly() -> Iterator[None]:
               show_default=True, help="16-bit images: keep them 16-bit, or window them "
               "to 8 bits (the image's window/level) as PNG; auto = 8bit for YOLO "
               "(its loader reads 16 bits as value/256), keep for the others.")
+@click.option("--no-synthetic", is_flag=True, help="Leave out the images augmentation "
+              "made (qclabel augment): real images only.")
+@click.option("--scheduler", metavar="ADDRESS", help="Copy the images on an existing "
+              "Dask distributed cluster (needs qclabel[dask] and a shared file system).")
 def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                split: str | None, group_by: str | None, seed: int | None,
                min_status: str | None, task: str, mask_png: bool, link: str,
-               workers: int, pixels: str) -> None:
+               workers: int, pixels: str, no_synthetic: bool, scheduler: str | None) -> None:
     """Export the final labels (or a dataset version) of DIR as a training dataset.
     Adjudicators and admins only: final labels are both annotators' labels."""
     from ..qa.blind import require_sees_everything
     project = open_project(project_dir)
     require_sees_everything(project, identity.current_user(), "export labels")
-    with terminate_cleanly(), ThreadPoolExecutor(workers) as pool:
+    if scheduler:
+        from ..ingest.parallel import dask_executor
+        pools = dask_executor(scheduler)
+    else:
+        pools = ThreadPoolExecutor(workers)
+    with terminate_cleanly(), pools as pool:
         result = export_project(project, fmt, out, version=version, min_status=min_status,
                                 ratios=parse_ratios(split) if split else None,
                                 group_by=group_by, seed=seed, task=task, link=link,
-                                mask_png=mask_png, pixels=pixels,
+                                mask_png=mask_png, pixels=pixels, no_synthetic=no_synthetic,
                                 progress=_progress_printer(),
-                                executor=pool if workers > 1 else None)
+                                executor=pool if workers > 1 or scheduler else None)
     what = f"version {result.version}" if result.version else "current final labels"
     click.echo(f"exported {result.images} images ({what}, {result.hash[:12]}) as {fmt} "
                f"to {result.out}")

@@ -55,8 +55,18 @@ def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict
         "licenses": [],
         "images": [{"id": ids[img.record.id], "file_name": img.name,
                     "width": img.record.width, "height": img.record.height,
-                    "attributes": image_attributes(img)} for img in images],
+                    "attributes": image_attributes(img), **_synthetic(ds, img)}
+                   for img in images],
     }
+
+
+def _synthetic(ds: Dataset, img: ExportImage) -> dict[str, Any]:
+    """The image fields marking augmented images (only in datasets that have any,
+    so exports of real data keep their bytes)."""
+    if not ds.has_synthetic:
+        return {}
+    return {"synthetic": img.synthetic is not None,
+            "synthetic_sources": list(img.synthetic["sources"]) if img.synthetic else []}
 
 
 def _numbered(images: list[ExportImage], ids: dict[str, int] | None) -> dict[str, int]:

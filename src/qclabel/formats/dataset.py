@@ -40,6 +40,8 @@ class ExportImage:
     split: str
     name: str
     labeled_at: str = ""
+    # Provenance of an augmented image (source ids, operations, seed); None when real.
+    synthetic: dict[str, Any] | None = None
 
     @property
     def stem(self) -> str:
@@ -75,6 +77,10 @@ class Dataset:
         out.splits = [s for s in self.splits if any(i.split == s for i in out.images)] \
             or ["train"]
         return out
+
+    @property
+    def has_synthetic(self) -> bool:
+        return any(i.synthetic is not None for i in self.images)
 
     def in_split(self, split: str) -> list[ExportImage]:
         return [i for i in self.images if i.split == split]
@@ -211,7 +217,7 @@ def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[Export
         name = _unique_name(rec, used.setdefault(split, set()), pixels)
         out.append(ExportImage(rec, Annotation.from_dict(lab["annotation"]), lab["status"],
                                tuple(lab.get("annotators", ())), split, name,
-                               lab.get("labeled_at", "")))
+                               lab.get("labeled_at", ""), rec_dict.get("synthetic")))
     return out
 
 
