@@ -6,13 +6,16 @@ Encoders:
   halfcell  upper-half-block cells, two pixels per cell, as ready-made styled segments
             (the frame is exactly the cell grid's pixel size: no resampling)
   unicode   shade characters, one per cell, for terminals without colour
-  kitty     the picture itself; textual-image's TGP renderable encodes it as PNG
-The text-layer encoders need nothing pre-encoded; sixel is the expensive one, so it is
-encoded in the prefetch threads, ahead of the keypress.
+  kitty     the picture as base64 PNG (what textual-image's TGP renderable would build
+            at the key), so the upload is ready when the key arrives
+Every encoder runs in the prefetch threads, ahead of the keypress: the key only swaps
+a ready frame in.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import time
 from dataclasses import dataclass, field
 
@@ -39,6 +42,8 @@ class Frame:
     high_bit: bool
     sixel: str | None = None
     cells: list[list[Segment]] | None = None  # half-cell/unicode: one list per text row
+    kitty: str | None = None  # base64 PNG of `picture` at `kitty_size`
+    kitty_size: tuple[int, int] | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -66,6 +71,16 @@ def encode_halfcell(picture: Image.Image) -> list[list[Segment]]:
         return c
     return [[Segment("▀", Style(color=colour(tuple(top)), bgcolor=colour(tuple(bottom))))
              for top, bottom in row] for row in pairs.tolist()]
+
+
+def encode_kitty(picture: Image.Image, size: tuple[int, int] | None = None) -> str:
+    """Base64 PNG exactly as textual-image's TGP upload builds it: the picture resized
+    to the placement's pixel size (whole cells), PNG at compress level 2."""
+    if size is not None:
+        picture = picture.resize(size)  # textual-image's PixelData.scaled, same filter
+    buffer = io.BytesIO()
+    picture.save(buffer, format="png", compress_level=2)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 SHADES = " ░▒▓█"
@@ -100,6 +115,10 @@ def make_frame(record: ImageRecord, root, vp: Viewport, window: tuple[float, flo
         frame.cells = encode_halfcell(picture)
     elif encoder == "unicode":
         frame.cells = encode_unicode(picture)
+    elif encoder == "kitty":
+        cols, rows = vp.frame_cells  # the placement covers whole cells
+        frame.kitty_size = (cols * vp.cell_w, rows * vp.cell_h)
+        frame.kitty = encode_kitty(picture, frame.kitty_size)
     frame.timings = {"decode_ms": (t1 - t0) * 1000, "window_ms": (t2 - t1) * 1000,
                      "encode_ms": (time.perf_counter() - t2) * 1000}
     return frame, src

@@ -54,7 +54,7 @@ class QclabelApp(OrderedKeys):
         self.start_mode = start
         self.labeler = Labeler(project, session)
         self.labeler.resume(queue)
-        self.frames = FrameSource(project.root, "text" if graphics == "kitty" else graphics)
+        self.frames = FrameSource(project.root, graphics)
         self.theme_choice = theme
         self._keymap_overrides = keymap or {}
         self._handle_hangup = handle_hangup

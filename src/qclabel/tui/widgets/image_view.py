@@ -85,8 +85,9 @@ class ImageView(Widget):
         if self._renderable is None:
             vp = self.frame.viewport
             cols, rows = vp.frame_cells
-            from textual_image.renderable.tgp import Image as TGPRenderable  # kitty only
-            inner = TGPRenderable(self.frame.picture, width=cols, height=rows)
+            from .kitty_upload import PreEncodedTGP  # kitty only: its import probes
+            inner = PreEncodedTGP(self.frame.picture, self.frame.kitty, self.frame.kitty_size,
+                                  width=cols, height=rows)
             self._renderable = Padding(inner, (vp.offset[1], 0, 0, vp.offset[0]))
             self.sent += 1
         return self._renderable
@@ -122,9 +123,13 @@ class ImageView(Widget):
         width = self.content_size.width
         if self._strips is None:  # the frame's strips, built once per frame
             oc, orow = self.frame.viewport.offset
-            pad = [Segment(" " * oc)] if oc > 0 else []
+            pad = [Segment(" " * oc, base)] if oc > 0 else []
+            # Half-cells carry both colours, so the widget style would change nothing but
+            # cost a new Segment per cell on the UI thread: apply it to shade rows only.
+            styled = self.graphics == "halfcell"
             self._strips = {
-                orow + r: Strip(pad + row).apply_style(base).extend_cell_length(width, base)
+                orow + r: (Strip(pad + row) if styled else Strip(pad + row).apply_style(base)
+                           ).extend_cell_length(width, base)
                 for r, row in enumerate(self.frame.cells)}
             self.sent += 1
         blank = Strip.blank(width, base)
