@@ -174,6 +174,11 @@ def test_contradictory_options_are_refused_and_change_nothing(project, tmp_path,
         code, _, err = run("adjudicate", p.root, *args)
         assert code == 2 and err.startswith("qclabel: error: ") and message in err, err
     assert not (p.root / "labels" / "adj.jsonl").exists()
+    code, _, err = run("qa", "analytics", p.root, "--json", "--format", "md")
+    assert code == 2 and "contradicts --format md" in err
+    code, _, err = run("ingest", p.root, tmp_path, "--scheduler", "tcp://127.0.0.1:1",
+                       "--workers", "2")
+    assert code == 2 and "--workers sizes a local process pool" in err
 
 
 def _bash_complete(tmp_path: Path, *lines: str) -> list[list[str]]:

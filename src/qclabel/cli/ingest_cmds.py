@@ -12,7 +12,7 @@ import click
 
 from ..ingest import ingest_paths
 from ..ingest.runner import IngestReport
-from .common import emit_json, open_project, project_dir
+from .common import emit_json, given, open_project, project_dir, refuse
 
 STAGES = {"hash": "hashing", "ingest": "ingesting"}
 
@@ -89,6 +89,9 @@ def ingest(project_dir: Path, paths: tuple[Path, ...], profile: str | None,
     JPEG, PNG, BMP, TIFF (8/16-bit, multi-page) and WebP. Files already in the
     catalog (same content) are skipped, so re-running is safe. Bad files are
     reported and skipped; the exit code is 1 when any failed."""
+    if scheduler and given("workers"):
+        refuse("--workers sizes a local process pool; with --scheduler the Dask cluster's "
+               "workers do the work")
     project = open_project(project_dir)
     show = sys.stderr.isatty() if progress is None else progress
     bar = ProgressBar(sys.stderr) if show else None
