@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from qclabel import api
-from qclabel.core.model import Annotation, Box
+from qclabel.core.model import Annotation
 from qclabel.errors import FormatError, NotAProjectError, PermissionDenied, QclabelError
 from qclabel.formats import export_project
 from qclabel.formats.tabular import IMAGE_COLUMNS, OBJECT_COLUMNS
@@ -222,7 +222,7 @@ def test_a_user_without_write_access_reads_everything(tmp_path):
         cfg.write_text(cfg.read_text().replace("adjudicator = []",
                                                 f'adjudicator = ["{user}"]'))
         assert user in cfg.read_text()
-        for dirpath, dirs, files in os.walk(base):
+        for dirpath, _dirs, files in os.walk(base):
             os.chmod(dirpath, 0o755)
             for name in files:
                 os.chmod(os.path.join(dirpath, name), 0o644)
