@@ -24,10 +24,21 @@ theme_opt = click.option("--theme", type=click.Choice(THEMES), default="dark",
                          show_default=True, help="Colour theme.")
 
 
+def _queue_spec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..core.queue_filter import parse_queue
+    try:
+        parse_queue(value, QUEUES)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 def run_app(project, graphics: str, theme: str, task: str | None, queue: str | None) -> int:
     from ..tui import graphics as gfx
     mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
     from ..tui.app import build_app
+    from ..render.sheet import grid_thumb_cols
+    grid_thumb_cols(project.config)  # a bad setting is one line now, not a crash later
     user = identity.current_user()
     project.require(user, "annotator", "label images")
     app = build_app(project, user, graphics=mode, theme=theme, task=task,
@@ -43,9 +54,11 @@ def run_app(project, graphics: str, theme: str, task: str | None, queue: str | N
 @project_dir
 @click.option("--task", help="Taxonomy task to label (passfail, classification, ...); "
                              "default: the project's first.")
-@click.option("--queue", type=click.Choice(QUEUES),
+@click.option("--queue", callback=_queue_spec, metavar="SPEC",
               help="Which images: unlabeled (default), mine, flagged by anyone, all, "
-                   "plan (what the QA plan gives you). Default: the queue you last used.")
+                   "plan (what the QA plan gives you), and/or filters such as "
+                   "'lot=L07', 'all,station=S2|S3,class=crack' (see the README). "
+                   "Default: the queue you last used.")
 @graphics_opt
 @theme_opt
 def label(project_dir: Path, task: str | None, queue: str | None, graphics: str,

@@ -128,6 +128,8 @@ def validate(project: Project, rec: ImageRecord, ann: Annotation, where: str) ->
             raise FormatError(f"{where}: {what} severity = {severity!r}: class {cls} has "
                               f"{sev or 'no severities'}")
     check_class(ann.defect_class, ann.severity, "image")
+    for cls in ann.also:
+        check_class(cls, None, "image")
     w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
     for box in ann.boxes:
         check_class(box.cls, box.severity, "box")

@@ -36,6 +36,7 @@ IMAGE_COLUMNS = {
     "status": "final-label status: single, reviewed, agreed or adjudicated",
     "annotators": "annotators whose labels this is, ';'-separated",
     "labeled_at": "UTC time of the last label or decision on the image (ISO 8601)",
+    "also": "further image-level classes (multi-label), ';'-separated, or empty",
 }
 OBJECT_COLUMNS = {
     "image_id": "image the object belongs to (images file)",
@@ -90,7 +91,8 @@ def _image_row(ds: Dataset, image: ExportImage) -> dict[str, Any]:
             "defect_class": a.defect_class,
             "class_index": ds.class_id(a.defect_class, image) if a.defect_class else None,
             "severity": a.severity, "status": image.status,
-            "annotators": ";".join(image.annotators), "labeled_at": image.labeled_at}
+            "annotators": ";".join(image.annotators), "labeled_at": image.labeled_at,
+            "also": ";".join(a.also) or None}
 
 
 def _object_rows(ds: Dataset, image: ExportImage) -> list[dict[str, Any]]:
@@ -188,7 +190,8 @@ def parse(folder: Path, kind: str, templates: dict[str, Any]) -> dict[str, tuple
         out[iid] = (str(row["sha256"]), Path(str(row["path"])).name, Annotation(
             verdict=verdict, defect_class=row["defect_class"] or None,
             severity=row["severity"] or None, boxes=tuple(boxes), keypoints=tuple(sets),
-            masks=tuple(masks)))
+            masks=tuple(masks),
+            also=tuple(c for c in str(row.get("also") or "").split(";") if c)))
     if per_image:
         raise FormatError(f"{folder / f'objects.{kind}'}: image_id = "
                           f"{next(iter(per_image))!r} is not in images.{kind}")
