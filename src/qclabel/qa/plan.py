@@ -205,7 +205,7 @@ def _published(project: Project, user: str, plan: Plan,
     if doc is None:
         return [], list(plan.assignments.values())
     newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)):])
-    return (published_items(project, user, own),
+    return (published_items(project, user, own) or [],  # a list: doc is published
             [a for a in plan.assignments.values() if a.image in newer])
 
 
@@ -219,7 +219,7 @@ def _done_label(state: Any, image: str) -> bool:
     return ann.is_labeled or ann.flag is not None
 
 
-def _reviewable(a: Assignment, states: dict, own: Any, pending_only: bool) -> bool:
+def _reviewable(a: Assignment, states: dict[Any, Any], own: Any, pending_only: bool) -> bool:
     by = [u for u, s in states.items()
           if s.get(a.image, "label") is not None and s.annotation(a.image).is_labeled]
     if len(by) >= 2:  # labeled twice: blind, the adjudicators' to decide (qa.blind)

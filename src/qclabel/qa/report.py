@@ -88,7 +88,7 @@ def targets_of(project_targets: dict[str, Any]) -> dict[str, float]:
     return {**EXTRA_TARGETS, **{k: float(v) for k, v in project_targets.items()}}
 
 
-def dual_pairs(project: Project, states: dict | None = None) -> list[DualPair]:
+def dual_pairs(project: Project, states: dict[Any, Any] | None = None) -> list[DualPair]:
     from .golden import label_states
     states = label_states(project) if states is None else states
     out = []
@@ -123,7 +123,7 @@ def build_report(project: Project, progress: Progress | None = None,
 
 
 def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
-                   qa: dict[str, Any], kp_templates: dict | None = None,
+                   qa: dict[str, Any], kp_templates: dict[Any, Any] | None = None,
                    progress: Progress | None = None,
                    cancel: Callable[[], bool] | None = None,
                    semantic: bool = False) -> dict[str, Any]:
