@@ -12,6 +12,7 @@ import errno
 import fcntl
 import secrets
 import hashlib
+import math
 import os
 import socket
 import time
@@ -20,7 +21,7 @@ from typing import Any, Callable
 
 from ..core.edits import Change
 from ..core.model import Annotation
-from ..errors import JournalCorrupt, SessionLocked, StoreWriteError
+from ..errors import InvalidGeometry, JournalCorrupt, SessionLocked, StoreWriteError
 from . import labels as _labels
 from .ackmark import FILE_MODE, AckFile, AckRecord, ack_path
 from .atomic import atomic_write_bytes
@@ -145,6 +146,7 @@ class AnnotatorSession:
         body = {"kind": kind, "image": image, "before": before, "after": after, **extra}
         if note is not None:
             body["note"] = note
+        refuse_non_finite(body, f"{kind} event on {image}")
         return self._apply(self._writer.append_many([body]))[0]
 
     def commit_many(self, changes: list[Change], note: str | None = None) -> list[dict[str, Any]]:
@@ -153,6 +155,8 @@ class AnnotatorSession:
         bodies = [{"kind": "label", "image": c.image, "before": c.before.to_dict(),
                    "after": c.after.to_dict(), **({"note": note} if note else {})}
                   for c in changes]
+        for body in bodies:
+            refuse_non_finite(body, f"label of {body['image']}")
         return self._apply(self._writer.append_many(bodies))
 
     def _apply(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -202,6 +206,20 @@ class AnnotatorSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def refuse_non_finite(value: Any, what: str) -> None:
+    """No event may carry NaN or inf: JSON writes them as bare `NaN`, readers disagree
+    on them, and a NaN box is dropped silently by every export."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            raise InvalidGeometry(f"{what}: {v!r} is not a finite number; nothing saved")
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
 
 
 def _acquire_lock(labels_dir: Path, user: str, wait: bool = False) -> int:
