@@ -23,7 +23,7 @@ from .recipe import load_recipe
 from .render import render_task
 
 Progress = Callable[[int, int], None]
-_META = ("name", "created", "created_by", "project", "hash", "qa_hash")
+_META = ("name", "created", "created_by", "project", "hash", "qa_hash", "seal")
 
 
 class AugmentError(QclabelError):
