@@ -174,6 +174,8 @@ def test_images_whose_defects_all_left_the_frame_are_not_made(metal):
     r = augment_version(metal, "v1", "tight", "v1-tight", "admin", to_ratio=0.1)
     aug = get_version(metal, "v1-tight")
     assert r["discarded"] > 0 and r["dropped"]
+    step = get_version(metal, "v1-tight")["settings"]["augment"][-1]
+    assert step["discarded"] == r["discarded"] and step["dropped"] == r["dropped"]
     assert len(synthetic_ids(aug)) == r["synthetic"]
     for i in synthetic_ids(aug):
         ann = Annotation.from_dict(aug["labels"][i]["annotation"])
