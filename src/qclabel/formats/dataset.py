@@ -8,6 +8,7 @@ the same code and the same version always produces the same bytes.
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
@@ -18,11 +19,14 @@ from ..core.geometry import clip_box
 from ..core.model import Annotation, Box, ImageRecord, KeypointSet
 from ..core.taxonomy import KeypointTemplate, Taxonomy, load_taxonomy
 from ..errors import FormatError, QclabelError
-from .image_files import (PASSTHROUGH, PIXEL_MODES, canonical_png, is_derived,  # noqa: F401
-                          needs_reencode, place_image, read_source)
 
 Progress = Callable[[int, int], None]
 LINK_MODES = ("copy", "hardlink", "none")
+# Files the consumers decode directly; anything else is re-encoded losslessly as PNG.
+PASSTHROUGH = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+# keep: images at their own bit depth; 8bit: 16-bit images windowed to 8 bits (the
+# image's window/level, as the annotator first sees it) and written as PNG.
+PIXEL_MODES = ("keep", "8bit")
 
 
 class ExportCancelled(QclabelError):
@@ -48,6 +52,21 @@ class ExportImage:
     @property
     def reencoded(self) -> bool:
         return needs_reencode(self.record)
+
+
+def needs_reencode(record: ImageRecord, pixels: str = "keep") -> bool:
+    """EXIF-rotated sources are written as their canonical pixels, since every width and
+    height we write is canonical, and so are high-bit images windowed to 8 bits; other
+    files are copied byte for byte."""
+    return (record.orientation != 1 or Path(record.file).suffix.lower() not in PASSTHROUGH
+            or (pixels == "8bit" and record.bit_depth > 8))
+
+
+def is_derived(record: ImageRecord) -> bool:
+    """Ingest wrote the canonical pixels to a file of its own (crop, stitch, 16-bit
+    colour...): `sha256` is then the source's, not this file's."""
+    return Path(record.file).name != Path(record.source).name \
+        and not Path(record.file).is_absolute()
 
 
 class Dataset:
@@ -116,33 +135,6 @@ class Dataset:
         return cls
 
     # -- geometry -------------------------------------------------------------------
-    def part_boxes(self, image: ExportImage) -> dict[str, Box]:
-        """keypoint set id -> the box of its part: a box of the set's class holding
-        every labeled point (0.5 px slack), the smallest when several do; each box is
-        the part of one set at most. Sets without one are boxed by their points."""
-        free = list(self.boxes(image))
-        out: dict[str, Box] = {}
-        for kps in image.annotation.keypoints:
-            cls = kps.cls or kps.template
-            pts = [p for p in kps.points if p.v > 0]
-            fits = [b for b in free if b.cls == cls and pts and all(
-                b.x - 0.5 <= p.x <= b.x2 + 0.5 and b.y - 0.5 <= p.y <= b.y2 + 0.5
-                for p in pts)]
-            if fits:
-                box = min(fits, key=lambda b: b.w * b.h)
-                free.remove(box)
-                out[kps.id] = box
-        return out
-
-    def keypoint_box(self, image: ExportImage, kps: KeypointSet,
-                     parts: dict[str, Box]) -> tuple[float, float, float, float]:
-        """x, y, w, h of a keypoint set's object: its part's box, else its points' hull."""
-        box = parts.get(kps.id)
-        if box is not None:
-            return (box.x, box.y, box.w, box.h)
-        from .yolo import keypoint_bbox
-        return keypoint_bbox(kps, image.record.width, image.record.height)
-
     def boxes(self, image: ExportImage) -> list[Box]:
         """Boxes clipped to the canonical image; boxes clipped away entirely are dropped."""
         w, h = image.record.width, image.record.height
@@ -195,6 +187,66 @@ class Dataset:
         for fut in pending:
             fut.cancel()
         wait(pending)
+
+
+def place_image(record_dict: dict[str, Any], root: str, dest: str, link: str,
+                pixels: str = "keep") -> None:
+    """One image into the export (a module-level function, so process pools and Dask
+    can run it)."""
+    record = ImageRecord.from_dict(record_dict)
+    out = Path(dest)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if needs_reencode(record, pixels):
+        out.write_bytes(canonical_png(record, Path(root), pixels))
+        return
+    data = read_source(record, Path(root))  # verifies the hash either way
+    if link == "hardlink":
+        try:
+            os.link(_source(record, Path(root)), out)
+            return
+        except OSError:
+            pass  # another filesystem: fall back to a copy
+    out.write_bytes(data)
+
+
+def _source(record: ImageRecord, root: Path) -> Path:
+    p = Path(record.file)
+    return p if p.is_absolute() else root / p
+
+
+def read_source(record: ImageRecord, root: Path) -> bytes:
+    path = _source(record, root)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read image {record.id}: "
+                          f"{exc.strerror or exc}") from exc
+    if not is_derived(record) and hashlib.sha256(data).hexdigest() != record.sha256:
+        raise FormatError(f"{path}: sha256 differs from the catalog ({record.sha256[:12]}"
+                          "...): the image changed after it was labeled")
+    return data
+
+
+def canonical_png(record: ImageRecord, root: Path, pixels: str = "keep") -> bytes:
+    """Canonical pixels (EXIF orientation applied) as PNG at full bit depth, or for
+    `pixels="8bit"` windowed to 8 bits with the image's window (the profile's, else
+    the automatic one the labeling screen starts with)."""
+    import cv2
+    import numpy as np
+    from ..ingest import load_canonical_array
+    try:
+        arr = load_canonical_array(record, root)
+    except QclabelError as exc:
+        raise FormatError(f"cannot export image {record.id}: {exc}") from exc
+    if pixels == "8bit" and arr.dtype != np.uint8:
+        from ..render.decode import apply_window, auto_window
+        arr = apply_window(arr, *(record.window or auto_window(arr)))
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".png", arr)
+    if not ok:
+        raise FormatError(f"{record.file}: cannot encode image {record.id} as PNG")
+    return buf.tobytes()
 
 
 def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[ExportImage]:

@@ -21,6 +21,8 @@ from ..errors import FormatError
 from . import masks_yolo
 from .attributes import image_attributes, object_attributes
 from .dataset import Dataset, ExportImage, iter_progress
+
+from .parts import keypoint_box, part_boxes
 from .yolo_attrs import SIDECAR, write_sidecar
 
 TASKS = ("detect", "pose", "segment", "classify")
@@ -136,28 +138,19 @@ def _pose_template(ds: Dataset):
     return templates[0]
 
 
-def keypoint_bbox(kps: KeypointSet, w: int, h: int) -> tuple[float, float, float, float]:
-    """Box around the labeled points (clipped), x, y, w, h in pixels."""
-    pts = [(min(max(p.x, 0), w), min(max(p.y, 0), h)) for p in kps.points if p.v > 0]
-    if not pts:
-        return (0.0, 0.0, 0.0, 0.0)
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-
-
 def _pose_rows(ds: Dataset, image: ExportImage, template,
                sev: list[str | None]) -> list[str]:
-    """One row per keypoint set: its part's box (Dataset.part_boxes), else the box of
+    """One row per keypoint set: its part's box (formats.parts), else the box of
     its labeled points, then the points."""
     w, h = image.record.width, image.record.height
     rows = []
-    parts = ds.part_boxes(image)
+    parts = part_boxes(ds, image)
     for kps in image.annotation.keypoints:
         if kps.template != template.name:
             raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
                               f"template {kps.template!r}, not {template.name!r}")
         cls = ds.class_id(ds.keypoint_class(kps, image), image)
-        x, y, bw, bh = ds.keypoint_box(image, kps, parts)
+        x, y, bw, bh = keypoint_box(image, kps, parts)
         sev.append(parts[kps.id].severity if kps.id in parts else None)
         vals = [n6((x + bw / 2) / w), n6((y + bh / 2) / h), n6(bw / w), n6(bh / h)]
         for name in template.points:
