@@ -21,7 +21,7 @@ from ..errors import FormatError
 from . import masks_yolo
 from .attributes import image_attributes, object_attributes
 from .dataset import Dataset, ExportImage, iter_progress
-
+from .parts import hull as keypoint_bbox  # noqa: F401 (imported from here by tabular)
 from .parts import keypoint_box, part_boxes
 from .yolo_attrs import SIDECAR, write_sidecar
 
