@@ -3,11 +3,13 @@ the command, after the terminal probe)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from .. import identity
+from ..errors import QclabelError
 from ..demo import make_demo_project
 from ..status import format_status, project_status
 from ..tui.labeling import QUEUES  # no Textual in there
@@ -34,13 +36,14 @@ def _queue_spec(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def run_app(project, graphics: str, theme: str, task: str | None, queue: str | None) -> int:
+    user = identity.current_user()
+    project.require(user, "annotator", "label images")
+    require_terminal()
     from ..tui import graphics as gfx
     mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
     from ..tui.app import build_app
     from ..render.sheet import grid_thumb_cols
     grid_thumb_cols(project.config)  # a bad setting is one line now, not a crash later
-    user = identity.current_user()
-    project.require(user, "annotator", "label images")
     app = build_app(project, user, graphics=mode, theme=theme, task=task,
                     queue=queue, handle_hangup=True)
     try:
@@ -48,6 +51,14 @@ def run_app(project, graphics: str, theme: str, task: str | None, queue: str | N
     finally:
         app.close_session()
     return app.return_code or 0
+
+
+def require_terminal() -> None:
+    """The app reads keys from stdin: without a terminal there (cron, a pipe, `ssh host
+    cmd` without -t) it would wait forever for a terminal reply, so say so instead."""
+    if not sys.stdin.isatty():
+        raise QclabelError("the labeling app needs a terminal on stdin (it is a pipe or "
+                           "a file); run it in a terminal, or use `ssh -t` over SSH")
 
 
 @click.command()

@@ -33,10 +33,7 @@ def read_coco(project: Project, src: Path) -> list[Parsed]:
     merged: dict[str, Parsed] = {}
     pattern = "annotations/*.json" if (src / "annotations").is_dir() else "*.json"
     for path in _files(src, pattern, "COCO"):
-        sizes = {im["file_name"]: (im.get("width"), im.get("height"))
-                 for im in coco.load_json(path).get("images", [])
-                 if isinstance(im, dict) and "file_name" in im}
-        for name, ann in coco.parse(path, _templates(project.taxonomy)).items():
+        for name, (ann, size) in coco.parse_sized(path, _templates(project.taxonomy)).items():
             if name in merged:
                 prev = merged[name].annotation
                 boxes, sets = prev.boxes + ann.boxes, prev.keypoints + ann.keypoints
@@ -47,8 +44,6 @@ def read_coco(project: Project, src: Path) -> list[Parsed]:
                 ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks, verdict=verdict,
                               defect_class=ann.defect_class or prev.defect_class,
                               severity=ann.severity or prev.severity)
-            size = sizes.get(name)
-            size = size if size and all(isinstance(v, int) for v in size) else None
             merged[name] = Parsed(name, ann, str(path), size=size)
     return list(merged.values())
 
@@ -93,7 +88,7 @@ def read_yolo(project: Project, src: Path) -> list[Parsed]:
         rec = matcher.find(name, None, str(label))
         ann, scores = yolo.parse_label_file(label, names, rec.width, rec.height, template)
         key = label.relative_to(root).as_posix() if label.is_relative_to(root) else None
-        ann = yolo_attrs.apply(ann, sidecar.get(key), str(label))
+        ann = yolo_attrs.apply(ann, sidecar.get(key), label)
         out.append(Parsed(name, ann, str(label), sha256=rec.sha256, scores=scores))
     if not out:
         raise FormatError(f"{src}: no YOLO label files (*.txt) found")
