@@ -1,9 +1,12 @@
 """COCO: `annotations/instances_<split>.json` (boxes and masks, formats.masks_coco) and
 `annotations/person_keypoints_<split>.json` (keypoint sets), images in `images/<split>/`.
 
-Ids are 1..N for images and annotations; `category_id` is the 1-based taxonomy index
-(CVAT's importer rejects 0). Keypoints keep the v=1 (occluded) / v=2 (visible)
-distinction; unlabeled points are `0, 0, 0`.
+Image ids are 1..N over the whole dataset and annotation ids run on from split to split,
+so merged splits keep them unique; `category_id` is the 1-based taxonomy index (CVAT's
+importer rejects 0). Keypoints keep the v=1 (occluded) / v=2 (visible) distinction;
+unlabeled points are `0, 0, 0`; a set's `bbox` is its part's box (formats.parts).
+Images and annotations carry CVAT-style `attributes` (formats.attributes), read back
+on import.
 """
 
 from __future__ import annotations

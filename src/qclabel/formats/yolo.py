@@ -3,11 +3,13 @@ classification; detection, pose and segment import.
 
     data.yaml                     train: images/train, val: images/val, names: {0: ...}
     images/<split>/NAME.ext       labels/<split>/NAME.txt (empty file = background image)
+    qclabel_attributes.json       verdict, class, severities (formats.yolo_attrs)
     classify: <split>/<class>/NAME.ext
 
 No `path:` key (Ultralytics resolves a relative one against the current directory);
 numbers in plain `%.6f` (Datumaro skips files written in scientific notation);
-coordinates clipped to [0, 1] (Ultralytics drops values outside).
+coordinates clipped to [0, 1] (Ultralytics drops values outside). Import reads other
+tools' layouts too (formats.yolo_layout).
 """
 
 from __future__ import annotations
