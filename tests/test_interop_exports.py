@@ -77,8 +77,11 @@ def test_yolo_defaults_to_8bit_because_ultralytics_reads_value_over_256(xray, tm
     assert seen.dtype == np.uint8
     assert np.ptp(seen) > 200 > 4 * np.ptp(naive)  # the windowed image has its contrast
     keep = export_dataset(dataset_for(xray), "yolo", tmp_path / "yk", pixels="keep").out
-    assert cv2.imread(str(keep / "images/train/hub_001.tif"),
-                      cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    tif = str(keep / "images/train/hub_001.tif")
+    assert cv2.imread(tif, cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    # The documented rule itself: what Ultralytics would see of the 16-bit file.
+    as_read = cv2.imread(tif, cv2.IMREAD_COLOR)[..., 0].astype(int)
+    assert np.abs(as_read - _source(xray, "hub_001.tif") / 256).max() <= 1
 
 
 @pytest.mark.parametrize("pixels,dtype", [("keep", np.uint16), ("8bit", np.uint8)])
