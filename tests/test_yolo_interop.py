@@ -77,7 +77,7 @@ def test_unquoted_yaml_keyword_in_foreign_data_yaml_is_refused(tmp_path):
     out = export_dataset(dataset_for(project), "yolo", tmp_path / "y").out
     (out / "data.yaml").write_text("train: images/train\nval: images/train\n"
                                    "names: [on, off, null, yes]\n")
-    with pytest.raises(FormatError, match=r"names\[0\] = True: class names must be plain strings") as exc:
+    with pytest.raises(FormatError, match=r"names\[0\] = True is not a string") as exc:
         import_labels(project, "yolo", out, "admin", as_user="bob")
     assert "\n" not in str(exc.value)
 

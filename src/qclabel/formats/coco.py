@@ -59,8 +59,18 @@ def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict
         "licenses": [],
         "images": [{"id": ids[img.record.id], "file_name": img.name,
                     "width": img.record.width, "height": img.record.height,
-                    "attributes": image_attributes(img)} for img in images],
+                    "attributes": image_attributes(img), **_synthetic(ds, img)}
+                   for img in images],
     }
+
+
+def _synthetic(ds: Dataset, img: ExportImage) -> dict[str, Any]:
+    """The image fields marking augmented images (only in datasets that have any,
+    so exports of real data keep their bytes)."""
+    if not ds.has_synthetic:
+        return {}
+    return {"synthetic": img.synthetic is not None,
+            "synthetic_sources": list(img.synthetic["sources"]) if img.synthetic else []}
 
 
 def _numbered(images: list[ExportImage], ids: dict[str, int] | None) -> dict[str, int]:
@@ -148,7 +158,7 @@ def parse_sized(path: Path, templates: dict[str, Any]
     for key in ("images", "annotations", "categories"):
         safe_read.items(doc.get(key), str(path), f"field {key!r}")
     cats = _categories(doc["categories"], path)
-    images, sizes = _images(doc["images"], path)
+    images, sizes, attrs = _images(doc["images"], path)
     found: dict[str, dict[str, list[Any]]] = {
         n: {"boxes": [], "masks": [], "sets": []} for n in images.values()}
     for i, ann in enumerate(doc["annotations"]):
@@ -171,9 +181,6 @@ def parse_sized(path: Path, templates: dict[str, Any]
         else:
             found[name]["boxes"].append(_box(ann, cat["name"], where))
     by_id = {name: iid for iid, name in images.items()}
-    # Image attributes (verdict, class, severity): ours, or CVAT's when it has any.
-    attrs = {im["file_name"]: (im.get("attributes"), f"{path}: images[{i}]")
-             for i, im in enumerate(doc["images"])}
     return {n: (apply_image(Annotation(verdict=None if any(f.values()) else "pass",
                                        boxes=tuple(f["boxes"]), keypoints=tuple(f["sets"]),
                                        masks=tuple(f["masks"])), *attrs[n]),
@@ -194,12 +201,14 @@ def _categories(raw: list[Any], path: Path) -> dict[Any, dict[str, Any]]:
 
 
 def _images(raw: list[Any], path: Path
-            ) -> tuple[dict[Any, str], dict[Any, tuple[int, int] | None]]:
+            ) -> tuple[dict[Any, str], dict[Any, tuple[int, int] | None],
+                       dict[str, tuple[Any, str]]]:
     """image id -> file_name and -> size; a repeated id or file_name is refused (the
     second image's labels would silently merge into the first's)."""
     images: dict[Any, str] = {}
     sizes: dict[Any, tuple[int, int] | None] = {}
     seen: dict[str, int] = {}
+    attrs: dict[str, tuple[Any, str]] = {}  # file_name -> (CVAT-style attributes, where)
     for i, im in enumerate(raw):
         im = safe_read.obj(im, str(path), f"images[{i}]")
         if not {"id", "file_name"} <= set(im):
@@ -216,7 +225,8 @@ def _images(raw: list[Any], path: Path
         w, h = im.get("width"), im.get("height")
         ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h))
         sizes[iid] = (w, h) if ok else None
-    return images, sizes
+        attrs[name] = (im.get("attributes"), f"{path}: images[{i}]")
+    return images, sizes, attrs
 
 
 def _box(ann: dict[str, Any], cls: str, where: str) -> Box:

@@ -8,7 +8,6 @@ the same code and the same version always produces the same bytes.
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
@@ -19,14 +18,11 @@ from ..core.geometry import clip_box
 from ..core.model import Annotation, Box, ImageRecord, KeypointSet
 from ..core.taxonomy import KeypointTemplate, Taxonomy, load_taxonomy
 from ..errors import FormatError, QclabelError
+from .image_files import (PASSTHROUGH, PIXEL_MODES, canonical_png, is_derived,  # noqa: F401
+                          needs_reencode, place_image, read_source)
 
 Progress = Callable[[int, int], None]
 LINK_MODES = ("copy", "hardlink", "none")
-# Files the consumers decode directly; anything else is re-encoded losslessly as PNG.
-PASSTHROUGH = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
-# keep: images at their own bit depth; 8bit: 16-bit images windowed to 8 bits (the
-# image's window/level, as the annotator first sees it) and written as PNG.
-PIXEL_MODES = ("keep", "8bit")
 
 
 class ExportCancelled(QclabelError):
@@ -44,6 +40,8 @@ class ExportImage:
     split: str
     name: str
     labeled_at: str = ""
+    # Provenance of an augmented image (source ids, operations, seed); None when real.
+    synthetic: dict[str, Any] | None = None
 
     @property
     def stem(self) -> str:
@@ -52,21 +50,6 @@ class ExportImage:
     @property
     def reencoded(self) -> bool:
         return needs_reencode(self.record)
-
-
-def needs_reencode(record: ImageRecord, pixels: str = "keep") -> bool:
-    """EXIF-rotated sources are written as their canonical pixels, since every width and
-    height we write is canonical, and so are high-bit images windowed to 8 bits; other
-    files are copied byte for byte."""
-    return (record.orientation != 1 or Path(record.file).suffix.lower() not in PASSTHROUGH
-            or (pixels == "8bit" and record.bit_depth > 8))
-
-
-def is_derived(record: ImageRecord) -> bool:
-    """Ingest wrote the canonical pixels to a file of its own (crop, stitch, 16-bit
-    colour...): `sha256` is then the source's, not this file's."""
-    return Path(record.file).name != Path(record.source).name \
-        and not Path(record.file).is_absolute()
 
 
 class Dataset:
@@ -94,6 +77,10 @@ class Dataset:
         out.splits = [s for s in self.splits if any(i.split == s for i in out.images)] \
             or ["train"]
         return out
+
+    @property
+    def has_synthetic(self) -> bool:
+        return any(i.synthetic is not None for i in self.images)
 
     def in_split(self, split: str) -> list[ExportImage]:
         return [i for i in self.images if i.split == split]
@@ -189,66 +176,6 @@ class Dataset:
         wait(pending)
 
 
-def place_image(record_dict: dict[str, Any], root: str, dest: str, link: str,
-                pixels: str = "keep") -> None:
-    """One image into the export (a module-level function, so process pools and Dask
-    can run it)."""
-    record = ImageRecord.from_dict(record_dict)
-    out = Path(dest)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if needs_reencode(record, pixels):
-        out.write_bytes(canonical_png(record, Path(root), pixels))
-        return
-    data = read_source(record, Path(root))  # verifies the hash either way
-    if link == "hardlink":
-        try:
-            os.link(_source(record, Path(root)), out)
-            return
-        except OSError:
-            pass  # another filesystem: fall back to a copy
-    out.write_bytes(data)
-
-
-def _source(record: ImageRecord, root: Path) -> Path:
-    p = Path(record.file)
-    return p if p.is_absolute() else root / p
-
-
-def read_source(record: ImageRecord, root: Path) -> bytes:
-    path = _source(record, root)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read image {record.id}: "
-                          f"{exc.strerror or exc}") from exc
-    if not is_derived(record) and hashlib.sha256(data).hexdigest() != record.sha256:
-        raise FormatError(f"{path}: sha256 differs from the catalog ({record.sha256[:12]}"
-                          "...): the image changed after it was labeled")
-    return data
-
-
-def canonical_png(record: ImageRecord, root: Path, pixels: str = "keep") -> bytes:
-    """Canonical pixels (EXIF orientation applied) as PNG at full bit depth, or for
-    `pixels="8bit"` windowed to 8 bits with the image's window (the profile's, else
-    the automatic one the labeling screen starts with)."""
-    import cv2
-    import numpy as np
-    from ..ingest import load_canonical_array
-    try:
-        arr = load_canonical_array(record, root)
-    except QclabelError as exc:
-        raise FormatError(f"cannot export image {record.id}: {exc}") from exc
-    if pixels == "8bit" and arr.dtype != np.uint8:
-        from ..render.decode import apply_window, auto_window
-        arr = apply_window(arr, *(record.window or auto_window(arr)))
-    if arr.ndim == 3 and arr.shape[2] == 3:
-        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(".png", arr)
-    if not ok:
-        raise FormatError(f"{record.file}: cannot encode image {record.id} as PNG")
-    return buf.tobytes()
-
-
 def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[ExportImage]:
     labels = manifest["labels"]
     splits = manifest.get("splits", {})
@@ -263,7 +190,7 @@ def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[Export
         name = _unique_name(rec, used.setdefault(split, set()), pixels)
         out.append(ExportImage(rec, Annotation.from_dict(lab["annotation"]), lab["status"],
                                tuple(lab.get("annotators", ())), split, name,
-                               lab.get("labeled_at", "")))
+                               lab.get("labeled_at", ""), rec_dict.get("synthetic")))
     return out
 
 

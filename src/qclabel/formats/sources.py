@@ -9,7 +9,8 @@ from typing import Callable
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
-from . import coco, labelme, masks_voc, tabular, voc, yolo, yolo_attrs, yolo_layout
+from . import (coco, cvat_read, labelme, labelstudio_read, masks_voc, tabular, voc, yolo,
+               yolo_attrs, yolo_layout)
 from .importing import Matcher, Parsed
 
 
@@ -115,4 +116,6 @@ def _tabular(kind: str) -> Callable[[Project, Path], list[Parsed]]:
 READERS: dict[str, Callable[[Project, Path], list[Parsed]]] = {
     "coco": read_coco, "yolo": read_yolo, "voc": read_voc, "labelme": read_labelme,
     "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+    "cvat": lambda project, src: cvat_read.read(project.taxonomy, Path(src)),
+    "labelstudio": lambda project, src: labelstudio_read.read(project, Path(src)),
 }

@@ -219,8 +219,8 @@ def read_names(data_yaml_path: Path) -> tuple[list[str], int | None]:
         # An unquoted `on`, `null` or `1` is a boolean, None or number to YAML: the
         # writer meant a name, but guessing which spelling would be wrong.
         if not isinstance(n, str) or not n:
-            raise FormatError(f"{data_yaml_path}: names[{i}] = {safe_read.shown(n)}: class "
-                              "names must be plain strings (quote 'on', 'null', '1')")
+            raise FormatError(f"{data_yaml_path}: names[{i}] = {safe_read.shown(n)} is not "
+                              "a string (quote class names like 'on', 'null' or '1')")
     return list(names), _kpt_count(data.get("kpt_shape"), data_yaml_path)
 
 
