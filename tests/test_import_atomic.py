@@ -104,6 +104,9 @@ def test_read_only_project_refuses_the_session(tmp_path, as_user):
         result = CliRunner().invoke(main, ["import", str(project.root), str(src),
                                            "--format", "coco", "--as", "bob"])
         assert "Read-only file system" in one_line(result, 5)
+        result = CliRunner().invoke(main, ["import", str(project.root), str(src),
+                                           "--format", "coco", "--predictions", "m1"])
+        assert "suggestions.json: Read-only file system" in one_line(result, 5)
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
