@@ -313,6 +313,9 @@ def test_nan_can_not_be_recorded_through_the_python_api(base, tmp_path):
         "tip", float("-inf"), 2, 2),
     lambda: __import__("qclabel.core.mask", fromlist=["Mask"]).Mask.from_polygons(
         "crack", [[0, 0, float("nan"), 0, 5, 5]]),
+    lambda: __import__("qclabel.core.mask", fromlist=["Mask"]).Mask.from_dict(
+        {"cls": "crack", "rle": "11", "left": float("nan"), "top": 0, "width": 2,
+         "height": 1}),
 ])
 def test_objects_with_nan_or_inf_cannot_be_built(make: Callable):
     from qclabel.errors import QclabelError
