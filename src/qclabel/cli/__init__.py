@@ -20,7 +20,9 @@ COMMAND_MODULES = (
     "qa_production_cmds",
     "ingest_cmds",
     "export_cmds",
+    "augment_cmds",
     "pipeline_cmds",
+    "images_cmds",
 )
 
 

@@ -76,7 +76,8 @@ def set_verdict(verdict: str | None) -> Edit:
     def edit(a: Annotation) -> Annotation:
         # A pass clears any defect class: a passed part has no defect.
         if verdict == "pass":
-            return replace(a, verdict=verdict, defect_class=None, severity=None, skipped=False)
+            return replace(a, verdict=verdict, defect_class=None, severity=None, also=(),
+                           skipped=False)
         return replace(a, verdict=verdict, skipped=False)
     return edit
 
@@ -86,6 +87,20 @@ def set_class(defect_class: str | None, severity: str | None = None) -> Edit:
         verdict = "fail" if defect_class else a.verdict
         return replace(a, defect_class=defect_class, severity=severity, verdict=verdict,
                        skipped=False)
+    return edit
+
+
+def toggle_also(defect_class: str) -> Edit:
+    """Add a further image class (multi-label), or take it away if it is there. On an
+    image without a main class it becomes the main class. The image fails."""
+    def edit(a: Annotation) -> Annotation:
+        if a.defect_class is None:
+            return replace(a, defect_class=defect_class, verdict="fail", skipped=False)
+        if defect_class == a.defect_class:
+            return a  # already the main class
+        also = (tuple(c for c in a.also if c != defect_class) if defect_class in a.also
+                else a.also + (defect_class,))
+        return replace(a, also=also, verdict="fail", skipped=False)
     return edit
 
 

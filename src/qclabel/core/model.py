@@ -182,6 +182,9 @@ class Annotation:
     flag: str | None = None
     skipped: bool = False
     masks: tuple[Mask, ...] = ()
+    # Further image classes (multi-label classification: a part with a scratch and a
+    # dent); `defect_class` stays the main one and alone carries the severity.
+    also: tuple[str, ...] = ()
 
     @property
     def has_objects(self) -> bool:
@@ -189,7 +192,8 @@ class Annotation:
 
     @property
     def is_labeled(self) -> bool:
-        return bool(self.verdict or self.defect_class or self.checks or self.has_objects)
+        return bool(self.verdict or self.defect_class or self.also or self.checks
+                    or self.has_objects)
 
     @property
     def state(self) -> str:
@@ -207,6 +211,7 @@ class Annotation:
     def classes(self) -> list[str]:
         """Every defect class this annotation names, image-level and per object."""
         out = [self.defect_class] if self.defect_class else []
+        out += list(self.also)
         out += [c for k, o in self.objects() if (c := k.cls_of(o))]
         return out
 
@@ -221,6 +226,8 @@ class Annotation:
                 d[k.field] = [k.dump(o) for o in objs]
         d.update({"checks": [list(c) for c in self.checks], "flag": self.flag,
                   "skipped": self.skipped})
+        if self.also:  # written only when present: older labels keep their bytes
+            d["also"] = list(self.also)
         return d
 
     @classmethod
@@ -231,7 +238,8 @@ class Annotation:
         return cls(
             verdict=d.get("verdict"), defect_class=d.get("defect_class"),
             severity=d.get("severity"), checks=tuple(tuple(c) for c in d.get("checks", ())),
-            flag=d.get("flag"), skipped=bool(d.get("skipped", False)), **objs)
+            flag=d.get("flag"), skipped=bool(d.get("skipped", False)),
+            also=tuple(d.get("also", ())), **objs)
 
 
 _ALWAYS_WRITTEN = ("boxes", "keypoints")

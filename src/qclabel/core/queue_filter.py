@@ -98,16 +98,6 @@ def _hit(term: Term, record: ImageRecord, own: Annotation | None) -> bool:
     if term.key == "state":
         return (own.state if own is not None else "unlabeled") in term.values
     if term.key == "class":
-        return own is not None and bool(_classes(own) & term.values)
+        return own is not None and bool(set(own.classes()) & term.values)
     value = record.fields.get(term.key)
     return value is not None and str(value) in term.values
-
-
-def _classes(ann: Annotation) -> set[str]:
-    from .kinds import objects  # the registry knows every object kind's class
-    found = {ann.defect_class} if ann.defect_class else set()
-    for kind, obj in objects(ann):
-        cls = kind.cls_of(obj)
-        if cls:
-            found.add(cls)
-    return found

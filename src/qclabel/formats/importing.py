@@ -23,7 +23,7 @@ from ..project import Project
 from .objects import check_other_kinds, clip_other_kinds
 from .safe_read import shown
 
-IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl")
+IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl", "cvat", "labelstudio")
 TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real error
 _NOTHING = Annotation()
 
@@ -131,6 +131,8 @@ def validate(project: Project, rec: ImageRecord, ann: Annotation, where: str) ->
             raise FormatError(f"{where}: {what} severity = {shown(severity)}: class {cls} "
                               f"has {sev or 'no severities'}")
     check_class(ann.defect_class, ann.severity, "image")
+    for cls in ann.also:
+        check_class(cls, None, "image")
     w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
     for box in ann.boxes:
         check_class(box.cls, box.severity, "box")

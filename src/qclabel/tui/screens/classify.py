@@ -19,13 +19,14 @@ from ...formats import suggestions as sg
 from ..labeling import QUEUES
 from ..suggesting import accept_edit, offered, panel_text, reject_on
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
+from .classify_multi import MultiLabel
 from .consensus import ConsensusRequest
 from .dialogs import PromptScreen
 from .history import UndoRedo
 from .viewer import PREFETCH_AHEAD, PREFETCH_BEHIND, ImageScreen
 
 
-class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
+class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
     HELP_TITLE = "classify"
     BINDINGS = [
         Binding("n,right", "move(1)", "Next", id="classify.next"),
@@ -40,6 +41,7 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         Binding("g", "jump", "Go to", id="classify.jump"),
         Binding("slash", "cycle_queue", "Queue", id="classify.queue"),
         Binding("colon,ctrl+f", "filter_queue", "Filter", id="classify.filter"),
+        Binding("plus", "add_class", "Add class", id="classify.add_class"),
         Binding("enter", "accept_suggestion", "Accept suggestion", id="classify.accept"),
         Binding("backspace", "reject_suggestion", "Reject suggestion", id="classify.reject"),
         Binding("i", "toggle_info", "Info", id="classify.info", show=False),
@@ -123,7 +125,7 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         if self.pending is not None:
             self._severity_key(event, char)
             return
-        if self.labeler.current is None or not char:
+        if self.labeler.current is None or not char or self.multi_key(event, char):
             return
         tax = self.taxonomy
         if char == tax.pass_key:
