@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core.model import Annotation
 from ..errors import FormatError
+from . import safe_read
 from .attributes import apply_image, severity_of
 
 SIDECAR = "qclabel_attributes.json"
@@ -35,10 +36,7 @@ def read_sidecar(root: Path) -> dict[str, Any]:
     path = root / SIDECAR
     if not path.is_file():
         return {}
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path}: not readable JSON: {exc}") from exc
+    doc = safe_read.load_json(path)  # bounded; NaN, huge numbers, deep nesting refused
     if not isinstance(doc, dict) or doc.get("format") != FORMAT \
             or not isinstance(doc.get("labels"), dict):
         raise FormatError(f"{path}: not a {FORMAT} file (format, labels)")

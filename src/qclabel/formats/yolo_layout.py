@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormatError
+from . import safe_read
 from . import yolo
 
 YAML_NAMES = ("data.yaml", "data.yml")
@@ -104,10 +105,7 @@ def read_text_names(path: Path) -> list[str]:
 
 
 def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: cannot read: {exc}") from exc
+    return safe_read.read_text(path, safe_read.MAX_YAML_BYTES)  # a class list: small
 
 
 def check_names(names: list[str], classes: list[str], where: Path) -> None:
