@@ -164,3 +164,34 @@ def test_only_user_or_root_imports_as_user(two_users):
                                            "--format", "labelme", "--as", admin.pw_name])
         assert result.exit_code == 0, result.stderr
     assert (project.root / "labels" / f"{admin.pw_name}.jsonl").stat().st_uid == admin.pw_uid
+
+
+def test_full_disk_at_session_open_is_one_line(tmp_path, as_user):
+    """The disk fills up before the import's session can create its files: one line,
+    exit code 5, and no label of the import is readable afterwards."""
+    as_user("admin")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip(f"cannot mount a tmpfs (needs root): {r.stderr.strip()}")
+    try:
+        project = make_box_project(mnt)
+        src = export_dataset(dataset_for(project), "coco", tmp_path / "coco",
+                             link="none").out
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        result = CliRunner().invoke(main, ["import", str(project.root), str(src),
+                                           "--format", "coco", "--as", "bob"])
+        assert "No space left on device" in one_line(result, 5)
+        (mnt / "filler").unlink()
+        assert Project.open(project.root).store.state("bob").annotations("label") == {}
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
