@@ -351,3 +351,14 @@ def test_a_nan_label_from_an_older_journal_is_named_not_dropped(tmp_path, monkey
         s.commit(Change(image, Annotation(), Annotation(verdict="fail", boxes=(
             Box("crack", 1, 1, 2, 2),))))
     assert runner.invoke(main, ["status", str(project.root)]).exit_code == 0
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom"])
+def test_a_device_as_source_is_refused_at_once(base, special, as_user):
+    as_user("admin")
+    start = time.monotonic()
+    for fmt in ("coco", "labelme", "yolo"):
+        result = run_import(base[0], Path(special), fmt)
+        line = assert_one_line_refusal(result, 2)
+        assert "not a regular file" in line or "no YOLO label files" in line, line
+    assert time.monotonic() - start < 10

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,12 @@ def read_bytes(path: Path, limit: int = MAX_TEXT_BYTES) -> bytes:
     path = Path(path)
     try:
         with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):  # /dev/zero or a FIFO never ends
+                raise FormatError(f"{path}: not a regular file")
+            if st.st_size > limit:
+                raise FormatError(f"{path}: larger than {limit >> 20} MB: not an import "
+                                  "file")
             data = fh.read(limit + 1)
     except OSError as exc:
         raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
