@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import errno
 import os
-import pwd
 import shutil
 import subprocess
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +23,7 @@ from qclabel.cli import main
 from qclabel.ingest import ingest_paths, runner
 from qclabel.project import Project
 from qclabel.store import atomic
+from os_users import effective, throwaway_users
 from test_formats_common import tree_digest
 
 
@@ -107,28 +105,8 @@ def test_failed_catalog_write_leaves_no_orphans(tmp_path, monkeypatch, as_user, 
 # -- real permissions --------------------------------------------------------------------
 @pytest.fixture
 def os_user():
-    if os.geteuid() != 0 or shutil.which("useradd") is None:
-        pytest.skip("needs root and useradd to create a throwaway OS user")
-    name = f"inp{uuid.uuid4().hex[:8]}"
-    subprocess.run(["useradd", "-M", "-N", name], check=True, capture_output=True)
-    shared = Path("/tmp") / f"{name}-work"
-    shared.mkdir(mode=0o777)
-    shared.chmod(0o777)
-    yield pwd.getpwnam(name), shared
-    shutil.rmtree(shared, ignore_errors=True)
-    subprocess.run(["userdel", "-r", name], check=False, capture_output=True)
-
-
-@contextmanager
-def effective(user: pwd.struct_passwd):
-    """Run as `user` (effective ids) inside the block; root again afterwards."""
-    os.setegid(user.pw_gid)
-    os.seteuid(user.pw_uid)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-        os.setegid(0)
+    with throwaway_users("inp") as (users, shared):
+        yield users[0], shared
 
 
 def test_unreadable_folder_and_file_are_reported_and_the_rest_ingested(os_user):

@@ -41,7 +41,8 @@ def annotation_file(src: Path) -> Path:
             raise FormatError(f"{src}: no annotations.xml (CVAT for images 1.1) found")
         return path
     if not src.is_file():
-        raise FormatError(f"{src}: no such file or folder")
+        raise FormatError(f"{src}: not a regular file or folder" if src.exists()
+                          else f"{src}: no such file or folder")
     return src
 
 

@@ -49,7 +49,8 @@ def task_file(src: Path) -> Path:
             raise FormatError(f"{src}: no tasks.json (Label Studio JSON) found")
         return path
     if not src.is_file():
-        raise FormatError(f"{src}: no such file or folder")
+        raise FormatError(f"{src}: not a regular file or folder" if src.exists()
+                          else f"{src}: no such file or folder")
     return src
 
 

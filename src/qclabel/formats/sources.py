@@ -22,7 +22,8 @@ def _files(src: Path, pattern: str, what: str) -> list[Path]:
     if src.is_file():
         return [src]
     if not src.is_dir():
-        raise FormatError(f"{src}: no such file or folder")
+        raise FormatError(f"{src}: not a regular file or folder" if src.exists()
+                          else f"{src}: no such file or folder")
     files = sorted(p for p in src.glob(pattern) if p.name != "qclabel_version.json")
     if not files:
         raise FormatError(f"{src}: no {what} files ({pattern}) found")

@@ -48,7 +48,7 @@ def read_sidecar(root: Path) -> dict[str, Any]:
     path = root / SIDECAR
     if not path.is_file():
         return {}
-    doc = safe_read.load_json(path)  # bounded, NaN and deep nesting refused
+    doc = safe_read.load_json(path)  # bounded; NaN, huge numbers, deep nesting refused
     if not isinstance(doc, dict) or doc.get("format") != FORMAT \
             or not isinstance(doc.get("labels"), dict):
         raise FormatError(f"{path}: not a {FORMAT} file (format, labels)")

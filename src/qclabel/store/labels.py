@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.model import Annotation
-from ..errors import JournalCorrupt, QclabelError
+from ..errors import InvalidGeometry, JournalCorrupt, QclabelError
 from .ackmark import AckRecord
 from .journal import Tail, Torn, genesis, line_ending_at
 from .ownership import ALT, file_stem
@@ -72,11 +72,22 @@ class LabelState:
         return entry["after"] if entry else None
 
     def annotation(self, image: str) -> Annotation:
-        return Annotation.from_dict(self.get(image, "label"))
+        return self._build(image, self.get(image, "label"))
 
     def annotations(self, kind: str = "label") -> dict[str, Annotation]:
-        return {img: Annotation.from_dict(e["after"])
+        return {img: self._build(img, e["after"])
                 for (k, img), e in self.entries.items() if k == kind and e["after"] is not None}
+
+    def _build(self, image: str, after: dict[str, Any] | None) -> Annotation:
+        """A label written before NaN/inf were refused cannot be built any more: say
+        whose and which, rather than let an export drop the object unseen."""
+        try:
+            return Annotation.from_dict(after)
+        except InvalidGeometry as exc:
+            raise JournalCorrupt(
+                f"labels/{self.user}.jsonl: the label of image {image} holds {exc} (written "
+                f"before qclabel refused NaN and inf); {self.user} relabels that image, or "
+                "an admin restores the journal from a backup") from None
 
     def items(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for (k, img), e in self.entries.items():
