@@ -25,7 +25,6 @@ from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
 from . import ls_brush
-from .coco import load_json
 from .importing import Matcher, Parsed
 from .interchange import (
     default_verdict,
@@ -35,6 +34,7 @@ from .interchange import (
     mask_from_rings,
     read_tags,
 )
+from .safe_read import load_json, shown
 
 REGIONS = ("rectanglelabels", "keypointlabels", "polygonlabels", "brushlabels")
 IGNORED = ("relation",)
@@ -123,7 +123,7 @@ class _Image:
     def px(self, value: dict[str, Any], key: str, scale: int, where: str) -> float:
         v = value.get(key)
         if not _is_num(v):
-            raise FormatError(f"{where}: value.{key} = {v!r}: expected a number")
+            raise FormatError(f"{where}: value.{key} = {shown(v)}: expected a number")
         return round(float(v) * scale / 100, ROUND)
 
 
@@ -155,24 +155,24 @@ def _sort(img: _Image, res: dict[str, Any], where: str) -> None:
         raise FormatError(f"{where}: field value missing or not an object")
     if kind in REGIONS:
         if not rid or rid in img.regions:
-            raise FormatError(f"{where}: region id {rid!r} is missing or used twice")
+            raise FormatError(f"{where}: region id {shown(rid)} is missing or used twice")
         img.regions[rid] = {**res, "type": kind, "where": where}
     elif kind == "choices":
         values = value.get("choices")
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise FormatError(f"{where}: value.choices = {values!r}: expected strings")
+            raise FormatError(f"{where}: value.choices = {shown(values)}: expected strings")
         # Sorted into per-region and per-image once every region is known.
         img.choices.setdefault(rid, []).extend(values)
         img.choice_from += [(rid, str(res.get("from_name")), v) for v in values]
     else:
-        raise FormatError(f"{where}: result type {kind!r} has no counterpart in qclabel "
+        raise FormatError(f"{where}: result type {shown(kind)} has no counterpart in qclabel "
                           f"(reads {', '.join(REGIONS)}, choices)")
 
 
 def _label(res: dict[str, Any], key: str) -> str:
     labels = res["value"].get(key)
     if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
-        raise FormatError(f"{res['where']}: value.{key} = {labels!r}: expected one label")
+        raise FormatError(f"{res['where']}: value.{key} = {shown(labels)}: expected one label")
     return labels[0]
 
 
@@ -253,7 +253,7 @@ def _keypoint_sets(tax: Taxonomy, img: _Image, groups: dict[str, list[str]]
             res = img.regions[rid]
             name, at = _label(res, "keypointlabels"), res["where"]
             if name in given:
-                raise FormatError(f"{at}: keypoint {name!r} twice in one keypoint set "
+                raise FormatError(f"{at}: keypoint {shown(name)} twice in one keypoint set "
                                   "(group the sets with parentID)")
             v = OCCLUDED if "occluded" in img.choices.get(rid, []) else VISIBLE
             given[name] = (img.px(res["value"], "x", img.width, at),
@@ -288,7 +288,7 @@ def _brush_mask(tax: Taxonomy, img: _Image, rid: str) -> Any:
     res = img.regions[rid]
     value, at = res["value"], res["where"]
     if value.get("format", "rle") != "rle":
-        raise FormatError(f"{at}: brush format {value.get('format')!r}: only rle is read")
+        raise FormatError(f"{at}: brush format {shown(value.get('format'))}: only rle is read")
     arr = ls_brush.decode(value.get("rle"), img.width, img.height, at)
     cls = _label(res, "brushlabels")
     mask = mask_from_region(cls, arr, 0, 0, _severity(tax, img, rid, cls), at)
