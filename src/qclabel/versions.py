@@ -235,6 +235,24 @@ def create_version(project: Project, name: str, user: str, override_note: str | 
     return manifest
 
 
+def store_derived(project: Project, name: str, user: str,
+                  manifest: dict[str, Any]) -> dict[str, Any]:
+    """Store a manifest derived from an existing version (augmentation): the parent's
+    QA evidence is carried over as it was released, so no gate is evaluated again."""
+    if not _NAME.match(name):
+        raise VersionError(f"version name {name!r}: use letters, digits, '.', '-' or '_'")
+    docs = project.store.documents("versions")
+    if docs.get(name) is not None:
+        raise VersionError(f"dataset version {name!r} already exists in {docs.path}; "
+                           "versions are immutable, pick a new name")
+    manifest = dict(manifest, name=name, created=datetime.now(timezone.utc).isoformat(
+        timespec="seconds"), created_by=user, project=project.name)
+    manifest["hash"] = content_hash(manifest)
+    manifest["qa_hash"] = evidence_hash(manifest["qa"])
+    docs.put(name, manifest)
+    return manifest
+
+
 def get_version(project: Project, name: str) -> dict[str, Any]:
     doc = project.store.documents("versions").get(name)
     if doc is None:
