@@ -136,7 +136,7 @@ def _annotation(image: ET.Element, tax: Taxonomy, size: tuple[int, int],
                   for _, m in masks)
     fields = read_tags(tags, classes, where)
     has_objects = bool(boxes or sets or built)
-    return Annotation(verdict=default_verdict(fields, has_objects),
+    return Annotation(verdict=default_verdict(fields, has_objects, empty_is_pass=False),
                       defect_class=fields.get("defect_class"),
                       severity=fields.get("severity"), boxes=tuple(boxes),
                       keypoints=tuple(sets), masks=built)

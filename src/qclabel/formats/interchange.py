@@ -110,11 +110,17 @@ def read_tags(tags: list[tuple[str, str | None]], classes: list[str],
     return out
 
 
-def default_verdict(fields: dict[str, Any], has_objects: bool) -> str | None:
-    """An image without a verdict tag: pass when nothing is on it (as COCO import)."""
+def default_verdict(fields: dict[str, Any], has_objects: bool,
+                    empty_is_pass: bool = True) -> str | None:
+    """An image without a verdict tag: pass when nothing is on it (as COCO import), if
+    the tool tells a finished empty image from one nobody looked at (`empty_is_pass`:
+    a submitted Label Studio annotation; CVAT lists every image of a task, so there an
+    image without any label or tag stays unlabeled)."""
     if "verdict" in fields:
         return str(fields["verdict"])
-    return None if has_objects or fields.get("defect_class") else PASS
+    if has_objects or fields.get("defect_class") or not empty_is_pass:
+        return None
+    return PASS
 
 
 # -- masks as row-major runs (CVAT's `rle`) -------------------------------------------------

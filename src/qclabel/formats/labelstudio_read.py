@@ -60,8 +60,9 @@ def read(project: Project, src: Path) -> list[Parsed]:
     if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
         raise FormatError(f"{path}: expected a list of Label Studio tasks")
     matcher = Matcher(project.store.catalog.all())
-    return [_task(project.taxonomy, matcher, t, f"{path}: task {t.get('id', n)}")
-            for n, t in enumerate(tasks)]
+    parsed = [_task(project.taxonomy, matcher, t, f"{path}: task {t.get('id', n)}")
+              for n, t in enumerate(tasks)]
+    return [p for p in parsed if p is not None]
 
 
 def _image_name(data: Any, matcher: Matcher, where: str) -> tuple[str, str | None]:
@@ -83,8 +84,9 @@ def _image_name(data: Any, matcher: Matcher, where: str) -> tuple[str, str | Non
     return name, sha
 
 
-def _labels(task: dict[str, Any], where: str) -> tuple[list[Any], float | None]:
-    """The result list a task's labels come from, and a prediction's score."""
+def _labels(task: dict[str, Any], where: str) -> tuple[list[Any] | None, float | None]:
+    """The result list a task's labels come from (None: nobody labeled it), and a
+    prediction's score."""
     anns = [a for a in task.get("annotations") or [] if isinstance(a, dict)
             and not a.get("was_cancelled")]
     if anns:
@@ -94,7 +96,7 @@ def _labels(task: dict[str, Any], where: str) -> tuple[list[Any], float | None]:
     if preds:
         score = preds[-1].get("score")
         return _result_list(preds[-1], where), score if _is_num(score) else None
-    return [], None
+    return None, None
 
 
 def _result_list(item: dict[str, Any], where: str) -> list[Any]:
@@ -127,10 +129,13 @@ class _Image:
         return round(float(v) * scale / 100, ROUND)
 
 
-def _task(tax: Taxonomy, matcher: Matcher, task: dict[str, Any], where: str) -> Parsed:
+def _task(tax: Taxonomy, matcher: Matcher, task: dict[str, Any], where: str
+          ) -> Parsed | None:
     name, sha = _image_name(task.get("data"), matcher, where)
     rec = matcher.find(name, sha, where)
     results, score = _labels(task, where)
+    if results is None:
+        return None  # a task without annotations or predictions: not labeled yet
     img = _Image(rec.width, rec.height, f"{where} ({name})")
     for n, res in enumerate(results):
         _sort(img, res, f"{img.where}: result[{n}]")
