@@ -249,6 +249,7 @@ def store_derived(project: Project, name: str, user: str,
         timespec="seconds"), created_by=user, project=project.name)
     manifest["hash"] = content_hash(manifest)
     manifest["qa_hash"] = evidence_hash(manifest["qa"])
+    manifest["seal"] = seal(manifest)  # the parent's seal, if copied, is replaced
     docs.put(name, manifest)
     return manifest
 
