@@ -171,6 +171,7 @@ def test_round_trip_through_yolo_diffs_clean(project, tmp_path):
     d = diff_versions(get_version(project, "v1"), get_version(copy, "v1"))
     counts = [c for per in d["classes"].values() for k, c in per.items()
               if k in ("added", "removed")]
+    # Image-level verdicts and classes come back too (the export's attributes sidecar).
     assert sum(counts) == 0
     # Boxes pair up: float noise of normalized coordinates, and the dent the export
     # clipped to the image.

@@ -247,9 +247,10 @@ def store_derived(project: Project, name: str, user: str,
                            "versions are immutable, pick a new name")
     manifest = dict(manifest, name=name, created=datetime.now(timezone.utc).isoformat(
         timespec="seconds"), created_by=user, project=project.name)
+    manifest.pop("seal", None)  # the parent's seal: this manifest gets its own
     manifest["hash"] = content_hash(manifest)
     manifest["qa_hash"] = evidence_hash(manifest["qa"])
-    manifest["seal"] = seal(manifest)  # the parent's seal, if copied, is replaced
+    manifest["seal"] = seal(manifest)
     docs.put(name, manifest)
     return manifest
 
