@@ -1,7 +1,7 @@
 """A project folder: one human-readable TOML config, the catalog, the journals.
 
     DIR/qclabel.toml        taxonomy, QA policy, roles, source profiles, key remaps
-    DIR/catalog.json        image catalog (TinyDB, atomic writes)
+    DIR/catalog.sqlite      image catalog (SQLite, one locked writer; store/catalog.py)
     DIR/labels/USER.jsonl   one hash-chained journal per annotator (the audit trail)
     DIR/labels/USER.snapshot.json
     DIR/canonical/          images that preprocessing derived (stitched, stacked, ...)

@@ -21,7 +21,7 @@ class Store:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.labels_dir = self.root / "labels"
-        self.catalog = Catalog(self.root / "catalog.json")
+        self.catalog = Catalog(self.root / "catalog.sqlite")
 
     def open_session(self, user: str) -> AnnotatorSession:
         return AnnotatorSession(self.labels_dir, user)
