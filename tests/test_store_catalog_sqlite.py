@@ -215,3 +215,16 @@ def test_another_user_reads_without_creating_or_migrating(other_user) -> None:
         assert sorted(p.name for p in root.iterdir()) == before  # ...made no -wal, -shm
     finally:
         shutil.rmtree(base)
+
+
+def test_dual_images_by_index_are_the_plans(tmp_path: Path) -> None:
+    from qclabel.qa.plan import build_plan, dual_image_ids, settings
+    project = Project.init(tmp_path / "p", "metal-stamping", user="admin")
+    for user in ("ann", "bob"):
+        project.add_role("admin", user, "annotator")
+    tasks = [{"task": "a"}, {}, {"task": ""}, {"task": "b"}, {"lot": "L1"}]
+    project.store.catalog.add([record(f"i{n:04d}", fields=tasks[n % 5]) for n in range(2000)])
+    project = Project.open(project.root)
+    plan = build_plan(project)
+    assert sorted(dual_image_ids(project)) == sorted(plan.dual_images())
+    assert len(plan.dual_images()) == 3 * settings(project)["dual_first_n"]  # a, "", b

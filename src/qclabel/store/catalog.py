@@ -10,11 +10,12 @@ catalog_migrate.py), so its owner stays who created it. Readers take no lock of 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from ..core import naming
 from ..core.model import ImageRecord
@@ -23,6 +24,15 @@ from . import catalog_db, catalog_migrate
 from .atomic import writer_lock
 
 BATCH = 2000
+
+
+class Light(NamedTuple):
+    """An image's id, position and manufacturing fields: what plans and queues group
+    by, a fraction of the cost of a whole ImageRecord (no EXIF, no dataclass)."""
+
+    id: str
+    seq: int
+    fields: dict[str, str]
 ROOT = os.geteuid() == 0
 
 
@@ -37,6 +47,7 @@ class Catalog:
         self._ids: list[str] | None = None
         self._idset: set[str] | None = None
         self._records: dict[str, ImageRecord] | None = None
+        self._light: list[Light] | None = None
 
     # -- connections ------------------------------------------------------------------
     def _reader(self) -> sqlite3.Connection | None:
@@ -91,13 +102,14 @@ class Catalog:
         key = (id(self._con), rows[0][0]) if rows else (0, 0)
         if key != self._version:
             self._version, self._ids, self._idset, self._records = key, None, None, None
+            self._light = None
 
     def reload(self) -> None:
         with self._lock:
             if self._con is not None:
                 self._con.close()
             self._con, self._version = None, None
-            self._ids = self._idset = self._records = None
+            self._ids = self._idset = self._records = self._light = None
 
     # -- reads ------------------------------------------------------------------------
     def ids(self) -> list[str]:
@@ -118,6 +130,17 @@ class Catalog:
             if self._records is None:
                 self._records = {r.id: r for r in self.iter()}
             return list(self._records.values())
+
+    def light(self) -> list[Light]:
+        """Every image as a Light record, in catalog order (cached per change)."""
+        with self._lock:
+            self._fresh()
+            if self._light is None:
+                loads = json.loads
+                self._light = [Light(i, q, loads(f) if f != "{}" else {}) for i, q, f in
+                               self._query("SELECT id, seq, json_extract(doc, '$.fields') "
+                                           "FROM images ORDER BY seq")]
+            return self._light
 
     def iter(self, batch: int = BATCH) -> Iterator[ImageRecord]:
         """Every record in catalog order, `batch` rows at a time (never all in memory)."""
@@ -150,6 +173,27 @@ class Catalog:
                                f"({','.join('?' * len(chunk))})", tuple(chunk))
             out.update((i, catalog_db.record_of(d)) for i, d in rows)
         return {i: out[i] for i in ids if i in out}
+
+    def known(self, image_ids: Iterable[str]) -> set[str]:
+        """Those of `image_ids` that are in the catalog (an index lookup each)."""
+        ids, out = list(set(image_ids)), set()
+        for n in range(0, len(ids), 500):
+            chunk = ids[n:n + 500]
+            out.update(i for (i,) in self._query(
+                f"SELECT id FROM images WHERE id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk)))
+        return out
+
+    def first_per(self, field: str, n: int) -> list[str]:
+        """Ids of the first `n` images of each value of an indexed field (no value is a
+        value too), in catalog order: index range scans, not a catalog scan."""
+        assert field in catalog_db.INDEXED_FIELDS
+        values = [v for (v,) in self._query(f"SELECT DISTINCT {field} FROM images")]
+        rows = []
+        for v in values:
+            rows += self._query(f"SELECT seq, id FROM images WHERE {field} IS ? ORDER BY seq "
+                                "LIMIT ?", (v, n))
+        return [i for _, i in sorted(rows)]
 
     def at(self, position: int) -> ImageRecord | None:
         """The image at 1-based catalog `position`."""

@@ -23,7 +23,7 @@ from ..errors import StoreWriteError
 
 SCHEMA_VERSION = 1
 # Fields with an index of their own: what queues and reports filter on.
-INDEXED_FIELDS = ("lot", "station", "camera")
+INDEXED_FIELDS = ("lot", "station", "camera", "task")
 BUSY_MS = 60_000  # a writer waits for a long read (and a reader for a commit) this long
 WRITER_PRAGMAS = ("PRAGMA journal_mode=DELETE", "PRAGMA synchronous=FULL")
 
@@ -51,7 +51,7 @@ def row_of(rec: ImageRecord) -> tuple[Any, ...]:
     d = rec.to_dict()
     fields = rec.fields or {}
     return (rec.seq, rec.id, base_name(rec.source, rec.file, rec.id),
-            *(fields.get(f) for f in INDEXED_FIELDS),
+            *(fields.get(f) or None for f in INDEXED_FIELDS),  # "" and absent alike
             json.dumps(d, separators=(",", ":"), ensure_ascii=False))
 
 
