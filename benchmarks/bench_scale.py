@@ -126,7 +126,7 @@ def measure(root: Path, n: int) -> list[Figure]:
     figs = [Figure(f"scale {label}: sqlite COUNT(*) of catalog.sqlite", count_s, "s", base,
                    json_s, "the floor of a catalog read")]
     for name, args in (("status --json", cli("status", str(root), "--json")),
-                       ("qa plan --json", cli("qa", "plan", str(root), "--json"))):
+                       ("qa plan", cli("qa", "plan", str(root)))):
         wall, mb, _ = run_proc(args)
         figs += [Figure(f"scale {label}: {name}", wall, "s", base, json_s, "< 2 s at 1M"),
                  Figure(f"scale {label}: {name} peak RSS", mb, "MB", base, json_mb, "< 1 GB")]

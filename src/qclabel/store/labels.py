@@ -62,16 +62,28 @@ class LabelState:
         self.snapshot = snapshot or Tail(0, 0, genesis(user))
         self.damage: list[Damage] = damage or []
         self.ack = ack  # the acknowledgement mark read, None when there is none
+        # key -> (the `after` dict it was built from, its Annotation): an Annotation is
+        # built once per change, not once per reader call (status bars ask per key)
+        self._built: dict[Key, tuple[dict[str, Any], Annotation]] = {}
 
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         entry = self.entries.get((kind, image))
         return entry["after"] if entry else None
 
     def annotation(self, image: str) -> Annotation:
-        return Annotation.from_dict(self.get(image, "label"))
+        entry = self.entries.get(("label", image))
+        if entry is None or entry["after"] is None:
+            return Annotation.from_dict(None)
+        return self._annotation(("label", image), entry["after"])
+
+    def _annotation(self, key: Key, after: dict[str, Any]) -> Annotation:
+        built = self._built.get(key)
+        if built is None or built[0] is not after:  # identity: a commit stores a new dict
+            built = self._built[key] = (after, Annotation.from_dict(after))
+        return built[1]
 
     def annotations(self, kind: str = "label") -> dict[str, Annotation]:
-        return {img: Annotation.from_dict(e["after"])
+        return {img: self._annotation((k, img), e["after"])
                 for (k, img), e in self.entries.items() if k == kind and e["after"] is not None}
 
     def items(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
