@@ -84,12 +84,7 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
                    link: str = "copy", progress: Progress | None = None,
                    cancel: Any = None, mask_png: bool = False) -> ExportResult:
     """Write `ds` as `fmt` to `out` atomically (the old `out` stays until it is done)."""
-    if fmt not in EXPORTERS:
-        raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
-    if link not in LINK_MODES:
-        raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
-    if fmt == "tfrecord" and link == "none":
-        raise FormatError("TFRecord embeds the images; --images none is not possible")
+    check_export_options(fmt, link)
     ds, incomplete, missing = leave_out_incomplete(ds, fmt, task)
     with atomic_output(out, marker=VERSION_FILE) as tmp:
         try:
@@ -108,6 +103,16 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
     m = ds.manifest
     return ExportResult(Path(out), fmt, stats.get("images", len(ds.images)), m.get("name"),
                         m["hash"], stats, incomplete, missing)
+
+
+def check_export_options(fmt: str, link: str) -> None:
+    """Refuse impossible options before any work (a manifest takes seconds to build)."""
+    if fmt not in EXPORTERS:
+        raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
+    if link not in LINK_MODES:
+        raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
+    if fmt == "tfrecord" and link == "none":
+        raise FormatError("TFRecord embeds the images; --images none is not possible")
 
 
 def leave_out_incomplete(ds: Dataset, fmt: str, task: str) -> tuple[Dataset, int, str]:
@@ -140,6 +145,7 @@ def export_project(project: Project, fmt: str, out: Path, *, version: str | None
                    min_status: str | None = None, ratios: tuple[float, ...] | None = None,
                    group_by: str | None = None, seed: int | None = None,
                    executor: Executor | None = None, **options: Any) -> ExportResult:
+    check_export_options(fmt, options.get("link", "copy"))
     ds = dataset_for(project, version, executor, min_status=min_status, ratios=ratios,
                      group_by=group_by, seed=seed)
     return export_dataset(ds, fmt, out, **options)
