@@ -14,9 +14,9 @@ from typing import Any
 
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
-from . import masks_coco
+from . import masks_coco, safe_read
+from .attributes import apply_image, image_attributes, object_attributes, severity_of
 from .dataset import Dataset, ExportImage, iter_progress, r3
-from .yolo import keypoint_bbox
 
 
 def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
@@ -24,13 +24,20 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=
     for image in iter_progress(ds.images, progress, cancel):
         ds.place_image(image, out / "images" / image.split / image.name, link)
     (out / "annotations").mkdir(parents=True, exist_ok=True)
+    # Ids are unique across splits (merging train and val keeps them apart): images
+    # are numbered in dataset order, annotations run on from split to split.
+    ids = {img.record.id: n for n, img in enumerate(ds.images, start=1)}
+    next_box, next_kp = 1, 1
     for split in ds.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         images = ds.in_split(split)
-        _write(out / "annotations" / f"instances_{split}.json", instances(ds, images))
+        doc = instances(ds, images, ids, next_box)
+        next_box += len(doc["annotations"])
+        _write(out / "annotations" / f"instances_{split}.json", doc)
         if ds.taxonomy.keypoint_templates:
-            _write(out / "annotations" / f"person_keypoints_{split}.json",
-                   keypoints(ds, images))
+            doc = keypoints(ds, images, ids, next_kp)
+            next_kp += len(doc["annotations"])
+            _write(out / "annotations" / f"person_keypoints_{split}.json", doc)
     return {"images": len(ds.images)}
 
 
@@ -41,38 +48,63 @@ def _write(path: Path, doc: dict[str, Any]) -> None:
                                ensure_ascii=False) + "\n")
 
 
-def _header(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
+def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict[str, Any]:
     return {
         "info": {"description": f"qclabel export, taxonomy {ds.taxonomy.name}",
                  "version": ds.manifest.get("name") or "", "contributor": "qclabel"},
         "licenses": [],
-        "images": [{"id": n, "file_name": img.name, "width": img.record.width,
-                    "height": img.record.height} for n, img in enumerate(images, start=1)],
+        "images": [{"id": ids[img.record.id], "file_name": img.name,
+                    "width": img.record.width, "height": img.record.height,
+                    "attributes": image_attributes(img), **_synthetic(ds, img)}
+                   for img in images],
     }
 
 
-def instances(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
-    doc = _header(ds, images)
+def _synthetic(ds: Dataset, img: ExportImage) -> dict[str, Any]:
+    """The image fields marking augmented images (only in datasets that have any,
+    so exports of real data keep their bytes)."""
+    if not ds.has_synthetic:
+        return {}
+    return {"synthetic": img.synthetic is not None,
+            "synthetic_sources": list(img.synthetic["sources"]) if img.synthetic else []}
+
+
+def _numbered(images: list[ExportImage], ids: dict[str, int] | None) -> dict[str, int]:
+    return ids if ids is not None else {img.record.id: n
+                                        for n, img in enumerate(images, start=1)}
+
+
+def instances(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
+              first_id: int = 1) -> dict[str, Any]:
+    ids = _numbered(images, ids)
+    doc = _header(ds, images, ids)
     doc["categories"] = [{"id": i + 1, "name": c, "supercategory": "defect"}
                          for i, c in enumerate(ds.classes)]
-    anns = []
-    for image_id, image in enumerate(images, start=1):
+    anns: list[dict[str, Any]] = []
+    for image in images:
+        image_id = ids[image.record.id]
         for box in ds.boxes(image):
-            anns.append({"id": len(anns) + 1, "image_id": image_id,
+            anns.append({"id": first_id + len(anns), "image_id": image_id,
                          "category_id": ds.class_id(box.cls, image) + 1,
                          "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
-                         "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": []})
-        anns += masks_coco.mask_annotations(ds, image, image_id, len(anns) + 1)
+                         "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": [],
+                         "attributes": object_attributes(box.severity)})
+        anns += masks_coco.mask_annotations(ds, image, image_id, first_id + len(anns))
     doc["annotations"] = anns
     return doc
 
 
-def keypoints(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
-    doc = _header(ds, images)
+def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
+              first_id: int = 1) -> dict[str, Any]:
+    """Keypoint sets; `bbox` is the set's part box when it has one (Dataset.part_boxes),
+    the box of its labeled points otherwise."""
+    ids = _numbered(images, ids)
+    doc = _header(ds, images, ids)
     doc["categories"] = [_kp_category(ds, i, c) for i, c in enumerate(ds.classes)]
-    anns = []
-    for image_id, image in enumerate(images, start=1):
+    anns: list[dict[str, Any]] = []
+    for image in images:
         w, h = image.record.width, image.record.height
+        parts = ds.part_boxes(image)
         for kps in image.annotation.keypoints:
             cls = ds.keypoint_class(kps, image)
             template = ds.template_for_class(cls)
@@ -84,12 +116,14 @@ def keypoints(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
                 p = kps.point(name)
                 flat += ([r3(min(max(p.x, 0), w)), r3(min(max(p.y, 0), h)), p.v] if p.v
                          else [0, 0, 0])
-            x, y, bw, bh = keypoint_bbox(kps, w, h)
-            anns.append({"id": len(anns) + 1, "image_id": image_id,
+            x, y, bw, bh = ds.keypoint_box(image, kps, parts)
+            part = parts.get(kps.id)
+            anns.append({"id": first_id + len(anns), "image_id": ids[image.record.id],
                          "category_id": ds.class_id(cls, image) + 1, "keypoints": flat,
                          "num_keypoints": sum(1 for p in kps.points if p.v > 0),
                          "bbox": [r3(x), r3(y), r3(bw), r3(bh)], "area": r3(bw * bh),
-                         "iscrowd": 0, "segmentation": []})
+                         "iscrowd": 0, "segmentation": [],
+                         "attributes": object_attributes(part.severity if part else None)})
     doc["annotations"] = anns
     return doc
 
@@ -104,76 +138,120 @@ def _kp_category(ds: Dataset, i: int, cls: str) -> dict[str, Any]:
 
 
 # -- import ------------------------------------------------------------------------------
-def load_json(path: Path) -> Any:
-    try:
-        return json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON: {exc}") from exc
+load_json = safe_read.load_json
 
 
 def parse(path: Path, templates: dict[str, Any]) -> dict[str, Annotation]:
     """file_name -> Annotation for one COCO file (instances or keypoints)."""
-    doc = load_json(path)
+    return {name: ann for name, (ann, _) in parse_sized(path, templates).items()}
+
+
+def parse_sized(path: Path, templates: dict[str, Any]
+                ) -> dict[str, tuple[Annotation, tuple[int, int] | None]]:
+    """file_name -> (Annotation, (width, height) when the file gives both as integers).
+    Every field is type-checked: a hostile file gets one line naming field and value."""
+    doc = safe_read.obj(load_json(path), str(path), "the top level")
     for key in ("images", "annotations", "categories"):
-        if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
-            raise FormatError(f"{path}: field {key!r} missing or not a list")
-    cats = {c.get("id"): c for c in doc["categories"]}
-    images, sizes = {}, {}
-    for i, im in enumerate(doc["images"]):
-        if not {"id", "file_name"} <= set(im):
-            raise FormatError(f"{path}: images[{i}] needs id and file_name")
-        images[im["id"]] = im["file_name"]
-        sizes[im["id"]] = (im.get("width"), im.get("height"))
-    boxes: dict[str, list[Box]] = {n: [] for n in images.values()}
-    masks: dict[str, list[Any]] = {n: [] for n in images.values()}
-    sets: dict[str, list[KeypointSet]] = {n: [] for n in images.values()}
+        safe_read.items(doc.get(key), str(path), f"field {key!r}")
+    cats = _categories(doc["categories"], path)
+    images, sizes, attrs = _images(doc["images"], path)
+    found: dict[str, dict[str, list[Any]]] = {
+        n: {"boxes": [], "masks": [], "sets": []} for n in images.values()}
     for i, ann in enumerate(doc["annotations"]):
         where = f"{path}: annotations[{i}]"
-        name = images.get(ann.get("image_id"))
-        cat = cats.get(ann.get("category_id"))
+        ann = safe_read.obj(ann, f"{path}", f"annotations[{i}]")
+        image_id = ann.get("image_id")
+        name = images.get(image_id) if isinstance(image_id, (int, str)) else None
+        cat_id = ann.get("category_id")
+        cat = cats.get(cat_id) if isinstance(cat_id, (int, str)) else None
         if name is None:
-            raise FormatError(f"{where}: image_id = {ann.get('image_id')!r} not in images")
+            raise FormatError(f"{where}: image_id = {safe_read.shown(image_id)} not in "
+                              "images")
         if cat is None:
-            raise FormatError(f"{where}: category_id = {ann.get('category_id')!r} unknown")
+            raise FormatError(f"{where}: category_id = {safe_read.shown(cat_id)} unknown")
         if "keypoints" in ann:
-            sets[name].append(_keypoint_set(ann, cat, templates, where))
+            found[name]["sets"].append(_keypoint_set(ann, cat, templates, where))
         elif masks_coco.has_mask(ann):
-            size = sizes[ann["image_id"]]
-            masks[name].append(masks_coco.parse_mask(
-                ann, cat["name"], size if all(isinstance(v, int) for v in size) else None,
-                where))
+            found[name]["masks"].append(masks_coco.parse_mask(
+                ann, cat["name"], sizes[image_id], where))
         else:
-            boxes[name].append(_box(ann, cat["name"], where))
-    return {n: Annotation(verdict=None if boxes[n] or sets[n] or masks[n] else "pass",
-                          boxes=tuple(boxes[n]), keypoints=tuple(sets[n]),
-                          masks=tuple(masks[n]))
-            for n in images.values()}
+            found[name]["boxes"].append(_box(ann, cat["name"], where))
+    by_id = {name: iid for iid, name in images.items()}
+    return {n: (apply_image(Annotation(verdict=None if any(f.values()) else "pass",
+                                       boxes=tuple(f["boxes"]), keypoints=tuple(f["sets"]),
+                                       masks=tuple(f["masks"])), *attrs[n]),
+                sizes[by_id[n]])
+            for n, f in found.items()}
+
+
+def _categories(raw: list[Any], path: Path) -> dict[Any, dict[str, Any]]:
+    cats: dict[Any, dict[str, Any]] = {}
+    for i, c in enumerate(raw):
+        c = safe_read.obj(c, str(path), f"categories[{i}]")
+        cid = safe_read.key(c.get("id"), str(path), f"categories[{i}].id")
+        safe_read.text(c.get("name"), str(path), f"categories[{i}].name")
+        if cid in cats:
+            raise FormatError(f"{path}: categories[{i}].id = {cid!r} is used twice")
+        cats[cid] = c
+    return cats
+
+
+def _images(raw: list[Any], path: Path
+            ) -> tuple[dict[Any, str], dict[Any, tuple[int, int] | None],
+                       dict[str, tuple[Any, str]]]:
+    """image id -> file_name and -> size; a repeated id or file_name is refused (the
+    second image's labels would silently merge into the first's)."""
+    images: dict[Any, str] = {}
+    sizes: dict[Any, tuple[int, int] | None] = {}
+    seen: dict[str, int] = {}
+    attrs: dict[str, tuple[Any, str]] = {}  # file_name -> (CVAT-style attributes, where)
+    for i, im in enumerate(raw):
+        im = safe_read.obj(im, str(path), f"images[{i}]")
+        if not {"id", "file_name"} <= set(im):
+            raise FormatError(f"{path}: images[{i}] needs id and file_name")
+        iid = safe_read.key(im["id"], str(path), f"images[{i}].id")
+        name = safe_read.text(im["file_name"], str(path), f"images[{i}].file_name")
+        if iid in images:
+            raise FormatError(f"{path}: images[{i}].id = {iid!r} is used twice")
+        if name in seen:
+            raise FormatError(f"{path}: images[{i}].file_name = {name!r} is listed twice "
+                              f"(also images[{seen[name]}])")
+        seen[name] = i
+        images[iid] = name
+        w, h = im.get("width"), im.get("height")
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h))
+        sizes[iid] = (w, h) if ok else None
+        attrs[name] = (im.get("attributes"), f"{path}: images[{i}]")
+    return images, sizes, attrs
 
 
 def _box(ann: dict[str, Any], cls: str, where: str) -> Box:
     bbox = ann.get("bbox")
-    if not (isinstance(bbox, list) and len(bbox) == 4
-            and all(isinstance(v, (int, float)) for v in bbox)):
-        raise FormatError(f"{where}: bbox = {bbox!r}: expected [x, y, w, h]")
-    return Box(cls, float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3]))
+    if not (isinstance(bbox, list) and len(bbox) == 4):
+        raise FormatError(f"{where}: bbox = {safe_read.shown(bbox)}: expected [x, y, w, h]")
+    x, y, w, h = safe_read.numbers(bbox, where, "bbox")
+    return Box(cls, x, y, w, h, severity_of(ann.get("attributes"), where))
 
 
 def _keypoint_set(ann: dict[str, Any], cat: dict[str, Any], templates: dict[str, Any],
                   where: str) -> KeypointSet:
     names = cat.get("keypoints") or []
+    if not isinstance(names, list):
+        raise FormatError(f"{where}: category keypoints = {safe_read.shown(names)}: "
+                          "expected a list of point names")
     template = next((t for t in templates.values() if list(t.points) == list(names)), None)
     if template is None:
-        raise FormatError(f"{where}: category {cat.get('name')!r} keypoints {names} match "
-                          "no keypoint template of the taxonomy")
+        raise FormatError(f"{where}: category {cat.get('name')!r} keypoints "
+                          f"{safe_read.shown(names)} match no keypoint template of the "
+                          "taxonomy")
     flat = ann["keypoints"]
     if not isinstance(flat, list) or len(flat) != 3 * len(names):
         raise FormatError(f"{where}: keypoints needs {3 * len(names)} values")
+    flat = safe_read.numbers(flat, where, "keypoints")
     pts = []
     for i, name in enumerate(names):
         x, y, v = flat[3 * i:3 * i + 3]
         if v not in (0, 1, 2):
-            raise FormatError(f"{where}: keypoint {name} visibility = {v!r}: expected 0/1/2")
-        pts.append(Keypoint(name, float(x), float(y), int(v)) if v else Keypoint(name))
+            raise FormatError(f"{where}: keypoint {name} visibility = {v:g}: expected 0/1/2")
+        pts.append(Keypoint(name, x, y, int(v)) if v else Keypoint(name))
     return KeypointSet(template.name, tuple(pts), cat["name"])

@@ -12,14 +12,16 @@ taxonomy's classes; without it Datumaro assumes the 20 VOC classes.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import escape
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from ..core.geometry import from_voc, to_voc
 from ..core.model import Annotation, Box
 from ..errors import FormatError
-from . import masks_voc
+from . import masks_voc, safe_read
+from .attributes import apply_image, image_attributes, object_attributes, severity_of
 from .dataset import Dataset, ExportImage, iter_progress
 from .masks_common import export_masks
 
@@ -47,6 +49,9 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=
     for split in ds.splits:
         names = "".join(f"{i.stem}\n" for i in ds.in_split(split))
         (out / "ImageSets" / "Main" / f"{split}.txt").write_text(names)
+    # The devkit's (and torchvision's default) image set: train + val.
+    trainval = "".join(f"{i.stem}\n" for i in ds.images if i.split in ("train", "val"))
+    (out / "ImageSets" / "Main" / "trainval.txt").write_text(trainval)
     if segmented:
         masks_voc.write_image_sets(ds, out, segmented)
     (out / "labelmap.txt").write_text(labelmap(ds))
@@ -72,8 +77,22 @@ _OBJECT = """  <object>
       <xmax>{xmax}</xmax>
       <ymax>{ymax}</ymax>
     </bndbox>
-  </object>
+{attributes}  </object>
 """
+
+
+def attributes_xml(attrs: dict[str, Any], indent: str) -> str:
+    """CVAT's VOC attributes block (booleans as true/false)."""
+    if not attrs:
+        return ""
+    items = "".join(f"{indent}  <attribute>\n{indent}    <name>{escape(k)}</name>\n"
+                    f"{indent}    <value>{escape(_text(v))}</value>\n{indent}  </attribute>\n"
+                    for k, v in attrs.items())
+    return f"{indent}<attributes>\n{items}{indent}</attributes>\n"
+
+
+def _text(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
 def image_xml(ds: Dataset, image: ExportImage) -> bytes:
@@ -83,7 +102,8 @@ def image_xml(ds: Dataset, image: ExportImage) -> bytes:
              f"  <filename>{escape(image.name)}</filename>\n",
              f"  <size>\n    <width>{rec.width}</width>\n    <height>{rec.height}</height>\n"
              f"    <depth>{rec.channels}</depth>\n  </size>\n"
-             f"  <segmented>{int(bool(image.annotation.masks))}</segmented>\n"]
+             f"  <segmented>{int(bool(image.annotation.masks))}</segmented>\n",
+             attributes_xml(image_attributes(image), "  ")]
     # Masks first: object n of the XML is instance n of SegmentationObject (devkit).
     for box in [*mask_boxes(ds, image), *ds.boxes(image)]:
         xmin, ymin, xmax, ymax = to_voc(box)
@@ -91,7 +111,9 @@ def image_xml(ds: Dataset, image: ExportImage) -> bytes:
             continue  # thinner than half a pixel: nothing left in integer pixels
         truncated = box.x <= 0 or box.y <= 0 or box.x2 >= rec.width or box.y2 >= rec.height
         parts.append(_OBJECT.format(name=escape(box.cls), truncated=int(truncated),
-                                    xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax))
+                                    xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax,
+                                    attributes=attributes_xml(
+                                        object_attributes(box.severity), "    ")))
     parts.append("</annotation>\n")
     return "".join(parts).encode()
 
@@ -99,10 +121,7 @@ def image_xml(ds: Dataset, image: ExportImage) -> bytes:
 # -- import ------------------------------------------------------------------------------
 def parse(path: Path) -> tuple[str, Annotation, tuple[int, int]]:
     """(filename, annotation, (width, height)) of one VOC XML file."""
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
-        raise FormatError(f"{path}: not a readable VOC XML file: {exc}") from exc
+    root = _xml_root(path)
     name = (root.findtext("filename") or "").strip()
     if not name:
         raise FormatError(f"{path}: field filename is missing")
@@ -114,23 +133,48 @@ def parse(path: Path) -> tuple[str, Annotation, tuple[int, int]]:
             raise FormatError(f"{path}: object[{i}] has no name")
         xmin, ymin, xmax, ymax = (_num(obj, f"bndbox/{t}", path, i)
                                   for t in ("xmin", "ymin", "xmax", "ymax"))
-        boxes.append(from_voc(cls, xmin, ymin, xmax, ymax))
-    return name, Annotation(verdict=None if boxes else "pass", boxes=tuple(boxes)), size
+        box = from_voc(cls, xmin, ymin, xmax, ymax)
+        sev = severity_of(read_attributes(obj), f"{path}: object[{i}]")
+        boxes.append(replace(box, severity=sev) if sev else box)
+    ann = Annotation(verdict=None if boxes else "pass", boxes=tuple(boxes))
+    return name, apply_image(ann, read_attributes(root), str(path)), size
+
+
+def read_attributes(el: ET.Element) -> dict[str, str] | None:
+    """name -> value of an element's CVAT `<attributes>` block, or None."""
+    block = el.find("attributes")
+    if block is None:
+        return None
+    return {(a.findtext("name") or "").strip(): (a.findtext("value") or "").strip()
+            for a in block.findall("attribute")}
+
+
+def _xml_root(path: Path) -> ET.Element:
+    """The parsed XML, refusing DTDs: an entity declaration is how an XML file expands
+    to gigabytes ("billion laughs") or pulls in other files, and VOC has none."""
+    data = safe_read.read_bytes(path)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise FormatError(f"{path}: XML with a DOCTYPE or ENTITY declaration is not "
+                          "accepted (VOC files have none)")
+    try:
+        return ET.fromstring(data)
+    except (ET.ParseError, RecursionError) as exc:
+        raise FormatError(f"{path}: not a readable VOC XML file: "
+                          f"{exc if isinstance(exc, ET.ParseError) else 'nested too deeply'}"
+                          ) from None
 
 
 def _int(root: ET.Element, tag: str, path: Path) -> int:
     text = root.findtext(tag)
     try:
+        if len(str(text).strip()) > safe_read.MAX_NUMBER_CHARS:
+            raise ValueError
         return int(str(text).strip())
     except ValueError:
-        raise FormatError(f"{path}: field {tag} = {text!r}: expected an integer") from None
+        raise FormatError(f"{path}: field {tag} = {safe_read.shown(text)}: expected an "
+                          "integer") from None
 
 
 def _num(obj: ET.Element, tag: str, path: Path, i: int) -> float:
-    text = obj.findtext(tag)
-    try:
-        return float(str(text).strip())
-    except ValueError:
-        raise FormatError(f"{path}: object[{i}] {tag} = {text!r}: expected a number") \
-            from None
+    return safe_read.number(obj.findtext(tag) or "", f"{path}: object[{i}]", tag)
 

@@ -49,6 +49,13 @@ class Catalog:
         self._records: dict[str, ImageRecord] | None = None
         self._light: list[Light] | None = None
 
+    @property
+    def file(self) -> Path:
+        """The file the catalog is read from: `catalog.sqlite`, or an earlier release's
+        `catalog.json` until it is migrated (what ownership checks look at)."""
+        legacy = catalog_migrate.legacy_path(self.path)
+        return legacy if not self.path.exists() and legacy.exists() else self.path
+
     # -- connections ------------------------------------------------------------------
     def _reader(self) -> sqlite3.Connection | None:
         if self._con is None:
