@@ -237,7 +237,8 @@ class Catalog:
         if not ref:
             return []
         base = ref.split(" (page ", 1)[0].rsplit("/", 1)[-1]
-        rows = self._query("SELECT doc FROM images WHERE name = ? ORDER BY seq", (base,))
+        rows = self._query("SELECT doc FROM images WHERE name = ? ORDER BY seq",
+                           (catalog_db.key(base),))
         named = [r for r in map(catalog_db.record_of, (d for (d,) in rows))
                  if naming.names(r, ref)]
         return named or self._by_prefix(ref)
@@ -249,7 +250,7 @@ class Catalog:
         else:
             sql = "SELECT id FROM images WHERE json_extract(doc, ?) = ? ORDER BY seq"
             return [i for (i,) in self._query(sql, (f'$.fields."{field}"', value))]
-        return [i for (i,) in self._query(sql, (value,))]
+        return [i for (i,) in self._query(sql, (catalog_db.key(value),))]
 
     def counts(self, field: str) -> dict[str, int]:
         """Images per value of `fields[field]` (no value: "")."""

@@ -47,12 +47,19 @@ def base_name(source: str, file: str, image_id: str) -> str:
     return source.rsplit("/", 1)[-1] or file.rsplit("/", 1)[-1] or image_id
 
 
+def key(text: str | None) -> str | None:
+    """An index key SQLite can store: file names that are not UTF-8 (undecodable bytes
+    arrive as lone surrogates) get their surrogates spelled out, the same way on
+    insert and on lookup."""
+    return None if text is None else text.encode("utf-8", "backslashreplace").decode()
+
+
 def row_of(rec: ImageRecord) -> tuple[Any, ...]:
     d = rec.to_dict()
     fields = rec.fields or {}
-    return (rec.seq, rec.id, base_name(rec.source, rec.file, rec.id),
-            *(fields.get(f) or None for f in INDEXED_FIELDS),  # "" and absent alike
-            json.dumps(d, separators=(",", ":"), ensure_ascii=False))
+    return (rec.seq, rec.id, key(base_name(rec.source, rec.file, rec.id)),
+            *(key(fields.get(f) or None) for f in INDEXED_FIELDS),  # "" and absent alike
+            json.dumps(d, separators=(",", ":")))  # ASCII: surrogates survive as \udcxx
 
 
 INSERT = (f"INSERT INTO images (seq, id, name, {', '.join(INDEXED_FIELDS)}, doc) "
