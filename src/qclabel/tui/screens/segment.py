@@ -237,11 +237,15 @@ class SegmentScreen(PolygonTool, BrushTool, FillTool, BoxMaskTool, PointerScreen
             self.say("select a mask first (tab)")
             return
         try:
-            names = [None] + self.taxonomy.get(sel.cls).severity_names()
+            names = self.taxonomy.get(sel.cls).severity_names()
         except KeyError:
             return
-        cur = sel.severity if sel.severity_override else None
-        nxt = names[(names.index(cur) + 1) % len(names)] if cur in names else names[1 % len(names)]
+        if not names:
+            return
+        # The next severity after the shown one; the one the thresholds give is no
+        # override (the rules record an override only where it differs).
+        cur = sel.severity
+        nxt = names[(names.index(cur) + 1) % len(names)] if cur in names else names[0]
         self._commit([me.set_mask_severity(sel.id, nxt, self.rules())],
                      f"severity {nxt or 'from the thresholds'}")
         self.redraw()
