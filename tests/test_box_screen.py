@@ -293,3 +293,37 @@ async def test_undo_on_an_earlier_image_keeps_the_queue_and_its_counter(proj):
         await settle(pilot, app)
         assert app.labeler.current == queue[1] and len(on_disk(proj, queue[1]).boxes) == 1
         assert screen.status_text().startswith("2/3")
+
+
+async def test_a_run_of_nudges_of_one_edge_is_one_undo_step_and_each_is_durable(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="box")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        await pilot.press("2")
+        await goto(pilot, screen, 137, 91)
+        await pilot.press("space")
+        await goto(pilot, screen, 159, 99)
+        await pilot.press("enter", "shift+tab", "e", "e")  # select it; target: left edge
+        await pilot.press(*["ctrl+left"] * 5)               # five nudges of one edge
+        await settle(pilot, app)
+        [box] = on_disk(proj, image).boxes                  # each nudge was journaled
+        assert (box.x, box.w) == (132, 28)
+        journal = (proj.root / "labels" / "admin.jsonl").read_text().splitlines()
+        assert sum(image in line for line in journal) == 6  # the box, five nudges
+        await pilot.press("e", "e", "ctrl+right", "ctrl+right")  # right edge: a new run
+        await settle(pilot, app)
+        assert on_disk(proj, image).boxes[0].w == 30
+        await pilot.press("u")                              # undoes the right-edge run
+        await settle(pilot, app)
+        assert (on_disk(proj, image).boxes[0].x, on_disk(proj, image).boxes[0].w) == (132, 28)
+        await pilot.press("u")                              # undoes all five nudges
+        await settle(pilot, app)
+        [box] = on_disk(proj, image).boxes
+        assert (box.x, box.y, box.w, box.h) == (137, 91, 23, 9)
+        await pilot.press("u")                              # then the box itself
+        await settle(pilot, app)
+        assert on_disk(proj, image).boxes == ()
+        await pilot.press("r", "r")                         # redo: box, then the run
+        await settle(pilot, app)
+        assert (on_disk(proj, image).boxes[0].x, on_disk(proj, image).boxes[0].w) == (132, 28)

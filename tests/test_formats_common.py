@@ -52,6 +52,8 @@ def label(project: Project, user: str, image: str, ann: Annotation) -> None:
 
 def make_box_project(tmp: Path) -> Project:
     project = Project.init(tmp / "proj", "metal-stamping", user="admin")
+    for user in ("alice", "bob", "carol"):  # import --as needs an annotator
+        project.add_role("admin", user, "annotator")
     write_images(tmp / "src")
     report = ingest_paths(project, [tmp / "src"], workers=1)
     assert not report.failed, report.failed
@@ -66,6 +68,8 @@ def make_box_project(tmp: Path) -> Project:
 
 def make_keypoint_project(tmp: Path) -> Project:
     project = Project.init(tmp / "kproj", "assembly-keypoints", user="admin")
+    for user in ("alice", "bob", "carol"):
+        project.add_role("admin", user, "annotator")
     write_images(tmp / "ksrc")
     ingest_paths(project, [tmp / "ksrc"], workers=1)
     ids = by_name(project)

@@ -31,6 +31,7 @@ def fresh_copy(project: Project, dest: Path) -> Project:
     """A new project with the same taxonomy and images, and no labels."""
     taxonomy = project.taxonomy.name
     new = Project.init(dest, taxonomy, user="admin")
+    new.add_role("admin", "alice", "annotator")
     sources = sorted({str(Path(r.source).parent) for r in project.store.catalog.all()})
     ingest_paths(new, [Path(s) for s in sources], workers=1)
     return new
@@ -58,7 +59,9 @@ def test_reimporting_the_same_file_changes_nothing(sources):
     tmp, projects = sources
     out = export_dataset(dataset_for(projects["boxes"]), "coco", tmp / "again").out
     copy = fresh_copy(projects["boxes"], tmp / "copy-again")
+    copy.add_role("admin", "bob", "annotator")
     assert import_labels(copy, "coco", out, "admin", as_user="bob").changed == 3
+    copy.add_role("admin", "bob", "annotator")
     assert import_labels(copy, "coco", out, "admin", as_user="bob").changed == 0
 
 
@@ -76,6 +79,7 @@ def test_labelme_import(sources, tmp_path):
     src = tmp_path / "labelme"
     src.mkdir()
     (src / "a.json").write_text(json.dumps(doc))
+    copy.add_role("admin", "carol", "annotator")
     import_labels(copy, "labelme", src, "admin", as_user="carol")
     ann = copy.store.state("carol").annotation(by_name(copy)["a.png"])
     assert [(b.cls, b.x, b.y, b.w, b.h) for b in ann.boxes] == [

@@ -8,6 +8,7 @@ import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from qclabel.core.measure import FAIL, PASS, check_template
@@ -127,3 +128,52 @@ async def test_click_puts_cursor_then_place(proj):
         await settle(pilot, app)
         p = stored(proj, image).point("hole_left")
         assert (p.x, p.y, p.v) == (*cm.cell_pixel(vp, *cell), VISIBLE)
+
+
+@pytest.mark.parametrize("name", ["bracket_0002.png", "bracket_0003.png"])
+async def test_snap_places_each_point_in_at_most_three_keys(proj, name):
+    """The parts sit up to 27 px off their fixture positions: `m` (and `m` again when
+    the nearest feature is not the one meant) then `space` lands on the true point."""
+    app = build_app(proj, "admin", graphics="halfcell", task="keypoint")
+    truth = truth_points(name)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_image(app, pilot, name)
+        image = app.labeler.current
+        keys = 0
+        for point in proj.taxonomy.template("bracket").points:
+            tx, ty, v = truth[point]
+            if v == NOT_LABELED:
+                await pilot.press("s")
+                continue
+            start = screen.cursor
+            for presses in (1, 2):
+                await pilot.press("m")
+                if abs(screen.cursor[0] - tx) <= 2 and abs(screen.cursor[1] - ty) <= 2:
+                    break
+            else:
+                pytest.fail(f"{point}: snap from {start} never reached {tx},{ty}")
+            await pilot.press("space")
+            keys += presses + 1
+            assert presses + 1 <= 3
+        await settle(pilot, app)
+        kps = stored(proj, image)
+        for point in proj.taxonomy.template("bracket").points:
+            tx, ty, v = truth[point]
+            p = kps.point(point)
+            assert p.v == v
+            if v:
+                assert abs(p.x - tx) <= 2 and abs(p.y - ty) <= 2, point
+
+
+def test_features_near_the_fixture_positions_are_the_true_points():
+    import cv2
+
+    from qclabel.render.point_snap import features_near
+    expected = {"hole_left": (136, 203), "hole_right": (336, 189), "tab_tip": (231, 121),
+                "screw": (239, 241)}
+    grey = cv2.imread(str(SAMPLES / "assembly" / "bracket_0002.png"), cv2.IMREAD_GRAYSCALE)
+    for point, (tx, ty, v) in truth_points("bracket_0002.png").items():
+        found = features_near(grey, *expected[point])
+        assert any(f.distance(tx, ty) <= 2 for f in found[:2]), point
+    flat = np.full((100, 100), 128, np.uint8)
+    assert features_near(flat, 50, 50) == []

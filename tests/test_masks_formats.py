@@ -84,6 +84,7 @@ def test_coco_segm_self_eval_is_ap_1_and_masks_decode_to_the_labeled_pixels(proj
 
 def test_coco_round_trip_keeps_every_mask(projects, exports, tmp_path):
     metal = projects["metal"]
+    metal.add_role("admin", "qm_bob", "annotator")
     import_labels(metal, "coco", exports["coco"], "admin", as_user="qm_bob")
     again = {Path(n).stem: m for n, m in all_masks(metal, "qm_bob").items()}
     want = truth(projects)
@@ -223,6 +224,7 @@ def test_voc_segmentation_pngs_hold_classes_and_instances(projects, exports):
 
 def test_voc_round_trip_keeps_masks_and_does_not_double_them_as_boxes(projects, exports):
     metal = projects["metal"]
+    metal.add_role("admin", "qm_vic", "annotator")
     import_labels(metal, "voc", exports["voc"], "admin", as_user="qm_vic")
     again = {Path(n).stem: m for n, m in all_masks(metal, "qm_vic").items()}
     state = metal.store.state("qm_vic")
@@ -290,6 +292,7 @@ def test_tabular_rle_rows_decode_and_carry_measurements(projects, exports, kind)
 def test_tabular_round_trip(projects, exports, kind):
     metal = projects["metal"]
     user = f"qm_{kind}"
+    metal.add_role("admin", user, "annotator")
     import_labels(metal, kind, exports[kind], "admin", as_user=user)
     again = {Path(n).stem: m for n, m in all_masks(metal, user).items()}
     for stem, masks in truth(projects).items():

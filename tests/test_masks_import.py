@@ -40,6 +40,7 @@ def damaged(base, tmp_path, change) -> Path:
 
 
 def refused(project, fmt, src, match):
+    project.add_role("admin", "qm_imp", "annotator")
     before = tree_digest(project.root)
     with pytest.raises(FormatError, match=match):
         import_labels(project, fmt, src, "admin", as_user="qm_imp")
@@ -99,6 +100,7 @@ def test_iscrowd_rle_becomes_a_mask_not_a_box(base, tmp_path):
                 runs = np.diff(np.concatenate(([0], edges, [flat.size]))).tolist()
                 a["segmentation"] = {"size": rle["size"], "counts": [r for r in runs if r] if runs[0] else runs}
     src = damaged(base, tmp_path, change)
+    project.add_role("admin", "qm_crowd", "annotator")
     import_labels(project, "coco", src, "admin", as_user="qm_crowd")
     state = project.store.state("qm_crowd")
     alice = project.store.state("alice")
@@ -128,6 +130,7 @@ def test_labelme_polygons_and_masks_grouped_into_instances(base, tmp_path):
          "mask": png_b64(blob)},
     ]}
     (tmp_path / "a.json").write_text(json.dumps(doc))
+    project.add_role("admin", "qm_lm", "annotator")
     import_labels(project, "labelme", tmp_path / "a.json", "admin", as_user="qm_lm")
     image = next(r.id for r in project.store.catalog.all() if r.source.endswith(NAME))
     masks = project.store.state("qm_lm").annotation(image).masks

@@ -33,12 +33,14 @@ def test_settings_merge_with_defaults(project: Project) -> None:
 
 def test_files_stay_readable_by_the_other_annotators(project: Project) -> None:
     """Annotators are different OS users: they must read the config and create their
-    own journal in labels/ (group-writable, setgid to keep the project's group)."""
+    own journal in labels/ (group-writable, setgid to keep the folder's group, sticky so
+    nobody deletes or renames over another person's file)."""
     assert project.config_path.stat().st_mode & 0o777 == 0o644
-    project.add_role("admin", "ann", "annotator")  # rewritten atomically
+    project.add_role("admin", "ann", "annotator")
     assert project.config_path.stat().st_mode & 0o777 == 0o644
-    labels = project.root / "labels"
-    assert labels.stat().st_mode & 0o7777 == 0o2775
+    assert (project.root / "labels").stat().st_mode & 0o7777 == 0o3770
+    assert (project.root / "roles").stat().st_mode & 0o7777 == 0o3775
+    assert project.root.stat().st_mode & 0o7777 == 0o3770
 
 
 def test_admin_holds_every_role(project: Project) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import subprocess
 import sys
 
@@ -62,3 +64,21 @@ async def test_command_palette_lists_modes_and_runs_them(tmp_path):
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert type(app.screen).__name__ == "CommandPalette"
+
+
+def test_label_without_a_terminal_on_stdin_exits_at_once(tmp_path):
+    """A pipe or /dev/null on stdin (cron, `ssh host qclabel label` without -t): one line,
+    exit 2, within seconds instead of waiting forever for a terminal reply."""
+    import subprocess
+    import sys
+    import pwd
+    proj = make_project(tmp_path / "p", grey16=False, jpeg=False)
+    proj.add_role("admin", pwd.getpwuid(os.geteuid()).pw_name, "annotator")
+    cmd = [sys.executable, "-c", "from qclabel.entry import main; main()", "label",
+           str(proj.root)]
+    for how in ({"stdin": subprocess.DEVNULL}, {"input": ""}):
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, **how)
+        assert out.returncode == 2, (out.returncode, out.stderr)
+        assert out.stderr.strip().splitlines() == [
+            "qclabel: error: the labeling app needs a terminal on stdin (it is a pipe or a "
+            "file); run it in a terminal, or use `ssh -t` over SSH"]

@@ -179,3 +179,42 @@ async def test_grid_accept_on_a_labeled_queue_keeps_every_fail(tmp_path):
         await pilot.press("enter")
         assert "saved: 0 pass, 0 fail" in str(grid.query_one("#message").render())
     assert _counts(proj) == before
+
+
+async def test_thumbnail_size_setting_and_keys_make_the_page_denser(tmp_path):
+    proj = make_project(tmp_path)
+    big = build_app(proj, "admin", graphics="halfcell", task="passfail", start="grid")
+    async with big.run_test(size=(160, 45)) as pilot:
+        default = (await open_grid(big, pilot)).sheet_layout.per_page
+    cfg = (proj.root / "qclabel.toml").read_text()
+    (proj.root / "qclabel.toml").write_text(cfg + "\n[grid]\nthumb_cols = 12\n")
+    proj = Project.open(proj.root)
+    app = build_app(proj, "admin", graphics="halfcell", task="passfail", start="grid")
+    async with app.run_test(size=(160, 45)) as pilot:
+        grid = await open_grid(app, pilot)
+        dense = grid.sheet_layout.per_page
+        assert grid.sheet_layout.slot_w <= 13 and dense >= 3 * default
+        await pilot.press("equals_sign", "equals_sign")      # two steps larger
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert grid.slot_cols == 20 and grid.sheet_layout.per_page < dense
+        assert "per page" in str(grid.query_one("#message").render())
+        await pilot.press("minus", "minus", "minus", "minus", "minus")
+        assert grid.slot_cols == 8                            # stops at the minimum
+        sent = grid.sheet.sent
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert grid.sheet.sent >= sent                        # the page was rebuilt
+
+
+@pytest.mark.parametrize("value", ["0", "'wide'", "true", "500"])
+def test_a_bad_thumbnail_setting_is_one_line(tmp_path, value):
+    from click.testing import CliRunner
+
+    from qclabel.cli import main
+    proj = make_project(tmp_path)
+    cfg = (proj.root / "qclabel.toml").read_text()
+    (proj.root / "qclabel.toml").write_text(cfg + f"\n[grid]\nthumb_cols = {value}\n")
+    res = CliRunner().invoke(main, ["label", str(proj.root), "--graphics", "halfcell"])
+    assert res.exit_code != 0
+    assert "[grid] thumb_cols" in res.output and "Traceback" not in res.output

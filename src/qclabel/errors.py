@@ -49,6 +49,18 @@ class JournalCorrupt(QclabelError):
     """A journal cannot be replayed: altered, reordered or cut in the middle."""
 
 
+class OutputWriteError(QclabelError):
+    """An export, an ingest or a catalog could not be written (disk full, read-only
+    folder, I/O error). What was there before is unchanged."""
+
+    exit_code = 5
+
+
+class InvalidGeometry(QclabelError, ValueError):
+    """A coordinate that is not a finite number (NaN, inf): no label may hold one, or
+    exports would drop the object silently."""
+
+
 class ImageError(QclabelError):
     """An image file cannot be read or is outside the limits."""
 

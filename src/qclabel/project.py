@@ -23,6 +23,7 @@ from .core.taxonomy import Taxonomy, load_taxonomy
 from .errors import ConfigError, NotAProjectError, PermissionDenied, ProjectVersionError
 from . import identity
 from .store import Store
+from .store.configfile import update_config
 
 CONFIG_NAME = "qclabel.toml"
 FORMAT_VERSION = 1
@@ -83,12 +84,14 @@ class Project:
         self.config = config
         self.config_path = self.root / CONFIG_NAME
         self.taxonomy: Taxonomy = load_taxonomy(config.get("taxonomy", {}), self.config_path)
-        self.store = Store(self.root)
+        self.store = Store(self.root, baseline=config.get("roles", {}))
 
     # -- creation and opening -------------------------------------------------
     @classmethod
     def init(cls, root: Path, taxonomy: str | Path = "metal-stamping",
-             name: str | None = None, user: str | None = None) -> "Project":
+             name: str | None = None, user: str | None = None,
+             privileged_group: str | None = None) -> "Project":
+        from .store.folders import check_can_own, group_id, setup_folders
         root = Path(root)
         if root.exists() and not root.is_dir():
             raise ConfigError(root, "(folder)", str(root), "exists and is not a folder")
@@ -97,6 +100,8 @@ class Project:
         data, source = resolve_taxonomy_file(taxonomy)
         tax = data.get("taxonomy", data)
         load_taxonomy(tax, source)  # validate before writing anything
+        check_can_own(root)
+        gid = group_id(privileged_group) if privileged_group else None
         user = user or identity.current_user()
         config = {
             "qclabel": {"format_version": FORMAT_VERSION, "name": name or root.name,
@@ -109,12 +114,9 @@ class Project:
             "keys": {},
             "taxonomy": tax,
         }
-        root.mkdir(parents=True, exist_ok=True)
-        labels = root / "labels"
-        labels.mkdir(exist_ok=True)
-        # Each annotator (an OS user) creates their own journal here: group-writable,
-        # setgid so journals keep the project's group.
-        labels.chmod(0o2775)
+        if privileged_group:
+            config["qclabel"]["privileged_group"] = privileged_group
+        setup_folders(root, gid)  # the modes: README, "Who can change which file"
         project = cls(root, config)
         project.save_config()  # last: a folder without the config is not a project
         return project
@@ -126,6 +128,11 @@ class Project:
         if not path.is_file():
             raise NotAProjectError(f"{root} is not a qclabel project (no {CONFIG_NAME}); "
                                    f"create one with: qclabel init {root}")
+        from .store.ownership import project_file_problem
+        problem = project_file_problem(path)
+        if problem:  # replaced by another user: its roles and policy are not the project's
+            raise PermissionDenied(f"{problem}; the project is not opened (restore "
+                                   f"{CONFIG_NAME} as its owner, or as root)")
         config = read_toml(path)
         version = config.get("qclabel", {}).get("format_version")
         if version != FORMAT_VERSION:
@@ -133,12 +140,27 @@ class Project:
                 f"{path}: qclabel.format_version = {version!r}, but this qclabel reads "
                 f"version {FORMAT_VERSION}; use the matching qclabel release")
         _check_roles(path, config.get("roles", {}))
-        return cls(root, config)
+        project = cls(root, config)
+        project._check_catalog_owner()
+        return project
+
+    def _check_catalog_owner(self) -> None:
+        """The catalog belongs to the project owner or an admin (who ingest); one renamed
+        into place by anybody else is refused (README: who can change which file)."""
+        from .store.ownership import folder_owner, owner_problem
+        path = getattr(self.store.catalog, "path", None)
+        if path is None:
+            return
+        admins = self.store.authority().current(("admin",))["admin"]
+        problem = owner_problem(path, admins, uids=(folder_owner(self.root),),
+                                what="the project owner or an admin")
+        if problem:
+            raise PermissionDenied(f"{problem}; the project is not opened (restore the "
+                                   "catalog as its owner, or as root)")
 
     def save_config(self) -> None:
-        from .store.atomic import atomic_write_bytes
-        header = b"# qclabel project config: edit with care; `qclabel status` validates it.\n"
-        atomic_write_bytes(self.config_path, header + tomli_w.dumps(self.config).encode())
+        """Write the whole config (the locked writer: configfile.update_config)."""
+        update_config(self.root, lambda _old: self.config)
 
     # -- settings ---------------------------------------------------------------
     @property
@@ -165,12 +187,18 @@ class Project:
         return dict(self.config.get("keys", {}))
 
     # -- roles ------------------------------------------------------------------
+    # The role history (store/authority.py) is the authority: qclabel.toml's [roles]
+    # is where it starts, and every change since is an admin's signed `role` event.
     def roles_of(self, user: str) -> set[str]:
-        roles = {r for r, names in self.config.get("roles", {}).items() if user in names}
-        return set(ROLES) if "admin" in roles else roles
+        history = self.store.authority()
+        return {r for r in ROLES if history.held(user, r)}
 
     def has_role(self, user: str, role: str) -> bool:
-        return role in self.roles_of(user)
+        return self.store.authority().held(user, role)
+
+    def held_role(self, user: str, role: str, ts: str) -> bool:
+        """Did `user` hold `role` at ISO time `ts` (an event's `ts`)?"""
+        return self.store.authority().held(user, role, ts)
 
     def require(self, user: str, role: str, action: str) -> None:
         if not self.has_role(user, role):
@@ -179,38 +207,32 @@ class Project:
                                    f"{self.root} {user} {role})")
 
     def add_role(self, actor: str, user: str, role: str) -> None:
-        self._check_role_change(actor, role)
         if not _USER_NAME.match(user):
             raise ConfigError(self.config_path, f"roles.{role}", user,
                               "not an operating-system user name")
-        names = self.config.get("roles", {}).get(role, [])
-        if user not in names:
-            self._save_roles(role, names + [user])
+        self._change_role(actor, user, role, True)
 
     def remove_role(self, actor: str, user: str, role: str) -> None:
-        self._check_role_change(actor, role)
-        names = self.config.get("roles", {}).get(role, [])
-        if role == "admin" and names == [user]:
-            raise PermissionDenied(f"{user} is the last admin of {self.root} and cannot be "
-                                   "removed; add another admin first")
-        if user in names:
-            self._save_roles(role, [n for n in names if n != user])
+        self._change_role(actor, user, role, False)
 
-    def _save_roles(self, role: str, names: list[str]) -> None:
-        """Change the config only once it is on disk: a failed save leaves both as they were."""
-        old = self.config
-        self.config = copy.deepcopy(old)
-        self.config.setdefault("roles", {})[role] = names
-        try:
-            self.save_config()
-        except BaseException:
-            self.config = old
-            raise
-
-    def _check_role_change(self, actor: str, role: str) -> None:
+    def _change_role(self, actor: str, user: str, role: str, held: bool) -> None:
+        """One signed event in the actor's role journal, under its lock and after
+        reading the history again: concurrent changes (several processes, several
+        admins) all land, and each is checked against the roles as they stand."""
         if role not in ROLES:
             raise ConfigError(self.config_path, "roles", role, f"unknown role; expected {ROLES}")
-        self.require(actor, "admin", "change roles")
+        self.require(actor, "admin", "change roles")  # before creating any file
+        with self.store.role_session(actor) as session:
+            history = self.store.authority()
+            self.require(actor, "admin", "change roles")
+            admins = history.current(("admin",))["admin"]
+            if not held and role == "admin" and admins == [user]:
+                raise PermissionDenied(f"{user} is the last admin of {self.root} and cannot "
+                                       "be removed; add another admin first")
+            if (user in history.current((role,))[role]) == held:
+                return  # already so: nothing to sign
+            session.record("role", user, {"user": user, "role": role, "held": not held},
+                           {"user": user, "role": role, "held": held})
 
     def role_table(self) -> dict[str, list[str]]:
-        return {r: list(self.config.get("roles", {}).get(r, [])) for r in ROLES}
+        return self.store.authority().current(ROLES)

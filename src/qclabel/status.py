@@ -48,19 +48,32 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
         "annotators": per_annotator,
         "consistency": rule_counts(project_findings(project, viewer, states, hidden)),
         "audit_findings": _audit_findings(project, viewer, states),
+        "planted_files": _planted(project),
     }
 
 
+def _planted(project: Project) -> list[str]:
+    """Files in labels/ and roles/ not owned by the user they are named for (and a
+    misowned config or catalog): nothing of them is read, but someone planted them."""
+    from .store.folders import check_setup
+    checks = check_setup(project.root, project.config["qclabel"].get("privileged_group"))
+    return [c.line for c in checks if not c.ok and (": owned by" in c.line
+                                                    or "symbolic link" in c.line)]
+
+
 def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[str]:
-    """Every damage finding for those who see everything; others get their own journal's
-    in full and only the owner of any other damaged journal (its line numbers would
+    """Every damage finding (and every event not honoured for want of its role) for
+    those who see everything; others get their own journal's in full and only the owner of any other damaged journal (its line numbers would
     tell how many events it holds)."""
     out = []
     full = viewer is None or _sees_all(project, viewer)
     for user, state in states.items():
+        refused = [f"labels/{user}.jsonl: {kind} event (seq {seq}, {ts}) on image {image} by "
+                   f"{user}, who lacked the role it needs then: not honoured"
+                   for kind, image, seq, ts in state.unauthorized]
         if full or user == viewer:
-            out += [str(d) for d in state.damage]
-        elif state.damage:
+            out += [str(d) for d in state.damage] + refused
+        elif state.damage or refused:
             out.append(f"the journal of {user} has findings (an adjudicator or admin "
                        "sees where)")
     return out
@@ -100,6 +113,9 @@ def format_status(s: dict[str, Any]) -> str:
     lines.append("annotators" + ("" if s["annotators"] else "  (none yet)"))
     for user, counts in s["annotators"].items():
         lines.append(f"  {user}: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+    if s.get("planted_files"):
+        lines.append(f"files     {len(s['planted_files'])} file(s) planted under another "
+                     f"user's name: run `qclabel permissions {s['root']}`")
     if s["audit_findings"]:
         lines.append(f"audit     the project has audit findings ({len(s['audit_findings'])}): "
                      f"run `qclabel audit verify {s['root']}`")

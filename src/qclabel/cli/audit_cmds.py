@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..store.audit import format_event, iter_log, verify_all
+from ..store.audit import format_event, iter_log, verify_project
 from .common import open_project, project_dir
 
 
@@ -21,16 +21,19 @@ def audit() -> None:
 @project_dir
 def verify(project_dir: Path) -> None:
     """Report OK, or each file and line where a journal, its acknowledgement mark or its
-    snapshot was altered, reordered, cut or deleted. Only adjudicators and admins see
-    the details of other people's journals."""
+    snapshot was altered, reordered, cut or deleted, where a file is not owned by the
+    user it is named for, and every event whose author lacked the role it needs at its
+    time. Only adjudicators and admins see the details of other people's journals."""
     from .. import identity
     from ..qa.blind import sees_everything
     project = open_project(project_dir)
     viewer = identity.current_user()
     everything = sees_everything(project, viewer)
-    findings = verify_all(project.store.labels_dir)
+    findings = verify_project(project.root, project.store.authority())
     for f in findings:
-        if not (everything or Path(f.file).name == f"{viewer}.jsonl"):
+        name = Path(f.file).name
+        if not (everything or name in (f"{viewer}.jsonl", f"{viewer}.lock")
+                or name.startswith(f"{viewer}@")):
             # event counts and failing lines would tell about blind labels
             click.echo(f"{'OK  ' if f.ok else 'FAIL'} {f.file}"
                        + ("" if f.ok else ": damaged (an adjudicator or admin sees where)"))
@@ -52,13 +55,28 @@ def verify(project_dir: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line.")
 def log(project_dir: Path, image: str | None, user: str | None, as_json: bool) -> None:
     """Who changed which label when, before -> after. Annotators, reviewers: only
-    your own events (blind dual annotation); adjudicators and admins: everyone's."""
+    your own events (blind dual annotation); adjudicators and admins: everyone's, and
+    every role change (who gave whom which role)."""
     from .. import identity
-    from ..qa.blind import log_reader
+    from ..qa.blind import log_reader, sees_everything
     project = open_project(project_dir)
-    user = log_reader(project, identity.current_user(), user)
-    for event in iter_log(project.store.labels_dir, image=image, user=user):
-        click.echo(json.dumps(event) if as_json else format_event(event))
+    viewer = identity.current_user()
+    user = log_reader(project, viewer, user)
+    events = list(iter_log(project.store.labels_dir, image=image, user=user))
+    if image is None and sees_everything(project, viewer):  # they name the annotators
+        events += iter_log(project.store.roles_dir, user=user)
+    events.sort(key=lambda e: (e["ts"], e["user"], e["seq"]))
+    for event in events:
+        click.echo(json.dumps(event) if as_json else _format(event))
+
+
+def _format(event: dict) -> str:
+    if event.get("kind") != "role":
+        return format_event(event)
+    after = event.get("after") or {}
+    what = "given to" if after.get("held") else "taken from"
+    return (f"{event['ts']}  {event['user']:<10} role      the {after.get('role')} role "
+            f"{what} {after.get('user')}")
 
 
 def register(group: click.Group) -> None:

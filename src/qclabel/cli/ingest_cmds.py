@@ -11,7 +11,7 @@ from typing import TextIO
 import click
 
 from ..ingest import ingest_paths
-from ..ingest.runner import IngestReport
+from ..ingest.runner import IngestReport, IngestWriteError
 from .common import emit_json, open_project, project_dir
 
 STAGES = {"hash": "hashing", "ingest": "ingesting"}
@@ -87,8 +87,9 @@ def ingest(project_dir: Path, paths: tuple[Path, ...], profile: str | None,
     """Add image files and folders (recursively) to the project in DIR.
 
     JPEG, PNG, BMP, TIFF (8/16-bit, multi-page) and WebP. Files already in the
-    catalog (same content) are skipped, so re-running is safe. Bad files are
-    reported and skipped; the exit code is 1 when any failed."""
+    catalog (same content) are skipped, so re-running is safe. Bad files and
+    unreadable folders are reported and skipped; the exit code is 1 when any failed,
+    5 when the catalog could not be written (then nothing of the failed batch stays)."""
     project = open_project(project_dir)
     show = sys.stderr.isatty() if progress is None else progress
     bar = ProgressBar(sys.stderr) if show else None
@@ -97,17 +98,25 @@ def ingest(project_dir: Path, paths: tuple[Path, ...], profile: str | None,
         context = dask_executor(scheduler)
     else:
         context = nullcontext(None)
-    with context as executor:
-        report = ingest_paths(project, paths, profile=profile, workers=workers,
-                              executor=executor, progress=bar)
     name = profile or "default"
+    try:
+        with context as executor:
+            report = ingest_paths(project, paths, profile=profile, workers=workers,
+                                  executor=executor, progress=bar)
+    except IngestWriteError as exc:
+        _print_report(exc.report, name, as_json)  # every file that did not enter
+        raise
+    _print_report(report, name, as_json)
+    if report.failed:
+        sys.exit(1)
+
+
+def _print_report(report: IngestReport, name: str, as_json: bool) -> None:
     if as_json:
         emit_json({**report.to_dict(), "profile": name,
                    "added": [r.to_dict() for r in report.added]})
     else:
         click.echo(summary(report, name))
-    if report.failed:
-        sys.exit(1)
 
 
 @click.command()

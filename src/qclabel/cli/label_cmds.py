@@ -3,11 +3,13 @@ the command, after the terminal probe)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from .. import identity
+from ..errors import QclabelError
 from ..demo import make_demo_project
 from ..status import format_status, project_status
 from ..tui.labeling import QUEUES  # no Textual in there
@@ -24,12 +26,24 @@ theme_opt = click.option("--theme", type=click.Choice(THEMES), default="dark",
                          show_default=True, help="Colour theme.")
 
 
+def _queue_spec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..core.queue_filter import parse_queue
+    try:
+        parse_queue(value, QUEUES)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 def run_app(project, graphics: str, theme: str, task: str | None, queue: str | None) -> int:
+    user = identity.current_user()
+    project.require(user, "annotator", "label images")
+    require_terminal()
     from ..tui import graphics as gfx
     mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
     from ..tui.app import build_app
-    user = identity.current_user()
-    project.require(user, "annotator", "label images")
+    from ..render.sheet import grid_thumb_cols
+    grid_thumb_cols(project.config)  # a bad setting is one line now, not a crash later
     app = build_app(project, user, graphics=mode, theme=theme, task=task,
                     queue=queue, handle_hangup=True)
     try:
@@ -39,13 +53,23 @@ def run_app(project, graphics: str, theme: str, task: str | None, queue: str | N
     return app.return_code or 0
 
 
+def require_terminal() -> None:
+    """The app reads keys from stdin: without a terminal there (cron, a pipe, `ssh host
+    cmd` without -t) it would wait forever for a terminal reply, so say so instead."""
+    if not sys.stdin.isatty():
+        raise QclabelError("the labeling app needs a terminal on stdin (it is a pipe or "
+                           "a file); run it in a terminal, or use `ssh -t` over SSH")
+
+
 @click.command()
 @project_dir
 @click.option("--task", help="Taxonomy task to label (passfail, classification, ...); "
                              "default: the project's first.")
-@click.option("--queue", type=click.Choice(QUEUES),
+@click.option("--queue", callback=_queue_spec, metavar="SPEC",
               help="Which images: unlabeled (default), mine, flagged by anyone, all, "
-                   "plan (what the QA plan gives you). Default: the queue you last used.")
+                   "plan (what the QA plan gives you), and/or filters such as "
+                   "'lot=L07', 'all,station=S2|S3,class=crack' (see the README). "
+                   "Default: the queue you last used.")
 @graphics_opt
 @theme_opt
 def label(project_dir: Path, task: str | None, queue: str | None, graphics: str,

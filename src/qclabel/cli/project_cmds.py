@@ -18,9 +18,15 @@ from .common import emit_json, open_project, project_dir
 @click.option("--taxonomy", "taxonomy", default="metal-stamping", show_default=True,
               help=f"A taxonomy TOML file, or a bundled one: {', '.join(BUNDLED_TAXONOMIES)}.")
 @click.option("--name", help="Project name (default: the folder name).")
-def init(project_dir: Path, taxonomy: str, name: str | None) -> None:
-    """Create a project in DIR; the current user becomes its admin."""
-    project = Project.init(project_dir, taxonomy, name=name)
+@click.option("--privileged-group", metavar="GROUP",
+              help="The OS group of the adjudicators and admins: only they (and each "
+                   "journal's writer) may read the journals in DIR/labels.")
+def init(project_dir: Path, taxonomy: str, name: str | None,
+         privileged_group: str | None) -> None:
+    """Create a project in DIR; the current user becomes its admin and owner. Create DIR
+    and give it the project's group first (mkdir DIR && chgrp GROUP DIR): its folders
+    keep that group."""
+    project = Project.init(project_dir, taxonomy, name=name, privileged_group=privileged_group)
     click.echo(f"created project {project.name!r} in {project.root} "
                f"(taxonomy {project.taxonomy.name}, admin {identity.current_user()})")
 
@@ -92,6 +98,20 @@ def role_list(project_dir: Path, as_json: bool) -> None:
         click.echo(f"{name:<12} {', '.join(users) or '-'}")
 
 
+@click.command()
+@project_dir
+def permissions(project_dir: Path) -> None:
+    """Check the folder modes and every file's owner (README: who can change which
+    file); exit code 1 when something is off."""
+    from ..store.folders import check_setup
+    project = open_project(project_dir)
+    checks = check_setup(project.root, project.config["qclabel"].get("privileged_group"))
+    for c in checks:
+        click.echo(f"{'OK  ' if c.ok else 'FAIL'} {c.line}")
+    if not all(c.ok for c in checks):
+        sys.exit(1)
+
+
 def register(group: click.Group) -> None:
-    for cmd in (init, status, check, role):
+    for cmd in (init, status, check, role, permissions):
         group.add_command(cmd)

@@ -107,9 +107,8 @@ def _pass_findings(ann: Annotation, taxonomy: Taxonomy) -> list[Finding]:
         out.append(Finding(PASS_WITH_OBJECTS, f"pass with {counts}: a pass image "
                            "carries no defect objects; label it fail or delete them "
                            "(taxonomy pass_allows_objects = true allows them)", True))
-    if ann.defect_class:
-        out.append(Finding(PASS_WITH_CLASS, f"pass with defect class {ann.defect_class!r}",
-                           True))
+    for cls in ([ann.defect_class] if ann.defect_class else []) + list(ann.also):
+        out.append(Finding(PASS_WITH_CLASS, f"pass with defect class {cls!r}", True))
     return out
 
 
@@ -117,6 +116,7 @@ def _name_findings(ann: Annotation, taxonomy: Taxonomy) -> list[Finding]:
     """Classes the taxonomy lacks and severities their class does not define."""
     known = {c.name: c for c in taxonomy.classes}
     named = [("image", ann.defect_class, ann.severity)]
+    named += [("image", cls, None) for cls in ann.also]
     named += [(k.noun, getattr(o, "cls", None), getattr(o, "severity", None))
               for k, o in objects(ann)]
     unknown, bad_sev = [], []

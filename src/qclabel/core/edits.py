@@ -27,14 +27,24 @@ class Change:
 
 
 class UndoStack:
-    """Per-session undo/redo of committed changes (not persisted: a restart starts clean)."""
+    """Per-session undo/redo of committed changes (not persisted: a restart starts clean).
+
+    Consecutive changes pushed with the same `group` (e.g. nudges of one box edge) are
+    one undo step: each was journaled as it happened, undo reverts them together."""
 
     def __init__(self) -> None:
         self._done: list[Change] = []
         self._undone: list[Change] = []
+        self._group: str | None = None  # the group of the last pushed change
 
-    def push(self, change: Change) -> None:
-        self._done.append(change)
+    def push(self, change: Change, group: str | None = None) -> None:
+        last = self._done[-1] if self._done else None
+        if (group is not None and group == self._group and last is not None
+                and last.image == change.image and last.after == change.before):
+            self._done[-1] = Change(change.image, last.before, change.after)
+        else:
+            self._done.append(change)
+        self._group = group
         self._undone.clear()
 
     def undo(self) -> Change | None:
@@ -43,6 +53,7 @@ class UndoStack:
             return None
         change = self._done.pop()
         self._undone.append(change)
+        self._group = None  # a nudge after an undo starts a new step
         return change.inverted()
 
     def redo(self) -> Change | None:
@@ -50,6 +61,7 @@ class UndoStack:
             return None
         change = self._undone.pop()
         self._done.append(change)
+        self._group = None
         return change
 
     @property
@@ -64,7 +76,8 @@ def set_verdict(verdict: str | None) -> Edit:
     def edit(a: Annotation) -> Annotation:
         # A pass clears any defect class: a passed part has no defect.
         if verdict == "pass":
-            return replace(a, verdict=verdict, defect_class=None, severity=None, skipped=False)
+            return replace(a, verdict=verdict, defect_class=None, severity=None, also=(),
+                           skipped=False)
         return replace(a, verdict=verdict, skipped=False)
     return edit
 
@@ -74,6 +87,20 @@ def set_class(defect_class: str | None, severity: str | None = None) -> Edit:
         verdict = "fail" if defect_class else a.verdict
         return replace(a, defect_class=defect_class, severity=severity, verdict=verdict,
                        skipped=False)
+    return edit
+
+
+def toggle_also(defect_class: str) -> Edit:
+    """Add a further image class (multi-label), or take it away if it is there. On an
+    image without a main class it becomes the main class. The image fails."""
+    def edit(a: Annotation) -> Annotation:
+        if a.defect_class is None:
+            return replace(a, defect_class=defect_class, verdict="fail", skipped=False)
+        if defect_class == a.defect_class:
+            return a  # already the main class
+        also = (tuple(c for c in a.also if c != defect_class) if defect_class in a.also
+                else a.also + (defect_class,))
+        return replace(a, also=also, verdict="fail", skipped=False)
     return edit
 
 

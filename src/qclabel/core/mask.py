@@ -14,6 +14,7 @@ same id. Every function returns a new, immutable Mask; a label change is `core.e
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
@@ -24,6 +25,9 @@ from ..errors import QclabelError
 from .ids import new_id
 
 Polygon = tuple[float, ...]
+
+
+MAX_RASTER_PIXELS = 250_000_000  # the default limits.max_pixels of a catalog image
 
 
 class MaskError(QclabelError):
@@ -62,6 +66,11 @@ class Mask:
     polygons: tuple[Polygon, ...] = ()
     # True when the annotator chose the severity against the taxonomy's thresholds.
     severity_override: bool = False
+
+    def __post_init__(self) -> None:
+        if not all(math.isfinite(v) for p in self.polygons for v in p):
+            raise MaskError(f"mask of {self.cls}: polygon coordinates must be finite "
+                            "numbers (no NaN or inf)")
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -228,7 +237,11 @@ def rasterize(rings: Sequence[Polygon]) -> tuple[np.ndarray, int, int]:
     integer shift does not change pycocotools' rasterization), and its offset."""
     if not rings or any(len(r) < 6 or len(r) % 2 for r in rings):
         raise MaskError("a polygon needs at least 3 points (x, y pairs)")
+    if not all(math.isfinite(v) for r in rings for v in r):
+        raise MaskError("polygon coordinates must be finite numbers (no NaN or inf)")
     x0, y0, x1, y1 = polygon_bounds(rings)
+    if (x1 - x0) * (y1 - y0) > MAX_RASTER_PIXELS:
+        raise MaskError(f"polygon spans {x1 - x0}x{y1 - y0} pixels: larger than any image")
     shifted = [[v - (x0 if i % 2 == 0 else y0) for i, v in enumerate(r)] for r in rings]
     h, w = y1 - y0, x1 - x0
     rle = cocomask.merge(cocomask.frPyObjects(shifted, h, w))

@@ -8,9 +8,12 @@ change an event with a before and an after.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ..errors import InvalidGeometry
 from .ids import new_id
 from .mask import Mask
 
@@ -22,6 +25,15 @@ NOT_LABELED, OCCLUDED, VISIBLE = 0, 1, 2
 
 # Assembly-verification outcomes for one expected component position.
 CHECK_OUTCOMES = ("present", "absent", "misplaced")
+
+
+def finite(what: str, **coords: Any) -> None:
+    """Refuse NaN, inf and non-numbers: a NaN box compares false with every bound, so
+    it would pass validation, reach the journal, and vanish from exports."""
+    for name, v in coords.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            raise InvalidGeometry(f"{what}: {name} = {v!r}: coordinates must be finite "
+                                  "numbers")
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,9 @@ class Box:
     severity: str | None = None
     id: str = field(default_factory=new_id)
 
+    def __post_init__(self) -> None:
+        finite(f"box {self.cls}", x=self.x, y=self.y, w=self.w, h=self.h)
+
     @property
     def x2(self) -> float:
         return self.x + self.w
@@ -107,6 +122,9 @@ class Keypoint:
     x: float = 0.0
     y: float = 0.0
     v: int = NOT_LABELED
+
+    def __post_init__(self) -> None:
+        finite(f"keypoint {self.name}", x=self.x, y=self.y)
 
     def to_list(self) -> list[Any]:
         return [self.name, self.x, self.y, self.v]
@@ -153,6 +171,9 @@ class Annotation:
     flag: str | None = None
     skipped: bool = False
     masks: tuple[Mask, ...] = ()
+    # Further image classes (multi-label classification: a part with a scratch and a
+    # dent); `defect_class` stays the main one and alone carries the severity.
+    also: tuple[str, ...] = ()
 
     @property
     def has_objects(self) -> bool:
@@ -160,7 +181,8 @@ class Annotation:
 
     @property
     def is_labeled(self) -> bool:
-        return bool(self.verdict or self.defect_class or self.checks or self.has_objects)
+        return bool(self.verdict or self.defect_class or self.also or self.checks
+                    or self.has_objects)
 
     @property
     def state(self) -> str:
@@ -178,6 +200,7 @@ class Annotation:
     def classes(self) -> list[str]:
         """Every defect class this annotation names, image-level and per object."""
         out = [self.defect_class] if self.defect_class else []
+        out += list(self.also)
         out += [c for k, o in self.objects() if (c := k.cls_of(o))]
         return out
 
@@ -192,6 +215,8 @@ class Annotation:
                 d[k.field] = [k.dump(o) for o in objs]
         d.update({"checks": [list(c) for c in self.checks], "flag": self.flag,
                   "skipped": self.skipped})
+        if self.also:  # written only when present: older labels keep their bytes
+            d["also"] = list(self.also)
         return d
 
     @classmethod
@@ -202,7 +227,8 @@ class Annotation:
         return cls(
             verdict=d.get("verdict"), defect_class=d.get("defect_class"),
             severity=d.get("severity"), checks=tuple(tuple(c) for c in d.get("checks", ())),
-            flag=d.get("flag"), skipped=bool(d.get("skipped", False)), **objs)
+            flag=d.get("flag"), skipped=bool(d.get("skipped", False)),
+            also=tuple(d.get("also", ())), **objs)
 
 
 _ALWAYS_WRITTEN = ("boxes", "keypoints")

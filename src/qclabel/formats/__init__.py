@@ -20,7 +20,8 @@ from ..errors import FormatError
 from ..project import Project
 from . import coco, tabular, tfrecord, voc, yolo
 from .dataset import LINK_MODES, Dataset, ExportCancelled, Progress
-from .importing import IMPORT_FORMATS, ImportReport, commit_as, match_all
+from .importing import (IMPORT_FORMATS, ImportReport, check_import_as, commit_as,
+                        match_all)
 from .outdir import atomic_output
 
 Exporter = Callable[..., dict[str, Any]]
@@ -157,7 +158,7 @@ def import_labels(project: Project, fmt: str, src: Path, actor: str, *,
     if (as_user is None) == (predictions is None):
         raise FormatError("say where the labels go: --as USER or --predictions NAME")
     if as_user is not None:
-        project.require(actor, "admin", f"import labels as {as_user}")
+        check_import_as(project, actor, as_user)
     else:
         project.require(actor, "annotator", "import predictions")
     parsed = [p.above(min_score) for p in READERS[fmt](project, Path(src))]

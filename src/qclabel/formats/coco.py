@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
-from . import masks_coco
+from . import masks_coco, safe_read
 from .dataset import Dataset, ExportImage, iter_progress, r3
 from .yolo import keypoint_bbox
 
@@ -104,76 +104,116 @@ def _kp_category(ds: Dataset, i: int, cls: str) -> dict[str, Any]:
 
 
 # -- import ------------------------------------------------------------------------------
-def load_json(path: Path) -> Any:
-    try:
-        return json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON: {exc}") from exc
+load_json = safe_read.load_json
 
 
 def parse(path: Path, templates: dict[str, Any]) -> dict[str, Annotation]:
     """file_name -> Annotation for one COCO file (instances or keypoints)."""
-    doc = load_json(path)
+    return {name: ann for name, (ann, _) in parse_sized(path, templates).items()}
+
+
+def parse_sized(path: Path, templates: dict[str, Any]
+                ) -> dict[str, tuple[Annotation, tuple[int, int] | None]]:
+    """file_name -> (Annotation, (width, height) when the file gives both as integers).
+    Every field is type-checked: a hostile file gets one line naming field and value."""
+    doc = safe_read.obj(load_json(path), str(path), "the top level")
     for key in ("images", "annotations", "categories"):
-        if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
-            raise FormatError(f"{path}: field {key!r} missing or not a list")
-    cats = {c.get("id"): c for c in doc["categories"]}
-    images, sizes = {}, {}
-    for i, im in enumerate(doc["images"]):
-        if not {"id", "file_name"} <= set(im):
-            raise FormatError(f"{path}: images[{i}] needs id and file_name")
-        images[im["id"]] = im["file_name"]
-        sizes[im["id"]] = (im.get("width"), im.get("height"))
-    boxes: dict[str, list[Box]] = {n: [] for n in images.values()}
-    masks: dict[str, list[Any]] = {n: [] for n in images.values()}
-    sets: dict[str, list[KeypointSet]] = {n: [] for n in images.values()}
+        safe_read.items(doc.get(key), str(path), f"field {key!r}")
+    cats = _categories(doc["categories"], path)
+    images, sizes = _images(doc["images"], path)
+    found: dict[str, dict[str, list[Any]]] = {
+        n: {"boxes": [], "masks": [], "sets": []} for n in images.values()}
     for i, ann in enumerate(doc["annotations"]):
         where = f"{path}: annotations[{i}]"
-        name = images.get(ann.get("image_id"))
-        cat = cats.get(ann.get("category_id"))
+        ann = safe_read.obj(ann, f"{path}", f"annotations[{i}]")
+        image_id = ann.get("image_id")
+        name = images.get(image_id) if isinstance(image_id, (int, str)) else None
+        cat_id = ann.get("category_id")
+        cat = cats.get(cat_id) if isinstance(cat_id, (int, str)) else None
         if name is None:
-            raise FormatError(f"{where}: image_id = {ann.get('image_id')!r} not in images")
+            raise FormatError(f"{where}: image_id = {safe_read.shown(image_id)} not in "
+                              "images")
         if cat is None:
-            raise FormatError(f"{where}: category_id = {ann.get('category_id')!r} unknown")
+            raise FormatError(f"{where}: category_id = {safe_read.shown(cat_id)} unknown")
         if "keypoints" in ann:
-            sets[name].append(_keypoint_set(ann, cat, templates, where))
+            found[name]["sets"].append(_keypoint_set(ann, cat, templates, where))
         elif masks_coco.has_mask(ann):
-            size = sizes[ann["image_id"]]
-            masks[name].append(masks_coco.parse_mask(
-                ann, cat["name"], size if all(isinstance(v, int) for v in size) else None,
-                where))
+            found[name]["masks"].append(masks_coco.parse_mask(
+                ann, cat["name"], sizes[image_id], where))
         else:
-            boxes[name].append(_box(ann, cat["name"], where))
-    return {n: Annotation(verdict=None if boxes[n] or sets[n] or masks[n] else "pass",
-                          boxes=tuple(boxes[n]), keypoints=tuple(sets[n]),
-                          masks=tuple(masks[n]))
-            for n in images.values()}
+            found[name]["boxes"].append(_box(ann, cat["name"], where))
+    by_id = {name: iid for iid, name in images.items()}
+    return {n: (Annotation(verdict=None if any(f.values()) else "pass",
+                           boxes=tuple(f["boxes"]), keypoints=tuple(f["sets"]),
+                           masks=tuple(f["masks"])), sizes[by_id[n]])
+            for n, f in found.items()}
+
+
+def _categories(raw: list[Any], path: Path) -> dict[Any, dict[str, Any]]:
+    cats: dict[Any, dict[str, Any]] = {}
+    for i, c in enumerate(raw):
+        c = safe_read.obj(c, str(path), f"categories[{i}]")
+        cid = safe_read.key(c.get("id"), str(path), f"categories[{i}].id")
+        safe_read.text(c.get("name"), str(path), f"categories[{i}].name")
+        if cid in cats:
+            raise FormatError(f"{path}: categories[{i}].id = {cid!r} is used twice")
+        cats[cid] = c
+    return cats
+
+
+def _images(raw: list[Any], path: Path
+            ) -> tuple[dict[Any, str], dict[Any, tuple[int, int] | None]]:
+    """image id -> file_name and -> size; a repeated id or file_name is refused (the
+    second image's labels would silently merge into the first's)."""
+    images: dict[Any, str] = {}
+    sizes: dict[Any, tuple[int, int] | None] = {}
+    seen: dict[str, int] = {}
+    for i, im in enumerate(raw):
+        im = safe_read.obj(im, str(path), f"images[{i}]")
+        if not {"id", "file_name"} <= set(im):
+            raise FormatError(f"{path}: images[{i}] needs id and file_name")
+        iid = safe_read.key(im["id"], str(path), f"images[{i}].id")
+        name = safe_read.text(im["file_name"], str(path), f"images[{i}].file_name")
+        if iid in images:
+            raise FormatError(f"{path}: images[{i}].id = {iid!r} is used twice")
+        if name in seen:
+            raise FormatError(f"{path}: images[{i}].file_name = {name!r} is listed twice "
+                              f"(also images[{seen[name]}])")
+        seen[name] = i
+        images[iid] = name
+        w, h = im.get("width"), im.get("height")
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h))
+        sizes[iid] = (w, h) if ok else None
+    return images, sizes
 
 
 def _box(ann: dict[str, Any], cls: str, where: str) -> Box:
     bbox = ann.get("bbox")
-    if not (isinstance(bbox, list) and len(bbox) == 4
-            and all(isinstance(v, (int, float)) for v in bbox)):
-        raise FormatError(f"{where}: bbox = {bbox!r}: expected [x, y, w, h]")
-    return Box(cls, float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3]))
+    if not (isinstance(bbox, list) and len(bbox) == 4):
+        raise FormatError(f"{where}: bbox = {safe_read.shown(bbox)}: expected [x, y, w, h]")
+    x, y, w, h = safe_read.numbers(bbox, where, "bbox")
+    return Box(cls, x, y, w, h)
 
 
 def _keypoint_set(ann: dict[str, Any], cat: dict[str, Any], templates: dict[str, Any],
                   where: str) -> KeypointSet:
     names = cat.get("keypoints") or []
+    if not isinstance(names, list):
+        raise FormatError(f"{where}: category keypoints = {safe_read.shown(names)}: "
+                          "expected a list of point names")
     template = next((t for t in templates.values() if list(t.points) == list(names)), None)
     if template is None:
-        raise FormatError(f"{where}: category {cat.get('name')!r} keypoints {names} match "
-                          "no keypoint template of the taxonomy")
+        raise FormatError(f"{where}: category {cat.get('name')!r} keypoints "
+                          f"{safe_read.shown(names)} match no keypoint template of the "
+                          "taxonomy")
     flat = ann["keypoints"]
     if not isinstance(flat, list) or len(flat) != 3 * len(names):
         raise FormatError(f"{where}: keypoints needs {3 * len(names)} values")
+    flat = safe_read.numbers(flat, where, "keypoints")
     pts = []
     for i, name in enumerate(names):
         x, y, v = flat[3 * i:3 * i + 3]
         if v not in (0, 1, 2):
-            raise FormatError(f"{where}: keypoint {name} visibility = {v!r}: expected 0/1/2")
-        pts.append(Keypoint(name, float(x), float(y), int(v)) if v else Keypoint(name))
+            raise FormatError(f"{where}: keypoint {name} visibility = {v:g}: expected 0/1/2")
+        pts.append(Keypoint(name, x, y, int(v)) if v else Keypoint(name))
     return KeypointSet(template.name, tuple(pts), cat["name"])

@@ -17,9 +17,11 @@ from typing import Any
 from ..core.edits import Change
 from ..core.kinds import KINDS
 from ..core.model import Annotation, ImageRecord
-from ..errors import FormatError
+from ..errors import FormatError, PermissionDenied
+from .. import identity
 from ..project import Project
 from .objects import check_other_kinds, clip_other_kinds
+from .safe_read import shown
 
 IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl")
 TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real error
@@ -84,13 +86,13 @@ class Matcher:
             if hits and len(hits) == 1:
                 return hits[0]
             if hits:
-                raise FormatError(f"{where}: image {name!r} matches {len(hits)} catalog "
+                raise FormatError(f"{where}: image {shown(name)} matches {len(hits)} catalog "
                                   "images; import a file that names them by sha256")
         head, _, tail = stem.rpartition("_")
         hits = [r for i, r in self.by_id.items() if tail and i.startswith(tail)]
         if head and len(tail) == 8 and len(hits) == 1:
             return hits[0]
-        raise FormatError(f"{where}: image {name!r} is not in the project's catalog")
+        raise FormatError(f"{where}: image {shown(name)} is not in the project's catalog")
 
 
 def match_all(project: Project, parsed: list[Parsed]) -> dict[str, Parsed]:
@@ -121,13 +123,15 @@ def validate(project: Project, rec: ImageRecord, ann: Annotation, where: str) ->
         if cls is None:
             return
         if cls not in classes:
-            raise FormatError(f"{where}: {what} class = {cls!r}: not in the taxonomy "
-                              f"{classes}")
+            raise FormatError(f"{where}: {what} class = {shown(cls)}: not in the "
+                              f"taxonomy {classes}")
         sev = tax.get(cls).severity_names()
         if severity is not None and severity not in sev:
-            raise FormatError(f"{where}: {what} severity = {severity!r}: class {cls} has "
-                              f"{sev or 'no severities'}")
+            raise FormatError(f"{where}: {what} severity = {shown(severity)}: class {cls} "
+                              f"has {sev or 'no severities'}")
     check_class(ann.defect_class, ann.severity, "image")
+    for cls in ann.also:
+        check_class(cls, None, "image")
     w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
     for box in ann.boxes:
         check_class(box.cls, box.severity, "box")
@@ -164,15 +168,31 @@ def _same(a: Annotation, b: Annotation) -> bool:
 
 def commit_as(project: Project, user: str, labels: dict[str, Annotation],
               source: str) -> int:
-    """Write each image's labels through `user`'s own session; returns the changes."""
+    """Write every changed image's labels through `user`'s own session as one batch:
+    one write, one fdatasync, one mark, so an I/O error (or a kill) leaves none of
+    them acknowledged, and 100k labels cost one fsync instead of 100k."""
     catalog = project.store.catalog
-    changed = 0
     with project.store.open_session(user) as session:
+        changes = []
         for image in sorted(labels, key=lambda i: catalog.get(i).seq):
             before = session.annotation(image)
             after = clamp(labels[image], catalog.get(image))
-            if _same(before, after):
-                continue
-            session.commit(Change(image, before, after), note=f"imported from {source}")
-            changed += 1
-    return changed
+            if not _same(before, after):
+                changes.append(Change(image, before, after))
+        if changes:
+            session.commit_many(changes, note=f"imported from {source}")
+    return len(changes)
+
+
+def check_import_as(project: Project, actor: str, user: str) -> None:
+    """Who may write labels as `user`: an admin, into the journal of an annotator; and
+    since a journal must be owned by the OS user it is named for, only `user`'s own
+    process or root can create or append to it."""
+    project.require(actor, "admin", f"import labels as {user}")
+    if not project.has_role(user, "annotator"):
+        raise PermissionDenied(f"cannot import labels as {user}: {user} does not hold the "
+                               f"annotator role (an admin adds it with: qclabel role add "
+                               f"{project.root} {user} annotator)")
+    if os.geteuid() != 0 and user != identity.current_user():
+        raise PermissionDenied(f"cannot import labels as {user}: {user}'s journal is "
+                               f"owned by {user}; run the import as {user} (or as root)")

@@ -14,8 +14,8 @@ from typing import Any
 
 from ..core.model import NOT_LABELED, VISIBLE, Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
-from . import masks_labelme
-from .coco import load_json
+from . import masks_labelme, safe_read
+from .safe_read import load_json
 
 
 def parse(path: Path, templates: dict[str, Any], classes: list[str]
@@ -24,13 +24,24 @@ def parse(path: Path, templates: dict[str, Any], classes: list[str]
     doc = load_json(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("shapes"), list):
         raise FormatError(f"{path}: field shapes missing: not a labelme file")
-    name = Path(str(doc.get("imagePath") or "")).name
-    if not name:
-        raise FormatError(f"{path}: field imagePath is missing")
+    image_path = doc.get("imagePath")
+    if not isinstance(image_path, str) or not Path(image_path).name:
+        raise FormatError(f"{path}: field imagePath = {safe_read.shown(image_path)}: "
+                          "expected the image's file name")
+    name = Path(image_path).name
     boxes, groups, instances = [], {}, {}
     for i, shape in enumerate(doc["shapes"]):
         where = f"{path}: shapes[{i}]"
-        kind, label = shape.get("shape_type", "polygon"), str(shape.get("label", ""))
+        shape = safe_read.obj(shape, str(path), f"shapes[{i}]")
+        kind = shape.get("shape_type") or "polygon"
+        label = safe_read.text(shape.get("label"), where, "label")
+        if not isinstance(kind, str):
+            raise FormatError(f"{where}: shape_type = {safe_read.shown(kind)}: expected a "
+                              "string")
+        gid = shape.get("group_id")
+        if gid is not None and (isinstance(gid, bool) or not isinstance(gid, int)):
+            raise FormatError(f"{where}: group_id = {safe_read.shown(gid)}: expected an "
+                              "integer or null")
         pts = _points(shape.get("points"), where)
         if kind == "rectangle" and len(pts) == 2:
             (x1, y1), (x2, y2) = pts
@@ -56,10 +67,14 @@ def parse(path: Path, templates: dict[str, Any], classes: list[str]
 
 
 def _points(raw: Any, where: str) -> list[tuple[float, float]]:
-    try:
-        return [(float(p[0]), float(p[1])) for p in raw]
-    except (TypeError, ValueError, IndexError):
-        raise FormatError(f"{where}: points = {raw!r}: expected [[x, y], ...]") from None
+    pts = []
+    for p in safe_read.items(raw, where, "points"):
+        if not isinstance(p, list) or len(p) != 2:
+            raise FormatError(f"{where}: points = {safe_read.shown(raw)}: expected "
+                              "[[x, y], ...]")
+        x, y = safe_read.numbers(p, where, "points")
+        pts.append((x, y))
+    return pts
 
 
 def _keypoint_set(members: list, templates: dict[str, Any], classes: list[str]) -> KeypointSet:

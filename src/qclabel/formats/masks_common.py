@@ -8,11 +8,16 @@ writes past its buffer on such input, and other tools' exports have shipped them
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from ..core.mask import Mask, MaskError
+from ..core.mask import Mask, MaskError, polygon_bounds
 from ..errors import FormatError
 from .dataset import Dataset, ExportImage
+
+# The default `limits.max_pixels` of a catalog image: a mask larger than any image is
+# an attack on the decoder's memory, not a label.
+MAX_MASK_PIXELS = 250_000_000
 
 
 def export_masks(ds: Dataset, image: ExportImage) -> list[Mask]:
@@ -59,6 +64,9 @@ def check_rle(rle: Any, size: tuple[int, int] | None, where: str) -> dict[str, A
         raise FormatError(f"{where}: segmentation = {str(rle)[:60]!r}: expected polygons or "
                           "an RLE {size: [h, w], counts}")
     h, w = rle["size"]
+    if h <= 0 or w <= 0 or h * w > MAX_MASK_PIXELS:
+        raise FormatError(f"{where}: RLE size [{h}, {w}]: expected a positive size of at "
+                          f"most {MAX_MASK_PIXELS} pixels")
     if size is not None and (w, h) != tuple(size):
         raise FormatError(f"{where}: RLE size [{h}, {w}] disagrees with the {size[0]}x"
                           f"{size[1]} image")
@@ -86,11 +94,15 @@ def mask_from_rle(cls: str, rle: Any, size: tuple[int, int] | None, where: str) 
 def mask_from_polygons(cls: str, polygons: Any, where: str) -> Mask:
     ok = isinstance(polygons, list) and polygons and all(
         isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
-                for v in p) for p in polygons)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                and math.isfinite(v) for v in p) for p in polygons)
     if not ok:
         raise FormatError(f"{where}: segmentation polygons need at least 3 points each "
-                          "as [x1, y1, x2, y2, ...] numbers")
+                          "as [x1, y1, x2, y2, ...] finite numbers")
+    x0, y0, x1, y1 = polygon_bounds(polygons)
+    if (x1 - x0) * (y1 - y0) > MAX_MASK_PIXELS:
+        raise FormatError(f"{where}: polygon spans {x1 - x0}x{y1 - y0} pixels, more than "
+                          f"the {MAX_MASK_PIXELS} any image may have")
     try:
         return Mask.from_polygons(cls, polygons)
     except MaskError as exc:

@@ -26,7 +26,7 @@ def _mask_region(shape: dict[str, Any], pts: list, where: str) -> tuple[np.ndarr
         data = base64.b64decode(str(shape.get("mask", "")), validate=True)
         with Image.open(io.BytesIO(data)) as im:
             arr = np.asarray(im.convert("L")) > 0
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, Image.DecompressionBombError) as exc:
         raise FormatError(f"{where}: mask is not a base64 PNG: {exc}") from None
     if len(pts) != 2:
         raise FormatError(f"{where}: a mask shape needs 2 points (its corners)")

@@ -16,6 +16,7 @@ from ..core.mask_measure import measure
 from ..errors import FormatError
 from .dataset import Dataset, ExportImage
 from .masks_common import check_rle, export_masks
+from .safe_read import number
 
 MASK_COLUMNS = {
     "kind": "box, keypoints or mask",  # replaces the box-only description, same place
@@ -64,7 +65,7 @@ def _polygons(raw: Any, where: str) -> tuple[tuple[float, ...], ...]:
         return ()
     try:
         rings = raw if isinstance(raw, list) else [r.split() for r in str(raw).split(";")]
-        return tuple(tuple(float(v) for v in r) for r in rings)
+        return tuple(tuple(number(v, where, "polygons") for v in r) for r in rings)
     except (TypeError, ValueError):
         raise FormatError(f"{where}: polygons = {str(raw)[:40]!r}: expected x y pairs") \
             from None
@@ -74,7 +75,7 @@ def parse_row(o: dict[str, Any], folder: Path, kind: str) -> Mask:
     where = f"{folder / f'objects.{kind}'}: image {o['image_id']} object {o['object']}"
     try:
         x, y, w, h = (int(float(o[k])) for k in ("x", "y", "w", "h"))
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError):
         raise FormatError(f"{where}: x, y, w, h of a mask must be integers") from None
     rle = o.get("rle")
     if not rle:

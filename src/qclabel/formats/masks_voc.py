@@ -24,6 +24,7 @@ from ..core.mask_layers import label_maps
 from ..errors import FormatError
 from .dataset import Dataset, ExportImage
 from .masks_common import export_masks
+from .safe_read import read_text
 
 VOID = 255
 VOID_COLOUR = (224, 224, 192)
@@ -93,7 +94,7 @@ def read_png(path: Path) -> np.ndarray:
                 raise FormatError(f"{path}: mode {im.mode}: a VOC segmentation PNG is an "
                                   "8-bit palette (or grey) image of class indices")
             return np.asarray(im)
-    except OSError as exc:
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise FormatError(f"{path}: not a readable PNG: {exc}") from None
 
 
@@ -136,7 +137,7 @@ def labelmap_classes(root: Path) -> list[str] | None:
     path = root / "labelmap.txt"
     if not path.exists():
         return None
-    names = [line.split(":")[0] for line in path.read_text().splitlines()
+    names = [line.split(":")[0] for line in read_text(path).splitlines()
              if line.strip() and not line.startswith("#")]
     return [n for n in names if n != "background"]
 

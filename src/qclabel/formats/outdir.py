@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import FormatError
+from ..errors import FormatError, OutputWriteError
 from ..fsutil import fsync_dir as _fsync_dir
 
 PARTIAL = ".partial-"
@@ -34,27 +34,47 @@ def atomic_output(out: Path, marker: str | None = None) -> Iterator[Path]:
     """Yield an empty temp folder; on success it becomes `out`, otherwise it is removed.
 
     With `marker`, an existing non-empty `out` is replaced only if it holds that file
-    (an earlier export), so a mistyped --out never deletes someone's folder."""
-    out = Path(out).absolute()
-    if out.exists() and not out.is_dir():
-        raise FormatError(f"{out}: exists and is not a folder")
-    if marker and out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
-        raise FormatError(f"{out}: folder exists and is not an earlier export (no "
-                          f"{marker}); refusing to replace it, choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(out)
+    (an earlier export), so a mistyped --out never deletes someone's folder. A symlink
+    as `out` is followed: the export replaces the folder it points to, and the link
+    stays. Any I/O error (disk full, read-only folder) is one OutputWriteError; the
+    previous `out` is unchanged."""
+    out = resolve_out(out)
     tmp = partial_dir(out)
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     leftover = None
     try:
+        if out.exists() and not out.is_dir():
+            raise FormatError(f"{out}: exists and is not a folder")
+        if marker and out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
+            raise FormatError(f"{out}: folder exists and is not an earlier export (no "
+                              f"{marker}); refusing to replace it, choose another --out")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(out)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
         yield tmp
         _sync_filesystem(tmp)
         leftover = _swap_in(tmp, out)
+    except OSError as exc:
+        raise write_error(out, exc) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if leftover is not None:
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+def resolve_out(out: Path) -> Path:
+    """The folder an export writes: symlinks followed, so the swap replaces the
+    target rather than the link (which would leave the link behind as a stray)."""
+    out = Path(out).absolute()
+    if out.is_symlink():
+        out = Path(os.path.realpath(out))
+    return out
+
+
+def write_error(out: Path, exc: OSError) -> OutputWriteError:
+    what = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
+    return OutputWriteError(f"cannot write the export {out}: {exc.strerror or exc}{what}; "
+                            "nothing was changed there")
 
 
 def remove_stale_partials(out: Path) -> list[Path]:

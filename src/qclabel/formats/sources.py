@@ -33,18 +33,13 @@ def read_coco(project: Project, src: Path) -> list[Parsed]:
     merged: dict[str, Parsed] = {}
     pattern = "annotations/*.json" if (src / "annotations").is_dir() else "*.json"
     for path in _files(src, pattern, "COCO"):
-        sizes = {im["file_name"]: (im.get("width"), im.get("height"))
-                 for im in coco.load_json(path).get("images", [])
-                 if isinstance(im, dict) and "file_name" in im}
-        for name, ann in coco.parse(path, _templates(project.taxonomy)).items():
+        for name, (ann, size) in coco.parse_sized(path, _templates(project.taxonomy)).items():
             if name in merged:
                 prev = merged[name].annotation
                 boxes, sets = prev.boxes + ann.boxes, prev.keypoints + ann.keypoints
                 masks = prev.masks + ann.masks
                 ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks,
                               verdict=None if boxes or sets or masks else "pass")
-            size = sizes.get(name)
-            size = size if size and all(isinstance(v, int) for v in size) else None
             merged[name] = Parsed(name, ann, str(path), size=size)
     return list(merged.values())
 

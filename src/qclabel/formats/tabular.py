@@ -19,7 +19,7 @@ from typing import Any
 
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
-from . import masks_tabular
+from . import masks_tabular, safe_read
 from .dataset import Dataset, ExportImage, fmt, iter_progress
 
 IMAGE_COLUMNS = {
@@ -36,6 +36,7 @@ IMAGE_COLUMNS = {
     "status": "final-label status: single, reviewed, agreed or adjudicated",
     "annotators": "annotators whose labels this is, ';'-separated",
     "labeled_at": "UTC time of the last label or decision on the image (ISO 8601)",
+    "also": "further image-level classes (multi-label), ';'-separated, or empty",
 }
 OBJECT_COLUMNS = {
     "image_id": "image the object belongs to (images file)",
@@ -90,7 +91,8 @@ def _image_row(ds: Dataset, image: ExportImage) -> dict[str, Any]:
             "defect_class": a.defect_class,
             "class_index": ds.class_id(a.defect_class, image) if a.defect_class else None,
             "severity": a.severity, "status": image.status,
-            "annotators": ";".join(image.annotators), "labeled_at": image.labeled_at}
+            "annotators": ";".join(image.annotators), "labeled_at": image.labeled_at,
+            "also": ";".join(a.also) or None}
 
 
 def _object_rows(ds: Dataset, image: ExportImage) -> list[dict[str, Any]]:
@@ -146,20 +148,24 @@ def _write_jsonl(path: Path, columns: dict[str, str], rows: list[dict[str, Any]]
 
 # -- import ------------------------------------------------------------------------------
 def read_rows(path: Path, kind: str, columns: dict[str, str]) -> list[dict[str, Any]]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    text = safe_read.read_text(path, safe_read.MAX_JSON_BYTES)
     if kind == "csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
+        try:
+            rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
+            raise FormatError(f"{path}: not valid CSV: {exc}") from None
         missing = set(columns) - set(rows[0] if rows else columns)
+        if any(None in r or None in r.values() for r in rows):
+            bad = next(n for n, r in enumerate(rows, start=2)
+                       if None in r or None in r.values())
+            raise FormatError(f"{path}:{bad}: the row has more or fewer cells than the "
+                              "header")
     else:
         rows = []
         for n, line in enumerate(text.splitlines(), start=1):
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise FormatError(f"{path}:{n}: not valid JSON: {exc}") from exc
+            if line.strip():
+                rows.append(safe_read.obj(safe_read.loads_json(line, f"{path}:{n}"),
+                                          f"{path}:{n}", "the line"))
         missing = set().union(*(set(columns) - set(r) for r in rows)) if rows else set()
     if missing:
         raise FormatError(f"{path}: missing column(s) {sorted(missing)}")
@@ -172,12 +178,22 @@ def parse(folder: Path, kind: str, templates: dict[str, Any]) -> dict[str, tuple
     images = read_rows(folder / f"images.{kind}", kind, IMAGE_COLUMNS)
     objects = read_rows(folder / f"objects.{kind}", kind, OBJECT_COLUMNS)
     per_image: dict[str, list[dict[str, Any]]] = {}
-    for o in objects:
+    first = 2 if kind == "csv" else 1
+    for n, o in enumerate(objects, start=first):
+        if o["kind"] not in ("box", "keypoints", "mask"):
+            raise FormatError(f"{folder / f'objects.{kind}'}:{n}: kind = "
+                              f"{safe_read.shown(o['kind'])}: expected box, keypoints or mask")
         per_image.setdefault(str(o["image_id"]), []).append(o)
-    out = {}
-    for n, row in enumerate(images, start=2 if kind == "csv" else 1):
+    out: dict[str, tuple[str, str, Annotation]] = {}
+    for n, row in enumerate(images, start=first):
         where = f"{folder / f'images.{kind}'}:{n}"
         iid = str(row["image_id"])
+        if iid in out:
+            raise FormatError(f"{where}: image_id = {iid!r} is listed twice")
+        for col in ("verdict", "defect_class", "severity", "sha256", "path"):
+            if not isinstance(row[col], (str, type(None))):
+                raise FormatError(f"{where}: {col} = {safe_read.shown(row[col])}: expected "
+                                  "a string")
         objs = per_image.pop(iid, [])
         boxes = [_box(o, folder, kind) for o in objs if o["kind"] == "box"]
         sets = [_kps(o, templates, folder, kind) for o in objs if o["kind"] == "keypoints"]
@@ -188,7 +204,8 @@ def parse(folder: Path, kind: str, templates: dict[str, Any]) -> dict[str, tuple
         out[iid] = (str(row["sha256"]), Path(str(row["path"])).name, Annotation(
             verdict=verdict, defect_class=row["defect_class"] or None,
             severity=row["severity"] or None, boxes=tuple(boxes), keypoints=tuple(sets),
-            masks=tuple(masks)))
+            masks=tuple(masks),
+            also=tuple(c for c in str(row.get("also") or "").split(";") if c)))
     if per_image:
         raise FormatError(f"{folder / f'objects.{kind}'}: image_id = "
                           f"{next(iter(per_image))!r} is not in images.{kind}")
@@ -196,10 +213,7 @@ def parse(folder: Path, kind: str, templates: dict[str, Any]) -> dict[str, tuple
 
 
 def _float(o: dict[str, Any], key: str, where: str) -> float:
-    try:
-        return float(o[key])
-    except (TypeError, ValueError):
-        raise FormatError(f"{where}: {key} = {o[key]!r}: expected a number") from None
+    return safe_read.number(o[key], where, key)
 
 
 def _box(o: dict[str, Any], folder: Path, kind: str) -> Box:
@@ -214,10 +228,10 @@ def _kps(o: dict[str, Any], templates: dict[str, Any], folder: Path, kind: str) 
     if template is None:
         raise FormatError(f"{where}: template = {o['template']!r}: not in the taxonomy")
     flat = o["keypoints"]
-    try:
-        flat = [float(v) for v in (flat.split() if isinstance(flat, str) else flat)]
-    except (TypeError, ValueError):
-        raise FormatError(f"{where}: keypoints = {flat!r}: expected numbers") from None
+    if not isinstance(flat, (str, list)):
+        raise FormatError(f"{where}: keypoints = {safe_read.shown(flat)}: expected numbers")
+    flat = [safe_read.number(v, where, "keypoints")
+            for v in (flat.split() if isinstance(flat, str) else flat)]
     if len(flat) != 3 * len(template.points) or any(v not in (0, 1, 2) for v in flat[2::3]):
         raise FormatError(f"{where}: keypoints needs x y v (v in 0/1/2) for each of "
                           f"{list(template.points)}")

@@ -19,7 +19,7 @@ from typing import Any
 from ..core.geometry import from_voc, to_voc
 from ..core.model import Annotation, Box
 from ..errors import FormatError
-from . import masks_voc
+from . import masks_voc, safe_read
 from .dataset import Dataset, ExportImage, iter_progress
 from .masks_common import export_masks
 
@@ -99,10 +99,7 @@ def image_xml(ds: Dataset, image: ExportImage) -> bytes:
 # -- import ------------------------------------------------------------------------------
 def parse(path: Path) -> tuple[str, Annotation, tuple[int, int]]:
     """(filename, annotation, (width, height)) of one VOC XML file."""
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
-        raise FormatError(f"{path}: not a readable VOC XML file: {exc}") from exc
+    root = _xml_root(path)
     name = (root.findtext("filename") or "").strip()
     if not name:
         raise FormatError(f"{path}: field filename is missing")
@@ -118,19 +115,32 @@ def parse(path: Path) -> tuple[str, Annotation, tuple[int, int]]:
     return name, Annotation(verdict=None if boxes else "pass", boxes=tuple(boxes)), size
 
 
+def _xml_root(path: Path) -> ET.Element:
+    """The parsed XML, refusing DTDs: an entity declaration is how an XML file expands
+    to gigabytes ("billion laughs") or pulls in other files, and VOC has none."""
+    data = safe_read.read_bytes(path)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise FormatError(f"{path}: XML with a DOCTYPE or ENTITY declaration is not "
+                          "accepted (VOC files have none)")
+    try:
+        return ET.fromstring(data)
+    except (ET.ParseError, RecursionError) as exc:
+        raise FormatError(f"{path}: not a readable VOC XML file: "
+                          f"{exc if isinstance(exc, ET.ParseError) else 'nested too deeply'}"
+                          ) from None
+
+
 def _int(root: ET.Element, tag: str, path: Path) -> int:
     text = root.findtext(tag)
     try:
+        if len(str(text).strip()) > safe_read.MAX_NUMBER_CHARS:
+            raise ValueError
         return int(str(text).strip())
     except ValueError:
-        raise FormatError(f"{path}: field {tag} = {text!r}: expected an integer") from None
+        raise FormatError(f"{path}: field {tag} = {safe_read.shown(text)}: expected an "
+                          "integer") from None
 
 
 def _num(obj: ET.Element, tag: str, path: Path, i: int) -> float:
-    text = obj.findtext(tag)
-    try:
-        return float(str(text).strip())
-    except ValueError:
-        raise FormatError(f"{path}: object[{i}] {tag} = {text!r}: expected a number") \
-            from None
+    return safe_read.number(obj.findtext(tag) or "", f"{path}: object[{i}]", tag)
 

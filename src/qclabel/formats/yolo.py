@@ -12,13 +12,14 @@ coordinates clipped to [0, 1] (Ultralytics drops values outside).
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
-from . import masks_yolo
+from . import masks_yolo, safe_read
 from .dataset import Dataset, ExportImage, iter_progress
 
 TASKS = ("detect", "pose", "segment", "classify")
@@ -143,21 +144,33 @@ def _export_classify(ds: Dataset, out: Path, link: str, progress, cancel) -> dic
 # -- import ------------------------------------------------------------------------------
 def read_names(data_yaml_path: Path) -> tuple[list[str], int | None]:
     """Class names in index order and the keypoint count (kpt_shape[0]) of a data.yaml."""
-    import yaml
-    try:
-        data = yaml.safe_load(data_yaml_path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise FormatError(f"{data_yaml_path}: cannot read YAML: {exc}") from exc
+    data = safe_read.load_yaml(data_yaml_path)  # bounded, no aliases
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, dict):
-        keys = sorted(names)
+        keys = list(names)
+        if keys and all(isinstance(k, int) and not isinstance(k, bool) for k in keys):
+            keys.sort()
         if keys != list(range(len(keys))):
             raise FormatError(f"{data_yaml_path}: names keys must be 0..{len(keys) - 1}")
         names = [names[k] for k in keys]
     if not isinstance(names, list) or not names:
-        raise FormatError(f"{data_yaml_path}: field names = {names!r}: need a class list")
-    kpt = data.get("kpt_shape")
-    return [str(n) for n in names], (int(kpt[0]) if kpt else None)
+        raise FormatError(f"{data_yaml_path}: field names = {safe_read.shown(names)}: "
+                          "need a class list")
+    if not all(isinstance(n, (str, int, float, bool)) or n is None for n in names):
+        raise FormatError(f"{data_yaml_path}: field names = {safe_read.shown(names)}: "
+                          "class names must be plain strings")
+    return [str(n) for n in names], _kpt_count(data.get("kpt_shape"), data_yaml_path)
+
+
+def _kpt_count(kpt: Any, where: Path) -> int | None:
+    if kpt is None:
+        return None
+    if not (isinstance(kpt, list) and len(kpt) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in kpt)
+            and 0 < kpt[0] <= 1000 and kpt[1] in (2, 3)):
+        raise FormatError(f"{where}: field kpt_shape = {safe_read.shown(kpt)}: expected "
+                          "[points, 2 or 3]")
+    return kpt[0]
 
 
 def parse_label_file(path: Path, names: list[str], width: int, height: int,
@@ -166,7 +179,7 @@ def parse_label_file(path: Path, names: list[str], width: int, height: int,
     confidence of each object when the rows carry one (Ultralytics `save_conf`)."""
     boxes, sets, scores, masks, mask_scores = [], [], [], [], []
     n_values = 5 + 3 * len(template.points) if template else 5
-    for n, line in enumerate(path.read_text().splitlines(), start=1):
+    for n, line in enumerate(safe_read.read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{n}"
@@ -213,9 +226,16 @@ def _pose_set(vals: list[float], cls: str, template, width: int, height: int,
 
 def _numbers(line: str, where: str) -> list[float]:
     try:
-        return [float(v) for v in line.split()]
+        vals = [float(v) if len(v) <= safe_read.MAX_NUMBER_CHARS else math.nan
+                for v in line.split()]
     except ValueError:
-        raise FormatError(f"{where}: not a row of numbers: {line!r}") from None
+        raise FormatError(f"{where}: not a row of numbers: {safe_read.shown(line)}") \
+            from None
+    if not all(math.isfinite(v) for v in vals):
+        raise FormatError(f"{where}: {safe_read.shown(line)}: NaN, inf and numbers of "
+                          f"over {safe_read.MAX_NUMBER_CHARS} characters are not "
+                          "coordinates or class indices")
+    return vals
 
 
 def _class_name(value: float, names: list[str], where: str) -> str:

@@ -23,21 +23,19 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import multiprocessing
 import os
 import re
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from PIL import Image
-
 from ..core.model import ImageRecord
-from ..errors import QclabelError
+from ..errors import OutputWriteError, QclabelError
 from . import work
+from .pool import _make_pool, _run
 from .profiles import Profile, resolve_profile
 from .walk import Unit, discover, make_units
 
@@ -72,9 +70,24 @@ class IngestReport:
                 "cancelled": self.cancelled, "elapsed_s": round(self.elapsed_s, 3)}
 
 
+class IngestWriteError(OutputWriteError):
+    """The catalog (or the ingest lock) could not be written: disk full, read-only,
+    I/O error. `report` lists every file that did not enter; none left a canonical
+    file behind."""
+
+    def __init__(self, message: str, report: "IngestReport"):
+        super().__init__(message)
+        self.report = report
+
+
 @contextmanager
 def _ingest_lock(root: Path) -> Iterator[None]:
-    fd = os.open(root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputWriteError(f"cannot ingest into {root}: cannot create "
+                               f"{root / '.ingest.lock'}: {exc.strerror or exc}; nothing "
+                               "was added") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -92,54 +105,6 @@ def _clean_temp(folder: Path) -> None:
     if folder.is_dir():
         for f in folder.glob(".*.tmp"):
             f.unlink(missing_ok=True)
-
-
-class _Inline(Executor):
-    """Runs each call at submit time: no pool for single-worker runs."""
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        fut: Future = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - handed to the caller (Ctrl-C is not)
-            fut.set_exception(exc)
-        return fut
-
-
-def _make_pool(workers: int, max_pixels: int) -> Executor:
-    if workers <= 1:
-        # Same pixel limit as the pool workers get (never lowering Pillow's own).
-        if Image.MAX_IMAGE_PIXELS is not None:
-            Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, max_pixels)
-        return _Inline()
-    # forkserver, not fork: forking a process with threads (the app's workers, OpenCV's
-    # and OpenBLAS's pools) can deadlock the child; this costs about a second per run.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["qclabel.ingest.work"])
-    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=work.init_worker,
-                               initargs=(max_pixels,))
-
-
-def _run(executor: Executor, fn, items: list) -> Iterator[tuple[int, object]]:
-    """Submit all items; yield (index, result or the exception) as they complete.
-    A worker that dies (a decoder crash, the OOM killer) fails its items, not the run."""
-    if isinstance(executor, _Inline):  # in order, one at a time: a cancel stops at once
-        for i, item in enumerate(items):
-            fut = executor.submit(fn, item)
-            exc = fut.exception()
-            yield i, exc if exc is not None else fut.result()
-        return
-    futures = {executor.submit(fn, item): i for i, item in enumerate(items)}
-    try:
-        for fut in as_completed(futures):
-            try:
-                result = fut.result()
-            except Exception as exc:  # noqa: BLE001 - reported per item
-                result = exc
-            yield futures[fut], result
-    finally:  # the caller stopped early (cancel): drop what has not started
-        for fut in futures:
-            fut.cancel()
 
 
 def _hash_all(executor: Executor, files: list[str], progress: Progress | None,
@@ -222,21 +187,30 @@ def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
         try:
             digests = _hash_all(pool, files, progress, report, cancel)
             tasks = [] if report.cancelled else _tasks(project, prof, units, digests, report)
-            _process(project, pool, tasks, progress, report, cancel)
+            error = _process(project, pool, tasks, progress, report, cancel)
         finally:
             if own:
                 pool.shutdown(wait=True, cancel_futures=True)
     report.failed.sort()
     report.elapsed_s = time.perf_counter() - t0
+    if error is not None:
+        raise IngestWriteError(f"cannot write the catalog {project.store.catalog.path}: "
+                               f"{error.strerror or error}; {len(report.added)} images were "
+                               f"added before, {len(report.failed)} not (listed above)",
+                               report)
     return report
 
 
 def _process(project, pool: Executor, tasks: list[dict], progress: Progress | None,
-             report: IngestReport, cancel: Cancel | None) -> None:
+             report: IngestReport, cancel: Cancel | None) -> OSError | None:
     """Run the units; write records in task order, BATCH at a time. On cancel, the
-    finished prefix is kept and the canonical files of later units are removed."""
+    finished prefix is kept and the canonical files of later units are removed. When
+    a catalog write fails, every unit not yet in the catalog is listed as failed and
+    its canonical files are removed (the run goes on to the end only to collect the
+    files the workers still write); the error is returned."""
     results: dict[int, dict] = {}
     next_index, pending = 0, []
+    error: OSError | None = None
     for done, (i, result) in enumerate(_run(pool, work.process_unit, tasks), start=1):
         if isinstance(result, Exception):
             result = {"failed": (tasks[i]["name"], f"worker failed: {result!r}")}
@@ -245,24 +219,47 @@ def _process(project, pool: Executor, tasks: list[dict], progress: Progress | No
             progress("ingest", done, len(tasks))
         while next_index in results:
             res = results.pop(next_index)
-            next_index += 1
             if "failed" in res:
                 report.failed.append(tuple(res["failed"]))
             else:
-                pending += [ImageRecord.from_dict(d) for d in res["records"]]
-        if len(pending) >= BATCH:
-            report.added += project.store.catalog.add(pending)
+                pending.append((tasks[next_index]["name"], res["records"]))
+            next_index += 1
+        if error is None and len(pending) >= BATCH:
+            error = _write_batch(project, pending, report)
             pending = []
-        if cancel and cancel():
+        if error is not None and pending:
+            _lose(project.root, pending, report, error)
+            pending = []
+        if cancel and cancel() and error is None:
             report.cancelled = True
             _discard(project.root, results.values())
             break
-    if pending:
-        report.added += project.store.catalog.add(pending)
+    if pending and error is None:
+        error = _write_batch(project, pending, report)
+    return error
+
+
+def _write_batch(project, pending: list[tuple[str, list[dict]]],
+                 report: IngestReport) -> OSError | None:
+    try:
+        report.added += project.store.catalog.add(
+            [ImageRecord.from_dict(d) for _, recs in pending for d in recs])
+    except OSError as exc:
+        _lose(project.root, pending, report, exc)
+        return exc
+    return None
+
+
+def _lose(root: Path, pending: list[tuple[str, list[dict]]], report: IngestReport,
+          exc: OSError) -> None:
+    """Units that will not enter: listed as failed, their canonical files removed."""
+    _discard(root, [{"records": recs} for _, recs in pending])
+    report.failed += [(name, f"not added: the catalog could not be written "
+                             f"({exc.strerror or exc})") for name, _ in pending]
 
 
 def _discard(root: Path, results) -> None:
-    """Canonical files of units finished out of order before a cancel."""
+    """Canonical files of units that did not enter the catalog."""
     for res in results:
         for rec in res.get("records", ()):
             if rec["file"].startswith("canonical/"):

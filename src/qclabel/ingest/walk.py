@@ -26,11 +26,17 @@ class Unit:
     name: str                 # what reports call it: the file, or the group
 
 
-def _walk(top: str, exclude: set[str], out: list[str]) -> None:
+def _walk(top: str, exclude: set[str], out: list[str],
+          failed: list[tuple[str, str]]) -> None:
     """Recursive listing; follows directory symlinks once; skips hidden entries
-    (editor/OS droppings such as ._name.jpg) and the project folder itself."""
+    (editor/OS droppings such as ._name.jpg) and the project folder itself. A folder
+    that cannot be listed is a failure, never silently an empty folder."""
     seen: set[str] = set()
-    for root, dirs, files in os.walk(top, followlinks=True):
+
+    def unreadable(exc: OSError) -> None:
+        failed.append((exc.filename or top, f"cannot read folder: {exc.strerror or exc}"))
+
+    for root, dirs, files in os.walk(top, followlinks=True, onerror=unreadable):
         real = os.path.realpath(root)
         if real in seen or real in exclude:
             dirs[:] = []
@@ -53,7 +59,7 @@ def discover(paths: Iterable[os.PathLike | str],
     for given in map(os.fspath, paths):
         path = os.path.abspath(given)
         if os.path.isdir(path):
-            _walk(path, skip, files)
+            _walk(path, skip, files, failed)
         elif os.path.islink(path) and not os.path.exists(path):
             failed.append((path, "broken symbolic link"))
         elif not os.path.lexists(path):

@@ -5,7 +5,8 @@ An image is protected while it is dual (in the plan, or labeled by two or more
 annotators even outside the plan) and has no final label yet. Adjudicators (and admins,
 who hold every role) see everything; everyone else sees only their own labels on a
 protected image. This governs what qclabel shows (every command, see the README's
-Blindness table); who may read the journal files is up to their file modes.
+Blindness table); the journal files themselves are mode 0640 in the privileged group
+(`qclabel init --privileged-group`), so an annotator cannot read another's either.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 single.
 
 An image labeled by two annotators who disagree, and not yet adjudicated, has no final
-label: exporting it would pick a side silently.
+label: exporting it would pick a side silently. A `final` event counts only if its
+author was an adjudicator (or admin) when it was written, a `review` only from a
+reviewer: `Store.all_states()` leaves out every other (store/authority.py).
 """
 
 from __future__ import annotations

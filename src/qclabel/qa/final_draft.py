@@ -63,10 +63,11 @@ class FinalDraft:
     def labels_per_hour(self, now: float | None = None) -> float:
         return 0.0
 
-    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None) -> Change:
+    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None,
+              group: str | None = None) -> Change:
         change = edits.apply(image_id, self.draft, *edit_fns)
         change = Change(image_id, change.before, self._decide(change.after))
-        self.undo_stack.push(change)
+        self.undo_stack.push(change, group)
         return change
 
     def undo(self) -> Change | None:

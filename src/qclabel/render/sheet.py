@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-MIN_SLOT_COLS, TARGET_SLOT_COLS = 12, 22
+MIN_SLOT_COLS, TARGET_SLOT_COLS, MAX_SLOT_COLS = 8, 22, 80
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,10 @@ class SheetLayout:
 
     @classmethod
     def for_area(cls, cols: int, rows: int, cell_w: int = 1, cell_h: int = 2,
-                 aspect: float = 4 / 3) -> "SheetLayout":
-        """Fit slots of ~TARGET_SLOT_COLS cells (thumbnails of `aspect`) into the area."""
-        across = max(1, cols // TARGET_SLOT_COLS) if cols >= MIN_SLOT_COLS else 1
+                 aspect: float = 4 / 3, slot_cols: int = TARGET_SLOT_COLS) -> "SheetLayout":
+        """Fit slots of ~`slot_cols` cells (thumbnails of `aspect`) into the area."""
+        slot_cols = max(MIN_SLOT_COLS, slot_cols)
+        across = max(1, cols // slot_cols) if cols >= MIN_SLOT_COLS else 1
         slot_w = max(1, cols // across)
         thumb_h = max(1, round((slot_w - 1) * cell_w / aspect / cell_h))
         down = max(1, rows // (thumb_h + 1))
@@ -80,3 +81,15 @@ def halfcells(picture: Image.Image, cols: int, rows: int) -> np.ndarray:
     canvas.paste(p, ((cols - p.width) // 2, (rows * 2 - p.height) // 2))
     a = np.asarray(canvas).reshape(rows, 2, cols, 3)
     return a.transpose(0, 2, 1, 3)
+
+
+def grid_thumb_cols(config: dict) -> int:
+    """`[grid] thumb_cols` from the project config: the width of one grid slot in cells
+    (smaller: more images per page). A bad value is a config error, not a guess."""
+    from ..errors import ConfigError
+    value = config.get("grid", {}).get("thumb_cols", TARGET_SLOT_COLS)
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not MIN_SLOT_COLS <= value <= MAX_SLOT_COLS:
+        raise ConfigError("qclabel.toml", "[grid] thumb_cols", value,
+                          f"a whole number of cells from {MIN_SLOT_COLS} to {MAX_SLOT_COLS}")
+    return value

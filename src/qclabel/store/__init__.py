@@ -4,39 +4,100 @@
     store.catalog                 the image catalog
     store.open_session(user)      the one writer of that user's journal
     store.state(user)             any user's replayed labels (no lock)
+    store.all_states()            everyone's, each event honoured only if its author
+                                  held the role it needs at its time (authority.py)
     store.documents("versions")   read-mostly document collections
 """
 
 from __future__ import annotations
 
+import os
+import tomllib
 from pathlib import Path
+from typing import Any
 
+from ..identity import current_user
+from .authority import ROLES_DIR, RoleHistory, authorize, load_history
 from .catalog import Catalog
 from .documents import Documents
-from .labels import LabelState, load_state, users
+from .ackmark import ack_path
+from .labels import LabelState, journal_path, load_state, users
 from .session import AnnotatorSession
 
 
 class Store:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, baseline: dict[str, Any] | None = None):
         self.root = Path(root)
         self.labels_dir = self.root / "labels"
+        self.roles_dir = self.root / ROLES_DIR
         self.catalog = Catalog(self.root / "catalog.json")
+        self._baseline = baseline
+        self._history: tuple[tuple, RoleHistory] | None = None
 
     def open_session(self, user: str) -> AnnotatorSession:
         return AnnotatorSession(self.labels_dir, user)
 
+    def role_session(self, admin: str) -> AnnotatorSession:
+        """The admin's role journal, waiting for the admin's other role changes (one
+        lock, then the caller re-reads the history and appends)."""
+        return AnnotatorSession(self.roles_dir, admin, wait=True)
+
     def users(self) -> list[str]:
-        return users(self.labels_dir)
+        """Everyone whose labels this OS user may read. With the privileged group
+        (README: guarantees) an annotator can neither list labels/ nor read another
+        journal, so an annotator's readers see the annotator's own labels only."""
+        names = set(users(self.labels_dir))
+        me = current_user()
+        if me not in names and journal_path(self.labels_dir, me).exists():
+            names.add(me)
+        return sorted(n for n in names if _readable(self.labels_dir, n))
 
     def state(self, user: str, verify: bool = True) -> LabelState:
-        return load_state(self.labels_dir, user, verify=verify)
+        state = load_state(self.labels_dir, user, verify=verify)
+        authorize({user: state}, self.authority())
+        return state
 
     def all_states(self) -> dict[str, LabelState]:
-        return {u: self.state(u) for u in self.users()}
+        states = {u: load_state(self.labels_dir, u) for u in self.users()}
+        authorize(states, self.authority())
+        return states
+
+    def authority(self) -> RoleHistory:
+        """The role history, read again whenever a role journal changed."""
+        key = _stamp(self.roles_dir)
+        if self._history is None or self._history[0] != key:
+            self._history = (key, load_history(self.root, self._roles_baseline()))
+        return self._history[1]
+
+    def _roles_baseline(self) -> dict[str, Any]:
+        if self._baseline is not None:
+            return self._baseline
+        try:  # a Store opened without its Project: the config's table, if it is trusted
+            from .ownership import project_file_problem
+            path = self.root / "qclabel.toml"
+            if project_file_problem(path):
+                return {}
+            with open(path, "rb") as fh:
+                return tomllib.load(fh).get("roles", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            return {}
 
     def documents(self, name: str) -> Documents:
         return Documents(self.root / f"{name}.json")
+
+
+def _readable(labels_dir: Path, user: str) -> bool:
+    return all(os.access(p, os.R_OK) or not p.exists()
+               for p in (journal_path(labels_dir, user), ack_path(labels_dir, user)))
+
+
+def _stamp(folder: Path) -> tuple:
+    try:
+        with os.scandir(folder) as it:
+            return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                                for e in it if e.name.endswith((".jsonl", ".ack"))))
+    except OSError:
+        return ()
 
 
 __all__ = ["Store", "AnnotatorSession", "LabelState", "Catalog", "Documents"]

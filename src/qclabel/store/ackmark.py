@@ -28,7 +28,9 @@ from ..errors import JournalCorrupt
 from ..fsutil import fsync_dir
 
 SLOT = 512
-FILE_MODE = 0o644  # the journal's mode: whoever may read the journal may read its mark
+# The mode of journals, marks and snapshots: their writer, and the folder's group (the
+# privileged group in labels/, see the README's guarantees), never everyone.
+FILE_MODE = 0o640
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def _decode(raw: bytes) -> AckRecord | None:
 
 
 def ack_path(labels_dir: Path, user: str) -> Path:
-    return Path(labels_dir) / f"{user}.ack"
+    from .ownership import file_stem
+    return Path(labels_dir) / f"{file_stem(Path(labels_dir), user)}.ack"
 
 
 def read_ack(path: Path, user: str) -> AckRecord | None:
@@ -96,7 +99,7 @@ class AckFile:
     def __init__(self, path: Path, record: AckRecord):
         self.path, self.record = Path(path), record
         self._dirty = False  # a failed write may have left a newer record in a slot
-        self._fd = os.open(self.path, os.O_WRONLY)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_NOFOLLOW)
 
     @classmethod
     def create(cls, path: Path, record: AckRecord) -> "AckFile":
@@ -104,7 +107,8 @@ class AckFile:
         half-written; its folder is fsynced so the file survives a power cut."""
         path = Path(path)
         tmp = path.with_name(f".{path.name}.new")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        tmp.unlink(missing_ok=True)  # never write through a file or link planted here
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
         try:
             data = record.encode() + b" " * (SLOT - 1) + b"\n"
             if os.write(fd, data) != len(data):

@@ -20,13 +20,13 @@ from ..fsutil import fsync_dir
 from ..errors import StoreWriteError
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically; raise StoreWriteError and leave the old
-    file untouched on any I/O failure."""
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace `path` with `data` atomically (with `mode`, else the old file's); raise
+    StoreWriteError and leave the old file untouched on any I/O failure."""
     path = Path(path)
     tmp = None
     try:
-        mode = _mode_for(path)
+        mode = _mode_for(path) if mode is None else mode
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             # mkstemp makes the file private (0600); the other annotators of the

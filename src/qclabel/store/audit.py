@@ -8,6 +8,7 @@ three files missing while the others say it should exist."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -16,6 +17,8 @@ from ..core.kinds import KINDS
 from ..errors import JournalCorrupt
 from .ackmark import AckRecord, ack_path, read_ack
 from .journal import Tail, Torn, genesis, line_number, read_events
+from .authority import EVENT_ROLES, ROLES_DIR, RoleHistory
+from .ownership import ALT, owner_problem
 from .labels import SnapshotFile, journal_path, snapshot_path, users
 from .replay import (Replay, ack_problem, ahead_problem, missing_journal_problem,
                      read_mark_and_snapshot, replay, snapshot_problem)
@@ -30,12 +33,16 @@ class Finding:
     problems: list[str] = field(default_factory=list)  # every problem, one line each
 
 
-def verify_journal(labels_dir: Path, user: str) -> Finding:
+def verify_journal(labels_dir: Path, user: str,
+                   history: RoleHistory | None = None) -> Finding:
     """Replay the whole chain from its first line, then hold it against the mark and
-    the snapshot."""
+    the snapshot; with `history`, also every event against its author's roles."""
     labels_dir = Path(labels_dir)
     jpath = journal_path(labels_dir, user)
     apath, spath = ack_path(labels_dir, user), snapshot_path(labels_dir, user)
+    planted = [p for p in (owner_problem(f, (user,)) for f in (jpath, spath, apath)) if p]
+    if planted:  # not this user's files: their content proves nothing
+        return _finding(jpath, planted, 0, "")
     ack, bad, snap = read_mark_and_snapshot(apath, spath, user)
     mark_bad, problems = bad is not None, [bad] if bad else []
     problems += _snapshot_problems(spath, apath, snap, ack)
@@ -43,8 +50,19 @@ def verify_journal(labels_dir: Path, user: str) -> Finding:
         missing = missing_journal_problem(jpath, spath, apath, snap, ack)
         problems += [missing] if missing else []
         return _finding(jpath, problems, 0, "")
+    unauthorized: list[str] = []
+
+    def check(line: int, event: dict[str, Any]) -> None:
+        if history is not None and not history.allows(user, event["kind"], event["ts"]):
+            unauthorized.append(
+                f"{jpath}:{line}: {event['kind']} event on image {event['image']} by {user}, "
+                f"who did not hold the {EVENT_ROLES[event['kind']]} role at {event['ts']}: "
+                "not honoured by any reader")
+
     rep = replay(jpath, Tail(0, 0, genesis(user)), user, {}, end=ack.offset if ack else None,
-                 want=(snap.mark.seq, ack.seq if ack else -1), keep=snap.mark.seq)
+                 want=(snap.mark.seq, ack.seq if ack else -1), keep=snap.mark.seq,
+                 visit=check)
+    problems += unauthorized
     journal_problem = rep.problem or (ack_problem(jpath, apath, ack, rep) if ack else None)
     problems += [journal_problem] if journal_problem else []
     if snap.present and not snap.problem and snap.mark.seq:
@@ -106,8 +124,46 @@ def _torn_note(jpath: Path, rep: Replay, ack: AckRecord | None) -> str:
             "session")
 
 
-def verify_all(labels_dir: Path) -> list[Finding]:
-    return [verify_journal(labels_dir, u) for u in users(labels_dir)]
+def verify_all(labels_dir: Path, history: RoleHistory | None = None) -> list[Finding]:
+    """Every journal of the folder, then every file planted under a user's name that
+    the journals' findings do not name already (a lock, or the files a user's session
+    moved aside from)."""
+    labels_dir = Path(labels_dir)
+    found = [verify_journal(labels_dir, u, history) for u in users(labels_dir)]
+    named = {p.split(":", 1)[0] for f in found for p in f.problems}
+    for path in _named_files(labels_dir):
+        user = _user_of(path.name).split(ALT, 1)[0]
+        problem = owner_problem(path, (user,))
+        if problem and str(path) not in named:
+            found.append(Finding(str(path), False, 0, problem, [problem]))
+    return found
+
+
+_SUFFIXES = (".snapshot.json", ".jsonl", ".ack", ".lock")
+
+
+def _user_of(name: str) -> str:
+    return next(name[:-len(s)] for s in _SUFFIXES if name.endswith(s))
+
+
+def _named_files(folder: Path) -> list[Path]:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [folder / n for n in names if not n.startswith(".") and n.endswith(_SUFFIXES)]
+
+
+def verify_project(root: Path, history: RoleHistory) -> list[Finding]:
+    """The label journals (each event against its author's roles), the admins' role
+    journals, and the role changes the history could not honour."""
+    root = Path(root)
+    found = verify_all(root / "labels", history) + verify_all(root / ROLES_DIR)
+    seen = {p for f in found for p in f.problems}
+    extra = [p for p in history.findings if p not in seen]
+    if extra:
+        found.append(Finding(str(root / ROLES_DIR), False, 0, extra[0], extra))
+    return found
 
 
 def iter_log(labels_dir: Path, image: str | None = None,

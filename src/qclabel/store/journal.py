@@ -152,7 +152,8 @@ class JournalWriter:
         self._unclean = False  # a failed append may have left bytes past the tail
         created = not self.path.exists()
         try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW,
+                               FILE_MODE)
             if created:
                 # The new file's directory entry must be durable too, or a crash could
                 # lose the whole journal even though its lines were fdatasynced.

@@ -23,6 +23,7 @@ from ..core.model import Annotation
 from ..errors import JournalCorrupt, QclabelError
 from .ackmark import AckRecord
 from .journal import Tail, Torn, genesis, line_ending_at
+from .ownership import ALT, file_stem
 
 Key = tuple[str, str]
 _USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -62,6 +63,9 @@ class LabelState:
         self.snapshot = snapshot or Tail(0, 0, genesis(user))
         self.damage: list[Damage] = damage or []
         self.ack = ack  # the acknowledgement mark read, None when there is none
+        # (kind, image, seq, ts) of entries whose author lacked the role they need at
+        # their time: left out of `entries` by Store (authority.py)
+        self.unauthorized: list[tuple[str, str, int, str]] = []
 
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         entry = self.entries.get((kind, image))
@@ -84,11 +88,11 @@ class LabelState:
 
 
 def journal_path(labels_dir: Path, user: str) -> Path:
-    return labels_dir / f"{check_user(user)}.jsonl"
+    return labels_dir / f"{file_stem(labels_dir, check_user(user))}.jsonl"
 
 
 def snapshot_path(labels_dir: Path, user: str) -> Path:
-    return labels_dir / f"{check_user(user)}.snapshot.json"
+    return labels_dir / f"{file_stem(labels_dir, check_user(user))}.snapshot.json"
 
 
 def snapshot_mark_problem(spath: Path, jpath: Path, mark: Tail) -> str | None:
@@ -200,7 +204,9 @@ def users(labels_dir: Path) -> list[str]:
         return []
     names = set()
     for suffix in (".jsonl", ".snapshot.json", ".ack"):
-        names.update(p.name[:-len(suffix)] for p in labels_dir.glob(f"*{suffix}"))
+        # USER@TAG: USER's files, moved aside from files planted under USER (ownership.py)
+        names.update(p.name[:-len(suffix)].split(ALT, 1)[0]
+                     for p in labels_dir.glob(f"*{suffix}"))
     # Files that cannot be a journal (a copy named "ann (1).jsonl") are not a user.
     return sorted(n for n in names if _USER.match(n))
 

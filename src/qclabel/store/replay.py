@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import JournalCorrupt
 from .ackmark import AckRecord, ack_path, read_ack
 from .journal import FORMAT, Tail, Torn, genesis, line_number, read_events
+from .ownership import owner_problem
 from .labels import (Damage, Key, LabelState, SnapshotFile, journal_path, load_snapshot,
                      snapshot_mark_problem, snapshot_path)
 
@@ -31,10 +32,13 @@ def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
 
 def refuse_damage(states: dict[str, LabelState], what: str) -> None:
     """Data that is frozen and handed on (a dataset version, an export) is not built on
-    a journal whose checks failed: raise JournalCorrupt naming the first finding."""
+    a journal whose checks failed: raise JournalCorrupt naming the first finding. A file
+    planted under someone's name does not stop it: nothing of it is read (else any
+    group member could stop every export by planting one)."""
     for state in states.values():
-        if state.damage:
-            raise JournalCorrupt(f"{state.damage[0]}; {what} is not built while a journal has "
+        damage = [d for d in state.damage if d.part != "owner"]
+        if damage:
+            raise JournalCorrupt(f"{damage[0]}; {what} is not built while a journal has "
                                  "audit findings (`qclabel audit verify` lists them)")
 
 
@@ -61,11 +65,13 @@ class Replay:
 
 def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any]],
            verify: bool = True, end: int | None = None, want: tuple[int, ...] = (),
-           keep: int | None = None) -> Replay:
+           keep: int | None = None,
+           visit: Callable[[int, dict[str, Any]], None] | None = None) -> Replay:
     """Apply the journal's lines from `start` (up to `end`) to `entries`; stop at the
     first bad line and say why. Line numbers are exact when `start` is the genesis.
     Where the lines with the seqs in `want` are is noted; for seq `keep` the state
-    right after it too (the audit holds it against the snapshot)."""
+    right after it too (the audit holds it against the snapshot). `visit(line, event)`
+    sees every replayed event (the audit checks its author's authority)."""
     rep = Replay(start)
     try:
         for item in read_events(jpath, start, user, verify=verify, end=end):
@@ -76,6 +82,8 @@ def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any
             entries[(event["kind"], event["image"])] = {
                 "after": event.get("after"), "ts": event["ts"], "seq": event["seq"]}
             rep.tail, rep.lines = tail, rep.lines + 1
+            if visit is not None:
+                visit(rep.lines, event)
             rep.marked = rep.marked or event.get("v") == FORMAT
             if event["seq"] in want:
                 rep.found[event["seq"]] = Found(
@@ -187,6 +195,12 @@ class _Reader:
         self.damage.append(Damage(part, message))
 
     def load(self) -> LabelState:
+        planted = [p for p in (owner_problem(f, (self.user,))
+                               for f in (self.jpath, self.spath, self.apath)) if p]
+        if planted:  # someone else's file under this user's name: none of it counts
+            self.damage += [Damage("owner", p) for p in planted]
+            empty = Tail(0, 0, genesis(self.user))
+            return LabelState(self.user, {}, empty, None, damage=self.damage)
         # the mark before the journal, see the module docstring
         ack, bad, snap = read_mark_and_snapshot(self.apath, self.spath, self.user)
         if bad:

@@ -8,8 +8,11 @@ writes a fresh one at once."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import secrets
 import hashlib
+import math
 import os
 import socket
 import time
@@ -18,10 +21,12 @@ from typing import Any, Callable
 
 from ..core.edits import Change
 from ..core.model import Annotation
-from ..errors import JournalCorrupt, SessionLocked, StoreWriteError
+from ..errors import InvalidGeometry, JournalCorrupt, SessionLocked, StoreWriteError
 from . import labels as _labels
-from .ackmark import AckFile, AckRecord, ack_path
+from .ackmark import FILE_MODE, AckFile, AckRecord, ack_path
 from .atomic import atomic_write_bytes
+from .ownership import ALT, file_stem, planted_under
+from ..fsutil import fsync_dir
 from .journal import JournalWriter
 
 SNAPSHOT_EVERY = 2000  # tail events after which opening a session rewrites the snapshot
@@ -34,9 +39,10 @@ class AnnotatorSession:
     the label as saved. A second session of the same user is refused (SessionLocked).
     """
 
-    def __init__(self, labels_dir: Path, user: str):
+    def __init__(self, labels_dir: Path, user: str, wait: bool = False):
         self.labels_dir, self.user = Path(labels_dir), _labels.check_user(user)
-        self._lock_fd = _acquire_lock(self.labels_dir, user)
+        _move_aside(self.labels_dir, user)
+        self._lock_fd = _acquire_lock(self.labels_dir, user, wait)
         self._writer: JournalWriter | None = None
         try:
             self.state = _labels.load_state(self.labels_dir, user)
@@ -61,6 +67,11 @@ class AnnotatorSession:
             raise
 
     def _refuse_damage(self) -> None:
+        planted = [d for d in self.state.damage if d.part == "owner"]
+        if planted:
+            raise JournalCorrupt(
+                f"{planted[0]}; {self.user}'s labeling session does not open over another "
+                "user's file (`qclabel permissions` lists every such file)")
         fatal = [d for d in self.state.damage if d.part != "snapshot"]
         if fatal:
             raise JournalCorrupt(
@@ -115,8 +126,8 @@ class AnnotatorSession:
         snap = _labels.snapshot_path(self.labels_dir, self.user)
         for tmp in self.labels_dir.glob(f".{snap.name}.*.tmp"):
             tmp.unlink(missing_ok=True)
-        ack_path(self.labels_dir, self.user).with_name(f".{self.user}.ack.new").unlink(
-            missing_ok=True)
+        mark = ack_path(self.labels_dir, self.user)
+        mark.with_name(f".{mark.name}.new").unlink(missing_ok=True)
 
     def get(self, image: str, kind: str = "label") -> dict[str, Any] | None:
         return self.state.get(image, kind)
@@ -135,6 +146,7 @@ class AnnotatorSession:
         body = {"kind": kind, "image": image, "before": before, "after": after, **extra}
         if note is not None:
             body["note"] = note
+        refuse_non_finite(body, f"{kind} event on {image}")
         return self._apply(self._writer.append_many([body]))[0]
 
     def commit_many(self, changes: list[Change], note: str | None = None) -> list[dict[str, Any]]:
@@ -143,6 +155,8 @@ class AnnotatorSession:
         bodies = [{"kind": "label", "image": c.image, "before": c.before.to_dict(),
                    "after": c.after.to_dict(), **({"note": note} if note else {})}
                   for c in changes]
+        for body in bodies:
+            refuse_non_finite(body, f"label of {body['image']}")
         return self._apply(self._writer.append_many(bodies))
 
     def _apply(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -160,7 +174,8 @@ class AnnotatorSession:
         data = _labels.encode_snapshot(self.state)
         sha = hashlib.sha256(data).hexdigest()
         self._note(lambda: ack.note_pending(sha))
-        atomic_write_bytes(_labels.snapshot_path(self.labels_dir, self.user), data)
+        atomic_write_bytes(_labels.snapshot_path(self.labels_dir, self.user), data,
+                           mode=FILE_MODE)
         self.state.snapshot = tail
         self._note(lambda: ack.note_snapshot(tail.seq, tail.hash, sha))
 
@@ -193,24 +208,83 @@ class AnnotatorSession:
         self.close()
 
 
-def _acquire_lock(labels_dir: Path, user: str) -> int:
+def refuse_non_finite(value: Any, what: str) -> None:
+    """No event may carry NaN or inf: JSON writes them as bare `NaN`, readers disagree
+    on them, and a NaN box is dropped silently by every export."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            raise InvalidGeometry(f"{what}: {v!r} is not a finite number; nothing saved")
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+
+
+def _acquire_lock(labels_dir: Path, user: str, wait: bool = False) -> int:
     """flock on labels/<user>.lock; the kernel drops it when the process dies, so a
     killed session never leaves a stale lock behind. flock locks belong to the open
-    file, so a second session in the same process is refused as well."""
+    file, so a second session in the same process is refused as well (or, with `wait`,
+    waits for it). A lock file that another user planted under this name is not used
+    (its planter could hold it forever): the session locks its journal instead, which
+    only its owner and the privileged group can open."""
     try:
         labels_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(labels_dir / f"{user}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        lock = labels_dir / f"{file_stem(labels_dir, user)}.lock"
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o640)
     except OSError as exc:
-        raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: "
-                              f"{exc.strerror or exc}") from exc
+        fd = -1
+        if not (exc.errno in (errno.ELOOP, errno.EACCES, errno.EPERM) and lock.exists()):
+            raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: "
+                                  f"{exc.strerror or exc}") from exc
+    planted = fd < 0 or not _mine(os.fstat(fd).st_uid, user)
+    if planted:
+        if fd >= 0:
+            os.close(fd)
+        fd = _journal_lock_fd(labels_dir, user)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
-        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+        holder = "another process" if planted else (
+            os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process")
         os.close(fd)
         raise SessionLocked(f"{user} already has a labeling session open on "
                             f"{labels_dir.parent} ({holder}); close it first") from None
-    info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, info.encode(), 0)
+    if not planted:
+        info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info.encode(), 0)
     return fd
+
+
+def _move_aside(labels_dir: Path, user: str) -> None:
+    """Files planted under the user's name, and none of the user's own yet: start the
+    user's journal under USER@TAG (ownership.py), so the plant locks nobody out."""
+    if file_stem(labels_dir, user) != user or not planted_under(labels_dir, user):
+        return
+    path = labels_dir / f"{user}{ALT}{secrets.token_hex(6)}.jsonl"
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                         FILE_MODE))
+        fsync_dir(labels_dir)
+    except OSError as exc:
+        raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: {path}: "
+                              f"{exc.strerror or exc}") from exc
+    chosen = file_stem(labels_dir, user)  # two sessions starting at once: one stem wins
+    if chosen != path.name[:-6]:
+        path.unlink(missing_ok=True)
+
+
+def _mine(uid: int, user: str) -> bool:
+    from .ownership import uid_name
+    return uid == 0 or uid_name(uid) == user
+
+
+def _journal_lock_fd(labels_dir: Path, user: str) -> int:
+    path = _labels.journal_path(labels_dir, user)
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+    except OSError as exc:
+        raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: {path}: "
+                              f"{exc.strerror or exc}") from exc

@@ -20,6 +20,7 @@ from ..store import AnnotatorSession
 from . import graphics as gfx
 from .keymap import merged_keymap
 from .keyorder import OrderedKeys
+from ..core.queue_filter import parse_queue
 from .labeling import QUEUES, Labeler
 from .modes import MODES, get_mode, mode_for_task
 from .themes import THEMES
@@ -213,8 +214,8 @@ def build_app(project: Project, user: str, graphics: str = "halfcell", theme: st
     if theme not in THEMES:
         from ..errors import ConfigError
         raise ConfigError("--theme", "theme", theme, f"expected one of {list(THEMES)}")
-    if queue is not None and queue not in QUEUES:
-        raise ValueError(f"queue must be one of {QUEUES}")
+    if queue is not None:
+        parse_queue(queue, QUEUES)  # ValueError naming the bad term
     if task is not None and not project.taxonomy.has_task(task):
         from ..errors import ConfigError
         raise ConfigError(project.config_path, "taxonomy.tasks", task,

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..core import consistency, edits, naming
 from ..core.edits import Change, UndoStack
 from ..core.model import Annotation, ImageRecord
+from ..core.queue_filter import QueueSpec, Term, parse_queue
 from ..project import Project
 from ..store import AnnotatorSession
 
@@ -56,6 +57,15 @@ def queue_ids(project: Project, session: AnnotatorSession, name: str) -> list[st
     return [i for i in ids if i in flagged]
 
 
+def _valid(spec: object) -> bool:
+    """A saved spec that still parses (a hand-edited or older ui file may not)."""
+    try:
+        parse_queue(spec if isinstance(spec, str) else None, QUEUES)
+    except ValueError:
+        return False
+    return isinstance(spec, str)
+
+
 @dataclass
 class Labeler:
     """One annotator's labeling on one project (owns the undo stack)."""
@@ -64,6 +74,7 @@ class Labeler:
     session: AnnotatorSession
     queue_name: str = "unlabeled"
     queue: list[str] = field(default_factory=list)
+    queue_terms: tuple[Term, ...] = ()  # filters on the queue (core.queue_filter)
     index: int = 0
     undo_stack: UndoStack = field(default_factory=UndoStack)
     started: float = field(default_factory=time.monotonic)
@@ -74,18 +85,39 @@ class Labeler:
         return self.session.user
 
     # -- queue and position ---------------------------------------------------------
-    def load_queue(self, name: str, keep: str | None = None) -> None:
-        """Rebuild the queue; `keep` (an image id) stays in it and becomes current."""
+    @property
+    def queue_spec(self) -> QueueSpec:
+        return QueueSpec(self.queue_name, self.queue_terms)
+
+    def load_queue(self, spec: str, keep: str | None = None) -> None:
+        """Rebuild the queue from a spec (a queue name and/or filters, see
+        core.queue_filter; no name keeps the current one); `keep` (an image id) stays in
+        it and becomes current. ValueError for a malformed spec."""
+        parsed = parse_queue(spec, QUEUES)
+        name = parsed.name or self.queue_name
         ids = queue_ids(self.project, self.session, name)
+        if parsed.terms:
+            ids = self._filtered(ids, parsed.with_name(name))
         if keep and keep not in ids and keep in self.project.store.catalog:
             order = {i: n for n, i in enumerate(self.project.store.catalog.ids())}
             ids = sorted(ids + [keep], key=order.__getitem__)
-        self.queue_name, self.queue = name, ids
+        self.queue_name, self.queue_terms, self.queue = name, parsed.terms, ids
         self.index = ids.index(keep) if keep in ids else 0
 
+    def _filtered(self, ids: list[str], spec: QueueSpec) -> list[str]:
+        catalog = self.project.store.catalog
+        own = self.session.state.annotations("label") if spec.needs_labels else {}
+        return [i for i in ids if spec.matches(catalog.get(i), own.get(i))]
+
     def resume(self, queue: str | None = None) -> None:
+        """Start where this annotator left off; a `queue` spec without a queue name
+        (only filters) keeps the queue used last."""
         pos = self._ui_doc().get(POSITION_DOC) or {}
-        self.load_queue(queue or pos.get("queue") or self.queue_name, keep=pos.get("image"))
+        saved = parse_queue(pos.get("queue"), QUEUES) if _valid(pos.get("queue")) else None
+        wanted = parse_queue(queue, QUEUES)
+        if wanted.name is None and saved is not None and saved.name is not None:
+            wanted = QueueSpec(saved.name, wanted.terms if queue else saved.terms)
+        self.load_queue(str(wanted) or self.queue_name, keep=pos.get("image"))
 
     @property
     def current(self) -> str | None:
@@ -120,7 +152,8 @@ class Labeler:
 
     def save_position(self) -> None:
         if self.current:
-            self._ui_doc().put(POSITION_DOC, {"image": self.current, "queue": self.queue_name})
+            self._ui_doc().put(POSITION_DOC, {"image": self.current,
+                                              "queue": str(self.queue_spec)})
 
     def _ui_doc(self):
         return self.project.store.documents(f"labels/{self.user}.ui")
@@ -130,15 +163,17 @@ class Labeler:
         image_id = image_id or self.current
         return self.session.annotation(image_id) if image_id else Annotation()
 
-    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None) -> Change:
+    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None,
+              group: str | None = None) -> Change:
         """Commit an edit durably (raises StoreWriteError, nothing changed), then make it
-        undoable. Returns the committed change. A change that breaks a consistency rule
-        raises InconsistentLabel and saves nothing."""
+        undoable (consecutive edits of one `group` are one undo step). Returns the
+        committed change. A change that breaks a consistency rule raises
+        InconsistentLabel and saves nothing."""
         change = self._checked(edits.apply(image_id, self.annotation(image_id), *edit_fns))
         if change.after == change.before:
             return change
         self.session.commit(change, note=note)
-        self.undo_stack.push(change)
+        self.undo_stack.push(change, group)
         self._count(change)
         return change
 

@@ -136,8 +136,8 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
             self.selected = box.id if select else None
         self.redraw()
 
-    def _replace(self, box: Box, what: str) -> bool:
-        ok = self._allowed(box) and self.commit(edits.replace_box(box), what=what)
+    def _replace(self, box: Box, what: str, group: str | None = None) -> bool:
+        ok = self._allowed(box) and self.commit(edits.replace_box(box), what=what, group=group)
         self.redraw()
         return ok
 
@@ -190,8 +190,9 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
             new = boxedit.move_edge(sel, self.edit_target, dx * sx, rec.width, rec.height)
         else:
             new = boxedit.move_edge(sel, self.edit_target, dy * sy, rec.width, rec.height)
-        if new != sel:
-            self._replace(new, f"{self.edit_target} -> {new.x:g},{new.y:g} {new.w:g}x{new.h:g}")
+        if new != sel:  # a run of nudges of one edge (or the move) is one undo step
+            self._replace(new, f"{self.edit_target} -> {new.x:g},{new.y:g} {new.w:g}x{new.h:g}",
+                          group=f"nudge {sel.id} {self.edit_target}")
 
     def action_severity(self) -> None:
         sel = self.selected_box()

@@ -19,13 +19,14 @@ from ...formats import suggestions as sg
 from ..labeling import QUEUES
 from ..suggesting import accept_edit, offered, panel_text, reject_on
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
+from .classify_multi import MultiLabel
 from .consensus import ConsensusRequest
 from .dialogs import PromptScreen
 from .history import UndoRedo
 from .viewer import PREFETCH_AHEAD, PREFETCH_BEHIND, ImageScreen
 
 
-class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
+class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
     HELP_TITLE = "classify"
     BINDINGS = [
         Binding("n,right", "move(1)", "Next", id="classify.next"),
@@ -39,6 +40,8 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         Binding("a", "toggle_auto", "Auto-advance", id="classify.auto"),
         Binding("g", "jump", "Go to", id="classify.jump"),
         Binding("slash", "cycle_queue", "Queue", id="classify.queue"),
+        Binding("colon,ctrl+f", "filter_queue", "Filter", id="classify.filter"),
+        Binding("plus", "add_class", "Add class", id="classify.add_class"),
         Binding("enter", "accept_suggestion", "Accept suggestion", id="classify.accept"),
         Binding("backspace", "reject_suggestion", "Reject suggestion", id="classify.reject"),
         Binding("i", "toggle_info", "Info", id="classify.info", show=False),
@@ -122,7 +125,7 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
         if self.pending is not None:
             self._severity_key(event, char)
             return
-        if self.labeler.current is None or not char:
+        if self.labeler.current is None or not char or self.multi_key(event, char):
             return
         tax = self.taxonomy
         if char == tax.pass_key:
@@ -255,11 +258,33 @@ class ClassifyScreen(ConsensusRequest, UndoRedo, ImageScreen):
             f"Go to image: number 1-{len(self.labeler.queue)} or file name",
             "e.g. 17 or part_0042.png"), done)
 
+    def action_filter_queue(self) -> None:
+        """Type a queue spec (`lot=L07`, `all,station=S2|S3`, empty: no filter); the
+        image on screen stays current if it matches."""
+        lab = self.labeler
+
+        def done(spec: str | None) -> None:
+            if spec is None:
+                return
+            terms = spec.strip() or lab.queue_name  # empty: the queue without filters
+            try:
+                lab.load_queue(terms, keep=None)
+            except ValueError as exc:
+                self.say(str(exc), error=True)
+                return
+            self.say(f"queue: {lab.queue_spec} ({len(lab.queue)} images)")
+            self.show_image()
+        current = ",".join(str(t) for t in lab.queue_terms)
+        self.app.push_screen(PromptScreen(
+            "Filter the queue: key=value[,key=value] (lot, station, camera, class, state, "
+            "file, any ingest field; a|b alternatives; key!=v excludes)",
+            "e.g. lot=L07,class=crack", current), done)
+
     def action_cycle_queue(self) -> None:
         lab = self.labeler
         name = QUEUES[(QUEUES.index(lab.queue_name) + 1) % len(QUEUES)]
-        lab.load_queue(name, keep=lab.current)
-        self.say(f"queue: {name} ({len(lab.queue)} images)")
+        lab.load_queue(str(lab.queue_spec.with_name(name)), keep=lab.current)  # filters stay
+        self.say(f"queue: {lab.queue_spec} ({len(lab.queue)} images)")
         self.show_image()
 
     def extra_help_rows(self) -> list[tuple[str, str, str]]:

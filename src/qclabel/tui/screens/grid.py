@@ -23,7 +23,8 @@ from ...core.naming import image_name
 from ...errors import QclabelError
 from ...render import FrameSource, Viewport
 from ...render.frames import encode_sixel
-from ...render.sheet import SheetLayout, compose_sheet, halfcells
+from ...render.sheet import (MAX_SLOT_COLS, MIN_SLOT_COLS, TARGET_SLOT_COLS, SheetLayout,
+                             compose_sheet, grid_thumb_cols, halfcells)
 from ..triage import FAIL, PASS, Mark, page_plan, unlabeled
 from ..widgets.panels import status_text
 from ..widgets.sheet_view import SheetView
@@ -47,6 +48,8 @@ class GridScreen(Screen):
         Binding("n", "page(1)", "Next page", id="grid.next_page"),
         Binding("b", "page(-1)", "Prev page", id="grid.prev_page"),
         Binding("u", "undo_page", "Undo page", id="grid.undo"),
+        Binding("minus", "thumb_size(-4)", "Smaller", id="grid.smaller"),
+        Binding("equals_sign,plus", "thumb_size(4)", "Larger", id="grid.larger"),
     ]
 
     def __init__(self) -> None:
@@ -58,6 +61,8 @@ class GridScreen(Screen):
         self.last_page: int = 0  # changes committed by the last accept (for undo)
         self._token = 0
         self._thumbs: FrameSource | None = None
+        self._area: tuple[int, int] | None = None
+        self.slot_cols = TARGET_SLOT_COLS
 
     @property
     def labeler(self):
@@ -71,6 +76,7 @@ class GridScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · grid triage"
+        self.slot_cols = grid_thumb_cols(self.app.project.config)
         # Thumbnails are small text-layer frames; the page is encoded as one picture.
         self._thumbs = FrameSource(self.app.project.root, "text", workers=2, capacity=96)
         self.page_start = self.labeler.index
@@ -88,8 +94,27 @@ class GridScreen(Screen):
         return self.labeler.queue[self.page_start: self.page_start + per]
 
     def on_sheet_view_resized(self, event: SheetView.Resized) -> None:
-        self.sheet_layout = SheetLayout.for_area(event.cols, event.rows, *self._cell_px())
+        self._area = (event.cols, event.rows)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        if self._area is None:
+            return
+        self.sheet_layout = SheetLayout.for_area(*self._area, *self._cell_px(),
+                                                 slot_cols=self.slot_cols)
         self.load_page()
+
+    def action_thumb_size(self, delta: int) -> None:
+        """Denser or larger thumbnails for this session (`[grid] thumb_cols` sets the
+        start); the page keeps its first image."""
+        new = min(MAX_SLOT_COLS, max(MIN_SLOT_COLS, self.slot_cols + delta))
+        if new != self.slot_cols:
+            self.slot_cols = new
+            self.cursor = 0
+            self._relayout()
+        lay = self.sheet_layout
+        if lay is not None:
+            self.say(f"thumbnails {self.slot_cols} columns wide: {lay.per_page} per page")
 
     def _cell_px(self) -> tuple[int, int]:
         return self.app.cell_px if self.app.graphics == "sixel" else (1, 2)

@@ -19,6 +19,7 @@ from ...core.taxonomy import KeypointTemplate
 from ...render.overlay import EXPECTED, Glyph, Overlay, draw_keypoints
 from ...render import cellmap as cm
 from ...render.viewport import Viewport
+from .keypoint_snap import PointSnap
 from .keypoint_suggest import KeypointSuggestions
 from .pointer import PointerScreen
 
@@ -26,7 +27,7 @@ MARKS = {VISIBLE: "●", OCCLUDED: "○", NOT_LABELED: "–"}
 VERDICT_STYLE = {PASS: "green", FAIL: "bold red"}
 
 
-class KeypointScreen(KeypointSuggestions, PointerScreen):
+class KeypointScreen(PointSnap, KeypointSuggestions, PointerScreen):
     HELP_TITLE = "keypoints"
     BINDINGS = [
         Binding("space", "place(2)", "Place", id="keypoint.place"),
@@ -42,6 +43,7 @@ class KeypointScreen(KeypointSuggestions, PointerScreen):
                 priority=True),
         Binding("x", "delete", "Delete instance", id="keypoint.delete"),
         Binding("ctrl+t", "template", "Template", id="keypoint.template"),
+        Binding("m", "snap_point", "Snap to feature", id="keypoint.snap"),
     ]
 
     def __init__(self) -> None:

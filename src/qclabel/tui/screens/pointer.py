@@ -262,11 +262,13 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         else:
             self.say("end of queue" if delta > 0 else "start of queue")
 
-    def commit(self, *edit_fns: edits.Edit, what: str, note: str | None = None) -> bool:
-        """Journal the change (fsync) before saying saved. False if it failed."""
+    def commit(self, *edit_fns: edits.Edit, what: str, note: str | None = None,
+               group: str | None = None) -> bool:
+        """Journal the change (fsync) before saying saved. False if it failed.
+        Consecutive commits of one `group` undo as one step."""
         image = self.labeler.current
         try:
-            self.labeler.apply(image, *edit_fns, note=note)
+            self.labeler.apply(image, *edit_fns, note=note, group=group)
         except QclabelError as exc:
             self.say(f"NOT saved: {exc}", error=True)
             return False

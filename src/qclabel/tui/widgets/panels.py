@@ -61,6 +61,7 @@ def label_summary(ann: Annotation) -> str:
         parts.append(ann.verdict.upper())
     if ann.defect_class:
         parts.append(ann.defect_class + (f" ({ann.severity})" if ann.severity else ""))
+    parts += [f"+ {cls}" for cls in ann.also]
     if ann.boxes:
         parts.append(f"{len(ann.boxes)} boxes")
     if ann.keypoints:
