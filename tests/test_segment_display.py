@@ -32,16 +32,23 @@ def textured(fw, fh) -> np.ndarray:
     return RNG.integers(40, 220, (fh, fw, 3), dtype=np.uint8)
 
 
-def test_display_mask_follows_the_frame_pixel_grid():
-    vp = Viewport.fit(IMG_W, IMG_H, 160, 45)          # half-cell: scale 0.1875
-    m = blob()
+@pytest.mark.parametrize("level", [0, 5])
+def test_display_mask_follows_the_frame_pixel_grid(level):
+    """A display pixel is set exactly when a mask pixel lies under it (zoomed out: any
+    of them, so small defects never vanish; zoomed in: the one pixel it shows)."""
+    from qclabel.render import cellmap as cm
+    vp = cm.zoom_to(Viewport.fit(IMG_W, IMG_H, 160, 45), level, (300, 200))
+    m = blob(300, 200, 3)                          # a 7 px pore
     dm, x0, y0 = display_mask(m, vp)
     (sx, sy) = vp.scale
     full = m.full(IMG_W, IMG_H).astype(bool)
-    for py, px in zip(*np.nonzero(dm)):
-        cx = int(np.floor((px + x0 + 0.5) / sx))
-        cy = int(np.floor((py + y0 + 0.5) / sy))
-        assert full[cy, cx]
+    for py in range(dm.shape[0]):
+        for px in range(dm.shape[1]):
+            fx, fy = px + x0, py + y0
+            cx0, cy0 = int(np.floor(vp.x + fx / sx + 1e-9)), int(np.floor(vp.y + fy / sy + 1e-9))
+            cx1 = max(cx0 + 1, int(np.floor(vp.x + (fx + 1) / sx + 1e-9)))
+            cy1 = max(cy0 + 1, int(np.floor(vp.y + (fy + 1) / sy + 1e-9)))
+            assert dm[py, px] == full[cy0:cy1, cx0:cx1].any(), (px, py)
     assert dm.sum() > 0
 
 

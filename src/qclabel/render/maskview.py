@@ -35,31 +35,34 @@ HALF = "▀"
 RING_DOT = "•"
 
 
-def _axis(start: int, length: int, origin: int, scale: float, size: int) -> tuple[int, np.ndarray]:
-    """Display pixels [p0, p0 + n) that may show canonical [start, start+length), with
-    the canonical index (relative to start) each of them shows."""
-    p0 = max(0, math.floor((start - origin) * scale) - 1)
-    p1 = min(size, math.ceil((start + length - origin) * scale) + 1)
+def _bins(start: int, length: int, origin: int, scale: float,
+          size: int) -> tuple[int, np.ndarray]:
+    """Display pixels [p0, p0 + n) showing canonical [start, start + length), and the
+    first canonical pixel (relative to start) under each: display pixel px covers
+    canonical floor(origin + px / scale) onwards, as the frame's resize samples it."""
+    p0 = max(0, math.floor((start - origin) * scale + 1e-9))
+    p1 = min(size, math.ceil((start + length - origin) * scale - 1e-9))
     if p1 <= p0:
         return p0, np.zeros(0, int)
-    src = origin + np.floor((np.arange(p0, p1) + 0.5) / scale).astype(int) - start
-    return p0, src
+    lo = np.floor(origin + np.arange(p0, p1) / scale + 1e-9).astype(int) - start
+    # +1: indices into the region with one empty row/column in front, so a display
+    # pixel that starts before the region and ends before its first pixel stays empty
+    return p0, np.clip(lo, -1, length - 1) + 1
 
 
 def display_mask(mask: Mask, vp: Viewport, pad: int = 0) -> tuple[np.ndarray, int, int] | None:
     """The mask at display resolution: a bool array over the frame pixels near it (with
-    `pad` empty pixels around it for an outer ring) and its frame-pixel offset."""
+    `pad` empty pixels around it for an outer ring) and its frame-pixel offset. A
+    display pixel is set when any canonical pixel under it is, so a 2 px pore still
+    shows at a fitted view of a 5 MP image."""
     (sx, sy), (fw, fh) = vp.scale, vp.frame_size
-    x0, cols = _axis(mask.left, mask.width, vp.x, sx, fw)
-    y0, rows = _axis(mask.top, mask.height, vp.y, sy, fh)
+    x0, cols = _bins(mask.left, mask.width, vp.x, sx, fw)
+    y0, rows = _bins(mask.top, mask.height, vp.y, sy, fh)
     if not len(cols) or not len(rows):
         return None
-    cv, rv = (cols >= 0) & (cols < mask.width), (rows >= 0) & (rows < mask.height)
-    if not cv.any() or not rv.any():
-        return None
-    region = mask.region().astype(bool)
-    out = np.zeros((len(rows), len(cols)), bool)
-    out[np.ix_(rv, cv)] = region[np.ix_(rows[rv], cols[cv])]
+    region = np.pad(mask.region(), ((1, 0), (1, 0)))
+    out = np.maximum.reduceat(np.maximum.reduceat(region, rows, axis=0), cols, axis=1)
+    out = out.astype(bool)
     if pad:
         out = np.pad(out, pad)
         x0, y0 = x0 - pad, y0 - pad
