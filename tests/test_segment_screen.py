@@ -288,3 +288,38 @@ async def test_min_area_is_refused_with_the_minimum_named(paint):
         await pilot.press("space", "space")              # a 37 px dab
         assert on_disk(paint, image).masks == ()
         assert "smaller than the minimum size of run: 4 mm2" in message(screen)
+
+
+async def test_edit_a_drawn_polygon_again_and_a_foreground_pen(paint):
+    app = app_for(paint)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        await pilot.press("3", "o")
+        for p in ((100, 100), (160, 100), (160, 150), (100, 150)):
+            await goto(pilot, screen, *p)
+            await pilot.press("space")
+        await pilot.press("enter")
+        [m] = on_disk(paint, image).masks
+        assert m.polygons
+        await pilot.press("shift+tab", "E")           # select (from the end), edit it
+        assert screen.draft.editing == m.id and len(screen.draft.ring) == 4
+        await goto(pilot, screen, 160, 150)
+        await pilot.press("M")
+        await goto(pilot, screen, 180, 170)
+        await pilot.press("M", "enter")
+        [e] = on_disk(paint, image).masks
+        assert e.id == m.id and e.x2 == 181 and e.y2 == 171 and e.area > m.area
+        # box -> mask: a foreground stroke forces its pixels into the proposal
+        await pilot.press("escape", "1", "m")          # drop the selection
+        t = truth("paint/panel_0001.jpg", "run")
+        await goto(pilot, screen, t.left, t.top)
+        await pilot.press("space")
+        await goto(pilot, screen, t.x2 + 10, t.y2 + 10)
+        await pilot.press("enter")
+        await goto(pilot, screen, t.x2 + 8, t.y2 + 2)
+        await pilot.press("full_stop")
+        await goto(pilot, screen, t.x2 + 8, t.y2 + 8)
+        await pilot.press("full_stop")
+        [fg] = screen.marked[True]
+        assert (screen.proposal.full(640, 480) & fg.full(640, 480)).sum() == fg.count
