@@ -201,8 +201,8 @@ def test_yolo_pose_passes_ultralytics_rules(exports):
 
 def test_yolo_classify_layout(exports):
     root = exports["classify"]
-    assert sorted(p.name for p in (root / "train").iterdir()) == sorted(
-        ["scratch", "dent", "crack", "porosity", "burr", "contamination", "pass"])
+    # Only classes with images: torchvision's ImageFolder refuses an empty class folder.
+    assert sorted(p.name for p in (root / "train").iterdir()) == ["crack", "pass"]
     assert [p.name for p in (root / "train" / "crack").iterdir()] == ["b.png"]
     assert [p.name for p in (root / "train" / "pass").iterdir()] == ["c.png"]
     info = json.loads((root / "qclabel_version.json").read_text())

@@ -144,7 +144,7 @@ CASES: dict[str, tuple[str, str, str | bytes, str]] = {
     "data.yaml mixed keys": ("yolo", "data.yaml", "names: {0: a, x: b}\n",
                              "names keys must be 0..1"),
     "data.yaml nested names": ("yolo", "data.yaml", "names: [{a: 1}, [b]]\n",
-                               "plain strings"),
+                               "is not a string"),
     "data.yaml kpt_shape string": ("yolo", "data.yaml", "names: [a]\nkpt_shape: x\n",
                                    "kpt_shape = 'x'"),
     "data.yaml kpt_shape nan": ("yolo", "data.yaml", "names: [a]\nkpt_shape: [.nan, 3]\n",
@@ -245,6 +245,8 @@ def _source(base, tmp_path: Path, fmt: str) -> Path:
         return src
     src = tmp_path / fmt
     shutil.copytree(base[1][fmt], src)
+    if fmt == "yolo":  # hand-edited label files, as another tool writes them: no sidecar
+        (src / "qclabel_attributes.json").unlink(missing_ok=True)
     return src
 
 

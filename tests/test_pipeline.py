@@ -182,6 +182,10 @@ def test_configuration_errors_and_permissions(line, as_user):
     p.save_config()
     code, out = run(p)
     assert code == 2 and "pipeline.exports[0].split" in out and "one split" in out
+    p.config["pipeline"]["exports"][0]["split"] = [8, 1, 1]  # refused, not renormalized
+    p.save_config()
+    code, out = run(p)
+    assert code == 2 and "pipeline.exports[0].split" in out and "add up to 10, not 1" in out
     del p.config["pipeline"]
     p.save_config()
     assert "no [pipeline] table" in run(p)[1]

@@ -27,9 +27,10 @@ def synthetic(n_parts: int = 120, seed: int = 1) -> list[SplitItem]:
 
 def test_parse_ratios():
     assert parse_ratios("0.8,0.1,0.1") == pytest.approx((0.8, 0.1, 0.1))
-    assert parse_ratios("8,1,1") == pytest.approx((0.8, 0.1, 0.1))
+    assert parse_ratios("0.7,0.2,0.1") == pytest.approx((0.7, 0.2, 0.1))  # float sum .999..
     assert parse_ratios(None) == (1.0,)
-    for bad in ("a,b", "0.5,-0.1", "0,0", "0.2,0.2,0.2,0.4"):
+    for bad in ("a,b", "0.5,-0.1", "0,0", "0.2,0.2,0.2,0.4", "nan,1", "8,1,1", "0.8,0.1",
+                "0.5,0.5,0.1"):
         with pytest.raises(SplitError, match="--split"):
             parse_ratios(bad)
 

@@ -111,6 +111,8 @@ def _split(path: Path, name: str, value: Any) -> tuple[float, ...]:
             isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value)
             and sum(value) > 0):
         raise ConfigError(path, name, value, "must be 1 to 3 ratios, e.g. [0.8, 0.1, 0.1]")
+    if abs(sum(value) - 1) > 1e-6:
+        raise ConfigError(path, name, value, f"the ratios add up to {sum(value):g}, not 1")
     return tuple(v / sum(value) for v in value)
 
 

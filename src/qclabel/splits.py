@@ -32,17 +32,26 @@ class SplitItem:
 
 
 def parse_ratios(text: str | None) -> tuple[float, ...]:
-    """'0.8,0.1,0.1' -> (0.8, 0.1, 0.1) for train, val, test (normalized to sum 1)."""
+    """'0.8,0.1,0.1' -> (0.8, 0.1, 0.1) for train, val, test. Ratios must add up to 1:
+    '8,1,1' is refused rather than guessed at (it may be a typo for 0.8,0.1,0.1 or not)."""
     if not text:
         return (1.0,)
     try:
         parts = tuple(float(p) for p in text.split(","))
     except ValueError:
         raise SplitError(f"--split {text!r}: expected numbers such as 0.8,0.1,0.1") from None
-    if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts) or sum(parts) <= 0:
+    if not 1 <= len(parts) <= 3 or any(not p >= 0 for p in parts) or sum(parts) <= 0:
         raise SplitError(f"--split {text!r}: give 1 to 3 non-negative ratios "
                          "(train,val,test) with a positive sum")
+    return unit_sum(parts, f"--split {text!r}")
+
+
+def unit_sum(parts: tuple[float, ...], where: str) -> tuple[float, ...]:
+    """Ratios that add up to 1 (within float rounding, which is then removed)."""
     total = sum(parts)
+    if abs(total - 1) > 1e-6:
+        raise SplitError(f"{where}: the ratios add up to {total:g}, not 1 "
+                         "(e.g. 0.8,0.1,0.1)")
     return tuple(p / total for p in parts)
 
 

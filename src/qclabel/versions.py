@@ -12,17 +12,20 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from .core.model import Annotation
 from .errors import QclabelError
 from .project import Project
 from .splits import SplitItem, assign_splits, group_key
+from .version_diff import diff_versions  # noqa: F401  (part of this module's API)
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: content hash of images and labels only; image paths
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -30,11 +33,43 @@ class VersionError(QclabelError):
     """A dataset version name is taken, unknown or invalid."""
 
 
-def content_hash(manifest: dict[str, Any]) -> str:
-    """SHA-256 over what defines the data (not the name, time or author)."""
-    body = {k: manifest[k] for k in ("taxonomy", "images", "labels", "splits", "settings")}
+# What identifies an image's pixels: not where the file is, nor when it was ingested.
+IMAGE_IDENTITY = ("id", "sha256", "profile_hash", "page", "width", "height", "orientation")
+
+
+def _sha(body: Any) -> str:
     raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _label_content(annotation: dict[str, Any]) -> dict[str, Any]:
+    """The labels without the random object ids: the same labels, the same content."""
+    return {k: [{f: x for f, x in o.items() if f != "id"} for o in v]
+            if isinstance(v, list) and v and isinstance(v[0], dict) else v
+            for k, v in annotation.items()}
+
+
+def content_hash(manifest: dict[str, Any]) -> str:
+    """SHA-256 over what defines the data: the taxonomy, each image's identity, its
+    labels and split. Not the name, author, times, file paths, statuses or the split
+    settings (which only led to the splits), so the same images and labels give the
+    same hash however, whenever and wherever they were made. Format-1 manifests keep
+    the hash they were created with."""
+    if manifest.get("format", 1) < 2:
+        return _sha({k: manifest[k] for k in ("taxonomy", "images", "labels", "splits",
+                                              "settings")})
+    return _sha({
+        "taxonomy": manifest["taxonomy"],
+        "images": [{k: e.get(k) for k in IMAGE_IDENTITY} for e in manifest["images"]],
+        "labels": {i: _label_content(lab["annotation"])
+                   for i, lab in manifest["labels"].items()},
+        "splits": manifest["splits"]})
+
+
+def seal(manifest: dict[str, Any]) -> str:
+    """SHA-256 over the whole stored manifest (tamper evidence for what the content
+    hash leaves out: statuses, annotators, times, paths, settings)."""
+    return _sha({k: v for k, v in manifest.items() if k != "seal"})
 
 
 def build_manifest(project: Project, *, min_status: str = "single",
@@ -59,7 +94,7 @@ def build_manifest(project: Project, *, min_status: str = "single",
     manifest = {
         "format": MANIFEST_FORMAT,
         "taxonomy": project.config["taxonomy"],
-        "images": [_image_entry(r.to_dict()) for r in records],
+        "images": [_image_entry(r.to_dict(), project) for r in records],
         "labels": labels,
         "splits": assign_splits(items, ratios, seed),
         "settings": {"min_status": min_status, "split": list(ratios),
@@ -70,9 +105,36 @@ def build_manifest(project: Project, *, min_status: str = "single",
     return manifest
 
 
-def _image_entry(d: dict[str, Any]) -> dict[str, Any]:
-    """Catalog fields an export needs; EXIF blobs and ingest times stay in the catalog."""
-    return {k: v for k, v in d.items() if k not in ("exif", "added", "seq")}
+def _image_entry(d: dict[str, Any], project: Project) -> dict[str, Any]:
+    """Catalog fields an export needs, and `path`: the file relative to the project
+    root, so a project moved with its images still finds them. EXIF blobs and ingest
+    times stay in the catalog."""
+    entry = {k: v for k, v in d.items() if k not in ("exif", "added", "seq")}
+    file = Path(d["file"])
+    if file.is_absolute():
+        entry["path"] = Path(os.path.relpath(file, os.path.abspath(project.root))).as_posix()
+    else:
+        entry["path"] = file.as_posix()
+    return entry
+
+
+def resolve_images(project: Project, manifest: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `manifest` whose images point at files that exist now: the catalog's
+    current file for the same image (after `qclabel images relink`), else the
+    project-relative `path`, else the file as recorded. Hashes are checked when the
+    bytes are read (formats.dataset)."""
+    catalog = project.store.catalog
+    root = project.root
+    out = dict(manifest, images=[])
+    for entry in manifest["images"]:
+        candidates = []
+        if entry["id"] in catalog and catalog.get(entry["id"]).sha256 == entry["sha256"]:
+            candidates.append(catalog.get(entry["id"]).file)
+        if entry.get("path"):
+            candidates.append(entry["path"])
+        found = next((c for c in candidates if (root / c).exists()), entry["file"])
+        out["images"].append(dict(entry, file=found))
+    return out
 
 
 def _label_times(project: Project) -> dict[str, str]:
@@ -168,6 +230,27 @@ def create_version(project: Project, name: str, user: str, override_note: str | 
     manifest.update(name=name, created=datetime.now(timezone.utc).isoformat(
         timespec="seconds"), created_by=user, project=project.name)
     manifest["qa_hash"] = evidence_hash(manifest["qa"])
+    manifest["seal"] = seal(manifest)
+    docs.put(name, manifest)
+    return manifest
+
+
+def store_derived(project: Project, name: str, user: str,
+                  manifest: dict[str, Any]) -> dict[str, Any]:
+    """Store a manifest derived from an existing version (augmentation): the parent's
+    QA evidence is carried over as it was released, so no gate is evaluated again."""
+    if not _NAME.match(name):
+        raise VersionError(f"version name {name!r}: use letters, digits, '.', '-' or '_'")
+    docs = project.store.documents("versions")
+    if docs.get(name) is not None:
+        raise VersionError(f"dataset version {name!r} already exists in {docs.path}; "
+                           "versions are immutable, pick a new name")
+    manifest = dict(manifest, name=name, created=datetime.now(timezone.utc).isoformat(
+        timespec="seconds"), created_by=user, project=project.name)
+    manifest.pop("seal", None)  # the parent's seal: this manifest gets its own
+    manifest["hash"] = content_hash(manifest)
+    manifest["qa_hash"] = evidence_hash(manifest["qa"])
+    manifest["seal"] = seal(manifest)
     docs.put(name, manifest)
     return manifest
 
@@ -178,7 +261,8 @@ def get_version(project: Project, name: str) -> dict[str, Any]:
         known = ", ".join(list_names(project)) or "none"
         raise VersionError(f"no dataset version {name!r} in {project.root} (known: {known})")
     altered = content_hash(doc) != doc.get("hash") or (
-        "qa_hash" in doc and evidence_hash(doc.get("qa", {})) != doc["qa_hash"])
+        "qa_hash" in doc and evidence_hash(doc.get("qa", {})) != doc["qa_hash"]) or (
+        "seal" in doc and seal(doc) != doc["seal"])
     if altered:
         raise VersionError(f"dataset version {name!r} in {project.root}/versions.json does "
                            "not match its recorded hash: the manifest was altered")
@@ -200,60 +284,3 @@ def summary(manifest: dict[str, Any]) -> dict[str, Any]:
             "images": len(manifest["labels"]), "objects_per_class": dict(sorted(
                 per_class.items())), "splits": dict(sorted(splits.items())),
             "settings": manifest["settings"], "qa": manifest.get("qa", {})}
-
-
-# -- diff -------------------------------------------------------------------------------
-def diff_versions(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Per defect class: labels added, removed and changed from version a to b.
-
-    Objects (boxes, keypoint sets, masks: every core.kinds kind) are matched by their
-    stable ids; the image-level defect class counts as one label of its class. Each
-    changed box or mask is listed in `changed` with its IoU between the versions."""
-    per_class: dict[str, Counter[str]] = {}
-    changed: list[dict[str, Any]] = []
-    la, lb = a["labels"], b["labels"]
-    for image in sorted(set(la) | set(lb)):
-        old = _objects(la.get(image))
-        new = _objects(lb.get(image))
-        for key in sorted(old.keys() | new.keys()):
-            o, n = old.get(key), new.get(key)
-            if o is not None and n is not None and o[1] == n[1]:
-                continue
-            if o is None:
-                _bump(per_class, n[0], "added")
-            elif n is None:
-                _bump(per_class, o[0], "removed")
-            elif o[0] != n[0]:
-                _bump(per_class, o[0], "removed")
-                _bump(per_class, n[0], "added")
-            else:
-                _bump(per_class, n[0], "changed")
-                if o[2] is not None:
-                    changed.append({"image": image, "object": key, "class": n[0],
-                                    **o[2].changed(o[3], n[3])})
-    return {"from": a.get("name"), "to": b.get("name"),
-            "images_added": len(set(lb) - set(la)), "images_removed": len(set(la) - set(lb)),
-            "taxonomy_changed": a["taxonomy"] != b["taxonomy"],
-            "classes": {c: {k: v.get(k, 0) for k in ("added", "removed", "changed")}
-                        for c, v in sorted(per_class.items())},
-            "changed": changed}
-
-
-def _bump(per_class: dict[str, Counter[str]], cls: str, what: str) -> None:
-    per_class.setdefault(cls, Counter())[what] += 1
-
-
-def _objects(label: dict[str, Any] | None) -> dict[str, tuple[str, Any, Any, Any]]:
-    """key -> (class, content, kind, object) for every label of one image."""
-    if label is None:
-        return {}
-    ann = Annotation.from_dict(label["annotation"])
-    out: dict[str, tuple[str, Any, Any, Any]] = {}
-    if ann.defect_class:
-        out["image"] = (ann.defect_class, ann.severity, None, None)
-    elif ann.verdict:
-        out["image"] = (f"({ann.verdict})", None, None, None)
-    for kind, obj in ann.objects():
-        cls = kind.cls_of(obj) or getattr(obj, "template", kind.name)
-        out[f"{kind.name}:{obj.id}"] = (cls, kind.dump(obj), kind, obj)
-    return out

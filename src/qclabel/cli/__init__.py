@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 
@@ -20,12 +21,16 @@ COMMAND_MODULES = (
     "qa_production_cmds",
     "ingest_cmds",
     "export_cmds",
+    "augment_cmds",
     "pipeline_cmds",
+    "images_cmds",
+    "completion_cmds",
 )
 
 
 class _Group(click.Group):
-    """Print QclabelError as one line (no traceback) and exit with its code."""
+    """Print QclabelError as one line (no traceback) and exit with its code; click's
+    own usage errors (unknown option, missing argument, bad choice) in the same style."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -33,6 +38,28 @@ class _Group(click.Group):
         except QclabelError as exc:
             click.echo(f"qclabel: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            # Not standalone: click raises its errors here instead of printing them.
+            super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:  # a bare group: its help
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+            one_line = " ".join(exc.format_message().split())  # click lists choices on lines
+            click.echo(f"qclabel: error: {one_line}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"qclabel: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(0)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

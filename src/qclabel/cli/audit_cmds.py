@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..store.audit import format_event, iter_log, verify_project
-from .common import open_project, project_dir
+from .common import emit_json, json_option, open_project, project_dir
 
 
 @click.group()
@@ -19,7 +19,8 @@ def audit() -> None:
 
 @audit.command("verify")
 @project_dir
-def verify(project_dir: Path) -> None:
+@json_option
+def verify(project_dir: Path, as_json: bool) -> None:
     """Report OK, or each file and line where a journal, its acknowledgement mark or its
     snapshot was altered, reordered, cut or deleted, where a file is not owned by the
     user it is named for, and every event whose author lacked the role it needs at its
@@ -30,10 +31,15 @@ def verify(project_dir: Path) -> None:
     viewer = identity.current_user()
     everything = sees_everything(project, viewer)
     findings = verify_project(project.root, project.store.authority())
-    for f in findings:
+
+    def own(f) -> bool:
         name = Path(f.file).name
-        if not (everything or name in (f"{viewer}.jsonl", f"{viewer}.lock")
-                or name.startswith(f"{viewer}@")):
+        return (everything or name in (f"{viewer}.jsonl", f"{viewer}.lock")
+                or name.startswith(f"{viewer}@"))
+    if as_json:
+        emit_json([_finding(f, own(f)) for f in findings])
+    for f in findings if not as_json else ():
+        if not own(f):
             # event counts and failing lines would tell about blind labels
             click.echo(f"{'OK  ' if f.ok else 'FAIL'} {f.file}"
                        + ("" if f.ok else ": damaged (an adjudicator or admin sees where)"))
@@ -42,10 +48,18 @@ def verify(project_dir: Path) -> None:
             click.echo(f"OK   {f.file}: {f.message}")
         for problem in f.problems:
             click.echo(f"FAIL {problem}")
-    if not findings:
+    if not findings and not as_json:
         click.echo("OK   no journals yet")
     if not all(f.ok for f in findings):
         sys.exit(1)
+
+
+def _finding(f: object, details: bool) -> dict[str, object]:
+    """One journal's result; without `details` only whether it is intact (the counts
+    and failing lines would tell about blind labels)."""
+    from dataclasses import asdict
+    d = asdict(f)  # type: ignore[call-overload]
+    return d if details else {"file": d["file"], "ok": d["ok"]}
 
 
 @audit.command("log")

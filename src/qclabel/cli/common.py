@@ -1,10 +1,10 @@
-"""Shared CLI helpers: the project argument and JSON output."""
+"""Shared CLI helpers: the project argument, JSON output, contradictory options."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -20,3 +20,19 @@ def open_project(path: Path) -> Project:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Machine-readable output: one JSON document on stdout.")
+
+
+def given(name: str) -> bool:
+    """Whether the user typed option `name` (not just its default)."""
+    from click.core import ParameterSource
+    source = click.get_current_context().get_parameter_source(name)
+    return source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+
+
+def refuse(message: str) -> NoReturn:
+    """Options that contradict each other: a usage error (exit 2), never a guess."""
+    raise click.UsageError(message, ctx=click.get_current_context(silent=True))

@@ -14,11 +14,11 @@ import click
 
 from .. import identity
 from ..formats import EXPORT_FORMATS, IMPORT_FORMATS, export_project, import_labels
-from ..formats.dataset import LINK_MODES
+from ..formats.dataset import LINK_MODES, PIXEL_MODES
 from ..formats.yolo import TASKS
 from ..qa.final import STATUSES
 from ..splits import parse_ratios
-from .common import emit_json, open_project, project_dir
+from .common import emit_json, given, json_option, open_project, project_dir, refuse
 
 
 def _progress_printer():
@@ -74,27 +74,51 @@ def terminate_cleanly() -> Iterator[None]:
               "filesystem, else copy) or leave them out (labels only).")
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads copying image files.")
+@click.option("--pixels", type=click.Choice(("auto",) + PIXEL_MODES), default="auto",
+              show_default=True, help="16-bit images: keep them 16-bit, or window them "
+              "to 8 bits (the image's window/level) as PNG; auto = 8bit for YOLO "
+              "(its loader reads 16 bits as value/256), keep for the others.")
+@click.option("--no-synthetic", is_flag=True, help="Leave out the images augmentation "
+              "made (qclabel augment): real images only.")
+@click.option("--scheduler", metavar="ADDRESS", help="Copy the images on an existing "
+              "Dask distributed cluster (needs qclabel[dask] and a shared file system).")
+@json_option
 def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
                split: str | None, group_by: str | None, seed: int | None,
                min_status: str | None, task: str, mask_png: bool, link: str,
-               workers: int) -> None:
+               workers: int, pixels: str, no_synthetic: bool, scheduler: str | None,
+               as_json: bool) -> None:
     """Export the final labels (or a dataset version) of DIR as a training dataset.
     Adjudicators and admins only: final labels are both annotators' labels."""
     from ..qa.blind import require_sees_everything
+    if given("task") and fmt != "yolo":
+        refuse(f"--task {task} is a YOLO layout; --format {fmt} takes no --task")
     project = open_project(project_dir)
     require_sees_everything(project, identity.current_user(), "export labels")
-    with terminate_cleanly(), ThreadPoolExecutor(workers) as pool:
+    if scheduler:
+        from ..ingest.parallel import dask_executor
+        pools = dask_executor(scheduler)
+    else:
+        pools = ThreadPoolExecutor(workers)
+    with terminate_cleanly(), pools as pool:
         result = export_project(project, fmt, out, version=version, min_status=min_status,
                                 ratios=parse_ratios(split) if split else None,
                                 group_by=group_by, seed=seed, task=task, link=link,
-                                mask_png=mask_png,
+                                mask_png=mask_png, pixels=pixels, no_synthetic=no_synthetic,
                                 progress=_progress_printer(),
-                                executor=pool if workers > 1 else None)
+                                executor=pool if workers > 1 or scheduler else None)
+    if as_json:
+        emit_json({"out": str(result.out), "format": fmt, "task": task if fmt == "yolo"
+                   else None, "version": result.version, "hash": result.hash,
+                   "images": result.images, "left_out_incomplete": result.incomplete})
+        return
     what = f"version {result.version}" if result.version else "current final labels"
     click.echo(f"exported {result.images} images ({what}, {result.hash[:12]}) as {fmt} "
                f"to {result.out}")
     if result.incomplete:
         click.echo(result.left_out_text())
+    for note in result.stats.get("notes", []):
+        click.echo(note)
 
 
 @click.command("import")
@@ -107,12 +131,17 @@ def export_cmd(project_dir: Path, fmt: str, out: Path, version: str | None,
               "suggestions while labeling.")
 @click.option("--min-score", type=click.FloatRange(0, 1),
               help="Drop objects whose confidence is lower (YOLO rows with a 6th value).")
+@json_option
 def import_cmd(project_dir: Path, source: Path, fmt: str, as_user: str | None,
-               predictions: str | None, min_score: float | None) -> None:
+               predictions: str | None, min_score: float | None, as_json: bool) -> None:
     """Import labels from SOURCE; a bad file is refused and changes nothing."""
     project = open_project(project_dir)
     report = import_labels(project, fmt, source, identity.current_user(),
                            as_user=as_user, predictions=predictions, min_score=min_score)
+    if as_json:
+        emit_json({"source": str(source), "format": fmt, "target": report.target,
+                   "images": report.images, "changed": report.changed})
+        return
     click.echo(f"imported {report.images} images as {report.target} "
                f"({report.changed} changed)")
 
@@ -133,12 +162,16 @@ def version_group() -> None:
 @click.option("--override", is_flag=True, help="Release even if a quality gate fails "
               "(recorded, with --note, in the audit trail and the version's QA evidence).")
 @click.option("--note", help="Why the gates are overridden (with --override).")
+@json_option
 def version_create(project_dir: Path, name: str, split: str | None, group_by: str | None,
-                   seed: int, min_status: str, override: bool, note: str | None) -> None:
+                   seed: int, min_status: str, override: bool, note: str | None,
+                   as_json: bool) -> None:
     """Freeze the current final labels of DIR as dataset version NAME (admin only).
     Refused, naming the gate, when a [qa.gates] quality gate fails."""
     from ..errors import QclabelError
-    from ..versions import create_version
+    from ..versions import create_version, summary
+    if note is not None and not override:
+        refuse("--note is recorded only with --override (it says why a gate is overridden)")
     project = open_project(project_dir)
     user = identity.current_user()
     project.require(user, "admin", "create a dataset version")
@@ -148,6 +181,9 @@ def version_create(project_dir: Path, name: str, split: str | None, group_by: st
                        min_status=min_status, ratios=parse_ratios(split),
                        group_by=group_by, seed=seed)
     gates = m["qa"]["evidence"]["gates"]
+    if as_json:
+        emit_json(summary(m))
+        return
     click.echo(f"created dataset version {name}: {len(m['labels'])} images, "
                f"hash {m['hash'][:12]}; gates passed {sum(g['passed'] for g in gates)}"
                f"/{len(gates)}")
@@ -195,8 +231,10 @@ def version_show(project_dir: Path, name: str) -> None:
 @project_dir
 @click.argument("a")
 @click.argument("b")
+@click.option("--images", "per_image", is_flag=True,
+              help="Also list, per image, what changed.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
+def version_diff(project_dir: Path, a: str, b: str, per_image: bool, as_json: bool) -> None:
     """Labels added, removed and changed per defect class from version A to B.
     Adjudicators and admins only."""
     from ..qa.blind import require_sees_everything
@@ -204,6 +242,8 @@ def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
     project = open_project(project_dir)
     require_sees_everything(project, identity.current_user(), "compare dataset versions")
     d = diff_versions(get_version(project, a), get_version(project, b))
+    if not per_image:
+        del d["images"]
     if as_json:
         emit_json(d)
         return
@@ -217,6 +257,22 @@ def version_diff(project_dir: Path, a: str, b: str, as_json: bool) -> None:
     for c in d["changed"]:
         click.echo(f"  changed {c['object']} ({c['class']}) on {c['image']}: "
                    f"IoU {c['iou']:.3f} with {a}")
+    for image in d.get("images", []):
+        click.echo(_image_line(image))
+        for c in image["changes"]:
+            click.echo(f"    {_SIGN[c['change']]} {c['object']:<24} {c['class']}"
+                       + (f"  IoU {c['iou']:.3f}" if "iou" in c else "")
+                       + (f"  severity {c['severity'][0]} -> {c['severity'][1]}"
+                          if "severity" in c else ""))
+
+
+_SIGN = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _image_line(image: dict) -> str:
+    state = (" (image added)" if image.get("image_added") else
+             " (image removed)" if image.get("image_removed") else "")
+    return f"  {image['name'] or image['image']} [{image['image'][:8]}]{state}"
 
 
 def register(group: click.Group) -> None:

@@ -12,7 +12,7 @@ import click
 
 from ..ingest import ingest_paths
 from ..ingest.runner import IngestReport, IngestWriteError
-from .common import emit_json, open_project, project_dir
+from .common import emit_json, given, open_project, project_dir, refuse
 
 STAGES = {"hash": "hashing", "ingest": "ingesting"}
 
@@ -90,6 +90,9 @@ def ingest(project_dir: Path, paths: tuple[Path, ...], profile: str | None,
     catalog (same content) are skipped, so re-running is safe. Bad files and
     unreadable folders are reported and skipped; the exit code is 1 when any failed,
     5 when the catalog could not be written (then nothing of the failed batch stays)."""
+    if scheduler and given("workers"):
+        refuse("--workers sizes a local process pool; with --scheduler the Dask cluster's "
+               "workers do the work")
     project = open_project(project_dir)
     show = sys.stderr.isatty() if progress is None else progress
     bar = ProgressBar(sys.stderr) if show else None

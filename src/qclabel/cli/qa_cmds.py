@@ -12,7 +12,7 @@ from ..core import edits, naming
 from ..core.model import Annotation
 from ..errors import QclabelError
 from ..project import Project
-from .common import emit_json, open_project, project_dir
+from .common import emit_json, given, json_option, open_project, project_dir, refuse
 
 
 def _image(project: Project, ref: str) -> str:
@@ -152,8 +152,9 @@ def report_cmd(project_dir: Path, fmt: str, output: Path | None) -> None:
 @click.option("--class", "defect_class", help="Corrected defect class.")
 @click.option("--severity", help="Corrected severity.")
 @click.option("--note", help="Why (required for a correction).")
+@json_option
 def review(project_dir: Path, image: str, verdict: str | None, defect_class: str | None,
-           severity: str | None, note: str | None) -> None:
+           severity: str | None, note: str | None, as_json: bool) -> None:
     """Spot-check IMAGE: with no correction it is confirmed ok. Reviewers only."""
     from ..qa.decisions import labelers, review as do_review
     project = open_project(project_dir)
@@ -168,6 +169,11 @@ def review(project_dir: Path, image: str, verdict: str | None, defect_class: str
                              defect_class, severity)
     with project.store.open_session(user) as session:
         event = do_review(project, session, image_id, correction, note)
+    if as_json:
+        emit_json({"image": image_id, "name": _name(project, image_id),
+                   "outcome": event["after"]["outcome"], "of": event["after"]["of"],
+                   "by": user, "event": event["hash"]})
+        return
     click.echo(f"review of {_name(project, image_id)}: {event['after']['outcome']} "
                f"(labels by {event['after']['of']})")
 
@@ -198,18 +204,26 @@ def consensus(project_dir: Path, image: str, note: str) -> None:
 @click.option("--note", help="Why (recorded with the decision).")
 @click.option("--graphics", type=click.Choice(["auto", "sixel", "kitty", "halfcell", "unicode"]),
               default="auto", show_default=True, help="How images reach the terminal.")
+@json_option
 def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str | None,
                verdict: str | None, defect_class: str | None, severity: str | None,
-               note: str | None, graphics: str) -> None:
+               note: str | None, graphics: str, as_json: bool) -> None:
     """Resolve disagreements between two blind annotators. Adjudicators only.
 
     With no options, opens the app on the adjudication screen."""
     from ..qa.decisions import adjudication_queue
+    _adjudicate_conflicts(list_only, as_json)
     project = open_project(project_dir)
     user = identity.current_user()
     project.require(user, "adjudicator", "adjudicate")
     if list_only:
-        for d in adjudication_queue(project):
+        queue = adjudication_queue(project)
+        if as_json:
+            emit_json([{"image": d.image, "name": _name(project, d.image), "kind": d.kind,
+                        "annotators": list(d.annotators), "detail": d.detail}
+                       for d in queue])
+            return
+        for d in queue:
             click.echo(f"{_name(project, d.image)}  {d.kind:<9} "
                        f"{' / '.join(d.annotators):<20} {d.detail}")
         return
@@ -217,6 +231,21 @@ def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str 
         _decide(project, user, image, take, verdict, defect_class, severity, note)
         return
     raise SystemExit(_run_app(project, user, graphics))
+
+
+def _adjudicate_conflicts(list_only: bool, as_json: bool) -> None:
+    """--list prints, --image/--take decides, no option opens the app: never two."""
+    deciding = [f"--{n.replace('defect_class', 'class')}" for n in (
+        "image", "take", "verdict", "defect_class", "severity", "note") if given(n)]
+    if list_only and deciding:
+        refuse(f"--list prints the queue; it takes no {', '.join(deciding)}")
+    if not list_only and deciding and not (given("image") and given("take")):
+        refuse(f"{', '.join(deciding)} decide an image without the app: give --image "
+               "and --take A|B")
+    if as_json and not list_only:
+        refuse("--json goes with --list (the queue as JSON)")
+    if given("graphics") and (list_only or deciding):
+        refuse("--graphics is for the app; --list and --image/--take do not open it")
 
 
 def _run_app(project: Project, user: str, graphics: str) -> int:

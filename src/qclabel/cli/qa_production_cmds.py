@@ -10,7 +10,7 @@ from .. import identity
 from ..errors import QclabelError
 from ..formats.importing import IMPORT_FORMATS
 from ..project import Project
-from .common import emit_json, open_project, project_dir
+from .common import emit_json, given, open_project, project_dir, refuse
 from .qa_cmds import _image, qa
 
 PRIVILEGED = "adjudicator"  # held by adjudicators and admins: sees everyone's labels
@@ -159,6 +159,8 @@ def analytics_cmd(project_dir: Path, user: str | None, fmt: str, as_json: bool,
     import json
     from ..qa.analytics import build_analytics
     from ..qa.analytics_format import format_analytics
+    if as_json and given("fmt") and fmt != "json":
+        refuse(f"--json is --format json; it contradicts --format {fmt}")
     project = open_project(project_dir)
     project.require(identity.current_user(), PRIVILEGED, "read the annotator analytics")
     data = build_analytics(project, user)

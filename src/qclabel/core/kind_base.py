@@ -60,6 +60,18 @@ class ObjectKind:
         """Detail of a changed object between two versions (e.g. a mask's IoU)."""
         return {}
 
+    def transformed(self, obj: Any, matrix: Any, size: tuple[int, int],
+                    flip_pairs: Sequence[tuple[str, str]] = ()) -> Any | None:
+        """The object after the image went through `matrix` (3x3, corner-origin pixel
+        coordinates) into an image of `size` (width, height); None when nothing of it
+        is left in the frame. Augmentation applies one matrix to the image and to every
+        object through this hook, so a new kind transforms in one place."""
+        raise NotImplementedError(f"object kind {self.name} cannot be transformed")
+
+    def below_minimum(self, obj: Any, defect_class: Any, mm_per_px: float | None) -> bool:
+        """Whether the object is smaller than its class minimum (after a crop)."""
+        return False
+
     def describe(self, obj: Any) -> str:
         """One line for people (the adjudication and review panels)."""
         sev = getattr(obj, "severity", None)
@@ -95,6 +107,40 @@ class BoxKind(ObjectKind):
         from .geometry import iou
         return {"iou": round(iou(old, new), 4)}
 
+    def transformed(self, box: Box, matrix: Any, size: tuple[int, int],
+                    flip_pairs: Sequence[tuple[str, str]] = ()) -> Box | None:
+        """The axis-aligned box around the four transformed corners, clipped."""
+        from dataclasses import replace
+        xs, ys = _project(matrix, [(box.x, box.y), (box.x2, box.y), (box.x, box.y2),
+                                   (box.x2, box.y2)])
+        moved = replace(box, x=min(xs), y=min(ys), w=max(xs) - min(xs), h=max(ys) - min(ys))
+        return self.clip(moved, *size)
+
+    def below_minimum(self, box: Box, defect_class: Any, mm_per_px: float | None) -> bool:
+        from .measure import AnnotationTooSmall, check_min_size
+        try:
+            check_min_size(box, defect_class, mm_per_px)
+        except AnnotationTooSmall:
+            return True
+        return False
+
+
+def _project(matrix: Any, points: Sequence[tuple[float, float]]) -> tuple[list, list]:
+    """Points through a 3x3 homography (the perspective divide included)."""
+    xs, ys = [], []
+    for x, y in points:
+        u = matrix[0][0] * x + matrix[0][1] * y + matrix[0][2]
+        v = matrix[1][0] * x + matrix[1][1] * y + matrix[1][2]
+        w = matrix[2][0] * x + matrix[2][1] * y + matrix[2][2]
+        xs.append(float(u / w))
+        ys.append(float(v / w))
+    return xs, ys
+
+
+def mirrors(matrix: Any) -> bool:
+    """Whether the transform reverses orientation (a flip): left and right swap."""
+    return matrix[0][0] * matrix[1][1] - matrix[0][1] * matrix[1][0] < 0
+
 
 class KeypointKind(ObjectKind):
     name, field, type, counted = "keypoints", "keypoints", KeypointSet, "keypoint set(s)"
@@ -123,3 +169,26 @@ class KeypointKind(ObjectKind):
             if p.v and not (-TOLERANCE_PX <= p.x <= w and -TOLERANCE_PX <= p.y <= h):
                 raise FormatError(f"{where}: keypoint {p.name} at ({p.x:g}, {p.y:g}) is "
                                   f"outside the {rec.width}x{rec.height} image {rec.file}")
+
+    def transformed(self, kps: KeypointSet, matrix: Any, size: tuple[int, int],
+                    flip_pairs: Sequence[tuple[str, str]] = ()) -> KeypointSet | None:
+        """Points moved; a point leaving the frame becomes not labeled (v=0 at 0,0, the
+        COCO convention); on a flip the template's symmetric points swap names, so
+        `hole_left` is still the hole on the left of the new image."""
+        from dataclasses import replace
+        from .model import NOT_LABELED, Keypoint
+        width, height = size
+        xs, ys = _project(matrix, [(p.x, p.y) for p in kps.points])
+        moved = {}
+        for p, x, y in zip(kps.points, xs, ys):
+            inside = 0 <= x <= width and 0 <= y <= height
+            moved[p.name] = Keypoint(p.name, x, y, p.v) if p.v and inside \
+                else Keypoint(p.name, 0.0, 0.0, NOT_LABELED)
+        if mirrors(matrix):
+            for a, b in flip_pairs:
+                if a in moved and b in moved:
+                    moved[a], moved[b] = (replace(moved[b], name=a), replace(moved[a], name=b))
+        points = tuple(moved[p.name] for p in kps.points)
+        if not any(p.v for p in points) and any(p.v for p in kps.points):
+            return None
+        return replace(kps, points=points)

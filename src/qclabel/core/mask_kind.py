@@ -129,6 +129,44 @@ class MaskKind(ObjectKind):
     def changed(self, old: Mask, new: Mask) -> dict[str, Any]:
         return {"iou": round(mask_iou(old, new), 4)}
 
+    def transformed(self, m: Mask, matrix: Any, size: tuple[int, int],
+                    flip_pairs: Sequence[tuple[str, str]] = ()) -> Mask | None:
+        """RLE decoded, warped with nearest-neighbour sampling by the same matrix as the
+        image, encoded again (pycocotools). Polygons are not kept: the warped raster is
+        the mask now."""
+        import cv2
+        from dataclasses import replace
+        from .mask import crop, _encode
+        width, height = size
+        # Warp only the region (offset folded into the matrix), not a full-image raster.
+        shift = np.array([[1, 0, m.left], [0, 1, m.top], [0, 0, 1]], float)
+        warped = cv2.warpPerspective(m.region(), cv_matrix(np.asarray(matrix) @ shift),
+                                     (width, height), flags=cv2.INTER_NEAREST,
+                                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        cut = crop(warped)
+        if cut is None:
+            return None
+        region, x, y = cut
+        return replace(m, rle=_encode(region), left=x, top=y, width=region.shape[1],
+                       height=region.shape[0], polygons=())
+
+    def below_minimum(self, m: Mask, defect_class: Any, mm_per_px: float | None) -> bool:
+        from .measure import AnnotationTooSmall
+        from .mask_measure import check_min_size, measure
+        try:
+            check_min_size(measure(m, mm_per_px), defect_class)
+        except AnnotationTooSmall:
+            return True
+        return False
+
+
+def cv_matrix(matrix: Any) -> np.ndarray:
+    """A corner-origin 3x3 matrix as OpenCV's warp wants it: OpenCV puts pixel centres
+    at integer coordinates, this project puts them at +0.5 (pixel corners at integers)."""
+    to_corner = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]], float)
+    to_centre = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]], float)
+    return to_centre @ np.asarray(matrix, float) @ to_corner
+
 
 MASK = MaskKind()
 

@@ -109,6 +109,8 @@ class KeypointTemplate:
     skeleton: tuple[tuple[str, str], ...] = ()
     tolerances: tuple[Tolerance, ...] = ()
     positions: tuple[tuple[str, float, float], ...] = ()
+    # Symmetric points that trade places when the image is mirrored (augmentation).
+    flip_pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,14 @@ def _load_template(v: "_Validator", t: Any, i: int) -> KeypointTemplate:
             isinstance(p.get(k), (int, float)) for k in ("x", "y"))
         v.check(ok, f"{where}.positions[{j}]", p, "needs point (a template point), x and y")
         positions.append((p["point"], float(p["x"]), float(p["y"])))
-    return KeypointTemplate(name, points, tuple(skeleton), tols, tuple(positions))
+    flips = []
+    for j, pair in enumerate(v.seq(t.get("flip_pairs", []), f"{where}.flip_pairs")):
+        v.check(isinstance(pair, list) and len(pair) == 2 and pair[0] != pair[1]
+                and all(p in points for p in pair), f"{where}.flip_pairs[{j}]", pair,
+                "must be a pair of two different point names of the template")
+        flips.append((pair[0], pair[1]))
+    return KeypointTemplate(name, points, tuple(skeleton), tols, tuple(positions),
+                            tuple(flips))
 
 
 def _load_tolerance(v: "_Validator", d: Any, points: tuple[str, ...], where: str) -> Tolerance:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from ..core import consistency
 from ..errors import FormatError
 from ..project import Project
-from . import coco, tabular, tfrecord, voc, yolo
+from . import coco, cvat_xml, labelstudio, tabular, tfrecord, voc, yolo
 from .dataset import LINK_MODES, Dataset, ExportCancelled, Progress
 from .importing import (IMPORT_FORMATS, ImportReport, check_import_as, commit_as,
                         match_all)
@@ -34,6 +34,8 @@ def _tabular(kind: str) -> Exporter:
 EXPORTERS: dict[str, Exporter] = {
     "yolo": yolo.export, "coco": coco.export, "voc": voc.export,
     "tfrecord": tfrecord.export, "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+    # Interchange with other labeling tools: every label kind, incomplete images too.
+    "cvat": cvat_xml.export, "labelstudio": labelstudio.export,
 }
 EXPORT_FORMATS = tuple(EXPORTERS)
 VERSION_FILE = "qclabel_version.json"
@@ -71,26 +73,39 @@ def dataset_for(project: Project, version: str | None = None,
                 executor: Executor | None = None, **settings: Any) -> Dataset:
     """A frozen version, or the current final labels with the given split settings.
     With an executor, image files are copied in parallel on it."""
-    from ..versions import build_manifest, get_version
+    from ..versions import build_manifest, get_version, resolve_images
     if version is not None:
         if any(v is not None for v in settings.values()):
             raise FormatError(f"version {version!r} fixes its own split and minimum status; "
                               "create a new version to change them")
-        return Dataset(get_version(project, version), project.root, executor)
+        # The images where they are now: a moved project or a relinked catalog.
+        manifest = resolve_images(project, get_version(project, version))
+        return Dataset(manifest, project.root, executor)
     settings = {k: v for k, v in settings.items() if v is not None}
     return Dataset(build_manifest(project, **settings), project.root, executor)
 
 
 def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
                    link: str = "copy", progress: Progress | None = None,
-                   cancel: Any = None, mask_png: bool = False) -> ExportResult:
-    """Write `ds` as `fmt` to `out` atomically (the old `out` stays until it is done)."""
+                   cancel: Any = None, mask_png: bool = False,
+                   pixels: str = "auto", no_synthetic: bool = False) -> ExportResult:
+    """Write `ds` as `fmt` to `out` atomically (the old `out` stays until it is done).
+    `pixels`: keep, 8bit, or auto (8bit for YOLO, whose loader reads a 16-bit file
+    as value/256, keep for the others). `no_synthetic` leaves out the images
+    augmentation made."""
     if fmt not in EXPORTERS:
         raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
     if link not in LINK_MODES:
         raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
     if fmt == "tfrecord" and link == "none":
         raise FormatError("TFRecord embeds the images; --images none is not possible")
+    if pixels == "auto":
+        pixels = "8bit" if fmt == "yolo" else "keep"
+    ds = ds.with_pixels(pixels)
+    synthetic_left_out = 0
+    if no_synthetic:
+        kept = ds.without(lambda image: image.synthetic is not None)
+        synthetic_left_out, ds = len(ds.images) - len(kept.images), kept
     ds, incomplete, missing = leave_out_incomplete(ds, fmt, task)
     with atomic_output(out, marker=VERSION_FILE) as tmp:
         try:
@@ -105,7 +120,8 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
             # running would recreate the partial folder after it was removed.
             ds.abandon_images()
             raise
-        (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task, incomplete) + "\n")
+        (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task, incomplete,
+                                                     synthetic_left_out) + "\n")
     m = ds.manifest
     return ExportResult(Path(out), fmt, stats.get("images", len(ds.images)), m.get("name"),
                         m["hash"], stats, incomplete, missing)
@@ -124,7 +140,8 @@ def leave_out_incomplete(ds: Dataset, fmt: str, task: str) -> tuple[Dataset, int
     return kept, len(ds.images) - len(kept.images), " or ".join(k.noun for k in kinds)
 
 
-def version_file(ds: Dataset, fmt: str, task: str, incomplete: int = 0) -> str:
+def version_file(ds: Dataset, fmt: str, task: str, incomplete: int = 0,
+                 synthetic_left_out: int = 0) -> str:
     """What the export was made from: enough to trace a model back to its data."""
     m = ds.manifest
     info = {"version": m.get("name"), "created": m.get("created"),
@@ -134,6 +151,12 @@ def version_file(ds: Dataset, fmt: str, task: str, incomplete: int = 0) -> str:
             "images": {s: len(ds.in_split(s)) for s in ds.splits}, "qa": m.get("qa", {})}
     if incomplete:
         info["left_out_incomplete"] = incomplete
+    if ds.has_synthetic:  # every augmented image, with the real images it came from
+        info["synthetic"] = [{"file": f"{i.split}/{i.name}", "id": i.record.id,
+                              "sources": i.synthetic["sources"]}
+                             for i in ds.images if i.synthetic is not None]
+    if synthetic_left_out:
+        info["synthetic_left_out"] = synthetic_left_out
     return json.dumps(info, indent=2, sort_keys=True)
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
 from . import masks_coco, safe_read
+from .attributes import apply_image, image_attributes, object_attributes, severity_of
 from .dataset import Dataset, ExportImage, iter_progress, r3
-from .yolo import keypoint_bbox
 
 
 def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
@@ -24,13 +24,20 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=
     for image in iter_progress(ds.images, progress, cancel):
         ds.place_image(image, out / "images" / image.split / image.name, link)
     (out / "annotations").mkdir(parents=True, exist_ok=True)
+    # Ids are unique across splits (merging train and val keeps them apart): images
+    # are numbered in dataset order, annotations run on from split to split.
+    ids = {img.record.id: n for n, img in enumerate(ds.images, start=1)}
+    next_box, next_kp = 1, 1
     for split in ds.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         images = ds.in_split(split)
-        _write(out / "annotations" / f"instances_{split}.json", instances(ds, images))
+        doc = instances(ds, images, ids, next_box)
+        next_box += len(doc["annotations"])
+        _write(out / "annotations" / f"instances_{split}.json", doc)
         if ds.taxonomy.keypoint_templates:
-            _write(out / "annotations" / f"person_keypoints_{split}.json",
-                   keypoints(ds, images))
+            doc = keypoints(ds, images, ids, next_kp)
+            next_kp += len(doc["annotations"])
+            _write(out / "annotations" / f"person_keypoints_{split}.json", doc)
     return {"images": len(ds.images)}
 
 
@@ -41,38 +48,63 @@ def _write(path: Path, doc: dict[str, Any]) -> None:
                                ensure_ascii=False) + "\n")
 
 
-def _header(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
+def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict[str, Any]:
     return {
         "info": {"description": f"qclabel export, taxonomy {ds.taxonomy.name}",
                  "version": ds.manifest.get("name") or "", "contributor": "qclabel"},
         "licenses": [],
-        "images": [{"id": n, "file_name": img.name, "width": img.record.width,
-                    "height": img.record.height} for n, img in enumerate(images, start=1)],
+        "images": [{"id": ids[img.record.id], "file_name": img.name,
+                    "width": img.record.width, "height": img.record.height,
+                    "attributes": image_attributes(img), **_synthetic(ds, img)}
+                   for img in images],
     }
 
 
-def instances(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
-    doc = _header(ds, images)
+def _synthetic(ds: Dataset, img: ExportImage) -> dict[str, Any]:
+    """The image fields marking augmented images (only in datasets that have any,
+    so exports of real data keep their bytes)."""
+    if not ds.has_synthetic:
+        return {}
+    return {"synthetic": img.synthetic is not None,
+            "synthetic_sources": list(img.synthetic["sources"]) if img.synthetic else []}
+
+
+def _numbered(images: list[ExportImage], ids: dict[str, int] | None) -> dict[str, int]:
+    return ids if ids is not None else {img.record.id: n
+                                        for n, img in enumerate(images, start=1)}
+
+
+def instances(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
+              first_id: int = 1) -> dict[str, Any]:
+    ids = _numbered(images, ids)
+    doc = _header(ds, images, ids)
     doc["categories"] = [{"id": i + 1, "name": c, "supercategory": "defect"}
                          for i, c in enumerate(ds.classes)]
-    anns = []
-    for image_id, image in enumerate(images, start=1):
+    anns: list[dict[str, Any]] = []
+    for image in images:
+        image_id = ids[image.record.id]
         for box in ds.boxes(image):
-            anns.append({"id": len(anns) + 1, "image_id": image_id,
+            anns.append({"id": first_id + len(anns), "image_id": image_id,
                          "category_id": ds.class_id(box.cls, image) + 1,
                          "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
-                         "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": []})
-        anns += masks_coco.mask_annotations(ds, image, image_id, len(anns) + 1)
+                         "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": [],
+                         "attributes": object_attributes(box.severity)})
+        anns += masks_coco.mask_annotations(ds, image, image_id, first_id + len(anns))
     doc["annotations"] = anns
     return doc
 
 
-def keypoints(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
-    doc = _header(ds, images)
+def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
+              first_id: int = 1) -> dict[str, Any]:
+    """Keypoint sets; `bbox` is the set's part box when it has one (Dataset.part_boxes),
+    the box of its labeled points otherwise."""
+    ids = _numbered(images, ids)
+    doc = _header(ds, images, ids)
     doc["categories"] = [_kp_category(ds, i, c) for i, c in enumerate(ds.classes)]
-    anns = []
-    for image_id, image in enumerate(images, start=1):
+    anns: list[dict[str, Any]] = []
+    for image in images:
         w, h = image.record.width, image.record.height
+        parts = ds.part_boxes(image)
         for kps in image.annotation.keypoints:
             cls = ds.keypoint_class(kps, image)
             template = ds.template_for_class(cls)
@@ -84,12 +116,14 @@ def keypoints(ds: Dataset, images: list[ExportImage]) -> dict[str, Any]:
                 p = kps.point(name)
                 flat += ([r3(min(max(p.x, 0), w)), r3(min(max(p.y, 0), h)), p.v] if p.v
                          else [0, 0, 0])
-            x, y, bw, bh = keypoint_bbox(kps, w, h)
-            anns.append({"id": len(anns) + 1, "image_id": image_id,
+            x, y, bw, bh = ds.keypoint_box(image, kps, parts)
+            part = parts.get(kps.id)
+            anns.append({"id": first_id + len(anns), "image_id": ids[image.record.id],
                          "category_id": ds.class_id(cls, image) + 1, "keypoints": flat,
                          "num_keypoints": sum(1 for p in kps.points if p.v > 0),
                          "bbox": [r3(x), r3(y), r3(bw), r3(bh)], "area": r3(bw * bh),
-                         "iscrowd": 0, "segmentation": []})
+                         "iscrowd": 0, "segmentation": [],
+                         "attributes": object_attributes(part.severity if part else None)})
     doc["annotations"] = anns
     return doc
 
@@ -120,7 +154,7 @@ def parse_sized(path: Path, templates: dict[str, Any]
     for key in ("images", "annotations", "categories"):
         safe_read.items(doc.get(key), str(path), f"field {key!r}")
     cats = _categories(doc["categories"], path)
-    images, sizes = _images(doc["images"], path)
+    images, sizes, attrs = _images(doc["images"], path)
     found: dict[str, dict[str, list[Any]]] = {
         n: {"boxes": [], "masks": [], "sets": []} for n in images.values()}
     for i, ann in enumerate(doc["annotations"]):
@@ -143,9 +177,10 @@ def parse_sized(path: Path, templates: dict[str, Any]
         else:
             found[name]["boxes"].append(_box(ann, cat["name"], where))
     by_id = {name: iid for iid, name in images.items()}
-    return {n: (Annotation(verdict=None if any(f.values()) else "pass",
-                           boxes=tuple(f["boxes"]), keypoints=tuple(f["sets"]),
-                           masks=tuple(f["masks"])), sizes[by_id[n]])
+    return {n: (apply_image(Annotation(verdict=None if any(f.values()) else "pass",
+                                       boxes=tuple(f["boxes"]), keypoints=tuple(f["sets"]),
+                                       masks=tuple(f["masks"])), *attrs[n]),
+                sizes[by_id[n]])
             for n, f in found.items()}
 
 
@@ -162,12 +197,14 @@ def _categories(raw: list[Any], path: Path) -> dict[Any, dict[str, Any]]:
 
 
 def _images(raw: list[Any], path: Path
-            ) -> tuple[dict[Any, str], dict[Any, tuple[int, int] | None]]:
+            ) -> tuple[dict[Any, str], dict[Any, tuple[int, int] | None],
+                       dict[str, tuple[Any, str]]]:
     """image id -> file_name and -> size; a repeated id or file_name is refused (the
     second image's labels would silently merge into the first's)."""
     images: dict[Any, str] = {}
     sizes: dict[Any, tuple[int, int] | None] = {}
     seen: dict[str, int] = {}
+    attrs: dict[str, tuple[Any, str]] = {}  # file_name -> (CVAT-style attributes, where)
     for i, im in enumerate(raw):
         im = safe_read.obj(im, str(path), f"images[{i}]")
         if not {"id", "file_name"} <= set(im):
@@ -184,7 +221,8 @@ def _images(raw: list[Any], path: Path
         w, h = im.get("width"), im.get("height")
         ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h))
         sizes[iid] = (w, h) if ok else None
-    return images, sizes
+        attrs[name] = (im.get("attributes"), f"{path}: images[{i}]")
+    return images, sizes, attrs
 
 
 def _box(ann: dict[str, Any], cls: str, where: str) -> Box:
@@ -192,7 +230,7 @@ def _box(ann: dict[str, Any], cls: str, where: str) -> Box:
     if not (isinstance(bbox, list) and len(bbox) == 4):
         raise FormatError(f"{where}: bbox = {safe_read.shown(bbox)}: expected [x, y, w, h]")
     x, y, w, h = safe_read.numbers(bbox, where, "bbox")
-    return Box(cls, x, y, w, h)
+    return Box(cls, x, y, w, h, severity_of(ann.get("attributes"), where))
 
 
 def _keypoint_set(ann: dict[str, Any], cat: dict[str, Any], templates: dict[str, Any],

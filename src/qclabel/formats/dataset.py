@@ -8,7 +8,6 @@ the same code and the same version always produces the same bytes.
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
@@ -19,11 +18,11 @@ from ..core.geometry import clip_box
 from ..core.model import Annotation, Box, ImageRecord, KeypointSet
 from ..core.taxonomy import KeypointTemplate, Taxonomy, load_taxonomy
 from ..errors import FormatError, QclabelError
+from .image_files import (PASSTHROUGH, PIXEL_MODES, canonical_png, is_derived,  # noqa: F401
+                          needs_reencode, place_image, read_source)
 
 Progress = Callable[[int, int], None]
 LINK_MODES = ("copy", "hardlink", "none")
-# Files the consumers decode directly; anything else is re-encoded losslessly as PNG.
-PASSTHROUGH = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
 
 class ExportCancelled(QclabelError):
@@ -41,6 +40,8 @@ class ExportImage:
     split: str
     name: str
     labeled_at: str = ""
+    # Provenance of an augmented image (source ids, operations, seed); None when real.
+    synthetic: dict[str, Any] | None = None
 
     @property
     def stem(self) -> str:
@@ -49,19 +50,6 @@ class ExportImage:
     @property
     def reencoded(self) -> bool:
         return needs_reencode(self.record)
-
-
-def needs_reencode(record: ImageRecord) -> bool:
-    """EXIF-rotated sources are written as their canonical pixels, since every width and
-    height we write is canonical; other files are copied byte for byte."""
-    return record.orientation != 1 or Path(record.file).suffix.lower() not in PASSTHROUGH
-
-
-def is_derived(record: ImageRecord) -> bool:
-    """Ingest wrote the canonical pixels to a file of its own (crop, stitch, 16-bit
-    colour...): `sha256` is then the source's, not this file's."""
-    return Path(record.file).name != Path(record.source).name \
-        and not Path(record.file).is_absolute()
 
 
 class Dataset:
@@ -76,6 +64,7 @@ class Dataset:
                                                 f"<version {manifest.get('name', '')}>")
         self.classes: list[str] = self.taxonomy.class_names()
         self.class_index = {c: i for i, c in enumerate(self.classes)}
+        self.pixels = "keep"
         self.images: list[ExportImage] = _build_images(manifest)
         self.splits: list[str] = [s for s in ("train", "val", "test")
                                   if any(i.split == s for i in self.images)] or ["train"]
@@ -89,8 +78,23 @@ class Dataset:
             or ["train"]
         return out
 
+    @property
+    def has_synthetic(self) -> bool:
+        return any(i.synthetic is not None for i in self.images)
+
     def in_split(self, split: str) -> list[ExportImage]:
         return [i for i in self.images if i.split == split]
+
+    def with_pixels(self, pixels: str) -> "Dataset":
+        """The same images with their pixels kept or windowed to 8 bits (a windowed
+        image is a PNG, so its file name may change)."""
+        if pixels not in PIXEL_MODES:
+            raise FormatError(f"--pixels {pixels!r}: expected one of {', '.join(PIXEL_MODES)}")
+        out = copy.copy(self)
+        out.pending, out.pixels = [], pixels
+        keep = {i.record.id for i in self.images}
+        out.images = [i for i in _build_images(self.manifest, pixels) if i.record.id in keep]
+        return out
 
     # -- classes and keypoint templates -------------------------------------------
     def class_id(self, name: str, image: ExportImage) -> int:
@@ -118,6 +122,33 @@ class Dataset:
         return cls
 
     # -- geometry -------------------------------------------------------------------
+    def part_boxes(self, image: ExportImage) -> dict[str, Box]:
+        """keypoint set id -> the box of its part: a box of the set's class holding
+        every labeled point (0.5 px slack), the smallest when several do; each box is
+        the part of one set at most. Sets without one are boxed by their points."""
+        free = list(self.boxes(image))
+        out: dict[str, Box] = {}
+        for kps in image.annotation.keypoints:
+            cls = kps.cls or kps.template
+            pts = [p for p in kps.points if p.v > 0]
+            fits = [b for b in free if b.cls == cls and pts and all(
+                b.x - 0.5 <= p.x <= b.x2 + 0.5 and b.y - 0.5 <= p.y <= b.y2 + 0.5
+                for p in pts)]
+            if fits:
+                box = min(fits, key=lambda b: b.w * b.h)
+                free.remove(box)
+                out[kps.id] = box
+        return out
+
+    def keypoint_box(self, image: ExportImage, kps: KeypointSet,
+                     parts: dict[str, Box]) -> tuple[float, float, float, float]:
+        """x, y, w, h of a keypoint set's object: its part's box, else its points' hull."""
+        box = parts.get(kps.id)
+        if box is not None:
+            return (box.x, box.y, box.w, box.h)
+        from .yolo import keypoint_bbox
+        return keypoint_bbox(kps, image.record.width, image.record.height)
+
     def boxes(self, image: ExportImage) -> list[Box]:
         """Boxes clipped to the canonical image; boxes clipped away entirely are dropped."""
         w, h = image.record.width, image.record.height
@@ -136,8 +167,8 @@ class Dataset:
 
     def image_bytes(self, image: ExportImage) -> bytes:
         """The bytes to ship: the source file, or lossless canonical PNG when re-encoded."""
-        if image.reencoded:
-            return canonical_png(image.record, self.root)
+        if needs_reencode(image.record, self.pixels):
+            return canonical_png(image.record, self.root, self.pixels)
         return read_source(image.record, self.root)
 
     def place_image(self, image: ExportImage, dest: Path, link: str) -> None:
@@ -145,7 +176,7 @@ class Dataset:
         export waits for all of them before publishing the folder)."""
         if link == "none":
             return
-        args = (image.record.to_dict(), str(self.root), str(dest), link)
+        args = (image.record.to_dict(), str(self.root), str(dest), link, self.pixels)
         if self.executor is None:
             place_image(*args)
         else:
@@ -172,60 +203,7 @@ class Dataset:
         wait(pending)
 
 
-def place_image(record_dict: dict[str, Any], root: str, dest: str, link: str) -> None:
-    """One image into the export (a module-level function, so process pools and Dask
-    can run it)."""
-    record = ImageRecord.from_dict(record_dict)
-    out = Path(dest)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if needs_reencode(record):
-        out.write_bytes(canonical_png(record, Path(root)))
-        return
-    data = read_source(record, Path(root))  # verifies the hash either way
-    if link == "hardlink":
-        try:
-            os.link(_source(record, Path(root)), out)
-            return
-        except OSError:
-            pass  # another filesystem: fall back to a copy
-    out.write_bytes(data)
-
-
-def _source(record: ImageRecord, root: Path) -> Path:
-    p = Path(record.file)
-    return p if p.is_absolute() else root / p
-
-
-def read_source(record: ImageRecord, root: Path) -> bytes:
-    path = _source(record, root)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read image {record.id}: "
-                          f"{exc.strerror or exc}") from exc
-    if not is_derived(record) and hashlib.sha256(data).hexdigest() != record.sha256:
-        raise FormatError(f"{path}: sha256 differs from the catalog ({record.sha256[:12]}"
-                          "...): the image changed after it was labeled")
-    return data
-
-
-def canonical_png(record: ImageRecord, root: Path) -> bytes:
-    """Canonical pixels (EXIF orientation applied) as PNG at full bit depth."""
-    import cv2
-    from ..ingest import load_canonical_array
-    try:
-        arr = load_canonical_array(record, root)
-    except QclabelError as exc:
-        raise FormatError(f"cannot export image {record.id}: {exc}") from exc
-    if arr.ndim == 3 and arr.shape[2] == 3:
-        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(".png", arr)
-    if not ok:
-        raise FormatError(f"{record.file}: cannot encode image {record.id} as PNG")
-    return buf.tobytes()
-
-
-def _build_images(manifest: dict[str, Any]) -> list[ExportImage]:
+def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[ExportImage]:
     labels = manifest["labels"]
     splits = manifest.get("splits", {})
     out: list[ExportImage] = []
@@ -236,19 +214,19 @@ def _build_images(manifest: dict[str, Any]) -> list[ExportImage]:
             continue
         lab = labels[rec.id]
         split = splits.get(rec.id, "train")
-        name = _unique_name(rec, used.setdefault(split, set()))
+        name = _unique_name(rec, used.setdefault(split, set()), pixels)
         out.append(ExportImage(rec, Annotation.from_dict(lab["annotation"]), lab["status"],
                                tuple(lab.get("annotators", ())), split, name,
-                               lab.get("labeled_at", "")))
+                               lab.get("labeled_at", ""), rec_dict.get("synthetic")))
     return out
 
 
-def _unique_name(rec: ImageRecord, used: set[str]) -> str:
+def _unique_name(rec: ImageRecord, used: set[str], pixels: str = "keep") -> str:
     """The source file name; a stem already used in the split gets the image id added
     (consumers pair images and labels by stem)."""
     stem = os.path.splitext(os.path.basename(rec.source))[0] or rec.id
     ext = os.path.splitext(rec.file)[1]
-    if needs_reencode(rec):
+    if needs_reencode(rec, pixels):
         ext = ".png"
     if stem in used:
         stem = f"{stem}_{rec.id[:8]}"

@@ -23,7 +23,7 @@ from ..project import Project
 from .objects import check_other_kinds, clip_other_kinds
 from .safe_read import shown
 
-IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl")
+IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl", "cvat", "labelstudio")
 TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real error
 
 

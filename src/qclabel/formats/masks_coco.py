@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..core.mask import Mask
+from .attributes import object_attributes
 from .dataset import Dataset, ExportImage, r3
 from .masks_common import export_masks, mask_from_polygons, mask_from_rle
 
@@ -34,7 +35,7 @@ def mask_annotations(ds: Dataset, image: ExportImage, image_id: int,
                     "category_id": ds.class_id(m.cls, image) + 1,
                     "bbox": [m.left, m.top, m.width, m.height], "area": m.area,
                     "iscrowd": 0, "segmentation": segmentation(m, w, h),
-                    **({"attributes": {"severity": m.severity}} if m.severity else {})})
+                    "attributes": object_attributes(m.severity)})
     return out
 
 

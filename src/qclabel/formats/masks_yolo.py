@@ -78,17 +78,22 @@ def n6(v: float) -> str:
     return f"{min(max(v, 0.0), 1.0):.6f}"
 
 
-def segment_rows(ds: Dataset, image: ExportImage) -> list[str]:
+def segment_rows(ds: Dataset, image: ExportImage,
+                 severities: list[str | None] | None = None) -> list[str]:
+    """The rows; `severities`, when given, gets each row's object severity."""
     w, h = image.record.width, image.record.height
     rows = []
+    sev: list[str | None] = [] if severities is None else severities
     for box in ds.boxes(image):
         x0, y0, x1, y1 = box.x / w, box.y / h, box.x2 / w, box.y2 / h
         rows.append(f"{ds.class_id(box.cls, image)} " + " ".join(
             n6(v) for v in (x0, y0, x1, y0, x1, y1, x0, y1)))
+        sev.append(box.severity)
     for m in export_masks(ds, image):
         for rings in parts_of(m):
             coords = " ".join(f"{n6(x / w)} {n6(y / h)}" for x, y in bridge(rings))
             rows.append(f"{ds.class_id(m.cls, image)} {coords}")
+            sev.append(m.severity)
     return rows
 
 

@@ -9,7 +9,8 @@ from typing import Callable
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
-from . import coco, labelme, masks_voc, tabular, voc, yolo
+from . import (coco, cvat_read, labelme, labelstudio_read, masks_voc, tabular, voc, yolo,
+               yolo_attrs, yolo_layout)
 from .importing import Matcher, Parsed
 
 
@@ -38,8 +39,12 @@ def read_coco(project: Project, src: Path) -> list[Parsed]:
                 prev = merged[name].annotation
                 boxes, sets = prev.boxes + ann.boxes, prev.keypoints + ann.keypoints
                 masks = prev.masks + ann.masks
-                ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks,
-                              verdict=None if boxes or sets or masks else "pass")
+                # A verdict is None (objects), "pass" (none, or said) or "fail" (said).
+                pair = (prev.verdict, ann.verdict)
+                verdict = "fail" if "fail" in pair else None if None in pair else "pass"
+                ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks, verdict=verdict,
+                              defect_class=ann.defect_class or prev.defect_class,
+                              severity=ann.severity or prev.severity)
             merged[name] = Parsed(name, ann, str(path), size=size)
     return list(merged.values())
 
@@ -63,39 +68,32 @@ def read_labelme(project: Project, src: Path) -> list[Parsed]:
 
 
 def read_yolo(project: Project, src: Path) -> list[Parsed]:
-    """An Ultralytics folder (data.yaml names the classes, kpt_shape for pose), or a
-    folder of prediction .txt files without one (`yolo predict save_txt`): then class
-    indices are the taxonomy's, the order our exports train models with. Normalized
-    coordinates are scaled by the matched catalog image's canonical size."""
-    yaml_path = src / "data.yaml" if src.is_dir() else src
-    if yaml_path.suffix in (".yaml", ".yml") and yaml_path.is_file():
-        names, kpt = yolo.read_names(yaml_path)
-        root = yaml_path.parent
-        labels = sorted((root / "labels").glob("**/*.txt"))
+    """A YOLO dataset of any common layout (formats.yolo_layout), or prediction .txt
+    files without class names (`yolo predict save_txt`): then class indices are the
+    taxonomy's, the order our exports train models with. Normalized coordinates are
+    scaled by the matched catalog image's canonical size."""
+    names, kpt, names_file = yolo_layout.find_names(src)
+    classes = project.taxonomy.class_names()
+    if names is None:
+        names = classes
     else:
-        names, kpt, root = project.taxonomy.class_names(), None, src
-        labels = [src] if src.is_file() else sorted(src.glob("**/*.txt"))
-    template = _pose_template(project.taxonomy, kpt, yaml_path) if kpt else None
+        yolo_layout.check_names(names, classes, names_file)
+    template = _pose_template(project.taxonomy, kpt, names_file) if kpt else None
     matcher = Matcher(project.store.catalog.all())
+    root = names_file.parent if names_file else src if src.is_dir() else src.parent
+    sidecar = yolo_attrs.read_sidecar(root)
     out = []
-    for label in labels:
-        name = _image_name(root, label)
+    for label in yolo_layout.label_files(src):
+        image = yolo_layout.image_beside(label)
+        name = image.name if image is not None else label.stem
         rec = matcher.find(name, None, str(label))
         ann, scores = yolo.parse_label_file(label, names, rec.width, rec.height, template)
+        key = label.relative_to(root).as_posix() if label.is_relative_to(root) else None
+        ann = yolo_attrs.apply(ann, sidecar.get(key), str(label))
         out.append(Parsed(name, ann, str(label), sha256=rec.sha256, scores=scores))
     if not out:
         raise FormatError(f"{src}: no YOLO label files (*.txt) found")
     return out
-
-
-def _image_name(root: Path, label: Path) -> str:
-    """The image beside the label file in images/<split>/, else the label's stem."""
-    try:
-        split_dir = root / "images" / label.parent.relative_to(root / "labels")
-    except ValueError:
-        return label.stem
-    candidates = sorted(split_dir.glob(f"{label.stem}.*"))
-    return candidates[0].name if candidates else label.stem
 
 
 def _pose_template(tax: Taxonomy, k: int, where: Path):
@@ -118,4 +116,6 @@ def _tabular(kind: str) -> Callable[[Project, Path], list[Parsed]]:
 READERS: dict[str, Callable[[Project, Path], list[Parsed]]] = {
     "coco": read_coco, "yolo": read_yolo, "voc": read_voc, "labelme": read_labelme,
     "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+    "cvat": lambda project, src: cvat_read.read(project.taxonomy, Path(src)),
+    "labelstudio": lambda project, src: labelstudio_read.read(project, Path(src)),
 }

@@ -38,6 +38,8 @@ IMAGE_COLUMNS = {
     "labeled_at": "UTC time of the last label or decision on the image (ISO 8601)",
     "also": "further image-level classes (multi-label), ';'-separated, or empty",
 }
+SYNTHETIC_COLUMN = {"synthetic": "1: made by augmentation from the images in "
+                    "qclabel_version.json's synthetic list; 0: a real image"}
 OBJECT_COLUMNS = {
     "image_id": "image the object belongs to (images file)",
     "object": "1-based object number within the image",
@@ -66,7 +68,7 @@ def export(ds: Dataset, out: Path, *, kind: str = "csv", link: str = "copy",
             rows += masks_tabular.mask_rows(ds, image, len(rows) + 1)
         object_rows += rows
     write = _write_csv if kind == "csv" else _write_jsonl
-    write(out / f"images.{kind}", IMAGE_COLUMNS, image_rows)
+    write(out / f"images.{kind}", image_columns(ds), image_rows)
     write(out / f"objects.{kind}", {**OBJECT_COLUMNS, **mask_cols}, object_rows)
     (out / "schema.json").write_text(json.dumps(schema(ds, kind), indent=2) + "\n")
     return {"images": len(image_rows), "objects": len(object_rows)}
@@ -79,13 +81,18 @@ def schema(ds: Dataset, kind: str) -> dict[str, Any]:
             "classes": ds.classes,
             "keypoint_templates": {t.name: list(t.points)
                                    for t in ds.taxonomy.keypoint_templates},
-            "files": {f"images.{kind}": IMAGE_COLUMNS,
+            "files": {f"images.{kind}": image_columns(ds),
                       f"objects.{kind}": {**OBJECT_COLUMNS, **masks_tabular.columns(ds)}}}
+
+
+def image_columns(ds: Dataset) -> dict[str, str]:
+    """The image columns; `synthetic` only when the dataset has augmented images."""
+    return {**IMAGE_COLUMNS, **SYNTHETIC_COLUMN} if ds.has_synthetic else IMAGE_COLUMNS
 
 
 def _image_row(ds: Dataset, image: ExportImage) -> dict[str, Any]:
     a, rec = image.annotation, image.record
-    return {"image_id": rec.id, "split": image.split,
+    return {"synthetic": int(image.synthetic is not None), "image_id": rec.id, "split": image.split,
             "path": f"images/{image.split}/{image.name}", "sha256": rec.sha256,
             "width": rec.width, "height": rec.height, "verdict": a.verdict,
             "defect_class": a.defect_class,

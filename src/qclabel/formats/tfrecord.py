@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import masks_tf
-from .dataset import Dataset, ExportImage, iter_progress
+from .dataset import Dataset, ExportImage, canonical_png, iter_progress
 from .yolo import keypoint_bbox
 
 try:
@@ -123,12 +123,18 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
     rec = image.record
     w, h = rec.width, rec.height
     data = ds.image_bytes(image)
+    name = image.name
+    if _image_format(data) == b"tiff":
+        # TensorFlow's decode_image reads BMP, GIF, JPEG and PNG only: a TIFF goes in
+        # as PNG at its own bit depth (decode_png reads 16 bits).
+        data = canonical_png(rec, ds.root, ds.pixels)
+        name = image.stem + ".png"
     objects = _objects(ds, image)
     boxes = [o[1] for o in objects]
     cls = image.annotation.defect_class  # image-level class, for classification models
     f: dict[str, bytes] = {
         "image/height": int64_feature([h]), "image/width": int64_feature([w]),
-        "image/filename": bytes_feature([image.name.encode()]),
+        "image/filename": bytes_feature([name.encode()]),
         "image/source_id": bytes_feature([rec.id.encode()]),
         "image/key/sha256": bytes_feature([rec.sha256.encode()]),
         "image/encoded": bytes_feature([data]),
@@ -157,13 +163,18 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
 
 
 def _objects(ds: Dataset, image: ExportImage) -> list[tuple[str, tuple, Any]]:
-    """(class, (x, y, w, h) px, keypoint set or None): boxes, then keypoint sets with the
-    box around their labeled points (the API wants a box for every object)."""
+    """(class, (x, y, w, h) px, keypoint set or None): boxes (a part's box carries its
+    keypoint set), then the keypoint sets without a part box, boxed by their labeled
+    points (the API wants a box for every object), then masks."""
     w, h = image.record.width, image.record.height
-    out: list[tuple[str, tuple, Any]] = [(b.cls, (b.x, b.y, b.w, b.h), None)
+    parts = ds.part_boxes(image)
+    by_box = {box.id: ks for ks in image.annotation.keypoints
+              if (box := parts.get(ks.id)) is not None}
+    out: list[tuple[str, tuple, Any]] = [(b.cls, (b.x, b.y, b.w, b.h), by_box.get(b.id))
                                          for b in ds.boxes(image)]
     for kps in image.annotation.keypoints:
-        out.append((ds.keypoint_class(kps, image), keypoint_bbox(kps, w, h), kps))
+        if kps.id not in parts:
+            out.append((ds.keypoint_class(kps, image), keypoint_bbox(kps, w, h), kps))
     return out + masks_tf.mask_objects(ds, image)
 
 

@@ -12,14 +12,16 @@ taxonomy's classes; without it Datumaro assumes the 20 VOC classes.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import escape
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from ..core.geometry import from_voc, to_voc
 from ..core.model import Annotation, Box
 from ..errors import FormatError
 from . import masks_voc, safe_read
+from .attributes import apply_image, image_attributes, object_attributes, severity_of
 from .dataset import Dataset, ExportImage, iter_progress
 from .masks_common import export_masks
 
@@ -47,6 +49,9 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=
     for split in ds.splits:
         names = "".join(f"{i.stem}\n" for i in ds.in_split(split))
         (out / "ImageSets" / "Main" / f"{split}.txt").write_text(names)
+    # The devkit's (and torchvision's default) image set: train + val.
+    trainval = "".join(f"{i.stem}\n" for i in ds.images if i.split in ("train", "val"))
+    (out / "ImageSets" / "Main" / "trainval.txt").write_text(trainval)
     if segmented:
         masks_voc.write_image_sets(ds, out, segmented)
     (out / "labelmap.txt").write_text(labelmap(ds))
@@ -72,8 +77,22 @@ _OBJECT = """  <object>
       <xmax>{xmax}</xmax>
       <ymax>{ymax}</ymax>
     </bndbox>
-  </object>
+{attributes}  </object>
 """
+
+
+def attributes_xml(attrs: dict[str, Any], indent: str) -> str:
+    """CVAT's VOC attributes block (booleans as true/false)."""
+    if not attrs:
+        return ""
+    items = "".join(f"{indent}  <attribute>\n{indent}    <name>{escape(k)}</name>\n"
+                    f"{indent}    <value>{escape(_text(v))}</value>\n{indent}  </attribute>\n"
+                    for k, v in attrs.items())
+    return f"{indent}<attributes>\n{items}{indent}</attributes>\n"
+
+
+def _text(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
 def image_xml(ds: Dataset, image: ExportImage) -> bytes:
@@ -83,7 +102,8 @@ def image_xml(ds: Dataset, image: ExportImage) -> bytes:
              f"  <filename>{escape(image.name)}</filename>\n",
              f"  <size>\n    <width>{rec.width}</width>\n    <height>{rec.height}</height>\n"
              f"    <depth>{rec.channels}</depth>\n  </size>\n"
-             f"  <segmented>{int(bool(image.annotation.masks))}</segmented>\n"]
+             f"  <segmented>{int(bool(image.annotation.masks))}</segmented>\n",
+             attributes_xml(image_attributes(image), "  ")]
     # Masks first: object n of the XML is instance n of SegmentationObject (devkit).
     for box in [*mask_boxes(ds, image), *ds.boxes(image)]:
         xmin, ymin, xmax, ymax = to_voc(box)
@@ -91,7 +111,9 @@ def image_xml(ds: Dataset, image: ExportImage) -> bytes:
             continue  # thinner than half a pixel: nothing left in integer pixels
         truncated = box.x <= 0 or box.y <= 0 or box.x2 >= rec.width or box.y2 >= rec.height
         parts.append(_OBJECT.format(name=escape(box.cls), truncated=int(truncated),
-                                    xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax))
+                                    xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax,
+                                    attributes=attributes_xml(
+                                        object_attributes(box.severity), "    ")))
     parts.append("</annotation>\n")
     return "".join(parts).encode()
 
@@ -111,8 +133,20 @@ def parse(path: Path) -> tuple[str, Annotation, tuple[int, int]]:
             raise FormatError(f"{path}: object[{i}] has no name")
         xmin, ymin, xmax, ymax = (_num(obj, f"bndbox/{t}", path, i)
                                   for t in ("xmin", "ymin", "xmax", "ymax"))
-        boxes.append(from_voc(cls, xmin, ymin, xmax, ymax))
-    return name, Annotation(verdict=None if boxes else "pass", boxes=tuple(boxes)), size
+        box = from_voc(cls, xmin, ymin, xmax, ymax)
+        sev = severity_of(read_attributes(obj), f"{path}: object[{i}]")
+        boxes.append(replace(box, severity=sev) if sev else box)
+    ann = Annotation(verdict=None if boxes else "pass", boxes=tuple(boxes))
+    return name, apply_image(ann, read_attributes(root), str(path)), size
+
+
+def read_attributes(el: ET.Element) -> dict[str, str] | None:
+    """name -> value of an element's CVAT `<attributes>` block, or None."""
+    block = el.find("attributes")
+    if block is None:
+        return None
+    return {(a.findtext("name") or "").strip(): (a.findtext("value") or "").strip()
+            for a in block.findall("attribute")}
 
 
 def _xml_root(path: Path) -> ET.Element:

@@ -20,7 +20,9 @@ from typing import Any
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
 from . import masks_yolo, safe_read
+from .attributes import image_attributes, object_attributes
 from .dataset import Dataset, ExportImage, iter_progress
+from .yolo_attrs import SIDECAR, write_sidecar
 
 TASKS = ("detect", "pose", "segment", "classify")
 PASS_FOLDER = "pass"
@@ -37,37 +39,78 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
     labels = str(out / "labels")
+    sidecar: dict[str, Any] = {}
     for image in iter_progress(ds.images, progress, cancel):
         ds.place_image(image, out / "images" / image.split / image.name, link)
-        rows = (_pose_rows(ds, image, template) if template
-                else masks_yolo.segment_rows(ds, image) if task == "segment"
-                else _detect_rows(ds, image))
+        sev: list[str | None] = []
+        rows = (_pose_rows(ds, image, template, sev) if template
+                else masks_yolo.segment_rows(ds, image, sev) if task == "segment"
+                else _detect_rows(ds, image, sev))
         with open(os.path.join(labels, image.split, image.stem + ".txt"), "w") as fh:
             fh.write("".join(r + "\n" for r in rows))
+        sidecar[f"labels/{image.split}/{image.stem}.txt"] = {
+            "image": image_attributes(image), "objects": [object_attributes(s) for s in sev]}
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
-    return {"images": len(ds.images)}
+    write_sidecar(out / SIDECAR, sidecar)
+    return {"images": len(ds.images), "notes": [n for n in [val_note(ds)] if n]}
 
 
 def data_yaml(ds: Dataset, prefix: str, template=None) -> str:
-    lines = ["# Ultralytics dataset; paths resolve next to this file."]
+    """The dataset file, written by PyYAML so that any class name (`on`, `null`, `1e3`,
+    `a: b`) reads back as the same string in `yaml.safe_load` (Ultralytics' reader)."""
+    import yaml
+    doc: dict[str, Any] = {}
+    sep = "/" if prefix else ""
+    comments = ["# Ultralytics dataset; paths resolve next to this file."]
     for split in ("train", "val", "test"):
-        # Ultralytics needs a val set: without one, validate on train (said so here).
-        target = split if split in ds.splits else ("train" if split == "val" else None)
+        # Ultralytics refuses a dataset without val; validating on train is the only
+        # choice then, and it must not look like a real validation set.
+        target = split if split in ds.splits else (ds.splits[0] if split == "val" else None)
         if target:
-            sep = "/" if prefix else ""
-            lines.append(f"{split}: {prefix}{sep}{target}")
-    lines.append(f"nc: {len(ds.classes)}")
-    lines.append("names:")
-    lines += [f"  {i}: {_yaml_str(c)}" for i, c in enumerate(ds.classes)]
+            doc[split] = f"{prefix}{sep}{target}"
+    if "val" not in ds.splits:
+        comments.append(f"# NOTE: no val split, val points at {ds.splits[0]}: metrics on "
+                        "training images (export with --split).")
+    doc["nc"] = len(ds.classes)
+    doc["names"] = dict(enumerate(ds.classes))
     if template is not None:
-        lines.append(f"kpt_shape: [{len(template.points)}, 3]")
-        lines.append(f"# keypoints, in order: {', '.join(template.points)}")
-    return "\n".join(lines) + "\n"
+        doc["kpt_shape"] = [len(template.points), 3]
+        flip = flip_idx(template)
+        if flip is not None:
+            doc["flip_idx"] = flip
+        comments.append(f"# keypoints, in order: {', '.join(template.points)}")
+    # Key by key: the integer lists in flow style ([4, 3]), the names one per line.
+    body = "".join(f"{k}: [{', '.join(map(str, v))}]\n" if isinstance(v, list) else
+                   yaml.safe_dump({k: v}, sort_keys=False, allow_unicode=True,
+                                  default_flow_style=False)
+                   for k, v in doc.items())
+    return "\n".join(comments) + "\n" + body
 
 
-def _yaml_str(s: str) -> str:
-    return s if s.replace("-", "").replace("_", "").isalnum() and not s[0].isdigit() \
-        else "'" + s.replace("'", "''") + "'"
+def flip_idx(template) -> list[int] | None:
+    """Ultralytics' `flip_idx`: for each point, the index of its mirror image under a
+    left-right flip (itself when it has none), from the template's `flip_pairs`.
+    None without pairs: Ultralytics then skips horizontal flips rather than swap
+    left and right points wrongly."""
+    pairs = getattr(template, "flip_pairs", ())
+    if not pairs:
+        return None
+    index = {p: i for i, p in enumerate(template.points)}
+    out = list(range(len(template.points)))
+    seen: set[str] = set()
+    for a, b in pairs:
+        if seen & {a, b}:  # a mirror swaps each point with one other point only
+            raise FormatError(f"keypoint template {template.name}: point "
+                              f"{sorted(seen & {a, b})[0]!r} is in two flip_pairs")
+        seen |= {a, b}
+        out[index[a]], out[index[b]] = index[b], index[a]
+    return out
+
+
+def val_note(ds: Dataset) -> str:
+    """The summary line of an export whose data.yaml validates on train, or ''."""
+    return ("" if "val" in ds.splits else
+            f"no val split: data.yaml points val at {ds.splits[0]} (use --split)")
 
 
 def n6(v: float) -> str:
@@ -75,10 +118,11 @@ def n6(v: float) -> str:
     return f"{min(max(v, 0.0), 1.0):.6f}"
 
 
-def _detect_rows(ds: Dataset, image: ExportImage) -> list[str]:
+def _detect_rows(ds: Dataset, image: ExportImage, sev: list[str | None]) -> list[str]:
     w, h = image.record.width, image.record.height
     rows = []
     for box in ds.boxes(image):
+        sev.append(box.severity)
         cx, cy = (box.x + box.w / 2) / w, (box.y + box.h / 2) / h
         rows.append(f"{ds.class_id(box.cls, image)} {n6(cx)} {n6(cy)} "
                     f"{n6(box.w / w)} {n6(box.h / h)}")
@@ -102,15 +146,20 @@ def keypoint_bbox(kps: KeypointSet, w: int, h: int) -> tuple[float, float, float
     return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
 
 
-def _pose_rows(ds: Dataset, image: ExportImage, template) -> list[str]:
+def _pose_rows(ds: Dataset, image: ExportImage, template,
+               sev: list[str | None]) -> list[str]:
+    """One row per keypoint set: its part's box (Dataset.part_boxes), else the box of
+    its labeled points, then the points."""
     w, h = image.record.width, image.record.height
     rows = []
+    parts = ds.part_boxes(image)
     for kps in image.annotation.keypoints:
         if kps.template != template.name:
             raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
                               f"template {kps.template!r}, not {template.name!r}")
         cls = ds.class_id(ds.keypoint_class(kps, image), image)
-        x, y, bw, bh = keypoint_bbox(kps, w, h)
+        x, y, bw, bh = ds.keypoint_box(image, kps, parts)
+        sev.append(parts[kps.id].severity if kps.id in parts else None)
         vals = [n6((x + bw / 2) / w), n6((y + bh / 2) / h), n6(bw / w), n6(bh / h)]
         for name in template.points:
             p = kps.point(name)
@@ -123,22 +172,38 @@ def _pose_rows(ds: Dataset, image: ExportImage, template) -> list[str]:
 def _export_classify(ds: Dataset, out: Path, link: str, progress, cancel) -> dict[str, Any]:
     """One folder per class, by the image-level defect class; passed images without a
     defect go to `pass/` (the good class of an OK/NG model). A fail without an
-    image-level class has no folder and is counted as skipped."""
-    skipped = 0
+    image-level class has no folder: it is left out and named in the summary.
+    Only classes with images get a folder (torchvision's ImageFolder, which
+    Ultralytics reads class folders with, refuses an empty one)."""
+    left_out: list[str] = []
+    used: dict[str, set[str]] = {s: set() for s in ds.splits}
     for image in iter_progress(ds.images, progress, cancel):
         cls = image.annotation.defect_class
         if cls is None and image.annotation.verdict == "pass":
             cls = PASS_FOLDER
         if cls is None:
-            skipped += 1
+            left_out.append(f"{image.split}/{image.name}")
             continue
         if cls != PASS_FOLDER:
             ds.class_id(cls, image)
+        used[image.split].add(cls)
+        (out / image.split / cls).mkdir(parents=True, exist_ok=True)
         ds.place_image(image, out / image.split / cls / image.name, link)
-    for split in ds.splits:
-        for cls in ds.classes + [PASS_FOLDER]:
-            (out / split / cls).mkdir(parents=True, exist_ok=True)
-    return {"images": len(ds.images) - skipped, "skipped_without_class": skipped}
+    notes = []
+    if left_out:
+        shown = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more"
+                                             if len(left_out) > 10 else "")
+        notes.append(f"left out {len(left_out)} fail image(s) without an image-level "
+                     f"class: {shown}")
+    everywhere = set().union(*used.values())
+    for split, classes in used.items():
+        if classes and classes != everywhere:
+            # ImageFolder numbers the classes of each split on its own.
+            missing = ", ".join(sorted(everywhere - classes))
+            notes.append(f"split {split} has no images of {missing}: "
+                         "its class indices differ from the other splits'")
+    return {"images": len(ds.images) - len(left_out), "skipped_without_class": len(left_out),
+            "left_out_without_class": left_out, "notes": notes}
 
 
 # -- import ------------------------------------------------------------------------------
@@ -156,10 +221,13 @@ def read_names(data_yaml_path: Path) -> tuple[list[str], int | None]:
     if not isinstance(names, list) or not names:
         raise FormatError(f"{data_yaml_path}: field names = {safe_read.shown(names)}: "
                           "need a class list")
-    if not all(isinstance(n, (str, int, float, bool)) or n is None for n in names):
-        raise FormatError(f"{data_yaml_path}: field names = {safe_read.shown(names)}: "
-                          "class names must be plain strings")
-    return [str(n) for n in names], _kpt_count(data.get("kpt_shape"), data_yaml_path)
+    for i, n in enumerate(names):
+        # An unquoted `on`, `null` or `1` is a boolean, None or number to YAML: the
+        # writer meant a name, but guessing which spelling would be wrong.
+        if not isinstance(n, str) or not n:
+            raise FormatError(f"{data_yaml_path}: names[{i}] = {safe_read.shown(n)} is not "
+                              "a string (quote class names like 'on', 'null' or '1')")
+    return list(names), _kpt_count(data.get("kpt_shape"), data_yaml_path)
 
 
 def _kpt_count(kpt: Any, where: Path) -> int | None:

@@ -13,6 +13,9 @@ undefined (None) when both annotators used one single category.
 Confidence intervals: 95 % percentile bootstrap over images. Resampling n images with
 replacement is a multinomial draw over the confusion-matrix cells, so 1000 replicates
 cost one numpy call; the generator is seeded (`[qa] seed`), so reports are reproducible.
+
+Cross-checked in tests/test_qa_stats_crosscheck.py against scikit-learn and statsmodels
+(kappa) and Gwet's published worked examples (AC1, PABAK = Brennan-Prediger, kappa).
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ MODES: list[Mode] = [
          "qclabel.tui.screens.assembly:AssemblyScreen"),
     Mode("analytics", "Annotator analytics", "w", "per annotator and week: speed, agreement, golden accuracy",
          "qclabel.tui.screens.analytics:AnalyticsScreen", (), "adjudicator"),
+    Mode("balance", "Balance & augment", "o", "class balance against the targets; augment a version in the background",
+         "qclabel.tui.screens.balance:BalanceScreen", (), "adjudicator"),
     Mode("export", "Export", "e", "export final labels or a dataset version, in the background",
          "qclabel.tui.screens.export:ExportScreen", (), "adjudicator"),
 ]

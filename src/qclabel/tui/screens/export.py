@@ -28,6 +28,7 @@ from ...splits import parse_ratios
 from ...versions import list_names
 
 CURRENT = "(current final labels)"
+SYNTHETIC_IN, SYNTHETIC_OUT = "include", "leave out (--no-synthetic)"
 
 
 @dataclass
@@ -98,6 +99,9 @@ class ExportScreen(Screen):
             yield Label("images")
             yield Select([(m, m) for m in LINK_MODES], value="copy", id="link",
                          allow_blank=False)
+            yield Label("synthetic images (augmented versions)")
+            yield Select([(SYNTHETIC_IN, SYNTHETIC_IN), (SYNTHETIC_OUT, SYNTHETIC_OUT)],
+                         value=SYNTHETIC_IN, id="synthetic", allow_blank=False)
             yield ProgressBar(id="progress", show_eta=False)
             yield Static("ctrl+s starts the export; you can go back to labeling meanwhile",
                          id="export-status")
@@ -134,7 +138,8 @@ class ExportScreen(Screen):
         settings = {} if version else {"ratios": parse_ratios(split) if split else None,
                                        "group_by": group_by}
         return {"version": version, "settings": settings, "task": self._value("task"),
-                "link": self._value("link")}
+                "link": self._value("link"),
+                "no_synthetic": self._value("synthetic") == SYNTHETIC_OUT}
 
     def action_cancel(self) -> None:
         job = current_job(self.app)

@@ -1,0 +1,66 @@
+"""The YOLO sidecar `qclabel_attributes.json`: what a YOLO row cannot hold (verdict,
+image class, severities...), beside data.yaml. Ultralytics ignores the file; our
+import reads it back, so severity and verdict survive a YOLO round trip.
+
+    {"format": "qclabel-yolo-attributes", "version": 1,
+     "labels": {"labels/train/a.txt": {"image": {"verdict": "fail", ...},
+                                       "objects": [{"occluded": false, "severity": "minor"}, ...]}}}
+
+`objects` has one entry per row of the label file, in row order (attributes.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..core.model import Annotation
+from ..errors import FormatError
+from .attributes import apply_image, severity_of
+
+SIDECAR = "qclabel_attributes.json"
+FORMAT = "qclabel-yolo-attributes"
+
+
+def write_sidecar(path: Path, labels: dict[str, Any]) -> None:
+    doc = {"format": FORMAT, "version": 1, "labels": labels}
+    path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n")
+
+
+def read_sidecar(root: Path) -> dict[str, Any]:
+    """label path (relative to the dataset folder, '/'-separated) -> entry; {} when the
+    dataset has no sidecar (another tool wrote it)."""
+    path = root / SIDECAR
+    if not path.is_file():
+        return {}
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"{path}: not readable JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT \
+            or not isinstance(doc.get("labels"), dict):
+        raise FormatError(f"{path}: not a {FORMAT} file (format, labels)")
+    return doc["labels"]
+
+
+def apply(ann: Annotation, entry: Any, where: str) -> Annotation:
+    """`ann` with the image attributes and per-row severities of its sidecar entry.
+    Rows of one label file are of one kind in our exports (boxes, keypoint sets or
+    masks), so the objects are taken in row order."""
+    if entry is None:
+        return ann
+    if not isinstance(entry, dict):
+        raise FormatError(f"{where}: sidecar entry = {entry!r}: expected a table")
+    objects = entry.get("objects", [])
+    n = len(ann.boxes) + len(ann.keypoints) + len(ann.masks)
+    if not isinstance(objects, list) or len(objects) != n:
+        raise FormatError(f"{where}: {SIDECAR} lists {len(objects)} objects for this file, "
+                          f"which has {n} rows (edited after the export?)")
+    sev = [severity_of(o, f"{where}: {SIDECAR} object {i + 1}")
+           for i, o in enumerate(objects)]
+    boxes = tuple(replace(b, severity=s or b.severity) for b, s in zip(ann.boxes, sev))
+    masks = tuple(replace(m, severity=s or m.severity)
+                  for m, s in zip(ann.masks, sev[len(ann.boxes) + len(ann.keypoints):]))
+    return apply_image(replace(ann, boxes=boxes, masks=masks), entry.get("image"), where)
