@@ -323,3 +323,24 @@ async def test_edit_a_drawn_polygon_again_and_a_foreground_pen(paint):
         await pilot.press("full_stop")
         [fg] = screen.marked[True]
         assert (screen.proposal.full(640, 480) & fg.full(640, 480)).sum() == fg.count
+
+
+async def test_mask_keys_remap_and_show_in_help(paint, tmp_path):
+    paint.config["keys"] = {"seg.eraser": "ctrl+e", "seg.brush": "b"}
+    paint.save_config()
+    app = app_for(paint)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        await pilot.press("ctrl+e")
+        assert screen.tool == "eraser"
+        await pilot.press("e")                          # the old key does nothing now
+        assert screen.tool == "eraser"
+        await pilot.press("b")                          # remapped over "previous image"
+        assert screen.tool == "brush"
+        await pilot.press("question_mark")
+        table = app.screen.query_one("#help-table")
+        rows = {table.get_row_at(i)[2]: table.get_row_at(i)[0] for i in range(table.row_count)}
+        assert rows["seg.eraser"].lower() in ("ctrl+e", "^e")
+        for bid in ("seg.polygon", "seg.fill", "seg.box", "seg.snap", "seg.hole",
+                    "seg.protect", "seg.display", "seg.smaller", "seg.bigger"):
+            assert bid in rows
