@@ -4,12 +4,14 @@ from the journal on disk, undo/redo per stroke, taxonomy rules at edit time."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from qclabel.core.mask import Mask
+from qclabel.project import Project
 from qclabel.tui.app import build_app
-from segment_support import SAMPLES, goto, jump_keys, on_disk, sample_project, start
+from segment_support import goto, jump_keys, on_disk, sample_project, start
 from test_maskedit import iou, truth
 from test_tui_support import settle
 
@@ -344,3 +346,39 @@ async def test_mask_keys_remap_and_show_in_help(paint, tmp_path):
         for bid in ("seg.polygon", "seg.fill", "seg.box", "seg.snap", "seg.hole",
                     "seg.protect", "seg.display", "seg.smaller", "seg.bigger"):
             assert bid in rows
+
+
+async def test_masks_painted_in_the_editor_pass_the_checks_and_export_to_coco(metal, tmp_path):
+    import json
+    from pycocotools import mask as cocomask
+    from qclabel.core import consistency
+    from qclabel.formats import dataset_for, export_dataset
+    app = app_for(metal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        image = app.labeler.current
+        await pilot.press("2", *["]"] * 5)
+        await brush(pilot, screen, (300, 300), (340, 330))
+        await pilot.press("escape", "3", "o")
+        for p in ((500, 100), (560, 110), (530, 160)):
+            await goto(pilot, screen, *p)
+            await pilot.press("space")
+        await pilot.press("enter")
+    ann = on_disk(metal, image)
+    assert len(ann.masks) == 2
+    assert not [f for f in consistency.check(ann, metal.taxonomy) if f.blocking]
+    out = export_dataset(dataset_for(Project.open(metal.root)), "coco", tmp_path / "coco").out
+    doc = json.loads(next((out / "annotations").glob("instances_*.json")).read_text())
+    rec = metal.store.catalog.get(image)
+    img = next(i for i in doc["images"] if i["file_name"].endswith(Path(rec.file).name))
+    anns = [a for a in doc["annotations"] if a["image_id"] == img["id"]]
+    assert len(anns) == 2
+    by_area = sorted(ann.masks, key=lambda m: m.area)
+    for a, m in zip(sorted(anns, key=lambda a: a["area"]), by_area):
+        seg = a["segmentation"]
+        rle = (cocomask.merge(cocomask.frPyObjects(seg, img["height"], img["width"]))
+               if isinstance(seg, list) else seg)
+        if isinstance(rle.get("counts"), str):
+            rle = {**rle, "counts": rle["counts"].encode()}
+        assert (cocomask.decode(rle) == m.full(img["width"], img["height"])).all()
+
