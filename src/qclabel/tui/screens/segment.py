@@ -73,6 +73,9 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         classes = self.taxonomy.classes
         self.current_class = self.current_class or (classes[0].name if classes else "defect")
         self.sub_title = f"{self.app.user} · masks"
+        # The first stroke measures its skeleton (scikit-image): import it now, off the
+        # UI thread, rather than make that stroke wait a quarter of a second.
+        self.app.background(lambda: __import__("skimage.morphology"))
 
     def reset_tool(self) -> None:
         self.selected: str | None = None
