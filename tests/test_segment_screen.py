@@ -382,3 +382,26 @@ async def test_masks_painted_in_the_editor_pass_the_checks_and_export_to_coco(me
             rle = {**rle, "counts": rle["counts"].encode()}
         assert (cocomask.decode(rle) == m.full(img["width"], img["height"])).all()
 
+
+
+async def test_two_pores_from_their_boxes_are_two_instances(metal):
+    app = app_for(metal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        rel = "metal/P1002_L09_S1_cam1_0012.jpg"
+        target = next(i for i in app.labeler.queue
+                      if app.labeler.record(i).source.endswith(rel.split("/")[1]))
+        app.labeler.index = app.labeler.queue.index(target)
+        screen.show_image()
+        await settle(pilot, app)
+        screen.load_pixels_now()
+        t = truth(rel, "porosity")
+        full = t.full(800, 600).astype(bool)
+        import cv2
+        n, labels, stats, cents = cv2.connectedComponentsWithStats(full.astype(np.uint8))
+        big = sorted(range(1, n), key=lambda i: -stats[i][cv2.CC_STAT_AREA])[:2]
+        for i in big:
+            cx, cy = (int(v) for v in cents[i])
+            await pilot.press("g", *jump_keys(screen, cx, cy), "4", "s", "enter")
+        masks = on_disk(metal, target).masks
+        assert len(masks) == 2 and len({m.id for m in masks}) == 2

@@ -121,16 +121,17 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         self.tool = tool
 
     # -- committing: one stroke / tool action = one journaled edit ------------------------------
-    def target(self) -> Mask | None:
-        """The mask a stroke goes into: the selected one, else the one being painted;
-        semantic tasks: the class layer."""
-        m = self.selected_mask() or self.mask_by_id(self.painting)
+    def target(self, continuing: bool = True) -> Mask | None:
+        """The mask a stroke goes into: the selected one, else (brush strokes,
+        `continuing`) the one being painted; semantic tasks: the class layer. A fill or
+        a box -> mask makes a new instance unless a mask is selected."""
+        m = self.selected_mask() or (self.mask_by_id(self.painting) if continuing else None)
         if m is None and self.taxonomy.semantic:
             m = me.semantic_layer(self.annotation(), self.current_class)
         return m
 
-    def save_patch(self, patch: Patch, value: bool) -> bool:
-        target = self.target()
+    def save_patch(self, patch: Patch, value: bool, continuing: bool = True) -> bool:
+        target = self.target(continuing)
         others = [m for m in self.masks if target is None or m.id != target.id]
         if value and self.protect_others:
             patch = protect(patch, others)

@@ -150,7 +150,7 @@ class FillTool:
         if self.preview is None:
             self.say("space fills from the cursor first")
             return
-        if self.save_patch(self.preview, value=True):
+        if self.save_patch(self.preview, value=True, continuing=False):
             self.fill_reset()
         self.redraw()
 
@@ -175,7 +175,7 @@ class BoxMaskTool:
             self.anchor = None
             self.run_assist((min(x0, x1), min(y0, y1), abs(x1 - x0) + 1, abs(y1 - y0) + 1))
         elif self.proposal is not None:
-            if self.save_patch(self.proposal, value=True):
+            if self.save_patch(self.proposal, value=True, continuing=False):
                 self.box_reset()
         else:
             self.say("s boxes the defect under the cursor; space anchors a box by hand")
