@@ -101,3 +101,26 @@ def test_symlinked_out_is_followed(project, tmp_path, as_user):
         assert link.is_symlink() and os.readlink(link) == str(real)
         assert (real / "qclabel_version.json").is_file()
         assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_unwritable_folder_as_a_plain_user():
+    """The report's repro: an admin who is an ordinary OS user exports into a folder
+    they may not write (root's): one line, exit 5, not a traceback."""
+    from os_users import effective, throwaway_users
+    from qclabel.ingest import ingest_paths
+    from qclabel.project import Project
+    from test_formats_common import write_images
+    with throwaway_users("inx") as ([user], shared):
+        forbidden = shared / "root-only"
+        forbidden.mkdir(mode=0o755)
+        write_images(shared / "src")
+        for p in [shared / "src", *(shared / "src").iterdir()]:
+            os.chown(p, user.pw_uid, user.pw_gid)
+        with effective(user):
+            project = Project.init(shared / "p", "metal-stamping", user=user.pw_name)
+            ingest_paths(project, [shared / "src"], workers=1)
+            for out in (forbidden / "out", forbidden / "deeper" / "out"):
+                res = CliRunner().invoke(main, [
+                    "export", str(project.root), "--format", "yolo", "--out", str(out)])
+                assert "Permission denied" in one_line(res, 5)
+        assert list(forbidden.iterdir()) == []

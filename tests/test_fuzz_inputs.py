@@ -1,5 +1,5 @@
 """Fuzzing the import and ingest paths with hypothesis: malformed COCO, YOLO (labels and
-data.yaml), VOC, labelme, CSV and JSONL inputs, and damaged image files, each through
+data.yaml), VOC, labelme, CSV, JSONL, CVAT and Label Studio inputs, and damaged image files, each through
 the real CLI. Every input either imports (it was valid after all) or is refused with
 exactly one `qclabel: error:` line and exit code 2 (ingest: each bad file listed on one
 line, exit code 1), never a traceback, and a refused input leaves the project folder
@@ -28,7 +28,7 @@ from qclabel.ingest import ingest_paths
 from qclabel.project import Project
 from test_formats_common import label, tree_digest, write_images
 
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 scalars = (st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70)
@@ -65,7 +65,7 @@ def world(tmp_path_factory):
         Box("scratch", 10, 20, 30, 15, "minor"),)))
     label(project, "alice", ids["c.png"], Annotation(verdict="pass"))
     exports = {f: export_dataset(dataset_for(project), f, tmp / f"x-{f}", link="none").out
-               for f in ("coco", "yolo", "voc", "csv", "jsonl")}
+               for f in ("coco", "yolo", "voc", "csv", "jsonl", "cvat", "labelstudio")}
     pristine = tmp / "pristine"
     shutil.copytree(project.root, pristine)
     return project.root, pristine, exports
@@ -167,6 +167,40 @@ def test_fuzz_labelme(world):
     run()
 
 
+def test_fuzz_labelstudio(world):
+    tasks = json.loads((world[2]["labelstudio"] / "tasks.json").read_text())
+
+    @FUZZ
+    @given(mutated(tasks))
+    def run(doc):
+        def build(tmp: Path) -> Path:
+            (tmp / "tasks.json").write_text(json.dumps(doc))
+            return tmp / "tasks.json"
+        check_import(world, "labelstudio", build)
+    run()
+
+
+def test_fuzz_cvat(world):
+    xml = (world[2]["cvat"] / "annotations.xml").read_text()
+    attrs = sorted(set(__import__("re").findall(r' ([a-z_]+)="', xml)))
+
+    @FUZZ
+    @given(st.lists(st.tuples(st.sampled_from(attrs), st.sampled_from(TOKENS)
+                              | st.text(max_size=6)), min_size=1, max_size=3))
+    def run(edits):
+        def build(tmp: Path) -> Path:
+            import re
+            text = xml
+            for attr, value in edits:
+                esc = (value.replace("&", "&amp;").replace("<", "&lt;")
+                       .replace('"', "&quot;"))
+                text = re.sub(f' {attr}="[^"]*"', f' {attr}="{esc}"', text, count=1)
+            (tmp / "annotations.xml").write_text(text)
+            return tmp / "annotations.xml"
+        check_import(world, "cvat", build)
+    run()
+
+
 def test_fuzz_yolo(world):
     @FUZZ
     @given(yolo_lines, st.none() | yaml_texts)
@@ -239,7 +273,8 @@ def test_fuzz_raw_bytes(world):
     """Any bytes in the file an import reads first."""
     files = {"coco": "annotations/instances_train.json", "labelme": "a.json",
              "yolo": "data.yaml", "voc": "Annotations/a.xml", "csv": "images.csv",
-             "jsonl": "images.jsonl"}
+             "jsonl": "images.jsonl", "cvat": "annotations.xml",
+             "labelstudio": "tasks.json"}
 
     @FUZZ
     @given(st.sampled_from(sorted(files)), st.binary(max_size=64))
@@ -250,7 +285,7 @@ def test_fuzz_raw_bytes(world):
             target = tmp / "s" / files[fmt]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(blob)
-            return target if fmt == "labelme" else tmp / "s"
+            return target if fmt in ("labelme", "cvat", "labelstudio") else tmp / "s"
         check_import(world, fmt, build)
     run()
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
-import pwd
-import shutil
 import subprocess
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +17,7 @@ from qclabel.formats import dataset_for, export_dataset, import_labels
 from qclabel.project import Project
 from qclabel.store import journal
 from qclabel.store.audit import verify_journal
+from os_users import effective, throwaway_users
 from test_formats_common import make_box_project, tree_digest, write_images
 
 
@@ -104,6 +101,9 @@ def test_read_only_project_refuses_the_session(tmp_path, as_user):
         result = CliRunner().invoke(main, ["import", str(project.root), str(src),
                                            "--format", "coco", "--as", "bob"])
         assert "Read-only file system" in one_line(result, 5)
+        result = CliRunner().invoke(main, ["import", str(project.root), str(src),
+                                           "--format", "coco", "--predictions", "m1"])
+        assert "suggestions.json: Read-only file system" in one_line(result, 5)
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
@@ -111,29 +111,8 @@ def test_read_only_project_refuses_the_session(tmp_path, as_user):
 # -- real OS users -----------------------------------------------------------------------
 @pytest.fixture
 def two_users():
-    if os.geteuid() != 0 or shutil.which("useradd") is None:
-        pytest.skip("needs root and useradd to create throwaway OS users")
-    names = [f"inq{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    for n in names:
-        subprocess.run(["useradd", "-M", "-N", n], check=True, capture_output=True)
-    shared = Path("/tmp") / f"{names[0]}-work"
-    shared.mkdir(mode=0o777)
-    shared.chmod(0o777)
-    yield [pwd.getpwnam(n) for n in names], shared
-    shutil.rmtree(shared, ignore_errors=True)
-    for n in names:
-        subprocess.run(["userdel", "-r", n], check=False, capture_output=True)
-
-
-@contextmanager
-def effective(user: pwd.struct_passwd):
-    os.setegid(user.pw_gid)
-    os.seteuid(user.pw_uid)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-        os.setegid(0)
+    with throwaway_users("inq", 2) as found:
+        yield found
 
 
 def test_only_user_or_root_imports_as_user(two_users):
@@ -161,3 +140,34 @@ def test_only_user_or_root_imports_as_user(two_users):
                                            "--format", "labelme", "--as", admin.pw_name])
         assert result.exit_code == 0, result.stderr
     assert (project.root / "labels" / f"{admin.pw_name}.jsonl").stat().st_uid == admin.pw_uid
+
+
+def test_full_disk_at_session_open_is_one_line(tmp_path, as_user):
+    """The disk fills up before the import's session can create its files: one line,
+    exit code 5, and no label of the import is readable afterwards."""
+    as_user("admin")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip(f"cannot mount a tmpfs (needs root): {r.stderr.strip()}")
+    try:
+        project = make_box_project(mnt)
+        src = export_dataset(dataset_for(project), "coco", tmp_path / "coco",
+                             link="none").out
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        result = CliRunner().invoke(main, ["import", str(project.root), str(src),
+                                           "--format", "coco", "--as", "bob"])
+        assert "No space left on device" in one_line(result, 5)
+        (mnt / "filler").unlink()
+        assert Project.open(project.root).store.state("bob").annotations("label") == {}
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)

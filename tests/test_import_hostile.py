@@ -315,8 +315,50 @@ def test_nan_can_not_be_recorded_through_the_python_api(base, tmp_path):
         "tip", float("-inf"), 2, 2),
     lambda: __import__("qclabel.core.mask", fromlist=["Mask"]).Mask.from_polygons(
         "crack", [[0, 0, float("nan"), 0, 5, 5]]),
+    lambda: __import__("qclabel.core.mask", fromlist=["Mask"]).Mask.from_dict(
+        {"cls": "crack", "rle": "11", "left": float("nan"), "top": 0, "width": 2,
+         "height": 1}),
 ])
 def test_objects_with_nan_or_inf_cannot_be_built(make: Callable):
     from qclabel.errors import QclabelError
     with pytest.raises(QclabelError, match="finite"):
         make()
+
+
+def test_a_nan_label_from_an_older_journal_is_named_not_dropped(tmp_path, monkeypatch):
+    """Journals written before NaN was refused: readers name the user and image (one
+    line, exit 2) instead of exporting the image without its box; the annotator's
+    relabel supersedes it and everything works again."""
+    from qclabel.core.model import Annotation, Box
+    from qclabel.core.edits import Change
+    from qclabel.store import session as session_mod
+    project = make_box_project(tmp_path)
+    project.add_role("admin", "root", "admin")
+    image = project.store.catalog.all()[0].id
+    with monkeypatch.context() as m:  # what the older version let through
+        m.setattr(session_mod, "refuse_non_finite", lambda *a: None)
+        with project.store.open_session("bob") as s:
+            s.record("label", image, None, {"verdict": "fail", "boxes": [
+                {"cls": "crack", "x": float("nan"), "y": 1, "w": 2, "h": 2, "id": "n1"}]})
+    runner = CliRunner()
+    for args in (["status", str(project.root)],
+                 ["export", str(project.root), "--format", "coco", "--out",
+                  str(tmp_path / "out")]):
+        line = assert_one_line_refusal(runner.invoke(main, args), 2)
+        assert f"labels/bob.jsonl: the label of image {image} holds box crack: x = nan" in line
+    assert not (tmp_path / "out").exists()
+    with project.store.open_session("bob") as s:  # bob relabels the image
+        s.commit(Change(image, Annotation(), Annotation(verdict="fail", boxes=(
+            Box("crack", 1, 1, 2, 2),))))
+    assert runner.invoke(main, ["status", str(project.root)]).exit_code == 0
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom"])
+def test_a_device_as_source_is_refused_at_once(base, special, as_user):
+    as_user("admin")
+    start = time.monotonic()
+    for fmt in ("coco", "labelme", "yolo"):
+        result = run_import(base[0], Path(special), fmt)
+        line = assert_one_line_refusal(result, 2)
+        assert "not a regular file" in line or "no YOLO label files" in line, line
+    assert time.monotonic() - start < 10

@@ -201,3 +201,23 @@ def test_animated_webp_is_its_first_frame(tmp_path, project):
     frames[0].save(path, save_all=True, append_images=frames[1:], lossless=True)
     (rec,) = ingest_one(project, path)
     np.testing.assert_array_equal(load_canonical_array(rec, project.root), np.asarray(frames[0]))
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b'{"serial": ' + b"9" * 5000 + b"}", "sidecar is not readable JSON"),
+    (b'{"serial": NaN}', "NaN is not a value"),
+    (b'{"serial": 1e999}', "out of range"),
+    (b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
+    (b'{"lot": "\xff\xfe"}', "sidecar is not readable JSON"),
+    (b'["a"]', "sidecar must be a JSON object"),
+    (b" " * ((1 << 20) + 1), "larger than 1 MB"),
+])
+def test_hostile_sidecar_fails_its_image_on_one_line(tmp_path, content, reason):
+    project = make_project(tmp_path / "p", {"default": {"fields": {"sidecar": True}}})
+    good = save(tmp_path / "src" / "good.png", texture(10, 10))
+    bad = save(tmp_path / "src" / "bad.png", texture(10, 10, seed=3))
+    (tmp_path / "src" / "bad.json").write_bytes(content)
+    report = ingest_paths(project, [tmp_path / "src"], workers=1)
+    assert [r.source for r in report.added] == [str(good)]
+    [(path, why)] = report.failed
+    assert path == str(bad) and reason in why and "\n" not in why and len(why) < 300, why

@@ -38,6 +38,12 @@ class _Group(click.Group):
         except QclabelError as exc:
             click.echo(f"qclabel: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            # The last line of defence: a disk or permission error that no command
+            # turned into a typed error is still one line (code 5: not written/read).
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"qclabel: error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(5)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:

@@ -36,14 +36,14 @@ def _queue_spec(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def run_app(project, graphics: str, theme: str, task: str | None, queue: str | None) -> int:
+    from ..render.sheet import grid_thumb_cols
+    grid_thumb_cols(project.config)  # a bad setting is one line now, not a crash later
     user = identity.current_user()
     project.require(user, "annotator", "label images")
     require_terminal()
     from ..tui import graphics as gfx
     mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
     from ..tui.app import build_app
-    from ..render.sheet import grid_thumb_cols
-    grid_thumb_cols(project.config)  # a bad setting is one line now, not a crash later
     app = build_app(project, user, graphics=mode, theme=theme, task=task,
                     queue=queue, handle_hangup=True)
     try:

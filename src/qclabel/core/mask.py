@@ -69,6 +69,15 @@ class Mask:
     severity_override: bool = False
 
     def __post_init__(self) -> None:
+        try:
+            placed = all(math.isfinite(v) for v in (self.left, self.top, self.width,
+                                                    self.height))
+        except TypeError:
+            placed = False
+        if not placed:
+            raise MaskError(f"mask of {self.cls}: left, top, width, height = {self.left!r}, "
+                            f"{self.top!r}, {self.width!r}, {self.height!r}: must be finite "
+                            "numbers")
         if not all(math.isfinite(v) for p in self.polygons for v in p):
             raise MaskError(f"mask of {self.cls}: polygon coordinates must be finite "
                             "numbers (no NaN or inf)")

@@ -95,7 +95,13 @@ class Box:
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
-        finite(f"box {self.cls}", x=self.x, y=self.y, w=self.w, h=self.h)
+        try:  # the fast path: construction is on every import's and replay's hot path
+            ok = (math.isfinite(self.x) and math.isfinite(self.y) and math.isfinite(self.w)
+                  and math.isfinite(self.h))
+        except TypeError:
+            ok = False
+        if not ok:
+            finite(f"box {self.cls}", x=self.x, y=self.y, w=self.w, h=self.h)
 
     @property
     def x2(self) -> float:
@@ -124,7 +130,12 @@ class Keypoint:
     v: int = NOT_LABELED
 
     def __post_init__(self) -> None:
-        finite(f"keypoint {self.name}", x=self.x, y=self.y)
+        try:
+            ok = math.isfinite(self.x) and math.isfinite(self.y)
+        except TypeError:
+            ok = False
+        if not ok:
+            finite(f"keypoint {self.name}", x=self.x, y=self.y)
 
     def to_list(self) -> list[Any]:
         return [self.name, self.x, self.y, self.v]

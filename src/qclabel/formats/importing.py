@@ -25,6 +25,7 @@ from .safe_read import shown
 
 IMPORT_FORMATS = ("coco", "yolo", "voc", "labelme", "csv", "jsonl", "cvat", "labelstudio")
 TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real error
+_NOTHING = Annotation()
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,17 @@ def validate(project: Project, rec: ImageRecord, ann: Annotation, where: str) ->
 def clamp(ann: Annotation, rec: ImageRecord) -> Annotation:
     """Pull coordinates within the rounding tolerance back onto the image."""
     from ..core.geometry import clip_box
-    ann = replace(ann, boxes=tuple(clip_box(b, rec.width, rec.height) for b in ann.boxes))
-    return clip_other_kinds(ann, rec)
+    w, h = rec.width, rec.height
+    if any(b.x < 0 or b.y < 0 or b.x2 > w or b.y2 > h for b in ann.boxes):
+        ann = replace(ann, boxes=tuple(clip_box(b, w, h) for b in ann.boxes))
+    others = any(getattr(ann, k.field) for k in KINDS if k.name not in ("box", "keypoints"))
+    return clip_other_kinds(ann, rec) if others else ann
 
 
 def _same(a: Annotation, b: Annotation) -> bool:
     """Equal labels, ignoring the random ids of boxes and keypoint sets."""
+    if a == _NOTHING or b == _NOTHING:  # the common case of a first import: no dicts
+        return a == b
     def strip(x: Annotation) -> dict[str, Any]:
         d = x.to_dict()
         for key in [k.field for k in KINDS]:

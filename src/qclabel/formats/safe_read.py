@@ -3,7 +3,7 @@
 Every import parser reads through here, so hostile input meets one set of limits:
 a size cap per file, UTF-8 or a clear refusal, JSON without NaN/Infinity, without
 numbers longer than any coordinate needs and without nesting deeper than the
-interpreter can follow, YAML without aliases (a "billion laughs" file expands
+decoder follows (its recursion limit: a RecursionError becomes a refusal), YAML without aliases (a "billion laughs" file expands
 exponentially through them) and within a size cap. Each refusal is a FormatError
 naming the file and the value, so the CLI prints one line.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,14 @@ MAX_JSON_BYTES = 2 << 30     # a COCO file of a million annotations is ~0.5 GB
 MAX_TEXT_BYTES = 256 << 20   # one YOLO/CSV/XML label file
 MAX_YAML_BYTES = 1 << 20     # data.yaml: class names and paths, never more
 MAX_NUMBER_CHARS = 40        # '-1.2345678901234567e+308' is 24; longer is an attack
-MAX_DEPTH = 64               # COCO nests 5 deep, labelme 4
 
 
 def shown(value: Any, limit: int = 60) -> str:
     """A value's repr on one short line (a 5000-digit number is not echoed whole)."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        return "(a deeply nested value)"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -34,6 +38,12 @@ def read_bytes(path: Path, limit: int = MAX_TEXT_BYTES) -> bytes:
     path = Path(path)
     try:
         with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):  # /dev/zero or a FIFO never ends
+                raise FormatError(f"{path}: not a regular file")
+            if st.st_size > limit:
+                raise FormatError(f"{path}: larger than {limit >> 20} MB: not an import "
+                                  "file")
             data = fh.read(limit + 1)
     except OSError as exc:
         raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
@@ -91,22 +101,7 @@ def loads_json(text: str, where: str) -> Any:
         raise FormatError(f"{where}: not valid JSON: nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise FormatError(f"{where}: not valid JSON: {exc}") from None
-    _check_depth(doc, where)
     return doc
-
-
-def _check_depth(doc: Any, where: str) -> None:
-    """Iteratively: nothing later recurses into a structure deeper than any format has."""
-    stack = [(doc, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise FormatError(f"{where}: not valid JSON: nested deeper than {MAX_DEPTH} "
-                              "levels")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
 
 
 def load_json(path: Path, limit: int = MAX_JSON_BYTES) -> Any:

@@ -22,7 +22,8 @@ def _files(src: Path, pattern: str, what: str) -> list[Path]:
     if src.is_file():
         return [src]
     if not src.is_dir():
-        raise FormatError(f"{src}: no such file or folder")
+        raise FormatError(f"{src}: not a regular file or folder" if src.exists()
+                          else f"{src}: no such file or folder")
     files = sorted(p for p in src.glob(pattern) if p.name != "qclabel_version.json")
     if not files:
         raise FormatError(f"{src}: no {what} files ({pattern}) found")
@@ -90,7 +91,7 @@ def read_yolo(project: Project, src: Path) -> list[Parsed]:
         rec = matcher.find(name, None, str(label))
         ann, scores = yolo.parse_label_file(label, names, rec.width, rec.height, template)
         key = label.relative_to(root).as_posix() if label.is_relative_to(root) else None
-        ann = yolo_attrs.apply(ann, sidecar.get(key), str(label))  # type: ignore[arg-type]
+        ann = yolo_attrs.apply(ann, sidecar.get(key), label)  # type: ignore[arg-type]
         out.append(Parsed(name, ann, str(label), sha256=rec.sha256, scores=scores))
     if not out:
         raise FormatError(f"{src}: no YOLO label files (*.txt) found")

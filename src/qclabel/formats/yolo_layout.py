@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormatError
-from . import yolo
+from . import safe_read, yolo
 
 YAML_NAMES = ("data.yaml", "data.yml")
 TEXT_NAMES = ("obj.names", "classes.txt")
@@ -104,10 +104,8 @@ def read_text_names(path: Path) -> list[str]:
 
 
 def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: cannot read: {exc}") from exc
+    """A names or obj.data file: bounded like data.yaml (names, never more)."""
+    return safe_read.read_text(path, safe_read.MAX_YAML_BYTES).lstrip("\ufeff")
 
 
 def check_names(names: list[str], classes: list[str], where: Path) -> None:

@@ -70,11 +70,38 @@ def sidecar_for(path: Path) -> Path | None:
     return None
 
 
+SIDECAR_MAX_BYTES = 1 << 20  # a few manufacturing fields; more is not a sidecar
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
 def read_sidecar(path: Path) -> dict[str, str]:
+    """Bounded like every other untrusted file: size, NaN/Infinity, huge integers
+    (Python refuses over 4300 digits with a ValueError) and deep nesting."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImageError(f"{path}: sidecar is not readable JSON: {exc}") from None
+        with open(path, "rb") as fh:
+            raw = fh.read(SIDECAR_MAX_BYTES + 1)
+        if len(raw) > SIDECAR_MAX_BYTES:
+            raise ValueError(f"larger than {SIDECAR_MAX_BYTES >> 20} MB")
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant,
+                          parse_float=_finite)
+    except OSError as exc:
+        raise ImageError(f"{path}: sidecar cannot be read: {exc.strerror or exc}") from None
+    except RecursionError:
+        raise ImageError(f"{path}: sidecar is not readable JSON: nested too deeply") \
+            from None
+    except ValueError as exc:  # also UnicodeDecodeError and JSONDecodeError
+        raise ImageError(f"{path}: sidecar is not readable JSON: {str(exc)[:120]}") \
+            from None
     if not isinstance(data, dict):
         raise ImageError(f"{path}: sidecar must be a JSON object of field: value")
     return {str(k): str(v) for k, v in data.items()

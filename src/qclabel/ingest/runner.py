@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..core.model import ImageRecord
-from ..errors import OutputWriteError, QclabelError
+from ..errors import OutputWriteError, QclabelError, StoreWriteError
 from . import work
 from .pool import _make_pool, _run
 from .profiles import Profile, resolve_profile
@@ -141,7 +141,9 @@ def _unit_digest(unit: Unit, digests: dict[str, str]) -> str:
 
 def _tasks(project: Project, profile: Profile, units: list[Unit], digests: dict[str, str],
            report: IngestReport) -> list[dict[Any, Any]]:
-    known = set(project.store.catalog.ids())
+    # only the ids this run could add are looked up (an index hit each), not the catalog
+    known = project.store.catalog.known(_unit_digest(u, digests)[:16] for u in units
+                                        if all(p in digests for p in u.paths))
     tasks = []
     for unit in units:
         bad = [p for p in unit.paths if p not in digests]
@@ -200,14 +202,15 @@ def ingest_paths(project: Project, paths: Iterable[Path], profile: str | None = 
     report.elapsed_s = time.perf_counter() - t0
     if error is not None:
         raise IngestWriteError(f"cannot write the catalog {project.store.catalog.path}: "
-                               f"{error.strerror or error}; {len(report.added)} images were "
+                               f"{getattr(error, 'strerror', None) or error}; {len(report.added)} images were "
                                f"added before, {len(report.failed)} not (listed above)",
                                report)
     return report
 
 
 def _process(project: Project, pool: Executor, tasks: list[dict[Any, Any]], progress: Progress | None,
-             report: IngestReport, cancel: Cancel | None) -> OSError | None:
+             report: IngestReport,
+             cancel: Cancel | None) -> OSError | StoreWriteError | None:
     """Run the units; write records in task order, BATCH at a time. On cancel, the
     finished prefix is kept and the canonical files of later units are removed. When
     a catalog write fails, every unit not yet in the catalog is listed as failed and
@@ -215,7 +218,7 @@ def _process(project: Project, pool: Executor, tasks: list[dict[Any, Any]], prog
     files the workers still write); the error is returned."""
     results: dict[int, dict[Any, Any]] = {}
     next_index, pending = 0, []
-    error: OSError | None = None
+    error: OSError | StoreWriteError | None = None
     for done, (i, result) in enumerate(_run(pool, work.process_unit, tasks), start=1):
         if isinstance(result, Exception):
             result = {"failed": (tasks[i]["name"], f"worker failed: {result!r}")}
@@ -245,22 +248,22 @@ def _process(project: Project, pool: Executor, tasks: list[dict[Any, Any]], prog
 
 
 def _write_batch(project: Project, pending: list[tuple[str, list[dict[Any, Any]]]],
-                 report: IngestReport) -> OSError | None:
+                 report: IngestReport) -> OSError | StoreWriteError | None:
     try:
         report.added += project.store.catalog.add(
             [ImageRecord.from_dict(d) for _, recs in pending for d in recs])
-    except OSError as exc:
+    except (OSError, StoreWriteError) as exc:  # SQLite's own errors come as the latter
         _lose(project.root, pending, report, exc)
         return exc
     return None
 
 
 def _lose(root: Path, pending: list[tuple[str, list[dict[Any, Any]]]], report: IngestReport,
-          exc: OSError) -> None:
+          exc: OSError | StoreWriteError) -> None:
     """Units that will not enter: listed as failed, their canonical files removed."""
     _discard(root, [{"records": recs} for _, recs in pending])
     report.failed += [(name, f"not added: the catalog could not be written "
-                             f"({exc.strerror or exc})") for name, _ in pending]
+                             f"({getattr(exc, 'strerror', None) or exc})") for name, _ in pending]
 
 
 def _discard(root: Path, results: Iterable[Any]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.model import Annotation
-from ..errors import JournalCorrupt, QclabelError
+from ..errors import InvalidGeometry, JournalCorrupt, QclabelError
 from .ackmark import AckRecord
 from .journal import Tail, Torn, genesis, line_ending_at
 from .ownership import ALT, file_stem
@@ -63,6 +63,9 @@ class LabelState:
         self.snapshot = snapshot or Tail(0, 0, genesis(user))
         self.damage: list[Damage] = damage or []
         self.ack = ack  # the acknowledgement mark read, None when there is none
+        # key -> (the `after` dict it was built from, its Annotation): an Annotation is
+        # built once per change, not once per reader call (status bars ask per key)
+        self._built: dict[Key, tuple[dict[str, Any], Annotation]] = {}
         # (kind, image, seq, ts) of entries whose author lacked the role they need at
         # their time: left out of `entries` by Store (authority.py)
         self.unauthorized: list[tuple[str, str, int, str]] = []
@@ -72,11 +75,31 @@ class LabelState:
         return entry["after"] if entry else None
 
     def annotation(self, image: str) -> Annotation:
-        return Annotation.from_dict(self.get(image, "label"))
+        entry = self.entries.get(("label", image))
+        if entry is None or entry["after"] is None:
+            return Annotation.from_dict(None)
+        return self._annotation(("label", image), entry["after"])
+
+    def _annotation(self, key: Key, after: dict[str, Any]) -> Annotation:
+        built = self._built.get(key)
+        if built is None or built[0] is not after:  # identity: a commit stores a new dict
+            built = self._built[key] = (after, self._build(key[1], after))
+        return built[1]
 
     def annotations(self, kind: str = "label") -> dict[str, Annotation]:
-        return {img: Annotation.from_dict(e["after"])
+        return {img: self._annotation((k, img), e["after"])
                 for (k, img), e in self.entries.items() if k == kind and e["after"] is not None}
+
+    def _build(self, image: str, after: dict[str, Any] | None) -> Annotation:
+        """A label written before NaN/inf were refused cannot be built any more: say
+        whose and which, rather than let an export drop the object unseen."""
+        try:
+            return Annotation.from_dict(after)
+        except InvalidGeometry as exc:
+            raise JournalCorrupt(
+                f"labels/{self.user}.jsonl: the label of image {image} holds {exc} (written "
+                f"before qclabel refused NaN and inf); {self.user} relabels that image, or "
+                "an admin restores the journal from a backup") from None
 
     def items(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for (k, img), e in self.entries.items():

@@ -155,8 +155,8 @@ class AnnotatorSession:
         bodies = [{"kind": "label", "image": c.image, "before": c.before.to_dict(),
                    "after": c.after.to_dict(), **({"note": note} if note else {})}
                   for c in changes]
-        for body in bodies:
-            refuse_non_finite(body, f"label of {body['image']}")
+        # No check for NaN here: Box, Keypoint and Mask refuse non-finite coordinates
+        # when they are built, so an Annotation cannot hold one.
         return self._apply(self._writer.append_many(bodies))
 
     def _apply(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
