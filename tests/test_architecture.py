@@ -16,7 +16,7 @@ from pathlib import Path
 import qclabel
 
 PKG = Path(qclabel.__file__).resolve().parent
-HEADLESS = ("core", "store", "qa", "formats", "ingest", "render", "augment")
+HEADLESS = ("core", "store", "qa", "formats", "ingest", "render", "augment", "maskedit")
 QCLABEL = Path(sys.executable).parent / "qclabel"
 
 PROBE = """

@@ -174,9 +174,27 @@ def test_images_whose_defects_all_left_the_frame_are_not_made(metal):
     r = augment_version(metal, "v1", "tight", "v1-tight", "admin", to_ratio=0.1)
     aug = get_version(metal, "v1-tight")
     assert r["discarded"] > 0 and r["dropped"]
+    step = get_version(metal, "v1-tight")["settings"]["augment"][-1]
+    assert step["discarded"] == r["discarded"] and step["dropped"] == r["dropped"]
     assert len(synthetic_ids(aug)) == r["synthetic"]
     for i in synthetic_ids(aug):
         ann = Annotation.from_dict(aug["labels"][i]["annotation"])
         assert ann.masks  # something of a defect is on every synthetic image
     files = {p.name for p in (metal.root / r["folder"]).iterdir()}
     assert files == {Path(e["file"]).name for e in aug["images"] if e.get("synthetic")}
+
+
+def test_classes_that_cannot_reach_the_target_are_reported_short(metal, as_user):
+    as_user("admin")
+    r = CliRunner().invoke(main, ["augment", str(metal.root), "--version", "v1",
+                                  "--out-version", "v1-short", "--to-ratio", "0.05",
+                                  "--max-per-source", "1", "--workers", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output)
+    # 2 good images at 0.05 want 40 images a class; each real image gives at most one.
+    assert summary["short"] and all(n > 0 for n in summary["short"].values())
+    assert not all(c["meets_target"] for c in summary["balance"]["classes"])
+    r = CliRunner().invoke(main, ["augment", str(metal.root), "--version", "v1",
+                                  "--out-version", "v1-short2", "--to-ratio", "0.05",
+                                  "--max-per-source", "1", "--workers", "1"])
+    assert "short" in r.output and "collect more real images" in r.output

@@ -82,6 +82,7 @@ def test_check_passes_a_consistent_project(tmp_path, as_user):
 
 def test_check_covers_final_labels_and_a_changed_taxonomy(proj):
     ids = proj.store.catalog.ids()
+    proj.add_role("admin", "adj", "adjudicator")  # a final counts only from one
     with proj.store.open_session("adj") as s:  # a final label written straight
         s.record("final", ids[2], None, {"annotation": LABELS[0].to_dict(), "source": "A",
                                          "annotators": ["alice"]}, "x")

@@ -309,10 +309,11 @@ def test_4_nobody_replaces_the_config(proj):
         as_os("qsadm", _open, proj)
 
 
-# -- 5. replacing catalog.json by rename ------------------------------------------------
+# -- 5. replacing catalog.sqlite by rename ----------------------------------------------
 def _replace_catalog(root: Path) -> str:
-    (root / ".cat.json").write_text('{"images": {}}')
-    return _try(os.rename, root / ".cat.json", root / "catalog.json")
+    import sqlite3
+    sqlite3.connect(root / ".cat.sqlite").execute("CREATE TABLE IF NOT EXISTS images (x)").connection.close()
+    return _try(os.rename, root / ".cat.sqlite", root / "catalog.sqlite")
 
 
 def test_5_nobody_replaces_the_catalog(proj):
@@ -320,7 +321,7 @@ def test_5_nobody_replaces_the_catalog(proj):
     assert len(as_os("qsadj", lambda: Project.open(proj).store.catalog.ids())) == 3
     proj.chmod(0o2770)
     assert as_os("qsmal", _replace_catalog, proj) == "done"
-    with pytest.raises(PermissionDenied, match="catalog.json: owned by qsmal"):
+    with pytest.raises(PermissionDenied, match="catalog.sqlite: owned by qsmal"):
         as_os("qsadj", Project.open, proj)
 
 

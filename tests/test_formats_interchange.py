@@ -263,3 +263,26 @@ def test_cli_export_and_import(projects, tmp_path, as_user):
                                       "--format", fmt, "--as", f"u{fmt}"])
         assert r.exit_code == 0, r.stderr
         assert "imported 3 images" in r.stdout
+
+
+def test_unlabeled_images_stay_unlabeled(projects, tmp_path):
+    """CVAT lists every image of a task; one without a tag or shape was not labeled.
+    A Label Studio task without annotations or predictions was not labeled either,
+    while a submitted empty annotation means nothing was found: pass."""
+    _, all_projects = projects
+    copy = fresh_copy(all_projects["boxes"], tmp_path / "copy")
+    copy.add_role("admin", "carol", "annotator")
+    xml = (DATA / "cvat_metal.xml").read_text().replace(
+        '<tag label="pass" source="manual">\n    </tag>\n', "")
+    (tmp_path / "a.xml").write_text(xml)
+    report = import_labels(copy, "cvat", tmp_path / "a.xml", "admin", as_user="carol")
+    assert report.changed == 2
+    assert "c.png" not in labels_by_name(copy, "carol")
+    tasks = [{"data": {"image": "/data/upload/1/a.png"}, "annotations": []},
+             {"data": {"image": "/data/upload/1/c.png"},
+              "annotations": [{"id": 9, "result": []}]}]
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    copy.add_role("admin", "erin", "annotator")
+    report = import_labels(copy, "labelstudio", tmp_path / "t.json", "admin", as_user="erin")
+    assert report.images == 1
+    assert {n: a.verdict for n, a in labels_by_name(copy, "erin").items()} == {"c.png": "pass"}

@@ -55,11 +55,11 @@ def test_rerun_is_idempotent(tmp_path):
     save(tmp_path / "src" / "copy_of_first.png", texture(20, 30, seed=0))  # same content
     first = ingest_paths(project, [src], workers=1)
     assert len(first.added) == 6 and len(first.duplicates) == 1
-    catalog_before = (project.root / "catalog.json").read_bytes()
+    catalog_before = (project.root / "catalog.sqlite").read_bytes()
     second = json.loads(CliRunner().invoke(
         main, ["ingest", str(project.root), str(src), "--json", "--workers", "1"]).output)
     assert second["added"] == [] and len(second["duplicates"]) == 7
-    assert (project.root / "catalog.json").read_bytes() == catalog_before
+    assert (project.root / "catalog.sqlite").read_bytes() == catalog_before
 
 
 def test_unknown_profile_and_bad_profile_key_are_clear_errors(tmp_path):

@@ -22,7 +22,7 @@ from PIL import Image
 from qclabel.cli import main
 from qclabel.ingest import ingest_paths, runner
 from qclabel.project import Project
-from qclabel.store import atomic
+from qclabel.store import atomic, catalog_db
 from os_users import effective, throwaway_users
 from test_formats_common import tree_digest
 
@@ -79,14 +79,14 @@ def test_failed_catalog_write_leaves_no_orphans(tmp_path, monkeypatch, as_user, 
     project = Project.init(tmp_path / "p", "metal-stamping", user="admin")
     src = rgba_images(tmp_path / "src", 5)
     monkeypatch.setattr(runner, "BATCH", 2)
-    real_write, calls = atomic.AtomicJSONStorage.write, []
+    real_open, calls = catalog_db.open_writer, []
 
-    def write(self, data):
+    def open_writer(path):  # the catalog's writer, at the start of each batch
         calls.append(1)
         if len(calls) >= fail_at:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
-        return real_write(self, data)
-    monkeypatch.setattr(atomic.AtomicJSONStorage, "write", write)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_open(path)
+    monkeypatch.setattr(catalog_db, "open_writer", open_writer)
     result = CliRunner().invoke(main, ["ingest", str(project.root), str(tmp_path / "src"),
                                        "--workers", "1"])
     line = one_line(result, 5)
@@ -95,7 +95,7 @@ def test_failed_catalog_write_leaves_no_orphans(tmp_path, monkeypatch, as_user, 
     assert f"{kept} added, 0 duplicates, {5 - kept} failed" in result.stdout
     for p in src[kept:]:
         assert f"{p}: not added: the catalog could not be written" in result.stdout
-    monkeypatch.setattr(atomic.AtomicJSONStorage, "write", real_write)
+    monkeypatch.setattr(catalog_db, "open_writer", real_open)
     records = Project.open(project.root).store.catalog.all()
     assert len(records) == kept
     canonical = sorted(p.name for p in (project.root / "canonical").glob("*"))

@@ -167,3 +167,20 @@ def test_folder_without_the_file_is_named(base, tmp_path):
     refused(base[0], "cvat", tmp_path / "empty", "no annotations.xml")
     refused(base[0], "labelstudio", tmp_path / "empty", "no tasks.json")
     shutil.rmtree(tmp_path / "empty")
+
+
+def test_huge_values_are_not_echoed_and_limits_hold(base, tmp_path):
+    long = "9" * 100_000
+    path = cvat(tmp_path, SAMPLE.replace('width="100"', f'width="{long}"'))
+    before = tree_digest(base[0].root)
+    with pytest.raises(FormatError, match="expected an integer") as info:
+        import_labels(base[0], "cvat", path, "admin", as_user="bob")
+    assert len(str(info.value)) < 400
+    from qclabel.formats.safe_xml import parse_xml
+    with pytest.raises(FormatError, match="larger than 0 MB"):
+        parse_xml(path, limit=1000)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(FormatError, match="nested too deeply|nested deeper"):
+        import_labels(base[0], "labelstudio", deep, "admin", as_user="bob")
+    assert tree_digest(base[0].root) == before

@@ -77,8 +77,11 @@ def test_yolo_defaults_to_8bit_because_ultralytics_reads_value_over_256(xray, tm
     assert seen.dtype == np.uint8
     assert np.ptp(seen) > 200 > 4 * np.ptp(naive)  # the windowed image has its contrast
     keep = export_dataset(dataset_for(xray), "yolo", tmp_path / "yk", pixels="keep").out
-    assert cv2.imread(str(keep / "images/train/hub_001.tif"),
-                      cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    tif = str(keep / "images/train/hub_001.tif")
+    assert cv2.imread(tif, cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    # The documented rule itself: what Ultralytics would see of the 16-bit file.
+    as_read = cv2.imread(tif, cv2.IMREAD_COLOR)[..., 0].astype(int)
+    assert np.abs(as_read - _source(xray, "hub_001.tif") / 256).max() <= 1
 
 
 @pytest.mark.parametrize("pixels,dtype", [("keep", np.uint16), ("8bit", np.uint8)])
@@ -271,8 +274,13 @@ def test_bad_attributes_are_refused_in_one_line(twenty, tmp_path):
         import_labels(twenty, "coco", path, "admin", as_user="bob")
     assert "\n" not in str(exc.value)
     yolo = export_dataset(dataset_for(twenty), "yolo", tmp_path / "y").out
-    label_file = next(p for p in (yolo / "labels/train").iterdir() if p.read_text())
-    label_file.write_text(label_file.read_text() * 2)  # rows added after the export
-    with pytest.raises(FormatError, match="qclabel_attributes.json lists"):
-        import_labels(twenty, "yolo", yolo, "admin", as_user="bob")
     assert _labels(twenty, "bob") == {}  # nothing was written
+    # A label file edited after the export: its rows win, the stale entry is ignored.
+    label_file = next(p for p in sorted((yolo / "labels/train").iterdir()) if p.read_text())
+    label_file.write_text(label_file.read_text() * 2)
+    import_labels(twenty, "yolo", yolo, "admin", as_user="bob")
+    alice, bob = _labels(twenty, "alice"), _labels(twenty, "bob")
+    edited = next(k for k in alice if k.startswith(label_file.stem))
+    assert len(bob[edited][3]) == 2 * len(alice[edited][3])
+    assert {k: v for k, v in bob.items() if k != edited} == \
+        {k: v for k, v in alice.items() if k != edited}

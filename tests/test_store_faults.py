@@ -191,18 +191,25 @@ def test_close_with_a_full_disk_still_keeps_every_label(session, monkeypatch) ->
     assert Store(session.labels_dir.parent).state("alice").get("img2")["verdict"] == "fail"
 
 
-def test_catalog_write_error_changes_nothing(tmp_path: Path, monkeypatch) -> None:
+def test_catalog_full_disk_changes_nothing(tmp_path: Path, monkeypatch) -> None:
+    """SQLite's own SQLITE_FULL (the file may not grow) mid-batch: the whole batch is
+    rolled back, the error names the catalog, and the file is byte for byte the same."""
+    from qclabel.store import catalog_db
     project = Project.init(tmp_path / "p", "metal-stamping", user="admin")
     catalog = project.store.catalog
-    rec = ImageRecord("a" * 16, "a" * 64, "src/a.png", "a.png", 10, 10)
-    catalog.add([rec])
-    before = (tmp_path / "p" / "catalog.json").read_bytes()
-    monkeypatch.setattr(atomic.os, "fsync", fail_with(errno.EIO))
-    with pytest.raises(StoreWriteError, match="catalog.json"):
-        catalog.add([ImageRecord("b" * 16, "b" * 64, "src/b.png", "b.png", 10, 10)])
+    catalog.add([ImageRecord("a" * 16, "a" * 64, "src/a.png", "a.png", 10, 10)])
+    path = tmp_path / "p" / "catalog.sqlite"
+    before = path.read_bytes()
+    pages = len(before) // 4096
+    monkeypatch.setattr(catalog_db, "WRITER_PRAGMAS",
+                        (*catalog_db.WRITER_PRAGMAS, f"PRAGMA max_page_count={pages}"))
+    big = [ImageRecord(c * 16, c * 64, f"src/{c}.png", f"{c}.png", 10, 10,
+                       exif={"blob": c * 20000}) for c in "bcd"]
+    with pytest.raises(StoreWriteError, match="catalog.sqlite.*full"):
+        catalog.add(big)
     monkeypatch.undo()
-    assert catalog.ids() == ["a" * 16]
-    assert (tmp_path / "p" / "catalog.json").read_bytes() == before
+    assert catalog.ids() == ["a" * 16] and Project.open(tmp_path / "p").store.catalog.ids() == ["a" * 16]
+    assert path.read_bytes() == before and not Path(f"{path}-journal").exists()
 
 
 def test_config_write_error_keeps_roles(tmp_path: Path, monkeypatch) -> None:

@@ -44,7 +44,7 @@ def test_demo_without_app_builds_the_sample_project(tmp_path):
     res = CliRunner().invoke(main, ["demo", "--no-app", "--dir", str(tmp_path / "d")])
     assert res.exit_code == 0, res.output
     assert "demo project:" in res.output and "images" in res.output
-    assert list((tmp_path / "d" / "project").glob("catalog.json"))
+    assert list((tmp_path / "d" / "project").glob("catalog.sqlite"))
 
 
 async def test_command_palette_lists_modes_and_runs_them(tmp_path):

@@ -177,7 +177,7 @@ async def test_app_starts_while_another_annotators_journal_is_damaged(proj, queu
     assert state.annotation(image).verdict == "pass" and not state.damage
 
 
-def test_the_damaged_annotator_gets_one_line(proj, as_user):
+def test_the_damaged_annotator_gets_one_line(proj, as_user, monkeypatch):
     from click.testing import CliRunner
     from qclabel.cli import main
     from qclabel.errors import JournalCorrupt
@@ -186,6 +186,8 @@ def test_the_damaged_annotator_gets_one_line(proj, as_user):
         build_app(proj, "ann", graphics="halfcell")
     as_user("ann")
     before = path.read_bytes()
+    import qclabel.cli.label_cmds as label_cmds  # CliRunner's stdin is no terminal
+    monkeypatch.setattr(label_cmds, "require_terminal", lambda: None)
     res = CliRunner().invoke(main, ["label", str(proj.root), "--graphics", "halfcell"])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert res.output.startswith(f"qclabel: error: {path}:3: acknowledged line cut in half")

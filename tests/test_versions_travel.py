@@ -125,7 +125,7 @@ def test_relinked_catalog_exports_versions_whose_images_moved_alone(project, tmp
 
 
 def test_relink_refuses_and_changes_nothing(project, tmp_path):
-    catalog = project.root / "catalog.json"
+    catalog = project.root / "catalog.sqlite"
     before = tree_digest(project.root)
     src = project.root.parent / "src"
     with pytest.raises(RelinkError, match="no image of .* is under"):

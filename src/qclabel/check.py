@@ -46,11 +46,13 @@ def project_findings(project: Project, viewer: str | None = None,
                 found += [(image, user, kind, f) for f in consistency.check(ann, tax)]
     if not found:
         return []
-    catalog = project.store.catalog
-    order = {i: n for n, i in enumerate(catalog.ids())}
-    found.sort(key=lambda t: (order.get(t[0], len(order)), t[1], t[2]))
-    return [LabelFinding(image, _file_name(catalog, image), user, kind, f.rule, f.detail,
-                         f.blocking) for image, user, kind, f in found]
+    # only the images with findings are looked up (the catalog may hold a million)
+    records = project.store.catalog.get_many(t[0] for t in found)
+    last = float("inf")  # labels of a removed image go last
+    found.sort(key=lambda t: (records[t[0]].seq if t[0] in records else last, t[1], t[2]))
+    return [LabelFinding(image, Path(records[image].file).name
+                         if image in records else image, user, kind, f.rule, f.detail, f.blocking)
+            for image, user, kind, f in found]
 
 
 def _checked_labels(state: Any) -> Iterator[tuple[str, str, Annotation]]:
@@ -62,11 +64,6 @@ def _checked_labels(state: Any) -> Iterator[tuple[str, str, Annotation]]:
     for image, entry in state.items("review"):
         if entry["after"].get("outcome") == "corrected":  # "ok" repeats the label
             yield "review", image, Annotation.from_dict(entry["after"].get("annotation"))
-
-
-def _file_name(catalog: Any, image: str) -> str:
-    rec = catalog.get(image) if image in catalog else None  # labels of a removed image
-    return Path(rec.file).name if rec else image
 
 
 def _hider(project: Project, viewer: str | None, states: dict):

@@ -204,9 +204,9 @@ def _new_units(project: Project, src: dict[str, Any]) -> int:
     files, _ = discover([src["path"]], exclude=[project.root])
     units, _ = make_units(files, prof)
     digests = {p: d for p, d, _ in hash_files(files) if d}
-    known = set(project.store.catalog.ids())
-    return sum(1 for u in units if all(p in digests for p in u.paths)
-               and _unit_digest(u, digests)[:16] not in known)
+    ready = [_unit_digest(u, digests)[:16] for u in units if all(p in digests for p in u.paths)]
+    known = project.store.catalog.known(ready)  # index lookups, not the whole catalog
+    return sum(1 for i in ready if i not in known)
 
 
 def _latest(project: Project, prefix: str) -> tuple[str | None, int]:

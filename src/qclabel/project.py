@@ -1,7 +1,7 @@
 """A project folder: one human-readable TOML config, the catalog, the journals.
 
     DIR/qclabel.toml        taxonomy, QA policy, roles, source profiles, key remaps
-    DIR/catalog.json        image catalog (TinyDB, atomic writes)
+    DIR/catalog.sqlite      image catalog (SQLite, one locked writer; store/catalog.py)
     DIR/labels/USER.jsonl   one hash-chained journal per annotator (the audit trail)
     DIR/labels/USER.snapshot.json
     DIR/canonical/          images that preprocessing derived (stitched, stacked, ...)
@@ -148,7 +148,7 @@ class Project:
         """The catalog belongs to the project owner or an admin (who ingest); one renamed
         into place by anybody else is refused (README: who can change which file)."""
         from .store.ownership import folder_owner, owner_problem
-        path = getattr(self.store.catalog, "path", None)
+        path = getattr(self.store.catalog, "file", None)  # catalog.json before migration
         if path is None:
             return
         admins = self.store.authority().current(("admin",))["admin"]

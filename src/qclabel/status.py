@@ -16,7 +16,7 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
     lines are the viewer's own unless the viewer is an adjudicator (or admin).
     `consistency` counts images per rule (core.consistency) of the visible labels."""
     from .check import project_findings, rule_counts
-    images = project.store.catalog.ids()
+    catalog = project.store.catalog
     states = project.store.all_states()
     hidden = _hider(project, viewer, states)
     per_annotator: dict[str, dict[str, int]] = {}
@@ -36,12 +36,16 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
         per_annotator[user] = {s: counts.get(s, 0) for s in STATES[1:]}
     if viewer is not None and not _sees_all(project, viewer):
         per_annotator = {u: c for u, c in per_annotator.items() if u == viewer}
-    by_state = Counter(image_state.get(i, "unlabeled") for i in images)
+    # per-image states for labeled images only; the rest of the catalog is unlabeled
+    known = catalog.known(image_state) if image_state else set()
+    by_state = Counter(s for i, s in image_state.items() if i in known)
+    total = len(catalog)
+    by_state["unlabeled"] += total - sum(by_state.values())
     return {
         "project": project.name,
         "root": str(project.root),
         "taxonomy": project.taxonomy.name,
-        "images": len(images),
+        "images": total,
         "states": {s: by_state.get(s, 0) for s in STATES},
         "classes": {c: per_class.get(c, 0) for c in project.taxonomy.class_names()},
         "verdicts": dict(verdicts),

@@ -15,9 +15,10 @@ import json
 import os
 import re
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .core.model import Annotation
 from .errors import QclabelError
@@ -77,12 +78,35 @@ def build_manifest(project: Project, *, min_status: str = "single",
                    seed: int = 0, gates: list[str] | None = None) -> dict[str, Any]:
     """The project's current final labels as an (unnamed) manifest, with the QA
     evidence (metrics, lots, golden scores, quality gates: all, or those in `gates`)."""
+    with one_read(project.store):
+        return _build(project, min_status, ratios, group_by, seed, gates)
+
+
+@contextmanager
+def one_read(store: Any) -> Iterator[None]:
+    """Within it, `store.all_states()` reads every journal once and hands every caller
+    the same states: the final labels, the label times and the QA summary of one
+    manifest are computed from one consistent read (a journal appended meanwhile
+    cannot make them disagree), and the journals are not parsed four times over."""
+    if "all_states" in vars(store):  # nested: the outer read stands
+        yield
+        return
+    states = store.all_states()
+    store.all_states = lambda: states
+    try:
+        yield
+    finally:
+        del store.all_states
+
+
+def _build(project: Project, min_status: str, ratios: tuple[float, ...],
+           group_by: str | None, seed: int, gates: list[str] | None) -> dict[str, Any]:
     from .qa.final import final_labels
     from .store.replay import refuse_damage
     refuse_damage(project.store.all_states(), "a dataset version or export")
     finals = final_labels(project, min_status)
-    catalog = project.store.catalog
-    records = [catalog.get(i) for i in catalog.ids() if i in finals]
+    records = list(project.store.catalog.get_many(finals).values())  # catalog order
+    records.sort(key=lambda r: r.seq)
     times = _label_times(project)
     labels = {r.id: {"annotation": finals[r.id].annotation.to_dict(),
                      "status": finals[r.id].status,
@@ -148,19 +172,41 @@ def _label_times(project: Project) -> dict[str, str]:
 
 
 def _qa_summary(project: Project, finals: dict, gates: list[str] | None) -> dict[str, Any]:
-    from .qa.plan import build_plan
-    from .qa.report import build_report
     statuses = Counter(f.status for f in finals.values())
     labeled = set()
     for state in project.store.all_states().values():
         labeled |= {img for img, a in state.annotations().items() if a.is_labeled}
-    report = build_report(project)
     return {"images_in_catalog": len(project.store.catalog),
             "images_in_version": len(finals),
             "status_counts": dict(sorted(statuses.items())),
             "labeled_without_final_label": len(labeled - set(finals)),
-            "agreement": _agreement(report),
-            "evidence": _evidence(project, report, build_plan(project), gates)}
+            **copy.deepcopy(_qa_evidence(project, gates))}
+
+
+_QA_CACHE: dict[tuple, dict[str, Any]] = {}
+
+
+def _qa_evidence(project: Project, gates: list[str] | None) -> dict[str, Any]:
+    """The agreement report's headline and the release evidence, computed once per
+    state of the project: keyed by every journal's position (seq and hash of its last
+    event), the config and the catalog, so a second export with no label changed in
+    between (a version, then its export; the app's export after a preview) reuses it."""
+    from .qa.plan import build_plan
+    from .qa.report import build_report
+    states = project.store.all_states()
+    catalog = project.store.catalog
+    key = (str(project.root), tuple(sorted((u, s.tail.seq, s.tail.hash)
+                                           for u, s in states.items())),
+           json.dumps([project.config, project.role_table()], sort_keys=True, default=str),
+           len(catalog),
+           tuple(catalog.ids_after(len(catalog) - 1)), tuple(gates) if gates else None)
+    if key not in _QA_CACHE:
+        report = build_report(project)
+        if len(_QA_CACHE) >= 4:
+            _QA_CACHE.pop(next(iter(_QA_CACHE)))
+        _QA_CACHE[key] = {"agreement": _agreement(report),
+                          "evidence": _evidence(project, report, build_plan(project), gates)}
+    return _QA_CACHE[key]
 
 
 def _agreement(report: dict[str, Any]) -> dict[str, Any] | None:

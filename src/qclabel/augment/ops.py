@@ -31,8 +31,9 @@ def sample(recipe: Recipe, rng: np.random.Generator) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for name in (*GEOMETRIC, *PHOTOMETRIC):
         op = recipe.op(name)
-        # Draw for every listed op whether it fires, so one op's probability does not
-        # shift the others' random numbers.
+        # Two draws for every known op, listed or not, firing or not: adding an op to
+        # a recipe, or changing a probability, leaves the other ops' values alone
+        # (crop and perspective draw more, only when they fire).
         fires = op is not None and rng.random() < op.p
         value = rng.random()
         if not fires:

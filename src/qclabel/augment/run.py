@@ -23,7 +23,7 @@ from .recipe import load_recipe
 from .render import render_task
 
 Progress = Callable[[int, int], None]
-_META = ("name", "created", "created_by", "project", "hash", "qa_hash")
+_META = ("name", "created", "created_by", "project", "hash", "qa_hash", "seal")
 
 
 class AugmentError(QclabelError):
@@ -147,7 +147,11 @@ def _derive(parent: dict[str, Any], tasks: list[dict[str, Any]],
                                 "seed": seed, "to_ratio": to_ratio,
                                 "max_per_source": max_per_source,
                                 "synthetic": [r["entry"]["id"] for r in results
-                                              if r["entry"] is not None]}]
+                                              if r["entry"] is not None],
+                                "dropped": dict(sorted(sum(
+                                    (Counter(r["dropped"]) for r in results),
+                                    Counter()).items())),
+                                "discarded": sum(r["entry"] is None for r in results)}]
     return m
 
 

@@ -129,14 +129,19 @@ def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool
               show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
-def report_cmd(project_dir: Path, fmt: str, output: Path | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Local worker processes comparing the dual labels.")
+@click.option("--scheduler", metavar="ADDRESS", help="Compare on an existing Dask "
+              "distributed cluster (needs qclabel[dask]).")
+def report_cmd(project_dir: Path, fmt: str, output: Path | None, workers: int,
+               scheduler: str | None) -> None:
     """Agreement metrics against their targets, worst classes and annotators, and every
     disagreement. Needs the adjudicator role: it shows both annotators' labels."""
     from ..qa.report import build_report
     from ..qa.report_format import format_report
     project = open_project(project_dir)
     project.require(identity.current_user(), "adjudicator", "read the QA report")
-    report = build_report(project)
+    report = _report_on(project, workers, scheduler)
     text = json.dumps(report, indent=2) + "\n" if fmt == "json" else format_report(report, fmt)
     if output:
         output.write_text(text)
@@ -282,3 +287,21 @@ def _decide(project: Project, user: str, image: str | None, take: str | None,
 def register(group: click.Group) -> None:
     for cmd in (qa, review, consensus, adjudicate):
         group.add_command(cmd)
+
+
+def _report_on(project, workers: int, scheduler: str | None) -> dict:
+    """The QA report, its comparisons on a Dask cluster or local processes if asked."""
+    from contextlib import nullcontext
+    from ..qa.report import build_report
+    if scheduler:
+        from ..ingest.parallel import dask_executor
+        context = dask_executor(scheduler)
+    elif workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        context = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(
+            "forkserver"))
+    else:
+        context = nullcontext(None)
+    with context as executor:
+        return build_report(project, executor=executor)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .model import Box
 
@@ -77,6 +76,7 @@ def assign(ious: np.ndarray, score: np.ndarray, min_iou: float) -> BoxMatch:
     if n == 0 or m == 0:
         return BoxMatch((), tuple(range(n)), tuple(range(m)))
     eligible = ious >= min_iou
+    from scipy.optimize import linear_sum_assignment  # 1-2 s to import: only when matching
     rows, cols = linear_sum_assignment(np.where(eligible, score, 0.0), maximize=True)
     pairs = tuple((int(r), int(c), float(ious[r, c]))
                   for r, c in zip(rows, cols) if eligible[r, c])

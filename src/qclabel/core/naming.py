@@ -26,6 +26,11 @@ def _named(rec: ImageRecord, ref: str) -> bool:
     return ref == image_name(rec) or source == ref or source.endswith("/" + ref.lstrip("/"))
 
 
+def names(rec: ImageRecord, ref: str) -> bool:
+    """True when `ref` is `rec`'s file name or a tail of its source path (not an id)."""
+    return _named(rec, ref.strip())
+
+
 def find(records: Iterable[ImageRecord], ref: str) -> list[ImageRecord]:
     """Images `ref` names: its file name, a tail of its source path (`cam2/0042.png`
     when two cameras both wrote a `0042.png`), else an id or unique id prefix. A name

@@ -93,12 +93,7 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
     `pixels`: keep, 8bit, or auto (8bit for YOLO, whose loader reads a 16-bit file
     as value/256, keep for the others). `no_synthetic` leaves out the images
     augmentation made."""
-    if fmt not in EXPORTERS:
-        raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
-    if link not in LINK_MODES:
-        raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
-    if fmt == "tfrecord" and link == "none":
-        raise FormatError("TFRecord embeds the images; --images none is not possible")
+    check_export_options(fmt, link)
     if pixels == "auto":
         pixels = "8bit" if fmt == "yolo" else "keep"
     ds = ds.with_pixels(pixels)
@@ -125,6 +120,16 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
     m = ds.manifest
     return ExportResult(Path(out), fmt, stats.get("images", len(ds.images)), m.get("name"),
                         m["hash"], stats, incomplete, missing)
+
+
+def check_export_options(fmt: str, link: str) -> None:
+    """Refuse impossible options before any work (a manifest takes seconds to build)."""
+    if fmt not in EXPORTERS:
+        raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
+    if link not in LINK_MODES:
+        raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
+    if fmt == "tfrecord" and link == "none":
+        raise FormatError("TFRecord embeds the images; --images none is not possible")
 
 
 def leave_out_incomplete(ds: Dataset, fmt: str, task: str) -> tuple[Dataset, int, str]:
@@ -164,6 +169,7 @@ def export_project(project: Project, fmt: str, out: Path, *, version: str | None
                    min_status: str | None = None, ratios: tuple[float, ...] | None = None,
                    group_by: str | None = None, seed: int | None = None,
                    executor: Executor | None = None, **options: Any) -> ExportResult:
+    check_export_options(fmt, options.get("link", "copy"))
     ds = dataset_for(project, version, executor, min_status=min_status, ratios=ratios,
                      group_by=group_by, seed=seed)
     return export_dataset(ds, fmt, out, **options)

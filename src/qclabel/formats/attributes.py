@@ -27,7 +27,7 @@ def image_attributes(image: ExportImage) -> dict[str, Any]:
     ann = image.annotation
     out: dict[str, Any] = {"verdict": ann.verdict, "class": ann.defect_class,
                            "severity": ann.severity, "status": image.status,
-                           "synthetic": getattr(image, "synthetic", None) is not None,
+                           "synthetic": image.synthetic is not None,
                            "annotators": ";".join(image.annotators)}
     return {k: v for k, v in out.items() if v is not None and v != ""}
 

@@ -1,9 +1,12 @@
 """COCO: `annotations/instances_<split>.json` (boxes and masks, formats.masks_coco) and
 `annotations/person_keypoints_<split>.json` (keypoint sets), images in `images/<split>/`.
 
-Ids are 1..N for images and annotations; `category_id` is the 1-based taxonomy index
-(CVAT's importer rejects 0). Keypoints keep the v=1 (occluded) / v=2 (visible)
-distinction; unlabeled points are `0, 0, 0`.
+Image ids are 1..N over the whole dataset and annotation ids run on from split to split,
+so merged splits keep them unique; `category_id` is the 1-based taxonomy index (CVAT's
+importer rejects 0). Keypoints keep the v=1 (occluded) / v=2 (visible) distinction;
+unlabeled points are `0, 0, 0`; a set's `bbox` is its part's box (formats.parts).
+Images and annotations carry CVAT-style `attributes` (formats.attributes), read back
+on import.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ..errors import FormatError
 from . import masks_coco, safe_read
 from .attributes import apply_image, image_attributes, object_attributes, severity_of
 from .dataset import Dataset, ExportImage, iter_progress, r3
+from .parts import keypoint_box, part_boxes
 
 
 def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
@@ -96,7 +100,7 @@ def instances(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None
 
 def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
               first_id: int = 1) -> dict[str, Any]:
-    """Keypoint sets; `bbox` is the set's part box when it has one (Dataset.part_boxes),
+    """Keypoint sets; `bbox` is the set's part box when it has one (formats.parts),
     the box of its labeled points otherwise."""
     ids = _numbered(images, ids)
     doc = _header(ds, images, ids)
@@ -104,7 +108,7 @@ def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None
     anns: list[dict[str, Any]] = []
     for image in images:
         w, h = image.record.width, image.record.height
-        parts = ds.part_boxes(image)
+        parts = part_boxes(ds, image)
         for kps in image.annotation.keypoints:
             cls = ds.keypoint_class(kps, image)
             template = ds.template_for_class(cls)
@@ -116,7 +120,7 @@ def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None
                 p = kps.point(name)
                 flat += ([r3(min(max(p.x, 0), w)), r3(min(max(p.y, 0), h)), p.v] if p.v
                          else [0, 0, 0])
-            x, y, bw, bh = ds.keypoint_box(image, kps, parts)
+            x, y, bw, bh = keypoint_box(image, kps, parts)
             part = parts.get(kps.id)
             anns.append({"id": first_id + len(anns), "image_id": ids[image.record.id],
                          "category_id": ds.class_id(cls, image) + 1, "keypoints": flat,

@@ -29,6 +29,7 @@ from .interchange import (
     read_tags,
     runs_region,
 )
+from .safe_read import shown
 from .safe_xml import parse_xml
 
 REFUSED = ("polyline", "ellipse", "cuboid")
@@ -58,7 +59,7 @@ def read(tax: Taxonomy, src: Path) -> list[Parsed]:
     out = []
     for n, image in enumerate(root.findall("image")):
         name = image.get("name") or ""
-        where = f"{path}: image {name!r}" if name else f"{path}: image[{n}]"
+        where = f"{path}: image {shown(name)}" if name else f"{path}: image[{n}]"
         if not name:
             raise FormatError(f"{where}: attribute name is missing")
         size = (_int(image, "width", where), _int(image, "height", where))
@@ -71,7 +72,7 @@ def _int(el: ET.Element, key: str, where: str) -> int:
     try:
         return int(str(text).strip())
     except ValueError:
-        raise FormatError(f"{where}: {el.tag} {key} = {text!r}: expected an integer") \
+        raise FormatError(f"{where}: {el.tag} {key} = {shown(text)}: expected an integer") \
             from None
 
 
@@ -82,7 +83,7 @@ def _float(el: ET.Element, key: str, where: str) -> float:
     except ValueError:
         v = math.nan
     if not math.isfinite(v):
-        raise FormatError(f"{where}: {el.tag} {key} = {text!r}: expected a number")
+        raise FormatError(f"{where}: {el.tag} {key} = {shown(text)}: expected a number")
     return v
 
 
@@ -93,7 +94,7 @@ def _points(el: ET.Element, where: str) -> list[tuple[float, float]]:
     except ValueError:
         pts = []
     if not pts or any(len(p) != 2 or not all(map(math.isfinite, p)) for p in pts):
-        raise FormatError(f"{where}: {el.tag} points = {text[:60]!r}: expected "
+        raise FormatError(f"{where}: {el.tag} points = {shown(text)}: expected "
                           "'x,y;x,y;...'")
     return pts  # type: ignore[return-value]
 
@@ -136,7 +137,7 @@ def _annotation(image: ET.Element, tax: Taxonomy, size: tuple[int, int],
                   for _, m in masks)
     fields = read_tags(tags, classes, where)
     has_objects = bool(boxes or sets or built)
-    return Annotation(verdict=default_verdict(fields, has_objects),
+    return Annotation(verdict=default_verdict(fields, has_objects, empty_is_pass=False),
                       defect_class=fields.get("defect_class"),
                       severity=fields.get("severity"), boxes=tuple(boxes),
                       keypoints=tuple(sets), masks=built)
@@ -165,7 +166,7 @@ def _mask(el: ET.Element, label: str, severity: str | None, size: tuple[int, int
     try:
         runs = [int(v) for v in (el.get("rle") or "").split(",")]
     except ValueError:
-        raise FormatError(f"{at}: mask rle = {(el.get('rle') or '')[:40]!r}: expected "
+        raise FormatError(f"{at}: mask rle = {shown(el.get('rle') or '')}: expected "
                           "comma-separated run lengths") from None
     region = runs_region(runs, w, h, at)
     return mask_from_region(label, region, left, top, severity, at)
@@ -180,7 +181,7 @@ def _skeleton(el: ET.Element, label: str, tax: Taxonomy, at: str) -> KeypointSet
             continue
         pts = _points(p, at)
         if len(pts) != 1:
-            raise FormatError(f"{at}: skeleton point {name!r} has {len(pts)} points, not 1")
+            raise FormatError(f"{at}: skeleton point {shown(name)} has {len(pts)} points, not 1")
         v = OCCLUDED if p.get("occluded") == "1" else VISIBLE
         given[name] = (pts[0][0], pts[0][1], v)
     template = find_template(tax, label, given, at)
@@ -193,7 +194,7 @@ def _point_set(el: ET.Element, label: str, tax: Taxonomy, at: str) -> KeypointSe
     fits = [t for t in tax.keypoint_templates if len(t.points) == len(pts)
             and (label in (t.name, t.name + "-keypoints") or label in tax.class_names())]
     if len(fits) != 1:
-        raise FormatError(f"{at}: points shape with {len(pts)} points (label {label!r}) "
+        raise FormatError(f"{at}: points shape with {len(pts)} points (label {shown(label)}) "
                           f"matches {len(fits)} keypoint templates; exactly one is needed")
     t = fits[0]
     given = {n: (x, y, VISIBLE) for n, (x, y) in zip(t.points, pts)}

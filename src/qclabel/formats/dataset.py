@@ -122,33 +122,6 @@ class Dataset:
         return cls
 
     # -- geometry -------------------------------------------------------------------
-    def part_boxes(self, image: ExportImage) -> dict[str, Box]:
-        """keypoint set id -> the box of its part: a box of the set's class holding
-        every labeled point (0.5 px slack), the smallest when several do; each box is
-        the part of one set at most. Sets without one are boxed by their points."""
-        free = list(self.boxes(image))
-        out: dict[str, Box] = {}
-        for kps in image.annotation.keypoints:
-            cls = kps.cls or kps.template
-            pts = [p for p in kps.points if p.v > 0]
-            fits = [b for b in free if b.cls == cls and pts and all(
-                b.x - 0.5 <= p.x <= b.x2 + 0.5 and b.y - 0.5 <= p.y <= b.y2 + 0.5
-                for p in pts)]
-            if fits:
-                box = min(fits, key=lambda b: b.w * b.h)
-                free.remove(box)
-                out[kps.id] = box
-        return out
-
-    def keypoint_box(self, image: ExportImage, kps: KeypointSet,
-                     parts: dict[str, Box]) -> tuple[float, float, float, float]:
-        """x, y, w, h of a keypoint set's object: its part's box, else its points' hull."""
-        box = parts.get(kps.id)
-        if box is not None:
-            return (box.x, box.y, box.w, box.h)
-        from .yolo import keypoint_bbox
-        return keypoint_bbox(kps, image.record.width, image.record.height)
-
     def boxes(self, image: ExportImage) -> list[Box]:
         """Boxes clipped to the canonical image; boxes clipped away entirely are dropped."""
         w, h = image.record.width, image.record.height

@@ -19,6 +19,7 @@ from ..core.model import NOT_LABELED, PASS, VERDICTS, Keypoint, KeypointSet
 from ..core.taxonomy import KeypointTemplate, Taxonomy
 from ..errors import FormatError
 from .dataset import Dataset, ExportImage
+from .safe_read import shown
 
 KEYPOINT_SUFFIX = "-keypoints"
 
@@ -33,7 +34,7 @@ def check_tag_names(ds: Dataset) -> None:
     """Verdict tags are named pass/fail; a class with one of those names would clash."""
     clash = [c for c in ds.classes if c in VERDICTS]
     if clash:
-        raise FormatError(f"defect class {clash[0]!r} has the name of a verdict tag; "
+        raise FormatError(f"defect class {shown(clash[0])} has the name of a verdict tag; "
                           "rename it in the taxonomy to export to CVAT or Label Studio")
 
 
@@ -55,7 +56,7 @@ def find_template(tax: Taxonomy, label: str, points: Iterable[str],
     fits = [t for t in tax.keypoint_templates if names and names <= set(t.points)]
     if len(fits) == 1:
         return fits[0]
-    raise FormatError(f"{where}: keypoints {sorted(names)} (label {label!r}) match "
+    raise FormatError(f"{where}: keypoints {shown(sorted(names))} (label {shown(label)}) match "
                       f"{len(fits)} keypoint templates of the taxonomy; exactly one is needed")
 
 
@@ -76,7 +77,7 @@ def keypoint_class(ds: Dataset, image: ExportImage, kps: KeypointSet) -> tuple[
                     None)
     if template is None:
         raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses template "
-                          f"{kps.template!r}, which the taxonomy lacks")
+                          f"{shown(kps.template)}, which the taxonomy lacks")
     return template, cls
 
 
@@ -104,16 +105,22 @@ def read_tags(tags: list[tuple[str, str | None]], classes: list[str],
                                   f"({out['defect_class']}, {label})")
             out["defect_class"], out["severity"] = label, severity
         else:
-            raise FormatError(f"{where}: image tag {label!r} is neither a verdict "
+            raise FormatError(f"{where}: image tag {shown(label)} is neither a verdict "
                               f"(pass/fail) nor a class of the taxonomy {classes}")
     return out
 
 
-def default_verdict(fields: dict[str, Any], has_objects: bool) -> str | None:
-    """An image without a verdict tag: pass when nothing is on it (as COCO import)."""
+def default_verdict(fields: dict[str, Any], has_objects: bool,
+                    empty_is_pass: bool = True) -> str | None:
+    """An image without a verdict tag: pass when nothing is on it (as COCO import), if
+    the tool tells a finished empty image from one nobody looked at (`empty_is_pass`:
+    a submitted Label Studio annotation; CVAT lists every image of a task, so there an
+    image without any label or tag stays unlabeled)."""
     if "verdict" in fields:
         return str(fields["verdict"])
-    return None if has_objects or fields.get("defect_class") else PASS
+    if has_objects or fields.get("defect_class") or not empty_is_pass:
+        return None
+    return PASS
 
 
 # -- masks as row-major runs (CVAT's `rle`) -------------------------------------------------

@@ -25,7 +25,6 @@ from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
 from . import ls_brush
-from .coco import load_json
 from .importing import Matcher, Parsed
 from .interchange import (
     default_verdict,
@@ -35,6 +34,7 @@ from .interchange import (
     mask_from_rings,
     read_tags,
 )
+from .safe_read import load_json, shown
 
 REGIONS = ("rectanglelabels", "keypointlabels", "polygonlabels", "brushlabels")
 IGNORED = ("relation",)
@@ -61,8 +61,9 @@ def read(project: Project, src: Path) -> list[Parsed]:
     if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
         raise FormatError(f"{path}: expected a list of Label Studio tasks")
     matcher = Matcher(project.store.catalog.all())
-    return [_task(project.taxonomy, matcher, t, f"{path}: task {t.get('id', n)}")
-            for n, t in enumerate(tasks)]
+    parsed = [_task(project.taxonomy, matcher, t, f"{path}: task {t.get('id', n)}")
+              for n, t in enumerate(tasks)]
+    return [p for p in parsed if p is not None]
 
 
 def _image_name(data: Any, matcher: Matcher, where: str) -> tuple[str, str | None]:
@@ -84,8 +85,9 @@ def _image_name(data: Any, matcher: Matcher, where: str) -> tuple[str, str | Non
     return name, sha
 
 
-def _labels(task: dict[str, Any], where: str) -> tuple[list[Any], float | None]:
-    """The result list a task's labels come from, and a prediction's score."""
+def _labels(task: dict[str, Any], where: str) -> tuple[list[Any] | None, float | None]:
+    """The result list a task's labels come from (None: nobody labeled it), and a
+    prediction's score."""
     anns = [a for a in task.get("annotations") or [] if isinstance(a, dict)
             and not a.get("was_cancelled")]
     if anns:
@@ -95,7 +97,7 @@ def _labels(task: dict[str, Any], where: str) -> tuple[list[Any], float | None]:
     if preds:
         score = preds[-1].get("score")
         return _result_list(preds[-1], where), score if _is_num(score) else None
-    return [], None
+    return None, None
 
 
 def _result_list(item: dict[str, Any], where: str) -> list[Any]:
@@ -124,14 +126,17 @@ class _Image:
     def px(self, value: dict[str, Any], key: str, scale: int, where: str) -> float:
         v = value.get(key)
         if not _is_num(v):
-            raise FormatError(f"{where}: value.{key} = {v!r}: expected a number")
+            raise FormatError(f"{where}: value.{key} = {shown(v)}: expected a number")
         return round(float(v) * scale / 100, ROUND)
 
 
-def _task(tax: Taxonomy, matcher: Matcher, task: dict[str, Any], where: str) -> Parsed:
+def _task(tax: Taxonomy, matcher: Matcher, task: dict[str, Any], where: str
+          ) -> Parsed | None:
     name, sha = _image_name(task.get("data"), matcher, where)
     rec = matcher.find(name, sha, where)
     results, score = _labels(task, where)
+    if results is None:
+        return None  # a task without annotations or predictions: not labeled yet
     img = _Image(rec.width, rec.height, f"{where} ({name})")
     for n, res in enumerate(results):
         _sort(img, res, f"{img.where}: result[{n}]")
@@ -156,24 +161,24 @@ def _sort(img: _Image, res: dict[str, Any], where: str) -> None:
         raise FormatError(f"{where}: field value missing or not an object")
     if kind in REGIONS:
         if not rid or rid in img.regions:
-            raise FormatError(f"{where}: region id {rid!r} is missing or used twice")
+            raise FormatError(f"{where}: region id {shown(rid)} is missing or used twice")
         img.regions[rid] = {**res, "type": kind, "where": where}
     elif kind == "choices":
         values = value.get("choices")
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise FormatError(f"{where}: value.choices = {values!r}: expected strings")
+            raise FormatError(f"{where}: value.choices = {shown(values)}: expected strings")
         # Sorted into per-region and per-image once every region is known.
         img.choices.setdefault(rid, []).extend(values)
         img.choice_from += [(rid, str(res.get("from_name")), v) for v in values]
     else:
-        raise FormatError(f"{where}: result type {kind!r} has no counterpart in qclabel "
+        raise FormatError(f"{where}: result type {shown(kind)} has no counterpart in qclabel "
                           f"(reads {', '.join(REGIONS)}, choices)")
 
 
 def _label(res: dict[str, Any], key: str) -> str:
     labels = res["value"].get(key)
     if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
-        raise FormatError(f"{res['where']}: value.{key} = {labels!r}: expected one label")
+        raise FormatError(f"{res['where']}: value.{key} = {shown(labels)}: expected one label")
     return labels[0]
 
 
@@ -254,7 +259,7 @@ def _keypoint_sets(tax: Taxonomy, img: _Image, groups: dict[str, list[str]]
             res = img.regions[rid]
             name, at = _label(res, "keypointlabels"), res["where"]
             if name in given:
-                raise FormatError(f"{at}: keypoint {name!r} twice in one keypoint set "
+                raise FormatError(f"{at}: keypoint {shown(name)} twice in one keypoint set "
                                   "(group the sets with parentID)")
             v = OCCLUDED if "occluded" in img.choices.get(rid, []) else VISIBLE
             given[name] = (img.px(res["value"], "x", img.width, at),
@@ -289,7 +294,7 @@ def _brush_mask(tax: Taxonomy, img: _Image, rid: str) -> Any:
     res = img.regions[rid]
     value, at = res["value"], res["where"]
     if value.get("format", "rle") != "rle":
-        raise FormatError(f"{at}: brush format {value.get('format')!r}: only rle is read")
+        raise FormatError(f"{at}: brush format {shown(value.get('format'))}: only rle is read")
     arr = ls_brush.decode(value.get("rle"), img.width, img.height, at)
     cls = _label(res, "brushlabels")
     mask = mask_from_region(cls, arr, 0, 0, _severity(tax, img, rid, cls), at)

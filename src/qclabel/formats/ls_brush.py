@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FormatError
+from .safe_read import shown
 
 _SIZES = (3, 4, 8, 16)
 
@@ -92,7 +93,7 @@ def decode_values(rle: object, where: str, expect: int | None = None) -> np.ndar
     `expect` is the number of values the image needs (refused when it differs)."""
     if not isinstance(rle, list) or not all(
             isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 256 for b in rle):
-        raise FormatError(f"{where}: rle = {str(rle)[:40]!r}: expected a list of bytes")
+        raise FormatError(f"{where}: rle = {shown(rle)}: expected a list of bytes")
     bits = _Bits(rle, where)
     num = bits.read(32)
     if expect is not None and num != expect:

@@ -10,8 +10,8 @@ Every problem is one FormatError line naming the file.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
@@ -28,8 +28,19 @@ def _refuse(what: str) -> Callable[..., Any]:
     return handler
 
 
-def parse_xml(path: Path) -> ET.Element:
-    """The root element of the XML file at `path`; DTDs and entities are refused."""
+# A CVAT export of 100k images with masks stays well below this; more is not a label file.
+MAX_XML_BYTES = 2 << 30
+
+
+def parse_xml(path: Path, limit: int = MAX_XML_BYTES) -> ET.Element:
+    """The root element of the XML file at `path`; DTDs and entities are refused, and
+    so is a file over `limit` bytes (it is parsed as a stream, never read whole)."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if size > limit:
+        raise FormatError(f"{path}: larger than {limit >> 20} MB: not an annotation file")
     builder = ET.TreeBuilder()
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)

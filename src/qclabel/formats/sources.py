@@ -90,7 +90,7 @@ def read_yolo(project: Project, src: Path) -> list[Parsed]:
         rec = matcher.find(name, None, str(label))
         ann, scores = yolo.parse_label_file(label, names, rec.width, rec.height, template)
         key = label.relative_to(root).as_posix() if label.is_relative_to(root) else None
-        ann = yolo_attrs.apply(ann, sidecar.get(key), str(label))
+        ann = yolo_attrs.apply(ann, sidecar.get(key), label)
         out.append(Parsed(name, ann, str(label), sha256=rec.sha256, scores=scores))
     if not out:
         raise FormatError(f"{src}: no YOLO label files (*.txt) found")

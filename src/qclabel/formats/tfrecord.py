@@ -17,7 +17,8 @@ from typing import Any
 
 from . import masks_tf
 from .dataset import Dataset, ExportImage, canonical_png, iter_progress
-from .yolo import keypoint_bbox
+from .parts import hull as keypoint_bbox
+from .parts import part_boxes
 
 try:
     from crc32c import crc32c as _crc32c
@@ -167,7 +168,7 @@ def _objects(ds: Dataset, image: ExportImage) -> list[tuple[str, tuple, Any]]:
     keypoint set), then the keypoint sets without a part box, boxed by their labeled
     points (the API wants a box for every object), then masks."""
     w, h = image.record.width, image.record.height
-    parts = ds.part_boxes(image)
+    parts = part_boxes(ds, image)
     by_box = {box.id: ks for ks in image.annotation.keypoints
               if (box := parts.get(ks.id)) is not None}
     out: list[tuple[str, tuple, Any]] = [(b.cls, (b.x, b.y, b.w, b.h), by_box.get(b.id))

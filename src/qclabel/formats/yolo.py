@@ -3,11 +3,13 @@ classification; detection, pose and segment import.
 
     data.yaml                     train: images/train, val: images/val, names: {0: ...}
     images/<split>/NAME.ext       labels/<split>/NAME.txt (empty file = background image)
+    qclabel_attributes.json       verdict, class, severities (formats.yolo_attrs)
     classify: <split>/<class>/NAME.ext
 
 No `path:` key (Ultralytics resolves a relative one against the current directory);
 numbers in plain `%.6f` (Datumaro skips files written in scientific notation);
-coordinates clipped to [0, 1] (Ultralytics drops values outside).
+coordinates clipped to [0, 1] (Ultralytics drops values outside). Import reads other
+tools' layouts too (formats.yolo_layout).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from typing import Any
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
 from . import masks_yolo, safe_read
-from .attributes import image_attributes, object_attributes
 from .dataset import Dataset, ExportImage, iter_progress
-from .yolo_attrs import SIDECAR, write_sidecar
+from .parts import hull as keypoint_bbox  # noqa: F401 (imported from here by tabular)
+from .parts import keypoint_box, part_boxes
+from .yolo_attrs import SIDECAR, entry, write_sidecar
 
 TASKS = ("detect", "pose", "segment", "classify")
 PASS_FOLDER = "pass"
@@ -46,10 +49,10 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
         rows = (_pose_rows(ds, image, template, sev) if template
                 else masks_yolo.segment_rows(ds, image, sev) if task == "segment"
                 else _detect_rows(ds, image, sev))
+        text = "".join(r + "\n" for r in rows)
         with open(os.path.join(labels, image.split, image.stem + ".txt"), "w") as fh:
-            fh.write("".join(r + "\n" for r in rows))
-        sidecar[f"labels/{image.split}/{image.stem}.txt"] = {
-            "image": image_attributes(image), "objects": [object_attributes(s) for s in sev]}
+            fh.write(text)
+        sidecar[f"labels/{image.split}/{image.stem}.txt"] = entry(image, sev, text)
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
     write_sidecar(out / SIDECAR, sidecar)
     return {"images": len(ds.images), "notes": [n for n in [val_note(ds)] if n]}
@@ -137,28 +140,19 @@ def _pose_template(ds: Dataset):
     return templates[0]
 
 
-def keypoint_bbox(kps: KeypointSet, w: int, h: int) -> tuple[float, float, float, float]:
-    """Box around the labeled points (clipped), x, y, w, h in pixels."""
-    pts = [(min(max(p.x, 0), w), min(max(p.y, 0), h)) for p in kps.points if p.v > 0]
-    if not pts:
-        return (0.0, 0.0, 0.0, 0.0)
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-
-
 def _pose_rows(ds: Dataset, image: ExportImage, template,
                sev: list[str | None]) -> list[str]:
-    """One row per keypoint set: its part's box (Dataset.part_boxes), else the box of
+    """One row per keypoint set: its part's box (formats.parts), else the box of
     its labeled points, then the points."""
     w, h = image.record.width, image.record.height
     rows = []
-    parts = ds.part_boxes(image)
+    parts = part_boxes(ds, image)
     for kps in image.annotation.keypoints:
         if kps.template != template.name:
             raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
                               f"template {kps.template!r}, not {template.name!r}")
         cls = ds.class_id(ds.keypoint_class(kps, image), image)
-        x, y, bw, bh = ds.keypoint_box(image, kps, parts)
+        x, y, bw, bh = keypoint_box(image, kps, parts)
         sev.append(parts[kps.id].severity if kps.id in parts else None)
         vals = [n6((x + bw / 2) / w), n6((y + bh / 2) / h), n6(bw / w), n6(bh / h)]
         for name in template.points:

@@ -6,11 +6,15 @@ import reads it back, so severity and verdict survive a YOLO round trip.
      "labels": {"labels/train/a.txt": {"image": {"verdict": "fail", ...},
                                        "objects": [{"occluded": false, "severity": "minor"}, ...]}}}
 
-`objects` has one entry per row of the label file, in row order (attributes.py).
+`objects` has one entry per row of the label file, in row order (attributes.py), and
+`sha256` is the label file's: a label file edited after the export (rows added,
+removed, reordered) no longer matches, and its entry is ignored on import: the edited
+rows win, without the severities the sidecar had for the old ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -19,10 +23,18 @@ from typing import Any
 from ..core.model import Annotation
 from ..errors import FormatError
 from . import safe_read
-from .attributes import apply_image, severity_of
+from .attributes import apply_image, image_attributes, object_attributes, severity_of
+from .dataset import ExportImage
 
 SIDECAR = "qclabel_attributes.json"
 FORMAT = "qclabel-yolo-attributes"
+
+
+def entry(image: ExportImage, severities: list[str | None], text: str) -> dict[str, Any]:
+    """The sidecar entry of one label file written with `text`."""
+    return {"image": image_attributes(image),
+            "objects": [object_attributes(s) for s in severities],
+            "sha256": hashlib.sha256(text.encode()).hexdigest()}
 
 
 def write_sidecar(path: Path, labels: dict[str, Any]) -> None:
@@ -43,14 +55,18 @@ def read_sidecar(root: Path) -> dict[str, Any]:
     return doc["labels"]
 
 
-def apply(ann: Annotation, entry: Any, where: str) -> Annotation:
+def apply(ann: Annotation, entry: Any, label: Path) -> Annotation:
     """`ann` with the image attributes and per-row severities of its sidecar entry.
     Rows of one label file are of one kind in our exports (boxes, keypoint sets or
     masks), so the objects are taken in row order."""
+    where = str(label)
     if entry is None:
         return ann
     if not isinstance(entry, dict):
-        raise FormatError(f"{where}: sidecar entry = {entry!r}: expected a table")
+        raise FormatError(f"{where}: {SIDECAR} entry = {safe_read.shown(entry)}: expected "
+                          "a table")
+    if entry.get("sha256") != hashlib.sha256(safe_read.read_bytes(label)).hexdigest():
+        return ann  # the label file changed after the export: its rows win
     objects = entry.get("objects", [])
     n = len(ann.boxes) + len(ann.keypoints) + len(ann.masks)
     if not isinstance(objects, list) or len(objects) != n:

@@ -19,8 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormatError
-from . import safe_read
-from . import yolo
+from . import safe_read, yolo
 
 YAML_NAMES = ("data.yaml", "data.yml")
 TEXT_NAMES = ("obj.names", "classes.txt")
@@ -105,7 +104,8 @@ def read_text_names(path: Path) -> list[str]:
 
 
 def _text(path: Path) -> str:
-    return safe_read.read_text(path, safe_read.MAX_YAML_BYTES)  # a class list: small
+    """A names or obj.data file: bounded like data.yaml (names, never more)."""
+    return safe_read.read_text(path, safe_read.MAX_YAML_BYTES).lstrip("\ufeff")
 
 
 def check_names(names: list[str], classes: list[str], where: Path) -> None:

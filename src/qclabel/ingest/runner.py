@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..core.model import ImageRecord
-from ..errors import OutputWriteError, QclabelError
+from ..errors import OutputWriteError, QclabelError, StoreWriteError
 from . import work
 from .pool import _make_pool, _run
 from .profiles import Profile, resolve_profile
@@ -138,7 +138,9 @@ def _unit_digest(unit: Unit, digests: dict[str, str]) -> str:
 
 def _tasks(project, profile: Profile, units: list[Unit], digests: dict[str, str],
            report: IngestReport) -> list[dict]:
-    known = set(project.store.catalog.ids())
+    # only the ids this run could add are looked up (an index hit each), not the catalog
+    known = project.store.catalog.known(_unit_digest(u, digests)[:16] for u in units
+                                        if all(p in digests for p in u.paths))
     tasks = []
     for unit in units:
         bad = [p for p in unit.paths if p not in digests]
@@ -195,7 +197,7 @@ def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
     report.elapsed_s = time.perf_counter() - t0
     if error is not None:
         raise IngestWriteError(f"cannot write the catalog {project.store.catalog.path}: "
-                               f"{error.strerror or error}; {len(report.added)} images were "
+                               f"{getattr(error, 'strerror', None) or error}; {len(report.added)} images were "
                                f"added before, {len(report.failed)} not (listed above)",
                                report)
     return report
@@ -240,11 +242,11 @@ def _process(project, pool: Executor, tasks: list[dict], progress: Progress | No
 
 
 def _write_batch(project, pending: list[tuple[str, list[dict]]],
-                 report: IngestReport) -> OSError | None:
+                 report: IngestReport) -> OSError | StoreWriteError | None:
     try:
         report.added += project.store.catalog.add(
             [ImageRecord.from_dict(d) for _, recs in pending for d in recs])
-    except OSError as exc:
+    except (OSError, StoreWriteError) as exc:  # SQLite's own errors come as the latter
         _lose(project.root, pending, report, exc)
         return exc
     return None
@@ -255,7 +257,7 @@ def _lose(root: Path, pending: list[tuple[str, list[dict]]], report: IngestRepor
     """Units that will not enter: listed as failed, their canonical files removed."""
     _discard(root, [{"records": recs} for _, recs in pending])
     report.failed += [(name, f"not added: the catalog could not be written "
-                             f"({exc.strerror or exc})") for name, _ in pending]
+                             f"({getattr(exc, 'strerror', None) or exc})") for name, _ in pending]
 
 
 def _discard(root: Path, results) -> None:

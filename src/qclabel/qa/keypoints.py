@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ..core.model import NOT_LABELED, KeypointSet
 
@@ -92,6 +91,7 @@ def match_sets(a: Sequence[KeypointSet], b: Sequence[KeypointSet], config: dict[
         sig = sigmas_for(config, template, points)
         table = [[compare_sets(x, y, sig) for y in sb] for x in sa]
         cost = np.array([[_cost(p) for p in row] for row in table]).reshape(len(sa), len(sb))
+        from scipy.optimize import linear_sum_assignment  # slow import: when matching
         rows, cols = linear_sum_assignment(cost) if cost.size else ([], [])
         pairs += [table[r][c] for r, c in zip(rows, cols)]
         only_a += len(sa) - len(rows)

@@ -102,7 +102,7 @@ def build_plan(project: Project) -> Plan:
         plan.warnings.append("dual annotation needs two users with the annotator role "
                              f"(have {len(plan.annotators)}); first images stay single")
     by_task: dict[str, list[ImageRecord]] = defaultdict(list)
-    for rec in project.store.catalog.all():
+    for rec in project.store.catalog.light():  # id and fields are all a plan reads
         by_task[rec.fields.get("task", "")].append(rec)
     singles: list[tuple[ImageRecord, tuple[str, ...]]] = []
     pairs = list(itertools.combinations(plan.annotators, 2))
@@ -116,6 +116,16 @@ def build_plan(project: Project) -> Plan:
                 singles.append((rec, who))
     _spot_checks(plan, singles, cfg, project)
     return plan
+
+
+def dual_image_ids(project: Project) -> list[str]:
+    """The images of `build_plan(project).dual_images()` without planning all others: the
+    first `dual_first_n` of each task, when there are two annotators to pair."""
+    n = settings(project)["dual_first_n"]
+    if not n or len(dict.fromkeys(project.role_table()["annotator"])) < 2:
+        return []
+    # a task is a manufacturing field; "" and no task are the same task here
+    return project.store.catalog.first_per("task", n) if n else []
 
 
 def _spot_checks(plan: Plan, singles: list[tuple[ImageRecord, tuple[str, ...]]],

@@ -102,7 +102,8 @@ def dual_pairs(project: Project, states: dict | None = None) -> list[DualPair]:
 
 
 def build_report(project: Project, progress: Progress | None = None,
-                 cancel: Callable[[], bool] | None = None) -> dict[str, Any]:
+                 cancel: Callable[[], bool] | None = None,
+                 executor: Any = None) -> dict[str, Any]:
     from . import golden
     from .plan import build_plan
     raw = project.store.all_states()
@@ -112,7 +113,7 @@ def build_report(project: Project, progress: Progress | None = None,
     done = {p.image for p in duals}
     report = compute_report(duals, project.taxonomy.class_names(), project.qa,
                             template_points(project), progress, cancel,
-                            project.taxonomy.semantic)
+                            project.taxonomy.semantic, executor)
     report["project"] = project.name
     report["pending_dual"] = sum(1 for i in plan.dual_images() if i not in done)
     report["golden"] = golden.summary(project, raw)
@@ -126,20 +127,41 @@ def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
                    qa: dict[str, Any], kp_templates: dict | None = None,
                    progress: Progress | None = None,
                    cancel: Callable[[], bool] | None = None,
-                   semantic: bool = False) -> dict[str, Any]:
+                   semantic: bool = False, executor: Any = None) -> dict[str, Any]:
     """The report of `duals`; `progress(done, total)` about every 1 %, and `cancel()`
-    is polled as often (a True stops it with ReportCancelled)."""
+    is polled as often (a True stops it with ReportCancelled). With a
+    `concurrent.futures` executor (a process pool, a Dask cluster's), the comparisons
+    run on it in chunks; the tallies are filled in image order either way, so the
+    report is the same."""
     targets = targets_of(qa.get("targets", {}))
     tallies = _Tallies(class_names)
     step = max(1, len(duals) // 100)
-    for n, p in enumerate(duals):
+    args = (targets["box_iou"], targets["keypoint_px"], qa, kp_templates, semantic)
+    comparisons = _compare_on(executor, duals, step, args) if executor is not None else (
+        compare(p.a, p.b, *args) for p in duals)
+    for n, (p, c) in enumerate(zip(duals, comparisons)):
         if cancel and n % step == 0 and cancel():
             raise ReportCancelled("QA report cancelled")
-        tallies.add(p, compare(p.a, p.b, targets["box_iou"], targets["keypoint_px"], qa,
-                               kp_templates, semantic))
+        tallies.add(p, c)
         if progress and (n % step == 0 or n == len(duals) - 1):
             progress(n + 1, len(duals))
     return _assemble(tallies, class_names, targets, int(qa.get("seed", 0)))
+
+
+def _compare_chunk(pairs: list[tuple[Annotation, Annotation]], args: tuple) -> list[Comparison]:
+    return [compare(a, b, *args) for a, b in pairs]
+
+
+def _compare_on(executor: Any, duals: Sequence[DualPair], step: int, args: tuple):
+    """Comparisons computed on `executor`, yielded in the order of `duals`."""
+    futures = [executor.submit(_compare_chunk, [(p.a, p.b) for p in duals[i:i + step]], args)
+               for i in range(0, len(duals), step)]
+    try:
+        for fut in futures:
+            yield from fut.result()
+    finally:
+        for fut in futures:
+            fut.cancel()
 
 
 class _Tallies:

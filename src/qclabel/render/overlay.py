@@ -29,6 +29,7 @@ class Glyph:
     colour: str = "#ffffff"
     bold: bool = False
     outline: bool = False   # part of a box outline: a pixel renderer draws its stroke instead
+    bg: str | None = None   # cell background (a mask's tinted half-cell); None: the picture's
 
 
 class Overlay(dict):

@@ -129,6 +129,7 @@ def _paint(px: np.ndarray, piece: Piece, left: int, top: int) -> np.ndarray:
     the mask of the pixels painted."""
     (x0, y0, x1, y1), colour, dash = piece
     rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    alpha = int(colour[7:9], 16) / 255 if len(colour) == 9 else 1.0  # #rrggbbaa: a mask fill
     mask = np.zeros(px.shape[:2], bool)
     if dash:
         ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
@@ -136,7 +137,10 @@ def _paint(px: np.ndarray, piece: Piece, left: int, top: int) -> np.ndarray:
     else:
         on = True
     mask[y0 - top:y1 - top + 1, x0 - left:x1 - left + 1] = on
-    px[mask] = rgb
+    if alpha < 1.0:
+        px[mask] = (px[mask] * (1 - alpha) + np.array(rgb) * alpha).astype(px.dtype)
+    else:
+        px[mask] = rgb
     return mask
 
 

@@ -49,9 +49,11 @@ def text_bytes(drawn: Overlay) -> int:
         style = None
         for col in range(c1, c2 + 1):
             g = drawn[(col, row)]
-            if (g.colour, g.bold) != style:
+            if (g.colour, g.bold, g.bg) != style:
                 out.append(("\x1b[1m" if g.bold else "\x1b[22m") + _fg(g.colour))
-                style = (g.colour, g.bold)
+                if g.bg:
+                    out.append(_fg(g.bg).replace("[38;", "[48;"))
+                style = (g.colour, g.bold, g.bg)
             out.append(g.char)
     return len("".join(out).encode())
 

@@ -30,7 +30,7 @@ class Store:
         self.root = Path(root)
         self.labels_dir = self.root / "labels"
         self.roles_dir = self.root / ROLES_DIR
-        self.catalog = Catalog(self.root / "catalog.json")
+        self.catalog = Catalog(self.root / "catalog.sqlite")
         self._baseline = baseline
         self._history: tuple[tuple, RoleHistory] | None = None
 

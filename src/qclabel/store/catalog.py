@@ -1,87 +1,352 @@
-"""The image catalog: TinyDB file written atomically, in batches at ingest."""
+"""The image catalog: one SQLite file (`catalog.sqlite`), indexed, appended in batches.
+
+Reads are indexed queries (by id, name, position, lot/station/camera; counts; ordered
+iteration in batches), so a command pays for what it shows, not for the catalog.
+Writes go only through `add`/`update`: one transaction each, under the catalog's
+writer lock (`catalog.sqlite.lock`), fsynced before they return. The file is never
+replaced as a whole (the one exception is the migration from `catalog.json`,
+catalog_migrate.py), so its owner stays who created it. Readers take no lock of ours.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
+import threading
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator, NamedTuple
 
-from tinydb import TinyDB
-
+from ..core import naming
 from ..core.model import ImageRecord
-from .atomic import AtomicJSONStorage, writer_lock
+from ..errors import StoreWriteError
+from . import catalog_db, catalog_migrate
+from .atomic import writer_lock
+
+BATCH = 2000
+
+
+class Light(NamedTuple):
+    """An image's id, position and manufacturing fields: what plans and queues group
+    by, a fraction of the cost of a whole ImageRecord (no EXIF, no dataclass)."""
+
+    id: str
+    seq: int
+    fields: dict[str, str]
+ROOT = os.geteuid() == 0
 
 
 class Catalog:
-    """Images in ingest order. Reads are cached; writes replace the whole file."""
+    """Images in ingest order (seq 1..n). Whole-catalog lists are cached per change."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._images: dict[str, ImageRecord] | None = None
+        self._con: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+        self._version: tuple[int, int] | None = None
+        self._ids: list[str] | None = None
+        self._idset: set[str] | None = None
+        self._records: dict[str, ImageRecord] | None = None
+        self._light: list[Light] | None = None
 
-    def _db(self, read_only: bool = False) -> TinyDB:
-        return TinyDB(self.path, storage=AtomicJSONStorage, read_only=read_only)
+    @property
+    def file(self) -> Path:
+        """The file the catalog is read from: `catalog.sqlite`, or an earlier release's
+        `catalog.json` until it is migrated (what ownership checks look at)."""
+        legacy = catalog_migrate.legacy_path(self.path)
+        return legacy if not self.path.exists() and legacy.exists() else self.path
 
-    def _load(self) -> dict[str, ImageRecord]:
-        if self._images is None:
-            docs = self._db(read_only=True).table("images").all() if self.path.exists() else []
-            recs = sorted((ImageRecord.from_dict(d) for d in docs), key=lambda r: r.seq)
-            self._images = {r.id: r for r in recs}
-        return self._images
+    # -- connections ------------------------------------------------------------------
+    def _reader(self) -> sqlite3.Connection | None:
+        if self._con is None:
+            legacy = catalog_migrate.legacy_path(self.path)
+            if not self.path.exists() and legacy.exists():
+                if catalog_migrate.may_migrate(legacy):
+                    catalog_migrate.migrate(self.path)
+                else:
+                    self._con = catalog_migrate.in_memory(legacy)
+                    return self._con
+            if not self.path.exists():
+                return None  # an empty catalog: reading creates no file
+            self._con = catalog_db.open_reader(self.path)
+        return self._con
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            con = self._reader()
+            if con is None:
+                return []
+            if ROOT:  # SQLite run by root hands any journal it opens to the file's owner
+                self._check_journal()
+            try:
+                return con.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                if not catalog_db.is_hot_journal(exc):
+                    raise
+            self._recover()
+            return self._reader().execute(sql, args).fetchall()
+
+    def _check_journal(self) -> None:
+        if self.path.exists():
+            try:
+                catalog_db.check_journal(self.path)
+            except StoreWriteError as exc:
+                raise StoreWriteError(f"{exc}; the catalog is not read") from exc
+
+    def _recover(self) -> None:
+        """An interrupted write left its journal: a writer rolls it back (never a reader)."""
+        try:
+            with writer_lock(self.path):
+                catalog_db.open_writer(self.path).close()
+        except (StoreWriteError, OSError) as exc:
+            raise StoreWriteError(f"{self.path}: an interrupted write is not rolled back yet "
+                                  f"and this user cannot do it ({exc}); any qclabel command "
+                                  "run by the catalog's owner repairs it") from exc
+
+    def _fresh(self) -> None:
+        """Drop the cached lists when any process committed since they were built."""
+        rows = self._query("PRAGMA data_version")
+        key = (id(self._con), rows[0][0]) if rows else (0, 0)
+        if key != self._version:
+            self._version, self._ids, self._idset, self._records = key, None, None, None
+            self._light = None
 
     def reload(self) -> None:
-        self._images = None
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con, self._version = None, None
+            self._ids = self._idset = self._records = self._light = None
+
+    # -- reads ------------------------------------------------------------------------
+    def ids(self) -> list[str]:
+        with self._lock:
+            self._fresh()
+            if self._ids is None:
+                self._ids = [i for (i,) in self._query("SELECT id FROM images ORDER BY seq")]
+            return list(self._ids)
+
+    def ids_after(self, position: int) -> list[str]:
+        """Ids of the images after the first `position` (ingested since a count was kept)."""
+        return [i for (i,) in self._query(
+            "SELECT id FROM images ORDER BY seq LIMIT -1 OFFSET ?", (max(0, position),))]
 
     def all(self) -> list[ImageRecord]:
-        return list(self._load().values())
+        with self._lock:
+            self._fresh()
+            if self._records is None:
+                self._records = {r.id: r for r in self.iter()}
+            return list(self._records.values())
 
-    def ids(self) -> list[str]:
-        return list(self._load())
+    def light(self) -> list[Light]:
+        """Every image as a Light record, in catalog order (cached per change)."""
+        with self._lock:
+            self._fresh()
+            if self._light is None:
+                loads = json.loads
+                self._light = [Light(i, q, loads(f) if f != "{}" else {}) for i, q, f in
+                               self._query("SELECT id, seq, json_extract(doc, '$.fields') "
+                                           "FROM images ORDER BY seq")]
+            return self._light
+
+    def iter(self, batch: int = BATCH) -> Iterator[ImageRecord]:
+        """Every record in catalog order, `batch` rows at a time (never all in memory)."""
+        last = 0
+        while True:
+            rows = self._query("SELECT seq, doc FROM images WHERE seq > ? ORDER BY seq "
+                               "LIMIT ?", (last, batch))
+            for seq, doc in rows:
+                yield catalog_db.record_of(doc)
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
 
     def get(self, image_id: str) -> ImageRecord:
-        return self._load()[image_id]
+        with self._lock:
+            self._fresh()
+            if self._records is not None:
+                return self._records[image_id]
+        rows = self._query("SELECT doc FROM images WHERE id = ?", (image_id,))
+        if not rows:
+            raise KeyError(image_id)
+        return catalog_db.record_of(rows[0][0])
+
+    def get_many(self, image_ids: Iterable[str]) -> dict[str, ImageRecord]:
+        ids = list(dict.fromkeys(image_ids))
+        out: dict[str, ImageRecord] = {}
+        for n in range(0, len(ids), 500):
+            chunk = ids[n:n + 500]
+            rows = self._query(f"SELECT id, doc FROM images WHERE id IN "
+                               f"({','.join('?' * len(chunk))})", tuple(chunk))
+            out.update((i, catalog_db.record_of(d)) for i, d in rows)
+        return {i: out[i] for i in ids if i in out}
+
+    def known(self, image_ids: Iterable[str]) -> set[str]:
+        """Those of `image_ids` that are in the catalog (an index lookup each)."""
+        ids, out = list(set(image_ids)), set()
+        for n in range(0, len(ids), 500):
+            chunk = ids[n:n + 500]
+            out.update(i for (i,) in self._query(
+                f"SELECT id FROM images WHERE id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk)))
+        return out
+
+    def first_per(self, field: str, n: int) -> list[str]:
+        """Ids of the first `n` images of each value of an indexed field (no value is a
+        value too), in catalog order: index range scans, not a catalog scan."""
+        assert field in catalog_db.INDEXED_FIELDS
+        values = [v for (v,) in self._query(f"SELECT DISTINCT {field} FROM images")]
+        rows = []
+        for v in values:
+            rows += self._query(f"SELECT seq, id FROM images WHERE {field} IS ? ORDER BY seq "
+                                "LIMIT ?", (v, n))
+        return [i for _, i in sorted(rows)]
+
+    def at(self, position: int) -> ImageRecord | None:
+        """The image at 1-based catalog `position`."""
+        if position < 1:
+            return None
+        rows = self._query("SELECT doc FROM images ORDER BY seq LIMIT 1 OFFSET ?",
+                           (position - 1,))
+        return catalog_db.record_of(rows[0][0]) if rows else None
+
+    def position(self, image_id: str) -> int | None:
+        rows = self._query("SELECT COUNT(*) FROM images WHERE seq <= "
+                           "(SELECT seq FROM images WHERE id = ?)", (image_id,))
+        return rows[0][0] if rows and rows[0][0] else None
 
     def find(self, prefix: str) -> ImageRecord | None:
         """Look an image up by id, unique id prefix, or 1-based catalog position."""
-        images = self._load()
-        if prefix in images:
-            return images[prefix]
-        if prefix.isdigit() and 0 < int(prefix) <= len(images) and len(prefix) < 8:
-            return list(images.values())[int(prefix) - 1]
-        hits = [r for i, r in images.items() if i.startswith(prefix)]
+        if prefix in self:
+            return self.get(prefix)
+        if prefix.isdigit() and len(prefix) < 8 and (rec := self.at(int(prefix))):
+            return rec
+        hits = self._by_prefix(prefix, 2)
         return hits[0] if len(hits) == 1 else None
 
-    def __contains__(self, image_id: str) -> bool:
-        return image_id in self._load()
+    def _by_prefix(self, prefix: str, limit: int = -1) -> list[ImageRecord]:
+        if not prefix:
+            return []
+        rows = self._query("SELECT doc FROM images WHERE id >= ? AND id < ? ORDER BY seq "
+                           "LIMIT ?", (prefix, prefix + "\U0010ffff", limit))
+        return [catalog_db.record_of(d) for (d,) in rows]
+
+    def named(self, ref: str) -> list[ImageRecord]:
+        """What core.naming.find(catalog.all(), ref) gives, through the name index."""
+        ref = ref.strip()
+        if not ref:
+            return []
+        base = ref.split(" (page ", 1)[0].rsplit("/", 1)[-1]
+        rows = self._query("SELECT doc FROM images WHERE name = ? ORDER BY seq",
+                           (catalog_db.key(base),))
+        named = [r for r in map(catalog_db.record_of, (d for (d,) in rows))
+                 if naming.names(r, ref)]
+        return named or self._by_prefix(ref)
+
+    def where(self, field: str, value: str) -> list[str]:
+        """Ids of the images whose `fields[field]` is `value`, in catalog order."""
+        if field in catalog_db.INDEXED_FIELDS:
+            sql = f"SELECT id FROM images WHERE {field} = ? ORDER BY seq"
+        else:
+            sql = "SELECT id FROM images WHERE json_extract(doc, ?) = ? ORDER BY seq"
+            return [i for (i,) in self._query(sql, (f'$.fields."{field}"', value))]
+        return [i for (i,) in self._query(sql, (catalog_db.key(value),))]
+
+    def counts(self, field: str) -> dict[str, int]:
+        """Images per value of `fields[field]` (no value: "")."""
+        col = field if field in catalog_db.INDEXED_FIELDS else "json_extract(doc, ?)"
+        args = () if field in catalog_db.INDEXED_FIELDS else (f'$.fields."{field}"',)
+        return {v or "": n for v, n in self._query(
+            f"SELECT {col} AS v, COUNT(*) FROM images GROUP BY v ORDER BY MIN(seq)", args)}
+
+    def __contains__(self, image_id: object) -> bool:
+        if not isinstance(image_id, str):
+            return False
+        with self._lock:
+            self._fresh()
+            if self._idset is None and self._ids is not None:
+                self._idset = set(self._ids)
+            if self._idset is not None:
+                return image_id in self._idset
+        return bool(self._query("SELECT 1 FROM images WHERE id = ?", (image_id,)))
 
     def __len__(self) -> int:
-        return len(self._load())
+        with self._lock:
+            self._fresh()
+            if self._ids is not None:
+                return len(self._ids)
+        return self._query("SELECT COUNT(*) FROM images")[0][0] if self._reader() else 0
 
+    # -- the writer -------------------------------------------------------------------
     def add(self, records: Iterable[ImageRecord]) -> list[ImageRecord]:
-        """Add new images in one atomic write; ids already present are skipped.
+        """Add new images in one transaction; ids already present are skipped.
         Returns the records actually added (with their catalog sequence numbers)."""
-        with writer_lock(self.path):
-            self.reload()  # another process may have added images since we read
-            images = dict(self._load())
-            added = []
+        with self._writer() as con:
+            seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM images").fetchone()[0]
+            added, seen = [], set()
             for rec in records:
-                if rec.id in images:
+                if rec.id in seen or con.execute("SELECT 1 FROM images WHERE id = ?",
+                                                 (rec.id,)).fetchone():
                     continue
-                rec = ImageRecord.from_dict({**rec.to_dict(), "seq": len(images) + 1})
-                images[rec.id] = rec
+                seq += 1
+                rec = ImageRecord.from_dict({**rec.to_dict(), "seq": seq})
+                con.execute(catalog_db.INSERT, catalog_db.row_of(rec))
+                seen.add(rec.id)
                 added.append(rec)
-            if added:
-                self._write(images)
-            return added
+        return added
 
     def update(self, records: Iterable[ImageRecord]) -> None:
-        with writer_lock(self.path):
-            self.reload()
-            images = dict(self._load())
+        """Replace known images' records (their position stays); unknown ids are added."""
+        with self._writer() as con:
+            seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM images").fetchone()[0]
             for rec in records:
-                images[rec.id] = rec
-            self._write(images)
+                row = con.execute("SELECT seq FROM images WHERE id = ?", (rec.id,)).fetchone()
+                if row is None:
+                    seq += 1
+                rec = ImageRecord.from_dict({**rec.to_dict(), "seq": row[0] if row else seq})
+                con.execute(catalog_db.UPSERT, catalog_db.row_of(rec))
 
-    def _write(self, images: dict[str, ImageRecord]) -> None:
-        table = {str(n): r.to_dict() for n, r in enumerate(images.values(), start=1)}
-        AtomicJSONStorage(self.path).write({"images": table})
-        self._images = images
+    def _writer(self):
+        return _Write(self)
+
+
+class _Write:
+    """`with catalog._writer() as con`: lock, BEGIN IMMEDIATE, COMMIT (or ROLLBACK)."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+
+    def __enter__(self) -> sqlite3.Connection:
+        path = self.catalog.path
+        legacy = catalog_migrate.legacy_path(path)
+        if not path.exists() and legacy.exists():
+            catalog_migrate.migrate(path)
+        self._lock = writer_lock(path)
+        self._lock.__enter__()
+        try:
+            self.con = catalog_db.open_writer(path)
+            self.con.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            self._lock.__exit__(None, None, None)
+            if isinstance(exc, sqlite3.Error):
+                raise catalog_db.write_error(path, exc) from exc
+            raise
+        return self.con
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        try:
+            if kind is None:
+                try:
+                    self.con.execute("COMMIT")
+                except sqlite3.Error as err:
+                    self.con.execute("ROLLBACK") if self.con.in_transaction else None
+                    raise catalog_db.write_error(self.catalog.path, err) from err
+            elif self.con.in_transaction:
+                self.con.execute("ROLLBACK")
+        finally:
+            self.con.close()
+            self._lock.__exit__(None, None, None)
+            self.catalog.reload()
+        if isinstance(exc, sqlite3.Error):
+            raise catalog_db.write_error(self.catalog.path, exc) from exc
+        return False

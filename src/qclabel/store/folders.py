@@ -74,7 +74,7 @@ def check_setup(root: Path, privileged_group: str | None) -> list[Check]:
     labels_mode = LABELS_MODE_PRIVILEGED if privileged_group else LABELS_MODE
     out.append(_folder(root / "labels", labels_mode, privileged_group))
     out.append(_folder(root / "roles", ROLES_MODE, None))
-    for name in ("qclabel.toml", "catalog.json"):
+    for name in ("qclabel.toml", "catalog.sqlite"):
         problem = project_file_problem(root / name)
         out.append(Check(problem is None, problem or f"{root / name}: owned by the project "
                          "owner" + ("" if (root / name).exists() else " (not there yet)")))

@@ -63,6 +63,9 @@ class LabelState:
         self.snapshot = snapshot or Tail(0, 0, genesis(user))
         self.damage: list[Damage] = damage or []
         self.ack = ack  # the acknowledgement mark read, None when there is none
+        # key -> (the `after` dict it was built from, its Annotation): an Annotation is
+        # built once per change, not once per reader call (status bars ask per key)
+        self._built: dict[Key, tuple[dict[str, Any], Annotation]] = {}
         # (kind, image, seq, ts) of entries whose author lacked the role they need at
         # their time: left out of `entries` by Store (authority.py)
         self.unauthorized: list[tuple[str, str, int, str]] = []
@@ -72,10 +75,19 @@ class LabelState:
         return entry["after"] if entry else None
 
     def annotation(self, image: str) -> Annotation:
-        return self._build(image, self.get(image, "label"))
+        entry = self.entries.get(("label", image))
+        if entry is None or entry["after"] is None:
+            return Annotation.from_dict(None)
+        return self._annotation(("label", image), entry["after"])
+
+    def _annotation(self, key: Key, after: dict[str, Any]) -> Annotation:
+        built = self._built.get(key)
+        if built is None or built[0] is not after:  # identity: a commit stores a new dict
+            built = self._built[key] = (after, self._build(key[1], after))
+        return built[1]
 
     def annotations(self, kind: str = "label") -> dict[str, Annotation]:
-        return {img: self._build(img, e["after"])
+        return {img: self._annotation((k, img), e["after"])
                 for (k, img), e in self.entries.items() if k == kind and e["after"] is not None}
 
     def _build(self, image: str, after: dict[str, Any] | None) -> Annotation:

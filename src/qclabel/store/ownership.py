@@ -7,7 +7,7 @@ without the sticky bit, from renaming a file of their own over someone else's. T
 kernel, though, records who created each file and nobody but root can change that. So:
 
     a journal, snapshot, mark or lock named for USER counts only if the OS user USER
-    (or root) owns it; qclabel.toml and catalog.json only if the project folder's
+    (or root) owns it; qclabel.toml and catalog.sqlite only if the project folder's
     owner (or root) owns them.
 
 Readers ignore a file that breaks the rule (and say so), a session refuses to open
@@ -64,7 +64,7 @@ def folder_owner(path: Path) -> int:
 
 
 def project_file_problem(path: Path) -> str | None:
-    """qclabel.toml and catalog.json: owned by the project folder's owner or root. The
+    """qclabel.toml and catalog.sqlite: owned by the project folder's owner or root. The
     folder's owner is who ran `qclabel init` (or whom root gave the folder), and a group
     member cannot change it."""
     path = Path(path)

@@ -4,6 +4,7 @@ source; screens (one module each under tui/screens) do the work."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -116,6 +117,9 @@ class QclabelApp(OrderedKeys):
         self.push_screen(HomeScreen())
         if self.start_mode and self.start_mode != "home":
             self.open_mode(self.start_mode)
+        # What startup built (catalog lists, label state, modules) lives as long as the
+        # app: out of the collector's sight, full collections stop scanning it per key.
+        self.call_after_refresh(gc.freeze)
 
     def open_mode(self, mode_id: str) -> None:
         mode = get_mode(mode_id)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import consistency, edits, naming
+from ..core import consistency, edits
 from ..core.edits import Change, UndoStack
 from ..core.model import Annotation, ImageRecord
 from ..core.queue_filter import QueueSpec, Term, parse_queue
@@ -23,6 +23,7 @@ from ..store import AnnotatorSession
 
 QUEUES = ("unlabeled", "mine", "flagged", "all", "plan")
 POSITION_DOC = "position"
+DONE = ("labeled", "flagged")
 
 
 def queue_ids(project: Project, session: AnnotatorSession, name: str) -> list[str]:
@@ -79,6 +80,9 @@ class Labeler:
     undo_stack: UndoStack = field(default_factory=UndoStack)
     started: float = field(default_factory=time.monotonic)
     labeled_here: set[str] = field(default_factory=set)
+    _done: set[str] | None = field(default=None, repr=False)
+    _done_for: list[str] | None = field(default=None, repr=False)
+    _queued: set[str] = field(default_factory=set, repr=False)
 
     @property
     def user(self) -> str:
@@ -139,7 +143,10 @@ class Labeler:
         ref = ref.strip()
         if ref.isdigit() and 0 < int(ref) <= len(self.queue):
             return [int(ref) - 1]
-        hits = {r.id for r in naming.find((self.record(i) for i in self.queue), ref)}
+        queued = set(self.queue)  # names through the catalog's index, not every record
+        hits = {r.id for r in self.project.store.catalog.named(ref) if r.id in queued}
+        if not hits and ref:
+            hits = {i for i in self.queue if i.startswith(ref)}
         return [n for n, i in enumerate(self.queue) if i in hits]
 
     def jump(self, ref: str) -> bool:
@@ -220,6 +227,11 @@ class Labeler:
         return change
 
     def _count(self, change: Change) -> None:
+        if self._done is not None and change.image in self._queued:
+            if change.after.state in DONE:
+                self._done.add(change.image)
+            else:
+                self._done.discard(change.image)
         if change.after.is_labeled:
             self.labeled_here.add(change.image)
         else:
@@ -227,9 +239,14 @@ class Labeler:
 
     # -- figures for the status bar -----------------------------------------------------
     def done_total(self) -> tuple[int, int]:
-        labeled = self.session.state.annotations("label")
-        done = sum(1 for i in self.queue if i in labeled and labeled[i].state in ("labeled", "flagged"))
-        return done, len(self.queue)
+        """Images of the queue labeled or flagged: counted once per queue, then kept
+        up to date by this labeler's own changes (`_count`), not recounted per key."""
+        if self._done is None or self._done_for is not self.queue:
+            state, queued = self.session.state, set(self.queue)
+            self._done = {i for i, e in state.items("label")
+                          if i in queued and state.annotation(i).state in DONE}
+            self._done_for, self._queued = self.queue, queued
+        return len(self._done), len(self.queue)
 
     def labels_per_hour(self, now: float | None = None) -> float:
         hours = max((now or time.monotonic()) - self.started, 1.0) / 3600

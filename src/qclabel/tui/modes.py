@@ -35,6 +35,8 @@ MODES: list[Mode] = [
          "qclabel.tui.screens.review:ReviewScreen", (), "reviewer"),
     Mode("box", "Boxes", "b", "draw and edit boxes to the pixel: cursor, zoom, loupe, snap",
          "qclabel.tui.screens.box:BoxScreen", ("box",)),
+    Mode("segment", "Masks", "m", "paint and trace masks: polygon, brush, fill, box -> mask",
+         "qclabel.tui.screens.segment:SegmentScreen", ("segmentation",)),
     Mode("keypoint", "Keypoints", "k", "place a template's points; distances in mm vs tolerance",
          "qclabel.tui.screens.keypoint:KeypointScreen", ("keypoint",)),
     Mode("assembly", "Assembly check", "a", "expected positions: present / absent / misplaced",

@@ -195,6 +195,8 @@ class BalanceScreen(Screen):
                 raise QclabelError("name the new version first")
             options = self._options()
         except QclabelError as exc:
+            if job is not None:  # a finished job's message would replace this one
+                _jobs.pop(self.app, None)
             self.query_one("#augment-status", Static).update(str(exc))
             return
         job = AugmentJob(out)

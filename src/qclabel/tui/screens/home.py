@@ -54,10 +54,16 @@ class HomeScreen(Screen):
         modes = self.query_one(OptionList)
         modes.highlighted = 0
         modes.focus()
-        self.action_refresh_status()
 
     def on_screen_resume(self) -> None:
-        self.action_refresh_status()
+        # Resume also fires on the first push, so the status is computed once there;
+        # when the app opens straight into a mode, home is covered before it shows and
+        # computes nothing until the user comes back to it.
+        self.call_after_refresh(self._refresh_if_shown)
+
+    def _refresh_if_shown(self) -> None:
+        if self.app.screen is self:
+            self.action_refresh_status()
 
     def action_refresh_status(self) -> None:
         from ...qa.queues import notices

@@ -124,6 +124,6 @@ def _splice(line: Strip, x0: int, glyphs: dict[int, Glyph]) -> Strip:
             out.append(piece)
             continue
         bg = next((s.style.bgcolor for s in piece if s.style and s.style.bgcolor), None)
-        style = Style(color=g.colour, bgcolor=bg, bold=g.bold)
+        style = Style(color=g.colour, bgcolor=g.bg or bg, bold=g.bold)
         out.append(Strip([Segment(g.char, style)], 1))
     return Strip.join(out)

@@ -1,0 +1,163 @@
+"""Scale: commands on 10k / 100k / 1M-image catalogs, each a fresh process, beside the
+same-run cost of just reading an equivalent round-1 `catalog.json` (`json.load`) and
+of a bare SQLite `COUNT(*)` of the catalog file.
+
+Per size: `qclabel status --json`, `qclabel qa plan --json`, the labeling app from
+start to its first image (real app, headless, half-cell), the ingest of 100 more real
+images, and each one's peak RSS. 10 % of the images carry a label (one annotator's
+journal). The catalog is built straight into its SQLite file (what ingest would leave,
+much faster); every record points at one real image. `--quick`: 10k only; the default
+runs 10k and 100k; QCLABEL_BENCH_SCALE=10000,100000,1000000 picks the sizes (the 1M
+case builds a 0.6 GB catalog.json for its baseline and takes minutes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from qclabel.core import edits
+from qclabel.core.model import Annotation, ImageRecord
+from qclabel.project import Project
+from qclabel.store import catalog_db
+
+from .common import Figure
+
+PY = sys.executable
+LABELED = 0.10
+
+FIRST_FRAME = """
+import asyncio, sys, time
+t0 = time.perf_counter()
+from qclabel.project import Project
+from qclabel.tui.app import build_app
+async def main():
+    app = build_app(Project.open(sys.argv[1]), "ann", graphics="halfcell", cell_px=(1, 2))
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(400):
+            await pilot.pause()
+            view = getattr(app.screen, "image_view", None)
+            if view is not None and getattr(view, "frame", None) is not None:
+                break
+        print(time.perf_counter() - t0)
+        await pilot.press("q")
+asyncio.run(main())
+"""
+
+
+def record(n: int, file: str) -> ImageRecord:
+    """About 600 bytes as JSON, like an area-scan image with parsed file-name fields."""
+    h = f"{n:064x}"
+    lot, station, camera = f"L{n // 2000:04d}", f"S{n % 4}", f"cam{n % 2 + 1}"
+    return ImageRecord(
+        id=h[-16:], sha256=h, source=f"/srv/line4/{lot}/P1001_{lot}_{station}_{camera}_{n:07d}.jpg",
+        file=file, width=64, height=48, format="JPEG", profile="area-scan",
+        profile_hash="a4c510238659", fields={"part": "P1001", "lot": lot, "station": station,
+                                             "camera": camera, "serial": f"{n:07d}"},
+        exif={"orientation": 1, "model": "acA2440-20gm", "exposure_us": 850},
+        added="2026-12-02T14:06:54+00:00", seq=n + 1, source_mode="RGB")
+
+
+def build(root: Path, n: int) -> Project:
+    project = Project.init(root, "metal-stamping", user="bench")
+    for user in ("ann", "bob"):
+        project.add_role("bench", user, "annotator")
+    img = root / "canonical" / "one.jpg"
+    img.parent.mkdir(exist_ok=True)
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)).save(img)
+    con = catalog_db.open_writer(root / "catalog.sqlite")
+    with con:
+        con.execute("BEGIN")
+        catalog_db.insert(con, (catalog_db.row_of(record(i, str(img))) for i in range(n)))
+    con.close()
+    with open(root / "catalog.json.migrated", "w") as fh:  # the round-1 file, for json.load
+        json.dump({"images": {str(i + 1): record(i, str(img)).to_dict() for i in range(n)}}, fh,
+                  separators=(",", ":"))
+    ann = Annotation(verdict="pass")
+    with project.store.open_session("ann") as session:
+        ids = [record(i, "").id for i in range(0, n, int(1 / LABELED))]
+        for k in range(0, len(ids), 5000):
+            session.commit_many([edits.Change(i, Annotation(), ann) for i in ids[k:k + 5000]])
+    return Project.open(root)
+
+
+def run_proc(args: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB and stdout of one fresh process."""
+    import subprocess
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise RuntimeError(f"{args[:4]} failed: exit {os.waitstatus_to_exitcode(status)}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def cli(*args: str) -> list[str]:
+    return [PY, "-c", "import sys; from qclabel.entry import main; sys.argv[0] = 'qclabel'; "
+            "main()", *args]
+
+
+def new_images(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).save(folder / f"new_{i}.png")
+    return folder
+
+
+def measure(root: Path, n: int) -> list[Figure]:
+    label = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}M"
+    legacy = root / "catalog.json.migrated"
+    json_s, json_mb, _ = run_proc([PY, "-c", f"import json; json.load(open({str(legacy)!r}))"])
+    count_s, _, _ = run_proc([PY, "-c", "import sqlite3; sqlite3.connect("
+                              f"{str(root / 'catalog.sqlite')!r}).execute('SELECT COUNT(*) "
+                              "FROM images').fetchone()"])
+    base = "json.load of its catalog.json"
+    figs = [Figure(f"scale {label}: sqlite COUNT(*) of catalog.sqlite", count_s, "s", base,
+                   json_s, "the floor of a catalog read")]
+    for name, args in (("status --json", cli("status", str(root), "--json")),
+                       ("qa plan", cli("qa", "plan", str(root)))):
+        wall, mb, _ = run_proc(args)
+        figs += [Figure(f"scale {label}: {name}", wall, "s", base, json_s, "< 2 s at 1M"),
+                 Figure(f"scale {label}: {name} peak RSS", mb, "MB", base, json_mb, "< 1 GB")]
+    _, mb, out = run_proc([PY, "-c", FIRST_FRAME, str(root)])
+    first = float(out.strip().splitlines()[-1])
+    figs += [Figure(f"scale {label}: label app start -> first image", first, "s", base, json_s,
+                    "< 2 s at 1M"),
+             Figure(f"scale {label}: label app peak RSS", mb, "MB", base, json_mb, "< 1 GB")]
+    src = new_images(root.parent / f"new-{n}", 100)
+    wall, mb, _ = run_proc(cli("ingest", str(root), str(src), "--workers", "1"))
+    figs.append(Figure(f"scale {label}: ingest 100 more", wall, "s", base, json_s,
+                       "proportional to the 100"))
+    return figs
+
+
+def sizes(quick: bool) -> list[int]:
+    env = os.environ.get("QCLABEL_BENCH_SCALE")
+    if env:
+        return [int(x) for x in env.split(",")]
+    return [10_000] if quick else [10_000, 100_000]
+
+
+def run(quick: bool) -> list[Figure]:
+    figs: list[Figure] = []
+    for n in sizes(quick):
+        tmp = Path(tempfile.mkdtemp(prefix="qclabel-scale-"))
+        try:
+            t0 = time.perf_counter()
+            build(tmp / "p", n)
+            print(f"  (built {n} images in {time.perf_counter() - t0:.1f} s)", flush=True)
+            figs += measure(tmp / "p", n)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return figs
