@@ -3,6 +3,8 @@ one clear line instead of a traceback."""
 
 from __future__ import annotations
 
+from typing import Iterable
+
 
 class QclabelError(Exception):
     """Base class: everything the user can cause and fix."""
@@ -73,6 +75,6 @@ class InconsistentLabel(QclabelError):
     """A label change that would break a consistency rule (core.consistency): nothing
     was saved. `findings` holds what the change would have broken."""
 
-    def __init__(self, message: str, findings: tuple = ()):
+    def __init__(self, message: str, findings: Iterable[object] = ()):
         self.findings = tuple(findings)
         super().__init__(message)

@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import tomli_w
 
 from .core.taxonomy import Taxonomy, load_taxonomy
 from .errors import ConfigError, NotAProjectError, PermissionDenied, ProjectVersionError

@@ -137,7 +137,6 @@ def report_cmd(project_dir: Path, fmt: str, output: Path | None, workers: int,
                scheduler: str | None) -> None:
     """Agreement metrics against their targets, worst classes and annotators, and every
     disagreement. Needs the adjudicator role: it shows both annotators' labels."""
-    from ..qa.report import build_report
     from ..qa.report_format import format_report
     project = open_project(project_dir)
     project.require(identity.current_user(), "adjudicator", "read the QA report")

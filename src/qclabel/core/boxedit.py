@@ -11,7 +11,8 @@ from dataclasses import replace
 from typing import Iterable
 
 from .geometry import box_from_corners
-from .model import Box, new_id
+from .ids import new_id
+from .model import Box
 
 EDGES = ("left", "top", "right", "bottom")
 

@@ -161,10 +161,11 @@ def complete(ann: Annotation, taxonomy: Taxonomy) -> Annotation:
         objs = getattr(out, k.field, ())
         if any(getattr(o, "severity", "") is None and getattr(o, "cls", None) in fixed
                for o in objs):
-            out = replace(out, **{k.field: tuple(
+            changed: dict[str, Any] = {k.field: tuple(
                 replace(o, severity=fixed[o.cls])
                 if getattr(o, "severity", "") is None and o.cls in fixed else o
-                for o in objs)})
+                for o in objs)}
+            out = replace(out, **changed)
     return out
 
 

@@ -20,7 +20,7 @@ class ObjectKind:
 
     name = ""          # as written in exports (CSV `kind`, diff keys)
     field = ""         # Annotation attribute holding the tuple of objects
-    type: type = object
+    type: Any = object  # the record class (Box, KeypointSet, Mask)
     counted = ""       # "box(es)": how messages count them
     target = ""        # the [qa.targets] key a matched pair is held to, if any
     noun, plural = "", ""  # how consistency messages name one / several of them
@@ -31,14 +31,16 @@ class ObjectKind:
         return self.type.from_dict(d)
 
     def dump(self, obj: Any) -> dict[str, Any]:
-        return obj.to_dict()
+        result: dict[str, Any] = obj.to_dict()
+        return result
 
     def content(self, obj: Any) -> dict[str, Any]:
         """The object without its random id: equal content = the same label."""
         return {k: v for k, v in self.dump(obj).items() if k != "id"}
 
     def cls_of(self, obj: Any) -> str | None:
-        return obj.cls
+        result: str | None = obj.cls
+        return result
 
     def severity_of(self, obj: Any) -> str | None:
         return getattr(obj, "severity", None)
@@ -125,7 +127,7 @@ class BoxKind(ObjectKind):
         return False
 
 
-def _project(matrix: Any, points: Sequence[tuple[float, float]]) -> tuple[list, list]:
+def _project(matrix: Any, points: Sequence[tuple[float, float]]) -> tuple[list[Any], list[Any]]:
     """Points through a 3x3 homography (the perspective divide included)."""
     xs, ys = [], []
     for x, y in points:
@@ -139,7 +141,8 @@ def _project(matrix: Any, points: Sequence[tuple[float, float]]) -> tuple[list, 
 
 def mirrors(matrix: Any) -> bool:
     """Whether the transform reverses orientation (a flip): left and right swap."""
-    return matrix[0][0] * matrix[1][1] - matrix[0][1] * matrix[1][0] < 0
+    result: bool = matrix[0][0] * matrix[1][1] - matrix[0][1] * matrix[1][0] < 0
+    return result
 
 
 class KeypointKind(ObjectKind):

@@ -39,7 +39,8 @@ def _rle(counts: str, width: int, height: int) -> dict[str, Any]:
 
 
 def _encode(arr: np.ndarray) -> str:
-    return cocomask.encode(np.asfortranarray(arr, dtype=np.uint8))["counts"].decode("ascii")
+    result: str = cocomask.encode(np.asfortranarray(arr, dtype=np.uint8))["counts"].decode("ascii")
+    return result
 
 
 def crop(arr: np.ndarray) -> tuple[np.ndarray, int, int] | None:
@@ -112,7 +113,8 @@ class Mask:
     # -- raster ---------------------------------------------------------------------
     def region(self) -> np.ndarray:
         """The region's pixels (height x width, uint8 0/1)."""
-        return cocomask.decode(_rle(self.rle, self.width, self.height))
+        result: np.ndarray = cocomask.decode(_rle(self.rle, self.width, self.height))
+        return result
 
     def full(self, width: int, height: int) -> np.ndarray:
         """The whole-image raster (height x width, uint8 0/1); pixels outside are cut."""
@@ -213,7 +215,8 @@ def whole_image_rle(region: np.ndarray, left: int, top: int, width: int,
     if left < 0 or top < 0 or left + w > width or top + h > height:
         cut = np.zeros((height, width), bool)
         paste(cut, region, left, top)
-        return cocomask.encode(np.asfortranarray(cut, dtype=np.uint8))
+        result: dict[str, Any] = cocomask.encode(np.asfortranarray(cut, dtype=np.uint8))
+        return result
     padded = np.zeros((w, h + 2), np.int8)
     padded[:, 1:-1] = region.T
     edges = np.flatnonzero(np.diff(padded.ravel())) + 1  # starts, ends alternate
@@ -230,7 +233,9 @@ def whole_image_rle(region: np.ndarray, left: int, top: int, width: int,
     bounds[0], bounds[-1] = 0, height * width
     bounds[1:-1:2], bounds[2:-1:2] = starts, ends
     counts = np.diff(bounds).tolist()
-    return cocomask.frPyObjects({"size": [height, width], "counts": counts}, height, width)
+    rle: dict[str, Any] = cocomask.frPyObjects({"size": [height, width], "counts": counts},
+                                               height, width)
+    return rle
 
 
 def polygon_bounds(rings: Iterable[Polygon]) -> tuple[int, int, int, int]:

@@ -64,7 +64,7 @@ def self_intersects(ring: Polygon) -> bool:
     if n < 4:
         return False
 
-    def orient(p1, p2, q):
+    def orient(p1: np.ndarray, p2: np.ndarray, q: np.ndarray) -> Any:
         return np.sign((p2[..., 0] - p1[..., 0]) * (q[..., 1] - p1[..., 1])
                        - (p2[..., 1] - p1[..., 1]) * (q[..., 0] - p1[..., 0]))
     A, B = a[:, None], b[:, None]
@@ -165,7 +165,8 @@ def cv_matrix(matrix: Any) -> np.ndarray:
     at integer coordinates, this project puts them at +0.5 (pixel corners at integers)."""
     to_corner = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]], float)
     to_centre = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]], float)
-    return to_centre @ np.asarray(matrix, float) @ to_corner
+    result: np.ndarray = to_centre @ np.asarray(matrix, float) @ to_corner
+    return result
 
 
 MASK = MaskKind()

@@ -58,7 +58,8 @@ class MaskMeasure:
         return self._mm(self.width_px)
 
     def to_dict(self) -> dict[str, Any]:
-        r = (lambda v: None if v is None else round(float(v), 4))
+        def r(v: float | None) -> float | None:
+            return None if v is None else round(float(v), 4)
         return {"area_px": self.area_px, "area_mm2": r(self.area_mm2),
                 "bbox_px": list(self.bbox_px), "extent_px": r(self.extent_px),
                 "extent_mm": r(self.extent_mm), "length_px": r(self.length_px),

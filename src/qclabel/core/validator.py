@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..errors import ConfigError
 
@@ -18,6 +18,12 @@ class Validator:
         if not ok:
             raise ConfigError(self.file, where, value, reason)
 
+    @overload
+    def text(self, d: dict[str, Any], where: str, required: Literal[True]) -> str: ...
+
+    @overload
+    def text(self, d: dict[str, Any], where: str, required: bool = False) -> str | None: ...
+
     def text(self, d: dict[str, Any], where: str, required: bool = False) -> str | None:
         val = d.get(where.rsplit(".", 1)[-1])
         if val is None:
@@ -25,16 +31,19 @@ class Validator:
             return None
         self.check(isinstance(val, str) and (val != "" or not required), where, val,
                    "must be a non-empty string")
-        return val
+        result: str | None = val
+        return result
 
     def flag(self, d: dict[str, Any], where: str, default: bool = False) -> bool:
         val = d.get(where.rsplit(".", 1)[-1], default)
         self.check(isinstance(val, bool), where, val, "must be true or false")
-        return val
+        result: bool = val
+        return result
 
     def seq(self, val: Any, where: str) -> list[Any]:
         self.check(isinstance(val, list), where, val, "must be a list")
-        return val
+        result: list[Any] = val
+        return result
 
     def unique(self, names: list[str], where: str, what: str) -> None:
         seen: set[str] = set()

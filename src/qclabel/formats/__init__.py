@@ -197,7 +197,8 @@ def import_labels(project: Project, fmt: str, src: Path, actor: str, *,
         changed = commit_as(project, as_user, labels, str(src))
         return ImportReport(len(labels), changed, f"labels of {as_user}")
     scores = {i: list(p.scores) for i, p in matched.items() if p.scores}
-    suggestions.store(project, predictions, labels, str(src), actor, scores)
+    # Exactly one of as_user and predictions is set (checked above).
+    suggestions.store(project, predictions, labels, str(src), actor, scores)  # type: ignore[arg-type]
     return ImportReport(len(labels), len(labels), f"predictions {predictions!r}")
 
 

@@ -19,11 +19,11 @@ from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
 from . import masks_coco, safe_read
 from .attributes import apply_image, image_attributes, object_attributes, severity_of
-from .dataset import Dataset, ExportImage, iter_progress, r3
+from .dataset import Dataset, ExportImage, Progress, iter_progress, r3
 from .parts import keypoint_box, part_boxes
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
+def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None, cancel: Any = None,
            **_: Any) -> dict[str, Any]:
     for image in iter_progress(ds.images, progress, cancel):
         ds.place_image(image, out / "images" / image.split / image.name, link)
@@ -115,7 +115,7 @@ def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None
             if template is None or template.name != kps.template:
                 raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
                                   f"template {kps.template!r}, which class {cls!r} lacks")
-            flat = []
+            flat: list[Any] = []
             for name in template.points:
                 p = kps.point(name)
                 flat += ([r3(min(max(p.x, 0), w)), r3(min(max(p.y, 0), h)), p.v] if p.v
@@ -224,7 +224,7 @@ def _images(raw: list[Any], path: Path
         images[iid] = name
         w, h = im.get("width"), im.get("height")
         ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h))
-        sizes[iid] = (w, h) if ok else None
+        sizes[iid] = (w, h) if ok else None  # type: ignore[assignment]  # ints when ok
         attrs[name] = (im.get("attributes"), f"{path}: images[{i}]")
     return images, sizes, attrs
 

@@ -59,7 +59,7 @@ class Dataset:
         self.manifest = manifest
         self.root = Path(root)
         self.executor = executor  # copies images in parallel when set
-        self.pending: list[Future] = []
+        self.pending: list[Future[Any]] = []
         self.taxonomy: Taxonomy = load_taxonomy(manifest["taxonomy"],
                                                 f"<version {manifest.get('name', '')}>")
         self.classes: list[str] = self.taxonomy.class_names()

@@ -45,8 +45,8 @@ class Parsed:
             return self
         keep = iter([s >= min_score for s in self.scores])
         # Scores run over the objects kind by kind, in registry order.
-        objs = {k.field: tuple(o for o in getattr(self.annotation, k.field) if next(keep))
-                for k in KINDS}
+        objs: dict[str, Any] = {k.field: tuple(o for o in getattr(self.annotation, k.field)
+                                               if next(keep)) for k in KINDS}
         ann = replace(self.annotation, **objs,
                       verdict=self.annotation.verdict if any(objs.values()) else "pass")
         return replace(self, annotation=ann, scores=tuple(s for s in self.scores

@@ -29,7 +29,9 @@ def parse(path: Path, templates: dict[str, Any], classes: list[str]
         raise FormatError(f"{path}: field imagePath = {safe_read.shown(image_path)}: "
                           "expected the image's file name")
     name = Path(image_path).name
-    boxes, groups, instances = [], {}, {}
+    boxes: list[Any] = []
+    groups: dict[Any, Any] = {}
+    instances: dict[Any, Any] = {}
     for i, shape in enumerate(doc["shapes"]):
         where = f"{path}: shapes[{i}]"
         shape = safe_read.obj(shape, str(path), f"shapes[{i}]")
@@ -77,14 +79,14 @@ def _points(raw: Any, where: str) -> list[tuple[float, float]]:
     return pts
 
 
-def _keypoint_set(members: list, templates: dict[str, Any], classes: list[str]) -> KeypointSet:
+def _keypoint_set(members: list[Any], templates: dict[str, Any], classes: list[str]) -> KeypointSet:
     names = {label for label, _, _ in members}
     template = next((t for t in templates.values() if names <= set(t.points)), None)
     if template is None:
         raise FormatError(f"{members[0][2]}: point label(s) {sorted(names)} belong to no "
                           "keypoint template of the taxonomy")
-    given = {label: xy for label, xy, _ in members}
-    pts = tuple(Keypoint(n, *given[n], VISIBLE) if n in given else Keypoint(n, 0, 0,
-                                                                            NOT_LABELED)
+    given: dict[str, Any] = {label: xy for label, xy, _ in members}
+    pts = tuple(Keypoint(n, *given[n], VISIBLE)  # type: ignore[call-arg]  # xy: a pair
+                if n in given else Keypoint(n, 0, 0, NOT_LABELED)
                 for n in template.points)
     return KeypointSet(template.name, pts, template.name if template.name in classes else None)

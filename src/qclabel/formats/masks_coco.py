@@ -29,7 +29,7 @@ def segmentation(m: Mask, width: int, height: int) -> Any:
 def mask_annotations(ds: Dataset, image: ExportImage, image_id: int,
                      first_id: int) -> list[dict[str, Any]]:
     w, h = image.record.width, image.record.height
-    out = []
+    out: list[dict[str, Any]] = []
     for m in export_masks(ds, image):
         out.append({"id": first_id + len(out), "image_id": image_id,
                     "category_id": ds.class_id(m.cls, image) + 1,

@@ -21,7 +21,7 @@ from ..errors import FormatError
 MASK_TYPES = ("polygon", "mask")
 
 
-def _mask_region(shape: dict[str, Any], pts: list, where: str) -> tuple[np.ndarray, int, int]:
+def _mask_region(shape: dict[str, Any], pts: list[Any], where: str) -> tuple[np.ndarray, int, int]:
     try:
         data = base64.b64decode(str(shape.get("mask", "")), validate=True)
         with Image.open(io.BytesIO(data)) as im:
@@ -38,7 +38,7 @@ def _mask_region(shape: dict[str, Any], pts: list, where: str) -> tuple[np.ndarr
     return arr, x1, y1
 
 
-def build(members: list[tuple[dict[str, Any], list, str]], label: str) -> Mask:
+def build(members: list[tuple[dict[str, Any], list[Any], str]], label: str) -> Mask:
     """One instance from its shapes (shape, points, where)."""
     rings = []
     rasters = []
@@ -57,9 +57,9 @@ def build(members: list[tuple[dict[str, Any], list, str]], label: str) -> Mask:
             mask = part if mask is None else mask.painted(part.region(), part.left, part.top)
     except MaskError as exc:
         raise FormatError(f"{where}: {exc}") from None
-    return mask
+    return mask  # type: ignore[return-value]  # every group has a ring or a raster
 
 
-def group_key(shape: dict[str, Any], label: str, n: int) -> tuple:
+def group_key(shape: dict[str, Any], label: str, n: int) -> tuple[Any, ...]:
     gid = shape.get("group_id")
     return (label, gid) if gid is not None else (label, f"shape{n}")

@@ -40,7 +40,7 @@ def columns(ds: Dataset) -> dict[str, str]:
 
 
 def mask_rows(ds: Dataset, image: ExportImage, first: int) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m in export_masks(ds, image):
         mm = measure(m, image.record.mm_per_px).to_dict()
         rows.append({"image_id": image.record.id, "object": first + len(rows), "kind": "mask",

@@ -7,6 +7,8 @@ with `image/object/bbox/*` and `class/label`, where mask objects come last.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -22,7 +24,7 @@ def has_masks(ds: Dataset) -> bool:
     return cached
 
 
-def mask_objects(ds: Dataset, image: ExportImage) -> list[tuple]:
+def mask_objects(ds: Dataset, image: ExportImage) -> list[tuple[Any, ...]]:
     """(class, (x, y, w, h), None) per mask, after the image's other objects."""
     return [(m.cls, m.bbox, None) for m in export_masks(ds, image)]
 

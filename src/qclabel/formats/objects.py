@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ..core.kinds import KINDS
 from ..core.model import Annotation, ImageRecord
@@ -27,7 +27,7 @@ def check_other_kinds(ann: Annotation, rec: ImageRecord, where: str,
 
 def clip_other_kinds(ann: Annotation, rec: ImageRecord) -> Annotation:
     """Objects pulled onto the image (within the import tolerance)."""
-    changes = {}
+    changes: dict[str, Any] = {}
     for kind in KINDS:
         if kind.name in _CHECKED_THERE:
             continue

@@ -122,7 +122,8 @@ def _exchange(a: Path, b: Path) -> bool:
     if fn is None:
         return False
     rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return rc == 0
+    result: bool = rc == 0
+    return result
 
 
 def _libc() -> ctypes.CDLL | None:

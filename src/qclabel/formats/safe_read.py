@@ -113,7 +113,7 @@ def load_yaml(path: Path, limit: int = MAX_YAML_BYTES) -> Any:
     """yaml.safe_load within a size cap, refusing anchors and aliases."""
     import yaml
 
-    class _NoAliases(yaml.SafeLoader):
+    class _NoAliases(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
         def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
@@ -14,7 +14,7 @@ from . import (coco, cvat_read, labelme, labelstudio_read, masks_voc, tabular, v
 from .importing import Matcher, Parsed
 
 
-def _templates(tax: Taxonomy) -> dict:
+def _templates(tax: Taxonomy) -> dict[Any, Any]:
     return {t.name: t for t in tax.keypoint_templates}
 
 
@@ -78,8 +78,9 @@ def read_yolo(project: Project, src: Path) -> list[Parsed]:
     if names is None:
         names = classes
     else:
-        yolo_layout.check_names(names, classes, names_file)
-    template = _pose_template(project.taxonomy, kpt, names_file) if kpt else None
+        yolo_layout.check_names(names, classes, names_file)  # type: ignore[arg-type]
+    # kpt comes from a names file, so names_file is set whenever kpt is.
+    template = _pose_template(project.taxonomy, kpt, names_file) if kpt else None  # type: ignore[arg-type]
     matcher = Matcher(project.store.catalog.all())
     root = names_file.parent if names_file else src if src.is_dir() else src.parent
     sidecar = yolo_attrs.read_sidecar(root)
@@ -90,14 +91,14 @@ def read_yolo(project: Project, src: Path) -> list[Parsed]:
         rec = matcher.find(name, None, str(label))
         ann, scores = yolo.parse_label_file(label, names, rec.width, rec.height, template)
         key = label.relative_to(root).as_posix() if label.is_relative_to(root) else None
-        ann = yolo_attrs.apply(ann, sidecar.get(key), label)
+        ann = yolo_attrs.apply(ann, sidecar.get(key), label)  # type: ignore[arg-type]
         out.append(Parsed(name, ann, str(label), sha256=rec.sha256, scores=scores))
     if not out:
         raise FormatError(f"{src}: no YOLO label files (*.txt) found")
     return out
 
 
-def _pose_template(tax: Taxonomy, k: int, where: Path):
+def _pose_template(tax: Taxonomy, k: int, where: Path) -> Any:
     fits = [t for t in tax.keypoint_templates if len(t.points) == k]
     if len(fits) != 1:
         raise FormatError(f"{where}: kpt_shape [{k}, 3] matches {len(fits)} keypoint "

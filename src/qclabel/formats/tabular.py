@@ -20,7 +20,7 @@ from typing import Any
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
 from . import masks_tabular, safe_read
-from .dataset import Dataset, ExportImage, fmt, iter_progress
+from .dataset import Dataset, ExportImage, Progress, fmt, iter_progress
 
 IMAGE_COLUMNS = {
     "image_id": "catalog id of the image (first 16 hex digits of its sha256)",
@@ -56,7 +56,7 @@ OBJECT_COLUMNS = {
 
 
 def export(ds: Dataset, out: Path, *, kind: str = "csv", link: str = "copy",
-           progress=None, cancel=None, **_: Any) -> dict[str, Any]:
+           progress: Progress | None = None, cancel: Any = None, **_: Any) -> dict[str, Any]:
     image_rows, object_rows = [], []
     mask_cols = masks_tabular.columns(ds)
     for image in iter_progress(ds.images, progress, cancel):
@@ -119,7 +119,7 @@ def _object_rows(ds: Dataset, image: ExportImage) -> list[dict[str, Any]]:
 
 
 def _obj(image: ExportImage, n: int, kind: str, cls: str, index: int, severity: str | None,
-         box: tuple, template: str | None, flat: list | None) -> dict[str, Any]:
+         box: tuple[Any, ...], template: str | None, flat: list[Any] | None) -> dict[str, Any]:
     x, y, w, h = (round(float(v), 3) for v in box)
     return {"image_id": image.record.id, "object": n, "kind": kind, "class": cls,
             "class_index": index, "severity": severity, "x": x, "y": y, "w": w, "h": h,

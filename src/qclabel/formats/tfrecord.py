@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from . import masks_tf
-from .dataset import Dataset, ExportImage, canonical_png, iter_progress
+from .dataset import Dataset, ExportImage, Progress, canonical_png, iter_progress
 from .parts import hull as keypoint_bbox
 from .parts import part_boxes
 
 try:
     from crc32c import crc32c as _crc32c
 except ImportError:  # pragma: no cover - pure-Python fallback, slow on image bytes
-    _crc32c = None
+    _crc32c = None  # type: ignore[assignment]
 
 _TABLE: list[int] = []
 
@@ -95,7 +95,7 @@ def example(features: dict[str, bytes]) -> bytes:
 
 
 # -- export ------------------------------------------------------------------------------
-def export(ds: Dataset, out: Path, *, progress=None, cancel=None, **_: Any) -> dict[str, Any]:
+def export(ds: Dataset, out: Path, *, progress: Progress | None = None, cancel: Any = None, **_: Any) -> dict[str, Any]:
     writers = {s: open(out / f"{s}.tfrecord", "wb") for s in ds.splits}
     try:
         for image in iter_progress(ds.images, progress, cancel):
@@ -163,7 +163,7 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
     return example(f)
 
 
-def _objects(ds: Dataset, image: ExportImage) -> list[tuple[str, tuple, Any]]:
+def _objects(ds: Dataset, image: ExportImage) -> list[tuple[str, tuple[Any, ...], Any]]:
     """(class, (x, y, w, h) px, keypoint set or None): boxes (a part's box carries its
     keypoint set), then the keypoint sets without a part box, boxed by their labeled
     points (the API wants a box for every object), then masks."""
@@ -171,7 +171,7 @@ def _objects(ds: Dataset, image: ExportImage) -> list[tuple[str, tuple, Any]]:
     parts = part_boxes(ds, image)
     by_box = {box.id: ks for ks in image.annotation.keypoints
               if (box := parts.get(ks.id)) is not None}
-    out: list[tuple[str, tuple, Any]] = [(b.cls, (b.x, b.y, b.w, b.h), by_box.get(b.id))
+    out: list[tuple[str, tuple[Any, ...], Any]] = [(b.cls, (b.x, b.y, b.w, b.h), by_box.get(b.id))
                                          for b in ds.boxes(image)]
     for kps in image.annotation.keypoints:
         if kps.id not in parts:
@@ -179,7 +179,7 @@ def _objects(ds: Dataset, image: ExportImage) -> list[tuple[str, tuple, Any]]:
     return out + masks_tf.mask_objects(ds, image)
 
 
-def _keypoint_features(objects: list, k: int, w: int, h: int) -> dict[str, bytes]:
+def _keypoint_features(objects: list[Any], k: int, w: int, h: int) -> dict[str, bytes]:
     """Object Detection API keypoint keys: k points per object (the decoder reshapes to
     [objects, k]); boxes and shorter templates are padded with unlabeled points."""
     xs: list[float] = []

@@ -22,7 +22,7 @@ from ..core.model import Annotation, Box
 from ..errors import FormatError
 from . import masks_voc, safe_read
 from .attributes import apply_image, image_attributes, object_attributes, severity_of
-from .dataset import Dataset, ExportImage, iter_progress
+from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .masks_common import export_masks
 
 
@@ -31,7 +31,7 @@ def mask_boxes(ds: Dataset, image: ExportImage) -> list[Box]:
             for m in export_masks(ds, image)]
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress=None, cancel=None,
+def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None, cancel: Any = None,
            **_: Any) -> dict[str, Any]:
     (out / "Annotations").mkdir(parents=True)
     (out / "JPEGImages").mkdir()

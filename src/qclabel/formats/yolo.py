@@ -22,7 +22,7 @@ from typing import Any
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
 from . import masks_yolo, safe_read
-from .dataset import Dataset, ExportImage, iter_progress
+from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .parts import hull as keypoint_bbox  # noqa: F401 (imported from here by tabular)
 from .parts import keypoint_box, part_boxes
 from .yolo_attrs import SIDECAR, entry, write_sidecar
@@ -32,7 +32,7 @@ PASS_FOLDER = "pass"
 
 
 def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
-           progress=None, cancel=None) -> dict[str, Any]:
+           progress: Progress | None = None, cancel: Any = None) -> dict[str, Any]:
     if task not in TASKS:
         raise FormatError(f"--task {task!r}: YOLO tasks are {', '.join(TASKS)}")
     if task == "classify":
@@ -58,7 +58,7 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
     return {"images": len(ds.images), "notes": [n for n in [val_note(ds)] if n]}
 
 
-def data_yaml(ds: Dataset, prefix: str, template=None) -> str:
+def data_yaml(ds: Dataset, prefix: str, template: Any = None) -> str:
     """The dataset file, written by PyYAML so that any class name (`on`, `null`, `1e3`,
     `a: b`) reads back as the same string in `yaml.safe_load` (Ultralytics' reader)."""
     import yaml
@@ -90,7 +90,7 @@ def data_yaml(ds: Dataset, prefix: str, template=None) -> str:
     return "\n".join(comments) + "\n" + body
 
 
-def flip_idx(template) -> list[int] | None:
+def flip_idx(template: Any) -> list[int] | None:
     """Ultralytics' `flip_idx`: for each point, the index of its mirror image under a
     left-right flip (itself when it has none), from the template's `flip_pairs`.
     None without pairs: Ultralytics then skips horizontal flips rather than swap
@@ -132,7 +132,7 @@ def _detect_rows(ds: Dataset, image: ExportImage, sev: list[str | None]) -> list
     return rows
 
 
-def _pose_template(ds: Dataset):
+def _pose_template(ds: Dataset) -> Any:
     templates = ds.taxonomy.keypoint_templates
     if len(templates) != 1:
         raise FormatError(f"YOLO pose needs exactly one keypoint template (one kpt_shape); "
@@ -140,7 +140,7 @@ def _pose_template(ds: Dataset):
     return templates[0]
 
 
-def _pose_rows(ds: Dataset, image: ExportImage, template,
+def _pose_rows(ds: Dataset, image: ExportImage, template: Any,
                sev: list[str | None]) -> list[str]:
     """One row per keypoint set: its part's box (formats.parts), else the box of
     its labeled points, then the points."""
@@ -163,7 +163,8 @@ def _pose_rows(ds: Dataset, image: ExportImage, template,
     return rows
 
 
-def _export_classify(ds: Dataset, out: Path, link: str, progress, cancel) -> dict[str, Any]:
+def _export_classify(ds: Dataset, out: Path, link: str, progress: Progress | None,
+                     cancel: Any) -> dict[str, Any]:
     """One folder per class, by the image-level defect class; passed images without a
     defect go to `pass/` (the good class of an OK/NG model). A fail without an
     image-level class has no folder: it is left out and named in the summary.
@@ -232,11 +233,12 @@ def _kpt_count(kpt: Any, where: Path) -> int | None:
             and 0 < kpt[0] <= 1000 and kpt[1] in (2, 3)):
         raise FormatError(f"{where}: field kpt_shape = {safe_read.shown(kpt)}: expected "
                           "[points, 2 or 3]")
-    return kpt[0]
+    result: int | None = kpt[0]
+    return result
 
 
 def parse_label_file(path: Path, names: list[str], width: int, height: int,
-                     template=None) -> tuple[Annotation, tuple[float, ...]]:
+                     template: Any = None) -> tuple[Annotation, tuple[float, ...]]:
     """One labels/*.txt as an Annotation (pixels of the canonical image), and the
     confidence of each object when the rows carry one (Ultralytics `save_conf`)."""
     boxes, sets, scores, masks, mask_scores = [], [], [], [], []
@@ -274,7 +276,7 @@ def parse_label_file(path: Path, names: list[str], width: int, height: int,
                       masks=tuple(masks)), tuple(scores)
 
 
-def _pose_set(vals: list[float], cls: str, template, width: int, height: int,
+def _pose_set(vals: list[float], cls: str, template: Any, width: int, height: int,
               where: str) -> KeypointSet:
     pts = []
     for i, name in enumerate(template.points):

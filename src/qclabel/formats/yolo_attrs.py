@@ -52,7 +52,8 @@ def read_sidecar(root: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT \
             or not isinstance(doc.get("labels"), dict):
         raise FormatError(f"{path}: not a {FORMAT} file (format, labels)")
-    return doc["labels"]
+    result: dict[str, Any] = doc["labels"]
+    return result
 
 
 def apply(ann: Annotation, entry: Any, label: Path) -> Annotation:

@@ -70,11 +70,12 @@ def focus_stack(slices: list[np.ndarray], names: list[str], kernel: int,
     for s in slices:
         lap = cv2.Laplacian(_grey_f32(s), cv2.CV_32F, ksize=kernel)
         energy.append(cv2.GaussianBlur(lap * lap, (smooth, smooth), 0))
-    choice = np.argmax(np.stack(energy), axis=0).astype(np.uint8)
+    choice: np.ndarray = np.argmax(np.stack(energy), axis=0).astype(np.uint8)
     if smooth > 1:
         choice = cv2.medianBlur(choice, smooth)
     stack = np.stack(slices)
     idx = choice[None, ...]
     if stack.ndim == 4:
         idx = idx[..., None]
-    return np.take_along_axis(stack, idx, axis=0)[0]
+    result: np.ndarray = np.take_along_axis(stack, idx, axis=0)[0]
+    return result

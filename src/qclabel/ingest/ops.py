@@ -7,6 +7,8 @@ normalization, so export and live window/level in the app see the full range.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -55,7 +57,8 @@ def stretch(arr: np.ndarray, low_pct: float, high_pct: float) -> np.ndarray:
         return arr
     values = np.arange(top + 1, dtype=np.float64)
     lut = np.clip(np.round((values - lo) * top / (hi - lo)), 0, top).astype(arr.dtype)
-    return lut[arr]
+    result: np.ndarray = lut[arr]
+    return result
 
 
 def clahe(arr: np.ndarray, clip_limit: float, tile: int) -> np.ndarray:
@@ -68,7 +71,7 @@ def clahe(arr: np.ndarray, clip_limit: float, tile: int) -> np.ndarray:
     return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
 
 
-def normalize(arr: np.ndarray, setting: dict) -> np.ndarray:
+def normalize(arr: np.ndarray, setting: dict[Any, Any]) -> np.ndarray:
     if setting["method"] == "stretch":
         return stretch(arr, setting["low_pct"], setting["high_pct"])
     return clahe(arr, setting["clip_limit"], setting["tile"])

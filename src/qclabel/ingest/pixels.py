@@ -62,7 +62,7 @@ def open_image(path: Path, max_pixels: int) -> Image.Image:
 def is_16bit_colour(path: Path, im: Image.Image) -> bool:
     """Colour with 16 bits per sample, which Pillow would truncate to 8 bit."""
     if im.format == "TIFF":
-        bits = im.tag_v2.get(258, (8,))
+        bits = im.tag_v2.get(258, (8,))  # type: ignore[attr-defined]  # a TiffImageFile
         return len(bits) >= 3 and bits[0] == 16
     if im.format == "PNG" and im.mode in ("RGB", "RGBA"):
         with open(path, "rb") as fh:
@@ -103,8 +103,8 @@ def _cv2_pages(path: Path, first_only: bool) -> list[np.ndarray]:
         img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
         pages = [] if img is None else [img]
     else:
-        ok, pages = cv2.imdecodemulti(data, cv2.IMREAD_UNCHANGED)
-        pages = list(pages) if ok else []
+        ok, found = cv2.imdecodemulti(data, cv2.IMREAD_UNCHANGED)
+        pages = list(found) if ok else []
     if not pages:
         raise ImageError(f"{path}: truncated or corrupt 16-bit colour image data")
     return [_bgr_to_rgb(p) for p in pages]

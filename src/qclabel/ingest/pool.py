@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from PIL import Image
 
@@ -15,8 +15,9 @@ from . import work
 class _Inline(Executor):
     """Runs each call at submit time: no pool for single-worker runs."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        fut: Future = Future()
+    def submit(self, fn: Callable[..., Any], /, *args: Any,
+               **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - handed to the caller (Ctrl-C is not)
@@ -38,7 +39,8 @@ def _make_pool(workers: int, max_pixels: int) -> Executor:
                                initargs=(max_pixels,))
 
 
-def _run(executor: Executor, fn, items: list) -> Iterator[tuple[int, object]]:
+def _run(executor: Executor, fn: Callable[..., Any],
+         items: list[Any]) -> Iterator[tuple[int, object]]:
     """Submit all items; yield (index, result or the exception) as they complete.
     A worker that dies (a decoder crash, the OOM killer) fails its items, not the run."""
     if isinstance(executor, _Inline):  # in order, one at a time: a cancel stops at once

@@ -198,13 +198,14 @@ def _regex(v: Any, at: str, where: object, need: tuple[str, ...]) -> str:
     missing = [g for g in need if g not in rx.groupindex]
     if missing:
         raise ConfigError(where, at, v, f"needs the named group(s) {', '.join(missing)}")
-    return v
+    result: str = v
+    return result
 
 
 def _fields(v: Any, at: str, where: object) -> dict[str, Any]:
     v = _table(v, at, where, {"pattern", "sidecar", "required"})
-    out = {"sidecar": _bool(v.get("sidecar", False), f"{at}.sidecar", where),
-           "required": _bool(v.get("required", False), f"{at}.required", where)}
+    out: dict[str, Any] = {"sidecar": _bool(v.get("sidecar", False), f"{at}.sidecar", where),
+                           "required": _bool(v.get("required", False), f"{at}.required", where)}
     if "pattern" in v:
         out["pattern"] = _regex(v["pattern"], f"{at}.pattern", where, ())
     return out

@@ -46,7 +46,7 @@ def load_canonical(record: ImageRecord, root: Path | str | None = None) -> Image
     """The canonical image at full resolution (EXIF orientation applied)."""
     path = canonical_path(record, root)
     try:
-        im = Image.open(path)
+        im: Image.Image = Image.open(path)
     except (OSError, Image.UnidentifiedImageError) as exc:
         raise ImageError(f"{path}: cannot open canonical image of {record.id}: {exc}") from None
     if record.orientation != 1:

@@ -30,7 +30,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..core.model import ImageRecord
 from ..errors import OutputWriteError, QclabelError, StoreWriteError
@@ -38,6 +38,9 @@ from . import work
 from .pool import _make_pool, _run
 from .profiles import Profile, resolve_profile
 from .walk import Unit, discover, make_units
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
@@ -62,7 +65,7 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.failed
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[Any, Any]:
         return {"added": [r.id for r in self.added],
                 "duplicates": [{"path": p, "id": self.duplicate_of.get(p)}
                                for p in self.duplicates],
@@ -115,7 +118,7 @@ def _hash_all(executor: Executor, files: list[str], progress: Progress | None,
     for i, rows in _run(executor, work.hash_files, chunks):
         if isinstance(rows, Exception):
             rows = [(p, None, f"worker failed: {rows!r}") for p in chunks[i]]
-        for path, digest, reason in rows:  # type: ignore[union-attr]
+        for path, digest, reason in rows:  # type: ignore[attr-defined]  # a list here
             if digest:
                 digests[path] = digest
             else:
@@ -136,8 +139,8 @@ def _unit_digest(unit: Unit, digests: dict[str, str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def _tasks(project, profile: Profile, units: list[Unit], digests: dict[str, str],
-           report: IngestReport) -> list[dict]:
+def _tasks(project: Project, profile: Profile, units: list[Unit], digests: dict[str, str],
+           report: IngestReport) -> list[dict[Any, Any]]:
     # only the ids this run could add are looked up (an index hit each), not the catalog
     known = project.store.catalog.known(_unit_digest(u, digests)[:16] for u in units
                                         if all(p in digests for p in u.paths))
@@ -165,11 +168,13 @@ def _group_fields(unit: Unit, profile: Profile) -> dict[str, str]:
     """Named groups of the grouping regex (the part or stack name), except `seq`."""
     if unit.kind == "file":
         return {}
-    m = re.search(profile.group[1]["group"], Path(unit.paths[0]).stem)
-    return {k: v for k, v in m.groupdict().items() if k != "seq" and v is not None}
+    # A unit of several files exists only under a grouping profile whose regex matched.
+    m = re.search(profile.group[1]["group"], Path(unit.paths[0]).stem)  # type: ignore[index]
+    return {k: v for k, v in m.groupdict().items()  # type: ignore[union-attr]
+            if k != "seq" and v is not None}
 
 
-def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
+def ingest_paths(project: Project, paths: Iterable[Path], profile: str | None = None,
                  workers: int | None = None, executor: Executor | None = None,
                  progress: Progress | None = None, cancel: Cancel | None = None
                  ) -> IngestReport:
@@ -203,16 +208,17 @@ def ingest_paths(project, paths: Iterable[Path], profile: str | None = None,
     return report
 
 
-def _process(project, pool: Executor, tasks: list[dict], progress: Progress | None,
-             report: IngestReport, cancel: Cancel | None) -> OSError | None:
+def _process(project: Project, pool: Executor, tasks: list[dict[Any, Any]], progress: Progress | None,
+             report: IngestReport,
+             cancel: Cancel | None) -> OSError | StoreWriteError | None:
     """Run the units; write records in task order, BATCH at a time. On cancel, the
     finished prefix is kept and the canonical files of later units are removed. When
     a catalog write fails, every unit not yet in the catalog is listed as failed and
     its canonical files are removed (the run goes on to the end only to collect the
     files the workers still write); the error is returned."""
-    results: dict[int, dict] = {}
+    results: dict[int, dict[Any, Any]] = {}
     next_index, pending = 0, []
-    error: OSError | None = None
+    error: OSError | StoreWriteError | None = None
     for done, (i, result) in enumerate(_run(pool, work.process_unit, tasks), start=1):
         if isinstance(result, Exception):
             result = {"failed": (tasks[i]["name"], f"worker failed: {result!r}")}
@@ -241,7 +247,7 @@ def _process(project, pool: Executor, tasks: list[dict], progress: Progress | No
     return error
 
 
-def _write_batch(project, pending: list[tuple[str, list[dict]]],
+def _write_batch(project: Project, pending: list[tuple[str, list[dict[Any, Any]]]],
                  report: IngestReport) -> OSError | StoreWriteError | None:
     try:
         report.added += project.store.catalog.add(
@@ -252,15 +258,15 @@ def _write_batch(project, pending: list[tuple[str, list[dict]]],
     return None
 
 
-def _lose(root: Path, pending: list[tuple[str, list[dict]]], report: IngestReport,
-          exc: OSError) -> None:
+def _lose(root: Path, pending: list[tuple[str, list[dict[Any, Any]]]], report: IngestReport,
+          exc: OSError | StoreWriteError) -> None:
     """Units that will not enter: listed as failed, their canonical files removed."""
     _discard(root, [{"records": recs} for _, recs in pending])
     report.failed += [(name, f"not added: the catalog could not be written "
                              f"({getattr(exc, 'strerror', None) or exc})") for name, _ in pending]
 
 
-def _discard(root: Path, results) -> None:
+def _discard(root: Path, results: Iterable[Any]) -> None:
     """Canonical files of units that did not enter the catalog."""
     for res in results:
         for rec in res.get("records", ()):

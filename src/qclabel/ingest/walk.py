@@ -47,7 +47,7 @@ def _walk(top: str, exclude: set[str], out: list[str],
                    if not f.startswith(".") and os.path.splitext(f)[1].lower() in EXTENSIONS)
 
 
-def discover(paths: Iterable[os.PathLike | str],
+def discover(paths: Iterable[os.PathLike[str] | str],
              exclude: Iterable[Path] = ()) -> tuple[list[str], list[tuple[str, str]]]:
     """(image files, failures) for files and folders given on the command line.
 
@@ -56,7 +56,7 @@ def discover(paths: Iterable[os.PathLike | str],
     skip = {os.path.realpath(p) for p in exclude}
     files: list[str] = []
     failed: list[tuple[str, str]] = []
-    for given in map(os.fspath, paths):
+    for given in (os.fspath(p) for p in paths):
         path = os.path.abspath(given)
         if os.path.isdir(path):
             _walk(path, skip, files, failed)

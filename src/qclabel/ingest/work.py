@@ -81,14 +81,15 @@ def _reason(exc: Exception, path: str | None) -> str:
 
 
 def _decode(path: str, max_pixels: int, first_only: bool, orient: bool,
-            lazy: bool = False) -> tuple[list[np.ndarray], dict]:
+            lazy: bool = False) -> tuple[list[np.ndarray], dict[Any, Any]]:
     """(pages, metadata). With `lazy`, a single-page 8-bit grey/RGB file is only
     decoded to prove it is whole (it will be its own canonical file) and its page is
     a zero-memory placeholder with the oriented shape: copying 5 MP into numpy would
     cost as much again as the decode."""
     with pixels.open_image(Path(path), max_pixels) as im:
         try:  # EXIF of a PNG sits after the pixels: reading it can hit the damage too
-            meta = {"exif": read_exif(im), "dpi": read_dpi(im), "format": im.format,
+            meta: dict[str, Any] = {"exif": read_exif(im), "dpi": read_dpi(im),
+                                    "format": im.format,
                     "source_mode": im.mode, "lazy": False}
             meta["orientation"] = meta["exif"]["orientation"] if orient else 1
             if pixels.is_16bit_colour(Path(path), im):
@@ -111,7 +112,7 @@ def _placeholder(im: Image.Image, orientation: int) -> np.ndarray:
     return np.broadcast_to(np.uint8(0), shape)
 
 
-def _finish(arr: np.ndarray, profile: Profile, fields: dict,
+def _finish(arr: np.ndarray, profile: Profile, fields: dict[Any, Any],
             name: str) -> tuple[np.ndarray, float]:
     """Profile steps after orientation/combination, in their documented order."""
     rect = profile.get("roi_by_station", {}).get(fields.get("station", "")) or profile.get("roi")
@@ -127,8 +128,9 @@ def _finish(arr: np.ndarray, profile: Profile, fields: dict,
     return arr, scale
 
 
-def _record(task: dict, arr: np.ndarray, meta: dict, *, image_id: str, digest: str,
-            file: str, orientation: int, scale: float, fields: dict, page: int) -> ImageRecord:
+def _record(task: dict[Any, Any], arr: np.ndarray, meta: dict[Any, Any], *, image_id: str,
+            digest: str, file: str, orientation: int, scale: float,
+            fields: dict[Any, Any], page: int) -> ImageRecord:
     profile: Profile = task["profile"]
     mode, bits, channels = pixels.layout(arr)
     mm = profile.get("mm_per_px")
@@ -144,14 +146,14 @@ def _record(task: dict, arr: np.ndarray, meta: dict, *, image_id: str, digest: s
         added=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-def _store_path(task: dict, path: str) -> str:
+def _store_path(task: dict[Any, Any], path: str) -> str:
     """Relative to the project root when the file lies inside it."""
     root = os.path.abspath(task["root"])
     absolute = os.path.abspath(path)
     return os.path.relpath(absolute, root) if absolute.startswith(root + os.sep) else absolute
 
 
-def _write(task: dict, image_id: str, arr: np.ndarray, written: list[Path]) -> str:
+def _write(task: dict[Any, Any], image_id: str, arr: np.ndarray, written: list[Path]) -> str:
     ext, data = pixels.encode_canonical(arr)
     dest = Path(task["root"]) / "canonical" / f"{image_id}{ext}"
     dest.parent.mkdir(exist_ok=True)
@@ -160,7 +162,7 @@ def _write(task: dict, image_id: str, arr: np.ndarray, written: list[Path]) -> s
     return f"canonical/{image_id}{ext}"
 
 
-def _single(task: dict, written: list[Path]) -> list[ImageRecord]:
+def _single(task: dict[Any, Any], written: list[Path]) -> list[ImageRecord]:
     profile: Profile = task["profile"]
     path, digest = task["paths"][0], task["digests"][0]
     fields = manufacturing_fields(Path(path), profile.get("fields"))
@@ -180,9 +182,9 @@ def _single(task: dict, written: list[Path]) -> list[ImageRecord]:
     return records
 
 
-def _group(task: dict, written: list[Path]) -> list[ImageRecord]:
+def _group(task: dict[Any, Any], written: list[Path]) -> list[ImageRecord]:
     profile: Profile = task["profile"]
-    kind, setting = profile.group
+    kind, setting = profile.group  # type: ignore[misc]  # a grouping profile
     arrays, metas = [], []
     for path in task["paths"]:
         pages, meta = _decode(path, task["max_pixels"], True, profile.get("orient"))
@@ -203,7 +205,7 @@ def _group(task: dict, written: list[Path]) -> list[ImageRecord]:
                     orientation=1, scale=scale, fields=fields, page=0)]
 
 
-def process_unit(task: dict) -> dict[str, Any]:
+def process_unit(task: dict[Any, Any]) -> dict[str, Any]:
     """{'records': [record dicts]} or {'failed': (path, reason)} for one unit."""
     written: list[Path] = []
     try:

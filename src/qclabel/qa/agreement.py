@@ -11,7 +11,7 @@ every point both labeled is within the pixel target and no point is labeled by o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..core.model import Annotation
 from .keypoints import KeypointPair, match_sets
@@ -59,7 +59,7 @@ def effective_verdict(a: Annotation) -> str | None:
 
 def compare(a: Annotation, b: Annotation, box_iou: float = BOX_IOU_TARGET,
             keypoint_px: float = KEYPOINT_PX_TARGET, qa_config: dict[str, Any] | None = None,
-            template_points: dict[str, Sequence[str]] | None = None,
+            template_points: Mapping[str, Sequence[str]] | None = None,
             semantic: bool = False) -> Comparison:
     """With masks, `qa_config["targets"]["mask_iou"]` is their target; `semantic`
     compares class layers instead of instances (qa.mask_agreement)."""
@@ -103,7 +103,7 @@ def _compare_boxes(c: Comparison, a: Annotation, b: Annotation, target: float) -
 
 
 def _compare_keypoints(c: Comparison, a: Annotation, b: Annotation, target: float,
-                       config: dict[str, Any], template_points: dict) -> None:
+                       config: dict[str, Any], template_points: Mapping[str, Sequence[str]]) -> None:
     if not a.keypoints and not b.keypoints:
         return
     c.keypoints, c.kp_only_a, c.kp_only_b = match_sets(a.keypoints, b.keypoints, config,

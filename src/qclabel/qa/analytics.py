@@ -89,7 +89,8 @@ class _User:
 def timing(events: Iterable[dict[str, Any]], idle_s: float = IDLE_S
            ) -> list[tuple[str, str, str, float | None]]:
     """(ts, image, task, seconds or None) for one annotator's label events in order."""
-    out, last = [], None
+    out: list[tuple[str, str, str, float | None]] = []
+    last: datetime | None = None
     for e in events:
         t = datetime.fromisoformat(e["ts"])
         gap = (t - last).total_seconds() if last is not None else None
@@ -100,8 +101,8 @@ def timing(events: Iterable[dict[str, Any]], idle_s: float = IDLE_S
     return out
 
 
-def compute(label_events: dict[str, list[dict[str, Any]]], states: dict, duals: list,
-            finals: dict[str, Annotation], answers: list, agree: Agree,
+def compute(label_events: dict[str, list[dict[str, Any]]], states: dict[Any, Any], duals: list[Any],
+            finals: dict[str, Annotation], answers: list[Any], agree: Agree,
             idle_s: float = IDLE_S) -> dict[str, Any]:
     """The analytics of every annotator with label events (see the module docstring)."""
     users: dict[str, _User] = defaultdict(_User)
@@ -144,7 +145,7 @@ def _activity(u: _User, events: list[dict[str, Any]], state: Any, idle_s: float)
             w.timed[task].add(image)
 
 
-def _reviews(users: dict[str, _User], states: dict) -> None:
+def _reviews(users: dict[str, _User], states: dict[Any, Any]) -> None:
     for state in states.values():
         for _image, entry in state.items("review"):
             of = entry["after"].get("of")
@@ -162,7 +163,7 @@ def _assemble(u: _User) -> dict[str, Any]:
 def drift(weeks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per weekly figure: the latest week's value, the mean of the earlier weeks, and
     the change (None with fewer than two weeks holding the figure)."""
-    out = {}
+    out: dict[str, Any] = {}
     for key in WEEKLY:
         series = [(w, f[key]) for w, f in weeks.items() if f.get(key) is not None]
         if len(series) < 2:

@@ -96,7 +96,8 @@ def settings(project: Any) -> dict[str, Any]:
             "allow_reduced": reduced, "aql_resume": resume, "seed": int(qa.get("seed", 0))}
 
 
-def lots_for(project: Any, records: Iterable[Any], states: dict | None = None) -> list[Lot]:
+def lots_for(project: Any, records: Iterable[Any],
+             states: dict[Any, Any] | None = None) -> list[Lot]:
     """The evaluated lots of `records` (the single-labeled images, catalog order)."""
     cfg = settings(project)
     states = project.store.all_states() if states is None else states
@@ -113,7 +114,7 @@ def group_lots(records: Iterable[Any], lot_by: str) -> list[Lot]:
     return [Lot(name, ids) for name, ids in groups.items()]
 
 
-def review_outcomes(states: dict) -> dict[str, str]:
+def review_outcomes(states: dict[Any, Any]) -> dict[str, str]:
     """image -> latest review outcome ("ok" | "corrected") across reviewers' journals."""
     best: dict[str, tuple[str, str]] = {}
     for state in states.values():

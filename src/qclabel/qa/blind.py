@@ -11,7 +11,7 @@ Blindness table); the journal files themselves are mode 0640 in the privileged g
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ..core.model import Annotation
 from ..errors import PermissionDenied
@@ -23,7 +23,7 @@ from .plan import dual_image_ids
 PRIVILEGED = "\0privileged"
 SECRET_KINDS = ("golden",)
 
-def protected_images(project: Project, states: dict | None = None) -> set[str]:
+def protected_images(project: Project, states: dict[Any, Any] | None = None) -> set[str]:
     states = project.store.all_states() if states is None else states
     dual = set(dual_image_ids(project))  # only what blindness needs of the plan
     labeled_by: dict[str, int] = {}
@@ -52,7 +52,7 @@ def require_sees_everything(project: Project, viewer: str, action: str) -> None:
 
 
 def hider(project: Project, viewer: str,
-          states: dict | None = None) -> Callable[[str, str], bool]:
+          states: dict[Any, Any] | None = None) -> Callable[[str, str], bool]:
     """A predicate (owner, image) -> True when `viewer` must not see `owner`'s labels of
     `image`."""
     if sees_everything(project, viewer):

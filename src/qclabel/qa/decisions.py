@@ -65,7 +65,7 @@ def compare_for(project: Project, a: Annotation, b: Annotation) -> Comparison:
                    semantic=project.taxonomy.semantic)
 
 
-def labelers(states: dict, image: str) -> list[tuple[str, Annotation]]:
+def labelers(states: dict[Any, Any], image: str) -> list[tuple[str, Annotation]]:
     """Annotators with real labels on `image`, by name (A is the first)."""
     out = []
     for user in sorted(states):
@@ -76,7 +76,7 @@ def labelers(states: dict, image: str) -> list[tuple[str, Annotation]]:
     return out
 
 
-def adjudication_queue(project: Project, states: dict | None = None,
+def adjudication_queue(project: Project, states: dict[Any, Any] | None = None,
                        pending_only: bool = True) -> list[Disagreement]:
     """Disagreements and consensus requests, most important first (pass/fail, class,
     geometry, severity, then consensus requests), catalog order within a kind."""
@@ -91,7 +91,7 @@ def adjudication_queue(project: Project, states: dict | None = None,
     return sorted(out, key=lambda d: (d.priority, order[d.image]))
 
 
-def disagreement_for(project: Project, states: dict, image: str) -> Disagreement | None:
+def disagreement_for(project: Project, states: dict[Any, Any], image: str) -> Disagreement | None:
     labels = labelers(states, image)
     resolved = any(s.get(image, "final") is not None for s in states.values())
     note = _consensus_note(states, image)
@@ -99,7 +99,8 @@ def disagreement_for(project: Project, states: dict, image: str) -> Disagreement
         (ua, a), (ub, b) = labels[:2]
         c = compare_for(project, a, b)
         if not c.agree:
-            return Disagreement(image, (ua, ub), (a, b), c, c.kind, c.summary(), resolved, note)
+            kind = c.kind or ""  # never empty here: they disagree
+            return Disagreement(image, (ua, ub), (a, b), c, kind, c.summary(), resolved, note)
         if note is None:
             return None
         return Disagreement(image, (ua, ub), (a, b), c, CONSENSUS, note, resolved, note)
@@ -110,7 +111,7 @@ def disagreement_for(project: Project, states: dict, image: str) -> Disagreement
     return None
 
 
-def _consensus_note(states: dict, image: str) -> str | None:
+def _consensus_note(states: dict[Any, Any], image: str) -> str | None:
     for state in states.values():
         entry = state.entries.get((CONSENSUS, image))
         if entry and entry["after"]:
@@ -148,7 +149,7 @@ def adjudicate(project: Project, session: AnnotatorSession, image: str, source: 
                           _need_note(note, "an adjudication"))
 
 
-def _final_before(states: dict, image: str) -> Annotation:
+def _final_before(states: dict[Any, Any], image: str) -> Annotation:
     for state in states.values():
         entry = state.get(image, "final")
         if entry:
@@ -192,7 +193,7 @@ def review(project: Project, session: AnnotatorSession, image: str,
 
 
 def _not_blind(project: Project, user: str, image: str,
-               labels: list[tuple[str, Annotation]], states: dict) -> None:
+               labels: list[tuple[str, Annotation]], states: dict[Any, Any]) -> None:
     """A spot check shows the labels: not of a blind dual image (qa.blind) the reviewer
     may not see; the adjudicator decides those."""
     from .blind import hider

@@ -71,7 +71,7 @@ def _golden_final(ref: Any) -> FinalLabel:
     return FinalLabel(ref.image, ref.annotation, "adjudicated", ref.labelers, ref.by)
 
 
-def _final_for(image: str, states: dict, agree: Agree) -> FinalLabel | None:
+def _final_for(image: str, states: dict[Any, Any], agree: Agree) -> FinalLabel | None:
     decided = _latest(image, states, "final")
     if decided:
         user, after = decided
@@ -95,7 +95,7 @@ def _final_for(image: str, states: dict, agree: Agree) -> FinalLabel | None:
     return None
 
 
-def _latest(image: str, states: dict, kind: str) -> tuple[str, dict] | None:
+def _latest(image: str, states: dict[Any, Any], kind: str) -> tuple[str, dict[Any, Any]] | None:
     """The most recent event of `kind` on `image` across all journals."""
     best = None
     for user, state in states.items():

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import ConfigError, QclabelError
 from ..project import Project
-from .kinds import GATE_OVERRIDE as OVERRIDE
+from .kinds import GATE_OVERRIDE as OVERRIDE  # noqa: F401  (re-exported)
 
 FLAG_GATES = ("calibration_complete", "lots_accepted", "no_consistency_problems")
 SHARE_GATES = ("class_agreement", "verdict_agreement", "box_iou_share")
@@ -84,7 +84,7 @@ def evaluate(project: Project, report: dict[str, Any], plan: Any,
             if name in gates]
 
 
-def _calibration(project: Project, report: dict, plan: Any, target: Any) -> GateResult:
+def _calibration(project: Project, report: dict[Any, Any], plan: Any, target: Any) -> GateResult:
     pending = report.get("pending_dual", 0)
     open_ = sum(1 for d in report.get("disagreements", []) if not d["resolved"])
     ok = pending == 0 and open_ == 0
@@ -103,22 +103,22 @@ def _share(name: str, value: float | None, target: float, what: str) -> GateResu
                       f"{what} {value * 100:.1f} % {'>=' if ok else '<'} {target * 100:g} %")
 
 
-def _class(project: Project, report: dict, plan: Any, target: float) -> GateResult:
+def _class(project: Project, report: dict[Any, Any], plan: Any, target: float) -> GateResult:
     v = report["classification"]["class"]["percent"] if report.get("images") else None
     return _share("class_agreement", v, float(target), "class agreement of dual images")
 
 
-def _verdict(project: Project, report: dict, plan: Any, target: float) -> GateResult:
+def _verdict(project: Project, report: dict[Any, Any], plan: Any, target: float) -> GateResult:
     v = report["classification"]["verdict"]["percent"] if report.get("images") else None
     return _share("verdict_agreement", v, float(target), "verdict agreement of dual images")
 
 
-def _boxes(project: Project, report: dict, plan: Any, target: float) -> GateResult:
+def _boxes(project: Project, report: dict[Any, Any], plan: Any, target: float) -> GateResult:
     v = report.get("boxes", {}).get("share_at_target")
     return _share("box_iou_share", v, float(target), "box pairs at the IoU target")
 
 
-def _lots(project: Project, report: dict, plan: Any, target: Any) -> GateResult:
+def _lots(project: Project, report: dict[Any, Any], plan: Any, target: Any) -> GateResult:
     if project.qa.get("spot_check_by") != "aql":
         return GateResult("lots_accepted", False, None, True,
                           'lots are sampled only with [qa] spot_check_by = "aql"')
@@ -130,7 +130,7 @@ def _lots(project: Project, report: dict, plan: Any, target: Any) -> GateResult:
                       True, detail)
 
 
-def _golden(project: Project, report: dict, plan: Any, target: Any) -> GateResult:
+def _golden(project: Project, report: dict[Any, Any], plan: Any, target: Any) -> GateResult:
     g = report.get("golden") or {}
     if target is True:
         flagged = g.get("flagged", [])
@@ -144,7 +144,7 @@ def _golden(project: Project, report: dict, plan: Any, target: Any) -> GateResul
                       else "below target: " + ", ".join(low))
 
 
-def _consistency(project: Project, report: dict, plan: Any, target: Any) -> GateResult:
+def _consistency(project: Project, report: dict[Any, Any], plan: Any, target: Any) -> GateResult:
     """Blocking findings of `qclabel check` (labels, finals, corrections) fail the gate;
     incomplete images are named but do not: detection exports leave them out."""
     from ..check import project_findings

@@ -101,7 +101,7 @@ def golden_set(project: Project, states: dict[str, LabelState] | None = None
                ) -> dict[str, Reference]:
     """Current references by image, from admins' journals (latest event wins)."""
     states = project.store.all_states() if states is None else states
-    best: dict[str, tuple[str, str, dict | None]] = {}
+    best: dict[str, tuple[str, str, dict[Any, Any] | None]] = {}
     for user, state in states.items():
         if not project.has_role(user, EVENT_ROLES[GOLDEN]):
             continue  # a golden event counts only from an admin
@@ -215,7 +215,7 @@ def summary(project: Project, states: dict[str, LabelState] | None = None) -> di
 def flag_message(acc: Accuracy, cfg: dict[str, Any]) -> str:
     what = ("back to calibration: your images are labeled by a second annotator again"
             if cfg["golden_action"] == "calibration" else "flagged for retraining")
-    return (f"golden accuracy {acc.rate * 100:.0f} % on {acc.answers} checks is below "
+    return (f"golden accuracy {(acc.rate or 0.0) * 100:.0f} % on {acc.answers} checks is below "
             f"{cfg['golden_min'] * 100:.0f} %: {what}")
 
 

@@ -46,7 +46,8 @@ class SamplingPlan:
 @lru_cache(maxsize=1)
 def tables() -> dict[str, Any]:
     raw = resources.files("qclabel.qa").joinpath("iso2859_1.json").read_text()
-    return json.loads(raw)
+    result: dict[str, Any] = json.loads(raw)
+    return result
 
 
 def aqls() -> list[str]:
@@ -78,16 +79,18 @@ def code_letter(lot_size: int, level: str = "II") -> str:
     column = levels().index(level)
     for low, high, letters in tables()["code_letters"]:
         if lot_size >= low and (high is None or lot_size <= high):
-            return letters.split()[column]
+            result: str = letters.split()[column]
+            return result
     raise SamplingError(f"lot size {lot_size} is outside ISO 2859-1 Table 1")
 
 
-def cell(severity: str, letter: str, aql: str) -> str:
+def cell(severity: str, letter: str, aql: float | str) -> str:
     """The raw master-table cell: 'Ac/Re', 'v' or '^'."""
     if severity not in SEVERITIES:
         raise SamplingError(f"severity {severity!r}: use one of {', '.join(SEVERITIES)}")
     row = tables()[severity]["plans"][letter].split()
-    return row[aqls().index(aql_key(aql))]
+    result: str = row[aqls().index(aql_key(aql))]
+    return result
 
 
 def sampling_plan(lot_size: int, aql: float | str, level: str = "II",
@@ -107,7 +110,8 @@ def _resolve(severity: str, code: str, aql: str) -> str:
     while True:
         value = cell(severity, letters[i], aql)
         if "/" in value:
-            return letters[i]
+            result: str = letters[i]
+            return result
         i += 1 if value == "v" else -1
         if not 0 <= i < len(letters):
             raise SamplingError(f"ISO 2859-1 has no {severity} plan for code letter {code} "

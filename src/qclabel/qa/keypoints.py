@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..core.model import NOT_LABELED, KeypointSet
+from ..core.model import NOT_LABELED, Keypoint, KeypointSet
 
 DEFAULT_SIGMA = 0.025
 
@@ -55,7 +55,7 @@ def compare_sets(a: KeypointSet, b: KeypointSet, sigmas: Sequence[float]) -> Key
         la, lb = pa.v != NOT_LABELED, pb is not None and pb.v != NOT_LABELED
         if la != lb:
             one_sided.append(pa.name)
-        if la and lb:
+        if la and lb and pb is not None:
             distances[pa.name] = math.hypot(pa.x - pb.x, pa.y - pb.y)
             xs += [pa.x, pb.x]
             ys += [pa.y, pb.y]
@@ -74,12 +74,13 @@ def oks(distances: Sequence[float], sigmas: Sequence[float], xs: Sequence[float]
     return float(np.mean(np.exp(-d ** 2 / (2 * area * k ** 2))))
 
 
-def _point(s: KeypointSet, name: str):
+def _point(s: KeypointSet, name: str) -> Keypoint | None:
     return next((p for p in s.points if p.name == name), None)
 
 
 def match_sets(a: Sequence[KeypointSet], b: Sequence[KeypointSet], config: dict[str, Any],
-               template_points: dict[str, Sequence[str]]) -> tuple[list[KeypointPair], int, int]:
+               template_points: Mapping[str, Sequence[str]]
+               ) -> tuple[list[KeypointPair], int, int]:
     """Pair sets of the same template optimally by mean point distance.
     Returns the pairs and the number of sets only A and only B drew."""
     pairs: list[KeypointPair] = []

@@ -84,7 +84,7 @@ class MaskTally:
                               for c, r in sorted(self.per_class.items())}}
 
 
-def mask_checks(section: dict[str, Any], targets: dict[str, float]) -> list[tuple]:
+def mask_checks(section: dict[str, Any], targets: dict[str, float]) -> list[tuple[Any, ...]]:
     """Check rows (metric, value, target, op) when the report has masks."""
     if not (section["matched_pairs"] or section["missing"] or section["extra"]):
         return []
@@ -97,7 +97,8 @@ def mask_checks(section: dict[str, Any], targets: dict[str, float]) -> list[tupl
 def headline(section: dict[str, Any]) -> list[str]:
     if not (section["matched_pairs"] or section["missing"] or section["extra"]):
         return []
-    f = (lambda v, pct=False: "-" if v is None else (f"{v * 100:.1f} %" if pct else f"{v:.3f}"))
+    def f(v: float | None, pct: bool = False) -> str:
+        return "-" if v is None else (f"{v * 100:.1f} %" if pct else f"{v:.3f}")
     return [f"masks: matched pairs {section['matched_pairs']}, mean IoU "
             f"{f(section['mean_iou'])}, at target {f(section['share_at_target'], True)}, "
             f"only A {section['missing']}, only B {section['extra']}, class mismatch "
@@ -105,7 +106,8 @@ def headline(section: dict[str, Any]) -> list[str]:
 
 
 def class_rows(section: dict[str, Any]) -> list[list[str]]:
-    f = (lambda v: "-" if v is None else f"{v:.3f}")
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
     return [["class", "pairs", "mask IoU", "at target", "Dice", "missing", "extra"]] + [
         [c, str(r["pairs"]), f(r["mean_iou"]), f(r["share_at_target"]), f(r["mean_dice"]),
          str(r["missing"]), str(r["extra"])] for c, r in section["per_class"].items()]

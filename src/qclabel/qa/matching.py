@@ -8,6 +8,8 @@ score, so every box gets the partner that is best for the image as a whole.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..core.assign import (MIN_PAIR_IOU, BoxMatch, assign, box_array, iou_matrix,  # noqa: F401
@@ -33,7 +35,7 @@ def greedy_match(ious: np.ndarray, min_iou: float = MIN_PAIR_IOU) -> BoxMatch:
                     tuple(j for j in range(m) if j not in used_b))
 
 
-def mask_iou(rle_a: dict, rle_b: dict) -> float:
+def mask_iou(rle_a: dict[Any, Any], rle_b: dict[Any, Any]) -> float:
     """IoU of two COCO RLE masks (reserved for the segmentation task)."""
     from pycocotools import mask as mask_utils
     return float(mask_utils.iou([rle_a], [rle_b], [0])[0][0])

@@ -101,10 +101,10 @@ def build_plan(project: Project) -> Plan:
     if len(plan.annotators) < 2 and cfg["dual_first_n"]:
         plan.warnings.append("dual annotation needs two users with the annotator role "
                              f"(have {len(plan.annotators)}); first images stay single")
-    by_task: dict[str, list[ImageRecord]] = defaultdict(list)
+    by_task: dict[str, list[Any]] = defaultdict(list)  # light records: id and fields
     for rec in project.store.catalog.light():  # id and fields are all a plan reads
         by_task[rec.fields.get("task", "")].append(rec)
-    singles: list[tuple[ImageRecord, tuple[str, ...]]] = []
+    singles: list[tuple[Any, tuple[str, ...]]] = []
     pairs = list(itertools.combinations(plan.annotators, 2))
     for task, records in by_task.items():
         for i, rec in enumerate(records):
@@ -215,7 +215,7 @@ def _published(project: Project, user: str, plan: Plan,
     if doc is None:
         return [], list(plan.assignments.values())
     newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)):])
-    return (published_items(project, user, own),
+    return (published_items(project, user, own) or [],  # a list: doc is published
             [a for a in plan.assignments.values() if a.image in newer])
 
 
@@ -229,7 +229,7 @@ def _done_label(state: Any, image: str) -> bool:
     return ann.is_labeled or ann.flag is not None
 
 
-def _reviewable(a: Assignment, states: dict, own: Any, pending_only: bool) -> bool:
+def _reviewable(a: Assignment, states: dict[Any, Any], own: Any, pending_only: bool) -> bool:
     by = [u for u, s in states.items()
           if s.get(a.image, "label") is not None and s.annotation(a.image).is_labeled]
     if len(by) >= 2:  # labeled twice: blind, the adjudicators' to decide (qa.blind)

@@ -89,7 +89,7 @@ def build_queues(project: Project) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _own_items(plan: Plan, states: dict, refs: dict, acc: dict,
+def _own_items(plan: Plan, states: dict[Any, Any], refs: dict[Any, Any], acc: dict[Any, Any],
                cfg: dict[str, Any]) -> dict[str, list[str]]:
     """Each annotator's planned images they have not labeled; a flagged annotator's
     single images also go to the next unflagged annotator under "calibration"."""
@@ -111,8 +111,9 @@ def _own_items(plan: Plan, states: dict, refs: dict, acc: dict,
     return out
 
 
-def _mix_golden(items: list[dict], user: str, refs: dict, states: dict,
-                given: Counter, cfg: dict[str, Any], seed: int) -> list[dict]:
+def _mix_golden(items: list[dict[Any, Any]], user: str, refs: dict[Any, Any],
+                states: dict[Any, Any],
+                given: Counter[Any], cfg: dict[str, Any], seed: int) -> list[dict[Any, Any]]:
     if not items or not refs or cfg["golden_rate"] <= 0:
         return items
     open_refs = [i for i, r in refs.items()
@@ -134,7 +135,7 @@ def _h(*parts: Any) -> str:
     return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
 
 
-def _labeled(states: dict, user: str, image: str) -> bool:
+def _labeled(states: dict[Any, Any], user: str, image: str) -> bool:
     state = states.get(user)
     if state is None:
         return False
@@ -142,7 +143,7 @@ def _labeled(states: dict, user: str, image: str) -> bool:
     return ann.is_labeled or ann.flag is not None
 
 
-def _reviewed(states: dict, user: str, image: str) -> bool:
+def _reviewed(states: dict[Any, Any], user: str, image: str) -> bool:
     state = states.get(user)
     return state is not None and state.get(image, "review") is not None
 

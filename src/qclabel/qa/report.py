@@ -88,7 +88,7 @@ def targets_of(project_targets: dict[str, Any]) -> dict[str, float]:
     return {**EXTRA_TARGETS, **{k: float(v) for k, v in project_targets.items()}}
 
 
-def dual_pairs(project: Project, states: dict | None = None) -> list[DualPair]:
+def dual_pairs(project: Project, states: dict[Any, Any] | None = None) -> list[DualPair]:
     from .golden import label_states
     states = label_states(project) if states is None else states
     out = []
@@ -124,7 +124,7 @@ def build_report(project: Project, progress: Progress | None = None,
 
 
 def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
-                   qa: dict[str, Any], kp_templates: dict | None = None,
+                   qa: dict[str, Any], kp_templates: dict[Any, Any] | None = None,
                    progress: Progress | None = None,
                    cancel: Callable[[], bool] | None = None,
                    semantic: bool = False, executor: Any = None) -> dict[str, Any]:
@@ -148,11 +148,12 @@ def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
     return _assemble(tallies, class_names, targets, int(qa.get("seed", 0)))
 
 
-def _compare_chunk(pairs: list[tuple[Annotation, Annotation]], args: tuple) -> list[Comparison]:
+def _compare_chunk(pairs: list[tuple[Annotation, Annotation]], args: tuple[Any, ...]) -> list[Comparison]:
     return [compare(a, b, *args) for a, b in pairs]
 
 
-def _compare_on(executor: Any, duals: Sequence[DualPair], step: int, args: tuple):
+def _compare_on(executor: Any, duals: Sequence[DualPair], step: int,
+                args: tuple[Any, ...]) -> Any:
     """Comparisons computed on `executor`, yielded in the order of `duals`."""
     futures = [executor.submit(_compare_chunk, [(p.a, p.b) for p in duals[i:i + step]], args)
                for i in range(0, len(duals), step)]

@@ -114,7 +114,7 @@ def format_report(report: dict[str, Any], fmt: str = "text") -> str:
     table = _md_table if fmt == "md" else _text_table
     title = f"QA report: {report.get('project', '')}".rstrip(": ")
     lines = [f"# {title}" if fmt == "md" else title, ""]
-    lines += [f"- {l}" if fmt == "md" else l for l in _headline(report)]
+    lines += [f"- {line}" if fmt == "md" else line for line in _headline(report)]
     for name, t in tables.items():
         if len(t) == 1:
             continue

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ..core.model import ImageRecord
 from .decode import SourcePixels
@@ -78,7 +78,7 @@ class FrameSource:
                 self._sources.popitem(last=False)
         return frame
 
-    def submit(self, fn: Callable[[], object]) -> Future:
+    def submit(self, fn: Callable[[], object]) -> Future[Any]:
         return self._pool.submit(fn)
 
     def close(self) -> None:

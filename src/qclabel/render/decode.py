@@ -67,8 +67,7 @@ def _decode_full(record: ImageRecord, path: Path, vp: Viewport) -> np.ndarray:
             if record.orientation in SWAPS_AXES:
                 need = need[::-1]
             im.draft("L" if im.mode == "L" else "RGB", need)
-            im = ImageOps.exif_transpose(im) if record.orientation != 1 else im
-            return _to_array(im)
+            return _to_array(ImageOps.exif_transpose(im) if record.orientation != 1 else im)
     return _normalise(reader.load_canonical_array(replace(record, file=str(path))))
 
 
@@ -124,7 +123,8 @@ def apply_window(arr: np.ndarray, center: float, width: float) -> np.ndarray:
     width = max(float(width), 1e-6)
     lo = center - width / 2
     out = (arr.astype(np.float32) - lo) * (255.0 / width)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    result: np.ndarray = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return result
 
 
 def to_picture(src: SourcePixels, window: tuple[float, float] | None) -> Image.Image:

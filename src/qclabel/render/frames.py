@@ -18,6 +18,7 @@ import base64
 import io
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -97,7 +98,8 @@ def encode_unicode(picture: Image.Image) -> list[list[Segment]]:
     return [[Segment("".join(SHADES[i] for i in row))] for row in idx.tolist()]
 
 
-def make_frame(record: ImageRecord, root, vp: Viewport, window: tuple[float, float] | None,
+def make_frame(record: ImageRecord, root: Path | None, vp: Viewport,
+               window: tuple[float, float] | None,
                encoder: str, src: SourcePixels | None = None) -> tuple[Frame, SourcePixels]:
     """Decode (unless `src` is given), window, and pre-encode one frame."""
     t0 = time.perf_counter()

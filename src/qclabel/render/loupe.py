@@ -9,10 +9,11 @@ protocol, so a cursor move re-sends only the loupe's cells).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from ..core.model import Box
+from ..core.model import Box, ImageRecord
 from .decode import apply_window, auto_window, decode_region
 from .viewport import Viewport
 
@@ -30,7 +31,7 @@ class LoupeView:
     inside: np.ndarray       # bool mask: pixel exists in the image
     edges: np.ndarray        # bool mask: pixel lies on an edge of a given box
 
-    def pixel(self, dx: int, dy: int) -> tuple[int, int, int]:
+    def pixel(self, dx: int, dy: int) -> tuple[int, ...]:
         r = self.radius
         return tuple(int(v) for v in self.rgb[r + dy, r + dx])
 
@@ -67,10 +68,12 @@ def _edge_mask(b: Box, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     in_y = (ys >= top) & (ys <= bottom)
     on_x = (xs == left) | (xs == right)
     on_y = (ys == top) | (ys == bottom)
-    return (in_y[:, None] & on_x[None, :] & in_x[None, :]) | (on_y[:, None] & in_x[None, :])
+    ring: np.ndarray = ((in_y[:, None] & on_x[None, :] & in_x[None, :])
+                        | (on_y[:, None] & in_x[None, :]))
+    return ring
 
 
-def full_pixels(record, root) -> np.ndarray:
+def full_pixels(record: ImageRecord, root: Path | None) -> np.ndarray:
     """The canonical image at full resolution as 8-bit RGB (loupe and edge snapping)."""
     w, h = record.width, record.height
     src = decode_region(record, root, Viewport(w, h, w, h, 1, 1))

@@ -20,6 +20,7 @@ the sixel layer's per-cell keys) then send those cells alone.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -72,18 +73,19 @@ def display_mask(mask: Mask, vp: Viewport, pad: int = 0) -> tuple[np.ndarray, in
 def ring(dm: np.ndarray) -> np.ndarray:
     """Display pixels just outside the mask (8-neighbours of a mask pixel)."""
     grown = cv2.dilate(dm.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    return grown & ~dm
+    result: np.ndarray = grown & ~dm
+    return result
 
 
 def _rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], np.float32)
 
 
-def _hex(v) -> str:
+def _hex(v: Any) -> str:
     return "#%02x%02x%02x" % tuple(int(c) for c in v)
 
 
-def _rects(on: np.ndarray, x0: int, y0: int, fw: int, fh: int):
+def _rects(on: np.ndarray, x0: int, y0: int, fw: int, fh: int) -> tuple[Any, ...]:
     """Row runs of set pixels as stroke rectangles (frame px, inclusive), clipped."""
     out = []
     padded = np.zeros((on.shape[0], on.shape[1] + 2), np.int8)

@@ -15,7 +15,7 @@ pixels just outside the box painted into the picture, and their glyphs are not d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..core.model import OCCLUDED, VISIBLE, Box, KeypointSet
 from .cellmap import Cell, pixel_cell
@@ -32,10 +32,10 @@ class Glyph:
     bg: str | None = None   # cell background (a mask's tinted half-cell); None: the picture's
 
 
-class Overlay(dict):
+class Overlay(dict[Cell, Glyph]):
     """cell -> Glyph, plus the box outlines as pixel strokes (for sixel)."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.strokes: list[Stroke] = []
 
@@ -81,7 +81,9 @@ def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "nor
     """The outline around the box, never on it: glyphs in the ring of cells outside
     it (text modes) and a pixel stroke just outside its edge (sixel)."""
     chars = _STYLES[style]
-    g = lambda k: Glyph(chars[k], colour, style == "selected", True)  # noqa: E731
+
+    def g(k: str) -> Glyph:
+        return Glyph(chars[k], colour, style == "selected", True)
     left, top, right, bottom = outline_cells(vp, box)
     # Only walk the visible part: a zoomed-in view must not loop over off-screen cells.
     c1, c2 = max(left, 0), min(right, vp.cols - 1)
@@ -156,7 +158,7 @@ class Delta:
     """What one overlay change sends: new/changed glyphs, and cells to give back to
     the image (they held a glyph that is gone)."""
 
-    drawn: Overlay
+    drawn: dict[Cell, Glyph]
     restored: frozenset[Cell]
 
     @property

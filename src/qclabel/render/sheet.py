@@ -9,6 +9,7 @@ fail mark, cursor) shows through and can change without re-sending the picture.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -83,7 +84,7 @@ def halfcells(picture: Image.Image, cols: int, rows: int) -> np.ndarray:
     return a.transpose(0, 2, 1, 3)
 
 
-def grid_thumb_cols(config: dict) -> int:
+def grid_thumb_cols(config: dict[str, Any]) -> int:
     """`[grid] thumb_cols` from the project config: the width of one grid slot in cells
     (smaller: more images per page). A bad value is a config error, not a guess."""
     from ..errors import ConfigError

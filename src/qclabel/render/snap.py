@@ -10,6 +10,7 @@ annotator sees the result and can still move any edge by one pixel.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -101,7 +102,7 @@ def snap_at(grey: np.ndarray, x: int, y: int, cls: str, severity: str | None = N
         radius *= 2
 
 
-def _region_near(roi: np.ndarray, cx: int, cy: int, reach: int):
+def _region_near(roi: np.ndarray, cx: int, cy: int, reach: int) -> Any:
     """Bounds (left, top, right, bottom; right/bottom exclusive) of the foreground
     region under the point, else of the nearest one within `reach` pixels; "flat"
     when nothing in the window stands out."""

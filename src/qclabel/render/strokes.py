@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 from PIL import Image
@@ -114,12 +114,12 @@ def _crop(picture: Image.Image, vp: Viewport, cells: Rect) -> tuple[Image.Image,
     return picture.crop((left, top, (c2 + 1 - oc) * cw, (r2 + 1 - orow) * ch)), left, top
 
 
-def _any(pieces: dict, cells: Rect) -> bool:
+def _any(pieces: dict[Any, Any], cells: Rect) -> bool:
     c1, r1, c2, r2 = cells
     return any(pieces.get((c, r)) for c in range(c1, c2 + 1) for r in range(r1, r2 + 1))
 
 
-def _pieces_in(pieces: dict, cells: Rect) -> list[Piece]:
+def _pieces_in(pieces: dict[Any, Any], cells: Rect) -> list[Piece]:
     c1, r1, c2, r2 = cells
     return [p for c in range(c1, c2 + 1) for r in range(r1, r2 + 1) for p in pieces.get((c, r), ())]
 

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 from textual_image._sixel import image_to_sixels
 
-from .overlay import Cell, Delta, Overlay, row_runs
+from .overlay import Cell, Delta, Glyph, row_runs
 
 _PLACEHOLDER = "\U0010eeee"
 _DIACRITIC = "\u0305"  # every row/column diacritic is a 2-byte UTF-8 combining mark
@@ -40,7 +40,7 @@ def _fg(hex_colour: str) -> str:
     return f"\x1b[38;2;{r};{g};{b}m"
 
 
-def text_bytes(drawn: Overlay) -> int:
+def text_bytes(drawn: dict[Cell, Glyph]) -> int:
     """Glyphs written into cells: one cursor move per run, a colour change only when
     the colour changes."""
     out: list[str] = []

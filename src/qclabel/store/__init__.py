@@ -32,7 +32,7 @@ class Store:
         self.roles_dir = self.root / ROLES_DIR
         self.catalog = Catalog(self.root / "catalog.sqlite")
         self._baseline = baseline
-        self._history: tuple[tuple, RoleHistory] | None = None
+        self._history: tuple[tuple[Any, ...], RoleHistory] | None = None
 
     def open_session(self, user: str) -> AnnotatorSession:
         return AnnotatorSession(self.labels_dir, user)
@@ -78,7 +78,8 @@ class Store:
             if project_file_problem(path):
                 return {}
             with open(path, "rb") as fh:
-                return tomllib.load(fh).get("roles", {})
+                result: dict[str, Any] = tomllib.load(fh).get("roles", {})
+                return result
         except (OSError, tomllib.TOMLDecodeError):
             return {}
 
@@ -91,7 +92,7 @@ def _readable(labels_dir: Path, user: str) -> bool:
                for p in (journal_path(labels_dir, user), ack_path(labels_dir, user)))
 
 
-def _stamp(folder: Path) -> tuple:
+def _stamp(folder: Path) -> tuple[Any, ...]:
     try:
         with os.scandir(folder) as it:
             return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns)

@@ -18,6 +18,8 @@ the higher generation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import hashlib
 import json
 import os
@@ -54,7 +56,7 @@ class AckRecord:
         return raw.ljust(SLOT - 1, b" ") + b"\n"
 
 
-def _check(body: dict) -> str:
+def _check(body: dict[Any, Any]) -> str:
     data = json.dumps({k: v for k, v in body.items() if k != "check"}, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:32]
 

@@ -88,7 +88,8 @@ class AtomicJSONStorage(Storage):
         if not raw.strip():
             return None
         try:
-            return json.loads(raw)
+            result: dict[str, dict[str, Any]] | None = json.loads(raw)
+            return result
         except json.JSONDecodeError as exc:
             raise StoreWriteError(f"{self.path} is not valid JSON ({exc.msg} at byte "
                                   f"{exc.pos}); restore it from a backup") from exc

@@ -83,7 +83,7 @@ class RoleHistory:
 
 def load_history(root: Path, baseline: dict[str, Any]) -> RoleHistory:
     history = RoleHistory({r: list(v) for r, v in baseline.items() if isinstance(v, list)})
-    events: list[tuple[str, str, int, str, dict]] = []
+    events: list[tuple[str, str, int, str, dict[Any, Any]]] = []
     for user, path in role_journals(Path(root) / ROLES_DIR):
         events += _read(path, user, history.findings)
     for ts, by, _, where, event in sorted(events, key=lambda e: e[:3]):
@@ -110,7 +110,7 @@ def role_journals(roles_dir: Path) -> list[tuple[str, Path]]:
             if n.endswith(".jsonl") and _USER.match(n[:-6])]
 
 
-def _read(path: Path, user: str, findings: list[str]) -> list[tuple[str, str, int, str, dict]]:
+def _read(path: Path, user: str, findings: list[str]) -> list[tuple[str, str, int, str, dict[Any, Any]]]:
     """Every acknowledged event of one admin's role journal that the chain vouches for."""
     for p in (path, ack_path(path.parent, user)):
         problem = owner_problem(p, (user,))
@@ -136,7 +136,7 @@ def _read(path: Path, user: str, findings: list[str]) -> list[tuple[str, str, in
     return out
 
 
-def authorize(states: dict, history: RoleHistory) -> None:
+def authorize(states: dict[Any, Any], history: RoleHistory) -> None:
     """Drop from each state every entry whose author lacked the role for it at its
     time, keeping what was dropped in `state.unauthorized` for status and audit."""
     for user, state in states.items():

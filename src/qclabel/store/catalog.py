@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, Literal, NamedTuple
 
 from ..core import naming
 from ..core.model import ImageRecord
@@ -71,7 +71,7 @@ class Catalog:
             self._con = catalog_db.open_reader(self.path)
         return self._con
 
-    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             con = self._reader()
             if con is None:
@@ -84,7 +84,7 @@ class Catalog:
                 if not catalog_db.is_hot_journal(exc):
                     raise
             self._recover()
-            return self._reader().execute(sql, args).fetchall()
+            return self._reader().execute(sql, args).fetchall()  # type: ignore[union-attr]
 
     def _check_journal(self) -> None:
         if self.path.exists():
@@ -155,7 +155,7 @@ class Catalog:
         while True:
             rows = self._query("SELECT seq, doc FROM images WHERE seq > ? ORDER BY seq "
                                "LIMIT ?", (last, batch))
-            for seq, doc in rows:
+            for _seq, doc in rows:
                 yield catalog_db.record_of(doc)
             if len(rows) < batch:
                 return
@@ -183,7 +183,7 @@ class Catalog:
 
     def known(self, image_ids: Iterable[str]) -> set[str]:
         """Those of `image_ids` that are in the catalog (an index lookup each)."""
-        ids, out = list(set(image_ids)), set()
+        ids, out = list(set(image_ids)), set[str]()
         for n in range(0, len(ids), 500):
             chunk = ids[n:n + 500]
             out.update(i for (i,) in self._query(

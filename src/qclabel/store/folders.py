@@ -101,7 +101,7 @@ def _folder(path: Path, mode: int, group: str | None) -> Check:
 
 def _files(folder: Path) -> list[Check]:
     from .labels import _USER
-    out = []
+    out: list[Check] = []
     try:
         names = sorted(os.listdir(folder))
     except OSError:

@@ -177,7 +177,7 @@ def read_snapshot(path: Path, user: str, raw: bytes) -> tuple[dict[Key, dict[str
     would wrap each of 100k documents in an object only to unwrap it again."""
     empty = Tail(0, 0, genesis(user))
     with _no_gc():
-        data = json.loads(raw) if raw.strip() else None
+        data: Any = json.loads(raw) if raw.strip() else None
         meta = list((data or {}).get("meta", {}).values())
         if not meta:
             return {}, empty, {}
@@ -225,7 +225,7 @@ def users(labels_dir: Path) -> list[str]:
     remain is still somebody's, and damage to report."""
     if not labels_dir.exists():
         return []
-    names = set()
+    names: set[str] = set()
     for suffix in (".jsonl", ".snapshot.json", ".ack"):
         # USER@TAG: USER's files, moved aside from files planted under USER (ownership.py)
         names.update(p.name[:-len(suffix)].split(ALT, 1)[0]

@@ -80,7 +80,7 @@ class AssemblyScreen(PointerScreen):
         out = self.outcomes()
         ann = self.annotation()
         lines = [f"template {t.name}", f"verdict  {ann.verdict or '-'}"]
-        for n, (name, x, y) in enumerate(t.positions):
+        for n, (name, _x, _y) in enumerate(t.positions):
             mark = ">" if n == self.position_index else " "
             lines.append(f"{mark} {name:<12} {out.get(name, '?')}")
         done = sum(1 for name, _, _ in t.positions if name in out)

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Footer, Header, Input, ProgressBar, Select, Static
 
 from ...augment.balance import build_balance, format_balance
 from ...augment.recipe import recipe_names

@@ -102,7 +102,7 @@ class KeypointScreen(PointSnap, KeypointSuggestions, PointerScreen):
         if t is None:
             self.draw_suggestion(ov, vp)
             return
-        for name, x, y in t.positions:   # expected positions, under the placed points
+        for _name, x, y in t.positions:   # expected positions, under the placed points
             cell = cm.pixel_cell(vp, x, y)
             if vp.cell_in_frame(*cell):
                 ov[cell] = Glyph(EXPECTED, "#808080")
