@@ -15,13 +15,16 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
 from ..core import naming
 from ..core.model import ImageRecord
 from ..errors import StoreWriteError
 from . import catalog_db, catalog_migrate
 from .atomic import writer_lock
+
+if TYPE_CHECKING:
+    from .catalog_write import CatalogWrite
 
 BATCH = 2000
 

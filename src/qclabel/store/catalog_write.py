@@ -6,7 +6,7 @@ success and rolls back on any error, so a batch is all in the catalog or none of
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Literal
 
 from . import catalog_db, catalog_migrate
 from .atomic import writer_lock
@@ -35,7 +35,7 @@ class CatalogWrite:
             raise
         return self.con
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> Literal[False]:
         try:
             if kind is None:
                 try:
