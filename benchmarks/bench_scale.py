@@ -97,7 +97,7 @@ def run_proc(args: list[str]) -> tuple[float, float, str]:
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: status/plan with findings
         raise RuntimeError(f"{args[:4]} failed: exit {os.waitstatus_to_exitcode(status)}")
     return wall, usage.ru_maxrss / 1024, out
 
@@ -155,7 +155,10 @@ def run(quick: bool) -> list[Figure]:
         tmp = Path(tempfile.mkdtemp(prefix="qclabel-scale-"))
         try:
             t0 = time.perf_counter()
-            build(tmp / "p", n)
+            # built in a child: a child forked from a parent that holds the fixture would
+            # start with the parent's RSS as its peak, hiding the command's own
+            run_proc([PY, "-c", f"from pathlib import Path; from benchmarks.bench_scale "
+                      f"import build; build(Path({str(tmp / 'p')!r}), {n})"])
             print(f"  (built {n} images in {time.perf_counter() - t0:.1f} s)", flush=True)
             figs += measure(tmp / "p", n)
         finally:

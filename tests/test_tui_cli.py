@@ -76,8 +76,9 @@ def test_label_without_a_terminal_on_stdin_exits_at_once(tmp_path):
     proj.add_role("admin", pwd.getpwuid(os.geteuid()).pw_name, "annotator")
     cmd = [sys.executable, "-c", "from qclabel.entry import main; main()", "label",
            str(proj.root)]
-    for how in ({"stdin": subprocess.DEVNULL}, {"input": ""}):
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, **how)
+    for extra, how in (([], {"stdin": subprocess.DEVNULL}), ([], {"input": ""}),
+                       (["--graphics", "halfcell"], {"stdin": subprocess.DEVNULL})):
+        out = subprocess.run(cmd + extra, capture_output=True, text=True, timeout=60, **how)
         assert out.returncode == 2, (out.returncode, out.stderr)
         assert out.stderr.strip().splitlines() == [
             "qclabel: error: the labeling app needs a terminal on stdin (it is a pipe or a "

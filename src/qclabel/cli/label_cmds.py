@@ -40,13 +40,15 @@ def run_app(project, graphics: str, theme: str, task: str | None, queue: str | N
     grid_thumb_cols(project.config)  # a bad setting is one line now, not a crash later
     user = identity.current_user()
     project.require(user, "annotator", "label images")
-    require_terminal()
+    if graphics == "auto":
+        require_terminal()  # probing asks the terminal and would wait for its answer
     from ..tui import graphics as gfx
     mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
     from ..tui.app import build_app
     app = build_app(project, user, graphics=mode, theme=theme, task=task,
                     queue=queue, handle_hangup=True)
     try:
+        require_terminal()  # after the session opened: its refusals come first
         app.run()
     finally:
         app.close_session()

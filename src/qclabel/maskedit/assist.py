@@ -118,6 +118,9 @@ class GrabCut:
             mode = cv2.GC_INIT_WITH_RECT
         if w < 2 or h < 2:
             return np.zeros((h, w), bool)
+        # GrabCut seeds its colour models from OpenCV's process-wide RNG: seed it, so the
+        # same box and strokes always give the same mask (whatever ran before).
+        cv2.setRNGSeed(0)
         cv2.grabCut(img, mask, rect, bgd, fgd, self.iterations, mode)
         return _place(req, (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), x0, y0)
 

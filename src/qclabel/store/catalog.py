@@ -15,13 +15,16 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
 from ..core import naming
 from ..core.model import ImageRecord
 from ..errors import StoreWriteError
 from . import catalog_db, catalog_migrate
 from .atomic import writer_lock
+
+if TYPE_CHECKING:
+    from .catalog_write import CatalogWrite
 
 BATCH = 2000
 
@@ -306,47 +309,6 @@ class Catalog:
                 rec = ImageRecord.from_dict({**rec.to_dict(), "seq": row[0] if row else seq})
                 con.execute(catalog_db.UPSERT, catalog_db.row_of(rec))
 
-    def _writer(self) -> _Write:
-        return _Write(self)
-
-
-class _Write:
-    """`with catalog._writer() as con`: lock, BEGIN IMMEDIATE, COMMIT (or ROLLBACK)."""
-
-    def __init__(self, catalog: Catalog):
-        self.catalog = catalog
-
-    def __enter__(self) -> sqlite3.Connection:
-        path = self.catalog.path
-        legacy = catalog_migrate.legacy_path(path)
-        if not path.exists() and legacy.exists():
-            catalog_migrate.migrate(path)
-        self._lock = writer_lock(path)
-        self._lock.__enter__()
-        try:
-            self.con = catalog_db.open_writer(path)
-            self.con.execute("BEGIN IMMEDIATE")
-        except BaseException as exc:
-            self._lock.__exit__(None, None, None)
-            if isinstance(exc, sqlite3.Error):
-                raise catalog_db.write_error(path, exc) from exc
-            raise
-        return self.con
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> Literal[False]:
-        try:
-            if kind is None:
-                try:
-                    self.con.execute("COMMIT")
-                except sqlite3.Error as err:
-                    self.con.execute("ROLLBACK") if self.con.in_transaction else None
-                    raise catalog_db.write_error(self.catalog.path, err) from err
-            elif self.con.in_transaction:
-                self.con.execute("ROLLBACK")
-        finally:
-            self.con.close()
-            self._lock.__exit__(None, None, None)
-            self.catalog.reload()
-        if isinstance(exc, sqlite3.Error):
-            raise catalog_db.write_error(self.catalog.path, exc) from exc
-        return False
+    def _writer(self) -> "CatalogWrite":
+        from .catalog_write import CatalogWrite
+        return CatalogWrite(self)
