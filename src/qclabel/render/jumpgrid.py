@@ -31,7 +31,7 @@ def slot_cell(vp: Viewport, i: int, j: int) -> Cell:
 def rulers(vp: Viewport) -> Overlay:
     ncol, nrow = divisions(vp)
     (oc, orow) = vp.offset
-    ov = Overlay()
+    ov: Overlay = {}  # type: ignore[assignment]  # plain cells: no pixel strokes
     for i in range(ncol):
         ov[(slot_cell(vp, i, 0)[0], orow)] = Glyph(LETTERS[i], COLUMN_COLOUR, True)
     for j in range(nrow):
@@ -143,7 +143,7 @@ def area_rulers(vp: Viewport, area: Area) -> Overlay:
     # cell must not carry a column and a row letter at once).
     top = top - 1 if top > orow else min(bottom + 1, orow + fr - 1)
     left = left - 1 if left > oc else min(right + 1, oc + fc - 1)
-    ov = Overlay()
+    ov: Overlay = {}  # type: ignore[assignment]  # plain cells: no pixel strokes
     for i in range(ncol):
         col = pixel_cell(vp, *area.slot(i, 0).centre)[0]
         if vp.cell_in_frame(col, top):
