@@ -25,6 +25,7 @@ from .errors import QclabelError
 from .project import Project
 from .splits import SplitItem, assign_splits, group_key
 from .version_diff import diff_versions  # noqa: F401  (part of this module's API)
+from .version_evidence import _qa_summary, evidence_hash  # noqa: F401  (API, as above)
 
 MANIFEST_FORMAT = 2  # 2: content hash of images and labels only; image paths
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -169,75 +170,6 @@ def _label_times(project: Project) -> dict[str, str]:
             if kind in ("label", "review", "final") and entry["ts"] > out.get(image, ""):
                 out[image] = entry["ts"]
     return out
-
-
-def _qa_summary(project: Project, finals: dict, gates: list[str] | None) -> dict[str, Any]:
-    statuses = Counter(f.status for f in finals.values())
-    labeled = set()
-    for state in project.store.all_states().values():
-        labeled |= {img for img, a in state.annotations().items() if a.is_labeled}
-    return {"images_in_catalog": len(project.store.catalog),
-            "images_in_version": len(finals),
-            "status_counts": dict(sorted(statuses.items())),
-            "labeled_without_final_label": len(labeled - set(finals)),
-            **copy.deepcopy(_qa_evidence(project, gates))}
-
-
-_QA_CACHE: dict[tuple, dict[str, Any]] = {}
-
-
-def _qa_evidence(project: Project, gates: list[str] | None) -> dict[str, Any]:
-    """The agreement report's headline and the release evidence, computed once per
-    state of the project: keyed by every journal's position (seq and hash of its last
-    event), the config and the catalog, so a second export with no label changed in
-    between (a version, then its export; the app's export after a preview) reuses it."""
-    from .qa.plan import build_plan
-    from .qa.report import build_report
-    states = project.store.all_states()
-    catalog = project.store.catalog
-    key = (str(project.root), tuple(sorted((u, s.tail.seq, s.tail.hash)
-                                           for u, s in states.items())),
-           json.dumps([project.config, project.role_table()], sort_keys=True, default=str),
-           len(catalog),
-           tuple(catalog.ids_after(len(catalog) - 1)), tuple(gates) if gates else None)
-    if key not in _QA_CACHE:
-        report = build_report(project)
-        if len(_QA_CACHE) >= 4:
-            _QA_CACHE.pop(next(iter(_QA_CACHE)))
-        _QA_CACHE[key] = {"agreement": _agreement(report),
-                          "evidence": _evidence(project, report, build_plan(project), gates)}
-    return _QA_CACHE[key]
-
-
-def _agreement(report: dict[str, Any]) -> dict[str, Any] | None:
-    """The QA report's headline figures (dual images, agreed, checks against targets)."""
-    if not report.get("images"):
-        return None
-    keep = ("images", "agreed", "targets", "checks", "worst_classes", "pending_dual")
-    return _plain({k: report.get(k) for k in keep})
-
-
-def _evidence(project: Project, report: dict[str, Any], plan: Any,
-              gates: list[str] | None) -> dict[str, Any]:
-    """What the version was released on: metrics, lots, golden scores, gates."""
-    from .qa.gates import evaluate
-    results = evaluate(project, report, plan, gates)
-    lots = [{k: lot.to_dict()[k] for k in ("lot", "size", "severity", "plan",
-                                            "corrections", "outcome")} for lot in plan.lots]
-    golden = report.get("golden") or {}
-    return _plain({"metrics": report.get("checks") if report.get("images") else [],
-                   "lots": lots, "lots_passed": sum(lot.passes for lot in plan.lots),
-                   "golden": {k: golden.get(k) for k in ("images", "annotators", "flagged")},
-                   "gates": [r.to_dict() for r in results], "overrides": []})
-
-
-def _plain(data: Any) -> Any:
-    return json.loads(json.dumps(data, default=str))
-
-
-def evidence_hash(qa: dict[str, Any]) -> str:
-    raw = json.dumps(qa, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 # -- stored versions ------------------------------------------------------------------

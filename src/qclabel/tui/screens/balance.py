@@ -8,9 +8,7 @@ callback and a cancel flag, so the operator can leave the screen while it runs.
 
 from __future__ import annotations
 
-import threading
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -25,6 +23,7 @@ from textual.widgets import Footer, Header, Input, ProgressBar, Select, Static
 from ...augment.balance import build_balance, format_balance
 from ...augment.recipe import recipe_names
 from ...errors import QclabelError
+from ..jobs import BackgroundJob, JobSlot
 from ...versions import list_names
 
 CURRENT = "(current final labels)"
@@ -60,23 +59,17 @@ def chart(report: dict[str, Any]) -> Text:
 
 
 @dataclass
-class AugmentJob:
+class AugmentJob(BackgroundJob):
+    """State of the app's one augmentation, shared by the worker and the view."""
+
     out_version: str
-    done: int = 0
-    total: int = 0
-    state: str = "running"          # running | done | cancelled | failed
-    message: str = ""
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-    def progress(self, done: int, total: int) -> None:
-        self.done, self.total = done, total
 
 
-_jobs: "weakref.WeakKeyDictionary[object, AugmentJob]" = weakref.WeakKeyDictionary()
+_jobs: JobSlot[AugmentJob] = JobSlot()
 
 
 def current_job(app) -> AugmentJob | None:
-    return _jobs.get(app)
+    return _jobs.current(app)
 
 
 def run_augment(app, job: AugmentJob, options: dict) -> None:
@@ -196,11 +189,11 @@ class BalanceScreen(Screen):
             options = self._options()
         except QclabelError as exc:
             if job is not None:  # a finished job's message would replace this one
-                _jobs.pop(self.app, None)
+                _jobs.clear(self.app)
             self.query_one("#augment-status", Static).update(str(exc))
             return
         job = AugmentJob(out)
-        _jobs[self.app] = job
+        _jobs.start(self.app, job)
         self.app.run_worker(lambda: run_augment(self.app, job, options), thread=True,
                             exclusive=True, group="augment", name="augment")
         self.show_progress()

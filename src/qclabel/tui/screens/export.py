@@ -9,9 +9,7 @@ says when it is done. The output appears only once complete (atomic rename).
 
 from __future__ import annotations
 
-import threading
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -21,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Select, Static
 
 from ...errors import QclabelError
+from ..jobs import BackgroundJob, JobSlot
 from ...formats import EXPORT_FORMATS, dataset_for, export_dataset
 from ...formats.dataset import LINK_MODES, ExportCancelled
 from ...formats.yolo import TASKS
@@ -32,26 +31,18 @@ SYNTHETIC_IN, SYNTHETIC_OUT = "include", "leave out (--no-synthetic)"
 
 
 @dataclass
-class ExportJob:
+class ExportJob(BackgroundJob):
     """State of the app's one export, shared by the worker thread and the dialog."""
 
     fmt: str
     out: Path
-    done: int = 0
-    total: int = 0
-    state: str = "running"          # running | done | cancelled | failed
-    message: str = ""
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-    def progress(self, done: int, total: int) -> None:
-        self.done, self.total = done, total
 
 
-_jobs: "weakref.WeakKeyDictionary[object, ExportJob]" = weakref.WeakKeyDictionary()
+_jobs: JobSlot[ExportJob] = JobSlot()
 
 
 def current_job(app) -> ExportJob | None:
-    return _jobs.get(app)
+    return _jobs.current(app)
 
 
 def run_export(app, job: ExportJob, options: dict) -> None:
@@ -126,7 +117,7 @@ class ExportScreen(Screen):
             self.query_one("#export-status", Static).update(str(exc))
             return
         job = ExportJob(self._value("format"), Path(self._value("out")).expanduser())
-        _jobs[self.app] = job
+        _jobs.start(self.app, job)
         self.app.run_worker(lambda: run_export(self.app, job, options), thread=True,
                             exclusive=True, group="export", name="export")
         self.show_progress()
