@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from qclabel import versions
+from qclabel import version_evidence, versions
 from qclabel.cli import main
 from qclabel.core.model import Annotation
 from qclabel.qa import report as qa_report
@@ -35,14 +35,14 @@ def test_every_journal_is_read_once_per_manifest(project, monkeypatch):
     calls = []
     real = Store.all_states
     monkeypatch.setattr(Store, "all_states", lambda self: calls.append(1) or real(self))
-    versions._QA_CACHE.clear()
+    version_evidence._QA_CACHE.clear()
     m = versions.build_manifest(project)
     assert len(calls) == 1 and len(m["labels"]) == 3
     assert "all_states" not in vars(project.store)  # the pin is gone afterwards
 
 
 def test_qa_evidence_is_reused_until_a_label_changes(project, monkeypatch):
-    versions._QA_CACHE.clear()
+    version_evidence._QA_CACHE.clear()
     reports = []
     real = qa_report.build_report
     monkeypatch.setattr(qa_report, "build_report", lambda p, *a, **k: reports.append(1)
@@ -53,5 +53,5 @@ def test_qa_evidence_is_reused_until_a_label_changes(project, monkeypatch):
     label(project, "bob", by_name(project)["a.png"], Annotation(verdict="pass"))
     changed = versions.build_manifest(project)
     assert len(reports) == 2  # bob's new journal position: computed again
-    versions._QA_CACHE.clear()
+    version_evidence._QA_CACHE.clear()
     assert versions.build_manifest(project)["qa"] == changed["qa"]  # = a fresh computation
