@@ -198,3 +198,27 @@ def test_classes_that_cannot_reach_the_target_are_reported_short(metal, as_user)
                                   "--out-version", "v1-short2", "--to-ratio", "0.05",
                                   "--max-per-source", "1", "--workers", "1"])
     assert "short" in r.output and "collect more real images" in r.output
+
+
+@pytest.mark.parametrize("hole", [(106, 410), (340, 192)])
+def test_a_shift_onto_a_hole_of_the_part_goes_back_to_the_defect_s_own_place(hole):
+    """The clean plate has two fixture holes: a paste shifted onto one would put a crack
+    on no metal at all. It goes back to where the crack sat on its own image."""
+    src, dest = rgb(CRACKED), rgb(CLEAN)
+    grey = cv2.cvtColor(dest, cv2.COLOR_RGB2GRAY)
+    assert grey[hole[1], hole[0]] < 80                  # there is a hole there
+    m = crack()
+    dx = hole[0] - (m.left + m.width / 2)
+    dy = hole[1] - (m.top + m.height / 2)
+    out, ann, _ = paste(dest, Annotation(verdict="pass"), src,
+                        Annotation(verdict="fail", masks=(m,)), m,
+                        params(dx=float(dx), dy=float(dy)), TAX, 0.05)
+    new = ann.masks[0]
+    assert (new.left, new.top) == (m.left, m.top)
+    region = new.full(dest.shape[1], dest.shape[0]).astype(bool)
+    assert grey[region].min() > 80                      # on metal, not in a hole
+    # a shift that stays on plain metal is kept as sampled
+    _, kept, _ = paste(dest, Annotation(verdict="pass"), src,
+                       Annotation(verdict="fail", masks=(m,)), m,
+                       params(dx=60.0, dy=20.0), TAX, 0.05)
+    assert (kept.masks[0].left, kept.masks[0].top) == (m.left + 60, m.top + 20)

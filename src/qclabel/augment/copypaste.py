@@ -4,7 +4,11 @@ the same profile and part (Ghiasi et al., CVPR 2021).
 The pasted defect is placed where it was on its own image (images of one profile and
 part come from one fixture, so that position is on the part) shifted by up to a tenth
 of the frame, scaled and rotated within the recipe's jitter, and kept whole inside the
-frame. Blending keeps the destination's surface texture: OpenCV `seamlessClone` with
+frame and on the part (`on_part`): the destination's pixels under a shifted paste must
+look like those at the defect's own position there (mean grey within
+`SURFACE_TOLERANCE`, spread at most `SPREAD_FACTOR` times it), so a shift onto a hole,
+a fixture, an edge of the part or the background goes back to the defect's own
+position. Blending keeps the destination's surface texture: OpenCV `seamlessClone` with
 MIXED_CLONE for 8-bit colour, a feathered alpha mask otherwise (greyscale, 16-bit).
 The pasted object becomes a labeled instance (its mask, and a box where the source had
 one); existing objects it covers lose those pixels (`labels.occlude`).
@@ -73,6 +77,11 @@ def paste(dest: np.ndarray, dest_ann: Annotation, source: np.ndarray, source_ann
     size = (width, height)
     matrix = paste_matrix(instance, p, size)
     new_mask = MASK.transformed(instance, matrix, size)
+    if new_mask is not None and (p["dx"] or p["dy"]):
+        home = paste_matrix(instance, {**p, "dx": 0.0, "dy": 0.0}, size)
+        home_mask = MASK.transformed(instance, home, size)
+        if home_mask is not None and not on_part(dest, new_mask, home_mask):
+            matrix, new_mask = home, home_mask  # the shift left the part: stay home
     if new_mask is None:
         return dest, dest_ann, Counter()
     new_mask = replace(new_mask, id=f"{p['id']}-m")
@@ -142,3 +151,32 @@ def _add_instance(ann: Annotation, source_ann: Annotation, instance: Mask,
     severity = ann.severity or (instance.severity if image_cls else None)
     return replace(ann, verdict="fail", defect_class=image_cls, severity=severity,
                    masks=ann.masks + (new_mask,), boxes=boxes)
+
+
+SURFACE_TOLERANCE = 30.0  # grey levels (of 255) between the two places' means
+SPREAD_FACTOR = 1.6       # a hole or an edge under the paste widens the grey spread
+
+
+def _grey8(img: np.ndarray) -> np.ndarray:
+    grey = img if img.ndim == 2 else cv2.cvtColor(img[..., :3], cv2.COLOR_RGB2GRAY)
+    if grey.dtype != np.uint8:
+        lo, hi = float(grey.min()), float(grey.max())
+        grey = ((grey.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0))).astype(np.uint8)
+    return grey.astype(np.float32)
+
+
+def on_part(dest: np.ndarray, moved: Mask, home: Mask) -> bool:
+    """Whether the destination under `moved` (grown by a margin) is the same kind of
+    surface as under `home`, the defect's own position, which is on the part (images
+    of one profile and part come from one fixture)."""
+    height, width = dest.shape[:2]
+    grey = _grey8(dest)
+    kernel = np.ones((9, 9), np.uint8)
+    there = cv2.dilate(moved.full(width, height), kernel).astype(bool)
+    here = cv2.dilate(home.full(width, height), kernel).astype(bool)
+    if not there.any() or not here.any():
+        return True
+    a, b = grey[there], grey[here]
+    return (abs(float(a.mean()) - float(b.mean())) <= SURFACE_TOLERANCE
+            and float(a.std()) <= SPREAD_FACTOR * float(b.std()) + 4.0)
+
