@@ -116,3 +116,23 @@ def test_a_bad_spec_on_the_command_line_is_one_line(proj):
     res = CliRunner().invoke(main, ["label", str(proj.root), "--queue", "lot"])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "queue 'lot'" in res.output
+
+
+async def test_an_empty_filtered_queue_names_its_filter(proj):
+    app = build_app(proj, "admin", graphics="halfcell", task="classification",
+                    queue="all,lot=L99")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert app.labeler.queue == []
+        text = app.screen.empty_text()
+        assert "all,lot=L99" in text and "press :" in text
+        await pilot.press("q")
+
+
+def test_the_demo_project_has_the_fields_its_file_names_carry(tmp_path):
+    from qclabel.demo import make_demo_project
+    project = make_demo_project(tmp_path / "demo")
+    recs = project.store.catalog.all()
+    assert all(r.fields.get("lot") and r.fields.get("station") for r in recs)
+    spec = parse_queue("all,lot=L07", QUEUES)
+    assert 0 < sum(spec.matches(r) for r in recs) <= len(recs)

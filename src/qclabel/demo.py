@@ -22,5 +22,8 @@ def make_demo_project(dest: Path | None = None) -> Project:
     for folder in DEMO_FOLDERS:
         shutil.copytree(src / folder, images / folder, dirs_exist_ok=True)
     project = Project.init(root / "project", "metal-stamping", name="demo")
-    ingest_paths(project, [images])
+    # The metal samples come from an area-scan station: its profile reads part, lot,
+    # station and camera from the file names (queue filters such as lot=L07 use them)
+    # and gives the mm/px calibration masks and minimum sizes are measured in.
+    ingest_paths(project, [images], profile="area-scan")
     return project

@@ -76,6 +76,9 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
         return [lab.record(i) for i in ids]
 
     def empty_text(self) -> str:
+        if self.labeler.queue_terms:  # say the filter too: it is why the queue is empty
+            return (f"queue '{self.labeler.queue_spec}' is empty: press : to change the "
+                    "filter, / for another queue, escape for home")
         return (f"queue '{self.labeler.queue_name}' is empty: press / for another queue, "
                 "escape for home")
 
