@@ -154,7 +154,7 @@ async def test_snap_places_each_point_in_at_most_three_keys(proj, name):
                 pytest.fail(f"{point}: snap from {start} never reached {tx},{ty}")
             await pilot.press("space")
             keys += presses + 1
-            assert presses + 1 <= 3
+            assert presses + 1 <= 2  # on these samples the nearest feature is the point
         await settle(pilot, app)
         kps = stored(proj, image)
         for point in proj.taxonomy.template("bracket").points:
@@ -174,6 +174,6 @@ def test_features_near_the_fixture_positions_are_the_true_points():
     grey = cv2.imread(str(SAMPLES / "assembly" / "bracket_0002.png"), cv2.IMREAD_GRAYSCALE)
     for point, (tx, ty, v) in truth_points("bracket_0002.png").items():
         found = features_near(grey, *expected[point])
-        assert any(f.distance(tx, ty) <= 2 for f in found[:2]), point
+        assert found[0].distance(tx, ty) <= 2, point
     flat = np.full((100, 100), 128, np.uint8)
     assert features_near(flat, 50, 50) == []

@@ -24,6 +24,7 @@ REACH_PX = 40          # the window reaches this far from the cursor
 MIN_BLOB_PX = 12       # smaller regions are noise or texture
 MAX_BLOB_SHARE = 0.25  # a region covering more of the window is background or the part
 MAX_CORNERS = 12
+RIM = 1.6  # corners this many blob radii from a blob's centre are its rim (shadow, burr)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def features_near(grey: np.ndarray, x: int, y: int, reach: int = REACH_PX) -> li
     smooth = cv2.GaussianBlur(roi, (0, 0), 1.0)
     blobs = _blobs(smooth)
     corners = [c for c in _corners(smooth)
-               if not any(np.hypot(c.x - b.x, c.y - b.y) <= b.size + 3 for b in blobs)]
+               if not any(np.hypot(c.x - b.x, c.y - b.y) <= RIM * b.size + 3 for b in blobs)]
     found = [Feature(f.x + x0, f.y + y0, f.kind, f.size) for f in blobs + corners]
     found = [f for f in found if f.distance(x, y) <= reach]
     return sorted(found, key=lambda f: f.distance(x, y))
