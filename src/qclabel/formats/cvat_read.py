@@ -21,6 +21,7 @@ from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from .importing import Parsed
 from .interchange import (
+    source_file,
     default_verdict,
     find_template,
     keypoint_set,
@@ -36,15 +37,7 @@ REFUSED = ("polyline", "ellipse", "cuboid")
 
 
 def annotation_file(src: Path) -> Path:
-    if src.is_dir():
-        path = src / "annotations.xml"
-        if not path.is_file():
-            raise FormatError(f"{src}: no annotations.xml (CVAT for images 1.1) found")
-        return path
-    if not src.is_file():
-        raise FormatError(f"{src}: not a regular file or folder" if src.exists()
-                          else f"{src}: no such file or folder")
-    return src
+    return source_file(src, "annotations.xml", "CVAT for images 1.1")
 
 
 def read(tax: Taxonomy, src: Path) -> list[Parsed]:

@@ -10,6 +10,7 @@ attribute of the object (CVAT) or its per-region choice (Label Studio).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -160,3 +161,18 @@ def mask_from_rings(cls: str, rings: list[tuple[float, ...]], severity: str | No
         return Mask.from_polygons(cls, rings, severity=severity)
     except MaskError as exc:
         raise FormatError(f"{where}: {exc}") from None
+
+
+def source_file(src: Path, name: str, what: str) -> Path:
+    """The file an import reads: `src` itself, or `src/name` when `src` is a folder
+    (the tool's export folder); a clear error for anything else."""
+    if src.is_dir():
+        path = src / name
+        if not path.is_file():
+            raise FormatError(f"{src}: no {name} ({what}) found")
+        return path
+    if not src.is_file():
+        raise FormatError(f"{src}: not a regular file or folder" if src.exists()
+                          else f"{src}: no such file or folder")
+    return src
+

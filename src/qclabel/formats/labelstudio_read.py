@@ -27,6 +27,7 @@ from ..project import Project
 from . import ls_brush
 from .importing import Matcher, Parsed
 from .interchange import (
+    source_file,
     default_verdict,
     find_template,
     keypoint_set,
@@ -43,15 +44,7 @@ ROUND = 6  # percent -> pixels: undo the float noise of the way there
 
 
 def task_file(src: Path) -> Path:
-    if src.is_dir():
-        path = src / "tasks.json"
-        if not path.is_file():
-            raise FormatError(f"{src}: no tasks.json (Label Studio JSON) found")
-        return path
-    if not src.is_file():
-        raise FormatError(f"{src}: not a regular file or folder" if src.exists()
-                          else f"{src}: no such file or folder")
-    return src
+    return source_file(src, "tasks.json", "Label Studio JSON")
 
 
 def read(project: Project, src: Path) -> list[Parsed]:
