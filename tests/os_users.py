@@ -2,8 +2,9 @@
 
 The tests switch only the *effective* uid and gid, in this process, for a block: the
 kernel then checks every open, mkdir and rename against that user, exactly as for a
-login of theirs. The interpreter lives under /root here, which other users may not
-read, so every module the commands may import is loaded first, as root."""
+login of theirs. The interpreter lives under /root here, and the checkout may sit in a
+private folder, which other users may not read, so every module the commands may
+import, and the package's data files, are loaded first, as root."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ def preload() -> None:
     for mod in pkgutil.walk_packages(qclabel.__path__, "qclabel."):
         if ".tui" not in mod.name:
             importlib.import_module(mod.name)
+    # The package's data files too: a checkout under a private folder (mktemp -d) is
+    # readable by root only, where an installed package is readable by everyone.
+    from qclabel.project import BUNDLED_TAXONOMIES, bundled_taxonomy_text
+    from qclabel.qa.iso2859 import tables
+    for name in BUNDLED_TAXONOMIES:
+        bundled_taxonomy_text(name)
+    tables()
 
 
 @contextmanager

@@ -138,6 +138,8 @@ def _ingest_as_nobody(project_root: Path, paths: list[Path], conn) -> None:
     """Child process: drop root (root reads any file), ingest, send the failures."""
     from qclabel.project import Project
     Image.init()  # load Pillow's format plugins while their files are still readable
+    from os_users import preload
+    preload()  # and qclabel's modules and data files (the checkout may be private)
     os.setgid(65534)
     os.setuid(65534)
     report = ingest_paths(Project.open(project_root), paths, workers=1)

@@ -88,10 +88,11 @@ async def test_sixel_page_is_one_picture_and_the_cursor_sends_none(proj):
         out = wire(app)
         grid = await open_grid(app, pilot)
         for _ in range(100):  # a loaded machine may finish the page's encode late
-            if out["sixels"]:
+            if out["sixels"] and grid.sheet.sent == 1 and not app.workers._workers:
                 break
             await pilot.pause(0.05)
-        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
         assert out["sixels"] == 1  # the whole page in one sixel frame
         out.update(bytes=0, sixels=0)
         await pilot.press("right", "space", "down")

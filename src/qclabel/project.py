@@ -13,6 +13,7 @@ import copy
 import re
 import tomllib
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,17 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(path, "(file)", str(path), f"cannot read: {exc.strerror}") from None
 
 
+@lru_cache(maxsize=None)
+def bundled_taxonomy_text(name: str) -> str:
+    """A bundled taxonomy file's text, read once per process (it ships with the package
+    and never changes while it runs)."""
+    return (resources.files("qclabel.taxonomies") / f"{name}.toml").read_text()
+
+
 def resolve_taxonomy_file(spec: str | Path) -> tuple[dict[str, Any], str]:
     """A path to a TOML file, or the name of a bundled taxonomy."""
     if str(spec) in BUNDLED_TAXONOMIES:
-        ref = resources.files("qclabel.taxonomies") / f"{spec}.toml"
-        return tomllib.loads(ref.read_text()), f"<bundled {spec}>"
+        return tomllib.loads(bundled_taxonomy_text(str(spec))), f"<bundled {spec}>"
     data = read_toml(Path(spec))
     return data, str(spec)
 
