@@ -24,11 +24,15 @@ def _image(project: Project, ref: str) -> str:
     if not hits and (rec := catalog.find(ref)) is not None:  # a 1-based position
         hits = [rec]
     if len(hits) > 1:
-        raise QclabelError(f"{project.root}: {len(hits)} images match {ref!r} "
-                           f"({', '.join(r.source for r in hits[:3])}): give more of the path")
+        raise QclabelError(
+            f"{project.root}: {len(hits)} images match {ref!r} "
+            f"({', '.join(r.source for r in hits[:3])}): give more of the path"
+        )
     if not hits:
-        raise QclabelError(f"{project.root}: no image {ref!r} in the catalog (give a file "
-                           "name, an id or a 1-based position)")
+        raise QclabelError(
+            f"{project.root}: no image {ref!r} in the catalog (give a file "
+            "name, an id or a 1-based position)"
+        )
     return hits[0].id
 
 
@@ -37,8 +41,9 @@ def _name(project: Project, image_id: str) -> str:
     return naming.image_name(rec) if rec else image_id
 
 
-def _edited(ann: Annotation, verdict: str | None, defect_class: str | None,
-            severity: str | None) -> Annotation:
+def _edited(
+    ann: Annotation, verdict: str | None, defect_class: str | None, severity: str | None
+) -> Annotation:
     steps = []
     if verdict:
         steps.append(edits.set_verdict(verdict))
@@ -51,8 +56,10 @@ def _edited(ann: Annotation, verdict: str | None, defect_class: str | None,
 
 def _check_class(project: Project, defect_class: str | None) -> None:
     if defect_class and defect_class not in project.taxonomy.class_names():
-        raise QclabelError(f"--class {defect_class!r} is not a defect class of taxonomy "
-                           f"{project.taxonomy.name} ({', '.join(project.taxonomy.class_names())})")
+        raise QclabelError(
+            f"--class {defect_class!r} is not a defect class of taxonomy "
+            f"{project.taxonomy.name} ({', '.join(project.taxonomy.class_names())})"
+        )
 
 
 @click.group()
@@ -63,29 +70,37 @@ def qa() -> None:
 @qa.command("plan")
 @project_dir
 @click.option("--json", "as_json", is_flag=True, help="Every image's assignment as JSON.")
-@click.option("--publish", is_flag=True, help="Write each user's queue to queues/USER.json "
-              "with golden images mixed in (admin).")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Write each user's queue to queues/USER.json with golden images mixed in (admin).",
+)
 def plan_cmd(project_dir: Path, as_json: bool, publish: bool) -> None:
     """Who labels, reviews and adjudicates which image, from the [qa] config."""
     from ..qa.plan import build_plan
+
     project = open_project(project_dir)
     if publish:
         from ..qa.queues import publish as do_publish
+
         changed = do_publish(project, identity.current_user())
-        click.echo(f"published queues of {len(changed)} users "
-                   f"({sum(changed.values())} changed)")
+        click.echo(f"published queues of {len(changed)} users ({sum(changed.values())} changed)")
         return
     plan = build_plan(project)
     if as_json:
         emit_json(plan.to_dict())
         return
     s, cfg = plan.summary(), plan.settings
-    click.echo(f"policy     first {cfg['dual_first_n']} images of each task dual-annotated; "
-               f"spot checks {cfg['spot_check_rate'] * 100:g} %"
-               + (f" per {cfg['spot_check_by']}" if cfg["spot_check_by"] else "")
-               + f" (seed {cfg['seed']})")
-    click.echo(f"images     {s['images']}: dual {s['dual']}, single {s['single']}, "
-               f"spot checks {s['spot_checks']}")
+    click.echo(
+        f"policy     first {cfg['dual_first_n']} images of each task dual-annotated; "
+        f"spot checks {cfg['spot_check_rate'] * 100:g} %"
+        + (f" per {cfg['spot_check_by']}" if cfg["spot_check_by"] else "")
+        + f" (seed {cfg['seed']})"
+    )
+    click.echo(
+        f"images     {s['images']}: dual {s['dual']}, single {s['single']}, "
+        f"spot checks {s['spot_checks']}"
+    )
     click.echo(f"annotators {', '.join(plan.annotators) or '-'}")
     click.echo(f"reviewers  {', '.join(plan.reviewers) or '-'}")
     for user, n in sorted(s["per_user"].items()):
@@ -105,6 +120,7 @@ def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool
     from ..qa.blind import require_sees_everything
     from ..qa.plan import queue_items
     from ..qa.queues import read_published
+
     project, me = open_project(project_dir), identity.current_user()
     if user not in (None, me):  # also: another user's queue may hold golden images
         require_sees_everything(project, me, f"see the queue of {user}")
@@ -112,8 +128,9 @@ def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool
     items = queue_items(project, user, pending_only=not show_all)
     notice = (read_published(project, user) or {}).get("notice", "")
     if as_json:
-        emit_json([{"image": i.image, "file": _name(project, i.image), "role": i.role}
-                   for i in items])
+        emit_json(
+            [{"image": i.image, "file": _name(project, i.image), "role": i.role} for i in items]
+        )
         return
     if notice:
         click.echo(f"notice: {notice}")
@@ -125,19 +142,33 @@ def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool
 
 @qa.command("report")
 @project_dir
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
-              show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Local worker processes comparing the dual labels.")
-@click.option("--scheduler", metavar="ADDRESS", help="Compare on an existing Dask "
-              "distributed cluster (needs qclabel[dask]).")
-def report_cmd(project_dir: Path, fmt: str, output: Path | None, workers: int,
-               scheduler: str | None) -> None:
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Local worker processes comparing the dual labels.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Compare on an existing Dask distributed cluster (needs qclabel[dask]).",
+)
+def report_cmd(
+    project_dir: Path, fmt: str, output: Path | None, workers: int, scheduler: str | None
+) -> None:
     """Agreement metrics against their targets, worst classes and annotators, and every
     disagreement. Needs the adjudicator role: it shows both annotators' labels."""
     from ..qa.report_format import format_report
+
     project = open_project(project_dir)
     project.require(identity.current_user(), "adjudicator", "read the QA report")
     report = _report_on(project, workers, scheduler)
@@ -157,10 +188,18 @@ def report_cmd(project_dir: Path, fmt: str, output: Path | None, workers: int,
 @click.option("--severity", help="Corrected severity.")
 @click.option("--note", help="Why (required for a correction).")
 @json_option
-def review(project_dir: Path, image: str, verdict: str | None, defect_class: str | None,
-           severity: str | None, note: str | None, as_json: bool) -> None:
+def review(
+    project_dir: Path,
+    image: str,
+    verdict: str | None,
+    defect_class: str | None,
+    severity: str | None,
+    note: str | None,
+    as_json: bool,
+) -> None:
     """Spot-check IMAGE: with no correction it is confirmed ok. Reviewers only."""
     from ..qa.decisions import labelers, review as do_review
+
     project = open_project(project_dir)
     user = identity.current_user()
     project.require(user, "reviewer", "spot-check labels")
@@ -169,17 +208,27 @@ def review(project_dir: Path, image: str, verdict: str | None, defect_class: str
     correction = None
     if verdict or defect_class or severity:
         labels = labelers(project.store.all_states(), image_id)
-        correction = _edited(labels[0][1] if labels else Annotation(), verdict,
-                             defect_class, severity)
+        correction = _edited(
+            labels[0][1] if labels else Annotation(), verdict, defect_class, severity
+        )
     with project.store.open_session(user) as session:
         event = do_review(project, session, image_id, correction, note)
     if as_json:
-        emit_json({"image": image_id, "name": _name(project, image_id),
-                   "outcome": event["after"]["outcome"], "of": event["after"]["of"],
-                   "by": user, "event": event["hash"]})
+        emit_json(
+            {
+                "image": image_id,
+                "name": _name(project, image_id),
+                "outcome": event["after"]["outcome"],
+                "of": event["after"]["of"],
+                "by": user,
+                "event": event["hash"],
+            }
+        )
         return
-    click.echo(f"review of {_name(project, image_id)}: {event['after']['outcome']} "
-               f"(labels by {event['after']['of']})")
+    click.echo(
+        f"review of {_name(project, image_id)}: {event['after']['outcome']} "
+        f"(labels by {event['after']['of']})"
+    )
 
 
 @click.command()
@@ -189,6 +238,7 @@ def review(project_dir: Path, image: str, verdict: str | None, defect_class: str
 def consensus(project_dir: Path, image: str, note: str) -> None:
     """Send IMAGE to consensus review: it joins the adjudicators' queue."""
     from ..qa.decisions import request_consensus
+
     project = open_project(project_dir)
     user = identity.current_user()
     image_id = _image(project, image)
@@ -206,16 +256,31 @@ def consensus(project_dir: Path, image: str, note: str) -> None:
 @click.option("--class", "defect_class", help="Then set the defect class.")
 @click.option("--severity", help="Then set the severity.")
 @click.option("--note", help="Why (recorded with the decision).")
-@click.option("--graphics", type=click.Choice(["auto", "sixel", "kitty", "halfcell", "unicode"]),
-              default="auto", show_default=True, help="How images reach the terminal.")
+@click.option(
+    "--graphics",
+    type=click.Choice(["auto", "sixel", "kitty", "halfcell", "unicode"]),
+    default="auto",
+    show_default=True,
+    help="How images reach the terminal.",
+)
 @json_option
-def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str | None,
-               verdict: str | None, defect_class: str | None, severity: str | None,
-               note: str | None, graphics: str, as_json: bool) -> None:
+def adjudicate(
+    project_dir: Path,
+    list_only: bool,
+    image: str | None,
+    take: str | None,
+    verdict: str | None,
+    defect_class: str | None,
+    severity: str | None,
+    note: str | None,
+    graphics: str,
+    as_json: bool,
+) -> None:
     """Resolve disagreements between two blind annotators. Adjudicators only.
 
     With no options, opens the app on the adjudication screen."""
     from ..qa.decisions import adjudication_queue
+
     _adjudicate_conflicts(list_only, as_json)
     project = open_project(project_dir)
     user = identity.current_user()
@@ -223,13 +288,23 @@ def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str 
     if list_only:
         queue = adjudication_queue(project)
         if as_json:
-            emit_json([{"image": d.image, "name": _name(project, d.image), "kind": d.kind,
-                        "annotators": list(d.annotators), "detail": d.detail}
-                       for d in queue])
+            emit_json(
+                [
+                    {
+                        "image": d.image,
+                        "name": _name(project, d.image),
+                        "kind": d.kind,
+                        "annotators": list(d.annotators),
+                        "detail": d.detail,
+                    }
+                    for d in queue
+                ]
+            )
             return
         for d in queue:
-            click.echo(f"{_name(project, d.image)}  {d.kind:<9} "
-                       f"{' / '.join(d.annotators):<20} {d.detail}")
+            click.echo(
+                f"{_name(project, d.image)}  {d.kind:<9} {' / '.join(d.annotators):<20} {d.detail}"
+            )
         return
     if image or take:
         _decide(project, user, image, take, verdict, defect_class, severity, note)
@@ -239,13 +314,17 @@ def adjudicate(project_dir: Path, list_only: bool, image: str | None, take: str 
 
 def _adjudicate_conflicts(list_only: bool, as_json: bool) -> None:
     """--list prints, --image/--take decides, no option opens the app: never two."""
-    deciding = [f"--{n.replace('defect_class', 'class')}" for n in (
-        "image", "take", "verdict", "defect_class", "severity", "note") if given(n)]
+    deciding = [
+        f"--{n.replace('defect_class', 'class')}"
+        for n in ("image", "take", "verdict", "defect_class", "severity", "note")
+        if given(n)
+    ]
     if list_only and deciding:
         refuse(f"--list prints the queue; it takes no {', '.join(deciding)}")
     if not list_only and deciding and not (given("image") and given("take")):
-        refuse(f"{', '.join(deciding)} decide an image without the app: give --image "
-               "and --take A|B")
+        refuse(
+            f"{', '.join(deciding)} decide an image without the app: give --image and --take A|B"
+        )
     if as_json and not list_only:
         refuse("--json goes with --list (the queue as JSON)")
     if given("graphics") and (list_only or deciding):
@@ -254,8 +333,10 @@ def _adjudicate_conflicts(list_only: bool, as_json: bool) -> None:
 
 def _run_app(project: Project, user: str, graphics: str) -> int:
     from ..tui import graphics as gfx
+
     mode = gfx.prepare(graphics)  # probe the terminal before Textual owns it
     from ..tui.app import build_app  # loads textual: only here
+
     app = build_app(project, user, graphics=mode, start="adjudicate", handle_hangup=True)
     try:
         app.run()
@@ -264,10 +345,18 @@ def _run_app(project: Project, user: str, graphics: str) -> int:
     return app.return_code or 0
 
 
-def _decide(project: Project, user: str, image: str | None, take: str | None,
-            verdict: str | None, defect_class: str | None, severity: str | None,
-            note: str | None) -> None:
+def _decide(
+    project: Project,
+    user: str,
+    image: str | None,
+    take: str | None,
+    verdict: str | None,
+    defect_class: str | None,
+    severity: str | None,
+    note: str | None,
+) -> None:
     from ..qa.decisions import adjudicate as do_adjudicate, labelers
+
     if not (image and take):
         raise QclabelError("deciding without the app needs both --image and --take A|B")
     image_id = _image(project, image)
@@ -292,14 +381,16 @@ def _report_on(project, workers: int, scheduler: str | None) -> dict:
     """The QA report, its comparisons on a Dask cluster or local processes if asked."""
     from contextlib import nullcontext
     from ..qa.report import build_report
+
     if scheduler:
         from ..ingest.parallel import dask_executor
+
         context = dask_executor(scheduler)
     elif workers > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        context = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(
-            "forkserver"))
+
+        context = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
     else:
         context = nullcontext(None)
     with context as executor:

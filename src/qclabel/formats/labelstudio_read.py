@@ -54,8 +54,10 @@ def read(project: Project, src: Path) -> list[Parsed]:
     if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
         raise FormatError(f"{path}: expected a list of Label Studio tasks")
     matcher = Matcher(project.store.catalog.all())
-    parsed = [_task(project.taxonomy, matcher, t, f"{path}: task {t.get('id', n)}")
-              for n, t in enumerate(tasks)]
+    parsed = [
+        _task(project.taxonomy, matcher, t, f"{path}: task {t.get('id', n)}")
+        for n, t in enumerate(tasks)
+    ]
     return [p for p in parsed if p is not None]
 
 
@@ -81,8 +83,11 @@ def _image_name(data: Any, matcher: Matcher, where: str) -> tuple[str, str | Non
 def _labels(task: dict[str, Any], where: str) -> tuple[list[Any] | None, float | None]:
     """The result list a task's labels come from (None: nobody labeled it), and a
     prediction's score."""
-    anns = [a for a in task.get("annotations") or [] if isinstance(a, dict)
-            and not a.get("was_cancelled")]
+    anns = [
+        a
+        for a in task.get("annotations") or []
+        if isinstance(a, dict) and not a.get("was_cancelled")
+    ]
     if anns:
         chosen = next((a for a in anns if a.get("ground_truth")), anns[-1])
         return _result_list(chosen, where), None
@@ -112,7 +117,7 @@ class _Image:
     height: int
     where: str
     regions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    choices: dict[str, list[str]] = field(default_factory=dict)   # region id -> values
+    choices: dict[str, list[str]] = field(default_factory=dict)  # region id -> values
     image_choices: list[tuple[str, str]] = field(default_factory=list)  # (from, value)
     choice_from: list[tuple[str, str, str]] = field(default_factory=list)  # (id, from, v)
 
@@ -123,8 +128,7 @@ class _Image:
         return round(float(v) * scale / 100, ROUND)
 
 
-def _task(tax: Taxonomy, matcher: Matcher, task: dict[str, Any], where: str
-          ) -> Parsed | None:
+def _task(tax: Taxonomy, matcher: Matcher, task: dict[str, Any], where: str) -> Parsed | None:
     name, sha = _image_name(task.get("data"), matcher, where)
     rec = matcher.find(name, sha, where)
     results, score = _labels(task, where)
@@ -146,8 +150,10 @@ def _sort(img: _Image, res: dict[str, Any], where: str) -> None:
         return
     size = (res.get("original_width"), res.get("original_height"))
     if size != (None, None) and size != (img.width, img.height):
-        raise FormatError(f"{where}: original size {size[0]}x{size[1]} differs from the "
-                          f"catalog's {img.width}x{img.height} (a different image?)")
+        raise FormatError(
+            f"{where}: original size {size[0]}x{size[1]} differs from the "
+            f"catalog's {img.width}x{img.height} (a different image?)"
+        )
     value = res.get("value")
     rid = str(res.get("id", ""))
     if not isinstance(value, dict):
@@ -164,8 +170,10 @@ def _sort(img: _Image, res: dict[str, Any], where: str) -> None:
         img.choices.setdefault(rid, []).extend(values)
         img.choice_from += [(rid, str(res.get("from_name")), v) for v in values]
     else:
-        raise FormatError(f"{where}: result type {shown(kind)} has no counterpart in qclabel "
-                          f"(reads {', '.join(REGIONS)}, choices)")
+        raise FormatError(
+            f"{where}: result type {shown(kind)} has no counterpart in qclabel "
+            f"(reads {', '.join(REGIONS)}, choices)"
+        )
 
 
 def _label(res: dict[str, Any], key: str) -> str:
@@ -183,15 +191,17 @@ def _severity(tax: Taxonomy, img: _Image, rid: str, cls: str) -> str | None:
 def _root(img: _Image, rid: str) -> str:
     """The first region of an object (regions point to it with parentID)."""
     seen = set()
-    while (parent := img.regions[rid].get("parentID")) and parent in img.regions \
-            and rid not in seen:
+    while (
+        (parent := img.regions[rid].get("parentID")) and parent in img.regions and rid not in seen
+    ):
         seen.add(rid)
         rid = str(parent)
     return rid
 
 
-def _annotation(tax: Taxonomy, img: _Image, score: float | None
-                ) -> tuple[Annotation, tuple[float, ...]]:
+def _annotation(
+    tax: Taxonomy, img: _Image, score: float | None
+) -> tuple[Annotation, tuple[float, ...]]:
     boxes: list[tuple[dict[str, Any], Box]] = []
     groups: dict[str, list[str]] = {}
     rings: dict[str, list[str]] = {}
@@ -202,11 +212,20 @@ def _annotation(tax: Taxonomy, img: _Image, score: float | None
             if _is_num(value.get("rotation")) and value["rotation"] != 0:
                 raise FormatError(f"{at}: a rotated rectangle has no counterpart in qclabel")
             cls = _label(res, kind)
-            boxes.append((res, Box(cls, img.px(value, "x", img.width, at),
-                                   img.px(value, "y", img.height, at),
-                                   img.px(value, "width", img.width, at),
-                                   img.px(value, "height", img.height, at),
-                                   _severity(tax, img, rid, cls), id=rid)))
+            boxes.append(
+                (
+                    res,
+                    Box(
+                        cls,
+                        img.px(value, "x", img.width, at),
+                        img.px(value, "y", img.height, at),
+                        img.px(value, "width", img.width, at),
+                        img.px(value, "height", img.height, at),
+                        _severity(tax, img, rid, cls),
+                        id=rid,
+                    ),
+                )
+            )
         elif kind == "keypointlabels":
             groups.setdefault(_root(img, rid), []).append(rid)
         elif kind == "polygonlabels":
@@ -217,30 +236,42 @@ def _annotation(tax: Taxonomy, img: _Image, score: float | None
         else:
             order.append(rid)
     sets = _keypoint_sets(tax, img, groups)
-    masks = [_polygon_mask(tax, img, rid, rings[rid]) if rid in rings
-             else _brush_mask(tax, img, rid) for rid in order]
-    fields = read_tags([(v, None) for f, v in img.image_choices if "severity" not in f],
-                       tax.class_names(), img.where)
+    masks = [
+        _polygon_mask(tax, img, rid, rings[rid]) if rid in rings else _brush_mask(tax, img, rid)
+        for rid in order
+    ]
+    fields = read_tags(
+        [(v, None) for f, v in img.image_choices if "severity" not in f],
+        tax.class_names(),
+        img.where,
+    )
     if fields.get("defect_class"):
         sev = [v for f, v in img.image_choices if "severity" in f]
         fields["severity"] = sev[0] if sev else None
-    objs = [r for r, _ in boxes] + [img.regions[s[0]] for s in sets] + \
-        [img.regions[m[0]] for m in masks]
-    ann = Annotation(verdict=default_verdict(fields, bool(objs)),
-                     defect_class=fields.get("defect_class"), severity=fields.get("severity"),
-                     boxes=tuple(b for _, b in boxes), keypoints=tuple(s for _, s in sets),
-                     masks=tuple(m for _, m in masks))
+    objs = (
+        [r for r, _ in boxes]
+        + [img.regions[s[0]] for s in sets]
+        + [img.regions[m[0]] for m in masks]
+    )
+    ann = Annotation(
+        verdict=default_verdict(fields, bool(objs)),
+        defect_class=fields.get("defect_class"),
+        severity=fields.get("severity"),
+        boxes=tuple(b for _, b in boxes),
+        keypoints=tuple(s for _, s in sets),
+        masks=tuple(m for _, m in masks),
+    )
     scores = [o.get("score", score) for o in objs]
     numbers = tuple(float(s) for s in scores if _is_num(s))
     return ann, numbers if scores and len(numbers) == len(scores) else ()
 
 
-def _keypoint_sets(tax: Taxonomy, img: _Image, groups: dict[str, list[str]]
-                   ) -> list[tuple[str, KeypointSet]]:
+def _keypoint_sets(
+    tax: Taxonomy, img: _Image, groups: dict[str, list[str]]
+) -> list[tuple[str, KeypointSet]]:
     # Points with no parentID and no children: one set per image (Label Studio itself
     # does not group keypoints).
-    loose = [m[0] for m in groups.values() if len(m) == 1
-             and not img.regions[m[0]].get("parentID")]
+    loose = [m[0] for m in groups.values() if len(m) == 1 and not img.regions[m[0]].get("parentID")]
     if len(loose) > 1:
         for rid in loose:
             del groups[rid]
@@ -252,11 +283,16 @@ def _keypoint_sets(tax: Taxonomy, img: _Image, groups: dict[str, list[str]]
             res = img.regions[rid]
             name, at = _label(res, "keypointlabels"), res["where"]
             if name in given:
-                raise FormatError(f"{at}: keypoint {shown(name)} twice in one keypoint set "
-                                  "(group the sets with parentID)")
+                raise FormatError(
+                    f"{at}: keypoint {shown(name)} twice in one keypoint set "
+                    "(group the sets with parentID)"
+                )
             v = OCCLUDED if "occluded" in img.choices.get(rid, []) else VISIBLE
-            given[name] = (img.px(res["value"], "x", img.width, at),
-                           img.px(res["value"], "y", img.height, at), v)
+            given[name] = (
+                img.px(res["value"], "x", img.width, at),
+                img.px(res["value"], "y", img.height, at),
+                v,
+            )
         at = img.regions[root]["where"]
         template = find_template(tax, "", given, at)
         cls = next((c for c in img.choices.get(root, []) if c in tax.class_names()), None)
@@ -271,12 +307,14 @@ def _polygon_mask(tax: Taxonomy, img: _Image, root: str, members: list[str]) -> 
         res = img.regions[rid]
         pts = res["value"].get("points")
         if not isinstance(pts, list) or not all(
-                isinstance(p, list) and len(p) == 2 and all(_is_num(v) for v in p)
-                for p in pts):
-            raise FormatError(f"{res['where']}: value.points: expected [[x, y], ...] "
-                              "in percent")
-        rings.append(tuple(round(v * s / 100, ROUND) for p in pts
-                           for v, s in zip(p, (img.width, img.height))))
+            isinstance(p, list) and len(p) == 2 and all(_is_num(v) for v in p) for p in pts
+        ):
+            raise FormatError(f"{res['where']}: value.points: expected [[x, y], ...] in percent")
+        rings.append(
+            tuple(
+                round(v * s / 100, ROUND) for p in pts for v, s in zip(p, (img.width, img.height))
+            )
+        )
     res = img.regions[root]
     cls = _label(res, "polygonlabels")
     mask = mask_from_rings(cls, rings, _severity(tax, img, root, cls), res["where"])
@@ -296,4 +334,5 @@ def _brush_mask(tax: Taxonomy, img: _Image, rid: str) -> Any:
 
 def _with_id(mask: Any, rid: str) -> Any:
     from dataclasses import replace
+
     return replace(mask, id=rid)

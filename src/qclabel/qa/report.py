@@ -21,15 +21,28 @@ from ..errors import QclabelError
 from ..project import Project
 from .agreement import Comparison, compare, effective_verdict
 from .decisions import labelers, template_points
-from .report_parts import (UNCLASSIFIED, box_section, checks, class_section,
-                           keypoint_section, group_section, severity_section, worst_annotators)
+from .report_parts import (
+    UNCLASSIFIED,
+    box_section,
+    checks,
+    class_section,
+    keypoint_section,
+    group_section,
+    severity_section,
+    worst_annotators,
+)
 from .mask_report import MaskTally
 from .stats import agreement
 
 Progress = Callable[[int, int], None]
 # Targets the issue leaves implicit; a project overrides them in [qa.targets].
-EXTRA_TARGETS = {"box_match_share": 0.95, "keypoint_pck": 0.95, "severity_agreement": 0.95,
-                 "mask_iou": 0.70, "mask_match_share": 0.95}
+EXTRA_TARGETS = {
+    "box_match_share": 0.95,
+    "keypoint_pck": 0.95,
+    "severity_agreement": 0.95,
+    "mask_iou": 0.70,
+    "mask_match_share": 0.95,
+}
 
 
 class ReportCancelled(QclabelError):
@@ -73,8 +86,9 @@ class _Tally:
             self.ious += [v for *_, v in c.boxes.pairs]
             self.missing += len(c.boxes.unmatched_a)
             self.extra += len(c.boxes.unmatched_b)
-            self.class_mismatch += sum(p.a.boxes[i].cls != p.b.boxes[j].cls
-                                       for i, j, _ in c.boxes.pairs)
+            self.class_mismatch += sum(
+                p.a.boxes[i].cls != p.b.boxes[j].cls for i, j, _ in c.boxes.pairs
+            )
 
 
 def image_category(a: Annotation) -> str:
@@ -90,6 +104,7 @@ def targets_of(project_targets: dict[str, Any]) -> dict[str, float]:
 
 def dual_pairs(project: Project, states: dict[Any, Any] | None = None) -> list[DualPair]:
     from .golden import label_states
+
     states = label_states(project) if states is None else states
     out = []
     for image in project.store.catalog.ids():
@@ -101,19 +116,30 @@ def dual_pairs(project: Project, states: dict[Any, Any] | None = None) -> list[D
     return out
 
 
-def build_report(project: Project, progress: Progress | None = None,
-                 cancel: Callable[[], bool] | None = None,
-                 executor: Any = None) -> dict[str, Any]:
+def build_report(
+    project: Project,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    executor: Any = None,
+) -> dict[str, Any]:
     from . import golden
     from .plan import build_plan
+
     raw = project.store.all_states()
     states = golden.label_states(project, raw)
     plan = build_plan(project)
     duals = [replace(p, task=plan.assignments[p.image].task) for p in dual_pairs(project, states)]
     done = {p.image for p in duals}
-    report = compute_report(duals, project.taxonomy.class_names(), project.qa,
-                            template_points(project), progress, cancel,
-                            project.taxonomy.semantic, executor)
+    report = compute_report(
+        duals,
+        project.taxonomy.class_names(),
+        project.qa,
+        template_points(project),
+        progress,
+        cancel,
+        project.taxonomy.semantic,
+        executor,
+    )
     report["project"] = project.name
     report["pending_dual"] = sum(1 for i in plan.dual_images() if i not in done)
     report["golden"] = golden.summary(project, raw)
@@ -123,11 +149,16 @@ def build_report(project: Project, progress: Progress | None = None,
     return report
 
 
-def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
-                   qa: dict[str, Any], kp_templates: dict[Any, Any] | None = None,
-                   progress: Progress | None = None,
-                   cancel: Callable[[], bool] | None = None,
-                   semantic: bool = False, executor: Any = None) -> dict[str, Any]:
+def compute_report(
+    duals: Sequence[DualPair],
+    class_names: Sequence[str],
+    qa: dict[str, Any],
+    kp_templates: dict[Any, Any] | None = None,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    semantic: bool = False,
+    executor: Any = None,
+) -> dict[str, Any]:
     """The report of `duals`; `progress(done, total)` about every 1 %, and `cancel()`
     is polled as often (a True stops it with ReportCancelled). With a
     `concurrent.futures` executor (a process pool, a Dask cluster's), the comparisons
@@ -137,8 +168,11 @@ def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
     tallies = _Tallies(class_names)
     step = max(1, len(duals) // 100)
     args = (targets["box_iou"], targets["keypoint_px"], qa, kp_templates, semantic)
-    comparisons = _compare_on(executor, duals, step, args) if executor is not None else (
-        compare(p.a, p.b, *args) for p in duals)
+    comparisons = (
+        _compare_on(executor, duals, step, args)
+        if executor is not None
+        else (compare(p.a, p.b, *args) for p in duals)
+    )
     for n, (p, c) in enumerate(zip(duals, comparisons)):
         if cancel and n % step == 0 and cancel():
             raise ReportCancelled("QA report cancelled")
@@ -148,15 +182,18 @@ def compute_report(duals: Sequence[DualPair], class_names: Sequence[str],
     return _assemble(tallies, class_names, targets, int(qa.get("seed", 0)))
 
 
-def _compare_chunk(pairs: list[tuple[Annotation, Annotation]], args: tuple[Any, ...]) -> list[Comparison]:
+def _compare_chunk(
+    pairs: list[tuple[Annotation, Annotation]], args: tuple[Any, ...]
+) -> list[Comparison]:
     return [compare(a, b, *args) for a, b in pairs]
 
 
-def _compare_on(executor: Any, duals: Sequence[DualPair], step: int,
-                args: tuple[Any, ...]) -> Any:
+def _compare_on(executor: Any, duals: Sequence[DualPair], step: int, args: tuple[Any, ...]) -> Any:
     """Comparisons computed on `executor`, yielded in the order of `duals`."""
-    futures = [executor.submit(_compare_chunk, [(p.a, p.b) for p in duals[i:i + step]], args)
-               for i in range(0, len(duals), step)]
+    futures = [
+        executor.submit(_compare_chunk, [(p.a, p.b) for p in duals[i : i + step]], args)
+        for i in range(0, len(duals), step)
+    ]
     try:
         for fut in futures:
             yield from fut.result()
@@ -189,9 +226,16 @@ class _Tallies:
         self.kp.add(c)
         self.severities += _severity_pairs(p, c)
         if not c.agree:
-            self.disagreements.append({
-                "image": p.image, "annotators": [p.a_user, p.b_user], "kind": c.kind,
-                "priority": c.priority, "detail": c.summary(), "resolved": p.resolved})
+            self.disagreements.append(
+                {
+                    "image": p.image,
+                    "annotators": [p.a_user, p.b_user],
+                    "kind": c.kind,
+                    "priority": c.priority,
+                    "detail": c.summary(),
+                    "resolved": p.resolved,
+                }
+            )
 
 
 class _ClassTally:
@@ -205,8 +249,9 @@ class _ClassTally:
     def add(self, p: DualPair, c: Comparison) -> None:
         ca, cb = set(p.a.classes()), set(p.b.classes())
         for name in self.names:
-            self.presence[name].append(("yes" if name in ca else "no",
-                                        "yes" if name in cb else "no"))
+            self.presence[name].append(
+                ("yes" if name in ca else "no", "yes" if name in cb else "no")
+            )
         if c.boxes:
             for i, j, v in c.boxes.pairs:
                 if p.a.boxes[i].cls == p.b.boxes[j].cls:
@@ -236,8 +281,7 @@ class _KeypointTally:
 
 def _severity_pairs(p: DualPair, c: Comparison) -> list[tuple[str, str]]:
     out = []
-    if p.a.defect_class and p.a.defect_class == p.b.defect_class and (
-            p.a.severity or p.b.severity):
+    if p.a.defect_class and p.a.defect_class == p.b.defect_class and (p.a.severity or p.b.severity):
         out.append((p.a.severity or "-", p.b.severity or "-"))
     if c.boxes:
         for i, j, _ in c.boxes.pairs:
@@ -247,11 +291,14 @@ def _severity_pairs(p: DualPair, c: Comparison) -> list[tuple[str, str]]:
     return out
 
 
-def _assemble(t: _Tallies, class_names: Sequence[str], targets: dict[str, float],
-              seed: int) -> dict[str, Any]:
+def _assemble(
+    t: _Tallies, class_names: Sequence[str], targets: dict[str, float], seed: int
+) -> dict[str, Any]:
     report: dict[str, Any] = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "targets": targets, "images": t.overall.images, "agreed": t.overall.agreed,
+        "targets": targets,
+        "images": t.overall.images,
+        "agreed": t.overall.agreed,
         "classification": class_section(t.overall, class_names, seed),
         "boxes": box_section(t.overall, targets),
         "keypoints": keypoint_section(t.kp, targets),
@@ -265,7 +312,8 @@ def _assemble(t: _Tallies, class_names: Sequence[str], targets: dict[str, float]
     }
     ranked = [c for c, v in report["per_class"].items() if v["positive_agreement"] < 1]
     report["worst_classes"] = sorted(
-        ranked, key=lambda c: report["per_class"][c]["positive_agreement"])[:5]
+        ranked, key=lambda c: report["per_class"][c]["positive_agreement"]
+    )[:5]
     report["checks"] = checks(report, targets)
     return report
 
@@ -281,10 +329,16 @@ def _per_class(t: _ClassTally, seed: int) -> dict[str, Any]:
         stats = agreement(pairs, ["no", "yes"], seed)
         ious = t.ious.get(name, [])
         out[name] = {
-            "images_with_class": both + one, "both": both, "one_only": one,
+            "images_with_class": both + one,
+            "both": both,
+            "one_only": one,
             "positive_agreement": round(2 * both / (2 * both + one), 4),
-            "kappa": stats.kappa, "ac1": stats.ac1, "ci": stats.ci,
+            "kappa": stats.kappa,
+            "ac1": stats.ac1,
+            "ci": stats.ci,
             "box_pairs": len(ious),
             "box_mean_iou": round(float(np.mean(ious)), 4) if ious else None,
-            "missing": t.missing.get(name, 0), "extra": t.extra.get(name, 0)}
+            "missing": t.missing.get(name, 0),
+            "extra": t.extra.get(name, 0),
+        }
     return out

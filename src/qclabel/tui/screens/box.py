@@ -48,7 +48,7 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.current_class = ""   # remembered across images; the first class to start
+        self.current_class = ""  # remembered across images; the first class to start
         self.severity: str | None = None
         self.reset_tool()
 
@@ -87,7 +87,9 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
     def draw_tool(self, ov: Overlay, vp: Viewport) -> None:
         self.draw_suggestion(ov, vp)  # first: the operator's own boxes win a shared cell
         for b in self.boxes:
-            draw_box(ov, vp, b, self.colour(b.cls), "selected" if b.id == self.selected else "normal")
+            draw_box(
+                ov, vp, b, self.colour(b.cls), "selected" if b.id == self.selected else "normal"
+            )
         if self.anchor is not None:
             draft = anchored_box(self.current_class, self.anchor, self.cursor)
             draw_box(ov, vp, draft, self.colour(self.current_class), "draft")
@@ -100,8 +102,10 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         return (sel,) if sel else self.boxes
 
     def tool_text(self) -> str:
-        lines = [f"next   {self.current_class}" + (f" ({self.severity})" if self.severity else ""),
-                 "anchor " + (f"{self.anchor[0]},{self.anchor[1]}" if self.anchor else "-")]
+        lines = [
+            f"next   {self.current_class}" + (f" ({self.severity})" if self.severity else ""),
+            "anchor " + (f"{self.anchor[0]},{self.anchor[1]}" if self.anchor else "-"),
+        ]
         sel = self.selected_box()
         if sel is not None:
             lines.append(f"edit   {self.edit_target or '-'}")
@@ -172,8 +176,9 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
             return
         i = EDIT_TARGETS.index(self.edit_target)
         self.edit_target = EDIT_TARGETS[(i + 1) % len(EDIT_TARGETS)]
-        what = {None: "the cursor", "move": "the box"}.get(self.edit_target,
-                                                          f"the {self.edit_target} edge")
+        what = {None: "the cursor", "move": "the box"}.get(
+            self.edit_target, f"the {self.edit_target} edge"
+        )
         self.say(f"arrows now move {what}")
         self.redraw()
 
@@ -191,8 +196,11 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         else:
             new = boxedit.move_edge(sel, self.edit_target, dy * sy, rec.width, rec.height)
         if new != sel:  # a run of nudges of one edge (or the move) is one undo step
-            self._replace(new, f"{self.edit_target} -> {new.x:g},{new.y:g} {new.w:g}x{new.h:g}",
-                          group=f"nudge {sel.id} {self.edit_target}")
+            self._replace(
+                new,
+                f"{self.edit_target} -> {new.x:g},{new.y:g} {new.w:g}x{new.h:g}",
+                group=f"nudge {sel.id} {self.edit_target}",
+            )
 
     def action_severity(self) -> None:
         sel = self.selected_box()
@@ -204,8 +212,9 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         cur = sel.severity if sel else self.severity
         nxt = names[(names.index(cur) + 1) % len(names)] if cur in names else names[0]
         if sel is not None:
-            self._replace(Box(sel.cls, sel.x, sel.y, sel.w, sel.h, nxt, sel.id),
-                          f"severity {nxt or 'none'}")
+            self._replace(
+                Box(sel.cls, sel.x, sel.y, sel.w, sel.h, nxt, sel.id), f"severity {nxt or 'none'}"
+            )
         else:
             self.severity = nxt
             self.redraw()
@@ -224,8 +233,9 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         if sel is None:
             self.say("select a box first (tab)")
             return
-        self._add(boxedit.duplicate(sel, rec.width, rec.height), f"duplicated {sel.cls}",
-                  select=True)
+        self._add(
+            boxedit.duplicate(sel, rec.width, rec.height), f"duplicated {sel.cls}", select=True
+        )
 
     def action_copy_previous(self) -> None:
         lab, rec = self.labeler, self.record
@@ -237,8 +247,10 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
             self.say("the previous image has no boxes")
             return
         copies = boxedit.copy_boxes(prev, rec.width, rec.height)
-        if self.commit(edits.set_boxes(self.boxes + copies),
-                       what=f"copied {len(copies)} boxes from the previous image"):
+        if self.commit(
+            edits.set_boxes(self.boxes + copies),
+            what=f"copied {len(copies)} boxes from the previous image",
+        ):
             self.selected = None
         self.redraw()
 
@@ -267,7 +279,9 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         sel = self.selected_box()
         if sel is not None and sel.cls != cls.name:
             sev = sel.severity if sel.severity in cls.severity_names() else None
-            self._replace(Box(cls.name, sel.x, sel.y, sel.w, sel.h, sev, sel.id), f"class {cls.name}")
+            self._replace(
+                Box(cls.name, sel.x, sel.y, sel.w, sel.h, sev, sel.id), f"class {cls.name}"
+            )
         else:
             self.say(f"class: {cls.name}")
             self.redraw()

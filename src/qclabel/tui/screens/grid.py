@@ -23,8 +23,15 @@ from ...core.naming import image_name
 from ...errors import QclabelError
 from ...render import FrameSource, Viewport
 from ...render.frames import encode_sixel
-from ...render.sheet import (MAX_SLOT_COLS, MIN_SLOT_COLS, TARGET_SLOT_COLS, SheetLayout,
-                             compose_sheet, grid_thumb_cols, halfcells)
+from ...render.sheet import (
+    MAX_SLOT_COLS,
+    MIN_SLOT_COLS,
+    TARGET_SLOT_COLS,
+    SheetLayout,
+    compose_sheet,
+    grid_thumb_cols,
+    halfcells,
+)
 from ..triage import FAIL, PASS, Mark, page_plan, unlabeled
 from ..widgets.panels import status_text
 from ..widgets.sheet_view import SheetView
@@ -91,7 +98,7 @@ class GridScreen(Screen):
 
     def page_ids(self) -> list[str]:
         per = self.sheet_layout.per_page if self.sheet_layout else 0
-        return self.labeler.queue[self.page_start: self.page_start + per]
+        return self.labeler.queue[self.page_start : self.page_start + per]
 
     def on_sheet_view_resized(self, event: SheetView.Resized) -> None:
         self._area = (event.cols, event.rows)
@@ -100,8 +107,9 @@ class GridScreen(Screen):
     def _relayout(self) -> None:
         if self._area is None:
             return
-        self.sheet_layout = SheetLayout.for_area(*self._area, *self._cell_px(),
-                                                 slot_cols=self.slot_cols)
+        self.sheet_layout = SheetLayout.for_area(
+            *self._area, *self._cell_px(), slot_cols=self.slot_cols
+        )
         self.load_page()
 
     def action_thumb_size(self, delta: int) -> None:
@@ -127,8 +135,11 @@ class GridScreen(Screen):
         self.cursor = min(self.cursor, max(0, len(self.page_ids()) - 1))
         self.labeler.index = min(self.page_start, max(0, len(self.labeler.queue) - 1))
         self.app.background(self.labeler.save_position)
-        self.run_worker(self._build_page(self._token, self.page_ids(), self.sheet_layout),
-                        exclusive=True, group="grid-page")
+        self.run_worker(
+            self._build_page(self._token, self.page_ids(), self.sheet_layout),
+            exclusive=True,
+            group="grid-page",
+        )
         self.refresh_text(set(range(self.sheet_layout.per_page)))
 
     async def _build_page(self, token: int, ids: list[str], lay: SheetLayout) -> None:
@@ -150,8 +161,9 @@ class GridScreen(Screen):
 
     def on_page_ready(self, event: PageReady) -> None:
         if event.token == self._token and self.sheet_layout is not None:
-            self.sheet.set_page(self.sheet_layout, event.cells, event.sixel, self.captions(),
-                                self.cursor)
+            self.sheet.set_page(
+                self.sheet_layout, event.cells, event.sixel, self.captions(), self.cursor
+            )
 
     # -- text layer -----------------------------------------------------------------------
     def captions(self) -> list[Text]:
@@ -168,7 +180,9 @@ class GridScreen(Screen):
             elif unlabeled(ann):
                 out.append(Text(f"{pos}", style="dim"))
             else:
-                out.append(Text(f"{pos} {_stored(ann)}", style="green" if ann.verdict == PASS else ""))
+                out.append(
+                    Text(f"{pos} {_stored(ann)}", style="green" if ann.verdict == PASS else "")
+                )
         return out
 
     def plan(self):
@@ -179,10 +193,18 @@ class GridScreen(Screen):
         done, total = self.labeler.done_total()
         under = self._cursor_image()
         name = image_name(self.labeler.record(under)) if under else ""
-        self.query_one("#statusbar", Static).update(status_text(
-            self.page_start + self.cursor + 1, total, done, self.labeler.labels_per_hour(),
-            self.labeler.queue_name, None,
-            f"enter: {self.plan().describe()}  {name}"), layout=False)
+        self.query_one("#statusbar", Static).update(
+            status_text(
+                self.page_start + self.cursor + 1,
+                total,
+                done,
+                self.labeler.labels_per_hour(),
+                self.labeler.queue_name,
+                None,
+                f"enter: {self.plan().describe()}  {name}",
+            ),
+            layout=False,
+        )
 
     def say(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#message", Static)
@@ -275,9 +297,10 @@ class GridScreen(Screen):
 
     def extra_help_rows(self) -> list[tuple[str, str, str]]:
         tax = self.app.project.taxonomy
-        return [(tax.fail_key, "mark the cell fail", "taxonomy.fail_key"),
-                (tax.pass_key, "mark the cell pass (also over a fail)", "taxonomy.pass_key")] + [
-            (c.hotkey, f"mark fail: {c.name}", "taxonomy class") for c in tax.classes]
+        return [
+            (tax.fail_key, "mark the cell fail", "taxonomy.fail_key"),
+            (tax.pass_key, "mark the cell pass (also over a fail)", "taxonomy.pass_key"),
+        ] + [(c.hotkey, f"mark fail: {c.name}", "taxonomy class") for c in tax.classes]
 
 
 def _stored(ann) -> str:

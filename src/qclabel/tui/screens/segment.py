@@ -79,7 +79,7 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
 
     def reset_tool(self) -> None:
         self.selected: str | None = None
-        self.painting: str | None = None   # the mask the last strokes went into
+        self.painting: str | None = None  # the mask the last strokes went into
         self.polygon_reset()
         self.brush_reset()
         self.fill_reset()
@@ -136,8 +136,10 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         if value and self.protect_others:
             patch = protect(patch, others)
             if patch is None:
-                self.say("nothing painted: every pixel belongs to another mask "
-                         "(P turns protection off)", error=True)
+                self.say(
+                    "nothing painted: every pixel belongs to another mask (P turns protection off)",
+                    error=True,
+                )
                 return False
         rules = self.rules()
         if value:
@@ -146,14 +148,18 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
                 return self.save_mask(mask, f"new {mask.cls} mask {mask.area} px")
             fn = me.paint(target.id, patch.pixels, patch.x, patch.y, True, rules)
             return self._commit([fn], f"painted {patch.count} px on {target.cls}")
-        victims = [target] if target else ([] if self.protect_others else
-                                           [m for m in self.masks if touches(patch, m)])
+        victims = (
+            [target]
+            if target
+            else ([] if self.protect_others else [m for m in self.masks if touches(patch, m)])
+        )
         if not victims:
             self.say("select the mask to erase (tab), or P to erase any mask", error=True)
             return False
         fns = [me.paint(m.id, patch.pixels, patch.x, patch.y, False, rules) for m in victims]
-        return self._commit(fns, f"erased {patch.count} px from "
-                                 + ", ".join(m.cls for m in victims))
+        return self._commit(
+            fns, f"erased {patch.count} px from " + ", ".join(m.cls for m in victims)
+        )
 
     def save_mask(self, mask: Mask, what: str) -> bool:
         fns = [me.put_mask(mask, self.rules())]
@@ -181,19 +187,24 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
     def action_primary(self) -> None:
         if self.record is None:
             return
-        {"polygon": self.polygon_primary, "brush": self.brush_primary,
-         "eraser": self.brush_primary, "fill": self.fill_primary,
-         "box": self.box_primary}[self.tool]()
+        {
+            "polygon": self.polygon_primary,
+            "brush": self.brush_primary,
+            "eraser": self.brush_primary,
+            "fill": self.fill_primary,
+            "box": self.box_primary,
+        }[self.tool]()
 
     def action_complete(self) -> None:
         if self.record is None:
             return
         if self.tool in ("brush", "eraser"):
             if self.stroke is not None:
-                self.brush_primary()   # enter also lifts the pen
+                self.brush_primary()  # enter also lifts the pen
             return
-        {"polygon": self.polygon_complete, "fill": self.fill_complete,
-         "box": self.box_complete}[self.tool]()
+        {"polygon": self.polygon_complete, "fill": self.fill_complete, "box": self.box_complete}[
+            self.tool
+        ]()
 
     def cursor_moved(self) -> None:
         self.brush_follow()
@@ -243,8 +254,10 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         # override (the rules record an override only where it differs).
         cur = sel.severity
         nxt = names[(names.index(cur) + 1) % len(names)] if cur in names else names[0]
-        self._commit([me.set_mask_severity(sel.id, nxt, self.rules())],
-                     f"severity {nxt or 'from the thresholds'}")
+        self._commit(
+            [me.set_mask_severity(sel.id, nxt, self.rules())],
+            f"severity {nxt or 'from the thresholds'}",
+        )
         self.redraw()
 
     def action_delete(self) -> None:
@@ -257,8 +270,13 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         self.redraw()
 
     def action_cancel(self) -> None:
-        busy = (not self.draft.empty or self.stroke is not None or self.preview is not None
-                or self.proposal is not None or self.anchor is not None)
+        busy = (
+            not self.draft.empty
+            or self.stroke is not None
+            or self.preview is not None
+            or self.proposal is not None
+            or self.anchor is not None
+        )
         if busy:
             self.polygon_reset(), self.brush_reset(), self.fill_reset(), self.box_reset()
         elif self.selected is not None or self.painting is not None:
@@ -286,8 +304,7 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         self.current_class, self.painting = cls.name, None
         sel = self.selected_mask()
         if sel is not None and sel.cls != cls.name:
-            self._commit([me.set_mask_class(sel.id, cls.name, self.rules())],
-                         f"class {cls.name}")
+            self._commit([me.set_mask_class(sel.id, cls.name, self.rules())], f"class {cls.name}")
         else:
             self.say(f"class: {cls.name}")
         self.redraw()
