@@ -4,7 +4,8 @@ screen (cursor, zoom, loupe, window/level, jump grid; screens/pointer.py).
 Tools (segment_tools.py): o polygon, i brush, e eraser, c flood fill, m box -> mask.
 The instance list shows every mask's class, severity, area and length (mm with a
 calibration); tab selects, x deletes, v cycles the severity (an override), a class key
-re-classes only the selected mask (otherwise it picks the class of the next one).
+re-classes only the selected mask (otherwise it picks the class of the next one);
+the instance list's keys are in segment_instances.py.
 Each stroke or tool action is one journaled edit (core.mask_edits), so u undoes it
 whole; the taxonomy's minimum size and severity thresholds apply at every edit.
 """
@@ -22,11 +23,14 @@ from ...core.mask import Mask, MaskError
 from ...maskedit.assist import load_assists
 from ...maskedit.brush import Patch, protect, touches
 from .pointer import PointerScreen
+from .segment_instances import MaskInstances
 from .segment_tools import BoxMaskTool, BrushTool, FillTool, PolygonTool
 from .segment_view import SegmentView
 
 
-class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, PointerScreen):
+class SegmentScreen(
+    MaskInstances, SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, PointerScreen
+):
     HELP_TITLE = "masks"
     BINDINGS = [
         Binding("o", "tool('polygon')", "Polygon", id="seg.polygon"),
@@ -225,48 +229,6 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
 
     def action_display(self) -> None:
         self.display_style = "outline" if self.display_style == "fill" else "fill"
-        self.redraw()
-
-    def action_cycle(self, step: int) -> None:
-        ids = [m.id for m in self.masks]
-        if not ids:
-            self.selected = None
-        elif self.selected not in ids:
-            self.selected = ids[0] if step > 0 else ids[-1]
-        else:
-            i = ids.index(self.selected) + step
-            self.selected = ids[i] if 0 <= i < len(ids) else None
-        self.painting = None
-        self.redraw()
-
-    def action_severity(self) -> None:
-        sel = self.selected_mask()
-        if sel is None:
-            self.say("select a mask first (tab)")
-            return
-        try:
-            names = self.taxonomy.get(sel.cls).severity_names()
-        except KeyError:
-            return
-        if not names:
-            return
-        # The next severity after the shown one; the one the thresholds give is no
-        # override (the rules record an override only where it differs).
-        cur = sel.severity
-        nxt = names[(names.index(cur) + 1) % len(names)] if cur in names else names[0]
-        self._commit(
-            [me.set_mask_severity(sel.id, nxt, self.rules())],
-            f"severity {nxt or 'from the thresholds'}",
-        )
-        self.redraw()
-
-    def action_delete(self) -> None:
-        sel = self.selected_mask()
-        if sel is None:
-            self.say("select a mask first (tab)")
-            return
-        if self._commit([me.delete_mask(sel.id)], f"deleted {sel.cls} mask"):
-            self.selected = self.painting = None
         self.redraw()
 
     def action_cancel(self) -> None:
