@@ -32,9 +32,10 @@ from ...render.sheet import (
     grid_thumb_cols,
     halfcells,
 )
-from ..triage import FAIL, PASS, Mark, page_plan, unlabeled
+from ..triage import FAIL, PASS, Mark, page_plan
 from ..widgets.panels import status_text
 from ..widgets.sheet_view import SheetView
+from .grid_captions import cell_captions
 
 
 class PageReady(Message):
@@ -167,23 +168,7 @@ class GridScreen(Screen):
 
     # -- text layer -----------------------------------------------------------------------
     def captions(self) -> list[Text]:
-        out = []
-        for n, image_id in enumerate(self.page_ids()):
-            pos = self.page_start + n + 1
-            ann = self.labeler.annotation(image_id)
-            mark = self.marks.get(image_id)
-            if mark is not None and mark.verdict == PASS:
-                out.append(Text(f"{pos} PASS", style="bold green"))
-            elif mark is not None:
-                cls = mark.defect_class or ann.defect_class or "?"
-                out.append(Text(f"{pos} FAIL {cls}", style="bold red"))
-            elif unlabeled(ann):
-                out.append(Text(f"{pos}", style="dim"))
-            else:
-                out.append(
-                    Text(f"{pos} {_stored(ann)}", style="green" if ann.verdict == PASS else "")
-                )
-        return out
+        return cell_captions(self.page_ids(), self.page_start, self.marks, self.labeler.annotation)
 
     def plan(self):
         return page_plan(self.page_ids(), self.marks, self.labeler.annotation)
@@ -301,11 +286,3 @@ class GridScreen(Screen):
             (tax.fail_key, "mark the cell fail", "taxonomy.fail_key"),
             (tax.pass_key, "mark the cell pass (also over a fail)", "taxonomy.pass_key"),
         ] + [(c.hotkey, f"mark fail: {c.name}", "taxonomy class") for c in tax.classes]
-
-
-def _stored(ann) -> str:
-    """A cell's label as saved (kept by an accept unless the cell is marked)."""
-    if ann.state == "flagged":
-        return "flagged"
-    label = (ann.verdict or "") + (f" {ann.defect_class}" if ann.defect_class else "")
-    return label or (f"{len(ann.boxes)} boxes" if ann.boxes else "labeled")
