@@ -32,6 +32,7 @@ from ..widgets.panels import consistency_note
 from ..widgets.overlay import OverlayImageView
 from .history import UndoRedo
 from .jumping import JumpKeys
+from .pointer_keys import cursor_bindings
 from .viewer import PREFETCH_AHEAD, ImageScreen
 
 
@@ -41,44 +42,9 @@ class PixelsReady(Message):
         self.image_id, self.future = image_id, future
 
 
-def _moves() -> list[Binding]:
-    out = []
-    for key, arrow, dx, dy in (
-        ("h", "left", -1, 0),
-        ("l", "right", 1, 0),
-        ("k", "up", 0, -1),
-        ("j", "down", 0, 1),
-    ):
-        name = {"left": "left", "right": "right", "up": "up", "down": "down"}[arrow]
-        out += [
-            Binding(
-                f"{key},{arrow}",
-                f"nudge({dx},{dy},'cell')",
-                f"Cursor {name}",
-                id=f"pointer.{name}",
-                show=False,
-            ),
-            Binding(
-                f"{key.upper()},shift+{arrow}",
-                f"nudge({dx},{dy},'ten')",
-                f"Cursor {name} x10",
-                id=f"pointer.{name}_10",
-                show=False,
-            ),
-            Binding(
-                f"ctrl+{arrow}",
-                f"nudge({dx},{dy},'pixel')",
-                f"Cursor {name} 1 px",
-                id=f"pointer.{name}_px",
-                show=False,
-            ),
-        ]
-    return out
-
-
 class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
     BINDINGS = (
-        _moves()
+        cursor_bindings()
         + [
             Binding("g", "jump_grid", "Jump", id="pointer.jump"),
             Binding("z", "zoom_level(1)", "Zoom in", id="pointer.zoom_in"),
