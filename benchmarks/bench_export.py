@@ -87,8 +87,8 @@ def run(quick: bool) -> list[Figure]:
         runs += [("tfrecord", "copy", "detect"), ("yolo", "hardlink", "detect")]
         for fmt, link, task in runs:
             out = root / f"out-{fmt}-{link}"
-            ms = _time(lambda: export_dataset(Dataset(manifest, root), fmt, out, task=task,
-                                              link=link))
+            ms = _time(lambda fmt=fmt, out=out, task=task, link=link: export_dataset(
+                Dataset(manifest, root), fmt, out, task=task, link=link))
             what = "labels only" if link == "none" else f"labels + image files ({link})"
             figures.append(Figure(f"export {fmt} {n} images (images: {link})", ms, "ms",
                                   base, floor, f"{what}; includes loading the manifest"))

@@ -19,6 +19,11 @@ from .common import Figure, timed
 CLASSES = ["scratch", "dent", "crack", "porosity", "burr", "contamination"]
 
 
+def _jitter(rng: random.Random) -> float:
+    """B's box edges off A's by a couple of pixels, as two careful annotators are."""
+    return rng.gauss(0, 2.0)
+
+
 def synthetic_pairs(n: int, seed: int = 0) -> list[DualPair]:
     """A draws 5 boxes; B jitters them, sometimes swaps a class, drops or adds one."""
     rng = random.Random(seed)
@@ -34,8 +39,8 @@ def synthetic_pairs(n: int, seed: int = 0) -> list[DualPair]:
             if r < 0.03:
                 continue  # B missed it
             b_cls = rng.choice(CLASSES) if r < 0.06 else cls
-            j = lambda: rng.gauss(0, 2.0)
-            b_boxes.append(Box(b_cls, x + j(), y + j(), max(1, w + j()), max(1, h + j()),
+            b_boxes.append(Box(b_cls, x + _jitter(rng), y + _jitter(rng),
+                               max(1, w + _jitter(rng)), max(1, h + _jitter(rng)),
                                id=f"b{k}"))
         if rng.random() < 0.03:
             b_boxes.append(Box(rng.choice(CLASSES), 10, 10, 20, 20, id="extra"))

@@ -37,6 +37,7 @@ from PIL import Image
 from textual_image._pixeldata import PixelData
 from textual_image._sixel import image_to_sixels
 
+from qclabel.core.model import ImageRecord
 from qclabel.ingest import ingest_paths
 from qclabel.project import Project
 from qclabel.render import Viewport
@@ -169,7 +170,7 @@ def floors(project: Project, naive_limit: int) -> tuple[list[float], list[float]
         vp = Viewport.fit(rec.width, rec.height, TERM[0] - 36, TERM[1] - 3, *CELL)
         fw, fh = vp.frame_size
 
-        def pillow() -> None:
+        def pillow(rec: ImageRecord = rec, fw: int = fw, fh: int = fh) -> None:
             with Image.open(rec.file) as im:
                 if im.format == "JPEG":
                     im.draft("RGB", (fw, fh))
@@ -178,7 +179,7 @@ def floors(project: Project, naive_limit: int) -> tuple[list[float], list[float]
                     a = (a >> 8).astype(np.uint8)
                 Image.fromarray(a).resize((fw, fh), Image.BILINEAR)
 
-        def textual_image_path() -> None:
+        def textual_image_path(rec: ImageRecord = rec, fw: int = fw, fh: int = fh) -> None:
             image_to_sixels(PixelData(rec.file).scaled(fw, fh).pil_image)
         floor += timed(pillow, 1)
         if n < naive_limit:  # ~1 s per image: a few are enough to see the gap
@@ -195,8 +196,8 @@ def kitty_at_key(project: Project) -> list[float]:
         vp = Viewport.fit(rec.width, rec.height, TERM[0] - 36, TERM[1] - 3, *CELL)
         frame, _ = make_frame(rec, project.root, vp, None, "halfcell")
         cols, rows = vp.frame_cells
-        costs += timed(lambda: PixelData(frame.picture).scaled(cols * CELL[0],
-                                                               rows * CELL[1]).to_base64(), 1)
+        costs += timed(lambda frame=frame, cols=cols, rows=rows: PixelData(frame.picture).scaled(
+            cols * CELL[0], rows * CELL[1]).to_base64(), 1)
     return costs
 
 

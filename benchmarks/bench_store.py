@@ -59,9 +59,9 @@ def time_commits(root: Path, n: int) -> tuple[list[float], list[float]]:
     theirs: list[float] = []
     with Store(root).open_session("ann") as session:
         for i in range(n, n + COMMITS):
-            ours += timed(lambda: session.commit(edits.Change(image(i), Annotation(),
+            ours += timed(lambda i=i: session.commit(edits.Change(image(i), Annotation(),
                                                               label(i))), 1)
-            theirs += timed(lambda: bare.append(
+            theirs += timed(lambda i=i: bare.append(
                 {"kind": "label", "image": image(i), "before": Annotation().to_dict(),
                  "after": label(i).to_dict()}), 1)
     bare.close()

@@ -3,7 +3,6 @@ per position, answers journaled through core.edits.set_check and undoable."""
 
 from __future__ import annotations
 
-import pytest
 
 from qclabel.project import Project
 from qclabel.render import cellmap as cm
@@ -42,7 +41,7 @@ async def test_one_key_per_position_and_overlay(proj):  # noqa: F811
         assert screen.cursor == tuple(round(v) for v in positions[0][1:])
         vp = screen.image_view.frame.viewport
         overlay = screen.image_view.overlay
-        for name, x, y in positions[1:]:          # every expected position is drawn
+        for _name, x, y in positions[1:]:          # every expected position is drawn
             assert overlay[cm.pixel_cell(vp, x, y)].char == EXPECTED
         # the sample's screw is missing (v=0 in the ground truth)
         screw_truth = [p for p in TRUTH["assembly/bracket_0003.png"]["keypoints"][0]["points"]
@@ -64,7 +63,7 @@ async def test_one_key_per_position_and_overlay(proj):  # noqa: F811
 async def test_revisit_position_and_undo(proj):  # noqa: F811
     app = build_app(proj, "admin", graphics="halfcell")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_assembly(app, pilot, "bracket_0001.png")
+        await open_assembly(app, pilot, "bracket_0001.png")
         image = app.labeler.current
         await pilot.press("y", "y", "shift+tab", "x")   # hole_right: present, then absent
         await settle(pilot, app)

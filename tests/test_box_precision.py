@@ -51,7 +51,7 @@ DEFECT_CORNERS = (DEFECT[0], DEFECT[1], DEFECT[0] + DEFECT[2] - 1, DEFECT[1] + D
     ("halfcell", (100, 30), (371, 5, 395, 14)),   # near the right edge, 25 px wide
     ("sixel", (160, 45), DEFECT_CORNERS),         # another cell size and terminal size
 ])
-async def test_exact_box_in_eight_keys_without_snapping(proj, graphics, size, corners):
+async def test_exact_box_in_eight_keys_without_snapping(proj, graphics, size, corners):  # noqa: F811
     x1, y1, x2, y2 = corners
     app = build_app(proj, "admin", graphics=graphics, task="box",
                     cell_px=(10, 20) if graphics == "sixel" else None)
@@ -66,7 +66,7 @@ async def test_exact_box_in_eight_keys_without_snapping(proj, graphics, size, co
         assert screen.viewport == home and screen.anchor is None   # back where it started
 
 
-async def test_g_twice_puts_the_cursor_on_the_exact_pixel(proj):
+async def test_g_twice_puts_the_cursor_on_the_exact_pixel(proj):  # noqa: F811
     app = build_app(proj, "admin", graphics="halfcell", task="box")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await start(app, pilot)
@@ -83,7 +83,7 @@ async def test_g_twice_puts_the_cursor_on_the_exact_pixel(proj):
         assert screen.jumping is None
 
 
-async def test_escape_in_the_corner_stage_keeps_the_anchor_and_the_view_returns(proj):
+async def test_escape_in_the_corner_stage_keeps_the_anchor_and_the_view_returns(proj):  # noqa: F811
     app = build_app(proj, "admin", graphics="halfcell", task="box")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await start(app, pilot)
@@ -103,7 +103,7 @@ async def test_escape_in_the_corner_stage_keeps_the_anchor_and_the_view_returns(
         assert (box.x, box.y, box.w, box.h) == (60, 40, 141, 161)
 
 
-async def test_q_quits_in_the_middle_of_a_jump(proj):
+async def test_q_quits_in_the_middle_of_a_jump(proj):  # noqa: F811
     app = build_app(proj, "admin", graphics="halfcell", task="box")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await start(app, pilot)

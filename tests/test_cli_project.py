@@ -153,8 +153,10 @@ def test_broken_config_names_file_and_field(project: Project, edit, message: str
 
 def test_installed_console_script(tmp_path: Path) -> None:
     """The real `qclabel` entry point, as an operator runs it."""
-    env_run = lambda *a: subprocess.run([str(QCLABEL), *map(str, a)], capture_output=True,
-                                        text=True, timeout=120)
+    def env_run(*a: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(QCLABEL), *map(str, a)], capture_output=True, text=True,
+                              timeout=120)
+
     done = env_run("init", tmp_path / "p", "--taxonomy", "assembly-keypoints")
     assert done.returncode == 0, done.stderr
     done = env_run("status", tmp_path / "p", "--json")

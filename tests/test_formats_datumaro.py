@@ -57,7 +57,6 @@ def mask_exports(tmp_path_factory):
 
 
 def _pixels(a, h: int = 600, w: int = 800):
-    import numpy as np
     from pycocotools import mask as mu
     if hasattr(a, "image"):
         return a.image.astype(bool)

@@ -1,9 +1,9 @@
 """Fuzzing the import and ingest paths with hypothesis: malformed COCO, YOLO (labels and
-data.yaml), VOC, labelme, CSV, JSONL, CVAT and Label Studio inputs, and damaged image files, each through
-the real CLI. Every input either imports (it was valid after all) or is refused with
-exactly one `qclabel: error:` line and exit code 2 (ingest: each bad file listed on one
-line, exit code 1), never a traceback, and a refused input leaves the project folder
-byte-identical. Derandomized, so CI runs the same examples every time."""
+data.yaml), VOC, labelme, CSV, JSONL, CVAT and Label Studio inputs, and damaged image
+files, each through the real CLI. Every input either imports (it was valid after all)
+or is refused with exactly one `qclabel: error:` line and exit code 2 (ingest: each bad
+file listed on one line, exit code 1), never a traceback, and a refused input leaves the
+project folder byte-identical. Derandomized, so CI runs the same examples every time."""
 
 from __future__ import annotations
 

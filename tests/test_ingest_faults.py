@@ -22,7 +22,7 @@ from PIL import Image
 from qclabel.cli import main
 from qclabel.ingest import ingest_paths, runner
 from qclabel.project import Project
-from qclabel.store import atomic, catalog_db
+from qclabel.store import catalog_db
 from os_users import effective, throwaway_users
 from test_formats_common import tree_digest
 

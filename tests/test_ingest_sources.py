@@ -149,8 +149,8 @@ def test_manufacturing_fields_from_names_and_sidecars(tmp_path):
     pattern = r"^(?P<part>P\d+)_(?P<lot>L\d+)_(?P<station>S\d)_(?P<camera>cam\d)_(?P<serial>\d+)$"
     project = make_project(tmp_path / "p", {"default": {"fields": {
         "pattern": pattern, "sidecar": True}}})
-    a = save(tmp_path / "src" / "P1001_L07_S2_cam1_0001.png", texture(10, 10))
-    b = save(tmp_path / "src" / "P1001_L07_S2_cam1_0002.png", texture(10, 10, seed=9))
+    save(tmp_path / "src" / "P1001_L07_S2_cam1_0001.png", texture(10, 10))
+    save(tmp_path / "src" / "P1001_L07_S2_cam1_0002.png", texture(10, 10, seed=9))
     (tmp_path / "src" / "P1001_L07_S2_cam1_0002.json").write_text(
         '{"shift": "night", "lot": "L99", "operator": 17}')
     ra, rb = ingest_paths(project, [tmp_path / "src"], workers=1).added
@@ -167,8 +167,8 @@ def test_required_fields_fail_the_file_not_the_run(tmp_path):
     odd = save(tmp_path / "misc.png", texture(8, 8, seed=1))
     report = ingest_paths(project, [good, odd], workers=1)
     assert [r.fields for r in report.added] == [{"part": "P7"}]
-    assert report.failed == [(str(odd), f"file name does not match fields.pattern "
-                                        f"'^(?P<part>P\\\\d+)_'")]
+    assert report.failed == [(str(odd), "file name does not match fields.pattern "
+                                        "'^(?P<part>P\\\\d+)_'")]
 
 
 def test_source_inside_project_is_stored_relative(tmp_path, project):

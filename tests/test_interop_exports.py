@@ -41,7 +41,7 @@ def xray(tmp_path_factory) -> Project:
     tmp = tmp_path_factory.mktemp("xray")
     project = Project.init(tmp / "proj", "metal-stamping", user="admin")
     ingest_paths(project, [SAMPLES / "xray"], profile="xray", workers=1)
-    for name, image in by_name(project).items():
+    for _name, image in by_name(project).items():
         label(project, "alice", image, Annotation(verdict="fail", boxes=(
             Box("porosity", 100, 100, 40, 30, "minor"),)))
     return project
@@ -104,7 +104,7 @@ def bracket(tmp_path) -> Project:
     ingest_paths(project, [SAMPLES / "assembly"], workers=1)
     pts = (Keypoint("hole_left", 150, 200, 2), Keypoint("hole_right", 330, 190, 2),
            Keypoint("tab_tip", 230, 125, 1), Keypoint("screw"))
-    for name, image in by_name(project).items():
+    for _name, image in by_name(project).items():
         label(project, "alice", image, Annotation(verdict="fail", boxes=(
             Box("bracket", 100, 100, 280, 160, id="part"),
             Box("missing-component", 229, 231, 21, 21, id="miss")),
@@ -165,7 +165,7 @@ def twenty(tmp_path) -> Project:
     project = Project.init(tmp_path / "proj", "metal-stamping", user="admin")
     ingest_paths(project, [src], workers=1)
     classes = list(SEVERITIES)
-    for i, (name, image) in enumerate(sorted(by_name(project).items())):
+    for i, (_name, image) in enumerate(sorted(by_name(project).items())):
         if i % 10 < 3:
             label(project, "alice", image, Annotation(verdict="pass"))
             continue

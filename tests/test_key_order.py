@@ -188,8 +188,10 @@ BOX_KEYS = ("2", "space", "l", "l", "l", "j", "j", "enter",        # a dent box 
 async def test_box_keys_in_a_burst_equal_the_same_keys_typed_slowly(plates, tmp_path):
     slow = await _run(_copy(plates, tmp_path, "slow"), "box", BOX_KEYS, slow=True)
     fast = await _run(_copy(plates, tmp_path, "fast"), "box", BOX_KEYS, slow=False)
-    boxes = lambda got: {i: [(b.cls, b.x, b.y, b.w, b.h) for b in a.boxes]  # noqa: E731
-                         for i, a in got.items()}
+
+    def boxes(got):
+        return {i: [(b.cls, b.x, b.y, b.w, b.h) for b in a.boxes] for i, a in got.items()}
+
     assert boxes(fast) == boxes(slow)
     assert sum(len(v) for v in boxes(slow).values()) == 3
     assert sorted(len(v) for v in boxes(slow).values()) == [0, 1, 2]
@@ -210,7 +212,10 @@ KEYPOINT_KEYS = ("space", "l", "space", "o", "n", "space", "j", "j", "space", "s
 async def test_keypoint_keys_in_a_burst_equal_the_same_keys_typed_slowly(assembly, tmp_path):
     slow = await _run(_copy(assembly, tmp_path, "slow"), "keypoint", KEYPOINT_KEYS, True)
     fast = await _run(_copy(assembly, tmp_path, "fast"), "keypoint", KEYPOINT_KEYS, False)
-    points = lambda got: {i: [[(p.name, p.x, p.y, p.v) for p in k.points] for k in a.keypoints]  # noqa: E731
-                          for i, a in got.items() if a.keypoints}
+
+    def points(got):
+        return {i: [[(p.name, p.x, p.y, p.v) for p in k.points] for k in a.keypoints]
+                for i, a in got.items() if a.keypoints}
+
     assert points(fast) == points(slow)
     assert len(points(slow)) == 2

@@ -146,7 +146,7 @@ async def test_snap_places_each_point_in_at_most_three_keys(proj, name):
                 await pilot.press("s")
                 continue
             start = screen.cursor
-            for presses in (1, 2):
+            for presses in (1, 2):  # noqa: B007  (the count is read after the loop)
                 await pilot.press("m")
                 if abs(screen.cursor[0] - tx) <= 2 and abs(screen.cursor[1] - ty) <= 2:
                     break
@@ -172,7 +172,7 @@ def test_features_near_the_fixture_positions_are_the_true_points():
     expected = {"hole_left": (136, 203), "hole_right": (336, 189), "tab_tip": (231, 121),
                 "screw": (239, 241)}
     grey = cv2.imread(str(SAMPLES / "assembly" / "bracket_0002.png"), cv2.IMREAD_GRAYSCALE)
-    for point, (tx, ty, v) in truth_points("bracket_0002.png").items():
+    for point, (tx, ty, _v) in truth_points("bracket_0002.png").items():
         found = features_near(grey, *expected[point])
         assert found[0].distance(tx, ty) <= 2, point
     flat = np.full((100, 100), 128, np.uint8)

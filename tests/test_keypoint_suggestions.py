@@ -35,7 +35,7 @@ def on_disk(project, image) -> Annotation:
     return Project.open(project.root).store.state("admin").annotation(image)
 
 
-async def test_enter_accepts_the_suggested_keypoints(proj):
+async def test_enter_accepts_the_suggested_keypoints(proj):  # noqa: F811
     kps = suggest(proj)
     app = build_app(proj, "admin", graphics="halfcell", task="keypoint")
     async with app.run_test(size=SIZE) as pilot:
@@ -59,7 +59,7 @@ async def test_enter_accepts_the_suggested_keypoints(proj):
         "accepted suggestion from kp-model"]
 
 
-async def test_backspace_rejects_and_enter_places_while_placing(proj):
+async def test_backspace_rejects_and_enter_places_while_placing(proj):  # noqa: F811
     suggest(proj)
     app = build_app(proj, "admin", graphics="halfcell", task="keypoint")
     async with app.run_test(size=SIZE) as pilot:

@@ -96,7 +96,7 @@ def test_iscrowd_rle_becomes_a_mask_not_a_box(base, tmp_path):
                 rle = dict(a["segmentation"], counts=a["segmentation"]["counts"].encode())
                 full = cm.decode(rle)
                 flat = full.flatten(order="F")
-                edges = np.flatnonzero(np.diff(np.concatenate(([0], flat, [0])))) 
+                edges = np.flatnonzero(np.diff(np.concatenate(([0], flat, [0]))))
                 runs = np.diff(np.concatenate(([0], edges, [flat.size]))).tolist()
                 a["segmentation"] = {"size": rle["size"], "counts": [r for r in runs if r] if runs[0] else runs}
     src = damaged(base, tmp_path, change)

@@ -16,7 +16,7 @@ from qclabel.qa.aql import Lot, evaluate, settings
 from qclabel.qa.decisions import review
 from qclabel.qa.plan import build_plan, queue_items
 
-from test_qa_support import label, qa_project, set_fields
+from test_qa_support import qa_project, set_fields
 
 CFG = {"aql": "10", "inspection_level": "II", "lot_by": "lot", "allow_reduced": False,
        "aql_resume": "", "seed": 0}
@@ -104,7 +104,7 @@ def run(outcomes: str, cfg=None, size=1000):
     """One lot per letter: a = accepted (no corrections), r = rejected (Re corrections)."""
     cfg = {**CFG, "aql": "1.0", **(cfg or {})}
     lots_, reviews = [], {}
-    for n, what in enumerate(outcomes):
+    for n in range(len(outcomes)):
         lots_.append(Lot(f"L{n}", [f"{n}-{i:04d}" for i in range(size)]))
     done = []
     for lot, what in zip(lots_, outcomes):

@@ -147,7 +147,6 @@ async def test_flood_fill_tolerance_follows_live(paint):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        t = truth("paint/panel_0001.jpg", "run")
         await pilot.press("1", "c")
         await goto(pilot, screen, 215, 245)
         await pilot.press("space")

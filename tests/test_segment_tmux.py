@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 
-import numpy as np
 
 from qclabel import identity
 from qclabel.core.mask import Mask

@@ -1,6 +1,8 @@
-"""The public API and the headless packages pass `mypy --strict`; the source passes
-`ruff check`. Both read their settings from pyproject.toml, so this is what a developer
-runs by hand too: `mypy` and `ruff check src`."""
+"""The public API and the headless packages pass `mypy --strict`; the source, the tests and
+the benchmarks pass `ruff check` and are formatted as `ruff format` writes them; every
+source module stays small. All read their settings from pyproject.toml, so this is what a
+developer runs by hand too: `mypy`, `ruff check src tests benchmarks` and
+`ruff format --check src tests benchmarks`."""
 
 from __future__ import annotations
 
@@ -12,11 +14,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((REPO / "pyproject.toml").read_text())
 HEADLESS = ("core", "store", "formats", "qa", "ingest", "render")
+LINTED = ("src", "tests", "benchmarks")
+# Small modules, split by responsibility; counted as `ruff format` writes them.
+MAX_MODULE_LINES = 300
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_mypy_config_is_strict_over_the_api_and_the_headless_packages():
@@ -38,5 +44,29 @@ def test_mypy_strict_passes():
 
 
 def test_ruff_check_passes():
-    res = _run("ruff", "check", "src")
+    res = _run("ruff", "check", *LINTED)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
+def test_ruff_format_leaves_the_tree_as_it_is():
+    res = _run("ruff", "format", "--check", *LINTED)
+    assert res.returncode == 0, (
+        "run `ruff format src tests benchmarks`:\n" + res.stdout[-4000:] + res.stderr[-2000:]
+    )
+
+
+def test_ruff_settings_cover_the_tree_and_check_line_length():
+    ruff = CONFIG["tool"]["ruff"]
+    assert ruff["line-length"] == 100
+    assert "E" in ruff["lint"]["select"] and "E501" not in ruff["lint"].get("ignore", [])
+    assert ruff["format"]["quote-style"] == "double"
+
+
+def test_every_source_module_is_small():
+    sizes = {
+        str(p.relative_to(REPO)): len(p.read_text().splitlines())
+        for p in (REPO / "src").rglob("*.py")
+    }
+    assert len(sizes) > 100  # the walk found the package
+    too_big = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert not too_big, f"split by responsibility (<= {MAX_MODULE_LINES} lines): {too_big}"

@@ -35,13 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import ConfigError, QclabelError
-from .formats import EXPORT_FORMATS, VERSION_FILE, export_project
-from .formats.dataset import LINK_MODES
-from .formats.yolo import TASKS
+from .errors import QclabelError
+from .formats import VERSION_FILE, export_project
 from .project import Project
-from .qa.final import STATUSES
 from .qa.kinds import PIPELINE
+from .pipeline_settings import settings
 
 LOCK = ".pipeline.lock"
 
@@ -66,89 +64,26 @@ class RunReport:
 
     @property
     def changed(self) -> bool:
-        return bool(sum(self.ingested.values()) or self.queues_changed or self.version_new
-                    or any(e["written"] for e in self.exports))
+        return bool(
+            sum(self.ingested.values())
+            or self.queues_changed
+            or self.version_new
+            or any(e["written"] for e in self.exports)
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "ingested": self.ingested,
-                "failed": [{"path": p, "reason": r} for p, r in self.failed],
-                "queues_changed": self.queues_changed, "version": self.version,
-                "version_created": self.version_new, "version_note": self.version_note,
-                "gates": self.gates, "exports": self.exports, "changed": self.changed}
-
-
-# -- configuration --------------------------------------------------------------------
-def settings(project: Project) -> dict[str, Any]:
-    cfg, path = project.config.get("pipeline"), project.config_path
-    if not isinstance(cfg, dict):
-        raise ConfigError(path, "pipeline", cfg, "no [pipeline] table in the config")
-    prefix = cfg.get("version_prefix", "auto")
-    if not isinstance(prefix, str) or not prefix.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(path, "pipeline.version_prefix", prefix,
-                          "use letters, digits, '-' or '_'")
-    if cfg.get("min_status", "single") not in STATUSES:
-        raise ConfigError(path, "pipeline.min_status", cfg.get("min_status"),
-                          f"expected one of {', '.join(STATUSES)}")
-    split = _split(path, "pipeline.split", cfg.get("split", [1.0]))
-    seed, group_by = cfg.get("seed", 0), cfg.get("group_by")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ConfigError(path, "pipeline.seed", seed, "must be a whole number")
-    if group_by is not None and not isinstance(group_by, str):
-        raise ConfigError(path, "pipeline.group_by", group_by, "must be an image field name")
-    gates = cfg.get("gates")
-    if gates is not None and not (isinstance(gates, list) and all(isinstance(g, str)
-                                                                  for g in gates)):
-        raise ConfigError(path, "pipeline.gates", gates, "must be a list of gate names")
-    return {"prefix": prefix, "min_status": cfg.get("min_status", "single"), "split": split,
-            "group_by": group_by, "seed": seed, "gates": gates,
-            "sources": [_source(project, n, s) for n, s in enumerate(cfg.get("sources", []))],
-            "exports": [_target(project, n, t, split)
-                        for n, t in enumerate(cfg.get("exports", []))]}
-
-
-def _split(path: Path, name: str, value: Any) -> tuple[float, ...]:
-    if not (isinstance(value, list) and 1 <= len(value) <= 3 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value)
-            and sum(value) > 0):
-        raise ConfigError(path, name, value, "must be 1 to 3 ratios, e.g. [0.8, 0.1, 0.1]")
-    if abs(sum(value) - 1) > 1e-6:
-        raise ConfigError(path, name, value, f"the ratios add up to {sum(value):g}, not 1")
-    return tuple(v / sum(value) for v in value)
-
-
-def _where(project: Project, value: Any, name: str) -> Path:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(project.config_path, name, value, "must be a folder path")
-    p = Path(value)
-    return p if p.is_absolute() else project.root / p
-
-
-def _source(project: Project, n: int, src: Any) -> dict[str, Any]:
-    name = f"pipeline.sources[{n}]"
-    if not isinstance(src, dict):
-        raise ConfigError(project.config_path, name, src, "must be a table with path")
-    profile = src.get("profile", "default")
-    if profile != "default" and profile not in project.profiles:
-        raise ConfigError(project.config_path, f"{name}.profile", profile,
-                          f"no [profiles.{profile}] in the config")
-    return {"path": _where(project, src.get("path"), f"{name}.path"), "profile": profile}
-
-
-def _target(project: Project, n: int, t: Any, split: tuple[float, ...]) -> dict[str, Any]:
-    name, path = f"pipeline.exports[{n}]", project.config_path
-    if not isinstance(t, dict) or t.get("format") not in EXPORT_FORMATS:
-        raise ConfigError(path, f"{name}.format", (t or {}).get("format") if isinstance(
-            t, dict) else t, f"expected one of {', '.join(EXPORT_FORMATS)}")
-    task, link = t.get("task", "detect"), t.get("images", "copy")
-    if task not in TASKS:
-        raise ConfigError(path, f"{name}.task", task, f"expected one of {', '.join(TASKS)}")
-    if link not in LINK_MODES:
-        raise ConfigError(path, f"{name}.images", link, f"expected one of {LINK_MODES}")
-    if "split" in t and _split(path, f"{name}.split", t["split"]) != split:
-        raise ConfigError(path, f"{name}.split", t["split"], "a dataset version has one "
-                          "split: set [pipeline] split (every export writes that version)")
-    return {"format": t["format"], "task": task, "images": link,
-            "out": _where(project, t.get("out"), f"{name}.out")}
+        return {
+            "dry_run": self.dry_run,
+            "ingested": self.ingested,
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "queues_changed": self.queues_changed,
+            "version": self.version,
+            "version_created": self.version_new,
+            "version_note": self.version_note,
+            "gates": self.gates,
+            "exports": self.exports,
+            "changed": self.changed,
+        }
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -172,6 +107,7 @@ def run(project: Project, actor: str, dry_run: bool = False) -> RunReport:
     with nullcontext() if dry_run else _locked(project.root):  # a dry run writes nothing
         _ingest(project, cfg, report)
         from .qa.queues import publish
+
         changed = publish(project, actor, dry_run=dry_run)
         report.queues_changed = sorted(u for u, c in changed.items() if c)
         _version(project, actor, cfg, report)
@@ -183,6 +119,7 @@ def run(project: Project, actor: str, dry_run: bool = False) -> RunReport:
 
 def _ingest(project: Project, cfg: dict[str, Any], report: RunReport) -> None:
     from .ingest import ingest_paths
+
     for src in cfg["sources"]:
         key = str(src["path"])
         if report.dry_run:
@@ -200,6 +137,7 @@ def _new_units(project: Project, src: dict[str, Any]) -> int:
     from .ingest.runner import _unit_digest
     from .ingest.walk import discover, make_units
     from .ingest.work import hash_files
+
     prof = resolve_profile(project.profiles, src["profile"], project.config_path)
     files, _ = discover([src["path"]], exclude=[project.root])
     units, _ = make_units(files, prof)
@@ -211,9 +149,10 @@ def _new_units(project: Project, src: dict[str, Any]) -> int:
 
 def _latest(project: Project, prefix: str) -> tuple[str | None, int]:
     from .versions import list_names
+
     best, number = None, 0
     for name in list_names(project):
-        tail = name[len(prefix) + 1:] if name.startswith(prefix + "-") else ""
+        tail = name[len(prefix) + 1 :] if name.startswith(prefix + "-") else ""
         if tail.isdigit() and int(tail) > number:
             best, number = name, int(tail)
     return best, number
@@ -221,9 +160,14 @@ def _latest(project: Project, prefix: str) -> tuple[str | None, int]:
 
 def _version(project: Project, actor: str, cfg: dict[str, Any], report: RunReport) -> None:
     from .versions import build_manifest, create_version, get_version
+
     last, number = _latest(project, cfg["prefix"])
-    settings = dict(min_status=cfg["min_status"], ratios=cfg["split"],
-                    group_by=cfg["group_by"], seed=cfg["seed"])
+    settings = dict(
+        min_status=cfg["min_status"],
+        ratios=cfg["split"],
+        group_by=cfg["group_by"],
+        seed=cfg["seed"],
+    )
     manifest = build_manifest(project, gates=cfg["gates"], **settings)
     report.gates = manifest["qa"]["evidence"]["gates"]
     report.version = last
@@ -239,15 +183,20 @@ def _version(project: Project, actor: str, cfg: dict[str, Any], report: RunRepor
         report.version, report.version_new = name, True
         report.version_note = f"{len(manifest['labels'])} images"
         if not report.dry_run:
-            create_version(project, name, actor, gates=cfg["gates"], manifest=manifest,
-                           **settings)
+            create_version(project, name, actor, gates=cfg["gates"], manifest=manifest, **settings)
 
 
 def _exports(project: Project, cfg: dict[str, Any], report: RunReport) -> None:
     from .versions import get_version
+
     for t in cfg["exports"]:
-        row = {"format": t["format"], "task": t["task"], "out": str(t["out"]),
-               "version": report.version, "written": False}
+        row = {
+            "format": t["format"],
+            "task": t["task"],
+            "out": str(t["out"]),
+            "version": report.version,
+            "written": False,
+        }
         report.exports.append(row)
         if report.version is None:
             continue
@@ -255,8 +204,14 @@ def _exports(project: Project, cfg: dict[str, Any], report: RunReport) -> None:
             continue
         row["written"] = True
         if not report.dry_run:
-            export_project(project, t["format"], t["out"], version=report.version,
-                           task=t["task"], link=t["images"])
+            export_project(
+                project,
+                t["format"],
+                t["out"],
+                version=report.version,
+                task=t["task"],
+                link=t["images"],
+            )
 
 
 def _holds(target: dict[str, Any], manifest: dict[str, Any]) -> bool:
@@ -265,13 +220,15 @@ def _holds(target: dict[str, Any], manifest: dict[str, Any]) -> bool:
         info = json.loads((Path(target["out"]) / VERSION_FILE).read_text())
     except (OSError, ValueError):
         return False
-    return (info.get("content_hash") == manifest["hash"] and info.get("format") ==
-            target["format"] and info.get("task") in (target["task"], None))
+    return (
+        info.get("content_hash") == manifest["hash"]
+        and info.get("format") == target["format"]
+        and info.get("task") in (target["task"], None)
+    )
 
 
 def _log(project: Project, actor: str, report: RunReport) -> None:
     after = report.to_dict()
     after.pop("gates")  # the version's QA evidence holds them
     with project.store.open_session(actor) as session:
-        session.record(PIPELINE, PIPELINE, session.get(PIPELINE, PIPELINE), after,
-                       "pipeline run")
+        session.record(PIPELINE, PIPELINE, session.get(PIPELINE, PIPELINE), after, "pipeline run")

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "label_cmds",
     "qa_cmds",
     "qa_production_cmds",
+    "review_cmds",
     "ingest_cmds",
     "export_cmds",
     "augment_cmds",

@@ -23,6 +23,7 @@ from pycocotools import mask as cocomask
 
 from ..errors import QclabelError
 from .ids import new_id
+from .mask_rle import paste, whole_image_rle  # noqa: F401  (importable from here)
 
 Polygon = tuple[float, ...]
 
@@ -57,7 +58,7 @@ class Mask:
     """One mask object: a defect instance, or a class layer of a semantic task."""
 
     cls: str
-    rle: str            # compressed COCO RLE counts of the region (height x width)
+    rle: str  # compressed COCO RLE counts of the region (height x width)
     left: int
     top: int
     width: int
@@ -70,33 +71,38 @@ class Mask:
 
     def __post_init__(self) -> None:
         try:
-            placed = all(math.isfinite(v) for v in (self.left, self.top, self.width,
-                                                    self.height))
+            placed = all(math.isfinite(v) for v in (self.left, self.top, self.width, self.height))
         except TypeError:
             placed = False
         if not placed:
-            raise MaskError(f"mask of {self.cls}: left, top, width, height = {self.left!r}, "
-                            f"{self.top!r}, {self.width!r}, {self.height!r}: must be finite "
-                            "numbers")
+            raise MaskError(
+                f"mask of {self.cls}: left, top, width, height = {self.left!r}, "
+                f"{self.top!r}, {self.width!r}, {self.height!r}: must be finite "
+                "numbers"
+            )
         if not all(math.isfinite(v) for p in self.polygons for v in p):
-            raise MaskError(f"mask of {self.cls}: polygon coordinates must be finite "
-                            "numbers (no NaN or inf)")
+            raise MaskError(
+                f"mask of {self.cls}: polygon coordinates must be finite numbers (no NaN or inf)"
+            )
 
     # -- construction ---------------------------------------------------------------
     @classmethod
-    def from_array(cls, defect_class: str, arr: np.ndarray, left: int = 0, top: int = 0,
-                   **kw: Any) -> "Mask":
+    def from_array(
+        cls, defect_class: str, arr: np.ndarray, left: int = 0, top: int = 0, **kw: Any
+    ) -> "Mask":
         """A mask of the set pixels of `arr`, whose top-left pixel is at (left, top)."""
         cut = crop(np.asarray(arr).astype(bool))
         if cut is None:
             raise MaskError(f"mask of {defect_class} is empty: no pixel is set")
         region, x, y = cut
-        return cls(defect_class, _encode(region), left + x, top + y, region.shape[1],
-                   region.shape[0], **kw)
+        return cls(
+            defect_class, _encode(region), left + x, top + y, region.shape[1], region.shape[0], **kw
+        )
 
     @classmethod
-    def from_polygons(cls, defect_class: str, polygons: Sequence[Sequence[float]],
-                      **kw: Any) -> "Mask":
+    def from_polygons(
+        cls, defect_class: str, polygons: Sequence[Sequence[float]], **kw: Any
+    ) -> "Mask":
         """A mask drawn as polygons (their union); the polygons are kept."""
         rings = tuple(tuple(float(v) for v in p) for p in polygons)
         arr, x, y = rasterize(rings)
@@ -151,14 +157,21 @@ class Mask:
         y1 = max(self.y2, y + patch.shape[0])
         canvas = np.zeros((y1 - y0, x1 - x0), bool)
         paste(canvas, self.region().astype(bool), self.left - x0, self.top - y0)
-        view = canvas[y - y0:y - y0 + patch.shape[0], x - x0:x - x0 + patch.shape[1]]
+        view = canvas[y - y0 : y - y0 + patch.shape[0], x - x0 : x - x0 + patch.shape[1]]
         if value:
             view |= patch
         else:
             view &= ~patch
         kept = Mask.from_array(self.cls, canvas, x0, y0)
-        return replace(self, rle=kept.rle, left=kept.left, top=kept.top, width=kept.width,
-                       height=kept.height, polygons=())
+        return replace(
+            self,
+            rle=kept.rle,
+            left=kept.left,
+            top=kept.top,
+            width=kept.width,
+            height=kept.height,
+            polygons=(),
+        )
 
     def clipped(self, width: int, height: int) -> "Mask | None":
         """The part inside a width x height image (None when nothing is left)."""
@@ -169,8 +182,15 @@ class Mask:
         if cut is None:
             return None
         region, x, y = cut
-        return replace(self, rle=_encode(region), left=x, top=y, width=region.shape[1],
-                       height=region.shape[0], polygons=())
+        return replace(
+            self,
+            rle=_encode(region),
+            left=x,
+            top=y,
+            width=region.shape[1],
+            height=region.shape[0],
+            polygons=(),
+        )
 
     def coco_rle(self, width: int, height: int) -> dict[str, Any]:
         """Whole-image compressed COCO RLE (counts as str, ready for JSON)."""
@@ -194,56 +214,16 @@ class Mask:
         return cls(**known)
 
 
-def paste(out: np.ndarray, region: np.ndarray, x: int, y: int) -> None:
-    """Copy `region` into `out` at (x, y), cutting what falls outside (in place)."""
-    h, w = out.shape[:2]
-    rx0, ry0 = max(0, -x), max(0, -y)
-    x0, y0 = max(0, x), max(0, y)
-    x1, y1 = min(w, x + region.shape[1]), min(h, y + region.shape[0])
-    if x1 > x0 and y1 > y0:
-        out[y0:y1, x0:x1] = region[ry0:ry0 + y1 - y0, rx0:rx0 + x1 - x0]
-
-
-def whole_image_rle(region: np.ndarray, left: int, top: int, width: int,
-                    height: int) -> dict[str, Any]:
-    """COCO RLE of the whole image from a region, without building the image (an export
-    of 100k masks must not allocate 100k full images): each region column, padded with
-    a zero above and below, gives its runs' starts and ends by one diff, and a column's
-    offset in the image turns them into whole-image positions."""
-    region = np.asarray(region, bool)
-    h, w = region.shape
-    if left < 0 or top < 0 or left + w > width or top + h > height:
-        cut = np.zeros((height, width), bool)
-        paste(cut, region, left, top)
-        result: dict[str, Any] = cocomask.encode(np.asfortranarray(cut, dtype=np.uint8))
-        return result
-    padded = np.zeros((w, h + 2), np.int8)
-    padded[:, 1:-1] = region.T
-    edges = np.flatnonzero(np.diff(padded.ravel())) + 1  # starts, ends alternate
-    col, row = np.divmod(edges, h + 2)
-    pos = (col + left).astype(np.int64) * height + top + row - 1
-    starts, ends = pos[0::2], pos[1::2]
-    # A run ending at a column's foot and one starting at the next column's head join.
-    keep = np.ones(len(starts), bool)
-    joined = ends[:-1] == starts[1:]
-    keep[1:] &= ~joined
-    ends = ends[np.append(~joined, True)]
-    starts = starts[keep]
-    bounds = np.empty(2 * len(starts) + 2, np.int64)
-    bounds[0], bounds[-1] = 0, height * width
-    bounds[1:-1:2], bounds[2:-1:2] = starts, ends
-    counts = np.diff(bounds).tolist()
-    rle: dict[str, Any] = cocomask.frPyObjects({"size": [height, width], "counts": counts},
-                                               height, width)
-    return rle
-
-
 def polygon_bounds(rings: Iterable[Polygon]) -> tuple[int, int, int, int]:
     """Integer pixel bounds x0, y0, x1, y1 (exclusive) covering every vertex."""
     xs = [v for r in rings for v in r[0::2]]
     ys = [v for r in rings for v in r[1::2]]
-    return (int(np.floor(min(xs))), int(np.floor(min(ys))),
-            int(np.ceil(max(xs))) + 1, int(np.ceil(max(ys))) + 1)
+    return (
+        int(np.floor(min(xs))),
+        int(np.floor(min(ys))),
+        int(np.ceil(max(xs))) + 1,
+        int(np.ceil(max(ys))) + 1,
+    )
 
 
 def rasterize(rings: Sequence[Polygon]) -> tuple[np.ndarray, int, int]:
@@ -267,6 +247,7 @@ def outline(mask: Mask, epsilon: float = 1.4) -> list[Polygon]:
     the simplification labelme and CVAT settled on). Holes are not polygons; see
     `formats.masks_yolo` for how a YOLO export bridges them."""
     import cv2
+
     if mask.polygons:
         return list(mask.polygons)
     region = np.pad(mask.region(), 1)

@@ -1,8 +1,9 @@
 """labelme JSON (import only): one `NAME.json` per image.
 
 `rectangle` shapes become boxes (label = defect class); `polygon` and `mask` shapes
-become masks (formats.masks_labelme; shapes sharing a group_id form one instance). `point` shapes whose labels are
-point names of a keypoint template become one keypoint set per `group_id` (visible).
+become masks (formats.masks_labelme; shapes sharing a group_id form one instance).
+`point` shapes whose labels are point names of a keypoint template become one keypoint
+set per `group_id` (visible).
 Other shape types have no counterpart in a box/keypoint project and are refused rather
 than silently turned into something else.
 """

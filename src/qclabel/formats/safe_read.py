@@ -3,8 +3,9 @@
 Every import parser reads through here, so hostile input meets one set of limits:
 a size cap per file, UTF-8 or a clear refusal, JSON without NaN/Infinity, without
 numbers longer than any coordinate needs and without nesting deeper than the
-decoder follows (its recursion limit: a RecursionError becomes a refusal), YAML without aliases (a "billion laughs" file expands
-exponentially through them) and within a size cap. Each refusal is a FormatError
+decoder follows (its recursion limit: a RecursionError becomes a refusal), YAML
+without aliases (a "billion laughs" file expands exponentially through them) and
+within a size cap. Each refusal is a FormatError
 naming the file and the value, so the CLI prints one line.
 """
 

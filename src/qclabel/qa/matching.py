@@ -12,8 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from ..core.assign import (MIN_PAIR_IOU, BoxMatch, assign, box_array, iou_matrix,  # noqa: F401
-                           match_boxes, match_iou_matrix)
+from ..core.assign import (  # noqa: F401  (box_array, match_*: importable from here)
+    MIN_PAIR_IOU,
+    BoxMatch,
+    assign,
+    box_array,
+    iou_matrix,
+    match_boxes,
+    match_iou_matrix,
+)
 
 _assign = assign
 
@@ -21,8 +28,10 @@ _assign = assign
 def greedy_match(ious: np.ndarray, min_iou: float = MIN_PAIR_IOU) -> BoxMatch:
     """Best-pair-first matching, kept as the reference the optimal matching must beat."""
     n, m = ious.shape
-    order = sorted(((float(ious[i, j]), i, j) for i in range(n) for j in range(m)),
-                   key=lambda t: (-t[0], t[1], t[2]))
+    order = sorted(
+        ((float(ious[i, j]), i, j) for i in range(n) for j in range(m)),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
     used_a: set[int] = set()
     used_b: set[int] = set()
     pairs = []
@@ -31,11 +40,15 @@ def greedy_match(ious: np.ndarray, min_iou: float = MIN_PAIR_IOU) -> BoxMatch:
             pairs.append((i, j, v))
             used_a.add(i)
             used_b.add(j)
-    return BoxMatch(tuple(pairs), tuple(i for i in range(n) if i not in used_a),
-                    tuple(j for j in range(m) if j not in used_b))
+    return BoxMatch(
+        tuple(pairs),
+        tuple(i for i in range(n) if i not in used_a),
+        tuple(j for j in range(m) if j not in used_b),
+    )
 
 
 def mask_iou(rle_a: dict[Any, Any], rle_b: dict[Any, Any]) -> float:
     """IoU of two COCO RLE masks (reserved for the segmentation task)."""
     from pycocotools import mask as mask_utils
+
     return float(mask_utils.iou([rle_a], [rle_b], [0])[0][0])

@@ -5,8 +5,9 @@ Common case, one box of the remembered class on a visible defect:
     s               box the defect under the cursor, snapped to its edges
 Exact by keyboard without snapping: `a` + letters anchors at an exact pixel, two
 letters pick the opposite corner (screens/jumping.py). Manual path: space anchors a
-corner, move, enter completes; s instead of enter completes and snaps. Every change is one journaled, undoable label change; a box
-below its class's minimum size is refused with the minimum in the message.
+corner, move, enter completes; s instead of enter completes and snaps. Every change is
+one journaled, undoable label change; a box below its class's minimum size is refused
+with the minimum in the message. Editing the selected box: screens/box_editing.py.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from ...core.measure import AnnotationTooSmall, check_min_size
 from ...core.model import Box
 from ...render.overlay import Overlay, draw_anchor, draw_box
 from ...render.viewport import Viewport
+from .box_editing import EDIT_TARGETS, BoxEditing  # noqa: F401  (importable from here)
 from .box_snap import SnapTool, describe_box
 from .box_suggest import BoxSuggestions
 from .jumping import AnchorJump
 from .pointer import PointerScreen
 
-EDIT_TARGETS = (None, "move", "left", "top", "right", "bottom")
 
-
-class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
+class BoxScreen(BoxEditing, BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
     HELP_TITLE = "boxes"
     BINDINGS = [
         Binding("space", "anchor", "Anchor corner", id="box.anchor"),
@@ -48,7 +48,7 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.current_class = ""   # remembered across images; the first class to start
+        self.current_class = ""  # remembered across images; the first class to start
         self.severity: str | None = None
         self.reset_tool()
 
@@ -87,7 +87,9 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
     def draw_tool(self, ov: Overlay, vp: Viewport) -> None:
         self.draw_suggestion(ov, vp)  # first: the operator's own boxes win a shared cell
         for b in self.boxes:
-            draw_box(ov, vp, b, self.colour(b.cls), "selected" if b.id == self.selected else "normal")
+            draw_box(
+                ov, vp, b, self.colour(b.cls), "selected" if b.id == self.selected else "normal"
+            )
         if self.anchor is not None:
             draft = anchored_box(self.current_class, self.anchor, self.cursor)
             draw_box(ov, vp, draft, self.colour(self.current_class), "draft")
@@ -100,8 +102,10 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         return (sel,) if sel else self.boxes
 
     def tool_text(self) -> str:
-        lines = [f"next   {self.current_class}" + (f" ({self.severity})" if self.severity else ""),
-                 "anchor " + (f"{self.anchor[0]},{self.anchor[1]}" if self.anchor else "-")]
+        lines = [
+            f"next   {self.current_class}" + (f" ({self.severity})" if self.severity else ""),
+            "anchor " + (f"{self.anchor[0]},{self.anchor[1]}" if self.anchor else "-"),
+        ]
         sel = self.selected_box()
         if sel is not None:
             lines.append(f"edit   {self.edit_target or '-'}")
@@ -160,86 +164,10 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         box = anchored_box(self.current_class, self.anchor, self.cursor, self.severity)
         self._add(box, describe_box(box))
 
-    # -- selection and editing ------------------------------------------------------------------------
+    # -- selection -------------------------------------------------------------------------
     def action_cycle(self, step: int) -> None:
         self.selected = boxedit.cycle(self.boxes, self.selected, step)
         self.edit_target, self.anchor = None, None
-        self.redraw()
-
-    def action_edit_target(self) -> None:
-        if self.selected_box() is None:
-            self.say("select a box first (tab)")
-            return
-        i = EDIT_TARGETS.index(self.edit_target)
-        self.edit_target = EDIT_TARGETS[(i + 1) % len(EDIT_TARGETS)]
-        what = {None: "the cursor", "move": "the box"}.get(self.edit_target,
-                                                          f"the {self.edit_target} edge")
-        self.say(f"arrows now move {what}")
-        self.redraw()
-
-    def action_nudge(self, dx: int, dy: int, unit: str) -> None:
-        sel = self.selected_box()
-        if self.edit_target is None or sel is None:
-            super().action_nudge(dx, dy, unit)
-            return
-        sx, sy = self.step_px(unit)
-        rec = self.record
-        if self.edit_target == "move":
-            new = boxedit.move_box(sel, dx * sx, dy * sy, rec.width, rec.height)
-        elif self.edit_target in ("left", "right"):
-            new = boxedit.move_edge(sel, self.edit_target, dx * sx, rec.width, rec.height)
-        else:
-            new = boxedit.move_edge(sel, self.edit_target, dy * sy, rec.width, rec.height)
-        if new != sel:  # a run of nudges of one edge (or the move) is one undo step
-            self._replace(new, f"{self.edit_target} -> {new.x:g},{new.y:g} {new.w:g}x{new.h:g}",
-                          group=f"nudge {sel.id} {self.edit_target}")
-
-    def action_severity(self) -> None:
-        sel = self.selected_box()
-        cls = sel.cls if sel else self.current_class
-        try:
-            names = [None] + self.taxonomy.get(cls).severity_names()
-        except KeyError:
-            names = [None]
-        cur = sel.severity if sel else self.severity
-        nxt = names[(names.index(cur) + 1) % len(names)] if cur in names else names[0]
-        if sel is not None:
-            self._replace(Box(sel.cls, sel.x, sel.y, sel.w, sel.h, nxt, sel.id),
-                          f"severity {nxt or 'none'}")
-        else:
-            self.severity = nxt
-            self.redraw()
-
-    def action_delete(self) -> None:
-        sel = self.selected_box()
-        if sel is None:
-            self.say("select a box first (tab)")
-            return
-        if self.commit(edits.delete_box(sel.id), what=f"deleted {sel.cls}"):
-            self.selected, self.edit_target = None, None
-        self.redraw()
-
-    def action_duplicate(self) -> None:
-        sel, rec = self.selected_box(), self.record
-        if sel is None:
-            self.say("select a box first (tab)")
-            return
-        self._add(boxedit.duplicate(sel, rec.width, rec.height), f"duplicated {sel.cls}",
-                  select=True)
-
-    def action_copy_previous(self) -> None:
-        lab, rec = self.labeler, self.record
-        if rec is None or lab.index == 0:
-            self.say("no previous image")
-            return
-        prev = lab.annotation(lab.queue[lab.index - 1]).boxes
-        if not prev:
-            self.say("the previous image has no boxes")
-            return
-        copies = boxedit.copy_boxes(prev, rec.width, rec.height)
-        if self.commit(edits.set_boxes(self.boxes + copies),
-                       what=f"copied {len(copies)} boxes from the previous image"):
-            self.selected = None
         self.redraw()
 
     def action_cancel(self) -> None:
@@ -267,7 +195,9 @@ class BoxScreen(BoxSuggestions, SnapTool, AnchorJump, PointerScreen):
         sel = self.selected_box()
         if sel is not None and sel.cls != cls.name:
             sev = sel.severity if sel.severity in cls.severity_names() else None
-            self._replace(Box(cls.name, sel.x, sel.y, sel.w, sel.h, sev, sel.id), f"class {cls.name}")
+            self._replace(
+                Box(cls.name, sel.x, sel.y, sel.w, sel.h, sev, sel.id), f"class {cls.name}"
+            )
         else:
             self.say(f"class: {cls.name}")
             self.redraw()

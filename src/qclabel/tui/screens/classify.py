@@ -16,17 +16,17 @@ from ...core.model import ImageRecord
 from ...core.taxonomy import DefectClass
 from ...errors import QclabelError
 from ...formats import suggestions as sg
-from ..labeling import QUEUES
 from ..suggesting import accept_edit, offered, panel_text, reject_on
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
 from .classify_multi import MultiLabel
 from .consensus import ConsensusRequest
 from .dialogs import PromptScreen
 from .history import UndoRedo
+from .queue_nav import QueueNavigation
 from .viewer import PREFETCH_AHEAD, PREFETCH_BEHIND, ImageScreen
 
 
-class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
+class ClassifyScreen(MultiLabel, ConsensusRequest, QueueNavigation, UndoRedo, ImageScreen):
     HELP_TITLE = "classify"
     BINDINGS = [
         Binding("n,right", "move(1)", "Next", id="classify.next"),
@@ -71,16 +71,20 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
 
     def prefetch_records(self) -> list[ImageRecord]:
         lab = self.labeler
-        ids = lab.queue[lab.index + 1: lab.index + 1 + PREFETCH_AHEAD]
-        ids += lab.queue[max(0, lab.index - PREFETCH_BEHIND): lab.index]
+        ids = lab.queue[lab.index + 1 : lab.index + 1 + PREFETCH_AHEAD]
+        ids += lab.queue[max(0, lab.index - PREFETCH_BEHIND) : lab.index]
         return [lab.record(i) for i in ids]
 
     def empty_text(self) -> str:
         if self.labeler.queue_terms:  # say the filter too: it is why the queue is empty
-            return (f"queue '{self.labeler.queue_spec}' is empty: press : to change the "
-                    "filter, / for another queue, escape for home")
-        return (f"queue '{self.labeler.queue_name}' is empty: press / for another queue, "
-                "escape for home")
+            return (
+                f"queue '{self.labeler.queue_spec}' is empty: press : to change the "
+                "filter, / for another queue, escape for home"
+            )
+        return (
+            f"queue '{self.labeler.queue_name}' is empty: press / for another queue, "
+            "escape for home"
+        )
 
     def after_image_change(self) -> None:
         self.pending = None
@@ -91,8 +95,9 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
     def refresh_panels(self) -> None:
         ann = self.labeler.annotation()
         self.highlighted = self._class_of(ann.defect_class) or self.highlighted
-        self.set_text("#legend", legend_text(self.taxonomy, self.pending,
-                                             self.app.label_task == "passfail"))
+        self.set_text(
+            "#legend", legend_text(self.taxonomy, self.pending, self.app.label_task == "passfail")
+        )
         self.set_text("#labels", labels_text(ann, self.taxonomy))
         rec = self.current_record()
         self.suggestion = offered(self.app.project, self.app.user, self.labeler.current, ann)
@@ -111,9 +116,18 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
     def refresh_status(self) -> None:
         lab = self.labeler
         done, total = lab.done_total()
-        self.set_text("#statusbar", status_text(
-            lab.index + 1, total, done, lab.labels_per_hour(), lab.queue_name,
-            self.auto_advance, self.view_status()))
+        self.set_text(
+            "#statusbar",
+            status_text(
+                lab.index + 1,
+                total,
+                done,
+                lab.labels_per_hour(),
+                lab.queue_name,
+                self.auto_advance,
+                self.view_status(),
+            ),
+        )
 
     def say(self, text: str, error: bool = False) -> None:
         self.query_one("#message", Static).set_class(error, "error")
@@ -199,11 +213,19 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
 
         def done(note: str | None) -> None:
             if note is not None and self.labeler.current == image:
-                self.label(edits.set_flag(note.strip() or "unsure"), "flagged as unsure",
-                           advance=True)
+                self.label(
+                    edits.set_flag(note.strip() or "unsure"), "flagged as unsure", advance=True
+                )
+
         current = self.labeler.annotation().flag or ""
-        self.app.push_screen(PromptScreen("Flag as unsure: why? (Enter saves, Esc cancels)",
-                                          "e.g. glare hides the edge", current), done)
+        self.app.push_screen(
+            PromptScreen(
+                "Flag as unsure: why? (Enter saves, Esc cancels)",
+                "e.g. glare hides the edge",
+                current,
+            ),
+            done,
+        )
 
     def action_cycle_severity(self) -> None:
         ann = self.labeler.annotation()
@@ -212,7 +234,11 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
             self.say("no defect class with severities on this image")
             return
         names = cls.severity_names()
-        nxt = names[(names.index(ann.severity) + 1) % len(names)] if ann.severity in names else names[0]
+        nxt = (
+            names[(names.index(ann.severity) + 1) % len(names)]
+            if ann.severity in names
+            else names[0]
+        )
         self.label(edits.set_severity(nxt), f"{cls.name} ({nxt})", advance=False)
 
     def action_accept_suggestion(self) -> None:
@@ -225,8 +251,12 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
         # Like the label keys: wait for a severity (or a class after fail) before moving on.
         needs_severity = bool(cls and cls.asks_severity and after.severity is None)
         needs_class = after.verdict == "fail" and not after.defect_class and self.taxonomy.classes
-        done = self.label(accept_edit(s), f"accepted suggestion from {s.source}",
-                          advance=not (needs_severity or needs_class), note=sg.accept_note(s))
+        done = self.label(
+            accept_edit(s),
+            f"accepted suggestion from {s.source}",
+            advance=not (needs_severity or needs_class),
+            note=sg.accept_note(s),
+        )
         if done and needs_severity:
             self.pending = cls
             self.refresh_panels()
@@ -243,56 +273,12 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, UndoRedo, ImageScreen):
     def action_toggle_info(self) -> None:
         self.query_one("#side").toggle_class("hidden")
 
-    def action_jump(self) -> None:
-        def done(ref: str | None) -> None:
-            if ref is None:
-                return
-            lab = self.labeler
-            hits = lab.find(ref)
-            if len(hits) == 1:
-                lab.index = hits[0]
-                self.show_image()
-            elif hits:
-                self.say(f"{len(hits)} images match {ref.strip()!r}: type more of the path "
-                         "(e.g. cam2/0042.png) or the number", error=True)
-            else:
-                self.say(f"no image {ref.strip()!r} in queue {lab.queue_name}", error=True)
-        self.app.push_screen(PromptScreen(
-            f"Go to image: number 1-{len(self.labeler.queue)} or file name",
-            "e.g. 17 or part_0042.png"), done)
-
-    def action_filter_queue(self) -> None:
-        """Type a queue spec (`lot=L07`, `all,station=S2|S3`, empty: no filter); the
-        image on screen stays current if it matches."""
-        lab = self.labeler
-
-        def done(spec: str | None) -> None:
-            if spec is None:
-                return
-            terms = spec.strip() or lab.queue_name  # empty: the queue without filters
-            try:
-                lab.load_queue(terms, keep=None)
-            except ValueError as exc:
-                self.say(str(exc), error=True)
-                return
-            self.say(f"queue: {lab.queue_spec} ({len(lab.queue)} images)")
-            self.show_image()
-        current = ",".join(str(t) for t in lab.queue_terms)
-        self.app.push_screen(PromptScreen(
-            "Filter the queue: key=value[,key=value] (lot, station, camera, class, state, "
-            "file, any ingest field; a|b alternatives; key!=v excludes)",
-            "e.g. lot=L07,class=crack", current), done)
-
-    def action_cycle_queue(self) -> None:
-        lab = self.labeler
-        name = QUEUES[(QUEUES.index(lab.queue_name) + 1) % len(QUEUES)]
-        lab.load_queue(str(lab.queue_spec.with_name(name)), keep=lab.current)  # filters stay
-        self.say(f"queue: {lab.queue_spec} ({len(lab.queue)} images)")
-        self.show_image()
-
     def extra_help_rows(self) -> list[tuple[str, str, str]]:
         tax = self.taxonomy
-        rows = [(tax.pass_key, "pass", "taxonomy.pass_key"), (tax.fail_key, "fail", "taxonomy.fail_key")]
+        rows = [
+            (tax.pass_key, "pass", "taxonomy.pass_key"),
+            (tax.fail_key, "fail", "taxonomy.fail_key"),
+        ]
         rows += [(c.hotkey, f"class {c.name}", "taxonomy class") for c in tax.classes]
         rows.append(("1-9 after a class", "its severity (esc: none)", "taxonomy severities"))
         return rows

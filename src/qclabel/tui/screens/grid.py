@@ -23,11 +23,19 @@ from ...core.naming import image_name
 from ...errors import QclabelError
 from ...render import FrameSource, Viewport
 from ...render.frames import encode_sixel
-from ...render.sheet import (MAX_SLOT_COLS, MIN_SLOT_COLS, TARGET_SLOT_COLS, SheetLayout,
-                             compose_sheet, grid_thumb_cols, halfcells)
-from ..triage import FAIL, PASS, Mark, page_plan, unlabeled
+from ...render.sheet import (
+    MAX_SLOT_COLS,
+    MIN_SLOT_COLS,
+    TARGET_SLOT_COLS,
+    SheetLayout,
+    compose_sheet,
+    grid_thumb_cols,
+    halfcells,
+)
+from ..triage import FAIL, PASS, Mark, page_plan
 from ..widgets.panels import status_text
 from ..widgets.sheet_view import SheetView
+from .grid_captions import cell_captions
 
 
 class PageReady(Message):
@@ -91,7 +99,7 @@ class GridScreen(Screen):
 
     def page_ids(self) -> list[str]:
         per = self.sheet_layout.per_page if self.sheet_layout else 0
-        return self.labeler.queue[self.page_start: self.page_start + per]
+        return self.labeler.queue[self.page_start : self.page_start + per]
 
     def on_sheet_view_resized(self, event: SheetView.Resized) -> None:
         self._area = (event.cols, event.rows)
@@ -100,8 +108,9 @@ class GridScreen(Screen):
     def _relayout(self) -> None:
         if self._area is None:
             return
-        self.sheet_layout = SheetLayout.for_area(*self._area, *self._cell_px(),
-                                                 slot_cols=self.slot_cols)
+        self.sheet_layout = SheetLayout.for_area(
+            *self._area, *self._cell_px(), slot_cols=self.slot_cols
+        )
         self.load_page()
 
     def action_thumb_size(self, delta: int) -> None:
@@ -127,8 +136,11 @@ class GridScreen(Screen):
         self.cursor = min(self.cursor, max(0, len(self.page_ids()) - 1))
         self.labeler.index = min(self.page_start, max(0, len(self.labeler.queue) - 1))
         self.app.background(self.labeler.save_position)
-        self.run_worker(self._build_page(self._token, self.page_ids(), self.sheet_layout),
-                        exclusive=True, group="grid-page")
+        self.run_worker(
+            self._build_page(self._token, self.page_ids(), self.sheet_layout),
+            exclusive=True,
+            group="grid-page",
+        )
         self.refresh_text(set(range(self.sheet_layout.per_page)))
 
     async def _build_page(self, token: int, ids: list[str], lay: SheetLayout) -> None:
@@ -150,26 +162,13 @@ class GridScreen(Screen):
 
     def on_page_ready(self, event: PageReady) -> None:
         if event.token == self._token and self.sheet_layout is not None:
-            self.sheet.set_page(self.sheet_layout, event.cells, event.sixel, self.captions(),
-                                self.cursor)
+            self.sheet.set_page(
+                self.sheet_layout, event.cells, event.sixel, self.captions(), self.cursor
+            )
 
     # -- text layer -----------------------------------------------------------------------
     def captions(self) -> list[Text]:
-        out = []
-        for n, image_id in enumerate(self.page_ids()):
-            pos = self.page_start + n + 1
-            ann = self.labeler.annotation(image_id)
-            mark = self.marks.get(image_id)
-            if mark is not None and mark.verdict == PASS:
-                out.append(Text(f"{pos} PASS", style="bold green"))
-            elif mark is not None:
-                cls = mark.defect_class or ann.defect_class or "?"
-                out.append(Text(f"{pos} FAIL {cls}", style="bold red"))
-            elif unlabeled(ann):
-                out.append(Text(f"{pos}", style="dim"))
-            else:
-                out.append(Text(f"{pos} {_stored(ann)}", style="green" if ann.verdict == PASS else ""))
-        return out
+        return cell_captions(self.page_ids(), self.page_start, self.marks, self.labeler.annotation)
 
     def plan(self):
         return page_plan(self.page_ids(), self.marks, self.labeler.annotation)
@@ -179,10 +178,18 @@ class GridScreen(Screen):
         done, total = self.labeler.done_total()
         under = self._cursor_image()
         name = image_name(self.labeler.record(under)) if under else ""
-        self.query_one("#statusbar", Static).update(status_text(
-            self.page_start + self.cursor + 1, total, done, self.labeler.labels_per_hour(),
-            self.labeler.queue_name, None,
-            f"enter: {self.plan().describe()}  {name}"), layout=False)
+        self.query_one("#statusbar", Static).update(
+            status_text(
+                self.page_start + self.cursor + 1,
+                total,
+                done,
+                self.labeler.labels_per_hour(),
+                self.labeler.queue_name,
+                None,
+                f"enter: {self.plan().describe()}  {name}",
+            ),
+            layout=False,
+        )
 
     def say(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#message", Static)
@@ -275,14 +282,7 @@ class GridScreen(Screen):
 
     def extra_help_rows(self) -> list[tuple[str, str, str]]:
         tax = self.app.project.taxonomy
-        return [(tax.fail_key, "mark the cell fail", "taxonomy.fail_key"),
-                (tax.pass_key, "mark the cell pass (also over a fail)", "taxonomy.pass_key")] + [
-            (c.hotkey, f"mark fail: {c.name}", "taxonomy class") for c in tax.classes]
-
-
-def _stored(ann) -> str:
-    """A cell's label as saved (kept by an accept unless the cell is marked)."""
-    if ann.state == "flagged":
-        return "flagged"
-    label = (ann.verdict or "") + (f" {ann.defect_class}" if ann.defect_class else "")
-    return label or (f"{len(ann.boxes)} boxes" if ann.boxes else "labeled")
+        return [
+            (tax.fail_key, "mark the cell fail", "taxonomy.fail_key"),
+            (tax.pass_key, "mark the cell pass (also over a fail)", "taxonomy.pass_key"),
+        ] + [(c.hotkey, f"mark fail: {c.name}", "taxonomy class") for c in tax.classes]

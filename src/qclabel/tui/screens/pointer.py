@@ -32,6 +32,7 @@ from ..widgets.panels import consistency_note
 from ..widgets.overlay import OverlayImageView
 from .history import UndoRedo
 from .jumping import JumpKeys
+from .pointer_keys import cursor_bindings
 from .viewer import PREFETCH_AHEAD, ImageScreen
 
 
@@ -41,42 +42,30 @@ class PixelsReady(Message):
         self.image_id, self.future = image_id, future
 
 
-def _moves() -> list[Binding]:
-    out = []
-    for key, arrow, dx, dy in (("h", "left", -1, 0), ("l", "right", 1, 0),
-                               ("k", "up", 0, -1), ("j", "down", 0, 1)):
-        name = {"left": "left", "right": "right", "up": "up", "down": "down"}[arrow]
-        out += [
-            Binding(f"{key},{arrow}", f"nudge({dx},{dy},'cell')", f"Cursor {name}",
-                    id=f"pointer.{name}", show=False),
-            Binding(f"{key.upper()},shift+{arrow}", f"nudge({dx},{dy},'ten')",
-                    f"Cursor {name} x10", id=f"pointer.{name}_10", show=False),
-            Binding(f"ctrl+{arrow}", f"nudge({dx},{dy},'pixel')", f"Cursor {name} 1 px",
-                    id=f"pointer.{name}_px", show=False),
-        ]
-    return out
-
-
 class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
-    BINDINGS = _moves() + [
-        Binding("g", "jump_grid", "Jump", id="pointer.jump"),
-        Binding("z", "zoom_level(1)", "Zoom in", id="pointer.zoom_in"),
-        Binding("minus", "zoom_level(-1)", "Zoom out", id="pointer.zoom_out"),
-        Binding("equals_sign", "zoom_level(-99)", "Fit", id="pointer.fit", show=False),
-        Binding("n", "image(1)", "Next image", id="pointer.next"),
-        Binding("b", "image(-1)", "Prev image", id="pointer.back"),
-        Binding("u", "undo", "Undo", id="pointer.undo"),
-        Binding("r", "redo", "Redo", id="pointer.redo"),
-        Binding("ctrl+o", "toggle_outlines", "Outlines on/off", id="pointer.outlines"),
-    ] + [b for b in ImageScreen.BINDINGS if b.id and b.id.startswith("view.w")]
+    BINDINGS = (
+        cursor_bindings()
+        + [
+            Binding("g", "jump_grid", "Jump", id="pointer.jump"),
+            Binding("z", "zoom_level(1)", "Zoom in", id="pointer.zoom_in"),
+            Binding("minus", "zoom_level(-1)", "Zoom out", id="pointer.zoom_out"),
+            Binding("equals_sign", "zoom_level(-99)", "Fit", id="pointer.fit", show=False),
+            Binding("n", "image(1)", "Next image", id="pointer.next"),
+            Binding("b", "image(-1)", "Prev image", id="pointer.back"),
+            Binding("u", "undo", "Undo", id="pointer.undo"),
+            Binding("r", "redo", "Redo", id="pointer.redo"),
+            Binding("ctrl+o", "toggle_outlines", "Outlines on/off", id="pointer.outlines"),
+        ]
+        + [b for b in ImageScreen.BINDINGS if b.id and b.id.startswith("view.w")]
+    )
 
     def __init__(self) -> None:
         super().__init__()
         self.cursor: tuple[int, int] = (0, 0)
         self.image_id: str | None = None
         self.reset_jump()
-        self.rgb: np.ndarray | None = None      # full-resolution pixels of the image
-        self.outlines_hidden = False            # ctrl+o: the bare picture (cursor stays)
+        self.rgb: np.ndarray | None = None  # full-resolution pixels of the image
+        self.outlines_hidden = False  # ctrl+o: the bare picture (cursor stays)
 
     # -- layout ------------------------------------------------------------------------
     def make_image_view(self) -> OverlayImageView:
@@ -97,7 +86,7 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
 
     def prefetch_records(self) -> list[ImageRecord]:
         lab = self.labeler
-        return [lab.record(i) for i in lab.queue[lab.index + 1: lab.index + 1 + PREFETCH_AHEAD]]
+        return [lab.record(i) for i in lab.queue[lab.index + 1 : lab.index + 1 + PREFETCH_AHEAD]]
 
     def say(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#message", Static)
@@ -164,8 +153,10 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
             self.jump_rulers(ov, vp)
             view.set_overlay(ov)
         self.query_one("#loupe", Loupe).show(
-            loupe(self.rgb, *self.cursor, boxes=self.loupe_boxes()) if self.rgb is not None
-            else None)
+            loupe(self.rgb, *self.cursor, boxes=self.loupe_boxes())
+            if self.rgb is not None
+            else None
+        )
         self.query_one("#tool", Static).update(self.tool_text())
         self.query_one("#statusbar", Static).update(self.status_text())
 
@@ -174,9 +165,12 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         done, total = lab.done_total()
         x, y = self.cursor
         note = consistency_note(lab.annotation(), self.taxonomy)
-        return (f"{lab.index + 1}/{len(lab.queue)}  done {done}/{total}  "
-                f"x {x} y {y}  {self.view_status()}" + (f"  {note}" if note else "")
-                + ("  outlines off (ctrl+o)" if self.outlines_hidden else ""))
+        return (
+            f"{lab.index + 1}/{len(lab.queue)}  done {done}/{total}  "
+            f"x {x} y {y}  {self.view_status()}"
+            + (f"  {note}" if note else "")
+            + ("  outlines off (ctrl+o)" if self.outlines_hidden else "")
+        )
 
     # hooks for the tools
     def reset_tool(self) -> None: ...
@@ -262,8 +256,9 @@ class PointerScreen(UndoRedo, JumpKeys, ImageScreen):
         else:
             self.say("end of queue" if delta > 0 else "start of queue")
 
-    def commit(self, *edit_fns: edits.Edit, what: str, note: str | None = None,
-               group: str | None = None) -> bool:
+    def commit(
+        self, *edit_fns: edits.Edit, what: str, note: str | None = None, group: str | None = None
+    ) -> bool:
         """Journal the change (fsync) before saying saved. False if it failed.
         Consecutive commits of one `group` undo as one step."""
         image = self.labeler.current

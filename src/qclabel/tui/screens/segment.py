@@ -4,7 +4,8 @@ screen (cursor, zoom, loupe, window/level, jump grid; screens/pointer.py).
 Tools (segment_tools.py): o polygon, i brush, e eraser, c flood fill, m box -> mask.
 The instance list shows every mask's class, severity, area and length (mm with a
 calibration); tab selects, x deletes, v cycles the severity (an override), a class key
-re-classes only the selected mask (otherwise it picks the class of the next one).
+re-classes only the selected mask (otherwise it picks the class of the next one);
+the instance list's keys are in segment_instances.py.
 Each stroke or tool action is one journaled edit (core.mask_edits), so u undoes it
 whole; the taxonomy's minimum size and severity thresholds apply at every edit.
 """
@@ -22,11 +23,14 @@ from ...core.mask import Mask, MaskError
 from ...maskedit.assist import load_assists
 from ...maskedit.brush import Patch, protect, touches
 from .pointer import PointerScreen
+from .segment_instances import MaskInstances
 from .segment_tools import BoxMaskTool, BrushTool, FillTool, PolygonTool
 from .segment_view import SegmentView
 
 
-class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, PointerScreen):
+class SegmentScreen(
+    MaskInstances, SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, PointerScreen
+):
     HELP_TITLE = "masks"
     BINDINGS = [
         Binding("o", "tool('polygon')", "Polygon", id="seg.polygon"),
@@ -79,7 +83,7 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
 
     def reset_tool(self) -> None:
         self.selected: str | None = None
-        self.painting: str | None = None   # the mask the last strokes went into
+        self.painting: str | None = None  # the mask the last strokes went into
         self.polygon_reset()
         self.brush_reset()
         self.fill_reset()
@@ -136,8 +140,10 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         if value and self.protect_others:
             patch = protect(patch, others)
             if patch is None:
-                self.say("nothing painted: every pixel belongs to another mask "
-                         "(P turns protection off)", error=True)
+                self.say(
+                    "nothing painted: every pixel belongs to another mask (P turns protection off)",
+                    error=True,
+                )
                 return False
         rules = self.rules()
         if value:
@@ -146,14 +152,18 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
                 return self.save_mask(mask, f"new {mask.cls} mask {mask.area} px")
             fn = me.paint(target.id, patch.pixels, patch.x, patch.y, True, rules)
             return self._commit([fn], f"painted {patch.count} px on {target.cls}")
-        victims = [target] if target else ([] if self.protect_others else
-                                           [m for m in self.masks if touches(patch, m)])
+        victims = (
+            [target]
+            if target
+            else ([] if self.protect_others else [m for m in self.masks if touches(patch, m)])
+        )
         if not victims:
             self.say("select the mask to erase (tab), or P to erase any mask", error=True)
             return False
         fns = [me.paint(m.id, patch.pixels, patch.x, patch.y, False, rules) for m in victims]
-        return self._commit(fns, f"erased {patch.count} px from "
-                                 + ", ".join(m.cls for m in victims))
+        return self._commit(
+            fns, f"erased {patch.count} px from " + ", ".join(m.cls for m in victims)
+        )
 
     def save_mask(self, mask: Mask, what: str) -> bool:
         fns = [me.put_mask(mask, self.rules())]
@@ -181,19 +191,24 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
     def action_primary(self) -> None:
         if self.record is None:
             return
-        {"polygon": self.polygon_primary, "brush": self.brush_primary,
-         "eraser": self.brush_primary, "fill": self.fill_primary,
-         "box": self.box_primary}[self.tool]()
+        {
+            "polygon": self.polygon_primary,
+            "brush": self.brush_primary,
+            "eraser": self.brush_primary,
+            "fill": self.fill_primary,
+            "box": self.box_primary,
+        }[self.tool]()
 
     def action_complete(self) -> None:
         if self.record is None:
             return
         if self.tool in ("brush", "eraser"):
             if self.stroke is not None:
-                self.brush_primary()   # enter also lifts the pen
+                self.brush_primary()  # enter also lifts the pen
             return
-        {"polygon": self.polygon_complete, "fill": self.fill_complete,
-         "box": self.box_complete}[self.tool]()
+        {"polygon": self.polygon_complete, "fill": self.fill_complete, "box": self.box_complete}[
+            self.tool
+        ]()
 
     def cursor_moved(self) -> None:
         self.brush_follow()
@@ -216,49 +231,14 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         self.display_style = "outline" if self.display_style == "fill" else "fill"
         self.redraw()
 
-    def action_cycle(self, step: int) -> None:
-        ids = [m.id for m in self.masks]
-        if not ids:
-            self.selected = None
-        elif self.selected not in ids:
-            self.selected = ids[0] if step > 0 else ids[-1]
-        else:
-            i = ids.index(self.selected) + step
-            self.selected = ids[i] if 0 <= i < len(ids) else None
-        self.painting = None
-        self.redraw()
-
-    def action_severity(self) -> None:
-        sel = self.selected_mask()
-        if sel is None:
-            self.say("select a mask first (tab)")
-            return
-        try:
-            names = self.taxonomy.get(sel.cls).severity_names()
-        except KeyError:
-            return
-        if not names:
-            return
-        # The next severity after the shown one; the one the thresholds give is no
-        # override (the rules record an override only where it differs).
-        cur = sel.severity
-        nxt = names[(names.index(cur) + 1) % len(names)] if cur in names else names[0]
-        self._commit([me.set_mask_severity(sel.id, nxt, self.rules())],
-                     f"severity {nxt or 'from the thresholds'}")
-        self.redraw()
-
-    def action_delete(self) -> None:
-        sel = self.selected_mask()
-        if sel is None:
-            self.say("select a mask first (tab)")
-            return
-        if self._commit([me.delete_mask(sel.id)], f"deleted {sel.cls} mask"):
-            self.selected = self.painting = None
-        self.redraw()
-
     def action_cancel(self) -> None:
-        busy = (not self.draft.empty or self.stroke is not None or self.preview is not None
-                or self.proposal is not None or self.anchor is not None)
+        busy = (
+            not self.draft.empty
+            or self.stroke is not None
+            or self.preview is not None
+            or self.proposal is not None
+            or self.anchor is not None
+        )
         if busy:
             self.polygon_reset(), self.brush_reset(), self.fill_reset(), self.box_reset()
         elif self.selected is not None or self.painting is not None:
@@ -286,8 +266,7 @@ class SegmentScreen(SegmentView, PolygonTool, BrushTool, FillTool, BoxMaskTool, 
         self.current_class, self.painting = cls.name, None
         sel = self.selected_mask()
         if sel is not None and sel.cls != cls.name:
-            self._commit([me.set_mask_class(sel.id, cls.name, self.rules())],
-                         f"class {cls.name}")
+            self._commit([me.set_mask_class(sel.id, cls.name, self.rules())], f"class {cls.name}")
         else:
             self.say(f"class: {cls.name}")
         self.redraw()
