@@ -152,6 +152,10 @@ class Catalog:
                                            "FROM images ORDER BY seq")]
             return self._light
 
+    def select(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query on the `images` table (compact columns for plans)."""
+        return self._query(sql, args)
+
     def iter(self, batch: int = BATCH) -> Iterator[ImageRecord]:
         """Every record in catalog order, `batch` rows at a time (never all in memory)."""
         last = 0
