@@ -72,10 +72,12 @@ def read_columns(catalog: Catalog, by: str) -> tuple[list[str], list[Any], list[
 
 def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
     """Each value's index in the order values first appear ("" and None alike)."""
-    seen: dict[Any, int] = {}
-    codes = np.fromiter((seen.setdefault(v or "", len(seen)) for v in values), np.int32,
-                        count=len(values))
-    return codes, list(seen)
+    norm = [v or "" for v in values]
+    first = list(dict.fromkeys(norm))
+    if len(first) <= 1:
+        return np.zeros(len(norm), np.int32), first or [""]
+    index = {v: n for n, v in enumerate(first)}
+    return np.fromiter(map(index.__getitem__, norm), np.int32, count=len(norm)), first
 
 
 def _cumcount(codes: np.ndarray) -> np.ndarray:
@@ -112,14 +114,15 @@ def build_table(catalog: Catalog, cfg: dict[str, Any], annotators: list[str],
     n_dual = int(is_dual.sum())
     single_rows = order[n_dual:]
     reviewer = np.full(len(ids), -1, np.int32)
-    single_ids = [ids[i] for i in single_rows]
+    rows_list = single_rows.tolist()
+    single_ids = [ids[i] for i in rows_list]
     if choose is not None:
         chosen = choose(single_ids)
         mask = np.fromiter((i in chosen for i in single_ids), bool, count=len(single_ids))
     else:
-        mask = _sample(single_ids, [groups[i] for i in single_rows], cfg)
+        mask = _sample(single_ids, [groups[i] for i in rows_list], cfg)
     _review(reviewer, single_rows[mask], who, annotators, reviewers)
-    table = PlanTable([ids[i] for i in order], names, task[order],
+    table = PlanTable([ids[i] for i in order.tolist()], names, task[order],
                       np.where(is_dual[order], DUAL, SINGLE).astype(np.int8), who[order],
                       reviewer[order], pairs, annotators, reviewers)
     return table, int(mask.sum())

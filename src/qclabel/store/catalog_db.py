@@ -22,7 +22,9 @@ from ..core.model import ImageRecord
 from ..errors import StoreWriteError
 
 SCHEMA_VERSION = 1
-# Fields with an index of their own: what queues and reports filter on.
+# Fields with an index of their own: what queues and reports filter on. `images_order`
+# holds them with the id in catalog order: plans and queues read 1M rows of it in a
+# fraction of a second, where a scan of the table reads every record's JSON.
 INDEXED_FIELDS = ("lot", "station", "camera", "task")
 BUSY_MS = 60_000  # a writer waits for a long read (and a reader for a commit) this long
 WRITER_PRAGMAS = ("PRAGMA journal_mode=DELETE", "PRAGMA synchronous=FULL")
@@ -36,6 +38,7 @@ CREATE TABLE IF NOT EXISTS images (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS images_name ON images(name);
+CREATE INDEX IF NOT EXISTS images_order ON images(seq, id, {', '.join(INDEXED_FIELDS)});
 {''.join(f'CREATE INDEX IF NOT EXISTS images_{f} ON images({f});' for f in INDEXED_FIELDS)}
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
