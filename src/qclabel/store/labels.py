@@ -110,6 +110,24 @@ class LabelState:
         return len(self.entries)
 
 
+def state_of(after: dict[str, Any] | None) -> str:
+    """`Annotation.from_dict(after).state` without building the Annotation (queues and
+    counters ask it of every label: 60 us each built, well under 1 us here)."""
+    if not after:
+        return "unlabeled"
+    if after.get("flag") is not None:
+        return "flagged"
+    if (after.get("verdict") or after.get("defect_class") or after.get("also")
+            or after.get("checks") or any(after.get(f) for f in _object_fields())):
+        return "labeled"
+    return "skipped" if after.get("skipped") else "unlabeled"
+
+
+def _object_fields() -> tuple[str, ...]:
+    from ..core.kinds import KINDS
+    return tuple(k.field for k in KINDS)
+
+
 def journal_path(labels_dir: Path, user: str) -> Path:
     return labels_dir / f"{file_stem(labels_dir, check_user(user))}.jsonl"
 
