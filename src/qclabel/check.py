@@ -40,10 +40,15 @@ def project_findings(project: Project, viewer: str | None = None,
     hidden = hidden or _hider(project, viewer, states)
     tax = project.taxonomy
     found: list[tuple[str, str, str, consistency.Finding]] = []
+    # equal labels share one Annotation (store.labels): check each once; the entry holds
+    # the Annotation so that its id is not reused while the dict lives
+    checked: dict[int, tuple[Annotation, list[consistency.Finding]]] = {}
     for user, state in sorted(states.items()):
         for kind, image, ann in _checked_labels(state):
             if not hidden(user, image):
-                found += [(image, user, kind, f) for f in consistency.check(ann, tax)]
+                if id(ann) not in checked:
+                    checked[id(ann)] = (ann, consistency.check(ann, tax))
+                found += [(image, user, kind, f) for f in checked[id(ann)][1]]
     if not found:
         return []
     # only the images with findings are looked up (the catalog may hold a million)

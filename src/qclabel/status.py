@@ -23,21 +23,27 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
     per_class: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     image_state: dict[str, str] = {}
+    seen: dict[int, tuple[Any, ...]] = {}  # equal labels share one Annotation (held here)
     for user, state in states.items():
         counts: Counter[str] = Counter()
         for image, ann in state.annotations("label").items():
             if hidden(user, image):
                 continue
-            counts[ann.state] += 1
-            per_class.update(ann.classes())
-            if ann.verdict:
-                verdicts[ann.verdict] += 1
-            image_state[image] = _merge_state(image_state.get(image, "unlabeled"), ann.state)
+            facts = seen.get(id(ann))
+            if facts is None:
+                facts = seen[id(ann)] = (ann.state, ann.classes(), ann.verdict, ann)
+            counts[facts[0]] += 1
+            if facts[1]:
+                per_class.update(facts[1])
+            if facts[2]:
+                verdicts[facts[2]] += 1
+            image_state[image] = _merge_state(image_state.get(image, "unlabeled"), facts[0])
         per_annotator[user] = {s: counts.get(s, 0) for s in STATES[1:]}
     if viewer is not None and not _sees_all(project, viewer):
         per_annotator = {u: c for u, c in per_annotator.items() if u == viewer}
     # per-image states for labeled images only; the rest of the catalog is unlabeled
-    known = catalog.known(image_state) if image_state else set()
+    from .store.catalog_queue import seqs_of
+    known = seqs_of(catalog, image_state) if image_state else {}
     by_state = Counter(s for i, s in image_state.items() if i in known)
     total = len(catalog)
     by_state["unlabeled"] += total - sum(by_state.values())
@@ -95,10 +101,12 @@ def _hider(project: Project, viewer: str | None, states: dict):
     return hider(project, viewer, states)
 
 
+_ORDER = {"flagged": 3, "labeled": 2, "skipped": 1, "unlabeled": 0}
+
+
 def _merge_state(current: str, new: str) -> str:
     """An image's overall state: flagged by anyone wins, then labeled, then skipped."""
-    order = {"flagged": 3, "labeled": 2, "skipped": 1, "unlabeled": 0}
-    return current if order[current] >= order[new] else new
+    return current if _ORDER[current] >= _ORDER[new] else new
 
 
 def format_status(s: dict[str, Any]) -> str:

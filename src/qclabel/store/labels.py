@@ -93,6 +93,12 @@ class LabelState:
     def _build(self, image: str, after: dict[str, Any] | None) -> Annotation:
         """A label written before NaN/inf were refused cannot be built any more: say
         whose and which, rather than let an export drop the object unseen."""
+        simple = _simple_key(after)
+        if simple is not None:  # no objects: equal labels share one (immutable) Annotation
+            shared = _SHARED.get(simple)
+            if shared is None:
+                shared = _SHARED[simple] = Annotation.from_dict(after)
+            return shared
         try:
             return Annotation.from_dict(after)
         except InvalidGeometry as exc:
@@ -108,6 +114,28 @@ class LabelState:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+_SHARED: dict[tuple[Any, ...], Annotation] = {}
+_SIMPLE = frozenset(("verdict", "defect_class", "severity", "flag", "skipped", "also",
+                     "boxes", "keypoints", "checks"))
+
+
+def _simple_key(after: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    """A hashable key of a label without objects or checks (most labels of a QA line:
+    pass, or fail with a class), None for any other."""
+    if not after or not _SIMPLE.issuperset(after) or after.get("boxes") or after.get(
+            "keypoints") or after.get("checks"):
+        return None
+    also = after.get("also") or []
+    if also and not (isinstance(also, list) and all(isinstance(a, str) for a in also)):
+        return None
+    key = (after.get("verdict"), after.get("defect_class"), after.get("severity"),
+           after.get("flag"), bool(after.get("skipped")), tuple(also))
+    for v in key[:4]:
+        if v is not None and type(v) is not str:
+            return None
+    return key if len(_SHARED) < 10_000 or key in _SHARED else None
 
 
 def state_of(after: dict[str, Any] | None) -> str:
