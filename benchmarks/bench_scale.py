@@ -8,7 +8,14 @@ images, and each one's peak RSS. 10 % of the images carry a label (one annotator
 journal). The catalog is built straight into its SQLite file (what ingest would leave,
 much faster); every record points at one real image. `--quick`: 10k only; the default
 runs 10k and 100k; QCLABEL_BENCH_SCALE=10000,100000,1000000 picks the sizes (the 1M
-case builds a 0.6 GB catalog.json for its baseline and takes minutes).
+case builds a 0.6 GB catalog.json for its baseline and takes minutes);
+QCLABEL_BENCH_SCALE_DIR keeps the fixtures there and reuses them (each run's ingest
+adds its 100 images to them).
+
+Peak RSS is the command's own: each command runs under a small launcher (a bare
+Python that forks and execs it), because a child's ru_maxrss starts from the RSS of
+the process it was forked from (Linux carries the parent's high-water mark through
+exec), and this benchmark process holds numpy, Pillow and qclabel.
 """
 
 from __future__ import annotations
@@ -48,8 +55,27 @@ async def main():
             if view is not None and getattr(view, "frame", None) is not None:
                 break
         print(time.perf_counter() - t0)
+        keys = []
+        for _ in range(10):  # `n`: the next image, until its frame is on screen
+            before, t1 = view.frame, time.perf_counter()
+            await pilot.press("n")
+            for _ in range(400):
+                if view.frame is not None and view.frame is not before:
+                    break
+                await pilot.pause(0.001)
+            keys.append(time.perf_counter() - t1)
+        print(sorted(keys)[len(keys) // 2], max(keys))
         await pilot.press("q")
 asyncio.run(main())
+"""
+
+LAUNCH = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"\\nmaxrss={usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
@@ -70,6 +96,7 @@ def build(root: Path, n: int) -> Project:
     project = Project.init(root, "metal-stamping", user="bench")
     for user in ("ann", "bob"):
         project.add_role("bench", user, "annotator")
+    project.add_role("bench", "rev", "reviewer")  # spot checks: 12 % of the singles
     img = root / "canonical" / "one.jpg"
     img.parent.mkdir(exist_ok=True)
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)).save(img)
@@ -90,16 +117,16 @@ def build(root: Path, n: int) -> Project:
 
 
 def run_proc(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB and stdout of one fresh process."""
+    """Wall seconds, peak RSS in MB (the command's own, see LAUNCH) and stdout of one
+    fresh process."""
     import subprocess
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([PY, "-S", "-c", LAUNCH, *args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: status/plan with findings
-        raise RuntimeError(f"{args[:4]} failed: exit {os.waitstatus_to_exitcode(status)}")
-    return wall, usage.ru_maxrss / 1024, out
+    if proc.returncode not in (0, 1):  # 1: status/plan with findings
+        raise RuntimeError(f"{args[:4]} failed: exit {proc.returncode}: {proc.stderr[-500:]}")
+    rss = [line for line in proc.stderr.splitlines() if line.startswith("maxrss=")]
+    return wall, int(rss[-1].split("=")[1]) / 1024, proc.stdout
 
 
 def cli(*args: str) -> list[str]:
@@ -131,9 +158,15 @@ def measure(root: Path, n: int) -> list[Figure]:
         figs += [Figure(f"scale {label}: {name}", wall, "s", base, json_s, "< 2 s at 1M"),
                  Figure(f"scale {label}: {name} peak RSS", mb, "MB", base, json_mb, "< 1 GB")]
     _, mb, out = run_proc([PY, "-c", FIRST_FRAME, str(root)])
-    first = float(out.strip().splitlines()[-1])
+    lines = out.strip().splitlines()
+    first = float(lines[-2])
+    key_p50, key_max = (float(x) for x in lines[-1].split())
     figs += [Figure(f"scale {label}: label app start -> first image", first, "s", base, json_s,
                     "< 2 s at 1M"),
+             Figure(f"scale {label}: label app key n -> next frame p50", key_p50 * 1000, "ms",
+                    base, json_s * 1000, "flat with size"),
+             Figure(f"scale {label}: label app key n -> next frame max", key_max * 1000, "ms",
+                    base, json_s * 1000, "flat with size"),
              Figure(f"scale {label}: label app peak RSS", mb, "MB", base, json_mb, "< 1 GB")]
     src = new_images(root.parent / f"new-{n}", 100)
     wall, mb, _ = run_proc(cli("ingest", str(root), str(src), "--workers", "1"))
@@ -151,16 +184,21 @@ def sizes(quick: bool) -> list[int]:
 
 def run(quick: bool) -> list[Figure]:
     figs: list[Figure] = []
+    keep = os.environ.get("QCLABEL_BENCH_SCALE_DIR")
     for n in sizes(quick):
-        tmp = Path(tempfile.mkdtemp(prefix="qclabel-scale-"))
+        tmp = Path(keep) / str(n) if keep else Path(tempfile.mkdtemp(prefix="qclabel-scale-"))
         try:
             t0 = time.perf_counter()
-            # built in a child: a child forked from a parent that holds the fixture would
-            # start with the parent's RSS as its peak, hiding the command's own
-            run_proc([PY, "-c", f"from pathlib import Path; from benchmarks.bench_scale "
-                      f"import build; build(Path({str(tmp / 'p')!r}), {n})"])
-            print(f"  (built {n} images in {time.perf_counter() - t0:.1f} s)", flush=True)
+            if not (tmp / "p" / "catalog.sqlite").exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir(parents=True)
+                # built in a child: this process stays small (see LAUNCH)
+                run_proc([PY, "-c", f"from pathlib import Path; from benchmarks.bench_scale "
+                          f"import build; build(Path({str(tmp / 'p')!r}), {n})"])
+                print(f"  (built {n} images in {time.perf_counter() - t0:.1f} s)", flush=True)
+            shutil.rmtree(tmp / f"new-{n}", ignore_errors=True)
             figs += measure(tmp / "p", n)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if not keep:
+                shutil.rmtree(tmp, ignore_errors=True)
     return figs
