@@ -151,7 +151,7 @@ def test_equal_labels_share_one_annotation_and_status_counts_them_all(tmp_path):
     assert anns[ids[6]].boxes and anns[ids[6]] is not anns[ids[0]]
     s = project_status(p)
     assert s["states"] == {"unlabeled": 30 - 9, "labeled": 7, "flagged": 1, "skipped": 1}
-    assert s["verdicts"] == {"pass": 6, "fail": 1} and s["classes"]["crack"] == 1
+    assert s["verdicts"] == {"pass": 6, "fail": 1} and s["classes"]["crack"] == 2  # the image class and its box
 
 
 def test_a_catalog_written_before_the_order_index_is_read_and_then_indexed(tmp_path):
