@@ -84,12 +84,27 @@ def record(n: int, file: str) -> ImageRecord:
     h = f"{n:064x}"
     lot, station, camera = f"L{n // 2000:04d}", f"S{n % 4}", f"cam{n % 2 + 1}"
     return ImageRecord(
-        id=h[-16:], sha256=h, source=f"/srv/line4/{lot}/P1001_{lot}_{station}_{camera}_{n:07d}.jpg",
-        file=file, width=64, height=48, format="JPEG", profile="area-scan",
-        profile_hash="a4c510238659", fields={"part": "P1001", "lot": lot, "station": station,
-                                             "camera": camera, "serial": f"{n:07d}"},
+        id=h[-16:],
+        sha256=h,
+        source=f"/srv/line4/{lot}/P1001_{lot}_{station}_{camera}_{n:07d}.jpg",
+        file=file,
+        width=64,
+        height=48,
+        format="JPEG",
+        profile="area-scan",
+        profile_hash="a4c510238659",
+        fields={
+            "part": "P1001",
+            "lot": lot,
+            "station": station,
+            "camera": camera,
+            "serial": f"{n:07d}",
+        },
         exif={"orientation": 1, "model": "acA2440-20gm", "exposure_us": 850},
-        added="2026-12-02T14:06:54+00:00", seq=n + 1, source_mode="RGB")
+        added="2026-12-02T14:06:54+00:00",
+        seq=n + 1,
+        source_mode="RGB",
+    )
 
 
 def build(root: Path, n: int) -> Project:
@@ -106,13 +121,16 @@ def build(root: Path, n: int) -> Project:
         catalog_db.insert(con, (catalog_db.row_of(record(i, str(img))) for i in range(n)))
     con.close()
     with open(root / "catalog.json.migrated", "w") as fh:  # the round-1 file, for json.load
-        json.dump({"images": {str(i + 1): record(i, str(img)).to_dict() for i in range(n)}}, fh,
-                  separators=(",", ":"))
+        json.dump(
+            {"images": {str(i + 1): record(i, str(img)).to_dict() for i in range(n)}},
+            fh,
+            separators=(",", ":"),
+        )
     ann = Annotation(verdict="pass")
     with project.store.open_session("ann") as session:
         ids = [record(i, "").id for i in range(0, n, int(1 / LABELED))]
         for k in range(0, len(ids), 5000):
-            session.commit_many([edits.Change(i, Annotation(), ann) for i in ids[k:k + 5000]])
+            session.commit_many([edits.Change(i, Annotation(), ann) for i in ids[k : k + 5000]])
     return Project.open(root)
 
 
@@ -120,6 +138,7 @@ def run_proc(args: list[str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MB (the command's own, see LAUNCH) and stdout of one
     fresh process."""
     import subprocess
+
     t0 = time.perf_counter()
     proc = subprocess.run([PY, "-S", "-c", LAUNCH, *args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -130,8 +149,12 @@ def run_proc(args: list[str]) -> tuple[float, float, str]:
 
 
 def cli(*args: str) -> list[str]:
-    return [PY, "-c", "import sys; from qclabel.entry import main; sys.argv[0] = 'qclabel'; "
-            "main()", *args]
+    return [
+        PY,
+        "-c",
+        "import sys; from qclabel.entry import main; sys.argv[0] = 'qclabel'; main()",
+        *args,
+    ]
 
 
 def new_images(folder: Path, n: int) -> Path:
@@ -146,32 +169,73 @@ def measure(root: Path, n: int) -> list[Figure]:
     label = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}M"
     legacy = root / "catalog.json.migrated"
     json_s, json_mb, _ = run_proc([PY, "-c", f"import json; json.load(open({str(legacy)!r}))"])
-    count_s, _, _ = run_proc([PY, "-c", "import sqlite3; sqlite3.connect("
-                              f"{str(root / 'catalog.sqlite')!r}).execute('SELECT COUNT(*) "
-                              "FROM images').fetchone()"])
+    count_s, _, _ = run_proc(
+        [
+            PY,
+            "-c",
+            "import sqlite3; sqlite3.connect("
+            f"{str(root / 'catalog.sqlite')!r}).execute('SELECT COUNT(*) "
+            "FROM images').fetchone()",
+        ]
+    )
     base = "json.load of its catalog.json"
-    figs = [Figure(f"scale {label}: sqlite COUNT(*) of catalog.sqlite", count_s, "s", base,
-                   json_s, "the floor of a catalog read")]
-    for name, args in (("status --json", cli("status", str(root), "--json")),
-                       ("qa plan", cli("qa", "plan", str(root)))):
+    figs = [
+        Figure(
+            f"scale {label}: sqlite COUNT(*) of catalog.sqlite",
+            count_s,
+            "s",
+            base,
+            json_s,
+            "the floor of a catalog read",
+        )
+    ]
+    for name, args in (
+        ("status --json", cli("status", str(root), "--json")),
+        ("qa plan", cli("qa", "plan", str(root))),
+    ):
         wall, mb, _ = run_proc(args)
-        figs += [Figure(f"scale {label}: {name}", wall, "s", base, json_s, "< 2 s at 1M"),
-                 Figure(f"scale {label}: {name} peak RSS", mb, "MB", base, json_mb, "< 1 GB")]
+        figs += [
+            Figure(f"scale {label}: {name}", wall, "s", base, json_s, "< 2 s at 1M"),
+            Figure(f"scale {label}: {name} peak RSS", mb, "MB", base, json_mb, "< 1 GB"),
+        ]
     _, mb, out = run_proc([PY, "-c", FIRST_FRAME, str(root)])
     lines = out.strip().splitlines()
     first = float(lines[-2])
     key_p50, key_max = (float(x) for x in lines[-1].split())
-    figs += [Figure(f"scale {label}: label app start -> first image", first, "s", base, json_s,
-                    "< 2 s at 1M"),
-             Figure(f"scale {label}: label app key n -> next frame p50", key_p50 * 1000, "ms",
-                    base, json_s * 1000, "flat with size"),
-             Figure(f"scale {label}: label app key n -> next frame max", key_max * 1000, "ms",
-                    base, json_s * 1000, "flat with size"),
-             Figure(f"scale {label}: label app peak RSS", mb, "MB", base, json_mb, "< 1 GB")]
+    figs += [
+        Figure(
+            f"scale {label}: label app start -> first image",
+            first,
+            "s",
+            base,
+            json_s,
+            "< 2 s at 1M",
+        ),
+        Figure(
+            f"scale {label}: label app key n -> next frame p50",
+            key_p50 * 1000,
+            "ms",
+            base,
+            json_s * 1000,
+            "flat with size",
+        ),
+        Figure(
+            f"scale {label}: label app key n -> next frame max",
+            key_max * 1000,
+            "ms",
+            base,
+            json_s * 1000,
+            "flat with size",
+        ),
+        Figure(f"scale {label}: label app peak RSS", mb, "MB", base, json_mb, "< 1 GB"),
+    ]
     src = new_images(root.parent / f"new-{n}", 100)
     wall, mb, _ = run_proc(cli("ingest", str(root), str(src), "--workers", "1"))
-    figs.append(Figure(f"scale {label}: ingest 100 more", wall, "s", base, json_s,
-                       "proportional to the 100"))
+    figs.append(
+        Figure(
+            f"scale {label}: ingest 100 more", wall, "s", base, json_s, "proportional to the 100"
+        )
+    )
     return figs
 
 
@@ -193,8 +257,14 @@ def run(quick: bool) -> list[Figure]:
                 shutil.rmtree(tmp, ignore_errors=True)
                 tmp.mkdir(parents=True)
                 # built in a child: this process stays small (see LAUNCH)
-                run_proc([PY, "-c", f"from pathlib import Path; from benchmarks.bench_scale "
-                          f"import build; build(Path({str(tmp / 'p')!r}), {n})"])
+                run_proc(
+                    [
+                        PY,
+                        "-c",
+                        f"from pathlib import Path; from benchmarks.bench_scale "
+                        f"import build; build(Path({str(tmp / 'p')!r}), {n})",
+                    ]
+                )
                 print(f"  (built {n} images in {time.perf_counter() - t0:.1f} s)", flush=True)
             shutil.rmtree(tmp / f"new-{n}", ignore_errors=True)
             figs += measure(tmp / "p", n)

@@ -40,13 +40,14 @@ def reference_plan(project: Project) -> dict[str, tuple]:
                 k = i - min(i, cfg["dual_first_n"]) if pairs else i
                 singles.append((r, task, (anns[k % len(anns)],) if anns else ()))
     groups = defaultdict(list)
-    for r, task, who in singles:
+    for r, _task, _who in singles:
         groups[r.fields.get(cfg["spot_check_by"], "") if cfg["spot_check_by"] else ""].append(r)
     chosen = set()
     for members in groups.values():
         k = max(round(cfg["spot_check_rate"] * len(members)), 1)
-        rank = sorted(members, key=lambda r: hashlib.sha256(
-            f"{cfg['seed']}:{r.id}".encode()).hexdigest())
+        rank = sorted(
+            members, key=lambda r: hashlib.sha256(f"{cfg['seed']}:{r.id}".encode()).hexdigest()
+        )
         chosen.update(r.id for r in rank[:k])
     turn = 0
     for r, task, who in singles:
@@ -62,11 +63,24 @@ def reference_plan(project: Project) -> dict[str, tuple]:
 
 
 def test_column_plan_is_the_record_by_record_plan(tmp_path):
-    p = qa_project(tmp_path, 60, annotators=("a", "b", "c"), reviewers=("rev", "a"),
-                   dual_first_n=4, spot_check_rate=0.2, spot_check_by="lot", seed=5)
+    p = qa_project(
+        tmp_path,
+        60,
+        annotators=("a", "b", "c"),
+        reviewers=("rev", "a"),
+        dual_first_n=4,
+        spot_check_rate=0.2,
+        spot_check_by="lot",
+        seed=5,
+    )
     ids = p.store.catalog.ids()
-    p = set_fields(p, {i: {"task": ("left", "right", "")[n % 3], "lot": f"L{n // 25}"}
-                       for n, i in enumerate(ids)})
+    p = set_fields(
+        p,
+        {
+            i: {"task": ("left", "right", "")[n % 3], "lot": f"L{n // 25}"}
+            for n, i in enumerate(ids)
+        },
+    )
     plan = build_plan(p)
     got = {i: (a.task, a.phase, a.annotators, a.reviewer) for i, a in plan.assignments.items()}
     want = reference_plan(p)
@@ -83,10 +97,14 @@ def labeled_project(tmp_path) -> tuple[Project, list[str]]:
     ids = p.store.catalog.ids()
     p = set_fields(p, {i: {"lot": f"L{n % 3}", "shift": str(n % 2)} for n, i in enumerate(ids)})
     with p.store.open_session("ann") as s:
-        s.commit_many([edits.Change(i, Annotation(), Annotation(verdict="pass"))
-                       for i in ids[:6]])
-        s.commit(edits.Change(ids[6], Annotation(), Annotation(
-            verdict="fail", defect_class="crack", boxes=(Box("crack", 1, 1, 5, 5),))))
+        s.commit_many([edits.Change(i, Annotation(), Annotation(verdict="pass")) for i in ids[:6]])
+        s.commit(
+            edits.Change(
+                ids[6],
+                Annotation(),
+                Annotation(verdict="fail", defect_class="crack", boxes=(Box("crack", 1, 1, 5, 5),)),
+            )
+        )
         s.commit(edits.Change(ids[7], Annotation(), Annotation(skipped=True)))
         s.commit(edits.Change(ids[8], Annotation(), Annotation(flag="unsure")))
     return p, ids
@@ -97,19 +115,35 @@ def reference_queue(p: Project, session, spec: str) -> list[str]:
     own = session.state.annotations("label")
     done = {i for i, a in own.items() if a.state in ("labeled", "flagged")}
     name = parsed.name or "unlabeled"
-    keep = {"unlabeled": lambda i: i not in done, "mine": lambda i: i in done,
-            "all": lambda i: True,
-            "flagged": lambda i: i in own and own[i].flag is not None}[name]
-    return [r.id for r in p.store.catalog.all()
-            if keep(r.id) and parsed.matches(r, own.get(r.id))]
+    keep = {
+        "unlabeled": lambda i: i not in done,
+        "mine": lambda i: i in done,
+        "all": lambda i: True,
+        "flagged": lambda i: i in own and own[i].flag is not None,
+    }[name]
+    return [r.id for r in p.store.catalog.all() if keep(r.id) and parsed.matches(r, own.get(r.id))]
 
 
 def test_lazy_queues_hold_what_the_list_queues_held(tmp_path):
     p, ids = labeled_project(tmp_path)
-    specs = ["unlabeled", "mine", "all", "flagged", "lot=L1", "all,lot=L0|L2",
-             "all,lot!=L1", "all,shift=1", "all,shift!=0,lot=L2", "all,state=unlabeled",
-             "all,state=labeled|skipped", "all,state!=unlabeled", "all,class=crack",
-             "mine,class!=crack", "all,file=part_001*", "unlabeled,lot=L9"]
+    specs = [
+        "unlabeled",
+        "mine",
+        "all",
+        "flagged",
+        "lot=L1",
+        "all,lot=L0|L2",
+        "all,lot!=L1",
+        "all,shift=1",
+        "all,shift!=0,lot=L2",
+        "all,state=unlabeled",
+        "all,state=labeled|skipped",
+        "all,state!=unlabeled",
+        "all,class=crack",
+        "mine,class!=crack",
+        "all,file=part_001*",
+        "unlabeled,lot=L9",
+    ]
     with p.store.open_session("ann") as s:
         for spec in specs:
             parsed = parse_queue(spec, QUEUES)
@@ -125,6 +159,7 @@ def test_lazy_queues_hold_what_the_list_queues_held(tmp_path):
 def test_a_queue_longer_than_a_page_and_the_resumed_image(tmp_path):
     p, ids = labeled_project(tmp_path)
     import qclabel.store.catalog_queue as cq
+
     old = cq.PAGE
     cq.PAGE = 4  # many pages over 30 images
     try:
@@ -151,7 +186,9 @@ def test_equal_labels_share_one_annotation_and_status_counts_them_all(tmp_path):
     assert anns[ids[6]].boxes and anns[ids[6]] is not anns[ids[0]]
     s = project_status(p)
     assert s["states"] == {"unlabeled": 30 - 9, "labeled": 7, "flagged": 1, "skipped": 1}
-    assert s["verdicts"] == {"pass": 6, "fail": 1} and s["classes"]["crack"] == 2  # the image class and its box
+    assert (
+        s["verdicts"] == {"pass": 6, "fail": 1} and s["classes"]["crack"] == 2
+    )  # the image class and its box
 
 
 def test_a_catalog_written_before_the_order_index_is_read_and_then_indexed(tmp_path):

@@ -19,10 +19,10 @@ from .project import Project
 
 @dataclass(frozen=True)
 class LabelFinding:
-    image: str          # id, for machines
-    file: str           # file name, for people
-    annotator: str      # whose labels
-    kind: str           # label | final | review
+    image: str  # id, for machines
+    file: str  # file name, for people
+    annotator: str  # whose labels
+    kind: str  # label | final | review
     rule: str
     detail: str
     blocking: bool
@@ -31,9 +31,12 @@ class LabelFinding:
         return asdict(self)
 
 
-def project_findings(project: Project, viewer: str | None = None,
-                     states: dict | None = None,
-                     hidden: Callable[[str, str], bool] | None = None) -> list[LabelFinding]:
+def project_findings(
+    project: Project,
+    viewer: str | None = None,
+    states: dict | None = None,
+    hidden: Callable[[str, str], bool] | None = None,
+) -> list[LabelFinding]:
     """Every finding, in catalog order, then by annotator. `hidden` (owner, image) is
     the viewer's blindness predicate when the caller has it already."""
     states = project.store.all_states() if states is None else states
@@ -55,9 +58,18 @@ def project_findings(project: Project, viewer: str | None = None,
     records = project.store.catalog.get_many(t[0] for t in found)
     last = float("inf")  # labels of a removed image go last
     found.sort(key=lambda t: (records[t[0]].seq if t[0] in records else last, t[1], t[2]))
-    return [LabelFinding(image, Path(records[image].file).name
-                         if image in records else image, user, kind, f.rule, f.detail, f.blocking)
-            for image, user, kind, f in found]
+    return [
+        LabelFinding(
+            image,
+            Path(records[image].file).name if image in records else image,
+            user,
+            kind,
+            f.rule,
+            f.detail,
+            f.blocking,
+        )
+        for image, user, kind, f in found
+    ]
 
 
 def _checked_labels(state: Any) -> Iterator[tuple[str, str, Annotation]]:
@@ -75,6 +87,7 @@ def _hider(project: Project, viewer: str | None, states: dict):
     if viewer is None:
         return lambda owner, image: False
     from .qa.blind import hider
+
     return hider(project, viewer, states)
 
 
@@ -92,10 +105,12 @@ def format_findings(findings: list[LabelFinding]) -> str:
     who = [f.annotator if f.kind == "label" else f"{f.annotator} ({f.kind})" for f in findings]
     wf, wa = max(len(f.file) for f in findings), max(len(w) for w in who)
     wr = max(len(f.rule) for f in findings)
-    lines = [f"{f.file:<{wf}}  {w:<{wa}}  {f.rule:<{wr}}  {f.detail}"
-             for f, w in zip(findings, who)]
+    lines = [
+        f"{f.file:<{wf}}  {w:<{wa}}  {f.rule:<{wr}}  {f.detail}" for f, w in zip(findings, who)
+    ]
     counts = {r: n for r, n in rule_counts(findings).items() if n}
-    lines.append(f"{len(findings)} findings: "
-                 + ", ".join(f"{r} {n} images" if n != 1 else f"{r} 1 image"
-                             for r, n in counts.items()))
+    lines.append(
+        f"{len(findings)} findings: "
+        + ", ".join(f"{r} {n} images" if n != 1 else f"{r} 1 image" for r, n in counts.items())
+    )
     return "\n".join(lines)

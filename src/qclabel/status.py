@@ -16,6 +16,7 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
     lines are the viewer's own unless the viewer is an adjudicator (or admin).
     `consistency` counts images per rule (core.consistency) of the visible labels."""
     from .check import project_findings, rule_counts
+
     catalog = project.store.catalog
     states = project.store.all_states()
     hidden = _hider(project, viewer, states)
@@ -43,6 +44,7 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
         per_annotator = {u: c for u, c in per_annotator.items() if u == viewer}
     # per-image states for labeled images only; the rest of the catalog is unlabeled
     from .store.catalog_queue import seqs_of
+
     known = seqs_of(catalog, image_state) if image_state else {}
     by_state = Counter(s for i, s in image_state.items() if i in known)
     total = len(catalog)
@@ -66,9 +68,11 @@ def _planted(project: Project) -> list[str]:
     """Files in labels/ and roles/ not owned by the user they are named for (and a
     misowned config or catalog): nothing of them is read, but someone planted them."""
     from .store.folders import check_setup
+
     checks = check_setup(project.root, project.config["qclabel"].get("privileged_group"))
-    return [c.line for c in checks if not c.ok and (": owned by" in c.line
-                                                    or "symbolic link" in c.line)]
+    return [
+        c.line for c in checks if not c.ok and (": owned by" in c.line or "symbolic link" in c.line)
+    ]
 
 
 def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[str]:
@@ -78,19 +82,21 @@ def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[
     out = []
     full = viewer is None or _sees_all(project, viewer)
     for user, state in states.items():
-        refused = [f"labels/{user}.jsonl: {kind} event (seq {seq}, {ts}) on image {image} by "
-                   f"{user}, who lacked the role it needs then: not honoured"
-                   for kind, image, seq, ts in state.unauthorized]
+        refused = [
+            f"labels/{user}.jsonl: {kind} event (seq {seq}, {ts}) on image {image} by "
+            f"{user}, who lacked the role it needs then: not honoured"
+            for kind, image, seq, ts in state.unauthorized
+        ]
         if full or user == viewer:
             out += [str(d) for d in state.damage] + refused
         elif state.damage or refused:
-            out.append(f"the journal of {user} has findings (an adjudicator or admin "
-                       "sees where)")
+            out.append(f"the journal of {user} has findings (an adjudicator or admin sees where)")
     return out
 
 
 def _sees_all(project: Project, viewer: str) -> bool:
     from .qa.blind import sees_everything
+
     return sees_everything(project, viewer)
 
 
@@ -98,6 +104,7 @@ def _hider(project: Project, viewer: str | None, states: dict):
     if viewer is None:
         return lambda owner, image: False
     from .qa.blind import hider
+
     return hider(project, viewer, states)
 
 
@@ -110,25 +117,37 @@ def _merge_state(current: str, new: str) -> str:
 
 
 def format_status(s: dict[str, Any]) -> str:
-    lines = [f"project   {s['project']}  ({s['root']})",
-             f"taxonomy  {s['taxonomy']}",
-             f"images    {s['images']}",
-             "states    " + "  ".join(f"{k} {v}" for k, v in s["states"].items())]
+    lines = [
+        f"project   {s['project']}  ({s['root']})",
+        f"taxonomy  {s['taxonomy']}",
+        f"images    {s['images']}",
+        "states    " + "  ".join(f"{k} {v}" for k, v in s["states"].items()),
+    ]
     if s["verdicts"]:
         lines.append("verdicts  " + "  ".join(f"{k} {v}" for k, v in s["verdicts"].items()))
     lines.append("classes")
     width = max((len(c) for c in s["classes"]), default=0)
     lines += [f"  {c:<{width}}  {n}" for c, n in s["classes"].items()]
     found = {r: n for r, n in s.get("consistency", {}).items() if n}
-    lines.append("checks    " + ("  ".join(f"{r} {n}" for r, n in found.items())
-                                 + "  (qclabel check lists them)" if found else "consistent"))
+    lines.append(
+        "checks    "
+        + (
+            "  ".join(f"{r} {n}" for r, n in found.items()) + "  (qclabel check lists them)"
+            if found
+            else "consistent"
+        )
+    )
     lines.append("annotators" + ("" if s["annotators"] else "  (none yet)"))
     for user, counts in s["annotators"].items():
         lines.append(f"  {user}: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
     if s.get("planted_files"):
-        lines.append(f"files     {len(s['planted_files'])} file(s) planted under another "
-                     f"user's name: run `qclabel permissions {s['root']}`")
+        lines.append(
+            f"files     {len(s['planted_files'])} file(s) planted under another "
+            f"user's name: run `qclabel permissions {s['root']}`"
+        )
     if s["audit_findings"]:
-        lines.append(f"audit     the project has audit findings ({len(s['audit_findings'])}): "
-                     f"run `qclabel audit verify {s['root']}`")
+        lines.append(
+            f"audit     the project has audit findings ({len(s['audit_findings'])}): "
+            f"run `qclabel audit verify {s['root']}`"
+        )
     return "\n".join(lines)

@@ -35,9 +35,9 @@ SPOT_CHECK_FIELDS = ("", "lot", "station", "shift", "aql")
 class Assignment:
     image: str
     task: str
-    phase: str                        # "dual" | "single"
-    annotators: tuple[str, ...]       # 2 for dual, 1 for single, () if nobody has the role
-    reviewer: str | None = None       # set for spot-checked images
+    phase: str  # "dual" | "single"
+    annotators: tuple[str, ...]  # 2 for dual, 1 for single, () if nobody has the role
+    reviewer: str | None = None  # set for spot-checked images
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Plan:
     reviewers: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    lots: list[Any] = field(default_factory=list)   # acceptance-sampling lots (qa.aql)
+    lots: list[Any] = field(default_factory=list)  # acceptance-sampling lots (qa.aql)
     table: PlanTable | None = None  # the plan as columns (qa.plan_table)
     _assignments: dict[str, Assignment] | None = field(default=None, repr=False)
 
@@ -57,12 +57,16 @@ class Plan:
             t, out = self.table, {}
             if t is not None:
                 reviewers = t.reviewers
-                for row, (image, task, phase, rev) in enumerate(zip(
-                        t.ids, t.task.tolist(), t.phase.tolist(), t.reviewer.tolist())):
-                    out[image] = Assignment(image, t.tasks[task],
-                                            "dual" if phase == DUAL else "single",
-                                            t.annotators_of(row),
-                                            reviewers[rev] if rev >= 0 else None)
+                for row, (image, task, phase, rev) in enumerate(
+                    zip(t.ids, t.task.tolist(), t.phase.tolist(), t.reviewer.tolist())
+                ):
+                    out[image] = Assignment(
+                        image,
+                        t.tasks[task],
+                        "dual" if phase == DUAL else "single",
+                        t.annotators_of(row),
+                        reviewers[rev] if rev >= 0 else None,
+                    )
             self._assignments = out
         return self._assignments
 
@@ -75,20 +79,37 @@ class Plan:
         return [] if t is None else [t.ids[i] for i in np.flatnonzero(t.reviewer >= 0)]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"settings": self.settings, "annotators": self.annotators,
-                "reviewers": self.reviewers, "warnings": self.warnings,
-                "summary": self.summary(), "lots": [lot.to_dict() for lot in self.lots],
-                "images": [{"image": a.image, "task": a.task, "phase": a.phase,
-                            "annotators": list(a.annotators), "reviewer": a.reviewer}
-                           for a in self.assignments.values()]}
+        return {
+            "settings": self.settings,
+            "annotators": self.annotators,
+            "reviewers": self.reviewers,
+            "warnings": self.warnings,
+            "summary": self.summary(),
+            "lots": [lot.to_dict() for lot in self.lots],
+            "images": [
+                {
+                    "image": a.image,
+                    "task": a.task,
+                    "phase": a.phase,
+                    "annotators": list(a.annotators),
+                    "reviewer": a.reviewer,
+                }
+                for a in self.assignments.values()
+            ],
+        }
 
     def summary(self) -> dict[str, Any]:
         t = self.table
         if t is None:
             return {"images": 0, "dual": 0, "single": 0, "spot_checks": 0, "per_user": {}}
         dual = int((t.phase == DUAL).sum())
-        return {"images": len(t.ids), "dual": dual, "single": len(t.ids) - dual,
-                "spot_checks": int((t.reviewer >= 0).sum()), "per_user": t.per_user()}
+        return {
+            "images": len(t.ids),
+            "dual": dual,
+            "single": len(t.ids) - dual,
+            "spot_checks": int((t.reviewer >= 0).sum()),
+            "per_user": t.per_user(),
+        }
 
 
 def settings(project: Project) -> dict[str, Any]:
@@ -100,32 +121,45 @@ def settings(project: Project) -> dict[str, Any]:
     if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
         raise ConfigError(path, "qa.spot_check_rate", rate, "must be a number from 0 to 1")
     if by not in SPOT_CHECK_FIELDS:
-        raise ConfigError(path, "qa.spot_check_by", by,
-                          f"expected one of {', '.join(repr(f) for f in SPOT_CHECK_FIELDS)}")
+        raise ConfigError(
+            path,
+            "qa.spot_check_by",
+            by,
+            f"expected one of {', '.join(repr(f) for f in SPOT_CHECK_FIELDS)}",
+        )
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError(path, "qa.seed", seed, "must be a whole number")
-    return {"dual_first_n": n, "spot_check_rate": float(rate), "spot_check_by": by,
-            "seed": seed}
+    return {"dual_first_n": n, "spot_check_rate": float(rate), "spot_check_by": by, "seed": seed}
 
 
 def build_plan(project: Project) -> Plan:
     cfg = settings(project)
     roles = project.role_table()
-    plan = Plan(annotators=list(dict.fromkeys(roles["annotator"])),
-                reviewers=list(dict.fromkeys(roles["reviewer"])), settings=cfg)
+    plan = Plan(
+        annotators=list(dict.fromkeys(roles["annotator"])),
+        reviewers=list(dict.fromkeys(roles["reviewer"])),
+        settings=cfg,
+    )
     if len(plan.annotators) < 2 and cfg["dual_first_n"]:
-        plan.warnings.append("dual annotation needs two users with the annotator role "
-                             f"(have {len(plan.annotators)}); first images stay single")
+        plan.warnings.append(
+            "dual annotation needs two users with the annotator role "
+            f"(have {len(plan.annotators)}); first images stay single"
+        )
     choose = None
     if cfg["spot_check_by"] == "aql":
+
         def choose(single_ids: list[str]) -> set[str]:
             from .aql import lots_for  # ISO 2859-1 sampling per lot, see qa.aql
+
             wanted = set(single_ids)
-            plan.lots = lots_for(project, [r for r in project.store.catalog.light()
-                                           if r.id in wanted])
+            plan.lots = lots_for(
+                project, [r for r in project.store.catalog.light() if r.id in wanted]
+            )
             return {i for lot in plan.lots for i in lot.review_set()}
-    plan.table, chosen = build_table(project.store.catalog, cfg, plan.annotators,
-                                     plan.reviewers, choose)
+
+    plan.table, chosen = build_table(
+        project.store.catalog, cfg, plan.annotators, plan.reviewers, choose
+    )
     if chosen and not plan.reviewers:
         plan.warnings.append("spot checks need a user with the reviewer role")
     return plan
@@ -164,24 +198,30 @@ def queue_items(project: Project, user: str, pending_only: bool = True) -> list[
     if project.has_role(user, "adjudicator"):
         from .decisions import adjudication_queue
         from .golden import label_states
-        items += [QueueItem(d.image, "adjudicator")
-                  for d in adjudication_queue(project, label_states(project, states),
-                                              pending_only)
-                  if user not in d.annotators]
+
+        items += [
+            QueueItem(d.image, "adjudicator")
+            for d in adjudication_queue(project, label_states(project, states), pending_only)
+            if user not in d.annotators
+        ]
     return items
 
 
-def _published(project: Project, user: str, plan: Plan,
-               own: Any) -> tuple[list[QueueItem], list[Assignment]]:
+def _published(
+    project: Project, user: str, plan: Plan, own: Any
+) -> tuple[list[QueueItem], list[Assignment]]:
     """The user's published queue (qa.queues), and the assignments it does not cover:
     images ingested since it was published. Without one: every assignment."""
     from .queues import published_items, read_published
+
     doc = read_published(project, user)
     if doc is None:
         return [], list(plan.assignments.values())
-    newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)):])
-    return (published_items(project, user, own) or [],  # a list: doc is published
-            [a for a in plan.assignments.values() if a.image in newer])
+    newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)) :])
+    return (
+        published_items(project, user, own) or [],  # a list: doc is published
+        [a for a in plan.assignments.values() if a.image in newer],
+    )
 
 
 def queue_for(project: Project, user: str, pending_only: bool = True) -> list[str]:
@@ -195,8 +235,11 @@ def _done_label(state: Any, image: str) -> bool:
 
 
 def _reviewable(a: Assignment, states: dict[Any, Any], own: Any, pending_only: bool) -> bool:
-    by = [u for u, s in states.items()
-          if s.get(a.image, "label") is not None and s.annotation(a.image).is_labeled]
+    by = [
+        u
+        for u, s in states.items()
+        if s.get(a.image, "label") is not None and s.annotation(a.image).is_labeled
+    ]
     if len(by) >= 2:  # labeled twice: blind, the adjudicators' to decide (qa.blind)
         return False
     if not pending_only:

@@ -26,11 +26,11 @@ class PlanTable:
     """Rows in plan order (each task's dual images, then each task's singles)."""
 
     ids: list[str]
-    tasks: list[str]                  # task names, indexed by `task`
-    task: np.ndarray                  # int32, per row
-    phase: np.ndarray                 # int8: DUAL or SINGLE
-    who: np.ndarray                   # int32: pair index (dual) or annotator index (single)
-    reviewer: np.ndarray              # int32: index into reviewers, -1 for none
+    tasks: list[str]  # task names, indexed by `task`
+    task: np.ndarray  # int32, per row
+    phase: np.ndarray  # int8: DUAL or SINGLE
+    who: np.ndarray  # int32: pair index (dual) or annotator index (single)
+    reviewer: np.ndarray  # int32: index into reviewers, -1 for none
     pairs: list[tuple[str, ...]]
     annotators: list[str]
     reviewers: list[str]
@@ -61,8 +61,12 @@ def read_columns(catalog: Catalog, by: str) -> tuple[list[str], list[Any], list[
     """Ids, tasks and spot-check groups in catalog order, from indexed columns where the
     field has one ("" and no value are the same value, as in the plan's rules)."""
     from ..store.catalog_db import INDEXED_FIELDS
-    group = by if by in INDEXED_FIELDS else ("json_extract(doc, '$.fields.\"%s\"')" % by
-                                             if by else "NULL")
+
+    group = (
+        by
+        if by in INDEXED_FIELDS
+        else ("json_extract(doc, '$.fields.\"%s\"')" % by if by else "NULL")
+    )
     rows = catalog.select(f"SELECT id, task, {group} FROM images ORDER BY seq")
     if not rows:
         return [], [], []
@@ -91,15 +95,20 @@ def _cumcount(codes: np.ndarray) -> np.ndarray:
     return pos
 
 
-def build_table(catalog: Catalog, cfg: dict[str, Any], annotators: list[str],
-                reviewers: list[str], choose: Any = None) -> tuple[PlanTable, int]:
+def build_table(
+    catalog: Catalog,
+    cfg: dict[str, Any],
+    annotators: list[str],
+    reviewers: list[str],
+    choose: Any = None,
+) -> tuple[PlanTable, int]:
     """The plan's columns; `choose(single_ids)` (the AQL sampling) picks the spot checks
     instead of the seeded per-group sample. Also returns how many were chosen."""
     by = cfg["spot_check_by"] if cfg["spot_check_by"] != "aql" else ""
     ids, tasks, groups = read_columns(catalog, by)
     task, names = _codes(tasks)
     within = _cumcount(task) if len(task) else np.zeros(0, np.int64)
-    pairs = list(itertools.combinations(annotators, 2))
+    pairs: list[tuple[str, ...]] = list(itertools.combinations(annotators, 2))
     n = cfg["dual_first_n"]
     is_dual = (within < n) if pairs else np.zeros(len(ids), bool)
     who = np.full(len(ids), -1, np.int32)
@@ -109,8 +118,10 @@ def build_table(catalog: Catalog, cfg: dict[str, Any], annotators: list[str],
         k = within - np.minimum(within, n) if pairs else within
         who[~is_dual] = (k % len(annotators))[~is_dual]
     # plan order: the dual rows task by task, then the single rows task by task
-    order = np.r_[np.flatnonzero(is_dual)[np.argsort(task[is_dual], kind="stable")],
-                  np.flatnonzero(~is_dual)[np.argsort(task[~is_dual], kind="stable")]]
+    order = np.r_[
+        np.flatnonzero(is_dual)[np.argsort(task[is_dual], kind="stable")],
+        np.flatnonzero(~is_dual)[np.argsort(task[~is_dual], kind="stable")],
+    ]
     n_dual = int(is_dual.sum())
     single_rows = order[n_dual:]
     reviewer = np.full(len(ids), -1, np.int32)
@@ -122,9 +133,17 @@ def build_table(catalog: Catalog, cfg: dict[str, Any], annotators: list[str],
     else:
         mask = _sample(single_ids, [groups[i] for i in rows_list], cfg)
     _review(reviewer, single_rows[mask], who, annotators, reviewers)
-    table = PlanTable([ids[i] for i in order.tolist()], names, task[order],
-                      np.where(is_dual[order], DUAL, SINGLE).astype(np.int8), who[order],
-                      reviewer[order], pairs, annotators, reviewers)
+    table = PlanTable(
+        [ids[i] for i in order.tolist()],
+        names,
+        task[order],
+        np.where(is_dual[order], DUAL, SINGLE).astype(np.int8),
+        who[order],
+        reviewer[order],
+        pairs,
+        annotators,
+        reviewers,
+    )
     return table, int(mask.sum())
 
 
@@ -147,11 +166,17 @@ def _sample(ids: list[str], groups: list[Any], cfg: dict[str, Any]) -> np.ndarra
     sorted_codes = codes[order]
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_codes)) + 1]
     rank[order] = np.arange(len(ids)) - np.repeat(starts, np.diff(np.r_[starts, len(ids)]))
-    return rank < k[codes]
+    chosen: np.ndarray = rank < k[codes]
+    return chosen
 
 
-def _review(reviewer: np.ndarray, rows: np.ndarray, who: np.ndarray, annotators: list[str],
-            reviewers: list[str]) -> None:
+def _review(
+    reviewer: np.ndarray,
+    rows: np.ndarray,
+    who: np.ndarray,
+    annotators: list[str],
+    reviewers: list[str],
+) -> None:
     """Round-robin over reviewers in plan order, skipping the image's own annotator."""
     if not reviewers:
         return

@@ -30,8 +30,9 @@ def all_seqs(catalog: "Catalog", where: str = "", args: tuple[Any, ...] = ()) ->
             return np.zeros(0, np.int64)
         if hi - lo + 1 == n:  # no gaps: the positions are a range
             return np.arange(lo, hi + 1, dtype=np.int64)
-    rows = catalog.select(f"SELECT seq FROM images {'WHERE ' + where if where else ''} "
-                          "ORDER BY seq", args)
+    rows = catalog.select(
+        f"SELECT seq FROM images {'WHERE ' + where if where else ''} ORDER BY seq", args
+    )
     return np.fromiter((s for (s,) in rows), np.int64, count=len(rows))
 
 
@@ -40,16 +41,22 @@ def seqs_of(catalog: "Catalog", image_ids: Iterable[str]) -> dict[str, int]:
     ids = list(image_ids)
     if not ids:
         return {}
-    rows = catalog.select("SELECT id, seq FROM images WHERE id IN "
-                          "(SELECT value FROM json_each(?))", (json.dumps(ids),))
+    rows = catalog.select(
+        "SELECT id, seq FROM images WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    )
     return dict(rows)
 
 
 def seq_ids(catalog: "Catalog", seqs: Iterable[int]) -> list[str]:
     """Ids of the images at these sequence numbers (one query)."""
-    return [i for (i,) in catalog.select(
-        "SELECT id FROM images WHERE seq IN (SELECT value FROM json_each(?))",
-        (json.dumps([int(s) for s in seqs]),))]
+    return [
+        i
+        for (i,) in catalog.select(
+            "SELECT id FROM images WHERE seq IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(s) for s in seqs]),),
+        )
+    ]
 
 
 def sorted_seqs(catalog: "Catalog", image_ids: Iterable[str]) -> np.ndarray:
@@ -85,10 +92,13 @@ class CatalogQueue(Sequence[str]):
         start = n - n % PAGE
         page = self._pages.get(start)
         if page is None:
-            chunk = self.seqs[start:start + PAGE].tolist()
-            rows = dict(self.catalog.select(
-                "SELECT seq, id FROM images WHERE seq IN (SELECT value FROM json_each(?))",
-                (json.dumps(chunk),)))
+            chunk = self.seqs[start : start + PAGE].tolist()
+            rows = dict(
+                self.catalog.select(
+                    "SELECT seq, id FROM images WHERE seq IN (SELECT value FROM json_each(?))",
+                    (json.dumps(chunk),),
+                )
+            )
             page = self._pages[start] = [rows.get(s, "") for s in chunk]
             while len(self._pages) > PAGES_KEPT:
                 self._pages.popitem(last=False)
@@ -97,8 +107,7 @@ class CatalogQueue(Sequence[str]):
         return page[n - start]
 
     def index(self, image_id: Any, start: int = 0, stop: int | None = None) -> int:
-        seq = seqs_of(self.catalog, [image_id]).get(image_id) if isinstance(image_id,
-                                                                            str) else None
+        seq = seqs_of(self.catalog, [image_id]).get(image_id) if isinstance(image_id, str) else None
         if seq is not None:
             n = int(np.searchsorted(self.seqs, seq))
             if n < len(self) and self.seqs[n] == seq and start <= n < (stop or len(self)):

@@ -32,9 +32,13 @@ POSITION_DOC = "position"
 DONE = ("labeled", "flagged")
 
 
-def queue_ids(project: Project, session: AnnotatorSession, name: str,
-              spec: QueueSpec | None = None,
-              own_seqs: dict[str, int] | None = None) -> Sequence[str]:
+def queue_ids(
+    project: Project,
+    session: AnnotatorSession,
+    name: str,
+    spec: QueueSpec | None = None,
+    own_seqs: dict[str, int] | None = None,
+) -> Sequence[str]:
     """Image ids of a queue, in catalog order (lazy: see store.catalog_queue).
 
     unlabeled: images this annotator has not labeled (skipped ones stay in it)
@@ -49,6 +53,7 @@ def queue_ids(project: Project, session: AnnotatorSession, name: str,
     spec = (spec or QueueSpec(name)).with_name(name)
     if name == "plan":
         from ..qa.plan import queue_items
+
         ids = [i.image for i in queue_items(project, session.user) if i.role == "annotator"]
         return queues.filtered_list(project, session, ids, spec) if spec.terms else ids
     return queues.build_queue(project, session, spec, own_seqs)
@@ -140,8 +145,12 @@ class Labeler:
         catalog = self.project.store.catalog  # names through its index, not every record
         hits = [r.id for r in catalog.named(ref)]
         if not hits and ref:
-            hits = [i for (i,) in catalog.select(
-                "SELECT id FROM images WHERE id >= ? AND id < ?", (ref, ref + "\U0010ffff"))]
+            hits = [
+                i
+                for (i,) in catalog.select(
+                    "SELECT id FROM images WHERE id >= ? AND id < ?", (ref, ref + "\U0010ffff")
+                )
+            ]
         if isinstance(self.queue, CatalogQueue):
             return self.queue.positions(hits)
         wanted = set(hits)
@@ -157,8 +166,7 @@ class Labeler:
 
     def save_position(self) -> None:
         if self.current:
-            self._ui_doc().put(POSITION_DOC, {"image": self.current,
-                                              "queue": str(self.queue_spec)})
+            self._ui_doc().put(POSITION_DOC, {"image": self.current, "queue": str(self.queue_spec)})
 
     def _ui_doc(self):
         return self.project.store.documents(f"labels/{self.user}.ui")
@@ -168,8 +176,13 @@ class Labeler:
         image_id = image_id or self.current
         return self.session.annotation(image_id) if image_id else Annotation()
 
-    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None,
-              group: str | None = None) -> Change:
+    def apply(
+        self,
+        image_id: str,
+        *edit_fns: edits.Edit,
+        note: str | None = None,
+        group: str | None = None,
+    ) -> Change:
         """Commit an edit durably (raises StoreWriteError, nothing changed), then make it
         undoable (consecutive edits of one `group` are one undo step). Returns the
         committed change. A change that breaks a consistency rule raises
@@ -182,12 +195,15 @@ class Labeler:
         self._count(change)
         return change
 
-    def apply_many(self, plan: list[tuple[str, list[edits.Edit]]],
-                   note: str | None = None) -> list[Change]:
+    def apply_many(
+        self, plan: list[tuple[str, list[edits.Edit]]], note: str | None = None
+    ) -> list[Change]:
         """Commit several images' edits together (one fsync; all saved or none), each
         as its own journal event and its own undo step."""
-        changes = [self._checked(edits.apply(image_id, self.annotation(image_id), *fns))
-                   for image_id, fns in plan]
+        changes = [
+            self._checked(edits.apply(image_id, self.annotation(image_id), *fns))
+            for image_id, fns in plan
+        ]
         changes = [c for c in changes if c.after != c.before]
         if changes:
             self.session.commit_many(changes, note=note)
@@ -203,8 +219,9 @@ class Labeler:
         after = consistency.complete(change.after, tax)
         if consistency.breaks_new(change.before, after, tax):
             rec = self.record(change.image)
-            consistency.refuse_new(change.before, after, tax,
-                                   Path(rec.file).name if rec else change.image)
+            consistency.refuse_new(
+                change.before, after, tax, Path(rec.file).name if rec else change.image
+            )
         return Change(change.image, change.before, after)
 
     def undo(self) -> Change | None:
@@ -242,16 +259,14 @@ class Labeler:
         """Catalog sequence numbers of the images this annotator has a label of: looked
         up once, then kept up to date by this labeler's own changes."""
         if self._own_seqs is None:
-            self._own_seqs = seqs_of(self.project.store.catalog,
-                                     queues.own_labels(self.session))
+            self._own_seqs = seqs_of(self.project.store.catalog, queues.own_labels(self.session))
         return self._own_seqs
 
     def done_total(self) -> tuple[int, int]:
         """Images of the queue labeled or flagged: counted once per queue, then kept
         up to date by this labeler's own changes (`_count`), not recounted per key."""
         if self._done is None or self._done_for is not self.queue:
-            done = [i for i, a in queues.own_labels(self.session).items()
-                    if state_of(a) in DONE]
+            done = [i for i, a in queues.own_labels(self.session).items() if state_of(a) in DONE]
             if isinstance(self.queue, CatalogQueue):
                 own = self.own_seqs()
                 seqs = np.fromiter((own[i] for i in done if i in own), np.int64)

@@ -47,8 +47,12 @@ def own_labels(session: AnnotatorSession) -> dict[str, dict[str, Any] | None]:
     return {i: e["after"] for (k, i), e in session.state.entries.items() if k == "label"}
 
 
-def build_queue(project: Project, session: AnnotatorSession, spec: QueueSpec,
-                own_seqs: dict[str, int] | None = None) -> CatalogQueue:
+def build_queue(
+    project: Project,
+    session: AnnotatorSession,
+    spec: QueueSpec,
+    own_seqs: dict[str, int] | None = None,
+) -> CatalogQueue:
     """The queue `spec` names (not `plan`), filtered, in catalog order. `own_seqs`: the
     catalog sequence numbers of this annotator's labeled images, when known."""
     catalog = project.store.catalog
@@ -57,28 +61,36 @@ def build_queue(project: Project, session: AnnotatorSession, spec: QueueSpec,
     mine = own_labels(session)
     if own_seqs is None:
         own_seqs = seqs_of(catalog, mine)
-    done = np.sort(np.fromiter((own_seqs[i] for i, a in mine.items()
-                                if state_of(a) in DONE and i in own_seqs), np.int64))
+    done = np.sort(
+        np.fromiter(
+            (own_seqs[i] for i, a in mine.items() if state_of(a) in DONE and i in own_seqs),
+            np.int64,
+        )
+    )
     if spec.name == "unlabeled":
         seqs = np.setdiff1d(seqs, done, assume_unique=True)
     elif spec.name == "mine":
         seqs = np.intersect1d(seqs, done, assume_unique=True)
     elif spec.name == "flagged":
-        seqs = np.intersect1d(seqs, sorted_seqs(catalog, flagged(project, session)),
-                              assume_unique=True)
+        seqs = np.intersect1d(
+            seqs, sorted_seqs(catalog, flagged(project, session)), assume_unique=True
+        )
     for t in spec.terms:
         if t.key in ("state", "class"):
             seqs = _label_term(catalog, seqs, t, mine)
     queue = CatalogQueue(catalog, seqs)
     globs = QueueSpec(spec.name, tuple(t for t in spec.terms if t.key == "file"))
     if globs.terms:
-        queue = CatalogQueue(catalog, np.asarray(
-            [s for s, rec in _records(catalog, seqs) if globs.matches(rec)], np.int64))
+        queue = CatalogQueue(
+            catalog,
+            np.asarray([s for s, rec in _records(catalog, seqs) if globs.matches(rec)], np.int64),
+        )
     return queue
 
 
-def _label_term(catalog: Any, seqs: np.ndarray, t: Term,
-                mine: dict[str, dict[str, Any] | None]) -> np.ndarray:
+def _label_term(
+    catalog: Any, seqs: np.ndarray, t: Term, mine: dict[str, dict[str, Any] | None]
+) -> np.ndarray:
     """Images whose own label matches (an image without one is unlabeled, no class)."""
     if t.key == "state":
         hit = [i for i, a in mine.items() if state_of(a) in t.values]
@@ -87,34 +99,48 @@ def _label_term(catalog: Any, seqs: np.ndarray, t: Term,
         if "unlabeled" in t.values:
             match |= ~np.isin(seqs, labeled)
     else:
-        hit = [i for i, a in mine.items() if a and set(Annotation.from_dict(a).classes())
-               & t.values]
+        hit = [
+            i for i, a in mine.items() if a and set(Annotation.from_dict(a).classes()) & t.values
+        ]
         match = np.isin(seqs, sorted_seqs(catalog, hit))
     return seqs[~match if t.negate else match]
 
 
 def _records(catalog: Any, seqs: np.ndarray) -> Iterable[tuple[int, ImageRecord]]:
     import json
+
     for n in range(0, len(seqs), 2000):
-        rows = catalog.select("SELECT seq, doc FROM images WHERE seq IN (SELECT value FROM "
-                              "json_each(?)) ORDER BY seq", (json.dumps(seqs[n:n + 2000]
-                                                                        .tolist()),))
+        rows = catalog.select(
+            "SELECT seq, doc FROM images WHERE seq IN (SELECT value FROM "
+            "json_each(?)) ORDER BY seq",
+            (json.dumps(seqs[n : n + 2000].tolist()),),
+        )
         yield from ((s, record_of(d)) for s, d in rows)
 
 
 def flagged(project: Project, session: AnnotatorSession) -> list[str]:
     """Images anyone flagged, that this annotator may see (a flag is a label: blind)."""
     from ..qa.blind import hider
-    states = {u: session.state if u == session.user else project.store.state(u)
-              for u in project.store.users()}
+
+    states = {
+        u: session.state if u == session.user else project.store.state(u)
+        for u in project.store.users()
+    }
     hidden = hider(project, session.user, states)
-    return [i for user, state in states.items() for (k, i), e in state.entries.items()
-            if k == "label" and e["after"] and e["after"].get("flag") is not None
-            and not hidden(user, i)]
+    return [
+        i
+        for user, state in states.items()
+        for (k, i), e in state.entries.items()
+        if k == "label"
+        and e["after"]
+        and e["after"].get("flag") is not None
+        and not hidden(user, i)
+    ]
 
 
-def filtered_list(project: Project, session: AnnotatorSession, ids: Sequence[str],
-                  spec: QueueSpec) -> list[str]:
+def filtered_list(
+    project: Project, session: AnnotatorSession, ids: Sequence[str], spec: QueueSpec
+) -> list[str]:
     """A list queue (the plan's) filtered record by record."""
     catalog = project.store.catalog
     own = session.state.annotations("label") if spec.needs_labels else {}
