@@ -19,10 +19,10 @@ from .project import Project
 
 @dataclass(frozen=True)
 class LabelFinding:
-    image: str          # id, for machines
-    file: str           # file name, for people
-    annotator: str      # whose labels
-    kind: str           # label | final | review
+    image: str  # id, for machines
+    file: str  # file name, for people
+    annotator: str  # whose labels
+    kind: str  # label | final | review
     rule: str
     detail: str
     blocking: bool
@@ -31,28 +31,45 @@ class LabelFinding:
         return asdict(self)
 
 
-def project_findings(project: Project, viewer: str | None = None,
-                     states: dict | None = None,
-                     hidden: Callable[[str, str], bool] | None = None) -> list[LabelFinding]:
+def project_findings(
+    project: Project,
+    viewer: str | None = None,
+    states: dict | None = None,
+    hidden: Callable[[str, str], bool] | None = None,
+) -> list[LabelFinding]:
     """Every finding, in catalog order, then by annotator. `hidden` (owner, image) is
     the viewer's blindness predicate when the caller has it already."""
     states = project.store.all_states() if states is None else states
     hidden = hidden or _hider(project, viewer, states)
     tax = project.taxonomy
     found: list[tuple[str, str, str, consistency.Finding]] = []
+    # equal labels share one Annotation (store.labels): check each once; the entry holds
+    # the Annotation so that its id is not reused while the dict lives
+    checked: dict[int, tuple[Annotation, list[consistency.Finding]]] = {}
     for user, state in sorted(states.items()):
         for kind, image, ann in _checked_labels(state):
             if not hidden(user, image):
-                found += [(image, user, kind, f) for f in consistency.check(ann, tax)]
+                if id(ann) not in checked:
+                    checked[id(ann)] = (ann, consistency.check(ann, tax))
+                found += [(image, user, kind, f) for f in checked[id(ann)][1]]
     if not found:
         return []
     # only the images with findings are looked up (the catalog may hold a million)
     records = project.store.catalog.get_many(t[0] for t in found)
     last = float("inf")  # labels of a removed image go last
     found.sort(key=lambda t: (records[t[0]].seq if t[0] in records else last, t[1], t[2]))
-    return [LabelFinding(image, Path(records[image].file).name
-                         if image in records else image, user, kind, f.rule, f.detail, f.blocking)
-            for image, user, kind, f in found]
+    return [
+        LabelFinding(
+            image,
+            Path(records[image].file).name if image in records else image,
+            user,
+            kind,
+            f.rule,
+            f.detail,
+            f.blocking,
+        )
+        for image, user, kind, f in found
+    ]
 
 
 def _checked_labels(state: Any) -> Iterator[tuple[str, str, Annotation]]:
@@ -70,6 +87,7 @@ def _hider(project: Project, viewer: str | None, states: dict):
     if viewer is None:
         return lambda owner, image: False
     from .qa.blind import hider
+
     return hider(project, viewer, states)
 
 
@@ -87,10 +105,12 @@ def format_findings(findings: list[LabelFinding]) -> str:
     who = [f.annotator if f.kind == "label" else f"{f.annotator} ({f.kind})" for f in findings]
     wf, wa = max(len(f.file) for f in findings), max(len(w) for w in who)
     wr = max(len(f.rule) for f in findings)
-    lines = [f"{f.file:<{wf}}  {w:<{wa}}  {f.rule:<{wr}}  {f.detail}"
-             for f, w in zip(findings, who)]
+    lines = [
+        f"{f.file:<{wf}}  {w:<{wa}}  {f.rule:<{wr}}  {f.detail}" for f, w in zip(findings, who)
+    ]
     counts = {r: n for r, n in rule_counts(findings).items() if n}
-    lines.append(f"{len(findings)} findings: "
-                 + ", ".join(f"{r} {n} images" if n != 1 else f"{r} 1 image"
-                             for r, n in counts.items()))
+    lines.append(
+        f"{len(findings)} findings: "
+        + ", ".join(f"{r} {n} images" if n != 1 else f"{r} 1 image" for r, n in counts.items())
+    )
     return "\n".join(lines)

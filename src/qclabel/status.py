@@ -16,6 +16,7 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
     lines are the viewer's own unless the viewer is an adjudicator (or admin).
     `consistency` counts images per rule (core.consistency) of the visible labels."""
     from .check import project_findings, rule_counts
+
     catalog = project.store.catalog
     states = project.store.all_states()
     hidden = _hider(project, viewer, states)
@@ -23,21 +24,28 @@ def project_status(project: Project, viewer: str | None = None) -> dict[str, Any
     per_class: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     image_state: dict[str, str] = {}
+    seen: dict[int, tuple[Any, ...]] = {}  # equal labels share one Annotation (held here)
     for user, state in states.items():
         counts: Counter[str] = Counter()
         for image, ann in state.annotations("label").items():
             if hidden(user, image):
                 continue
-            counts[ann.state] += 1
-            per_class.update(ann.classes())
-            if ann.verdict:
-                verdicts[ann.verdict] += 1
-            image_state[image] = _merge_state(image_state.get(image, "unlabeled"), ann.state)
+            facts = seen.get(id(ann))
+            if facts is None:
+                facts = seen[id(ann)] = (ann.state, ann.classes(), ann.verdict, ann)
+            counts[facts[0]] += 1
+            if facts[1]:
+                per_class.update(facts[1])
+            if facts[2]:
+                verdicts[facts[2]] += 1
+            image_state[image] = _merge_state(image_state.get(image, "unlabeled"), facts[0])
         per_annotator[user] = {s: counts.get(s, 0) for s in STATES[1:]}
     if viewer is not None and not _sees_all(project, viewer):
         per_annotator = {u: c for u, c in per_annotator.items() if u == viewer}
     # per-image states for labeled images only; the rest of the catalog is unlabeled
-    known = catalog.known(image_state) if image_state else set()
+    from .store.catalog_queue import seqs_of
+
+    known = seqs_of(catalog, image_state) if image_state else {}
     by_state = Counter(s for i, s in image_state.items() if i in known)
     total = len(catalog)
     by_state["unlabeled"] += total - sum(by_state.values())
@@ -60,9 +68,11 @@ def _planted(project: Project) -> list[str]:
     """Files in labels/ and roles/ not owned by the user they are named for (and a
     misowned config or catalog): nothing of them is read, but someone planted them."""
     from .store.folders import check_setup
+
     checks = check_setup(project.root, project.config["qclabel"].get("privileged_group"))
-    return [c.line for c in checks if not c.ok and (": owned by" in c.line
-                                                    or "symbolic link" in c.line)]
+    return [
+        c.line for c in checks if not c.ok and (": owned by" in c.line or "symbolic link" in c.line)
+    ]
 
 
 def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[str]:
@@ -72,19 +82,21 @@ def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[
     out = []
     full = viewer is None or _sees_all(project, viewer)
     for user, state in states.items():
-        refused = [f"labels/{user}.jsonl: {kind} event (seq {seq}, {ts}) on image {image} by "
-                   f"{user}, who lacked the role it needs then: not honoured"
-                   for kind, image, seq, ts in state.unauthorized]
+        refused = [
+            f"labels/{user}.jsonl: {kind} event (seq {seq}, {ts}) on image {image} by "
+            f"{user}, who lacked the role it needs then: not honoured"
+            for kind, image, seq, ts in state.unauthorized
+        ]
         if full or user == viewer:
             out += [str(d) for d in state.damage] + refused
         elif state.damage or refused:
-            out.append(f"the journal of {user} has findings (an adjudicator or admin "
-                       "sees where)")
+            out.append(f"the journal of {user} has findings (an adjudicator or admin sees where)")
     return out
 
 
 def _sees_all(project: Project, viewer: str) -> bool:
     from .qa.blind import sees_everything
+
     return sees_everything(project, viewer)
 
 
@@ -92,35 +104,50 @@ def _hider(project: Project, viewer: str | None, states: dict):
     if viewer is None:
         return lambda owner, image: False
     from .qa.blind import hider
+
     return hider(project, viewer, states)
+
+
+_ORDER = {"flagged": 3, "labeled": 2, "skipped": 1, "unlabeled": 0}
 
 
 def _merge_state(current: str, new: str) -> str:
     """An image's overall state: flagged by anyone wins, then labeled, then skipped."""
-    order = {"flagged": 3, "labeled": 2, "skipped": 1, "unlabeled": 0}
-    return current if order[current] >= order[new] else new
+    return current if _ORDER[current] >= _ORDER[new] else new
 
 
 def format_status(s: dict[str, Any]) -> str:
-    lines = [f"project   {s['project']}  ({s['root']})",
-             f"taxonomy  {s['taxonomy']}",
-             f"images    {s['images']}",
-             "states    " + "  ".join(f"{k} {v}" for k, v in s["states"].items())]
+    lines = [
+        f"project   {s['project']}  ({s['root']})",
+        f"taxonomy  {s['taxonomy']}",
+        f"images    {s['images']}",
+        "states    " + "  ".join(f"{k} {v}" for k, v in s["states"].items()),
+    ]
     if s["verdicts"]:
         lines.append("verdicts  " + "  ".join(f"{k} {v}" for k, v in s["verdicts"].items()))
     lines.append("classes")
     width = max((len(c) for c in s["classes"]), default=0)
     lines += [f"  {c:<{width}}  {n}" for c, n in s["classes"].items()]
     found = {r: n for r, n in s.get("consistency", {}).items() if n}
-    lines.append("checks    " + ("  ".join(f"{r} {n}" for r, n in found.items())
-                                 + "  (qclabel check lists them)" if found else "consistent"))
+    lines.append(
+        "checks    "
+        + (
+            "  ".join(f"{r} {n}" for r, n in found.items()) + "  (qclabel check lists them)"
+            if found
+            else "consistent"
+        )
+    )
     lines.append("annotators" + ("" if s["annotators"] else "  (none yet)"))
     for user, counts in s["annotators"].items():
         lines.append(f"  {user}: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
     if s.get("planted_files"):
-        lines.append(f"files     {len(s['planted_files'])} file(s) planted under another "
-                     f"user's name: run `qclabel permissions {s['root']}`")
+        lines.append(
+            f"files     {len(s['planted_files'])} file(s) planted under another "
+            f"user's name: run `qclabel permissions {s['root']}`"
+        )
     if s["audit_findings"]:
-        lines.append(f"audit     the project has audit findings ({len(s['audit_findings'])}): "
-                     f"run `qclabel audit verify {s['root']}`")
+        lines.append(
+            f"audit     the project has audit findings ({len(s['audit_findings'])}): "
+            f"run `qclabel audit verify {s['root']}`"
+        )
     return "\n".join(lines)

@@ -19,15 +19,14 @@ The plan is computed, never stored: it follows the config and the catalog.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.model import ImageRecord
+import numpy as np
+
 from ..errors import ConfigError
 from ..project import Project
+from .plan_table import DUAL, PlanTable, build_table
 
 SPOT_CHECK_FIELDS = ("", "lot", "station", "shift", "aql")
 
@@ -36,44 +35,81 @@ SPOT_CHECK_FIELDS = ("", "lot", "station", "shift", "aql")
 class Assignment:
     image: str
     task: str
-    phase: str                        # "dual" | "single"
-    annotators: tuple[str, ...]       # 2 for dual, 1 for single, () if nobody has the role
-    reviewer: str | None = None       # set for spot-checked images
+    phase: str  # "dual" | "single"
+    annotators: tuple[str, ...]  # 2 for dual, 1 for single, () if nobody has the role
+    reviewer: str | None = None  # set for spot-checked images
 
 
 @dataclass
 class Plan:
-    assignments: dict[str, Assignment] = field(default_factory=dict)
     annotators: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    lots: list[Any] = field(default_factory=list)   # acceptance-sampling lots (qa.aql)
+    lots: list[Any] = field(default_factory=list)  # acceptance-sampling lots (qa.aql)
+    table: PlanTable | None = None  # the plan as columns (qa.plan_table)
+    _assignments: dict[str, Assignment] | None = field(default=None, repr=False)
+
+    @property
+    def assignments(self) -> dict[str, Assignment]:
+        """Every image's Assignment, in plan order: built on first use only."""
+        if self._assignments is None:
+            t, out = self.table, {}
+            if t is not None:
+                reviewers = t.reviewers
+                for row, (image, task, phase, rev) in enumerate(
+                    zip(t.ids, t.task.tolist(), t.phase.tolist(), t.reviewer.tolist())
+                ):
+                    out[image] = Assignment(
+                        image,
+                        t.tasks[task],
+                        "dual" if phase == DUAL else "single",
+                        t.annotators_of(row),
+                        reviewers[rev] if rev >= 0 else None,
+                    )
+            self._assignments = out
+        return self._assignments
 
     def dual_images(self) -> list[str]:
-        return [i for i, a in self.assignments.items() if a.phase == "dual"]
+        t = self.table
+        return [] if t is None else [t.ids[i] for i in np.flatnonzero(t.phase == DUAL)]
 
     def spot_checks(self) -> list[str]:
-        return [i for i, a in self.assignments.items() if a.reviewer]
+        t = self.table
+        return [] if t is None else [t.ids[i] for i in np.flatnonzero(t.reviewer >= 0)]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"settings": self.settings, "annotators": self.annotators,
-                "reviewers": self.reviewers, "warnings": self.warnings,
-                "summary": self.summary(), "lots": [lot.to_dict() for lot in self.lots],
-                "images": [{"image": a.image, "task": a.task, "phase": a.phase,
-                            "annotators": list(a.annotators), "reviewer": a.reviewer}
-                           for a in self.assignments.values()]}
+        return {
+            "settings": self.settings,
+            "annotators": self.annotators,
+            "reviewers": self.reviewers,
+            "warnings": self.warnings,
+            "summary": self.summary(),
+            "lots": [lot.to_dict() for lot in self.lots],
+            "images": [
+                {
+                    "image": a.image,
+                    "task": a.task,
+                    "phase": a.phase,
+                    "annotators": list(a.annotators),
+                    "reviewer": a.reviewer,
+                }
+                for a in self.assignments.values()
+            ],
+        }
 
     def summary(self) -> dict[str, Any]:
-        per_user: dict[str, dict[str, int]] = defaultdict(lambda: {"label": 0, "review": 0})
-        for a in self.assignments.values():
-            for u in a.annotators:
-                per_user[u]["label"] += 1
-            if a.reviewer:
-                per_user[a.reviewer]["review"] += 1
-        return {"images": len(self.assignments), "dual": len(self.dual_images()),
-                "single": len(self.assignments) - len(self.dual_images()),
-                "spot_checks": len(self.spot_checks()), "per_user": dict(per_user)}
+        t = self.table
+        if t is None:
+            return {"images": 0, "dual": 0, "single": 0, "spot_checks": 0, "per_user": {}}
+        dual = int((t.phase == DUAL).sum())
+        return {
+            "images": len(t.ids),
+            "dual": dual,
+            "single": len(t.ids) - dual,
+            "spot_checks": int((t.reviewer >= 0).sum()),
+            "per_user": t.per_user(),
+        }
 
 
 def settings(project: Project) -> dict[str, Any]:
@@ -85,36 +121,47 @@ def settings(project: Project) -> dict[str, Any]:
     if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
         raise ConfigError(path, "qa.spot_check_rate", rate, "must be a number from 0 to 1")
     if by not in SPOT_CHECK_FIELDS:
-        raise ConfigError(path, "qa.spot_check_by", by,
-                          f"expected one of {', '.join(repr(f) for f in SPOT_CHECK_FIELDS)}")
+        raise ConfigError(
+            path,
+            "qa.spot_check_by",
+            by,
+            f"expected one of {', '.join(repr(f) for f in SPOT_CHECK_FIELDS)}",
+        )
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError(path, "qa.seed", seed, "must be a whole number")
-    return {"dual_first_n": n, "spot_check_rate": float(rate), "spot_check_by": by,
-            "seed": seed}
+    return {"dual_first_n": n, "spot_check_rate": float(rate), "spot_check_by": by, "seed": seed}
 
 
 def build_plan(project: Project) -> Plan:
     cfg = settings(project)
     roles = project.role_table()
-    plan = Plan(annotators=list(dict.fromkeys(roles["annotator"])),
-                reviewers=list(dict.fromkeys(roles["reviewer"])), settings=cfg)
+    plan = Plan(
+        annotators=list(dict.fromkeys(roles["annotator"])),
+        reviewers=list(dict.fromkeys(roles["reviewer"])),
+        settings=cfg,
+    )
     if len(plan.annotators) < 2 and cfg["dual_first_n"]:
-        plan.warnings.append("dual annotation needs two users with the annotator role "
-                             f"(have {len(plan.annotators)}); first images stay single")
-    by_task: dict[str, list[Any]] = defaultdict(list)  # light records: id and fields
-    for rec in project.store.catalog.light():  # id and fields are all a plan reads
-        by_task[rec.fields.get("task", "")].append(rec)
-    singles: list[tuple[Any, tuple[str, ...]]] = []
-    pairs = list(itertools.combinations(plan.annotators, 2))
-    for task, records in by_task.items():
-        for i, rec in enumerate(records):
-            if i < cfg["dual_first_n"] and pairs:
-                plan.assignments[rec.id] = Assignment(rec.id, task, "dual", pairs[i % len(pairs)])
-            else:
-                k = i - min(i, cfg["dual_first_n"]) if pairs else i
-                who = (plan.annotators[k % len(plan.annotators)],) if plan.annotators else ()
-                singles.append((rec, who))
-    _spot_checks(plan, singles, cfg, project)
+        plan.warnings.append(
+            "dual annotation needs two users with the annotator role "
+            f"(have {len(plan.annotators)}); first images stay single"
+        )
+    choose = None
+    if cfg["spot_check_by"] == "aql":
+
+        def choose(single_ids: list[str]) -> set[str]:
+            from .aql import lots_for  # ISO 2859-1 sampling per lot, see qa.aql
+
+            wanted = set(single_ids)
+            plan.lots = lots_for(
+                project, [r for r in project.store.catalog.light() if r.id in wanted]
+            )
+            return {i for lot in plan.lots for i in lot.review_set()}
+
+    plan.table, chosen = build_table(
+        project.store.catalog, cfg, plan.annotators, plan.reviewers, choose
+    )
+    if chosen and not plan.reviewers:
+        plan.warnings.append("spot checks need a user with the reviewer role")
     return plan
 
 
@@ -126,54 +173,6 @@ def dual_image_ids(project: Project) -> list[str]:
         return []
     # a task is a manufacturing field; "" and no task are the same task here
     return project.store.catalog.first_per("task", n) if n else []
-
-
-def _spot_checks(plan: Plan, singles: list[tuple[ImageRecord, tuple[str, ...]]],
-                 cfg: dict[str, Any], project: Project | None = None) -> None:
-    if cfg["spot_check_by"] == "aql":
-        from .aql import lots_for  # ISO 2859-1 sampling per lot, see qa.aql
-        plan.lots = lots_for(project, [rec for rec, _ in singles])
-        _assign_reviews(plan, singles, {i for lot in plan.lots for i in lot.review_set()})
-        return
-    groups: dict[str, list[tuple[ImageRecord, tuple[str, ...]]]] = defaultdict(list)
-    for rec, who in singles:
-        groups[rec.fields.get(cfg["spot_check_by"], "") if cfg["spot_check_by"] else ""].append(
-            (rec, who))
-    chosen: set[str] = set()
-    for members in groups.values():
-        k = round(cfg["spot_check_rate"] * len(members))
-        if cfg["spot_check_rate"] > 0 and k == 0:
-            k = 1  # every lot/station/shift gets at least one check
-        ranked = sorted(members, key=lambda m: _rank(cfg["seed"], m[0].id))
-        chosen.update(rec.id for rec, _ in ranked[:k])
-    _assign_reviews(plan, singles, chosen)
-
-
-def _assign_reviews(plan: Plan, singles: list[tuple[ImageRecord, tuple[str, ...]]],
-                    chosen: set[str]) -> None:
-    turn = 0
-    if chosen and not plan.reviewers:
-        plan.warnings.append("spot checks need a user with the reviewer role")
-    for rec, who in singles:
-        reviewer = None
-        if rec.id in chosen:
-            reviewer, turn = _next_reviewer(plan.reviewers, who, turn)
-        plan.assignments[rec.id] = Assignment(rec.id, rec.fields.get("task", ""), "single",
-                                              who, reviewer)
-
-
-def _rank(seed: int, image: str) -> str:
-    return hashlib.sha256(f"{seed}:{image}".encode()).hexdigest()
-
-
-def _next_reviewer(reviewers: list[str], annotators: tuple[str, ...],
-                   turn: int) -> tuple[str | None, int]:
-    """Round-robin over reviewers, skipping the image's own annotator."""
-    for step in range(len(reviewers)):
-        r = reviewers[(turn + step) % len(reviewers)]
-        if r not in annotators:
-            return r, turn + step + 1
-    return None, turn
 
 
 # -- the queue a user works through ------------------------------------------------
@@ -199,24 +198,30 @@ def queue_items(project: Project, user: str, pending_only: bool = True) -> list[
     if project.has_role(user, "adjudicator"):
         from .decisions import adjudication_queue
         from .golden import label_states
-        items += [QueueItem(d.image, "adjudicator")
-                  for d in adjudication_queue(project, label_states(project, states),
-                                              pending_only)
-                  if user not in d.annotators]
+
+        items += [
+            QueueItem(d.image, "adjudicator")
+            for d in adjudication_queue(project, label_states(project, states), pending_only)
+            if user not in d.annotators
+        ]
     return items
 
 
-def _published(project: Project, user: str, plan: Plan,
-               own: Any) -> tuple[list[QueueItem], list[Assignment]]:
+def _published(
+    project: Project, user: str, plan: Plan, own: Any
+) -> tuple[list[QueueItem], list[Assignment]]:
     """The user's published queue (qa.queues), and the assignments it does not cover:
     images ingested since it was published. Without one: every assignment."""
     from .queues import published_items, read_published
+
     doc = read_published(project, user)
     if doc is None:
         return [], list(plan.assignments.values())
-    newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)):])
-    return (published_items(project, user, own) or [],  # a list: doc is published
-            [a for a in plan.assignments.values() if a.image in newer])
+    newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)) :])
+    return (
+        published_items(project, user, own) or [],  # a list: doc is published
+        [a for a in plan.assignments.values() if a.image in newer],
+    )
 
 
 def queue_for(project: Project, user: str, pending_only: bool = True) -> list[str]:
@@ -230,8 +235,11 @@ def _done_label(state: Any, image: str) -> bool:
 
 
 def _reviewable(a: Assignment, states: dict[Any, Any], own: Any, pending_only: bool) -> bool:
-    by = [u for u, s in states.items()
-          if s.get(a.image, "label") is not None and s.annotation(a.image).is_labeled]
+    by = [
+        u
+        for u, s in states.items()
+        if s.get(a.image, "label") is not None and s.annotation(a.image).is_labeled
+    ]
     if len(by) >= 2:  # labeled twice: blind, the adjudicators' to decide (qa.blind)
         return False
     if not pending_only:

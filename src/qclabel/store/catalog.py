@@ -17,11 +17,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
-from ..core import naming
 from ..core.model import ImageRecord
 from ..errors import StoreWriteError
 from . import catalog_db, catalog_migrate
 from .atomic import writer_lock
+from .catalog_lookup import Lookups
 
 if TYPE_CHECKING:
     from .catalog_write import CatalogWrite
@@ -36,10 +36,12 @@ class Light(NamedTuple):
     id: str
     seq: int
     fields: dict[str, str]
+
+
 ROOT = os.geteuid() == 0
 
 
-class Catalog:
+class Catalog(Lookups):
     """Images in ingest order (seq 1..n). Whole-catalog lists are cached per change."""
 
     def __init__(self, path: Path):
@@ -102,9 +104,11 @@ class Catalog:
             with writer_lock(self.path):
                 catalog_db.open_writer(self.path).close()
         except (StoreWriteError, OSError) as exc:
-            raise StoreWriteError(f"{self.path}: an interrupted write is not rolled back yet "
-                                  f"and this user cannot do it ({exc}); any qclabel command "
-                                  "run by the catalog's owner repairs it") from exc
+            raise StoreWriteError(
+                f"{self.path}: an interrupted write is not rolled back yet "
+                f"and this user cannot do it ({exc}); any qclabel command "
+                "run by the catalog's owner repairs it"
+            ) from exc
 
     def _fresh(self) -> None:
         """Drop the cached lists when any process committed since they were built."""
@@ -131,8 +135,12 @@ class Catalog:
 
     def ids_after(self, position: int) -> list[str]:
         """Ids of the images after the first `position` (ingested since a count was kept)."""
-        return [i for (i,) in self._query(
-            "SELECT id FROM images ORDER BY seq LIMIT -1 OFFSET ?", (max(0, position),))]
+        return [
+            i
+            for (i,) in self._query(
+                "SELECT id FROM images ORDER BY seq LIMIT -1 OFFSET ?", (max(0, position),)
+            )
+        ]
 
     def all(self) -> list[ImageRecord]:
         with self._lock:
@@ -147,17 +155,25 @@ class Catalog:
             self._fresh()
             if self._light is None:
                 loads = json.loads
-                self._light = [Light(i, q, loads(f) if f != "{}" else {}) for i, q, f in
-                               self._query("SELECT id, seq, json_extract(doc, '$.fields') "
-                                           "FROM images ORDER BY seq")]
+                self._light = [
+                    Light(i, q, loads(f) if f != "{}" else {})
+                    for i, q, f in self._query(
+                        "SELECT id, seq, json_extract(doc, '$.fields') FROM images ORDER BY seq"
+                    )
+                ]
             return self._light
+
+    def select(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query on the `images` table (compact columns for plans)."""
+        return self._query(sql, args)
 
     def iter(self, batch: int = BATCH) -> Iterator[ImageRecord]:
         """Every record in catalog order, `batch` rows at a time (never all in memory)."""
         last = 0
         while True:
-            rows = self._query("SELECT seq, doc FROM images WHERE seq > ? ORDER BY seq "
-                               "LIMIT ?", (last, batch))
+            rows = self._query(
+                "SELECT seq, doc FROM images WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+            )
             for _seq, doc in rows:
                 yield catalog_db.record_of(doc)
             if len(rows) < batch:
@@ -178,9 +194,11 @@ class Catalog:
         ids = list(dict.fromkeys(image_ids))
         out: dict[str, ImageRecord] = {}
         for n in range(0, len(ids), 500):
-            chunk = ids[n:n + 500]
-            rows = self._query(f"SELECT id, doc FROM images WHERE id IN "
-                               f"({','.join('?' * len(chunk))})", tuple(chunk))
+            chunk = ids[n : n + 500]
+            rows = self._query(
+                f"SELECT id, doc FROM images WHERE id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
             out.update((i, catalog_db.record_of(d)) for i, d in rows)
         return {i: out[i] for i in ids if i in out}
 
@@ -188,79 +206,15 @@ class Catalog:
         """Those of `image_ids` that are in the catalog (an index lookup each)."""
         ids, out = list(set(image_ids)), set[str]()
         for n in range(0, len(ids), 500):
-            chunk = ids[n:n + 500]
-            out.update(i for (i,) in self._query(
-                f"SELECT id FROM images WHERE id IN ({','.join('?' * len(chunk))})",
-                tuple(chunk)))
+            chunk = ids[n : n + 500]
+            out.update(
+                i
+                for (i,) in self._query(
+                    f"SELECT id FROM images WHERE id IN ({','.join('?' * len(chunk))})",
+                    tuple(chunk),
+                )
+            )
         return out
-
-    def first_per(self, field: str, n: int) -> list[str]:
-        """Ids of the first `n` images of each value of an indexed field (no value is a
-        value too), in catalog order: index range scans, not a catalog scan."""
-        assert field in catalog_db.INDEXED_FIELDS
-        values = [v for (v,) in self._query(f"SELECT DISTINCT {field} FROM images")]
-        rows = []
-        for v in values:
-            rows += self._query(f"SELECT seq, id FROM images WHERE {field} IS ? ORDER BY seq "
-                                "LIMIT ?", (v, n))
-        return [i for _, i in sorted(rows)]
-
-    def at(self, position: int) -> ImageRecord | None:
-        """The image at 1-based catalog `position`."""
-        if position < 1:
-            return None
-        rows = self._query("SELECT doc FROM images ORDER BY seq LIMIT 1 OFFSET ?",
-                           (position - 1,))
-        return catalog_db.record_of(rows[0][0]) if rows else None
-
-    def position(self, image_id: str) -> int | None:
-        rows = self._query("SELECT COUNT(*) FROM images WHERE seq <= "
-                           "(SELECT seq FROM images WHERE id = ?)", (image_id,))
-        return rows[0][0] if rows and rows[0][0] else None
-
-    def find(self, prefix: str) -> ImageRecord | None:
-        """Look an image up by id, unique id prefix, or 1-based catalog position."""
-        if prefix in self:
-            return self.get(prefix)
-        if prefix.isdigit() and len(prefix) < 8 and (rec := self.at(int(prefix))):
-            return rec
-        hits = self._by_prefix(prefix, 2)
-        return hits[0] if len(hits) == 1 else None
-
-    def _by_prefix(self, prefix: str, limit: int = -1) -> list[ImageRecord]:
-        if not prefix:
-            return []
-        rows = self._query("SELECT doc FROM images WHERE id >= ? AND id < ? ORDER BY seq "
-                           "LIMIT ?", (prefix, prefix + "\U0010ffff", limit))
-        return [catalog_db.record_of(d) for (d,) in rows]
-
-    def named(self, ref: str) -> list[ImageRecord]:
-        """What core.naming.find(catalog.all(), ref) gives, through the name index."""
-        ref = ref.strip()
-        if not ref:
-            return []
-        base = ref.split(" (page ", 1)[0].rsplit("/", 1)[-1]
-        rows = self._query("SELECT doc FROM images WHERE name = ? ORDER BY seq",
-                           (catalog_db.key(base),))
-        named = [r for r in map(catalog_db.record_of, (d for (d,) in rows))
-                 if naming.names(r, ref)]
-        return named or self._by_prefix(ref)
-
-    def where(self, field: str, value: str) -> list[str]:
-        """Ids of the images whose `fields[field]` is `value`, in catalog order."""
-        if field in catalog_db.INDEXED_FIELDS:
-            sql = f"SELECT id FROM images WHERE {field} = ? ORDER BY seq"
-        else:
-            sql = "SELECT id FROM images WHERE json_extract(doc, ?) = ? ORDER BY seq"
-            return [i for (i,) in self._query(sql, (f'$.fields."{field}"', value))]
-        return [i for (i,) in self._query(sql, (catalog_db.key(value),))]
-
-    def counts(self, field: str) -> dict[str, int]:
-        """Images per value of `fields[field]` (no value: "")."""
-        col = field if field in catalog_db.INDEXED_FIELDS else "json_extract(doc, ?)"
-        args = () if field in catalog_db.INDEXED_FIELDS else (f'$.fields."{field}"',)
-        return {v or "": n for v, n in self._query(
-            f"SELECT {col} AS v, COUNT(*) FROM images GROUP BY v ORDER BY MIN(seq)", args)}
 
     def __contains__(self, image_id: object) -> bool:
         if not isinstance(image_id, str):
@@ -288,8 +242,10 @@ class Catalog:
             seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM images").fetchone()[0]
             added, seen = [], set()
             for rec in records:
-                if rec.id in seen or con.execute("SELECT 1 FROM images WHERE id = ?",
-                                                 (rec.id,)).fetchone():
+                if (
+                    rec.id in seen
+                    or con.execute("SELECT 1 FROM images WHERE id = ?", (rec.id,)).fetchone()
+                ):
                     continue
                 seq += 1
                 rec = ImageRecord.from_dict({**rec.to_dict(), "seq": seq})
@@ -311,4 +267,5 @@ class Catalog:
 
     def _writer(self) -> "CatalogWrite":
         from .catalog_write import CatalogWrite
+
         return CatalogWrite(self)

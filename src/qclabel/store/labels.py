@@ -23,6 +23,7 @@ from ..core.model import Annotation
 from ..errors import InvalidGeometry, JournalCorrupt, QclabelError
 from .ackmark import AckRecord
 from .journal import Tail, Torn, genesis, line_ending_at
+from .label_facts import SHARED, simple_key, state_of  # noqa: F401 (state_of: re-export)
 from .ownership import ALT, file_stem
 
 Key = tuple[str, str]
@@ -55,9 +56,16 @@ class LabelState:
     the state then holds what could still be verified. `torn` holds the bytes after the
     last acknowledged line, if any (never replayed)."""
 
-    def __init__(self, user: str, entries: dict[Key, dict[str, Any]], tail: Tail,
-                 torn: Torn | None = None, snapshot: Tail | None = None,
-                 damage: list[Damage] | None = None, ack: AckRecord | None = None):
+    def __init__(
+        self,
+        user: str,
+        entries: dict[Key, dict[str, Any]],
+        tail: Tail,
+        torn: Torn | None = None,
+        snapshot: Tail | None = None,
+        damage: list[Damage] | None = None,
+        ack: AckRecord | None = None,
+    ):
         self.user, self.entries, self.tail, self.torn = user, entries, tail, torn
         # Where the snapshot this state was loaded from ends (genesis: no snapshot).
         self.snapshot = snapshot or Tail(0, 0, genesis(user))
@@ -87,19 +95,29 @@ class LabelState:
         return built[1]
 
     def annotations(self, kind: str = "label") -> dict[str, Annotation]:
-        return {img: self._annotation((k, img), e["after"])
-                for (k, img), e in self.entries.items() if k == kind and e["after"] is not None}
+        return {
+            img: self._annotation((k, img), e["after"])
+            for (k, img), e in self.entries.items()
+            if k == kind and e["after"] is not None
+        }
 
     def _build(self, image: str, after: dict[str, Any] | None) -> Annotation:
         """A label written before NaN/inf were refused cannot be built any more: say
         whose and which, rather than let an export drop the object unseen."""
+        simple = simple_key(after)
+        if simple is not None:  # no objects: equal labels share one (immutable) Annotation
+            shared = SHARED.get(simple)
+            if shared is None:
+                shared = SHARED[simple] = Annotation.from_dict(after)
+            return shared
         try:
             return Annotation.from_dict(after)
         except InvalidGeometry as exc:
             raise JournalCorrupt(
                 f"labels/{self.user}.jsonl: the label of image {image} holds {exc} (written "
                 f"before qclabel refused NaN and inf); {self.user} relabels that image, or "
-                "an admin restores the journal from a backup") from None
+                "an admin restores the journal from a backup"
+            ) from None
 
     def items(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for (k, img), e in self.entries.items():
@@ -125,8 +143,10 @@ def snapshot_mark_problem(spath: Path, jpath: Path, mark: Tail) -> str | None:
         return None
     size = jpath.stat().st_size if jpath.exists() else 0
     if size < mark.offset:
-        return (f"{jpath}: cut at the end or shortened: {spath.name} covers {mark.seq} "
-                f"events ({mark.offset} bytes) but the journal has {size} bytes")
+        return (
+            f"{jpath}: cut at the end or shortened: {spath.name} covers {mark.seq} "
+            f"events ({mark.offset} bytes) but the journal has {size} bytes"
+        )
     try:
         raw = line_ending_at(jpath, mark.offset)
         event = json.loads(raw)
@@ -134,8 +154,10 @@ def snapshot_mark_problem(spath: Path, jpath: Path, mark: Tail) -> str | None:
             return None
     except (ValueError, AttributeError):
         pass
-    return (f"{jpath}: does not match {spath.name} (the line with seq {mark.seq}, which "
-            "the snapshot covers up to, was altered, or lines before it were removed)")
+    return (
+        f"{jpath}: does not match {spath.name} (the line with seq {mark.seq}, which "
+        "the snapshot covers up to, was altered, or lines before it were removed)"
+    )
 
 
 @dataclass
@@ -160,19 +182,30 @@ def load_snapshot(path: Path, user: str) -> SnapshotFile:
     except FileNotFoundError:  # replaced by rename, so only if it was deleted just now
         return SnapshotFile({}, empty)
     except OSError as exc:
-        return SnapshotFile({}, empty, True, problem=f"{path}: unreadable snapshot "
-                            f"({exc.strerror or exc}); the journal alone rebuilds it")
+        return SnapshotFile(
+            {},
+            empty,
+            True,
+            problem=f"{path}: unreadable snapshot "
+            f"({exc.strerror or exc}); the journal alone rebuilds it",
+        )
     sha = hashlib.sha256(raw).hexdigest()
     try:
         entries, mark, meta = read_snapshot(path, user, raw)
     except (JournalCorrupt, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return SnapshotFile({}, empty, True, problem=f"{path}: unreadable snapshot ({exc}); "
-                            "the journal alone rebuilds it", sha=sha)
+        return SnapshotFile(
+            {},
+            empty,
+            True,
+            problem=f"{path}: unreadable snapshot ({exc}); the journal alone rebuilds it",
+            sha=sha,
+        )
     return SnapshotFile(entries, mark, True, bool(meta.get("acked")), sha=sha)
 
 
-def read_snapshot(path: Path, user: str, raw: bytes) -> tuple[dict[Key, dict[str, Any]], Tail,
-                                                              dict[str, Any]]:
+def read_snapshot(
+    path: Path, user: str, raw: bytes
+) -> tuple[dict[Key, dict[str, Any]], Tail, dict[str, Any]]:
     """Read the snapshot's TinyDB layout straight from its bytes: TinyDB's table API
     would wrap each of 100k documents in an object only to unwrap it again."""
     empty = Tail(0, 0, genesis(user))
@@ -188,8 +221,9 @@ def read_snapshot(path: Path, user: str, raw: bytes) -> tuple[dict[Key, dict[str
         if m.get("layout") == 2:  # documents already hold the in-memory entry
             entries = {(d.pop("k"), d.pop("i")): d for d in docs}
         else:
-            entries = {(d["k"], d["i"]): {"after": d["a"], "ts": d["t"], "seq": d["s"]}
-                       for d in docs}
+            entries = {
+                (d["k"], d["i"]): {"after": d["a"], "ts": d["t"], "seq": d["s"]} for d in docs
+            }
     return entries, Tail(m["offset"], m["seq"], m["hash"]), m
 
 
@@ -213,10 +247,20 @@ def snapshot_tail(labels_dir: Path, user: str) -> Tail:
 def encode_snapshot(state: LabelState) -> bytes:
     """The snapshot in TinyDB's own file layout, for one atomic write (TinyDB's table API
     would rewrite a 100k-document file once per call)."""
-    docs = {str(n): {"k": k, "i": i, "after": e["after"], "ts": e["ts"], "seq": e["seq"]}
-            for n, ((k, i), e) in enumerate(state.entries.items(), start=1)}
-    meta = {"1": {"offset": state.tail.offset, "seq": state.tail.seq,
-                  "hash": state.tail.hash, "user": state.user, "layout": 2, "acked": 1}}
+    docs = {
+        str(n): {"k": k, "i": i, "after": e["after"], "ts": e["ts"], "seq": e["seq"]}
+        for n, ((k, i), e) in enumerate(state.entries.items(), start=1)
+    }
+    meta = {
+        "1": {
+            "offset": state.tail.offset,
+            "seq": state.tail.seq,
+            "hash": state.tail.hash,
+            "user": state.user,
+            "layout": 2,
+            "acked": 1,
+        }
+    }
     return json.dumps({"state": docs, "meta": meta}, separators=(",", ":")).encode()
 
 
@@ -228,8 +272,7 @@ def users(labels_dir: Path) -> list[str]:
     names: set[str] = set()
     for suffix in (".jsonl", ".snapshot.json", ".ack"):
         # USER@TAG: USER's files, moved aside from files planted under USER (ownership.py)
-        names.update(p.name[:-len(suffix)].split(ALT, 1)[0]
-                     for p in labels_dir.glob(f"*{suffix}"))
+        names.update(p.name[: -len(suffix)].split(ALT, 1)[0] for p in labels_dir.glob(f"*{suffix}"))
     # Files that cannot be a journal (a copy named "ann (1).jsonl") are not a user.
     return sorted(n for n in names if _USER.match(n))
 

@@ -11,8 +11,11 @@ puts that image back in the queue, at its catalog position, and starts there.
 from __future__ import annotations
 
 import time
+
+import numpy as np
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from ..core import consistency, edits
 from ..core.edits import Change, UndoStack
@@ -20,42 +23,40 @@ from ..core.model import Annotation, ImageRecord
 from ..core.queue_filter import QueueSpec, Term, parse_queue
 from ..project import Project
 from ..store import AnnotatorSession
+from ..store.catalog_queue import CatalogQueue, seq_ids, seqs_of
+from ..store.labels import state_of
+from . import queues
 
 QUEUES = ("unlabeled", "mine", "flagged", "all", "plan")
 POSITION_DOC = "position"
 DONE = ("labeled", "flagged")
 
 
-def queue_ids(project: Project, session: AnnotatorSession, name: str) -> list[str]:
-    """Image ids of a queue, in catalog order.
+def queue_ids(
+    project: Project,
+    session: AnnotatorSession,
+    name: str,
+    spec: QueueSpec | None = None,
+    own_seqs: dict[str, int] | None = None,
+) -> Sequence[str]:
+    """Image ids of a queue, in catalog order (lazy: see store.catalog_queue).
 
     unlabeled: images this annotator has not labeled (skipped ones stay in it)
     mine:      images this annotator labeled or flagged
     flagged:   images anyone flagged as unsure
     all:       the whole catalog
     plan:      the images the QA plan gives this annotator to label, not yet labeled
+    `spec`'s filters (core.queue_filter) apply too.
     """
     if name not in QUEUES:
         raise ValueError(f"queue must be one of {QUEUES}, not {name!r}")
+    spec = (spec or QueueSpec(name)).with_name(name)
     if name == "plan":
         from ..qa.plan import queue_items
-        return [i.image for i in queue_items(project, session.user) if i.role == "annotator"]
-    ids = project.store.catalog.ids()
-    if name == "all":
-        return ids
-    mine = session.state.annotations("label")
-    if name == "unlabeled":
-        return [i for i in ids if i not in mine or mine[i].state in ("unlabeled", "skipped")]
-    if name == "mine":
-        return [i for i in ids if i in mine and mine[i].state in ("labeled", "flagged")]
-    from ..qa.blind import hider
-    states = {u: session.state if u == session.user else project.store.state(u)
-              for u in project.store.users()}
-    hidden = hider(project, session.user, states)  # a flag is a label: blind too
-    flagged = {i for user, state in states.items()
-               for i, a in state.annotations("label").items()
-               if a.flag is not None and not hidden(user, i)}
-    return [i for i in ids if i in flagged]
+
+        ids = [i.image for i in queue_items(project, session.user) if i.role == "annotator"]
+        return queues.filtered_list(project, session, ids, spec) if spec.terms else ids
+    return queues.build_queue(project, session, spec, own_seqs)
 
 
 def _valid(spec: object) -> bool:
@@ -74,15 +75,15 @@ class Labeler:
     project: Project
     session: AnnotatorSession
     queue_name: str = "unlabeled"
-    queue: list[str] = field(default_factory=list)
+    queue: Sequence[str] = field(default_factory=list)
     queue_terms: tuple[Term, ...] = ()  # filters on the queue (core.queue_filter)
     index: int = 0
     undo_stack: UndoStack = field(default_factory=UndoStack)
     started: float = field(default_factory=time.monotonic)
     labeled_here: set[str] = field(default_factory=set)
     _done: set[str] | None = field(default=None, repr=False)
-    _done_for: list[str] | None = field(default=None, repr=False)
-    _queued: set[str] = field(default_factory=set, repr=False)
+    _done_for: Sequence[str] | None = field(default=None, repr=False)
+    _own_seqs: dict[str, int] | None = field(default=None, repr=False)
 
     @property
     def user(self) -> str:
@@ -99,19 +100,17 @@ class Labeler:
         it and becomes current. ValueError for a malformed spec."""
         parsed = parse_queue(spec, QUEUES)
         name = parsed.name or self.queue_name
-        ids = queue_ids(self.project, self.session, name)
-        if parsed.terms:
-            ids = self._filtered(ids, parsed.with_name(name))
-        if keep and keep not in ids and keep in self.project.store.catalog:
-            order = {i: n for n, i in enumerate(self.project.store.catalog.ids())}
-            ids = sorted(ids + [keep], key=order.__getitem__)
-        self.queue_name, self.queue_terms, self.queue = name, parsed.terms, ids
-        self.index = ids.index(keep) if keep in ids else 0
-
-    def _filtered(self, ids: list[str], spec: QueueSpec) -> list[str]:
+        ids = queue_ids(self.project, self.session, name, parsed, self.own_seqs())
         catalog = self.project.store.catalog
-        own = self.session.state.annotations("label") if spec.needs_labels else {}
-        return [i for i in ids if spec.matches(catalog.get(i), own.get(i))]
+        if keep and keep not in ids and keep in catalog:
+            if isinstance(ids, CatalogQueue):
+                ids = ids.with_seq(seqs_of(catalog, [keep])[keep])
+            else:
+                order = {i: n for n, i in enumerate(catalog.ids())}
+                ids = sorted([*ids, keep], key=order.__getitem__)
+        self.queue_name, self.queue_terms, self.queue = name, parsed.terms, ids
+        self.index = ids.index(keep) if keep and keep in ids else 0
+        self._done = None
 
     def resume(self, queue: str | None = None) -> None:
         """Start where this annotator left off; a `queue` spec without a queue name
@@ -143,11 +142,19 @@ class Labeler:
         ref = ref.strip()
         if ref.isdigit() and 0 < int(ref) <= len(self.queue):
             return [int(ref) - 1]
-        queued = set(self.queue)  # names through the catalog's index, not every record
-        hits = {r.id for r in self.project.store.catalog.named(ref) if r.id in queued}
+        catalog = self.project.store.catalog  # names through its index, not every record
+        hits = [r.id for r in catalog.named(ref)]
         if not hits and ref:
-            hits = {i for i in self.queue if i.startswith(ref)}
-        return [n for n, i in enumerate(self.queue) if i in hits]
+            hits = [
+                i
+                for (i,) in catalog.select(
+                    "SELECT id FROM images WHERE id >= ? AND id < ?", (ref, ref + "\U0010ffff")
+                )
+            ]
+        if isinstance(self.queue, CatalogQueue):
+            return self.queue.positions(hits)
+        wanted = set(hits)
+        return [n for n, i in enumerate(self.queue) if i in wanted]
 
     def jump(self, ref: str) -> bool:
         """Go to the one image `ref` names (see `find`); False if none or several."""
@@ -159,8 +166,7 @@ class Labeler:
 
     def save_position(self) -> None:
         if self.current:
-            self._ui_doc().put(POSITION_DOC, {"image": self.current,
-                                              "queue": str(self.queue_spec)})
+            self._ui_doc().put(POSITION_DOC, {"image": self.current, "queue": str(self.queue_spec)})
 
     def _ui_doc(self):
         return self.project.store.documents(f"labels/{self.user}.ui")
@@ -170,8 +176,13 @@ class Labeler:
         image_id = image_id or self.current
         return self.session.annotation(image_id) if image_id else Annotation()
 
-    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None,
-              group: str | None = None) -> Change:
+    def apply(
+        self,
+        image_id: str,
+        *edit_fns: edits.Edit,
+        note: str | None = None,
+        group: str | None = None,
+    ) -> Change:
         """Commit an edit durably (raises StoreWriteError, nothing changed), then make it
         undoable (consecutive edits of one `group` are one undo step). Returns the
         committed change. A change that breaks a consistency rule raises
@@ -184,12 +195,15 @@ class Labeler:
         self._count(change)
         return change
 
-    def apply_many(self, plan: list[tuple[str, list[edits.Edit]]],
-                   note: str | None = None) -> list[Change]:
+    def apply_many(
+        self, plan: list[tuple[str, list[edits.Edit]]], note: str | None = None
+    ) -> list[Change]:
         """Commit several images' edits together (one fsync; all saved or none), each
         as its own journal event and its own undo step."""
-        changes = [self._checked(edits.apply(image_id, self.annotation(image_id), *fns))
-                   for image_id, fns in plan]
+        changes = [
+            self._checked(edits.apply(image_id, self.annotation(image_id), *fns))
+            for image_id, fns in plan
+        ]
         changes = [c for c in changes if c.after != c.before]
         if changes:
             self.session.commit_many(changes, note=note)
@@ -205,8 +219,9 @@ class Labeler:
         after = consistency.complete(change.after, tax)
         if consistency.breaks_new(change.before, after, tax):
             rec = self.record(change.image)
-            consistency.refuse_new(change.before, after, tax,
-                                   Path(rec.file).name if rec else change.image)
+            consistency.refuse_new(
+                change.before, after, tax, Path(rec.file).name if rec else change.image
+            )
         return Change(change.image, change.before, after)
 
     def undo(self) -> Change | None:
@@ -227,7 +242,9 @@ class Labeler:
         return change
 
     def _count(self, change: Change) -> None:
-        if self._done is not None and change.image in self._queued:
+        if self._own_seqs is not None and change.image not in self._own_seqs:
+            self._own_seqs.update(seqs_of(self.project.store.catalog, [change.image]))
+        if self._done is not None and change.image in self.queue:
             if change.after.state in DONE:
                 self._done.add(change.image)
             else:
@@ -238,14 +255,27 @@ class Labeler:
             self.labeled_here.discard(change.image)
 
     # -- figures for the status bar -----------------------------------------------------
+    def own_seqs(self) -> dict[str, int]:
+        """Catalog sequence numbers of the images this annotator has a label of: looked
+        up once, then kept up to date by this labeler's own changes."""
+        if self._own_seqs is None:
+            self._own_seqs = seqs_of(self.project.store.catalog, queues.own_labels(self.session))
+        return self._own_seqs
+
     def done_total(self) -> tuple[int, int]:
         """Images of the queue labeled or flagged: counted once per queue, then kept
         up to date by this labeler's own changes (`_count`), not recounted per key."""
         if self._done is None or self._done_for is not self.queue:
-            state, queued = self.session.state, set(self.queue)
-            self._done = {i for i, e in state.items("label")
-                          if i in queued and state.annotation(i).state in DONE}
-            self._done_for, self._queued = self.queue, queued
+            done = [i for i, a in queues.own_labels(self.session).items() if state_of(a) in DONE]
+            if isinstance(self.queue, CatalogQueue):
+                own = self.own_seqs()
+                seqs = np.fromiter((own[i] for i in done if i in own), np.int64)
+                hit = self.queue.seqs[np.isin(self.queue.seqs, seqs)]
+                self._done = set(seq_ids(self.project.store.catalog, hit)) if hit.size else set()
+            else:
+                queued = set(self.queue)
+                self._done = {i for i in done if i in queued}
+            self._done_for = self.queue
         return len(self._done), len(self.queue)
 
     def labels_per_hour(self, now: float | None = None) -> float:

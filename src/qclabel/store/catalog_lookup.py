@@ -1,0 +1,98 @@
+"""The catalog's lookups by field, name, id prefix and position: indexed queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core import naming
+from ..core.model import ImageRecord
+from . import catalog_db
+
+
+class Lookups:
+    """Mixed into Catalog, which provides `_query`, `get` and membership."""
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def get(self, image_id: str) -> ImageRecord:
+        raise NotImplementedError
+
+    def __contains__(self, image_id: object) -> bool:
+        raise NotImplementedError
+
+    def first_per(self, field: str, n: int) -> list[str]:
+        """Ids of the first `n` images of each value of an indexed field (no value is a
+        value too), in catalog order: index range scans, not a catalog scan."""
+        assert field in catalog_db.INDEXED_FIELDS
+        values = [v for (v,) in self._query(f"SELECT DISTINCT {field} FROM images")]
+        rows = []
+        for v in values:
+            rows += self._query(
+                f"SELECT seq, id FROM images WHERE {field} IS ? ORDER BY seq LIMIT ?", (v, n)
+            )
+        return [i for _, i in sorted(rows)]
+
+    def at(self, position: int) -> ImageRecord | None:
+        """The image at 1-based catalog `position`."""
+        if position < 1:
+            return None
+        rows = self._query("SELECT doc FROM images ORDER BY seq LIMIT 1 OFFSET ?", (position - 1,))
+        return catalog_db.record_of(rows[0][0]) if rows else None
+
+    def position(self, image_id: str) -> int | None:
+        rows = self._query(
+            "SELECT COUNT(*) FROM images WHERE seq <= (SELECT seq FROM images WHERE id = ?)",
+            (image_id,),
+        )
+        return rows[0][0] if rows and rows[0][0] else None
+
+    def find(self, prefix: str) -> ImageRecord | None:
+        """Look an image up by id, unique id prefix, or 1-based catalog position."""
+        if prefix in self:
+            return self.get(prefix)
+        if prefix.isdigit() and len(prefix) < 8 and (rec := self.at(int(prefix))):
+            return rec
+        hits = self._by_prefix(prefix, 2)
+        return hits[0] if len(hits) == 1 else None
+
+    def _by_prefix(self, prefix: str, limit: int = -1) -> list[ImageRecord]:
+        if not prefix:
+            return []
+        rows = self._query(
+            "SELECT doc FROM images WHERE id >= ? AND id < ? ORDER BY seq LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return [catalog_db.record_of(d) for (d,) in rows]
+
+    def named(self, ref: str) -> list[ImageRecord]:
+        """What core.naming.find(catalog.all(), ref) gives, through the name index."""
+        ref = ref.strip()
+        if not ref:
+            return []
+        base = ref.split(" (page ", 1)[0].rsplit("/", 1)[-1]
+        rows = self._query(
+            "SELECT doc FROM images WHERE name = ? ORDER BY seq", (catalog_db.key(base),)
+        )
+        named = [r for r in map(catalog_db.record_of, (d for (d,) in rows)) if naming.names(r, ref)]
+        return named or self._by_prefix(ref)
+
+    def where(self, field: str, value: str) -> list[str]:
+        """Ids of the images whose `fields[field]` is `value`, in catalog order."""
+        if field in catalog_db.INDEXED_FIELDS:
+            sql = f"SELECT id FROM images WHERE {field} = ? ORDER BY seq"
+        else:
+            sql = "SELECT id FROM images WHERE json_extract(doc, ?) = ? ORDER BY seq"
+            return [i for (i,) in self._query(sql, (f'$.fields."{field}"', value))]
+        return [i for (i,) in self._query(sql, (catalog_db.key(value),))]
+
+    def counts(self, field: str) -> dict[str, int]:
+        """Images per value of `fields[field]` (no value: "")."""
+        col = field if field in catalog_db.INDEXED_FIELDS else "json_extract(doc, ?)"
+        args = () if field in catalog_db.INDEXED_FIELDS else (f'$.fields."{field}"',)
+        return {
+            v or "": n
+            for v, n in self._query(
+                f"SELECT {col} AS v, COUNT(*) FROM images GROUP BY v ORDER BY MIN(seq)", args
+            )
+        }
