@@ -1,5 +1,6 @@
-"""Annotator analytics in the app: computed by a thread worker (the pure
-`build_analytics`), one annotator at a time: weekly bar charts of output, speed,
+"""Annotator analytics in the app: computed in a child process (the pure
+`build_analytics`; tui/jobs.py) waited for by a thread worker, shown one annotator at a
+time: weekly bar charts of output, speed,
 agreement with finals and golden accuracy, the weekly table, drift and confusion."""
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
 from ...errors import QclabelError
-from ...qa.analytics import build_analytics
+from ..job_tasks import analytics_task
+from ..jobs import JobCancelled, run_in_process
 from ...qa.analytics_format import confusion_rows, drift_line, task_line, week_rows
 
 BAR_WIDTH = 30
@@ -90,8 +93,12 @@ class AnalyticsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="analytics")
     def compute(self) -> None:
+        worker = get_current_worker()
         try:
-            data = build_analytics(self.app.project)
+            data = run_in_process(analytics_task, str(self.app.project.root),
+                                  stop_now=lambda: worker.is_cancelled)
+        except JobCancelled:
+            return
         except QclabelError as exc:
             self.post_message(AnalyticsReady(None, str(exc)))
             return

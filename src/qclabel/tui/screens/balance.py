@@ -2,8 +2,9 @@
 augmentation step run as a background job with progress.
 
 The report is the pure `augment.balance.build_balance`; the job calls the same
-`augment_version` as `qclabel augment`, in a thread worker of the app with a progress
-callback and a cancel flag, so the operator can leave the screen while it runs.
+`augment_version` as `qclabel augment` with a progress callback and a cancel flag. Both
+run in a child process (tui/jobs.py), waited for by a thread worker of the app, so the
+UI keeps the GIL and the operator can leave the screen while they run.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, ProgressBar, Select, Static
+from textual.worker import get_current_worker
 
 from ...augment.balance import build_balance, format_balance
 from ...augment.recipe import recipe_names
 from ...errors import QclabelError
-from ..jobs import BackgroundJob, JobSlot
+from ..jobs import BackgroundJob, JobCancelled, JobSlot, run_in_process
+from ..job_tasks import augment_task, balance_task
 from ...versions import list_names
 
 CURRENT = "(current final labels)"
@@ -66,6 +69,7 @@ class AugmentJob(BackgroundJob):
 
 
 _jobs: JobSlot[AugmentJob] = JobSlot()
+TASK = augment_task  # what the child runs (a module-level function: it is pickled)
 
 
 def current_job(app) -> AugmentJob | None:
@@ -73,15 +77,16 @@ def current_job(app) -> AugmentJob | None:
 
 
 def run_augment(app, job: AugmentJob, options: dict) -> None:
-    """Worker body (a thread): augment, then tell the UI."""
-    from ...augment.run import AugmentCancelled, augment_version
+    """Worker body (a thread): the augmentation in a child process, then tell the UI."""
+    from textual.worker import get_current_worker
+    worker = get_current_worker()
     try:
-        r = augment_version(app.project, user=app.user, progress=job.progress,
-                            cancel=job.cancel, out_version=job.out_version, **options)
+        job.message = run_in_process(
+            TASK, str(app.project.root), app.user, job.out_version, options,
+            progress=lambda d, t: job.progress(d, t), started=job.started,
+            cancelled=lambda: job.cancel.is_set() or worker.is_cancelled)
         job.state = "done"
-        job.message = (f"created dataset version {r['version']}: {r['synthetic']} synthetic "
-                       f"train images ({r['pasted']} pasted)")
-    except AugmentCancelled:
+    except JobCancelled:
         job.state, job.message = "cancelled", "augmentation cancelled; no version stored"
     except QclabelError as exc:
         job.state, job.message = "failed", str(exc)
@@ -147,11 +152,13 @@ class BalanceScreen(Screen):
 
     @work(thread=True, exclusive=True, group="balance")
     def _compute(self, version: str | None) -> None:
-        from ...versions import build_manifest, get_version
+        worker = get_current_worker()
         try:
-            project = self.app.project
-            manifest = get_version(project, version) if version else build_manifest(project)
-            self.post_message(BalanceReady(build_balance(manifest, project.config)))
+            report = run_in_process(balance_task, str(self.app.project.root), version,
+                                    stop_now=lambda: worker.is_cancelled)
+            self.post_message(BalanceReady(report))
+        except JobCancelled:
+            return  # a newer computation replaced this one
         except QclabelError as exc:
             self.post_message(BalanceReady(None, str(exc)))
 

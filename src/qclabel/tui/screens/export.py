@@ -1,8 +1,9 @@
 """Export dialog: pick a format and options, export in the background.
 
-The export runs as a thread worker of the app (exclusive, group "export") calling the
-same pure `export_dataset` as `qclabel export`, with a progress callback and a cancel
-flag. It belongs to the app, not to this screen, so the operator can go back to
+The export runs in a child process (tui/jobs.py: CPU-bound work in a thread would take
+the GIL from the UI) calling the same pure `export_dataset` as `qclabel export`, with a
+progress callback and a cancel flag; a thread worker of the app (exclusive, group
+"export") waits for it and mirrors its progress. It belongs to the app, not to this screen, so the operator can go back to
 labeling while it runs; reopening the dialog shows its progress, and a notification
 says when it is done. The output appears only once complete (atomic rename).
 """
@@ -19,9 +20,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Select, Static
 
 from ...errors import QclabelError
-from ..jobs import BackgroundJob, JobSlot
-from ...formats import EXPORT_FORMATS, dataset_for, export_dataset
-from ...formats.dataset import LINK_MODES, ExportCancelled
+from ..jobs import BackgroundJob, JobCancelled, JobSlot, run_in_process
+from ..job_tasks import export_task
+from ...formats import EXPORT_FORMATS
+from ...formats.dataset import LINK_MODES
 from ...formats.yolo import TASKS
 from ...splits import parse_ratios
 from ...versions import list_names
@@ -39,6 +41,7 @@ class ExportJob(BackgroundJob):
 
 
 _jobs: JobSlot[ExportJob] = JobSlot()
+TASK = export_task  # what the child runs (a module-level function: it is pickled)
 
 
 def current_job(app) -> ExportJob | None:
@@ -46,14 +49,16 @@ def current_job(app) -> ExportJob | None:
 
 
 def run_export(app, job: ExportJob, options: dict) -> None:
-    """Worker body (a thread): build the dataset, export, report back to the UI."""
+    """Worker body (a thread): the export in a child process, then tell the UI."""
+    from textual.worker import get_current_worker
+    worker = get_current_worker()
     try:
-        ds = dataset_for(app.project, options.pop("version"), **options.pop("settings"))
-        result = export_dataset(ds, job.fmt, job.out, progress=job.progress,
-                                cancel=job.cancel, **options)
-        job.state, job.message = "done", "; ".join(filter(None, (
-            f"exported {result.images} images to {result.out}", result.left_out_text())))
-    except ExportCancelled:
+        job.message = run_in_process(
+            TASK, str(app.project.root), job.fmt, str(job.out), options,
+            progress=job.progress, started=job.started,
+            cancelled=lambda: job.cancel.is_set() or worker.is_cancelled)
+        job.state = "done"
+    except JobCancelled:
         job.state, job.message = "cancelled", "export cancelled; nothing was replaced"
     except QclabelError as exc:
         job.state, job.message = "failed", str(exc)
