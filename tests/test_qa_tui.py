@@ -131,6 +131,32 @@ async def test_qa_report_screen_computes_in_a_worker(disputed):
         assert isinstance(app.screen, AdjudicateScreen)
 
 
+async def test_qa_report_runs_in_a_child_that_a_recompute_replaces(disputed, tmp_path,
+                                                                    monkeypatch):
+    """The report is computed by another process; `r` ends the running one at once, and
+    so does leaving the app."""
+    import functools
+    import os
+
+    from qclabel.tui.screens import qa_report
+    from job_gates import alive, held_report, wait_until
+    p, _ = disputed
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    monkeypatch.setattr(qa_report, "report_task", functools.partial(held_report, str(gate)))
+    app = build_app(p, "adj", graphics="halfcell", start="qa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: len(list(gate.iterdir())) == 1)
+        first = int(next(gate.iterdir()).name.split("-")[1])
+        assert first != os.getpid() and alive(first)
+        await pilot.press("r")
+        await wait_until(lambda: len(list(gate.iterdir())) == 2)
+        await wait_until(lambda: not alive(first))
+        second = next(int(f.name[4:]) for f in gate.iterdir() if f.name != f"pid-{first}")
+        assert alive(second) and app.screen.report is None
+    await wait_until(lambda: not alive(second))
+
+
 async def test_box_tools_edit_the_final_label(disputed):
     from qclabel.tui.screens.adjudicate_tools import FinalBoxScreen
     p, ids = disputed
