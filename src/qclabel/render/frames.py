@@ -3,8 +3,10 @@
 Encoders:
   sixel     textual-image's sixel encoder, given mode L for greyscale pictures so every
             grey level (up to the 101 sixel allows) survives and nothing is dithered
-  halfcell  upper-half-block cells, two pixels per cell, as ready-made styled segments
-            (the frame is exactly the cell grid's pixel size: no resampling)
+  halfcell  upper-half-block cells, two pixels per cell: each text row as the escape
+            codes Textual would write for it (truecolor), built with numpy; the styled
+            segments only when a row is spliced or hit-tested (`HalfCellRows`); the
+            frame is exactly the cell grid's pixel size: no resampling
   unicode   shade characters, one per cell, for terminals without colour
   kitty     the picture as base64 PNG (what textual-image's TGP renderable would build
             at the key), so the upload is ready when the key arrives
@@ -42,7 +44,8 @@ class Frame:
     window: tuple[float, float] | None
     high_bit: bool
     sixel: str | None = None
-    cells: list[list[Segment]] | None = None  # half-cell/unicode: one list per text row
+    cells: list[list[Segment]] | None = None  # unicode: one list of segments per text row
+    halfcell: HalfCellRows | None = None  # half-cell rows (terminal strings + colours)
     kitty: str | None = None  # base64 PNG of `picture` at `kitty_size`
     kitty_size: tuple[int, int] | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -56,22 +59,72 @@ def encode_sixel(picture: Image.Image) -> str:
     return image_to_sixels(picture)
 
 
-def encode_halfcell(picture: Image.Image) -> list[list[Segment]]:
+def _digit_table() -> np.ndarray:
+    """Each byte value as up to 3 ASCII digits, left-aligned, 0-padded (0 = no byte)."""
+    table = np.zeros((256, 3), np.uint8)
+    for i in range(256):
+        d = str(i).encode()
+        table[i, : len(d)] = list(d)
+    return table
+
+
+_DIGITS = _digit_table()
+# One cell exactly as Rich renders Segment("▀", Style(color=top, bgcolor=bottom)) in
+# truecolor: ESC[38;2;R;G;B;48;2;R;G;Bm▀ESC[0m, digits in 3-byte slots.
+_PARTS = (b"\x1b[38;2;", 0, b";", 1, b";", 2, b";48;2;", 3, b";", 4, b";", 5,
+          "m▀\x1b[0m".encode())
+
+
+@dataclass
+class HalfCellRows:
+    """A half-cell frame: `pairs[row, col]` = (top, bottom) RGB of each cell, and
+    `ansi[row]`, that row's terminal string in truecolor (what Textual would render
+    from the styled segments, byte for byte)."""
+
+    pairs: np.ndarray
+    ansi: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ansi)
+
+    def segments(self, row: int) -> list[Segment]:
+        """The row's styled cells, built on demand (a splice, a hit test, a terminal
+        without truecolor): ~100 objects a row are what made full GC runs slow."""
+        colours: dict[tuple[int, int, int], Color] = {}
+
+        def colour(t: tuple[int, int, int]) -> Color:
+            c = colours.get(t)
+            if c is None:
+                c = colours[t] = Color.from_rgb(*t)
+            return c
+
+        return [Segment("▀", Style(color=colour(tuple(top)), bgcolor=colour(tuple(bottom))))
+                for top, bottom in self.pairs[row].tolist()]
+
+
+def _ansi_rows(pairs: np.ndarray) -> list[str]:
+    rows, cols = pairs.shape[:2]
+    values = pairs.reshape(rows, cols, 6)
+    pieces = []
+    for part in _PARTS:
+        if isinstance(part, bytes):
+            pieces.append(np.broadcast_to(np.frombuffer(part, np.uint8), (rows, cols, len(part))))
+        else:
+            pieces.append(_DIGITS[values[:, :, part]])
+    cells = np.concatenate(pieces, axis=2).reshape(rows, -1)
+    return [row[row != 0].tobytes().decode() for row in cells]
+
+
+def encode_halfcell(picture: Image.Image) -> HalfCellRows:
     """Upper-half-block cells (top pixel = foreground, bottom = background), built in
-    the prefetch thread: building ~5000 styled cells costs far more than a decode."""
+    the prefetch thread as terminal strings (0.5 ms where ~5000 styled segments cost
+    20-50 ms and slowed every later garbage collection)."""
     rgb = np.asarray(picture.convert("RGB"))
     if rgb.shape[0] % 2:
         rgb = np.concatenate([rgb, np.zeros_like(rgb[:1])])
-    pairs = rgb.reshape(rgb.shape[0] // 2, 2, rgb.shape[1], 3).transpose(0, 2, 1, 3)
-    colours: dict[tuple[int, int, int], Color] = {}
-
-    def colour(t: tuple[int, int, int]) -> Color:
-        c = colours.get(t)
-        if c is None:
-            c = colours[t] = Color.from_rgb(*t)
-        return c
-    return [[Segment("▀", Style(color=colour(tuple(top)), bgcolor=colour(tuple(bottom))))
-             for top, bottom in row] for row in pairs.tolist()]
+    pairs = np.ascontiguousarray(
+        rgb.reshape(rgb.shape[0] // 2, 2, rgb.shape[1], 3).transpose(0, 2, 1, 3))
+    return HalfCellRows(pairs, _ansi_rows(pairs))
 
 
 def encode_kitty(picture: Image.Image, size: tuple[int, int] | None = None) -> str:
@@ -114,7 +167,7 @@ def make_frame(record: ImageRecord, root: Path | None, vp: Viewport,
     if encoder == "sixel":
         frame.sixel = encode_sixel(picture)
     elif encoder == "halfcell":
-        frame.cells = encode_halfcell(picture)
+        frame.halfcell = encode_halfcell(picture)
     elif encoder == "unicode":
         frame.cells = encode_unicode(picture)
     elif encoder == "kitty":

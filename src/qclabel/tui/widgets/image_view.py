@@ -15,6 +15,8 @@ updates elsewhere on the screen do not repaint it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.control import Control
 from rich.padding import Padding
 from rich.segment import ControlType, Segment
@@ -25,6 +27,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...render.frames import Frame
+from .encoded_strip import EncodedStrip
 
 _NULL = Style()
 
@@ -103,7 +106,8 @@ class ImageView(Widget):
 
     # -- sixel: inject the pre-encoded frame -------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
-        if self.frame is not None and self.frame.cells is not None:
+        if self.frame is not None and (self.frame.cells is not None
+                                       or self.frame.halfcell is not None):
             return self._cell_lines(crop)
         if self.graphics != "sixel" or self.frame is None or not self.frame.sixel:
             return super().render_lines(crop)
@@ -122,19 +126,32 @@ class ImageView(Widget):
         base = self.rich_style
         width = self.content_size.width
         if self._strips is None:  # the frame's strips, built once per frame
-            oc, orow = self.frame.viewport.offset
-            pad = [Segment(" " * oc, base)] if oc > 0 else []
-            # Half-cells carry both colours, so the widget style would change nothing but
-            # cost a new Segment per cell on the UI thread: apply it to shade rows only.
-            styled = self.graphics == "halfcell"
-            self._strips = {
-                orow + r: (Strip(pad + row) if styled else Strip(pad + row).apply_style(base)
-                           ).extend_cell_length(width, base)
-                for r, row in enumerate(self.frame.cells)}
+            self._strips = self._build_strips(base, width)
             self.sent += 1
         blank = Strip.blank(width, base)
         return [self._strips.get(y, blank).crop(crop.x, crop.right)
                 for y in range(crop.y, crop.bottom)]
+
+    def _build_strips(self, base: Style, width: int) -> dict[int, Strip]:
+        oc, orow = self.frame.viewport.offset
+        pad = [Segment(" " * oc, base)] if oc > 0 else []
+        rows = self.frame.halfcell
+        if rows is None:  # unicode shades: the widget's colours apply
+            return {orow + r: Strip(pad + row).apply_style(base).extend_cell_length(width, base)
+                    for r, row in enumerate(self.frame.cells)}
+        console = self.app.console
+        tail_len = width - oc - rows.pairs.shape[1]
+        tail = [Segment(" " * tail_len, base)] if tail_len > 0 else []
+        if console.color_system != "truecolor":  # rows are encoded for truecolor only
+            return {orow + r: Strip(pad + rows.segments(r) + tail)
+                    for r in range(len(rows))}
+        head, end = Strip(pad).render(console), Strip(tail).render(console)
+
+        def build(r: int) -> Callable[[], list[Segment]]:
+            return lambda: pad + rows.segments(r) + tail
+        return {orow + r: EncodedStrip(build(r), max(width, oc + rows.pairs.shape[1]),
+                                       head + ansi + end)
+                for r, ansi in enumerate(rows.ansi)}
 
     def _stale(self) -> bool:
         """A frame made for another widget size (a resize is in progress): its
