@@ -28,6 +28,9 @@ class FrameSource:
     def __init__(self, root: Path | None, encoder: str, workers: int = 2,
                  capacity: int = 24):
         self.root, self.encoder, self.capacity = root, encoder, capacity
+        # The console's colour system, half-cell rows are encoded for (the image view
+        # sets it when mounted; a frame made for another one is re-encoded on demand).
+        self.colours = "truecolor"
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qclabel-frame")
         self._frames: OrderedDict[FrameKey, Future[Frame]] = OrderedDict()
         self._sources: OrderedDict[tuple[str, tuple[int, ...]], SourcePixels] = OrderedDict()
@@ -71,7 +74,8 @@ class FrameSource:
             src = self._sources.get(skey)
         if src is None:
             self.decodes += 1
-        frame, src = make_frame(record, self.root, vp, window, self.encoder, src)
+        frame, src = make_frame(record, self.root, vp, window, self.encoder, src,
+                                self.colours)
         with self._lock:
             self._sources[skey] = src
             while len(self._sources) > 8:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from rich.color import Color
+from rich.color import Color, ColorSystem
 from rich.segment import Segment
 from rich.style import Style
 from textual_image._sixel import image_to_sixels  # pure PIL/numpy, no Textual
@@ -77,19 +77,27 @@ _PARTS = (b"\x1b[38;2;", 0, b";", 1, b";", 2, b";48;2;", 3, b";", 4, b";", 5,
 
 @dataclass
 class HalfCellRows:
-    """A half-cell frame: `pairs[row, col]` = (top, bottom) RGB of each cell, and
-    `ansi[row]`, that row's terminal string in truecolor (what Textual would render
-    from the styled segments, byte for byte)."""
+    """A half-cell frame: `pairs[row, col]` = (top, bottom) RGB of each cell, and each
+    row's terminal string per colour system (`ansi`), byte for byte what Textual would
+    render from the styled segments on a console of that colour system."""
 
     pairs: np.ndarray
-    ansi: list[str]
+    ansi: dict[str, list[str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.ansi)
+        return int(self.pairs.shape[0])
+
+    def rows(self, system: str) -> list[str]:
+        """The rows' strings for `system` (truecolor, 256, standard), built once."""
+        got = self.ansi.get(system)
+        if got is None:
+            got = self.ansi[system] = (_ansi_rows(self.pairs) if system == "truecolor"
+                                       else _downgraded_rows(self.pairs, system))
+        return got
 
     def segments(self, row: int) -> list[Segment]:
-        """The row's styled cells, built on demand (a splice, a hit test, a terminal
-        without truecolor): ~100 objects a row are what made full GC runs slow."""
+        """The row's styled cells, built on demand (a splice, a hit test): ~100 objects
+        a row, ~5000 a frame, are what made full garbage collections slow."""
         colours: dict[tuple[int, int, int], Color] = {}
 
         def colour(t: tuple[int, int, int]) -> Color:
@@ -103,6 +111,7 @@ class HalfCellRows:
 
 
 def _ansi_rows(pairs: np.ndarray) -> list[str]:
+    """Truecolor rows with numpy: digits from a table, padding bytes dropped."""
     rows, cols = pairs.shape[:2]
     values = pairs.reshape(rows, cols, 6)
     pieces = []
@@ -115,16 +124,49 @@ def _ansi_rows(pairs: np.ndarray) -> list[str]:
     return [row[row != 0].tobytes().decode() for row in cells]
 
 
-def encode_halfcell(picture: Image.Image) -> HalfCellRows:
+_CODES: dict[tuple[str, int], tuple[str, str]] = {}
+_SYSTEMS = {"256": ColorSystem.EIGHT_BIT, "standard": ColorSystem.STANDARD,
+            "windows": ColorSystem.WINDOWS}
+
+
+def _codes(system: str, rgb: int) -> tuple[str, str]:
+    """Rich's own downgrade of one colour: (foreground, background) SGR codes."""
+    got = _CODES.get((system, rgb))
+    if got is None:
+        if len(_CODES) > 100_000:
+            _CODES.clear()
+        c = Color.from_rgb(rgb >> 16, (rgb >> 8) & 255, rgb & 255).downgrade(_SYSTEMS[system])
+        got = _CODES[(system, rgb)] = (";".join(c.get_ansi_codes(True)),
+                                       ";".join(c.get_ansi_codes(False)))
+    return got
+
+
+def _downgraded_rows(pairs: np.ndarray, system: str) -> list[str]:
+    """Rows for a 256- or 16-colour console (tmux, most SSH terminals), each colour
+    downgraded once by Rich."""
+    packed = (pairs[..., 0].astype(np.int32) << 16) | (pairs[..., 1].astype(np.int32) << 8) \
+        | pairs[..., 2]
+    uniq, inverse = np.unique(packed, return_inverse=True)
+    table = [_codes(system, int(v)) for v in uniq.tolist()]
+    fg = [f"\x1b[{t[0]};" for t in table]
+    bg = [f"{t[1]}m▀\x1b[0m" for t in table]
+    index = inverse.reshape(packed.shape).tolist()
+    return ["".join([fg[top] + bg[bottom] for top, bottom in row]) for row in index]
+
+
+def encode_halfcell(picture: Image.Image, system: str = "truecolor") -> HalfCellRows:
     """Upper-half-block cells (top pixel = foreground, bottom = background), built in
-    the prefetch thread as terminal strings (0.5 ms where ~5000 styled segments cost
-    20-50 ms and slowed every later garbage collection)."""
+    the prefetch thread as the terminal strings of the console's colour system `system`
+    (where ~5000 styled segments cost 20-50 ms and slowed every later garbage
+    collection)."""
     rgb = np.asarray(picture.convert("RGB"))
     if rgb.shape[0] % 2:
         rgb = np.concatenate([rgb, np.zeros_like(rgb[:1])])
     pairs = np.ascontiguousarray(
         rgb.reshape(rgb.shape[0] // 2, 2, rgb.shape[1], 3).transpose(0, 2, 1, 3))
-    return HalfCellRows(pairs, _ansi_rows(pairs))
+    rows = HalfCellRows(pairs)
+    rows.rows(system)
+    return rows
 
 
 def encode_kitty(picture: Image.Image, size: tuple[int, int] | None = None) -> str:
@@ -153,8 +195,10 @@ def encode_unicode(picture: Image.Image) -> list[list[Segment]]:
 
 def make_frame(record: ImageRecord, root: Path | None, vp: Viewport,
                window: tuple[float, float] | None,
-               encoder: str, src: SourcePixels | None = None) -> tuple[Frame, SourcePixels]:
-    """Decode (unless `src` is given), window, and pre-encode one frame."""
+               encoder: str, src: SourcePixels | None = None,
+               colours: str = "truecolor") -> tuple[Frame, SourcePixels]:
+    """Decode (unless `src` is given), window, and pre-encode one frame (`colours`: the
+    console's colour system, for half-cell rows)."""
     t0 = time.perf_counter()
     if src is None:
         src = decode_region(record, root, vp)
@@ -167,7 +211,7 @@ def make_frame(record: ImageRecord, root: Path | None, vp: Viewport,
     if encoder == "sixel":
         frame.sixel = encode_sixel(picture)
     elif encoder == "halfcell":
-        frame.halfcell = encode_halfcell(picture)
+        frame.halfcell = encode_halfcell(picture, colours)
     elif encoder == "unicode":
         frame.cells = encode_unicode(picture)
     elif encoder == "kitty":

@@ -32,6 +32,12 @@ from .encoded_strip import EncodedStrip
 _NULL = Style()
 
 
+def colour_system(console) -> str:
+    """The colour system Textual renders in (no system detected: truecolor, as
+    `Strip.render` does)."""
+    return console.color_system or "truecolor"
+
+
 class ImageView(Widget):
     """A fixed-size area showing one frame, centred as its viewport says."""
 
@@ -75,6 +81,11 @@ class ImageView(Widget):
     @property
     def cells(self) -> tuple[int, int]:
         return (self.content_size.width, self.content_size.height)
+
+    def on_mount(self) -> None:
+        frames = getattr(self.app, "frames", None)
+        if frames is not None:  # half-cell rows are encoded ahead in these colours
+            frames.colours = colour_system(self.app.console)
 
     def on_resize(self) -> None:
         self.post_message(self.Resized(self, *self.cells))
@@ -142,16 +153,13 @@ class ImageView(Widget):
         console = self.app.console
         tail_len = width - oc - rows.pairs.shape[1]
         tail = [Segment(" " * tail_len, base)] if tail_len > 0 else []
-        if console.color_system != "truecolor":  # rows are encoded for truecolor only
-            return {orow + r: Strip(pad + rows.segments(r) + tail)
-                    for r in range(len(rows))}
         head, end = Strip(pad).render(console), Strip(tail).render(console)
+        cell_length = max(width, oc + rows.pairs.shape[1])
 
         def build(r: int) -> Callable[[], list[Segment]]:
             return lambda: pad + rows.segments(r) + tail
-        return {orow + r: EncodedStrip(build(r), max(width, oc + rows.pairs.shape[1]),
-                                       head + ansi + end)
-                for r, ansi in enumerate(rows.ansi)}
+        return {orow + r: EncodedStrip(build(r), cell_length, head + ansi + end)
+                for r, ansi in enumerate(rows.rows(colour_system(console)))}
 
     def _stale(self) -> bool:
         """A frame made for another widget size (a resize is in progress): its
