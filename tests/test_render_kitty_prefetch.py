@@ -67,7 +67,18 @@ async def test_the_app_sends_the_frame_built_by_prefetch(tmp_path, capfd):
         out = capfd.readouterr().out
         sent = payload(out)
         assert sent == frame.kitty
-        assert view._renderable is not None and view._renderable.renderable.used_payload
+        # The widget sent it itself (no textual-image renderable at the key) ...
+        assert view._kitty_id is not None and view._renderable is None
+        assert f"a=p,i={view._kitty_id},c={frame.viewport.frame_cells[0]}" in out
+        # ... and draws exactly the placeholder rows textual-image would.
+        from textual_image.renderable.tgp import Image as TGPImage
+        theirs = TGPImage(frame.picture)
+        theirs.terminal_image_id = view._kitty_id
+        cols, rows = frame.viewport.frame_cells
+        expected = [seg.text.rstrip("\n") for seg in theirs._render_diacritics(cols, rows)]
+        orow = frame.viewport.offset[1]
+        drawn = [view.render_line(orow + r).text.strip() for r in range(rows)]
+        assert drawn == expected
         await pilot.press("n")
         await settle(pilot, app)
         nxt = view.frame

@@ -57,7 +57,8 @@ class ImageView(Widget):
         self.message_text = ""
         self.sent = 0  # frames written to the terminal (sixel) or rendered (text modes)
         self._renderable = None  # kitty: the TGP renderable of the current frame
-        self._strips: dict[int, Strip] | None = None  # half-cell/unicode rows of the frame
+        self._strips: dict[int, Strip] | None = None  # text rows of the frame (kitty too)
+        self._kitty_id: int | None = None  # the terminal image of the current frame
 
     # -- API for screens ------------------------------------------------------------
     def show(self, frame: Frame | None) -> None:
@@ -76,7 +77,10 @@ class ImageView(Widget):
     def _drop_cached(self) -> None:
         if self._renderable is not None:
             self._renderable.renderable.cleanup()  # kitty: delete the old image
-        self._renderable, self._strips = None, None
+        if self._kitty_id is not None:
+            from .kitty_upload import delete_upload
+            delete_upload(self._kitty_id)
+        self._renderable, self._strips, self._kitty_id = None, None, None
 
     @property
     def cells(self) -> tuple[int, int]:
@@ -111,14 +115,15 @@ class ImageView(Widget):
         tests; a picture drawn by `render_lines` (pre-built text rows, sixel: every
         renderer but kitty) must answer from there, never through `render()`, so a
         click neither builds a kitty upload nor sees an empty line."""
-        if self.frame is not None and self.graphics != "kitty":
+        if self.frame is not None and (self.graphics != "kitty" or self._kitty_ready()):
             return self.render_lines(Region(0, y, self.size.width, 1))[0]
         return super().render_line(y)
 
     # -- sixel: inject the pre-encoded frame -------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
         if self.frame is not None and (self.frame.cells is not None
-                                       or self.frame.halfcell is not None):
+                                       or self.frame.halfcell is not None
+                                       or self._kitty_ready()):
             return self._cell_lines(crop)
         if self.graphics != "sixel" or self.frame is None or not self.frame.sixel:
             return super().render_lines(crop)
@@ -143,9 +148,33 @@ class ImageView(Widget):
         return [self._strips.get(y, blank).crop(crop.x, crop.right)
                 for y in range(crop.y, crop.bottom)]
 
+    def _kitty_ready(self) -> bool:
+        """Kitty with the upload the prefetch built for the terminal's cell size: the
+        widget sends it and draws the placeholder rows itself (textual-image's
+        renderable, the fallback, costs 40-100 ms of Rich rendering at the key)."""
+        frame = self.frame
+        if self.graphics != "kitty" or frame is None or frame.kitty is None:
+            return False
+        from textual_image._terminal import get_cell_size
+        cell = get_cell_size()
+        cols, rows = frame.viewport.frame_cells
+        return frame.kitty_size == (cols * cell.width, rows * cell.height)
+
+    def _kitty_strips(self, base: Style, width: int, pad: list[Segment]) -> dict[int, Strip]:
+        from .kitty_upload import id_style, placeholder_rows, send_upload
+        (cols, rows), (oc, orow) = self.frame.viewport.frame_cells, self.frame.viewport.offset
+        if self._kitty_id is None:
+            self._kitty_id = send_upload(self.frame.kitty, cols, rows)
+        style = base + id_style(self._kitty_id)
+        tail = [Segment(" " * (width - oc - cols), base)] if width > oc + cols else []
+        return {orow + r: Strip(pad + [Segment(text, style)] + tail, max(width, oc + cols))
+                for r, text in enumerate(placeholder_rows(cols, rows, self._kitty_id >> 24))}
+
     def _build_strips(self, base: Style, width: int) -> dict[int, Strip]:
         oc, orow = self.frame.viewport.offset
         pad = [Segment(" " * oc, base)] if oc > 0 else []
+        if self.frame.kitty is not None:
+            return self._kitty_strips(base, width, pad)
         rows = self.frame.halfcell
         if rows is None:  # unicode shades: the widget's colours apply
             return {orow + r: Strip(pad + row).apply_style(base).extend_cell_length(width, base)
