@@ -33,6 +33,7 @@ def gated_export(gate: str, *args: Any, progress: Any, cancel: Any) -> str:
     def step(done: int, total: int) -> None:
         progress(done, total)
         _hold(folder, done)
+
     return export_task(*args, progress=step, cancel=cancel)
 
 

@@ -27,8 +27,11 @@ def proj(tmp_path):
     with project.store.open_session("alice") as s:
         for n, image in enumerate(project.store.catalog.ids()):
             fail = (edits.set_class("dent", "minor"), edits.add_box(Box("dent", 2, 2, 30, 30)))
-            s.commit(edits.apply(image, s.annotation(image),
-                                 *(fail if n % 2 else (edits.set_verdict("pass"),))))
+            s.commit(
+                edits.apply(
+                    image, s.annotation(image), *(fail if n % 2 else (edits.set_verdict("pass"),))
+                )
+            )
     return project
 
 

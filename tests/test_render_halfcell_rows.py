@@ -33,6 +33,7 @@ def test_rows_match_textual_render(system):
 async def test_image_change_builds_no_cell_segments(tmp_path):
     from qclabel.tui.app import build_app
     from qclabel.tui.widgets.encoded_strip import EncodedStrip
+
     app = build_app(make_project(tmp_path), "alice", graphics="halfcell")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)

@@ -71,8 +71,7 @@ def _digit_table() -> np.ndarray:
 _DIGITS = _digit_table()
 # One cell exactly as Rich renders Segment("▀", Style(color=top, bgcolor=bottom)) in
 # truecolor: ESC[38;2;R;G;B;48;2;R;G;Bm▀ESC[0m, digits in 3-byte slots.
-_PARTS = (b"\x1b[38;2;", 0, b";", 1, b";", 2, b";48;2;", 3, b";", 4, b";", 5,
-          "m▀\x1b[0m".encode())
+_PARTS = (b"\x1b[38;2;", 0, b";", 1, b";", 2, b";48;2;", 3, b";", 4, b";", 5, "m▀\x1b[0m".encode())
 
 
 @dataclass
@@ -91,8 +90,11 @@ class HalfCellRows:
         """The rows' strings for `system` (truecolor, 256, standard), built once."""
         got = self.ansi.get(system)
         if got is None:
-            got = self.ansi[system] = (_ansi_rows(self.pairs) if system == "truecolor"
-                                       else _downgraded_rows(self.pairs, system))
+            got = self.ansi[system] = (
+                _ansi_rows(self.pairs)
+                if system == "truecolor"
+                else _downgraded_rows(self.pairs, system)
+            )
         return got
 
     def segments(self, row: int) -> list[Segment]:
@@ -106,8 +108,10 @@ class HalfCellRows:
                 c = colours[t] = Color.from_rgb(*t)
             return c
 
-        return [Segment("▀", Style(color=colour(tuple(top)), bgcolor=colour(tuple(bottom))))
-                for top, bottom in self.pairs[row].tolist()]
+        return [
+            Segment("▀", Style(color=colour(tuple(top)), bgcolor=colour(tuple(bottom))))
+            for top, bottom in self.pairs[row].tolist()
+        ]
 
 
 def _ansi_rows(pairs: np.ndarray) -> list[str]:
@@ -125,8 +129,11 @@ def _ansi_rows(pairs: np.ndarray) -> list[str]:
 
 
 _CODES: dict[tuple[str, int], tuple[str, str]] = {}
-_SYSTEMS = {"256": ColorSystem.EIGHT_BIT, "standard": ColorSystem.STANDARD,
-            "windows": ColorSystem.WINDOWS}
+_SYSTEMS = {
+    "256": ColorSystem.EIGHT_BIT,
+    "standard": ColorSystem.STANDARD,
+    "windows": ColorSystem.WINDOWS,
+}
 
 
 def _codes(system: str, rgb: int) -> tuple[str, str]:
@@ -136,16 +143,21 @@ def _codes(system: str, rgb: int) -> tuple[str, str]:
         if len(_CODES) > 100_000:
             _CODES.clear()
         c = Color.from_rgb(rgb >> 16, (rgb >> 8) & 255, rgb & 255).downgrade(_SYSTEMS[system])
-        got = _CODES[(system, rgb)] = (";".join(c.get_ansi_codes(True)),
-                                       ";".join(c.get_ansi_codes(False)))
+        got = _CODES[(system, rgb)] = (
+            ";".join(c.get_ansi_codes(True)),
+            ";".join(c.get_ansi_codes(False)),
+        )
     return got
 
 
 def _downgraded_rows(pairs: np.ndarray, system: str) -> list[str]:
     """Rows for a 256- or 16-colour console (tmux, most SSH terminals), each colour
     downgraded once by Rich."""
-    packed = (pairs[..., 0].astype(np.int32) << 16) | (pairs[..., 1].astype(np.int32) << 8) \
+    packed = (
+        (pairs[..., 0].astype(np.int32) << 16)
+        | (pairs[..., 1].astype(np.int32) << 8)
         | pairs[..., 2]
+    )
     uniq, inverse = np.unique(packed, return_inverse=True)
     table = [_codes(system, int(v)) for v in uniq.tolist()]
     fg = [f"\x1b[{t[0]};" for t in table]
@@ -163,7 +175,8 @@ def encode_halfcell(picture: Image.Image, system: str = "truecolor") -> HalfCell
     if rgb.shape[0] % 2:
         rgb = np.concatenate([rgb, np.zeros_like(rgb[:1])])
     pairs = np.ascontiguousarray(
-        rgb.reshape(rgb.shape[0] // 2, 2, rgb.shape[1], 3).transpose(0, 2, 1, 3))
+        rgb.reshape(rgb.shape[0] // 2, 2, rgb.shape[1], 3).transpose(0, 2, 1, 3)
+    )
     rows = HalfCellRows(pairs)
     rows.rows(system)
     return rows
@@ -193,10 +206,15 @@ def encode_unicode(picture: Image.Image) -> list[list[Segment]]:
     return [[Segment("".join(SHADES[i] for i in row))] for row in idx.tolist()]
 
 
-def make_frame(record: ImageRecord, root: Path | None, vp: Viewport,
-               window: tuple[float, float] | None,
-               encoder: str, src: SourcePixels | None = None,
-               colours: str = "truecolor") -> tuple[Frame, SourcePixels]:
+def make_frame(
+    record: ImageRecord,
+    root: Path | None,
+    vp: Viewport,
+    window: tuple[float, float] | None,
+    encoder: str,
+    src: SourcePixels | None = None,
+    colours: str = "truecolor",
+) -> tuple[Frame, SourcePixels]:
     """Decode (unless `src` is given), window, and pre-encode one frame (`colours`: the
     console's colour system, for half-cell rows)."""
     t0 = time.perf_counter()
@@ -218,6 +236,9 @@ def make_frame(record: ImageRecord, root: Path | None, vp: Viewport,
         cols, rows = vp.frame_cells  # the placement covers whole cells
         frame.kitty_size = (cols * vp.cell_w, rows * vp.cell_h)
         frame.kitty = encode_kitty(picture, frame.kitty_size)
-    frame.timings = {"decode_ms": (t1 - t0) * 1000, "window_ms": (t2 - t1) * 1000,
-                     "encode_ms": (time.perf_counter() - t2) * 1000}
+    frame.timings = {
+        "decode_ms": (t1 - t0) * 1000,
+        "window_ms": (t2 - t1) * 1000,
+        "encode_ms": (time.perf_counter() - t2) * 1000,
+    }
     return frame, src

@@ -111,8 +111,9 @@ def _quiet() -> None:
     os.close(null)
 
 
-def _child(conn: Connection, shared: Any, cancel: Any, target: Callable[..., Any],
-           args: tuple[Any, ...]) -> None:
+def _child(
+    conn: Connection, shared: Any, cancel: Any, target: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
     """Body of the child: run `target`, send back ("ok", result) or one error line."""
     _quiet()
 
@@ -130,10 +131,14 @@ def _child(conn: Connection, shared: Any, cancel: Any, target: Callable[..., Any
         conn.close()
 
 
-def run_in_process(target: Callable[..., Any], *args: Any, progress: Progress | None = None,
-                   cancelled: Callable[[], bool] = lambda: False,
-                   stop_now: Callable[[], bool] = lambda: False,
-                   started: Callable[[int], None] | None = None) -> Any:
+def run_in_process(
+    target: Callable[..., Any],
+    *args: Any,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    stop_now: Callable[[], bool] = lambda: False,
+    started: Callable[[int], None] | None = None,
+) -> Any:
     """Run `target(*args, progress=, cancel=)` in a child process and return its result.
 
     Blocks (call it from a worker thread). `progress` gets the child's (done, total) as
@@ -144,8 +149,7 @@ def run_in_process(target: Callable[..., Any], *args: Any, progress: Progress | 
     _ensure_server()
     shared, flag = CTX.Array("q", 2), CTX.Event()
     recv, send = CTX.Pipe(duplex=False)
-    child = CTX.Process(target=_child, args=(send, shared, flag, target, args),
-                        name="qclabel-job")
+    child = CTX.Process(target=_child, args=(send, shared, flag, target, args), name="qclabel-job")
     child.start()
     send.close()
     if started is not None and child.pid is not None:
@@ -161,8 +165,15 @@ def run_in_process(target: Callable[..., Any], *args: Any, progress: Progress | 
         child.join()
 
 
-def _wait(child: Any, recv: Connection, shared: Any, flag: Any, progress: Progress | None,
-          cancelled: Callable[[], bool], stop_now: Callable[[], bool]) -> Any:
+def _wait(
+    child: Any,
+    recv: Connection,
+    shared: Any,
+    flag: Any,
+    progress: Progress | None,
+    cancelled: Callable[[], bool],
+    stop_now: Callable[[], bool],
+) -> Any:
     seen = (-1, -1)
     while True:
         ready = recv.poll(POLL)
@@ -175,8 +186,9 @@ def _wait(child: Any, recv: Connection, shared: Any, flag: Any, progress: Progre
                 kind, value = recv.recv()
             except EOFError:  # died without a word: killed, out of memory, a segfault
                 child.join()
-                raise JobFailed(f"the background job stopped unexpectedly "
-                                f"(exit code {child.exitcode})") from None
+                raise JobFailed(
+                    f"the background job stopped unexpectedly (exit code {child.exitcode})"
+                ) from None
             if kind == "ok":
                 return value
             raise (JobCancelled if kind == "cancelled" else JobFailed)(value)

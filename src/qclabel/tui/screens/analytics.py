@@ -24,10 +24,12 @@ from ...qa.analytics_format import confusion_rows, drift_line, task_line, week_r
 
 BAR_WIDTH = 30
 EIGHTHS = "▏▎▍▌▋▊▉"
-CHARTS = (("images", "images labeled per week", False),
-          ("seconds_per_image", "seconds per image", False),
-          ("agreement_final", "agreement with adjudicated finals", True),
-          ("golden_accuracy", "golden accuracy", True))
+CHARTS = (
+    ("images", "images labeled per week", False),
+    ("seconds_per_image", "seconds per image", False),
+    ("agreement_final", "agreement with adjudicated finals", True),
+    ("golden_accuracy", "golden accuracy", True),
+)
 
 
 def bar(value: float, top: float, width: int = BAR_WIDTH) -> str:
@@ -78,8 +80,9 @@ class AnalyticsScreen(Screen):
             yield Static("weeks", classes="qa-title")
             yield DataTable(id="weeks", zebra_stripes=True)
             yield Static(id="notes")
-            yield Static("confusion against finals (rows: the annotator, columns: final)",
-                         classes="qa-title")
+            yield Static(
+                "confusion against finals (rows: the annotator, columns: final)", classes="qa-title"
+            )
             yield DataTable(id="confusion", zebra_stripes=True)
         yield Footer()
 
@@ -95,8 +98,9 @@ class AnalyticsScreen(Screen):
     def compute(self) -> None:
         worker = get_current_worker()
         try:
-            data = run_in_process(analytics_task, str(self.app.project.root),
-                                  stop_now=lambda: worker.is_cancelled)
+            data = run_in_process(
+                analytics_task, str(self.app.project.root), stop_now=lambda: worker.is_cancelled
+            )
         except JobCancelled:
             return
         except QclabelError as exc:
@@ -133,9 +137,13 @@ class AnalyticsScreen(Screen):
             return
         user = users[self.index % len(users)]
         a = self.data["annotators"][user]
-        self.query_one("#who", Static).update(Text.assemble(
-            ("annotator ", "bold"), (user, "bold cyan"),
-            f"  ({self.index + 1} of {len(users)}; n / p for the others)"))
+        self.query_one("#who", Static).update(
+            Text.assemble(
+                ("annotator ", "bold"),
+                (user, "bold cyan"),
+                f"  ({self.index + 1} of {len(users)}; n / p for the others)",
+            )
+        )
         charts = Text()
         for key, title, share in CHARTS:
             charts.append_text(weekly_chart(a["weeks"], key, title, share))

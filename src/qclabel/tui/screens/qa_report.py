@@ -73,8 +73,7 @@ class QAReportScreen(Screen):
             for name in TABLES:
                 yield Static(name, classes="qa-title")
                 yield DataTable(id=f"table-{name}", zebra_stripes=True)
-            yield Static("per-class agreement (both annotators saw the class)",
-                         classes="qa-title")
+            yield Static("per-class agreement (both annotators saw the class)", classes="qa-title")
             yield Static(id="chart")
         yield Footer()
 
@@ -91,9 +90,11 @@ class QAReportScreen(Screen):
         worker = get_current_worker()
         try:
             report = run_in_process(
-                report_task, str(self.app.project.root),
+                report_task,
+                str(self.app.project.root),
                 progress=lambda d, t: self.post_message(ReportProgress(d, t)),
-                stop_now=lambda: worker.is_cancelled)
+                stop_now=lambda: worker.is_cancelled,
+            )
         except JobCancelled:
             return
         except QclabelError as exc:
@@ -114,7 +115,8 @@ class QAReportScreen(Screen):
         self.query_one("#summary", Static).update(
             f"dual-annotated images {rep['images']}, agreed {rep['agreed']}, "
             f"disagreements {len(rep['disagreements'])}, "
-            f"dual images still being labeled {rep.get('pending_dual', 0)}")
+            f"dual images still being labeled {rep.get('pending_dual', 0)}"
+        )
         for name, table_rows in rows(rep).items():
             if name not in TABLES:
                 continue

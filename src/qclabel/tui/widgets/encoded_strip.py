@@ -15,8 +15,7 @@ from textual.strip import Strip
 class EncodedStrip(Strip):
     __slots__ = ("_build", "_built")
 
-    def __init__(self, build: Callable[[], list[Segment]], cell_length: int,
-                 rendered: str) -> None:
+    def __init__(self, build: Callable[[], list[Segment]], cell_length: int, rendered: str) -> None:
         self._build: Callable[[], list[Segment]] | None = build
         self._built: list[Segment] | None = None
         super().__init__((), cell_length)

@@ -79,6 +79,7 @@ class ImageView(Widget):
             self._renderable.renderable.cleanup()  # kitty: delete the old image
         if self._kitty_id is not None:
             from .kitty_upload import delete_upload
+
             delete_upload(self._kitty_id)
         self._renderable, self._strips, self._kitty_id = None, None, None
 
@@ -104,8 +105,10 @@ class ImageView(Widget):
             vp = self.frame.viewport
             cols, rows = vp.frame_cells
             from .kitty_upload import PreEncodedTGP  # kitty only: its import probes
-            inner = PreEncodedTGP(self.frame.picture, self.frame.kitty, self.frame.kitty_size,
-                                  width=cols, height=rows)
+
+            inner = PreEncodedTGP(
+                self.frame.picture, self.frame.kitty, self.frame.kitty_size, width=cols, height=rows
+            )
             self._renderable = Padding(inner, (vp.offset[1], 0, 0, vp.offset[0]))
             self.sent += 1
         return self._renderable
@@ -121,9 +124,9 @@ class ImageView(Widget):
 
     # -- sixel: inject the pre-encoded frame -------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
-        if self.frame is not None and (self.frame.cells is not None
-                                       or self.frame.halfcell is not None
-                                       or self._kitty_ready()):
+        if self.frame is not None and (
+            self.frame.cells is not None or self.frame.halfcell is not None or self._kitty_ready()
+        ):
             return self._cell_lines(crop)
         if self.graphics != "sixel" or self.frame is None or not self.frame.sixel:
             return super().render_lines(crop)
@@ -145,8 +148,9 @@ class ImageView(Widget):
             self._strips = self._build_strips(base, width)
             self.sent += 1
         blank = Strip.blank(width, base)
-        return [self._strips.get(y, blank).crop(crop.x, crop.right)
-                for y in range(crop.y, crop.bottom)]
+        return [
+            self._strips.get(y, blank).crop(crop.x, crop.right) for y in range(crop.y, crop.bottom)
+        ]
 
     def _kitty_ready(self) -> bool:
         """Kitty with the upload the prefetch built for the terminal's cell size: the
@@ -156,19 +160,23 @@ class ImageView(Widget):
         if self.graphics != "kitty" or frame is None or frame.kitty is None:
             return False
         from textual_image._terminal import get_cell_size
+
         cell = get_cell_size()
         cols, rows = frame.viewport.frame_cells
         return frame.kitty_size == (cols * cell.width, rows * cell.height)
 
     def _kitty_strips(self, base: Style, width: int, pad: list[Segment]) -> dict[int, Strip]:
         from .kitty_upload import id_style, placeholder_rows, send_upload
+
         (cols, rows), (oc, orow) = self.frame.viewport.frame_cells, self.frame.viewport.offset
         if self._kitty_id is None:
             self._kitty_id = send_upload(self.frame.kitty, cols, rows)
         style = base + id_style(self._kitty_id)
         tail = [Segment(" " * (width - oc - cols), base)] if width > oc + cols else []
-        return {orow + r: Strip(pad + [Segment(text, style)] + tail, max(width, oc + cols))
-                for r, text in enumerate(placeholder_rows(cols, rows, self._kitty_id >> 24))}
+        return {
+            orow + r: Strip(pad + [Segment(text, style)] + tail, max(width, oc + cols))
+            for r, text in enumerate(placeholder_rows(cols, rows, self._kitty_id >> 24))
+        }
 
     def _build_strips(self, base: Style, width: int) -> dict[int, Strip]:
         oc, orow = self.frame.viewport.offset
@@ -177,8 +185,10 @@ class ImageView(Widget):
             return self._kitty_strips(base, width, pad)
         rows = self.frame.halfcell
         if rows is None:  # unicode shades: the widget's colours apply
-            return {orow + r: Strip(pad + row).apply_style(base).extend_cell_length(width, base)
-                    for r, row in enumerate(self.frame.cells)}
+            return {
+                orow + r: Strip(pad + row).apply_style(base).extend_cell_length(width, base)
+                for r, row in enumerate(self.frame.cells)
+            }
         console = self.app.console
         tail_len = width - oc - rows.pairs.shape[1]
         tail = [Segment(" " * tail_len, base)] if tail_len > 0 else []
@@ -187,8 +197,11 @@ class ImageView(Widget):
 
         def build(r: int) -> Callable[[], list[Segment]]:
             return lambda: pad + rows.segments(r) + tail
-        return {orow + r: EncodedStrip(build(r), cell_length, head + ansi + end)
-                for r, ansi in enumerate(rows.rows(colour_system(console)))}
+
+        return {
+            orow + r: EncodedStrip(build(r), cell_length, head + ansi + end)
+            for r, ansi in enumerate(rows.rows(colour_system(console)))
+        }
 
     def _stale(self) -> bool:
         """A frame made for another widget size (a resize is in progress): its
