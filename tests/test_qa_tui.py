@@ -27,22 +27,41 @@ from test_tui_support import SIZE, settle
 def disputed(tmp_path):
     p = qa_project(tmp_path, 4, dual_first_n=4, spot_check_rate=0.0, size=(120, 90))
     ids = p.store.catalog.ids()
-    label(p, "ann1", ids[0], edits.set_class("dent", "minor"),
-          edits.add_box(Box("dent", 10, 10, 40, 30)))
-    label(p, "ann2", ids[0], edits.set_class("scratch", "minor"),
-          edits.add_box(Box("scratch", 60, 40, 40, 30)))
+    label(
+        p,
+        "ann1",
+        ids[0],
+        edits.set_class("dent", "minor"),
+        edits.add_box(Box("dent", 10, 10, 40, 30)),
+    )
+    label(
+        p,
+        "ann2",
+        ids[0],
+        edits.set_class("scratch", "minor"),
+        edits.add_box(Box("scratch", 60, 40, 40, 30)),
+    )
     label(p, "ann1", ids[1], edits.set_verdict("pass"))
     label(p, "ann2", ids[1], edits.set_class("crack", "critical"))
-    label(p, "ann1", ids[2], edits.set_class("dent", "minor"),
-          edits.add_box(Box("dent", 10, 10, 40, 30)))
-    label(p, "ann2", ids[2], edits.set_class("dent", "minor"),
-          edits.add_box(Box("dent", 30, 10, 40, 30)))
+    label(
+        p,
+        "ann1",
+        ids[2],
+        edits.set_class("dent", "minor"),
+        edits.add_box(Box("dent", 10, 10, 40, 30)),
+    )
+    label(
+        p,
+        "ann2",
+        ids[2],
+        edits.set_class("dent", "minor"),
+        edits.add_box(Box("dent", 30, 10, 40, 30)),
+    )
     return p, ids
 
 
 def finals(p: Project) -> dict:
-    return {e["image"]: e for e in iter_log(p.store.labels_dir, user="adj")
-            if e["kind"] == "final"}
+    return {e["image"]: e for e in iter_log(p.store.labels_dir, user="adj") if e["kind"] == "final"}
 
 
 def overlay_colours(screen) -> set[str]:
@@ -57,7 +76,10 @@ async def test_adjudication_keys(disputed):
         screen = app.screen
         assert isinstance(screen, AdjudicateScreen)
         assert [(d.image, d.kind) for d in screen.queue] == [
-            (ids[1], "verdict"), (ids[0], "class"), (ids[2], "geometry")]
+            (ids[1], "verdict"),
+            (ids[0], "class"),
+            (ids[2], "geometry"),
+        ]
         await pilot.press("a")  # pass/fail conflict first: take A, no note typed
         await settle(pilot, app)
         got = finals(p)[ids[1]]
@@ -131,8 +153,35 @@ async def test_qa_report_screen_computes_in_a_worker(disputed):
         assert isinstance(app.screen, AdjudicateScreen)
 
 
+async def test_qa_report_runs_in_a_child_that_a_recompute_replaces(disputed, tmp_path, monkeypatch):
+    """The report is computed by another process; `r` ends the running one at once, and
+    so does leaving the app."""
+    import functools
+    import os
+
+    from qclabel.tui.screens import qa_report
+    from job_gates import alive, held_report, wait_until
+
+    p, _ = disputed
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    monkeypatch.setattr(qa_report, "report_task", functools.partial(held_report, str(gate)))
+    app = build_app(p, "adj", graphics="halfcell", start="qa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: len(list(gate.iterdir())) == 1)
+        first = int(next(gate.iterdir()).name.split("-")[1])
+        assert first != os.getpid() and alive(first)
+        await pilot.press("r")
+        await wait_until(lambda: len(list(gate.iterdir())) == 2)
+        await wait_until(lambda: not alive(first))
+        second = next(int(f.name[4:]) for f in gate.iterdir() if f.name != f"pid-{first}")
+        assert alive(second) and app.screen.report is None
+    await wait_until(lambda: not alive(second))
+
+
 async def test_box_tools_edit_the_final_label(disputed):
     from qclabel.tui.screens.adjudicate_tools import FinalBoxScreen
+
     p, ids = disputed
     app = build_app(p, "adj", graphics="halfcell", start="adjudicate")
     async with app.run_test(size=SIZE) as pilot:
@@ -177,6 +226,7 @@ async def test_home_screen_counts_only_what_the_annotator_may_see(disputed):
 
 async def test_spot_check_keys(tmp_path):
     from qclabel.tui.screens.review import ReviewScreen
+
     p = qa_project(tmp_path, 3, dual_first_n=0, spot_check_rate=1.0, size=(120, 90))
     ids = p.store.catalog.ids()
     for i in ids:
@@ -198,7 +248,10 @@ async def test_spot_check_keys(tmp_path):
     assert state.get(ids[0], "review")["outcome"] == "ok"
     fixed = state.get(ids[1], "review")
     assert (fixed["outcome"], fixed["of"], fixed["annotation"]["severity"]) == (
-        "corrected", "ann2", "major")
+        "corrected",
+        "ann2",
+        "major",
+    )
     assert state.get(ids[2], "consensus") == {"requested": True, "note": "glare"}
     app = build_app(p, "ann1", graphics="halfcell", start="review")
     async with app.run_test(size=SIZE) as pilot:

@@ -27,6 +27,7 @@ def test_pre_encoded_upload_equals_textual_image_upload(capfd):
     from textual_image.renderable.tgp import Image as TGPImage
 
     from qclabel.tui.widgets.kitty_upload import PreEncodedTGP
+
     picture = Image.linear_gradient("L").convert("RGB").resize((90, 57))  # not whole cells
     capfd.readouterr()
     TGPImage(picture, width=9, height=3)._send_image_to_terminal(90, 60)
@@ -43,6 +44,7 @@ def test_pre_encoded_upload_equals_textual_image_upload(capfd):
 
 def test_a_size_the_payload_was_not_built_for_falls_back(capfd):
     from qclabel.tui.widgets.kitty_upload import PreEncodedTGP
+
     picture = Image.new("RGB", (40, 20), (200, 10, 10))
     img = PreEncodedTGP(picture, encode_kitty(picture, (40, 20)), (40, 20), width=4, height=1)
     capfd.readouterr()
@@ -51,6 +53,7 @@ def test_a_size_the_payload_was_not_built_for_falls_back(capfd):
     assert not img.used_payload and payload(out)
     import base64
     import io
+
     with Image.open(io.BytesIO(base64.b64decode(payload(out)))) as sent:
         assert sent.size == (80, 40)
 
@@ -67,7 +70,19 @@ async def test_the_app_sends_the_frame_built_by_prefetch(tmp_path, capfd):
         out = capfd.readouterr().out
         sent = payload(out)
         assert sent == frame.kitty
-        assert view._renderable is not None and view._renderable.renderable.used_payload
+        # The widget sent it itself (no textual-image renderable at the key) ...
+        assert view._kitty_id is not None and view._renderable is None
+        assert f"a=p,i={view._kitty_id},c={frame.viewport.frame_cells[0]}" in out
+        # ... and draws exactly the placeholder rows textual-image would.
+        from textual_image.renderable.tgp import Image as TGPImage
+
+        theirs = TGPImage(frame.picture)
+        theirs.terminal_image_id = view._kitty_id
+        cols, rows = frame.viewport.frame_cells
+        expected = [seg.text.rstrip("\n") for seg in theirs._render_diacritics(cols, rows)]
+        orow = frame.viewport.offset[1]
+        drawn = [view.render_line(orow + r).text.strip() for r in range(rows)]
+        assert drawn == expected
         await pilot.press("n")
         await settle(pilot, app)
         nxt = view.frame

@@ -25,21 +25,25 @@ FrameKey = tuple[str, tuple[int, ...], tuple[float, float] | None, str]
 class FrameSource:
     """Builds frames in worker threads and keeps the recent ones (LRU)."""
 
-    def __init__(self, root: Path | None, encoder: str, workers: int = 2,
-                 capacity: int = 24):
+    def __init__(self, root: Path | None, encoder: str, workers: int = 2, capacity: int = 24):
         self.root, self.encoder, self.capacity = root, encoder, capacity
+        # The console's colour system, half-cell rows are encoded for (the image view
+        # sets it when mounted; a frame made for another one is re-encoded on demand).
+        self.colours = "truecolor"
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qclabel-frame")
         self._frames: OrderedDict[FrameKey, Future[Frame]] = OrderedDict()
         self._sources: OrderedDict[tuple[str, tuple[int, ...]], SourcePixels] = OrderedDict()
         self._lock = threading.Lock()
         self.decodes = 0  # how many times a file was decoded (tests and benchmarks read it)
 
-    def key(self, record: ImageRecord, vp: Viewport,
-            window: tuple[float, float] | None) -> FrameKey:
+    def key(
+        self, record: ImageRecord, vp: Viewport, window: tuple[float, float] | None
+    ) -> FrameKey:
         return (record.id, vp.key(), window, self.encoder)
 
-    def request(self, record: ImageRecord, vp: Viewport,
-                window: tuple[float, float] | None = None) -> Future[Frame]:
+    def request(
+        self, record: ImageRecord, vp: Viewport, window: tuple[float, float] | None = None
+    ) -> Future[Frame]:
         """The frame's future: cached, in flight, or newly queued."""
         key = self.key(record, vp, window)
         with self._lock:
@@ -53,8 +57,9 @@ class FrameSource:
                 self._frames.popitem(last=False)
             return fut
 
-    def ready(self, record: ImageRecord, vp: Viewport,
-              window: tuple[float, float] | None = None) -> Frame | None:
+    def ready(
+        self, record: ImageRecord, vp: Viewport, window: tuple[float, float] | None = None
+    ) -> Frame | None:
         fut = self._frames.get(self.key(record, vp, window))
         if fut is not None and fut.done() and fut.exception() is None:
             return fut.result()
@@ -64,14 +69,15 @@ class FrameSource:
         for record, vp in items:
             self.request(record, vp)
 
-    def _build(self, record: ImageRecord, vp: Viewport,
-               window: tuple[float, float] | None) -> Frame:
+    def _build(
+        self, record: ImageRecord, vp: Viewport, window: tuple[float, float] | None
+    ) -> Frame:
         skey = (record.id, vp.key())
         with self._lock:
             src = self._sources.get(skey)
         if src is None:
             self.decodes += 1
-        frame, src = make_frame(record, self.root, vp, window, self.encoder, src)
+        frame, src = make_frame(record, self.root, vp, window, self.encoder, src, self.colours)
         with self._lock:
             self._sources[skey] = src
             while len(self._sources) > 8:

@@ -1,5 +1,6 @@
-"""Annotator analytics in the app: computed by a thread worker (the pure
-`build_analytics`), one annotator at a time: weekly bar charts of output, speed,
+"""Annotator analytics in the app: computed in a child process (the pure
+`build_analytics`; tui/jobs.py) waited for by a thread worker, shown one annotator at a
+time: weekly bar charts of output, speed,
 agreement with finals and golden accuracy, the weekly table, drift and confusion."""
 
 from __future__ import annotations
@@ -14,17 +15,21 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
 from ...errors import QclabelError
-from ...qa.analytics import build_analytics
+from ..job_tasks import analytics_task
+from ..jobs import JobCancelled, run_in_process
 from ...qa.analytics_format import confusion_rows, drift_line, task_line, week_rows
 
 BAR_WIDTH = 30
 EIGHTHS = "▏▎▍▌▋▊▉"
-CHARTS = (("images", "images labeled per week", False),
-          ("seconds_per_image", "seconds per image", False),
-          ("agreement_final", "agreement with adjudicated finals", True),
-          ("golden_accuracy", "golden accuracy", True))
+CHARTS = (
+    ("images", "images labeled per week", False),
+    ("seconds_per_image", "seconds per image", False),
+    ("agreement_final", "agreement with adjudicated finals", True),
+    ("golden_accuracy", "golden accuracy", True),
+)
 
 
 def bar(value: float, top: float, width: int = BAR_WIDTH) -> str:
@@ -75,8 +80,9 @@ class AnalyticsScreen(Screen):
             yield Static("weeks", classes="qa-title")
             yield DataTable(id="weeks", zebra_stripes=True)
             yield Static(id="notes")
-            yield Static("confusion against finals (rows: the annotator, columns: final)",
-                         classes="qa-title")
+            yield Static(
+                "confusion against finals (rows: the annotator, columns: final)", classes="qa-title"
+            )
             yield DataTable(id="confusion", zebra_stripes=True)
         yield Footer()
 
@@ -90,8 +96,13 @@ class AnalyticsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="analytics")
     def compute(self) -> None:
+        worker = get_current_worker()
         try:
-            data = build_analytics(self.app.project)
+            data = run_in_process(
+                analytics_task, str(self.app.project.root), stop_now=lambda: worker.is_cancelled
+            )
+        except JobCancelled:
+            return
         except QclabelError as exc:
             self.post_message(AnalyticsReady(None, str(exc)))
             return
@@ -126,9 +137,13 @@ class AnalyticsScreen(Screen):
             return
         user = users[self.index % len(users)]
         a = self.data["annotators"][user]
-        self.query_one("#who", Static).update(Text.assemble(
-            ("annotator ", "bold"), (user, "bold cyan"),
-            f"  ({self.index + 1} of {len(users)}; n / p for the others)"))
+        self.query_one("#who", Static).update(
+            Text.assemble(
+                ("annotator ", "bold"),
+                (user, "bold cyan"),
+                f"  ({self.index + 1} of {len(users)}; n / p for the others)",
+            )
+        )
         charts = Text()
         for key, title, share in CHARTS:
             charts.append_text(weekly_chart(a["weeks"], key, title, share))

@@ -2,8 +2,9 @@
 augmentation step run as a background job with progress.
 
 The report is the pure `augment.balance.build_balance`; the job calls the same
-`augment_version` as `qclabel augment`, in a thread worker of the app with a progress
-callback and a cancel flag, so the operator can leave the screen while it runs.
+`augment_version` as `qclabel augment` with a progress callback and a cancel flag. Both
+run in a child process (tui/jobs.py), waited for by a thread worker of the app, so the
+UI keeps the GIL and the operator can leave the screen while they run.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, ProgressBar, Select, Static
+from textual.worker import get_current_worker
 
-from ...augment.balance import build_balance, format_balance
+from ...augment.balance import format_balance
 from ...augment.recipe import recipe_names
 from ...errors import QclabelError
-from ..jobs import BackgroundJob, JobSlot
+from ..jobs import BackgroundJob, JobCancelled, JobSlot, run_in_process
+from ..job_tasks import augment_task, balance_task
 from ...versions import list_names
 
 CURRENT = "(current final labels)"
@@ -66,6 +69,7 @@ class AugmentJob(BackgroundJob):
 
 
 _jobs: JobSlot[AugmentJob] = JobSlot()
+TASK = augment_task  # what the child runs (a module-level function: it is pickled)
 
 
 def current_job(app) -> AugmentJob | None:
@@ -73,15 +77,23 @@ def current_job(app) -> AugmentJob | None:
 
 
 def run_augment(app, job: AugmentJob, options: dict) -> None:
-    """Worker body (a thread): augment, then tell the UI."""
-    from ...augment.run import AugmentCancelled, augment_version
+    """Worker body (a thread): the augmentation in a child process, then tell the UI."""
+    from textual.worker import get_current_worker
+
+    worker = get_current_worker()
     try:
-        r = augment_version(app.project, user=app.user, progress=job.progress,
-                            cancel=job.cancel, out_version=job.out_version, **options)
+        job.message = run_in_process(
+            TASK,
+            str(app.project.root),
+            app.user,
+            job.out_version,
+            options,
+            progress=lambda d, t: job.progress(d, t),
+            started=job.started,
+            cancelled=lambda: job.cancel.is_set() or worker.is_cancelled,
+        )
         job.state = "done"
-        job.message = (f"created dataset version {r['version']}: {r['synthetic']} synthetic "
-                       f"train images ({r['pasted']} pasted)")
-    except AugmentCancelled:
+    except JobCancelled:
         job.state, job.message = "cancelled", "augmentation cancelled; no version stored"
     except QclabelError as exc:
         job.state, job.message = "failed", str(exc)
@@ -112,20 +124,29 @@ class BalanceScreen(Screen):
         names = list_names(project)
         yield Header()
         with VerticalScroll(id="balance"):
-            yield Select([(CURRENT, CURRENT)] + [(n, n) for n in names],
-                         value=names[-1] if names else CURRENT, id="version",
-                         allow_blank=False)
+            yield Select(
+                [(CURRENT, CURRENT)] + [(n, n) for n in names],
+                value=names[-1] if names else CURRENT,
+                id="version",
+                allow_blank=False,
+            )
             yield Static("computing...", id="chart")
             yield Static("", id="details")
             with Horizontal(id="augment-options"):
-                yield Select([(r, r) for r in recipe_names(project.config)],
-                             value="default", id="recipe", allow_blank=False)
+                yield Select(
+                    [(r, r) for r in recipe_names(project.config)],
+                    value="default",
+                    id="recipe",
+                    allow_blank=False,
+                )
                 yield Input("", placeholder="new version name", id="out-version")
                 yield Input("", placeholder="to ratio (default: targets)", id="to-ratio")
                 yield Input("0", placeholder="seed", id="seed")
             yield ProgressBar(id="progress", show_eta=False)
-            yield Static("ctrl+a augments the selected version into the new one "
-                         "(train only)", id="augment-status")
+            yield Static(
+                "ctrl+a augments the selected version into the new one (train only)",
+                id="augment-status",
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -147,11 +168,17 @@ class BalanceScreen(Screen):
 
     @work(thread=True, exclusive=True, group="balance")
     def _compute(self, version: str | None) -> None:
-        from ...versions import build_manifest, get_version
+        worker = get_current_worker()
         try:
-            project = self.app.project
-            manifest = get_version(project, version) if version else build_manifest(project)
-            self.post_message(BalanceReady(build_balance(manifest, project.config)))
+            report = run_in_process(
+                balance_task,
+                str(self.app.project.root),
+                version,
+                stop_now=lambda: worker.is_cancelled,
+            )
+            self.post_message(BalanceReady(report))
+        except JobCancelled:
+            return  # a newer computation replaced this one
         except QclabelError as exc:
             self.post_message(BalanceReady(None, str(exc)))
 
@@ -165,8 +192,10 @@ class BalanceScreen(Screen):
     def _options(self) -> dict:
         version = self._version()
         if version is None:
-            raise QclabelError("augmentation starts from a dataset version: pick one "
-                               "(qclabel version create DIR NAME)")
+            raise QclabelError(
+                "augmentation starts from a dataset version: pick one "
+                "(qclabel version create DIR NAME)"
+            )
         ratio = self.query_one("#to-ratio", Input).value.strip()
         seed = self.query_one("#seed", Input).value.strip() or "0"
         try:
@@ -174,8 +203,12 @@ class BalanceScreen(Screen):
             seed_n = int(seed)
         except ValueError:
             raise QclabelError(f"ratio {ratio!r} / seed {seed!r}: numbers please") from None
-        return {"version": version, "recipe_name": str(self.query_one("#recipe").value),
-                "to_ratio": to_ratio, "seed": seed_n}
+        return {
+            "version": version,
+            "recipe_name": str(self.query_one("#recipe").value),
+            "to_ratio": to_ratio,
+            "seed": seed_n,
+        }
 
     def action_augment(self) -> None:
         job = current_job(self.app)
@@ -194,8 +227,13 @@ class BalanceScreen(Screen):
             return
         job = AugmentJob(out)
         _jobs.start(self.app, job)
-        self.app.run_worker(lambda: run_augment(self.app, job, options), thread=True,
-                            exclusive=True, group="augment", name="augment")
+        self.app.run_worker(
+            lambda: run_augment(self.app, job, options),
+            thread=True,
+            exclusive=True,
+            group="augment",
+            name="augment",
+        )
         self.show_progress()
 
     def action_cancel(self) -> None:
@@ -207,8 +245,10 @@ class BalanceScreen(Screen):
         job = current_job(self.app)
         if job is None:
             return
-        self.query_one("#progress", ProgressBar).update(total=max(job.total, 1),
-                                                        progress=job.done)
-        text = (f"augmenting into {job.out_version}: {job.done}/{job.total} images"
-                if job.state == "running" else job.message)
+        self.query_one("#progress", ProgressBar).update(total=max(job.total, 1), progress=job.done)
+        text = (
+            f"augmenting into {job.out_version}: {job.done}/{job.total} images"
+            if job.state == "running"
+            else job.message
+        )
         self.query_one("#augment-status", Static).update(text)

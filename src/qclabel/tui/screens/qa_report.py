@@ -1,5 +1,6 @@
-"""The QA report in the app: computed by a thread worker (the pure `build_report` with a
-progress callback and a cancel flag), so the app stays responsive; tables of each
+"""The QA report in the app: computed in a child process (the pure `build_report` with a
+progress callback and a cancel flag; tui/jobs.py), waited for by a thread worker, so the
+app keeps the GIL and stays responsive; tables of each
 metric against its target, per pair, per class, the disagreements, and a bar chart of
 per-class agreement."""
 
@@ -18,7 +19,8 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from ...errors import QclabelError
-from ...qa.report import ReportCancelled, build_report
+from ..job_tasks import report_task
+from ..jobs import JobCancelled, run_in_process
 from ...qa.report_format import rows
 
 BAR_WIDTH = 30
@@ -71,8 +73,7 @@ class QAReportScreen(Screen):
             for name in TABLES:
                 yield Static(name, classes="qa-title")
                 yield DataTable(id=f"table-{name}", zebra_stripes=True)
-            yield Static("per-class agreement (both annotators saw the class)",
-                         classes="qa-title")
+            yield Static("per-class agreement (both annotators saw the class)", classes="qa-title")
             yield Static(id="chart")
         yield Footer()
 
@@ -88,10 +89,13 @@ class QAReportScreen(Screen):
     def compute(self) -> None:
         worker = get_current_worker()
         try:
-            report = build_report(self.app.project,
-                                  progress=lambda d, t: self.post_message(ReportProgress(d, t)),
-                                  cancel=lambda: worker.is_cancelled)
-        except ReportCancelled:
+            report = run_in_process(
+                report_task,
+                str(self.app.project.root),
+                progress=lambda d, t: self.post_message(ReportProgress(d, t)),
+                stop_now=lambda: worker.is_cancelled,
+            )
+        except JobCancelled:
             return
         except QclabelError as exc:
             self.post_message(ReportReady(None, str(exc)))
@@ -111,7 +115,8 @@ class QAReportScreen(Screen):
         self.query_one("#summary", Static).update(
             f"dual-annotated images {rep['images']}, agreed {rep['agreed']}, "
             f"disagreements {len(rep['disagreements'])}, "
-            f"dual images still being labeled {rep.get('pending_dual', 0)}")
+            f"dual images still being labeled {rep.get('pending_dual', 0)}"
+        )
         for name, table_rows in rows(rep).items():
             if name not in TABLES:
                 continue

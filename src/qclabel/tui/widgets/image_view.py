@@ -15,6 +15,8 @@ updates elsewhere on the screen do not repaint it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.control import Control
 from rich.padding import Padding
 from rich.segment import ControlType, Segment
@@ -25,8 +27,15 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...render.frames import Frame
+from .encoded_strip import EncodedStrip
 
 _NULL = Style()
+
+
+def colour_system(console) -> str:
+    """The colour system Textual renders in (no system detected: truecolor, as
+    `Strip.render` does)."""
+    return console.color_system or "truecolor"
 
 
 class ImageView(Widget):
@@ -48,7 +57,8 @@ class ImageView(Widget):
         self.message_text = ""
         self.sent = 0  # frames written to the terminal (sixel) or rendered (text modes)
         self._renderable = None  # kitty: the TGP renderable of the current frame
-        self._strips: dict[int, Strip] | None = None  # half-cell/unicode rows of the frame
+        self._strips: dict[int, Strip] | None = None  # text rows of the frame (kitty too)
+        self._kitty_id: int | None = None  # the terminal image of the current frame
 
     # -- API for screens ------------------------------------------------------------
     def show(self, frame: Frame | None) -> None:
@@ -67,11 +77,20 @@ class ImageView(Widget):
     def _drop_cached(self) -> None:
         if self._renderable is not None:
             self._renderable.renderable.cleanup()  # kitty: delete the old image
-        self._renderable, self._strips = None, None
+        if self._kitty_id is not None:
+            from .kitty_upload import delete_upload
+
+            delete_upload(self._kitty_id)
+        self._renderable, self._strips, self._kitty_id = None, None, None
 
     @property
     def cells(self) -> tuple[int, int]:
         return (self.content_size.width, self.content_size.height)
+
+    def on_mount(self) -> None:
+        frames = getattr(self.app, "frames", None)
+        if frames is not None:  # half-cell rows are encoded ahead in these colours
+            frames.colours = colour_system(self.app.console)
 
     def on_resize(self) -> None:
         self.post_message(self.Resized(self, *self.cells))
@@ -86,8 +105,10 @@ class ImageView(Widget):
             vp = self.frame.viewport
             cols, rows = vp.frame_cells
             from .kitty_upload import PreEncodedTGP  # kitty only: its import probes
-            inner = PreEncodedTGP(self.frame.picture, self.frame.kitty, self.frame.kitty_size,
-                                  width=cols, height=rows)
+
+            inner = PreEncodedTGP(
+                self.frame.picture, self.frame.kitty, self.frame.kitty_size, width=cols, height=rows
+            )
             self._renderable = Padding(inner, (vp.offset[1], 0, 0, vp.offset[0]))
             self.sent += 1
         return self._renderable
@@ -97,13 +118,15 @@ class ImageView(Widget):
         tests; a picture drawn by `render_lines` (pre-built text rows, sixel: every
         renderer but kitty) must answer from there, never through `render()`, so a
         click neither builds a kitty upload nor sees an empty line."""
-        if self.frame is not None and self.graphics != "kitty":
+        if self.frame is not None and (self.graphics != "kitty" or self._kitty_ready()):
             return self.render_lines(Region(0, y, self.size.width, 1))[0]
         return super().render_line(y)
 
     # -- sixel: inject the pre-encoded frame -------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
-        if self.frame is not None and self.frame.cells is not None:
+        if self.frame is not None and (
+            self.frame.cells is not None or self.frame.halfcell is not None or self._kitty_ready()
+        ):
             return self._cell_lines(crop)
         if self.graphics != "sixel" or self.frame is None or not self.frame.sixel:
             return super().render_lines(crop)
@@ -122,19 +145,63 @@ class ImageView(Widget):
         base = self.rich_style
         width = self.content_size.width
         if self._strips is None:  # the frame's strips, built once per frame
-            oc, orow = self.frame.viewport.offset
-            pad = [Segment(" " * oc, base)] if oc > 0 else []
-            # Half-cells carry both colours, so the widget style would change nothing but
-            # cost a new Segment per cell on the UI thread: apply it to shade rows only.
-            styled = self.graphics == "halfcell"
-            self._strips = {
-                orow + r: (Strip(pad + row) if styled else Strip(pad + row).apply_style(base)
-                           ).extend_cell_length(width, base)
-                for r, row in enumerate(self.frame.cells)}
+            self._strips = self._build_strips(base, width)
             self.sent += 1
         blank = Strip.blank(width, base)
-        return [self._strips.get(y, blank).crop(crop.x, crop.right)
-                for y in range(crop.y, crop.bottom)]
+        return [
+            self._strips.get(y, blank).crop(crop.x, crop.right) for y in range(crop.y, crop.bottom)
+        ]
+
+    def _kitty_ready(self) -> bool:
+        """Kitty with the upload the prefetch built for the terminal's cell size: the
+        widget sends it and draws the placeholder rows itself (textual-image's
+        renderable, the fallback, costs 40-100 ms of Rich rendering at the key)."""
+        frame = self.frame
+        if self.graphics != "kitty" or frame is None or frame.kitty is None:
+            return False
+        from textual_image._terminal import get_cell_size
+
+        cell = get_cell_size()
+        cols, rows = frame.viewport.frame_cells
+        return frame.kitty_size == (cols * cell.width, rows * cell.height)
+
+    def _kitty_strips(self, base: Style, width: int, pad: list[Segment]) -> dict[int, Strip]:
+        from .kitty_upload import id_style, placeholder_rows, send_upload
+
+        (cols, rows), (oc, orow) = self.frame.viewport.frame_cells, self.frame.viewport.offset
+        if self._kitty_id is None:
+            self._kitty_id = send_upload(self.frame.kitty, cols, rows)
+        style = base + id_style(self._kitty_id)
+        tail = [Segment(" " * (width - oc - cols), base)] if width > oc + cols else []
+        return {
+            orow + r: Strip(pad + [Segment(text, style)] + tail, max(width, oc + cols))
+            for r, text in enumerate(placeholder_rows(cols, rows, self._kitty_id >> 24))
+        }
+
+    def _build_strips(self, base: Style, width: int) -> dict[int, Strip]:
+        oc, orow = self.frame.viewport.offset
+        pad = [Segment(" " * oc, base)] if oc > 0 else []
+        if self.frame.kitty is not None:
+            return self._kitty_strips(base, width, pad)
+        rows = self.frame.halfcell
+        if rows is None:  # unicode shades: the widget's colours apply
+            return {
+                orow + r: Strip(pad + row).apply_style(base).extend_cell_length(width, base)
+                for r, row in enumerate(self.frame.cells)
+            }
+        console = self.app.console
+        tail_len = width - oc - rows.pairs.shape[1]
+        tail = [Segment(" " * tail_len, base)] if tail_len > 0 else []
+        head, end = Strip(pad).render(console), Strip(tail).render(console)
+        cell_length = max(width, oc + rows.pairs.shape[1])
+
+        def build(r: int) -> Callable[[], list[Segment]]:
+            return lambda: pad + rows.segments(r) + tail
+
+        return {
+            orow + r: EncodedStrip(build(r), cell_length, head + ansi + end)
+            for r, ansi in enumerate(rows.rows(colour_system(console)))
+        }
 
     def _stale(self) -> bool:
         """A frame made for another widget size (a resize is in progress): its
