@@ -17,18 +17,67 @@ def _check_same_layout(parts: list[np.ndarray], names: list[str], axis_size: int
                              f"{names[0]} ({ref.shape} {ref.dtype})")
 
 
+MATCH_MAX_ERROR = 0.05  # above this normalized error the rows do not repeat
+_CANDIDATE_SLACK = 0.01  # rounding of the FFT scores, in the same normalized units
+_FLAT = 1.0  # variance below one grey level: the FFT score cannot tell such rows apart
+
+
+def _rows(arr: np.ndarray) -> np.ndarray:
+    """Rows as one float32 plane (colour channels side by side)."""
+    return np.ascontiguousarray(arr.reshape(arr.shape[0], -1), dtype=np.float32)
+
+
+def exact_score(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    """Squared difference of the last k rows of `a` and the first k of `b`, normalized
+    by their variance (0 = the rows repeat exactly)."""
+    x, y = a[-k:], b[:k]
+    spread = float(x.var() + y.var()) + 1e-6
+    return float(np.mean((x - y) ** 2)) / spread
+
+
+def overlap_scores(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(score, spread) for every overlap k = 1..n of a's last rows with b's first rows,
+    from one cv2.matchTemplate. `a` is padded with n zero rows, so at offset n - k the
+    template `b` meets a's last k rows (then zeros): their cross-correlation there, with
+    the energies of those k rows of each, gives the k-row squared difference. Both are
+    first shifted by b's mean (differences and variances do not change), which keeps the
+    float32 rounding of the FFT small against the differences that matter."""
+    n, cols = a.shape
+    shift = np.float32(b.mean())
+    a, b = a - shift, b - shift
+    canvas = np.zeros((2 * n, cols), np.float32)
+    canvas[:n] = a
+    cross = cv2.matchTemplate(canvas, b, cv2.TM_CCORR)[:, 0].astype(np.float64)
+    k = np.arange(1, n + 1)
+    a_s = np.cumsum(a.sum(1, dtype=np.float64)[::-1])  # last k rows of a
+    a_s2 = np.cumsum((a.astype(np.float64) ** 2).sum(1)[::-1])
+    b_s = np.cumsum(b.sum(1, dtype=np.float64))  # first k rows of b
+    b_s2 = np.cumsum((b.astype(np.float64) ** 2).sum(1))
+    ssd = np.maximum(a_s2 + b_s2 - 2.0 * cross[n - k], 0.0)
+    count = k * cols
+    spread = (a_s2 / count - (a_s / count) ** 2) + (b_s2 / count - (b_s / count) ** 2)
+    spread = np.maximum(spread, 0.0)
+    return ssd / count / (spread + 1e-6), spread
+
+
 def find_overlap(prev: np.ndarray, nxt: np.ndarray, max_overlap: int) -> int:
     """Rows the start of `nxt` repeats from the end of `prev` (0 if nothing repeats).
 
     Every candidate overlap k is scored by the squared difference of the k shared rows,
-    normalized by their variance; the best score wins if it is a real match."""
-    a = prev[-min(max_overlap, prev.shape[0], nxt.shape[0] - 1):].astype(np.float32)
-    b = nxt[:a.shape[0]].astype(np.float32)
-    best, best_k = 0.05, 0  # above this normalized error the rows do not repeat
-    for k in range(1, a.shape[0] + 1):
-        x, y = a[-k:], b[:k]
-        spread = float(x.var() + y.var()) + 1e-6
-        score = float(np.mean((x - y) ** 2)) / spread
+    normalized by their variance; the best score wins if it is a real match (ties go to
+    the longer overlap). All k are scored at once by matchTemplate; the few candidates
+    near the best, and any flat ones whose FFT score is mere rounding, are then scored
+    exactly, so the choice is the one the exact score makes."""
+    n = min(max_overlap, prev.shape[0], nxt.shape[0] - 1)
+    if n < 1:
+        return 0
+    a, b = _rows(prev[-n:]), _rows(nxt[:n])
+    scores, spread = overlap_scores(a, b)
+    near = scores <= min(float(scores.min()), MATCH_MAX_ERROR) + _CANDIDATE_SLACK
+    candidates = np.flatnonzero(near | (spread < _FLAT)) + 1
+    best, best_k = MATCH_MAX_ERROR, 0
+    for k in candidates.tolist():  # ascending: with <= a tie goes to the longer overlap
+        score = exact_score(a, b, k)
         if score <= best:
             best, best_k = score, k
     return best_k
