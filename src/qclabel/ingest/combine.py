@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable, Iterator
+
 import cv2
 import numpy as np
 
@@ -83,6 +85,28 @@ def find_overlap(prev: np.ndarray, nxt: np.ndarray, max_overlap: int) -> int:
     return best_k
 
 
+def stitch_rows(parts: Iterable[np.ndarray], names: list[str], overlap_px: int | str,
+                max_overlap_px: int, trims: list[int] | None = None) -> Iterator[np.ndarray]:
+    """The rows of a vertical stitch, a segment at a time: the first segment whole, then
+    each next one less the rows it repeats. Segments may arrive as they are decoded;
+    the overlap trimmed at each joint is appended to `trims`."""
+    prev: np.ndarray | None = None
+    for i, nxt in enumerate(parts):
+        if prev is None:
+            first = nxt
+            yield nxt
+        else:
+            _check_same_layout([first, nxt], [names[0], names[i]], 1)
+            trim = find_overlap(prev, nxt, max_overlap_px) if overlap_px == "auto" else overlap_px
+            if trim >= nxt.shape[0]:
+                raise ImageError(f"{names[i]}: overlap {trim} px is not less than the segment "
+                                 f"length {nxt.shape[0]} px")
+            if trims is not None:
+                trims.append(int(trim))
+            yield nxt[trim:]
+        prev = nxt
+
+
 def stitch(parts: list[np.ndarray], names: list[str], overlap_px: int | str,
            max_overlap_px: int, direction: str) -> tuple[np.ndarray, list[int]]:
     """Join line-scan segments in order; returns (image, overlap trimmed per joint)."""
@@ -90,15 +114,8 @@ def stitch(parts: list[np.ndarray], names: list[str], overlap_px: int | str,
         turned = [np.ascontiguousarray(p.swapaxes(0, 1)) for p in parts]
         out, trims = stitch(turned, names, overlap_px, max_overlap_px, "vertical")
         return np.ascontiguousarray(out.swapaxes(0, 1)), trims
-    _check_same_layout(parts, names, 1)
-    pieces, trims = [parts[0]], []
-    for prev, nxt, name in zip(parts, parts[1:], names[1:]):
-        trim = find_overlap(prev, nxt, max_overlap_px) if overlap_px == "auto" else overlap_px
-        if trim >= nxt.shape[0]:
-            raise ImageError(f"{name}: overlap {trim} px is not less than the segment "
-                             f"length {nxt.shape[0]} px")
-        trims.append(int(trim))
-        pieces.append(nxt[trim:])
+    trims: list[int] = []
+    pieces = list(stitch_rows(parts, names, overlap_px, max_overlap_px, trims))
     return np.concatenate(pieces, axis=0), trims
 
 

@@ -36,37 +36,69 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def _filtered_bands(rows: np.ndarray) -> Iterator[np.ndarray]:
+def _filtered_bands(rows: np.ndarray, above: np.ndarray | None) -> Iterator[np.ndarray]:
     """Rows with the "up" filter applied (byte minus the byte above, modulo 256), each
-    prefixed by its filter-type byte, a band at a time."""
+    prefixed by its filter-type byte, a band at a time. `above` is the row before the
+    first (None at the top of the image: PNG counts it as zeros)."""
     height, stride = rows.shape
     step = max(1, BAND_BYTES // (stride + 1))
     for start in range(0, height, step):
         band = rows[start : start + step]
         out = np.empty((band.shape[0], stride + 1), np.uint8)
         out[:, 0] = _FILTER_UP
-        if start == 0:
-            out[0, 1:] = band[0]  # the row above the first row is zero
+        before = rows[start - 1] if start else above
+        if before is None:
+            out[0, 1:] = band[0]
         else:
-            np.subtract(band[0], rows[start - 1], out=out[0, 1:])
+            np.subtract(band[0], before, out=out[0, 1:])
         np.subtract(band[1:], band[:-1], out=out[1:, 1:])
         yield out
 
 
+def _check(arr: np.ndarray) -> None:
+    if arr.dtype != np.uint8 or not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
+        raise ValueError(f"PNG rows must be uint8 grey or RGB, not {arr.shape} {arr.dtype}")
+
+
+class PngEncoder:
+    """Builds one PNG from row bands added top to bottom (a stitched part arrives a
+    segment at a time, so it is never joined into one array first). The height is
+    known only at the end; the header is put in front then."""
+
+    def __init__(self) -> None:
+        self._packer: Any = _deflate.compressobj(_LEVEL, zlib.DEFLATED, 15, 8, _STRATEGY)
+        self._idat: list[bytes] = []
+        self._above: np.ndarray | None = None
+        self._layout: tuple[int, ...] = ()
+        self.height = 0
+
+    def add(self, arr: np.ndarray) -> None:
+        _check(arr)
+        if self._layout and arr.shape[1:] != self._layout:
+            raise ValueError(f"rows of shape {arr.shape[1:]} after rows of {self._layout}")
+        self._layout = arr.shape[1:]
+        if not arr.shape[0]:
+            return
+        rows = np.ascontiguousarray(arr).reshape(arr.shape[0], -1)
+        for band in _filtered_bands(rows, self._above):
+            data = self._packer.compress(band)
+            if data:
+                self._idat.append(_chunk(b"IDAT", data))
+        self._above = rows[-1]
+        self.height += rows.shape[0]
+
+    def finish(self) -> bytes:
+        if not self.height:
+            raise ValueError("a PNG needs at least one row")
+        width = self._layout[0]
+        colour_type = 0 if len(self._layout) == 1 else 2
+        ihdr = struct.pack(">IIBBBBB", width, self.height, 8, colour_type, 0, 0, 0)
+        tail = [_chunk(b"IDAT", self._packer.flush()), _chunk(b"IEND", b"")]
+        return b"".join([_SIGNATURE, _chunk(b"IHDR", ihdr), *self._idat, *tail])
+
+
 def encode_png(arr: np.ndarray) -> bytes:
     """PNG bytes of a uint8 (H, W) grey or (H, W, 3) RGB array; decodes bit-exact."""
-    if arr.dtype != np.uint8 or not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
-        raise ValueError(f"encode_png takes uint8 grey or RGB, not {arr.shape} {arr.dtype}")
-    height, width = arr.shape[:2]
-    colour_type = 0 if arr.ndim == 2 else 2
-    rows = np.ascontiguousarray(arr).reshape(height, -1)
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
-    parts = [_SIGNATURE, _chunk(b"IHDR", ihdr)]
-    packer: Any = _deflate.compressobj(_LEVEL, zlib.DEFLATED, 15, 8, _STRATEGY)
-    for band in _filtered_bands(rows):
-        data = packer.compress(band)
-        if data:
-            parts.append(_chunk(b"IDAT", data))
-    parts.append(_chunk(b"IDAT", packer.flush()))
-    parts.append(_chunk(b"IEND", b""))
-    return b"".join(parts)
+    encoder = PngEncoder()
+    encoder.add(arr)
+    return encoder.finish()
