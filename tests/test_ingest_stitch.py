@@ -51,8 +51,10 @@ def ingest_one(project, folder, profile):
 
 
 def test_match_template_finds_known_overlaps_in_textured_segments(tmp_path):
-    project = make_project(tmp_path / "p", {"ls": {"stitch": {
-        "group": STITCH, "overlap_px": "auto", "max_overlap_px": 48}}})
+    project = make_project(
+        tmp_path / "p",
+        {"ls": {"stitch": {"group": STITCH, "overlap_px": "auto", "max_overlap_px": 48}}},
+    )
     rng = np.random.default_rng(5)
     overlaps = [int(k) for k in rng.integers(1, 49, 5)] + [0]
     part = texture(900, 320, seed=21, channels=1)
@@ -99,8 +101,10 @@ def test_flat_joints_are_handled_as_the_exhaustive_scan_handles_them(case):
 
 
 def test_sixteen_bit_segments_stay_sixteen_bit(tmp_path):
-    project = make_project(tmp_path / "p", {"ls": {"stitch": {
-        "group": STITCH, "overlap_px": "auto", "max_overlap_px": 32}}})
+    project = make_project(
+        tmp_path / "p",
+        {"ls": {"stitch": {"group": STITCH, "overlap_px": "auto", "max_overlap_px": 32}}},
+    )
     part = texture(500, 160, seed=25, channels=1).astype(np.uint16) * 250 + 3
     write_segments(tmp_path / "scan", "partX", cut(part, [9, 21, 14]))
     rec = ingest_one(project, tmp_path / "scan", "ls")
@@ -111,8 +115,10 @@ def test_sixteen_bit_segments_stay_sixteen_bit(tmp_path):
 
 
 def test_stitched_colour_part_decodes_back_bit_exact(tmp_path):
-    project = make_project(tmp_path / "p", {"ls": {"stitch": {
-        "group": STITCH, "overlap_px": "auto", "max_overlap_px": 32}}})
+    project = make_project(
+        tmp_path / "p",
+        {"ls": {"stitch": {"group": STITCH, "overlap_px": "auto", "max_overlap_px": 32}}},
+    )
     part = texture(600, 210, seed=26)
     write_segments(tmp_path / "scan", "partC", cut(part, [12, 0, 25]))
     rec = ingest_one(project, tmp_path / "scan", "ls")
@@ -153,8 +159,9 @@ def test_png_encoder_joins_pieces_like_one_array():
 
 
 def test_a_damaged_segment_fails_its_part_and_leaves_no_file(tmp_path):
-    project = make_project(tmp_path / "p", {"ls": {"stitch": {
-        "group": STITCH, "overlap_px": "auto"}}})
+    project = make_project(
+        tmp_path / "p", {"ls": {"stitch": {"group": STITCH, "overlap_px": "auto"}}}
+    )
     paths = write_segments(tmp_path / "scan", "partD", cut(texture(400, 64, seed=28), [5, 7]))
     data = paths[1].read_bytes()
     paths[1].write_bytes(data[: len(data) // 2])

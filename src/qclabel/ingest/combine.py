@@ -13,10 +13,15 @@ from ..errors import ImageError
 def _check_same_layout(parts: list[np.ndarray], names: list[str], axis_size: int) -> None:
     ref = parts[0]
     for arr, name in zip(parts[1:], names[1:]):
-        if arr.dtype != ref.dtype or arr.ndim != ref.ndim or arr.shape[axis_size] != \
-                ref.shape[axis_size]:
-            raise ImageError(f"{name}: shape {arr.shape} {arr.dtype} does not match "
-                             f"{names[0]} ({ref.shape} {ref.dtype})")
+        if (
+            arr.dtype != ref.dtype
+            or arr.ndim != ref.ndim
+            or arr.shape[axis_size] != ref.shape[axis_size]
+        ):
+            raise ImageError(
+                f"{name}: shape {arr.shape} {arr.dtype} does not match "
+                f"{names[0]} ({ref.shape} {ref.dtype})"
+            )
 
 
 MATCH_MAX_ERROR = 0.05  # above this normalized error the rows do not repeat
@@ -85,8 +90,13 @@ def find_overlap(prev: np.ndarray, nxt: np.ndarray, max_overlap: int) -> int:
     return best_k
 
 
-def stitch_rows(parts: Iterable[np.ndarray], names: list[str], overlap_px: int | str,
-                max_overlap_px: int, trims: list[int] | None = None) -> Iterator[np.ndarray]:
+def stitch_rows(
+    parts: Iterable[np.ndarray],
+    names: list[str],
+    overlap_px: int | str,
+    max_overlap_px: int,
+    trims: list[int] | None = None,
+) -> Iterator[np.ndarray]:
     """The rows of a vertical stitch, a segment at a time: the first segment whole, then
     each next one less the rows it repeats. Segments may arrive as they are decoded;
     the overlap trimmed at each joint is appended to `trims`."""
@@ -99,21 +109,28 @@ def stitch_rows(parts: Iterable[np.ndarray], names: list[str], overlap_px: int |
             _check_same_layout([first, nxt], [names[0], names[i]], 1)
             trim = find_overlap(prev, nxt, max_overlap_px) if overlap_px == "auto" else overlap_px
             if trim >= nxt.shape[0]:
-                raise ImageError(f"{names[i]}: overlap {trim} px is not less than the segment "
-                                 f"length {nxt.shape[0]} px")
+                raise ImageError(
+                    f"{names[i]}: overlap {trim} px is not less than the segment "
+                    f"length {nxt.shape[0]} px"
+                )
             if trims is not None:
                 trims.append(int(trim))
             yield nxt[trim:]
         prev = nxt
 
 
-def stitch(parts: list[np.ndarray], names: list[str], overlap_px: int | str,
-           max_overlap_px: int, direction: str) -> tuple[np.ndarray, list[int]]:
+def stitch(
+    parts: list[np.ndarray],
+    names: list[str],
+    overlap_px: int | str,
+    max_overlap_px: int,
+    direction: str,
+) -> tuple[np.ndarray, list[int]]:
     """Join line-scan segments in order; returns (image, overlap trimmed per joint)."""
     if direction == "horizontal":
         turned = [np.ascontiguousarray(p.swapaxes(0, 1)) for p in parts]
-        out, trims = stitch(turned, names, overlap_px, max_overlap_px, "vertical")
-        return np.ascontiguousarray(out.swapaxes(0, 1)), trims
+        out, turned_trims = stitch(turned, names, overlap_px, max_overlap_px, "vertical")
+        return np.ascontiguousarray(out.swapaxes(0, 1)), turned_trims
     trims: list[int] = []
     pieces = list(stitch_rows(parts, names, overlap_px, max_overlap_px, trims))
     return np.concatenate(pieces, axis=0), trims
@@ -124,8 +141,7 @@ def _grey_f32(arr: np.ndarray) -> np.ndarray:
     return g.astype(np.float32)
 
 
-def focus_stack(slices: list[np.ndarray], names: list[str], kernel: int,
-                smooth: int) -> np.ndarray:
+def focus_stack(slices: list[np.ndarray], names: list[str], kernel: int, smooth: int) -> np.ndarray:
     """All-in-focus image: per pixel, the slice with the most local Laplacian energy.
 
     The energy is Gaussian-smoothed and the chosen-slice map median-filtered, so the

@@ -18,13 +18,15 @@ from typing import Any, Iterator
 
 import numpy as np
 
-try:  # an optional accelerator: same deflate stream format, several times faster
-    from isal import isal_zlib as _deflate
 
-    _LEVEL, _STRATEGY = 1, 0
-except ImportError:  # pragma: no cover - exercised only where isal is missing
-    _deflate = zlib  # type: ignore[assignment,no-redef]
-    _LEVEL, _STRATEGY = 1, zlib.Z_HUFFMAN_ONLY
+def _compressor() -> Any:
+    """ISA-L level 1 when `isal` is installed, else zlib level 1 Huffman-only."""
+    try:
+        from isal import isal_zlib
+    except ImportError:  # pragma: no cover - exercised only where isal is missing
+        return zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_HUFFMAN_ONLY)
+    return isal_zlib.compressobj(1, isal_zlib.DEFLATED, 15, 8, isal_zlib.Z_DEFAULT_STRATEGY)
+
 
 BAND_BYTES = 4 << 20  # rows filtered and deflated at a time: bounded extra memory
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -66,7 +68,7 @@ class PngEncoder:
     known only at the end; the header is put in front then."""
 
     def __init__(self) -> None:
-        self._packer: Any = _deflate.compressobj(_LEVEL, zlib.DEFLATED, 15, 8, _STRATEGY)
+        self._packer = _compressor()
         self._idat: list[bytes] = []
         self._above: np.ndarray | None = None
         self._layout: tuple[int, ...] = ()
