@@ -17,7 +17,7 @@ from ..core.model import ImageRecord
 from . import combine, pixels, pngwrite
 from .metadata import manufacturing_fields
 from .profiles import Profile
-from .steps import decode, finish, make_record, write_canonical
+from .steps import TEMP_DIR, decode, finish, make_record, write_canonical
 
 
 def _decoded(
@@ -69,7 +69,7 @@ def _stitch_stream(task: dict[Any, Any], written: list[Path]) -> list[ImageRecor
     image_id = task["digest"][:16]
     dest = Path(task["root"]) / "canonical" / f"{image_id}.png"
     dest.parent.mkdir(exist_ok=True)
-    pixels.write_file(dest, encoder.finish())
+    pixels.write_file(dest, encoder.finish(), Path(task["root"]) / TEMP_DIR)
     written.append(dest)
     shape = (encoder.height, *first.shape[1:])
     return [

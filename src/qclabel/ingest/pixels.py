@@ -176,9 +176,11 @@ def encode_canonical(arr: np.ndarray) -> tuple[str, bytes]:
     return ".tif", buf.tobytes()
 
 
-def write_file(dest: Path, data: bytes) -> None:
-    """Write via a temp name and rename, so a killed run never leaves half a file."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+def write_file(dest: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+    """Write via a temp name and rename, so a killed run never leaves half a file.
+    The temp file goes to `tmp_dir` (same file system) when given, else beside `dest`."""
+    name = f"{dest.name}.{os.getpid()}.tmp"
+    tmp = tmp_dir / name if tmp_dir is not None else dest.with_name(f".{name}")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)

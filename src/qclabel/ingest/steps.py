@@ -18,6 +18,8 @@ from . import ops, pixels
 from .metadata import read_dpi, read_exif
 from .profiles import Profile
 
+TEMP_DIR = ".ingest-tmp"  # the canonical files' temp names, under the project root
+
 
 def decode(
     path: str, max_pixels: int, first_only: bool, orient: bool, lazy: bool = False
@@ -128,6 +130,6 @@ def write_canonical(
     ext, data = pixels.encode_canonical(arr)
     dest = Path(task["root"]) / "canonical" / f"{image_id}{ext}"
     dest.parent.mkdir(exist_ok=True)
-    pixels.write_file(dest, data)
+    pixels.write_file(dest, data, Path(task["root"]) / TEMP_DIR)
     written.append(dest)
     return f"canonical/{image_id}{ext}"
