@@ -28,16 +28,16 @@ import re
 import time
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..core.model import ImageRecord
-from ..errors import OutputWriteError, QclabelError, StoreWriteError
+from ..errors import OutputWriteError, StoreWriteError
 from . import work
 from .steps import TEMP_DIR
 from .pool import _make_pool, _run
 from .profiles import Profile, resolve_profile
+from .report import IngestBusy, IngestReport, IngestWriteError
 from .walk import Unit, discover, make_units
 
 if TYPE_CHECKING:
@@ -47,43 +47,6 @@ Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
 BATCH = 500  # catalog records per atomic write
 HASH_CHUNK = 16  # files per hashing task
-
-
-class IngestBusy(QclabelError):
-    """Another ingest is writing to the same project."""
-
-
-@dataclass
-class IngestReport:
-    added: list[ImageRecord] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    duplicate_of: dict[str, str] = field(default_factory=dict)
-    elapsed_s: float = 0.0
-    cancelled: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def to_dict(self) -> dict[Any, Any]:
-        return {
-            "added": [r.id for r in self.added],
-            "duplicates": [{"path": p, "id": self.duplicate_of.get(p)} for p in self.duplicates],
-            "failed": [{"path": p, "reason": r} for p, r in self.failed],
-            "cancelled": self.cancelled,
-            "elapsed_s": round(self.elapsed_s, 3),
-        }
-
-
-class IngestWriteError(OutputWriteError):
-    """The catalog (or the ingest lock) could not be written: disk full, read-only,
-    I/O error. `report` lists every file that did not enter; none left a canonical
-    file behind."""
-
-    def __init__(self, message: str, report: "IngestReport"):
-        super().__init__(message)
-        self.report = report
 
 
 @contextmanager
