@@ -218,6 +218,17 @@ def run(quick: bool) -> list[Figure]:
                 "target <= 1.5x",
             )
         )
+        took = timed_ingest(tmp / "p4", tmp / "seg", "line-scan", {})
+        figures.append(
+            Figure(
+                "  same part, bundled line-scan profile (overlap_px = 0)",
+                took,
+                "s",
+                "Pillow decode of the segments once",
+                floor,
+                "target <= 1.5x",
+            )
+        )
         figures.append(overlap_figure(arrays))
         figures.append(encode_figure(arrays))
     return figures
