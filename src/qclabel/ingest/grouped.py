@@ -41,8 +41,9 @@ def _streams(profile: Profile) -> bool:
 
 
 def _stitch_stream(task: dict[Any, Any], written: list[Path]) -> list[ImageRecord]:
-    """Decode, overlap search and PNG encode overlap (decoding releases the GIL): the
-    part is never held as one joined array, and 8-bit parts never wait for a joint."""
+    """Decoding runs in a helper thread (Pillow releases the GIL) while this thread
+    matches and PNG-encodes the segment before; the part is never joined into one
+    array. 16-bit parts (canonical TIFF) are joined and written whole."""
     profile: Profile = task["profile"]
     setting = profile.group[1]  # type: ignore[index]  # a stitching profile
     metas: list[dict[Any, Any]] = []
