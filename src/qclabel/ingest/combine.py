@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable, Iterator
+
 import cv2
 import numpy as np
 
@@ -11,45 +13,126 @@ from ..errors import ImageError
 def _check_same_layout(parts: list[np.ndarray], names: list[str], axis_size: int) -> None:
     ref = parts[0]
     for arr, name in zip(parts[1:], names[1:]):
-        if arr.dtype != ref.dtype or arr.ndim != ref.ndim or arr.shape[axis_size] != \
-                ref.shape[axis_size]:
-            raise ImageError(f"{name}: shape {arr.shape} {arr.dtype} does not match "
-                             f"{names[0]} ({ref.shape} {ref.dtype})")
+        if (
+            arr.dtype != ref.dtype
+            or arr.ndim != ref.ndim
+            or arr.shape[axis_size] != ref.shape[axis_size]
+        ):
+            raise ImageError(
+                f"{name}: shape {arr.shape} {arr.dtype} does not match "
+                f"{names[0]} ({ref.shape} {ref.dtype})"
+            )
+
+
+MATCH_MAX_ERROR = 0.05  # above this normalized error the rows do not repeat
+_CANDIDATE_SLACK = 0.01  # rounding of the FFT scores, in the same normalized units
+_FLAT = 1.0  # variance below one grey level: the FFT score cannot tell such rows apart
+
+
+def _rows(arr: np.ndarray) -> np.ndarray:
+    """Rows as one float32 plane (colour channels side by side)."""
+    return np.ascontiguousarray(arr.reshape(arr.shape[0], -1), dtype=np.float32)
+
+
+def exact_score(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    """Squared difference of the last k rows of `a` and the first k of `b`, normalized
+    by their variance (0 = the rows repeat exactly)."""
+    x, y = a[-k:], b[:k]
+    spread = float(x.var() + y.var()) + 1e-6
+    return float(np.mean((x - y) ** 2)) / spread
+
+
+def overlap_scores(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(score, spread) for every overlap k = 1..n of a's last rows with b's first rows,
+    from one cv2.matchTemplate. `a` is padded with n zero rows, so at offset n - k the
+    template `b` meets a's last k rows (then zeros): their cross-correlation there, with
+    the energies of those k rows of each, gives the k-row squared difference. Both are
+    first shifted by b's mean (differences and variances do not change), which keeps the
+    float32 rounding of the FFT small against the differences that matter."""
+    n, cols = a.shape
+    shift = np.float32(b.mean())
+    a, b = a - shift, b - shift
+    canvas = np.zeros((2 * n, cols), np.float32)
+    canvas[:n] = a
+    cross = cv2.matchTemplate(canvas, b, cv2.TM_CCORR)[:, 0].astype(np.float64)
+    k = np.arange(1, n + 1)
+    a_s = np.cumsum(a.sum(1, dtype=np.float64)[::-1])  # last k rows of a
+    a_s2 = np.cumsum((a.astype(np.float64) ** 2).sum(1)[::-1])
+    b_s = np.cumsum(b.sum(1, dtype=np.float64))  # first k rows of b
+    b_s2 = np.cumsum((b.astype(np.float64) ** 2).sum(1))
+    ssd = np.maximum(a_s2 + b_s2 - 2.0 * cross[n - k], 0.0)
+    count = k * cols
+    spread = (a_s2 / count - (a_s / count) ** 2) + (b_s2 / count - (b_s / count) ** 2)
+    spread = np.maximum(spread, 0.0)
+    return ssd / count / (spread + 1e-6), spread
 
 
 def find_overlap(prev: np.ndarray, nxt: np.ndarray, max_overlap: int) -> int:
     """Rows the start of `nxt` repeats from the end of `prev` (0 if nothing repeats).
 
     Every candidate overlap k is scored by the squared difference of the k shared rows,
-    normalized by their variance; the best score wins if it is a real match."""
-    a = prev[-min(max_overlap, prev.shape[0], nxt.shape[0] - 1):].astype(np.float32)
-    b = nxt[:a.shape[0]].astype(np.float32)
-    best, best_k = 0.05, 0  # above this normalized error the rows do not repeat
-    for k in range(1, a.shape[0] + 1):
-        x, y = a[-k:], b[:k]
-        spread = float(x.var() + y.var()) + 1e-6
-        score = float(np.mean((x - y) ** 2)) / spread
+    normalized by their variance; the best score wins if it is a real match (ties go to
+    the longer overlap). All k are scored at once by matchTemplate; the few candidates
+    near the best, and any flat ones whose FFT score is mere rounding, are then scored
+    exactly, so the choice is the one the exact score makes."""
+    n = min(max_overlap, prev.shape[0], nxt.shape[0] - 1)
+    if n < 1:
+        return 0
+    a, b = _rows(prev[-n:]), _rows(nxt[:n])
+    scores, spread = overlap_scores(a, b)
+    near = scores <= min(float(scores.min()), MATCH_MAX_ERROR) + _CANDIDATE_SLACK
+    candidates = np.flatnonzero(near | (spread < _FLAT)) + 1
+    best, best_k = MATCH_MAX_ERROR, 0
+    for k in candidates.tolist():  # ascending: with <= a tie goes to the longer overlap
+        score = exact_score(a, b, k)
         if score <= best:
             best, best_k = score, k
     return best_k
 
 
-def stitch(parts: list[np.ndarray], names: list[str], overlap_px: int | str,
-           max_overlap_px: int, direction: str) -> tuple[np.ndarray, list[int]]:
+def stitch_rows(
+    parts: Iterable[np.ndarray],
+    names: list[str],
+    overlap_px: int | str,
+    max_overlap_px: int,
+    trims: list[int] | None = None,
+) -> Iterator[np.ndarray]:
+    """The rows of a vertical stitch, a segment at a time: the first segment whole, then
+    each next one less the rows it repeats. Segments may arrive as they are decoded;
+    the overlap trimmed at each joint is appended to `trims`."""
+    prev: np.ndarray | None = None
+    for i, nxt in enumerate(parts):
+        if prev is None:
+            first = nxt
+            yield nxt
+        else:
+            _check_same_layout([first, nxt], [names[0], names[i]], 1)
+            trim = find_overlap(prev, nxt, max_overlap_px) if overlap_px == "auto" else overlap_px
+            if trim >= nxt.shape[0]:
+                raise ImageError(
+                    f"{names[i]}: overlap {trim} px is not less than the segment "
+                    f"length {nxt.shape[0]} px"
+                )
+            if trims is not None:
+                trims.append(int(trim))
+            yield nxt[trim:]
+        prev = nxt
+
+
+def stitch(
+    parts: list[np.ndarray],
+    names: list[str],
+    overlap_px: int | str,
+    max_overlap_px: int,
+    direction: str,
+) -> tuple[np.ndarray, list[int]]:
     """Join line-scan segments in order; returns (image, overlap trimmed per joint)."""
     if direction == "horizontal":
         turned = [np.ascontiguousarray(p.swapaxes(0, 1)) for p in parts]
-        out, trims = stitch(turned, names, overlap_px, max_overlap_px, "vertical")
-        return np.ascontiguousarray(out.swapaxes(0, 1)), trims
-    _check_same_layout(parts, names, 1)
-    pieces, trims = [parts[0]], []
-    for prev, nxt, name in zip(parts, parts[1:], names[1:]):
-        trim = find_overlap(prev, nxt, max_overlap_px) if overlap_px == "auto" else overlap_px
-        if trim >= nxt.shape[0]:
-            raise ImageError(f"{name}: overlap {trim} px is not less than the segment "
-                             f"length {nxt.shape[0]} px")
-        trims.append(int(trim))
-        pieces.append(nxt[trim:])
+        out, turned_trims = stitch(turned, names, overlap_px, max_overlap_px, "vertical")
+        return np.ascontiguousarray(out.swapaxes(0, 1)), turned_trims
+    trims: list[int] = []
+    pieces = list(stitch_rows(parts, names, overlap_px, max_overlap_px, trims))
     return np.concatenate(pieces, axis=0), trims
 
 
@@ -58,8 +141,7 @@ def _grey_f32(arr: np.ndarray) -> np.ndarray:
     return g.astype(np.float32)
 
 
-def focus_stack(slices: list[np.ndarray], names: list[str], kernel: int,
-                smooth: int) -> np.ndarray:
+def focus_stack(slices: list[np.ndarray], names: list[str], kernel: int, smooth: int) -> np.ndarray:
     """All-in-focus image: per pixel, the slice with the most local Laplacian energy.
 
     The energy is Gaussian-smoothed and the chosen-slice map median-filtered, so the

@@ -28,15 +28,16 @@ import re
 import time
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..core.model import ImageRecord
-from ..errors import OutputWriteError, QclabelError, StoreWriteError
+from ..errors import OutputWriteError, StoreWriteError
 from . import work
+from .steps import TEMP_DIR
 from .pool import _make_pool, _run
 from .profiles import Profile, resolve_profile
+from .report import IngestBusy, IngestReport, IngestWriteError
 from .walk import Unit, discover, make_units
 
 if TYPE_CHECKING:
@@ -44,43 +45,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
-BATCH = 500          # catalog records per atomic write
-HASH_CHUNK = 16      # files per hashing task
-
-
-class IngestBusy(QclabelError):
-    """Another ingest is writing to the same project."""
-
-
-@dataclass
-class IngestReport:
-    added: list[ImageRecord] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    duplicate_of: dict[str, str] = field(default_factory=dict)
-    elapsed_s: float = 0.0
-    cancelled: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def to_dict(self) -> dict[Any, Any]:
-        return {"added": [r.id for r in self.added],
-                "duplicates": [{"path": p, "id": self.duplicate_of.get(p)}
-                               for p in self.duplicates],
-                "failed": [{"path": p, "reason": r} for p, r in self.failed],
-                "cancelled": self.cancelled, "elapsed_s": round(self.elapsed_s, 3)}
-
-
-class IngestWriteError(OutputWriteError):
-    """The catalog (or the ingest lock) could not be written: disk full, read-only,
-    I/O error. `report` lists every file that did not enter; none left a canonical
-    file behind."""
-
-    def __init__(self, message: str, report: "IngestReport"):
-        super().__init__(message)
-        self.report = report
+BATCH = 500  # catalog records per atomic write
+HASH_CHUNK = 16  # files per hashing task
 
 
 @contextmanager
@@ -88,31 +54,45 @@ def _ingest_lock(root: Path) -> Iterator[None]:
     try:
         fd = os.open(root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise OutputWriteError(f"cannot ingest into {root}: cannot create "
-                               f"{root / '.ingest.lock'}: {exc.strerror or exc}; nothing "
-                               "was added") from exc
+        raise OutputWriteError(
+            f"cannot ingest into {root}: cannot create "
+            f"{root / '.ingest.lock'}: {exc.strerror or exc}; nothing "
+            "was added"
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IngestBusy(f"{root}: another ingest is running on this project; "
-                             f"wait for it to finish") from None
-        _clean_temp(root / "canonical")
+            raise IngestBusy(
+                f"{root}: another ingest is running on this project; wait for it to finish"
+            ) from None
+        _clean_temp(root)
         yield
     finally:
         os.close(fd)
 
 
-def _clean_temp(folder: Path) -> None:
-    """Temp files a killed run left behind (complete files are simply overwritten)."""
-    if folder.is_dir():
-        for f in folder.glob(".*.tmp"):
+def _clean_temp(root: Path) -> None:
+    """Temp files a killed run left behind (complete files are simply overwritten).
+    They live in their own small folder, so this never lists canonical/, which holds
+    one file per derived image (a million at scale)."""
+    tmp = root / TEMP_DIR
+    try:
+        tmp.mkdir(exist_ok=True)
+        for f in tmp.glob("*.tmp"):
             f.unlink(missing_ok=True)
+    except OSError:  # a read-only project: each canonical write then fails with its reason
+        pass
 
 
-def _hash_all(executor: Executor, files: list[str], progress: Progress | None,
-              report: IngestReport, cancel: Cancel | None) -> dict[str, str]:
-    chunks = [files[i:i + HASH_CHUNK] for i in range(0, len(files), HASH_CHUNK)]
+def _hash_all(
+    executor: Executor,
+    files: list[str],
+    progress: Progress | None,
+    report: IngestReport,
+    cancel: Cancel | None,
+) -> dict[str, str]:
+    chunks = [files[i : i + HASH_CHUNK] for i in range(0, len(files), HASH_CHUNK)]
     digests: dict[str, str] = {}
     done = 0
     for i, rows in _run(executor, work.hash_files, chunks):
@@ -139,11 +119,17 @@ def _unit_digest(unit: Unit, digests: dict[str, str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def _tasks(project: Project, profile: Profile, units: list[Unit], digests: dict[str, str],
-           report: IngestReport) -> list[dict[Any, Any]]:
+def _tasks(
+    project: Project,
+    profile: Profile,
+    units: list[Unit],
+    digests: dict[str, str],
+    report: IngestReport,
+) -> list[dict[Any, Any]]:
     # only the ids this run could add are looked up (an index hit each), not the catalog
-    known = project.store.catalog.known(_unit_digest(u, digests)[:16] for u in units
-                                        if all(p in digests for p in u.paths))
+    known = project.store.catalog.known(
+        _unit_digest(u, digests)[:16] for u in units if all(p in digests for p in u.paths)
+    )
     tasks = []
     for unit in units:
         bad = [p for p in unit.paths if p not in digests]
@@ -157,10 +143,19 @@ def _tasks(project: Project, profile: Profile, units: list[Unit], digests: dict[
             report.duplicate_of[unit.name] = digest[:16]
             continue
         known.add(digest[:16])
-        tasks.append({"kind": unit.kind, "paths": unit.paths, "name": unit.name,
-                      "digests": [digests[p] for p in unit.paths], "digest": digest,
-                      "group_fields": _group_fields(unit, profile), "profile": profile,
-                      "root": str(project.root), "max_pixels": project.limits["max_pixels"]})
+        tasks.append(
+            {
+                "kind": unit.kind,
+                "paths": unit.paths,
+                "name": unit.name,
+                "digests": [digests[p] for p in unit.paths],
+                "digest": digest,
+                "group_fields": _group_fields(unit, profile),
+                "profile": profile,
+                "root": str(project.root),
+                "max_pixels": project.limits["max_pixels"],
+            }
+        )
     return tasks
 
 
@@ -170,14 +165,22 @@ def _group_fields(unit: Unit, profile: Profile) -> dict[str, str]:
         return {}
     # A unit of several files exists only under a grouping profile whose regex matched.
     m = re.search(profile.group[1]["group"], Path(unit.paths[0]).stem)  # type: ignore[index]
-    return {k: v for k, v in m.groupdict().items()  # type: ignore[union-attr]
-            if k != "seq" and v is not None}
+    return {
+        k: v
+        for k, v in m.groupdict().items()  # type: ignore[union-attr]
+        if k != "seq" and v is not None
+    }
 
 
-def ingest_paths(project: Project, paths: Iterable[Path], profile: str | None = None,
-                 workers: int | None = None, executor: Executor | None = None,
-                 progress: Progress | None = None, cancel: Cancel | None = None
-                 ) -> IngestReport:
+def ingest_paths(
+    project: Project,
+    paths: Iterable[Path],
+    profile: str | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> IngestReport:
     """Ingest files and folders into the project's catalog; see the module docstring."""
     t0 = time.perf_counter()
     prof = resolve_profile(project.profiles, profile, project.config_path)
@@ -201,16 +204,23 @@ def ingest_paths(project: Project, paths: Iterable[Path], profile: str | None = 
     report.failed.sort()
     report.elapsed_s = time.perf_counter() - t0
     if error is not None:
-        raise IngestWriteError(f"cannot write the catalog {project.store.catalog.path}: "
-                               f"{getattr(error, 'strerror', None) or error}; {len(report.added)} images were "
-                               f"added before, {len(report.failed)} not (listed above)",
-                               report)
+        raise IngestWriteError(
+            f"cannot write the catalog {project.store.catalog.path}: "
+            f"{getattr(error, 'strerror', None) or error}; {len(report.added)} images were "
+            f"added before, {len(report.failed)} not (listed above)",
+            report,
+        )
     return report
 
 
-def _process(project: Project, pool: Executor, tasks: list[dict[Any, Any]], progress: Progress | None,
-             report: IngestReport,
-             cancel: Cancel | None) -> OSError | StoreWriteError | None:
+def _process(
+    project: Project,
+    pool: Executor,
+    tasks: list[dict[Any, Any]],
+    progress: Progress | None,
+    report: IngestReport,
+    cancel: Cancel | None,
+) -> OSError | StoreWriteError | None:
     """Run the units; write records in task order, BATCH at a time. On cancel, the
     finished prefix is kept and the canonical files of later units are removed. When
     a catalog write fails, every unit not yet in the catalog is listed as failed and
@@ -247,23 +257,35 @@ def _process(project: Project, pool: Executor, tasks: list[dict[Any, Any]], prog
     return error
 
 
-def _write_batch(project: Project, pending: list[tuple[str, list[dict[Any, Any]]]],
-                 report: IngestReport) -> OSError | StoreWriteError | None:
+def _write_batch(
+    project: Project, pending: list[tuple[str, list[dict[Any, Any]]]], report: IngestReport
+) -> OSError | StoreWriteError | None:
     try:
         report.added += project.store.catalog.add(
-            [ImageRecord.from_dict(d) for _, recs in pending for d in recs])
+            [ImageRecord.from_dict(d) for _, recs in pending for d in recs]
+        )
     except (OSError, StoreWriteError) as exc:  # SQLite's own errors come as the latter
         _lose(project.root, pending, report, exc)
         return exc
     return None
 
 
-def _lose(root: Path, pending: list[tuple[str, list[dict[Any, Any]]]], report: IngestReport,
-          exc: OSError | StoreWriteError) -> None:
+def _lose(
+    root: Path,
+    pending: list[tuple[str, list[dict[Any, Any]]]],
+    report: IngestReport,
+    exc: OSError | StoreWriteError,
+) -> None:
     """Units that will not enter: listed as failed, their canonical files removed."""
     _discard(root, [{"records": recs} for _, recs in pending])
-    report.failed += [(name, f"not added: the catalog could not be written "
-                             f"({getattr(exc, 'strerror', None) or exc})") for name, _ in pending]
+    report.failed += [
+        (
+            name,
+            f"not added: the catalog could not be written "
+            f"({getattr(exc, 'strerror', None) or exc})",
+        )
+        for name, _ in pending
+    ]
 
 
 def _discard(root: Path, results: Iterable[Any]) -> None:

@@ -12,18 +12,17 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
 
 from ..core.model import ImageRecord
 from ..errors import ImageError
-from . import combine, ops, pixels
-from .metadata import manufacturing_fields, read_dpi, read_exif
+from .grouped import process_group
+from .metadata import manufacturing_fields
 from .profiles import Profile
+from .steps import decode, finish, make_record, store_path, write_canonical
 
 NATIVE_MODES = {"L", "RGB", "I;16", "I;16L", "I;16B", "RGB;16"}
 
@@ -39,8 +38,9 @@ def check_file(path: str) -> int:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ImageError("broken symbolic link" if os.path.islink(path)
-                         else "no such file or directory") from None
+        raise ImageError(
+            "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+        ) from None
     except OSError as exc:
         raise ImageError(f"cannot read: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
@@ -80,136 +80,50 @@ def _reason(exc: Exception, path: str | None) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _decode(path: str, max_pixels: int, first_only: bool, orient: bool,
-            lazy: bool = False) -> tuple[list[np.ndarray], dict[Any, Any]]:
-    """(pages, metadata). With `lazy`, a single-page 8-bit grey/RGB file is only
-    decoded to prove it is whole (it will be its own canonical file) and its page is
-    a zero-memory placeholder with the oriented shape: copying 5 MP into numpy would
-    cost as much again as the decode."""
-    with pixels.open_image(Path(path), max_pixels) as im:
-        try:  # EXIF of a PNG sits after the pixels: reading it can hit the damage too
-            meta: dict[str, Any] = {"exif": read_exif(im), "dpi": read_dpi(im),
-                                    "format": im.format,
-                    "source_mode": im.mode, "lazy": False}
-            meta["orientation"] = meta["exif"]["orientation"] if orient else 1
-            if pixels.is_16bit_colour(Path(path), im):
-                meta["source_mode"] = "RGB;16"
-            if lazy and meta["source_mode"] in ("L", "RGB") and pixels.page_count(im) == 1:
-                im.load()
-                meta["lazy"] = True
-                return [_placeholder(im, meta["orientation"])], meta
-            pages = pixels.read_pages(Path(path), im, first_only)
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise ImageError(f"{path}: truncated or corrupt image data: {exc}") from None
-    return [pixels.orient_array(p, meta["orientation"]) for p in pages], meta
-
-
-def _placeholder(im: Image.Image, orientation: int) -> np.ndarray:
-    w, h = im.size
-    if orientation in pixels.SWAPS_AXES:
-        w, h = h, w
-    shape = (h, w) if im.mode == "L" else (h, w, 3)
-    return np.broadcast_to(np.uint8(0), shape)
-
-
-def _finish(arr: np.ndarray, profile: Profile, fields: dict[Any, Any],
-            name: str) -> tuple[np.ndarray, float]:
-    """Profile steps after orientation/combination, in their documented order."""
-    rect = profile.get("roi_by_station", {}).get(fields.get("station", "")) or profile.get("roi")
-    if rect:
-        arr = ops.crop(arr, rect, name)
-    if profile.get("colour") == "grey-world":
-        arr = ops.grey_world(arr)
-    if profile.get("normalize"):
-        arr = ops.normalize(arr, profile.get("normalize"))
-    scale = 1.0
-    if profile.get("max_size"):
-        arr, scale = ops.fit_max_size(arr, profile.get("max_size"))
-    return arr, scale
-
-
-def _record(task: dict[Any, Any], arr: np.ndarray, meta: dict[Any, Any], *, image_id: str,
-            digest: str, file: str, orientation: int, scale: float,
-            fields: dict[Any, Any], page: int) -> ImageRecord:
-    profile: Profile = task["profile"]
-    mode, bits, channels = pixels.layout(arr)
-    mm = profile.get("mm_per_px")
-    return ImageRecord(
-        id=image_id, sha256=digest, source=task["paths"][0], file=file,
-        width=int(arr.shape[1]), height=int(arr.shape[0]), bit_depth=bits,
-        channels=channels, mode=mode, format=meta["format"] or "", orientation=orientation,
-        profile=profile.name, profile_hash=profile.hash,
-        mm_per_px=round(mm / scale, 9) if mm else None,
-        window=ops.display_window(arr, profile.get("window")), fields=fields,
-        exif=meta["exif"], dpi=meta["dpi"], source_mode=meta["source_mode"],
-        sources=list(task["paths"]) if len(task["paths"]) > 1 else [], page=page,
-        added=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-
-
-def _store_path(task: dict[Any, Any], path: str) -> str:
-    """Relative to the project root when the file lies inside it."""
-    root = os.path.abspath(task["root"])
-    absolute = os.path.abspath(path)
-    return os.path.relpath(absolute, root) if absolute.startswith(root + os.sep) else absolute
-
-
-def _write(task: dict[Any, Any], image_id: str, arr: np.ndarray, written: list[Path]) -> str:
-    ext, data = pixels.encode_canonical(arr)
-    dest = Path(task["root"]) / "canonical" / f"{image_id}{ext}"
-    dest.parent.mkdir(exist_ok=True)
-    pixels.write_file(dest, data)
-    written.append(dest)
-    return f"canonical/{image_id}{ext}"
-
-
 def _single(task: dict[Any, Any], written: list[Path]) -> list[ImageRecord]:
     profile: Profile = task["profile"]
     path, digest = task["paths"][0], task["digests"][0]
     fields = manufacturing_fields(Path(path), profile.get("fields"))
-    pages, meta = _decode(path, task["max_pixels"], profile.get("pages") == "first",
-                          profile.get("orient"), lazy=not profile.changes_pixels)
+    pages, meta = decode(
+        path,
+        task["max_pixels"],
+        profile.get("pages") == "first",
+        profile.get("orient"),
+        lazy=not profile.changes_pixels,
+    )
     records = []
     for n, oriented in enumerate(pages):
-        arr, scale = _finish(oriented, profile, fields, path)
+        arr, scale = finish(oriented, profile, fields, path)
         digest_n = digest if n == 0 else hashlib.sha256(f"{digest}#page{n}".encode()).hexdigest()
         image_id = digest_n[:16]
-        as_source = (len(pages) == 1 and not profile.changes_pixels
-                     and meta["source_mode"] in NATIVE_MODES)
-        file = _store_path(task, path) if as_source else _write(task, image_id, arr, written)
-        records.append(_record(task, arr, meta, image_id=image_id, digest=digest_n, file=file,
-                               orientation=meta["orientation"] if as_source else 1,
-                               scale=scale, fields=fields, page=n))
+        as_source = (
+            len(pages) == 1 and not profile.changes_pixels and meta["source_mode"] in NATIVE_MODES
+        )
+        file = (
+            store_path(task, path) if as_source else write_canonical(task, image_id, arr, written)
+        )
+        records.append(
+            make_record(
+                task,
+                arr,
+                meta,
+                image_id=image_id,
+                digest=digest_n,
+                file=file,
+                orientation=meta["orientation"] if as_source else 1,
+                scale=scale,
+                fields=fields,
+                page=n,
+            )
+        )
     return records
-
-
-def _group(task: dict[Any, Any], written: list[Path]) -> list[ImageRecord]:
-    profile: Profile = task["profile"]
-    kind, setting = profile.group  # type: ignore[misc]  # a grouping profile
-    arrays, metas = [], []
-    for path in task["paths"]:
-        pages, meta = _decode(path, task["max_pixels"], True, profile.get("orient"))
-        arrays.append(pages[0])
-        metas.append(meta)
-    names = list(task["paths"])
-    if kind == "stitch":
-        arr, _ = combine.stitch(arrays, names, setting["overlap_px"],
-                                setting["max_overlap_px"], setting["direction"])
-    else:
-        arr = combine.focus_stack(arrays, names, setting["kernel"], setting["smooth"])
-    fields = {**task["group_fields"], **manufacturing_fields(Path(names[0]),
-                                                             profile.get("fields"))}
-    arr, scale = _finish(arr, profile, fields, task["name"])
-    image_id = task["digest"][:16]
-    file = _write(task, image_id, arr, written)
-    return [_record(task, arr, metas[0], image_id=image_id, digest=task["digest"], file=file,
-                    orientation=1, scale=scale, fields=fields, page=0)]
 
 
 def process_unit(task: dict[Any, Any]) -> dict[str, Any]:
     """{'records': [record dicts]} or {'failed': (path, reason)} for one unit."""
     written: list[Path] = []
     try:
-        recs = _single(task, written) if task["kind"] == "file" else _group(task, written)
+        recs = _single(task, written) if task["kind"] == "file" else process_group(task, written)
         return {"records": [r.to_dict() for r in recs]}
     except Exception as exc:  # one bad unit must never stop the run
         for f in written:
