@@ -25,6 +25,7 @@ def test_impossible_options_are_refused_before_any_manifest(project, tmp_path, m
     def no_manifest(*a, **k):
         raise AssertionError("a manifest was built for options that cannot work")
     monkeypatch.setattr(versions, "build_manifest", no_manifest)
+    monkeypatch.setattr(versions, "build_manifest_and_labels", no_manifest)
     out = CliRunner().invoke(main, ["export", str(project.root), "--format", "tfrecord",
                                     "--images", "none", "--out", str(tmp_path / "x")])
     assert out.exit_code != 0 and "--images none is not possible" in out.output

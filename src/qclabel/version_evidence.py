@@ -15,13 +15,17 @@ from .project import Project
 
 def _qa_summary(project: Project, finals: dict, gates: list[str] | None) -> dict[str, Any]:
     statuses = Counter(f.status for f in finals.values())
+    # Only images without a final label need their labels built to tell whether they
+    # are labeled (the others are, by having one).
     labeled = set()
     for state in project.store.all_states().values():
-        labeled |= {img for img, a in state.annotations().items() if a.is_labeled}
+        labeled |= {img for img, _ in state.items("label")
+                    if img not in finals and img not in labeled
+                    and state.annotation(img).is_labeled}
     return {"images_in_catalog": len(project.store.catalog),
             "images_in_version": len(finals),
             "status_counts": dict(sorted(statuses.items())),
-            "labeled_without_final_label": len(labeled - set(finals)),
+            "labeled_without_final_label": len(labeled),
             **copy.deepcopy(_qa_evidence(project, gates))}
 
 
@@ -31,8 +35,11 @@ _QA_CACHE: dict[tuple, dict[str, Any]] = {}
 def _qa_evidence(project: Project, gates: list[str] | None) -> dict[str, Any]:
     """The agreement report's headline and the release evidence, computed once per
     state of the project: keyed by every journal's position (seq and hash of its last
-    event), the config and the catalog, so a second export with no label changed in
-    between (a version, then its export; the app's export after a preview) reuses it."""
+    event), the config, roles and the catalog, so a second export with no label changed
+    in between (a version, then its export; the app's export after a preview; the next
+    `qclabel export`) reuses it: in this process, and across processes through the
+    exporting user's own cache folder (evidence_cache)."""
+    from .evidence_cache import load, store
     from .qa.plan import build_plan
     from .qa.report import build_report
     states = project.store.all_states()
@@ -43,11 +50,15 @@ def _qa_evidence(project: Project, gates: list[str] | None) -> dict[str, Any]:
            len(catalog),
            tuple(catalog.ids_after(len(catalog) - 1)), tuple(gates) if gates else None)
     if key not in _QA_CACHE:
-        report = build_report(project)
+        value = load(project.root, key)
+        if value is None:
+            report = build_report(project)
+            value = {"agreement": _agreement(report),
+                     "evidence": _evidence(project, report, build_plan(project), gates)}
+            store(project.root, key, value)
         if len(_QA_CACHE) >= 4:
             _QA_CACHE.pop(next(iter(_QA_CACHE)))
-        _QA_CACHE[key] = {"agreement": _agreement(report),
-                          "evidence": _evidence(project, report, build_plan(project), gates)}
+        _QA_CACHE[key] = value
     return _QA_CACHE[key]
 
 

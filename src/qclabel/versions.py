@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .core.model import Annotation
+from .core.model import Annotation, ImageRecord
 from .errors import QclabelError
 from .project import Project
 from .splits import SplitItem, assign_splits, group_key
@@ -79,6 +79,16 @@ def build_manifest(project: Project, *, min_status: str = "single",
                    seed: int = 0, gates: list[str] | None = None) -> dict[str, Any]:
     """The project's current final labels as an (unnamed) manifest, with the QA
     evidence (metrics, lots, golden scores, quality gates: all, or those in `gates`)."""
+    return build_manifest_and_labels(project, min_status=min_status, ratios=ratios,
+                                     group_by=group_by, seed=seed, gates=gates)[0]
+
+
+def build_manifest_and_labels(project: Project, *, min_status: str = "single",
+                              ratios: tuple[float, ...] = (1.0,), group_by: str | None = None,
+                              seed: int = 0, gates: list[str] | None = None
+                              ) -> tuple[dict[str, Any], dict[str, Annotation]]:
+    """`build_manifest`, and the final labels it holds as Annotations (image id ->
+    Annotation), so an export need not build each one again from the manifest."""
     with one_read(project.store):
         return _build(project, min_status, ratios, group_by, seed, gates)
 
@@ -101,7 +111,8 @@ def one_read(store: Any) -> Iterator[None]:
 
 
 def _build(project: Project, min_status: str, ratios: tuple[float, ...],
-           group_by: str | None, seed: int, gates: list[str] | None) -> dict[str, Any]:
+           group_by: str | None, seed: int, gates: list[str] | None
+           ) -> tuple[dict[str, Any], dict[str, Annotation]]:
     from .qa.final import final_labels
     from .store.replay import refuse_damage
     refuse_damage(project.store.all_states(), "a dataset version or export")
@@ -116,18 +127,49 @@ def _build(project: Project, min_status: str, ratios: tuple[float, ...],
                      "labeled_at": times.get(r.id, "")} for r in records}
     items = [SplitItem(r.id, tuple(finals[r.id].annotation.classes()),
                        group_key(r.id, r.fields, group_by, r.source)) for r in records]
+    root = os.path.abspath(project.root)
     manifest = {
         "format": MANIFEST_FORMAT,
         "taxonomy": project.config["taxonomy"],
-        "images": [_image_entry(r.to_dict(), project) for r in records],
+        "images": [_entry_of(r, root) for r in records],
         "labels": labels,
-        "splits": assign_splits(items, ratios, seed),
+        "splits": _splits(items, ratios, seed),
         "settings": {"min_status": min_status, "split": list(ratios),
                      "group_by": group_by, "seed": seed},
         "qa": _qa_summary(project, finals, gates),
     }
     manifest["hash"] = content_hash(manifest)
-    return manifest
+    return manifest, {i: f.annotation for i, f in finals.items()}
+
+
+def _splits(items: list[SplitItem], ratios: tuple[float, ...], seed: int) -> dict[str, str]:
+    """`assign_splits`; with one split (the default) every image is in it, which is
+    what assign_splits gives too, without its per-class balancing."""
+    if len(ratios) == 1 and ratios[0] > 0:
+        return {it.image: "train" for it in items}
+    return assign_splits(items, ratios, seed)
+
+
+_RECORD_FIELDS = [f for f in ImageRecord.__dataclass_fields__ if f not in ("exif", "added",
+                                                                            "seq")]
+
+
+def _entry_of(record: ImageRecord, root: str) -> dict[str, Any]:
+    """`_image_entry(record.to_dict(), ...)` without `dataclasses.asdict`'s deep copy
+    of every record (seconds at 100k images): the same keys and values."""
+    d = {k: getattr(record, k) for k in _RECORD_FIELDS}
+    d["fields"], d["sources"] = dict(record.fields), list(record.sources)
+    d["window"] = list(record.window) if record.window else None
+    d["dpi"] = list(record.dpi) if record.dpi else None
+    file = record.file
+    if os.path.isabs(file):
+        d["path"] = os.path.relpath(file, root).replace(os.sep, "/")
+    elif file and "//" not in file and "/./" not in file and not file.startswith("./") \
+            and not file.endswith(("/", "/.")) and file != ".":
+        d["path"] = file  # already what Path(file).as_posix() gives
+    else:
+        d["path"] = Path(file).as_posix()
+    return d
 
 
 def _image_entry(d: dict[str, Any], project: Project) -> dict[str, Any]:

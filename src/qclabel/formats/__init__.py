@@ -73,7 +73,7 @@ def dataset_for(project: Project, version: str | None = None,
                 executor: Executor | None = None, **settings: Any) -> Dataset:
     """A frozen version, or the current final labels with the given split settings.
     With an executor, image files are copied in parallel on it."""
-    from ..versions import build_manifest, get_version, resolve_images
+    from ..versions import build_manifest_and_labels, get_version, resolve_images
     if version is not None:
         if any(v is not None for v in settings.values()):
             raise FormatError(f"version {version!r} fixes its own split and minimum status; "
@@ -82,7 +82,8 @@ def dataset_for(project: Project, version: str | None = None,
         manifest = resolve_images(project, get_version(project, version))
         return Dataset(manifest, project.root, executor)
     settings = {k: v for k, v in settings.items() if v is not None}
-    return Dataset(build_manifest(project, **settings), project.root, executor)
+    manifest, annotations = build_manifest_and_labels(project, **settings)
+    return Dataset(manifest, project.root, executor, annotations)
 
 
 def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",

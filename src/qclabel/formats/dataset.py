@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import os
 from concurrent.futures import Executor, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -55,7 +55,10 @@ class ExportImage:
 class Dataset:
     """Images and final labels in a fixed order, with the taxonomy they were labeled in."""
 
-    def __init__(self, manifest: dict[str, Any], root: Path, executor: Executor | None = None):
+    def __init__(self, manifest: dict[str, Any], root: Path, executor: Executor | None = None,
+                 annotations: dict[str, Annotation] | None = None):
+        """`annotations`: the manifest's labels already built (image id -> Annotation,
+        as `versions.build_manifest_and_labels` gives them), to skip building them again."""
         self.manifest = manifest
         self.root = Path(root)
         self.executor = executor  # copies images in parallel when set
@@ -65,7 +68,7 @@ class Dataset:
         self.classes: list[str] = self.taxonomy.class_names()
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         self.pixels = "keep"
-        self.images: list[ExportImage] = _build_images(manifest)
+        self.images = _build_images(manifest, annotations=annotations)
         self.splits: list[str] = [s for s in ("train", "val", "test")
                                   if any(i.split == s for i in self.images)] or ["train"]
 
@@ -79,8 +82,19 @@ class Dataset:
         return out
 
     @property
+    def images(self) -> list[ExportImage]:
+        return self._images
+
+    @images.setter
+    def images(self, images: list[ExportImage]) -> None:
+        self._images = images
+        self._synthetic: bool | None = None  # computed once per list (asked per image)
+
+    @property
     def has_synthetic(self) -> bool:
-        return any(i.synthetic is not None for i in self.images)
+        if self._synthetic is None:
+            self._synthetic = any(i.synthetic is not None for i in self._images)
+        return self._synthetic
 
     def in_split(self, split: str) -> list[ExportImage]:
         return [i for i in self.images if i.split == split]
@@ -92,8 +106,8 @@ class Dataset:
             raise FormatError(f"--pixels {pixels!r}: expected one of {', '.join(PIXEL_MODES)}")
         out = copy.copy(self)
         out.pending, out.pixels = [], pixels
-        keep = {i.record.id for i in self.images}
-        out.images = [i for i in _build_images(self.manifest, pixels) if i.record.id in keep]
+        if pixels != self.pixels:  # only the file names can change: labels are kept
+            out.images = _renamed(self.images, self.manifest, pixels)
         return out
 
     # -- classes and keypoint templates -------------------------------------------
@@ -176,7 +190,9 @@ class Dataset:
         wait(pending)
 
 
-def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[ExportImage]:
+def _build_images(manifest: dict[str, Any], pixels: str = "keep",
+                  annotations: dict[str, Annotation] | None = None) -> list[ExportImage]:
+    built = annotations or {}
     labels = manifest["labels"]
     splits = manifest.get("splits", {})
     out: list[ExportImage] = []
@@ -188,9 +204,34 @@ def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[Export
         lab = labels[rec.id]
         split = splits.get(rec.id, "train")
         name = _unique_name(rec, used.setdefault(split, set()), pixels)
-        out.append(ExportImage(rec, Annotation.from_dict(lab["annotation"]), lab["status"],
+        ann = built.get(rec.id)
+        if ann is None:
+            ann = Annotation.from_dict(lab["annotation"])
+        out.append(ExportImage(rec, ann, lab["status"],
                                tuple(lab.get("annotators", ())), split, name,
                                lab.get("labeled_at", ""), rec_dict.get("synthetic")))
+    return out
+
+
+def _renamed(images: list[ExportImage], manifest: dict[str, Any],
+             pixels: str) -> list[ExportImage]:
+    """`images` named as `_build_images` would name them for `pixels`: names are
+    given over every labeled image of the manifest in order (left-out images too),
+    so a name never depends on what was left out."""
+    labels = manifest["labels"]
+    splits = manifest.get("splits", {})
+    by_id = {i.record.id: i for i in images}
+    used: dict[str, set[str]] = {}
+    out: list[ExportImage] = []
+    for rec_dict in manifest["images"]:
+        if rec_dict["id"] not in labels:
+            continue
+        split = splits.get(rec_dict["id"], "train")
+        image = by_id.get(rec_dict["id"])
+        rec = image.record if image else ImageRecord.from_dict(rec_dict)
+        name = _unique_name(rec, used.setdefault(split, set()), pixels)
+        if image is not None:
+            out.append(image if image.name == name else replace(image, name=name))
     return out
 
 
@@ -199,7 +240,9 @@ def _unique_name(rec: ImageRecord, used: set[str], pixels: str = "keep") -> str:
     (consumers pair images and labels by stem)."""
     stem = os.path.splitext(os.path.basename(rec.source))[0] or rec.id
     ext = os.path.splitext(rec.file)[1]
-    if needs_reencode(rec, pixels):
+    # needs_reencode, without building a Path per image
+    if rec.orientation != 1 or ext.lower() not in PASSTHROUGH or (
+            pixels == "8bit" and rec.bit_depth > 8):
         ext = ".png"
     if stem in used:
         stem = f"{stem}_{rec.id[:8]}"
@@ -228,5 +271,4 @@ def fmt(v: float) -> str:
 
 def r3(v: float) -> float:
     """Round for JSON output: same floats for the same version, no 0.1+0.2 noise."""
-    out = round(float(v), 3)
-    return 0.0 if out == 0 else out
+    return round(float(v), 3) + 0.0  # + 0.0: -0.0 becomes 0.0
