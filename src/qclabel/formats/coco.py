@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
@@ -23,8 +23,8 @@ from .dataset import Dataset, ExportImage, Progress, iter_progress, r3
 from .parts import keypoint_box, part_boxes
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None, cancel: Any = None,
-           **_: Any) -> dict[str, Any]:
+def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None,
+           cancel: Any = None, **_: Any) -> dict[str, Any]:
     for image in iter_progress(ds.images, progress, cancel):
         ds.place_image(image, out / "images" / image.split / image.name, link)
     (out / "annotations").mkdir(parents=True, exist_ok=True)
@@ -35,9 +35,10 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | N
     for split in ds.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         images = ds.in_split(split)
-        doc = instances(ds, images, ids, next_box)
-        next_box += len(doc["annotations"])
-        _write(out / "annotations" / f"instances_{split}.json", doc)
+        # Streamed: the annotations are written as they are made, never all in memory.
+        written = _write_streamed(out / "annotations" / f"instances_{split}.json",
+                                  _instances_doc(ds, images, ids, next_box))
+        next_box += written
         if ds.taxonomy.keypoint_templates:
             doc = keypoints(ds, images, ids, next_kp)
             next_kp += len(doc["annotations"])
@@ -45,11 +46,42 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | N
     return {"images": len(ds.images)}
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _write(path: Path, doc: dict[str, Any]) -> None:
     """Compact, keys sorted (stable bytes); `indent` would switch json to its pure-Python
     encoder, 7x slower on 100k images."""
-    path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":"),
-                               ensure_ascii=False) + "\n")
+    path.write_text(_dumps(doc) + "\n", encoding="utf-8")
+
+
+def _write_streamed(path: Path, doc: dict[str, Any], chunk: int = 4096) -> int:
+    """`_write(path, doc)` where the values that are iterators are written a chunk at
+    a time (the same bytes: compact JSON with sorted keys); returns how many items
+    the "annotations" iterator gave."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for n, key in enumerate(sorted(doc)):
+            fh.write(("{" if n == 0 else ",") + _dumps(key) + ":")
+            value = doc[key]
+            if isinstance(value, (list, dict, str, int, float)) or value is None:
+                fh.write(_dumps(value))
+                continue
+            fh.write("[")
+            first, batch = True, []
+            for item in value:
+                batch.append(item)
+                if len(batch) >= chunk:
+                    fh.write(("" if first else ",") + _dumps(batch)[1:-1])
+                    count += len(batch) if key == "annotations" else 0
+                    first, batch = False, []
+            if batch:
+                fh.write(("" if first else ",") + _dumps(batch)[1:-1])
+                count += len(batch) if key == "annotations" else 0
+            fh.write("]")
+        fh.write("}\n" if doc else "{}\n")
+    return count
 
 
 def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict[str, Any]:
@@ -57,18 +89,22 @@ def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict
         "info": {"description": f"qclabel export, taxonomy {ds.taxonomy.name}",
                  "version": ds.manifest.get("name") or "", "contributor": "qclabel"},
         "licenses": [],
-        "images": [{"id": ids[img.record.id], "file_name": img.name,
-                    "width": img.record.width, "height": img.record.height,
-                    "attributes": image_attributes(img), **_synthetic(ds, img)}
-                   for img in images],
+        "images": _image_rows(ds, images, ids),
     }
 
 
-def _synthetic(ds: Dataset, img: ExportImage) -> dict[str, Any]:
+def _image_rows(ds: Dataset, images: list[ExportImage],
+                ids: dict[str, int]) -> Iterator[dict[str, Any]]:
+    synthetic = ds.has_synthetic
+    for img in images:
+        yield {"id": ids[img.record.id], "file_name": img.name, "width": img.record.width,
+               "height": img.record.height, "attributes": image_attributes(img),
+               **(_synthetic(img) if synthetic else {})}
+
+
+def _synthetic(img: ExportImage) -> dict[str, Any]:
     """The image fields marking augmented images (only in datasets that have any,
     so exports of real data keep their bytes)."""
-    if not ds.has_synthetic:
-        return {}
     return {"synthetic": img.synthetic is not None,
             "synthetic_sources": list(img.synthetic["sources"]) if img.synthetic else []}
 
@@ -80,22 +116,35 @@ def _numbered(images: list[ExportImage], ids: dict[str, int] | None) -> dict[str
 
 def instances(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
               first_id: int = 1) -> dict[str, Any]:
-    ids = _numbered(images, ids)
+    doc = _instances_doc(ds, images, _numbered(images, ids), first_id)
+    return {k: v if isinstance(v, (list, dict)) else list(v) for k, v in doc.items()}
+
+
+def _instances_doc(ds: Dataset, images: list[ExportImage], ids: dict[str, int],
+                   first_id: int) -> dict[str, Any]:
+    """The instances document, its images and annotations as iterators."""
     doc = _header(ds, images, ids)
     doc["categories"] = [{"id": i + 1, "name": c, "supercategory": "defect"}
                          for i, c in enumerate(ds.classes)]
-    anns: list[dict[str, Any]] = []
+    doc["annotations"] = _instance_rows(ds, images, ids, first_id)
+    return doc
+
+
+def _instance_rows(ds: Dataset, images: list[ExportImage], ids: dict[str, int],
+                   first_id: int) -> Iterator[dict[str, Any]]:
+    next_id = first_id
     for image in images:
         image_id = ids[image.record.id]
         for box in ds.boxes(image):
-            anns.append({"id": first_id + len(anns), "image_id": image_id,
-                         "category_id": ds.class_id(box.cls, image) + 1,
-                         "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
-                         "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": [],
-                         "attributes": object_attributes(box.severity)})
-        anns += masks_coco.mask_annotations(ds, image, image_id, first_id + len(anns))
-    doc["annotations"] = anns
-    return doc
+            yield {"id": next_id, "image_id": image_id,
+                   "category_id": ds.class_index[box.cls] + 1,
+                   "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
+                   "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": [],
+                   "attributes": object_attributes(box.severity)}
+            next_id += 1
+        masks = masks_coco.mask_annotations(ds, image, image_id, next_id)
+        next_id += len(masks)
+        yield from masks
 
 
 def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
@@ -104,6 +153,7 @@ def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None
     the box of its labeled points otherwise."""
     ids = _numbered(images, ids)
     doc = _header(ds, images, ids)
+    doc["images"] = list(doc["images"])
     doc["categories"] = [_kp_category(ds, i, c) for i, c in enumerate(ds.classes)]
     anns: list[dict[str, Any]] = []
     for image in images:

@@ -141,8 +141,14 @@ class Dataset:
         w, h = image.record.width, image.record.height
         out = []
         for box in image.annotation.boxes:
-            self.class_id(box.cls, image)
-            clipped = clip_box(box, w, h)
+            if box.cls not in self.class_index:
+                self.class_id(box.cls, image)  # raises, naming the class
+            x, y, x2, y2 = box.x, box.y, box.x + box.w, box.y + box.h
+            if 0 <= x and 0 <= y and x2 <= w and y2 <= h and x2 - x == box.w \
+                    and y2 - y == box.h:
+                clipped = box  # inside: clip_box would give the same numbers
+            else:
+                clipped = clip_box(box, w, h)
             if clipped.w > 0 and clipped.h > 0:
                 out.append(clipped)
         return out
