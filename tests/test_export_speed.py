@@ -56,3 +56,41 @@ def test_qa_evidence_is_reused_until_a_label_changes(project, monkeypatch):
     assert len(reports) == 2  # bob's new journal position: computed again
     version_evidence._QA_CACHE.clear()
     assert versions.build_manifest(project)["qa"] == changed["qa"]  # = a fresh computation
+
+
+def test_streamed_content_hash_is_the_hash_of_the_whole_body(project):
+    """The content hash is fed to SHA-256 a chunk at a time: it must stay the hash of
+    the one JSON body it always was (version hashes keep their meaning)."""
+    m = versions.build_manifest(project)
+    body = {"taxonomy": m["taxonomy"],
+            "images": [{k: e.get(k) for k in versions.IMAGE_IDENTITY} for e in m["images"]],
+            "labels": {i: versions._label_content(lab["annotation"])
+                       for i, lab in m["labels"].items()},
+            "splits": m["splits"]}
+    assert m["hash"] == versions._sha(body)
+    versions._CHUNK, saved = 1, versions._CHUNK  # every image its own chunk
+    try:
+        assert versions.content_hash(m) == m["hash"]
+    finally:
+        versions._CHUNK = saved
+
+
+def test_qa_evidence_survives_the_process_in_the_users_cache(project, monkeypatch, tmp_path):
+    """A second `qclabel export` (a new process: the in-memory cache is empty) of an
+    unchanged project reads the evidence from the user's cache folder; a new label
+    makes it compute again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    version_evidence._QA_CACHE.clear()
+    reports = []
+    real = qa_report.build_report
+    monkeypatch.setattr(qa_report, "build_report", lambda p, *a, **k: reports.append(1)
+                        or real(p, *a, **k))
+    first = versions.build_manifest(project)
+    assert len(list((tmp_path / "cache" / "qclabel" / "qa-evidence").iterdir())) == 1
+    version_evidence._QA_CACHE.clear()  # as in a new process
+    again = versions.build_manifest(project)
+    assert len(reports) == 1 and again["qa"] == first["qa"]
+    label(project, "bob", by_name(project)["a.png"], Annotation(verdict="pass"))
+    version_evidence._QA_CACHE.clear()
+    versions.build_manifest(project)
+    assert len(reports) == 2

@@ -26,7 +26,8 @@ from .parts import keypoint_box, part_boxes
 def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None,
            cancel: Any = None, **_: Any) -> dict[str, Any]:
     for image in iter_progress(ds.images, progress, cancel):
-        ds.place_image(image, out / "images" / image.split / image.name, link)
+        if link != "none":  # not even a Path per image for nothing
+            ds.place_image(image, out / "images" / image.split / image.name, link)
     (out / "annotations").mkdir(parents=True, exist_ok=True)
     # Ids are unique across splits (merging train and val keeps them apart): images
     # are numbered in dataset order, annotations run on from split to split.

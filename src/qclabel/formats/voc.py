@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+import os
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -37,13 +38,16 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | N
     (out / "JPEGImages").mkdir()
     (out / "ImageSets" / "Main").mkdir(parents=True)
     stems, segmented, pal = set(), set(), masks_voc.palette(ds)
+    annotations = str(out / "Annotations")
     for image in iter_progress(ds.images, progress, cancel):
         if image.stem in stems:  # VOC has one flat folder: stems must be unique across splits
             raise FormatError(f"image {image.record.file}: file name {image.name!r} is used "
                               "in two splits; VOC keeps all images in one folder")
         stems.add(image.stem)
-        ds.place_image(image, out / "JPEGImages" / image.name, link)
-        (out / "Annotations" / f"{image.stem}.xml").write_bytes(image_xml(ds, image))
+        if link != "none":  # not even a Path per image for nothing
+            ds.place_image(image, out / "JPEGImages" / image.name, link)
+        with open(os.path.join(annotations, f"{image.stem}.xml"), "wb") as fh:
+            fh.write(image_xml(ds, image))
         if masks_voc.write_image(ds, image, out, pal):
             segmented.add(image.stem)
     for split in ds.splits:

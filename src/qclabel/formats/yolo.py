@@ -44,7 +44,8 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
     labels = str(out / "labels")
     sidecar: dict[str, Any] = {}
     for image in iter_progress(ds.images, progress, cancel):
-        ds.place_image(image, out / "images" / image.split / image.name, link)
+        if link != "none":  # not even a Path per image for nothing
+            ds.place_image(image, out / "images" / image.split / image.name, link)
         sev: list[str | None] = []
         rows = (_pose_rows(ds, image, template, sev) if template
                 else masks_yolo.segment_rows(ds, image, sev) if task == "segment"
