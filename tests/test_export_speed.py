@@ -3,6 +3,8 @@ journal read once per manifest, the QA evidence reused while no label changed.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -94,3 +96,18 @@ def test_qa_evidence_survives_the_process_in_the_users_cache(project, monkeypatc
     version_evidence._QA_CACHE.clear()
     versions.build_manifest(project)
     assert len(reports) == 2
+
+
+def test_label_dict_is_to_dict(project):
+    """The manifest's label dicts are written without dataclasses.asdict: the same dict,
+    key order too (the content hash and the stored versions depend on it)."""
+    from qclabel.core.model import Box, Keypoint, KeypointSet
+    from qclabel.versions import label_dict
+    kps = KeypointSet("t", (Keypoint("a", 1.0, 2.0, 2), Keypoint("b")), "dent")
+    for ann in (Annotation(verdict="pass"),
+                Annotation(verdict="fail", boxes=(Box("dent", 1, 2.5, 3, 4, "minor"),
+                                                  Box("crack", 0.0, 0, 10.25, 1e-3))),
+                Annotation(verdict="fail", boxes=(Box("dent", 1, 2, 3, 4),), keypoints=(kps,),
+                           checks=(("a", "ok"),), flag="look"),
+                Annotation(verdict="fail", defect_class="dent", severity="major", also=("crack",))):
+        assert json.dumps(label_dict(ann)) == json.dumps(ann.to_dict())  # order too
