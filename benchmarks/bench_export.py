@@ -54,11 +54,23 @@ def build(root: Path, n: int) -> None:
     Image.fromarray(np.zeros((H, W), np.uint8)).save(img)
     tax = project.taxonomy
     classes = [(c, [s.name for s in tax.get(c).severities]) for c in tax.class_names()]
-    records = [ImageRecord(id=f"{i:016x}", sha256=f"{i:064x}", source=f"/srv/line4/p{i:07d}.png",
-                           file=str(img), width=W, height=H, format="PNG", channels=1,
-                           mode="L", fields={"lot": f"L{i // 2000:04d}"},
-                           added="2026-12-02T14:06:54+00:00", seq=i + 1)
-               for i in range(n)]
+    records = [
+        ImageRecord(
+            id=f"{i:016x}",
+            sha256=f"{i:064x}",
+            source=f"/srv/line4/p{i:07d}.png",
+            file=str(img),
+            width=W,
+            height=H,
+            format="PNG",
+            channels=1,
+            mode="L",
+            fields={"lot": f"L{i // 2000:04d}"},
+            added="2026-12-02T14:06:54+00:00",
+            seq=i + 1,
+        )
+        for i in range(n)
+    ]
     con = catalog_db.open_writer(root / "catalog.sqlite")
     with con:
         con.execute("BEGIN")
@@ -70,22 +82,31 @@ def build(root: Path, n: int) -> None:
         boxes = []
         for _ in range(BOXES):
             cls, sev = rng.choice(classes)
-            boxes.append(Box(cls, rng.uniform(0, W - 200), rng.uniform(0, H - 200),
-                             rng.uniform(40, 200), rng.uniform(40, 200),
-                             sev[0] if sev else None))
+            boxes.append(
+                Box(
+                    cls,
+                    rng.uniform(0, W - 200),
+                    rng.uniform(0, H - 200),
+                    rng.uniform(40, 200),
+                    rng.uniform(40, 200),
+                    sev[0] if sev else None,
+                )
+            )
         return Annotation(verdict="fail", boxes=tuple(boxes))
 
     with Project.open(root).store.open_session("ann") as session:
         for k in range(0, n, 5000):
-            session.commit_many([edits.Change(r.id, Annotation(), ann())
-                                 for r in records[k:k + 5000]])
+            session.commit_many(
+                [edits.Change(r.id, Annotation(), ann()) for r in records[k : k + 5000]]
+            )
 
 
 def run_proc(args: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one fresh child process."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, cwd=cwd)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -95,8 +116,12 @@ def run_proc(args: list[str], cwd: Path | None = None) -> tuple[float, float]:
 
 
 def cli(*args: str) -> list[str]:
-    return [PY, "-c", "import sys; from qclabel.entry import main; sys.argv[0] = 'qclabel'; "
-            "main()", *args]
+    return [
+        PY,
+        "-c",
+        "import sys; from qclabel.entry import main; sys.argv[0] = 'qclabel'; main()",
+        *args,
+    ]
 
 
 # Datumaro's import and export of the folder qclabel wrote, in one child process.
@@ -141,12 +166,18 @@ def size(quick: bool) -> int:
 def run(quick: bool) -> list[Figure]:
     n = size(quick)
     shm = Path("/dev/shm")
-    tmp = Path(tempfile.mkdtemp(prefix="qclabel-bench-export-",
-                                dir=shm if shm.is_dir() else None))
+    tmp = Path(tempfile.mkdtemp(prefix="qclabel-bench-export-", dir=shm if shm.is_dir() else None))
     try:
         t0 = time.perf_counter()
-        run_proc([PY, "-c", "from pathlib import Path; from benchmarks.bench_export import "
-                  f"build; build(Path({str(tmp / 'p')!r}), {n})"], cwd=Path.cwd())
+        run_proc(
+            [
+                PY,
+                "-c",
+                "from pathlib import Path; from benchmarks.bench_export import "
+                f"build; build(Path({str(tmp / 'p')!r}), {n})",
+            ],
+            cwd=Path.cwd(),
+        )
         print(f"  (built {n} images in {time.perf_counter() - t0:.1f} s)", flush=True)
         return measure(tmp, n)
     finally:
@@ -157,30 +188,76 @@ def measure(tmp: Path, n: int) -> list[Figure]:
     label = f"{n // 1000}k"
     coco_floor, _ = run_proc([PY, "-c", FLOOR_COCO, str(n), str(tmp / "floor.json")])
     yolo_floor, _ = run_proc([PY, "-c", FLOOR_YOLO, str(n), str(tmp / "floor-yolo")])
-    floors = {"coco": ("json.dumps of the COCO document", coco_floor),
-              "yolo": ("writing one YOLO file per image", yolo_floor),
-              "voc": ("writing one YOLO file per image", yolo_floor)}
+    floors = {
+        "coco": ("json.dumps of the COCO document", coco_floor),
+        "yolo": ("writing one YOLO file per image", yolo_floor),
+        "voc": ("writing one YOLO file per image", yolo_floor),
+    }
     have_dm = _has_datumaro()
     figs = []
     for fmt in FORMATS:
         out = tmp / f"out-{fmt}"
-        wall, mb = run_proc(cli("export", str(tmp / "p"), "--format", fmt, "--images", "none",
-                                "--out", str(out)))
+        wall, mb = run_proc(
+            cli("export", str(tmp / "p"), "--format", fmt, "--images", "none", "--out", str(out))
+        )
         base, floor = floors[fmt]
-        figs += [Figure(f"export {fmt} {label} images (CLI, --images none)", wall, "s", base,
-                        floor, "<= 3x the floor")]
+        figs += [
+            Figure(
+                f"export {fmt} {label} images (CLI, --images none)",
+                wall,
+                "s",
+                base,
+                floor,
+                "<= 3x the floor",
+            )
+        ]
         if have_dm:
+            if fmt == "yolo":  # Datumaro's YOLO reader opens each label's image
+                _link_images(out, tmp / "p" / "canonical" / "one.png")
             dm_wall, dm_mb = run_proc([PY, "-c", DATUMARO, str(out), fmt, str(tmp / "dm")])
             shutil.rmtree(tmp / "dm", ignore_errors=True)
-            figs += [Figure(f"export {fmt} {label} vs Datumaro import+export", wall, "s",
-                            "Datumaro import+export", dm_wall, "< 1.0"),
-                     Figure(f"export {fmt} {label} peak RSS vs Datumaro", mb, "MB",
-                            "Datumaro peak RSS", dm_mb, "<= 1.0")]
+            figs += [
+                Figure(
+                    f"export {fmt} {label} vs Datumaro import+export",
+                    wall,
+                    "s",
+                    "Datumaro import+export",
+                    dm_wall,
+                    "< 1.0",
+                ),
+                Figure(
+                    f"export {fmt} {label} peak RSS vs Datumaro",
+                    mb,
+                    "MB",
+                    "Datumaro peak RSS",
+                    dm_mb,
+                    "<= 1.0",
+                ),
+            ]
         else:
-            figs.append(Figure(f"export {fmt} {label} peak RSS", mb, "MB", base, 0.0,
-                               "datumaro not installed: no side-by-side"))
+            figs.append(
+                Figure(
+                    f"export {fmt} {label} peak RSS",
+                    mb,
+                    "MB",
+                    base,
+                    0.0,
+                    "datumaro not installed: no side-by-side",
+                )
+            )
+        for f in figs[-3:]:
+            print("  " + json.dumps(f.to_dict()), flush=True)
         shutil.rmtree(out, ignore_errors=True)
     return figs
+
+
+def _link_images(out: Path, image: Path) -> None:
+    """The image of every YOLO label file, hard-linked (not timed: Datumaro's input)."""
+    for labels in (out / "labels").iterdir():
+        folder = out / "images" / labels.name
+        folder.mkdir(parents=True, exist_ok=True)
+        for txt in labels.iterdir():
+            os.link(image, folder / f"{txt.stem}.png")
 
 
 def _has_datumaro() -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import os
 from concurrent.futures import Executor, Future, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -18,8 +18,15 @@ from ..core.geometry import clip_box
 from ..core.model import Annotation, Box, ImageRecord, KeypointSet
 from ..core.taxonomy import KeypointTemplate, Taxonomy, load_taxonomy
 from ..errors import FormatError, QclabelError
-from .image_files import (PASSTHROUGH, PIXEL_MODES, canonical_png, is_derived,  # noqa: F401
-                          needs_reencode, place_image, read_source)
+from .export_names import _renamed, _unique_name
+from .image_files import (
+    PIXEL_MODES,
+    canonical_png,
+    is_derived,  # noqa: F401
+    needs_reencode,
+    place_image,
+    read_source,
+)
 
 Progress = Callable[[int, int], None]
 LINK_MODES = ("copy", "hardlink", "none")
@@ -55,30 +62,36 @@ class ExportImage:
 class Dataset:
     """Images and final labels in a fixed order, with the taxonomy they were labeled in."""
 
-    def __init__(self, manifest: dict[str, Any], root: Path, executor: Executor | None = None,
-                 annotations: dict[str, Annotation] | None = None):
+    def __init__(
+        self,
+        manifest: dict[str, Any],
+        root: Path,
+        executor: Executor | None = None,
+        annotations: dict[str, Annotation] | None = None,
+    ):
         """`annotations`: the manifest's labels already built (image id -> Annotation,
         as `versions.build_manifest_and_labels` gives them), to skip building them again."""
         self.manifest = manifest
         self.root = Path(root)
         self.executor = executor  # copies images in parallel when set
         self.pending: list[Future[Any]] = []
-        self.taxonomy: Taxonomy = load_taxonomy(manifest["taxonomy"],
-                                                f"<version {manifest.get('name', '')}>")
+        self.taxonomy: Taxonomy = load_taxonomy(
+            manifest["taxonomy"], f"<version {manifest.get('name', '')}>"
+        )
         self.classes: list[str] = self.taxonomy.class_names()
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         self.pixels = "keep"
         self.images = _build_images(manifest, annotations=annotations)
-        self.splits: list[str] = [s for s in ("train", "val", "test")
-                                  if any(i.split == s for i in self.images)] or ["train"]
+        self.splits: list[str] = [
+            s for s in ("train", "val", "test") if any(i.split == s for i in self.images)
+        ] or ["train"]
 
     def without(self, drop: Callable[[ExportImage], bool]) -> "Dataset":
         """The same dataset without the images `drop` picks (this one is unchanged)."""
         out = copy.copy(self)
         out.pending = []
         out.images = [i for i in self.images if not drop(i)]
-        out.splits = [s for s in self.splits if any(i.split == s for i in out.images)] \
-            or ["train"]
+        out.splits = [s for s in self.splits if any(i.split == s for i in out.images)] or ["train"]
         return out
 
     @property
@@ -116,8 +129,10 @@ class Dataset:
         try:
             return self.class_index[name]
         except KeyError:
-            raise FormatError(f"image {image.record.file}: defect class {name!r} is not in "
-                              f"the taxonomy {self.classes}") from None
+            raise FormatError(
+                f"image {image.record.file}: defect class {name!r} is not in "
+                f"the taxonomy {self.classes}"
+            ) from None
 
     def template_for_class(self, cls: str) -> KeypointTemplate | None:
         """The keypoint template of a class: the one with its name, else the only one."""
@@ -130,8 +145,10 @@ class Dataset:
     def keypoint_class(self, kps: KeypointSet, image: ExportImage) -> str:
         cls = kps.cls or (kps.template if kps.template in self.class_index else None)
         if cls is None:
-            raise FormatError(f"image {image.record.file}: keypoint set {kps.id} "
-                              f"({kps.template}) has no defect class to export it under")
+            raise FormatError(
+                f"image {image.record.file}: keypoint set {kps.id} "
+                f"({kps.template}) has no defect class to export it under"
+            )
         self.class_id(cls, image)
         return cls
 
@@ -144,8 +161,7 @@ class Dataset:
             if box.cls not in self.class_index:
                 self.class_id(box.cls, image)  # raises, naming the class
             x, y, x2, y2 = box.x, box.y, box.x + box.w, box.y + box.h
-            if 0 <= x and 0 <= y and x2 <= w and y2 <= h and x2 - x == box.w \
-                    and y2 - y == box.h:
+            if 0 <= x and 0 <= y and x2 <= w and y2 <= h and x2 - x == box.w and y2 - y == box.h:
                 clipped = box  # inside: clip_box would give the same numbers
             else:
                 clipped = clip_box(box, w, h)
@@ -196,8 +212,9 @@ class Dataset:
         wait(pending)
 
 
-def _build_images(manifest: dict[str, Any], pixels: str = "keep",
-                  annotations: dict[str, Annotation] | None = None) -> list[ExportImage]:
+def _build_images(
+    manifest: dict[str, Any], pixels: str = "keep", annotations: dict[str, Annotation] | None = None
+) -> list[ExportImage]:
     built = annotations or {}
     labels = manifest["labels"]
     splits = manifest.get("splits", {})
@@ -213,51 +230,22 @@ def _build_images(manifest: dict[str, Any], pixels: str = "keep",
         ann = built.get(rec.id)
         if ann is None:
             ann = Annotation.from_dict(lab["annotation"])
-        out.append(ExportImage(rec, ann, lab["status"],
-                               tuple(lab.get("annotators", ())), split, name,
-                               lab.get("labeled_at", ""), rec_dict.get("synthetic")))
+        out.append(
+            ExportImage(
+                rec,
+                ann,
+                lab["status"],
+                tuple(lab.get("annotators", ())),
+                split,
+                name,
+                lab.get("labeled_at", ""),
+                rec_dict.get("synthetic"),
+            )
+        )
     return out
 
 
-def _renamed(images: list[ExportImage], manifest: dict[str, Any],
-             pixels: str) -> list[ExportImage]:
-    """`images` named as `_build_images` would name them for `pixels`: names are
-    given over every labeled image of the manifest in order (left-out images too),
-    so a name never depends on what was left out."""
-    labels = manifest["labels"]
-    splits = manifest.get("splits", {})
-    by_id = {i.record.id: i for i in images}
-    used: dict[str, set[str]] = {}
-    out: list[ExportImage] = []
-    for rec_dict in manifest["images"]:
-        if rec_dict["id"] not in labels:
-            continue
-        split = splits.get(rec_dict["id"], "train")
-        image = by_id.get(rec_dict["id"])
-        rec = image.record if image else ImageRecord.from_dict(rec_dict)
-        name = _unique_name(rec, used.setdefault(split, set()), pixels)
-        if image is not None:
-            out.append(image if image.name == name else replace(image, name=name))
-    return out
-
-
-def _unique_name(rec: ImageRecord, used: set[str], pixels: str = "keep") -> str:
-    """The source file name; a stem already used in the split gets the image id added
-    (consumers pair images and labels by stem)."""
-    stem = os.path.splitext(os.path.basename(rec.source))[0] or rec.id
-    ext = os.path.splitext(rec.file)[1]
-    # needs_reencode, without building a Path per image
-    if rec.orientation != 1 or ext.lower() not in PASSTHROUGH or (
-            pixels == "8bit" and rec.bit_depth > 8):
-        ext = ".png"
-    if stem in used:
-        stem = f"{stem}_{rec.id[:8]}"
-    used.add(stem)
-    return stem + ext
-
-
-def iter_progress(items: list[Any], progress: Progress | None,
-                  cancel: Any = None) -> Iterator[Any]:
+def iter_progress(items: list[Any], progress: Progress | None, cancel: Any = None) -> Iterator[Any]:
     """Yield items, reporting progress and honouring a cancel flag (`is_set()`)."""
     total = len(items)
     step = max(1, total // 200)
