@@ -1,8 +1,11 @@
 """Export at library speed: `qclabel export` end to end (a fresh CLI process, from the
 project's catalog and journals to the last file) on a 100k-image / 300k-box project, and,
-where `datumaro` is installed (`pip install -e '.[bench]'`), Datumaro's import + export
-of the same dataset in COCO, YOLO and Pascal VOC, side by side, with the peak RSS of
-each child process.
+where Datumaro is available, Datumaro's import + export of the same dataset in COCO, YOLO
+and Pascal VOC, side by side, with the peak RSS of each child process.
+
+Datumaro 1.10 needs numpy < 2 and qclabel numpy >= 2, so it lives in a venv of its own:
+`python3.12 -m venv ~/dm && ~/dm/bin/pip install datumaro==1.10.0`, then
+QCLABEL_BENCH_DATUMARO=~/dm/bin/python (default: this interpreter, if it has datumaro).
 
 Floors of the same run: `json.dumps` of the COCO document into one file, and writing
 one small YOLO label file per image. `--images none` isolates the label writing.
@@ -30,6 +33,7 @@ from pathlib import Path
 from .common import Figure
 
 PY = sys.executable
+DM_PY = os.path.expanduser(os.environ.get("QCLABEL_BENCH_DATUMARO", PY))
 BOXES = 3
 W, H = 2448, 2048
 FORMATS = ("coco", "yolo", "voc")
@@ -214,7 +218,7 @@ def measure(tmp: Path, n: int) -> list[Figure]:
         if have_dm:
             if fmt == "yolo":  # Datumaro's YOLO reader opens each label's image
                 _link_images(out, tmp / "p" / "canonical" / "one.png")
-            dm_wall, dm_mb = run_proc([PY, "-c", DATUMARO, str(out), fmt, str(tmp / "dm")])
+            dm_wall, dm_mb = run_proc([DM_PY, "-c", DATUMARO, str(out), fmt, str(tmp / "dm")])
             shutil.rmtree(tmp / "dm", ignore_errors=True)
             figs += [
                 Figure(
@@ -261,7 +265,7 @@ def _link_images(out: Path, image: Path) -> None:
 
 
 def _has_datumaro() -> bool:
-    return subprocess.run([PY, "-c", "import datumaro"], capture_output=True).returncode == 0
+    return subprocess.run([DM_PY, "-c", "import datumaro"], capture_output=True).returncode == 0
 
 
 def main() -> None:
