@@ -10,24 +10,25 @@ hashes it checks), so the same version always exports to the same bytes.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-import os
 import re
 from collections import Counter
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .core.model import Annotation
 from .errors import QclabelError
 from .project import Project
-from .splits import SplitItem, assign_splits, group_key
 from .version_diff import diff_versions  # noqa: F401  (part of this module's API)
 from .version_evidence import _qa_summary, evidence_hash  # noqa: F401  (API, as above)
+from .version_hash import IMAGE_IDENTITY, content_hash, label_dict, seal  # noqa: F401  (API)
+from .version_manifest import (  # noqa: F401  (part of this module's API)
+    MANIFEST_FORMAT,
+    build_manifest,
+    build_manifest_and_labels,
+    one_read,
+    resolve_images,
+)
 
-MANIFEST_FORMAT = 2  # 2: content hash of images and labels only; image paths
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -35,196 +36,92 @@ class VersionError(QclabelError):
     """A dataset version name is taken, unknown or invalid."""
 
 
-# What identifies an image's pixels: not where the file is, nor when it was ingested.
-IMAGE_IDENTITY = ("id", "sha256", "profile_hash", "page", "width", "height", "orientation")
-
-
-def _sha(body: Any) -> str:
-    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _label_content(annotation: dict[str, Any]) -> dict[str, Any]:
-    """The labels without the random object ids: the same labels, the same content."""
-    return {k: [{f: x for f, x in o.items() if f != "id"} for o in v]
-            if isinstance(v, list) and v and isinstance(v[0], dict) else v
-            for k, v in annotation.items()}
-
-
-def content_hash(manifest: dict[str, Any]) -> str:
-    """SHA-256 over what defines the data: the taxonomy, each image's identity, its
-    labels and split. Not the name, author, times, file paths, statuses or the split
-    settings (which only led to the splits), so the same images and labels give the
-    same hash however, whenever and wherever they were made. Format-1 manifests keep
-    the hash they were created with."""
-    if manifest.get("format", 1) < 2:
-        return _sha({k: manifest[k] for k in ("taxonomy", "images", "labels", "splits",
-                                              "settings")})
-    return _sha({
-        "taxonomy": manifest["taxonomy"],
-        "images": [{k: e.get(k) for k in IMAGE_IDENTITY} for e in manifest["images"]],
-        "labels": {i: _label_content(lab["annotation"])
-                   for i, lab in manifest["labels"].items()},
-        "splits": manifest["splits"]})
-
-
-def seal(manifest: dict[str, Any]) -> str:
-    """SHA-256 over the whole stored manifest (tamper evidence for what the content
-    hash leaves out: statuses, annotators, times, paths, settings)."""
-    return _sha({k: v for k, v in manifest.items() if k != "seal"})
-
-
-def build_manifest(project: Project, *, min_status: str = "single",
-                   ratios: tuple[float, ...] = (1.0,), group_by: str | None = None,
-                   seed: int = 0, gates: list[str] | None = None) -> dict[str, Any]:
-    """The project's current final labels as an (unnamed) manifest, with the QA
-    evidence (metrics, lots, golden scores, quality gates: all, or those in `gates`)."""
-    with one_read(project.store):
-        return _build(project, min_status, ratios, group_by, seed, gates)
-
-
-@contextmanager
-def one_read(store: Any) -> Iterator[None]:
-    """Within it, `store.all_states()` reads every journal once and hands every caller
-    the same states: the final labels, the label times and the QA summary of one
-    manifest are computed from one consistent read (a journal appended meanwhile
-    cannot make them disagree), and the journals are not parsed four times over."""
-    if "all_states" in vars(store):  # nested: the outer read stands
-        yield
-        return
-    states = store.all_states()
-    store.all_states = lambda: states
-    try:
-        yield
-    finally:
-        del store.all_states
-
-
-def _build(project: Project, min_status: str, ratios: tuple[float, ...],
-           group_by: str | None, seed: int, gates: list[str] | None) -> dict[str, Any]:
-    from .qa.final import final_labels
-    from .store.replay import refuse_damage
-    refuse_damage(project.store.all_states(), "a dataset version or export")
-    finals = final_labels(project, min_status)
-    records = list(project.store.catalog.get_many(finals).values())  # catalog order
-    records.sort(key=lambda r: r.seq)
-    times = _label_times(project)
-    labels = {r.id: {"annotation": finals[r.id].annotation.to_dict(),
-                     "status": finals[r.id].status,
-                     "annotators": list(finals[r.id].annotators),
-                     "decided_by": finals[r.id].decided_by,
-                     "labeled_at": times.get(r.id, "")} for r in records}
-    items = [SplitItem(r.id, tuple(finals[r.id].annotation.classes()),
-                       group_key(r.id, r.fields, group_by, r.source)) for r in records]
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "taxonomy": project.config["taxonomy"],
-        "images": [_image_entry(r.to_dict(), project) for r in records],
-        "labels": labels,
-        "splits": assign_splits(items, ratios, seed),
-        "settings": {"min_status": min_status, "split": list(ratios),
-                     "group_by": group_by, "seed": seed},
-        "qa": _qa_summary(project, finals, gates),
-    }
-    manifest["hash"] = content_hash(manifest)
-    return manifest
-
-
-def _image_entry(d: dict[str, Any], project: Project) -> dict[str, Any]:
-    """Catalog fields an export needs, and `path`: the file relative to the project
-    root, so a project moved with its images still finds them. EXIF blobs and ingest
-    times stay in the catalog."""
-    entry = {k: v for k, v in d.items() if k not in ("exif", "added", "seq")}
-    file = Path(d["file"])
-    if file.is_absolute():
-        entry["path"] = Path(os.path.relpath(file, os.path.abspath(project.root))).as_posix()
-    else:
-        entry["path"] = file.as_posix()
-    return entry
-
-
-def resolve_images(project: Project, manifest: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `manifest` whose images point at files that exist now: the catalog's
-    current file for the same image (after `qclabel images relink`), else the
-    project-relative `path`, else the file as recorded. Hashes are checked when the
-    bytes are read (formats.dataset)."""
-    catalog = project.store.catalog
-    root = project.root
-    out = dict(manifest, images=[])
-    for entry in manifest["images"]:
-        candidates = []
-        if entry["id"] in catalog and catalog.get(entry["id"]).sha256 == entry["sha256"]:
-            candidates.append(catalog.get(entry["id"]).file)
-        if entry.get("path"):
-            candidates.append(entry["path"])
-        found = next((c for c in candidates if (root / c).exists()), entry["file"])
-        out["images"].append(dict(entry, file=found))
-    return out
-
-
-def _label_times(project: Project) -> dict[str, str]:
-    """Latest time anyone changed the labels or decisions of each image."""
-    out: dict[str, str] = {}
-    for state in project.store.all_states().values():
-        for (kind, image), entry in state.entries.items():
-            if kind in ("label", "review", "final") and entry["ts"] > out.get(image, ""):
-                out[image] = entry["ts"]
-    return out
-
-
 # -- stored versions ------------------------------------------------------------------
-def create_version(project: Project, name: str, user: str, override_note: str | None = None,
-                   gates: list[str] | None = None, manifest: dict[str, Any] | None = None,
-                   **settings: Any) -> dict[str, Any]:
+def create_version(
+    project: Project,
+    name: str,
+    user: str,
+    override_note: str | None = None,
+    gates: list[str] | None = None,
+    manifest: dict[str, Any] | None = None,
+    **settings: Any,
+) -> dict[str, Any]:
     """Freeze the current final labels as version `name`. Refused (GateFailed) when a
     quality gate fails, unless an admin overrides it with a note, which is recorded as
     a `gate_override` event in their journal and in the version's QA evidence.
     `manifest`: one `build_manifest` just made with the same settings and gates."""
     from .qa.gates import OVERRIDE, refusal
+
     if not _NAME.match(name):
         raise VersionError(f"version name {name!r}: use letters, digits, '.', '-' or '_'")
     docs = project.store.documents("versions")
     if docs.get(name) is not None:
-        raise VersionError(f"dataset version {name!r} already exists in {docs.path}; "
-                           "versions are immutable, pick a new name")
-    manifest = copy.deepcopy(manifest) if manifest else build_manifest(project, gates=gates,
-                                                                        **settings)
+        raise VersionError(
+            f"dataset version {name!r} already exists in {docs.path}; "
+            "versions are immutable, pick a new name"
+        )
+    manifest = (
+        copy.deepcopy(manifest) if manifest else build_manifest(project, gates=gates, **settings)
+    )
     evidence = manifest["qa"]["evidence"]
     failed = [g for g in evidence["gates"] if not g["passed"]]
     if failed and override_note is None:
         from .qa.gates import GateResult
+
         raise refusal(name, [GateResult(**g) for g in failed])
     if failed:
         project.require(user, "admin", "override a quality gate")
         if not override_note.strip():
             raise VersionError("an override needs a note saying why (--note)")
         with project.store.open_session(user) as session:
-            event = session.record(OVERRIDE, f"version:{name}", None,
-                                   {"version": name, "gates": [g["gate"] for g in failed]},
-                                   override_note.strip())
-        evidence["overrides"].append({"gates": [g["gate"] for g in failed], "by": user,
-                                      "note": override_note.strip(), "at": event["ts"],
-                                      "event": event["hash"]})
-    manifest.update(name=name, created=datetime.now(timezone.utc).isoformat(
-        timespec="seconds"), created_by=user, project=project.name)
+            event = session.record(
+                OVERRIDE,
+                f"version:{name}",
+                None,
+                {"version": name, "gates": [g["gate"] for g in failed]},
+                override_note.strip(),
+            )
+        evidence["overrides"].append(
+            {
+                "gates": [g["gate"] for g in failed],
+                "by": user,
+                "note": override_note.strip(),
+                "at": event["ts"],
+                "event": event["hash"],
+            }
+        )
+    manifest.update(
+        name=name,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_by=user,
+        project=project.name,
+    )
     manifest["qa_hash"] = evidence_hash(manifest["qa"])
     manifest["seal"] = seal(manifest)
     docs.put(name, manifest)
     return manifest
 
 
-def store_derived(project: Project, name: str, user: str,
-                  manifest: dict[str, Any]) -> dict[str, Any]:
+def store_derived(
+    project: Project, name: str, user: str, manifest: dict[str, Any]
+) -> dict[str, Any]:
     """Store a manifest derived from an existing version (augmentation): the parent's
     QA evidence is carried over as it was released, so no gate is evaluated again."""
     if not _NAME.match(name):
         raise VersionError(f"version name {name!r}: use letters, digits, '.', '-' or '_'")
     docs = project.store.documents("versions")
     if docs.get(name) is not None:
-        raise VersionError(f"dataset version {name!r} already exists in {docs.path}; "
-                           "versions are immutable, pick a new name")
-    manifest = dict(manifest, name=name, created=datetime.now(timezone.utc).isoformat(
-        timespec="seconds"), created_by=user, project=project.name)
+        raise VersionError(
+            f"dataset version {name!r} already exists in {docs.path}; "
+            "versions are immutable, pick a new name"
+        )
+    manifest = dict(
+        manifest,
+        name=name,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_by=user,
+        project=project.name,
+    )
     manifest.pop("seal", None)  # the parent's seal: this manifest gets its own
     manifest["hash"] = content_hash(manifest)
     manifest["qa_hash"] = evidence_hash(manifest["qa"])
@@ -238,12 +135,16 @@ def get_version(project: Project, name: str) -> dict[str, Any]:
     if doc is None:
         known = ", ".join(list_names(project)) or "none"
         raise VersionError(f"no dataset version {name!r} in {project.root} (known: {known})")
-    altered = content_hash(doc) != doc.get("hash") or (
-        "qa_hash" in doc and evidence_hash(doc.get("qa", {})) != doc["qa_hash"]) or (
-        "seal" in doc and seal(doc) != doc["seal"])
+    altered = (
+        content_hash(doc) != doc.get("hash")
+        or ("qa_hash" in doc and evidence_hash(doc.get("qa", {})) != doc["qa_hash"])
+        or ("seal" in doc and seal(doc) != doc["seal"])
+    )
     if altered:
-        raise VersionError(f"dataset version {name!r} in {project.root}/versions.json does "
-                           "not match its recorded hash: the manifest was altered")
+        raise VersionError(
+            f"dataset version {name!r} in {project.root}/versions.json does "
+            "not match its recorded hash: the manifest was altered"
+        )
     return doc
 
 
@@ -257,8 +158,14 @@ def summary(manifest: dict[str, Any]) -> dict[str, Any]:
     for lab in manifest["labels"].values():
         per_class.update(Annotation.from_dict(lab["annotation"]).classes())
     splits = Counter(manifest["splits"].values())
-    return {"name": manifest.get("name"), "created": manifest.get("created"),
-            "created_by": manifest.get("created_by"), "hash": manifest["hash"],
-            "images": len(manifest["labels"]), "objects_per_class": dict(sorted(
-                per_class.items())), "splits": dict(sorted(splits.items())),
-            "settings": manifest["settings"], "qa": manifest.get("qa", {})}
+    return {
+        "name": manifest.get("name"),
+        "created": manifest.get("created"),
+        "created_by": manifest.get("created_by"),
+        "hash": manifest["hash"],
+        "images": len(manifest["labels"]),
+        "objects_per_class": dict(sorted(per_class.items())),
+        "splits": dict(sorted(splits.items())),
+        "settings": manifest["settings"],
+        "qa": manifest.get("qa", {}),
+    }

@@ -20,8 +20,7 @@ from ..errors import FormatError
 from ..project import Project
 from . import coco, cvat_xml, labelstudio, tabular, tfrecord, voc, yolo
 from .dataset import LINK_MODES, Dataset, ExportCancelled, Progress
-from .importing import (IMPORT_FORMATS, ImportReport, check_import_as, commit_as,
-                        match_all)
+from .importing import IMPORT_FORMATS, ImportReport, check_import_as, commit_as, match_all
 from .outdir import atomic_output
 
 Exporter = Callable[..., dict[str, Any]]
@@ -32,10 +31,15 @@ def _tabular(kind: str) -> Exporter:
 
 
 EXPORTERS: dict[str, Exporter] = {
-    "yolo": yolo.export, "coco": coco.export, "voc": voc.export,
-    "tfrecord": tfrecord.export, "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+    "yolo": yolo.export,
+    "coco": coco.export,
+    "voc": voc.export,
+    "tfrecord": tfrecord.export,
+    "csv": _tabular("csv"),
+    "jsonl": _tabular("jsonl"),
     # Interchange with other labeling tools: every label kind, incomplete images too.
-    "cvat": cvat_xml.export, "labelstudio": labelstudio.export,
+    "cvat": cvat_xml.export,
+    "labelstudio": labelstudio.export,
 }
 EXPORT_FORMATS = tuple(EXPORTERS)
 VERSION_FILE = "qclabel_version.json"
@@ -43,8 +47,11 @@ VERSION_FILE = "qclabel_version.json"
 # core.consistency). A fail image with none of them would be read as a defect-free
 # background image, so it is left out and counted ("incomplete").
 DETECTION_EXPORTS: dict[str, tuple[str, ...] | None] = {
-    "yolo/detect": None, "yolo/pose": ("keypoint set",), "yolo/segment": ("mask",),
-    "coco": None, "voc": None,
+    "yolo/detect": None,
+    "yolo/pose": ("keypoint set",),
+    "yolo/segment": ("mask",),
+    "coco": None,
+    "voc": None,
     "tfrecord": None,
 }
 
@@ -57,38 +64,54 @@ class ExportResult:
     version: str | None
     hash: str
     stats: dict[str, Any]
-    incomplete: int = 0          # fail images without objects, left out (detection)
-    missing: str = ""            # what they lack, e.g. "box"
+    incomplete: int = 0  # fail images without objects, left out (detection)
+    missing: str = ""  # what they lack, e.g. "box"
 
     def left_out_text(self) -> str:
         """One line for the export summary, or '' when nothing was left out."""
         if not self.incomplete:
             return ""
-        return (f"left out {self.incomplete} incomplete image"
-                f"{'s' if self.incomplete != 1 else ''} (fail without any {self.missing}; "
-                "`qclabel check` lists them)")
+        return (
+            f"left out {self.incomplete} incomplete image"
+            f"{'s' if self.incomplete != 1 else ''} (fail without any {self.missing}; "
+            "`qclabel check` lists them)"
+        )
 
 
-def dataset_for(project: Project, version: str | None = None,
-                executor: Executor | None = None, **settings: Any) -> Dataset:
+def dataset_for(
+    project: Project, version: str | None = None, executor: Executor | None = None, **settings: Any
+) -> Dataset:
     """A frozen version, or the current final labels with the given split settings.
     With an executor, image files are copied in parallel on it."""
-    from ..versions import build_manifest, get_version, resolve_images
+    from ..versions import build_manifest_and_labels, get_version, resolve_images
+
     if version is not None:
         if any(v is not None for v in settings.values()):
-            raise FormatError(f"version {version!r} fixes its own split and minimum status; "
-                              "create a new version to change them")
+            raise FormatError(
+                f"version {version!r} fixes its own split and minimum status; "
+                "create a new version to change them"
+            )
         # The images where they are now: a moved project or a relinked catalog.
         manifest = resolve_images(project, get_version(project, version))
         return Dataset(manifest, project.root, executor)
     settings = {k: v for k, v in settings.items() if v is not None}
-    return Dataset(build_manifest(project, **settings), project.root, executor)
+    manifest, annotations = build_manifest_and_labels(project, **settings)
+    return Dataset(manifest, project.root, executor, annotations)
 
 
-def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
-                   link: str = "copy", progress: Progress | None = None,
-                   cancel: Any = None, mask_png: bool = False,
-                   pixels: str = "auto", no_synthetic: bool = False) -> ExportResult:
+def export_dataset(
+    ds: Dataset,
+    fmt: str,
+    out: Path,
+    *,
+    task: str = "detect",
+    link: str = "copy",
+    progress: Progress | None = None,
+    cancel: Any = None,
+    mask_png: bool = False,
+    pixels: str = "auto",
+    no_synthetic: bool = False,
+) -> ExportResult:
     """Write `ds` as `fmt` to `out` atomically (the old `out` stays until it is done).
     `pixels`: keep, 8bit, or auto (8bit for YOLO, whose loader reads a 16-bit file
     as value/256, keep for the others). `no_synthetic` leaves out the images
@@ -104,10 +127,10 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
     ds, incomplete, missing = leave_out_incomplete(ds, fmt, task)
     with atomic_output(out, marker=VERSION_FILE) as tmp:
         try:
-            stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress,
-                                   cancel=cancel)
+            stats = EXPORTERS[fmt](ds, tmp, task=task, link=link, progress=progress, cancel=cancel)
             if mask_png:
                 from . import masks_png
+
                 stats["mask_pngs"] = masks_png.write(ds, tmp)
             ds.wait_images(cancel)
         except BaseException:
@@ -115,11 +138,20 @@ def export_dataset(ds: Dataset, fmt: str, out: Path, *, task: str = "detect",
             # running would recreate the partial folder after it was removed.
             ds.abandon_images()
             raise
-        (tmp / VERSION_FILE).write_text(version_file(ds, fmt, task, incomplete,
-                                                     synthetic_left_out) + "\n")
+        (tmp / VERSION_FILE).write_text(
+            version_file(ds, fmt, task, incomplete, synthetic_left_out) + "\n"
+        )
     m = ds.manifest
-    return ExportResult(Path(out), fmt, stats.get("images", len(ds.images)), m.get("name"),
-                        m["hash"], stats, incomplete, missing)
+    return ExportResult(
+        Path(out),
+        fmt,
+        stats.get("images", len(ds.images)),
+        m.get("name"),
+        m["hash"],
+        stats,
+        incomplete,
+        missing,
+    )
 
 
 def check_export_options(fmt: str, link: str) -> None:
@@ -139,49 +171,82 @@ def leave_out_incomplete(ds: Dataset, fmt: str, task: str) -> tuple[Dataset, int
     if key not in DETECTION_EXPORTS:
         return ds, 0, ""
     names = DETECTION_EXPORTS[key]
-    kinds = consistency.defect_kinds() if names is None else [consistency.kind(n)
-                                                             for n in names]
+    kinds = consistency.defect_kinds() if names is None else [consistency.kind(n) for n in names]
     kept = ds.without(lambda image: consistency.incomplete(image.annotation, kinds))
     return kept, len(ds.images) - len(kept.images), " or ".join(k.noun for k in kinds)
 
 
-def version_file(ds: Dataset, fmt: str, task: str, incomplete: int = 0,
-                 synthetic_left_out: int = 0) -> str:
+def version_file(
+    ds: Dataset, fmt: str, task: str, incomplete: int = 0, synthetic_left_out: int = 0
+) -> str:
     """What the export was made from: enough to trace a model back to its data."""
     m = ds.manifest
-    info = {"version": m.get("name"), "created": m.get("created"),
-            "created_by": m.get("created_by"), "content_hash": m["hash"],
-            "format": fmt, "task": task if fmt == "yolo" else None,
-            "classes": ds.classes, "settings": m["settings"],
-            "images": {s: len(ds.in_split(s)) for s in ds.splits}, "qa": m.get("qa", {})}
+    info = {
+        "version": m.get("name"),
+        "created": m.get("created"),
+        "created_by": m.get("created_by"),
+        "content_hash": m["hash"],
+        "format": fmt,
+        "task": task if fmt == "yolo" else None,
+        "classes": ds.classes,
+        "settings": m["settings"],
+        "images": {s: len(ds.in_split(s)) for s in ds.splits},
+        "qa": m.get("qa", {}),
+    }
     if incomplete:
         info["left_out_incomplete"] = incomplete
     if ds.has_synthetic:  # every augmented image, with the real images it came from
-        info["synthetic"] = [{"file": f"{i.split}/{i.name}", "id": i.record.id,
-                              "sources": i.synthetic["sources"]}
-                             for i in ds.images if i.synthetic is not None]
+        info["synthetic"] = [
+            {"file": f"{i.split}/{i.name}", "id": i.record.id, "sources": i.synthetic["sources"]}
+            for i in ds.images
+            if i.synthetic is not None
+        ]
     if synthetic_left_out:
         info["synthetic_left_out"] = synthetic_left_out
     return json.dumps(info, indent=2, sort_keys=True)
 
 
-def export_project(project: Project, fmt: str, out: Path, *, version: str | None = None,
-                   min_status: str | None = None, ratios: tuple[float, ...] | None = None,
-                   group_by: str | None = None, seed: int | None = None,
-                   executor: Executor | None = None, **options: Any) -> ExportResult:
+def export_project(
+    project: Project,
+    fmt: str,
+    out: Path,
+    *,
+    version: str | None = None,
+    min_status: str | None = None,
+    ratios: tuple[float, ...] | None = None,
+    group_by: str | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    **options: Any,
+) -> ExportResult:
     check_export_options(fmt, options.get("link", "copy"))
-    ds = dataset_for(project, version, executor, min_status=min_status, ratios=ratios,
-                     group_by=group_by, seed=seed)
+    ds = dataset_for(
+        project,
+        version,
+        executor,
+        min_status=min_status,
+        ratios=ratios,
+        group_by=group_by,
+        seed=seed,
+    )
     return export_dataset(ds, fmt, out, **options)
 
 
-def import_labels(project: Project, fmt: str, src: Path, actor: str, *,
-                  as_user: str | None = None, predictions: str | None = None,
-                  min_score: float | None = None) -> ImportReport:
+def import_labels(
+    project: Project,
+    fmt: str,
+    src: Path,
+    actor: str,
+    *,
+    as_user: str | None = None,
+    predictions: str | None = None,
+    min_score: float | None = None,
+) -> ImportReport:
     """Validate everything first, then write: an annotator's labels or a predictions set.
     `min_score` drops objects whose confidence (when the file has one) is lower."""
     from . import suggestions
     from .sources import READERS
+
     if fmt not in READERS:
         raise FormatError(f"--format {fmt!r}: import reads {', '.join(IMPORT_FORMATS)}")
     if (as_user is None) == (predictions is None):
@@ -202,6 +267,15 @@ def import_labels(project: Project, fmt: str, src: Path, actor: str, *,
     return ImportReport(len(labels), len(labels), f"predictions {predictions!r}")
 
 
-__all__ = ["EXPORTERS", "EXPORT_FORMATS", "IMPORT_FORMATS", "Dataset", "ExportCancelled",
-           "ExportResult", "dataset_for", "export_dataset", "export_project",
-           "import_labels"]
+__all__ = [
+    "EXPORTERS",
+    "EXPORT_FORMATS",
+    "IMPORT_FORMATS",
+    "Dataset",
+    "ExportCancelled",
+    "ExportResult",
+    "dataset_for",
+    "export_dataset",
+    "export_project",
+    "import_labels",
+]

@@ -13,20 +13,30 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
-from . import masks_coco, safe_read
-from .attributes import apply_image, image_attributes, object_attributes, severity_of
+from . import masks_coco
+from .attributes import image_attributes, object_attributes
+
+# The import side lives in formats.coco_read; these names stay importable from here.
+from .coco_read import load_json, parse, parse_sized  # noqa: F401
 from .dataset import Dataset, ExportImage, Progress, iter_progress, r3
 from .parts import keypoint_box, part_boxes
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None, cancel: Any = None,
-           **_: Any) -> dict[str, Any]:
+def export(
+    ds: Dataset,
+    out: Path,
+    *,
+    link: str = "copy",
+    progress: Progress | None = None,
+    cancel: Any = None,
+    **_: Any,
+) -> dict[str, Any]:
     for image in iter_progress(ds.images, progress, cancel):
-        ds.place_image(image, out / "images" / image.split / image.name, link)
+        if link != "none":  # not even a Path per image for nothing
+            ds.place_image(image, out / "images" / image.split / image.name, link)
     (out / "annotations").mkdir(parents=True, exist_ok=True)
     # Ids are unique across splits (merging train and val keeps them apart): images
     # are numbered in dataset order, annotations run on from split to split.
@@ -35,9 +45,12 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | N
     for split in ds.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         images = ds.in_split(split)
-        doc = instances(ds, images, ids, next_box)
-        next_box += len(doc["annotations"])
-        _write(out / "annotations" / f"instances_{split}.json", doc)
+        # Streamed: the annotations are written as they are made, never all in memory.
+        written = _write_streamed(
+            out / "annotations" / f"instances_{split}.json",
+            _instances_doc(ds, images, ids, next_box),
+        )
+        next_box += written
         if ds.taxonomy.keypoint_templates:
             doc = keypoints(ds, images, ids, next_kp)
             next_kp += len(doc["annotations"])
@@ -45,65 +58,134 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | N
     return {"images": len(ds.images)}
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _write(path: Path, doc: dict[str, Any]) -> None:
     """Compact, keys sorted (stable bytes); `indent` would switch json to its pure-Python
     encoder, 7x slower on 100k images."""
-    path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":"),
-                               ensure_ascii=False) + "\n")
+    path.write_text(_dumps(doc) + "\n", encoding="utf-8")
+
+
+def _write_streamed(path: Path, doc: dict[str, Any], chunk: int = 4096) -> int:
+    """`_write(path, doc)` where the values that are iterators are written a chunk at
+    a time (the same bytes: compact JSON with sorted keys); returns how many items
+    the "annotations" iterator gave."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for n, key in enumerate(sorted(doc)):
+            fh.write(("{" if n == 0 else ",") + _dumps(key) + ":")
+            value = doc[key]
+            if isinstance(value, (list, dict, str, int, float)) or value is None:
+                fh.write(_dumps(value))
+                continue
+            fh.write("[")
+            first, batch = True, []
+            for item in value:
+                batch.append(item)
+                if len(batch) >= chunk:
+                    fh.write(("" if first else ",") + _dumps(batch)[1:-1])
+                    count += len(batch) if key == "annotations" else 0
+                    first, batch = False, []
+            if batch:
+                fh.write(("" if first else ",") + _dumps(batch)[1:-1])
+                count += len(batch) if key == "annotations" else 0
+            fh.write("]")
+        fh.write("}\n" if doc else "{}\n")
+    return count
 
 
 def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict[str, Any]:
     return {
-        "info": {"description": f"qclabel export, taxonomy {ds.taxonomy.name}",
-                 "version": ds.manifest.get("name") or "", "contributor": "qclabel"},
+        "info": {
+            "description": f"qclabel export, taxonomy {ds.taxonomy.name}",
+            "version": ds.manifest.get("name") or "",
+            "contributor": "qclabel",
+        },
         "licenses": [],
-        "images": [{"id": ids[img.record.id], "file_name": img.name,
-                    "width": img.record.width, "height": img.record.height,
-                    "attributes": image_attributes(img), **_synthetic(ds, img)}
-                   for img in images],
+        "images": _image_rows(ds, images, ids),
     }
 
 
-def _synthetic(ds: Dataset, img: ExportImage) -> dict[str, Any]:
+def _image_rows(
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int]
+) -> Iterator[dict[str, Any]]:
+    synthetic = ds.has_synthetic
+    for img in images:
+        yield {
+            "id": ids[img.record.id],
+            "file_name": img.name,
+            "width": img.record.width,
+            "height": img.record.height,
+            "attributes": image_attributes(img),
+            **(_synthetic(img) if synthetic else {}),
+        }
+
+
+def _synthetic(img: ExportImage) -> dict[str, Any]:
     """The image fields marking augmented images (only in datasets that have any,
     so exports of real data keep their bytes)."""
-    if not ds.has_synthetic:
-        return {}
-    return {"synthetic": img.synthetic is not None,
-            "synthetic_sources": list(img.synthetic["sources"]) if img.synthetic else []}
+    return {
+        "synthetic": img.synthetic is not None,
+        "synthetic_sources": list(img.synthetic["sources"]) if img.synthetic else [],
+    }
 
 
 def _numbered(images: list[ExportImage], ids: dict[str, int] | None) -> dict[str, int]:
-    return ids if ids is not None else {img.record.id: n
-                                        for n, img in enumerate(images, start=1)}
+    return ids if ids is not None else {img.record.id: n for n, img in enumerate(images, start=1)}
 
 
-def instances(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
-              first_id: int = 1) -> dict[str, Any]:
-    ids = _numbered(images, ids)
+def instances(
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None, first_id: int = 1
+) -> dict[str, Any]:
+    doc = _instances_doc(ds, images, _numbered(images, ids), first_id)
+    return {k: v if isinstance(v, (list, dict)) else list(v) for k, v in doc.items()}
+
+
+def _instances_doc(
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int], first_id: int
+) -> dict[str, Any]:
+    """The instances document, its images and annotations as iterators."""
     doc = _header(ds, images, ids)
-    doc["categories"] = [{"id": i + 1, "name": c, "supercategory": "defect"}
-                         for i, c in enumerate(ds.classes)]
-    anns: list[dict[str, Any]] = []
-    for image in images:
-        image_id = ids[image.record.id]
-        for box in ds.boxes(image):
-            anns.append({"id": first_id + len(anns), "image_id": image_id,
-                         "category_id": ds.class_id(box.cls, image) + 1,
-                         "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
-                         "area": r3(box.w * box.h), "iscrowd": 0, "segmentation": [],
-                         "attributes": object_attributes(box.severity)})
-        anns += masks_coco.mask_annotations(ds, image, image_id, first_id + len(anns))
-    doc["annotations"] = anns
+    doc["categories"] = [
+        {"id": i + 1, "name": c, "supercategory": "defect"} for i, c in enumerate(ds.classes)
+    ]
+    doc["annotations"] = _instance_rows(ds, images, ids, first_id)
     return doc
 
 
-def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None,
-              first_id: int = 1) -> dict[str, Any]:
+def _instance_rows(
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int], first_id: int
+) -> Iterator[dict[str, Any]]:
+    next_id = first_id
+    for image in images:
+        image_id = ids[image.record.id]
+        for box in ds.boxes(image):
+            yield {
+                "id": next_id,
+                "image_id": image_id,
+                "category_id": ds.class_index[box.cls] + 1,
+                "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
+                "area": r3(box.w * box.h),
+                "iscrowd": 0,
+                "segmentation": [],
+                "attributes": object_attributes(box.severity),
+            }
+            next_id += 1
+        masks = masks_coco.mask_annotations(ds, image, image_id, next_id)
+        next_id += len(masks)
+        yield from masks
+
+
+def keypoints(
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None = None, first_id: int = 1
+) -> dict[str, Any]:
     """Keypoint sets; `bbox` is the set's part box when it has one (formats.parts),
     the box of its labeled points otherwise."""
     ids = _numbered(images, ids)
     doc = _header(ds, images, ids)
+    doc["images"] = list(doc["images"])
     doc["categories"] = [_kp_category(ds, i, c) for i, c in enumerate(ds.classes)]
     anns: list[dict[str, Any]] = []
     for image in images:
@@ -113,21 +195,32 @@ def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None
             cls = ds.keypoint_class(kps, image)
             template = ds.template_for_class(cls)
             if template is None or template.name != kps.template:
-                raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
-                                  f"template {kps.template!r}, which class {cls!r} lacks")
+                raise FormatError(
+                    f"image {image.record.file}: keypoint set {kps.id} uses "
+                    f"template {kps.template!r}, which class {cls!r} lacks"
+                )
             flat: list[Any] = []
             for name in template.points:
                 p = kps.point(name)
-                flat += ([r3(min(max(p.x, 0), w)), r3(min(max(p.y, 0), h)), p.v] if p.v
-                         else [0, 0, 0])
+                flat += (
+                    [r3(min(max(p.x, 0), w)), r3(min(max(p.y, 0), h)), p.v] if p.v else [0, 0, 0]
+                )
             x, y, bw, bh = keypoint_box(image, kps, parts)
             part = parts.get(kps.id)
-            anns.append({"id": first_id + len(anns), "image_id": ids[image.record.id],
-                         "category_id": ds.class_id(cls, image) + 1, "keypoints": flat,
-                         "num_keypoints": sum(1 for p in kps.points if p.v > 0),
-                         "bbox": [r3(x), r3(y), r3(bw), r3(bh)], "area": r3(bw * bh),
-                         "iscrowd": 0, "segmentation": [],
-                         "attributes": object_attributes(part.severity if part else None)})
+            anns.append(
+                {
+                    "id": first_id + len(anns),
+                    "image_id": ids[image.record.id],
+                    "category_id": ds.class_id(cls, image) + 1,
+                    "keypoints": flat,
+                    "num_keypoints": sum(1 for p in kps.points if p.v > 0),
+                    "bbox": [r3(x), r3(y), r3(bw), r3(bh)],
+                    "area": r3(bw * bh),
+                    "iscrowd": 0,
+                    "segmentation": [],
+                    "attributes": object_attributes(part.severity if part else None),
+                }
+            )
     doc["annotations"] = anns
     return doc
 
@@ -135,127 +228,15 @@ def keypoints(ds: Dataset, images: list[ExportImage], ids: dict[str, int] | None
 def _kp_category(ds: Dataset, i: int, cls: str) -> dict[str, Any]:
     template = ds.template_for_class(cls)
     points = list(template.points) if template else []
-    skeleton = ([[points.index(a) + 1, points.index(b) + 1] for a, b in template.skeleton]
-                if template else [])
-    return {"id": i + 1, "name": cls, "supercategory": "defect", "keypoints": points,
-            "skeleton": skeleton}
-
-
-# -- import ------------------------------------------------------------------------------
-load_json = safe_read.load_json
-
-
-def parse(path: Path, templates: dict[str, Any]) -> dict[str, Annotation]:
-    """file_name -> Annotation for one COCO file (instances or keypoints)."""
-    return {name: ann for name, (ann, _) in parse_sized(path, templates).items()}
-
-
-def parse_sized(path: Path, templates: dict[str, Any]
-                ) -> dict[str, tuple[Annotation, tuple[int, int] | None]]:
-    """file_name -> (Annotation, (width, height) when the file gives both as integers).
-    Every field is type-checked: a hostile file gets one line naming field and value."""
-    doc = safe_read.obj(load_json(path), str(path), "the top level")
-    for key in ("images", "annotations", "categories"):
-        safe_read.items(doc.get(key), str(path), f"field {key!r}")
-    cats = _categories(doc["categories"], path)
-    images, sizes, attrs = _images(doc["images"], path)
-    found: dict[str, dict[str, list[Any]]] = {
-        n: {"boxes": [], "masks": [], "sets": []} for n in images.values()}
-    for i, ann in enumerate(doc["annotations"]):
-        where = f"{path}: annotations[{i}]"
-        ann = safe_read.obj(ann, f"{path}", f"annotations[{i}]")
-        image_id = ann.get("image_id")
-        name = images.get(image_id) if isinstance(image_id, (int, str)) else None
-        cat_id = ann.get("category_id")
-        cat = cats.get(cat_id) if isinstance(cat_id, (int, str)) else None
-        if name is None:
-            raise FormatError(f"{where}: image_id = {safe_read.shown(image_id)} not in "
-                              "images")
-        if cat is None:
-            raise FormatError(f"{where}: category_id = {safe_read.shown(cat_id)} unknown")
-        if "keypoints" in ann:
-            found[name]["sets"].append(_keypoint_set(ann, cat, templates, where))
-        elif masks_coco.has_mask(ann):
-            found[name]["masks"].append(masks_coco.parse_mask(
-                ann, cat["name"], sizes[image_id], where))
-        else:
-            found[name]["boxes"].append(_box(ann, cat["name"], where))
-    by_id = {name: iid for iid, name in images.items()}
-    return {n: (apply_image(Annotation(verdict=None if any(f.values()) else "pass",
-                                       boxes=tuple(f["boxes"]), keypoints=tuple(f["sets"]),
-                                       masks=tuple(f["masks"])), *attrs[n]),
-                sizes[by_id[n]])
-            for n, f in found.items()}
-
-
-def _categories(raw: list[Any], path: Path) -> dict[Any, dict[str, Any]]:
-    cats: dict[Any, dict[str, Any]] = {}
-    for i, c in enumerate(raw):
-        c = safe_read.obj(c, str(path), f"categories[{i}]")
-        cid = safe_read.key(c.get("id"), str(path), f"categories[{i}].id")
-        safe_read.text(c.get("name"), str(path), f"categories[{i}].name")
-        if cid in cats:
-            raise FormatError(f"{path}: categories[{i}].id = {cid!r} is used twice")
-        cats[cid] = c
-    return cats
-
-
-def _images(raw: list[Any], path: Path
-            ) -> tuple[dict[Any, str], dict[Any, tuple[int, int] | None],
-                       dict[str, tuple[Any, str]]]:
-    """image id -> file_name and -> size; a repeated id or file_name is refused (the
-    second image's labels would silently merge into the first's)."""
-    images: dict[Any, str] = {}
-    sizes: dict[Any, tuple[int, int] | None] = {}
-    seen: dict[str, int] = {}
-    attrs: dict[str, tuple[Any, str]] = {}  # file_name -> (CVAT-style attributes, where)
-    for i, im in enumerate(raw):
-        im = safe_read.obj(im, str(path), f"images[{i}]")
-        if not {"id", "file_name"} <= set(im):
-            raise FormatError(f"{path}: images[{i}] needs id and file_name")
-        iid = safe_read.key(im["id"], str(path), f"images[{i}].id")
-        name = safe_read.text(im["file_name"], str(path), f"images[{i}].file_name")
-        if iid in images:
-            raise FormatError(f"{path}: images[{i}].id = {iid!r} is used twice")
-        if name in seen:
-            raise FormatError(f"{path}: images[{i}].file_name = {name!r} is listed twice "
-                              f"(also images[{seen[name]}])")
-        seen[name] = i
-        images[iid] = name
-        w, h = im.get("width"), im.get("height")
-        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h))
-        sizes[iid] = (w, h) if ok else None  # type: ignore[assignment]  # ints when ok
-        attrs[name] = (im.get("attributes"), f"{path}: images[{i}]")
-    return images, sizes, attrs
-
-
-def _box(ann: dict[str, Any], cls: str, where: str) -> Box:
-    bbox = ann.get("bbox")
-    if not (isinstance(bbox, list) and len(bbox) == 4):
-        raise FormatError(f"{where}: bbox = {safe_read.shown(bbox)}: expected [x, y, w, h]")
-    x, y, w, h = safe_read.numbers(bbox, where, "bbox")
-    return Box(cls, x, y, w, h, severity_of(ann.get("attributes"), where))
-
-
-def _keypoint_set(ann: dict[str, Any], cat: dict[str, Any], templates: dict[str, Any],
-                  where: str) -> KeypointSet:
-    names = cat.get("keypoints") or []
-    if not isinstance(names, list):
-        raise FormatError(f"{where}: category keypoints = {safe_read.shown(names)}: "
-                          "expected a list of point names")
-    template = next((t for t in templates.values() if list(t.points) == list(names)), None)
-    if template is None:
-        raise FormatError(f"{where}: category {cat.get('name')!r} keypoints "
-                          f"{safe_read.shown(names)} match no keypoint template of the "
-                          "taxonomy")
-    flat = ann["keypoints"]
-    if not isinstance(flat, list) or len(flat) != 3 * len(names):
-        raise FormatError(f"{where}: keypoints needs {3 * len(names)} values")
-    flat = safe_read.numbers(flat, where, "keypoints")
-    pts = []
-    for i, name in enumerate(names):
-        x, y, v = flat[3 * i:3 * i + 3]
-        if v not in (0, 1, 2):
-            raise FormatError(f"{where}: keypoint {name} visibility = {v:g}: expected 0/1/2")
-        pts.append(Keypoint(name, x, y, int(v)) if v else Keypoint(name))
-    return KeypointSet(template.name, tuple(pts), cat["name"])
+    skeleton = (
+        [[points.index(a) + 1, points.index(b) + 1] for a, b in template.skeleton]
+        if template
+        else []
+    )
+    return {
+        "id": i + 1,
+        "name": cls,
+        "supercategory": "defect",
+        "keypoints": points,
+        "skeleton": skeleton,
+    }

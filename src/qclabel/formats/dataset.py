@@ -18,8 +18,15 @@ from ..core.geometry import clip_box
 from ..core.model import Annotation, Box, ImageRecord, KeypointSet
 from ..core.taxonomy import KeypointTemplate, Taxonomy, load_taxonomy
 from ..errors import FormatError, QclabelError
-from .image_files import (PASSTHROUGH, PIXEL_MODES, canonical_png, is_derived,  # noqa: F401
-                          needs_reencode, place_image, read_source)
+from .export_names import _renamed, _unique_name
+from .image_files import (
+    PIXEL_MODES,
+    canonical_png,
+    is_derived,  # noqa: F401
+    needs_reencode,
+    place_image,
+    read_source,
+)
 
 Progress = Callable[[int, int], None]
 LINK_MODES = ("copy", "hardlink", "none")
@@ -55,32 +62,52 @@ class ExportImage:
 class Dataset:
     """Images and final labels in a fixed order, with the taxonomy they were labeled in."""
 
-    def __init__(self, manifest: dict[str, Any], root: Path, executor: Executor | None = None):
+    def __init__(
+        self,
+        manifest: dict[str, Any],
+        root: Path,
+        executor: Executor | None = None,
+        annotations: dict[str, Annotation] | None = None,
+    ):
+        """`annotations`: the manifest's labels already built (image id -> Annotation,
+        as `versions.build_manifest_and_labels` gives them), to skip building them again."""
         self.manifest = manifest
         self.root = Path(root)
         self.executor = executor  # copies images in parallel when set
         self.pending: list[Future[Any]] = []
-        self.taxonomy: Taxonomy = load_taxonomy(manifest["taxonomy"],
-                                                f"<version {manifest.get('name', '')}>")
+        self.taxonomy: Taxonomy = load_taxonomy(
+            manifest["taxonomy"], f"<version {manifest.get('name', '')}>"
+        )
         self.classes: list[str] = self.taxonomy.class_names()
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         self.pixels = "keep"
-        self.images: list[ExportImage] = _build_images(manifest)
-        self.splits: list[str] = [s for s in ("train", "val", "test")
-                                  if any(i.split == s for i in self.images)] or ["train"]
+        self.images = _build_images(manifest, annotations=annotations)
+        self.splits: list[str] = [
+            s for s in ("train", "val", "test") if any(i.split == s for i in self.images)
+        ] or ["train"]
 
     def without(self, drop: Callable[[ExportImage], bool]) -> "Dataset":
         """The same dataset without the images `drop` picks (this one is unchanged)."""
         out = copy.copy(self)
         out.pending = []
         out.images = [i for i in self.images if not drop(i)]
-        out.splits = [s for s in self.splits if any(i.split == s for i in out.images)] \
-            or ["train"]
+        out.splits = [s for s in self.splits if any(i.split == s for i in out.images)] or ["train"]
         return out
 
     @property
+    def images(self) -> list[ExportImage]:
+        return self._images
+
+    @images.setter
+    def images(self, images: list[ExportImage]) -> None:
+        self._images = images
+        self._synthetic: bool | None = None  # computed once per list (asked per image)
+
+    @property
     def has_synthetic(self) -> bool:
-        return any(i.synthetic is not None for i in self.images)
+        if self._synthetic is None:
+            self._synthetic = any(i.synthetic is not None for i in self._images)
+        return self._synthetic
 
     def in_split(self, split: str) -> list[ExportImage]:
         return [i for i in self.images if i.split == split]
@@ -92,8 +119,8 @@ class Dataset:
             raise FormatError(f"--pixels {pixels!r}: expected one of {', '.join(PIXEL_MODES)}")
         out = copy.copy(self)
         out.pending, out.pixels = [], pixels
-        keep = {i.record.id for i in self.images}
-        out.images = [i for i in _build_images(self.manifest, pixels) if i.record.id in keep]
+        if pixels != self.pixels:  # only the file names can change: labels are kept
+            out.images = _renamed(self.images, self.manifest, pixels)
         return out
 
     # -- classes and keypoint templates -------------------------------------------
@@ -102,8 +129,10 @@ class Dataset:
         try:
             return self.class_index[name]
         except KeyError:
-            raise FormatError(f"image {image.record.file}: defect class {name!r} is not in "
-                              f"the taxonomy {self.classes}") from None
+            raise FormatError(
+                f"image {image.record.file}: defect class {name!r} is not in "
+                f"the taxonomy {self.classes}"
+            ) from None
 
     def template_for_class(self, cls: str) -> KeypointTemplate | None:
         """The keypoint template of a class: the one with its name, else the only one."""
@@ -116,8 +145,10 @@ class Dataset:
     def keypoint_class(self, kps: KeypointSet, image: ExportImage) -> str:
         cls = kps.cls or (kps.template if kps.template in self.class_index else None)
         if cls is None:
-            raise FormatError(f"image {image.record.file}: keypoint set {kps.id} "
-                              f"({kps.template}) has no defect class to export it under")
+            raise FormatError(
+                f"image {image.record.file}: keypoint set {kps.id} "
+                f"({kps.template}) has no defect class to export it under"
+            )
         self.class_id(cls, image)
         return cls
 
@@ -127,8 +158,13 @@ class Dataset:
         w, h = image.record.width, image.record.height
         out = []
         for box in image.annotation.boxes:
-            self.class_id(box.cls, image)
-            clipped = clip_box(box, w, h)
+            if box.cls not in self.class_index:
+                self.class_id(box.cls, image)  # raises, naming the class
+            x, y, x2, y2 = box.x, box.y, box.x + box.w, box.y + box.h
+            if 0 <= x and 0 <= y and x2 <= w and y2 <= h and x2 - x == box.w and y2 - y == box.h:
+                clipped = box  # inside: clip_box would give the same numbers
+            else:
+                clipped = clip_box(box, w, h)
             if clipped.w > 0 and clipped.h > 0:
                 out.append(clipped)
         return out
@@ -176,7 +212,10 @@ class Dataset:
         wait(pending)
 
 
-def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[ExportImage]:
+def _build_images(
+    manifest: dict[str, Any], pixels: str = "keep", annotations: dict[str, Annotation] | None = None
+) -> list[ExportImage]:
+    built = annotations or {}
     labels = manifest["labels"]
     splits = manifest.get("splits", {})
     out: list[ExportImage] = []
@@ -188,27 +227,25 @@ def _build_images(manifest: dict[str, Any], pixels: str = "keep") -> list[Export
         lab = labels[rec.id]
         split = splits.get(rec.id, "train")
         name = _unique_name(rec, used.setdefault(split, set()), pixels)
-        out.append(ExportImage(rec, Annotation.from_dict(lab["annotation"]), lab["status"],
-                               tuple(lab.get("annotators", ())), split, name,
-                               lab.get("labeled_at", ""), rec_dict.get("synthetic")))
+        ann = built.get(rec.id)
+        if ann is None:
+            ann = Annotation.from_dict(lab["annotation"])
+        out.append(
+            ExportImage(
+                rec,
+                ann,
+                lab["status"],
+                tuple(lab.get("annotators", ())),
+                split,
+                name,
+                lab.get("labeled_at", ""),
+                rec_dict.get("synthetic"),
+            )
+        )
     return out
 
 
-def _unique_name(rec: ImageRecord, used: set[str], pixels: str = "keep") -> str:
-    """The source file name; a stem already used in the split gets the image id added
-    (consumers pair images and labels by stem)."""
-    stem = os.path.splitext(os.path.basename(rec.source))[0] or rec.id
-    ext = os.path.splitext(rec.file)[1]
-    if needs_reencode(rec, pixels):
-        ext = ".png"
-    if stem in used:
-        stem = f"{stem}_{rec.id[:8]}"
-    used.add(stem)
-    return stem + ext
-
-
-def iter_progress(items: list[Any], progress: Progress | None,
-                  cancel: Any = None) -> Iterator[Any]:
+def iter_progress(items: list[Any], progress: Progress | None, cancel: Any = None) -> Iterator[Any]:
     """Yield items, reporting progress and honouring a cancel flag (`is_set()`)."""
     total = len(items)
     step = max(1, total // 200)
@@ -228,5 +265,4 @@ def fmt(v: float) -> str:
 
 def r3(v: float) -> float:
     """Round for JSON output: same floats for the same version, no 0.1+0.2 noise."""
-    out = round(float(v), 3)
-    return 0.0 if out == 0 else out
+    return round(float(v), 3) + 0.0  # + 0.0: -0.0 becomes 0.0

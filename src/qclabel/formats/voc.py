@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+import os
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -27,23 +28,37 @@ from .masks_common import export_masks
 
 
 def mask_boxes(ds: Dataset, image: ExportImage) -> list[Box]:
-    return [Box(m.cls, m.left, m.top, m.width, m.height, m.severity, m.id)
-            for m in export_masks(ds, image)]
+    return [
+        Box(m.cls, m.left, m.top, m.width, m.height, m.severity, m.id)
+        for m in export_masks(ds, image)
+    ]
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None, cancel: Any = None,
-           **_: Any) -> dict[str, Any]:
+def export(
+    ds: Dataset,
+    out: Path,
+    *,
+    link: str = "copy",
+    progress: Progress | None = None,
+    cancel: Any = None,
+    **_: Any,
+) -> dict[str, Any]:
     (out / "Annotations").mkdir(parents=True)
     (out / "JPEGImages").mkdir()
     (out / "ImageSets" / "Main").mkdir(parents=True)
     stems, segmented, pal = set(), set(), masks_voc.palette(ds)
+    annotations = str(out / "Annotations")
     for image in iter_progress(ds.images, progress, cancel):
         if image.stem in stems:  # VOC has one flat folder: stems must be unique across splits
-            raise FormatError(f"image {image.record.file}: file name {image.name!r} is used "
-                              "in two splits; VOC keeps all images in one folder")
+            raise FormatError(
+                f"image {image.record.file}: file name {image.name!r} is used "
+                "in two splits; VOC keeps all images in one folder"
+            )
         stems.add(image.stem)
-        ds.place_image(image, out / "JPEGImages" / image.name, link)
-        (out / "Annotations" / f"{image.stem}.xml").write_bytes(image_xml(ds, image))
+        if link != "none":  # not even a Path per image for nothing
+            ds.place_image(image, out / "JPEGImages" / image.name, link)
+        with open(os.path.join(annotations, f"{image.stem}.xml"), "wb") as fh:
+            fh.write(image_xml(ds, image))
         if masks_voc.write_image(ds, image, out, pal):
             segmented.add(image.stem)
     for split in ds.splits:
@@ -61,7 +76,7 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | N
 def labelmap(ds: Dataset) -> str:
     lines = ["# label:color_rgb:parts:actions", "background:0,0,0::"]
     for c in ds.taxonomy.classes:
-        r, g, b = (int(c.colour[i:i + 2], 16) for i in (1, 3, 5))
+        r, g, b = (int(c.colour[i : i + 2], 16) for i in (1, 3, 5))
         lines.append(f"{c.name}:{r},{g},{b}::")
     return "\n".join(lines) + "\n"
 
@@ -85,9 +100,11 @@ def attributes_xml(attrs: dict[str, Any], indent: str) -> str:
     """CVAT's VOC attributes block (booleans as true/false)."""
     if not attrs:
         return ""
-    items = "".join(f"{indent}  <attribute>\n{indent}    <name>{escape(k)}</name>\n"
-                    f"{indent}    <value>{escape(_text(v))}</value>\n{indent}  </attribute>\n"
-                    for k, v in attrs.items())
+    items = "".join(
+        f"{indent}  <attribute>\n{indent}    <name>{escape(k)}</name>\n"
+        f"{indent}    <value>{escape(_text(v))}</value>\n{indent}  </attribute>\n"
+        for k, v in attrs.items()
+    )
     return f"{indent}<attributes>\n{items}{indent}</attributes>\n"
 
 
@@ -98,22 +115,31 @@ def _text(v: Any) -> str:
 def image_xml(ds: Dataset, image: ExportImage) -> bytes:
     """The annotation XML (a fixed template: ElementTree costs 1 ms per file)."""
     rec = image.record
-    parts = ["<annotation>\n  <folder>JPEGImages</folder>\n",
-             f"  <filename>{escape(image.name)}</filename>\n",
-             f"  <size>\n    <width>{rec.width}</width>\n    <height>{rec.height}</height>\n"
-             f"    <depth>{rec.channels}</depth>\n  </size>\n"
-             f"  <segmented>{int(bool(image.annotation.masks))}</segmented>\n",
-             attributes_xml(image_attributes(image), "  ")]
+    parts = [
+        "<annotation>\n  <folder>JPEGImages</folder>\n",
+        f"  <filename>{escape(image.name)}</filename>\n",
+        f"  <size>\n    <width>{rec.width}</width>\n    <height>{rec.height}</height>\n"
+        f"    <depth>{rec.channels}</depth>\n  </size>\n"
+        f"  <segmented>{int(bool(image.annotation.masks))}</segmented>\n",
+        attributes_xml(image_attributes(image), "  "),
+    ]
     # Masks first: object n of the XML is instance n of SegmentationObject (devkit).
     for box in [*mask_boxes(ds, image), *ds.boxes(image)]:
         xmin, ymin, xmax, ymax = to_voc(box)
         if xmax < xmin or ymax < ymin:
             continue  # thinner than half a pixel: nothing left in integer pixels
         truncated = box.x <= 0 or box.y <= 0 or box.x2 >= rec.width or box.y2 >= rec.height
-        parts.append(_OBJECT.format(name=escape(box.cls), truncated=int(truncated),
-                                    xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax,
-                                    attributes=attributes_xml(
-                                        object_attributes(box.severity), "    ")))
+        parts.append(
+            _OBJECT.format(
+                name=escape(box.cls),
+                truncated=int(truncated),
+                xmin=xmin,
+                ymin=ymin,
+                xmax=xmax,
+                ymax=ymax,
+                attributes=attributes_xml(object_attributes(box.severity), "    "),
+            )
+        )
     parts.append("</annotation>\n")
     return "".join(parts).encode()
 
@@ -131,8 +157,9 @@ def parse(path: Path) -> tuple[str, Annotation, tuple[int, int]]:
         cls = (obj.findtext("name") or "").strip()
         if not cls:
             raise FormatError(f"{path}: object[{i}] has no name")
-        xmin, ymin, xmax, ymax = (_num(obj, f"bndbox/{t}", path, i)
-                                  for t in ("xmin", "ymin", "xmax", "ymax"))
+        xmin, ymin, xmax, ymax = (
+            _num(obj, f"bndbox/{t}", path, i) for t in ("xmin", "ymin", "xmax", "ymax")
+        )
         box = from_voc(cls, xmin, ymin, xmax, ymax)
         sev = severity_of(read_attributes(obj), f"{path}: object[{i}]")
         boxes.append(replace(box, severity=sev) if sev else box)
@@ -145,8 +172,10 @@ def read_attributes(el: ET.Element) -> dict[str, str] | None:
     block = el.find("attributes")
     if block is None:
         return None
-    return {(a.findtext("name") or "").strip(): (a.findtext("value") or "").strip()
-            for a in block.findall("attribute")}
+    return {
+        (a.findtext("name") or "").strip(): (a.findtext("value") or "").strip()
+        for a in block.findall("attribute")
+    }
 
 
 def _xml_root(path: Path) -> ET.Element:
@@ -154,14 +183,17 @@ def _xml_root(path: Path) -> ET.Element:
     to gigabytes ("billion laughs") or pulls in other files, and VOC has none."""
     data = safe_read.read_bytes(path)
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise FormatError(f"{path}: XML with a DOCTYPE or ENTITY declaration is not "
-                          "accepted (VOC files have none)")
+        raise FormatError(
+            f"{path}: XML with a DOCTYPE or ENTITY declaration is not "
+            "accepted (VOC files have none)"
+        )
     try:
         return ET.fromstring(data)
     except (ET.ParseError, RecursionError) as exc:
-        raise FormatError(f"{path}: not a readable VOC XML file: "
-                          f"{exc if isinstance(exc, ET.ParseError) else 'nested too deeply'}"
-                          ) from None
+        raise FormatError(
+            f"{path}: not a readable VOC XML file: "
+            f"{exc if isinstance(exc, ET.ParseError) else 'nested too deeply'}"
+        ) from None
 
 
 def _int(root: ET.Element, tag: str, path: Path) -> int:
@@ -171,10 +203,10 @@ def _int(root: ET.Element, tag: str, path: Path) -> int:
             raise ValueError
         return int(str(text).strip())
     except ValueError:
-        raise FormatError(f"{path}: field {tag} = {safe_read.shown(text)}: expected an "
-                          "integer") from None
+        raise FormatError(
+            f"{path}: field {tag} = {safe_read.shown(text)}: expected an integer"
+        ) from None
 
 
 def _num(obj: ET.Element, tag: str, path: Path, i: int) -> float:
     return safe_read.number(obj.findtext(tag) or "", f"{path}: object[{i}]", tag)
-

@@ -14,25 +14,33 @@ tools' layouts too (formats.yolo_layout).
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
 
-from ..core.model import Annotation, Box, Keypoint, KeypointSet
 from ..errors import FormatError
-from . import masks_yolo, safe_read
+from . import masks_yolo
 from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .parts import hull as keypoint_bbox  # noqa: F401 (imported from here by tabular)
 from .parts import keypoint_box, part_boxes
 from .yolo_attrs import SIDECAR, entry, write_sidecar
 
+# The import side lives in formats.yolo_read; these names stay importable from here.
+from .yolo_read import parse_label_file, read_names  # noqa: F401
+
 TASKS = ("detect", "pose", "segment", "classify")
 PASS_FOLDER = "pass"
 
 
-def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
-           progress: Progress | None = None, cancel: Any = None) -> dict[str, Any]:
+def export(
+    ds: Dataset,
+    out: Path,
+    *,
+    task: str = "detect",
+    link: str = "copy",
+    progress: Progress | None = None,
+    cancel: Any = None,
+) -> dict[str, Any]:
     if task not in TASKS:
         raise FormatError(f"--task {task!r}: YOLO tasks are {', '.join(TASKS)}")
     if task == "classify":
@@ -44,11 +52,16 @@ def export(ds: Dataset, out: Path, *, task: str = "detect", link: str = "copy",
     labels = str(out / "labels")
     sidecar: dict[str, Any] = {}
     for image in iter_progress(ds.images, progress, cancel):
-        ds.place_image(image, out / "images" / image.split / image.name, link)
+        if link != "none":  # not even a Path per image for nothing
+            ds.place_image(image, out / "images" / image.split / image.name, link)
         sev: list[str | None] = []
-        rows = (_pose_rows(ds, image, template, sev) if template
-                else masks_yolo.segment_rows(ds, image, sev) if task == "segment"
-                else _detect_rows(ds, image, sev))
+        rows = (
+            _pose_rows(ds, image, template, sev)
+            if template
+            else masks_yolo.segment_rows(ds, image, sev)
+            if task == "segment"
+            else _detect_rows(ds, image, sev)
+        )
         text = "".join(r + "\n" for r in rows)
         with open(os.path.join(labels, image.split, image.stem + ".txt"), "w") as fh:
             fh.write(text)
@@ -62,6 +75,7 @@ def data_yaml(ds: Dataset, prefix: str, template: Any = None) -> str:
     """The dataset file, written by PyYAML so that any class name (`on`, `null`, `1e3`,
     `a: b`) reads back as the same string in `yaml.safe_load` (Ultralytics' reader)."""
     import yaml
+
     doc: dict[str, Any] = {}
     sep = "/" if prefix else ""
     comments = ["# Ultralytics dataset; paths resolve next to this file."]
@@ -72,8 +86,10 @@ def data_yaml(ds: Dataset, prefix: str, template: Any = None) -> str:
         if target:
             doc[split] = f"{prefix}{sep}{target}"
     if "val" not in ds.splits:
-        comments.append(f"# NOTE: no val split, val points at {ds.splits[0]}: metrics on "
-                        "training images (export with --split).")
+        comments.append(
+            f"# NOTE: no val split, val points at {ds.splits[0]}: metrics on "
+            "training images (export with --split)."
+        )
     doc["nc"] = len(ds.classes)
     doc["names"] = dict(enumerate(ds.classes))
     if template is not None:
@@ -83,10 +99,12 @@ def data_yaml(ds: Dataset, prefix: str, template: Any = None) -> str:
             doc["flip_idx"] = flip
         comments.append(f"# keypoints, in order: {', '.join(template.points)}")
     # Key by key: the integer lists in flow style ([4, 3]), the names one per line.
-    body = "".join(f"{k}: [{', '.join(map(str, v))}]\n" if isinstance(v, list) else
-                   yaml.safe_dump({k: v}, sort_keys=False, allow_unicode=True,
-                                  default_flow_style=False)
-                   for k, v in doc.items())
+    body = "".join(
+        f"{k}: [{', '.join(map(str, v))}]\n"
+        if isinstance(v, list)
+        else yaml.safe_dump({k: v}, sort_keys=False, allow_unicode=True, default_flow_style=False)
+        for k, v in doc.items()
+    )
     return "\n".join(comments) + "\n" + body
 
 
@@ -103,8 +121,10 @@ def flip_idx(template: Any) -> list[int] | None:
     seen: set[str] = set()
     for a, b in pairs:
         if seen & {a, b}:  # a mirror swaps each point with one other point only
-            raise FormatError(f"keypoint template {template.name}: point "
-                              f"{sorted(seen & {a, b})[0]!r} is in two flip_pairs")
+            raise FormatError(
+                f"keypoint template {template.name}: point "
+                f"{sorted(seen & {a, b})[0]!r} is in two flip_pairs"
+            )
         seen |= {a, b}
         out[index[a]], out[index[b]] = index[b], index[a]
     return out
@@ -112,8 +132,11 @@ def flip_idx(template: Any) -> list[int] | None:
 
 def val_note(ds: Dataset) -> str:
     """The summary line of an export whose data.yaml validates on train, or ''."""
-    return ("" if "val" in ds.splits else
-            f"no val split: data.yaml points val at {ds.splits[0]} (use --split)")
+    return (
+        ""
+        if "val" in ds.splits
+        else f"no val split: data.yaml points val at {ds.splits[0]} (use --split)"
+    )
 
 
 def n6(v: float) -> str:
@@ -127,21 +150,23 @@ def _detect_rows(ds: Dataset, image: ExportImage, sev: list[str | None]) -> list
     for box in ds.boxes(image):
         sev.append(box.severity)
         cx, cy = (box.x + box.w / 2) / w, (box.y + box.h / 2) / h
-        rows.append(f"{ds.class_id(box.cls, image)} {n6(cx)} {n6(cy)} "
-                    f"{n6(box.w / w)} {n6(box.h / h)}")
+        rows.append(
+            f"{ds.class_id(box.cls, image)} {n6(cx)} {n6(cy)} {n6(box.w / w)} {n6(box.h / h)}"
+        )
     return rows
 
 
 def _pose_template(ds: Dataset) -> Any:
     templates = ds.taxonomy.keypoint_templates
     if len(templates) != 1:
-        raise FormatError(f"YOLO pose needs exactly one keypoint template (one kpt_shape); "
-                          f"taxonomy {ds.taxonomy.name} has {len(templates)}")
+        raise FormatError(
+            f"YOLO pose needs exactly one keypoint template (one kpt_shape); "
+            f"taxonomy {ds.taxonomy.name} has {len(templates)}"
+        )
     return templates[0]
 
 
-def _pose_rows(ds: Dataset, image: ExportImage, template: Any,
-               sev: list[str | None]) -> list[str]:
+def _pose_rows(ds: Dataset, image: ExportImage, template: Any, sev: list[str | None]) -> list[str]:
     """One row per keypoint set: its part's box (formats.parts), else the box of
     its labeled points, then the points."""
     w, h = image.record.width, image.record.height
@@ -149,22 +174,26 @@ def _pose_rows(ds: Dataset, image: ExportImage, template: Any,
     parts = part_boxes(ds, image)
     for kps in image.annotation.keypoints:
         if kps.template != template.name:
-            raise FormatError(f"image {image.record.file}: keypoint set {kps.id} uses "
-                              f"template {kps.template!r}, not {template.name!r}")
+            raise FormatError(
+                f"image {image.record.file}: keypoint set {kps.id} uses "
+                f"template {kps.template!r}, not {template.name!r}"
+            )
         cls = ds.class_id(ds.keypoint_class(kps, image), image)
         x, y, bw, bh = keypoint_box(image, kps, parts)
         sev.append(parts[kps.id].severity if kps.id in parts else None)
         vals = [n6((x + bw / 2) / w), n6((y + bh / 2) / h), n6(bw / w), n6(bh / h)]
         for name in template.points:
             p = kps.point(name)
-            vals += ([n6(p.x / w), n6(p.y / h), str(p.v)] if p.v > 0
-                     else ["0.000000", "0.000000", "0"])
+            vals += (
+                [n6(p.x / w), n6(p.y / h), str(p.v)] if p.v > 0 else ["0.000000", "0.000000", "0"]
+            )
         rows.append(f"{cls} " + " ".join(vals))
     return rows
 
 
-def _export_classify(ds: Dataset, out: Path, link: str, progress: Progress | None,
-                     cancel: Any) -> dict[str, Any]:
+def _export_classify(
+    ds: Dataset, out: Path, link: str, progress: Progress | None, cancel: Any
+) -> dict[str, Any]:
     """One folder per class, by the image-level defect class; passed images without a
     defect go to `pass/` (the good class of an OK/NG model). A fail without an
     image-level class has no folder: it is left out and named in the summary.
@@ -186,128 +215,27 @@ def _export_classify(ds: Dataset, out: Path, link: str, progress: Progress | Non
         ds.place_image(image, out / image.split / cls / image.name, link)
     notes = []
     if left_out:
-        shown = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more"
-                                             if len(left_out) > 10 else "")
-        notes.append(f"left out {len(left_out)} fail image(s) without an image-level "
-                     f"class: {shown}")
+        shown = ", ".join(left_out[:10]) + (
+            f" and {len(left_out) - 10} more" if len(left_out) > 10 else ""
+        )
+        notes.append(
+            f"left out {len(left_out)} fail image(s) without an image-level class: {shown}"
+        )
     everywhere = set().union(*used.values())
     for split, classes in used.items():
         if classes and classes != everywhere:
             # ImageFolder numbers the classes of each split on its own.
             missing = ", ".join(sorted(everywhere - classes))
-            notes.append(f"split {split} has no images of {missing}: "
-                         "its class indices differ from the other splits'")
-    return {"images": len(ds.images) - len(left_out), "skipped_without_class": len(left_out),
-            "left_out_without_class": left_out, "notes": notes}
+            notes.append(
+                f"split {split} has no images of {missing}: "
+                "its class indices differ from the other splits'"
+            )
+    return {
+        "images": len(ds.images) - len(left_out),
+        "skipped_without_class": len(left_out),
+        "left_out_without_class": left_out,
+        "notes": notes,
+    }
 
 
 # -- import ------------------------------------------------------------------------------
-def read_names(data_yaml_path: Path) -> tuple[list[str], int | None]:
-    """Class names in index order and the keypoint count (kpt_shape[0]) of a data.yaml."""
-    data = safe_read.load_yaml(data_yaml_path)  # bounded, no aliases
-    names = data.get("names") if isinstance(data, dict) else None
-    if isinstance(names, dict):
-        keys = list(names)
-        if keys and all(isinstance(k, int) and not isinstance(k, bool) for k in keys):
-            keys.sort()
-        if keys != list(range(len(keys))):
-            raise FormatError(f"{data_yaml_path}: names keys must be 0..{len(keys) - 1}")
-        names = [names[k] for k in keys]
-    if not isinstance(names, list) or not names:
-        raise FormatError(f"{data_yaml_path}: field names = {safe_read.shown(names)}: "
-                          "need a class list")
-    for i, n in enumerate(names):
-        # An unquoted `on`, `null` or `1` is a boolean, None or number to YAML: the
-        # writer meant a name, but guessing which spelling would be wrong.
-        if not isinstance(n, str) or not n:
-            raise FormatError(f"{data_yaml_path}: names[{i}] = {safe_read.shown(n)} is not "
-                              "a string (quote class names like 'on', 'null' or '1')")
-    return list(names), _kpt_count(data.get("kpt_shape"), data_yaml_path)
-
-
-def _kpt_count(kpt: Any, where: Path) -> int | None:
-    if kpt is None:
-        return None
-    if not (isinstance(kpt, list) and len(kpt) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in kpt)
-            and 0 < kpt[0] <= 1000 and kpt[1] in (2, 3)):
-        raise FormatError(f"{where}: field kpt_shape = {safe_read.shown(kpt)}: expected "
-                          "[points, 2 or 3]")
-    result: int | None = kpt[0]
-    return result
-
-
-def parse_label_file(path: Path, names: list[str], width: int, height: int,
-                     template: Any = None) -> tuple[Annotation, tuple[float, ...]]:
-    """One labels/*.txt as an Annotation (pixels of the canonical image), and the
-    confidence of each object when the rows carry one (Ultralytics `save_conf`)."""
-    boxes, sets, scores, masks, mask_scores = [], [], [], [], []
-    n_values = 5 + 3 * len(template.points) if template else 5
-    for n, line in enumerate(safe_read.read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        vals = _numbers(line, where)
-        cls = _class_name(vals[0], names, where)
-        if template is None and masks_yolo.is_segment_row(vals):
-            mask, score = masks_yolo.parse_row(vals, cls, width, height, where)
-            masks.append(mask)
-            mask_scores += [score] if score is not None else []
-            continue
-        if len(vals) not in (n_values, n_values + 1):
-            what = "a pose row" if template else "a row 'class cx cy w h [conf]'"
-            raise FormatError(f"{where}: {what} needs {n_values} values (+1 confidence), "
-                              f"got {len(vals)}")
-        if len(vals) == n_values + 1:
-            _check_unit(vals[-1:], where)
-            scores.append(vals.pop())
-        _check_unit(vals[1:5], where)
-        if template is None:
-            cx, cy, bw, bh = vals[1:5]
-            boxes.append(Box(cls, (cx - bw / 2) * width, (cy - bh / 2) * height,
-                             bw * width, bh * height))
-        else:
-            sets.append(_pose_set(vals[5:], cls, template, width, height, where))
-    scores += mask_scores  # objects are scored boxes first, then masks
-    if scores and len(scores) != len(boxes) + len(sets) + len(masks):
-        raise FormatError(f"{path}: some rows have a confidence value and some do not")
-    verdict = None if boxes or sets or masks else "pass"
-    return Annotation(verdict=verdict, boxes=tuple(boxes), keypoints=tuple(sets),
-                      masks=tuple(masks)), tuple(scores)
-
-
-def _pose_set(vals: list[float], cls: str, template: Any, width: int, height: int,
-              where: str) -> KeypointSet:
-    pts = []
-    for i, name in enumerate(template.points):
-        x, y, v = vals[3 * i:3 * i + 3]
-        if v not in (0, 1, 2):
-            raise FormatError(f"{where}: keypoint {name} visibility = {v}: expected 0, 1 or 2")
-        _check_unit([x, y], where)
-        pts.append(Keypoint(name, x * width, y * height, int(v)) if v else Keypoint(name))
-    return KeypointSet(template.name, tuple(pts), cls)
-
-
-def _numbers(line: str, where: str) -> list[float]:
-    try:
-        vals = [float(v) if len(v) <= safe_read.MAX_NUMBER_CHARS else math.nan
-                for v in line.split()]
-    except ValueError:
-        raise FormatError(f"{where}: not a row of numbers: {safe_read.shown(line)}") \
-            from None
-    if not all(math.isfinite(v) for v in vals):
-        raise FormatError(f"{where}: {safe_read.shown(line)}: NaN, inf and numbers of "
-                          f"over {safe_read.MAX_NUMBER_CHARS} characters are not "
-                          "coordinates or class indices")
-    return vals
-
-
-def _class_name(value: float, names: list[str], where: str) -> str:
-    if value != int(value) or not 0 <= value < len(names):
-        raise FormatError(f"{where}: class = {value:g}: not an index 0..{len(names) - 1}")
-    return names[int(value)]
-
-
-def _check_unit(vals: list[float], where: str) -> None:
-    if any(v < 0 or v > 1 for v in vals):
-        raise FormatError(f"{where}: coordinates {vals} outside [0, 1] (box outside image)")

@@ -1,0 +1,74 @@
+"""The last QA evidence computed for a project, kept in the exporting user's own cache
+folder (`$XDG_CACHE_HOME/qclabel/qa-evidence`, else `~/.cache/...`), so the next
+`qclabel export` of an unchanged project does not compute a whole agreement report again
+(seconds at 100k images).
+
+Why not in the project: everyone with write access to the project folder could plant
+evidence there; the user's own cache folder (mode 0700) only they can write, and what
+it holds is keyed by everything the evidence is computed from (each journal's last
+event, config, roles, the catalog's size, last image and files). One file per project,
+replaced atomically; anything unreadable is ignored and computed afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def _folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "qclabel" / "qa-evidence"
+
+
+def _digest(root: Path, key: tuple[Any, ...]) -> str:
+    """The key, plus the size and time of the catalog's files (a catalog rewritten in
+    place keeps its length and last image but not its files' stamps)."""
+    stamps = []
+    for p in sorted(Path(root).glob("catalog*")):
+        if p.name.endswith(("-shm", ".lock")):  # readers touch these
+            continue
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        stamps.append((p.name, st.st_size, st.st_mtime_ns))
+    raw = json.dumps([list(key), stamps], default=str, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _file(root: Path) -> Path:
+    name = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:32]
+    return _folder() / f"{name}.json"
+
+
+def load(root: Path, key: tuple[Any, ...]) -> Any | None:
+    """The evidence stored under `key` for this project, or None."""
+    try:
+        doc = json.loads(_file(root).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("key") != _digest(root, key):
+        return None
+    return doc.get("value")
+
+
+def store(root: Path, key: tuple[Any, ...], value: Any) -> None:
+    """Keep `value` as this project's evidence under `key`; a cache that cannot be
+    written (read-only home) only means the next export computes it again."""
+    path = _file(root)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".evidence-")
+        with os.fdopen(fd, "w") as fh:  # mkstemp: mode 0600
+            json.dump({"key": _digest(root, key), "value": value}, fh)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass

@@ -1,0 +1,53 @@
+"""The file name each image gets in an export: its source file's name, made unique
+within its split, with a .png extension when the pixels are re-encoded."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..core.model import ImageRecord
+from .image_files import PASSTHROUGH
+
+if TYPE_CHECKING:
+    from .dataset import ExportImage
+
+
+def _renamed(images: list[ExportImage], manifest: dict[str, Any], pixels: str) -> list[ExportImage]:
+    """`images` named as `_build_images` would name them for `pixels`: names are
+    given over every labeled image of the manifest in order (left-out images too),
+    so a name never depends on what was left out."""
+    labels = manifest["labels"]
+    splits = manifest.get("splits", {})
+    by_id = {i.record.id: i for i in images}
+    used: dict[str, set[str]] = {}
+    out: list[ExportImage] = []
+    for rec_dict in manifest["images"]:
+        if rec_dict["id"] not in labels:
+            continue
+        split = splits.get(rec_dict["id"], "train")
+        image = by_id.get(rec_dict["id"])
+        rec = image.record if image else ImageRecord.from_dict(rec_dict)
+        name = _unique_name(rec, used.setdefault(split, set()), pixels)
+        if image is not None:
+            out.append(image if image.name == name else replace(image, name=name))
+    return out
+
+
+def _unique_name(rec: ImageRecord, used: set[str], pixels: str = "keep") -> str:
+    """The source file name; a stem already used in the split gets the image id added
+    (consumers pair images and labels by stem)."""
+    stem = os.path.splitext(os.path.basename(rec.source))[0] or rec.id
+    ext = os.path.splitext(rec.file)[1]
+    # needs_reencode, without building a Path per image
+    if (
+        rec.orientation != 1
+        or ext.lower() not in PASSTHROUGH
+        or (pixels == "8bit" and rec.bit_depth > 8)
+    ):
+        ext = ".png"
+    if stem in used:
+        stem = f"{stem}_{rec.id[:8]}"
+    used.add(stem)
+    return stem + ext

@@ -1,0 +1,97 @@
+"""What a dataset version's hashes are computed over: the content hash (the data:
+taxonomy, image identities, labels, splits) and the seal (the whole stored manifest),
+and the label dicts a manifest stores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from typing import Any
+
+from .core.model import Annotation, Box
+
+# What identifies an image's pixels: not where the file is, nor when it was ingested.
+IMAGE_IDENTITY = ("id", "sha256", "profile_hash", "page", "width", "height", "orientation")
+
+
+def _sha(body: Any) -> str:
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _label_content(annotation: dict[str, Any]) -> dict[str, Any]:
+    """The labels without the random object ids: the same labels, the same content."""
+    return {
+        k: [{f: x for f, x in o.items() if f != "id"} for o in v]
+        if isinstance(v, list) and v and isinstance(v[0], dict)
+        else v
+        for k, v in annotation.items()
+    }
+
+
+def content_hash(manifest: dict[str, Any]) -> str:
+    """SHA-256 over what defines the data: the taxonomy, each image's identity, its
+    labels and split. Not the name, author, times, file paths, statuses or the split
+    settings (which only led to the splits), so the same images and labels give the
+    same hash however, whenever and wherever they were made. Format-1 manifests keep
+    the hash they were created with."""
+    if manifest.get("format", 1) < 2:
+        return _sha(
+            {k: manifest[k] for k in ("taxonomy", "images", "labels", "splits", "settings")}
+        )
+    # _sha({"taxonomy": ..., "images": [identity of each], "labels": {id: content},
+    # "splits": ...}), fed to the hash a chunk at a time: the same bytes, without a
+    # second copy of every label and one string of them all (hundreds of MB at 100k).
+    h = hashlib.sha256()
+    h.update(b'{"images":[')
+    images = manifest["images"]
+    for n in range(0, len(images), _CHUNK):
+        part = [{k: e.get(k) for k in IMAGE_IDENTITY} for e in images[n : n + _CHUNK]]
+        h.update((("," if n else "") + _dumps(part)[1:-1]).encode())
+    h.update(b'],"labels":{')
+    labels = manifest["labels"]
+    ids = sorted(labels)
+    for n in range(0, len(ids), _CHUNK):
+        part = {i: _label_content(labels[i]["annotation"]) for i in ids[n : n + _CHUNK]}
+        h.update((("," if n else "") + _dumps(part)[1:-1]).encode())
+    h.update(
+        (
+            '},"splits":'
+            + _dumps(manifest["splits"])
+            + ',"taxonomy":'
+            + _dumps(manifest["taxonomy"])
+            + "}"
+        ).encode()
+    )
+    return h.hexdigest()
+
+
+_CHUNK = 2000
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def seal(manifest: dict[str, Any]) -> str:
+    """SHA-256 over the whole stored manifest (tamper evidence for what the content
+    hash leaves out: statuses, annotators, times, paths, settings)."""
+    return _sha({k: v for k, v in manifest.items() if k != "seal"})
+
+
+_BOX_FIELDS = ("cls", "x", "y", "w", "h", "severity", "id")
+_FAST_BOXES = tuple(Box.__dataclass_fields__) == _BOX_FIELDS
+
+
+def label_dict(annotation: Annotation) -> dict[str, Any]:
+    """`annotation.to_dict()`, with its boxes written without `dataclasses.asdict`
+    (its deep copy is most of the cost at 300k boxes): the same dict."""
+    if not annotation.boxes or not _FAST_BOXES:
+        return annotation.to_dict()
+    d = replace(annotation, boxes=()).to_dict()  # "boxes" keeps its place among the keys
+    d["boxes"] = [
+        {"cls": b.cls, "x": b.x, "y": b.y, "w": b.w, "h": b.h, "severity": b.severity, "id": b.id}
+        for b in annotation.boxes
+    ]
+    return d
