@@ -36,10 +36,12 @@ def _project(root: Path) -> Project:
     with project.store.open_session("bench") as s:
         for rec in project.store.catalog.all():
             t = truth[f"metal/{Path(rec.source).name}"]
-            masks = tuple(Mask.from_dict({**m, "id": f"m{n}"})
-                          for n, m in enumerate(t.get("masks", [])))
-            s.commit(Change(rec.id, s.annotation(rec.id),
-                            Annotation(verdict=t["verdict"], masks=masks)))
+            masks = tuple(
+                Mask.from_dict({**m, "id": f"m{n}"}) for n, m in enumerate(t.get("masks", []))
+            )
+            s.commit(
+                Change(rec.id, s.annotation(rec.id), Annotation(verdict=t["verdict"], masks=masks))
+            )
     create_version(project, "v1", "bench")
     return project
 
@@ -57,8 +59,17 @@ def _floor(project: Project, n: int, out: Path) -> float:
 
 def _augment(project: Project, name: str, seed: int, ratio: float, **kw) -> tuple[float, int]:
     t0 = time.perf_counter()
-    r = augment_version(project, "v1", "default", name, "bench", to_ratio=ratio, seed=seed,
-                        max_per_source=1000, **kw)
+    r = augment_version(
+        project,
+        "v1",
+        "default",
+        name,
+        "bench",
+        to_ratio=ratio,
+        seed=seed,
+        max_per_source=1000,
+        **kw,
+    )
     return r["synthetic"] / (time.perf_counter() - t0), r["synthetic"]
 
 
@@ -68,18 +79,34 @@ def run(quick: bool) -> list[Figure]:
         project = _project(Path(tmp))
         pool_rate, n = _augment(project, "pool", 1, ratio, workers=2)
         floor = _floor(project, n, Path(tmp) / "floor")
-        figs = [Figure(f"augment {n} images, 2 worker processes", round(pool_rate, 2),
-                       "images/s", "cv2.warpAffine + cv2.imwrite alone", round(floor, 2))]
+        figs = [
+            Figure(
+                f"augment {n} images, 2 worker processes",
+                round(pool_rate, 2),
+                "images/s",
+                "cv2.warpAffine + cv2.imwrite alone",
+                round(floor, 2),
+            )
+        ]
         try:
             from distributed import Client, LocalCluster
         except ImportError:
             return figs
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             client.submit(np.zeros, 1).result()  # workers up before the clock starts
-            dask_rate, _ = _augment(project, "dask", 2, ratio,
-                                    executor=client.get_executor())
-        figs.append(Figure(f"augment {n} images, Dask LocalCluster (2 workers)",
-                           round(dask_rate, 2), "images/s",
-                           "cv2.warpAffine + cv2.imwrite alone", round(floor, 2)))
+            dask_rate, _ = _augment(project, "dask", 2, ratio, executor=client.get_executor())
+        figs.append(
+            Figure(
+                f"augment {n} images, Dask LocalCluster (2 workers)",
+                round(dask_rate, 2),
+                "images/s",
+                "cv2.warpAffine + cv2.imwrite alone",
+                round(floor, 2),
+            )
+        )
         return figs

@@ -36,17 +36,34 @@ def metal_image(w: int, h: int) -> np.ndarray:
 
 
 def run(quick: bool) -> list[Figure]:
-    w, h = (1280, 960) if quick else (2592, 1944)   # 1.2 MP / 5 MP
+    w, h = (1280, 960) if quick else (2592, 1944)  # 1.2 MP / 5 MP
     img = metal_image(w, h)
     box = (w // 2 - 40, h // 2 - 30, 90, 70)
-    region = timed(lambda: assist.run(assist.GrabCut(), assist.AssistRequest(img, box)),
-                   5 if quick else 20)
-    whole = timed(lambda: cv2.grabCut(cv2.cvtColor(img, cv2.COLOR_GRAY2BGR),
-                                      np.zeros((h, w), np.uint8), box,
-                                      np.zeros((1, 65)), np.zeros((1, 65)), 4,
-                                      cv2.GC_INIT_WITH_RECT), 1 if quick else 2)
-    figs = [Figure(f"grabcut box region p95 ({w * h / 1e6:.1f} MP)", p95(region), "ms",
-                   "grabcut whole image p95", p95(whole), "target <= 300 ms")]
+    region = timed(
+        lambda: assist.run(assist.GrabCut(), assist.AssistRequest(img, box)), 5 if quick else 20
+    )
+    whole = timed(
+        lambda: cv2.grabCut(
+            cv2.cvtColor(img, cv2.COLOR_GRAY2BGR),
+            np.zeros((h, w), np.uint8),
+            box,
+            np.zeros((1, 65)),
+            np.zeros((1, 65)),
+            4,
+            cv2.GC_INIT_WITH_RECT,
+        ),
+        1 if quick else 2,
+    )
+    figs = [
+        Figure(
+            f"grabcut box region p95 ({w * h / 1e6:.1f} MP)",
+            p95(region),
+            "ms",
+            "grabcut whole image p95",
+            p95(whole),
+            "target <= 300 ms",
+        )
+    ]
     figs += _stroke(img, quick)
     return figs
 
@@ -63,6 +80,7 @@ def _stroke(img: np.ndarray, quick: bool) -> list[Figure]:
         im = Image.open(io.BytesIO(jpeg))
         im.draft("L", (fw, fh))
         return im.resize((fw, fh))
+
     floor = timed(decode, 5 if quick else 20)
     picture = decode()
     pic_rgb = np.asarray(picture.convert("RGB"))
@@ -90,7 +108,8 @@ def _stroke(img: np.ndarray, quick: bool) -> list[Figure]:
         sent = sum(len(patch(picture, vp, r, pn, po)) for r in rect_runs(changed))
         state["bytes"].append(sent)
         state["ann"] = after
-    one_stroke()   # warm-up: the first measurement imports scikit-image's skeletonize
+
+    one_stroke()  # warm-up: the first measurement imports scikit-image's skeletonize
     strokes = timed(one_stroke, 10 if quick else 40)
     full_sixel = wire.full_frame_sixel(pic_rgb)
     # the same stroke in half-cell
@@ -106,10 +125,28 @@ def _stroke(img: np.ndarray, quick: bool) -> list[Figure]:
     cols, rows = hv.frame_cells
     half = wire.delta_bytes(ov.diff(*ho), "halfcell", hpic)
     return [
-        Figure("stroke -> screen p95 (edit, rules, sixel patches)", p95(strokes), "ms",
-               "decode floor p95 (draft + resize)", p95(floor), ""),
-        Figure("sixel bytes per stroke (max)", max(state["bytes"]), "B",
-               "one full sixel frame", full_sixel, "target <= 5 %"),
-        Figure("half-cell bytes per stroke", half, "B", "one full half-cell frame",
-               wire.full_frame_halfcell(hpic, cols, rows), "target <= 5 %"),
+        Figure(
+            "stroke -> screen p95 (edit, rules, sixel patches)",
+            p95(strokes),
+            "ms",
+            "decode floor p95 (draft + resize)",
+            p95(floor),
+            "",
+        ),
+        Figure(
+            "sixel bytes per stroke (max)",
+            max(state["bytes"]),
+            "B",
+            "one full sixel frame",
+            full_sixel,
+            "target <= 5 %",
+        ),
+        Figure(
+            "half-cell bytes per stroke",
+            half,
+            "B",
+            "one full half-cell frame",
+            wire.full_frame_halfcell(hpic, cols, rows),
+            "target <= 5 %",
+        ),
     ]

@@ -31,8 +31,7 @@ def blob(rng: random.Random, cls: str, jitter: float = 0.0) -> Mask:
     cx, cy = 32 + rng.gauss(0, jitter), 32 + rng.gauss(0, jitter)
     axes = (int(rng.uniform(6, 28)), int(rng.uniform(3, 20)))
     cv2.ellipse(region, (int(cx), int(cy)), axes, rng.uniform(0, 180), 0, 360, 1, -1)
-    return Mask.from_array(cls, region, int(rng.uniform(0, W - 64)),
-                           int(rng.uniform(0, H - 64)))
+    return Mask.from_array(cls, region, int(rng.uniform(0, W - 64)), int(rng.uniform(0, H - 64)))
 
 
 def synthetic_pairs(n: int, seed: int = 0) -> list[DualPair]:
@@ -58,18 +57,36 @@ def synthetic_pairs(n: int, seed: int = 0) -> list[DualPair]:
 
 def coco_of(pairs: list[DualPair]) -> tuple[dict, list[dict]]:
     cat = {c: i + 1 for i, c in enumerate(CLASSES)}
-    gt = {"images": [], "annotations": [],
-          "categories": [{"id": i, "name": c} for c, i in cat.items()]}
+    gt = {
+        "images": [],
+        "annotations": [],
+        "categories": [{"id": i, "name": c} for c, i in cat.items()],
+    }
     dets, ann_id = [], 0
     for n, p in enumerate(pairs, start=1):
         gt["images"].append({"id": n, "width": W, "height": H})
         for m in p.a.masks:
             ann_id += 1
-            gt["annotations"].append({"id": ann_id, "image_id": n, "category_id": cat[m.cls],
-                                      "segmentation": m.coco_rle(W, H), "area": m.area,
-                                      "bbox": list(m.bbox), "iscrowd": 0})
-        dets += [{"image_id": n, "category_id": cat[m.cls], "segmentation": m.coco_rle(W, H),
-                  "score": 1.0} for m in p.b.masks]
+            gt["annotations"].append(
+                {
+                    "id": ann_id,
+                    "image_id": n,
+                    "category_id": cat[m.cls],
+                    "segmentation": m.coco_rle(W, H),
+                    "area": m.area,
+                    "bbox": list(m.bbox),
+                    "iscrowd": 0,
+                }
+            )
+        dets += [
+            {
+                "image_id": n,
+                "category_id": cat[m.cls],
+                "segmentation": m.coco_rle(W, H),
+                "score": 1.0,
+            }
+            for m in p.b.masks
+        ]
     return gt, dets
 
 
@@ -84,9 +101,18 @@ def run_cocoeval(gt: dict, dets: list[dict]) -> None:
 
 
 def export_doc(masks: list[Mask]) -> str:
-    anns = [{"id": n, "image_id": 1, "category_id": 1, "bbox": list(m.bbox), "area": m.area,
-             "iscrowd": 0, "segmentation": segmentation(m, W, H)}
-            for n, m in enumerate(masks, start=1)]
+    anns = [
+        {
+            "id": n,
+            "image_id": 1,
+            "category_id": 1,
+            "bbox": list(m.bbox),
+            "area": m.area,
+            "iscrowd": 0,
+            "segmentation": segmentation(m, W, H),
+        }
+        for n, m in enumerate(masks, start=1)
+    ]
     return json.dumps({"annotations": anns}, sort_keys=True, separators=(",", ":"))
 
 
@@ -99,14 +125,37 @@ def run(quick: bool) -> list[Figure]:
     k = 5_000 if quick else 100_000
     rng = random.Random(1)
     masks = [blob(rng, "scratch") for _ in range(k)]
-    ready = [{"id": n, "image_id": 1, "category_id": 1, "bbox": list(m.bbox),
-              "area": m.area, "iscrowd": 0, "segmentation": m.coco_rle(W, H)}
-             for n, m in enumerate(masks, start=1)]
+    ready = [
+        {
+            "id": n,
+            "image_id": 1,
+            "category_id": 1,
+            "bbox": list(m.bbox),
+            "area": m.area,
+            "iscrowd": 0,
+            "segmentation": m.coco_rle(W, H),
+        }
+        for n, m in enumerate(masks, start=1)
+    ]
     export_ms = min(timed(lambda: export_doc(masks), 1))
-    dumps_ms = min(timed(lambda: json.dumps({"annotations": ready}, sort_keys=True,
-                                            separators=(",", ":")), 1))
-    return [Figure(f"qa report, {n} dual images x 3 masks", report_ms, "ms",
-                   "pycocotools COCOeval segm evaluate+accumulate", coco_ms,
-                   "target: ratio <= 1"),
-            Figure(f"coco segm export, {k} masks (region RLE -> JSON)", export_ms, "ms",
-                   "json.dumps of the same ready RLEs", dumps_ms, "target: ratio <= 30")]
+    dumps_ms = min(
+        timed(lambda: json.dumps({"annotations": ready}, sort_keys=True, separators=(",", ":")), 1)
+    )
+    return [
+        Figure(
+            f"qa report, {n} dual images x 3 masks",
+            report_ms,
+            "ms",
+            "pycocotools COCOeval segm evaluate+accumulate",
+            coco_ms,
+            "target: ratio <= 1",
+        ),
+        Figure(
+            f"coco segm export, {k} masks (region RLE -> JSON)",
+            export_ms,
+            "ms",
+            "json.dumps of the same ready RLEs",
+            dumps_ms,
+            "target: ratio <= 30",
+        ),
+    ]

@@ -51,6 +51,7 @@ def _images(dest: Path) -> None:
 def _project(tmp: Path):
     from qclabel.ingest import ingest_paths
     from qclabel.project import Project
+
     _images(tmp / "images")
     project = Project.init(tmp / "proj", "metal-stamping", user="bench")
     with ThreadPoolExecutor(1) as pool:
@@ -64,6 +65,7 @@ class _Meter:
     def __init__(self, app) -> None:
         from textual._compositor import CompositorUpdate
         import textual_image.renderable.tgp as tgp
+
         self.total = 0
         orig_display, orig_tgp = app._display, tgp._send_tgp_message
 
@@ -94,13 +96,13 @@ async def _settle(pilot, app) -> None:
     for _ in range(4):
         pending = [f for f in list(app.frames._frames.values()) if not f.done()]
         if pending:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in pending),
-                                 return_exceptions=True)
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in pending), return_exceptions=True)
         await pilot.pause()
 
 
 async def _measure(project, mode: str, presses: int) -> dict[str, float]:
     from qclabel.tui.app import build_app
+
     cell_px = (1, 2) if mode == "halfcell" else CELL_PX
     app = build_app(project, "bench", graphics=mode, task="box", cell_px=cell_px)
     async with app.run_test(size=SIZE) as pilot:
@@ -140,14 +142,26 @@ def run(quick: bool) -> list[Figure]:
     presses = 4 if quick else 16
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for mode in MODES:   # a fresh project each: the app resumes where it left off
+        for mode in MODES:  # a fresh project each: the app resumes where it left off
             project = _project(Path(tmp) / mode)
             r = asyncio.run(_measure(project, mode, presses))
             base = f"{mode}: one full frame"
             figures += [
-                Figure(f"{mode}: bytes per cursor move", r["move"], "B", base, r["frame"],
-                       "<= 5 % of a frame"),
-                Figure(f"{mode}: bytes per box edit", r["edit"], "B", base, r["frame"],
-                       "<= 5 % of a frame"),
+                Figure(
+                    f"{mode}: bytes per cursor move",
+                    r["move"],
+                    "B",
+                    base,
+                    r["frame"],
+                    "<= 5 % of a frame",
+                ),
+                Figure(
+                    f"{mode}: bytes per box edit",
+                    r["edit"],
+                    "B",
+                    base,
+                    r["frame"],
+                    "<= 5 % of a frame",
+                ),
             ]
     return figures

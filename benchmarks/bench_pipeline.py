@@ -27,12 +27,22 @@ def make_project(root: Path, n: int) -> Project:
     p.config["qa"].update(dual_first_n=0, spot_check_by="aql", aql=1.0)
     p.config["pipeline"] = {"version_prefix": "bench"}
     p.save_config()
-    p.store.catalog.add(ImageRecord(f"{i:016x}", f"{i:064x}", f"/none/{i}.png",
-                                    f"/none/{i}.png", 800, 600,
-                                    fields={"lot": f"L{i % LOTS:02d}"}) for i in range(n))
+    p.store.catalog.add(
+        ImageRecord(
+            f"{i:016x}",
+            f"{i:064x}",
+            f"/none/{i}.png",
+            f"/none/{i}.png",
+            800,
+            600,
+            fields={"lot": f"L{i % LOTS:02d}"},
+        )
+        for i in range(n)
+    )
     with p.store.open_session("ann1") as s:
-        s.commit_many([Change(i, Annotation(), Annotation(verdict="pass"))
-                       for i in p.store.catalog.ids()])
+        s.commit_many(
+            [Change(i, Annotation(), Annotation(verdict="pass")) for i in p.store.catalog.ids()]
+        )
     return Project.open(p.root)
 
 
@@ -47,7 +57,19 @@ def run(quick: bool) -> list[Figure]:
         p.config["qa"]["spot_check_by"] = "lot"
         p.save_config()
         plain = min(timed(lambda: build_plan(Project.open(p.root)), 2))
-    return [Figure(f"pipeline run, nothing new, {n} labeled images", noop, "ms",
-                   "qclabel status of the same project", status),
-            Figure(f"acceptance-sampling plan, {n} images in {LOTS} lots", aql, "ms",
-                   "spot-check plan per lot (rate 0.12)", plain)]
+    return [
+        Figure(
+            f"pipeline run, nothing new, {n} labeled images",
+            noop,
+            "ms",
+            "qclabel status of the same project",
+            status,
+        ),
+        Figure(
+            f"acceptance-sampling plan, {n} images in {LOTS} lots",
+            aql,
+            "ms",
+            "spot-check plan per lot (rate 0.12)",
+            plain,
+        ),
+    ]

@@ -32,16 +32,27 @@ def synthetic_pairs(n: int, seed: int = 0) -> list[DualPair]:
         a_boxes, b_boxes = [], []
         for k in range(5):
             cls = rng.choice(CLASSES)
-            x, y, w, h = rng.uniform(0, 900), rng.uniform(0, 700), rng.uniform(8, 80), \
-                rng.uniform(8, 80)
+            x, y, w, h = (
+                rng.uniform(0, 900),
+                rng.uniform(0, 700),
+                rng.uniform(8, 80),
+                rng.uniform(8, 80),
+            )
             a_boxes.append(Box(cls, x, y, w, h, id=f"a{k}"))
             r = rng.random()
             if r < 0.03:
                 continue  # B missed it
             b_cls = rng.choice(CLASSES) if r < 0.06 else cls
-            b_boxes.append(Box(b_cls, x + _jitter(rng), y + _jitter(rng),
-                               max(1, w + _jitter(rng)), max(1, h + _jitter(rng)),
-                               id=f"b{k}"))
+            b_boxes.append(
+                Box(
+                    b_cls,
+                    x + _jitter(rng),
+                    y + _jitter(rng),
+                    max(1, w + _jitter(rng)),
+                    max(1, h + _jitter(rng)),
+                    id=f"b{k}",
+                )
+            )
         if rng.random() < 0.03:
             b_boxes.append(Box(rng.choice(CLASSES), 10, 10, 20, 20, id="extra"))
         a = Annotation(verdict="fail", defect_class=a_boxes[0].cls, boxes=tuple(a_boxes))
@@ -52,18 +63,30 @@ def synthetic_pairs(n: int, seed: int = 0) -> list[DualPair]:
 
 def coco_of(pairs: list[DualPair]) -> tuple[dict, list[dict]]:
     cat = {c: i + 1 for i, c in enumerate(CLASSES)}
-    gt = {"images": [], "annotations": [],
-          "categories": [{"id": i, "name": c} for c, i in cat.items()]}
+    gt = {
+        "images": [],
+        "annotations": [],
+        "categories": [{"id": i, "name": c} for c, i in cat.items()],
+    }
     dets, ann_id = [], 0
     for n, p in enumerate(pairs, start=1):
         gt["images"].append({"id": n, "width": 1000, "height": 800})
         for b in p.a.boxes:
             ann_id += 1
-            gt["annotations"].append({"id": ann_id, "image_id": n, "category_id": cat[b.cls],
-                                      "bbox": [b.x, b.y, b.w, b.h], "area": b.w * b.h,
-                                      "iscrowd": 0})
-        dets += [{"image_id": n, "category_id": cat[b.cls], "bbox": [b.x, b.y, b.w, b.h],
-                  "score": 1.0} for b in p.b.boxes]
+            gt["annotations"].append(
+                {
+                    "id": ann_id,
+                    "image_id": n,
+                    "category_id": cat[b.cls],
+                    "bbox": [b.x, b.y, b.w, b.h],
+                    "area": b.w * b.h,
+                    "iscrowd": 0,
+                }
+            )
+        dets += [
+            {"image_id": n, "category_id": cat[b.cls], "bbox": [b.x, b.y, b.w, b.h], "score": 1.0}
+            for b in p.b.boxes
+        ]
     return gt, dets
 
 
@@ -81,9 +104,17 @@ def run(quick: bool) -> list[Figure]:
     n = 1_000 if quick else 10_000
     pairs = synthetic_pairs(n)
     gt, dets = coco_of(pairs)
-    report_ms = min(timed(lambda: compute_report(pairs, CLASSES, DEFAULT_QA), 1 if not quick
-                          else 2))
+    report_ms = min(
+        timed(lambda: compute_report(pairs, CLASSES, DEFAULT_QA), 1 if not quick else 2)
+    )
     coco_ms = min(timed(lambda: run_cocoeval(gt, dets), 1 if not quick else 2))
-    return [Figure(f"qa report, {n} dual images x 5 boxes", report_ms, "ms",
-                   "pycocotools COCOeval evaluate+accumulate", coco_ms,
-                   "target: ratio <= 0.5")]
+    return [
+        Figure(
+            f"qa report, {n} dual images x 5 boxes",
+            report_ms,
+            "ms",
+            "pycocotools COCOeval evaluate+accumulate",
+            coco_ms,
+            "target: ratio <= 0.5",
+        )
+    ]

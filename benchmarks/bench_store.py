@@ -33,8 +33,18 @@ BATCH = 5000
 
 def label(n: int) -> Annotation:
     """A typical defect label, about 450 bytes as JSON."""
-    boxes = tuple(Box("scratch" if k else "dent", 10.0 + n % 800, 20.0 + k * 40, 35.5, 12.25,
-                      "minor", id=f"{n:08x}{k:02d}") for k in range(2))
+    boxes = tuple(
+        Box(
+            "scratch" if k else "dent",
+            10.0 + n % 800,
+            20.0 + k * 40,
+            35.5,
+            12.25,
+            "minor",
+            id=f"{n:08x}{k:02d}",
+        )
+        for k in range(2)
+    )
     return Annotation(verdict="fail", defect_class="scratch", severity="major", boxes=boxes)
 
 
@@ -45,8 +55,12 @@ def image(n: int) -> str:
 def prebuild(root: Path, n: int) -> None:
     with Store(root).open_session("ann") as session:
         for start in range(0, n, BATCH):
-            session.commit_many([edits.Change(image(i), Annotation(), label(i))
-                                 for i in range(start, min(n, start + BATCH))])
+            session.commit_many(
+                [
+                    edits.Change(image(i), Annotation(), label(i))
+                    for i in range(start, min(n, start + BATCH))
+                ]
+            )
 
 
 def time_commits(root: Path, n: int) -> tuple[list[float], list[float]]:
@@ -59,11 +73,20 @@ def time_commits(root: Path, n: int) -> tuple[list[float], list[float]]:
     theirs: list[float] = []
     with Store(root).open_session("ann") as session:
         for i in range(n, n + COMMITS):
-            ours += timed(lambda i=i: session.commit(edits.Change(image(i), Annotation(),
-                                                              label(i))), 1)
-            theirs += timed(lambda i=i: bare.append(
-                {"kind": "label", "image": image(i), "before": Annotation().to_dict(),
-                 "after": label(i).to_dict()}), 1)
+            ours += timed(
+                lambda i=i: session.commit(edits.Change(image(i), Annotation(), label(i))), 1
+            )
+            theirs += timed(
+                lambda i=i: bare.append(
+                    {
+                        "kind": "label",
+                        "image": image(i),
+                        "before": Annotation().to_dict(),
+                        "after": label(i).to_dict(),
+                    }
+                ),
+                1,
+            )
     bare.close()
     shutil.rmtree(bare_dir)
     return ours, theirs
@@ -75,15 +98,20 @@ def time_sqlite(root: Path, n: int) -> list[float]:
     db.execute("PRAGMA synchronous=FULL")
     db.execute("CREATE TABLE labels (image TEXT PRIMARY KEY, doc TEXT NOT NULL)")
     db.execute("BEGIN")
-    db.executemany("INSERT INTO labels VALUES (?, ?)",
-                   ((image(i), json.dumps(label(i).to_dict())) for i in range(n)))
+    db.executemany(
+        "INSERT INTO labels VALUES (?, ?)",
+        ((image(i), json.dumps(label(i).to_dict())) for i in range(n)),
+    )
     db.execute("COMMIT")
     counter = iter(range(n, n + COMMITS))
 
     def one() -> None:
         i = next(counter)
-        db.execute("INSERT INTO labels VALUES (?, ?) ON CONFLICT(image) DO UPDATE SET "
-                   "doc = excluded.doc", (image(i), json.dumps(label(i).to_dict())))
+        db.execute(
+            "INSERT INTO labels VALUES (?, ?) ON CONFLICT(image) DO UPDATE SET doc = excluded.doc",
+            (image(i), json.dumps(label(i).to_dict())),
+        )
+
     try:
         return timed(one, COMMITS)
     finally:
@@ -99,12 +127,29 @@ def commit_figures(n: int, base: Path) -> list[Figure]:
     size = f"{n // 1000}k"
     target = "target < 10 ms" if n >= 100_000 else ""
     return [
-        Figure(f"store commit p50 at {size} labeled images", p50(ours), "ms",
-               "sqlite3 WAL FULL upsert p50", p50(theirs)),
-        Figure(f"store commit p95 at {size} labeled images", p95(ours), "ms",
-               "sqlite3 WAL FULL upsert p95", p95(theirs), target),
-        Figure(f"store commit p95 at {size}, with the mark", p95(ours), "ms",
-               "the same commit without the mark p95", p95(unmarked), target),
+        Figure(
+            f"store commit p50 at {size} labeled images",
+            p50(ours),
+            "ms",
+            "sqlite3 WAL FULL upsert p50",
+            p50(theirs),
+        ),
+        Figure(
+            f"store commit p95 at {size} labeled images",
+            p95(ours),
+            "ms",
+            "sqlite3 WAL FULL upsert p95",
+            p95(theirs),
+            target,
+        ),
+        Figure(
+            f"store commit p95 at {size}, with the mark",
+            p95(ours),
+            "ms",
+            "the same commit without the mark p95",
+            p95(unmarked),
+            target,
+        ),
     ]
 
 
@@ -115,8 +160,9 @@ def startup_figure(n: int, base: Path) -> Figure:
     snap, mark = root / "labels" / "ann.snapshot.json", root / "labels" / "ann.ack"
     old = snap.read_bytes()
     with Store(root).open_session("ann") as session:
-        session.commit_many([edits.Change(image(i), Annotation(), label(i + 1))
-                             for i in range(TAIL)])
+        session.commit_many(
+            [edits.Change(image(i), Annotation(), label(i + 1)) for i in range(TAIL)]
+        )
         crashed = mark.read_bytes()  # the mark as a kill -9 here would leave it
     ours, theirs = [], []
     for _ in range(3):  # interleaved, so both see the same load on a shared machine
@@ -130,8 +176,13 @@ def startup_figure(n: int, base: Path) -> Figure:
         session.close()
         snap.write_bytes(old)
         theirs += timed(lambda: json.loads(snap.read_bytes()), 1)
-    return Figure(f"session startup at {n // 1000}k (snapshot + {TAIL} tail)", min(ours), "ms",
-                  "json.loads of the snapshot file", min(theirs))
+    return Figure(
+        f"session startup at {n // 1000}k (snapshot + {TAIL} tail)",
+        min(ours),
+        "ms",
+        "json.loads of the snapshot file",
+        min(theirs),
+    )
 
 
 def run(quick: bool) -> list[Figure]:

@@ -24,8 +24,10 @@ def discover() -> list[str]:
 
 
 def format_row(f: Figure) -> str:
-    return (f"  {f.name:<52} {f.value:>12.3f} {f.unit:<6}  vs {f.baseline_name:<40} "
-            f"{f.baseline_value:>12.3f}  ratio {f.ratio:>7.3f}  {f.target}")
+    return (
+        f"  {f.name:<52} {f.value:>12.3f} {f.unit:<6}  vs {f.baseline_name:<40} "
+        f"{f.baseline_value:>12.3f}  ratio {f.ratio:>7.3f}  {f.target}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

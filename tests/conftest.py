@@ -22,7 +22,9 @@ def project(tmp_path: Path) -> Project:
 @pytest.fixture
 def as_user(monkeypatch: pytest.MonkeyPatch):
     """Make identity.current_user() return the given name for the rest of the test."""
+
     def _as(name: str) -> str:
         monkeypatch.setattr(identity, "current_user", lambda: name)
         return name
+
     return _as

@@ -26,8 +26,9 @@ TRUTH = json.loads((SAMPLES / "ground_truth.json").read_text())["files"]
 
 
 def truth_masks(rel: str) -> tuple[Mask, ...]:
-    return tuple(Mask.from_dict({**m, "id": f"gt{n}"})
-                 for n, m in enumerate(TRUTH[rel].get("masks", [])))
+    return tuple(
+        Mask.from_dict({**m, "id": f"gt{n}"}) for n, m in enumerate(TRUTH[rel].get("masks", []))
+    )
 
 
 def holey_dent() -> Mask:
@@ -39,8 +40,9 @@ def holey_dent() -> Mask:
     return Mask.from_array("dent", a, severity="major", id="holey")
 
 
-def make_mask_project(tmp: Path, which: str = "metal", user: str = "alice",
-                      copy_to: str = "src") -> Project:
+def make_mask_project(
+    tmp: Path, which: str = "metal", user: str = "alice", copy_to: str = "src"
+) -> Project:
     taxonomy = {"metal": "metal-stamping", "paint": "painted-panel"}[which]
     profile = {"metal": "area-scan", "paint": "paint-booth"}[which]
     src = tmp / f"{copy_to}-{which}"
@@ -66,8 +68,12 @@ def _add_drawn_shapes(project: Project, labels: dict[str, Annotation]) -> None:
     clean = by_name["P1001_L07_S2_cam1_0002.jpg"]
     labels[clean] = Annotation(verdict="fail", masks=(holey_dent(),))
     drawn = by_name["P1001_L07_S2_cam1_0001.jpg"]
-    poly = Mask.from_polygons("dent", [(500.0, 400.0, 560.5, 405.0, 550.0, 452.0,
-                                        505.0, 440.0)], severity="minor", id="drawn")
+    poly = Mask.from_polygons(
+        "dent",
+        [(500.0, 400.0, 560.5, 405.0, 550.0, 452.0, 505.0, 440.0)],
+        severity="minor",
+        id="drawn",
+    )
     ann = labels[drawn]
     labels[drawn] = Annotation(verdict="fail", masks=ann.masks + (poly,))
 
@@ -75,5 +81,7 @@ def _add_drawn_shapes(project: Project, labels: dict[str, Annotation]) -> None:
 def all_masks(project: Project, user: str = "alice") -> dict[str, tuple[Mask, ...]]:
     """image file name -> masks of `user`."""
     state = project.store.state(user)
-    return {Path(project.store.catalog.get(i).source).name: a.masks
-            for i, a in state.annotations().items()}
+    return {
+        Path(project.store.catalog.get(i).source).name: a.masks
+        for i, a in state.annotations().items()
+    }

@@ -23,10 +23,25 @@ import pytest
 
 import qclabel
 
-_STDLIB_LAZY = ("importlib.readers", "importlib.resources", "grp", "csv", "uuid", "zlib",
-                "xml.etree.ElementTree", "pyexpat", "sqlite3", "tomllib", "shlex",
-                "encodings.utf_8_sig", "encodings.latin_1", "encodings.ascii",
-                "encodings.idna", "encodings.utf_16", "encodings.utf_32")
+_STDLIB_LAZY = (
+    "importlib.readers",
+    "importlib.resources",
+    "grp",
+    "csv",
+    "uuid",
+    "zlib",
+    "xml.etree.ElementTree",
+    "pyexpat",
+    "sqlite3",
+    "tomllib",
+    "shlex",
+    "encodings.utf_8_sig",
+    "encodings.latin_1",
+    "encodings.ascii",
+    "encodings.idna",
+    "encodings.utf_16",
+    "encodings.utf_32",
+)
 
 
 def preload() -> None:
@@ -42,14 +57,14 @@ def preload() -> None:
     # readable by root only, where an installed package is readable by everyone.
     from qclabel.project import BUNDLED_TAXONOMIES, bundled_taxonomy_text
     from qclabel.qa.iso2859 import tables
+
     for name in BUNDLED_TAXONOMIES:
         bundled_taxonomy_text(name)
     tables()
 
 
 @contextmanager
-def throwaway_users(prefix: str, n: int = 1) -> Iterator[tuple[list[pwd.struct_passwd],
-                                                               Path]]:
+def throwaway_users(prefix: str, n: int = 1) -> Iterator[tuple[list[pwd.struct_passwd], Path]]:
     """`n` new OS users and a world-writable work folder under /tmp; removed after."""
     if os.geteuid() != 0 or shutil.which("useradd") is None:
         pytest.skip("needs root and useradd to create throwaway OS users")

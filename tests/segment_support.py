@@ -33,6 +33,7 @@ def on_disk(project: Project, image: str):
 
 async def start(app, pilot):
     from qclabel.tui.screens.segment import SegmentScreen
+
     await settle(pilot, app)
     screen = app.screen
     assert isinstance(screen, SegmentScreen), type(screen)

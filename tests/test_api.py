@@ -64,8 +64,7 @@ def test_dataframes_hold_the_same_rows_as_the_csv_export(project, as_user, tmp_p
     objects = v.to_dataframe("objects")
     csv_objects = pd.read_csv(out / "objects.csv")
     assert list(objects.columns) == list(OBJECT_COLUMNS)
-    assert sorted(objects["class"]) == sorted(csv_objects["class"]) == ["crack", "dent",
-                                                                        "scratch"]
+    assert sorted(objects["class"]) == sorted(csv_objects["class"]) == ["crack", "dent", "scratch"]
     dent = objects[objects["class"] == "dent"].iloc[0]
     assert (dent.x, dent.y, dent.w, dent.h) == (60, 50, 40, 30)  # clipped to 100x80
     train = v.to_dataframe(split="train")
@@ -148,8 +147,7 @@ def test_a_changed_image_file_is_refused(project, as_user, tmp_path):
 def test_keypoints_and_masks_reach_the_labels(tmp_path, as_user):
     as_user("admin")
     kproj = make_keypoint_project(tmp_path)
-    [(_, lab)] = [s for s in api.open_project(kproj.root).current().dataset()
-                  if s[1]["keypoints"]]
+    [(_, lab)] = [s for s in api.open_project(kproj.root).current().dataset() if s[1]["keypoints"]]
     [kps] = lab["keypoints"]
     assert kps["template"] == "bracket" and kps["points"].shape == (4, 3)
     assert kps["points"].tolist()[0] == [20, 30, 2] and kps["points"].tolist()[3] == [0, 0, 0]
@@ -157,14 +155,14 @@ def test_keypoints_and_masks_reach_the_labels(tmp_path, as_user):
     v = api.open_project(mproj.root).current()
     with_masks = [lab for _, lab in v.dataset() if len(lab["masks"])]
     lab = with_masks[0]
-    assert lab["masks"].dtype == bool and lab["masks"].shape[1:] == (lab["height"],
-                                                                     lab["width"])
+    assert lab["masks"].dtype == bool and lab["masks"].shape[1:] == (lab["height"], lab["width"])
     assert len(lab["mask_labels"]) == len(lab["masks"])
     objects = v.to_dataframe("objects")
     masks = objects[objects["kind"] == "mask"]
     assert len(masks) == sum(len(lab["masks"]) for lab in with_masks)
     assert sorted(masks["area_px"].astype(int)) == sorted(
-        int(m.sum()) for lab in with_masks for m in lab["masks"])
+        int(m.sum()) for lab in with_masks for m in lab["masks"]
+    )
 
 
 def _tree_state(root: Path) -> dict[str, tuple[int, int, int]]:
@@ -173,7 +171,10 @@ def _tree_state(root: Path) -> dict[str, tuple[int, int, int]]:
         for name in dirs + files:
             st = os.stat(os.path.join(dirpath, name))
             out[os.path.relpath(os.path.join(dirpath, name), root)] = (
-                st.st_size, st.st_mtime_ns, st.st_mode)
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_mode,
+            )
     return out
 
 
@@ -219,15 +220,18 @@ def test_a_user_without_write_access_reads_everything(tmp_path):
         project = make_box_project(base)
         create_version(project, "v1", "admin")
         cfg = project.config_path
-        cfg.write_text(cfg.read_text().replace("adjudicator = []",
-                                                f'adjudicator = ["{user}"]'))
+        cfg.write_text(cfg.read_text().replace("adjudicator = []", f'adjudicator = ["{user}"]'))
         assert user in cfg.read_text()
         for dirpath, _dirs, files in os.walk(base):
             os.chmod(dirpath, 0o755)
             for name in files:
                 os.chmod(os.path.join(dirpath, name), 0o644)
-        res = subprocess.run([sys.executable, "-c", _AS_READER, str(project.root), user],
-                             capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [sys.executable, "-c", _AS_READER, str(project.root), user],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert res.returncode == 0, res.stderr
         assert res.stdout.split() == ["3", "3", "read-only"]
     finally:
@@ -236,22 +240,28 @@ def test_a_user_without_write_access_reads_everything(tmp_path):
 
 
 def test_pandas_is_imported_only_for_a_frame_and_its_absence_is_explained(project):
-    code = ("import sys; sys.modules['pandas'] = None\n"
-            "from qclabel import api, identity\n"
-            "identity.current_user = lambda: 'admin'\n"
-            "v = api.open_project(sys.argv[1]).version('v1')\n"
-            "assert len(v.dataset()) == 3 and v.dataset()[0][0].size\n"
-            "print(sorted(m for m in ('textual', 'torch') if m in sys.modules))\n"
-            "try:\n    v.to_dataframe()\nexcept Exception as e:\n    print(e)\n")
-    res = subprocess.run([sys.executable, "-c", code, str(project.root)],
-                         capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys; sys.modules['pandas'] = None\n"
+        "from qclabel import api, identity\n"
+        "identity.current_user = lambda: 'admin'\n"
+        "v = api.open_project(sys.argv[1]).version('v1')\n"
+        "assert len(v.dataset()) == 3 and v.dataset()[0][0].size\n"
+        "print(sorted(m for m in ('textual', 'torch') if m in sys.modules))\n"
+        "try:\n    v.to_dataframe()\nexcept Exception as e:\n    print(e)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(project.root)], capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr
-    assert res.stdout.splitlines() == ["[]", "to_dataframe needs pandas: pip install "
-                                       "'qclabel[pandas]'"]
+    assert res.stdout.splitlines() == [
+        "[]",
+        "to_dataframe needs pandas: pip install 'qclabel[pandas]'",
+    ]
 
 
 def test_the_package_ships_its_type_marker():
     assert (SRC / "qclabel" / "py.typed").is_file()
     import tomllib
+
     cfg = tomllib.loads((SRC.parent / "pyproject.toml").read_text())
     assert "pandas" in cfg["project"]["optional-dependencies"]["pandas"][0]

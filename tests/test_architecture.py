@@ -40,11 +40,11 @@ print(len(names), ",".join(loaded))
 
 def test_headless_packages_do_not_load_textual() -> None:
     code = PROBE.format(packages=HEADLESS)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    count, loaded = out.stdout.strip().split(" ", 1) if " " in out.stdout.strip() else (
-        out.stdout.strip(), "")
+    count, loaded = (
+        out.stdout.strip().split(" ", 1) if " " in out.stdout.strip() else (out.stdout.strip(), "")
+    )
     assert int(count) >= len(HEADLESS) + 3 + 10  # the packages and their modules
     assert loaded == "", f"headless import loaded {loaded}"
 
@@ -52,14 +52,22 @@ def test_headless_packages_do_not_load_textual() -> None:
 def test_qclabel_help_does_not_load_textual() -> None:
     """The real console script, with Python's import trace switched on."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    out = subprocess.run([str(QCLABEL), "--help"], capture_output=True, text=True,
-                         env=env, timeout=120)
+    out = subprocess.run(
+        [str(QCLABEL), "--help"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 0 and "Usage: qclabel" in out.stdout
-    imported = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()
-                if line.startswith("import time:")]
+    imported = [
+        line.rsplit("|", 1)[-1].strip()
+        for line in out.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
     assert "qclabel.cli" in imported and "click" in imported  # the trace is real
-    assert not [m for m in imported if m.split(".")[0] == "textual"
-                or m.startswith(("textual_image.renderable", "textual_image.widget"))]
+    assert not [
+        m
+        for m in imported
+        if m.split(".")[0] == "textual"
+        or m.startswith(("textual_image.renderable", "textual_image.widget"))
+    ]
 
 
 def imports_of(path: Path) -> set[str]:
@@ -80,8 +88,11 @@ def sources() -> list[Path]:
 
 
 def test_only_the_store_imports_tinydb() -> None:
-    offenders = [str(p.relative_to(PKG)) for p in sources()
-                 if "tinydb" in imports_of(p) and p.parent.name != "store"]
+    offenders = [
+        str(p.relative_to(PKG))
+        for p in sources()
+        if "tinydb" in imports_of(p) and p.parent.name != "store"
+    ]
     assert offenders == []
     assert any("tinydb" in imports_of(p) for p in (PKG / "store").glob("*.py"))
 
@@ -90,8 +101,7 @@ def test_domain_core_source_never_imports_textual_or_click() -> None:
     offenders = []
     for pkg in HEADLESS:
         for path in sorted((PKG / pkg).rglob("*.py")):
-            bad = imports_of(path) & {"textual", "textual_image.renderable",
-                                      "textual_image.widget"}
+            bad = imports_of(path) & {"textual", "textual_image.renderable", "textual_image.widget"}
             if pkg == "core":
                 bad |= imports_of(path) & {"tinydb", "click"}
             if bad:
@@ -106,6 +116,6 @@ def test_every_cli_command_has_help() -> None:
         yield path, cmd
         for name, sub in getattr(cmd, "commands", {}).items():
             yield from walk(sub, path + [name])
-    missing = [" ".join(p) for p, c in walk(main, ["qclabel"])
-               if not (c.help or c.short_help)]
+
+    missing = [" ".join(p) for p, c in walk(main, ["qclabel"]) if not (c.help or c.short_help)]
     assert missing == []

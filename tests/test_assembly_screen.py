@@ -41,22 +41,31 @@ async def test_one_key_per_position_and_overlay(proj):  # noqa: F811
         assert screen.cursor == tuple(round(v) for v in positions[0][1:])
         vp = screen.image_view.frame.viewport
         overlay = screen.image_view.overlay
-        for _name, x, y in positions[1:]:          # every expected position is drawn
+        for _name, x, y in positions[1:]:  # every expected position is drawn
             assert overlay[cm.pixel_cell(vp, x, y)].char == EXPECTED
         # the sample's screw is missing (v=0 in the ground truth)
-        screw_truth = [p for p in TRUTH["assembly/bracket_0003.png"]["keypoints"][0]["points"]
-                       if p[0] == "screw"][0]
+        screw_truth = [
+            p
+            for p in TRUTH["assembly/bracket_0003.png"]["keypoints"][0]["points"]
+            if p[0] == "screw"
+        ][0]
         assert screw_truth[3] == 0
         await pilot.press("y", "y", "m", "x", "f")
         await settle(pilot, app)
-        assert checks_on_disk(proj, image) == {"hole_left": "present", "hole_right": "present",
-                                               "tab_tip": "misplaced", "screw": "absent"}
+        assert checks_on_disk(proj, image) == {
+            "hole_left": "present",
+            "hole_right": "present",
+            "tab_tip": "misplaced",
+            "screw": "absent",
+        }
         ann = Project.open(proj.root).store.state("admin").annotation(image)
         assert ann.verdict == "fail"
-        await pilot.press("J")                    # move the cursor off the positions
+        await pilot.press("J")  # move the cursor off the positions
         vp = screen.image_view.frame.viewport
         name, x, y = positions[3]
-        assert screen.image_view.overlay[cm.pixel_cell(vp, x, y)].colour == OUTCOME_COLOURS["absent"]
+        assert (
+            screen.image_view.overlay[cm.pixel_cell(vp, x, y)].colour == OUTCOME_COLOURS["absent"]
+        )
         assert "4/4 checked" in str(screen.query_one("#tool").render())
 
 
@@ -65,7 +74,7 @@ async def test_revisit_position_and_undo(proj):  # noqa: F811
     async with app.run_test(size=SIZE) as pilot:
         await open_assembly(app, pilot, "bracket_0001.png")
         image = app.labeler.current
-        await pilot.press("y", "y", "shift+tab", "x")   # hole_right: present, then absent
+        await pilot.press("y", "y", "shift+tab", "x")  # hole_right: present, then absent
         await settle(pilot, app)
         assert checks_on_disk(proj, image) == {"hole_left": "present", "hole_right": "absent"}
         await pilot.press("u")
@@ -75,12 +84,15 @@ async def test_revisit_position_and_undo(proj):  # noqa: F811
 
 async def test_modes_without_templates_say_so_and_change_nothing(tmp_path):
     from test_tui_support import make_project
+
     project = make_project(tmp_path, n_rgb=1, grey16=False, jpeg=False)  # metal-stamping
     app = build_app(project, "admin", graphics="halfcell")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        for mode, keys in (("assembly", ("y", "x", "m", "tab")),
-                           ("keypoint", ("space", "o", "s", "i", "tab", "x"))):
+        for mode, keys in (
+            ("assembly", ("y", "x", "m", "tab")),
+            ("keypoint", ("space", "o", "s", "i", "tab", "x")),
+        ):
             app.open_mode(mode)
             await settle(pilot, app)
             assert "no" in str(app.screen.query_one("#message").render())

@@ -23,11 +23,14 @@ def labeled(project: Project, as_user) -> Project:
     with project.store.open_session("ann") as s:
         for n in range(6):
             s.commit(edits.apply(f"img{n}", Annotation(), edits.set_verdict("pass")))
-        s.commit(edits.apply("img1", s.annotation("img1"), edits.set_class("dent", "major")),
-                 note="looked again")
+        s.commit(
+            edits.apply("img1", s.annotation("img1"), edits.set_class("dent", "major")),
+            note="looked again",
+        )
     with project.store.open_session("bob") as s:
-        s.commit(edits.apply("img1", Annotation(),
-                             edits.add_box(Box("scratch", 1, 2, 30, 4, "minor"))))
+        s.commit(
+            edits.apply("img1", Annotation(), edits.add_box(Box("scratch", 1, 2, 30, 4, "minor")))
+        )
         s.commit(edits.apply("img2", Annotation(), edits.set_verdict("fail")))
     return project
 
@@ -98,8 +101,10 @@ def test_lines_removed_from_the_end_are_caught_by_the_mark(labeled: Project) -> 
     path.write_bytes(b"".join(lines(path)[:5]))  # still a valid chain on its own
     code, out = verify(labeled)
     assert code == 1
-    assert f"FAIL {path}:6: acknowledged lines missing from line 6 on: the journal ends " \
-           "after line 5" in out
+    assert (
+        f"FAIL {path}:6: acknowledged lines missing from line 6 on: the journal ends "
+        "after line 5" in out
+    )
 
 
 def test_another_users_line_spliced_in(labeled: Project) -> None:
@@ -154,8 +159,13 @@ def log(project: Project, *args: str) -> list[str]:
 def test_log_prints_history(labeled: Project) -> None:
     out = log(labeled)
     assert len(out) == 9
-    assert any("ann" in ln and "img1" in ln and "pass -> fail, dent, major" in ln
-               and "note: looked again" in ln for ln in out)
+    assert any(
+        "ann" in ln
+        and "img1" in ln
+        and "pass -> fail, dent, major" in ln
+        and "note: looked again" in ln
+        for ln in out
+    )
     assert any("bob" in ln and "- -> 1 box(es)" in ln for ln in out)
 
 
@@ -176,8 +186,7 @@ def test_log_json(labeled: Project) -> None:
     assert all(e["user"] == "bob" and e["hash"] for e in events)
 
 
-def test_status_on_a_tampered_journal_still_works_and_names_file_and_line(
-        labeled: Project) -> None:
+def test_status_on_a_tampered_journal_still_works_and_names_file_and_line(labeled: Project) -> None:
     """Reading replays the chain from the snapshot on (the whole chain without one):
     status keeps working, says there are findings, and its JSON names file and line;
     lines under the snapshot are checked in full by `audit verify`."""
@@ -188,8 +197,9 @@ def test_status_on_a_tampered_journal_still_works_and_names_file_and_line(
     path.write_bytes(b"".join(ls))
     result = CliRunner().invoke(main, ["status", str(labeled.root)])
     assert result.exit_code == 0 and "Traceback" not in result.output
-    assert (f"audit     the project has audit findings (2): run `qclabel audit verify "
-            f"{labeled.root}`") in result.output
+    assert (
+        f"audit     the project has audit findings (2): run `qclabel audit verify {labeled.root}`"
+    ) in result.output
     assert "  ann: labeled 6" in result.output
     out = CliRunner().invoke(main, ["status", str(labeled.root), "--json"]).output
     findings = json.loads(out)["audit_findings"]

@@ -104,14 +104,17 @@ def refused(project: Project, where: str) -> None:
         project.store.open_session("ann")
     message = str(exc.value)
     assert message.startswith(where) and "\n" not in message
-    assert message.endswith("ann's labeling session cannot open: restore ann.jsonl, ann.ack "
-                            "and ann.snapshot.json from one backup (`qclabel audit verify` "
-                            "lists every finding)")
+    assert message.endswith(
+        "ann's labeling session cannot open: restore ann.jsonl, ann.ack "
+        "and ann.snapshot.json from one backup (`qclabel audit verify` "
+        "lists every finding)"
+    )
     after = {p.name: p.read_bytes() for p in labels.iterdir() if not p.name.endswith(".lock")}
     assert after == before
 
 
 # -- an acknowledged line cut in half: never mistaken for a torn, unacknowledged one ----
+
 
 def test_acknowledged_last_line_cut_in_half_is_reported_and_kept(proj: Project) -> None:
     path = jpath(proj)
@@ -119,9 +122,11 @@ def test_acknowledged_last_line_cut_in_half_is_reported_and_kept(proj: Project) 
     cut = raw[:19] + [raw[19][: len(raw[19]) // 2]]
     path.write_bytes(b"".join(cut))
     size = len(b"".join(cut))
-    expected = (f"{path}:20: acknowledged line cut in half: the journal ends inside line 20 "
-                f"(at byte {size}), but ann.ack records 20 acknowledged events "
-                f"({len(b''.join(raw))} bytes)")
+    expected = (
+        f"{path}:20: acknowledged line cut in half: the journal ends inside line 20 "
+        f"(at byte {size}), but ann.ack records 20 acknowledged events "
+        f"({len(b''.join(raw))} bytes)"
+    )
     assert fails(proj) == [expected]
     state = proj.store.state("ann")  # a reader: reports it, keeps the 19 verified labels
     assert [str(d) for d in state.damage] == [expected]
@@ -137,7 +142,8 @@ def test_acknowledged_lines_removed_after_a_stale_snapshot_mark(proj: Project) -
     assert fails(proj) == [
         f"{path}:16: acknowledged lines missing from line 16 on: the journal ends after line "
         f"15 ({path.stat().st_size} bytes), but ann.ack records 20 acknowledged events "
-        f"({len(b''.join(raw))} bytes)"]
+        f"({len(b''.join(raw))} bytes)"
+    ]
     refused(proj, f"{path}:16: acknowledged lines missing")
 
 
@@ -147,9 +153,11 @@ def test_lines_rewritten_after_a_stale_snapshot_mark(proj: Project, first: int) 
     verdicts keep every line's length): the mark's hash no longer matches line 20."""
     path = jpath(proj)
     path.write_bytes(b"".join(rechain(lines(path), first)))
-    assert fails(proj) == [f"{path}:20: does not match ann.ack: the last acknowledged line "
-                           "(seq 20) is not the line found here: it, or lines before it, "
-                           "were rewritten or removed"]
+    assert fails(proj) == [
+        f"{path}:20: does not match ann.ack: the last acknowledged line "
+        "(seq 20) is not the line found here: it, or lines before it, "
+        "were rewritten or removed"
+    ]
     refused(proj, f"{path}:20: does not match ann.ack")
 
 
@@ -167,15 +175,18 @@ def test_rewritten_lines_of_another_length(proj: Project) -> None:
 
 # -- files deleted ----------------------------------------------------------------------
 
+
 def test_journal_deleted_while_its_snapshot_remains(proj: Project) -> None:
     path = jpath(proj)
     path.unlink()
-    assert fails(proj) == [f"{path}: missing, but ann.ack records 20 acknowledged events: "
-                           "the journal was deleted"]
+    assert fails(proj) == [
+        f"{path}: missing, but ann.ack records 20 acknowledged events: the journal was deleted"
+    ]
     refused(proj, f"{path}: missing")
     (proj.root / "labels" / "ann.ack").unlink()  # the snapshot alone still remembers
-    assert fails(proj) == [f"{path}: missing, but ann.snapshot.json covers 10 events: the "
-                           "journal was deleted"]
+    assert fails(proj) == [
+        f"{path}: missing, but ann.snapshot.json covers 10 events: the journal was deleted"
+    ]
     state = proj.store.state("ann")
     assert len(state) == 10 and "missing" in str(state.damage[0])
 
@@ -183,8 +194,10 @@ def test_journal_deleted_while_its_snapshot_remains(proj: Project) -> None:
 def test_snapshot_deleted(proj: Project) -> None:
     snap = proj.root / "labels" / "ann.snapshot.json"
     snap.unlink()
-    assert fails(proj) == [f"{snap}: missing, but ann.ack records a snapshot up to seq 10: it "
-                           "was deleted (the journal alone is complete)"]
+    assert fails(proj) == [
+        f"{snap}: missing, but ann.ack records a snapshot up to seq 10: it "
+        "was deleted (the journal alone is complete)"
+    ]
     assert len(proj.store.state("ann")) == 20  # the journal alone is replayed
     with proj.store.open_session("ann") as s:  # nothing lost: the session writes a new one
         assert len(s.state) == 20 and s.get("img19")["verdict"] == "fail"
@@ -197,8 +210,10 @@ def test_old_snapshot_put_back(proj: Project) -> None:
     with proj.store.open_session("ann") as s:
         s.snapshot()  # now at seq 20
     snap.write_bytes(old)
-    assert fails(proj) == [f"{snap}: not the last snapshot written (it covers seq 10, ann.ack "
-                           "records seq 20): an old or foreign copy was put back"]
+    assert fails(proj) == [
+        f"{snap}: not the last snapshot written (it covers seq 10, ann.ack "
+        "records seq 20): an old or foreign copy was put back"
+    ]
     assert len(proj.store.state("ann")) == 20
 
 
@@ -210,15 +225,19 @@ def test_edited_snapshot_is_not_used(proj: Project) -> None:
     doc = next(d for d in data["state"].values() if d["i"] == "img04")
     doc["after"]["verdict"] = "fail"
     snap.write_text(json.dumps(data, separators=(",", ":")))
-    expected = (f"{snap}: altered: its bytes are not those of the snapshot last written "
-                "(ann.ack records their SHA-256); it is ignored")
+    expected = (
+        f"{snap}: altered: its bytes are not those of the snapshot last written "
+        "(ann.ack records their SHA-256); it is ignored"
+    )
     state = proj.store.state("ann")
     assert [str(d) for d in state.damage] == [expected]
     assert state.get("img04")["verdict"] == "pass" and len(state) == 20  # from the journal
     found = fails(proj)
     assert found[0] == expected
-    assert found[1] == f"{snap}: label of image img04 differs from the journal (1 entries " \
-                       "differ): the snapshot was altered"
+    assert (
+        found[1] == f"{snap}: label of image img04 differs from the journal (1 entries "
+        "differ): the snapshot was altered"
+    )
     with proj.store.open_session("ann") as s:
         assert s.get("img04")["verdict"] == "pass" and not s.state.damage
     assert verify_journal(proj.root / "labels", "ann").ok
@@ -227,16 +246,18 @@ def test_edited_snapshot_is_not_used(proj: Project) -> None:
 def test_mark_deleted(proj: Project) -> None:
     ack = proj.root / "labels" / "ann.ack"
     ack.unlink()
-    assert fails(proj) == [f"{ack}: missing, but ann.jsonl was written with acknowledgement "
-                           "marks: it was deleted"]
+    assert fails(proj) == [
+        f"{ack}: missing, but ann.jsonl was written with acknowledgement marks: it was deleted"
+    ]
     refused(proj, f"{ack}: missing")
 
 
 def test_mark_unreadable(proj: Project) -> None:
     ack = proj.root / "labels" / "ann.ack"
     ack.write_bytes(b"\0" * 1024)
-    assert fails(proj) == [f"{ack}: unreadable acknowledgement mark (no valid record); "
-                           "restore it from a backup"]
+    assert fails(proj) == [
+        f"{ack}: unreadable acknowledgement mark (no valid record); restore it from a backup"
+    ]
     refused(proj, f"{ack}: unreadable")
 
 
@@ -248,6 +269,7 @@ def test_mark_of_another_user(proj: Project) -> None:
 
 # -- exact lines ------------------------------------------------------------------------
 
+
 def test_whitespace_edit_is_reported_at_its_line(project: Project) -> None:
     """The content still hashes the same, so only the bytes show it; it used to be
     reported at line 20, where the snapshot ends."""
@@ -258,14 +280,17 @@ def test_whitespace_edit_is_reported_at_its_line(project: Project) -> None:
     raw = lines(path)
     raw[3] = raw[3].replace(b'"kind":', b'"kind": ', 1)
     path.write_bytes(b"".join(raw))
-    expected = (f"{path}:4: edited (the content still hashes the same, but the bytes are not "
-                "the ones qclabel wrote, e.g. spacing changed)")
+    expected = (
+        f"{path}:4: edited (the content still hashes the same, but the bytes are not "
+        "the ones qclabel wrote, e.g. spacing changed)"
+    )
     code, out = audit(project)
     assert code == 1 and out == [f"FAIL {expected}"]
     assert [str(d) for d in project.store.state("ann").damage] == [expected]
 
 
 # -- status and the labeling app keep working -------------------------------------------
+
 
 def _cut_half(p: Project) -> None:
     raw = lines(jpath(p))
@@ -302,8 +327,9 @@ def test_status_says_the_project_has_audit_findings(proj: Project, kind: str) ->
     result = CliRunner().invoke(main, ["status", str(proj.root)])
     assert result.exit_code == 0 and "Traceback" not in result.output
     audit_lines = [ln for ln in result.output.splitlines() if ln.startswith("audit")]
-    assert audit_lines == [f"audit     the project has audit findings (1): run "
-                           f"`qclabel audit verify {proj.root}`"]
+    assert audit_lines == [
+        f"audit     the project has audit findings (1): run `qclabel audit verify {proj.root}`"
+    ]
     assert "  bob: labeled 2" in result.output
     as_json = CliRunner().invoke(main, ["status", str(proj.root), "--json"])
     findings = json.loads(as_json.output)["audit_findings"]
@@ -314,19 +340,27 @@ def test_status_says_the_project_has_audit_findings(proj: Project, kind: str) ->
 def test_status_of_an_intact_project_has_no_audit_line(proj: Project) -> None:
     result = CliRunner().invoke(main, ["status", str(proj.root)])
     assert result.exit_code == 0 and "audit" not in result.output
-    assert json.loads(CliRunner().invoke(main, ["status", str(proj.root), "--json"])
-                      .output)["audit_findings"] == []
+    assert (
+        json.loads(CliRunner().invoke(main, ["status", str(proj.root), "--json"]).output)[
+            "audit_findings"
+        ]
+        == []
+    )
 
 
-def test_export_and_version_refuse_while_a_journal_has_findings(proj: Project,
-                                                                tmp_path: Path) -> None:
+def test_export_and_version_refuse_while_a_journal_has_findings(
+    proj: Project, tmp_path: Path
+) -> None:
     """Readers keep working on damage, but frozen data is not built on it."""
     _cut_half(proj)
-    for args in (["export", str(proj.root), "--format", "coco", "--out", str(tmp_path / "o")],
-                 ["version", "create", str(proj.root), "v1"]):
+    for args in (
+        ["export", str(proj.root), "--format", "coco", "--out", str(tmp_path / "o")],
+        ["version", "create", str(proj.root), "v1"],
+    ):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
-        assert result.output.startswith(f"qclabel: error: {jpath(proj)}:20: acknowledged "
-                                        "line cut in half")
+        assert result.output.startswith(
+            f"qclabel: error: {jpath(proj)}:20: acknowledged line cut in half"
+        )
         assert "is not built while a journal has audit findings" in result.output
     assert not (tmp_path / "o").exists()

@@ -25,15 +25,25 @@ TRUTH = json.loads((SAMPLES / "ground_truth.json").read_text())["files"]
 def _label(project: Project, folder: str) -> None:
     with project.store.open_session("alice") as s:
         for rec in project.store.catalog.all():
-            t = TRUTH[f"{folder}/{Path(rec.source).name}"] if f"{folder}/{Path(rec.source).name}" \
-                in TRUTH else None
+            t = (
+                TRUTH[f"{folder}/{Path(rec.source).name}"]
+                if f"{folder}/{Path(rec.source).name}" in TRUTH
+                else None
+            )
             if t is None:
                 continue
-            boxes = tuple(Box(b["cls"], b["x"], b["y"], b["w"], b["h"], b.get("severity"))
-                          for b in t.get("boxes", []))
+            boxes = tuple(
+                Box(b["cls"], b["x"], b["y"], b["w"], b["h"], b.get("severity"))
+                for b in t.get("boxes", [])
+            )
             kps = tuple(KeypointSet.from_dict(k) for k in t.get("keypoints", []))
-            s.commit(Change(rec.id, s.annotation(rec.id),
-                            Annotation(verdict=t["verdict"], boxes=boxes, keypoints=kps)))
+            s.commit(
+                Change(
+                    rec.id,
+                    s.annotation(rec.id),
+                    Annotation(verdict=t["verdict"], boxes=boxes, keypoints=kps),
+                )
+            )
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +52,23 @@ def xray(tmp_path_factory):
     project = Project.init(tmp / "proj", "metal-stamping", user="admin")
     for folder, profile in (("xray", "xray"), ("metal", "area-scan")):
         shutil.copytree(SAMPLES / folder, tmp / "src" / folder)
-        assert not ingest_paths(project, [tmp / "src" / folder], profile=profile,
-                                workers=1).failed
+        assert not ingest_paths(project, [tmp / "src" / folder], profile=profile, workers=1).failed
         _label(project, folder)
     create_version(project, "v1", "admin")
     return project
 
 
 def test_sixteen_bit_images_stay_sixteen_bit_through_a_version(xray):
-    augment_version(xray, "v1", "default", "v1-aug", "admin", to_ratio=0.1, seed=5,
-                    max_per_source=3)
+    augment_version(
+        xray, "v1", "default", "v1-aug", "admin", to_ratio=0.1, seed=5, max_per_source=3
+    )
     aug = get_version(xray, "v1-aug")
     by_id = {e["id"]: e for e in aug["images"]}
-    from_xray = [e for e in aug["images"] if e.get("synthetic")
-                 and by_id[e["synthetic"]["sources"][-1]]["bit_depth"] == 16]
+    from_xray = [
+        e
+        for e in aug["images"]
+        if e.get("synthetic") and by_id[e["synthetic"]["sources"][-1]]["bit_depth"] == 16
+    ]
     assert from_xray
     for e in from_xray:
         assert e["file"].endswith(".tif") and e["bit_depth"] == 16
@@ -88,24 +101,40 @@ def test_keypoint_templates_swap_in_an_augmented_version(tmp_path):
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def test_dask_local_cluster_gives_the_same_version(xray, tmp_path):
     from qclabel.formats import export_project
+
     distributed = pytest.importorskip("distributed")
-    local = augment_version(xray, "v1", "default", "v1-local", "admin", to_ratio=0.1,
-                            seed=9, max_per_source=2)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    local = augment_version(
+        xray, "v1", "default", "v1-local", "admin", to_ratio=0.1, seed=9, max_per_source=2
+    )
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         shutil.rmtree(xray.root / local["folder"])
-        remote = augment_version(xray, "v1", "default", "v1-dask", "admin", to_ratio=0.1,
-                                 seed=9, max_per_source=2, executor=client.get_executor())
+        remote = augment_version(
+            xray,
+            "v1",
+            "default",
+            "v1-dask",
+            "admin",
+            to_ratio=0.1,
+            seed=9,
+            max_per_source=2,
+            executor=client.get_executor(),
+        )
         # Export takes the cluster's executor too (its workers copy the image files).
-        export_project(xray, "coco", tmp_path / "dask", version="v1-dask",
-                       executor=client.get_executor())
+        export_project(
+            xray, "coco", tmp_path / "dask", version="v1-dask", executor=client.get_executor()
+        )
     export_project(xray, "coco", tmp_path / "local", version="v1-dask")
     assert _tree(tmp_path / "dask") == _tree(tmp_path / "local")
     assert remote["hash"] == local["hash"] and remote["synthetic"] == local["synthetic"] > 0

@@ -22,8 +22,8 @@ from qclabel.project import resolve_taxonomy_file
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TRUTH = json.loads((SAMPLES / "ground_truth.json").read_text())["files"]
-METAL = "metal/P1001_L07_S2_cam2_0003.jpg"   # a crack, with its mask
-DENT = "metal/P1001_L07_S2_cam1_0001.jpg"    # mask 1: a dent (a blob, not a line)
+METAL = "metal/P1001_L07_S2_cam2_0003.jpg"  # a crack, with its mask
+DENT = "metal/P1001_L07_S2_cam1_0001.jpg"  # mask 1: a dent (a blob, not a line)
 BRACKET = "assembly/bracket_0001.png"
 
 CASES = {
@@ -31,9 +31,10 @@ CASES = {
     "vflip+rot90": [{"op": "vflip"}, {"op": "rot90", "k": 1}],
     "rotate+scale": [{"op": "rotate", "value": 17.0}, {"op": "scale", "value": 0.85}],
     "crop": [{"op": "crop", "value": 0.7, "at": [0.3, 0.6]}],
-    "perspective": [{"op": "rotate", "value": -6.0},
-                    {"op": "perspective", "shifts": [0.03, -0.02, -0.04, 0.01, 0.02,
-                                                     0.04, -0.01, -0.03]}],
+    "perspective": [
+        {"op": "rotate", "value": -6.0},
+        {"op": "perspective", "shifts": [0.03, -0.02, -0.04, 0.01, 0.02, 0.04, -0.01, -0.03]},
+    ],
 }
 
 
@@ -80,14 +81,14 @@ def test_box_covers_the_painted_box(case):
     truth = TRUTH[BRACKET]["boxes"][0]
     box = Box(truth["cls"], truth["x"], truth["y"], truth["w"], truth["h"])
     paint = np.zeros((h, w), np.uint8)
-    paint[int(box.y):int(box.y2), int(box.x):int(box.x2)] = 255
+    paint[int(box.y) : int(box.y2), int(box.x) : int(box.x2)] = 255
     matrix, size = O.geometry(CASES[case], w, h)
     ys, xs = np.nonzero(O.warp(paint, matrix, size) > 127)
     moved = BOX.transformed(box, matrix, size)
     painted_box = np.zeros((size[1], size[0]), bool)
-    painted_box[ys.min():ys.max() + 1, xs.min():xs.max() + 1] = True
+    painted_box[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = True
     ours = np.zeros_like(painted_box)
-    ours[round(moved.y):round(moved.y2), round(moved.x):round(moved.x2)] = True
+    ours[round(moved.y) : round(moved.y2), round(moved.x) : round(moved.x2)] = True
     assert iou(ours, painted_box) >= 0.98
 
 
@@ -133,12 +134,15 @@ def test_flip_swaps_left_and_right_points_of_the_template():
 
 
 def test_point_leaving_the_frame_is_no_longer_labeled():
-    kps = KeypointSet("bracket", (Keypoint("hole_left", 20, 30, 2),
-                                  Keypoint("hole_right", 400, 300, 2)))
+    kps = KeypointSet(
+        "bracket", (Keypoint("hole_left", 20, 30, 2), Keypoint("hole_right", 400, 300, 2))
+    )
     matrix, size = O.geometry([{"op": "crop", "value": 0.5, "at": [1.0, 1.0]}], 480, 360)
     out = KEYPOINTS.transformed(kps, matrix, size)
-    assert out.point("hole_left").v == 0 and (out.point("hole_left").x, out.point(
-        "hole_left").y) == (0, 0)
+    assert out.point("hole_left").v == 0 and (
+        out.point("hole_left").x,
+        out.point("hole_left").y,
+    ) == (0, 0)
     assert out.point("hole_right").v == 2
     assert out.point("hole_right").x == pytest.approx((400 - 240) * 2)
 
@@ -177,11 +181,17 @@ def test_sixteen_bit_stays_sixteen_bit():
     img = cv2.imread(str(SAMPLES / "xray/hub_001.tif"), cv2.IMREAD_UNCHANGED)
     assert img.dtype == np.uint16
     recipe = load_recipe({}, "default")
-    ops = [{"op": "brightness", "value": 0.05}, {"op": "gamma", "value": 0.9},
-           {"op": "noise", "value": 0.01}, {"op": "jpeg", "value": 70}]
-    out = O.photometric(O.warp(img, *O.geometry([{"op": "hflip"}], img.shape[1],
-                                                img.shape[0])), ops,
-                        np.random.default_rng(1))
+    ops = [
+        {"op": "brightness", "value": 0.05},
+        {"op": "gamma", "value": 0.9},
+        {"op": "noise", "value": 0.01},
+        {"op": "jpeg", "value": 70},
+    ]
+    out = O.photometric(
+        O.warp(img, *O.geometry([{"op": "hflip"}], img.shape[1], img.shape[0])),
+        ops,
+        np.random.default_rng(1),
+    )
     assert out.dtype == np.uint16 and out.shape == img.shape
     assert len(np.unique(out)) > 1000  # real 16-bit levels, not 8 bits scaled up
     assert recipe.op("jpeg") is not None
@@ -191,11 +201,13 @@ def test_recipes_are_validated_naming_the_key():
     good = {"augment": {"recipes": {"mine": {"hflip": 0.5, "rotate": {"p": 1, "range": [-5, 5]}}}}}
     r = load_recipe(good, "mine")
     assert r.op("rotate").low == -5 and r.op("hflip").p == 0.5
-    bad = [({"twirl": {"p": 1}}, "augment.recipes.x.twirl"),
-           ({"rotate": {"p": 2}}, "augment.recipes.x.rotate.p"),
-           ({"scale": {"p": 1, "range": [1.2, 0.9]}}, "augment.recipes.x.scale.range"),
-           ({"hflip": {"p": 1, "range": [0, 1]}}, "augment.recipes.x.hflip.range"),
-           ({"copy_paste": {"p": 1, "blend": "poisson"}}, "augment.recipes.x.copy_paste.blend")]
+    bad = [
+        ({"twirl": {"p": 1}}, "augment.recipes.x.twirl"),
+        ({"rotate": {"p": 2}}, "augment.recipes.x.rotate.p"),
+        ({"scale": {"p": 1, "range": [1.2, 0.9]}}, "augment.recipes.x.scale.range"),
+        ({"hflip": {"p": 1, "range": [0, 1]}}, "augment.recipes.x.hflip.range"),
+        ({"copy_paste": {"p": 1, "blend": "poisson"}}, "augment.recipes.x.copy_paste.blend"),
+    ]
     for spec, field in bad:
         with pytest.raises(ConfigError) as err:
             load_recipe({"augment": {"recipes": {"x": spec}}}, "x")

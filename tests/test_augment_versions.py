@@ -33,8 +33,7 @@ RATIO = 0.25  # the samples are mostly defects: a low target makes every class s
 def metal(tmp_path_factory):
     project = make_mask_project(tmp_path_factory.mktemp("aug"))
     create_version(project, "v1", "admin", ratios=(0.6, 0.2, 0.2), seed=3)
-    result = augment_version(project, "v1", "default", "v1-aug", "admin", to_ratio=RATIO,
-                             seed=11)
+    result = augment_version(project, "v1", "default", "v1-aug", "admin", to_ratio=RATIO, seed=11)
     return project, result
 
 
@@ -60,8 +59,9 @@ def test_nothing_synthetic_in_val_or_test_and_sources_are_train_only(metal):
     synthetic = synthetic_ids(aug)
     assert synthetic and all(aug["splits"][i] == "train" for i in synthetic)
     for split in ("val", "test"):
-        assert {i for i, s in aug["splits"].items() if s == split} == \
-            {i for i, s in v1["splits"].items() if s == split}
+        assert {i for i, s in aug["splits"].items() if s == split} == {
+            i for i, s in v1["splits"].items() if s == split
+        }
     train_real = {i for i, s in v1["splits"].items() if s == "train"}
     for entry in aug["images"]:
         if entry.get("synthetic"):
@@ -78,13 +78,15 @@ def test_same_version_recipe_and_seed_give_the_same_bytes(metal, tmp_path):
     aug = get_version(project, "v1-aug")
     before = {i: p.read_bytes() for i, p in _files(project, aug).items()}
     shutil.rmtree(project.root / result["folder"])  # made again from nothing
-    again = augment_version(project, "v1", "default", "v1-aug-again", "admin",
-                            to_ratio=RATIO, seed=11, workers=2)  # and in 2 processes
+    again = augment_version(
+        project, "v1", "default", "v1-aug-again", "admin", to_ratio=RATIO, seed=11, workers=2
+    )  # and in 2 processes
     redo = get_version(project, "v1-aug-again")
     assert again["hash"] == result["hash"] and redo["labels"] == aug["labels"]
     assert {i: p.read_bytes() for i, p in _files(project, redo).items()} == before
-    other = augment_version(project, "v1", "default", "v1-aug-seed12", "admin",
-                            to_ratio=RATIO, seed=12)
+    other = augment_version(
+        project, "v1", "default", "v1-aug-seed12", "admin", to_ratio=RATIO, seed=12
+    )
     assert other["hash"] != result["hash"] and other["folder"] != result["folder"]
     for entry in redo["images"]:  # the files are the ones the manifest hashed
         path = project.root / entry["file"]
@@ -96,8 +98,11 @@ def test_pasted_defects_are_labeled_where_the_pixels_changed(metal):
     project, _ = metal
     aug = get_version(project, "v1-aug")
     by_id = {e["id"]: e for e in aug["images"]}
-    pasted = [e for e in aug["images"] if e.get("synthetic")
-              and e["synthetic"]["ops"][0]["op"] == "copy_paste"]
+    pasted = [
+        e
+        for e in aug["images"]
+        if e.get("synthetic") and e["synthetic"]["ops"][0]["op"] == "copy_paste"
+    ]
     assert pasted
     for entry in pasted:
         prov = entry["synthetic"]
@@ -110,8 +115,10 @@ def test_pasted_defects_are_labeled_where_the_pixels_changed(metal):
         new = [m for m in ann.masks if m.id.endswith("-m")]
         assert len(new) == 1 and new[0].area > 0
         # No geometric op after the paste: the destination's pixels are comparable.
-        if any(o["op"] in ("hflip", "vflip", "rot90", "rotate", "scale", "crop",
-                           "perspective") for o in prov["ops"][1:]):
+        if any(
+            o["op"] in ("hflip", "vflip", "rot90", "rotate", "scale", "crop", "perspective")
+            for o in prov["ops"][1:]
+        ):
             continue
         img = cv2.imread(str(project.root / entry["file"])).astype(int)
         base = cv2.imread(str(project.root / dest["file"])).astype(int)
@@ -152,8 +159,7 @@ def test_coco_export_marks_synthetic_images_and_reads_back(metal, tmp_path):
 def test_no_synthetic_export_and_yolo_and_csv(metal, tmp_path):
     project, _ = metal
     aug = get_version(project, "v1-aug")
-    real = export_project(project, "coco", tmp_path / "real", version="v1-aug",
-                          no_synthetic=True)
+    real = export_project(project, "coco", tmp_path / "real", version="v1-aug", no_synthetic=True)
     doc = json.loads((tmp_path / "real/annotations/instances_train.json").read_text())
     assert doc["images"] and not any("synthetic" in im for im in doc["images"])
     info = json.loads((tmp_path / "real/qclabel_version.json").read_text())
@@ -165,6 +171,7 @@ def test_no_synthetic_export_and_yolo_and_csv(metal, tmp_path):
     assert stems <= set(labels) and all(labels[s] for s in stems)
     export_project(project, "csv", tmp_path / "csv", version="v1-aug")
     import csv
+
     rows = list(csv.DictReader((tmp_path / "csv/images.csv").open()))
     assert sum(r["synthetic"] == "1" for r in rows) == len(synthetic_ids(aug))
     assert all(r["split"] == "train" for r in rows if r["synthetic"] == "1")
@@ -179,18 +186,22 @@ def test_refusals(metal, as_user):
         augment_version(project, "v1", "default", "v1-aug", "admin", to_ratio=RATIO)
     runner = CliRunner()
     as_user("admin")
-    r = runner.invoke(main, ["augment", str(project.root), "--version", "v1", "--recipe",
-                             "nope", "--out-version", "x"])
+    r = runner.invoke(
+        main,
+        ["augment", str(project.root), "--version", "v1", "--recipe", "nope", "--out-version", "x"],
+    )
     assert r.exit_code != 0 and "qclabel: error:" in r.output and "nope" in r.output
-    r = runner.invoke(main, ["augment", str(project.root), "--version", "v9",
-                             "--out-version", "x"])
+    r = runner.invoke(main, ["augment", str(project.root), "--version", "v9", "--out-version", "x"])
     assert r.exit_code != 0 and "no dataset version 'v9'" in r.output
-    r = runner.invoke(main, ["augment", str(project.root), "--version", "v1",
-                             "--out-version", "x", "--to-ratio", "-1"])
+    r = runner.invoke(
+        main,
+        ["augment", str(project.root), "--version", "v1", "--out-version", "x", "--to-ratio", "-1"],
+    )
     assert r.exit_code != 0 and "--to-ratio" in r.output
     as_user("alice")  # an annotator: not an admin
-    r = runner.invoke(main, ["augment", str(project.root), "--version", "v1",
-                             "--out-version", "x2"])
+    r = runner.invoke(
+        main, ["augment", str(project.root), "--version", "v1", "--out-version", "x2"]
+    )
     assert r.exit_code != 0 and "admin" in r.output
     r = runner.invoke(main, ["balance", str(project.root)])
     assert r.exit_code != 0 and "adjudicator" in r.output
@@ -201,8 +212,9 @@ def test_cli_balance_and_augment(metal, as_user, tmp_path):
     project, _ = metal
     as_user("admin")
     runner = CliRunner()
-    r = runner.invoke(main, ["balance", str(project.root), "--version", "v1", "--json",
-                             "--to-ratio", str(RATIO)])
+    r = runner.invoke(
+        main, ["balance", str(project.root), "--version", "v1", "--json", "--to-ratio", str(RATIO)]
+    )
     assert r.exit_code == 0, r.output
     report = json.loads(r.output)
     assert {c["class"] for c in report["classes"]} >= {"crack", "burr", "scratch"}
@@ -210,9 +222,23 @@ def test_cli_balance_and_augment(metal, as_user, tmp_path):
     assert set(report["fields"]) == {"lot", "station", "camera"}
     r = runner.invoke(main, ["balance", str(project.root), "--version", "v1"])
     assert r.exit_code == 0 and "collect more" in r.output and "crack" in r.output
-    r = runner.invoke(main, ["augment", str(project.root), "--version", "v1",
-                             "--out-version", "cli-aug", "--to-ratio", "0.5", "--seed", "2",
-                             "--workers", "1"])
+    r = runner.invoke(
+        main,
+        [
+            "augment",
+            str(project.root),
+            "--version",
+            "v1",
+            "--out-version",
+            "cli-aug",
+            "--to-ratio",
+            "0.5",
+            "--seed",
+            "2",
+            "--workers",
+            "1",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "created dataset version cli-aug from v1" in r.output
     assert synthetic_ids(get_version(project, "cli-aug"))

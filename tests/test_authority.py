@@ -34,8 +34,13 @@ def forge_final(root: Path, user: str, image: str, defect: str = "crack") -> Non
     forged = Annotation.from_dict(None)
     forged = edits.apply(image, forged, edits.set_class(defect, "critical")).after
     with Store(root).open_session(user) as s:
-        s.record("final", image, None, {"annotation": forged.to_dict(), "source": "B",
-                                        "annotators": ["ann1", "ann2"]}, "forged")
+        s.record(
+            "final",
+            image,
+            None,
+            {"annotation": forged.to_dict(), "source": "B", "annotators": ["ann1", "ann2"]},
+            "forged",
+        )
 
 
 def test_an_annotators_final_event_is_not_honoured(tmp_path, as_user):
@@ -47,16 +52,19 @@ def test_an_annotators_final_event_is_not_honoured(tmp_path, as_user):
     final = final_labels(p)
     assert final[img].status == "single" and final[img].annotation.verdict == "pass"
 
-    code, out = run(as_user, "admin", "export", p.root, "--format", "csv",
-                    "--out", tmp_path / "out")
+    code, out = run(
+        as_user, "admin", "export", p.root, "--format", "csv", "--out", tmp_path / "out"
+    )
     assert code == 0, out
     rows = list(csv.DictReader(open(tmp_path / "out" / "images.csv")))
     assert [(r["verdict"], r["status"]) for r in rows] == [("pass", "single")]
 
     code, out = run(as_user, "admin", "audit", "verify", p.root)
     assert code == 1
-    assert (f"FAIL {p.root}/labels/ann1.jsonl:2: final event on image {img} by ann1, "
-            "who did not hold the adjudicator role") in out
+    assert (
+        f"FAIL {p.root}/labels/ann1.jsonl:2: final event on image {img} by ann1, "
+        "who did not hold the adjudicator role"
+    ) in out
     s = project_status(p, viewer="admin")
     assert any("ann1" in f and "not honoured" in f for f in s["audit_findings"])
 
@@ -66,14 +74,14 @@ def test_roles_count_at_the_time_of_the_event(tmp_path):
     a, b, c = p.store.catalog.ids()
     for img in (a, b, c):
         label(p, "ann1", img, edits.set_verdict("pass"))
-    forge_final(p.root, "ann2", a)          # before ann2 is an adjudicator: never counts
+    forge_final(p.root, "ann2", a)  # before ann2 is an adjudicator: never counts
     p.add_role("admin", "ann2", "adjudicator")
-    forge_final(p.root, "ann2", b)          # while ann2 is one: counts
+    forge_final(p.root, "ann2", b)  # while ann2 is one: counts
     p.remove_role("admin", "ann2", "adjudicator")
-    forge_final(p.root, "ann2", c)          # after: does not
+    forge_final(p.root, "ann2", c)  # after: does not
     final = final_labels(Project.open(p.root))
     assert [final[i].status for i in (a, b, c)] == ["single", "adjudicated", "single"]
-    history = Store(p.root).authority()      # also without the Project
+    history = Store(p.root).authority()  # also without the Project
     events = [e["ts"] for e in _events(p.root / "labels" / "ann2.jsonl")]
     assert [history.held("ann2", "adjudicator", ts) for ts in events] == [False, True, False]
 
@@ -101,6 +109,7 @@ def test_a_role_event_not_signed_by_an_admin_grants_nothing(tmp_path, as_user):
 def test_golden_and_review_need_their_roles_too(tmp_path):
     assert EVENT_ROLES["review"] == "reviewer" and EVENT_ROLES["final"] == "adjudicator"
     from qclabel.qa.kinds import EVENT_ROLES as production
+
     assert production.items() <= EVENT_ROLES.items()
     p = qa_project(tmp_path, 2, dual_first_n=0, spot_check_rate=0.0)
     img = p.store.catalog.ids()[0]

@@ -24,8 +24,11 @@ SIZE = (120, 40)
 def proj(tmp_path_factory):
     project = make_mask_project(tmp_path_factory.mktemp("bal"))
     create_version(project, "v1", "admin", ratios=(0.7, 0.3))
-    project.config["balance"] = {"cosmetic_ratio": 0.5, "safety_critical_ratio": 0.25,
-                                 "min_real": 4}
+    project.config["balance"] = {
+        "cosmetic_ratio": 0.5,
+        "safety_critical_ratio": 0.25,
+        "min_real": 4,
+    }
     project.save_config()
     return project
 
@@ -57,11 +60,29 @@ async def test_chart_shows_every_class_and_what_it_needs(proj):
 
 
 def test_chart_bars_grow_with_synthetic_images():
-    report = {"min_real": 30, "classes": [
-        {"class": "crack", "train_images": 2, "synthetic": 0, "needed": 6, "target": 5.0,
-         "meets_target": False, "too_few_to_augment": True},
-        {"class": "dent", "train_images": 8, "synthetic": 6, "needed": 0, "target": 10.0,
-         "meets_target": True, "too_few_to_augment": False}]}
+    report = {
+        "min_real": 30,
+        "classes": [
+            {
+                "class": "crack",
+                "train_images": 2,
+                "synthetic": 0,
+                "needed": 6,
+                "target": 5.0,
+                "meets_target": False,
+                "too_few_to_augment": True,
+            },
+            {
+                "class": "dent",
+                "train_images": 8,
+                "synthetic": 6,
+                "needed": 0,
+                "target": 10.0,
+                "meets_target": True,
+                "too_few_to_augment": False,
+            },
+        ],
+    }
     lines = chart(report).plain.splitlines()
     crack, dent = lines[1], lines[2]
     assert crack.count("█") < dent.count("█") + dent.count("▒")
@@ -81,8 +102,10 @@ async def test_augment_runs_in_background_with_progress(proj, monkeypatch):
             if done == 1:
                 reached.set()
                 release.wait(30)
+
         job.progress = step
         real(app, job, options)
+
     monkeypatch.setattr(balance_screen, "run_augment", held)
     app = build_app(proj, "admin", graphics="halfcell", start="home")
     async with app.run_test(size=SIZE) as pilot:
@@ -112,7 +135,8 @@ async def test_refusals_are_shown_not_started(proj):
         await pilot.press("ctrl+a")
         await pilot.pause()
         assert current_job(app) is None and "name the new version" in _text(
-            screen, "#augment-status")
+            screen, "#augment-status"
+        )
         screen.query_one("#out-version", Input).value = "v1"  # taken
         await pilot.press("ctrl+a")
         await app.workers.wait_for_complete()
@@ -142,6 +166,7 @@ async def test_export_dialog_can_leave_synthetic_images_out(proj, tmp_path):
     from qclabel.augment.run import augment_version
     from qclabel.tui.screens.export import SYNTHETIC_OUT, ExportScreen
     from qclabel.versions import list_names
+
     if "v1-exp" not in list_names(proj):
         augment_version(proj, "v1", "default", "v1-exp", "admin", to_ratio=0.3, seed=4)
     app = build_app(proj, "admin", graphics="halfcell", start="home")

@@ -34,16 +34,27 @@ SECRETS = ("crack", "porosity", "B-SECRET", "ann2")
 def dual(tmp_path):
     p = qa_project(tmp_path, 6, dual_first_n=3, spot_check_rate=0.0)
     ids = p.store.catalog.ids()
-    label(p, "ann1", ids[0], edits.set_class("scratch", "minor"),
-          edits.add_box(Box("scratch", 2, 2, 10, 6, "minor", id="a0")))
-    label(p, "ann2", ids[0], edits.set_class("crack", "critical"),
-          edits.add_box(Box("crack", 20, 12, 9, 9, "critical", id="b0")),
-          edits.set_flag("B-SECRET-FLAG"))
+    label(
+        p,
+        "ann1",
+        ids[0],
+        edits.set_class("scratch", "minor"),
+        edits.add_box(Box("scratch", 2, 2, 10, 6, "minor", id="a0")),
+    )
+    label(
+        p,
+        "ann2",
+        ids[0],
+        edits.set_class("crack", "critical"),
+        edits.add_box(Box("crack", 20, 12, 9, 9, "critical", id="b0")),
+        edits.set_flag("B-SECRET-FLAG"),
+    )
     dent = Box("dent", 4, 4, 12, 12, "major", id="d1")
     label(p, "ann2", ids[1], edits.set_class("dent", "major"), edits.add_box(dent))
     label(p, "ann1", ids[1], edits.set_class("dent", "major"), edits.add_box(dent))
     label(p, "ann2", ids[2], edits.set_class("porosity", "minor"))
     from qclabel.qa.decisions import request_consensus
+
     with p.store.open_session("ann2") as s:
         request_consensus(p, s, ids[0], "B-SECRET-NOTE")
     return p, ids
@@ -143,13 +154,16 @@ def test_export_by_the_adjudicator_names_both_annotators(dual, as_user, tmp_path
     with open(tmp_path / "c" / "images.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["defect_class"], r["status"], r["annotators"]) for r in rows] == [
-        ("dent", "agreed", "ann1;ann2"), ("porosity", "single", "ann2")]
+        ("dent", "agreed", "ann1;ann2"),
+        ("porosity", "single", "ann2"),
+    ]
 
 
 def test_export_mode_in_the_app_needs_the_role(dual):
     import asyncio
     from qclabel.tui.app import build_app
     from qclabel.tui.screens.export import ExportScreen
+
     p, _ = dual
 
     async def opened(user: str) -> bool:
@@ -159,6 +173,7 @@ def test_export_mode_in_the_app_needs_the_role(dual):
             app.open_mode("export")
             await pilot.pause()
             return isinstance(app.screen, ExportScreen)
+
     assert asyncio.run(opened("ann1")) is False
     assert asyncio.run(opened("adj")) is True
 
@@ -195,7 +210,8 @@ def test_check(dual, as_user):
     code, out = run(as_user, "adj", "check", p.root, "--json")
     found = json.loads(out)
     assert code == 1 and [(f["image"], f["annotator"], f["rule"]) for f in found] == [
-        (ids[2], "ann2", "incomplete")]
+        (ids[2], "ann2", "incomplete")
+    ]
 
 
 def test_queues(dual, as_user):
@@ -212,6 +228,7 @@ def test_queues(dual, as_user):
 
 def test_flagged_queue_in_the_app(dual):
     from qclabel.tui.labeling import queue_ids
+
     p, ids = dual
     with p.store.open_session("ann1") as s:
         assert queue_ids(p, s, "flagged") == []  # ann2's flag is ann2's label
@@ -239,22 +256,38 @@ def test_review_of_a_blind_image_is_refused(dual, as_user):
 
 def test_plan_images_and_consensus_carry_no_labels(dual, as_user):
     p, ids = dual
-    for args in (("qa", "plan", p.root, "--json"), ("qa", "plan", p.root),
-                 ("images", p.root, "--json"), ("images", p.root),
-                 ("role", "list", p.root)):
+    for args in (
+        ("qa", "plan", p.root, "--json"),
+        ("qa", "plan", p.root),
+        ("images", p.root, "--json"),
+        ("images", p.root),
+        ("role", "list", p.root),
+    ):
         code, out = run(as_user, "ann1", *args)
         assert code == 0
         assert_blind(out, allowed=("ann2",))  # the plan and roles name the pair
         assert "dent" not in out and "scratch" not in out
     code, out = run(as_user, "ann1", "consensus", p.root, ids[1], "--note", "edge")
-    assert code == 0 and out.strip() == \
-        f"{Path(p.store.catalog.get(ids[1]).file).name} sent to consensus review"
+    assert (
+        code == 0
+        and out.strip() == f"{Path(p.store.catalog.get(ids[1]).file).name} sent to consensus review"
+    )
 
 
 def test_adjudication_lifts_blindness_in_every_command(dual, as_user):
     p, ids = dual
-    code, out = run(as_user, "adj", "adjudicate", p.root, "--image", ids[0], "--take", "B",
-                    "--note", "crack is real")
+    code, out = run(
+        as_user,
+        "adj",
+        "adjudicate",
+        p.root,
+        "--image",
+        ids[0],
+        "--take",
+        "B",
+        "--note",
+        "crack is real",
+    )
     assert code == 0, out
     s = json.loads(run(as_user, "ann1", "status", p.root, "--json")[1])
     assert s["classes"]["crack"] == 2  # ann2's now-decided label (class and box) counts
@@ -263,6 +296,7 @@ def test_adjudication_lifts_blindness_in_every_command(dual, as_user):
 
 def test_a_spot_check_labeled_twice_leaves_the_reviewers_queue(tmp_path, as_user):
     from qclabel.qa.plan import queue_items
+
     p = qa_project(tmp_path, 3, dual_first_n=0, spot_check_rate=1.0)
     planned = next(a for a in queue_items(p, "ann1") if a.role == "annotator").image
     label(p, "ann1", planned, edits.set_verdict("pass"))

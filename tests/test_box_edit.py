@@ -18,11 +18,16 @@ def test_anchor_and_complete_include_both_corner_pixels():
     assert (b.x, b.y, b.w, b.h, b.cls, b.severity) == (10, 20, 21, 21, "dent", "minor")
 
 
-@pytest.mark.parametrize("edge,delta,expect", [
-    ("left", -3, (7, 20, 13, 5)), ("left", 4, (14, 20, 6, 5)),
-    ("right", 2, (10, 20, 12, 5)), ("top", -1, (10, 19, 10, 6)),
-    ("bottom", 3, (10, 20, 10, 8)),
-])
+@pytest.mark.parametrize(
+    "edge,delta,expect",
+    [
+        ("left", -3, (7, 20, 13, 5)),
+        ("left", 4, (14, 20, 6, 5)),
+        ("right", 2, (10, 20, 12, 5)),
+        ("top", -1, (10, 19, 10, 6)),
+        ("bottom", 3, (10, 20, 10, 8)),
+    ],
+)
 def test_move_edge(edge, delta, expect):
     b = Box("dent", 10, 20, 10, 5)
     got = boxedit.move_edge(b, edge, delta, W, H)
@@ -84,12 +89,12 @@ def _disc_image(tmp_path) -> np.ndarray:
 
 def test_snap_tightens_rough_box_to_exact_pixels(tmp_path):
     grey = to_grey(_disc_image(tmp_path))
-    rough = Box("dent", 56, 28, 28, 19)       # a few cells too big
+    rough = Box("dent", 56, 28, 28, 19)  # a few cells too big
     tight = snap_box(grey, rough)
     assert tight is not None
     assert (tight.x, tight.y, tight.w, tight.h) == (61, 31, 18, 12)
     assert tight.id == rough.id and tight.cls == "dent"
-    inside = Box("dent", 64, 33, 10, 6)       # too small: grows to the blob
+    inside = Box("dent", 64, 33, 10, 6)  # too small: grows to the blob
     grown = snap_box(grey, inside, margin=10)
     assert (grown.x, grown.y, grown.w, grown.h) == (61, 31, 18, 12)
 
@@ -106,10 +111,11 @@ def test_to_grey_scales_16_bit():
 
 def test_snap_at_cursor_boxes_the_defect_under_it(tmp_path):
     from qclabel.render.snap import snap_at
+
     grey = to_grey(_disc_image(tmp_path))
-    b = snap_at(grey, 70, 36, "dent", "minor", radius=4)   # window grows until it fits
+    b = snap_at(grey, 70, 36, "dent", "minor", radius=4)  # window grows until it fits
     assert (b.x, b.y, b.w, b.h, b.cls, b.severity) == (61, 31, 18, 12, "dent", "minor")
-    near = snap_at(grey, 58, 36, "dent", radius=8)        # just beside it: nearest region
+    near = snap_at(grey, 58, 36, "dent", radius=8)  # just beside it: nearest region
     assert (near.x, near.y, near.w, near.h) == (61, 31, 18, 12)
     assert snap_at(grey, 150, 80, "dent", radius=8) is None
 
@@ -120,6 +126,7 @@ def test_snap_on_sample_scratches_and_cracks_lands_within_two_pixels():
     from PIL import ImageOps
     from qclabel.render.snap import snap_at
     from conftest import SAMPLES
+
     truth = json.loads((SAMPLES / "ground_truth.json").read_text())["files"]
     errors = []
     for name, info in truth.items():
@@ -131,11 +138,19 @@ def test_snap_on_sample_scratches_and_cracks_lands_within_two_pixels():
                 continue
             if grey is None:
                 grey = to_grey(np.asarray(ImageOps.exif_transpose(Image.open(SAMPLES / name))))
-            got = snap_at(grey, int(b["x"] + b["w"] / 2), int(b["y"] + b["h"] / 2), b["cls"],
-                          radius=20)
-            errors.append(999 if got is None else max(
-                abs(got.x - b["x"]), abs(got.y - b["y"]),
-                abs(got.x2 - b["x"] - b["w"]), abs(got.y2 - b["y"] - b["h"])))
+            got = snap_at(
+                grey, int(b["x"] + b["w"] / 2), int(b["y"] + b["h"] / 2), b["cls"], radius=20
+            )
+            errors.append(
+                999
+                if got is None
+                else max(
+                    abs(got.x - b["x"]),
+                    abs(got.y - b["y"]),
+                    abs(got.x2 - b["x"] - b["w"]),
+                    abs(got.y2 - b["y"] - b["h"]),
+                )
+            )
     assert len(errors) >= 8
     within = sum(e <= 2 for e in errors)
     assert within >= 0.8 * len(errors), errors
@@ -144,8 +159,11 @@ def test_snap_on_sample_scratches_and_cracks_lands_within_two_pixels():
 def test_snap_on_sample_background_finds_nothing():
     from qclabel.render.snap import snap_at
     from conftest import SAMPLES
+
     grey = to_grey(np.asarray(Image.open(SAMPLES / "metal/P1001_L07_S2_cam1_0002.jpg")))
     rng = np.random.default_rng(0)
-    hits = [snap_at(grey, int(x), int(y), "scratch", radius=12)
-            for x, y in zip(rng.integers(250, 450, 8), rng.integers(150, 350, 8))]
+    hits = [
+        snap_at(grey, int(x), int(y), "scratch", radius=12)
+        for x, y in zip(rng.integers(250, 450, 8), rng.integers(150, 350, 8))
+    ]
     assert sum(h is None for h in hits) >= 6

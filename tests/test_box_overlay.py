@@ -13,7 +13,7 @@ from qclabel.render.viewport import Viewport
 
 
 def test_fit_maps_corners_and_steps():
-    m = Viewport.fit(1200, 900, 160, 45)      # half-cell: 1x2 display px per cell
+    m = Viewport.fit(1200, 900, 160, 45)  # half-cell: 1x2 display px per cell
     assert cm.pixel_cell(m, 0, 0) == m.offset
     assert m.cell_in_frame(*cm.pixel_cell(m, 1199, 899))
     assert not m.cell_in_frame(*cm.pixel_cell(m, 1200, 899))
@@ -46,7 +46,7 @@ def test_zoom_clamps_at_image_border_and_follow_pans():
 
 
 def test_box_outline_runs_outside_the_cells_showing_the_box():
-    m = Viewport.fit(1200, 900, 160, 45)      # 10 x 20 px per cell, frame from col 20
+    m = Viewport.fit(1200, 900, 160, 45)  # 10 x 20 px per cell, frame from col 20
     o = ov.Overlay()
     ov.draw_box(o, m, Box("dent", 100, 200, 51, 40), "#ff0000")
     assert m.offset == (20, 0)
@@ -61,7 +61,7 @@ def test_outline_at_the_image_border_stays_in_the_frame():
     m = Viewport.fit(1200, 900, 160, 45)
     o = ov.Overlay()
     ov.draw_box(o, m, Box("dent", 0, 0, 30, 30), "#ff0000")
-    assert o[m.offset].char == "┌"            # no room outside: on the box's own cells
+    assert o[m.offset].char == "┌"  # no room outside: on the box's own cells
     assert all(m.cell_in_frame(*c) for c in o)
 
 
@@ -71,7 +71,8 @@ def test_pixel_stroke_leaves_every_box_pixel_untouched(level):
     painted patches change no pixel that shows the box."""
     from PIL import Image
     from qclabel.render.strokes import cell_pieces, painted
-    box = Box("porosity", 613, 407, 3, 3)     # a 3x3 px pore cluster
+
+    box = Box("porosity", 613, 407, 3, 3)  # a 3x3 px pore cluster
     m = cm.zoom_to(Viewport.fit(1200, 900, 160, 45, 10, 20), level, (614, 408))
     fw, fh = m.frame_size
     rng = np.random.default_rng(1)
@@ -81,21 +82,23 @@ def test_pixel_stroke_leaves_every_box_pixel_untouched(level):
     [stroke] = o.strokes
     pieces = cell_pieces(o.strokes, m)
     (oc, orow), (fc, fr) = m.offset, m.frame_cells
-    whole = np.asarray(painted(picture, m, (oc, orow, oc + fc - 1, orow + fr - 1),
-                               pieces).convert("RGB"))
+    whole = np.asarray(
+        painted(picture, m, (oc, orow, oc + fc - 1, orow + fr - 1), pieces).convert("RGB")
+    )
     orig = np.asarray(picture.convert("RGB"))
     sx, sy = m.scale
     x0, x1 = int((box.x - m.x) * sx), int(np.ceil((box.x2 - m.x) * sx))
     y0, y1 = int((box.y - m.y) * sy), int(np.ceil((box.y2 - m.y) * sy))
-    assert (whole[y0:y1, x0:x1] == orig[y0:y1, x0:x1]).all()      # the box as it is
-    ring = whole[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2]
+    assert (whole[y0:y1, x0:x1] == orig[y0:y1, x0:x1]).all()  # the box as it is
+    ring = whole[max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2]
     assert (ring == (255, 0, 255)).all(axis=-1).sum() >= 2 * ((x1 - x0) + (y1 - y0))
 
 
 def test_keypoints_and_skeleton_drawn():
     m = Viewport.fit(400, 300, 40, 15)
-    kps = KeypointSet("b", (Keypoint("a", 5, 5, VISIBLE), Keypoint("b", 305, 5, VISIBLE),
-                           Keypoint("c", 0, 0, 0)))
+    kps = KeypointSet(
+        "b", (Keypoint("a", 5, 5, VISIBLE), Keypoint("b", 305, 5, VISIBLE), Keypoint("c", 0, 0, 0))
+    )
     o = ov.Overlay()
     ov.draw_keypoints(o, m, kps, [("a", "b"), ("a", "c")], "#00ffff")
     assert o[(0, 0)].char == ov.POINT_VISIBLE and o[(30, 0)].char == ov.POINT_VISIBLE
@@ -103,7 +106,7 @@ def test_keypoints_and_skeleton_drawn():
 
 
 def test_cursor_move_diff_touches_two_cells_and_is_cheap():
-    m = Viewport.fit(400, 300, 40, 15)          # 10 x 20 image px per cell
+    m = Viewport.fit(400, 300, 40, 15)  # 10 x 20 image px per cell
     rng = np.random.default_rng(0)
     frame = rng.normal(128, 30, (15 * 20, 40 * 10, 3)).clip(0, 255).astype(np.uint8)
     before, after = ov.Overlay(), ov.Overlay()
@@ -129,12 +132,16 @@ def test_halfcell_restore_uses_frame_colours():
 
 
 def test_row_runs_groups_adjacent_cells():
-    assert ov.row_runs({(3, 1), (1, 1), (2, 1), (5, 1), (0, 0)}) == [(0, 0, 0), (1, 1, 3),
-                                                                    (1, 5, 5)]
+    assert ov.row_runs({(3, 1), (1, 1), (2, 1), (5, 1), (0, 0)}) == [
+        (0, 0, 0),
+        (1, 1, 3),
+        (1, 5, 5),
+    ]
 
 
 def test_loupe_shows_full_resolution_pixels_and_box_edges():
     from qclabel.render.loupe import loupe, to_rgb8
+
     img = np.zeros((50, 60), np.uint8)
     img[20, 30] = 200
     img[21, 31] = 100
@@ -143,13 +150,14 @@ def test_loupe_shows_full_resolution_pixels_and_box_edges():
     assert lv.pixel(0, 0) == (200, 200, 200) and lv.pixel(1, 1) == (100, 100, 100)
     # box covers x 29..32, y 19..21: its corner pixel (29, 19) is at loupe offset (-1, -1)
     assert lv.edges[2, 2] and lv.edges[2, 5] and lv.edges[4, 3]
-    assert not lv.edges[3, 3]             # (30, 20) is inside the box, not on an edge
+    assert not lv.edges[3, 3]  # (30, 20) is inside the box, not on an edge
     corner = loupe(rgb, 0, 0, radius=2)
     assert not corner.inside[0, 0] and corner.inside[2, 2]
 
 
 def test_loupe_windows_16_bit():
     from qclabel.render.loupe import to_rgb8
+
     img = np.array([[1000, 2000], [3000, 4000]], np.uint16)
     rgb = to_rgb8(img, (2500, 3000))
     assert rgb.dtype == np.uint8 and rgb[0, 0, 0] == 0 and rgb[1, 1, 0] == 255
@@ -157,18 +165,22 @@ def test_loupe_windows_16_bit():
 
 def test_jump_grid_slots_and_rulers():
     from qclabel.render import jumpgrid
+
     vp = Viewport.fit(1200, 900, 160, 45)
     assert jumpgrid.divisions(vp) == (25, 25)  # a-z without q (q quits)
     first, last = jumpgrid.slot_cell(vp, 0, 0), jumpgrid.slot_cell(vp, 24, 24)
     assert vp.cell_in_frame(*first) and vp.cell_in_frame(*last)
     assert jumpgrid.index(vp, "z", 0) == 24 and jumpgrid.index(vp, "", 0) is None
     assert jumpgrid.index(vp, "q", 0) is None and jumpgrid.index(vp, "r", 0) == 16
-    small = Viewport.fit(400, 300, 20, 8)     # fewer rows than letters
+    small = Viewport.fit(400, 300, 20, 8)  # fewer rows than letters
     assert jumpgrid.divisions(small)[1] == small.frame_cells[1]
     assert jumpgrid.index(small, "z", 1) is None
     rulers = jumpgrid.rulers(vp)
-    assert [g.char for (c, r), g in sorted(rulers.items()) if r == vp.offset[1]][:3] == \
-        ["a", "a", "b"]  # the row ruler's a, then the column ruler's a, b
+    assert [g.char for (c, r), g in sorted(rulers.items()) if r == vp.offset[1]][:3] == [
+        "a",
+        "a",
+        "b",
+    ]  # the row ruler's a, then the column ruler's a, b
 
 
 def test_stroke_patch_on_a_shown_picture_sends_only_the_changing_pixels():
@@ -177,6 +189,7 @@ def test_stroke_patch_on_a_shown_picture_sends_only_the_changing_pixels():
     level of the picture (no re-quantization that would make patched cells stand out)."""
     from PIL import Image
     from qclabel.render.strokes import cell_pieces, exact, patch, rect_runs
+
     m = Viewport.fit(1200, 900, 160, 45, 10, 20)
     fw, fh = m.frame_size
     grey = np.random.default_rng(2).normal(150, 8, (fh, fw)).clip(0, 255).astype(np.uint8)

@@ -31,8 +31,8 @@ async def press_counted(pilot, counter: list, *keys: str) -> None:
 
 async def draw_box_by_jumps(pilot, app, screen, x1, y1, x2, y2) -> list[str]:
     keys: list[str] = []
-    await press_counted(pilot, keys, "2", "a")                  # class dent, anchor by jump
-    while screen.anchor is None:                                 # coarse, then exact pixel
+    await press_counted(pilot, keys, "2", "a")  # class dent, anchor by jump
+    while screen.anchor is None:  # coarse, then exact pixel
         await settle(pilot, app)
         await press_counted(pilot, keys, *ruler_letters(screen, x1, y1))
     assert screen.anchor == (x1, y1)
@@ -45,16 +45,24 @@ async def draw_box_by_jumps(pilot, app, screen, x1, y1, x2, y2) -> list[str]:
 DEFECT_CORNERS = (DEFECT[0], DEFECT[1], DEFECT[0] + DEFECT[2] - 1, DEFECT[1] + DEFECT[3] - 1)
 
 
-@pytest.mark.parametrize("graphics,size,corners", [
-    ("halfcell", (100, 30), DEFECT_CORNERS),
-    ("halfcell", (100, 30), (3, 280, 20, 299)),   # bottom-left of the image, last row included
-    ("halfcell", (100, 30), (371, 5, 395, 14)),   # near the right edge, 25 px wide
-    ("sixel", (160, 45), DEFECT_CORNERS),         # another cell size and terminal size
-])
+@pytest.mark.parametrize(
+    "graphics,size,corners",
+    [
+        ("halfcell", (100, 30), DEFECT_CORNERS),
+        ("halfcell", (100, 30), (3, 280, 20, 299)),  # bottom-left of the image, last row included
+        ("halfcell", (100, 30), (371, 5, 395, 14)),  # near the right edge, 25 px wide
+        ("sixel", (160, 45), DEFECT_CORNERS),  # another cell size and terminal size
+    ],
+)
 async def test_exact_box_in_eight_keys_without_snapping(proj, graphics, size, corners):  # noqa: F811
     x1, y1, x2, y2 = corners
-    app = build_app(proj, "admin", graphics=graphics, task="box",
-                    cell_px=(10, 20) if graphics == "sixel" else None)
+    app = build_app(
+        proj,
+        "admin",
+        graphics=graphics,
+        task="box",
+        cell_px=(10, 20) if graphics == "sixel" else None,
+    )
     async with app.run_test(size=size) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
@@ -63,7 +71,7 @@ async def test_exact_box_in_eight_keys_without_snapping(proj, graphics, size, co
         [box] = on_disk(proj, image).boxes
         assert (box.cls, box.x, box.y, box.w, box.h) == ("dent", x1, y1, x2 - x1 + 1, y2 - y1 + 1)
         assert len(keys) <= 8, keys
-        assert screen.viewport == home and screen.anchor is None   # back where it started
+        assert screen.viewport == home and screen.anchor is None  # back where it started
 
 
 async def test_g_twice_puts_the_cursor_on_the_exact_pixel(proj):  # noqa: F811
@@ -72,12 +80,12 @@ async def test_g_twice_puts_the_cursor_on_the_exact_pixel(proj):  # noqa: F811
         screen = await start(app, pilot)
         await pilot.press("g")
         await pilot.press(*ruler_letters(screen, 250, 120))
-        assert screen.cursor != (250, 120)                       # a slot spans pixels here
-        await pilot.press("g")                                   # go on inside that slot
+        assert screen.cursor != (250, 120)  # a slot spans pixels here
+        await pilot.press("g")  # go on inside that slot
         await settle(pilot, app)
         await pilot.press(*ruler_letters(screen, 250, 120))
         assert screen.cursor == (250, 120)
-        await pilot.press("g")                                   # not right after: the picture's grid
+        await pilot.press("g")  # not right after: the picture's grid
         assert screen.jump_area is None and screen.jumping == []
         await pilot.press("escape")
         assert screen.jumping is None
@@ -92,7 +100,7 @@ async def test_escape_in_the_corner_stage_keeps_the_anchor_and_the_view_returns(
         while screen.anchor is None:
             await settle(pilot, app)
             await pilot.press(*ruler_letters(screen, 60, 40))
-        await pilot.press("escape")                              # the corner is further away
+        await pilot.press("escape")  # the corner is further away
         await settle(pilot, app)
         assert screen.anchor == (60, 40) and screen.viewport == home
         await pilot.press("g")
@@ -107,9 +115,9 @@ async def test_q_quits_in_the_middle_of_a_jump(proj):  # noqa: F811
     app = build_app(proj, "admin", graphics="halfcell", task="box")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await start(app, pilot)
-        await pilot.press("a", "b")              # a jump waiting for its row letter
+        await pilot.press("a", "b")  # a jump waiting for its row letter
         assert screen.jumping == [1]
-        await pilot.press("q")                   # not a grid letter: quits at once
+        await pilot.press("q")  # not a grid letter: quits at once
         assert app.return_code == 0 and app._closed
 
 
@@ -122,9 +130,13 @@ async def test_exact_box_on_a_sample_image(tmp_path):
     from conftest import SAMPLES
     from qclabel.ingest import ingest_paths
     from qclabel.project import Project
+
     name = "assembly/bracket_0003.png"
-    [truth] = [b for b in json.loads((SAMPLES / "ground_truth.json").read_text())["files"][name]["boxes"]
-               if b["cls"] == "missing-component"]
+    [truth] = [
+        b
+        for b in json.loads((SAMPLES / "ground_truth.json").read_text())["files"][name]["boxes"]
+        if b["cls"] == "missing-component"
+    ]
     (tmp_path / "images").mkdir()
     shutil.copy(SAMPLES / name, tmp_path / "images")
     project = Project.init(tmp_path / "proj", "metal-stamping", user="admin")

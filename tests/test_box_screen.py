@@ -28,8 +28,8 @@ def write_plates(folder):
     for i in range(3):
         a = np.full((H, W), 170 + i, np.uint8)
         x, y, w, h = DEFECT
-        a[y:y + h, x:x + w] = 30
-        a[250:260, 20 + 5 * i:40] = 60  # distinct content per image
+        a[y : y + h, x : x + w] = 30
+        a[250:260, 20 + 5 * i : 40] = 60  # distinct content per image
         Image.fromarray(a).save(folder / f"plate_{i}.png")
 
 
@@ -58,8 +58,12 @@ def jump_keys(screen, x, y) -> tuple[str, str]:
     """The jump-grid letters (after g: column, row) landing nearest to pixel x, y."""
     vp = screen.image_view.frame.viewport
     ncol, nrow = jumpgrid.divisions(vp)
-    col = min(range(ncol), key=lambda i: abs(cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, i, 0))[0] - x))
-    row = min(range(nrow), key=lambda j: abs(cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, 0, j))[1] - y))
+    col = min(
+        range(ncol), key=lambda i: abs(cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, i, 0))[0] - x)
+    )
+    row = min(
+        range(nrow), key=lambda j: abs(cm.cell_pixel(vp, *jumpgrid.slot_cell(vp, 0, j))[1] - y)
+    )
     return jumpgrid.LETTERS[col], jumpgrid.LETTERS[row]
 
 
@@ -68,8 +72,11 @@ async def goto(pilot, screen, x, y):
     tens (HJKL) and single pixels (ctrl+arrows)."""
     sx, sy = screen.step_px("cell")
     vp = screen.image_view.frame.viewport
-    if (abs(x - screen.cursor[0]) > 4 * sx or abs(y - screen.cursor[1]) > 4 * sy) \
-            and vp.x <= x < vp.x + vp.w and vp.y <= y < vp.y + vp.h:
+    if (
+        (abs(x - screen.cursor[0]) > 4 * sx or abs(y - screen.cursor[1]) > 4 * sy)
+        and vp.x <= x < vp.x + vp.w
+        and vp.y <= y < vp.y + vp.h
+    ):
         await pilot.press("g", *jump_keys(screen, x, y))
     for _ in range(200):
         cx, cy = screen.cursor
@@ -104,7 +111,7 @@ async def test_anchor_and_complete_at_exact_pixels_through_zoom(proj, level):
             await pilot.press("z")
         await settle(pilot, app)
         assert cm.level_of(screen.viewport) == level
-        await pilot.press("2")                    # class: dent
+        await pilot.press("2")  # class: dent
         await goto(pilot, screen, 137, 91)
         await pilot.press("space")
         await goto(pilot, screen, 159, 99)
@@ -134,12 +141,12 @@ async def test_snap_at_cursor_common_case(proj):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        col, row = jump_keys(screen, 148, 95)     # the defect's middle
-        await pilot.press("g", col, row, "s")      # 4 keys
+        col, row = jump_keys(screen, 148, 95)  # the defect's middle
+        await pilot.press("g", col, row, "s")  # 4 keys
         await settle(pilot, app)
         [box] = on_disk(proj, image).boxes
         assert (box.x, box.y, box.w, box.h) == DEFECT
-        assert box.cls == "scratch"               # the first class until another is chosen
+        assert box.cls == "scratch"  # the first class until another is chosen
 
 
 async def test_edit_edges_delete_and_undo(proj):
@@ -153,12 +160,12 @@ async def test_edit_edges_delete_and_undo(proj):
         await goto(pilot, screen, 159, 99)
         await pilot.press("enter", "shift+tab", "e", "e")  # select it; target: left edge
         assert screen.edit_target == "left"
-        await pilot.press("ctrl+left", "ctrl+left")   # two pixels left
-        await pilot.press("e", "e", "ctrl+right")     # top -> right edge, one pixel
+        await pilot.press("ctrl+left", "ctrl+left")  # two pixels left
+        await pilot.press("e", "e", "ctrl+right")  # top -> right edge, one pixel
         await settle(pilot, app)
         [box] = on_disk(proj, image).boxes
         assert (box.x, box.y, box.w, box.h) == (135, 91, 26, 9)
-        await pilot.press("escape", "u")              # end edit, undo last step
+        await pilot.press("escape", "u")  # end edit, undo last step
         await settle(pilot, app)
         [box] = on_disk(proj, image).boxes
         assert (box.x, box.w) == (135, 25)
@@ -175,7 +182,7 @@ async def test_min_size_refused_with_minimum_in_message(proj):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        await pilot.press("6")                        # class 6 has a minimum of 8 px
+        await pilot.press("6")  # class 6 has a minimum of 8 px
         cls = app.project.taxonomy.by_hotkey("6")
         await goto(pilot, screen, 50, 50)
         await pilot.press("space")
@@ -200,19 +207,20 @@ async def test_duplicate_copy_previous_class_and_severity(proj):
         await settle(pilot, app)
         boxes = on_disk(proj, first).boxes
         assert [(b.x, b.y, b.severity) for b in boxes] == [(137, 91, "minor"), (147, 101, "minor")]
-        await pilot.press("1")                        # selected duplicate becomes a scratch
+        await pilot.press("1")  # selected duplicate becomes a scratch
         await settle(pilot, app)
         assert [b.cls for b in on_disk(proj, first).boxes] == ["dent", "scratch"]
         await pilot.press("n")
         await settle(pilot, app)
         second = app.labeler.current
         assert second != first
-        assert screen.current_class == "scratch"     # the last class is remembered
+        assert screen.current_class == "scratch"  # the last class is remembered
         await pilot.press("y")
         await settle(pilot, app)
         copied = on_disk(proj, second).boxes
-        assert [(b.cls, b.x, b.y, b.w, b.h) for b in copied] == \
-            [(b.cls, b.x, b.y, b.w, b.h) for b in on_disk(proj, first).boxes]
+        assert [(b.cls, b.x, b.y, b.w, b.h) for b in copied] == [
+            (b.cls, b.x, b.y, b.w, b.h) for b in on_disk(proj, first).boxes
+        ]
         assert not {b.id for b in copied} & {b.id for b in on_disk(proj, first).boxes}
 
 
@@ -230,7 +238,7 @@ async def test_mouse_drag_draws_and_click_selects(proj):
         [box] = on_disk(proj, image).boxes
         (x1, y1), (x2, y2) = cm.cell_pixel(vp, *a), cm.cell_pixel(vp, *b)
         assert (box.x, box.y, box.x2 - 1, box.y2 - 1) == (x1, y1, x2, y2)
-        assert screen.selected is None                # a new box is not selected
+        assert screen.selected is None  # a new box is not selected
         await pilot.click(view, offset=(a[0] + 3, a[1] + 2))
         assert screen.selected == box.id
 
@@ -243,12 +251,12 @@ async def test_a_class_key_after_a_box_is_for_the_next_box(proj):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        await pilot.press("2")                         # dent
+        await pilot.press("2")  # dent
         await goto(pilot, screen, 137, 91)
         await pilot.press("space")
         await goto(pilot, screen, 159, 99)
         await pilot.press("enter")
-        await pilot.press("1", "v")                    # scratch (minor) for the NEXT box
+        await pilot.press("1", "v")  # scratch (minor) for the NEXT box
         await settle(pilot, app)
         assert [(b.cls, b.severity) for b in on_disk(proj, image).boxes] == [("dent", None)]
         col, row = jump_keys(screen, 148, 95)
@@ -277,19 +285,19 @@ async def test_undo_on_an_earlier_image_keeps_the_queue_and_its_counter(proj):
         screen = await start(app, pilot)
         queue = list(app.labeler.queue)
         assert len(queue) == 3
-        for _ in range(2):                             # a snapped box on images 1 and 2
+        for _ in range(2):  # a snapped box on images 1 and 2
             col, row = jump_keys(screen, 148, 95)
             await pilot.press("g", col, row, "s", "n")
             await settle(pilot, app)
         assert app.labeler.current == queue[2]
-        await pilot.press("u")                         # undoes image 2's box: back there
+        await pilot.press("u")  # undoes image 2's box: back there
         await settle(pilot, app)
         assert app.labeler.current == queue[1] and app.labeler.queue == queue
         assert screen.status_text().startswith("2/3")
         assert on_disk(proj, queue[1]).boxes == ()
-        await pilot.press("b")                         # image 1 is still reachable
+        await pilot.press("b")  # image 1 is still reachable
         assert app.labeler.current == queue[0]
-        await pilot.press("r")                         # redo: image 2's box again, shown
+        await pilot.press("r")  # redo: image 2's box again, shown
         await settle(pilot, app)
         assert app.labeler.current == queue[1] and len(on_disk(proj, queue[1]).boxes) == 1
         assert screen.status_text().startswith("2/3")
@@ -305,25 +313,25 @@ async def test_a_run_of_nudges_of_one_edge_is_one_undo_step_and_each_is_durable(
         await pilot.press("space")
         await goto(pilot, screen, 159, 99)
         await pilot.press("enter", "shift+tab", "e", "e")  # select it; target: left edge
-        await pilot.press(*["ctrl+left"] * 5)               # five nudges of one edge
+        await pilot.press(*["ctrl+left"] * 5)  # five nudges of one edge
         await settle(pilot, app)
-        [box] = on_disk(proj, image).boxes                  # each nudge was journaled
+        [box] = on_disk(proj, image).boxes  # each nudge was journaled
         assert (box.x, box.w) == (132, 28)
         journal = (proj.root / "labels" / "admin.jsonl").read_text().splitlines()
         assert sum(image in line for line in journal) == 6  # the box, five nudges
         await pilot.press("e", "e", "ctrl+right", "ctrl+right")  # right edge: a new run
         await settle(pilot, app)
         assert on_disk(proj, image).boxes[0].w == 30
-        await pilot.press("u")                              # undoes the right-edge run
+        await pilot.press("u")  # undoes the right-edge run
         await settle(pilot, app)
         assert (on_disk(proj, image).boxes[0].x, on_disk(proj, image).boxes[0].w) == (132, 28)
-        await pilot.press("u")                              # undoes all five nudges
+        await pilot.press("u")  # undoes all five nudges
         await settle(pilot, app)
         [box] = on_disk(proj, image).boxes
         assert (box.x, box.y, box.w, box.h) == (137, 91, 23, 9)
-        await pilot.press("u")                              # then the box itself
+        await pilot.press("u")  # then the box itself
         await settle(pilot, app)
         assert on_disk(proj, image).boxes == ()
-        await pilot.press("r", "r")                         # redo: box, then the run
+        await pilot.press("r", "r")  # redo: box, then the run
         await settle(pilot, app)
         assert (on_disk(proj, image).boxes[0].x, on_disk(proj, image).boxes[0].w) == (132, 28)

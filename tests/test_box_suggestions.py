@@ -38,10 +38,13 @@ def import_predictions(root, runner, tmp_path):
     assert r.exit_code == 0, r.output
     preds = tmp_path / "predict" / "labels"
     preds.mkdir(parents=True)
-    (preds / "plate_0.txt").write_text(yolo_row(0, *DEFECT, 0.91) + yolo_row(1, 20, 240, 30, 30, 0.55))
+    (preds / "plate_0.txt").write_text(
+        yolo_row(0, *DEFECT, 0.91) + yolo_row(1, 20, 240, 30, 30, 0.55)
+    )
     (preds / "plate_1.txt").write_text(yolo_row(2, 300, 100, 40, 20, 0.7))
-    r = runner.invoke(main, ["import", str(root), str(preds), "--format", "yolo",
-                             "--predictions", "yolo11n"])
+    r = runner.invoke(
+        main, ["import", str(root), str(preds), "--format", "yolo", "--predictions", "yolo11n"]
+    )
     assert r.exit_code == 0, r.output
     return Project.open(root)
 
@@ -58,16 +61,18 @@ async def test_suggested_boxes_drawn_then_accepted_or_rejected(proj, tmp_path):
         first = app.labeler.current
         vp = screen.image_view.frame.viewport
         left, top = cm.pixel_cell(vp, DEFECT[0], DEFECT[1])
-        corner = (left - 1, top - 1)   # outlines run just outside the box
-        assert screen.image_view.overlay[corner].char == "╭"       # dashed, rounded
+        corner = (left - 1, top - 1)  # outlines run just outside the box
+        assert screen.image_view.overlay[corner].char == "╭"  # dashed, rounded
         tool = str(screen.query_one("#tool").render())
         assert "suggested (yolo11n): 2 boxes, scores 0.55-0.91" in tool
         await pilot.press("enter")
         await settle(pilot, app)
-        got = sorted((b.cls, round(b.x), round(b.y), round(b.w), round(b.h))
-                     for b in boxes_on_disk(project, first))
+        got = sorted(
+            (b.cls, round(b.x), round(b.y), round(b.w), round(b.h))
+            for b in boxes_on_disk(project, first)
+        )
         assert got == [("dent", 20, 240, 30, 30), ("scratch", *DEFECT)]
-        assert screen.image_view.overlay[corner].char == "┌"       # now the operator's box
+        assert screen.image_view.overlay[corner].char == "┌"  # now the operator's box
         assert "suggested" not in str(screen.query_one("#tool").render())
         await pilot.press("n")
         await settle(pilot, app)
@@ -75,11 +80,13 @@ async def test_suggested_boxes_drawn_then_accepted_or_rejected(proj, tmp_path):
         assert "suggested (yolo11n): 1 box, score 0.70" in str(screen.query_one("#tool").render())
         await pilot.press("backspace")
         assert not any(g.char == "╭" for g in screen.image_view.overlay.values())
-        await pilot.press("enter")                                  # nothing left to accept
+        await pilot.press("enter")  # nothing left to accept
         assert "nothing to complete" in str(screen.query_one("#message").render())
     assert boxes_on_disk(project, second) == ()
-    events = [json.loads(line) for line in
-              (project.root / "labels" / "admin.jsonl").read_text().splitlines()]
+    events = [
+        json.loads(line)
+        for line in (project.root / "labels" / "admin.jsonl").read_text().splitlines()
+    ]
     assert [e["note"] for e in events] == ["accepted suggestion from yolo11n"]
 
 
@@ -92,8 +99,9 @@ async def test_a_suggested_box_below_the_class_minimum_is_refused(tmp_path, as_u
     preds = tmp_path / "labels"
     preds.mkdir()
     (preds / "plate_0.txt").write_text(yolo_row(2, 100, 100, 4, 3, 0.9))  # bridged: min 6 px
-    r = runner.invoke(main, ["import", str(root), str(preds), "--format", "yolo",
-                             "--predictions", "tiny"])
+    r = runner.invoke(
+        main, ["import", str(root), str(preds), "--format", "yolo", "--predictions", "tiny"]
+    )
     assert r.exit_code == 0, r.output
     project = Project.open(root)
     app = build_app(project, "admin", graphics="halfcell", task="box")

@@ -36,6 +36,7 @@ def meter(app):
     """Collect every byte string the app writes (compositor updates and the overlay's
     direct cell writes); headless apps render them but send them nowhere."""
     from textual._compositor import CompositorUpdate
+
     out: list[str] = []
     display, write = app._display, app._driver.write
 
@@ -53,9 +54,11 @@ def meter(app):
 
 
 @pytest.mark.parametrize("graphics,cell_px", [("sixel", (10, 20)), ("halfcell", (1, 2))])
-async def test_cursor_move_and_edit_send_cells_not_the_picture(textured, graphics, cell_px,
-                                                               monkeypatch):
+async def test_cursor_move_and_edit_send_cells_not_the_picture(
+    textured, graphics, cell_px, monkeypatch
+):
     import textual.constants
+
     # what `qclabel label` sets (read by Textual at import, hence the patch)
     monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")
     app = build_app(textured, "admin", graphics=graphics, task="box", cell_px=cell_px)
@@ -64,7 +67,7 @@ async def test_cursor_move_and_edit_send_cells_not_the_picture(textured, graphic
         await settle(pilot, app)
         screen = app.screen
         out.clear()
-        await pilot.press("n")                        # an image change: one frame
+        await pilot.press("n")  # an image change: one frame
         await settle(pilot, app)
         screen.load_pixels_now()
         await pilot.press("l")
@@ -79,16 +82,16 @@ async def test_cursor_move_and_edit_send_cells_not_the_picture(textured, graphic
         move = "".join(out)
         if graphics == "sixel":
             assert frame.sixel not in move
-            assert move.count("\x1bP") == 1           # one patch: the cell the cursor left
+            assert move.count("\x1bP") == 1  # one patch: the cell the cursor left
         assert "┼" in move
         assert 0 < len(move) < 0.05 * full
         await pilot.press("space", "J", "L", "enter", "shift+tab", "e", "e")
         await pilot.pause()
         out.clear()
-        await pilot.press("h")                        # left edge one cell further out
+        await pilot.press("h")  # left edge one cell further out
         await pilot.pause()
         edit = "".join(out)
-        if graphics == "sixel":   # the outline is pixels: patches of the cells it crosses
+        if graphics == "sixel":  # the outline is pixels: patches of the cells it crosses
             assert frame.sixel not in edit and edit.count("\x1bP") >= 2
             assert not set("┏┗┃") & set(edit)
         else:
@@ -102,6 +105,7 @@ async def test_sixel_outline_is_a_pixel_ring_around_the_box_and_toggles(textured
     ctrl+o hides every outline and gives the pixels back."""
     import textual.constants
     from qclabel.render.strokes import cell_pieces
+
     monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")
     app = build_app(textured, "admin", graphics="sixel", task="box", cell_px=(10, 20))
     async with app.run_test(size=SIZE) as pilot:
@@ -111,11 +115,11 @@ async def test_sixel_outline_is_a_pixel_ring_around_the_box_and_toggles(textured
         screen.load_pixels_now()
         frame = screen.image_view.frame
         out.clear()
-        await pilot.press("space", "l", "l", "j", "enter")   # a small box, 3 x 2 cells
+        await pilot.press("space", "l", "l", "j", "enter")  # a small box, 3 x 2 cells
         await pilot.pause()
         drawn = "".join(out)
         [box] = screen.boxes
-        assert "\x1bP0;1;0q" in drawn                          # P2=1: transparent patch
+        assert "\x1bP0;1;0q" in drawn  # P2=1: transparent patch
         assert frame.sixel not in drawn and not set("┌┐└┘─│") & set(drawn)
         view = screen.image_view
         vp = frame.viewport
@@ -124,7 +128,7 @@ async def test_sixel_outline_is_a_pixel_ring_around_the_box_and_toggles(textured
         for (x0, y0, x1, y1), _, _ in (p for ps in pieces.values() for p in ps):
             inside_x = x0 >= (box.x - vp.x) * sx and x1 < (box.x2 - vp.x) * sx
             inside_y = y0 >= (box.y - vp.y) * sy and y1 < (box.y2 - vp.y) * sy
-            assert not (inside_x and inside_y)                 # no stroke pixel on the box
+            assert not (inside_x and inside_y)  # no stroke pixel on the box
         out.clear()
         await pilot.press("ctrl+o")
         await pilot.pause()

@@ -21,9 +21,21 @@ from test_qa_support import label, qa_project
 
 BIN = Path(sys.executable).parent
 QCLABEL = BIN / "qclabel"
-SCRIPTED = (("export",), ("import",), ("version", "create"), ("version", "list"),
-            ("version", "diff"), ("audit", "verify"), ("audit", "log"), ("adjudicate",),
-            ("review",), ("status",), ("check",), ("ingest",), ("qa", "plan"))
+SCRIPTED = (
+    ("export",),
+    ("import",),
+    ("version", "create"),
+    ("version", "list"),
+    ("version", "diff"),
+    ("audit", "verify"),
+    ("audit", "log"),
+    ("adjudicate",),
+    ("review",),
+    ("status",),
+    ("check",),
+    ("ingest",),
+    ("qa", "plan"),
+)
 
 
 def run(*args: object) -> tuple[int, str, str]:
@@ -33,8 +45,9 @@ def run(*args: object) -> tuple[int, str, str]:
 
 def cli(*args: object) -> subprocess.CompletedProcess[str]:
     """The installed console script, as a shell script would run it."""
-    return subprocess.run([str(QCLABEL), *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [str(QCLABEL), *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -58,12 +71,16 @@ def test_every_command_a_script_drives_has_json():
 
 
 def test_usage_errors_are_one_line_in_the_qclabel_style(tmp_path):
-    cases = [(["export"], "Missing argument 'DIR'"),
-             (["export", tmp_path, "--format", "parquet", "--out", tmp_path / "o"],
-              "'parquet' is not one of"),
-             (["status", tmp_path, "--colour"], "No such option '--colour'"),
-             (["exprot"], "No such command 'exprot'"),
-             (["completion", "tcsh"], "'tcsh' is not one of")]
+    cases = [
+        (["export"], "Missing argument 'DIR'"),
+        (
+            ["export", tmp_path, "--format", "parquet", "--out", tmp_path / "o"],
+            "'parquet' is not one of",
+        ),
+        (["status", tmp_path, "--colour"], "No such option '--colour'"),
+        (["exprot"], "No such command 'exprot'"),
+        (["completion", "tcsh"], "'tcsh' is not one of"),
+    ]
     for args, message in cases:
         code, out, err = run(*args)
         assert code == 2 and out == "", (args, err)
@@ -73,8 +90,10 @@ def test_usage_errors_are_one_line_in_the_qclabel_style(tmp_path):
     # The installed console script (as a shell script runs it) says the same.
     res = cli("export", tmp_path, "--out", tmp_path / "o")
     assert (res.returncode, res.stdout) == (2, "")
-    assert res.stderr == ("qclabel: error: Missing option '--format'. Choose from: yolo, "
-                          "coco, voc, tfrecord, csv, jsonl, cvat, labelstudio (see: qclabel export --help)\n")
+    assert res.stderr == (
+        "qclabel: error: Missing option '--format'. Choose from: yolo, "
+        "coco, voc, tfrecord, csv, jsonl, cvat, labelstudio (see: qclabel export --help)\n"
+    )
     # qclabel's own errors keep their style and codes
     code, _, err = run("status", tmp_path / "nothing")
     assert code == 2 and err.startswith("qclabel: error: ") and "not a qclabel project" in err
@@ -82,25 +101,37 @@ def test_usage_errors_are_one_line_in_the_qclabel_style(tmp_path):
 
 
 def test_export_import_and_version_create_in_json(project, tmp_path):
-    code, out, err = run("export", project.root, "--format", "coco", "--out",
-                         tmp_path / "coco", "--json")
+    code, out, err = run(
+        "export", project.root, "--format", "coco", "--out", tmp_path / "coco", "--json"
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert doc["out"] == str(tmp_path / "coco") and doc["images"] == 3
     assert doc["format"] == "coco" and doc["task"] is None and len(doc["hash"]) == 64
     written = json.loads((tmp_path / "coco" / "qclabel_version.json").read_text())
     assert written["content_hash"] == doc["hash"]
-    code, out, err = run("import", project.root, tmp_path / "coco", "--format", "coco",
-                         "--predictions", "gt", "--json")
+    code, out, err = run(
+        "import",
+        project.root,
+        tmp_path / "coco",
+        "--format",
+        "coco",
+        "--predictions",
+        "gt",
+        "--json",
+    )
     assert code == 0, err
-    assert json.loads(out) == {"source": str(tmp_path / "coco"), "format": "coco",
-                               "target": "predictions 'gt'", "images": 3, "changed": 3}
-    code, out, err = run("version", "create", project.root, "v1", "--split", "0.5,0.5",
-                         "--json")
+    assert json.loads(out) == {
+        "source": str(tmp_path / "coco"),
+        "format": "coco",
+        "target": "predictions 'gt'",
+        "images": 3,
+        "changed": 3,
+    }
+    code, out, err = run("version", "create", project.root, "v1", "--split", "0.5,0.5", "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["name"] == "v1" and doc["images"] == 3 and doc["settings"]["split"] == [0.5,
-                                                                                       0.5]
+    assert doc["name"] == "v1" and doc["images"] == 3 and doc["settings"]["split"] == [0.5, 0.5]
     code, out, _ = run("version", "list", project.root, "--json")
     assert json.loads(out)[0]["hash"] == doc["hash"]
 
@@ -108,6 +139,7 @@ def test_export_import_and_version_create_in_json(project, tmp_path):
 def test_audit_verify_in_json_hides_other_journals_details(project, as_user):
     def labels_entries(out: str) -> list[dict]:  # the role journals are checked too
         return [d for d in json.loads(out) if "/labels/" in d["file"]]
+
     code, out, _ = run("audit", "verify", project.root, "--json")
     assert code == 0
     [alice] = labels_entries(out)
@@ -145,22 +177,22 @@ def test_adjudicate_list_and_review_in_json(dual, as_user):
     code, out, err = run("review", p.root, ids[3][:8], "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert (doc["image"], doc["outcome"], doc["of"], doc["by"]) == (ids[3], "ok", "ann1",
-                                                                     "rev")
+    assert (doc["image"], doc["outcome"], doc["of"], doc["by"]) == (ids[3], "ok", "ann1", "rev")
     events = [json.loads(x) for x in (p.root / "labels" / "rev.jsonl").read_text().split()]
     assert events[-1]["hash"] == doc["event"]
 
 
-def test_contradictory_options_are_refused_and_change_nothing(project, tmp_path, dual,
-                                                             as_user):
+def test_contradictory_options_are_refused_and_change_nothing(project, tmp_path, dual, as_user):
     as_user("admin")
-    code, _, err = run("export", project.root, "--format", "coco", "--task", "pose",
-                       "--out", tmp_path / "o")
+    code, _, err = run(
+        "export", project.root, "--format", "coco", "--task", "pose", "--out", tmp_path / "o"
+    )
     assert code == 2 and "--task pose is a YOLO layout" in err
     assert not (tmp_path / "o").exists()
     for split, total in (("8,1,1", "10"), ("0.5,0.3", "0.8"), ("0.6,0.3,0.3", "1.2")):
-        code, _, err = run("export", project.root, "--format", "yolo", "--split", split,
-                           "--out", tmp_path / "o")
+        code, _, err = run(
+            "export", project.root, "--format", "yolo", "--split", split, "--out", tmp_path / "o"
+        )
         assert code == 2 and f"add up to {total}, not 1" in err, err
         code, _, err = run("version", "create", project.root, "v9", "--split", split)
         assert code == 2 and f"add up to {total}, not 1" in err
@@ -169,18 +201,21 @@ def test_contradictory_options_are_refused_and_change_nothing(project, tmp_path,
     assert list_names(project) == [] and not (tmp_path / "o").exists()
     p, ids = dual
     as_user("adj")
-    for args, message in ((["--list", "--image", ids[0], "--take", "A"], "takes no --image"),
-                          (["--verdict", "pass"], "give --image and --take"),
-                          (["--image", ids[0]], "give --image and --take"),
-                          (["--json"], "--json goes with --list"),
-                          (["--list", "--graphics", "sixel"], "--graphics is for the app")):
+    for args, message in (
+        (["--list", "--image", ids[0], "--take", "A"], "takes no --image"),
+        (["--verdict", "pass"], "give --image and --take"),
+        (["--image", ids[0]], "give --image and --take"),
+        (["--json"], "--json goes with --list"),
+        (["--list", "--graphics", "sixel"], "--graphics is for the app"),
+    ):
         code, _, err = run("adjudicate", p.root, *args)
         assert code == 2 and err.startswith("qclabel: error: ") and message in err, err
     assert not (p.root / "labels" / "adj.jsonl").exists()
     code, _, err = run("qa", "analytics", p.root, "--json", "--format", "md")
     assert code == 2 and "contradicts --format md" in err
-    code, _, err = run("ingest", p.root, tmp_path, "--scheduler", "tcp://127.0.0.1:1",
-                       "--workers", "2")
+    code, _, err = run(
+        "ingest", p.root, tmp_path, "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"
+    )
     assert code == 2 and "--workers sizes a local process pool" in err
 
 
@@ -192,19 +227,28 @@ def _bash_complete(tmp_path: Path, *lines: str) -> list[list[str]]:
     script = [f"source {tmp_path / 'qclabel.bash'}"]
     for line in lines:
         words = line.split(" ")
-        script += [f'COMP_WORDS=({" ".join(repr(w) for w in words)}); '
-                   f'COMP_CWORD={len(words) - 1}; COMPREPLY=()',
-                   "_qclabel_completion qclabel", 'printf "%s\\n" "${COMPREPLY[@]}" ---']
+        script += [
+            f"COMP_WORDS=({' '.join(repr(w) for w in words)}); "
+            f"COMP_CWORD={len(words) - 1}; COMPREPLY=()",
+            "_qclabel_completion qclabel",
+            'printf "%s\\n" "${COMPREPLY[@]}" ---',
+        ]
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
-    res = subprocess.run(["bash", "--norc", "-c", "\n".join(script)], capture_output=True,
-                         text=True, env=env, timeout=300)
+    res = subprocess.run(
+        ["bash", "--norc", "-c", "\n".join(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     return [block.split() for block in res.stdout.split("---")[:-1]]
 
 
 def test_bash_completion_completes_commands_options_and_choices(tmp_path):
     commands, options, choices = _bash_complete(
-        tmp_path, "qclabel exp", "qclabel export --for", "qclabel export d --format yo")
+        tmp_path, "qclabel exp", "qclabel export --for", "qclabel export d --format yo"
+    )
     assert "export" in commands and "import" not in commands
     assert "--format" in options
     assert choices == ["yolo"]

@@ -33,8 +33,8 @@ def test_init_creates_a_readable_project(tmp_path: Path, as_user) -> None:
     code, out = run("init", tmp_path / "p", "--taxonomy", "pcb-solder", "--name", "line 4")
     assert code == 0 and "created project 'line 4'" in out and "admin qe" in out
     config = (tmp_path / "p" / CONFIG_NAME).read_text()
-    assert 'format_version = 1' in config and 'admin = [\n    "qe",\n]' in config
-    assert '[[taxonomy.classes]]' in config and 'name = "bridged"' in config
+    assert "format_version = 1" in config and 'admin = [\n    "qe",\n]' in config
+    assert "[[taxonomy.classes]]" in config and 'name = "bridged"' in config
     assert (tmp_path / "p" / "labels").is_dir()
     code, out = run("init", tmp_path / "p")
     assert code == 2 and "a project exists here" in out
@@ -56,12 +56,15 @@ def test_role_add_remove_list(project: Project, as_user) -> None:
     assert run("role", "add", root, "rev", "reviewer")[0] == 0
     code, out = run("role", "list", root)
     assert code == 0
-    assert out.splitlines()[:3] == ["admin        admin", "annotator    ann",
-                                    "reviewer     rev"]
+    assert out.splitlines()[:3] == ["admin        admin", "annotator    ann", "reviewer     rev"]
     assert run("role", "remove", root, "ann", "annotator") == (0, "ann is no longer annotator\n")
     code, out = run("role", "list", root, "--json")
-    assert json.loads(out) == {"admin": ["admin"], "annotator": [], "reviewer": ["rev"],
-                               "adjudicator": []}
+    assert json.loads(out) == {
+        "admin": ["admin"],
+        "annotator": [],
+        "reviewer": ["rev"],
+        "adjudicator": [],
+    }
     assert Project.open(root).roles_of("rev") == {"reviewer"}
 
 
@@ -97,15 +100,22 @@ def make_images(folder: Path, n: int) -> Path:
     return folder
 
 
-def test_status_counts_images_labels_classes_annotators(project: Project, tmp_path: Path,
-                                                        as_user) -> None:
+def test_status_counts_images_labels_classes_annotators(
+    project: Project, tmp_path: Path, as_user
+) -> None:
     as_user("admin")
     report = ingest_paths(project, [make_images(tmp_path / "imgs", 4)])
     ids = [r.id for r in report.added]
     with project.store.open_session("ann") as s:
         s.commit(edits.apply(ids[0], Annotation(), edits.set_verdict("pass")))
-        s.commit(edits.apply(ids[1], Annotation(), edits.set_class("dent", "minor"),
-                             edits.add_box(Box("scratch", 1, 1, 9, 9))))
+        s.commit(
+            edits.apply(
+                ids[1],
+                Annotation(),
+                edits.set_class("dent", "minor"),
+                edits.add_box(Box("scratch", 1, 1, 9, 9)),
+            )
+        )
         s.commit(edits.apply(ids[2], Annotation(), edits.set_flag("glare?")))
     with project.store.open_session("bob") as s:
         s.commit(edits.apply(ids[3], Annotation(), edits.skip()))
@@ -116,8 +126,10 @@ def test_status_counts_images_labels_classes_annotators(project: Project, tmp_pa
     assert s["states"] == {"unlabeled": 0, "labeled": 2, "flagged": 1, "skipped": 1}
     assert s["classes"]["dent"] == 1 and s["classes"]["scratch"] == 1 and s["classes"]["crack"] == 0
     assert s["verdicts"] == {"pass": 1, "fail": 1}
-    assert s["annotators"] == {"ann": {"labeled": 2, "flagged": 1, "skipped": 0},
-                               "bob": {"labeled": 0, "flagged": 0, "skipped": 1}}
+    assert s["annotators"] == {
+        "ann": {"labeled": 2, "flagged": 1, "skipped": 0},
+        "bob": {"labeled": 0, "flagged": 0, "skipped": 1},
+    }
     code, text = run("status", project.root)
     assert code == 0 and "images    4" in text and "ann: labeled 2  flagged 1" in text
 
@@ -138,12 +150,21 @@ def test_config_of_another_version(project: Project) -> None:
     assert f"{cfg}: qclabel.format_version = 2, but this qclabel reads version 1" in out
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace("[roles]", "[roles\n"), "not valid TOML"),
-    (lambda t: t.replace("[roles]", "[roles]\nboss = [\"x\"]"), "roles.boss = 'boss': unknown role"),
-    (lambda t: t.replace('admin = [\n    "admin",\n]', "admin = []"), "roles.admin = []: needs"),
-    (lambda t: t.replace('name = "scratch"', 'name = "Scratch!"'), "taxonomy.classes[0].name"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t.replace("[roles]", "[roles\n"), "not valid TOML"),
+        (
+            lambda t: t.replace("[roles]", '[roles]\nboss = ["x"]'),
+            "roles.boss = 'boss': unknown role",
+        ),
+        (
+            lambda t: t.replace('admin = [\n    "admin",\n]', "admin = []"),
+            "roles.admin = []: needs",
+        ),
+        (lambda t: t.replace('name = "scratch"', 'name = "Scratch!"'), "taxonomy.classes[0].name"),
+    ],
+)
 def test_broken_config_names_file_and_field(project: Project, edit, message: str) -> None:
     cfg = project.config_path
     cfg.write_text(edit(cfg.read_text()))
@@ -153,9 +174,11 @@ def test_broken_config_names_file_and_field(project: Project, edit, message: str
 
 def test_installed_console_script(tmp_path: Path) -> None:
     """The real `qclabel` entry point, as an operator runs it."""
+
     def env_run(*a: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(QCLABEL), *map(str, a)], capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(
+            [str(QCLABEL), *map(str, a)], capture_output=True, text=True, timeout=120
+        )
 
     done = env_run("init", tmp_path / "p", "--taxonomy", "assembly-keypoints")
     assert done.returncode == 0, done.stderr
@@ -168,9 +191,20 @@ def test_installed_console_script(tmp_path: Path) -> None:
     assert done.returncode == 0 and "admin only" in done.stdout
 
 
-@pytest.mark.parametrize("cmd", [["init"], ["status"], ["role"], ["role", "add"],
-                                 ["role", "remove"], ["role", "list"], ["audit"],
-                                 ["audit", "verify"], ["audit", "log"]])
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["init"],
+        ["status"],
+        ["role"],
+        ["role", "add"],
+        ["role", "remove"],
+        ["role", "list"],
+        ["audit"],
+        ["audit", "verify"],
+        ["audit", "log"],
+    ],
+)
 def test_help(cmd: list[str]) -> None:
     code, out = run(*cmd, "--help")
     assert code == 0 and out.startswith("Usage: main " + " ".join(cmd))

@@ -19,10 +19,15 @@ from qclabel.errors import ConfigError, InconsistentLabel, QclabelError
 from qclabel.project import Project
 from qclabel.tui.labeling import Labeler
 
-TAX = {"name": "t", "tasks": ["passfail", "classification", "box"],
-       "classes": [{"name": "scratch", "hotkey": "1", "severities": ["minor", "major"]},
-                   {"name": "crack", "hotkey": "3", "severities": ["critical"]},
-                   {"name": "dent", "hotkey": "2"}]}
+TAX = {
+    "name": "t",
+    "tasks": ["passfail", "classification", "box"],
+    "classes": [
+        {"name": "scratch", "hotkey": "1", "severities": ["minor", "major"]},
+        {"name": "crack", "hotkey": "3", "severities": ["critical"]},
+        {"name": "dent", "hotkey": "2"},
+    ],
+}
 BOX = Box("scratch", 1, 2, 10, 10, "minor", id="b1")
 
 
@@ -56,8 +61,12 @@ def test_fail_without_a_box_is_incomplete_only_in_a_detection_task():
 
 
 def test_unknown_class_and_severity_and_pass_with_class():
-    ann = Annotation(verdict="fail", defect_class="scratch", severity="critical",
-                     boxes=(Box("rust", 0, 0, 5, 5), Box("crack", 0, 0, 5, 5, "minor")))
+    ann = Annotation(
+        verdict="fail",
+        defect_class="scratch",
+        severity="critical",
+        boxes=(Box("rust", 0, 0, 5, 5), Box("crack", 0, 0, 5, 5, "minor")),
+    )
     found = {f.rule: f.detail for f in check(ann, tax())}
     assert set(found) == {"unknown-class", "unknown-severity"}
     assert "box class 'rust'" in found["unknown-class"]
@@ -79,8 +88,9 @@ def test_a_class_with_one_severity_gets_it_without_asking():
     assert t.get("crack").fixed_severity == "critical" and not t.get("crack").asks_severity
     assert t.get("scratch").fixed_severity is None and t.get("scratch").asks_severity
     assert t.get("dent").fixed_severity is None and not t.get("dent").asks_severity
-    ann = complete(Annotation(verdict="fail", defect_class="crack",
-                              boxes=(Box("crack", 0, 0, 5, 5), BOX)), t)
+    ann = complete(
+        Annotation(verdict="fail", defect_class="crack", boxes=(Box("crack", 0, 0, 5, 5), BOX)), t
+    )
     assert ann.severity == "critical"
     assert [b.severity for b in ann.boxes] == ["critical", "minor"]
 
@@ -94,8 +104,11 @@ def test_pass_allows_objects_must_be_a_boolean(value):
 
 def test_bundled_taxonomies_say_whether_a_pass_keeps_its_boxes():
     from qclabel.project import resolve_taxonomy_file
-    got = {n: load_taxonomy(resolve_taxonomy_file(n)[0]["taxonomy"]).pass_allows_objects
-           for n in ("metal-stamping", "pcb-solder", "assembly-keypoints")}
+
+    got = {
+        n: load_taxonomy(resolve_taxonomy_file(n)[0]["taxonomy"]).pass_allows_objects
+        for n in ("metal-stamping", "pcb-solder", "assembly-keypoints")
+    }
     assert got == {"metal-stamping": False, "pcb-solder": False, "assembly-keypoints": True}
 
 
@@ -104,6 +117,7 @@ def test_bundled_taxonomies_say_whether_a_pass_keeps_its_boxes():
 def labeler(tmp_path):
     from test_qa_support import write_images
     from qclabel.ingest import ingest_paths
+
     project = Project.init(tmp_path / "proj", "metal-stamping", user="admin")
     ingest_paths(project, [write_images(tmp_path / "images", 3)])
     session = project.store.open_session("admin")
@@ -155,8 +169,9 @@ def test_labeler_keeps_the_box_when_the_taxonomy_allows_it(labeler):
 
 def test_labeler_fills_the_single_severity(labeler):
     image = labeler.current
-    change = labeler.apply(image, edits.set_class("crack"),
-                           edits.add_box(Box("crack", 0, 0, 12, 12, id="c1")))
+    change = labeler.apply(
+        image, edits.set_class("crack"), edits.add_box(Box("crack", 0, 0, 12, 12, id="c1"))
+    )
     assert change.after.severity == "critical"
     ann = journal(labeler)[image]
     assert ann.severity == "critical" and ann.boxes[0].severity == "critical"
@@ -176,6 +191,7 @@ def test_an_already_inconsistent_image_can_still_be_edited(labeler):
 def test_a_decision_obeys_the_same_rules(tmp_path):
     from qclabel.qa.decisions import adjudicate, review
     from test_qa_support import label, qa_project
+
     p = qa_project(tmp_path, 6, dual_first_n=2, spot_check_rate=1.0)
     ids = p.store.catalog.ids()
     label(p, "ann1", ids[0], edits.set_class("scratch", "minor"), edits.add_box(BOX))
@@ -184,8 +200,13 @@ def test_a_decision_obeys_the_same_rules(tmp_path):
         with pytest.raises(InconsistentLabel):
             adjudicate(p, s, ids[0], "edited", Annotation(verdict="pass", boxes=(BOX,)), "x")
         adjudicate(p, s, ids[0], "A", p.store.state("ann1").annotation(ids[0]), "box seen")
-    label(p, "ann1", ids[2], edits.set_class("dent", "minor"), edits.add_box(
-        Box("dent", 0, 0, 9, 9, "minor")))
+    label(
+        p,
+        "ann1",
+        ids[2],
+        edits.set_class("dent", "minor"),
+        edits.add_box(Box("dent", 0, 0, 9, 9, "minor")),
+    )
     with p.store.open_session("rev") as s:
         with pytest.raises(InconsistentLabel):
             review(p, s, ids[2], Annotation(verdict="pass", boxes=(BOX,)), "not a dent")
@@ -203,7 +224,8 @@ def test_masks_are_defect_objects_in_every_rule():
     assert [f.detail.split(":")[0] for f in check(passed, seg)] == ["pass with 2 masks"]
     failed = Annotation(verdict="fail")
     assert [(f.rule, f.detail) for f in check(failed, seg)] == [
-        ("incomplete", "fail without any mask")]
+        ("incomplete", "fail without any mask")
+    ]
     assert check(replace(failed, masks=(_mask(),)), seg) == []
     odd = Annotation(verdict="fail", masks=(_mask("no-such-class"),))
     assert [f.rule for f in check(odd, seg)] == ["unknown-class"]
@@ -215,8 +237,14 @@ class WithPolylines(Annotation):
 
 
 class PolylineKind(BoxKind):
-    name, field, noun, plural, task, defect = ("polyline", "polylines", "polyline",
-                                               "polylines", "box", True)
+    name, field, noun, plural, task, defect = (
+        "polyline",
+        "polylines",
+        "polyline",
+        "polylines",
+        "box",
+        True,
+    )
 
 
 @pytest.fixture
@@ -233,4 +261,5 @@ def test_a_new_object_kind_plugs_into_every_rule(polyline_kind):
     assert [f.detail.split(":")[0] for f in check(passed, lines)] == ["pass with 2 polylines"]
     failed = WithPolylines(verdict="fail")
     assert [(f.rule, f.detail) for f in check(failed, lines)] == [
-        ("incomplete", "fail without any box or polyline")]
+        ("incomplete", "fail without any box or polyline")
+    ]

@@ -27,8 +27,12 @@ from test_qa_support import write_images
 # part_0004 fail dent, no box         -> incomplete
 LABELS = {
     0: Annotation(verdict="fail", defect_class="crack", severity="critical"),
-    1: Annotation(verdict="fail", defect_class="scratch", severity="minor",
-                  boxes=(Box("scratch", 2, 2, 12, 8, "minor"),)),
+    1: Annotation(
+        verdict="fail",
+        defect_class="scratch",
+        severity="minor",
+        boxes=(Box("scratch", 2, 2, 12, 8, "minor"),),
+    ),
     2: Annotation(verdict="pass"),
     3: Annotation(verdict="pass", boxes=(Box("dent", 4, 4, 10, 10, "minor"),)),
     4: Annotation(verdict="fail", defect_class="dent", severity="major"),
@@ -68,7 +72,8 @@ def test_check_lists_every_inconsistency_with_file_annotator_rule_detail(proj):
     assert [(f["file"], f["annotator"], f["kind"], f["rule"]) for f in found] == [
         ("part_0000.png", "alice", "label", "incomplete"),
         ("part_0003.png", "alice", "label", "pass-with-objects"),
-        ("part_0004.png", "alice", "label", "incomplete")]
+        ("part_0004.png", "alice", "label", "incomplete"),
+    ]
     assert found[1]["blocking"] is True and found[0]["blocking"] is False
 
 
@@ -84,10 +89,16 @@ def test_check_covers_final_labels_and_a_changed_taxonomy(proj):
     ids = proj.store.catalog.ids()
     proj.add_role("admin", "adj", "adjudicator")  # a final counts only from one
     with proj.store.open_session("adj") as s:  # a final label written straight
-        s.record("final", ids[2], None, {"annotation": LABELS[0].to_dict(), "source": "A",
-                                         "annotators": ["alice"]}, "x")
-    proj.config["taxonomy"]["classes"] = [c for c in proj.config["taxonomy"]["classes"]
-                                          if c["name"] != "dent"]
+        s.record(
+            "final",
+            ids[2],
+            None,
+            {"annotation": LABELS[0].to_dict(), "source": "A", "annotators": ["alice"]},
+            "x",
+        )
+    proj.config["taxonomy"]["classes"] = [
+        c for c in proj.config["taxonomy"]["classes"] if c["name"] != "dent"
+    ]
     proj.save_config()
     found = json.loads(run("check", proj.root, "--json")[1])
     rules = {(f["file"], f["annotator"], f["kind"], f["rule"]) for f in found}
@@ -129,13 +140,20 @@ def test_coco_voc_tfrecord_leave_them_out_too(proj, tmp_path):
         assert code == 0 and "left out 2 incomplete images" in out, (fmt, out, err)
     coco = COCO(str(tmp_path / "coco" / "annotations" / "instances_train.json"))
     assert sorted(i["file_name"] for i in coco.imgs.values()) == [
-        "part_0001.png", "part_0002.png", "part_0003.png"]
-    voc = {ET.parse(p).find("filename").text
-           for p in (tmp_path / "voc" / "Annotations").glob("*.xml")}
+        "part_0001.png",
+        "part_0002.png",
+        "part_0003.png",
+    ]
+    voc = {
+        ET.parse(p).find("filename").text for p in (tmp_path / "voc" / "Annotations").glob("*.xml")
+    }
     assert voc == {"part_0001.png", "part_0002.png", "part_0003.png"}
     recs = list(tfrecord.tfrecord_loader(str(tmp_path / "tfrecord" / "train.tfrecord"), None))
     assert sorted(bytes(r["image/filename"]).decode() for r in recs) == [
-        "part_0001.png", "part_0002.png", "part_0003.png"]
+        "part_0001.png",
+        "part_0002.png",
+        "part_0003.png",
+    ]
 
 
 def test_tabular_and_classification_exports_keep_them(proj, tmp_path):
@@ -143,8 +161,9 @@ def test_tabular_and_classification_exports_keep_them(proj, tmp_path):
     assert code == 0 and "exported 5 images" in out and "left out" not in out
     with open(tmp_path / "c" / "images.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 5
-    code, out, _ = run("export", proj.root, "--format", "yolo", "--task", "classify",
-                       "--out", tmp_path / "k")
+    code, out, _ = run(
+        "export", proj.root, "--format", "yolo", "--task", "classify", "--out", tmp_path / "k"
+    )
     assert code == 0 and "left out" not in out
     assert (tmp_path / "k" / "train" / "crack" / "part_0000.png").exists()
 
@@ -152,6 +171,7 @@ def test_tabular_and_classification_exports_keep_them(proj, tmp_path):
 def test_a_frozen_version_keeps_them_and_its_detection_export_leaves_them_out(proj, tmp_path):
     assert run("version", "create", proj.root, "v1")[0] == 0
     assert json.loads(run("version", "show", proj.root, "v1")[1])["images"] == 5
-    code, out, _ = run("export", proj.root, "--format", "yolo", "--version", "v1",
-                       "--out", tmp_path / "y")
+    code, out, _ = run(
+        "export", proj.root, "--format", "yolo", "--version", "v1", "--out", tmp_path / "y"
+    )
     assert code == 0 and "exported 3 images (version v1" in out and "left out 2" in out

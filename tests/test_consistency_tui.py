@@ -75,8 +75,12 @@ async def test_classify_marks_a_fail_without_a_box_incomplete(proj):
 
 async def test_pass_on_an_image_with_boxes_is_refused_in_the_app(proj):
     first = proj.store.catalog.ids()[0]
-    boxed = Annotation(verdict="fail", defect_class="scratch", severity="minor",
-                       boxes=(Box("scratch", 5, 5, 20, 20, "minor"),))
+    boxed = Annotation(
+        verdict="fail",
+        defect_class="scratch",
+        severity="minor",
+        boxes=(Box("scratch", 5, 5, 20, 20, "minor"),),
+    )
     commit(proj, first, boxed)
     app = build_app(proj, "admin", graphics="halfcell", queue="all")
     async with app.run_test(size=SIZE) as pilot:
@@ -92,8 +96,7 @@ async def test_pass_on_an_image_with_boxes_is_refused_in_the_app(proj):
 async def test_box_screen_refuses_a_box_on_a_pass_image_and_shows_incomplete(box_proj):
     ids = box_proj.store.catalog.ids()
     commit(box_proj, ids[0], Annotation(verdict="pass"))
-    commit(box_proj, ids[1], Annotation(verdict="fail", defect_class="crack",
-                                        severity="critical"))
+    commit(box_proj, ids[1], Annotation(verdict="fail", defect_class="crack", severity="critical"))
     app = build_app(box_proj, "admin", graphics="halfcell", task="box", queue="all")
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_box(app, pilot)

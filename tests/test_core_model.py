@@ -9,23 +9,51 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qclabel.core import edits, geometry
-from qclabel.core.model import (NOT_LABELED, OCCLUDED, VISIBLE, Annotation, Box, ImageRecord,
-                                Keypoint, KeypointSet)
+from qclabel.core.model import (
+    NOT_LABELED,
+    OCCLUDED,
+    VISIBLE,
+    Annotation,
+    Box,
+    ImageRecord,
+    Keypoint,
+    KeypointSet,
+)
 
 coord = st.floats(min_value=0, max_value=4000, allow_nan=False)
 size = st.floats(min_value=0.5, max_value=500, allow_nan=False)
-boxes = st.builds(Box, st.sampled_from(["scratch", "dent"]), coord, coord, size, size,
-                  st.sampled_from([None, "minor"]))
-kpsets = st.builds(lambda xs: KeypointSet("bracket", tuple(
-    Keypoint(n, x, y, v) for n, (x, y, v) in zip(("a", "b", "c"), xs)), "bracket"),
-    st.lists(st.tuples(coord, coord, st.sampled_from([NOT_LABELED, OCCLUDED, VISIBLE])),
-             min_size=3, max_size=3))
-annotations = st.builds(Annotation, st.sampled_from([None, "pass", "fail"]),
-                        st.sampled_from([None, "dent"]), st.sampled_from([None, "major"]),
-                        st.lists(boxes, max_size=4).map(tuple),
-                        st.lists(kpsets, max_size=2).map(tuple),
-                        st.just((("screw", "present"),)), st.sampled_from([None, "glare"]),
-                        st.booleans())
+boxes = st.builds(
+    Box,
+    st.sampled_from(["scratch", "dent"]),
+    coord,
+    coord,
+    size,
+    size,
+    st.sampled_from([None, "minor"]),
+)
+kpsets = st.builds(
+    lambda xs: KeypointSet(
+        "bracket",
+        tuple(Keypoint(n, x, y, v) for n, (x, y, v) in zip(("a", "b", "c"), xs)),
+        "bracket",
+    ),
+    st.lists(
+        st.tuples(coord, coord, st.sampled_from([NOT_LABELED, OCCLUDED, VISIBLE])),
+        min_size=3,
+        max_size=3,
+    ),
+)
+annotations = st.builds(
+    Annotation,
+    st.sampled_from([None, "pass", "fail"]),
+    st.sampled_from([None, "dent"]),
+    st.sampled_from([None, "major"]),
+    st.lists(boxes, max_size=4).map(tuple),
+    st.lists(kpsets, max_size=2).map(tuple),
+    st.just((("screw", "present"),)),
+    st.sampled_from([None, "glare"]),
+    st.booleans(),
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -36,9 +64,21 @@ def test_annotation_survives_json(ann: Annotation) -> None:
 
 
 def test_image_record_round_trip() -> None:
-    rec = ImageRecord("ab12", "f" * 64, "cam1/a.tif", "a.tif", 2048, 1024, bit_depth=16,
-                      channels=1, mode="I;16", window=(20000.0, 36000.0), dpi=(300.0, 300.0),
-                      fields={"lot": "L07"}, mm_per_px=0.05)
+    rec = ImageRecord(
+        "ab12",
+        "f" * 64,
+        "cam1/a.tif",
+        "a.tif",
+        2048,
+        1024,
+        bit_depth=16,
+        channels=1,
+        mode="I;16",
+        window=(20000.0, 36000.0),
+        dpi=(300.0, 300.0),
+        fields={"lot": "L07"},
+        mm_per_px=0.05,
+    )
     back = ImageRecord.from_dict(json.loads(json.dumps(rec.to_dict())))
     assert back == rec and back.window == (20000.0, 36000.0)
     assert ImageRecord.from_dict({**rec.to_dict(), "added_later": 1}) == rec  # newer fields
@@ -55,8 +95,7 @@ def test_states() -> None:
 
 def test_verdict_and_class_rules() -> None:
     failed = edits.set_class("crack", "critical")(Annotation())
-    assert (failed.verdict, failed.defect_class, failed.severity) == ("fail", "crack",
-                                                                     "critical")
+    assert (failed.verdict, failed.defect_class, failed.severity) == ("fail", "crack", "critical")
     passed = edits.set_verdict("pass")(failed)  # a passed part has no defect
     assert (passed.verdict, passed.defect_class, passed.severity) == ("pass", None, None)
     with pytest.raises(ValueError, match="verdict must be one of"):
@@ -80,8 +119,12 @@ def test_keypoint_sets_replace_by_id() -> None:
     empty = edits.empty_keypoints("bracket", ("a", "b"), "bracket")
     assert all(p.v == NOT_LABELED for p in empty.points)
     ann = edits.put_keypoints(empty)(Annotation())
-    placed = KeypointSet("bracket", (Keypoint("a", 3, 4, VISIBLE), Keypoint("b", 0, 0, OCCLUDED)),
-                         "bracket", id=empty.id)
+    placed = KeypointSet(
+        "bracket",
+        (Keypoint("a", 3, 4, VISIBLE), Keypoint("b", 0, 0, OCCLUDED)),
+        "bracket",
+        id=empty.id,
+    )
     ann = edits.put_keypoints(placed)(ann)
     assert len(ann.keypoints) == 1 and ann.keypoints[0].point("a").x == 3
     assert edits.delete_keypoints(empty.id)(ann).keypoints == ()

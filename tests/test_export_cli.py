@@ -31,19 +31,38 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_every_command_has_help():
-    for cmd in (["export"], ["import"], ["version"], ["version", "create"],
-                ["version", "list"], ["version", "show"], ["version", "diff"]):
+    for cmd in (
+        ["export"],
+        ["import"],
+        ["version"],
+        ["version", "create"],
+        ["version", "list"],
+        ["version", "show"],
+        ["version", "diff"],
+    ):
         code, out, _ = run(*cmd, "--help")
         assert code == 0 and "Usage:" in out and len(out.splitlines()) > 3
 
 
 def test_export_split_and_version_commands(project, tmp_path):
-    code, out, err = run("export", project.root, "--format", "coco", "--out",
-                         tmp_path / "c", "--split", "0.5,0.5", "--seed", "1")
+    code, out, err = run(
+        "export",
+        project.root,
+        "--format",
+        "coco",
+        "--out",
+        tmp_path / "c",
+        "--split",
+        "0.5,0.5",
+        "--seed",
+        "1",
+    )
     assert code == 0, err
     assert "exported 3 images (current final labels" in out
     assert {p.name for p in (tmp_path / "c" / "annotations").iterdir()} == {
-        "instances_train.json", "instances_val.json"}
+        "instances_train.json",
+        "instances_val.json",
+    }
     code, out, err = run("version", "create", project.root, "v1", "--split", "0.5,0.5")
     assert code == 0 and "created dataset version v1: 3 images" in out
     code, out, _ = run("version", "create", project.root, "v1")
@@ -54,16 +73,27 @@ def test_export_split_and_version_commands(project, tmp_path):
     assert json.loads(out)["images"] == 3
     code, out, _ = run("version", "diff", project.root, "v1", "v1")
     assert code == 0 and "no label differences" in out
-    code, out, err = run("export", project.root, "--format", "yolo", "--out", tmp_path / "y",
-                         "--version", "v1", "--images", "hardlink")
+    code, out, err = run(
+        "export",
+        project.root,
+        "--format",
+        "yolo",
+        "--out",
+        tmp_path / "y",
+        "--version",
+        "v1",
+        "--images",
+        "hardlink",
+    )
     assert code == 0 and "version v1" in out
     info = json.loads((tmp_path / "y" / "qclabel_version.json").read_text())
     assert info["version"] == "v1" and info["images"]["train"] + info["images"]["val"] == 3
 
 
 def test_errors_are_one_line_without_traceback(project, tmp_path):
-    code, out, err = run("export", project.root, "--format", "coco", "--out", tmp_path / "o",
-                         "--version", "nope")
+    code, out, err = run(
+        "export", project.root, "--format", "coco", "--out", tmp_path / "o", "--version", "nope"
+    )
     assert code == 2 and err.startswith("qclabel: error: no dataset version 'nope'")
     assert "Traceback" not in err
     bad = tmp_path / "bad.json"
@@ -74,12 +104,12 @@ def test_errors_are_one_line_without_traceback(project, tmp_path):
 
 def test_import_command(project, tmp_path):
     run("export", project.root, "--format", "voc", "--out", tmp_path / "v")
-    code, out, err = run("import", project.root, tmp_path / "v", "--format", "voc",
-                         "--as", "bob")
+    code, out, err = run("import", project.root, tmp_path / "v", "--format", "voc", "--as", "bob")
     assert code == 0, err
     assert "imported 3 images as labels of bob (3 changed)" in out
-    code, out, err = run("import", project.root, tmp_path / "v", "--format", "voc",
-                         "--predictions", "m1")
+    code, out, err = run(
+        "import", project.root, tmp_path / "v", "--format", "voc", "--predictions", "m1"
+    )
     assert code == 0 and "predictions 'm1'" in out
 
 
@@ -117,6 +147,7 @@ def test_killed_export_leaves_previous_output_intact(project, tmp_path, sig):
     # A later label change makes the interrupted export different from the first.
     from qclabel.core.model import Annotation
     from test_formats_common import by_name, label
+
     label(project, "alice", by_name(project)["d.png"], Annotation(verdict="pass"))
     code = CHILD.format(tests=str(TESTS), root=str(project.root), out=str(out))
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -126,8 +157,7 @@ def test_killed_export_leaves_previous_output_intact(project, tmp_path, sig):
     os.kill(child.pid, sig)
     child.wait()
     assert tree_digest(out) == before  # the previous export, untouched
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("dataset")) == [
-        "dataset"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("dataset")) == ["dataset"]
     if sig == signal.SIGTERM:
         assert not list(tmp_path.glob(".dataset.partial-*"))  # cleaned up on the way out
     # The next export removes what a kill -9 had to leave, and completes.

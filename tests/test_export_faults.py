@@ -28,8 +28,11 @@ def small_disk(tmp_path):
     """A 256 KB tmpfs; remounted read-only or filled by the tests."""
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
     if r.returncode:
         pytest.skip(f"cannot mount a tmpfs (needs root): {r.stderr.strip()}")
     yield mnt
@@ -37,8 +40,9 @@ def small_disk(tmp_path):
 
 
 def export(project, fmt: str, out: Path):
-    return CliRunner().invoke(main, ["export", str(project.root), "--format", fmt,
-                                     "--out", str(out)])
+    return CliRunner().invoke(
+        main, ["export", str(project.root), "--format", fmt, "--out", str(out)]
+    )
 
 
 def fill(mnt: Path) -> None:
@@ -110,6 +114,7 @@ def test_unwritable_folder_as_a_plain_user():
     from qclabel.ingest import ingest_paths
     from qclabel.project import Project
     from test_formats_common import write_images
+
     with throwaway_users("inx") as ([user], shared):
         forbidden = shared / "root-only"
         forbidden.mkdir(mode=0o755)
@@ -120,7 +125,8 @@ def test_unwritable_folder_as_a_plain_user():
             project = Project.init(shared / "p", "metal-stamping", user=user.pw_name)
             ingest_paths(project, [shared / "src"], workers=1)
             for out in (forbidden / "out", forbidden / "deeper" / "out"):
-                res = CliRunner().invoke(main, [
-                    "export", str(project.root), "--format", "yolo", "--out", str(out)])
+                res = CliRunner().invoke(
+                    main, ["export", str(project.root), "--format", "yolo", "--out", str(out)]
+                )
                 assert "Permission denied" in one_line(res, 5)
         assert list(forbidden.iterdir()) == []

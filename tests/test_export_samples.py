@@ -38,9 +38,13 @@ def sample_project(tmp_path_factory) -> Project:
     truth = json.loads((SAMPLES / "ground_truth.json").read_text())["files"]
     catalog = project.store.catalog
     # The phone photos come without a sidecar: give them their part, as an operator would.
-    catalog.update([replace(r, fields={**r.fields, **truth[f"phone/{Path(r.source).name}"]
-                                       ["fields"]})
-                    for r in catalog.all() if "/phone/" in r.source])
+    catalog.update(
+        [
+            replace(r, fields={**r.fields, **truth[f"phone/{Path(r.source).name}"]["fields"]})
+            for r in catalog.all()
+            if "/phone/" in r.source
+        ]
+    )
     by_source = {Path(r.source).resolve(): r for r in catalog.all()}
     with project.store.open_session("alice") as s:
         for rel, t in truth.items():
@@ -48,10 +52,20 @@ def sample_project(tmp_path_factory) -> Project:
             if rec is None:
                 continue
             scale = rec.width / t["width"]  # the phone profile caps the size
-            boxes = tuple(Box(b["cls"], b["x"] * scale, b["y"] * scale, b["w"] * scale,
-                              b["h"] * scale, b.get("severity")) for b in t["boxes"])
-            s.commit(Change(rec.id, s.annotation(rec.id),
-                            Annotation(verdict=t["verdict"], boxes=boxes)))
+            boxes = tuple(
+                Box(
+                    b["cls"],
+                    b["x"] * scale,
+                    b["y"] * scale,
+                    b["w"] * scale,
+                    b["h"] * scale,
+                    b.get("severity"),
+                )
+                for b in t["boxes"]
+            )
+            s.commit(
+                Change(rec.id, s.annotation(rec.id), Annotation(verdict=t["verdict"], boxes=boxes))
+            )
     create_version(project, "v1", "admin", ratios=(0.6, 0.2, 0.2), group_by="part", seed=0)
     return project
 
@@ -59,8 +73,10 @@ def sample_project(tmp_path_factory) -> Project:
 @pytest.fixture(scope="module")
 def exports(sample_project, tmp_path_factory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("sample-exports")
-    return {fmt: export_project(sample_project, fmt, tmp / fmt, version="v1").out
-            for fmt in EXPORT_FORMATS}
+    return {
+        fmt: export_project(sample_project, fmt, tmp / fmt, version="v1").out
+        for fmt in EXPORT_FORMATS
+    }
 
 
 def test_every_split_of_coco_self_evaluates_to_ap_1(exports):
@@ -94,10 +110,14 @@ def test_parts_do_not_cross_splits(sample_project, exports):
 def test_yolo_voc_tfrecord_load(exports):
     assert check_ultralytics_dataset(exports["yolo"]) > 20
     import xml.etree.ElementTree as ET
+
     xmls = list((exports["voc"] / "Annotations").glob("*.xml"))
     assert len(xmls) == 16 and all(ET.parse(x).getroot().tag == "annotation" for x in xmls)
-    n = sum(1 for s in ("train", "val", "test")
-            for _ in tfrecord.tfrecord_loader(str(exports["tfrecord"] / f"{s}.tfrecord"), None))
+    n = sum(
+        1
+        for s in ("train", "val", "test")
+        for _ in tfrecord.tfrecord_loader(str(exports["tfrecord"] / f"{s}.tfrecord"), None)
+    )
     assert n == 16
 
 

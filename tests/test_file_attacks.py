@@ -35,13 +35,19 @@ from qclabel.store.audit import verify_project
 from qclabel.store.folders import check_setup
 from test_qa_support import write_images
 
-USERS = {"qsadm": "qsproj,qspriv", "qsadj": "qsproj,qspriv", "qsbob": "qsproj",
-         "qsann": "qsproj", "qsmal": "qsproj"}
+USERS = {
+    "qsadm": "qsproj,qspriv",
+    "qsadj": "qsproj,qspriv",
+    "qsbob": "qsproj",
+    "qsann": "qsproj",
+    "qsmal": "qsproj",
+}
 GROUPS = ("qsproj", "qspriv")
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("useradd") is None,
-    reason="needs root and useradd to create the OS users the attacks are made by")
+    reason="needs root and useradd to create the OS users the attacks are made by",
+)
 
 
 def _sh(*cmd: str) -> None:
@@ -58,8 +64,7 @@ def users():
         for g in GROUPS:
             subprocess.run(["groupadd", g], check=True, capture_output=True)
         for name, groups in USERS.items():
-            subprocess.run(["useradd", "-m", "-G", groups, name], check=True,
-                           capture_output=True)
+            subprocess.run(["useradd", "-m", "-G", groups, name], check=True, capture_output=True)
         _warm_up()
         yield
     finally:
@@ -159,8 +164,9 @@ def _me() -> str:
 
 
 def _finals(root: Path) -> dict:
-    return {i: (f.annotation.verdict, f.annotators) for i, f in
-            final_labels(Project.open(root)).items()}
+    return {
+        i: (f.annotation.verdict, f.annotators) for i, f in final_labels(Project.open(root)).items()
+    }
 
 
 def _audit(root: Path) -> list[str]:
@@ -179,8 +185,10 @@ def _try(fn, *args) -> str:
 # -- 1. deleting and rewriting another annotator's journal and snapshot ---------------
 def _rewrite_bobs_files(root: Path) -> dict:
     labels = root / "labels"
-    out = {"unlink": _try(os.unlink, labels / "qsbob.jsonl"),
-           "unlink_snapshot": _try(os.unlink, labels / "qsbob.snapshot.json")}
+    out = {
+        "unlink": _try(os.unlink, labels / "qsbob.jsonl"),
+        "unlink_snapshot": _try(os.unlink, labels / "qsbob.snapshot.json"),
+    }
     (labels / "mine").write_text("x")
     out["rename"] = _try(os.rename, labels / "mine", labels / "qsbob.jsonl")
     return out
@@ -193,8 +201,11 @@ def forged_files(root: Path, user: str, n: int, verdict: str) -> dict[str, bytes
     with tempfile.TemporaryDirectory() as tmp:
         with Store(Path(tmp)).open_session(user) as s:
             s.commit(edits.apply(image, s.annotation(image), edits.set_verdict(verdict)))
-        return {p.name: p.read_bytes() for p in (Path(tmp) / "labels").iterdir()
-                if not p.name.endswith(".lock")}
+        return {
+            p.name: p.read_bytes()
+            for p in (Path(tmp) / "labels").iterdir()
+            if not p.name.endswith(".lock")
+        }
 
 
 def _plant(root: Path, files: dict[str, bytes]) -> None:
@@ -206,8 +217,10 @@ def _plant(root: Path, files: dict[str, bytes]) -> None:
 def test_1_nobody_deletes_or_replaces_another_journal(proj):
     before = as_os("qsadj", _finals, proj)
     assert as_os("qsmal", _rewrite_bobs_files, proj) == {
-        "unlink": "PermissionError", "unlink_snapshot": "PermissionError",
-        "rename": "PermissionError"}
+        "unlink": "PermissionError",
+        "unlink_snapshot": "PermissionError",
+        "rename": "PermissionError",
+    }
     assert as_os("qsadj", _finals, proj) == before
     # without the sticky bit (the old setup) the kernel lets it happen; qclabel does not
     (proj / "labels").chmod(0o2777)
@@ -225,6 +238,7 @@ def test_1_nobody_deletes_or_replaces_another_journal(proj):
 # -- 2. pre-creating the journal of a user who has not started yet ---------------------
 def _exportable(root: Path) -> bool:
     from qclabel.store.replay import refuse_damage
+
     refuse_damage(Project.open(root).store.all_states(), "an export")
     return True
 
@@ -243,8 +257,11 @@ def test_2_a_journal_planted_for_someone_else_is_not_theirs(proj):
     assert as_os("qsadj", _finals, proj)[image] == ("fail", ("qsann",))
     own = [p.name for p in (proj / "labels").iterdir() if p.name.startswith("qsann@")]
     assert len([n for n in own if n.endswith(".jsonl")]) == 1
-    assert all(p.stat().st_uid == pwd.getpwnam("qsann").pw_uid
-               for p in (proj / "labels").iterdir() if p.name in own)
+    assert all(
+        p.stat().st_uid == pwd.getpwnam("qsann").pw_uid
+        for p in (proj / "labels").iterdir()
+        if p.name in own
+    )
     problems = as_os("qsadm", _audit, proj)
     assert any("qsann.jsonl: owned by qsmal" in p for p in problems)  # still reported
     assert as_os("qsadm", lambda: any(not c.ok for c in check_setup(proj, "qspriv")))
@@ -255,6 +272,7 @@ def test_2_a_journal_planted_for_someone_else_is_not_theirs(proj):
 # -- 3. pre-creating (and holding) the lock of a user who has not started yet ----------
 def _hold_lock(root: Path, w: int) -> None:
     import fcntl
+
     fd = os.open(root / "labels" / "qsann.lock", os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(fd, fcntl.LOCK_EX)
     os.write(w, b"1")
@@ -304,15 +322,19 @@ def test_4_nobody_replaces_the_config(proj):
         as_os("qsmal", Project.open(proj).save_config)
     proj.chmod(0o2770)  # no sticky bit: the rename goes through, and is refused on open
     assert as_os("qsmal", _replace_config, proj) == "done"
-    with pytest.raises(PermissionDenied, match="qclabel.toml: owned by qsmal, not by the "
-                                               "project owner qsadm"):
+    with pytest.raises(
+        PermissionDenied, match="qclabel.toml: owned by qsmal, not by the project owner qsadm"
+    ):
         as_os("qsadm", _open, proj)
 
 
 # -- 5. replacing catalog.sqlite by rename ----------------------------------------------
 def _replace_catalog(root: Path) -> str:
     import sqlite3
-    sqlite3.connect(root / ".cat.sqlite").execute("CREATE TABLE IF NOT EXISTS images (x)").connection.close()
+
+    sqlite3.connect(root / ".cat.sqlite").execute(
+        "CREATE TABLE IF NOT EXISTS images (x)"
+    ).connection.close()
     return _try(os.rename, root / ".cat.sqlite", root / "catalog.sqlite")
 
 
@@ -328,34 +350,46 @@ def test_5_nobody_replaces_the_catalog(proj):
 # -- 6. reading another annotator's labels (blind dual annotation) ----------------------
 def _read_bob(root: Path) -> dict:
     labels = root / "labels"
-    return {"journal": _try((labels / "qsbob.jsonl").read_bytes),
-            "snapshot": _try((labels / "qsbob.snapshot.json").read_bytes),
-            "mark": _try((labels / "qsbob.ack").read_bytes),
-            "list": _try(os.listdir, labels)}
+    return {
+        "journal": _try((labels / "qsbob.jsonl").read_bytes),
+        "snapshot": _try((labels / "qsbob.snapshot.json").read_bytes),
+        "mark": _try((labels / "qsbob.ack").read_bytes),
+        "list": _try(os.listdir, labels),
+    }
 
 
 def _status_counts(root: Path) -> dict:
     from qclabel.status import project_status
+
     s = project_status(Project.open(root), viewer=_me())
-    return {"annotators": s["annotators"], "findings": s["audit_findings"],
-            "planted": s["planted_files"]}
+    return {
+        "annotators": s["annotators"],
+        "findings": s["audit_findings"],
+        "planted": s["planted_files"],
+    }
 
 
 def test_6_journals_are_readable_by_their_writer_and_the_privileged_group(proj):
-    assert as_os("qsann", _read_bob, proj) == {"journal": "PermissionError",
-                                               "snapshot": "PermissionError",
-                                               "mark": "PermissionError",
-                                               "list": "done"}
+    assert as_os("qsann", _read_bob, proj) == {
+        "journal": "PermissionError",
+        "snapshot": "PermissionError",
+        "mark": "PermissionError",
+        "list": "done",
+    }
     assert set(as_os("qsadj", _read_bob, proj).values()) == {"done"}
     assert set(as_os("qsbob", _read_bob, proj).values()) == {"done"}
     as_os("qsann", _label, proj, 1, "fail")
     # the annotator's own commands keep working and show only their own labels
     assert as_os("qsann", _status_counts, proj) == {
-        "annotators": {"qsann": {"labeled": 1, "flagged": 0, "skipped": 0}}, "findings": [],
-        "planted": []}
+        "annotators": {"qsann": {"labeled": 1, "flagged": 0, "skipped": 0}},
+        "findings": [],
+        "planted": [],
+    }
     assert sorted(as_os("qsadm", _status_counts, proj)["annotators"]) == ["qsann", "qsbob"]
-    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in (proj / "labels").iterdir()
-             if p.name.startswith("qsbob")}
+    modes = {
+        p.name: oct(p.stat().st_mode & 0o777)
+        for p in (proj / "labels").iterdir()
+        if p.name.startswith("qsbob")
+    }
     assert set(modes.values()) == {"0o640"}, modes
-    assert as_os("qsadm", lambda: [c.line for c in check_setup(proj, "qspriv")
-                                   if not c.ok]) == []
+    assert as_os("qsadm", lambda: [c.line for c in check_setup(proj, "qspriv") if not c.ok]) == []

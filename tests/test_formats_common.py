@@ -24,8 +24,7 @@ from qclabel.project import Project
 #   b.jpg  64x48 stored, EXIF orientation 6 -> canonical 48x64: crack (5,5,10,20)
 #   c.png  40x30 16-bit grey, pass, no objects (a background image)
 #   d.png  unlabeled: not exported
-A_BOXES = (Box("scratch", 10, 20, 30, 15, "minor", id="a1"),
-           Box("dent", 60, 50, 50, 40, id="a2"))
+A_BOXES = (Box("scratch", 10, 20, 30, 15, "minor", id="a1"), Box("dent", 60, 50, 50, 40, id="a2"))
 
 
 def write_images(folder: Path) -> None:
@@ -59,9 +58,17 @@ def make_box_project(tmp: Path) -> Project:
     assert not report.failed, report.failed
     ids = by_name(project)
     label(project, "alice", ids["a.png"], Annotation(verdict="fail", boxes=A_BOXES))
-    label(project, "alice", ids["b.jpg"], Annotation(
-        verdict="fail", defect_class="crack", severity="critical",
-        boxes=(Box("crack", 5, 5, 10, 20, "critical", id="b1"),)))
+    label(
+        project,
+        "alice",
+        ids["b.jpg"],
+        Annotation(
+            verdict="fail",
+            defect_class="crack",
+            severity="critical",
+            boxes=(Box("crack", 5, 5, 10, 20, "critical", id="b1"),),
+        ),
+    )
     label(project, "alice", ids["c.png"], Annotation(verdict="pass"))
     return project
 
@@ -73,11 +80,22 @@ def make_keypoint_project(tmp: Path) -> Project:
     write_images(tmp / "ksrc")
     ingest_paths(project, [tmp / "ksrc"], workers=1)
     ids = by_name(project)
-    pts = (Keypoint("hole_left", 20, 30, 2), Keypoint("hole_right", 80, 30, 1),
-           Keypoint("tab_tip", 50, 10, 2), Keypoint("screw"))
-    label(project, "alice", ids["a.png"], Annotation(
-        verdict="fail", boxes=(Box("missing-component", 40, 40, 20, 20, id="k1"),),
-        keypoints=(KeypointSet("bracket", pts, "bracket", id="s1"),)))
+    pts = (
+        Keypoint("hole_left", 20, 30, 2),
+        Keypoint("hole_right", 80, 30, 1),
+        Keypoint("tab_tip", 50, 10, 2),
+        Keypoint("screw"),
+    )
+    label(
+        project,
+        "alice",
+        ids["a.png"],
+        Annotation(
+            verdict="fail",
+            boxes=(Box("missing-component", 40, 40, 20, 20, id="k1"),),
+            keypoints=(KeypointSet("bracket", pts, "bracket", id="s1"),),
+        ),
+    )
     label(project, "alice", ids["c.png"], Annotation(verdict="pass"))
     return project
 
@@ -113,8 +131,9 @@ def test_rotated_source_exported_as_lossless_canonical_png(box_project, tmp_path
     out = tmp_path / "out" / "images" / "train"
     with Image.open(out / "b.png") as im:
         assert im.size == (48, 64)
-        expected = np.asarray(Image.open(tmp_path / "src" / "b.jpg").transpose(
-            Image.Transpose.ROTATE_270))
+        expected = np.asarray(
+            Image.open(tmp_path / "src" / "b.jpg").transpose(Image.Transpose.ROTATE_270)
+        )
         assert np.array_equal(np.asarray(im), expected)
     assert (out / "a.png").read_bytes() == (tmp_path / "src" / "a.png").read_bytes()
     with Image.open(out / "c.png") as im:
@@ -155,7 +174,7 @@ def test_atomic_output_keeps_previous_on_failure(tmp_path):
 
 def test_stale_partial_of_dead_process_is_removed(tmp_path):
     out = tmp_path / "ds"
-    stale = partial_dir(out, pid=2 ** 22 + 12345)  # above pid_max defaults: never alive
+    stale = partial_dir(out, pid=2**22 + 12345)  # above pid_max defaults: never alive
     stale.mkdir()
     (stale / "x").write_text("junk")
     mine = partial_dir(out)
@@ -169,8 +188,11 @@ def test_duplicate_stems_in_a_split_get_the_image_id(box_project, tmp_path):
     other.mkdir()
     Image.fromarray(np.full((10, 10, 3), 9, np.uint8)).save(other / "a.png")
     ingest_paths(box_project, [other], workers=1)
-    new = next(r for r in box_project.store.catalog.all()
-               if r.source.endswith("src2/a.png") or r.source.endswith("src2" + os.sep + "a.png"))
+    new = next(
+        r
+        for r in box_project.store.catalog.all()
+        if r.source.endswith("src2/a.png") or r.source.endswith("src2" + os.sep + "a.png")
+    )
     label(box_project, "alice", new.id, Annotation(verdict="pass"))
     names = sorted(i.name for i in dataset_for(box_project).images)
     assert names == ["a.png", f"a_{new.id[:8]}.png", "b.png", "c.png"]
@@ -192,12 +214,15 @@ def test_a_folder_that_is_not_an_export_is_never_replaced(box_project, tmp_path)
 def test_images_copied_on_an_executor_give_the_same_export(box_project, tmp_path, pool):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
     plain = export_dataset(dataset_for(box_project), "yolo", tmp_path / "plain").out
-    make = (lambda: ThreadPoolExecutor(2)) if pool == "thread" else (
-        lambda: ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")))
+    make = (
+        (lambda: ThreadPoolExecutor(2))
+        if pool == "thread"
+        else (lambda: ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")))
+    )
     with make() as ex:
-        par = export_dataset(dataset_for(box_project, executor=ex), "yolo",
-                             tmp_path / "par").out
+        par = export_dataset(dataset_for(box_project, executor=ex), "yolo", tmp_path / "par").out
         assert tree_digest(par) == tree_digest(plain)
         (tmp_path / "src" / "a.png").write_bytes(b"changed")
         with pytest.raises(FormatError, match="sha256 differs"):

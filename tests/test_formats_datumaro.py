@@ -13,8 +13,11 @@ from test_formats_common import make_box_project
 
 dm = pytest.importorskip("datumaro")
 
-EXPECTED = {"a": [("scratch", [10, 20, 30, 15]), ("dent", [60, 50, 40, 30])],
-            "b": [("crack", [5, 5, 10, 20])], "c": []}
+EXPECTED = {
+    "a": [("scratch", [10, 20, 30, 15]), ("dent", [60, 50, 40, 30])],
+    "b": [("crack", [5, 5, 10, 20])],
+    "c": [],
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +30,13 @@ def exports(tmp_path_factory):
 def boxes(path, fmt: str) -> dict[str, list]:
     data = dm.Dataset.import_from(str(path), fmt)
     cats = data.categories()[dm.AnnotationType.label]
-    return {item.id: [(cats[a.label].name, [round(v, 3) for v in a.get_bbox()])
-                      for a in sorted(item.annotations, key=lambda a: a.get_bbox()[0])]
-            for item in data}
+    return {
+        item.id: [
+            (cats[a.label].name, [round(v, 3) for v in a.get_bbox()])
+            for a in sorted(item.annotations, key=lambda a: a.get_bbox()[0])
+        ]
+        for item in data
+    }
 
 
 def test_coco_and_yolo_import_exactly(exports):
@@ -41,14 +48,16 @@ def test_voc_imports_with_the_known_one_pixel_convention_difference(exports):
     """We write the devkit's 1-based inclusive corners; Datumaro reads VOC corners as
     0-based exclusive, so each box comes back 1 px right/down and 1 px smaller."""
     got = boxes(exports["voc"], "voc_detection")
-    shifted = {k: [(c, [x + 1, y + 1, w - 1, h - 1]) for c, (x, y, w, h) in v]
-               for k, v in EXPECTED.items()}
+    shifted = {
+        k: [(c, [x + 1, y + 1, w - 1, h - 1]) for c, (x, y, w, h) in v] for k, v in EXPECTED.items()
+    }
     assert got == shifted
 
 
 @pytest.fixture(scope="module")
 def mask_exports(tmp_path_factory):
     from mask_projects import all_masks, make_mask_project
+
     tmp = tmp_path_factory.mktemp("datumaro-masks")
     project = make_mask_project(tmp, "metal")
     ds = dataset_for(project)
@@ -58,6 +67,7 @@ def mask_exports(tmp_path_factory):
 
 def _pixels(a, h: int = 600, w: int = 800):
     from pycocotools import mask as mu
+
     if hasattr(a, "image"):
         return a.image.astype(bool)
     return mu.decode(mu.merge(mu.frPyObjects([a.points], h, w))).astype(bool)
@@ -69,8 +79,11 @@ def test_coco_masks_import_with_the_same_pixels(mask_exports):
     data = dm.Dataset.import_from(str(out["coco"]), "coco_instances")
     cats = data.categories()[dm.AnnotationType.label]
     for item in data:
-        got = [(cats[a.label].name, _pixels(a)) for a in item.annotations
-               if a.type in (dm.AnnotationType.mask, dm.AnnotationType.polygon)]
+        got = [
+            (cats[a.label].name, _pixels(a))
+            for a in item.annotations
+            if a.type in (dm.AnnotationType.mask, dm.AnnotationType.polygon)
+        ]
         masks = want[item.id.split("/")[-1]]
         assert len(got) == len(masks)
         for m in masks:
@@ -80,6 +93,7 @@ def test_coco_masks_import_with_the_same_pixels(mask_exports):
 
 def test_voc_segmentation_imports_the_same_class_masks(mask_exports):
     import numpy as np
+
     out, want = mask_exports
     data = dm.Dataset.import_from(str(out["voc"]), "voc_segmentation")
     cats = data.categories()[dm.AnnotationType.label]
@@ -88,6 +102,9 @@ def test_voc_segmentation_imports_the_same_class_masks(mask_exports):
         masks = want[item.id.split("/")[-1]]
         for cls in {m.cls for m in masks}:
             mine = np.logical_or.reduce([m.full(800, 600) > 0 for m in masks if m.cls == cls])
-            theirs = [a.image.astype(bool) for a in item.annotations
-                      if a.type == dm.AnnotationType.mask and cats[a.label].name == cls]
+            theirs = [
+                a.image.astype(bool)
+                for a in item.annotations
+                if a.type == dm.AnnotationType.mask and cats[a.label].name == cls
+            ]
             assert theirs and (np.logical_or.reduce(theirs) == mine).all(), (item.id, cls)

@@ -22,11 +22,16 @@ from test_formats_common import make_box_project, make_keypoint_project
 GOLDEN = Path(__file__).parent / "golden"
 IMAGE_DIRS = {"images", "JPEGImages"}
 CASES = {  # case -> (project, format, task)
-    "yolo": ("boxes", "yolo", "detect"), "yolo_pose": ("keypoints", "yolo", "pose"),
-    "yolo_classify": ("boxes", "yolo", "classify"), "coco": ("boxes", "coco", "detect"),
-    "coco_keypoints": ("keypoints", "coco", "detect"), "voc": ("boxes", "voc", "detect"),
-    "tfrecord": ("boxes", "tfrecord", "detect"), "csv": ("boxes", "csv", "detect"),
-    "jsonl": ("boxes", "jsonl", "detect"), "csv_keypoints": ("keypoints", "csv", "detect"),
+    "yolo": ("boxes", "yolo", "detect"),
+    "yolo_pose": ("keypoints", "yolo", "pose"),
+    "yolo_classify": ("boxes", "yolo", "classify"),
+    "coco": ("boxes", "coco", "detect"),
+    "coco_keypoints": ("keypoints", "coco", "detect"),
+    "voc": ("boxes", "voc", "detect"),
+    "tfrecord": ("boxes", "tfrecord", "detect"),
+    "csv": ("boxes", "csv", "detect"),
+    "jsonl": ("boxes", "jsonl", "detect"),
+    "csv_keypoints": ("keypoints", "csv", "detect"),
 }
 _TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
 
@@ -55,9 +60,14 @@ def tfrecord_as_json(path: Path) -> str:
             elif isinstance(value, bytes):
                 row[key] = value.decode()
             else:
-                row[key] = [v.decode() if isinstance(v, bytes) else
-                            v if isinstance(v, int) else round(float(v), 6)
-                            for v in value.tolist()]
+                row[key] = [
+                    v.decode()
+                    if isinstance(v, bytes)
+                    else v
+                    if isinstance(v, int)
+                    else round(float(v), 6)
+                    for v in value.tolist()
+                ]
         rows.append(row)
     return json.dumps(rows, indent=1, sort_keys=True) + "\n"
 
@@ -72,8 +82,9 @@ def label_files(root: Path) -> dict[str, str]:
         if path.suffix == ".tfrecord":
             out[str(rel) + ".json"] = tfrecord_as_json(path)
         elif rel.parts[0] == "annotations":  # compact COCO JSON, pretty for review
-            out[str(rel)] = json.dumps(json.loads(path.read_text()), indent=1,
-                                       sort_keys=True) + "\n"
+            out[str(rel)] = (
+                json.dumps(json.loads(path.read_text()), indent=1, sort_keys=True) + "\n"
+            )
         else:
             out[str(rel)] = path.read_text()
     return out
@@ -81,9 +92,11 @@ def label_files(root: Path) -> dict[str, str]:
 
 def _listing(root: Path) -> str:
     """Image files of the export (names only): part of the golden layout."""
-    return "".join(f"{p.relative_to(root)}\n" for p in sorted(root.rglob("*"))
-                   if p.is_file() and p.relative_to(root).parts[0] in IMAGE_DIRS
-                   | {"train", "val", "test"})
+    return "".join(
+        f"{p.relative_to(root)}\n"
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] in IMAGE_DIRS | {"train", "val", "test"}
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -99,8 +112,9 @@ def test_export_matches_golden(case, projects):
         for rel, text in files.items():
             (golden / rel).parent.mkdir(parents=True, exist_ok=True)
             (golden / rel).write_text(text)
-    expected = {str(p.relative_to(golden)): p.read_text()
-                for p in sorted(golden.rglob("*")) if p.is_file()}
+    expected = {
+        str(p.relative_to(golden)): p.read_text() for p in sorted(golden.rglob("*")) if p.is_file()
+    }
     assert sorted(files) == sorted(expected)
     for rel in expected:
         assert files[rel] == expected[rel], f"{case}/{rel} differs from the golden file"

@@ -35,8 +35,7 @@ def exports(tmp_path_factory) -> dict[str, Path]:
     out["pose"] = export_dataset(dataset_for(kps), "yolo", tmp / "pose", task="pose").out
     out["kcoco"] = export_dataset(dataset_for(kps), "coco", tmp / "kcoco").out
     out["ktf"] = export_dataset(dataset_for(kps), "tfrecord", tmp / "ktf").out
-    out["classify"] = export_dataset(dataset_for(boxes), "yolo", tmp / "cls",
-                                     task="classify").out
+    out["classify"] = export_dataset(dataset_for(boxes), "yolo", tmp / "cls", task="classify").out
     return out
 
 
@@ -114,14 +113,15 @@ def test_tfrecord_framing_has_masked_crc32c_of_length_and_payload(exports):
     def masked(b: bytes) -> int:
         c = crc32c.crc32c(b)
         return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
     data = (exports["tfrecord"] / "train.tfrecord").read_bytes()
     pos, count = 0, 0
     while pos < len(data):
-        length = int.from_bytes(data[pos:pos + 8], "little")
-        assert int.from_bytes(data[pos + 8:pos + 12], "little") == masked(data[pos:pos + 8])
-        payload = data[pos + 12:pos + 12 + length]
+        length = int.from_bytes(data[pos : pos + 8], "little")
+        assert int.from_bytes(data[pos + 8 : pos + 12], "little") == masked(data[pos : pos + 8])
+        payload = data[pos + 12 : pos + 12 + length]
         end = pos + 12 + length
-        assert int.from_bytes(data[end:end + 4], "little") == masked(payload)
+        assert int.from_bytes(data[end : end + 4], "little") == masked(payload)
         pos, count = end + 4, count + 1
     assert count == 3 and pos == len(data)
 
@@ -136,14 +136,19 @@ def test_tfrecord_keypoints_one_row_of_k_per_object(exports):
 
 def test_voc_parses_with_etree_and_follows_devkit(exports):
     import xml.etree.ElementTree as ET
+
     root = exports["voc"]
     ids = (root / "ImageSets" / "Main" / "train.txt").read_text().split()
     assert ids == ["a", "b", "c"]
     a = ET.parse(root / "Annotations" / "a.xml").getroot()
     objs = a.findall("object")
     assert [o.findtext("name") for o in objs] == ["scratch", "dent"]
-    assert [int(objs[0].findtext(f"bndbox/{k}")) for k in ("xmin", "ymin", "xmax", "ymax")] \
-        == [11, 21, 40, 35]
+    assert [int(objs[0].findtext(f"bndbox/{k}")) for k in ("xmin", "ymin", "xmax", "ymax")] == [
+        11,
+        21,
+        40,
+        35,
+    ]
     assert objs[1].findtext("truncated") == "1"
     b = ET.parse(root / "Annotations" / "b.xml").getroot()
     assert (b.findtext("size/width"), b.findtext("size/height")) == ("48", "64")
@@ -225,5 +230,8 @@ def test_csv_and_jsonl_read_back_with_their_schema(exports):
         for r in images:
             assert (root / r["path"]).is_file()
         assert [(o["class"], float(o["w"])) for o in objects] == [
-            ("scratch", 30.0), ("dent", 40.0), ("crack", 10.0)]
+            ("scratch", 30.0),
+            ("dent", 40.0),
+            ("crack", 10.0),
+        ]
         assert "top-left corner" in schema["coordinates"]

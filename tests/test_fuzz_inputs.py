@@ -28,25 +28,76 @@ from qclabel.ingest import ingest_paths
 from qclabel.project import Project
 from test_formats_common import label, tree_digest, write_images
 
-FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
-scalars = (st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-                           max_leaves=10)
-TOKENS = ["0", "1", "2", "5", "-1", "0.5", "0.0", "1.0", "1.5", "nan", "NaN", "inf",
-          "-inf", "1e999", "1e-999", "0x10", "9" * 60, "", "a", "0.5,", "٣", "\x00", "+"]
-yolo_lines = st.lists(st.lists(st.sampled_from(TOKENS) | st.text(max_size=4), max_size=9)
-                      .map(" ".join), max_size=4).map("\n".join)
-yaml_texts = st.sampled_from([
-    "names: [a, b]", "names: {0: scratch, 1: dent}", "names: {0: scratch, 2: dent}",
-    "names: &x [a]\nval: *x", "names: [scratch]\nkpt_shape: [3, 3]", "names: 5",
-    "names: {a: 1}", "kpt_shape: [nan, 3]\nnames: [scratch]", "names: [[a]]",
-    "names: !!binary aGVsbG8=", "names: [scratch, null, ~, on]", "---\n...", "[", "{",
-    "names: !!python/name:os.system", "names: [" + "[" * 300,
-]) | st.text(max_size=40)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+TOKENS = [
+    "0",
+    "1",
+    "2",
+    "5",
+    "-1",
+    "0.5",
+    "0.0",
+    "1.0",
+    "1.5",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e999",
+    "1e-999",
+    "0x10",
+    "9" * 60,
+    "",
+    "a",
+    "0.5,",
+    "٣",
+    "\x00",
+    "+",
+]
+yolo_lines = st.lists(
+    st.lists(st.sampled_from(TOKENS) | st.text(max_size=4), max_size=9).map(" ".join), max_size=4
+).map("\n".join)
+yaml_texts = st.sampled_from(
+    [
+        "names: [a, b]",
+        "names: {0: scratch, 1: dent}",
+        "names: {0: scratch, 2: dent}",
+        "names: &x [a]\nval: *x",
+        "names: [scratch]\nkpt_shape: [3, 3]",
+        "names: 5",
+        "names: {a: 1}",
+        "kpt_shape: [nan, 3]\nnames: [scratch]",
+        "names: [[a]]",
+        "names: !!binary aGVsbG8=",
+        "names: [scratch, null, ~, on]",
+        "---\n...",
+        "[",
+        "{",
+        "names: !!python/name:os.system",
+        "names: [" + "[" * 300,
+    ]
+) | st.text(max_size=40)
 
 
 # -- the project -------------------------------------------------------------------------
@@ -60,12 +111,19 @@ def world(tmp_path_factory):
     write_images(tmp / "src")
     ingest_paths(project, [tmp / "src"], workers=1)
     from qclabel.core.model import Annotation, Box
+
     ids = {Path(r.source).name: r.id for r in project.store.catalog.all()}
-    label(project, "alice", ids["a.png"], Annotation(verdict="fail", boxes=(
-        Box("scratch", 10, 20, 30, 15, "minor"),)))
+    label(
+        project,
+        "alice",
+        ids["a.png"],
+        Annotation(verdict="fail", boxes=(Box("scratch", 10, 20, 30, 15, "minor"),)),
+    )
     label(project, "alice", ids["c.png"], Annotation(verdict="pass"))
-    exports = {f: export_dataset(dataset_for(project), f, tmp / f"x-{f}", link="none").out
-               for f in ("coco", "yolo", "voc", "csv", "jsonl", "cvat", "labelstudio")}
+    exports = {
+        f: export_dataset(dataset_for(project), f, tmp / f"x-{f}", link="none").out
+        for f in ("coco", "yolo", "voc", "csv", "jsonl", "cvat", "labelstudio")
+    }
     pristine = tmp / "pristine"
     shutil.copytree(project.root, pristine)
     return project.root, pristine, exports
@@ -83,8 +141,9 @@ def check_import(world, fmt: str, build) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src = build(Path(tmp))
         start = time.monotonic()
-        r = CliRunner().invoke(main, ["import", str(root), str(src), "--format", fmt,
-                                      "--as", "bob"])
+        r = CliRunner().invoke(
+            main, ["import", str(root), str(src), "--format", fmt, "--as", "bob"]
+        )
         assert time.monotonic() - start < 10, "an input must not take long to refuse"
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
     if r.exit_code == 0:
@@ -135,11 +194,25 @@ def coco_doc(world) -> dict:
     return json.loads((world[2]["coco"] / "annotations" / "instances_train.json").read_text())
 
 
-LABELME = {"imagePath": "a.png", "imageWidth": 100, "imageHeight": 80, "shapes": [
-    {"label": "scratch", "shape_type": "rectangle", "points": [[10, 20], [40, 35]],
-     "group_id": None},
-    {"label": "dent", "shape_type": "polygon", "points": [[50, 50], [70, 50], [60, 70]],
-     "group_id": 1}]}
+LABELME = {
+    "imagePath": "a.png",
+    "imageWidth": 100,
+    "imageHeight": 80,
+    "shapes": [
+        {
+            "label": "scratch",
+            "shape_type": "rectangle",
+            "points": [[10, 20], [40, 35]],
+            "group_id": None,
+        },
+        {
+            "label": "dent",
+            "shape_type": "polygon",
+            "points": [[50, 50], [70, 50], [60, 70]],
+            "group_id": 1,
+        },
+    ],
+}
 
 
 def test_fuzz_coco(world):
@@ -152,7 +225,9 @@ def test_fuzz_coco(world):
             (tmp / "annotations").mkdir()
             (tmp / "annotations" / "instances_train.json").write_text(json.dumps(doc))
             return tmp
+
         check_import(world, "coco", build)
+
     run()
 
 
@@ -163,7 +238,9 @@ def test_fuzz_labelme(world):
         def build(tmp: Path) -> Path:
             (tmp / "a.json").write_text(json.dumps(doc))
             return tmp / "a.json"
+
         check_import(world, "labelme", build)
+
     run()
 
 
@@ -176,7 +253,9 @@ def test_fuzz_labelstudio(world):
         def build(tmp: Path) -> Path:
             (tmp / "tasks.json").write_text(json.dumps(doc))
             return tmp / "tasks.json"
+
         check_import(world, "labelstudio", build)
+
     run()
 
 
@@ -185,19 +264,26 @@ def test_fuzz_cvat(world):
     attrs = sorted(set(__import__("re").findall(r' ([a-z_]+)="', xml)))
 
     @FUZZ
-    @given(st.lists(st.tuples(st.sampled_from(attrs), st.sampled_from(TOKENS)
-                              | st.text(max_size=6)), min_size=1, max_size=3))
+    @given(
+        st.lists(
+            st.tuples(st.sampled_from(attrs), st.sampled_from(TOKENS) | st.text(max_size=6)),
+            min_size=1,
+            max_size=3,
+        )
+    )
     def run(edits):
         def build(tmp: Path) -> Path:
             import re
+
             text = xml
             for attr, value in edits:
-                esc = (value.replace("&", "&amp;").replace("<", "&lt;")
-                       .replace('"', "&quot;"))
+                esc = value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
                 text = re.sub(f' {attr}="[^"]*"', f' {attr}="{esc}"', text, count=1)
             (tmp / "annotations.xml").write_text(text)
             return tmp / "annotations.xml"
+
         check_import(world, "cvat", build)
+
     run()
 
 
@@ -211,7 +297,9 @@ def test_fuzz_yolo(world):
             if yaml_text is not None:
                 (tmp / "y" / "data.yaml").write_text(yaml_text)
             return tmp / "y"
+
         check_import(world, "yolo", build)
+
     run()
 
 
@@ -220,9 +308,14 @@ VOC_TAGS = ["filename", "width", "height", "name", "xmin", "ymin", "xmax", "ymax
 
 def test_fuzz_voc(world):
     @FUZZ
-    @given(st.lists(st.tuples(st.sampled_from(VOC_TAGS), st.sampled_from(TOKENS)
-                              | st.text(max_size=6)), min_size=1, max_size=3),
-           st.booleans())
+    @given(
+        st.lists(
+            st.tuples(st.sampled_from(VOC_TAGS), st.sampled_from(TOKENS) | st.text(max_size=6)),
+            min_size=1,
+            max_size=3,
+        ),
+        st.booleans(),
+    )
     def run(edits, drop):
         def build(tmp: Path) -> Path:
             shutil.copytree(world[2]["voc"], tmp / "v")
@@ -237,15 +330,20 @@ def test_fuzz_voc(world):
                 text = text[:start] + ("" if drop else f"<{tag}>{esc}</{tag}>") + text[end:]
             xml.write_text(text)
             return tmp / "v"
+
         check_import(world, "voc", build)
+
     run()
 
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 def test_fuzz_tabular(world, kind):
     @FUZZ
-    @given(st.sampled_from(["images", "objects"]), st.integers(0, 40),
-           st.sampled_from(TOKENS) | st.text(max_size=8) | json_values.map(json.dumps))
+    @given(
+        st.sampled_from(["images", "objects"]),
+        st.integers(0, 40),
+        st.sampled_from(TOKENS) | st.text(max_size=8) | json_values.map(json.dumps),
+    )
     def run(table, cell, value):
         def build(tmp: Path) -> Path:
             shutil.copytree(world[2][kind], tmp / "t")
@@ -265,16 +363,24 @@ def test_fuzz_tabular(world, kind):
                 lines[0] = json.dumps(row)
             path.write_text("\n".join(lines) + "\n")
             return tmp / "t"
+
         check_import(world, kind, build)
+
     run()
 
 
 def test_fuzz_raw_bytes(world):
     """Any bytes in the file an import reads first."""
-    files = {"coco": "annotations/instances_train.json", "labelme": "a.json",
-             "yolo": "data.yaml", "voc": "Annotations/a.xml", "csv": "images.csv",
-             "jsonl": "images.jsonl", "cvat": "annotations.xml",
-             "labelstudio": "tasks.json"}
+    files = {
+        "coco": "annotations/instances_train.json",
+        "labelme": "a.json",
+        "yolo": "data.yaml",
+        "voc": "Annotations/a.xml",
+        "csv": "images.csv",
+        "jsonl": "images.jsonl",
+        "cvat": "annotations.xml",
+        "labelstudio": "tasks.json",
+    }
 
     @FUZZ
     @given(st.sampled_from(sorted(files)), st.binary(max_size=64))
@@ -286,35 +392,46 @@ def test_fuzz_raw_bytes(world):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(blob)
             return target if fmt in ("labelme", "cvat", "labelstudio") else tmp / "s"
+
         check_import(world, fmt, build)
+
     run()
 
 
 # -- damaged images ----------------------------------------------------------------------
 def _png_bytes() -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(np.arange(24 * 16 * 3, dtype=np.uint8).reshape(16, 24, 3)).save(
-        buf, "PNG")
+    Image.fromarray(np.arange(24 * 16 * 3, dtype=np.uint8).reshape(16, 24, 3)).save(buf, "PNG")
     return buf.getvalue()
 
 
 def _jpeg_bytes() -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(np.arange(24 * 16 * 3, dtype=np.uint8).reshape(16, 24, 3)).save(
-        buf, "JPEG")
+    Image.fromarray(np.arange(24 * 16 * 3, dtype=np.uint8).reshape(16, 24, 3)).save(buf, "JPEG")
     return buf.getvalue()
 
 
 damaged = st.one_of(
     st.binary(max_size=200).map(lambda b: (b, ".png")),
     st.tuples(st.sampled_from([_png_bytes(), _jpeg_bytes()]), st.integers(0, 400)).map(
-        lambda t: (t[0][:t[1]], ".png" if t[0].startswith(b"\x89PNG") else ".jpg")),
-    st.tuples(st.sampled_from([_png_bytes(), _jpeg_bytes()]), st.integers(0, 10 ** 6),
-              st.integers(0, 255)).map(lambda t: (
-                  t[0][:t[1] % len(t[0])] + bytes([t[2]]) + t[0][t[1] % len(t[0]) + 1:],
-                  ".png" if t[0].startswith(b"\x89PNG") else ".jpg")),
-    st.sampled_from([b"GIF89a", b"II*\x00" + b"\xff" * 20, b"BM" + b"\x00" * 40,
-                     b"RIFF\x00\x00\x00\x00WEBPVP8 "]).map(lambda b: (b, ".tif")),
+        lambda t: (t[0][: t[1]], ".png" if t[0].startswith(b"\x89PNG") else ".jpg")
+    ),
+    st.tuples(
+        st.sampled_from([_png_bytes(), _jpeg_bytes()]), st.integers(0, 10**6), st.integers(0, 255)
+    ).map(
+        lambda t: (
+            t[0][: t[1] % len(t[0])] + bytes([t[2]]) + t[0][t[1] % len(t[0]) + 1 :],
+            ".png" if t[0].startswith(b"\x89PNG") else ".jpg",
+        )
+    ),
+    st.sampled_from(
+        [
+            b"GIF89a",
+            b"II*\x00" + b"\xff" * 20,
+            b"BM" + b"\x00" * 40,
+            b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+        ]
+    ).map(lambda b: (b, ".tif")),
 )
 
 
@@ -330,8 +447,9 @@ def test_fuzz_damaged_images(world):
             for i, (data, ext) in enumerate(files):
                 paths.append(Path(tmp) / f"f{i}{ext}")
                 paths[-1].write_bytes(data)
-            r = CliRunner().invoke(main, ["ingest", str(root), *map(str, paths),
-                                          "--workers", "1", "--no-progress"])
+            r = CliRunner().invoke(
+                main, ["ingest", str(root), *map(str, paths), "--workers", "1", "--no-progress"]
+            )
         assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
         assert r.exit_code in (0, 1), (r.exit_code, r.stderr)
         failed = [ln for ln in r.stdout.splitlines() if ln.startswith("  ")]
@@ -343,4 +461,5 @@ def test_fuzz_damaged_images(world):
             assert tree_digest(root) == before
         else:
             restore(root, pristine)
+
     run()

@@ -37,11 +37,23 @@ def disputed(tmp_path):
     p = qa_project(tmp_path, 3, dual_first_n=3, spot_check_rate=0.0, size=(120, 90))
     ids = p.store.catalog.ids()
     p = set_fields(p, {ids[0]: {"lot": "L42", "station": "press-3"}})
-    label(p, "ann1", ids[0], edits.set_class("dent", "minor"),
-          edits.add_box(Box("dent", 10, 10, 40, 30)), edits.add_box(Box("dent", 70, 50, 20, 20)))
-    label(p, "ann2", ids[0], edits.set_class("scratch", "major"),
-          edits.add_box(Box("scratch", 60, 40, 40, 30)), edits.add_box(Box("scratch", 5, 5, 9, 9)),
-          edits.add_box(Box("scratch", 90, 5, 11, 12)))
+    label(
+        p,
+        "ann1",
+        ids[0],
+        edits.set_class("dent", "minor"),
+        edits.add_box(Box("dent", 10, 10, 40, 30)),
+        edits.add_box(Box("dent", 70, 50, 20, 20)),
+    )
+    label(
+        p,
+        "ann2",
+        ids[0],
+        edits.set_class("scratch", "major"),
+        edits.add_box(Box("scratch", 60, 40, 40, 30)),
+        edits.add_box(Box("scratch", 5, 5, 9, 9)),
+        edits.add_box(Box("scratch", 90, 5, 11, 12)),
+    )
     return p, ids
 
 
@@ -53,8 +65,9 @@ async def read_sides(pilot, screen) -> str:
     for _ in range(10):
         top = int(column.scroll_y)
         rows = min(column.size.height, labels.size.height - top)
-        seen += [strip.text for strip in
-                 labels.render_lines(Region(0, top, labels.size.width, rows))]
+        seen += [
+            strip.text for strip in labels.render_lines(Region(0, top, labels.size.width, rows))
+        ]
         if column.scroll_y >= column.max_scroll_y:
             break
         await pilot.press("pagedown")
@@ -75,14 +88,24 @@ async def test_adjudication_shows_both_sides_in_full(disputed, size):
         assert "part_0000.png" in case and ids[0] not in case
         sides = await read_sides(pilot, screen)
         assert "lot L42" in case and "station press-3" in case
-        for text in ("ann1", "ann2", "dent", "scratch", "minor", "major",
-                     "dent 10,10 40x30", "dent 70,50 20x20",
-                     "scratch 60,40 40x30", "scratch 5,5 9x9", "scratch 90,5 11x12"):
+        for text in (
+            "ann1",
+            "ann2",
+            "dent",
+            "scratch",
+            "minor",
+            "major",
+            "dent 10,10 40x30",
+            "dent 70,50 20x20",
+            "scratch 60,40 40x30",
+            "scratch 5,5 9x9",
+            "scratch 90,5 11x12",
+        ):
             assert text in sides, (text, sides)
         rows = {line.split()[0]: line for line in sides.splitlines() if line.strip()}
         assert "≠" in rows["class"] and "≠" in rows["severity"] and "≠" in rows["boxes"]
-        assert "≠" not in rows["verdict"]   # both fail
-        await pilot.press("o")                        # the picture shows A only
+        assert "≠" not in rows["verdict"]  # both fail
+        await pilot.press("o")  # the picture shows A only
         assert "(hidden)" in await read_sides(pilot, screen)
         assert "picture: A only" in visible(screen.query_one("#statusbar"))
         await pilot.press("o")
@@ -113,21 +136,31 @@ async def test_go_to_by_file_name_and_undo_names_the_file(tmp_path):
 
 
 def _rec(source: str, image_id: str, page: int = 0) -> ImageRecord:
-    return ImageRecord(id=image_id, sha256=image_id * 4, source=source, file=source,
-                       width=1, height=1, page=page)
+    return ImageRecord(
+        id=image_id, sha256=image_id * 4, source=source, file=source, width=1, height=1, page=page
+    )
 
 
 def test_names_and_lookup_by_name():
-    recs = [_rec("/line/cam1/0042.png", "aa11"), _rec("/line/cam2/0042.png", "bb22"),
-            _rec("/line/scan.tif", "cc33"), _rec("/line/scan.tif", "dd44", page=1),
-            _rec("/line/aa1.png", "ee55")]
-    assert [image_name(r) for r in recs] == ["0042.png", "0042.png", "scan.tif",
-                                             "scan.tif (page 2)", "aa1.png"]
-    assert [r.id for r in find(recs, "0042.png")] == ["aa11", "bb22"]      # ambiguous
-    assert [r.id for r in find(recs, "cam2/0042.png")] == ["bb22"]         # path tail
+    recs = [
+        _rec("/line/cam1/0042.png", "aa11"),
+        _rec("/line/cam2/0042.png", "bb22"),
+        _rec("/line/scan.tif", "cc33"),
+        _rec("/line/scan.tif", "dd44", page=1),
+        _rec("/line/aa1.png", "ee55"),
+    ]
+    assert [image_name(r) for r in recs] == [
+        "0042.png",
+        "0042.png",
+        "scan.tif",
+        "scan.tif (page 2)",
+        "aa1.png",
+    ]
+    assert [r.id for r in find(recs, "0042.png")] == ["aa11", "bb22"]  # ambiguous
+    assert [r.id for r in find(recs, "cam2/0042.png")] == ["bb22"]  # path tail
     assert [r.id for r in find(recs, "scan.tif (page 2)")] == ["dd44"]
-    assert [r.id for r in find(recs, "bb")] == ["bb22"]                    # id prefix
-    assert [r.id for r in find(recs, "aa1.png")] == ["ee55"]               # name, not prefix
+    assert [r.id for r in find(recs, "bb")] == ["bb22"]  # id prefix
+    assert [r.id for r in find(recs, "aa1.png")] == ["ee55"]  # name, not prefix
     assert find(recs, "  ") == [] and find(recs, "zz") == []
 
 
@@ -139,12 +172,24 @@ def test_cli_names_images_by_file_and_json_keeps_ids(disputed, as_user):
     assert listed.split()[0] == "part_0000.png" and ids[0] not in listed
     text = runner.invoke(main, ["qa", "report", str(p.root)]).output
     assert "part_0000.png" in text and ids[0] not in text
-    report = json.loads(runner.invoke(main, ["qa", "report", str(p.root), "--format",
-                                             "json"]).output)
+    report = json.loads(
+        runner.invoke(main, ["qa", "report", str(p.root), "--format", "json"]).output
+    )
     assert report["disagreements"][0]["image"] == ids[0]
     assert report["disagreements"][0]["file"] == "part_0000.png"
-    r = runner.invoke(main, ["adjudicate", str(p.root), "--image", "part_0000.png",
-                             "--take", "B", "--note", "scratch under raking light"])
+    r = runner.invoke(
+        main,
+        [
+            "adjudicate",
+            str(p.root),
+            "--image",
+            "part_0000.png",
+            "--take",
+            "B",
+            "--note",
+            "scratch under raking light",
+        ],
+    )
     assert r.exit_code == 0 and r.output.startswith("part_0000.png: final label from B")
 
 
@@ -152,7 +197,9 @@ def test_cli_refuses_an_ambiguous_file_name(tmp_path, as_user):
     rng = np.random.default_rng(3)
     for cam in ("cam1", "cam2"):
         (tmp_path / cam).mkdir()
-        Image.fromarray((rng.random((20, 20)) * 255).astype("uint8")).save(tmp_path / cam / "0042.png")
+        Image.fromarray((rng.random((20, 20)) * 255).astype("uint8")).save(
+            tmp_path / cam / "0042.png"
+        )
     p = Project.init(tmp_path / "proj", "metal-stamping", user="admin")
     p.add_role("admin", "adj", "adjudicator")
     p.add_role("admin", "ann1", "annotator")

@@ -25,8 +25,7 @@ from test_formats_common import make_box_project, tree_digest, write_images
 def exported(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("atomic")
     project = make_box_project(tmp)
-    return project, export_dataset(dataset_for(project), "coco", tmp / "coco",
-                                   link="none").out
+    return project, export_dataset(dataset_for(project), "coco", tmp / "coco", link="none").out
 
 
 def one_line(result, code: int) -> str:
@@ -50,16 +49,19 @@ def test_io_error_mid_import_leaves_no_label(exported, monkeypatch, as_user):
             return real(fd, data)
         os.write(fd, data[:at])  # part of the batch reaches the file, then EIO
         raise OSError(errno.EIO, os.strerror(errno.EIO))
+
     monkeypatch.setattr(journal, "_write_all", torn)
-    result = CliRunner().invoke(main, ["import", str(project.root), str(src), "--format",
-                                       "coco", "--as", "carol"])
+    result = CliRunner().invoke(
+        main, ["import", str(project.root), str(src), "--format", "coco", "--as", "carol"]
+    )
     assert "label not saved" in one_line(result, 5)
     monkeypatch.setattr(journal, "_write_all", real)
     state = Project.open(project.root).store.state("carol")
     assert state.annotations("label") == {}
     assert verify_journal(project.root / "labels", "carol").ok
-    result = CliRunner().invoke(main, ["import", str(project.root), str(src), "--format",
-                                       "coco", "--as", "carol"])
+    result = CliRunner().invoke(
+        main, ["import", str(project.root), str(src), "--format", "coco", "--as", "carol"]
+    )
     assert result.exit_code == 0 and "(3 changed)" in result.stdout, result.stderr
 
 
@@ -68,8 +70,11 @@ def test_import_is_one_write(exported, monkeypatch, as_user):
     project, src = exported
     syncs = []
     real = journal.os.fdatasync
-    monkeypatch.setattr(journal.os, "fdatasync", lambda fd: (
-        syncs.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd)))
+    monkeypatch.setattr(
+        journal.os,
+        "fdatasync",
+        lambda fd: (syncs.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd)),
+    )
     import_labels(project, "coco", src, "admin", as_user="bob")
     assert sorted(Path(s).name for s in syncs if s.endswith(".jsonl")) == ["bob.jsonl"]
     assert len(Project.open(project.root).store.state("bob").annotations("label")) == 3
@@ -79,8 +84,9 @@ def test_import_as_needs_an_annotator(exported, as_user):
     as_user("admin")
     project, src = exported
     before = tree_digest(project.root)
-    result = CliRunner().invoke(main, ["import", str(project.root), str(src), "--format",
-                                       "coco", "--as", "zed"])
+    result = CliRunner().invoke(
+        main, ["import", str(project.root), str(src), "--format", "coco", "--as", "zed"]
+    )
     assert "zed does not hold the annotator role" in one_line(result, 3)
     assert tree_digest(project.root) == before
 
@@ -89,20 +95,22 @@ def test_read_only_project_refuses_the_session(tmp_path, as_user):
     as_user("admin")
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if r.returncode:
         pytest.skip(f"cannot mount a tmpfs (needs root): {r.stderr.strip()}")
     try:
         project = make_box_project(mnt)
-        src = export_dataset(dataset_for(project), "coco", tmp_path / "coco",
-                             link="none").out
+        src = export_dataset(dataset_for(project), "coco", tmp_path / "coco", link="none").out
         subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
-        result = CliRunner().invoke(main, ["import", str(project.root), str(src),
-                                           "--format", "coco", "--as", "bob"])
+        result = CliRunner().invoke(
+            main, ["import", str(project.root), str(src), "--format", "coco", "--as", "bob"]
+        )
         assert "Read-only file system" in one_line(result, 5)
-        result = CliRunner().invoke(main, ["import", str(project.root), str(src),
-                                           "--format", "coco", "--predictions", "m1"])
+        result = CliRunner().invoke(
+            main, ["import", str(project.root), str(src), "--format", "coco", "--predictions", "m1"]
+        )
         assert "suggestions.json: Read-only file system" in one_line(result, 5)
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
@@ -120,6 +128,7 @@ def test_only_user_or_root_imports_as_user(two_users):
     the admin, not USER); USER importing as USER, or root, can."""
     (admin, other), shared = two_users
     from qclabel.ingest import ingest_paths
+
     write_images(shared / "src")
     for p in [shared / "src", *(shared / "src").iterdir()]:
         os.chown(p, admin.pw_uid, admin.pw_gid)
@@ -128,16 +137,38 @@ def test_only_user_or_root_imports_as_user(two_users):
         project.add_role(admin.pw_name, other.pw_name, "annotator")
         ingest_paths(project, [shared / "src"], workers=1)
         labelme = shared / "a.json"
-        labelme.write_text('{"imagePath": "a.png", "shapes": [{"label": "scratch", '
-                           '"shape_type": "rectangle", "points": [[1, 2], [9, 9]]}]}')
+        labelme.write_text(
+            '{"imagePath": "a.png", "shapes": [{"label": "scratch", '
+            '"shape_type": "rectangle", "points": [[1, 2], [9, 9]]}]}'
+        )
         before = tree_digest(project.root)
-        result = CliRunner().invoke(main, ["import", str(project.root), str(labelme),
-                                           "--format", "labelme", "--as", other.pw_name])
+        result = CliRunner().invoke(
+            main,
+            [
+                "import",
+                str(project.root),
+                str(labelme),
+                "--format",
+                "labelme",
+                "--as",
+                other.pw_name,
+            ],
+        )
         line = one_line(result, 3)
         assert f"{other.pw_name}'s journal is owned by {other.pw_name}" in line
         assert tree_digest(project.root) == before
-        result = CliRunner().invoke(main, ["import", str(project.root), str(labelme),
-                                           "--format", "labelme", "--as", admin.pw_name])
+        result = CliRunner().invoke(
+            main,
+            [
+                "import",
+                str(project.root),
+                str(labelme),
+                "--format",
+                "labelme",
+                "--as",
+                admin.pw_name,
+            ],
+        )
         assert result.exit_code == 0, result.stderr
     assert (project.root / "labels" / f"{admin.pw_name}.jsonl").stat().st_uid == admin.pw_uid
 
@@ -148,14 +179,14 @@ def test_full_disk_at_session_open_is_one_line(tmp_path, as_user):
     as_user("admin")
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if r.returncode:
         pytest.skip(f"cannot mount a tmpfs (needs root): {r.stderr.strip()}")
     try:
         project = make_box_project(mnt)
-        src = export_dataset(dataset_for(project), "coco", tmp_path / "coco",
-                             link="none").out
+        src = export_dataset(dataset_for(project), "coco", tmp_path / "coco", link="none").out
         fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT)
         try:
             while True:
@@ -164,8 +195,9 @@ def test_full_disk_at_session_open_is_one_line(tmp_path, as_user):
             pass
         finally:
             os.close(fd)
-        result = CliRunner().invoke(main, ["import", str(project.root), str(src),
-                                           "--format", "coco", "--as", "bob"])
+        result = CliRunner().invoke(
+            main, ["import", str(project.root), str(src), "--format", "coco", "--as", "bob"]
+        )
         assert "No space left on device" in one_line(result, 5)
         (mnt / "filler").unlink()
         assert Project.open(project.root).store.state("bob").annotations("label") == {}

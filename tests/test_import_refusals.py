@@ -19,19 +19,27 @@ from test_formats_common import tree_digest
 def base(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("refusals")
     project = make_box_project(tmp)
-    exports = {fmt: export_dataset(dataset_for(project), fmt, tmp / f"x-{fmt}",
-                                   link="none" if fmt != "tfrecord" else "copy").out
-               for fmt in ("coco", "yolo", "voc", "csv", "jsonl")}
+    exports = {
+        fmt: export_dataset(
+            dataset_for(project),
+            fmt,
+            tmp / f"x-{fmt}",
+            link="none" if fmt != "tfrecord" else "copy",
+        ).out
+        for fmt in ("coco", "yolo", "voc", "csv", "jsonl")
+    }
     return project, exports
 
 
 @pytest.fixture
 def copy_of(base, tmp_path):
     """A private copy of one export, to damage."""
+
     def _copy(fmt: str) -> Path:
         dest = tmp_path / fmt
         shutil.copytree(base[1][fmt], dest)
         return dest
+
     return _copy
 
 
@@ -55,8 +63,13 @@ def test_unknown_class_names_file_and_value(base, copy_of):
     doc = json.loads(f.read_text())
     doc["categories"][1]["name"] = "rust"
     f.write_text(json.dumps(doc))
-    refused(base[0], "coco", src, r"instances_train.json: box class = 'rust': not in the "
-                                  r"taxonomy")
+    refused(
+        base[0],
+        "coco",
+        src,
+        r"instances_train.json: box class = 'rust': not in the "
+        r"taxonomy",
+    )
 
 
 def test_box_outside_image(base, copy_of):
@@ -110,8 +123,16 @@ def test_invalid_severity(base, copy_of):
 
 
 def test_labelme_linestrip_is_refused(base, tmp_path):
-    (tmp_path / "a.json").write_text(json.dumps({"imagePath": "a.png", "shapes": [
-        {"label": "dent", "shape_type": "linestrip", "points": [[1, 1], [5, 1], [5, 5]]}]}))
+    (tmp_path / "a.json").write_text(
+        json.dumps(
+            {
+                "imagePath": "a.png",
+                "shapes": [
+                    {"label": "dent", "shape_type": "linestrip", "points": [[1, 1], [5, 1], [5, 5]]}
+                ],
+            }
+        )
+    )
     refused(base[0], "labelme", tmp_path / "a.json", r"shape_type = 'linestrip' with 3 points")
 
 
@@ -125,14 +146,21 @@ def test_only_an_admin_imports_as_another_annotator(base):
 
 def test_target_must_be_named_once(base):
     project, exports = base
-    refused(project, "coco", exports["coco"], "--as USER or --predictions NAME",
-            as_user="bob", predictions="m")
+    refused(
+        project,
+        "coco",
+        exports["coco"],
+        "--as USER or --predictions NAME",
+        as_user="bob",
+        predictions="m",
+    )
 
 
 def test_ambiguous_file_name_is_refused(base, tmp_path):
     import numpy as np
     from PIL import Image
     from qclabel.ingest import ingest_paths
+
     exports = base[1]
     project = make_box_project(tmp_path)  # its own project: this one gets a second a.png
     other = tmp_path / "other"

@@ -21,8 +21,13 @@ from qclabel.ingest import ingest_paths, load_canonical_array
 from test_ingest_helpers import make_project, save, texture
 
 # The last one is not UTF-8 (a Latin-1 byte): Python hands it over surrogate-escaped.
-ODD_NAMES = ("with space.png", "ünïcødé ß.png", "new\nline.png", "tab\there.jpg",
-             os.fsdecode(b"caf\xe9.png"))
+ODD_NAMES = (
+    "with space.png",
+    "ünïcødé ß.png",
+    "new\nline.png",
+    "tab\there.jpg",
+    os.fsdecode(b"caf\xe9.png"),
+)
 
 
 def _png_bytes(arr: np.ndarray) -> bytes:
@@ -39,8 +44,12 @@ def _bomb(width: int, height: int) -> bytes:
         crc = struct.pack(">I", zlib.crc32(kind + data))
         return struct.pack(">I", len(data)) + kind + data + crc
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def build_corpus(folder: Path) -> dict[str, str]:
@@ -140,8 +149,10 @@ def test_nothing_is_half_entered(tmp_path, corpus):
 def _ingest_as_nobody(project_root: Path, paths: list[Path], conn) -> None:
     """Child process: drop root (root reads any file), ingest, send the failures."""
     from qclabel.project import Project
+
     Image.init()  # load Pillow's format plugins while their files are still readable
     from os_users import preload
+
     preload()  # and qclabel's modules and data files (the checkout may be private)
     os.setgid(65534)
     os.setuid(65534)
@@ -171,7 +182,8 @@ def test_unreadable_file_is_reported():
         else:
             parent, child = multiprocessing.get_context("forkserver").Pipe()
             proc = multiprocessing.get_context("forkserver").Process(
-                target=_ingest_as_nobody, args=(project.root, [locked, readable], child))
+                target=_ingest_as_nobody, args=(project.root, [locked, readable], child)
+            )
             proc.start()
             assert parent.poll(120), "the unprivileged ingest did not answer"
             failed, added = parent.recv()
@@ -201,8 +213,11 @@ def test_cli_reports_each_failure_on_one_line_and_exits_1(tmp_path, corpus):
     assert len(failure_lines) == len(expected)  # the newline in a name is escaped
     assert any("new\\nline.png" in line for line in lines) is False  # it was good
     assert all(line.startswith(f"  {folder}/") for line in failure_lines)
-    data = json.loads(CliRunner().invoke(
-        main, ["ingest", str(project.root), str(folder), "--json", "--workers", "1"]).output)
+    data = json.loads(
+        CliRunner()
+        .invoke(main, ["ingest", str(project.root), str(folder), "--json", "--workers", "1"])
+        .output
+    )
     assert len(data["failed"]) == len(expected) and data["added"] == []
     assert sorted(d["path"] for d in data["duplicates"]) == sorted(map(str, good))
 

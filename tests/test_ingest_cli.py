@@ -32,8 +32,9 @@ def folder_of_images(root, n=6):
 
 
 def test_ingest_then_images_json_and_table(tmp_path):
-    project = make_project(tmp_path / "p", {"default": {"fields": {"pattern": FIELDS},
-                                                        "mm_per_px": 0.1}})
+    project = make_project(
+        tmp_path / "p", {"default": {"fields": {"pattern": FIELDS}, "mm_per_px": 0.1}}
+    )
     src = folder_of_images(tmp_path / "src")
     run = CliRunner().invoke(main, ["ingest", str(project.root), str(src), "--workers", "1"])
     assert run.exit_code == 0, run.output
@@ -56,15 +57,17 @@ def test_rerun_is_idempotent(tmp_path):
     first = ingest_paths(project, [src], workers=1)
     assert len(first.added) == 6 and len(first.duplicates) == 1
     catalog_before = (project.root / "catalog.sqlite").read_bytes()
-    second = json.loads(CliRunner().invoke(
-        main, ["ingest", str(project.root), str(src), "--json", "--workers", "1"]).output)
+    second = json.loads(
+        CliRunner()
+        .invoke(main, ["ingest", str(project.root), str(src), "--json", "--workers", "1"])
+        .output
+    )
     assert second["added"] == [] and len(second["duplicates"]) == 7
     assert (project.root / "catalog.sqlite").read_bytes() == catalog_before
 
 
 def test_unknown_profile_and_bad_profile_key_are_clear_errors(tmp_path):
-    project = make_project(tmp_path / "p", {"default": {"orient": True},
-                                            "bad": {"max_size": -3}})
+    project = make_project(tmp_path / "p", {"default": {"orient": True}, "bad": {"max_size": -3}})
     src = folder_of_images(tmp_path / "src", 1)
     out = CliRunner().invoke(main, ["ingest", str(project.root), str(src), "--profile", "nope"])
     assert out.exit_code == 2
@@ -81,8 +84,7 @@ def test_progress_bar_shows_rate_and_eta():
     bar("ingest", 0, 100)
     now[0] = 2.0
     bar("ingest", 25, 100)
-    assert bar.line("ingest", 25, 100) == \
-        "ingesting [##........] 25/100  25%    12.5/s ETA 0:06"
+    assert bar.line("ingest", 25, 100) == "ingesting [##........] 25/100  25%    12.5/s ETA 0:06"
     now[0] = 8.0
     bar("ingest", 100, 100)
     assert stream.getvalue().endswith("100/100 100%    12.5/s ETA 0:00\x1b[K\n")
@@ -92,8 +94,9 @@ def test_cli_progress_goes_to_stderr_only_when_asked(tmp_path):
     project = make_project(tmp_path / "p")
     src = folder_of_images(tmp_path / "src", 2)
     runner = CliRunner()
-    run = runner.invoke(main, ["ingest", str(project.root), str(src), "--progress",
-                               "--workers", "1"])
+    run = runner.invoke(
+        main, ["ingest", str(project.root), str(src), "--progress", "--workers", "1"]
+    )
     assert "ingesting [" in run.stderr and "ingesting [" not in run.stdout
     quiet = runner.invoke(main, ["ingest", str(project.root), str(src), "--workers", "1"])
     assert quiet.stderr == ""  # CliRunner's stderr is not a terminal
@@ -109,9 +112,11 @@ def test_help_texts():
 def test_ingest_commands_do_not_import_textual(tmp_path):
     project = make_project(tmp_path / "p")
     src = folder_of_images(tmp_path / "src", 1)
-    code = ("import sys; from qclabel.cli import main; "
-            f"main(['ingest', {str(project.root)!r}, {str(src)!r}, '--workers', '1'], "
-            "standalone_mode=False); assert 'textual' not in sys.modules, 'textual loaded'")
+    code = (
+        "import sys; from qclabel.cli import main; "
+        f"main(['ingest', {str(project.root)!r}, {str(src)!r}, '--workers', '1'], "
+        "standalone_mode=False); assert 'textual' not in sys.modules, 'textual loaded'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
@@ -132,14 +137,25 @@ def test_dask_local_cluster_runs_the_same_work(tmp_path):
     project = make_project(tmp_path / "p", {"default": {"normalize": {"method": "clahe"}}})
     src = folder_of_images(tmp_path / "src", 4)
     (tmp_path / "src" / "bad.png").write_text("no")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
-        run = CliRunner().invoke(main, ["ingest", str(project.root), str(src), "--json",
-                                        "--scheduler", cluster.scheduler_address])
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        run = CliRunner().invoke(
+            main,
+            [
+                "ingest",
+                str(project.root),
+                str(src),
+                "--json",
+                "--scheduler",
+                cluster.scheduler_address,
+            ],
+        )
     assert run.exit_code == 1, run.output
     data = json.loads(run.stdout)
     assert len(data["added"]) == 4 and [f["path"] for f in data["failed"]] == [
-        str(tmp_path / "src" / "bad.png")]
+        str(tmp_path / "src" / "bad.png")
+    ]
     rec = project.store.catalog.all()[0]
     assert rec.file.startswith("canonical/")
     assert load_canonical_array(rec, project.root).shape == (20, 30, 3)
@@ -147,8 +163,11 @@ def test_dask_local_cluster_runs_the_same_work(tmp_path):
 
 def test_unreachable_scheduler_is_a_clear_error():
     pytest.importorskip("distributed")
-    with pytest.raises(SchedulerError, match=r"cannot connect to the Dask scheduler at "
-                                             r"'tcp://127.0.0.1:1'"):
+    with pytest.raises(
+        SchedulerError,
+        match=r"cannot connect to the Dask scheduler at "
+        r"'tcp://127.0.0.1:1'",
+    ):
         with dask_executor("tcp://127.0.0.1:1", timeout=0.5):
             pass
 
@@ -185,12 +204,14 @@ def test_cancel_keeps_the_finished_prefix(tmp_path):
     def progress(stage, done, total):
         seen.append((stage, done))
 
-    report = ingest_paths(project, [src], workers=1, progress=progress,
-                          cancel=lambda: ("ingest", 2) in seen)
+    report = ingest_paths(
+        project, [src], workers=1, progress=progress, cancel=lambda: ("ingest", 2) in seen
+    )
     assert report.cancelled and len(report.added) == 2
     assert [r.id for r in project.store.catalog.all()] == [r.id for r in report.added]
     assert sorted(p.name for p in (project.root / "canonical").iterdir()) == sorted(
-        f"{r.id}.png" for r in report.added)
+        f"{r.id}.png" for r in report.added
+    )
     rest = ingest_paths(project, [src], workers=1)  # a later run picks up the rest
     assert len(rest.added) == 4 and len(rest.duplicates) == 2 and not rest.cancelled
 

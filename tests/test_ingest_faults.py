@@ -50,8 +50,9 @@ def one_line(result, code: int) -> str:
 def small_disk(tmp_path):
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if r.returncode:
         pytest.skip(f"cannot mount a tmpfs (needs root): {r.stderr.strip()}")
     yield mnt
@@ -64,8 +65,9 @@ def test_read_only_project_is_one_line(small_disk, tmp_path, as_user):
     src = rgba_images(tmp_path / "src", 2)
     before = tree_digest(project.root)
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    result = CliRunner().invoke(main, ["ingest", str(project.root), *map(str, src),
-                                       "--workers", "1"])
+    result = CliRunner().invoke(
+        main, ["ingest", str(project.root), *map(str, src), "--workers", "1"]
+    )
     line = one_line(result, 5)
     assert ".ingest.lock" in line and "Read-only file system" in line
     assert tree_digest(project.root) == before
@@ -86,9 +88,11 @@ def test_failed_catalog_write_leaves_no_orphans(tmp_path, monkeypatch, as_user, 
         if len(calls) >= fail_at:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         return real_open(path)
+
     monkeypatch.setattr(catalog_db, "open_writer", open_writer)
-    result = CliRunner().invoke(main, ["ingest", str(project.root), str(tmp_path / "src"),
-                                       "--workers", "1"])
+    result = CliRunner().invoke(
+        main, ["ingest", str(project.root), str(tmp_path / "src"), "--workers", "1"]
+    )
     line = one_line(result, 5)
     assert "cannot write the catalog" in line and "No space left on device" in line
     kept = 2 * (fail_at - 1)
@@ -132,5 +136,8 @@ def test_unreadable_folder_and_file_are_reported_and_the_rest_ingested(os_user):
     failed = dict(report.failed)
     assert failed[str(locked_dir)] == "cannot read folder: Permission denied"
     assert "Permission denied" in failed[str(locked_file)]
-    assert sorted(Path(r.source).name for r in report.added) == ["img0.png", "img1.png",
-                                                                  "other.png"]
+    assert sorted(Path(r.source).name for r in report.added) == [
+        "img0.png",
+        "img1.png",
+        "other.png",
+    ]

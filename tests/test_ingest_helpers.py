@@ -53,8 +53,9 @@ def save(path: Path, arr: np.ndarray, **kwargs: Any) -> Path:
     return path
 
 
-def make_project(root: Path, profiles: dict[str, Any] | None = None,
-                 limits: dict[str, Any] | None = None) -> Project:
+def make_project(
+    root: Path, profiles: dict[str, Any] | None = None, limits: dict[str, Any] | None = None
+) -> Project:
     """A real project whose config holds the given profiles and limits."""
     project = Project.init(root, "metal-stamping", user="admin")
     if profiles is not None:

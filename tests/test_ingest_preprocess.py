@@ -44,28 +44,31 @@ def test_eight_bit_images_have_no_window(tmp_path, project):
 
 
 def test_percentile_stretch_8_and_16_bit(tmp_path):
-    project = make_project(tmp_path / "p", {"dim": {"normalize": {
-        "method": "stretch", "low_pct": 0, "high_pct": 100}}})
-    low8 = (100 + texture(30, 40, channels=1) // 8).astype(np.uint8)    # 100..131
-    low16 = (low8.astype(np.uint16) * 10)                                # 1000..1310
-    r8, r16 = ingest(project, [save(tmp_path / "a.png", low8), save(tmp_path / "b.tif", low16)],
-                     "dim")
+    project = make_project(
+        tmp_path / "p", {"dim": {"normalize": {"method": "stretch", "low_pct": 0, "high_pct": 100}}}
+    )
+    low8 = (100 + texture(30, 40, channels=1) // 8).astype(np.uint8)  # 100..131
+    low16 = low8.astype(np.uint16) * 10  # 1000..1310
+    r8, r16 = ingest(
+        project, [save(tmp_path / "a.png", low8), save(tmp_path / "b.tif", low16)], "dim"
+    )
     out8, out16 = (load_canonical_array(r, project.root) for r in (r8, r16))
     assert (out8.min(), out8.max()) == (0, 255) and out8.dtype == np.uint8
     assert (out16.min(), out16.max()) == (0, 65535) and out16.dtype == np.uint16
     assert r8.file.endswith(".png") and r16.file.endswith(".tif")
     # a monotonic mapping: the order of the pixel values is kept
-    assert np.array_equal(np.argsort(out8.ravel(), kind="stable"),
-                          np.argsort(low8.ravel(), kind="stable"))
+    assert np.array_equal(
+        np.argsort(out8.ravel(), kind="stable"), np.argsort(low8.ravel(), kind="stable")
+    )
 
 
 def test_clahe_raises_local_contrast(tmp_path):
-    project = make_project(tmp_path / "p", {"c": {"normalize": {
-        "method": "clahe", "clip_limit": 3.0, "tile": 4}}})
+    project = make_project(
+        tmp_path / "p", {"c": {"normalize": {"method": "clahe", "clip_limit": 3.0, "tile": 4}}}
+    )
     flat = (120 + texture(64, 64, seed=5, channels=1) // 16).astype(np.uint8)
     colour = np.dstack([flat, flat, flat // 2 + 40])
-    g, c = ingest(project, [save(tmp_path / "a.png", flat), save(tmp_path / "b.png", colour)],
-                  "c")
+    g, c = ingest(project, [save(tmp_path / "a.png", flat), save(tmp_path / "b.png", colour)], "c")
     out = load_canonical_array(g, project.root)
     assert out.std() > 2 * flat.std()
     expected = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(4, 4)).apply(flat)
@@ -85,20 +88,27 @@ def test_grey_world_removes_a_colour_cast(tmp_path):
 
 
 def test_roi_after_orientation_and_per_station(tmp_path):
-    project = make_project(tmp_path / "p", {"st": {
-        "roi": [5, 10, 20, 15], "roi_by_station": {"S2": [0, 0, 8, 6]},
-        "fields": {"pattern": r"_(?P<station>S\d)$"}}})
+    project = make_project(
+        tmp_path / "p",
+        {
+            "st": {
+                "roi": [5, 10, 20, 15],
+                "roi_by_station": {"S2": [0, 0, 8, 6]},
+                "fields": {"pattern": r"_(?P<station>S\d)$"},
+            }
+        },
+    )
     arr = texture(40, 60, seed=7)
     rotated = tmp_path / "part_S1.png"
     Image.fromarray(arr).save(rotated, exif=exif_bytes(6))
     s2 = save(tmp_path / "part_S2.png", texture(40, 60, seed=8))
     r1, r2 = ingest(project, [rotated, s2], "st")
     oriented = np.rot90(arr, -1)
-    np.testing.assert_array_equal(load_canonical_array(r1, project.root),
-                                  oriented[10:25, 5:25])
+    np.testing.assert_array_equal(load_canonical_array(r1, project.root), oriented[10:25, 5:25])
     assert (r1.width, r1.height, r1.orientation) == (20, 15, 1)
-    np.testing.assert_array_equal(load_canonical_array(r2, project.root),
-                                  texture(40, 60, seed=8)[0:6, 0:8])
+    np.testing.assert_array_equal(
+        load_canonical_array(r2, project.root), texture(40, 60, seed=8)[0:6, 0:8]
+    )
 
 
 def test_roi_outside_the_image_fails_that_file(tmp_path):
@@ -113,8 +123,10 @@ def test_roi_outside_the_image_fails_that_file(tmp_path):
 
 def test_max_size_resizes_and_rescales_calibration(tmp_path):
     project = make_project(tmp_path / "p", {"phone": {"max_size": 100, "mm_per_px": 0.05}})
-    big, small = save(tmp_path / "big.jpg", texture(300, 400)), save(
-        tmp_path / "small.jpg", texture(60, 80, seed=2))
+    big, small = (
+        save(tmp_path / "big.jpg", texture(300, 400)),
+        save(tmp_path / "small.jpg", texture(60, 80, seed=2)),
+    )
     rb, rs = ingest(project, [big, small], "phone")
     assert (rb.width, rb.height, rb.mm_per_px) == (100, 75, pytest.approx(0.2))
     assert (rs.width, rs.height, rs.mm_per_px) == (80, 60, pytest.approx(0.05))
@@ -145,14 +157,15 @@ def split_part(folder, name, part, overlaps, axis=0):
     cuts = np.linspace(0, part.shape[axis], n + 1).astype(int)
     for i in range(n):
         start = cuts[i] - (overlaps[i - 1] if i else 0)
-        seg = part[start:cuts[i + 1]] if axis == 0 else part[:, start:cuts[i + 1]]
+        seg = part[start : cuts[i + 1]] if axis == 0 else part[:, start : cuts[i + 1]]
         save(folder / f"{name}_seg{i + 1:02d}.png", np.ascontiguousarray(seg))
 
 
 @pytest.mark.parametrize("overlap", [0, 12])
 def test_stitch_fixed_overlap(tmp_path, overlap):
-    project = make_project(tmp_path / "p", {"ls": {"stitch": {"group": STITCH,
-                                                             "overlap_px": overlap}}})
+    project = make_project(
+        tmp_path / "p", {"ls": {"stitch": {"group": STITCH, "overlap_px": overlap}}}
+    )
     part = texture(400, 64, seed=11, channels=1)
     split_part(tmp_path / "scan", "partA", part, [overlap] * 3)
     (rec,) = ingest(project, [tmp_path / "scan"], "ls")
@@ -164,9 +177,13 @@ def test_stitch_fixed_overlap(tmp_path, overlap):
 
 
 def test_stitch_auto_overlap_and_horizontal(tmp_path):
-    project = make_project(tmp_path / "p", {
-        "v": {"stitch": {"group": STITCH, "overlap_px": "auto", "max_overlap_px": 40}},
-        "h": {"stitch": {"group": STITCH, "overlap_px": "auto", "direction": "horizontal"}}})
+    project = make_project(
+        tmp_path / "p",
+        {
+            "v": {"stitch": {"group": STITCH, "overlap_px": "auto", "max_overlap_px": 40}},
+            "h": {"stitch": {"group": STITCH, "overlap_px": "auto", "direction": "horizontal"}},
+        },
+    )
     part = texture(300, 48, seed=12)
     split_part(tmp_path / "v", "p1", part, [10, 27, 0])
     split_part(tmp_path / "h", "p2", np.ascontiguousarray(part.swapaxes(0, 1)), [5, 19], axis=1)
@@ -183,9 +200,12 @@ def test_stitch_with_a_missing_segment_enters_nothing(tmp_path):
     save(tmp_path / "s" / "single.png", texture(10, 10))
     report = ingest_paths(project, [tmp_path / "s"], profile="ls", workers=1)
     assert [r.source for r in report.added] == [str(tmp_path / "s" / "single.png")]
-    assert report.failed == [(str(tmp_path / "s" / "partB"),
-                              "stitch group 'partB': sequence numbers [1, 2, 4] have a gap "
-                              "or a repeat")]
+    assert report.failed == [
+        (
+            str(tmp_path / "s" / "partB"),
+            "stitch group 'partB': sequence numbers [1, 2, 4] have a gap or a repeat",
+        )
+    ]
 
 
 def test_stitch_width_mismatch_fails_the_part(tmp_path):
@@ -197,19 +217,21 @@ def test_stitch_width_mismatch_fails_the_part(tmp_path):
     path, reason = report.failed[0]
     assert path == str(tmp_path / "s" / "q") and "q_seg2.png: shape (20, 30)" in reason
     assert not (project.root / "canonical").exists() or not any(
-        (project.root / "canonical").iterdir())
+        (project.root / "canonical").iterdir()
+    )
 
 
 # -- focus stacking --------------------------------------------------------------------
 def test_focus_stack_is_sharper_than_every_slice(tmp_path):
-    project = make_project(tmp_path / "p", {"mic": {"focus_stack": {
-        "group": r"^(?P<stack>.+)_z(?P<seq>\d+)$"}}})
+    project = make_project(
+        tmp_path / "p", {"mic": {"focus_stack": {"group": r"^(?P<stack>.+)_z(?P<seq>\d+)$"}}}
+    )
     sharp = texture(90, 120, seed=13, channels=1)
     blurred = cv2.GaussianBlur(sharp, (0, 0), 3)
     slices = []
     for z in range(3):  # slice z is in focus in its own vertical band only
         s = blurred.copy()
-        s[:, z * 40:(z + 1) * 40] = sharp[:, z * 40:(z + 1) * 40]
+        s[:, z * 40 : (z + 1) * 40] = sharp[:, z * 40 : (z + 1) * 40]
         slices.append(s)
         save(tmp_path / "stack" / f"stack01_z{z}.png", s)
     (rec,) = ingest(project, [tmp_path / "stack"], "mic")

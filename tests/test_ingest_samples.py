@@ -16,8 +16,11 @@ from qclabel.project import Project
 
 from conftest import SAMPLES
 
-GT = json.loads((SAMPLES / "ground_truth.json").read_text())["files"] \
-    if (SAMPLES / "ground_truth.json").is_file() else {}
+GT = (
+    json.loads((SAMPLES / "ground_truth.json").read_text())["files"]
+    if (SAMPLES / "ground_truth.json").is_file()
+    else {}
+)
 pytestmark = pytest.mark.skipif(not GT, reason="samples not generated")
 
 
@@ -37,8 +40,11 @@ def test_area_scan_metal_fields_and_calibration(metal):
     assert len(recs) == 12
     for rec in recs:
         gt = GT[f"metal/{rec.source.rsplit('/', 1)[1]}"]
-        assert (rec.width, rec.height, rec.mm_per_px) == (gt["width"], gt["height"],
-                                                          gt["mm_per_px"])
+        assert (rec.width, rec.height, rec.mm_per_px) == (
+            gt["width"],
+            gt["height"],
+            gt["mm_per_px"],
+        )
         assert rec.fields == gt["fields"]
         assert rec.file == rec.source  # nothing derived: the JPEG is canonical
 
@@ -76,8 +82,9 @@ def test_xray_16_bit_keeps_depth_and_gets_a_window(metal):
 
 def test_line_scan_part_is_stitched(metal):
     (rec,) = ingest(metal, "linescan", "line-scan")
-    segments = [np.asarray(Image.open(SAMPLES / "linescan" / f"partA_seg{i:02d}.png"))
-                for i in range(1, 5)]
+    segments = [
+        np.asarray(Image.open(SAMPLES / "linescan" / f"partA_seg{i:02d}.png")) for i in range(1, 5)
+    ]
     arr = load_canonical_array(rec, metal.root)
     assert (rec.width, rec.height) == (1024, 1024) and rec.mm_per_px == 0.1
     np.testing.assert_array_equal(arr, np.concatenate(segments, axis=0))
@@ -97,8 +104,10 @@ def test_microscope_stack_is_in_focus_everywhere(tmp_path):
         sharpness = lambda a, inner=inner: cv2.Laplacian(a[:, inner], cv2.CV_32F).var()  # noqa: E731
         assert sharpness(out) > 0.8 * sharpness(sl)  # as sharp as the best slice there
         assert w == band
-    slices = [np.asarray(Image.open(SAMPLES / f"microscope/stack01_z{z}.png")).astype(np.float32)
-              for z in range(5)]
+    slices = [
+        np.asarray(Image.open(SAMPLES / f"microscope/stack01_z{z}.png")).astype(np.float32)
+        for z in range(5)
+    ]
     total = lambda a: cv2.Laplacian(a, cv2.CV_32F).var()  # noqa: E731
     assert total(out) > 1.3 * max(total(s) for s in slices)
     assert (rec.width, rec.height, rec.mm_per_px) == (400, 300, 0.002)
@@ -107,8 +116,11 @@ def test_microscope_stack_is_in_focus_everywhere(tmp_path):
 def test_bad_samples_are_reported_and_cmyk_converted(metal):
     report = ingest_paths(metal, [SAMPLES / "bad"], workers=1)
     failed = {p.rsplit("/", 1)[1] for p, _ in report.failed}
-    expected_bad = {k.split("/")[1] for k, v in GT.items()
-                    if k.startswith("bad/") and v.get("expect") == "error"}
+    expected_bad = {
+        k.split("/")[1]
+        for k, v in GT.items()
+        if k.startswith("bad/") and v.get("expect") == "error"
+    }
     assert failed == expected_bad
     ok = {r.source.rsplit("/", 1)[1]: r for r in report.added}
     assert ok["cmyk.jpg"].source_mode == "CMYK" and ok["cmyk.jpg"].mode == "RGB"

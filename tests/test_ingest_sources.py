@@ -22,8 +22,16 @@ def ingest_one(project, path: Path, profile: str | None = None):
     return report.added
 
 
-@pytest.mark.parametrize("ext,kwargs", [(".png", {}), (".bmp", {}), (".webp", {"lossless": True}),
-                                        (".tif", {}), (".tiff", {"compression": "tiff_lzw"})])
+@pytest.mark.parametrize(
+    "ext,kwargs",
+    [
+        (".png", {}),
+        (".bmp", {}),
+        (".webp", {"lossless": True}),
+        (".tif", {}),
+        (".tiff", {"compression": "tiff_lzw"}),
+    ],
+)
 def test_lossless_8bit_colour_formats_keep_source_pixels(tmp_path, project, ext, kwargs):
     arr = texture(40, 60, seed=1)
     path = save(tmp_path / f"img{ext}", arr, **kwargs)
@@ -95,8 +103,7 @@ def test_cmyk_palette_and_bilevel_are_converted(tmp_path, project):
     rgb.convert("P").save(pal)
     bilevel = tmp_path / "bw.png"
     rgb.convert("1").save(bilevel)
-    added = {r.source_mode: r for r in ingest_paths(project, [cmyk, pal, bilevel],
-                                                    workers=1).added}
+    added = {r.source_mode: r for r in ingest_paths(project, [cmyk, pal, bilevel], workers=1).added}
     c, b, p = added["CMYK"], added["1"], added["P"]
     assert (c.source_mode, c.mode, c.channels) == ("CMYK", "RGB", 3)
     assert (p.source_mode, p.mode) == ("P", "RGB")
@@ -133,13 +140,22 @@ def test_orientation_off_keeps_stored_layout(tmp_path):
 def test_exif_camera_exposure_timestamp_and_dpi(tmp_path, project):
     path = tmp_path / "phone.jpg"
     Image.fromarray(texture(40, 30)).save(
-        path, dpi=(300, 300), quality=90,
-        exif=exif_bytes(6, make="Acme", model="Phone 9", exposure=0.008, iso=200,
-                        taken="2026:03:04 05:06:07"))
+        path,
+        dpi=(300, 300),
+        quality=90,
+        exif=exif_bytes(
+            6, make="Acme", model="Phone 9", exposure=0.008, iso=200, taken="2026:03:04 05:06:07"
+        ),
+    )
     (rec,) = ingest_one(project, path)
-    assert rec.exif == {"make": "Acme", "model": "Phone 9", "exposure_time": 0.008,
-                        "iso": 200, "datetime_original": "2026:03:04 05:06:07",
-                        "orientation": 6}
+    assert rec.exif == {
+        "make": "Acme",
+        "model": "Phone 9",
+        "exposure_time": 0.008,
+        "iso": 200,
+        "datetime_original": "2026:03:04 05:06:07",
+        "orientation": 6,
+    }
     assert rec.dpi == (300.0, 300.0)
     assert (rec.width, rec.height, rec.orientation) == (40, 30, 6)
     assert load_canonical(rec, project.root).size == (40, 30)
@@ -147,28 +163,44 @@ def test_exif_camera_exposure_timestamp_and_dpi(tmp_path, project):
 
 def test_manufacturing_fields_from_names_and_sidecars(tmp_path):
     pattern = r"^(?P<part>P\d+)_(?P<lot>L\d+)_(?P<station>S\d)_(?P<camera>cam\d)_(?P<serial>\d+)$"
-    project = make_project(tmp_path / "p", {"default": {"fields": {
-        "pattern": pattern, "sidecar": True}}})
+    project = make_project(
+        tmp_path / "p", {"default": {"fields": {"pattern": pattern, "sidecar": True}}}
+    )
     save(tmp_path / "src" / "P1001_L07_S2_cam1_0001.png", texture(10, 10))
     save(tmp_path / "src" / "P1001_L07_S2_cam1_0002.png", texture(10, 10, seed=9))
     (tmp_path / "src" / "P1001_L07_S2_cam1_0002.json").write_text(
-        '{"shift": "night", "lot": "L99", "operator": 17}')
+        '{"shift": "night", "lot": "L99", "operator": 17}'
+    )
     ra, rb = ingest_paths(project, [tmp_path / "src"], workers=1).added
-    assert ra.fields == {"part": "P1001", "lot": "L07", "station": "S2", "camera": "cam1",
-                         "serial": "0001"}
-    assert rb.fields == {"part": "P1001", "lot": "L99", "station": "S2", "camera": "cam1",
-                         "serial": "0002", "shift": "night", "operator": "17"}
+    assert ra.fields == {
+        "part": "P1001",
+        "lot": "L07",
+        "station": "S2",
+        "camera": "cam1",
+        "serial": "0001",
+    }
+    assert rb.fields == {
+        "part": "P1001",
+        "lot": "L99",
+        "station": "S2",
+        "camera": "cam1",
+        "serial": "0002",
+        "shift": "night",
+        "operator": "17",
+    }
 
 
 def test_required_fields_fail_the_file_not_the_run(tmp_path):
-    project = make_project(tmp_path / "p", {"default": {"fields": {
-        "pattern": r"^(?P<part>P\d+)_", "required": True}}})
+    project = make_project(
+        tmp_path / "p", {"default": {"fields": {"pattern": r"^(?P<part>P\d+)_", "required": True}}}
+    )
     good = save(tmp_path / "P7_x.png", texture(8, 8))
     odd = save(tmp_path / "misc.png", texture(8, 8, seed=1))
     report = ingest_paths(project, [good, odd], workers=1)
     assert [r.fields for r in report.added] == [{"part": "P7"}]
-    assert report.failed == [(str(odd), "file name does not match fields.pattern "
-                                        "'^(?P<part>P\\\\d+)_'")]
+    assert report.failed == [
+        (str(odd), "file name does not match fields.pattern '^(?P<part>P\\\\d+)_'")
+    ]
 
 
 def test_source_inside_project_is_stored_relative(tmp_path, project):
@@ -203,15 +235,18 @@ def test_animated_webp_is_its_first_frame(tmp_path, project):
     np.testing.assert_array_equal(load_canonical_array(rec, project.root), np.asarray(frames[0]))
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b'{"serial": ' + b"9" * 5000 + b"}", "sidecar is not readable JSON"),
-    (b'{"serial": NaN}', "NaN is not a value"),
-    (b'{"serial": 1e999}', "out of range"),
-    (b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
-    (b'{"lot": "\xff\xfe"}', "sidecar is not readable JSON"),
-    (b'["a"]', "sidecar must be a JSON object"),
-    (b" " * ((1 << 20) + 1), "larger than 1 MB"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b'{"serial": ' + b"9" * 5000 + b"}", "sidecar is not readable JSON"),
+        (b'{"serial": NaN}', "NaN is not a value"),
+        (b'{"serial": 1e999}', "out of range"),
+        (b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
+        (b'{"lot": "\xff\xfe"}', "sidecar is not readable JSON"),
+        (b'["a"]', "sidecar must be a JSON object"),
+        (b" " * ((1 << 20) + 1), "larger than 1 MB"),
+    ],
+)
 def test_hostile_sidecar_fails_its_image_on_one_line(tmp_path, content, reason):
     project = make_project(tmp_path / "p", {"default": {"fields": {"sidecar": True}}})
     good = save(tmp_path / "src" / "good.png", texture(10, 10))

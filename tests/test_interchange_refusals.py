@@ -55,38 +55,62 @@ def cvat(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("text,match", [
-    (BOMB, "DOCTYPE declaration is refused"),
-    (EXTERNAL, "DOCTYPE declaration is refused"),
-    ("<annotations><image", "not well-formed XML"),
-    ("", "not well-formed XML"),
-    ("<voc/>", r"root element <voc>: expected <annotations>"),
-    (SAMPLE.replace('rle="0, 2, 1, 3, 3, 3"', 'rle="0, 2, 1, 3, 3, 4"'),
-     r"runs add up to 13 pixels, not the 4x3 = 12"),
-    (SAMPLE.replace('rle="0, 2, 1, 3, 3, 3"', 'rle="0, 2, -1, 3, 5, 3"'),
-     r"or a run is negative"),
-    (SAMPLE.replace('width="4" height="3"', 'width="400000000" height="300000000"'),
-     r"mask at left=5 top=60 400000000x300000000 is not inside the 100x80 image"),
-    (SAMPLE.replace('rle="0, 2, 1, 3, 3, 3"', 'rle="zero"'), "comma-separated run"),
-    (SAMPLE.replace('xtl="10.00"', 'xtl="nan"'), r"box xtl = 'nan': expected a number"),
-    (SAMPLE.replace('xbr="40.00"', 'xbr="4000.00"'), r"box scratch .* is outside the"),
-    (SAMPLE.replace('name="a.png"', 'name="zz.png"'), "'zz.png' is not in the project"),
-    (SAMPLE.replace('width="48"', 'width="64"'), "size 64x64 of 'b.jpg' differs"),
-    (SAMPLE.replace('label="scratch" source', 'label="rust" source'), "'rust': not in"),
-    (SAMPLE.replace('<tag label="pass"', '<tag label="golden"'),
-     "image tag 'golden' is neither a verdict"),
-    (SAMPLE.replace('z_order="0">\n      <attribute name="severity">minor',
-                    'rotation="30" z_order="0">\n      <attribute name="severity">minor'),
-     "a rotated box"),
-    (SAMPLE.replace("<polygon ", "<polyline ").replace("</polygon>", "</polyline>"),
-     "CVAT polyline shapes have no counterpart"),
-    (SAMPLE.replace("points=\"60.00,50.00;", "points=\"60.00;"), "expected 'x,y;x,y"),
-    (SAMPLE.replace('<image id="2"', '<track id="0" label="dent"></track><image id="2"'),
-     "CVAT for video"),
-    (SAMPLE.replace('<attribute name="severity">minor</attribute>',
-                    '<attribute name="severity">tiny</attribute>', 1),
-     "severity = 'tiny'"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        (BOMB, "DOCTYPE declaration is refused"),
+        (EXTERNAL, "DOCTYPE declaration is refused"),
+        ("<annotations><image", "not well-formed XML"),
+        ("", "not well-formed XML"),
+        ("<voc/>", r"root element <voc>: expected <annotations>"),
+        (
+            SAMPLE.replace('rle="0, 2, 1, 3, 3, 3"', 'rle="0, 2, 1, 3, 3, 4"'),
+            r"runs add up to 13 pixels, not the 4x3 = 12",
+        ),
+        (
+            SAMPLE.replace('rle="0, 2, 1, 3, 3, 3"', 'rle="0, 2, -1, 3, 5, 3"'),
+            r"or a run is negative",
+        ),
+        (
+            SAMPLE.replace('width="4" height="3"', 'width="400000000" height="300000000"'),
+            r"mask at left=5 top=60 400000000x300000000 is not inside the 100x80 image",
+        ),
+        (SAMPLE.replace('rle="0, 2, 1, 3, 3, 3"', 'rle="zero"'), "comma-separated run"),
+        (SAMPLE.replace('xtl="10.00"', 'xtl="nan"'), r"box xtl = 'nan': expected a number"),
+        (SAMPLE.replace('xbr="40.00"', 'xbr="4000.00"'), r"box scratch .* is outside the"),
+        (SAMPLE.replace('name="a.png"', 'name="zz.png"'), "'zz.png' is not in the project"),
+        (SAMPLE.replace('width="48"', 'width="64"'), "size 64x64 of 'b.jpg' differs"),
+        (SAMPLE.replace('label="scratch" source', 'label="rust" source'), "'rust': not in"),
+        (
+            SAMPLE.replace('<tag label="pass"', '<tag label="golden"'),
+            "image tag 'golden' is neither a verdict",
+        ),
+        (
+            SAMPLE.replace(
+                'z_order="0">\n      <attribute name="severity">minor',
+                'rotation="30" z_order="0">\n      <attribute name="severity">minor',
+            ),
+            "a rotated box",
+        ),
+        (
+            SAMPLE.replace("<polygon ", "<polyline ").replace("</polygon>", "</polyline>"),
+            "CVAT polyline shapes have no counterpart",
+        ),
+        (SAMPLE.replace('points="60.00,50.00;', 'points="60.00;'), "expected 'x,y;x,y"),
+        (
+            SAMPLE.replace('<image id="2"', '<track id="0" label="dent"></track><image id="2"'),
+            "CVAT for video",
+        ),
+        (
+            SAMPLE.replace(
+                '<attribute name="severity">minor</attribute>',
+                '<attribute name="severity">tiny</attribute>',
+                1,
+            ),
+            "severity = 'tiny'",
+        ),
+    ],
+)
 def test_bad_cvat_files(base, tmp_path, text, match):
     refused(base[0], "cvat", cvat(tmp_path, text), match)
 
@@ -109,15 +133,20 @@ def with_result(tasks, n: int, **changes):
     return out
 
 
-BRUSH = {"id": "m1", "type": "brushlabels", "from_name": "brush", "to_name": "image",
-         "original_width": 100, "original_height": 80,
-         "value": {"format": "rle", "brushlabels": ["dent"], "rle": []}}
+BRUSH = {
+    "id": "m1",
+    "type": "brushlabels",
+    "from_name": "brush",
+    "to_name": "image",
+    "original_width": 100,
+    "original_height": 80,
+    "value": {"format": "rle", "brushlabels": ["dent"], "rle": []},
+}
 
 
 def with_brush(tasks, rle):
     out = json.loads(json.dumps(tasks))
-    out[0]["predictions"][0]["result"].append({**BRUSH, "value": {**BRUSH["value"],
-                                                                  "rle": rle}})
+    out[0]["predictions"][0]["result"].append({**BRUSH, "value": {**BRUSH["value"], "rle": rle}})
     return out
 
 
@@ -126,6 +155,7 @@ def test_bad_label_studio_files(base, tmp_path):
     import numpy as np
 
     from qclabel.formats import ls_brush
+
     good = ls_brush.encode(np.ones((80, 100), bool))
     small = ls_brush.encode(np.ones((8, 10), bool))
     cases = [
@@ -155,8 +185,9 @@ def test_bad_label_studio_files(base, tmp_path):
 def test_cli_prints_one_line_for_a_bomb(base, tmp_path, as_user):
     as_user("admin")
     path = cvat(tmp_path, BOMB)
-    r = CliRunner().invoke(main, ["import", str(base[0].root), str(path), "--format",
-                                  "cvat", "--as", "bob"])
+    r = CliRunner().invoke(
+        main, ["import", str(base[0].root), str(path), "--format", "cvat", "--as", "bob"]
+    )
     assert r.exit_code == 2
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("qclabel: error: ")
     assert "DOCTYPE" in r.stderr
@@ -177,6 +208,7 @@ def test_huge_values_are_not_echoed_and_limits_hold(base, tmp_path):
         import_labels(base[0], "cvat", path, "admin", as_user="bob")
     assert len(str(info.value)) < 400
     from qclabel.formats.safe_xml import parse_xml
+
     with pytest.raises(FormatError, match="larger than 0 MB"):
         parse_xml(path, limit=1000)
     deep = tmp_path / "deep.json"

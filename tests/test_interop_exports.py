@@ -42,8 +42,12 @@ def xray(tmp_path_factory) -> Project:
     project = Project.init(tmp / "proj", "metal-stamping", user="admin")
     ingest_paths(project, [SAMPLES / "xray"], profile="xray", workers=1)
     for _name, image in by_name(project).items():
-        label(project, "alice", image, Annotation(verdict="fail", boxes=(
-            Box("porosity", 100, 100, 40, 30, "minor"),)))
+        label(
+            project,
+            "alice",
+            image,
+            Annotation(verdict="fail", boxes=(Box("porosity", 100, 100, 40, 30, "minor"),)),
+        )
     return project
 
 
@@ -102,13 +106,26 @@ def test_tfrecord_embeds_png_never_tiff(xray, tmp_path, pixels, dtype):
 def bracket(tmp_path) -> Project:
     project = Project.init(tmp_path / "proj", "assembly-keypoints", user="admin")
     ingest_paths(project, [SAMPLES / "assembly"], workers=1)
-    pts = (Keypoint("hole_left", 150, 200, 2), Keypoint("hole_right", 330, 190, 2),
-           Keypoint("tab_tip", 230, 125, 1), Keypoint("screw"))
+    pts = (
+        Keypoint("hole_left", 150, 200, 2),
+        Keypoint("hole_right", 330, 190, 2),
+        Keypoint("tab_tip", 230, 125, 1),
+        Keypoint("screw"),
+    )
     for _name, image in by_name(project).items():
-        label(project, "alice", image, Annotation(verdict="fail", boxes=(
-            Box("bracket", 100, 100, 280, 160, id="part"),
-            Box("missing-component", 229, 231, 21, 21, id="miss")),
-            keypoints=(KeypointSet("bracket", pts, "bracket", id="kp"),)))
+        label(
+            project,
+            "alice",
+            image,
+            Annotation(
+                verdict="fail",
+                boxes=(
+                    Box("bracket", 100, 100, 280, 160, id="part"),
+                    Box("missing-component", 229, 231, 21, 21, id="miss"),
+                ),
+                keypoints=(KeypointSet("bracket", pts, "bracket", id="kp"),),
+            ),
+        )
     return project
 
 
@@ -118,8 +135,7 @@ def test_coco_and_yolo_pose_use_the_part_box_and_flip_idx(bracket, tmp_path):
     assert {tuple(a["bbox"]) for a in kp["annotations"]} == {(100, 100, 280, 160)}
     with contextlib.redirect_stdout(io.StringIO()):  # COCOeval's keypoint OKS uses area
         gt = COCO(str(coco / "annotations/person_keypoints_train.json"))
-        ev = COCOeval(gt, gt.loadRes([{**a, "score": 1.0} for a in kp["annotations"]]),
-                      "keypoints")
+        ev = COCOeval(gt, gt.loadRes([{**a, "score": 1.0} for a in kp["annotations"]]), "keypoints")
         ev.params.kpt_oks_sigmas = np.full(4, 0.05)  # 4 points, not COCO's 17
         ev.evaluate(), ev.accumulate(), ev.summarize()
     assert ev.stats[0] == pytest.approx(1.0)
@@ -138,19 +154,24 @@ def test_tfrecord_writes_a_keypoint_set_on_its_part_not_as_a_second_object(brack
     out = export_dataset(dataset_for(bracket), "tfrecord", tmp_path / "t").out
     rows = list(tfrecord.tfrecord_loader(str(out / "train.tfrecord"), None))
     coco = export_dataset(dataset_for(bracket), "coco", tmp_path / "c").out
-    n_coco = len(json.loads((coco / "annotations/instances_train.json").read_text())
-                 ["annotations"])
+    n_coco = len(json.loads((coco / "annotations/instances_train.json").read_text())["annotations"])
     assert sum(len(r["image/object/class/label"]) for r in rows) == n_coco == 6
     for r in rows:
-        assert [bytes(t) for t in r["image/object/class/text"]] == [b"bracket",
-                                                                   b"missing-component"]
+        assert [bytes(t) for t in r["image/object/class/text"]] == [
+            b"bracket",
+            b"missing-component",
+        ]
         assert list(r["image/object/keypoint/num"]) == [3, 0]
         assert r["image/object/bbox/xmin"][0] == pytest.approx(100 / 480)
 
 
 # -- severity, verdict and attributes --------------------------------------------------------
-SEVERITIES = {"scratch": ["minor", "major"], "dent": ["minor", "major"],
-              "crack": ["critical"], "porosity": ["minor", "major"]}
+SEVERITIES = {
+    "scratch": ["minor", "major"],
+    "dent": ["minor", "major"],
+    "crack": ["critical"],
+    "porosity": ["minor", "major"],
+}
 
 
 @pytest.fixture
@@ -169,20 +190,36 @@ def twenty(tmp_path) -> Project:
         if i % 10 < 3:
             label(project, "alice", image, Annotation(verdict="pass"))
             continue
-        boxes = tuple(Box(c, 5 + 20 * k, 5 + 10 * k, 15, 12, SEVERITIES[c][(i + k) % len(
-            SEVERITIES[c])]) for k, c in enumerate(classes[i % 4:i % 4 + 1 + i % 2]))
+        boxes = tuple(
+            Box(c, 5 + 20 * k, 5 + 10 * k, 15, 12, SEVERITIES[c][(i + k) % len(SEVERITIES[c])])
+            for k, c in enumerate(classes[i % 4 : i % 4 + 1 + i % 2])
+        )
         img_cls = boxes[0].cls if i % 3 == 0 else None
-        label(project, "alice", image, Annotation(
-            verdict="fail", boxes=boxes, defect_class=img_cls,
-            severity=boxes[0].severity if img_cls else None))
+        label(
+            project,
+            "alice",
+            image,
+            Annotation(
+                verdict="fail",
+                boxes=boxes,
+                defect_class=img_cls,
+                severity=boxes[0].severity if img_cls else None,
+            ),
+        )
     return _annotators(project, "alice", "bob")
 
 
 def _labels(project: Project, user: str) -> dict[str, tuple]:
     names = {r.id: Path(r.source).name for r in project.store.catalog.all()}
-    return {names[i]: (a.verdict, a.defect_class, a.severity,
-                       sorted((b.cls, b.severity) for b in a.boxes))
-            for i, a in project.store.state(user).annotations().items()}
+    return {
+        names[i]: (
+            a.verdict,
+            a.defect_class,
+            a.severity,
+            sorted((b.cls, b.severity) for b in a.boxes),
+        )
+        for i, a in project.store.state(user).annotations().items()
+    }
 
 
 @pytest.mark.parametrize("fmt", ["coco", "yolo", "voc"])
@@ -208,13 +245,22 @@ def test_coco_image_attributes_and_cvat_style_annotation_attributes(twenty, tmp_
     # What CVAT writes: no image attributes, annotation attributes with its own keys.
     ids = {im["id"]: im["file_name"] for im in doc["images"]}
     first = doc["annotations"][0]
-    cvat = {"images": [{"id": 7, "file_name": ids[first["image_id"]], "width": 80,
-                        "height": 60}],
-            "categories": [{"id": 3, "name": "dent", "supercategory": ""}],
-            "annotations": [{"id": 1, "image_id": 7, "category_id": 3, "bbox": [1, 2, 10, 8],
-                             "area": 80, "iscrowd": 0, "segmentation": [],
-                             "attributes": {"occluded": False, "rotation": 0.0,
-                                            "severity": "major"}}]}
+    cvat = {
+        "images": [{"id": 7, "file_name": ids[first["image_id"]], "width": 80, "height": 60}],
+        "categories": [{"id": 3, "name": "dent", "supercategory": ""}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 7,
+                "category_id": 3,
+                "bbox": [1, 2, 10, 8],
+                "area": 80,
+                "iscrowd": 0,
+                "segmentation": [],
+                "attributes": {"occluded": False, "rotation": 0.0, "severity": "major"},
+            }
+        ],
+    }
     path = tmp_path / "cvat.json"
     path.write_text(json.dumps(cvat))
     import_labels(twenty, "coco", path, "admin", as_user="bob")
@@ -239,7 +285,8 @@ def test_coco_ids_unique_across_splits_and_voc_trainval(twenty, tmp_path):
     sets = voc / "ImageSets/Main"
     train, val = (sets / "train.txt").read_text().split(), (sets / "val.txt").read_text().split()
     assert (sets / "trainval.txt").read_text().split() == sorted(
-        train + val, key=lambda s: [i.stem for i in ds.images].index(s))
+        train + val, key=lambda s: [i.stem for i in ds.images].index(s)
+    )
     for xml in (voc / "Annotations").glob("*.xml"):  # every image the XML names loads
         with Image.open(voc / "JPEGImages" / ET.parse(xml).getroot().findtext("filename")) as im:
             im.load()
@@ -247,19 +294,25 @@ def test_coco_ids_unique_across_splits_and_voc_trainval(twenty, tmp_path):
 
 def test_classify_leaves_no_empty_folders_and_names_left_out_images(twenty, tmp_path):
     ids = by_name(twenty)
-    label(twenty, "alice", ids["p05.png"], Annotation(verdict="fail", boxes=(
-        Box("scratch", 1, 1, 5, 5, "minor"),)))  # fail, no image-level class
+    label(
+        twenty,
+        "alice",
+        ids["p05.png"],
+        Annotation(verdict="fail", boxes=(Box("scratch", 1, 1, 5, 5, "minor"),)),
+    )  # fail, no image-level class
     result = export_dataset(dataset_for(twenty), "yolo", tmp_path / "k", task="classify")
     folders = [p for p in (result.out / "train").iterdir()]
     assert folders and all(any(p.iterdir()) for p in folders)
-    assert {p.name for p in folders} == {"pass", "scratch", "dent", "crack", "porosity"} \
-        & ({"pass"} | {v[1] for v in _labels(twenty, "alice").values() if v[1]})
+    assert {p.name for p in folders} == {"pass", "scratch", "dent", "crack", "porosity"} & (
+        {"pass"} | {v[1] for v in _labels(twenty, "alice").values() if v[1]}
+    )
     assert "train/p05.png" in result.stats["left_out_without_class"]
     assert any("p05.png" in n for n in result.stats["notes"])
 
 
 def test_bad_attributes_are_refused_in_one_line(twenty, tmp_path):
     from qclabel.errors import FormatError
+
     coco = export_dataset(dataset_for(twenty), "coco", tmp_path / "c").out
     path = coco / "annotations/instances_train.json"
     doc = json.loads(path.read_text())
@@ -282,5 +335,6 @@ def test_bad_attributes_are_refused_in_one_line(twenty, tmp_path):
     alice, bob = _labels(twenty, "alice"), _labels(twenty, "bob")
     edited = next(k for k in alice if k.startswith(label_file.stem))
     assert len(bob[edited][3]) == 2 * len(alice[edited][3])
-    assert {k: v for k, v in bob.items() if k != edited} == \
-        {k: v for k, v in alice.items() if k != edited}
+    assert {k: v for k, v in bob.items() if k != edited} == {
+        k: v for k, v in alice.items() if k != edited
+    }

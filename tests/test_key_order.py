@@ -72,11 +72,20 @@ async def test_a_long_burst_with_back_severity_and_skip(proj):
     async with app.run_test(size=SIZE) as pilot:
         await classify(app, pilot)
         q = list(app.labeler.queue)
-        burst(app, "1", "1",          # image 1: scratch, severity 1 (minor), advance
-              "p",                    # image 2: pass, advance
-              "left", "2", "2",       # back to image 2: dent major, advance
-              "s", "left",            # skip image 3 (advance), back to it
-              "f", "6", "escape")     # image 3: fail, contamination, no severity
+        burst(
+            app,
+            "1",
+            "1",  # image 1: scratch, severity 1 (minor), advance
+            "p",  # image 2: pass, advance
+            "left",
+            "2",
+            "2",  # back to image 2: dent major, advance
+            "s",
+            "left",  # skip image 3 (advance), back to it
+            "f",
+            "6",
+            "escape",
+        )  # image 3: fail, contamination, no severity
         await settle(pilot, app)
         assert app.labeler.current == q[2]
     got = labels(proj)
@@ -130,8 +139,11 @@ async def test_grid_mark_move_mark(proj):
         burst(app, "2", "right", "3", "right", "right", "space", "left", "f")
         await pilot.pause()
         assert {i: (m.verdict, m.defect_class) for i, m in grid.marks.items()} == {
-            ids[0]: ("fail", "dent"), ids[1]: ("fail", "crack"),
-            ids[3]: ("fail", None), ids[2]: ("fail", None)}
+            ids[0]: ("fail", "dent"),
+            ids[1]: ("fail", "crack"),
+            ids[3]: ("fail", None),
+            ids[2]: ("fail", None),
+        }
 
 
 async def test_paste_labels_nothing(proj):
@@ -157,7 +169,7 @@ async def _run(project, task, keys, slow: bool):
                 await pilot.press(key)
                 await settle(pilot, app)
         else:
-            gate = FrameGate(app)   # every picture after the first is still loading
+            gate = FrameGate(app)  # every picture after the first is still loading
             burst(app, *keys)
             await pilot.pause()
             gate.open()
@@ -180,9 +192,31 @@ def plates(tmp_path):
     return Project.open(project.root)
 
 
-BOX_KEYS = ("2", "space", "l", "l", "l", "j", "j", "enter",        # a dent box on image 1
-            "n", "3", "g", "c", "d", "space", "L", "J", "enter",  # jump + box on image 2
-            "z", "space", "l", "l", "j", "enter")                 # zoomed, a third box
+BOX_KEYS = (
+    "2",
+    "space",
+    "l",
+    "l",
+    "l",
+    "j",
+    "j",
+    "enter",  # a dent box on image 1
+    "n",
+    "3",
+    "g",
+    "c",
+    "d",
+    "space",
+    "L",
+    "J",
+    "enter",  # jump + box on image 2
+    "z",
+    "space",
+    "l",
+    "l",
+    "j",
+    "enter",
+)  # zoomed, a third box
 
 
 async def test_box_keys_in_a_burst_equal_the_same_keys_typed_slowly(plates, tmp_path):
@@ -214,8 +248,11 @@ async def test_keypoint_keys_in_a_burst_equal_the_same_keys_typed_slowly(assembl
     fast = await _run(_copy(assembly, tmp_path, "fast"), "keypoint", KEYPOINT_KEYS, False)
 
     def points(got):
-        return {i: [[(p.name, p.x, p.y, p.v) for p in k.points] for k in a.keypoints]
-                for i, a in got.items() if a.keypoints}
+        return {
+            i: [[(p.name, p.x, p.y, p.v) for p in k.points] for k in a.keypoints]
+            for i, a in got.items()
+            if a.keypoints
+        }
 
     assert points(fast) == points(slow)
     assert len(points(slow)) == 2

@@ -28,8 +28,9 @@ class Tmux:
         self.sock = f"qclabel-test-{name}-{os.getpid()}"
 
     def __call__(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.sock, *args], capture_output=True,
-                              text=True, timeout=30).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.sock, *args], capture_output=True, text=True, timeout=30
+        ).stdout
 
     def start(self, command: str) -> None:
         self("new-session", "-d", "-x", "160", "-y", "45", command)
@@ -49,7 +50,7 @@ class Tmux:
         path = self("display-message", "-p", "#{socket_path}").strip()
         self("kill-server")
         if path:
-            Path(path).unlink(missing_ok=True)   # tmux leaves the socket file behind
+            Path(path).unlink(missing_ok=True)  # tmux leaves the socket file behind
 
 
 @pytest.fixture
@@ -60,8 +61,16 @@ def term(request):
 
 
 def _label_cmd(root: Path, *extra: str) -> str:
-    args = [sys.executable, "-c", "from qclabel.cli import main; main()", "label",
-            str(root), "--graphics", "halfcell", *extra]
+    args = [
+        sys.executable,
+        "-c",
+        "from qclabel.cli import main; main()",
+        "label",
+        str(root),
+        "--graphics",
+        "halfcell",
+        *extra,
+    ]
     return f"cd {shlex.quote(str(REPO))} && exec {' '.join(map(shlex.quote, args))}"
 
 
@@ -83,7 +92,7 @@ def test_burst_in_classify_labels_the_next_image(proj, term):
     ids = Project.open(project.root).store.catalog.ids()
     term.start(_label_cmd(project.root))
     term.wait_for(lambda: "queue unlabeled" in term.screen(), "the classify screen")
-    term("send-keys", "Right", "4", "2", "Right", "p")   # one write, five keys
+    term("send-keys", "Right", "4", "2", "Right", "p")  # one write, five keys
     term.wait_for(lambda: len(_journal(project.root, user)) >= 3, "three journal events")
     term("send-keys", "q")
     term.wait_for(lambda: "queue unlabeled" not in term.screen(), "the app to quit")
@@ -106,7 +115,7 @@ def test_burst_in_the_grid_marks_the_cells_typed(proj, term):
     term("send-keys", "q")
     after = {e["image"]: e["after"] for e in _journal(project.root, user)}
     page = [i for i in ids if i in after]
-    assert page == ids[:len(page)] and len(page) >= 3
+    assert page == ids[: len(page)] and len(page) >= 3
     assert (after[ids[0]]["verdict"], after[ids[0]]["defect_class"]) == ("fail", "dent")
     assert (after[ids[1]]["verdict"], after[ids[1]]["defect_class"]) == ("fail", "crack")
     assert all(after[i]["verdict"] == "pass" for i in page[2:])
@@ -118,9 +127,9 @@ def test_a_bracketed_paste_labels_nothing_and_typing_goes_on(proj, term):
     term.start(_label_cmd(project.root))
     term.wait_for(lambda: "queue unlabeled" in term.screen(), "the classify screen")
     term("set-buffer", "p4242pppp")
-    term("paste-buffer", "-p")                            # bracketed, as a terminal pastes
+    term("paste-buffer", "-p")  # bracketed, as a terminal pastes
     term.wait_for(lambda: "paste ignored" in term.screen(), "the paste message")
-    term("send-keys", "-l", "p4")                          # the same characters typed
+    term("send-keys", "-l", "p4")  # the same characters typed
     term("send-keys", "1")
     term.wait_for(lambda: len(_journal(project.root, user)) >= 3, "three journal events")
     term("send-keys", "q")

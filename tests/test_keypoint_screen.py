@@ -35,8 +35,10 @@ def proj(tmp_path):
 
 
 def truth_points(name):
-    return {p[0]: (round(p[1]), round(p[2]), p[3])
-            for p in TRUTH[f"assembly/{name}"]["keypoints"][0]["points"]}
+    return {
+        p[0]: (round(p[1]), round(p[2]), p[3])
+        for p in TRUTH[f"assembly/{name}"]["keypoints"][0]["points"]
+    }
 
 
 async def open_image(app, pilot, name) -> KeypointScreen:
@@ -55,10 +57,13 @@ def stored(project, image):
     return kps
 
 
-@pytest.mark.parametrize("name,verdicts", [
-    ("bracket_0001.png", [PASS, PASS]),   # 40.0 mm and 25.0 mm
-    ("bracket_0002.png", [FAIL, PASS]),   # holes 41.2 mm apart: nominal 40 +- 0.5
-])
+@pytest.mark.parametrize(
+    "name,verdicts",
+    [
+        ("bracket_0001.png", [PASS, PASS]),  # 40.0 mm and 25.0 mm
+        ("bracket_0002.png", [FAIL, PASS]),  # holes 41.2 mm apart: nominal 40 +- 0.5
+    ],
+)
 async def test_place_points_and_tolerance_verdicts(proj, name, verdicts):
     app = build_app(proj, "admin", graphics="halfcell", task="keypoint")
     async with app.run_test(size=SIZE) as pilot:
@@ -69,7 +74,7 @@ async def test_place_points_and_tolerance_verdicts(proj, name, verdicts):
             x, y, _ = truth[point]
             await goto(pilot, screen, x, y)
             await pilot.press("space")
-        await pilot.press("s")                    # screw: skipped (v=0)
+        await pilot.press("s")  # screw: skipped (v=0)
         await settle(pilot, app)
         kps = stored(proj, image)
         for point in ("hole_left", "hole_right", "tab_tip"):
@@ -91,11 +96,12 @@ async def test_occluded_step_back_and_undo(proj):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_image(app, pilot, "bracket_0003.png")
         image = app.labeler.current
-        expected = {name: (round(x), round(y))
-                    for name, x, y in proj.taxonomy.template("bracket").positions}
+        expected = {
+            name: (round(x), round(y)) for name, x, y in proj.taxonomy.template("bracket").positions
+        }
         left = expected["hole_left"]
-        assert screen.cursor == left              # hole_left's expected position
-        await pilot.press("o")                    # hole_left occluded at the cursor
+        assert screen.cursor == left  # hole_left's expected position
+        await pilot.press("o")  # hole_left occluded at the cursor
         await settle(pilot, app)
         p = stored(proj, image).point("hole_left")
         assert (p.x, p.y, p.v) == (*left, OCCLUDED)
@@ -104,17 +110,19 @@ async def test_occluded_step_back_and_undo(proj):
         assert screen.cursor == expected["hole_right"]
         await pilot.press("space", "comma", "comma")
         assert screen.point_index == 0
-        await pilot.press("u")                    # undo hole_right
+        await pilot.press("u")  # undo hole_right
         await settle(pilot, app)
         assert stored(proj, image).point("hole_right").v == NOT_LABELED
-        await pilot.press("J")                    # cursor off the point: it shows
+        await pilot.press("J")  # cursor off the point: it shows
         vp = screen.image_view.frame.viewport
         from qclabel.render import cellmap as cm
+
         assert screen.image_view.overlay[cm.pixel_cell(vp, *left)].char == "○"
 
 
 async def test_click_puts_cursor_then_place(proj):
     from qclabel.render import cellmap as cm
+
     app = build_app(proj, "admin", graphics="halfcell", task="keypoint")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_image(app, pilot, "bracket_0001.png")
@@ -169,8 +177,13 @@ def test_features_near_the_fixture_positions_are_the_true_points():
     import cv2
 
     from qclabel.render.point_snap import features_near
-    expected = {"hole_left": (136, 203), "hole_right": (336, 189), "tab_tip": (231, 121),
-                "screw": (239, 241)}
+
+    expected = {
+        "hole_left": (136, 203),
+        "hole_right": (336, 189),
+        "tab_tip": (231, 121),
+        "screw": (239, 241),
+    }
     grey = cv2.imread(str(SAMPLES / "assembly" / "bracket_0002.png"), cv2.IMREAD_GRAYSCALE)
     for point, (tx, ty, _v) in truth_points("bracket_0002.png").items():
         found = features_near(grey, *expected[point])

@@ -23,11 +23,19 @@ def suggest(project) -> KeypointSet:
     """Store a prediction for NAME: three points at the known positions, screw unseen."""
     rec = next(r for r in project.store.catalog.all() if r.file.endswith(NAME))
     truth = truth_points(NAME)
-    points = tuple(Keypoint(n, float(truth[n][0]), float(truth[n][1]), VISIBLE)
-                   for n in ("hole_left", "hole_right", "tab_tip"))
+    points = tuple(
+        Keypoint(n, float(truth[n][0]), float(truth[n][1]), VISIBLE)
+        for n in ("hole_left", "hole_right", "tab_tip")
+    )
     kps = KeypointSet("bracket", points + (Keypoint("screw", 0.0, 0.0, NOT_LABELED),))
-    suggestions.store(project, "kp-model", {rec.id: Annotation(keypoints=(kps,))},
-                      "preds.jsonl", "admin", scores={rec.id: [0.9]})
+    suggestions.store(
+        project,
+        "kp-model",
+        {rec.id: Annotation(keypoints=(kps,))},
+        "preds.jsonl",
+        "admin",
+        scores={rec.id: [0.9]},
+    )
     return kps
 
 
@@ -48,15 +56,18 @@ async def test_enter_accepts_the_suggested_keypoints(proj):  # noqa: F811
         await pilot.press("enter")
         await settle(pilot, app)
         assert "accepted 1 suggested keypoint sets from kp-model" in str(
-            screen.query_one("#message").render())
+            screen.query_one("#message").render()
+        )
         assert "suggested" not in screen.tool_text()
-        await pilot.press("enter")      # the accepted set is complete: nothing is moved
+        await pilot.press("enter")  # the accepted set is complete: nothing is moved
     [got] = on_disk(proj, image).keypoints
     assert got == kps
-    events = [json.loads(line) for line in
-              (proj.root / "labels" / "admin.jsonl").read_text().splitlines()]
+    events = [
+        json.loads(line) for line in (proj.root / "labels" / "admin.jsonl").read_text().splitlines()
+    ]
     assert [e["note"] for e in events if e["image"] == image] == [
-        "accepted suggestion from kp-model"]
+        "accepted suggestion from kp-model"
+    ]
 
 
 async def test_backspace_rejects_and_enter_places_while_placing(proj):  # noqa: F811
@@ -65,7 +76,7 @@ async def test_backspace_rejects_and_enter_places_while_placing(proj):  # noqa: 
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_image(app, pilot, NAME)
         image = app.labeler.current
-        await pilot.press("i", "enter")   # a new instance: enter places hole_left
+        await pilot.press("i", "enter")  # a new instance: enter places hole_left
         await settle(pilot, app)
         [mine] = on_disk(proj, image).keypoints
         assert mine.point("hole_left").v == VISIBLE and mine.point("hole_right").v == 0
@@ -73,5 +84,5 @@ async def test_backspace_rejects_and_enter_places_while_placing(proj):  # noqa: 
         await pilot.press("backspace")
         assert "rejected suggestion from kp-model" in str(screen.query_one("#message").render())
         assert "suggested" not in screen.tool_text()
-    assert on_disk(proj, image).keypoints == (mine,)        # labels untouched by the reject
+    assert on_disk(proj, image).keypoints == (mine,)  # labels untouched by the reject
     assert suggestions.get(proj, image, "admin") is None

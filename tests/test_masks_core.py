@@ -15,8 +15,15 @@ from qclabel.core import edits
 from qclabel.core.edits import UndoStack
 from qclabel.core.kinds import KINDS, MASK, kind
 from qclabel.core.mask import Mask, MaskError, outline, whole_image_rle
-from qclabel.core.mask_edits import (MaskRules, delete_mask, new_mask, paint, put_mask,
-                                     set_mask_class, set_mask_severity)
+from qclabel.core.mask_edits import (
+    MaskRules,
+    delete_mask,
+    new_mask,
+    paint,
+    put_mask,
+    set_mask_class,
+    set_mask_severity,
+)
 from qclabel.core.mask_kind import mask_iou, mask_iou_matrix, pixel_agreement, self_intersects
 from qclabel.core.mask_layers import label_maps
 from qclabel.core.mask_measure import measure
@@ -26,21 +33,38 @@ from qclabel.core.taxonomy import load_taxonomy
 from qclabel.errors import ConfigError
 from qclabel.store import AnnotatorSession
 
-TAX = {"name": "paint", "tasks": ["segmentation"], "classes": [
-    {"name": "run", "hotkey": "1", "min_size": {"value": 0.25, "unit": "mm2"},
-     "severities": [{"name": "minor", "max_area_mm2": 0.5}, {"name": "major"}]},
-    {"name": "crack", "hotkey": "2", "criticality": "safety-critical",
-     "min_size": {"value": 1.0, "unit": "mm"},
-     "severities": [{"name": "short", "max_length_mm": 2}, {"name": "long"}]},
-]}
+TAX = {
+    "name": "paint",
+    "tasks": ["segmentation"],
+    "classes": [
+        {
+            "name": "run",
+            "hotkey": "1",
+            "min_size": {"value": 0.25, "unit": "mm2"},
+            "severities": [{"name": "minor", "max_area_mm2": 0.5}, {"name": "major"}],
+        },
+        {
+            "name": "crack",
+            "hotkey": "2",
+            "criticality": "safety-critical",
+            "min_size": {"value": 1.0, "unit": "mm"},
+            "severities": [{"name": "short", "max_length_mm": 2}, {"name": "long"}],
+        },
+    ],
+}
 
 
 def blob(h: int = 60, w: int = 80, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     a = np.zeros((h, w), np.uint8)
     for _ in range(4):
-        cv2.circle(a, (int(rng.integers(10, w - 10)), int(rng.integers(10, h - 10))),
-                   int(rng.integers(3, 12)), 1, -1)
+        cv2.circle(
+            a,
+            (int(rng.integers(10, w - 10)), int(rng.integers(10, h - 10))),
+            int(rng.integers(3, 12)),
+            1,
+            -1,
+        )
     return a
 
 
@@ -239,8 +263,13 @@ def test_journal_line_of_a_mask_edit_stays_small(tmp_path):
     event = json.loads(line)
     stored = event["after"]["masks"][0]
     assert (stored["left"], stored["top"], stored["width"], stored["height"]) == (
-        m.left, m.top, m.width, m.height)  # the region, not the image
+        m.left,
+        m.top,
+        m.width,
+        m.height,
+    )  # the region, not the image
     from qclabel.store.labels import load_state
+
     replayed = load_state(tmp_path / "labels", "qm_ann").annotation("img1")
     assert np.array_equal(replayed.masks[0].full(2592, 1944), m.full(2592, 1944))
 
@@ -269,8 +298,13 @@ def test_label_maps_follow_the_overlap_rules():
     classes, instances = label_maps([small, big], tax, 30, 30)
     assert classes[3, 3] == 2 and instances[3, 3] == 1  # smaller instance on top
     assert classes[10, 10] == 1 and instances[10, 10] == 2
-    sem = load_taxonomy({**TAX, "segmentation": "semantic",
-                         "classes": [{**c, "criticality": "cosmetic"} for c in TAX["classes"]]})
+    sem = load_taxonomy(
+        {
+            **TAX,
+            "segmentation": "semantic",
+            "classes": [{**c, "criticality": "cosmetic"} for c in TAX["classes"]],
+        }
+    )
     classes, _ = label_maps([small, big], sem, 30, 30)
     assert classes[3, 3] == 1  # same criticality: the class listed first wins
     crit = load_taxonomy({**TAX, "segmentation": "semantic"})
@@ -285,14 +319,28 @@ def test_outline_of_a_painted_mask_is_simplified():
     assert len(rings) == 1 and 6 <= len(rings[0]) // 2 < 250
 
 
-@pytest.mark.parametrize("bad,field", [
-    ({"segmentation": "panoptic"}, "taxonomy.segmentation"),
-    ({"classes": [{"name": "run", "hotkey": "1",
-                   "severities": [{"name": "minor", "max_area_mm2": -1}]}]},
-     "max_area_mm2"),
-    ({"classes": [{"name": "run", "hotkey": "1", "min_size": {"value": 1, "unit": "cm2"}}]},
-     "unit"),
-])
+@pytest.mark.parametrize(
+    "bad,field",
+    [
+        ({"segmentation": "panoptic"}, "taxonomy.segmentation"),
+        (
+            {
+                "classes": [
+                    {
+                        "name": "run",
+                        "hotkey": "1",
+                        "severities": [{"name": "minor", "max_area_mm2": -1}],
+                    }
+                ]
+            },
+            "max_area_mm2",
+        ),
+        (
+            {"classes": [{"name": "run", "hotkey": "1", "min_size": {"value": 1, "unit": "cm2"}}]},
+            "unit",
+        ),
+    ],
+)
 def test_taxonomy_refuses_bad_mask_settings(bad, field):
     with pytest.raises(ConfigError, match=field):
         load_taxonomy({**TAX, **bad})

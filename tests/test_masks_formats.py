@@ -30,19 +30,25 @@ from qclabel.formats import dataset_for, export_dataset, import_labels
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("maskfmt")
-    return {"metal": make_mask_project(tmp, "metal"), "paint": make_mask_project(tmp, "paint"),
-            "tmp": tmp}
+    return {
+        "metal": make_mask_project(tmp, "metal"),
+        "paint": make_mask_project(tmp, "paint"),
+        "tmp": tmp,
+    }
 
 
 @pytest.fixture(scope="module")
 def exports(projects):
     tmp, metal = projects["tmp"], projects["metal"]
     ds = dataset_for(metal)
-    out = {f: export_dataset(ds, f, tmp / f"x-{f}").out
-           for f in ("coco", "voc", "tfrecord", "csv", "jsonl")}
+    out = {
+        f: export_dataset(ds, f, tmp / f"x-{f}").out
+        for f in ("coco", "voc", "tfrecord", "csv", "jsonl")
+    }
     out["yolo"] = export_dataset(ds, "yolo", tmp / "x-yolo", task="segment").out
-    out["paint-voc"] = export_dataset(dataset_for(projects["paint"]), "voc", tmp / "x-pvoc",
-                                      mask_png=True).out
+    out["paint-voc"] = export_dataset(
+        dataset_for(projects["paint"]), "voc", tmp / "x-pvoc", mask_png=True
+    ).out
     return out
 
 
@@ -135,8 +141,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 def parts(m) -> int:
     if m.polygons:
         return len(m.polygons)
-    contours, _ = cv2.findContours(np.pad(m.region(), 1), cv2.RETR_EXTERNAL,
-                                   cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(np.pad(m.region(), 1), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     return len(contours)
 
 
@@ -160,32 +165,32 @@ def test_yolo_bridges_holes_and_splits_parts(projects, exports):
     rows = ultralytics_segment_labels(exports["yolo"])["P1001_L07_S2_cam1_0002"]
     assert len(rows) == 2
     pixels = rows[0][1] | rows[1][1]
-    assert pixels[300, 300] == 0           # the hole stays a hole
-    assert pixels[300, 270] == 1           # the ring
-    assert pixels[310, 420] == 1           # the second part
+    assert pixels[300, 300] == 0  # the hole stays a hole
+    assert pixels[300, 270] == 1  # the ring
+    assert pixels[310, 420] == 1  # the second part
     assert iou(pixels, make_holey()) > 0.9
 
 
 def make_holey() -> np.ndarray:
     from mask_projects import holey_dent
+
     return holey_dent().full(800, 600)
 
 
-def test_yolo_segment_import_with_confidence_becomes_mask_suggestions(projects, exports,
-                                                                      tmp_path):
+def test_yolo_segment_import_with_confidence_becomes_mask_suggestions(projects, exports, tmp_path):
     from qclabel.formats import suggestions
+
     metal = projects["metal"]
     folder = tmp_path / "pred"
     folder.mkdir()
     src = exports["yolo"] / "labels/train/P1001_L07_S2_cam1_0002.txt"
     ring, blob = src.read_text().splitlines()  # the two parts of the holey dent
-    (folder / "P1001_L07_S2_cam1_0002.txt").write_text(
-        f"{ring} 0.9\n{blob} 0.8\n{ring} 0.2\n")
-    report = import_labels(metal, "yolo", folder, "admin", predictions="seg-model",
-                           min_score=0.5)
+    (folder / "P1001_L07_S2_cam1_0002.txt").write_text(f"{ring} 0.9\n{blob} 0.8\n{ring} 0.2\n")
+    report = import_labels(metal, "yolo", folder, "admin", predictions="seg-model", min_score=0.5)
     assert report.images == 1
-    image = next(r.id for r in metal.store.catalog.all()
-                 if r.source.endswith("P1001_L07_S2_cam1_0002.jpg"))
+    image = next(
+        r.id for r in metal.store.catalog.all() if r.source.endswith("P1001_L07_S2_cam1_0002.jpg")
+    )
     s = suggestions.get(metal, image)
     assert len(s.annotation.masks) == 2 and s.scores == (0.9, 0.8)
     got = np.logical_or.reduce([m.full(800, 600) > 0 for m in s.annotation.masks])
@@ -210,7 +215,7 @@ def test_voc_segmentation_pngs_hold_classes_and_instances(projects, exports):
         pal = cls_png.getpalette()
         for n, line in enumerate(labelmap, start=0):  # palette colour = labelmap colour
             rgb = [int(v) for v in line.split(":")[1].split(",")]
-            assert pal[3 * n:3 * n + 3] == rgb
+            assert pal[3 * n : 3 * n + 3] == rgb
         cmap, omap = np.asarray(cls_png), np.asarray(obj_png)
         xml = (root / "Annotations" / f"{stem}.xml").read_text()
         assert "<segmented>1</segmented>" in xml
@@ -277,8 +282,11 @@ def test_tabular_rle_rows_decode_and_carry_measurements(projects, exports, kind)
     cols = schema["files"][f"objects.{kind}"]
     assert {"rle", "area_px", "area_mm2", "length_mm", "width_mm"} <= set(cols)
     text = (root / f"objects.{kind}").read_text()
-    rows = (list(csv.DictReader(io.StringIO(text))) if kind == "csv"
-            else [json.loads(line) for line in text.splitlines()])
+    rows = (
+        list(csv.DictReader(io.StringIO(text)))
+        if kind == "csv"
+        else [json.loads(line) for line in text.splitlines()]
+    )
     masks = [r for r in rows if r["kind"] == "mask"]
     assert len(masks) == sum(len(v) for v in truth(projects).values())
     for r in masks:
@@ -297,4 +305,5 @@ def test_tabular_round_trip(projects, exports, kind):
     again = {Path(n).stem: m for n, m in all_masks(metal, user).items()}
     for stem, masks in truth(projects).items():
         assert [(m.cls, m.rle, m.bbox, m.severity) for m in again[stem]] == [
-            (m.cls, m.rle, m.bbox, m.severity) for m in masks]
+            (m.cls, m.rle, m.bbox, m.severity) for m in masks
+        ]

@@ -58,31 +58,52 @@ def first_rle(doc):
 def test_polygon_outside_the_image(base, tmp_path):
     def change(doc):
         first_polygon(doc)["segmentation"][0][2] = 900.0
+
     src = damaged(base, tmp_path, change)
-    refused(base[0], "coco", src, r"instances_train.json: image P1001_L07_S2_cam1_0001.jpg, mask 3 "
-                                  r"\(dent\): polygon 0 reaches .* outside the 800x600 image")
+    refused(
+        base[0],
+        "coco",
+        src,
+        r"instances_train.json: image P1001_L07_S2_cam1_0001.jpg, mask 3 "
+        r"\(dent\): polygon 0 reaches .* outside the 800x600 image",
+    )
 
 
 def test_self_intersecting_polygon(base, tmp_path):
     def change(doc):
         first_polygon(doc)["segmentation"] = [[500, 400, 560, 450, 560, 400, 500, 450]]
-    refused(base[0], "coco", damaged(base, tmp_path, change),
-            r"image P1001_L07_S2_cam1_0001.jpg, mask 3 \(dent\): polygon 0 crosses itself")
+
+    refused(
+        base[0],
+        "coco",
+        damaged(base, tmp_path, change),
+        r"image P1001_L07_S2_cam1_0001.jpg, mask 3 \(dent\): polygon 0 crosses itself",
+    )
 
 
 def test_rle_size_disagreeing_with_the_image(base, tmp_path):
     def change(doc):
         first_rle(doc)["segmentation"]["size"] = [601, 800]  # one row taller (CVAT#9316)
-    refused(base[0], "coco", damaged(base, tmp_path, change),
-            r"annotations\[\d+\]: RLE size \[601, 800\] disagrees with the 800x600 image")
+
+    refused(
+        base[0],
+        "coco",
+        damaged(base, tmp_path, change),
+        r"annotations\[\d+\]: RLE size \[601, 800\] disagrees with the 800x600 image",
+    )
 
 
 def test_rle_with_more_pixels_than_its_size(base, tmp_path):
     def change(doc):  # CVAT#9460: runs adding up past the mask
         a = first_rle(doc)
         a["segmentation"] = {"size": [600, 800], "counts": [479990, 20]}
-    refused(base[0], "coco", damaged(base, tmp_path, change),
-            r"annotations\[\d+\]: RLE runs add up to 480010 pixels, not the 600x800")
+
+    refused(
+        base[0],
+        "coco",
+        damaged(base, tmp_path, change),
+        r"annotations\[\d+\]: RLE runs add up to 480010 pixels, not the 600x800",
+    )
 
 
 def test_iscrowd_rle_becomes_a_mask_not_a_box(base, tmp_path):
@@ -93,12 +114,17 @@ def test_iscrowd_rle_becomes_a_mask_not_a_box(base, tmp_path):
             if isinstance(a["segmentation"], dict):
                 a["iscrowd"] = 1
                 from pycocotools import mask as cm
+
                 rle = dict(a["segmentation"], counts=a["segmentation"]["counts"].encode())
                 full = cm.decode(rle)
                 flat = full.flatten(order="F")
                 edges = np.flatnonzero(np.diff(np.concatenate(([0], flat, [0]))))
                 runs = np.diff(np.concatenate(([0], edges, [flat.size]))).tolist()
-                a["segmentation"] = {"size": rle["size"], "counts": [r for r in runs if r] if runs[0] else runs}
+                a["segmentation"] = {
+                    "size": rle["size"],
+                    "counts": [r for r in runs if r] if runs[0] else runs,
+                }
+
     src = damaged(base, tmp_path, change)
     project.add_role("admin", "qm_crowd", "annotator")
     import_labels(project, "coco", src, "admin", as_user="qm_crowd")
@@ -119,16 +145,36 @@ def test_labelme_polygons_and_masks_grouped_into_instances(base, tmp_path):
     project = base[0]
     blob = np.zeros((10, 20), bool)
     blob[2:8, 3:17] = True
-    doc = {"imagePath": NAME, "imageWidth": 800, "imageHeight": 600, "shapes": [
-        {"label": "scratch", "shape_type": "polygon", "group_id": 1,
-         "points": [[10, 10], [60, 10], [60, 20], [10, 20]]},
-        {"label": "scratch", "shape_type": "polygon", "group_id": 1,
-         "points": [[100, 10], [150, 10], [150, 20], [100, 20]]},
-        {"label": "dent", "shape_type": "polygon", "points": [[300, 300], [340, 300],
-                                                              [320, 340]]},
-        {"label": "porosity", "shape_type": "mask", "points": [[400, 100], [419, 109]],
-         "mask": png_b64(blob)},
-    ]}
+    doc = {
+        "imagePath": NAME,
+        "imageWidth": 800,
+        "imageHeight": 600,
+        "shapes": [
+            {
+                "label": "scratch",
+                "shape_type": "polygon",
+                "group_id": 1,
+                "points": [[10, 10], [60, 10], [60, 20], [10, 20]],
+            },
+            {
+                "label": "scratch",
+                "shape_type": "polygon",
+                "group_id": 1,
+                "points": [[100, 10], [150, 10], [150, 20], [100, 20]],
+            },
+            {
+                "label": "dent",
+                "shape_type": "polygon",
+                "points": [[300, 300], [340, 300], [320, 340]],
+            },
+            {
+                "label": "porosity",
+                "shape_type": "mask",
+                "points": [[400, 100], [419, 109]],
+                "mask": png_b64(blob),
+            },
+        ],
+    }
     (tmp_path / "a.json").write_text(json.dumps(doc))
     project.add_role("admin", "qm_lm", "annotator")
     import_labels(project, "labelme", tmp_path / "a.json", "admin", as_user="qm_lm")
@@ -141,9 +187,21 @@ def test_labelme_polygons_and_masks_grouped_into_instances(base, tmp_path):
 
 
 def test_labelme_mask_of_the_wrong_size_is_refused(base, tmp_path):
-    doc = {"imagePath": NAME, "shapes": [
-        {"label": "porosity", "shape_type": "mask", "points": [[400, 100], [430, 109]],
-         "mask": png_b64(np.ones((10, 20), bool))}]}
+    doc = {
+        "imagePath": NAME,
+        "shapes": [
+            {
+                "label": "porosity",
+                "shape_type": "mask",
+                "points": [[400, 100], [430, 109]],
+                "mask": png_b64(np.ones((10, 20), bool)),
+            }
+        ],
+    }
     (tmp_path / "a.json").write_text(json.dumps(doc))
-    refused(base[0], "labelme", tmp_path / "a.json",
-            r"a.json: shapes\[0\]: mask PNG is 20x10 but its points span 31x10")
+    refused(
+        base[0],
+        "labelme",
+        tmp_path / "a.json",
+        r"a.json: shapes\[0\]: mask PNG is 20x10 but its points span 31x10",
+    )

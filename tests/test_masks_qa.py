@@ -28,16 +28,18 @@ from qclabel.versions import create_version, diff_versions, get_version
 
 def eroded(m: Mask, px: int) -> Mask:
     import cv2
+
     region = cv2.erode(m.region(), np.ones((2 * px + 1, 2 * px + 1), np.uint8))
-    return replace(Mask.from_array(m.cls, region, m.left, m.top, severity=m.severity),
-                   id=m.id)
+    return replace(Mask.from_array(m.cls, region, m.left, m.top, severity=m.severity), id=m.id)
 
 
 def grown(m: Mask, px: int) -> Mask:
     import cv2
+
     region = cv2.dilate(np.pad(m.region(), px), np.ones((2 * px + 1, 2 * px + 1), np.uint8))
-    return replace(Mask.from_array(m.cls, region, m.left - px, m.top - px,
-                                   severity=m.severity), id=m.id)
+    return replace(
+        Mask.from_array(m.cls, region, m.left - px, m.top - px, severity=m.severity), id=m.id
+    )
 
 
 def write(project, user: str, image: str, ann: Annotation) -> None:
@@ -60,13 +62,13 @@ def dual(tmp_path):
     changes = {}
     for name, image in ids.items():
         ann = alice.annotation(image)
-        if name.endswith("0001.jpg"):      # scratch painted 1 px wider: IoU < 0.70
+        if name.endswith("0001.jpg"):  # scratch painted 1 px wider: IoU < 0.70
             ann = replace(ann, masks=(grown(ann.masks[0], 1),) + ann.masks[1:])
-        elif name.endswith("0004.jpg"):    # B missed the pores
+        elif name.endswith("0004.jpg"):  # B missed the pores
             ann = replace(ann, masks=ann.masks[1:])
-        elif name.endswith("0005.jpg"):    # B called the burr a scratch
+        elif name.endswith("0005.jpg"):  # B called the burr a scratch
             ann = replace(ann, masks=(replace(ann.masks[0], cls="scratch"),))
-        elif name.endswith("0003.jpg"):    # B grades the crack another way
+        elif name.endswith("0003.jpg"):  # B grades the crack another way
             ann = replace(ann, masks=(replace(ann.masks[0], severity="minor"),))
         changes[image] = ann
     with p.store.open_session("qm_bob") as s:
@@ -93,10 +95,12 @@ def test_instance_mask_qa_report(dual):
     pair = rep["per_pair"]["alice|qm_bob"]["masks"]
     assert pair["missing"] == 1 and pair["matched_pairs"] == total - 1
     kinds = {d["image"]: d["kind"] for d in rep["disagreements"]}
-    assert kinds == {ids["P1001_L07_S2_cam1_0001.jpg"]: "geometry",
-                     ids["P1001_L07_S2_cam2_0004.jpg"]: "geometry",
-                     ids["P1001_L08_S2_cam1_0005.jpg"]: "class",
-                     ids["P1001_L07_S2_cam2_0003.jpg"]: "severity"}
+    assert kinds == {
+        ids["P1001_L07_S2_cam1_0001.jpg"]: "geometry",
+        ids["P1001_L07_S2_cam2_0004.jpg"]: "geometry",
+        ids["P1001_L08_S2_cam1_0005.jpg"]: "class",
+        ids["P1001_L07_S2_cam2_0003.jpg"]: "severity",
+    }
     text = format_report(rep)
     assert "masks: matched pairs" in text and "masks per class:" in text
     json.dumps(rep)  # the JSON report carries all of it
@@ -107,14 +111,26 @@ def test_take_b_on_a_mask_image_from_the_cli_and_export(dual, as_user, tmp_path)
     image = ids["P1001_L07_S2_cam1_0001.jpg"]
     assert image in [d.image for d in adjudication_queue(p)]
     as_user("qm_adj")
-    r = CliRunner().invoke(main, ["adjudicate", str(p.root), "--image", image, "--take", "B",
-                                  "--note", "scratch is wider than A painted"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "adjudicate",
+            str(p.root),
+            "--image",
+            image,
+            "--take",
+            "B",
+            "--note",
+            "scratch is wider than A painted",
+        ],
+    )
     assert r.exit_code == 0, r.output
     final = final_labels(p)[image]
     bob = p.store.state("qm_bob").annotation(image)
     assert final.status == "adjudicated" and final.annotation.masks == bob.masks
     from qclabel.formats import dataset_for, export_dataset
     from pycocotools.coco import COCO
+
     out = export_dataset(dataset_for(p), "coco", tmp_path / "coco").out
     gt = COCO(str(out / "annotations/instances_train.json"))
     img = next(i for i in gt.imgs.values() if i["file_name"].endswith("0001.jpg"))
@@ -125,6 +141,7 @@ def test_take_b_on_a_mask_image_from_the_cli_and_export(dual, as_user, tmp_path)
 async def test_adjudication_screen_takes_a_on_a_mask_image(dual):
     from qclabel.tui.app import build_app
     from test_tui_support import SIZE, settle
+
     p, ids = dual
     app = build_app(p, "qm_adj", graphics="halfcell", start="adjudicate")
     async with app.run_test(size=SIZE) as pilot:
@@ -133,8 +150,9 @@ async def test_adjudication_screen_takes_a_on_a_mask_image(dual):
         first = screen.current
         assert first.kind == "class"
         panel = screen.query_one("#labels")
-        text = "\n".join(s.text for s in panel.render_lines(
-            Region(0, 0, panel.size.width, panel.size.height)))
+        text = "\n".join(
+            s.text for s in panel.render_lines(Region(0, 0, panel.size.width, panel.size.height))
+        )
         assert "mask " in text
         await pilot.press("a")
         await settle(pilot, app)

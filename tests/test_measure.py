@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from qclabel.core.measure import (FAIL, PASS, UNMEASURED, AnnotationTooSmall, check_min_size,
-                                  check_template, check_tolerance, overall)
+from qclabel.core.measure import (
+    FAIL,
+    PASS,
+    UNMEASURED,
+    AnnotationTooSmall,
+    check_min_size,
+    check_template,
+    check_tolerance,
+    overall,
+)
 from qclabel.core.model import NOT_LABELED, OCCLUDED, VISIBLE, Box, Keypoint, KeypointSet
 from qclabel.core.taxonomy import DefectClass, KeypointTemplate, MinSize, Tolerance
 from qclabel.errors import QclabelError
@@ -47,51 +55,78 @@ def test_bundled_taxonomy_minimums(tmp_path):
 
 
 TEMPLATE = KeypointTemplate(
-    "bracket", ("hole_left", "hole_right", "tab_tip", "screw"),
-    tolerances=(Tolerance("hole_left", "hole_right", 40.0, 0.5),
-                Tolerance("hole_left", "tab_tip", 25.0, 0.8)))
+    "bracket",
+    ("hole_left", "hole_right", "tab_tip", "screw"),
+    tolerances=(
+        Tolerance("hole_left", "hole_right", 40.0, 0.5),
+        Tolerance("hole_left", "tab_tip", 25.0, 0.8),
+    ),
+)
 
 
 def kset(**pts: tuple[float, float, int]) -> KeypointSet:
     names = TEMPLATE.points
-    return KeypointSet("bracket", tuple(Keypoint(n, *pts.get(n, (0, 0, NOT_LABELED)))
-                                        for n in names))
+    return KeypointSet(
+        "bracket", tuple(Keypoint(n, *pts.get(n, (0, 0, NOT_LABELED))) for n in names)
+    )
 
 
 def test_distance_in_mm_pass_and_fail():
     # 200 px * 0.2 mm/px = 40.0 mm: exactly nominal
-    ok = check_tolerance(kset(hole_left=(100, 150, VISIBLE), hole_right=(300, 150, VISIBLE)),
-                         TEMPLATE.tolerances[0], 0.2)
+    ok = check_tolerance(
+        kset(hole_left=(100, 150, VISIBLE), hole_right=(300, 150, VISIBLE)),
+        TEMPLATE.tolerances[0],
+        0.2,
+    )
     assert ok.verdict == PASS and ok.mm == pytest.approx(40.0) and ok.px == pytest.approx(200)
     # 205 px = 41 mm: 1 mm off, tolerance 0.5
-    bad = check_tolerance(kset(hole_left=(100, 150, VISIBLE), hole_right=(305, 150, VISIBLE)),
-                          TEMPLATE.tolerances[0], 0.2)
+    bad = check_tolerance(
+        kset(hole_left=(100, 150, VISIBLE), hole_right=(305, 150, VISIBLE)),
+        TEMPLATE.tolerances[0],
+        0.2,
+    )
     assert bad.verdict == FAIL and bad.deviation_mm == pytest.approx(1.0)
     assert "FAIL" in bad.describe() and "41.00 mm" in bad.describe()
 
 
 def test_distance_exactly_at_tolerance_passes():
     # 202.5 px * 0.2 = 40.5 mm = nominal + tol
-    c = check_tolerance(kset(hole_left=(0, 0, VISIBLE), hole_right=(202.5, 0, VISIBLE)),
-                        TEMPLATE.tolerances[0], 0.2)
+    c = check_tolerance(
+        kset(hole_left=(0, 0, VISIBLE), hole_right=(202.5, 0, VISIBLE)), TEMPLATE.tolerances[0], 0.2
+    )
     assert c.verdict == PASS
 
 
 def test_unplaced_point_or_missing_calibration_is_unmeasured():
-    checks = check_template(kset(hole_left=(100, 150, VISIBLE), hole_right=(300, 150, OCCLUDED)),
-                            TEMPLATE, 0.2)
+    checks = check_template(
+        kset(hole_left=(100, 150, VISIBLE), hole_right=(300, 150, OCCLUDED)), TEMPLATE, 0.2
+    )
     assert [c.verdict for c in checks] == [PASS, UNMEASURED]
     assert overall(checks) == UNMEASURED
     assert "not placed" in checks[1].describe()
-    nocal = check_template(kset(hole_left=(100, 150, VISIBLE), hole_right=(300, 150, VISIBLE),
-                                tab_tip=(200, 60, VISIBLE)), TEMPLATE, None)
+    nocal = check_template(
+        kset(
+            hole_left=(100, 150, VISIBLE),
+            hole_right=(300, 150, VISIBLE),
+            tab_tip=(200, 60, VISIBLE),
+        ),
+        TEMPLATE,
+        None,
+    )
     assert {c.verdict for c in nocal} == {UNMEASURED}
     assert "calibration" in nocal[0].describe()
 
 
 def test_overall_fail_wins():
-    checks = check_template(kset(hole_left=(100, 150, VISIBLE), hole_right=(300, 150, VISIBLE),
-                                 tab_tip=(100, 20, VISIBLE)), TEMPLATE, 0.2)
+    checks = check_template(
+        kset(
+            hole_left=(100, 150, VISIBLE),
+            hole_right=(300, 150, VISIBLE),
+            tab_tip=(100, 20, VISIBLE),
+        ),
+        TEMPLATE,
+        0.2,
+    )
     # hole_left-tab_tip = 130 px = 26 mm, nominal 25 +- 0.8
     assert [c.verdict for c in checks] == [PASS, FAIL]
     assert overall(checks) == FAIL

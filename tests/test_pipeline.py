@@ -46,10 +46,15 @@ def line(tmp_path, as_user):
     incoming.mkdir()
     p.config["qa"].update(dual_first_n=0, spot_check_rate=0.0)
     p.config["pipeline"] = {
-        "version_prefix": "line4", "split": [0.5, 0.5], "group_by": "part",
+        "version_prefix": "line4",
+        "split": [0.5, 0.5],
+        "group_by": "part",
         "sources": [{"path": str(incoming), "profile": "area-scan"}],
-        "exports": [{"format": "yolo", "task": "detect", "out": str(tmp_path / "yolo")},
-                    {"format": "coco", "out": "../coco", "images": "none"}]}
+        "exports": [
+            {"format": "yolo", "task": "detect", "out": str(tmp_path / "yolo")},
+            {"format": "coco", "out": "../coco", "images": "none"},
+        ],
+    }
     p.save_config()
     as_user("admin")
     return Project.open(p.root), incoming, tmp_path
@@ -68,10 +73,12 @@ def label_from_truth(p: Project, user: str = "ann1") -> int:
             if s.annotation(rec.id).is_labeled:
                 continue
             t = TRUTH[f"metal/{Path(rec.source).name}"]
-            boxes = tuple(Box(b["cls"], b["x"], b["y"], b["w"], b["h"], b.get("severity"))
-                          for b in t["boxes"])
-            s.commit(Change(rec.id, s.annotation(rec.id),
-                            Annotation(verdict=t["verdict"], boxes=boxes)))
+            boxes = tuple(
+                Box(b["cls"], b["x"], b["y"], b["w"], b["h"], b.get("severity")) for b in t["boxes"]
+            )
+            s.commit(
+                Change(rec.id, s.annotation(rec.id), Annotation(verdict=t["verdict"], boxes=boxes))
+            )
             n += 1
     return n
 
@@ -103,8 +110,9 @@ def test_new_images_reach_an_exported_version_and_a_second_run_changes_nothing(l
     assert info["version"] == "line4-0001" and info["format"] == "yolo"
     assert info["qa"]["evidence"]["gates"] == []
     with contextlib.redirect_stdout(io.StringIO()):
-        images = sum(len(COCO(str(f)).getImgIds())
-                     for f in (coco / "annotations").glob("instances_*.json"))
+        images = sum(
+            len(COCO(str(f)).getImgIds()) for f in (coco / "annotations").glob("instances_*.json")
+        )
     assert images == 6
     boxes = sum(len(TRUTH[f"metal/{f.name}"]["boxes"]) for f in METAL[:6])
     rows = sum(len(f.read_text().splitlines()) for f in (yolo / "labels").rglob("*.txt"))

@@ -14,8 +14,7 @@ def test_config_is_human_readable_toml(project: Project) -> None:
     cfg = tomllib.loads(text)
     assert cfg["qclabel"]["format_version"] == FORMAT_VERSION
     assert cfg["qclabel"]["created_by"] == "admin"
-    assert cfg["roles"] == {"admin": ["admin"], "annotator": [], "reviewer": [],
-                            "adjudicator": []}
+    assert cfg["roles"] == {"admin": ["admin"], "annotator": [], "reviewer": [], "adjudicator": []}
     assert cfg["qa"]["dual_first_n"] == DEFAULT_QA["dual_first_n"]
     assert "line-scan" in cfg["profiles"]  # the taxonomy file's source profiles
     assert cfg["taxonomy"]["name"] == "metal-stamping"

@@ -19,8 +19,12 @@ from test_qa_support import qa_project
 
 PASS = Annotation(verdict="pass")
 DENT = Annotation(verdict="fail", defect_class="dent", severity="minor")
-SCRATCH_BOX = Annotation(verdict="fail", defect_class="scratch", severity="minor",
-                         boxes=(Box("scratch", 1, 1, 8, 8, "minor", id="b1"),))
+SCRATCH_BOX = Annotation(
+    verdict="fail",
+    defect_class="scratch",
+    severity="minor",
+    boxes=(Box("scratch", 1, 1, 8, 8, "minor", id="b1"),),
+)
 
 
 def ts(day: str, secs: int) -> str:
@@ -49,10 +53,10 @@ def timeline(tmp_path):
     # week 2025-W03 (Mon 13 Jan): boxes, 40 s apart
     for k, image in enumerate(ids[6:9]):
         put(p, "ann1", image, SCRATCH_BOX, ts("13", 40 * k))
-    with p.store.open_session("adj") as s:   # the adjudicator sides with ann2 on ids[2]
+    with p.store.open_session("adj") as s:  # the adjudicator sides with ann2 on ids[2]
         adjudicate(p, s, ids[2], "B", DENT, "dent is visible")
         adjudicate(p, s, ids[3], "A", PASS, "no dent")
-    with p.store.open_session("rev") as s:    # ann1's single images: one corrected
+    with p.store.open_session("rev") as s:  # ann1's single images: one corrected
         review(p, s, ids[4], None)
         review(p, s, ids[5], DENT, "missed the dent")
     return p, ids
@@ -64,8 +68,10 @@ def test_helpers_week_task_and_idle_gaps():
     assert task_of(Annotation(), SCRATCH_BOX) == "box"
     assert task_of(Annotation(), DENT) == "classification"
     assert task_of(Annotation(), PASS) == "passfail"
-    events = [{"ts": ts("06", t), "image": f"i{t}", "before": None,
-               "after": PASS.to_dict()} for t in (0, 10, 700, 705)]
+    events = [
+        {"ts": ts("06", t), "image": f"i{t}", "before": None, "after": PASS.to_dict()}
+        for t in (0, 10, 700, 705)
+    ]
     assert [secs for *_, secs in timing(events, idle_s=300)] == [None, 10.0, None, 5.0]
 
 
@@ -92,14 +98,16 @@ def test_golden_accuracy_and_drift_per_week(timeline):
     with p.store.open_session("admin") as s:
         for image in ids[9:12]:
             golden.promote(p, s, image, "reference", PASS, "import:x")
-    put(p, "ann1", ids[9], PASS, ts("13", 200))      # right, W03
-    put(p, "ann1", ids[10], DENT, ts("20", 0))       # wrong, W04
-    put(p, "ann1", ids[11], DENT, ts("20", 20))      # wrong, W04
+    put(p, "ann1", ids[9], PASS, ts("13", 200))  # right, W03
+    put(p, "ann1", ids[10], DENT, ts("20", 0))  # wrong, W04
+    put(p, "ann1", ids[11], DENT, ts("20", 20))  # wrong, W04
     a = build_analytics(p, user="ann1")["annotators"]
     assert list(a) == ["ann1"]
     weeks = a["ann1"]["weeks"]
     assert (weeks["2025-W03"]["golden_accuracy"], weeks["2025-W04"]["golden_accuracy"]) == (
-        1.0, 0.0)
+        1.0,
+        0.0,
+    )
     d = a["ann1"]["drift"]["golden_accuracy"]
     assert d == {"week": "2025-W04", "last": 0.0, "before": 1.0, "change": -1.0}
 
@@ -115,6 +123,5 @@ def test_cli_formats_and_permission(timeline, as_user):
     md = CliRunner().invoke(main, ["qa", "analytics", str(p.root), "--format", "md"]).output
     assert md.startswith("# Annotator analytics") and "| week | images |" in md
     assert "### confusion against finals" in md
-    data = json.loads(CliRunner().invoke(main, ["qa", "analytics", str(p.root),
-                                                "--json"]).output)
+    data = json.loads(CliRunner().invoke(main, ["qa", "analytics", str(p.root), "--json"]).output)
     assert data["annotators"]["ann1"]["weeks"]["2025-W03"]["objects"] == 3

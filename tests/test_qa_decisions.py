@@ -9,8 +9,13 @@ from qclabel.cli import main
 from qclabel.core import edits
 from qclabel.core.model import Annotation, Box
 from qclabel.errors import ConfigError, PermissionDenied
-from qclabel.qa.decisions import (DecisionError, adjudicate, adjudication_queue,
-                                  request_consensus, review)
+from qclabel.qa.decisions import (
+    DecisionError,
+    adjudicate,
+    adjudication_queue,
+    request_consensus,
+    review,
+)
 from qclabel.qa.final import final_labels
 from qclabel.store.audit import iter_log
 
@@ -38,8 +43,11 @@ def dual(tmp_path):
 def test_queue_most_important_first(dual):
     p, ids = dual
     q = adjudication_queue(p)
-    assert [(d.image, d.kind) for d in q] == [(ids[2], "verdict"), (ids[1], "class"),
-                                              (ids[3], "geometry")]
+    assert [(d.image, d.kind) for d in q] == [
+        (ids[2], "verdict"),
+        (ids[1], "class"),
+        (ids[3], "geometry"),
+    ]
     assert q[0].annotators == ("ann1", "ann2")
 
 
@@ -84,10 +92,14 @@ def test_review_roles_and_outcomes(dual):
         ok = review(p, s, ids[4])
         with pytest.raises(DecisionError, match="needs a note"):
             review(p, s, ids[4], Annotation(verdict="fail", defect_class="dent"))
-        fixed = review(p, s, ids[4], Annotation(verdict="fail", defect_class="dent"),
-                       "dent near the hole")
-    assert ok["after"] == {"outcome": "ok", "of": "ann1",
-                           "annotation": Annotation(verdict="pass").to_dict()}
+        fixed = review(
+            p, s, ids[4], Annotation(verdict="fail", defect_class="dent"), "dent near the hole"
+        )
+    assert ok["after"] == {
+        "outcome": "ok",
+        "of": "ann1",
+        "annotation": Annotation(verdict="pass").to_dict(),
+    }
     assert fixed["after"]["outcome"] == "corrected"
     final = final_labels(p)
     assert final[ids[4]].status == "reviewed"
@@ -122,7 +134,10 @@ def test_consensus_request_joins_the_adjudicators_queue(dual):
         request_consensus(p, s, ids[5], "?")
     last = adjudication_queue(p)[-1]
     assert (last.image, last.kind, last.detail) == (
-        ids[5], "consensus", "faint line: scratch or reflection?")
+        ids[5],
+        "consensus",
+        "faint line: scratch or reflection?",
+    )
 
 
 def test_cli_refusals_and_headless_decision(dual, as_user):
@@ -139,14 +154,28 @@ def test_cli_refusals_and_headless_decision(dual, as_user):
     as_user("adj")
     r = runner.invoke(main, ["adjudicate", str(p.root), "--image", ids[1][:10], "--take", "A"])
     assert r.exit_code != 0 and "needs a note" in r.output
-    r = runner.invoke(main, ["adjudicate", str(p.root), "--image", ids[1][:10], "--take", "A",
-                             "--severity", "major", "--note", "deep dent, felt by touch"])
+    r = runner.invoke(
+        main,
+        [
+            "adjudicate",
+            str(p.root),
+            "--image",
+            ids[1][:10],
+            "--take",
+            "A",
+            "--severity",
+            "major",
+            "--note",
+            "deep dent, felt by touch",
+        ],
+    )
     assert r.exit_code == 0, r.output
     decided = final_labels(p)[ids[1]]
     assert (decided.annotation.defect_class, decided.annotation.severity) == ("dent", "major")
     assert p.store.state("adj").get(ids[1], "final")["source"] == "edited"
-    r = runner.invoke(main, ["adjudicate", str(p.root), "--image", "zzzz", "--take", "A",
-                             "--note", "x"])
+    r = runner.invoke(
+        main, ["adjudicate", str(p.root), "--image", "zzzz", "--take", "A", "--note", "x"]
+    )
     assert r.exit_code == 2 and "no image 'zzzz'" in r.output
 
 
@@ -155,8 +184,9 @@ def test_review_and_consensus_cli(dual, as_user):
     label(p, "ann1", ids[4], edits.set_verdict("pass"))
     runner = CliRunner()
     as_user("rev")
-    r = runner.invoke(main, ["review", str(p.root), ids[4][:8], "--class", "dent",
-                             "--note", "dent at the flange"])
+    r = runner.invoke(
+        main, ["review", str(p.root), ids[4][:8], "--class", "dent", "--note", "dent at the flange"]
+    )
     assert r.exit_code == 0, r.output
     assert "corrected (labels by ann1)" in r.output
     assert final_labels(p)[ids[4]].annotation.defect_class == "dent"

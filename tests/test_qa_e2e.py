@@ -34,10 +34,20 @@ def calibrated(tmp_path):
     label(p, "ann1", ids[7], edits.set_class("dent", "minor"), _box("dent", 0))
     label(p, "ann2", ids[7], edits.set_class("dent", "minor"), _box("dent", 1))
     # same scratch, other severity
-    label(p, "ann1", ids[8], edits.set_class("scratch", "minor"),
-          edits.add_box(Box("scratch", 0, 0, 20, 10)))
-    label(p, "ann2", ids[8], edits.set_class("scratch", "major"),
-          edits.add_box(Box("scratch", 0, 0, 20, 10)))
+    label(
+        p,
+        "ann1",
+        ids[8],
+        edits.set_class("scratch", "minor"),
+        edits.add_box(Box("scratch", 0, 0, 20, 10)),
+    )
+    label(
+        p,
+        "ann2",
+        ids[8],
+        edits.set_class("scratch", "major"),
+        edits.add_box(Box("scratch", 0, 0, 20, 10)),
+    )
     # same place, other class
     label(p, "ann1", ids[9], edits.set_class("dent", "minor"), _box("dent", 0))
     label(p, "ann2", ids[9], edits.set_class("scratch", "minor"), _box("scratch", 0))
@@ -76,7 +86,10 @@ def test_report_matches_hand_computed_values(calibrated, as_user):
     assert rep["per_class"]["dent"]["positive_agreement"] == pytest.approx(2 / 3, abs=1e-4)
     assert rep["worst_classes"] == ["scratch", "dent"]
     assert [(d["image"], d["kind"]) for d in rep["disagreements"]] == [
-        (ids[6], "verdict"), (ids[9], "class"), (ids[8], "severity")]
+        (ids[6], "verdict"),
+        (ids[9], "class"),
+        (ids[8], "severity"),
+    ]
     assert rep["per_pair"]["ann1|ann2"]["images"] == 10
     assert rep["per_task"]["(project)"]["verdict_percent"] == pytest.approx(0.9)
     checks = {c["metric"]: c for c in rep["checks"]}
@@ -94,18 +107,24 @@ def test_adjudicator_resolves_every_disagreement(calibrated, as_user):
     assert [line.split()[0] for line in listed] == [names[ids[6]], names[ids[9]], names[ids[8]]]
     # the file name (as listed), an id, a path tail: each names the image
     for ref, image, take, why in (
-            (names[ids[6]], ids[6], "B", "scratch visible under raking light"),
-            (ids[9], ids[9], "A", "depression, not a line"),
-            ("images/" + names[ids[8]], ids[8], "B", "longer than 5 mm")):
-        r = runner.invoke(main, ["adjudicate", str(p.root), "--image", ref, "--take", take,
-                                 "--note", why])
+        (names[ids[6]], ids[6], "B", "scratch visible under raking light"),
+        (ids[9], ids[9], "A", "depression, not a line"),
+        ("images/" + names[ids[8]], ids[8], "B", "longer than 5 mm"),
+    ):
+        r = runner.invoke(
+            main, ["adjudicate", str(p.root), "--image", ref, "--take", take, "--note", why]
+        )
         assert r.exit_code == 0, r.output
         assert r.output.startswith(f"{names[image]}: final label from {take}")
     assert runner.invoke(main, ["adjudicate", str(p.root), "--list"]).output == ""
     final = final_labels(p)
     assert len(final) == 10
     assert [final[i].status for i in ids] == ["agreed"] * 6 + [
-        "adjudicated", "agreed", "adjudicated", "adjudicated"]
+        "adjudicated",
+        "agreed",
+        "adjudicated",
+        "adjudicated",
+    ]
     assert final[ids[6]].annotation.defect_class == "scratch"
     assert final[ids[9]].annotation.defect_class == "dent"
     assert final[ids[8]].annotation.severity == "major"

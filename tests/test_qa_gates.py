@@ -39,10 +39,12 @@ def duals(tmp_path):
 
 def test_gate_config_is_validated(duals):
     p, _ = duals
-    for gates, match in (({"kappa": 0.9}, "qa.gates.kappa = 0.9: unknown gate"),
-                         ({"class_agreement": 1.5}, "must be a share from 0 to 1"),
-                         ({"lots_accepted": "yes"}, "must be true or false"),
-                         ({"golden_accuracy": "high"}, r"\(or true\)")):
+    for gates, match in (
+        ({"kappa": 0.9}, "qa.gates.kappa = 0.9: unknown gate"),
+        ({"class_agreement": 1.5}, "must be a share from 0 to 1"),
+        ({"lots_accepted": "yes"}, "must be true or false"),
+        ({"golden_accuracy": "high"}, r"\(or true\)"),
+    ):
         set_gates(p, **gates)
         with pytest.raises(ConfigError, match=match):
             configured(p)
@@ -72,8 +74,8 @@ def test_passing_gates_release_with_evidence(duals):
     with p.store.open_session("adj") as s:
         from qclabel.qa.decisions import adjudicate
         from qclabel.core.model import Annotation
-        adjudicate(p, s, ids[3], "A", Annotation(defect_class="dent", severity="minor"),
-                   "dent")
+
+        adjudicate(p, s, ids[3], "A", Annotation(defect_class="dent", severity="minor"), "dent")
     set_gates(p, class_agreement=0.7, calibration_complete=True)
     m = create_version(p, "v1", "admin")
     gates = {g["gate"]: g["passed"] for g in m["qa"]["evidence"]["gates"]}
@@ -86,19 +88,41 @@ def test_an_admin_override_is_recorded(duals, as_user, tmp_path):
     p, ids = duals
     set_gates(p, class_agreement=0.95)
     as_user("admin")
-    out = CliRunner().invoke(main, ["version", "create", str(p.root), "v1", "--override",
-                                    "--note", "customer accepts 75 % on this pilot lot"])
+    out = CliRunner().invoke(
+        main,
+        [
+            "version",
+            "create",
+            str(p.root),
+            "v1",
+            "--override",
+            "--note",
+            "customer accepts 75 % on this pilot lot",
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert "overridden by admin: class_agreement" in out.output
     shown = json.loads(CliRunner().invoke(main, ["version", "show", str(p.root), "v1"]).output)
     ov = shown["qa"]["evidence"]["overrides"]
     assert [(o["gates"], o["by"], o["note"]) for o in ov] == [
-        (["class_agreement"], "admin", "customer accepts 75 % on this pilot lot")]
+        (["class_agreement"], "admin", "customer accepts 75 % on this pilot lot")
+    ]
     log = CliRunner().invoke(main, ["audit", "log", str(p.root), "--user", "admin"]).output
     assert "gate_override" in log and "customer accepts 75 %" in log
     assert CliRunner().invoke(main, ["audit", "verify", str(p.root)]).exit_code == 0
-    out = CliRunner().invoke(main, ["export", str(p.root), "--format", "jsonl", "--out",
-                                    str(tmp_path / "out"), "--version", "v1"])
+    out = CliRunner().invoke(
+        main,
+        [
+            "export",
+            str(p.root),
+            "--format",
+            "jsonl",
+            "--out",
+            str(tmp_path / "out"),
+            "--version",
+            "v1",
+        ],
+    )
     assert out.exit_code == 0, out.output
     info = json.loads((tmp_path / "out" / "qclabel_version.json").read_text())
     assert info["qa"]["evidence"]["overrides"][0]["note"].startswith("customer accepts")
@@ -110,6 +134,7 @@ def test_only_an_admin_may_override(duals):
     set_gates(p, class_agreement=0.95)
     p.add_role("admin", "adj", "reviewer")
     from qclabel.errors import PermissionDenied
+
     with pytest.raises(PermissionDenied):
         create_version(p, "v1", "adj", override_note="because")
 
@@ -126,8 +151,9 @@ def test_edited_evidence_is_detected(duals):
 
 def test_gates_without_data_fail(tmp_path):
     p = qa_project(tmp_path, 2, dual_first_n=0)
-    set_gates(p, box_iou_share=0.9, lots_accepted=True, no_consistency_problems=True,
-              golden_accuracy=True)
+    set_gates(
+        p, box_iou_share=0.9, lots_accepted=True, no_consistency_problems=True, golden_accuracy=True
+    )
     with pytest.raises(GateFailed) as exc:
         create_version(p, "v1", "admin")
     msg = str(exc.value)
@@ -141,13 +167,19 @@ def test_consistency_gate_fails_on_a_blocking_finding_not_on_incomplete(tmp_path
     """A pass image with a box (written around the labeler's refusal, as an old journal
     or a raw API call could) fails the gate; a fail image without a box only is named."""
     from qclabel.core.model import Box
+
     p = qa_project(tmp_path, 3, dual_first_n=0, spot_check_rate=0.0)
     ids = p.store.catalog.ids()
     set_gates(p, no_consistency_problems=True)
-    label(p, "ann1", ids[0], edits.set_class("dent", "minor"))   # incomplete
+    label(p, "ann1", ids[0], edits.set_class("dent", "minor"))  # incomplete
     assert create_version(p, "v1", "admin")["qa"]["evidence"]["gates"]
-    label(p, "ann1", ids[1], edits.set_verdict("pass"),
-          edits.add_box(Box("dent", 1, 1, 8, 8, "minor")))
+    label(
+        p,
+        "ann1",
+        ids[1],
+        edits.set_verdict("pass"),
+        edits.add_box(Box("dent", 1, 1, 8, 8, "minor")),
+    )
     with pytest.raises(GateFailed) as exc:
         create_version(p, "v2", "admin")
     msg = str(exc.value)
@@ -158,8 +190,8 @@ def test_consistency_gate_fails_on_a_blocking_finding_not_on_incomplete(tmp_path
 def test_lots_gate_follows_the_lot_outcomes(tmp_path):
     from test_qa_lots import _review
     from qclabel.qa.plan import build_plan
-    p = qa_project(tmp_path, 30, annotators=("ann1",), dual_first_n=0, spot_check_by="aql",
-                   aql=10)
+
+    p = qa_project(tmp_path, 30, annotators=("ann1",), dual_first_n=0, spot_check_by="aql", aql=10)
     with p.store.open_session("ann1") as s:
         for i in p.store.catalog.ids():
             s.commit(edits.apply(i, s.annotation(i), edits.set_verdict("pass")))

@@ -26,8 +26,12 @@ N_GOLD = 20
 def reference(n: int) -> Annotation:
     """Half the golden images are scratches with a box, half pass."""
     if n % 2:
-        return Annotation(verdict="fail", defect_class="scratch", severity="minor",
-                          boxes=(Box("scratch", 2, 2, 12, 8, "minor", id=f"g{n}"),))
+        return Annotation(
+            verdict="fail",
+            defect_class="scratch",
+            severity="minor",
+            boxes=(Box("scratch", 2, 2, 12, 8, "minor", id=f"g{n}"),),
+        )
     return Annotation(verdict="pass")
 
 
@@ -40,9 +44,16 @@ def wrong(ref: Annotation) -> Annotation:
 @pytest.fixture
 def gold(tmp_path):
     """40 images, 20 of them golden with imported references; queues published."""
-    p = qa_project(tmp_path, 40, annotators=("ann1", "ann2"), dual_first_n=0,
-                   spot_check_rate=0.0, golden_rate=1.0, golden_min=0.8,
-                   golden_min_answers=10)
+    p = qa_project(
+        tmp_path,
+        40,
+        annotators=("ann1", "ann2"),
+        dual_first_n=0,
+        spot_check_rate=0.0,
+        golden_rate=1.0,
+        golden_min=0.8,
+        golden_min_answers=10,
+    )
     ids = p.store.catalog.ids()
     gold_ids = ids[:N_GOLD]
     with p.store.open_session("admin") as s:
@@ -78,11 +89,13 @@ def test_golden_images_are_mixed_blind_into_each_queue(gold):
 
 def test_scoring_and_flagging_two_annotators_of_known_accuracy(gold, as_user):
     p, ids, gold_ids = gold
-    answer_golden(p, "ann1", gold_ids, 9)   # 90 % right
-    answer_golden(p, "ann2", gold_ids, 6)   # 60 % right
+    answer_golden(p, "ann1", gold_ids, 9)  # 90 % right
+    answer_golden(p, "ann2", gold_ids, 6)  # 60 % right
     acc = golden.accuracy(p)
     assert {u: (a.answers, a.correct, a.flagged) for u, a in acc.items()} == {
-        "ann1": (10, 9, False), "ann2": (10, 6, True)}
+        "ann1": (10, 9, False),
+        "ann2": (10, 6, True),
+    }
     # Wilson 95 %: 9/10 -> [0.5958, 0.9821], 6/10 -> [0.3127, 0.8318]
     assert acc["ann1"].interval() == [0.5958, 0.9821]
     assert acc["ann2"].interval() == [0.3127, 0.8318]
@@ -91,8 +104,9 @@ def test_scoring_and_flagging_two_annotators_of_known_accuracy(gold, as_user):
     assert out.exit_code == 0, out.output
     assert "flagged by golden accuracy (below 80 %): ann2" in out.output
     assert "ann2" in out.output and "FLAGGED" in out.output
-    rep = json.loads(CliRunner().invoke(main, ["qa", "report", str(p.root),
-                                               "--format", "json"]).output)
+    rep = json.loads(
+        CliRunner().invoke(main, ["qa", "report", str(p.root), "--format", "json"]).output
+    )
     assert rep["golden"]["flagged"] == ["ann2"]
 
 
@@ -122,7 +136,7 @@ def test_calibration_sends_a_flagged_annotators_images_to_a_second_annotator(gol
 
 def test_answers_are_not_labels_of_the_image(gold):
     p, ids, gold_ids = gold
-    answer_golden(p, "ann1", gold_ids, 0)     # all wrong
+    answer_golden(p, "ann1", gold_ids, 0)  # all wrong
     finals = final_labels(p)
     for n, image in enumerate(gold_ids):
         assert finals[image].annotation == reference(n)  # the reference decides
@@ -147,8 +161,12 @@ def test_only_admins_promote_and_only_privileged_users_list(gold, as_user):
 def test_a_golden_event_from_a_non_admin_does_not_count(gold):
     p, ids, gold_ids = gold
     with p.store.open_session("ann1") as s:  # written around the API, by hand
-        s.record(golden.GOLDEN, ids[30], None, {"annotation": reference(1).to_dict(),
-                                                "source": "forged", "labelers": []})
+        s.record(
+            golden.GOLDEN,
+            ids[30],
+            None,
+            {"annotation": reference(1).to_dict(), "source": "forged", "labelers": []},
+        )
     assert ids[30] not in golden.golden_set(p)
 
 
@@ -180,6 +198,7 @@ def test_the_audit_log_shows_golden_events_only_to_privileged_users(gold, as_use
 
 def test_the_labeling_app_follows_the_published_queue(gold):
     from qclabel.tui.labeling import queue_ids
+
     p, ids, gold_ids = gold
     doc = json.loads(queue_path(p, "ann1").read_text())
     with p.store.open_session("ann1") as s:
@@ -192,51 +211,95 @@ def test_the_labeling_app_follows_the_published_queue(gold):
 
 def test_references_can_be_imported_from_a_file(gold, as_user, tmp_path):
     from qclabel.formats import export_project
+
     p, ids, gold_ids = gold
-    ref = Annotation(verdict="fail", defect_class="crack", severity="critical",
-                     boxes=(Box("crack", 3, 3, 10, 6, "critical", id="c1"),))
+    ref = Annotation(
+        verdict="fail",
+        defect_class="crack",
+        severity="critical",
+        boxes=(Box("crack", 3, 3, 10, 6, "critical", id="c1"),),
+    )
     label(p, "ann1", ids[30], lambda _a: ref)
     export_project(p, "jsonl", tmp_path / "refs", link="none")
     as_user("admin")
-    out = CliRunner().invoke(main, ["qa", "golden", "add", str(p.root), ids[30], "--from",
-                                    str(tmp_path / "refs"), "--format", "jsonl",
-                                    "--note", "drawing"])
+    out = CliRunner().invoke(
+        main,
+        [
+            "qa",
+            "golden",
+            "add",
+            str(p.root),
+            ids[30],
+            "--from",
+            str(tmp_path / "refs"),
+            "--format",
+            "jsonl",
+            "--note",
+            "drawing",
+        ],
+    )
     assert out.exit_code == 0, out.output
     got = golden.golden_set(p)[ids[30]]
     assert got.source == f"import:{tmp_path / 'refs'}" and got.labelers == ("ann1",)
     assert (got.annotation.defect_class, len(got.annotation.boxes)) == ("crack", 1)
-    out = CliRunner().invoke(main, ["qa", "golden", "add", str(p.root), ids[31], "--from",
-                                    str(tmp_path / "refs"), "--format", "jsonl",
-                                    "--note", "drawing"])
+    out = CliRunner().invoke(
+        main,
+        [
+            "qa",
+            "golden",
+            "add",
+            str(p.root),
+            ids[31],
+            "--from",
+            str(tmp_path / "refs"),
+            "--format",
+            "jsonl",
+            "--note",
+            "drawing",
+        ],
+    )
     assert out.exit_code == 2 and f"no label for image {ids[31]}" in out.output
-    out = CliRunner().invoke(main, ["qa", "golden", "remove", str(p.root), ids[30],
-                                    "--note", "drawing revised"])
+    out = CliRunner().invoke(
+        main, ["qa", "golden", "remove", str(p.root), ids[30], "--note", "drawing revised"]
+    )
     assert out.exit_code == 0 and ids[30] not in golden.golden_set(p)
 
 
 def test_answers_are_scored_on_class_box_iou_and_keypoints(tmp_path):
     from qclabel.core.model import Keypoint, KeypointSet
+
     p = qa_project(tmp_path, 1)  # box IoU target 0.75, keypoint target 5 px
     box = Box("dent", 0, 0, 20, 10, "minor", id="r")
     ref = Annotation(verdict="fail", defect_class="dent", severity="minor", boxes=(box,))
 
     def moved(dx):
-        return Annotation(verdict="fail", defect_class="dent", severity="minor",
-                          boxes=(Box("dent", dx, 0, 20, 10, "minor", id="a"),))
+        return Annotation(
+            verdict="fail",
+            defect_class="dent",
+            severity="minor",
+            boxes=(Box("dent", dx, 0, 20, 10, "minor", id="a"),),
+        )
+
     assert golden.score(p, moved(2), ref) == (True, "matches the reference")  # IoU 0.82
-    ok, detail = golden.score(p, moved(6), ref)                                # IoU 0.54
+    ok, detail = golden.score(p, moved(6), ref)  # IoU 0.54
     assert not ok and "below IoU 0.75" in detail
-    ok, detail = golden.score(p, Annotation(verdict="fail", defect_class="dent",
-                                            severity="minor"), ref)
+    ok, detail = golden.score(
+        p, Annotation(verdict="fail", defect_class="dent", severity="minor"), ref
+    )
     assert not ok and "boxes only A drew 0, only B drew 1" in detail  # missed the box
     ok, detail = golden.score(p, moved(0).__class__(verdict="pass"), ref)
     assert not ok and detail.startswith("verdict pass vs fail")
 
     def kps(x):
-        return Annotation(verdict="fail", keypoints=(KeypointSet(
-            "bracket", (Keypoint("hole_left", x, 10, 2),), "bracket", id="k"),))
-    assert golden.score(p, kps(14), kps(10))[0] is True    # 4 px
-    assert golden.score(p, kps(16), kps(10))[0] is False   # 6 px
+        return Annotation(
+            verdict="fail",
+            keypoints=(
+                KeypointSet("bracket", (Keypoint("hole_left", x, 10, 2),), "bracket", id="k"),
+            ),
+        )
+
+    assert golden.score(p, kps(14), kps(10))[0] is True  # 4 px
+    assert golden.score(p, kps(16), kps(10))[0] is False  # 6 px
 
 
 def test_publish_from_the_cli_changes_files_only_when_needed(gold, as_user):
@@ -248,7 +311,7 @@ def test_publish_from_the_cli_changes_files_only_when_needed(gold, as_user):
     answer_golden(p, "ann1", gold_ids, 10)
     out = CliRunner().invoke(main, ["qa", "plan", str(p.root), "--publish"])
     assert out.exit_code == 0 and "changed)" in out.output
-    assert queue_path(p, "rev").read_bytes() == before[0]   # nothing new for the reviewer
+    assert queue_path(p, "rev").read_bytes() == before[0]  # nothing new for the reviewer
     assert queue_path(p, "ann1").read_bytes() != before[1]  # answered images left it
     as_user("ann1")
     assert CliRunner().invoke(main, ["qa", "plan", str(p.root), "--publish"]).exit_code == 3

@@ -11,42 +11,77 @@ from __future__ import annotations
 
 import pytest
 
-from qclabel.qa.iso2859 import (SamplingError, aql_key, cell, code_letter, sampling_plan,
-                                tables, tighter_aql)
+from qclabel.qa.iso2859 import (
+    SamplingError,
+    aql_key,
+    cell,
+    code_letter,
+    sampling_plan,
+    tables,
+    tighter_aql,
+)
 
 # Table 1, every lot size range, levels S-1 S-2 S-3 S-4 I II III.
 TABLE_1 = [
-    (2, 8, "AAAAAAB"), (9, 15, "AAAAABC"), (16, 25, "AABBBCD"), (26, 50, "ABBCCDE"),
-    (51, 90, "BBCCCEF"), (91, 150, "BBCDDFG"), (151, 280, "BCDEEGH"),
-    (281, 500, "BCDEFHJ"), (501, 1200, "CCEFGJK"), (1201, 3200, "CDEGHKL"),
-    (3201, 10000, "CDFGJLM"), (10001, 35000, "CDFHKMN"), (35001, 150000, "DEGJLNP"),
-    (150001, 500000, "DEGJMPQ"), (500001, 10**7, "DEHKNQR"),
+    (2, 8, "AAAAAAB"),
+    (9, 15, "AAAAABC"),
+    (16, 25, "AABBBCD"),
+    (26, 50, "ABBCCDE"),
+    (51, 90, "BBCCCEF"),
+    (91, 150, "BBCDDFG"),
+    (151, 280, "BCDEEGH"),
+    (281, 500, "BCDEFHJ"),
+    (501, 1200, "CCEFGJK"),
+    (1201, 3200, "CDEGHKL"),
+    (3201, 10000, "CDFGJLM"),
+    (10001, 35000, "CDFHKMN"),
+    (35001, 150000, "DEGJLNP"),
+    (150001, 500000, "DEGJMPQ"),
+    (500001, 10**7, "DEHKNQR"),
 ]
 LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
 
 COLUMNS = ("0.65", "1.0", "1.5", "2.5", "4.0", "6.5", "10")
 # Re per AQL column (0.65 ... 10), normal inspection (MIL-STD-105E II-A).
 NORMAL_RE = {
-    "A": "v v v v v 1 ^", "B": "v v v v 1 ^ v", "C": "v v v 1 ^ v 2",
-    "D": "v v 1 ^ v 2 3", "E": "v 1 ^ v 2 3 4", "F": "1 ^ v 2 3 4 6",
-    "G": "^ v 2 3 4 6 8", "H": "v 2 3 4 6 8 11", "J": "2 3 4 6 8 11 15",
-    "K": "3 4 6 8 11 15 22", "L": "4 6 8 11 15 22 ^", "M": "6 8 11 15 22 ^ ^",
-    "N": "8 11 15 22 ^ ^ ^", "P": "11 15 22 ^ ^ ^ ^", "Q": "15 22 ^ ^ ^ ^ ^",
+    "A": "v v v v v 1 ^",
+    "B": "v v v v 1 ^ v",
+    "C": "v v v 1 ^ v 2",
+    "D": "v v 1 ^ v 2 3",
+    "E": "v 1 ^ v 2 3 4",
+    "F": "1 ^ v 2 3 4 6",
+    "G": "^ v 2 3 4 6 8",
+    "H": "v 2 3 4 6 8 11",
+    "J": "2 3 4 6 8 11 15",
+    "K": "3 4 6 8 11 15 22",
+    "L": "4 6 8 11 15 22 ^",
+    "M": "6 8 11 15 22 ^ ^",
+    "N": "8 11 15 22 ^ ^ ^",
+    "P": "11 15 22 ^ ^ ^ ^",
+    "Q": "15 22 ^ ^ ^ ^ ^",
 }
 # Tightened inspection (MIL-STD-105E II-B).
 TIGHTENED_RE = {
-    "A": "v v v v v v v", "B": "v v v v v 1 v", "C": "v v v v 1 v v",
-    "D": "v v v 1 v v 2", "E": "v v 1 v v 2 3", "F": "v 1 v v 2 3 4",
-    "G": "1 v v 2 3 4 6", "H": "v v 2 3 4 6 9", "J": "v 2 3 4 6 9 13",
-    "K": "2 3 4 6 9 13 19", "L": "3 4 6 9 13 19 ^",
+    "A": "v v v v v v v",
+    "B": "v v v v v 1 v",
+    "C": "v v v v 1 v v",
+    "D": "v v v 1 v v 2",
+    "E": "v v 1 v v 2 3",
+    "F": "v 1 v v 2 3 4",
+    "G": "1 v v 2 3 4 6",
+    "H": "v v 2 3 4 6 9",
+    "J": "v 2 3 4 6 9 13",
+    "K": "2 3 4 6 9 13 19",
+    "L": "3 4 6 9 13 19 ^",
 }
 # Rows Q and R of II-A left to right, arrows left out (the plans in column order).
 NORMAL_ROW_PLANS = {
     "Q": "0/1 1/2 2/3 3/4 5/6 7/8 10/11 14/15 21/22",
     "R": "1/2 2/3 3/4 5/6 7/8 10/11 14/15 21/22",
 }
-SAMPLE_SIZES = dict(zip("ABCDEFGHJKLMNPQR", (2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315,
-                                             500, 800, 1250, 2000)))
+SAMPLE_SIZES = dict(
+    zip("ABCDEFGHJKLMNPQR", (2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000))
+)
 
 
 @pytest.mark.parametrize("low,high,letters", TABLE_1)
@@ -57,12 +92,14 @@ def test_code_letters_match_table_1(low, high, letters):
 
 
 def test_design_facts_at_level_ii():
-    assert [code_letter(n) for n in (281, 500, 501, 1200, 1201, 3200, 3201, 10000)] == \
-        list("HHJJKKLL")
+    assert [code_letter(n) for n in (281, 500, 501, 1200, 1201, 3200, 3201, 10000)] == list(
+        "HHJJKKLL"
+    )
     assert [sampling_plan(n, "1.0").letter for n in (400, 1000, 2000, 5000)] == list("HJKL")
     assert [tables()["normal"]["sample_sizes"][c] for c in "HJKL"] == [50, 80, 125, 200]
-    at_k = {aql: (p.n, p.ac, p.re) for aql in ("0.65", "1.0", "2.5")
-            for p in [sampling_plan(2000, aql)]}
+    at_k = {
+        aql: (p.n, p.ac, p.re) for aql in ("0.65", "1.0", "2.5") for p in [sampling_plan(2000, aql)]
+    }
     assert at_k == {"0.65": (125, 2, 3), "1.0": (125, 3, 4), "2.5": (125, 7, 8)}
 
 
@@ -71,8 +108,7 @@ def _re(severity: str, letter: str, aql: str) -> str:
     return value if "/" not in value else str(int(value.split("/")[1]))
 
 
-@pytest.mark.parametrize("severity,published", [("normal", NORMAL_RE),
-                                                ("tightened", TIGHTENED_RE)])
+@pytest.mark.parametrize("severity,published", [("normal", NORMAL_RE), ("tightened", TIGHTENED_RE)])
 def test_master_tables_match_published_cells(severity, published):
     for letter, row in published.items():
         expected = row.split()
@@ -99,9 +135,15 @@ def test_arrows_move_to_the_plan_and_its_sample_size():
     p = sampling_plan(1000, "0.10")
     assert (p.code, p.letter, p.n, p.ac, p.re) == ("J", "K", 125, 0, 1)
     # lot 40 (code D) at AQL 2.5: "^" to C 0/1 with n 5; at 4.0: "v" to E 1/2 with n 13
-    assert sampling_plan(40, "4.0").to_dict() == {"code": "D", "letter": "E", "n": 13,
-                                                   "ac": 1, "re": 2, "severity": "normal",
-                                                   "full": False}
+    assert sampling_plan(40, "4.0").to_dict() == {
+        "code": "D",
+        "letter": "E",
+        "n": 13,
+        "ac": 1,
+        "re": 2,
+        "severity": "normal",
+        "full": False,
+    }
     p = sampling_plan(40, "2.5")
     assert (p.code, p.letter, p.n, p.ac, p.re) == ("D", "C", 5, 0, 1)
 

@@ -18,15 +18,20 @@ from qclabel.qa.plan import build_plan, queue_items
 
 from test_qa_support import qa_project, set_fields
 
-CFG = {"aql": "10", "inspection_level": "II", "lot_by": "lot", "allow_reduced": False,
-       "aql_resume": "", "seed": 0}
+CFG = {
+    "aql": "10",
+    "inspection_level": "II",
+    "lot_by": "lot",
+    "allow_reduced": False,
+    "aql_resume": "",
+    "seed": 0,
+}
 
 
 @pytest.fixture
 def lots(tmp_path):
     """Two lots of 30 single-labeled images; AQL 10 at level II: code D, n 8, Ac 2, Re 3."""
-    p = qa_project(tmp_path, 60, annotators=("ann1",), dual_first_n=0,
-                   spot_check_by="aql", aql=10)
+    p = qa_project(tmp_path, 60, annotators=("ann1",), dual_first_n=0, spot_check_by="aql", aql=10)
     ids = p.store.catalog.ids()
     p = set_fields(p, {i: {"lot": "L1" if n < 30 else "L2"} for n, i in enumerate(ids)})
     with p.store.open_session("ann1") as s:
@@ -38,8 +43,11 @@ def lots(tmp_path):
 def _review(p, images, corrected):
     with p.store.open_session("rev") as s:
         for k, image in enumerate(images):
-            fix = Annotation(verdict="fail", defect_class="dent", severity="minor") \
-                if k < corrected else None
+            fix = (
+                Annotation(verdict="fail", defect_class="dent", severity="minor")
+                if k < corrected
+                else None
+            )
             review(p, s, image, fix, "wrong verdict" if fix else None)
 
 
@@ -51,10 +59,9 @@ def test_lot_accepted_at_ac_and_rejected_at_re(lots, as_user):
     p = lots
     l1, l2 = _lots(p)["L1"], _lots(p)["L2"]
     assert (l1.plan["code"], l1.plan["n"], l1.plan["ac"], l1.plan["re"]) == ("D", 8, 2, 3)
-    assert set(queue_items(p, "rev")[i].image for i in range(16)) == set(l1.sample) | set(
-        l2.sample)
-    _review(p, l1.sample, corrected=2)          # exactly Ac
-    _review(p, l2.sample[:3], corrected=3)      # Re reached after three reviews
+    assert set(queue_items(p, "rev")[i].image for i in range(16)) == set(l1.sample) | set(l2.sample)
+    _review(p, l1.sample, corrected=2)  # exactly Ac
+    _review(p, l2.sample[:3], corrected=3)  # Re reached after three reviews
     l1, l2 = _lots(p)["L1"], _lots(p)["L2"]
     assert (l1.corrections, l1.outcome) == (2, "accepted")
     assert (l2.corrections, l2.reviewed, l2.outcome) == (3, 3, "rejected")

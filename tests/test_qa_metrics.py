@@ -13,14 +13,14 @@ from pycocotools import mask as mask_utils
 from qclabel.core.model import Annotation, Box, Keypoint, KeypointSet
 from qclabel.qa.agreement import annotations_agree, compare
 from qclabel.qa.keypoints import match_sets
-from qclabel.qa.matching import (greedy_match, iou_matrix, mask_iou, match_boxes,
-                                 match_iou_matrix)
+from qclabel.qa.matching import greedy_match, iou_matrix, mask_iou, match_boxes, match_iou_matrix
 from qclabel.qa.stats import agreement, agreement_from_confusion
 
 
 def pairs_from(cm: list[list[int]], cats: list[str]) -> list[tuple[str, str]]:
-    return [(cats[i], cats[j]) for i, row in enumerate(cm) for j, n in enumerate(row)
-            for _ in range(n)]
+    return [
+        (cats[i], cats[j]) for i, row in enumerate(cm) for j, n in enumerate(row) for _ in range(n)
+    ]
 
 
 # -- classification statistics ------------------------------------------------------
@@ -94,8 +94,10 @@ def test_crossing_candidates_optimal_beats_greedy():
     # Greedy takes A1-B1 and strands A2; optimal pairs A1-B2 and A2-B1.
     a = [Box("scratch", 0, 0, 10, 10), Box("scratch", 6, 0, 10, 10)]
     b = [Box("scratch", 3, 0, 10, 10), Box("scratch", -4, 0, 10, 10)]
-    ious = iou_matrix(np.array([[0, 0, 10, 10], [6, 0, 10, 10]], float),
-                      np.array([[3, 0, 10, 10], [-4, 0, 10, 10]], float))
+    ious = iou_matrix(
+        np.array([[0, 0, 10, 10], [6, 0, 10, 10]], float),
+        np.array([[3, 0, 10, 10], [-4, 0, 10, 10]], float),
+    )
     assert ious[0, 0] == pytest.approx(70 / 130)
     assert ious[0, 1] == pytest.approx(60 / 140)
     greedy = greedy_match(ious)
@@ -110,8 +112,10 @@ def test_same_class_partner_preferred_over_higher_iou():
     a = [Box("scratch", 0, 0, 10, 10), Box("dent", 2, 0, 10, 10)]
     b = [Box("dent", 1, 0, 10, 10), Box("scratch", 3, 0, 10, 10)]
     m = match_boxes(a, b)
-    assert {(a[i].cls, b[j].cls) for i, j, _ in m.pairs} == {("scratch", "scratch"),
-                                                               ("dent", "dent")}
+    assert {(a[i].cls, b[j].cls) for i, j, _ in m.pairs} == {
+        ("scratch", "scratch"),
+        ("dent", "dent"),
+    }
 
 
 def test_boxes_below_pairing_iou_are_missing_and_extra():
@@ -119,8 +123,11 @@ def test_boxes_below_pairing_iou_are_missing_and_extra():
     assert m.pairs == () and m.unmatched_a == (0,) and m.unmatched_b == (0,)
 
 
-boxes = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(1, 25),
-                           st.integers(1, 25)), min_size=0, max_size=5)
+boxes = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(1, 25), st.integers(1, 25)),
+    min_size=0,
+    max_size=5,
+)
 
 
 def _arr(bs):
@@ -146,17 +153,18 @@ def test_optimal_matching_properties(a, b):
     n = max(len(a), len(b))
     if n:
         padded = np.zeros((n, n))
-        padded[:len(a), :len(b)] = np.where(ious >= 0.1, ious, 0)
-        brute = max(sum(padded[i, p[i]] for i in range(n))
-                    for p in itertools.permutations(range(n)))
+        padded[: len(a), : len(b)] = np.where(ious >= 0.1, ious, 0)
+        brute = max(
+            sum(padded[i, p[i]] for i in range(n)) for p in itertools.permutations(range(n))
+        )
         assert opt.total_iou == pytest.approx(brute)
 
 
 def test_mask_iou_through_pycocotools():
     m1 = np.zeros((20, 20), np.uint8, order="F")
     m2 = np.zeros((20, 20), np.uint8, order="F")
-    m1[0:10, 0:10] = 1      # 100 px
-    m2[5:15, 0:10] = 1      # 100 px, 50 shared -> 50/150
+    m1[0:10, 0:10] = 1  # 100 px
+    m2[5:15, 0:10] = 1  # 100 px, 50 shared -> 50/150
     r1, r2 = mask_utils.encode(m1), mask_utils.encode(m2)
     assert mask_iou(r1, r2) == pytest.approx(1 / 3)
 
@@ -196,17 +204,28 @@ def test_per_point_sigmas_from_config():
 
 # -- whole-annotation agreement ----------------------------------------------------
 def test_disagreement_kinds_are_ranked():
-    a = Annotation(verdict="fail", defect_class="dent", severity="minor",
-                   boxes=(Box("dent", 0, 0, 10, 10),))
-    same = Annotation(verdict="fail", defect_class="dent", severity="minor",
-                      boxes=(Box("dent", 0.5, 0, 10, 10),))
+    a = Annotation(
+        verdict="fail", defect_class="dent", severity="minor", boxes=(Box("dent", 0, 0, 10, 10),)
+    )
+    same = Annotation(
+        verdict="fail", defect_class="dent", severity="minor", boxes=(Box("dent", 0.5, 0, 10, 10),)
+    )
     assert annotations_agree(a, same)
     assert compare(a, Annotation(verdict="pass")).kind == "verdict"
-    assert compare(a, Annotation(verdict="fail", defect_class="scratch", severity="minor",
-                                 boxes=a.boxes)).kind == "class"
-    shifted = Annotation(verdict="fail", defect_class="dent", severity="minor",
-                         boxes=(Box("dent", 4, 0, 10, 10),))
+    assert (
+        compare(
+            a, Annotation(verdict="fail", defect_class="scratch", severity="minor", boxes=a.boxes)
+        ).kind
+        == "class"
+    )
+    shifted = Annotation(
+        verdict="fail", defect_class="dent", severity="minor", boxes=(Box("dent", 4, 0, 10, 10),)
+    )
     c = compare(a, shifted)
     assert c.kind == "geometry" and "below IoU 0.75" in c.summary()
-    assert compare(a, Annotation(verdict="fail", defect_class="dent", severity="major",
-                                 boxes=a.boxes)).kind == "severity"
+    assert (
+        compare(
+            a, Annotation(verdict="fail", defect_class="dent", severity="major", boxes=a.boxes)
+        ).kind
+        == "severity"
+    )

@@ -22,7 +22,13 @@ def test_first_n_dual_then_round_robin(tmp_path):
     assert plan.dual_images() == ids[:4]
     assert all(plan.assignments[i].annotators == ("ann1", "ann2") for i in ids[:4])
     assert [plan.assignments[i].annotators for i in ids[4:]] == [
-        ("ann1",), ("ann2",), ("ann1",), ("ann2",), ("ann1",), ("ann2",)]
+        ("ann1",),
+        ("ann2",),
+        ("ann1",),
+        ("ann2",),
+        ("ann1",),
+        ("ann2",),
+    ]
     assert plan.spot_checks() == []
 
 
@@ -43,8 +49,9 @@ def test_first_n_per_task(tmp_path):
 
 
 def test_spot_check_sample_is_seeded_and_never_self_review(tmp_path):
-    p = qa_project(tmp_path, 20, reviewers=("rev", "ann1"), dual_first_n=0,
-                   spot_check_rate=0.25, seed=3)
+    p = qa_project(
+        tmp_path, 20, reviewers=("rev", "ann1"), dual_first_n=0, spot_check_rate=0.25, seed=3
+    )
     one, two = build_plan(p), build_plan(p)
     assert one.spot_checks() == two.spot_checks()
     assert len(one.spot_checks()) == 5  # 25 % of 20
@@ -69,8 +76,10 @@ def test_spot_checks_per_lot(tmp_path):
     assert sum(lots[i]["lot"] == "L2" for i in chosen) == 1
 
 
-@pytest.mark.parametrize("key,value", [("spot_check_rate", 1.5), ("dual_first_n", -1),
-                                       ("spot_check_by", "colour"), ("seed", "x")])
+@pytest.mark.parametrize(
+    "key,value",
+    [("spot_check_rate", 1.5), ("dual_first_n", -1), ("spot_check_by", "colour"), ("seed", "x")],
+)
 def test_bad_policy_names_the_field(tmp_path, key, value):
     p = qa_project(tmp_path, 2, **{key: value})
     with pytest.raises(ConfigError) as err:
@@ -108,14 +117,14 @@ def test_qa_plan_cli(tmp_path):
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["summary"]["dual"] == 2 and data["summary"]["single"] == 3
-    assert [i["phase"] for i in data["images"]] == ["dual", "dual", "single", "single",
-                                                     "single"]
+    assert [i["phase"] for i in data["images"]] == ["dual", "dual", "single", "single", "single"]
     r = CliRunner().invoke(main, ["qa", "plan", str(p.root)])
     assert "dual 2, single 3" in r.output and "ann1: label" in r.output
 
 
 def test_labeling_app_plan_queue(tmp_path):
     from qclabel.tui.labeling import queue_ids
+
     p = qa_project(tmp_path, 6, dual_first_n=2, spot_check_rate=0.0)
     ids = p.store.catalog.ids()
     label(p, "ann2", ids[1], edits.set_verdict("pass"))
@@ -130,11 +139,18 @@ def test_qa_queue_cli(tmp_path, as_user):
     r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--json"])
     assert r.exit_code == 0, r.output
     name = lambda i: p.store.catalog.get(i).source.rsplit("/", 1)[-1]  # noqa: E731
-    assert json.loads(r.output) == [{"image": i, "file": name(i), "role": "annotator"}
-                                    for i in (ids[0], ids[1], ids[3])]
+    assert json.loads(r.output) == [
+        {"image": i, "file": name(i), "role": "annotator"} for i in (ids[0], ids[1], ids[3])
+    ]
     r = CliRunner().invoke(main, ["qa", "queue", str(p.root)])
-    assert r.output.split() == [name(ids[0]), "annotator", name(ids[1]), "annotator",
-                                name(ids[3]), "annotator"]
+    assert r.output.split() == [
+        name(ids[0]),
+        "annotator",
+        name(ids[1]),
+        "annotator",
+        name(ids[3]),
+        "annotator",
+    ]
     # Another user's queue tells what they have labeled: adjudicators and admins only.
     r = CliRunner().invoke(main, ["qa", "queue", str(p.root), "--user", "rev"])
     assert r.exit_code == 3 and "adjudicator or admin" in r.output

@@ -61,15 +61,18 @@ async def test_annotators_cannot_open_analytics(timeline):  # noqa: F811
         await pilot.pause()
         assert not isinstance(app.screen, AnalyticsScreen)
         assert "Annotator analytics needs the adjudicator role" in [
-            n.message for n in app._notifications]
+            n.message for n in app._notifications
+        ]
 
 
 async def test_home_screen_shows_the_golden_flag(gold):  # noqa: F811
     p, ids, gold_ids = gold
     answer_golden(p, "ann2", gold_ids, 6)
     publish(p, "admin")
-    for user, expected in (("adj", "ann2: golden accuracy 60 %"),
-                           ("ann2", "golden accuracy 60 % on 10 checks is below 80 %")):
+    for user, expected in (
+        ("adj", "ann2: golden accuracy 60 %"),
+        ("ann2", "golden accuracy 60 % on 10 checks is below 80 %"),
+    ):
         app = build_app(p, user, graphics="halfcell", start="home")
         async with app.run_test(size=(140, 40)) as pilot:
             await settle(pilot, app)

@@ -22,8 +22,9 @@ CLASSES = ["scratch", "dent", "crack", "porosity", "burr", "contamination"]
 
 
 def _same(a: dict, b: dict) -> bool:
-    return {k: v for k, v in a.items() if k != "generated"} == \
-        {k: v for k, v in b.items() if k != "generated"}
+    return {k: v for k, v in a.items() if k != "generated"} == {
+        k: v for k, v in b.items() if k != "generated"
+    }
 
 
 def _duals() -> list[DualPair]:
@@ -31,10 +32,13 @@ def _duals() -> list[DualPair]:
     for n, (rel, t) in enumerate(sorted(TRUTH.items())):
         if not rel.startswith("metal/"):
             continue
-        masks = tuple(Mask.from_dict({**m, "id": f"m{k}"}) for k, m in
-                      enumerate(t.get("masks", [])))
-        boxes = tuple(Box(b["cls"], b["x"], b["y"], b["w"], b["h"], id=f"b{k}")
-                      for k, b in enumerate(t.get("boxes", [])))
+        masks = tuple(
+            Mask.from_dict({**m, "id": f"m{k}"}) for k, m in enumerate(t.get("masks", []))
+        )
+        boxes = tuple(
+            Box(b["cls"], b["x"], b["y"], b["w"], b["h"], id=f"b{k}")
+            for k, b in enumerate(t.get("boxes", []))
+        )
         a = Annotation(verdict=t["verdict"], masks=masks, boxes=boxes)
         # B shifts every second image's boxes and drops a mask on every third.
         b_boxes = tuple(bx.moved(6 if n % 2 else 0, 0) for bx in boxes)
@@ -59,8 +63,11 @@ def test_dask_local_cluster_gives_the_same_report():
     distributed = pytest.importorskip("distributed")
     duals = _duals()
     inline = compute_report(duals, CLASSES, DEFAULT_QA)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         remote = compute_report(duals, CLASSES, DEFAULT_QA, executor=client.get_executor())
     assert _same(remote, inline)

@@ -25,8 +25,10 @@ GROUND_TRUTH = Path(__file__).resolve().parent.parent / "samples" / "ground_trut
 def truth_edits(gt: dict, drop_last_box: bool = False) -> list:
     steps = [edits.set_verdict(gt["verdict"])]
     boxes = gt.get("boxes", [])[:-1] if drop_last_box else gt.get("boxes", [])
-    steps += [edits.add_box(Box(b["cls"], b["x"], b["y"], b["w"], b["h"], b.get("severity")))
-              for b in boxes]
+    steps += [
+        edits.add_box(Box(b["cls"], b["x"], b["y"], b["w"], b["h"], b.get("severity")))
+        for b in boxes
+    ]
     return steps
 
 
@@ -63,7 +65,7 @@ def test_calibration_on_the_sample_project(tmp_path, as_user):
     assert v["confusion"] == [[passes - 1, 1], [0, fails]]
     # by hand: po = (n-1)/n; pA(pass) = passes/n, pB(pass) = (passes-1)/n
     po = (n - 1) / n
-    pe = (passes * (passes - 1) + fails * (fails + 1)) / n ** 2
+    pe = (passes * (passes - 1) + fails * (fails + 1)) / n**2
     assert v["percent"] == pytest.approx(po, abs=1e-4)
     assert v["kappa"] == pytest.approx((po - pe) / (1 - pe), abs=1e-4)
     boxes_total = sum(len(by_image[i].get("boxes", [])) for i in ids)
@@ -71,11 +73,24 @@ def test_calibration_on_the_sample_project(tmp_path, as_user):
     assert rep["boxes"]["missing"] == 1 and rep["boxes"]["extra"] == 0
     assert rep["boxes"]["mean_iou"] == 1.0
     assert [(d["image"], d["kind"]) for d in rep["disagreements"]] == [
-        (first_pass, "verdict"), (first_fail, "geometry")]
+        (first_pass, "verdict"),
+        (first_fail, "geometry"),
+    ]
 
     for image, take in ((first_pass, "A"), (first_fail, "A")):
-        r = CliRunner().invoke(main, ["adjudicate", str(project.root), "--image", image,
-                                      "--take", take, "--note", "matches the part"])
+        r = CliRunner().invoke(
+            main,
+            [
+                "adjudicate",
+                str(project.root),
+                "--image",
+                image,
+                "--take",
+                take,
+                "--note",
+                "matches the part",
+            ],
+        )
         assert r.exit_code == 0, r.output
     final = final_labels(project)
     assert len(final) == n

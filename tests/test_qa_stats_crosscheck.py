@@ -88,8 +88,16 @@ def test_feinstein_cicchetti_paradox_tables():
     assert a.pabak == pytest.approx(0.70) and b.pabak == pytest.approx(0.70)
 
 
-@pytest.mark.parametrize("table", [ABSTRACTORS, DIAGNOSIS, [[97, 1], [1, 1]],
-                                   [[40, 9], [6, 45]], [[5, 1, 0], [1, 2, 1], [0, 0, 2]]])
+@pytest.mark.parametrize(
+    "table",
+    [
+        ABSTRACTORS,
+        DIAGNOSIS,
+        [[97, 1], [1, 1]],
+        [[40, 9], [6, 45]],
+        [[5, 1, 0], [1, 2, 1], [0, 0, 2]],
+    ],
+)
 def test_kappa_matches_statsmodels_on_tables(table):
     ours = agreement_from_confusion(np.array(table), _cats(len(table)))
     theirs = cohens_kappa(np.array(table)).kappa
@@ -97,8 +105,7 @@ def test_kappa_matches_statsmodels_on_tables(table):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(2, 5), st.integers(0, 2**32 - 1), st.integers(5, 200),
-       st.floats(0.0, 0.98))
+@given(st.integers(2, 5), st.integers(0, 2**32 - 1), st.integers(5, 200), st.floats(0.0, 0.98))
 def test_kappa_matches_scikit_learn_on_label_pairs(q, seed, n, skew):
     """Random annotators, from balanced to 98 % one category (the inspection case)."""
     rng = np.random.default_rng(seed)

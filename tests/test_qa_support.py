@@ -25,11 +25,21 @@ def write_images(folder: Path, n: int, size: tuple[int, int] = (32, 24)) -> Path
     return folder
 
 
-def qa_project(root: Path, n: int = 10, annotators=("ann1", "ann2"), reviewers=("rev",),
-               adjudicators=("adj",), size: tuple[int, int] = (32, 24), **qa: Any) -> Project:
+def qa_project(
+    root: Path,
+    n: int = 10,
+    annotators=("ann1", "ann2"),
+    reviewers=("rev",),
+    adjudicators=("adj",),
+    size: tuple[int, int] = (32, 24),
+    **qa: Any,
+) -> Project:
     project = Project.init(root / "proj", "metal-stamping", user="admin")
-    for role, users in (("annotator", annotators), ("reviewer", reviewers),
-                        ("adjudicator", adjudicators)):
+    for role, users in (
+        ("annotator", annotators),
+        ("reviewer", reviewers),
+        ("adjudicator", adjudicators),
+    ):
         for u in users:
             project.add_role("admin", u, role)
     project.config["qa"].update(qa)
@@ -43,6 +53,7 @@ def set_fields(project: Project, values: dict[str, dict[str, str]]) -> Project:
     cat = project.store.catalog
     recs = [r for r in cat.all() if r.id in values]
     from dataclasses import replace
+
     cat.update(replace(r, fields={**r.fields, **values[r.id]}) for r in recs)
     return Project.open(project.root)
 

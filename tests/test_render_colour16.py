@@ -41,7 +41,7 @@ def proj(tmp_path):
 
 def test_decode_keeps_16_bit_colour_in_rgb_order(proj):
     [rec] = proj.store.catalog.all()
-    vp = Viewport.fit(W, H, W, H // 2, 1, 2)       # one source pixel per frame pixel
+    vp = Viewport.fit(W, H, W, H // 2, 1, 2)  # one source pixel per frame pixel
     src = decode_region(rec, proj.root, vp)
     assert src.high_bit and src.array.dtype == np.uint16 and src.array.shape == (H, W, 3)
     assert np.array_equal(src.array, colour16())
@@ -54,7 +54,7 @@ async def test_app_windows_the_full_16_bit_range_of_a_colour_image(proj):
         frame = app.screen.image_view.frame
         assert frame is not None and frame.high_bit
         c, w = frame.window
-        assert 30000 <= c - w / 2 and c + w / 2 <= 30400 + 1   # the real values' range
+        assert 30000 <= c - w / 2 and c + w / 2 <= 30400 + 1  # the real values' range
         pic = np.asarray(frame.picture.convert("RGB"), dtype=np.int16)
         red, green = pic[pic.shape[0] // 2, :, 0], pic[pic.shape[0] // 2, :, 1]
         # 400 counts spread over the 8-bit range: a ramp, not one flat level
@@ -65,5 +65,6 @@ async def test_app_windows_the_full_16_bit_range_of_a_colour_image(proj):
         await settle(pilot, app)
         narrower = np.asarray(app.screen.image_view.frame.picture.convert("RGB"), np.int16)
         assert app.screen.window[1] < w
-        assert np.count_nonzero(narrower[pic.shape[0] // 2, :, 0] == 255) > \
-            np.count_nonzero(red == 255)
+        assert np.count_nonzero(narrower[pic.shape[0] // 2, :, 0] == 255) > np.count_nonzero(
+            red == 255
+        )

@@ -17,8 +17,9 @@ from qclabel.render.sheet import SheetLayout, compose_sheet, halfcells
 
 
 def rec(path, w, h, **kw) -> ImageRecord:
-    return ImageRecord(id=path.stem, sha256="0" * 64, source=str(path), file=str(path),
-                       width=w, height=h, **kw)
+    return ImageRecord(
+        id=path.stem, sha256="0" * 64, source=str(path), file=str(path), width=w, height=h, **kw
+    )
 
 
 @pytest.fixture

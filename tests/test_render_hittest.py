@@ -22,8 +22,13 @@ def proj(tmp_path):
 @pytest.mark.parametrize("graphics", ["halfcell", "sixel"])
 @pytest.mark.parametrize("task", ["classification", "box"])
 async def test_click_on_the_picture_sends_no_kitty_graphics(proj, capfd, graphics, task):
-    app = build_app(proj, "admin", graphics=graphics, task=task,
-                    cell_px=(10, 20) if graphics == "sixel" else None)
+    app = build_app(
+        proj,
+        "admin",
+        graphics=graphics,
+        task=task,
+        cell_px=(10, 20) if graphics == "sixel" else None,
+    )
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         view = app.screen.image_view
@@ -36,7 +41,7 @@ async def test_click_on_the_picture_sends_no_kitty_graphics(proj, capfd, graphic
         await pilot.pause()
         out = capfd.readouterr()
         assert APC_GRAPHICS not in out.out and APC_GRAPHICS not in out.err
-        assert view._renderable is None            # no TGP picture was built
+        assert view._renderable is None  # no TGP picture was built
         # what the hit test sees is the picture itself, not an empty line
         strip = view.render_line(orow + fr // 2)
         assert strip.cell_length == view.size.width
@@ -50,4 +55,5 @@ async def test_click_on_the_picture_sends_no_kitty_graphics(proj, capfd, graphic
 
 def view_pixel(view, col, row):
     from qclabel.render import cellmap
+
     return cellmap.cell_pixel(view.frame.viewport, col, row)

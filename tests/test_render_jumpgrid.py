@@ -10,8 +10,13 @@ import pytest
 from qclabel.render import cellmap as cm, jumpgrid
 from qclabel.render.viewport import Viewport
 
-CASES = [(400, 300, 66, 27, 1, 2), (800, 600, 126, 42, 10, 20), (2592, 1944, 46, 21, 1, 2),
-         (1024, 256, 126, 42, 1, 2), (480, 360, 200, 60, 8, 16)]
+CASES = [
+    (400, 300, 66, 27, 1, 2),
+    (800, 600, 126, 42, 10, 20),
+    (2592, 1944, 46, 21, 1, 2),
+    (1024, 256, 126, 42, 1, 2),
+    (480, 360, 200, 60, 8, 16),
+]
 
 
 def nearest_slot(vp, x, y):
@@ -34,7 +39,7 @@ def test_stages_reach_every_pixel_exactly(w, h, cols, rows, cw, ch):
             assert area.x0 <= x < area.x1 and area.y0 <= y < area.y1, (x, y, area)
             vp = jumpgrid.stage_view(vp, area)
             rulers = jumpgrid.area_rulers(vp, area)
-            assert len(rulers) == sum(area.divisions())   # one cell per letter
+            assert len(rulers) == sum(area.divisions())  # one cell per letter
             ncol, nrow = area.divisions()
             i = next(k for k in range(ncol) if area.slot(k, 0).x0 <= x < area.slot(k, 0).x1)
             j = next(k for k in range(nrow) if area.slot(0, k).y0 <= y < area.slot(0, k).y1)
@@ -48,6 +53,6 @@ def test_corner_area_starts_at_the_anchor_and_stays_in_the_image():
     vp = Viewport.fit(400, 300, 66, 27, 1, 2)
     a = jumpgrid.corner_area(vp, 137, 91)
     assert (a.x0, a.y0) == (137, 91) and a.divisions() == (25, 25) and a.x1 - a.x0 == 25
-    edge = jumpgrid.corner_area(vp, 395, 298)   # shifted back: still 25 pixels to pick from
+    edge = jumpgrid.corner_area(vp, 395, 298)  # shifted back: still 25 pixels to pick from
     assert (edge.x1, edge.y1) == (400, 300) and edge.x0 <= 395 and edge.y0 <= 298
     assert len(jumpgrid.area_rulers(jumpgrid.stage_view(vp, a), a)) == 50

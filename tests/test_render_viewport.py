@@ -10,9 +10,9 @@ from qclabel.render import Viewport
 
 
 def test_fit_keeps_aspect_and_centres():
-    vp = Viewport.fit(4000, 3000, 100, 40, 10, 20)   # area 1000x800 px
+    vp = Viewport.fit(4000, 3000, 100, 40, 10, 20)  # area 1000x800 px
     assert vp.frame_size == (1000, 750)
-    assert vp.frame_cells == (100, 38)                 # 750 / 20 = 37.5 -> 38 rows
+    assert vp.frame_cells == (100, 38)  # 750 / 20 = 37.5 -> 38 rows
     assert vp.offset == (0, 1)
     tall = Viewport.fit(1000, 4000, 100, 40, 10, 20)
     assert tall.frame_size == (200, 800) and tall.offset == (40, 0)
@@ -24,10 +24,15 @@ def test_halfcell_pixels_are_one_by_two():
     assert vp.frame_cells == (74, 28)
 
 
-@pytest.mark.parametrize("size,area,cell", [
-    ((4000, 3000), (100, 40), (10, 20)), ((1600, 1200), (80, 20), (1, 2)),
-    ((333, 977), (57, 31), (8, 17)), ((5, 3), (40, 20), (1, 2)),
-])
+@pytest.mark.parametrize(
+    "size,area,cell",
+    [
+        ((4000, 3000), (100, 40), (10, 20)),
+        ((1600, 1200), (80, 20), (1, 2)),
+        ((333, 977), (57, 31), (8, 17)),
+        ((5, 3), (40, 20), (1, 2)),
+    ],
+)
 def test_cell_mapping_round_trips(size, area, cell):
     vp = Viewport.fit(*size, *area, *cell)
     oc, orow = vp.offset
@@ -35,7 +40,7 @@ def test_cell_mapping_round_trips(size, area, cell):
     for col, row in itertools.product(range(oc, oc + fc), range(orow, orow + fr)):
         x0, y0, x1, y1 = vp.cell_rect(col, row)
         assert vp.cell_of(*vp.cell_center(col, row)) == (col, row)
-        assert vp.cell_of(x0, y0) == (col, row)            # top-left corner is inside
+        assert vp.cell_of(x0, y0) == (col, row)  # top-left corner is inside
         assert vp.cell_of(x1 - 1e-6, y1 - 1e-6) == (col, row)
         assert vp.cell_in_frame(col, row)
     assert not vp.cell_in_frame(oc + fc, orow)

@@ -29,8 +29,12 @@ LOSSLESS = (".png", ".tif", ".tiff")
 def regenerated(tmp_path_factory) -> Path:
     """Run the generator script as a user would, into a fresh folder."""
     out = tmp_path_factory.mktemp("samples")
-    done = subprocess.run([sys.executable, str(SAMPLES / "generate.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(SAMPLES / "generate.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "ground_truth.json" in done.stdout
     return out
@@ -40,8 +44,9 @@ def canonical_grey(rel: str) -> np.ndarray:
     """The canonical (EXIF-oriented) image as float grey, 16-bit kept at full range."""
     with Image.open(SAMPLES / rel) as im:
         im = ImageOps.exif_transpose(im)
-        arr = np.asarray(im.convert("L") if im.mode not in ("I;16", "I;16L", "I;16B", "L")
-                         else im).astype(np.float64)
+        arr = np.asarray(
+            im.convert("L") if im.mode not in ("I;16", "I;16L", "I;16B", "L") else im
+        ).astype(np.float64)
     return arr
 
 
@@ -57,27 +62,31 @@ def stands_out(img: np.ndarray, box: dict, margin: int = 10) -> float:
     x0, y0 = max(0, x - margin), max(0, y - margin)
     x1, y1 = min(w, x + bw + margin), min(h, y + bh + margin)
     gy, gx = np.gradient(img)
-    energy = gx ** 2 + gy ** 2
+    energy = gx**2 + gy**2
     inside = np.zeros(img.shape, bool)
-    inside[y:y + bh, x:x + bw] = True
+    inside[y : y + bh, x : x + bw] = True
     ring = np.zeros(img.shape, bool)
     ring[y0:y1, x0:x1] = True
     ring &= ~inside
     a, r = img[inside], img[ring]
-    return max(abs(a.mean() - r.mean()) / (r.std() + 1.0),
-               a.std() / (r.std() + 1.0),
-               energy[inside].mean() / (energy[ring].mean() + 1.0))
+    return max(
+        abs(a.mean() - r.mean()) / (r.std() + 1.0),
+        a.std() / (r.std() + 1.0),
+        energy[inside].mean() / (energy[ring].mean() + 1.0),
+    )
 
 
 # --- reproducibility -------------------------------------------------------------------
+
 
 def test_regenerating_gives_identical_ground_truth(regenerated: Path):
     assert json.loads((regenerated / "ground_truth.json").read_text()) == GT
 
 
 def test_regenerating_gives_identical_files(regenerated: Path):
-    committed = sorted(p.relative_to(SAMPLES).as_posix() for p in SAMPLES.glob("*/*")
-                       if p.parent.name != "synth")
+    committed = sorted(
+        p.relative_to(SAMPLES).as_posix() for p in SAMPLES.glob("*/*") if p.parent.name != "synth"
+    )
     fresh = sorted(p.relative_to(regenerated).as_posix() for p in regenerated.glob("*/*"))
     assert committed == fresh == sorted(FILES)
     for rel in fresh:
@@ -105,6 +114,7 @@ def test_committed_samples_stay_small():
 
 
 # --- decoding and geometry -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("rel", sorted(GOOD))
 def test_sample_decodes_at_its_canonical_size(rel: str):
@@ -206,11 +216,12 @@ def test_each_pcb_board_boxes_every_joint_grade_on_solder():
         metal = _not_solder_mask(bgr)
         assert metal.mean() < 0.5  # most of the board is mask: the check below can fail
         for b in v["boxes"]:  # a joint box sits on pads and solder, not on bare mask
-            inside = metal[b["y"]:b["y"] + b["h"], b["x"]:b["x"] + b["w"]]
+            inside = metal[b["y"] : b["y"] + b["h"], b["x"] : b["x"] + b["w"]]
             assert inside.mean() > 0.8, (rel, b)
 
 
 # --- source-specific properties --------------------------------------------------------
+
 
 def test_xray_tiffs_are_16_bit_in_a_narrow_window():
     rels = [k for k in FILES if k.startswith("xray/")]
@@ -236,7 +247,7 @@ def test_phone_photos_need_their_exif_orientation():
             orientation = exif.get(0x0112)
             sub = exif.get_ifd(0x8769)
             assert exif.get(0x010F) and exif.get(0x0110)  # Make, Model
-            assert sub.get(0x829A) and sub.get(0x9003)    # ExposureTime, DateTimeOriginal
+            assert sub.get(0x829A) and sub.get(0x9003)  # ExposureTime, DateTimeOriginal
             stored = im.size
             upright = np.asarray(ImageOps.exif_transpose(im).convert("L"))
         seen.add(orientation)
@@ -259,8 +270,7 @@ def test_linescan_segments_stitch_to_the_part():
     part = stitched(group)
     assert part.shape == (group["height"], group["width"])
     bounds = np.cumsum([FILES[s]["height"] for s in group["segments"]])[:-1]
-    crossing = [b for b in group["boxes"]
-                if any(b["y"] < y < b["y"] + b["h"] for y in bounds)]
+    crossing = [b for b in group["boxes"] if any(b["y"] < y < b["y"] + b["h"] for y in bounds)]
     assert crossing, "a defect must cross a segment boundary"
 
 
@@ -272,7 +282,7 @@ def test_focus_stack_slices_are_sharp_where_the_truth_says():
         sharpness.append(lap)
     for z, rel in enumerate(slices):
         x, y, w, h = FILES[rel]["focus"]["sharp_region"]
-        scores = [float(lap[y:y + h, x:x + w].var()) for lap in sharpness]
+        scores = [float(lap[y : y + h, x : x + w].var()) for lap in sharpness]
         assert int(np.argmax(scores)) == z, (rel, scores)
 
 
@@ -287,7 +297,7 @@ def test_assembly_keypoints_match_the_part_and_the_tolerances():
         assert list(pts) == list(template.points)
         for hole in ("hole_left", "hole_right"):  # through holes show the dark fixture
             x, y, _ = pts[hole]
-            assert img[int(y) - 2:int(y) + 3, int(x) - 2:int(x) + 3].mean() < 60, rel
+            assert img[int(y) - 2 : int(y) + 3, int(x) - 2 : int(x) + 3].mean() < 60, rel
         (lx, ly, _), (rx, ry, _) = pts["hole_left"][:3], pts["hole_right"][:3]
         dist_mm = math.hypot(rx - lx, ry - ly) * entry["mm_per_px"]
         in_tol = abs(dist_mm - hole_tol.nominal_mm) <= hole_tol.tol_mm

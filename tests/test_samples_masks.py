@@ -46,6 +46,7 @@ def test_masks_lie_on_the_image_and_inside_their_boxes(rel):
 @pytest.mark.parametrize("rel", sorted(k for k in WITH_MASKS if k.startswith("paint/")))
 def test_paint_masks_mark_pixels_that_differ_from_the_clean_coat(rel):
     import cv2
+
     img = np.asarray(Image.open(SAMPLES / rel).convert("RGB")).astype(float)
     detail = np.abs(cv2.Laplacian(img.mean(axis=2), cv2.CV_64F, ksize=3))
     clean = np.ones(img.shape[:2], bool)
@@ -76,8 +77,12 @@ def test_paint_taxonomy_is_semantic_and_its_rules_apply_to_the_sample_masks():
 
 
 def test_metal_scratch_and_crack_masks_are_thin():
-    thin = [measure(m, 0.05) for v in WITH_MASKS.values() for m in masks_of(v)
-            if m.cls in ("scratch", "crack")]
+    thin = [
+        measure(m, 0.05)
+        for v in WITH_MASKS.values()
+        for m in masks_of(v)
+        if m.cls in ("scratch", "crack")
+    ]
     assert len(thin) >= 6
     for t in thin:
         assert t.width_px < 4 and t.length_px > 4 * t.width_px

@@ -37,8 +37,9 @@ def test_display_mask_follows_the_frame_pixel_grid(level):
     """A display pixel is set exactly when a mask pixel lies under it (zoomed out: any
     of them, so small defects never vanish; zoomed in: the one pixel it shows)."""
     from qclabel.render import cellmap as cm
+
     vp = cm.zoom_to(Viewport.fit(IMG_W, IMG_H, 160, 45), level, (300, 200))
-    m = blob(300, 200, 3)                          # a 7 px pore
+    m = blob(300, 200, 3)  # a 7 px pore
     dm, x0, y0 = display_mask(m, vp)
     (sx, sy) = vp.scale
     full = m.full(IMG_W, IMG_H).astype(bool)
@@ -67,12 +68,12 @@ def test_halfcell_keeps_the_picture_under_the_tint(style):
     for (col, row), g in o.items():
         for y, colour in ((2 * (row - orow), g.colour), (2 * (row - orow) + 1, g.bg)):
             x = col - oc
-            got = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+            got = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
             base = pic[y, x].astype(int)
             if (x, y) in inside:
-                if style == "outline":     # the outline never touches a mask pixel
+                if style == "outline":  # the outline never touches a mask pixel
                     assert (got == base).all()
-                else:                      # tinted, not painted over: the texture stays
+                else:  # tinted, not painted over: the texture stays
                     assert np.allclose(got, base * 0.65 + np.array([255, 0, 0]) * 0.35, atol=1)
     if style == "fill":
         colours = {g.colour for g in o.values()}
@@ -98,7 +99,7 @@ def test_kitty_ring_never_covers_a_cell_showing_the_mask():
 def test_sixel_strokes_blend_or_ring_without_hiding_mask_pixels(style):
     vp = Viewport.fit(IMG_W, IMG_H, 160, 45, 10, 20)
     fw, fh = vp.frame_size
-    pic = Image.fromarray(textured(fw, fh)[..., 0], "L")   # a greyscale inspection image
+    pic = Image.fromarray(textured(fw, fh)[..., 0], "L")  # a greyscale inspection image
     o = ov.Overlay()
     m = blob()
     draw_mask(o, vp, m, "#0000ff", "sixel", None, style)
@@ -110,15 +111,16 @@ def test_sixel_strokes_blend_or_ring_without_hiding_mask_pixels(style):
     out = np.asarray(painted(pic, vp, cells, pieces).convert("RGB")).astype(int)
     oc, orow = vp.offset
     left, top = (cells[0] - oc) * 10, (cells[1] - orow) * 20
-    base = np.asarray(pic.convert("RGB")).astype(int)[top:top + out.shape[0],
-                                                      left:left + out.shape[1]]
+    base = np.asarray(pic.convert("RGB")).astype(int)[
+        top : top + out.shape[0], left : left + out.shape[1]
+    ]
     dm, x0, y0 = display_mask(m, vp, pad=1)
     sub = np.zeros(base.shape[:2], bool)
     for y, x in zip(*np.nonzero(dm)):
         if 0 <= y + y0 - top < sub.shape[0] and 0 <= x + x0 - left < sub.shape[1]:
             sub[y + y0 - top, x + x0 - left] = True
     if style == "outline":
-        assert (out[sub] == base[sub]).all()                   # mask pixels untouched
+        assert (out[sub] == base[sub]).all()  # mask pixels untouched
         rg = ring(dm)
         assert rg.sum() > 0
     else:
@@ -134,15 +136,26 @@ def _brush_overlays(vp, mode, pic):
     other = blob(200, 150, 30)
     m = blob(400, 260, 20)
     before, after = ov.Overlay(), ov.Overlay()
-    for o, masks in ((before, (other, m)), (after, (other, m.painted(
-            stamp([(420, 260), (450, 270)], 4, "round", IMG_W, IMG_H).pixels, 416, 256)))):
+    for o, masks in (
+        (before, (other, m)),
+        (
+            after,
+            (
+                other,
+                m.painted(
+                    stamp([(420, 260), (450, 270)], 4, "round", IMG_W, IMG_H).pixels, 416, 256
+                ),
+            ),
+        ),
+    ):
         for x in masks:
             draw_mask(o, vp, x, "#ff7043", mode, pic, "fill")
     return before, after
 
 
-@pytest.mark.parametrize("mode,cell", [("halfcell", (1, 2)), ("kitty", (10, 20)),
-                                       ("sixel", (10, 20))])
+@pytest.mark.parametrize(
+    "mode,cell", [("halfcell", (1, 2)), ("kitty", (10, 20)), ("sixel", (10, 20))]
+)
 def test_a_stroke_costs_a_few_cells_on_the_wire_model(mode, cell):
     vp = Viewport.fit(IMG_W, IMG_H, 160, 45, *cell)
     fw, fh = vp.frame_size
@@ -170,9 +183,11 @@ def test_a_stroke_costs_a_few_cells_on_the_wire_model(mode, cell):
 
 
 @pytest.mark.parametrize("graphics,cell_px", [("sixel", (10, 20)), ("halfcell", (1, 2))])
-async def test_a_brush_stroke_in_the_app_sends_only_its_cells(tmp_path, graphics, cell_px,
-                                                             monkeypatch):
+async def test_a_brush_stroke_in_the_app_sends_only_its_cells(
+    tmp_path, graphics, cell_px, monkeypatch
+):
     import textual.constants
+
     monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")
     project = sample_project(tmp_path, "paint")
     app = build_app(project, "admin", graphics=graphics, task="segmentation", cell_px=cell_px)
@@ -189,12 +204,14 @@ async def test_a_brush_stroke_in_the_app_sends_only_its_cells(tmp_path, graphics
         frame = screen.image_view.frame
         await pilot.press("1", *["]"] * 5)
         await goto(pilot, screen, 300, 300)
-        await pilot.press("space", "l", "l", "l", "space")    # one stroke, saved
+        await pilot.press("space", "l", "l", "l", "space")  # one stroke, saved
         await pilot.pause()
-        assert project.store.state("admin").annotation(app.labeler.current).masks or \
-            app.labeler.annotation().masks
+        assert (
+            project.store.state("admin").annotation(app.labeler.current).masks
+            or app.labeler.annotation().masks
+        )
         per_key = []
-        for key in ("space", "l", "l", "space"):              # a second stroke, key by key
+        for key in ("space", "l", "l", "space"):  # a second stroke, key by key
             out.clear()
             await pilot.press(key)
             await pilot.pause()
@@ -202,9 +219,9 @@ async def test_a_brush_stroke_in_the_app_sends_only_its_cells(tmp_path, graphics
             if graphics == "sixel":
                 assert frame.sixel not in sent
             per_key.append(len(sent))
-        assert screen.image_view.frame is frame                # no new picture
+        assert screen.image_view.frame is frame  # no new picture
         assert all(0 < n < 0.05 * full for n in per_key), (per_key, full)
-        assert sum(per_key) < 0.2 * full                       # the whole stroke
-        await pilot.press("ctrl+f")                            # outline: the ring only
+        assert sum(per_key) < 0.2 * full  # the whole stroke
+        await pilot.press("ctrl+f")  # outline: the ring only
         await pilot.pause()
         assert screen.display_style == "outline"

@@ -29,7 +29,7 @@ async def test_a_60_px_diagonal_scratch_in_nine_keys(tmp_path):
     app = build_app(project, "admin", graphics="halfcell", task="segmentation")
     async with app.run_test(size=SIZE) as pilot:
         screen, image = await _open(app, pilot, "P1002_L08_S3_cam1_0007.jpg")  # clean
-        a, b = (300, 300), (342, 342)                 # 42 px each way: 59 px long
+        a, b = (300, 300), (342, 342)  # 42 px each way: 59 px long
         keys = ["1", "g", *jump_keys(screen, *a), "space", "g", *jump_keys(screen, *b), "space"]
         await pilot.press(*keys)
         assert len(keys) == 9
@@ -43,9 +43,18 @@ async def test_a_coating_run_with_a_hole_in_seventeen_keys(tmp_path):
     app = build_app(project, "admin", graphics="halfcell", task="segmentation")
     async with app.run_test(size=SIZE) as pilot:
         screen, image = await _open(app, pilot, "panel_0002.jpg")
-        x, y, w, h = 303, 288, 37, 96                 # the run's box (ground truth)
-        keys = ["1", "m", "g", *jump_keys(screen, x, y), "space",
-                "g", *jump_keys(screen, x + w, y + h), "enter", "enter"]
+        x, y, w, h = 303, 288, 37, 96  # the run's box (ground truth)
+        keys = [
+            "1",
+            "m",
+            "g",
+            *jump_keys(screen, x, y),
+            "space",
+            "g",
+            *jump_keys(screen, x + w, y + h),
+            "enter",
+            "enter",
+        ]
         await pilot.press(*keys)
         [m] = on_disk(project, image).masks
         full = m.full(640, 480)
@@ -59,5 +68,5 @@ async def test_a_coating_run_with_a_hole_in_seventeen_keys(tmp_path):
         assert m2.id == m.id and m2.area < m.area
         after = m2.full(640, 480)
         hx, hy = screen.cursor
-        assert not after[hy, hx]                      # the hole ...
+        assert not after[hy, hx]  # the hole ...
         assert after[hy, hx - 6] or after[hy, hx + 6]  # ... inside the run

@@ -50,6 +50,7 @@ async def test_the_home_screen_opens_the_mask_mode(paint):
         await pilot.press("m")
         await settle(pilot, app)
         from qclabel.tui.screens.segment import SegmentScreen
+
         assert isinstance(app.screen, SegmentScreen)
 
 
@@ -58,10 +59,10 @@ async def test_brush_stroke_is_one_edit_and_undo_restores_the_exact_raster(paint
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        await pilot.press("1", "]", "]")              # run, radius 5
+        await pilot.press("1", "]", "]")  # run, radius 5
         await brush(pilot, screen, (200, 230), (230, 260))
         [m] = on_disk(paint, image).masks
-        assert m.cls == "run" and m.severity == "minor"   # 6.6 mm2 <= 20 mm2
+        assert m.cls == "run" and m.severity == "minor"  # 6.6 mm2 <= 20 mm2
         assert on_disk(paint, image).verdict == "fail"
         first = m.full(640, 480).copy()
         # an 11 px wide diagonal line from (200,230) to (230,260): its centre pixels set
@@ -73,7 +74,7 @@ async def test_brush_stroke_is_one_edit_and_undo_restores_the_exact_raster(paint
         assert m2.id == m.id and m2.area > m.area
         await pilot.press("u")
         [back] = on_disk(paint, image).masks
-        assert (back.full(640, 480) == first).all()       # the exact raster
+        assert (back.full(640, 480) == first).all()  # the exact raster
         await pilot.press("u")
         assert on_disk(paint, image).masks == ()
         await pilot.press("r", "r")
@@ -85,12 +86,12 @@ async def test_square_tip_and_eraser_on_the_selected_mask(paint):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        await pilot.press("1", "t", *["]"] * 9)       # square tip, radius 12: 25x25
+        await pilot.press("1", "t", *["]"] * 9)  # square tip, radius 12: 25x25
         await goto(pilot, screen, 210, 240)
-        await pilot.press("space", "space")           # one dab
+        await pilot.press("space", "space")  # one dab
         [m] = on_disk(paint, image).masks
         assert (m.left, m.top, m.width, m.height, m.area) == (198, 228, 25, 25, 625)
-        await pilot.press("tab", "e", *["["] * 9)   # radius 3
+        await pilot.press("tab", "e", *["["] * 9)  # radius 3
         await goto(pilot, screen, 210, 240)
         await pilot.press("space", "space")
         [e] = on_disk(paint, image).masks
@@ -102,13 +103,14 @@ async def test_brush_is_clipped_to_the_image(paint):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        await pilot.press("3", *["]"] * 27)           # radius 30 at the corner
+        await pilot.press("3", *["]"] * 27)  # radius 30 at the corner
         await goto(pilot, screen, 0, 0)
         await pilot.press("space", "space")
         [m] = on_disk(paint, image).masks
         assert (m.left, m.top) == (0, 0) and m.x2 <= 640 and m.y2 <= 480
-        assert m.area == int(np.sum([(x * x + y * y) <= 30.5 ** 2
-                                     for x in range(31) for y in range(31)]))
+        assert m.area == int(
+            np.sum([(x * x + y * y) <= 30.5**2 for x in range(31) for y in range(31)])
+        )
 
 
 async def test_polygon_with_vertex_edits_and_a_hole(paint):
@@ -121,14 +123,14 @@ async def test_polygon_with_vertex_edits_and_a_hole(paint):
             await goto(pilot, screen, *p)
             await pilot.press("space")
         await goto(pilot, screen, 130, 98)
-        await pilot.press("I")                        # a vertex on the top edge
+        await pilot.press("I")  # a vertex on the top edge
         await pilot.press("M")
-        await goto(pilot, screen, 130, 90)            # ... moved up
+        await goto(pilot, screen, 130, 90)  # ... moved up
         await pilot.press("M")
         await goto(pilot, screen, 100, 151)
-        await pilot.press("D", "u")                   # delete a corner, undo that
+        await pilot.press("D", "u")  # delete a corner, undo that
         assert screen.draft.ring == [(100, 100), (130, 90), (160, 100), (160, 150), (100, 150)]
-        await pilot.press("O")                        # close, start a hole
+        await pilot.press("O")  # close, start a hole
         for p in ((120, 115), (140, 115), (140, 135), (120, 135)):
             await goto(pilot, screen, *p)
             await pilot.press("space")
@@ -136,7 +138,7 @@ async def test_polygon_with_vertex_edits_and_a_hole(paint):
         [m] = on_disk(paint, image).masks
         full = m.full(640, 480)
         assert m.cls == "thin-spot" and full[110, 110] and not full[125, 130]
-        assert full[95, 130] and not full[95, 105]    # the moved vertex's peak
+        assert full[95, 130] and not full[95, 105]  # the moved vertex's peak
         # vertices on pixel centres, pycocotools' rule: a centre on the left/top edge
         # is outside, on the right/bottom edge inside
         assert (m.left, m.top, m.x2, m.y2) == (101, 91, 161, 151)
@@ -177,20 +179,20 @@ async def test_grabcut_on_a_drawn_box_then_strokes_rerun(paint):
         first = screen.proposal.count
         shown = screen.proposal.full(640, 480)
         assert iou(shown, t.full(640, 480).astype(bool)) >= 0.9
-        await pilot.press("a")                         # watershed, then back
+        await pilot.press("a")  # watershed, then back
         assert "watershed" in message(screen)
         await pilot.press("a", "a")
         assert screen.proposal.count == first
         await goto(pilot, screen, t.left + 2, t.top + 2)
-        await pilot.press("comma")                     # background pen
+        await pilot.press("comma")  # background pen
         await goto(pilot, screen, t.x2 - 3, t.top + 2)
-        await pilot.press("comma")                     # lifts it, re-runs
+        await pilot.press("comma")  # lifts it, re-runs
         assert screen.proposal.count != first
         proposed = screen.proposal.full(640, 480)
-        [bg] = screen.marked[False]                    # the stroke followed the cursor
+        [bg] = screen.marked[False]  # the stroke followed the cursor
         await pilot.press("enter")
         [m] = on_disk(paint, image).masks
-        assert (m.full(640, 480).astype(bool) == proposed).all()   # saved as shown
+        assert (m.full(640, 480).astype(bool) == proposed).all()  # saved as shown
         assert bg.count > 30 and not (m.full(640, 480) & bg.full(640, 480)).any()
 
 
@@ -200,8 +202,9 @@ async def test_a_pore_from_its_box_in_six_keys(metal):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         rel = "metal/P1002_L09_S1_cam1_0012.jpg"
-        target = next(i for i in app.labeler.queue
-                      if app.labeler.record(i).source.endswith(rel.split("/")[1]))
+        target = next(
+            i for i in app.labeler.queue if app.labeler.record(i).source.endswith(rel.split("/")[1])
+        )
         app.labeler.index = app.labeler.queue.index(target)
         screen.show_image()
         await settle(pilot, app)
@@ -225,18 +228,18 @@ async def test_protect_other_instances(metal):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        await pilot.press("2", *["]"] * 5)              # dent, radius 8
+        await pilot.press("2", *["]"] * 5)  # dent, radius 8
         await brush(pilot, screen, (300, 300), (340, 300))
-        await pilot.press("escape", "1")                # next mask: scratch
+        await pilot.press("escape", "1")  # next mask: scratch
         await brush(pilot, screen, (320, 280), (320, 320))
         dent, scratch = on_disk(metal, image).masks
         assert dent.cls == "dent" and scratch.cls == "scratch"
         assert not (dent.full(800, 600) & scratch.full(800, 600)).any()
         before = dent.full(800, 600).copy()
-        await pilot.press("P", "escape", "1")           # protection off: overlap allowed
+        await pilot.press("P", "escape", "1")  # protection off: overlap allowed
         await brush(pilot, screen, (310, 290), (310, 310))
         masks = on_disk(metal, image).masks
-        assert (masks[0].full(800, 600) == before).all()     # other masks never change
+        assert (masks[0].full(800, 600) == before).all()  # other masks never change
         assert (masks[-1].full(800, 600) & before).any()
 
 
@@ -247,33 +250,35 @@ async def test_select_reclass_delete_severity_and_refusals(metal):
         image = app.labeler.current
         await pilot.press("1")
         await goto(pilot, screen, 400, 300)
-        await pilot.press("space", "space")             # a 7 px dab: below the minimum?
+        await pilot.press("space", "space")  # a 7 px dab: below the minimum?
         assert on_disk(metal, image).masks or "smaller than the minimum" in message(screen)
         await pilot.press(*["]"] * 7)
         await brush(pilot, screen, (400, 300), (460, 360))  # a 60 px diagonal scratch
         masks = on_disk(metal, image).masks
         m = masks[-1]
         assert m.cls == "scratch"
-        await pilot.press("escape", "2")                # no selection: class of the next
+        await pilot.press("escape", "2")  # no selection: class of the next
         assert on_disk(metal, image).masks[-1].cls == "scratch"
         await pilot.press("tab")
         while screen.selected != m.id:
             await pilot.press("tab")
-        await pilot.press("2")                          # explicit selection: re-class
+        await pilot.press("2")  # explicit selection: re-class
         got = next(x for x in on_disk(metal, image).masks if x.id == m.id)
         assert got.cls == "dent"
+
         def sel():
             return next(x for x in on_disk(metal, image).masks if x.id == m.id)
-        assert sel().severity is None                   # dent: no thresholds
+
+        assert sel().severity is None  # dent: no thresholds
         await pilot.press("v", "v")
         assert sel().severity == "major" and not sel().severity_override
-        await pilot.press("1")                          # scratch: severity by length
+        await pilot.press("1")  # scratch: severity by length
         derived = sel().severity
         assert derived in ("minor", "major")
         await pilot.press("v")
         assert sel().severity != derived and sel().severity_override
         assert "mm2" in screen.tool_text() and "L " in screen.tool_text()
-        await pilot.press("p")                          # pass with a mask: refused
+        await pilot.press("p")  # pass with a mask: refused
         assert on_disk(metal, image).verdict == "fail" and "NOT saved" in message(screen)
         await pilot.press("x")
         assert all(x.id != m.id for x in on_disk(metal, image).masks)
@@ -284,9 +289,9 @@ async def test_min_area_is_refused_with_the_minimum_named(paint):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         image = app.labeler.current
-        await pilot.press("1")                           # run: min 4 mm2 = 400 px2
+        await pilot.press("1")  # run: min 4 mm2 = 400 px2
         await goto(pilot, screen, 300, 300)
-        await pilot.press("space", "space")              # a 37 px dab
+        await pilot.press("space", "space")  # a 37 px dab
         assert on_disk(paint, image).masks == ()
         assert "smaller than the minimum size of run: 4 mm2" in message(screen)
 
@@ -303,7 +308,7 @@ async def test_edit_a_drawn_polygon_again_and_a_foreground_pen(paint):
         await pilot.press("enter")
         [m] = on_disk(paint, image).masks
         assert m.polygons
-        await pilot.press("shift+tab", "E")           # select (from the end), edit it
+        await pilot.press("shift+tab", "E")  # select (from the end), edit it
         assert screen.draft.editing == m.id and len(screen.draft.ring) == 4
         await goto(pilot, screen, 160, 150)
         await pilot.press("M")
@@ -312,7 +317,7 @@ async def test_edit_a_drawn_polygon_again_and_a_foreground_pen(paint):
         [e] = on_disk(paint, image).masks
         assert e.id == m.id and e.x2 == 181 and e.y2 == 171 and e.area > m.area
         # box -> mask: a foreground stroke forces its pixels into the proposal
-        await pilot.press("escape", "1", "m")          # drop the selection
+        await pilot.press("escape", "1", "m")  # drop the selection
         t = truth("paint/panel_0001.jpg", "run")
         await goto(pilot, screen, t.left, t.top)
         await pilot.press("space")
@@ -334,16 +339,25 @@ async def test_mask_keys_remap_and_show_in_help(paint, tmp_path):
         screen = await start(app, pilot)
         await pilot.press("ctrl+e")
         assert screen.tool == "eraser"
-        await pilot.press("e")                          # the old key does nothing now
+        await pilot.press("e")  # the old key does nothing now
         assert screen.tool == "eraser"
-        await pilot.press("b")                          # remapped over "previous image"
+        await pilot.press("b")  # remapped over "previous image"
         assert screen.tool == "brush"
         await pilot.press("question_mark")
         table = app.screen.query_one("#help-table")
         rows = {table.get_row_at(i)[2]: table.get_row_at(i)[0] for i in range(table.row_count)}
         assert rows["seg.eraser"].lower() in ("ctrl+e", "^e")
-        for bid in ("seg.polygon", "seg.fill", "seg.box", "seg.snap", "seg.hole",
-                    "seg.protect", "seg.display", "seg.smaller", "seg.bigger"):
+        for bid in (
+            "seg.polygon",
+            "seg.fill",
+            "seg.box",
+            "seg.snap",
+            "seg.hole",
+            "seg.protect",
+            "seg.display",
+            "seg.smaller",
+            "seg.bigger",
+        ):
             assert bid in rows
 
 
@@ -352,6 +366,7 @@ async def test_masks_painted_in_the_editor_pass_the_checks_and_export_to_coco(me
     from pycocotools import mask as cocomask
     from qclabel.core import consistency
     from qclabel.formats import dataset_for, export_dataset
+
     app = app_for(metal)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
@@ -375,12 +390,14 @@ async def test_masks_painted_in_the_editor_pass_the_checks_and_export_to_coco(me
     by_area = sorted(ann.masks, key=lambda m: m.area)
     for a, m in zip(sorted(anns, key=lambda a: a["area"]), by_area):
         seg = a["segmentation"]
-        rle = (cocomask.merge(cocomask.frPyObjects(seg, img["height"], img["width"]))
-               if isinstance(seg, list) else seg)
+        rle = (
+            cocomask.merge(cocomask.frPyObjects(seg, img["height"], img["width"]))
+            if isinstance(seg, list)
+            else seg
+        )
         if isinstance(rle.get("counts"), str):
             rle = {**rle, "counts": rle["counts"].encode()}
         assert (cocomask.decode(rle) == m.full(img["width"], img["height"])).all()
-
 
 
 async def test_two_pores_from_their_boxes_are_two_instances(metal):
@@ -388,8 +405,9 @@ async def test_two_pores_from_their_boxes_are_two_instances(metal):
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
         rel = "metal/P1002_L09_S1_cam1_0012.jpg"
-        target = next(i for i in app.labeler.queue
-                      if app.labeler.record(i).source.endswith(rel.split("/")[1]))
+        target = next(
+            i for i in app.labeler.queue if app.labeler.record(i).source.endswith(rel.split("/")[1])
+        )
         app.labeler.index = app.labeler.queue.index(target)
         screen.show_image()
         await settle(pilot, app)
@@ -397,6 +415,7 @@ async def test_two_pores_from_their_boxes_are_two_instances(metal):
         t = truth(rel, "porosity")
         full = t.full(800, 600).astype(bool)
         import cv2
+
         n, labels, stats, cents = cv2.connectedComponentsWithStats(full.astype(np.uint8))
         big = sorted(range(1, n), key=lambda i: -stats[i][cv2.CC_STAT_AREA])[:2]
         for i in big:

@@ -27,7 +27,7 @@ def test_a_stroke_burst_then_kill_and_reopen(tmp_path, term):  # noqa: F811
     term.wait_for(lambda: len(_journal(project.root, user)) >= 1, "the stroke saved")
     term.wait_for(lambda: "saved: new run mask" in term.screen(), "the saved message")
     events = _journal(project.root, user)
-    assert len(events) == 1                       # one stroke, one event
+    assert len(events) == 1  # one stroke, one event
     [m] = [Mask.from_dict(d) for d in events[0]["after"]["masks"]]
     full = m.full(640, 480)
     # the cursor started at the centre (320, 240); the path is in the mask
@@ -38,13 +38,16 @@ def test_a_stroke_burst_then_kill_and_reopen(tmp_path, term):  # noqa: F811
     term("send-keys", "r")
     term.wait_for(lambda: len(_journal(project.root, user)) >= 3, "the redo saved")
     pid = int(term("display-message", "-p", "#{pane_pid}").strip())
-    os.kill(pid, signal.SIGKILL)                  # no clean exit
-    term.wait_for(lambda: "tool   brush" not in term.screen() or
-                  term("list-sessions").strip() == "", "the app gone", timeout=20)
+    os.kill(pid, signal.SIGKILL)  # no clean exit
+    term.wait_for(
+        lambda: "tool   brush" not in term.screen() or term("list-sessions").strip() == "",
+        "the app gone",
+        timeout=20,
+    )
     state = Project.open(project.root).store.state(user)
     image = events[0]["image"]
     [kept] = state.annotation(image).masks
-    assert (kept.full(640, 480) == full).all()    # the exact raster after undo + redo
+    assert (kept.full(640, 480) == full).all()  # the exact raster after undo + redo
     term.stop()
     term.start(cmd)
     term.wait_for(lambda: "tool   brush" in term.screen(), "the mask screen again")

@@ -29,8 +29,16 @@ def test_parse_ratios():
     assert parse_ratios("0.8,0.1,0.1") == pytest.approx((0.8, 0.1, 0.1))
     assert parse_ratios("0.7,0.2,0.1") == pytest.approx((0.7, 0.2, 0.1))  # float sum .999..
     assert parse_ratios(None) == (1.0,)
-    for bad in ("a,b", "0.5,-0.1", "0,0", "0.2,0.2,0.2,0.4", "nan,1", "8,1,1", "0.8,0.1",
-                "0.5,0.5,0.1"):
+    for bad in (
+        "a,b",
+        "0.5,-0.1",
+        "0,0",
+        "0.2,0.2,0.2,0.4",
+        "nan,1",
+        "8,1,1",
+        "0.8,0.1",
+        "0.5,0.5,0.1",
+    ):
         with pytest.raises(SplitError, match="--split"):
             parse_ratios(bad)
 
@@ -76,9 +84,12 @@ def test_group_key_requires_the_field():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 15), st.sampled_from(CLASSES + [None])),
-                min_size=1, max_size=60),
-       st.integers(0, 100))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 15), st.sampled_from(CLASSES + [None])), min_size=1, max_size=60
+    ),
+    st.integers(0, 100),
+)
 def test_property_every_image_assigned_groups_intact(rows, seed):
     items = [SplitItem(f"i{n}", (c,) if c else (), f"g{g}") for n, (g, c) in enumerate(rows)]
     out = assign_splits(items, (0.8, 0.2), seed)

@@ -40,8 +40,12 @@ def test_catalog_keeps_order_and_skips_known_ids(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_processes_adding_images_lose_none(tmp_path: Path) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", ADDER, str(tmp_path), who, "25"],
-                              stderr=subprocess.PIPE) for who in ("x", "y")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", ADDER, str(tmp_path), who, "25"], stderr=subprocess.PIPE
+        )
+        for who in ("x", "y")
+    ]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err.decode()

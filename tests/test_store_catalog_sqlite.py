@@ -90,8 +90,12 @@ def test_kill_9_during_migration_leaves_the_old_catalog_readable(tmp_path: Path,
     catalog = Store(root).catalog  # the next command starts over and finishes
     assert [r.to_dict() for r in catalog.all()] == legacy_docs()
     assert sorted(p.name for p in root.iterdir()) == [
-        "catalog.json.lock", "catalog.json.migrated", "catalog.sqlite", "catalog.sqlite.lock",
-        "qclabel.toml"]
+        "catalog.json.lock",
+        "catalog.json.migrated",
+        "catalog.sqlite",
+        "catalog.sqlite.lock",
+        "qclabel.toml",
+    ]
 
 
 def test_kill_9_inside_a_batch_adds_nothing(tmp_path: Path) -> None:
@@ -135,14 +139,32 @@ def test_reading_creates_no_file(tmp_path: Path) -> None:
 
 def test_indexed_lookups_agree_with_the_whole_list(tmp_path: Path) -> None:
     catalog = Store(tmp_path).catalog
-    recs = [ImageRecord(f"{n:02d}ab{n:012d}", "0" * 64, f"/cam{n % 2}/{n % 3:04d}.png",
-                        f"c/{n}.png", 8, 8, fields={"lot": f"L{n % 4}", "camera": f"cam{n % 2}"},
-                        page=n % 5 == 4)
-            for n in range(30)]
+    recs = [
+        ImageRecord(
+            f"{n:02d}ab{n:012d}",
+            "0" * 64,
+            f"/cam{n % 2}/{n % 3:04d}.png",
+            f"c/{n}.png",
+            8,
+            8,
+            fields={"lot": f"L{n % 4}", "camera": f"cam{n % 2}"},
+            page=n % 5 == 4,
+        )
+        for n in range(30)
+    ]
     catalog.add(recs)
     every = catalog.all()
-    for ref in ("0001.png", "cam1/0001.png", "/cam0/0002.png", "0001.png (page 2)", "05ab",
-                "05", "1", "nothing.png", ""):
+    for ref in (
+        "0001.png",
+        "cam1/0001.png",
+        "/cam0/0002.png",
+        "0001.png (page 2)",
+        "05ab",
+        "05",
+        "1",
+        "nothing.png",
+        "",
+    ):
         assert catalog.named(ref) == naming.find(every, ref), ref
     assert catalog.find("0") is None and catalog.find("07a").id == recs[7].id  # prefix
     assert catalog.find("30").id == recs[29].id and catalog.at(31) is None
@@ -179,6 +201,7 @@ def other_user():
 def _as(user: str, root: Path) -> list:
     """What that user's catalog reader sees, read in a forked child that dropped root."""
     import pwd
+
     rd, wr = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -199,6 +222,7 @@ def _as(user: str, root: Path) -> list:
 
 def test_another_user_reads_without_creating_or_migrating(other_user) -> None:
     import tempfile
+
     base = Path(tempfile.mkdtemp(prefix="qcl-cat-"))
     try:
         os.chmod(base, 0o755)
@@ -219,6 +243,7 @@ def test_another_user_reads_without_creating_or_migrating(other_user) -> None:
 
 def test_dual_images_by_index_are_the_plans(tmp_path: Path) -> None:
     from qclabel.qa.plan import build_plan, dual_image_ids, settings
+
     project = Project.init(tmp_path / "p", "metal-stamping", user="admin")
     for user in ("ann", "bob"):
         project.add_role("admin", user, "annotator")

@@ -29,9 +29,12 @@ WRITER = Path(__file__).parent / "helpers" / "label_writer.py"
 
 
 def spawn(root: Path, user: str, first: int, count: int, *flags: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(WRITER), str(root), user, str(first),
-                             str(count), *flags], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(WRITER), str(root), user, str(first), str(count), *flags],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def kill_after(proc: subprocess.Popen, acks: int) -> list[str]:
@@ -57,8 +60,10 @@ def kill_reading(proc: subprocess.Popen, reports: int) -> tuple[list[str], list[
     # and lose what readline() had already buffered.
     lines += proc.stdout.read().splitlines()
     proc.communicate()
-    return ([ln.split()[1].decode() for ln in lines if ln.startswith(b"ACK ")],
-            [ln.split()[1].decode() for ln in lines if ln.startswith(b"FAIL ")])
+    return (
+        [ln.split()[1].decode() for ln in lines if ln.startswith(b"ACK ")],
+        [ln.split()[1].decode() for ln in lines if ln.startswith(b"FAIL ")],
+    )
 
 
 def assert_all_saved(root: Path, user: str, acked: dict[str, int]) -> None:
@@ -72,8 +77,9 @@ def assert_all_saved(root: Path, user: str, acked: dict[str, int]) -> None:
 def prebuild(root: Path, user: str, count: int) -> None:
     """A journal and snapshot of `count` labels, written in one batch."""
     with Store(root).open_session(user) as session:
-        session.commit_many([edits.Change(f"old{n:06d}", Annotation(), label_for(user, n))
-                             for n in range(count)])
+        session.commit_many(
+            [edits.Change(f"old{n:06d}", Annotation(), label_for(user, n)) for n in range(count)]
+        )
 
 
 def new_labels(root: Path, user: str, first: int, count: int) -> set[str]:
@@ -237,8 +243,10 @@ def test_startup_after_a_crash_replays_the_tail(tmp_path: Path) -> None:
 def test_four_annotators_at_once_lose_nothing(tmp_path: Path) -> None:
     root = tmp_path / "p"
     users = ["ann", "ben", "cas", "dia"]
-    procs = [spawn(root, u, i * 10000, 60, "--read-others", "--snapshot-every", "20")
-             for i, u in enumerate(users)]
+    procs = [
+        spawn(root, u, i * 10000, 60, "--read-others", "--snapshot-every", "20")
+        for i, u in enumerate(users)
+    ]
     store = Store(root)
     while any(p.poll() is None for p in procs):
         for user in store.users():  # read while they write: a growing journal is fine
@@ -249,15 +257,15 @@ def test_four_annotators_at_once_lose_nothing(tmp_path: Path) -> None:
         assert out.count(b"ACK ") == 60
     for i, user in enumerate(users):
         state = store.state(user)
-        mine = {image_name(n): label_for(user, n).to_dict()
-                for n in range(i * 10000, i * 10000 + 60)}
+        mine = {
+            image_name(n): label_for(user, n).to_dict() for n in range(i * 10000, i * 10000 + 60)
+        }
         assert {img: e["after"] for img, e in state.items("label")} == mine
     assert all(f.ok for f in verify_all(root / "labels"))
 
 
 @pytest.mark.slow
-def test_readers_see_no_damage_while_a_writer_snapshots_after_every_commit(
-        tmp_path: Path) -> None:
+def test_readers_see_no_damage_while_a_writer_snapshots_after_every_commit(tmp_path: Path) -> None:
     """The mark records each new snapshot's hash before the rename, so a reader caught
     between a new snapshot and its mark reads again instead of reporting damage."""
     root = tmp_path / "p"

@@ -26,6 +26,7 @@ def change(image: str, verdict: str = "fail") -> edits.Change:
 def fail_with(code: int):
     def boom(*args, **kwargs):
         raise OSError(code, os.strerror(code))
+
     return boom
 
 
@@ -55,8 +56,9 @@ def assert_unchanged(session, before: tuple[dict, object, int]) -> None:
 def test_write_error_acknowledges_nothing(session, monkeypatch, code: int) -> None:
     before = snapshot_of(session)
     monkeypatch.setattr(journal.os, "write", fail_with(code))
-    with pytest.raises(StoreWriteError, match=f"label not saved: cannot write .*alice.jsonl: "
-                                              f"{os.strerror(code)}"):
+    with pytest.raises(
+        StoreWriteError, match=f"label not saved: cannot write .*alice.jsonl: {os.strerror(code)}"
+    ):
         session.commit(change("img2"))
     monkeypatch.undo()
     assert_unchanged(session, before)
@@ -76,6 +78,7 @@ def test_short_write_then_full_disk_is_cut_back(session, monkeypatch) -> None:
         if len(calls) == 1:
             return real_write(fd, bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(journal.os, "write", half_then_full)
     with pytest.raises(StoreWriteError):
         session.commit(change("img2"))
@@ -131,13 +134,16 @@ def test_journal_cannot_be_opened(tmp_path: Path, monkeypatch) -> None:
         if str(path).endswith(".jsonl"):
             raise OSError(errno.EROFS, os.strerror(errno.EROFS))
         return real_open(path, *args, **kwargs)
+
     monkeypatch.setattr(journal.os, "open", no_journal)
-    with pytest.raises(StoreWriteError, match="cannot open .*alice.jsonl for writing: "
-                                              "Read-only file system"):
+    with pytest.raises(
+        StoreWriteError, match="cannot open .*alice.jsonl for writing: Read-only file system"
+    ):
         store.open_session("alice")
     monkeypatch.setattr(journal.os, "open", fail_with(errno.EROFS))
-    with pytest.raises(StoreWriteError, match="cannot open a labeling session in .*labels: "
-                                              "Read-only file system"):
+    with pytest.raises(
+        StoreWriteError, match="cannot open a labeling session in .*labels: Read-only file system"
+    ):
         store.open_session("alice")
     monkeypatch.undo()
     store.open_session("alice").close()  # the failed attempts released the lock
@@ -180,6 +186,7 @@ def _fdopen_full_disk(fd, mode="r", *a, **kw):
 
         def flush(self):
             pass
+
     return Full()
 
 
@@ -195,20 +202,26 @@ def test_catalog_full_disk_changes_nothing(tmp_path: Path, monkeypatch) -> None:
     """SQLite's own SQLITE_FULL (the file may not grow) mid-batch: the whole batch is
     rolled back, the error names the catalog, and the file is byte for byte the same."""
     from qclabel.store import catalog_db
+
     project = Project.init(tmp_path / "p", "metal-stamping", user="admin")
     catalog = project.store.catalog
     catalog.add([ImageRecord("a" * 16, "a" * 64, "src/a.png", "a.png", 10, 10)])
     path = tmp_path / "p" / "catalog.sqlite"
     before = path.read_bytes()
     pages = len(before) // 4096
-    monkeypatch.setattr(catalog_db, "WRITER_PRAGMAS",
-                        (*catalog_db.WRITER_PRAGMAS, f"PRAGMA max_page_count={pages}"))
-    big = [ImageRecord(c * 16, c * 64, f"src/{c}.png", f"{c}.png", 10, 10,
-                       exif={"blob": c * 20000}) for c in "bcd"]
+    monkeypatch.setattr(
+        catalog_db, "WRITER_PRAGMAS", (*catalog_db.WRITER_PRAGMAS, f"PRAGMA max_page_count={pages}")
+    )
+    big = [
+        ImageRecord(c * 16, c * 64, f"src/{c}.png", f"{c}.png", 10, 10, exif={"blob": c * 20000})
+        for c in "bcd"
+    ]
     with pytest.raises(StoreWriteError, match="catalog.sqlite.*full"):
         catalog.add(big)
     monkeypatch.undo()
-    assert catalog.ids() == ["a" * 16] and Project.open(tmp_path / "p").store.catalog.ids() == ["a" * 16]
+    assert catalog.ids() == ["a" * 16] and Project.open(tmp_path / "p").store.catalog.ids() == [
+        "a" * 16
+    ]
     assert path.read_bytes() == before and not Path(f"{path}-journal").exists()
 
 
@@ -241,6 +254,7 @@ def test_atomic_write_keeps_file_permissions(tmp_path: Path) -> None:
 # tests fail the journal's fdatasync, the mark's fdatasync and the writes that undo them
 # in every order, then let the process die (no cleanup code runs) and restart.
 
+
 def target(fd: int) -> str:
     return os.readlink(f"/proc/self/fd/{fd}")
 
@@ -272,6 +286,7 @@ def inject(monkeypatch, plan: str) -> None:
         if "undo" in steps and "ack" not in steps and target(fd).endswith(".ack"):
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         return real_pwrite(fd, data, offset)
+
     monkeypatch.setattr(journal.os, "fdatasync", fdatasync)
     monkeypatch.setattr(journal.os, "ftruncate", ftruncate)
     monkeypatch.setattr(journal.os, "pwrite", pwrite)
@@ -279,8 +294,11 @@ def inject(monkeypatch, plan: str) -> None:
 
 def die(session) -> None:
     """What a kill -9 leaves: the kernel closes the files, no cleanup code runs."""
-    for holder, attr in ((session._writer, "_fd"), (session._writer.ack, "_fd"),
-                         (session, "_lock_fd")):
+    for holder, attr in (
+        (session._writer, "_fd"),
+        (session._writer.ack, "_fd"),
+        (session, "_lock_fd"),
+    ):
         os.close(getattr(holder, attr))
         setattr(holder, attr, -1)
 
@@ -295,8 +313,9 @@ FAILED_SAVES = ["sync", "sync+cut", "ack", "ack+cut"]
 
 @pytest.mark.parametrize("plan", FAILED_SAVES)
 @pytest.mark.parametrize("batch", [False, True], ids=["commit", "commit_many"])
-def test_failed_save_never_reappears_after_a_restart(session, monkeypatch, plan: str,
-                                                     batch: bool) -> None:
+def test_failed_save_never_reappears_after_a_restart(
+    session, monkeypatch, plan: str, batch: bool
+) -> None:
     jpath = session._writer.path
     acked = jpath.stat().st_size
     inject(monkeypatch, plan)
@@ -338,7 +357,8 @@ def test_mark_sync_error_acknowledges_nothing(session, monkeypatch) -> None:
 
 
 def test_mark_that_cannot_be_put_back_is_repaired_before_the_next_commit(
-        session, monkeypatch) -> None:
+    session, monkeypatch
+) -> None:
     inject(monkeypatch, "ack+undo")
     with pytest.raises(StoreWriteError):
         session.commit(change("img2"))
@@ -391,6 +411,7 @@ def test_large_batch_is_all_or_nothing(session, monkeypatch) -> None:
         if len(calls) == 1:
             return real_write(fd, bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
     monkeypatch.setattr(journal.os, "write", half_then_full)
     monkeypatch.setattr(journal.os, "ftruncate", fail_with(errno.EIO))  # and stays there
     with pytest.raises(StoreWriteError, match="No space left on device"):

@@ -104,12 +104,13 @@ def test_reader_of_a_growing_journal(tmp_path: Path, monkeypatch) -> None:
         with open(half, "r+b") as fh:
             fh.truncate(half.stat().st_size - 30)
         seen.append(Store(tmp_path / "b").state("ann"))
+
     with store.open_session("ann") as s:
         good = jpath.read_bytes()
         monkeypatch.setattr(journal.os, "fdatasync", reader_in_between)
         s.commit(edits.apply("img7", Annotation(), edits.set_verdict("fail")))
         monkeypatch.undo()
-        line = jpath.read_bytes()[len(good):]
+        line = jpath.read_bytes()[len(good) :]
     whole, half = seen
     for state, torn in ((whole, line), (half, line[:-30])):
         assert state.get("img7") is None and len(state) == 3 and not state.damage
@@ -124,6 +125,7 @@ def test_new_journal_is_made_durable_in_its_folder(tmp_path: Path, monkeypatch) 
     def spy(fd: int) -> None:
         synced.append(os.readlink(f"/proc/self/fd/{fd}"))
         real(fd)
+
     monkeypatch.setattr(journal.os, "fsync", spy)
     Store(tmp_path).open_session("ann").close()
     assert str(tmp_path / "labels") in synced
@@ -141,10 +143,13 @@ def test_journal_cut_below_the_snapshot_is_refused(tmp_path: Path) -> None:
     assert [str(d) for d in state.damage] == [
         f"{jpath}:4: acknowledged lines missing from line 4 on: the journal ends after line 3 "
         f"({len(b''.join(lines[:3]))} bytes), but ann.ack records 5 acknowledged events "
-        f"({len(b''.join(lines))} bytes)"]
+        f"({len(b''.join(lines))} bytes)"
+    ]
     assert len(state) == 3  # what could still be verified
-    with pytest.raises(JournalCorrupt, match="ann.jsonl:4: acknowledged lines missing .*"
-                                             "session cannot open: restore ann.jsonl"):
+    with pytest.raises(
+        JournalCorrupt,
+        match="ann.jsonl:4: acknowledged lines missing .*session cannot open: restore ann.jsonl",
+    ):
         store.open_session("ann")
     assert jpath.read_bytes() == b"".join(lines[:3])
 
@@ -161,14 +166,18 @@ def test_journal_rewritten_under_the_snapshot_is_refused(tmp_path: Path) -> None
             s.commit(edits.apply(f"img{n}", Annotation(), edits.set_verdict("pass")))
     shutil.copy(tmp_path / "b" / "labels" / "ann.jsonl", tmp_path / "a" / "labels")
     [damage] = store.state("ann").damage
-    assert str(damage).startswith(f"{tmp_path / 'a' / 'labels' / 'ann.jsonl'}:5: does not "
-                                  "match ann.ack: the last acknowledged line (seq 5)")
+    assert str(damage).startswith(
+        f"{tmp_path / 'a' / 'labels' / 'ann.jsonl'}:5: does not "
+        "match ann.ack: the last acknowledged line (seq 5)"
+    )
     with pytest.raises(JournalCorrupt, match=r"ann.jsonl:5: does not match ann.ack"):
         store.open_session("ann")
     (tmp_path / "a" / "labels" / "ann.ack").unlink()  # the snapshot's mark alone
     damage = [str(d) for d in store.state("ann").damage]
-    assert damage[0].endswith("ann.jsonl:5: does not match ann.snapshot.json: the line with "
-                              "seq 5, which the snapshot covers up to, was rewritten")
+    assert damage[0].endswith(
+        "ann.jsonl:5: does not match ann.snapshot.json: the line with "
+        "seq 5, which the snapshot covers up to, was rewritten"
+    )
     assert "ann.ack: missing, but ann.jsonl was written with acknowledgement marks" in damage[1]
 
 
@@ -198,6 +207,7 @@ def test_a_bad_snapshot_falls_back_to_the_journal(tmp_path: Path, damage: str) -
 
 def test_opening_rewrites_an_old_snapshot(tmp_path: Path, monkeypatch) -> None:
     from qclabel.store import session as session_mod
+
     monkeypatch.setattr(session_mod, "SNAPSHOT_EVERY", 10)
     store = Store(tmp_path)
     fill(store, "ann", range(3))
@@ -211,6 +221,7 @@ def test_opening_rewrites_an_old_snapshot(tmp_path: Path, monkeypatch) -> None:
 
 def test_user_names_that_cannot_name_a_file_are_refused(tmp_path: Path) -> None:
     from qclabel.errors import QclabelError
+
     for bad in ("", "../x", "a/b", ".hidden"):
         with pytest.raises(QclabelError, match="cannot name a journal file"):
             Store(tmp_path).open_session(bad)
@@ -224,12 +235,18 @@ def test_files_that_cannot_be_journals_are_not_users(tmp_path: Path) -> None:
     assert list(store.all_states()) == ["ann"]
 
 
-OPS = st.lists(st.one_of(
-    st.tuples(st.just("commit"), st.integers(0, 5), st.sampled_from(["pass", "fail"])),
-    st.tuples(st.just("batch"), st.integers(0, 5), st.sampled_from(["pass", "fail"])),
-    st.tuples(st.just("failed"), st.integers(0, 5), st.sampled_from(FAILED_SAVES)),
-    st.just(("snapshot",)), st.just(("reopen",)), st.just(("tear",)), st.just(("die",))),
-    max_size=25)
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("commit"), st.integers(0, 5), st.sampled_from(["pass", "fail"])),
+        st.tuples(st.just("batch"), st.integers(0, 5), st.sampled_from(["pass", "fail"])),
+        st.tuples(st.just("failed"), st.integers(0, 5), st.sampled_from(FAILED_SAVES)),
+        st.just(("snapshot",)),
+        st.just(("reopen",)),
+        st.just(("tear",)),
+        st.just(("die",)),
+    ),
+    max_size=25,
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -256,8 +273,9 @@ def test_any_mix_of_commits_snapshots_reopens_and_tears(ops) -> None:
                 if op[0] == "commit":
                     session.commit(change)
                 else:
-                    session.commit_many([change, edits.apply("extra", Annotation(),
-                                                              edits.set_verdict(op[2]))])
+                    session.commit_many(
+                        [change, edits.apply("extra", Annotation(), edits.set_verdict(op[2]))]
+                    )
                     model["extra"] = (op[2], None)
                 model[img] = (op[2], None)
             elif op[0] == "snapshot":
@@ -270,27 +288,39 @@ def test_any_mix_of_commits_snapshots_reopens_and_tears(ops) -> None:
                     fh.write(b'{"kind":"label","image":"ghost"')
                 session.close()
                 session = store.open_session("ann")
-            seen = {i: (a["verdict"], a["flag"]) for i, a in
-                    ((i, e["after"]) for i, e in store.state("ann").items("label"))}
+            seen = {
+                i: (a["verdict"], a["flag"])
+                for i, a in ((i, e["after"]) for i, e in store.state("ann").items("label"))
+            }
             assert seen == model
         session.close()
         assert verify_journal(Path(tmp) / "labels", "ann").ok
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8) |
-                    st.floats(allow_nan=False),
-                    lambda inner: st.lists(inner, max_size=3) |
-                    st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.floats(allow_nan=False),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.text(max_size=8).filter(lambda k: k != "hash"), JSON, max_size=6),
-       JSON)
+@given(st.dictionaries(st.text(max_size=8).filter(lambda k: k != "hash"), JSON, max_size=6), JSON)
 def test_a_line_is_the_canonical_json_of_its_event(extra, after) -> None:
     """encode_event encodes the body once; the line must be exactly the canonical JSON
     of the event with its hash, whatever the keys, and reading it back accepts it."""
-    body = {**extra, "after": after, "image": "img1", "kind": "label", "seq": 1,
-            "prev": journal.genesis("ann"), "user": "ann", "ts": "t"}
+    body = {
+        **extra,
+        "after": after,
+        "image": "img1",
+        "kind": "label",
+        "seq": 1,
+        "prev": journal.genesis("ann"),
+        "user": "ann",
+        "ts": "t",
+    }
     digest, line = journal.encode_event(body)
     assert digest == journal.event_hash(body)
     assert line == journal.canonical({**body, "hash": digest}) + b"\n"
@@ -311,8 +341,7 @@ def test_moving_the_hash_key_is_an_edit(tmp_path: Path, where: int) -> None:
     items = sorted(event.items())
     assert [k for k, _ in items[2:4]] == ["image", "kind"]
     items.insert(where, ("hash", digest))
-    raw[1] = json.dumps(dict(items), separators=(",", ":"),
-                        ensure_ascii=False).encode() + b"\n"
+    raw[1] = json.dumps(dict(items), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
     jpath.write_bytes(b"".join(raw))
     finding = verify_journal(tmp_path / "labels", "ann")
     assert not finding.ok and finding.message.startswith(f"{jpath}:2: edited")
@@ -327,9 +356,16 @@ def test_a_journal_from_before_marks_gets_one(tmp_path: Path) -> None:
     labels.mkdir()
     prev, lines = journal.genesis("ann"), []
     for n in range(4):
-        body = {"kind": "label", "image": f"img{n}", "before": None,
-                "after": label(n).to_dict(), "seq": n + 1, "user": "ann", "ts": "t",
-                "prev": prev}
+        body = {
+            "kind": "label",
+            "image": f"img{n}",
+            "before": None,
+            "after": label(n).to_dict(),
+            "seq": n + 1,
+            "user": "ann",
+            "ts": "t",
+            "prev": prev,
+        }
         prev, line = journal.encode_event(body)
         lines.append(line)
     (labels / "ann.jsonl").write_bytes(b"".join(lines) + b'{"kind":"lab')

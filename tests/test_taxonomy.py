@@ -26,23 +26,35 @@ def bundled(name: str) -> dict[str, Any]:
 
 def base() -> dict[str, Any]:
     """A valid taxonomy file with two classes and a keypoint template."""
-    return {"taxonomy": {
-        "name": "t", "tasks": ["passfail", "box", "keypoint"],
-        "classes": [
-            {"name": "scratch", "hotkey": "1", "colour": "#112233",
-             "severities": [{"name": "minor"}, {"name": "major"}],
-             "min_size": {"value": 0.5, "unit": "mm"}},
-            {"name": "dent", "hotkey": "2", "criticality": "cosmetic", "min_size": 4},
-        ],
-        "keypoint_templates": [{
-            "name": "bracket", "points": ["a", "b", "c"], "skeleton": [["a", "b"]],
-            "tolerances": [{"from": "a", "to": "b", "nominal_mm": 40.0, "tol_mm": 0.5}],
-        }],
-    }}
+    return {
+        "taxonomy": {
+            "name": "t",
+            "tasks": ["passfail", "box", "keypoint"],
+            "classes": [
+                {
+                    "name": "scratch",
+                    "hotkey": "1",
+                    "colour": "#112233",
+                    "severities": [{"name": "minor"}, {"name": "major"}],
+                    "min_size": {"value": 0.5, "unit": "mm"},
+                },
+                {"name": "dent", "hotkey": "2", "criticality": "cosmetic", "min_size": 4},
+            ],
+            "keypoint_templates": [
+                {
+                    "name": "bracket",
+                    "points": ["a", "b", "c"],
+                    "skeleton": [["a", "b"]],
+                    "tolerances": [{"from": "a", "to": "b", "nominal_mm": 40.0, "tol_mm": 0.5}],
+                }
+            ],
+        }
+    }
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     """Mutator that sets a dotted/indexed path such as classes.1.hotkey."""
+
     def mutate(doc: dict[str, Any]) -> None:
         node: Any = doc["taxonomy"]
         parts = path.split(".")
@@ -55,6 +67,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
             node[int(last)] = value
         else:
             node[last] = value
+
     return mutate
 
 
@@ -63,30 +76,48 @@ _DELETE = object()
 # (mutation, field named in the error, bad value shown in the error)
 BAD = {
     "duplicate hotkey": (_set("classes.1.hotkey", "1"), "taxonomy.classes[1].hotkey", "'1'"),
-    "hotkey is the pass key": (_set("classes.0.hotkey", "p"), "taxonomy.classes[0].hotkey",
-                               "'p'"),
+    "hotkey is the pass key": (_set("classes.0.hotkey", "p"), "taxonomy.classes[0].hotkey", "'p'"),
     "reserved hotkey": (_set("classes.0.hotkey", "j"), "taxonomy.classes[0].hotkey", "'j'"),
-    "hotkey of two characters": (_set("classes.0.hotkey", "12"), "taxonomy.classes[0].hotkey",
-                                 "'12'"),
+    "hotkey of two characters": (
+        _set("classes.0.hotkey", "12"),
+        "taxonomy.classes[0].hotkey",
+        "'12'",
+    ),
     "hotkey not a string": (_set("classes.0.hotkey", 7), "taxonomy.classes[0].hotkey", "7"),
-    "unknown default severity": (_set("classes.0.default_severity", "critical"),
-                                 "taxonomy.classes[0].default_severity", "'critical'"),
-    "duplicate severity": (_set("classes.0.severities", ["minor", "minor"]),
-                           "taxonomy.classes[0].severities", "'minor'"),
-    "unknown criticality": (_set("classes.1.criticality", "critical"),
-                            "taxonomy.classes[1].criticality", "'critical'"),
-    "unknown unit": (_set("classes.0.min_size", {"value": 1, "unit": "cm"}),
-                     "taxonomy.classes[0].min_size.unit", "'cm'"),
-    "negative size": (_set("classes.1.min_size", -3), "taxonomy.classes[1].min_size.value",
-                      "-3"),
-    "size not a number": (_set("classes.0.min_size", {"value": "big"}),
-                          "taxonomy.classes[0].min_size.value", "'big'"),
+    "unknown default severity": (
+        _set("classes.0.default_severity", "critical"),
+        "taxonomy.classes[0].default_severity",
+        "'critical'",
+    ),
+    "duplicate severity": (
+        _set("classes.0.severities", ["minor", "minor"]),
+        "taxonomy.classes[0].severities",
+        "'minor'",
+    ),
+    "unknown criticality": (
+        _set("classes.1.criticality", "critical"),
+        "taxonomy.classes[1].criticality",
+        "'critical'",
+    ),
+    "unknown unit": (
+        _set("classes.0.min_size", {"value": 1, "unit": "cm"}),
+        "taxonomy.classes[0].min_size.unit",
+        "'cm'",
+    ),
+    "negative size": (_set("classes.1.min_size", -3), "taxonomy.classes[1].min_size.value", "-3"),
+    "size not a number": (
+        _set("classes.0.min_size", {"value": "big"}),
+        "taxonomy.classes[0].min_size.value",
+        "'big'",
+    ),
     "bad colour": (_set("classes.0.colour", "red"), "taxonomy.classes[0].colour", "'red'"),
     "short colour": (_set("classes.0.colour", "#fff"), "taxonomy.classes[0].colour", "'#fff'"),
-    "class name with spaces": (_set("classes.0.name", "Big Scratch"),
-                               "taxonomy.classes[0].name", "'Big Scratch'"),
-    "duplicate class name": (_set("classes.1.name", "scratch"), "taxonomy.classes",
-                             "'scratch'"),
+    "class name with spaces": (
+        _set("classes.0.name", "Big Scratch"),
+        "taxonomy.classes[0].name",
+        "'Big Scratch'",
+    ),
+    "duplicate class name": (_set("classes.1.name", "scratch"), "taxonomy.classes", "'scratch'"),
     "class without name": (_set("classes.1.name", _DELETE), "taxonomy.classes[1].name", "None"),
     "unknown task": (_set("tasks", ["passfail", "polygon"]), "taxonomy.tasks[1]", "'polygon'"),
     "tasks not a list": (_set("tasks", "box"), "taxonomy.tasks", "'box'"),
@@ -94,22 +125,39 @@ BAD = {
     "fail key equals pass key": (_set("fail_key", "p"), "taxonomy.fail_key", "'p'"),
     "skeleton names an unknown point": (
         _set("keypoint_templates.0.skeleton", [["a", "z"]]),
-        "taxonomy.keypoint_templates[0].skeleton[0]", "['a', 'z']"),
+        "taxonomy.keypoint_templates[0].skeleton[0]",
+        "['a', 'z']",
+    ),
     "tolerance names an unknown point": (
         _set("keypoint_templates.0.tolerances.0.to", "q"),
-        "taxonomy.keypoint_templates[0].tolerances[0].to", "'q'"),
+        "taxonomy.keypoint_templates[0].tolerances[0].to",
+        "'q'",
+    ),
     "negative tolerance": (
         _set("keypoint_templates.0.tolerances.0.tol_mm", -0.1),
-        "taxonomy.keypoint_templates[0].tolerances[0].tol_mm", "-0.1"),
-    "duplicate point": (_set("keypoint_templates.0.points", ["a", "b", "a"]),
-                        "taxonomy.keypoint_templates[0].points", "'a'"),
-    "template without points": (_set("keypoint_templates.0.points", []),
-                                "taxonomy.keypoint_templates[0].points", "()"),
+        "taxonomy.keypoint_templates[0].tolerances[0].tol_mm",
+        "-0.1",
+    ),
+    "duplicate point": (
+        _set("keypoint_templates.0.points", ["a", "b", "a"]),
+        "taxonomy.keypoint_templates[0].points",
+        "'a'",
+    ),
+    "template without points": (
+        _set("keypoint_templates.0.points", []),
+        "taxonomy.keypoint_templates[0].points",
+        "()",
+    ),
     "position of an unknown point": (
         _set("keypoint_templates.0.positions", [{"point": "x", "x": 1, "y": 2}]),
-        "taxonomy.keypoint_templates[0].positions[0]", "'point': 'x'"),
-    "missing template for keypoint task": (_set("keypoint_templates", []),
-                                           "taxonomy.keypoint_templates", "[]"),
+        "taxonomy.keypoint_templates[0].positions[0]",
+        "'point': 'x'",
+    ),
+    "missing template for keypoint task": (
+        _set("keypoint_templates", []),
+        "taxonomy.keypoint_templates",
+        "[]",
+    ),
     "no classes for a box task": (_set("classes", []), "taxonomy.classes", "[]"),
 }
 
@@ -191,8 +239,7 @@ def test_bundled_taxonomies_load(tmp_path: Path, name: str) -> None:
 
 def test_metal_stamping_is_an_inspection_guide() -> None:
     tax = load_taxonomy(bundled("metal-stamping")["taxonomy"], "metal-stamping.toml")
-    assert tax.class_names() == ["scratch", "dent", "crack", "porosity", "burr",
-                                 "contamination"]
+    assert tax.class_names() == ["scratch", "dent", "crack", "porosity", "burr", "contamination"]
     assert tax.get("crack").criticality == "safety-critical"
     assert all(c.severities and c.min_size for c in tax.classes)
     assert tax.get("scratch").min_size.in_pixels(0.05) == pytest.approx(10.0)

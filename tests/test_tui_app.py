@@ -15,6 +15,7 @@ from test_tui_support import SIZE, make_project, settle
 
 def as_text(renderable) -> str:
     from rich.console import Console
+
     console = Console(width=80, record=True)
     console.print(renderable)
     return console.export_text()
@@ -27,6 +28,7 @@ def proj(tmp_path):
 
 async def test_home_shows_status_and_opens_modes(proj):
     from qclabel.core import edits
+
     with proj.store.open_session("alice") as s:  # another annotator's progress
         first = proj.store.catalog.ids()[0]
         s.commit(edits.apply(first, s.annotation(first), edits.set_class("dent")))
@@ -91,8 +93,10 @@ async def test_themes_apply(proj, theme):
         await settle(pilot, app)
         assert app.theme == f"qclabel-{theme}"
         bg = app.screen.query_one("#side").styles.background
-        assert bg.hex.lower() == {"dark": "#2a2a2a", "light": "#e8e8e8",
-                                  "high-contrast": "#000000"}[theme]
+        assert (
+            bg.hex.lower()
+            == {"dark": "#2a2a2a", "light": "#e8e8e8", "high-contrast": "#000000"}[theme]
+        )
 
 
 def test_unknown_theme_and_second_session(proj):
@@ -121,6 +125,7 @@ async def test_small_terminal_and_resize_rebuild_the_frame(proj):
 
 async def test_focus_changes_do_not_repaint_the_picture(proj):
     from textual import events
+
     app = build_app(proj, "admin", graphics="halfcell")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
@@ -151,6 +156,7 @@ def test_graphics_prepare(monkeypatch):
     monkeypatch.delenv("COLORTERM", raising=False)
     assert gfx.prepare("halfcell") == "halfcell"
     import os
+
     assert os.environ["TEXTUAL_COLOR_SYSTEM"] == "truecolor"
     monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "256")
     gfx.ensure_colour_system()
@@ -175,12 +181,15 @@ async def test_unicode_mode_shows_shades(proj):
 def test_forced_text_modes_never_probe_the_terminal(proj):
     import subprocess
     import sys
-    code = (f"import sys; sys.path.insert(0, 'tests')\n"
-            f"from qclabel.project import Project\nfrom qclabel.tui.app import build_app\n"
-            f"app = build_app(Project.open({str(proj.root)!r}), 'admin', graphics='halfcell')\n"
-            f"import qclabel.tui.screens.classify, qclabel.tui.screens.grid\n"
-            f"app.close_session()\n"
-            f"print('PROBED' if 'textual_image.renderable' in sys.modules else 'NO-PROBE')")
+
+    code = (
+        f"import sys; sys.path.insert(0, 'tests')\n"
+        f"from qclabel.project import Project\nfrom qclabel.tui.app import build_app\n"
+        f"app = build_app(Project.open({str(proj.root)!r}), 'admin', graphics='halfcell')\n"
+        f"import qclabel.tui.screens.classify, qclabel.tui.screens.grid\n"
+        f"app.close_session()\n"
+        f"print('PROBED' if 'textual_image.renderable' in sys.modules else 'NO-PROBE')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().endswith("NO-PROBE"), out.stderr
 
@@ -189,9 +198,11 @@ def test_readme_key_table_matches_the_bindings():
     import re
     from pathlib import Path
     from qclabel.tui.app import QclabelApp
+
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme.split("<!-- section:labeling -->")[1].split("<!-- /section:labeling -->")[0]
     documented = set(re.findall(r"`((?:app|home|classify|view|grid)\.[a-z_]+)`", section))
-    bound = {b.id for cls in (QclabelApp, HomeScreen, ClassifyScreen, GridScreen)
-             for b in cls.BINDINGS}
+    bound = {
+        b.id for cls in (QclabelApp, HomeScreen, ClassifyScreen, GridScreen) for b in cls.BINDINGS
+    }
     assert documented == bound

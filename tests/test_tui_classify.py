@@ -113,6 +113,7 @@ async def test_undo_redo_are_journaled(proj):
 
 def _events(project):
     import json
+
     path = project.root / "labels" / "admin.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -164,6 +165,7 @@ async def test_commit_failure_shows_error_and_stays(proj, monkeypatch):
 
         def full_disk(bodies):
             raise StoreWriteError("labels/admin.jsonl: No space left on device")
+
         monkeypatch.setattr(app.session._writer, "append_many", full_disk)
         await pilot.press("p")
         assert app.labeler.current == first
@@ -262,11 +264,18 @@ async def test_q_quits_at_once_and_releases_session(proj):
 def test_info_panel_text_has_exif_and_manufacturing_fields():
     from qclabel.core.model import ImageRecord
     from qclabel.tui.widgets.panels import info_text
-    rec = ImageRecord(id="x", sha256="0" * 64, source="/cam/IMG_1.jpg", file="/cam/IMG_1.jpg",
-                      width=960, height=720, orientation=6,
-                      exif={"make": "Google", "model": "Pixel 8", "exposure_time": 1 / 120,
-                            "orientation": 6},
-                      fields={"part": "P1001", "lot": "L07"})
+
+    rec = ImageRecord(
+        id="x",
+        sha256="0" * 64,
+        source="/cam/IMG_1.jpg",
+        file="/cam/IMG_1.jpg",
+        width=960,
+        height=720,
+        orientation=6,
+        exif={"make": "Google", "model": "Pixel 8", "exposure_time": 1 / 120, "orientation": 6},
+        fields={"part": "P1001", "lot": "L07"},
+    )
     text = info_text(rec, None).plain
     assert "make Google, model Pixel 8, exposure time 1/120 s, orientation 6" in text
     assert "part: P1001" in text and "lot: L07" in text and "960x720" in text
@@ -285,6 +294,7 @@ async def test_q_quits_even_while_a_severity_is_pending(proj):
 
 async def test_sixel_frames_sent_once_per_image_and_never_for_text(proj):
     from textual import events
+
     app = build_app(proj, "admin", graphics="sixel", cell_px=(10, 20))
     async with app.run_test(size=SIZE) as pilot:
         screen = await start(app, pilot)
@@ -324,9 +334,11 @@ async def test_help_shows_only_qclabel_keys_and_the_remap_hint(proj):
         table = app.screen.query_one("#help-table")
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         # every row is one of ours (an id) or a taxonomy class key; no focus/copy keys
-        assert all(r[2] or r[1].startswith(("class ", "pass", "fail", "severity"))
-                   for r in rows), rows
+        assert all(r[2] or r[1].startswith(("class ", "pass", "fail", "severity")) for r in rows), (
+            rows
+        )
         assert not any("Focus" in str(r[1]) or "Copy" in str(r[1]) for r in rows)
         from textual.widgets import Label
+
         title = str(app.screen.query_one(Label).render())
         assert "[keys]" in title

@@ -16,10 +16,12 @@ from test_tui_support import SIZE, make_project, settle
 
 
 def test_help_texts_and_no_textual_for_help():
-    code = ("import sys\nfrom qclabel.cli import main\n"
-            "for cmd in (['label', '--help'], ['demo', '--help']):\n"
-            "    try:\n        main(cmd)\n    except SystemExit:\n        pass\n"
-            "print('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL')")
+    code = (
+        "import sys\nfrom qclabel.cli import main\n"
+        "for cmd in (['label', '--help'], ['demo', '--help']):\n"
+        "    try:\n        main(cmd)\n    except SystemExit:\n        pass\n"
+        "print('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "--graphics [auto|sixel|kitty|halfcell|unicode]" in out.stdout
     assert "--queue" in out.stdout and "--theme" in out.stdout and "--no-app" in out.stdout
@@ -71,14 +73,18 @@ def test_label_without_a_terminal_on_stdin_exits_at_once(tmp_path):
     import subprocess
     import sys
     import pwd
+
     proj = make_project(tmp_path / "p", grey16=False, jpeg=False)
     proj.add_role("admin", pwd.getpwuid(os.geteuid()).pw_name, "annotator")
-    cmd = [sys.executable, "-c", "from qclabel.entry import main; main()", "label",
-           str(proj.root)]
-    for extra, how in (([], {"stdin": subprocess.DEVNULL}), ([], {"input": ""}),
-                       (["--graphics", "halfcell"], {"stdin": subprocess.DEVNULL})):
+    cmd = [sys.executable, "-c", "from qclabel.entry import main; main()", "label", str(proj.root)]
+    for extra, how in (
+        ([], {"stdin": subprocess.DEVNULL}),
+        ([], {"input": ""}),
+        (["--graphics", "halfcell"], {"stdin": subprocess.DEVNULL}),
+    ):
         out = subprocess.run(cmd + extra, capture_output=True, text=True, timeout=60, **how)
         assert out.returncode == 2, (out.returncode, out.stderr)
         assert out.stderr.strip().splitlines() == [
             "qclabel: error: the labeling app needs a terminal on stdin (it is a pipe or a "
-            "file); run it in a terminal, or use `ssh -t` over SSH"]
+            "file); run it in a terminal, or use `ssh -t` over SSH"
+        ]

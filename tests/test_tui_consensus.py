@@ -37,11 +37,11 @@ async def test_c_sends_the_image_to_consensus_with_the_note(proj):
         await pilot.press("c")
         assert isinstance(app.screen, PromptScreen)
         await pilot.press(*"glare hides the edge", "enter")
-        assert app.screen is screen and app.labeler.current == first   # no advance
+        assert app.screen is screen and app.labeler.current == first  # no advance
         assert "sent to consensus review: glare hides the edge" in message(screen)
     st = state(proj)
     assert st.get(first, "consensus") == {"requested": True, "note": "glare hides the edge"}
-    assert first not in st.annotations("label")                        # labels untouched
+    assert first not in st.annotations("label")  # labels untouched
 
 
 async def test_empty_note_is_not_saved_and_escape_sends_nothing(proj):

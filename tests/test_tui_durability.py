@@ -82,8 +82,9 @@ asyncio.run(main())
 
 def test_labels_survive_a_kill_without_closing(proj):
     code = KILLED.format(tests=str(REPO / "tests"), root=str(proj.root))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
     assert out.returncode == 0, out.stderr
     first, second = out.stdout.split()
     state = Project.open(proj.root).store.state("admin").annotations("label")
@@ -117,14 +118,30 @@ def test_sighup_in_a_pty_loses_nothing(tmp_path):
     # a real terminal has a size (SSH forwards it); 100x30 cells of 8x17 px
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 800, 510))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    proc = subprocess.Popen([sys.executable, "-c", "from qclabel.cli import main; main()", "label", str(proj.root),
-                             "--graphics", "halfcell"], stdin=slave, stdout=slave,
-                            stderr=slave, env=env, cwd=REPO, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from qclabel.cli import main; main()",
+            "label",
+            str(proj.root),
+            "--graphics",
+            "halfcell",
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=REPO,
+        start_new_session=True,
+    )
     os.close(slave)
     try:
         _read_until(master, proc, lambda b: b"queue unlabeled" in b)
         os.write(master, b"p")
-        _read_until(master, proc, lambda b: journal.exists() and journal.read_text().count("\n") >= 1)
+        _read_until(
+            master, proc, lambda b: journal.exists() and journal.read_text().count("\n") >= 1
+        )
         os.write(master, b"4")
         _read_until(master, proc, lambda b: journal.read_text().count("\n") >= 2)
         proc.send_signal(signal.SIGHUP)
@@ -181,12 +198,14 @@ def test_the_damaged_annotator_gets_one_line(proj, as_user, monkeypatch):
     from click.testing import CliRunner
     from qclabel.cli import main
     from qclabel.errors import JournalCorrupt
+
     path = _damage_anns_journal(proj)
     with pytest.raises(JournalCorrupt, match=f"{path}:3: acknowledged line cut in half"):
         build_app(proj, "ann", graphics="halfcell")
     as_user("ann")
     before = path.read_bytes()
     import qclabel.cli.label_cmds as label_cmds  # CliRunner's stdin is no terminal
+
     monkeypatch.setattr(label_cmds, "require_terminal", lambda: None)
     res = CliRunner().invoke(main, ["label", str(proj.root), "--graphics", "halfcell"])
     assert res.exit_code == 2 and "Traceback" not in res.output

@@ -103,6 +103,7 @@ async def test_sixel_page_is_one_picture_and_the_cursor_sends_none(proj):
 
 async def test_page_commit_failure_keeps_marks_and_page(proj, monkeypatch):
     from qclabel.errors import StoreWriteError
+
     app = build_app(proj, "admin", graphics="halfcell", start="grid")
     async with app.run_test(size=(100, 30)) as pilot:
         grid = await open_grid(app, pilot)
@@ -110,6 +111,7 @@ async def test_page_commit_failure_keeps_marks_and_page(proj, monkeypatch):
 
         def full_disk(bodies):
             raise StoreWriteError("labels/admin.jsonl: No space left on device")
+
         monkeypatch.setattr(app.session._writer, "append_many", full_disk)
         await pilot.press("enter")
         assert grid.page_start == 0 and len(grid.marks) == 1
@@ -121,14 +123,18 @@ def _counts(project):
     """Every image's label as a fresh reader of the journal sees it."""
     p = Project.open(project.root)
     state = p.store.state("admin")
-    return {i: (a.verdict, a.defect_class, a.severity, a.flag)
-            for i in p.store.catalog.ids() for a in [state.annotation(i)]}
+    return {
+        i: (a.verdict, a.defect_class, a.severity, a.flag)
+        for i in p.store.catalog.ids()
+        for a in [state.annotation(i)]
+    }
 
 
 async def test_accept_never_overwrites_a_label_the_page_did_not_touch(tmp_path):
     """A page whose cells already read `fail crack`, `pass` and a flag: enter writes
     pass only on the unlabeled cells and on nothing else; the status bar counts that."""
     from qclabel.core import edits
+
     proj = make_project(tmp_path, n_rgb=6)
     app = build_app(proj, "admin", graphics="halfcell", start="grid", queue="all")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -157,11 +163,12 @@ async def test_accept_never_overwrites_a_label_the_page_did_not_touch(tmp_path):
         assert after[ids[0]] == before[ids[0]] == ("fail", "crack", "critical", None)
         assert after[ids[1]] == before[ids[1]]
         assert after[ids[3]] == before[ids[3]] == (None, None, None, "glare")
-        assert after[ids[2]] == ("pass", None, None, None)           # changed here: pass
-        assert after[ids[4]] == ("fail", "porosity", None, None)     # changed here: porosity
-        assert all(after[i][0] == "pass" for i in ids[5:])           # unlabeled: pass
-        grid_events = [json.loads(x) for x in
-                       (proj.root / "labels" / "admin.jsonl").read_text().splitlines()]
+        assert after[ids[2]] == ("pass", None, None, None)  # changed here: pass
+        assert after[ids[4]] == ("fail", "porosity", None, None)  # changed here: porosity
+        assert all(after[i][0] == "pass" for i in ids[5:])  # unlabeled: pass
+        grid_events = [
+            json.loads(x) for x in (proj.root / "labels" / "admin.jsonl").read_text().splitlines()
+        ]
         grid_events = [e for e in grid_events if e.get("note") == "grid triage"]
         assert len(grid_events) == 2 + len(ids[5:])  # only the images that changed
         # undo of the page restores exactly what was there
@@ -172,6 +179,7 @@ async def test_accept_never_overwrites_a_label_the_page_did_not_touch(tmp_path):
 async def test_grid_accept_on_a_labeled_queue_keeps_every_fail(tmp_path):
     """The reported case: `--queue all` after classification, a page of fails, enter."""
     from qclabel.core import edits
+
     proj = make_project(tmp_path, n_rgb=6)
     app = build_app(proj, "admin", graphics="halfcell", start="grid", queue="all")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -199,17 +207,17 @@ async def test_thumbnail_size_setting_and_keys_make_the_page_denser(tmp_path):
         grid = await open_grid(app, pilot)
         dense = grid.sheet_layout.per_page
         assert grid.sheet_layout.slot_w <= 13 and dense >= 3 * default
-        await pilot.press("equals_sign", "equals_sign")      # two steps larger
+        await pilot.press("equals_sign", "equals_sign")  # two steps larger
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert grid.slot_cols == 20 and grid.sheet_layout.per_page < dense
         assert "per page" in str(grid.query_one("#message").render())
         await pilot.press("minus", "minus", "minus", "minus", "minus")
-        assert grid.slot_cols == 8                            # stops at the minimum
+        assert grid.slot_cols == 8  # stops at the minimum
         sent = grid.sheet.sent
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert grid.sheet.sent >= sent                        # the page was rebuilt
+        assert grid.sheet.sent >= sent  # the page was rebuilt
 
 
 @pytest.mark.parametrize("value", ["0", "'wide'", "true", "500"])
@@ -217,6 +225,7 @@ def test_a_bad_thumbnail_setting_is_one_line(tmp_path, value):
     from click.testing import CliRunner
 
     from qclabel.cli import main
+
     proj = make_project(tmp_path)
     cfg = (proj.root / "qclabel.toml").read_text()
     (proj.root / "qclabel.toml").write_text(cfg + f"\n[grid]\nthumb_cols = {value}\n")

@@ -24,7 +24,7 @@ from test_tui_support import make_project
 
 REPO = Path(__file__).resolve().parent.parent
 QCLABEL = [sys.executable, "-c", "from qclabel.entry import main; main()"]
-HANG = 30.0   # far beyond "within seconds": only a hang takes this long
+HANG = 30.0  # far beyond "within seconds": only a hang takes this long
 
 
 class Pty:
@@ -34,11 +34,13 @@ class Pty:
 
         def child() -> None:
             os.setsid()
-            if controlling:   # as sshd does: the pty is the session's terminal
+            if controlling:  # as sshd does: the pty is the session's terminal
                 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
         env = {**os.environ, "TERM": "xterm-256color"}
-        self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     cwd=REPO, preexec_fn=child)
+        self.proc = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO, preexec_fn=child
+        )
         os.close(slave)
         self.out = b""
 
@@ -92,22 +94,27 @@ def test_terminal_torn_down_while_idle_exits_with_every_label(proj, controlling)
         assert term.read_until(b"saved: pass")
         os.write(term.master, b"42")
         assert term.read_until(b"saved: porosity (major)")
-        term.drain()   # idle now
-        term.close()   # the terminal goes away: no more input, output fails
+        term.drain()  # idle now
+        term.close()  # the terminal goes away: no more input, output fails
         rc = term.wait()
     finally:
         term.close()
     assert rc == 129, "the app did not leave after its terminal went away"
-    events = [json.loads(x) for x in (project.root / "labels" / f"{user}.jsonl")
-              .read_text().splitlines()]
+    events = [
+        json.loads(x) for x in (project.root / "labels" / f"{user}.jsonl").read_text().splitlines()
+    ]
     q = Project.open(project.root).store.catalog.ids()
-    assert [(e["image"], e["after"]["verdict"], e["after"]["defect_class"],
-             e["after"]["severity"]) for e in events] == [
-        (q[0], "pass", None, None), (q[1], "fail", "porosity", None),
-        (q[1], "fail", "porosity", "major")]
+    assert [
+        (e["image"], e["after"]["verdict"], e["after"]["defect_class"], e["after"]["severity"])
+        for e in events
+    ] == [
+        (q[0], "pass", None, None),
+        (q[1], "fail", "porosity", None),
+        (q[1], "fail", "porosity", "major"),
+    ]
     pos = Project.open(project.root).store.documents(f"labels/{user}.ui").get("position")
-    assert pos["image"] == q[2]   # auto-advanced after the severity: resumes there
-    with project.store.open_session(user):   # closed cleanly: the lock is free
+    assert pos["image"] == q[2]  # auto-advanced after the severity: resumes there
+    with project.store.open_session(user):  # closed cleanly: the lock is free
         pass
 
 
@@ -119,7 +126,7 @@ def test_sigint_during_startup_prints_no_traceback(proj, delay):
         term.read_until(b"\0never\0", timeout=delay)
         term.proc.send_signal(signal.SIGINT)
         term.read_until(b"\0never\0", timeout=2.0)
-        if term.proc.poll() is None:   # it had not started yet when the signal came
+        if term.proc.poll() is None:  # it had not started yet when the signal came
             os.write(term.master, b"q")
         rc = term.wait()
         term.drain()
@@ -127,6 +134,6 @@ def test_sigint_during_startup_prints_no_traceback(proj, delay):
         term.close()
     text = term.out.decode(errors="replace")
     assert "Traceback" not in text and "Error" not in text, text[-1500:]
-    assert rc in (130, 1, 0, -signal.SIGINT), rc   # 1: click's "Aborted!" before the app
+    assert rc in (130, 1, 0, -signal.SIGINT), rc  # 1: click's "Aborted!" before the app
     with project.store.open_session(user):
         pass

@@ -28,7 +28,7 @@ async def _label_then_open(pilot, app, opener: tuple[str, ...], modal) -> str:
     await settle(pilot, app)
     assert isinstance(app.screen, ClassifyScreen)
     first = app.labeler.current
-    await pilot.press("1")               # scratch: a severity prompt is now pending
+    await pilot.press("1")  # scratch: a severity prompt is now pending
     await pilot.press(*opener)
     assert isinstance(app.screen, modal)
     return first
@@ -41,7 +41,7 @@ def quitting(app) -> bool:
 
 def assert_quit_and_saved(app, proj, first: str) -> None:
     assert labels_on_disk(proj)[first].defect_class == "scratch"
-    with proj.store.open_session("admin"):   # the lock was released on the way out
+    with proj.store.open_session("admin"):  # the lock was released on the way out
         pass
 
 
@@ -59,7 +59,7 @@ async def test_ctrl_q_in_a_text_prompt_quits(proj, opener):
     app = build_app(proj, "admin", graphics="halfcell")
     async with app.run_test(size=SIZE) as pilot:
         first = await _label_then_open(pilot, app, ("escape", *opener), PromptScreen)
-        await pilot.press("q")           # a character of the note / image reference
+        await pilot.press("q")  # a character of the note / image reference
         assert isinstance(app.screen, PromptScreen) and not quitting(app)
         assert app.screen.query_one("#prompt-input").value.endswith("q")
         await pilot.press("ctrl+q")
@@ -74,7 +74,7 @@ async def test_escape_then_q_in_a_text_prompt_quits(proj):
         await pilot.press("escape", "q")
         assert quitting(app)
     assert_quit_and_saved(app, proj, first)
-    assert labels_on_disk(proj)[first].flag is None   # the cancelled note saved nothing
+    assert labels_on_disk(proj)[first].flag is None  # the cancelled note saved nothing
 
 
 async def test_q_right_after_a_class_key_quits(proj):
@@ -82,6 +82,6 @@ async def test_q_right_after_a_class_key_quits(proj):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         first = app.labeler.current
-        await pilot.press("1", "q")      # the severity prompt is showing
+        await pilot.press("1", "q")  # the severity prompt is showing
         assert quitting(app)
     assert_quit_and_saved(app, proj, first)

@@ -21,10 +21,17 @@ from test_tui_support import SIZE, make_project, settle
 def proj(tmp_path):
     project = make_project(tmp_path, n_rgb=3, grey16=False, jpeg=False)
     first, second, _ = project.store.catalog.ids()
-    suggestions.store(project, "model-a", {
-        first: Annotation(verdict="fail", defect_class="scratch", severity="major"),
-        second: Annotation(verdict="pass"),
-    }, "preds.jsonl", "admin", scores={first: [0.87], second: [0.95]})
+    suggestions.store(
+        project,
+        "model-a",
+        {
+            first: Annotation(verdict="fail", defect_class="scratch", severity="major"),
+            second: Annotation(verdict="pass"),
+        },
+        "preds.jsonl",
+        "admin",
+        scores={first: [0.87], second: [0.95]},
+    )
     return project
 
 
@@ -51,7 +58,7 @@ async def test_enter_accepts_the_suggestion_and_advances(proj):
         assert "suggested (model-a): FAIL, scratch (major), score 0.87" in panel(screen)
         assert "enter accept" in panel(screen)
         await pilot.press("enter")
-        assert app.labeler.current == second           # a complete label: moved on
+        assert app.labeler.current == second  # a complete label: moved on
         assert "suggested (model-a): PASS, score 0.95" in panel(screen)
     ann = on_disk(proj)[first]
     assert (ann.verdict, ann.defect_class, ann.severity) == ("fail", "scratch", "major")
@@ -66,20 +73,25 @@ async def test_backspace_rejects_without_touching_labels(proj):
         await settle(pilot, app)
         screen = app.screen
         await pilot.press("backspace")
-        assert app.labeler.current == first             # rejecting is not a label
+        assert app.labeler.current == first  # rejecting is not a label
         assert "suggested" not in panel(screen)
         assert "rejected suggestion from model-a" in str(screen.query_one("#message")._shown)
-        await pilot.press("enter")                      # nothing on offer any more
+        await pilot.press("enter")  # nothing on offer any more
         assert "no suggestion" in str(screen.query_one("#message")._shown)
     assert first not in on_disk(proj)
-    assert suggestions.get(proj, first, "admin") is None      # hidden for admin
-    assert suggestions.get(proj, first, "bob") is not None    # still offered to others
+    assert suggestions.get(proj, first, "admin") is None  # hidden for admin
+    assert suggestions.get(proj, first, "bob") is not None  # still offered to others
 
 
 async def test_accept_waits_for_a_missing_severity_then_undo(proj):
     first = proj.store.catalog.ids()[0]
-    suggestions.store(proj, "model-b", {first: Annotation(verdict="fail", defect_class="dent")},
-                      "preds2.jsonl", "admin")
+    suggestions.store(
+        proj,
+        "model-b",
+        {first: Annotation(verdict="fail", defect_class="dent")},
+        "preds2.jsonl",
+        "admin",
+    )
     app = build_app(proj, "admin", graphics="halfcell")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
@@ -87,10 +99,10 @@ async def test_accept_waits_for_a_missing_severity_then_undo(proj):
         assert "suggested (model-b): FAIL, dent" in panel(screen)
         await pilot.press("enter")
         assert app.labeler.current == first and screen.pending.name == "dent"
-        await pilot.press("2")                          # severity: major, then advance
+        await pilot.press("2")  # severity: major, then advance
         assert app.labeler.current != first
         assert on_disk(proj)[first].severity == "major"
-        await pilot.press("u", "u")                     # both steps undone, journaled
+        await pilot.press("u", "u")  # both steps undone, journaled
         assert app.labeler.current == first
-        assert "suggested (model-b)" in panel(screen)   # on offer again
+        assert "suggested (model-b)" in panel(screen)  # on offer again
     assert not on_disk(proj)[first].is_labeled

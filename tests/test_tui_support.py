@@ -43,8 +43,7 @@ async def settle(pilot, app) -> None:
     for _ in range(5):
         futures = [f for f in list(app.frames._frames.values()) if not f.done()]
         if futures:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in futures),
-                                 return_exceptions=True)
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in futures), return_exceptions=True)
         await pilot.pause()
 
 
@@ -52,6 +51,7 @@ def wire(app) -> dict:
     """Count what the terminal would receive: the compositor's updates rendered as the
     real driver renders them (the headless driver writes nothing)."""
     from textual._compositor import CompositorUpdate
+
     seen = {"bytes": 0, "sixels": 0}
     display = app._display
 
@@ -61,6 +61,7 @@ def wire(app) -> dict:
             seen["bytes"] += len(out.encode())
             seen["sixels"] += out.count("\x1bP")  # DCS: the start of a sixel image
         return display(screen, renderable)
+
     app._display = counted
     return seen
 
@@ -73,6 +74,7 @@ def burst(app, *keys: str) -> None:
 
     from textual import events
     from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
     for key in keys:
         if len(key) == 1 and not key.isalnum():
             key = _character_to_key(key)
@@ -91,6 +93,7 @@ class FrameGate:
 
     def __init__(self, app) -> None:
         from concurrent.futures import Future
+
         self._future = Future
         self.app, self.shut, self.waiting = app, True, []
         self._request = app.frames.request
@@ -107,6 +110,9 @@ class FrameGate:
     def open(self) -> None:
         self.shut = False
         for inner, outer in self.waiting:
-            inner.add_done_callback(lambda f, o=outer: o.set_exception(f.exception())
-                                    if f.exception() else o.set_result(f.result()))
+            inner.add_done_callback(
+                lambda f, o=outer: (
+                    o.set_exception(f.exception()) if f.exception() else o.set_result(f.result())
+                )
+            )
         self.waiting.clear()

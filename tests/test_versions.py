@@ -9,8 +9,14 @@ import pytest
 from qclabel.core.model import Annotation, Box
 from qclabel.errors import FormatError
 from qclabel.formats import EXPORT_FORMATS, dataset_for, export_dataset, export_project
-from qclabel.versions import (VersionError, create_version, diff_versions, get_version,
-                              list_names, summary)
+from qclabel.versions import (
+    VersionError,
+    create_version,
+    diff_versions,
+    get_version,
+    list_names,
+    summary,
+)
 from test_formats_common import A_BOXES, by_name, label, make_box_project, tree_digest
 
 
@@ -26,15 +32,19 @@ def test_create_freezes_labels_hashes_taxonomy_and_settings(project):
     assert stored["hash"] == m["hash"]
     ids = by_name(project)
     assert {i["sha256"] for i in stored["images"]} == {
-        project.store.catalog.get(ids[n]).sha256 for n in ("a.png", "b.jpg", "c.png")}
+        project.store.catalog.get(ids[n]).sha256 for n in ("a.png", "b.jpg", "c.png")
+    }
     assert stored["taxonomy"]["name"] == "metal-stamping"
-    assert stored["settings"] == {"min_status": "single", "split": [0.5, 0.5],
-                                  "group_by": None, "seed": 2}
+    assert stored["settings"] == {
+        "min_status": "single",
+        "split": [0.5, 0.5],
+        "group_by": None,
+        "seed": 2,
+    }
     assert stored["qa"]["status_counts"] == {"single": 3}
     assert stored["created_by"] == "admin" and stored["created"]
     s = summary(stored)
-    assert s["images"] == 3 and s["objects_per_class"] == {"crack": 2, "dent": 1,
-                                                           "scratch": 1}
+    assert s["images"] == 3 and s["objects_per_class"] == {"crack": 2, "dent": 1, "scratch": 1}
 
 
 def test_names_are_never_overwritten(project):
@@ -58,8 +68,9 @@ def test_tampered_manifest_is_detected(project):
 def test_version_export_is_frozen_and_byte_identical(project, tmp_path):
     create_version(project, "v1", "admin", ratios=(0.7, 0.3), seed=1)
     ids = by_name(project)
-    label(project, "alice", ids["c.png"], Annotation(verdict="fail", boxes=(
-        Box("burr", 1, 1, 5, 5),)))  # a later change must not leak into v1
+    label(
+        project, "alice", ids["c.png"], Annotation(verdict="fail", boxes=(Box("burr", 1, 1, 5, 5),))
+    )  # a later change must not leak into v1
     for fmt in EXPORT_FORMATS:
         one = export_project(project, fmt, tmp_path / f"{fmt}-1", version="v1")
         two = export_project(project, fmt, tmp_path / f"{fmt}-2", version="v1")
@@ -81,10 +92,18 @@ def test_diff_counts_added_removed_changed_per_class(project):
     create_version(project, "v1", "admin")
     ids = by_name(project)
     moved = replace(A_BOXES[0], x=12.0)  # same box id: a change
-    label(project, "alice", ids["a.png"], Annotation(
-        verdict="fail", boxes=(moved, Box("porosity", 1, 1, 4, 4, id="p1"))))  # dent removed
-    label(project, "alice", ids["d.png"], Annotation(verdict="fail", defect_class="burr",
-                                                     severity="minor"))
+    label(
+        project,
+        "alice",
+        ids["a.png"],
+        Annotation(verdict="fail", boxes=(moved, Box("porosity", 1, 1, 4, 4, id="p1"))),
+    )  # dent removed
+    label(
+        project,
+        "alice",
+        ids["d.png"],
+        Annotation(verdict="fail", defect_class="burr", severity="minor"),
+    )
     create_version(project, "v2", "admin")
     d = diff_versions(get_version(project, "v1"), get_version(project, "v2"))
     assert d["images_added"] == 1 and d["images_removed"] == 0
@@ -125,8 +144,9 @@ def test_manifest_carries_the_qa_agreement_summary(project):
 def test_min_status_leaves_out_lower_statuses(project, tmp_path):
     ids = by_name(project)
     label(project, "bob", ids["a.png"], Annotation(verdict="fail", boxes=A_BOXES))  # agreed
-    label(project, "bob", ids["c.png"], Annotation(verdict="fail", boxes=(
-        Box("burr", 1, 1, 5, 5),)))  # disagrees with alice: waits for adjudication
+    label(
+        project, "bob", ids["c.png"], Annotation(verdict="fail", boxes=(Box("burr", 1, 1, 5, 5),))
+    )  # disagrees with alice: waits for adjudication
     ds = dataset_for(project, min_status="agreed")
     assert [(i.name, i.status) for i in ds.images] == [("a.png", "agreed")]
     assert sorted(i.name for i in dataset_for(project).images) == ["a.png", "b.png"]

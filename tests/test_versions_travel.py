@@ -41,8 +41,12 @@ def project(tmp_path):
 
 def relabel_same(project, image, boxes):
     """The same labels again, later and with new object ids (as a re-import gives)."""
-    label(project, "alice", image, Annotation(verdict="fail", boxes=tuple(
-        replace(b, id=f"new-{b.id}") for b in boxes)))
+    label(
+        project,
+        "alice",
+        image,
+        Annotation(verdict="fail", boxes=tuple(replace(b, id=f"new-{b.id}") for b in boxes)),
+    )
 
 
 def test_same_labels_give_the_same_hash(project):
@@ -55,8 +59,12 @@ def test_same_labels_give_the_same_hash(project):
     assert new["labeled_at"] > old["labeled_at"]
     assert [b["id"] for b in new["annotation"]["boxes"]] == ["new-a1", "new-a2"]
     assert two["hash"] == one["hash"]
-    label(project, "alice", ids["a.png"], Annotation(verdict="fail", boxes=(
-        replace(A_BOXES[0], w=31.0),)))
+    label(
+        project,
+        "alice",
+        ids["a.png"],
+        Annotation(verdict="fail", boxes=(replace(A_BOXES[0], w=31.0),)),
+    )
     assert create_version(project, "v3", "admin")["hash"] != one["hash"]
 
 
@@ -67,6 +75,7 @@ def test_what_the_hash_leaves_out_is_still_sealed(project):
     assert '"status":"single"' in text
     path.write_text(text.replace('"status":"single"', '"status":"agreed"', 1))
     from qclabel.versions import VersionError
+
     with pytest.raises(VersionError, match="does not match its recorded hash"):
         get_version(project, "v1")
 
@@ -85,8 +94,7 @@ def test_format_1_manifests_keep_their_hash(project):
 
 
 def label_files(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file()}
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 def test_moved_project_still_exports_its_versions(tmp_path, as_user):
@@ -102,8 +110,9 @@ def test_moved_project_still_exports_its_versions(tmp_path, as_user):
     as_user("admin")
     code, _, err = run("export", moved.root, "--format", "coco", "--out", tmp_path / "e3")
     assert code == 2 and "images relink" in err and err.count("\n") == 1
-    code, out_text, err = run("images", "relink", moved.root, site / "src",
-                              tmp_path / "disk2" / "src", "--verify")
+    code, out_text, err = run(
+        "images", "relink", moved.root, site / "src", tmp_path / "disk2" / "src", "--verify"
+    )
     assert code == 0, err
     assert "relinked 4 images" in out_text and "4 hashes checked" in out_text
     code, _, err = run("export", moved.root, "--format", "coco", "--out", tmp_path / "e3")
@@ -147,9 +156,18 @@ def test_reimported_unchanged_box_is_not_removed_and_added(project, tmp_path):
     create_version(project, "v1", "admin")
     ids = by_name(project)
     scratch, dent = A_BOXES
-    label(project, "alice", ids["a.png"], Annotation(verdict="fail", boxes=(
-        replace(scratch, id="other-id"),                      # same box, new id
-        replace(dent, id="dent-2", x=62.0))))                 # moved a little, new id
+    label(
+        project,
+        "alice",
+        ids["a.png"],
+        Annotation(
+            verdict="fail",
+            boxes=(
+                replace(scratch, id="other-id"),  # same box, new id
+                replace(dent, id="dent-2", x=62.0),
+            ),
+        ),
+    )  # moved a little, new id
     create_version(project, "v2", "admin")
     d = diff_versions(get_version(project, "v1"), get_version(project, "v2"))
     assert d["classes"] == {"dent": {"added": 0, "removed": 0, "changed": 1}}
@@ -169,22 +187,30 @@ def test_round_trip_through_yolo_diffs_clean(project, tmp_path):
     import_labels(copy, "yolo", out, "admin", as_user="alice")
     create_version(copy, "v1", "admin")
     d = diff_versions(get_version(project, "v1"), get_version(copy, "v1"))
-    counts = [c for per in d["classes"].values() for k, c in per.items()
-              if k in ("added", "removed")]
+    counts = [
+        c for per in d["classes"].values() for k, c in per.items() if k in ("added", "removed")
+    ]
     # Image-level verdicts and classes come back too (the export's attributes sidecar).
     assert sum(counts) == 0
     # Boxes pair up: float noise of normalized coordinates, and the dent the export
     # clipped to the image.
     assert sorted((c["class"], c["iou"] > 0.99) for c in d["changed"]) == [
-        ("crack", True), ("dent", False), ("scratch", True)]
+        ("crack", True),
+        ("dent", False),
+        ("scratch", True),
+    ]
 
 
 def test_version_diff_images_cli(project, as_user):
     as_user("admin")
     create_version(project, "v1", "admin")
     ids = by_name(project)
-    label(project, "alice", ids["a.png"], Annotation(verdict="fail", boxes=(
-        A_BOXES[0], Box("porosity", 1, 1, 4, 4, id="p1"))))
+    label(
+        project,
+        "alice",
+        ids["a.png"],
+        Annotation(verdict="fail", boxes=(A_BOXES[0], Box("porosity", 1, 1, 4, 4, id="p1"))),
+    )
     label(project, "alice", ids["d.png"], Annotation(verdict="pass"))
     create_version(project, "v2", "admin")
     code, out, err = run("version", "diff", project.root, "v1", "v2", "--images")

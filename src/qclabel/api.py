@@ -35,8 +35,15 @@ from .project import Project
 if TYPE_CHECKING:  # pandas is an optional extra, imported only when a frame is asked for
     import pandas
 
-__all__ = ["open_project", "ProjectView", "Version", "VersionInfo", "ImageDataset",
-           "Sample", "TABLES"]
+__all__ = [
+    "open_project",
+    "ProjectView",
+    "Version",
+    "VersionInfo",
+    "ImageDataset",
+    "Sample",
+    "TABLES",
+]
 
 TABLES = ("images", "objects")
 Sample = tuple[np.ndarray, dict[str, Any]]
@@ -87,17 +94,26 @@ class ProjectView:
         """Every dataset version, oldest first (each manifest's hash is checked)."""
         from .qa.blind import sees_everything
         from .versions import get_version, list_names
+
         full = sees_everything(self._project, self.user)
         out = []
         for n in list_names(self._project):
             m = get_version(self._project, n)
-            out.append(VersionInfo(n, m.get("created", ""), m.get("created_by", ""),
-                                   m["hash"], len(m["labels"]) if full else None))
+            out.append(
+                VersionInfo(
+                    n,
+                    m.get("created", ""),
+                    m.get("created_by", ""),
+                    m["hash"],
+                    len(m["labels"]) if full else None,
+                )
+            )
         return out
 
     def version(self, name: str) -> Version:
         """Dataset version `name` (VersionError when unknown or altered)."""
         from .versions import get_version
+
         self._require("read a dataset version's labels")
         return Version(Dataset(get_version(self._project, name), self.root))
 
@@ -105,12 +121,13 @@ class ProjectView:
         """The project's final labels now, as an unnamed version (not frozen: the next
         label changes them; create a version to train on something reproducible)."""
         from .versions import build_manifest
+
         self._require("read the final labels")
-        return Version(Dataset(build_manifest(self._project, min_status=min_status),
-                               self.root))
+        return Version(Dataset(build_manifest(self._project, min_status=min_status), self.root))
 
     def _require(self, action: str) -> None:
         from .qa.blind import require_sees_everything
+
         require_sees_everything(self._project, self.user, action)
 
 
@@ -140,25 +157,29 @@ class Version:
     def __len__(self) -> int:
         return len(self._ds.images)
 
-    def to_dataframe(self, table: str = "images", split: str | None = None
-                     ) -> pandas.DataFrame:
+    def to_dataframe(self, table: str = "images", split: str | None = None) -> pandas.DataFrame:
         """One row per image (`images`) or per box, keypoint set and mask (`objects`):
         the columns of the CSV export (README, schema.json), `path` absolute."""
         from ._api_rows import image_rows, object_rows
+
         try:
             import pandas as pd
         except ImportError:
-            raise QclabelError("to_dataframe needs pandas: pip install 'qclabel[pandas]'"
-                               ) from None
+            raise QclabelError("to_dataframe needs pandas: pip install 'qclabel[pandas]'") from None
         if table not in TABLES:
             raise QclabelError(f"table {table!r}: expected one of {', '.join(TABLES)}")
         ds = self._subset(split)
         rows, columns = (image_rows if table == "images" else object_rows)(ds)
         return pd.DataFrame(rows, columns=columns)
 
-    def dataset(self, split: str | None = None, *, drop_incomplete: bool = False,
-                transform: Callable[[np.ndarray, dict[str, Any]], Any] | None = None,
-                verify: bool = True) -> ImageDataset:
+    def dataset(
+        self,
+        split: str | None = None,
+        *,
+        drop_incomplete: bool = False,
+        transform: Callable[[np.ndarray, dict[str, Any]], Any] | None = None,
+        verify: bool = True,
+    ) -> ImageDataset:
         """The images of `split` (default: all) with their labels, for training.
 
         `drop_incomplete`: leave out fail images without any box, keypoint set or mask,
@@ -167,6 +188,7 @@ class Version:
         ds = self._subset(split)
         if drop_incomplete:
             from .core.consistency import incomplete
+
             ds = ds.without(lambda i: incomplete(i.annotation))
         return ImageDataset(ds, transform, verify)
 
@@ -183,8 +205,9 @@ class ImageDataset:
     labels)`). Pixels are the canonical image as numpy: H×W (grey) or H×W×3 (RGB),
     uint8, or uint16 for 16-bit images. Labels: see `labels_of`."""
 
-    def __init__(self, ds: Dataset, transform: Callable[..., Any] | None = None,
-                 verify: bool = True):
+    def __init__(
+        self, ds: Dataset, transform: Callable[..., Any] | None = None, verify: bool = True
+    ):
         self._ds = ds
         self.transform = transform
         self.verify = verify
@@ -213,6 +236,7 @@ class ImageDataset:
 
     def pixels_of(self, image: ExportImage) -> np.ndarray:
         from .ingest import load_canonical_array
+
         if self.verify and not is_derived(image.record):
             read_source(image.record, self._ds.root)  # FormatError when the file changed
         try:
@@ -227,4 +251,5 @@ class ImageDataset:
         class_index, `points` float32 P×3 of x, y, v), `masks` bool M×H×W,
         `mask_labels` int64 M, and the image fields of the images table."""
         from ._api_rows import labels_of
+
         return labels_of(self._ds, image)

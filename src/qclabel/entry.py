@@ -22,5 +22,6 @@ def _leave(signum: int, frame: object) -> None:
 def main() -> None:
     signal.signal(signal.SIGINT, _leave)
     from .cli import main as cli
+
     signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(cli())

@@ -1,10 +1,10 @@
 """A project folder: one human-readable TOML config, the catalog, the journals.
 
-    DIR/qclabel.toml        taxonomy, QA policy, roles, source profiles, key remaps
-    DIR/catalog.sqlite      image catalog (SQLite, one locked writer; store/catalog.py)
-    DIR/labels/USER.jsonl   one hash-chained journal per annotator (the audit trail)
-    DIR/labels/USER.snapshot.json
-    DIR/canonical/          images that preprocessing derived (stitched, stacked, ...)
+DIR/qclabel.toml        taxonomy, QA policy, roles, source profiles, key remaps
+DIR/catalog.sqlite      image catalog (SQLite, one locked writer; store/catalog.py)
+DIR/labels/USER.jsonl   one hash-chained journal per annotator (the audit trail)
+DIR/labels/USER.snapshot.json
+DIR/canonical/          images that preprocessing derived (stitched, stacked, ...)
 """
 
 from __future__ import annotations
@@ -37,8 +37,12 @@ DEFAULT_QA: dict[str, Any] = {
     "spot_check_by": "",
     "seed": 0,
     "min_status": "single",
-    "targets": {"classification_agreement": 0.95, "box_iou": 0.75, "mask_iou": 0.70,
-                "keypoint_px": 5.0},
+    "targets": {
+        "classification_agreement": 0.95,
+        "box_iou": 0.75,
+        "mask_iou": 0.70,
+        "keypoint_px": 5.0,
+    },
 }
 DEFAULT_LIMITS: dict[str, Any] = {"max_pixels": 250_000_000}
 DEFAULT_PROFILES: dict[str, Any] = {"default": {"orient": True}}
@@ -94,10 +98,16 @@ class Project:
 
     # -- creation and opening -------------------------------------------------
     @classmethod
-    def init(cls, root: Path, taxonomy: str | Path = "metal-stamping",
-             name: str | None = None, user: str | None = None,
-             privileged_group: str | None = None) -> "Project":
+    def init(
+        cls,
+        root: Path,
+        taxonomy: str | Path = "metal-stamping",
+        name: str | None = None,
+        user: str | None = None,
+        privileged_group: str | None = None,
+    ) -> "Project":
         from .store.folders import check_can_own, group_id, setup_folders
+
         root = Path(root)
         if root.exists() and not root.is_dir():
             raise ConfigError(root, "(folder)", str(root), "exists and is not a folder")
@@ -110,9 +120,12 @@ class Project:
         gid = group_id(privileged_group) if privileged_group else None
         user = user or identity.current_user()
         config = {
-            "qclabel": {"format_version": FORMAT_VERSION, "name": name or root.name,
-                        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        "created_by": user},
+            "qclabel": {
+                "format_version": FORMAT_VERSION,
+                "name": name or root.name,
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created_by": user,
+            },
             "roles": {"admin": [user], "annotator": [], "reviewer": [], "adjudicator": []},
             "qa": copy.deepcopy(DEFAULT_QA),
             "limits": dict(DEFAULT_LIMITS),
@@ -132,19 +145,25 @@ class Project:
         root = Path(root)
         path = root / CONFIG_NAME
         if not path.is_file():
-            raise NotAProjectError(f"{root} is not a qclabel project (no {CONFIG_NAME}); "
-                                   f"create one with: qclabel init {root}")
+            raise NotAProjectError(
+                f"{root} is not a qclabel project (no {CONFIG_NAME}); "
+                f"create one with: qclabel init {root}"
+            )
         from .store.ownership import project_file_problem
+
         problem = project_file_problem(path)
         if problem:  # replaced by another user: its roles and policy are not the project's
-            raise PermissionDenied(f"{problem}; the project is not opened (restore "
-                                   f"{CONFIG_NAME} as its owner, or as root)")
+            raise PermissionDenied(
+                f"{problem}; the project is not opened (restore "
+                f"{CONFIG_NAME} as its owner, or as root)"
+            )
         config = read_toml(path)
         version = config.get("qclabel", {}).get("format_version")
         if version != FORMAT_VERSION:
             raise ProjectVersionError(
                 f"{path}: qclabel.format_version = {version!r}, but this qclabel reads "
-                f"version {FORMAT_VERSION}; use the matching qclabel release")
+                f"version {FORMAT_VERSION}; use the matching qclabel release"
+            )
         _check_roles(path, config.get("roles", {}))
         project = cls(root, config)
         project._check_catalog_owner()
@@ -154,15 +173,19 @@ class Project:
         """The catalog belongs to the project owner or an admin (who ingest); one renamed
         into place by anybody else is refused (README: who can change which file)."""
         from .store.ownership import folder_owner, owner_problem
+
         path = getattr(self.store.catalog, "file", None)  # catalog.json before migration
         if path is None:
             return
         admins = self.store.authority().current(("admin",))["admin"]
-        problem = owner_problem(path, admins, uids=(folder_owner(self.root),),
-                                what="the project owner or an admin")
+        problem = owner_problem(
+            path, admins, uids=(folder_owner(self.root),), what="the project owner or an admin"
+        )
         if problem:
-            raise PermissionDenied(f"{problem}; the project is not opened (restore the "
-                                   "catalog as its owner, or as root)")
+            raise PermissionDenied(
+                f"{problem}; the project is not opened (restore the "
+                "catalog as its owner, or as root)"
+            )
 
     def save_config(self) -> None:
         """Write the whole config (the locked writer: configfile.update_config)."""
@@ -208,14 +231,17 @@ class Project:
 
     def require(self, user: str, role: str, action: str) -> None:
         if not self.has_role(user, role):
-            raise PermissionDenied(f"{user} may not {action}: it needs the {role} role "
-                                   f"(an admin adds it with: qclabel role add "
-                                   f"{self.root} {user} {role})")
+            raise PermissionDenied(
+                f"{user} may not {action}: it needs the {role} role "
+                f"(an admin adds it with: qclabel role add "
+                f"{self.root} {user} {role})"
+            )
 
     def add_role(self, actor: str, user: str, role: str) -> None:
         if not _USER_NAME.match(user):
-            raise ConfigError(self.config_path, f"roles.{role}", user,
-                              "not an operating-system user name")
+            raise ConfigError(
+                self.config_path, f"roles.{role}", user, "not an operating-system user name"
+            )
         self._change_role(actor, user, role, True)
 
     def remove_role(self, actor: str, user: str, role: str) -> None:
@@ -233,12 +259,18 @@ class Project:
             self.require(actor, "admin", "change roles")
             admins = history.current(("admin",))["admin"]
             if not held and role == "admin" and admins == [user]:
-                raise PermissionDenied(f"{user} is the last admin of {self.root} and cannot "
-                                       "be removed; add another admin first")
+                raise PermissionDenied(
+                    f"{user} is the last admin of {self.root} and cannot "
+                    "be removed; add another admin first"
+                )
             if (user in history.current((role,))[role]) == held:
                 return  # already so: nothing to sign
-            session.record("role", user, {"user": user, "role": role, "held": not held},
-                           {"user": user, "role": role, "held": held})
+            session.record(
+                "role",
+                user,
+                {"user": user, "role": role, "held": not held},
+                {"user": user, "role": role, "held": held},
+            )
 
     def role_table(self) -> dict[str, list[str]]:
         return self.store.authority().current(ROLES)

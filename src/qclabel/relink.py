@@ -36,7 +36,7 @@ def _moved(path: str, old: str, new: str, root: str) -> str | None:
     absolute = os.path.normpath(absolute)
     if absolute != old and not absolute.startswith(old + os.sep):
         return None
-    target = new + absolute[len(old):]
+    target = new + absolute[len(old) :]
     return os.path.relpath(target, root) if target.startswith(root + os.sep) else target
 
 
@@ -52,19 +52,29 @@ def relinked(rec: ImageRecord, old: str, new: str, root: str) -> ImageRecord | N
 def _check(rec: ImageRecord, root: Path, verify: bool) -> bool:
     """Raise unless the record's file is there; True when its hash was checked."""
     from .formats.dataset import is_derived
+
     path = Path(rec.file) if os.path.isabs(rec.file) else root / rec.file
     if not path.is_file():
         raise RelinkError(f"{path}: no such file (image {rec.id}); nothing was changed")
     if not verify or is_derived(rec):
         return False
     if hashlib.sha256(path.read_bytes()).hexdigest() != rec.sha256:
-        raise RelinkError(f"{path}: sha256 differs from the catalog's for image {rec.id} "
-                          "(another file); nothing was changed")
+        raise RelinkError(
+            f"{path}: sha256 differs from the catalog's for image {rec.id} "
+            "(another file); nothing was changed"
+        )
     return True
 
 
-def relink(project: Project, old: Path, new: Path, user: str, *, verify: bool = False,
-           dry_run: bool = False) -> RelinkReport:
+def relink(
+    project: Project,
+    old: Path,
+    new: Path,
+    user: str,
+    *,
+    verify: bool = False,
+    dry_run: bool = False,
+) -> RelinkReport:
     project.require(user, "admin", "relink images")
     root = os.path.abspath(project.root)
     old_s, new_s = os.path.abspath(old), os.path.abspath(new)

@@ -41,8 +41,10 @@ def parse_ratios(text: str | None) -> tuple[float, ...]:
     except ValueError:
         raise SplitError(f"--split {text!r}: expected numbers such as 0.8,0.1,0.1") from None
     if not 1 <= len(parts) <= 3 or any(not p >= 0 for p in parts) or sum(parts) <= 0:
-        raise SplitError(f"--split {text!r}: give 1 to 3 non-negative ratios "
-                         "(train,val,test) with a positive sum")
+        raise SplitError(
+            f"--split {text!r}: give 1 to 3 non-negative ratios "
+            "(train,val,test) with a positive sum"
+        )
     return unit_sum(parts, f"--split {text!r}")
 
 
@@ -50,8 +52,7 @@ def unit_sum(parts: tuple[float, ...], where: str) -> tuple[float, ...]:
     """Ratios that add up to 1 (within float rounding, which is then removed)."""
     total = sum(parts)
     if abs(total - 1) > 1e-6:
-        raise SplitError(f"{where}: the ratios add up to {total:g}, not 1 "
-                         "(e.g. 0.8,0.1,0.1)")
+        raise SplitError(f"{where}: the ratios add up to {total:g}, not 1 (e.g. 0.8,0.1,0.1)")
     return tuple(p / total for p in parts)
 
 
@@ -60,21 +61,26 @@ def group_key(image: str, fields: dict[str, str], group_by: str | None, file: st
         return image
     value = fields.get(group_by)
     if value in (None, ""):
-        raise SplitError(f"{file}: image {image} has no {group_by!r} field to group by "
-                         f"(fields: {sorted(fields) or 'none'})")
+        raise SplitError(
+            f"{file}: image {image} has no {group_by!r} field to group by "
+            f"(fields: {sorted(fields) or 'none'})"
+        )
     return f"{group_by}={value}"
 
 
-def assign_splits(items: Iterable[SplitItem], ratios: tuple[float, ...],
-                  seed: int = 0) -> dict[str, str]:
+def assign_splits(
+    items: Iterable[SplitItem], ratios: tuple[float, ...], seed: int = 0
+) -> dict[str, str]:
     """image id -> split name."""
     items = list(items)
-    names = SPLIT_NAMES[:len(ratios)]
+    names = SPLIT_NAMES[: len(ratios)]
     groups: dict[str, list[SplitItem]] = {}
     for it in sorted(items, key=lambda i: i.image):
         groups.setdefault(it.group, []).append(it)
-    counts = {g: Counter(c for it in members for c in (set(it.classes) or {BACKGROUND}))
-              for g, members in groups.items()}
+    counts = {
+        g: Counter(c for it in members for c in (set(it.classes) or {BACKGROUND}))
+        for g, members in groups.items()
+    }
     totals: Counter[str] = sum(counts.values(), Counter())
     order = sorted(groups)
     random.Random(seed).shuffle(order)
@@ -93,14 +99,22 @@ def assign_splits(items: Iterable[SplitItem], ratios: tuple[float, ...],
     return out
 
 
-def _best_split(names: tuple[str, ...], ratios: tuple[float, ...], group: Counter,
-                totals: Counter, have: dict[str, Counter], size: Counter,
-                n_total: int) -> str:
+def _best_split(
+    names: tuple[str, ...],
+    ratios: tuple[float, ...],
+    group: Counter,
+    totals: Counter,
+    have: dict[str, Counter],
+    size: Counter,
+    n_total: int,
+) -> str:
     """An empty split first (so no requested split ends up with nothing), then the
     split furthest below its share of this group's classes, then of images."""
+
     def deficit(i: int) -> tuple[bool, float, float, float]:
         s, r = names[i], ratios[i]
         cls = sum((r * totals[c] - have[s][c]) / totals[c] for c in group)
         return (size[s] == 0, cls / len(group), r * n_total - size[s], r)
+
     candidates = [i for i, r in enumerate(ratios) if r > 0]
     return names[max(candidates, key=deficit)]

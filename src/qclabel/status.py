@@ -77,8 +77,8 @@ def _planted(project: Project) -> list[str]:
 
 def _audit_findings(project: Project, viewer: str | None, states: dict) -> list[str]:
     """Every damage finding (and every event not honoured for want of its role) for
-    those who see everything; others get their own journal's in full and only the owner of any other damaged journal (its line numbers would
-    tell how many events it holds)."""
+    those who see everything; others get their own journal's in full and only the owner
+    of any other damaged journal (its line numbers would tell how many events it holds)."""
     out = []
     full = viewer is None or _sees_all(project, viewer)
     for user, state in states.items():

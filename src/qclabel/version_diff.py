@@ -41,15 +41,27 @@ def diff_versions(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             if c["change"] == "changed" and "iou" in c:
                 changed.append({"image": image, **{k: c[k] for k in c if k != "change"}})
         if changes or what:
-            images.append({"image": image, "name": names.get(image, "").rsplit("/", 1)[-1],
-                           **({"image_" + what: True} if what else {}),
-                           "changes": changes})
-    return {"from": a.get("name"), "to": b.get("name"),
-            "images_added": len(set(lb) - set(la)), "images_removed": len(set(la) - set(lb)),
-            "taxonomy_changed": a["taxonomy"] != b["taxonomy"],
-            "classes": {c: {k: v.get(k, 0) for k in ("added", "removed", "changed")}
-                        for c, v in sorted(per_class.items())},
-            "changed": changed, "images": images}
+            images.append(
+                {
+                    "image": image,
+                    "name": names.get(image, "").rsplit("/", 1)[-1],
+                    **({"image_" + what: True} if what else {}),
+                    "changes": changes,
+                }
+            )
+    return {
+        "from": a.get("name"),
+        "to": b.get("name"),
+        "images_added": len(set(lb) - set(la)),
+        "images_removed": len(set(la) - set(lb)),
+        "taxonomy_changed": a["taxonomy"] != b["taxonomy"],
+        "classes": {
+            c: {k: v.get(k, 0) for k in ("added", "removed", "changed")}
+            for c, v in sorted(per_class.items())
+        },
+        "changed": changed,
+        "images": images,
+    }
 
 
 def _annotation(label: dict[str, Any] | None) -> Annotation:
@@ -64,22 +76,23 @@ def _image_level(ann: Annotation) -> tuple[str, Any] | None:
     return None
 
 
-def image_changes(old_label: dict[str, Any] | None,
-                  new_label: dict[str, Any] | None) -> list[dict[str, Any]]:
+def image_changes(
+    old_label: dict[str, Any] | None, new_label: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     """Every change on one image: {change, class, object, ...} in a stable order."""
     old, new = _annotation(old_label), _annotation(new_label)
     out: list[dict[str, Any]] = []
     o, n = _image_level(old), _image_level(new)
     if o != n:
         if o and n and o[0] == n[0]:
-            out.append({"change": "changed", "class": n[0], "object": "image",
-                        "severity": [o[1], n[1]]})
+            out.append(
+                {"change": "changed", "class": n[0], "object": "image", "severity": [o[1], n[1]]}
+            )
         else:
             out += [{"change": "removed", "class": o[0], "object": "image"}] if o else []
             out += [{"change": "added", "class": n[0], "object": "image"}] if n else []
     for kind in KINDS:
-        out += _kind_changes(kind, list(getattr(old, kind.field)),
-                             list(getattr(new, kind.field)))
+        out += _kind_changes(kind, list(getattr(old, kind.field)), list(getattr(new, kind.field)))
     return out
 
 
@@ -106,7 +119,7 @@ def _kind_changes(kind: Any, old: list[Any], new: list[Any]) -> list[dict[str, A
     # Pass 3: same class, overlapping: moved or reshaped.
     match = kind.match(rest_old, rest_new) if rest_old and rest_new else None
     paired_old, paired_new = set(), set()
-    for i, j, iou in (match.pairs if match is not None else ()):
+    for i, j, iou in match.pairs if match is not None else ():
         if iou >= PAIR_IOU and _cls(kind, rest_old[i]) == _cls(kind, rest_new[j]):
             pairs.append((rest_old[i], rest_new[j]))
             paired_old.add(i)
@@ -125,5 +138,9 @@ def _kind_changes(kind: Any, old: list[Any], new: list[Any]) -> list[dict[str, A
 
 
 def _entry(change: str, kind: Any, obj: Any) -> dict[str, Any]:
-    return {"change": change, "class": _cls(kind, obj), "object": f"{kind.name}:{obj.id}",
-            "kind": kind.name}
+    return {
+        "change": change,
+        "class": _cls(kind, obj),
+        "object": f"{kind.name}:{obj.id}",
+        "kind": kind.name,
+    }

@@ -68,6 +68,7 @@ def _die_in_commit(step: str) -> None:
             if _target(fd).endswith(".ack"):
                 os.kill(os.getpid(), signal.SIGKILL)
             return real_pwrite(fd, data, offset)
+
         os.pwrite = dying_pwrite
         return
     real_write = os.write
@@ -77,6 +78,7 @@ def _die_in_commit(step: str) -> None:
             real_write(fd, bytes(data[: len(data) // 2]))
             os.kill(os.getpid(), signal.SIGKILL)
         return real_write(fd, data)
+
     os.write = dying_write
 
 
@@ -107,6 +109,7 @@ class Faults:
             if "undo" in self.plan and "ack" not in self.plan and _target(fd).endswith(".ack"):
                 raise OSError(errno.EIO, "Input/output error")
             return real["pwrite"](fd, data, offset)
+
         os.fdatasync, os.ftruncate, os.pwrite = fdatasync, ftruncate, pwrite
 
     def arm(self, plan: str) -> None:
@@ -126,6 +129,7 @@ def _die_in(step: str) -> None:
         if str(target).endswith(".tmp"):  # the snapshot's temp file, nothing else
             os.kill(os.getpid(), signal.SIGKILL)
         return original(*a, **kw)
+
     setattr(os, name, dying)
 
 
@@ -186,8 +190,7 @@ def _one_by_one(store, session, args, faults, say) -> None:
         if faults:
             faults.arm(_plan_for(k, args, rng))
         try:
-            session.commit(edits.Change(image, session.annotation(image),
-                                        label_for(args.user, n)))
+            session.commit(edits.Change(image, session.annotation(image), label_for(args.user, n)))
             say(1, f"ACK {image}\n".encode())
         except StoreWriteError:
             say(1, f"FAIL {image}\n".encode())
@@ -202,8 +205,10 @@ def _one_by_one(store, session, args, faults, say) -> None:
 
 
 def _batch(session, args, faults, say) -> None:
-    changes = [edits.Change(image_name(n), Annotation(), label_for(args.user, n))
-               for n in range(args.first, args.first + args.count)]
+    changes = [
+        edits.Change(image_name(n), Annotation(), label_for(args.user, n))
+        for n in range(args.first, args.first + args.count)
+    ]
     if faults:
         faults.arm(_plan_for(0, args, None))
     try:

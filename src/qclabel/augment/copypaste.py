@@ -32,16 +32,21 @@ from .ops import warp
 from .recipe import Op
 
 
-def placement(instance: Mask, size: tuple[int, int], op: Op,
-              rng: np.random.Generator) -> dict[str, Any]:
+def placement(
+    instance: Mask, size: tuple[int, int], op: Op, rng: np.random.Generator
+) -> dict[str, Any]:
     """Scale, angle and shift for one paste (plain numbers, for the provenance)."""
     width, height = size
-    return {"op": "copy_paste", "instance": instance.id,
-            "scale": round(float(rng.uniform(op.low, op.high)), 6),
-            "angle": round(float(rng.uniform(-1, 1) * op.get("degrees", 20)), 6),
-            "dx": round(float(rng.uniform(-0.1, 0.1) * width), 3),
-            "dy": round(float(rng.uniform(-0.1, 0.1) * height), 3),
-            "blend": op.get("blend", "mixed"), "feather": op.get("feather", 3)}
+    return {
+        "op": "copy_paste",
+        "instance": instance.id,
+        "scale": round(float(rng.uniform(op.low, op.high)), 6),
+        "angle": round(float(rng.uniform(-1, 1) * op.get("degrees", 20)), 6),
+        "dx": round(float(rng.uniform(-0.1, 0.1) * width), 3),
+        "dy": round(float(rng.uniform(-0.1, 0.1) * height), 3),
+        "blend": op.get("blend", "mixed"),
+        "feather": op.get("feather", 3),
+    }
 
 
 def paste_matrix(instance: Mask, p: dict[str, Any], size: tuple[int, int]) -> np.ndarray:
@@ -51,8 +56,15 @@ def paste_matrix(instance: Mask, p: dict[str, Any], size: tuple[int, int]) -> np
     a = np.vstack([cv2.getRotationMatrix2D((cx, cy), p["angle"], p["scale"]), [0, 0, 1]])
     a[0, 2] += p["dx"]
     a[1, 2] += p["dy"]
-    corners = np.array([[instance.left, instance.top, 1], [instance.x2, instance.top, 1],
-                        [instance.left, instance.y2, 1], [instance.x2, instance.y2, 1]], float)
+    corners = np.array(
+        [
+            [instance.left, instance.top, 1],
+            [instance.x2, instance.top, 1],
+            [instance.left, instance.y2, 1],
+            [instance.x2, instance.y2, 1],
+        ],
+        float,
+    )
     moved = corners @ a.T
     width, height = size
     margin = 2.0
@@ -69,9 +81,16 @@ def paste_matrix(instance: Mask, p: dict[str, Any], size: tuple[int, int]) -> np
     return a
 
 
-def paste(dest: np.ndarray, dest_ann: Annotation, source: np.ndarray, source_ann: Annotation,
-          instance: Mask, p: dict[str, Any], taxonomy: Taxonomy, mm_per_px: float | None
-          ) -> tuple[np.ndarray, Annotation, Counter[str]]:
+def paste(
+    dest: np.ndarray,
+    dest_ann: Annotation,
+    source: np.ndarray,
+    source_ann: Annotation,
+    instance: Mask,
+    p: dict[str, Any],
+    taxonomy: Taxonomy,
+    mm_per_px: float | None,
+) -> tuple[np.ndarray, Annotation, Counter[str]]:
     """The destination with the instance pasted, its labels, and objects dropped."""
     height, width = dest.shape[:2]
     size = (width, height)
@@ -89,8 +108,7 @@ def paste(dest: np.ndarray, dest_ann: Annotation, source: np.ndarray, source_ann
     if moved.ndim != dest.ndim:
         moved = _match_channels(moved, dest)
     region = new_mask.full(width, height)
-    if p["blend"] == "mixed" and dest.dtype == np.uint8 and dest.ndim == 3 \
-            and dest.shape[2] == 3:
+    if p["blend"] == "mixed" and dest.dtype == np.uint8 and dest.ndim == 3 and dest.shape[2] == 3:
         out = _mixed_clone(moved, dest, region, p["feather"])
     else:
         out = _alpha(moved, dest, region, p["feather"])
@@ -110,8 +128,9 @@ def _grown(region: np.ndarray, feather: float) -> np.ndarray:
     return cv2.dilate(region, np.ones((k, k), np.uint8))
 
 
-def _mixed_clone(src: np.ndarray, dst: np.ndarray, region: np.ndarray,
-                 feather: float) -> np.ndarray:
+def _mixed_clone(
+    src: np.ndarray, dst: np.ndarray, region: np.ndarray, feather: float
+) -> np.ndarray:
     """Poisson blending that keeps whichever gradient is stronger (the defect's edges,
     the destination's grain). Both images are already aligned, so the clone's centre is
     the centre of the mask's bounding rectangle, as OpenCV computes it."""
@@ -139,22 +158,36 @@ def _alpha(src: np.ndarray, dst: np.ndarray, region: np.ndarray, feather: float)
     return np.clip(np.rint(out), 0, top).astype(dst.dtype)
 
 
-def _add_instance(ann: Annotation, source_ann: Annotation, instance: Mask,
-                  new_mask: Mask) -> Annotation:
+def _add_instance(
+    ann: Annotation, source_ann: Annotation, instance: Mask, new_mask: Mask
+) -> Annotation:
     boxes = ann.boxes
     src_box = next((b for b in source_ann.boxes if mask_of(b, (instance,)) is instance), None)
     if src_box is not None:
-        boxes += (replace(src_box, x=float(new_mask.left), y=float(new_mask.top),
-                          w=float(new_mask.width), h=float(new_mask.height),
-                          id=f"{new_mask.id[:-2]}-b"),)
+        boxes += (
+            replace(
+                src_box,
+                x=float(new_mask.left),
+                y=float(new_mask.top),
+                w=float(new_mask.width),
+                h=float(new_mask.height),
+                id=f"{new_mask.id[:-2]}-b",
+            ),
+        )
     image_cls = ann.defect_class or (instance.cls if source_ann.defect_class else None)
     severity = ann.severity or (instance.severity if image_cls else None)
-    return replace(ann, verdict="fail", defect_class=image_cls, severity=severity,
-                   masks=ann.masks + (new_mask,), boxes=boxes)
+    return replace(
+        ann,
+        verdict="fail",
+        defect_class=image_cls,
+        severity=severity,
+        masks=ann.masks + (new_mask,),
+        boxes=boxes,
+    )
 
 
 SURFACE_TOLERANCE = 30.0  # grey levels (of 255) between the two places' means
-SPREAD_FACTOR = 1.6       # a hole or an edge under the paste widens the grey spread
+SPREAD_FACTOR = 1.6  # a hole or an edge under the paste widens the grey spread
 
 
 def _grey8(img: np.ndarray) -> np.ndarray:
@@ -177,6 +210,7 @@ def on_part(dest: np.ndarray, moved: Mask, home: Mask) -> bool:
     if not there.any() or not here.any():
         return True
     a, b = grey[there], grey[here]
-    return (abs(float(a.mean()) - float(b.mean())) <= SURFACE_TOLERANCE
-            and float(a.std()) <= SPREAD_FACTOR * float(b.std()) + 4.0)
-
+    return (
+        abs(float(a.mean()) - float(b.mean())) <= SURFACE_TOLERANCE
+        and float(a.std()) <= SPREAD_FACTOR * float(b.std()) + 4.0
+    )

@@ -48,15 +48,21 @@ def sample(recipe: Recipe, rng: np.random.Generator) -> list[dict[str, Any]]:
         elif name == "jpeg":
             out.append({"op": name, "value": int(round(op.low + value * (op.high - op.low)))})
         elif name == "crop":
-            out.append({"op": name, "value": _u(rng, op.low, op.high),
-                        "at": [round(float(rng.random()), 6), round(float(rng.random()), 6)]})
+            out.append(
+                {
+                    "op": name,
+                    "value": _u(rng, op.low, op.high),
+                    "at": [round(float(rng.random()), 6), round(float(rng.random()), 6)],
+                }
+            )
         else:
             out.append({"op": name, "value": round(op.low + value * (op.high - op.low), 6)})
     return out
 
 
-def geometry(ops: list[dict[str, Any]], width: int, height: int
-             ) -> tuple[np.ndarray, tuple[int, int]]:
+def geometry(
+    ops: list[dict[str, Any]], width: int, height: int
+) -> tuple[np.ndarray, tuple[int, int]]:
     """The one matrix of the geometric ops, and the output (width, height)."""
     m = np.eye(3)
     w, h = float(width), float(height)
@@ -79,8 +85,7 @@ def geometry(ops: list[dict[str, Any]], width: int, height: int
             k = o["value"]
             cw, ch = w * k, h * k
             x0, y0 = o["at"][0] * (w - cw), o["at"][1] * (h - ch)
-            m = np.array([[w / cw, 0, -x0 * w / cw], [0, h / ch, -y0 * h / ch],
-                          [0, 0, 1]]) @ m
+            m = np.array([[w / cw, 0, -x0 * w / cw], [0, h / ch, -y0 * h / ch], [0, 0, 1]]) @ m
         elif name == "perspective":
             src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
             d = np.asarray(o["shifts"], float).reshape(4, 2) * [w, h]
@@ -95,14 +100,22 @@ def warp(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.nda
         return image.copy()
     flags = cv2.INTER_LINEAR
     if np.allclose(matrix[2], [0, 0, 1]):
-        return cv2.warpAffine(image, cv_matrix(matrix)[:2], size, flags=flags,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return cv2.warpPerspective(image, cv_matrix(matrix), size, flags=flags,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return cv2.warpAffine(
+            image,
+            cv_matrix(matrix)[:2],
+            size,
+            flags=flags,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+    return cv2.warpPerspective(
+        image, cv_matrix(matrix), size, flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
 
 
-def photometric(image: np.ndarray, ops: list[dict[str, Any]],
-                rng: np.random.Generator) -> np.ndarray:
+def photometric(
+    image: np.ndarray, ops: list[dict[str, Any]], rng: np.random.Generator
+) -> np.ndarray:
     """Brightness, contrast, gamma, colour, blur, noise and JPEG, in that order, at the
     image's own depth: a 16-bit image stays 16-bit (full scale 65535)."""
     names = {o["op"]: o for o in ops}
@@ -126,8 +139,9 @@ def photometric(image: np.ndarray, ops: list[dict[str, Any]],
         f = f + rng.standard_normal(f.shape, np.float32) * names["noise"]["value"]
     if "shot_noise" in names:
         # Photon noise grows with the square root of the signal.
-        f = f + rng.standard_normal(f.shape, np.float32) * names["shot_noise"]["value"] \
-            * np.sqrt(np.clip(f, 0, 1))
+        f = f + rng.standard_normal(f.shape, np.float32) * names["shot_noise"]["value"] * np.sqrt(
+            np.clip(f, 0, 1)
+        )
     out = np.clip(np.rint(f * top), 0, top).astype(image.dtype)
     if "jpeg" in names and out.dtype == np.uint8:
         out = _jpeg(out, names["jpeg"]["value"])

@@ -26,17 +26,25 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def out_folder(manifest: dict[str, Any], recipe: Recipe, seed: int, to_ratio: float | None,
-               max_per_source: int) -> str:
+def out_folder(
+    manifest: dict[str, Any], recipe: Recipe, seed: int, to_ratio: float | None, max_per_source: int
+) -> str:
     """Where the synthetic files go, named by everything that decides their bytes: the
     same inputs write the same files to the same place (and a changed recipe elsewhere,
     so an older version's files are never overwritten)."""
-    return f"augmented/{_digest(manifest['hash'], recipe.digest, seed, to_ratio, max_per_source)[:16]}"
+    return (
+        f"augmented/{_digest(manifest['hash'], recipe.digest, seed, to_ratio, max_per_source)[:16]}"
+    )
 
 
-def plan(manifest: dict[str, Any], config: dict[str, Any], recipe: Recipe, seed: int,
-         to_ratio: float | None = None, max_per_source: int = MAX_PER_SOURCE
-         ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def plan(
+    manifest: dict[str, Any],
+    config: dict[str, Any],
+    recipe: Recipe,
+    seed: int,
+    to_ratio: float | None = None,
+    max_per_source: int = MAX_PER_SOURCE,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The tasks (one per synthetic image) and, per class, how many images short of its
     target the plan still leaves (no train image to start from, or every source used
     `max_per_source` times)."""
@@ -100,13 +108,21 @@ def _train_images(manifest: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         ann = Annotation.from_dict(lab["annotation"])
         classes = sorted(set(ann.classes()))
-        out.append({"entry": entry, "label": lab, "annotation": ann, "classes": classes,
-                    "good": ann.verdict == "pass" or (ann.verdict is None and not classes)})
+        out.append(
+            {
+                "entry": entry,
+                "label": lab,
+                "annotation": ann,
+                "classes": classes,
+                "good": ann.verdict == "pass" or (ann.verdict is None and not classes),
+            }
+        )
     return out
 
 
-def _transform_task(sources: list[dict[str, Any]], uses: Counter[str],
-                    cap: int) -> dict[str, Any] | None:
+def _transform_task(
+    sources: list[dict[str, Any]], uses: Counter[str], cap: int
+) -> dict[str, Any] | None:
     free = [s for s in sources if uses[s["entry"]["id"]] < cap]
     if not free:
         return None
@@ -115,32 +131,57 @@ def _transform_task(sources: list[dict[str, Any]], uses: Counter[str],
     return {"kind": "transform", "source": src, "gives": src["classes"]}
 
 
-def _paste_task(donors: list[tuple[dict[str, Any], str]],
-                goods: dict[tuple[str, str], list[dict[str, Any]]], uses: Counter[str],
-                n: int, cap: int) -> dict[str, Any] | None:
+def _paste_task(
+    donors: list[tuple[dict[str, Any], str]],
+    goods: dict[tuple[str, str], list[dict[str, Any]]],
+    uses: Counter[str],
+    n: int,
+    cap: int,
+) -> dict[str, Any] | None:
     for offset in range(len(donors)):
         img, mask_id = donors[(n + offset) % len(donors)]
-        dests = [g for g in goods.get(_part_key(img["entry"]), [])
-                 if uses[g["entry"]["id"]] < cap]
+        dests = [g for g in goods.get(_part_key(img["entry"]), []) if uses[g["entry"]["id"]] < cap]
         if dests:
             dest = dests[n % len(dests)]
             uses[dest["entry"]["id"]] += 1
             cls = next(m.cls for m in img["annotation"].masks if m.id == mask_id)
-            return {"kind": "paste", "source": img, "dest": dest, "instance": mask_id,
-                    "gives": [cls]}
+            return {
+                "kind": "paste",
+                "source": img,
+                "dest": dest,
+                "instance": mask_id,
+                "gives": [cls],
+            }
     return None
 
 
-def _finish(task: dict[str, Any], manifest: dict[str, Any], recipe: Recipe, seed: int,
-            index: int, folder: str, name: str) -> dict[str, Any]:
+def _finish(
+    task: dict[str, Any],
+    manifest: dict[str, Any],
+    recipe: Recipe,
+    seed: int,
+    index: int,
+    folder: str,
+    name: str,
+) -> dict[str, Any]:
     """A self-contained task a worker process can run (plain data only)."""
     src = task["source"]
-    out = {"kind": task["kind"], "index": index, "seed": seed, "recipe": recipe.name,
-           "recipe_spec": recipe.spec, "taxonomy": manifest["taxonomy"],
-           "id": _digest(manifest["hash"], recipe.digest, seed, index)[:24],
-           "source": src["entry"], "label": src["label"], "folder": folder, "name": name,
-           "gives": list(task["gives"])}
+    out = {
+        "kind": task["kind"],
+        "index": index,
+        "seed": seed,
+        "recipe": recipe.name,
+        "recipe_spec": recipe.spec,
+        "taxonomy": manifest["taxonomy"],
+        "id": _digest(manifest["hash"], recipe.digest, seed, index)[:24],
+        "source": src["entry"],
+        "label": src["label"],
+        "folder": folder,
+        "name": name,
+        "gives": list(task["gives"]),
+    }
     if task["kind"] == "paste":
-        out.update(dest=task["dest"]["entry"], dest_label=task["dest"]["label"],
-                   instance=task["instance"])
+        out.update(
+            dest=task["dest"]["entry"], dest_label=task["dest"]["label"], instance=task["instance"]
+        )
     return out

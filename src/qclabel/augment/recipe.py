@@ -46,18 +46,22 @@ OPERATIONS = {**GEOMETRIC, **PHOTOMETRIC, **PASTE}
 BLENDS = ("mixed", "alpha")
 
 DEFAULT_SPEC: dict[str, Any] = {
-    "hflip": {"p": 0.5}, "vflip": {"p": 0.5}, "rot90": {"p": 0.25},
-    "rotate": {"p": 0.5, "range": [-10, 10]}, "scale": {"p": 0.5, "range": [0.9, 1.1]},
+    "hflip": {"p": 0.5},
+    "vflip": {"p": 0.5},
+    "rot90": {"p": 0.25},
+    "rotate": {"p": 0.5, "range": [-10, 10]},
+    "scale": {"p": 0.5, "range": [0.9, 1.1]},
     "crop": {"p": 0.25, "range": [0.85, 1.0]},
     "perspective": {"p": 0.2, "range": [0.0, 0.04]},
     "brightness": {"p": 0.5, "range": [-0.08, 0.08]},
-    "contrast": {"p": 0.5, "range": [0.85, 1.15]}, "gamma": {"p": 0.3, "range": [0.8, 1.25]},
-    "colour": {"p": 0.3, "range": [-0.04, 0.04]}, "blur": {"p": 0.2, "range": [0.3, 1.0]},
+    "contrast": {"p": 0.5, "range": [0.85, 1.15]},
+    "gamma": {"p": 0.3, "range": [0.8, 1.25]},
+    "colour": {"p": 0.3, "range": [-0.04, 0.04]},
+    "blur": {"p": 0.2, "range": [0.3, 1.0]},
     "noise": {"p": 0.3, "range": [0.0, 0.015]},
     "shot_noise": {"p": 0.1, "range": [0.0, 0.01]},
     "jpeg": {"p": 0.2, "range": [70, 95]},
-    "copy_paste": {"p": 0.5, "range": [0.8, 1.2], "degrees": 20, "blend": "mixed",
-                   "feather": 3},
+    "copy_paste": {"p": 0.5, "range": [0.8, 1.2], "degrees": 20, "blend": "mixed", "feather": 3},
 }
 
 
@@ -101,8 +105,12 @@ def load_recipe(config: dict[str, Any], name: str, file: object = "qclabel.toml"
     elif name == "default":
         spec = DEFAULT_SPEC
     else:
-        raise ConfigError(file, f"augment.recipes.{name}", None,
-                          f"no such recipe; known: {', '.join(recipe_names(config))}")
+        raise ConfigError(
+            file,
+            f"augment.recipes.{name}",
+            None,
+            f"no such recipe; known: {', '.join(recipe_names(config))}",
+        )
     where = f"augment.recipes.{name}"
     if not isinstance(spec, dict) or not spec:
         raise ConfigError(file, where, spec, "must be a table of operations")
@@ -113,8 +121,9 @@ def load_recipe(config: dict[str, Any], name: str, file: object = "qclabel.toml"
 
 def _load_op(file: object, where: str, name: str, raw: Any) -> Op:
     if name not in OPERATIONS:
-        raise ConfigError(file, where, raw, f"unknown operation; expected one of "
-                          f"{', '.join(OPERATIONS)}")
+        raise ConfigError(
+            file, where, raw, f"unknown operation; expected one of {', '.join(OPERATIONS)}"
+        )
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         raw = {"p": raw}
     if not isinstance(raw, dict):
@@ -126,8 +135,11 @@ def _load_op(file: object, where: str, name: str, raw: Any) -> Op:
     rng = raw.get("range", list(default) if default else None)
     low = high = 0.0
     if default is not None:
-        ok = isinstance(rng, list) and len(rng) == 2 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+        ok = (
+            isinstance(rng, list)
+            and len(rng) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+        )
         if not ok or rng[0] > rng[1]:
             raise ConfigError(file, f"{where}.range", rng, "must be [low, high], low <= high")
         low, high = float(rng[0]), float(rng[1])
@@ -138,8 +150,9 @@ def _load_op(file: object, where: str, name: str, raw: Any) -> Op:
     if name == "copy_paste":
         _check_paste(file, where, extra)
     elif extra:
-        raise ConfigError(file, where, sorted(extra), "unknown keys; an operation takes p "
-                          "and range")
+        raise ConfigError(
+            file, where, sorted(extra), "unknown keys; an operation takes p and range"
+        )
     return Op(name, float(p), low, high, tuple(sorted(extra.items())))
 
 
@@ -158,11 +171,14 @@ def _check_bounds(file: object, where: str, name: str, low: float, high: float) 
 def _check_paste(file: object, where: str, extra: dict[str, Any]) -> None:
     unknown = set(extra) - {"degrees", "blend", "feather", "max_objects"}
     if unknown:
-        raise ConfigError(file, where, sorted(unknown), "unknown keys; copy_paste takes p, "
-                          "range, degrees, blend, feather, max_objects")
+        raise ConfigError(
+            file,
+            where,
+            sorted(unknown),
+            "unknown keys; copy_paste takes p, range, degrees, blend, feather, max_objects",
+        )
     if extra.get("blend", "mixed") not in BLENDS:
-        raise ConfigError(file, f"{where}.blend", extra.get("blend"),
-                          f"expected one of {BLENDS}")
+        raise ConfigError(file, f"{where}.blend", extra.get("blend"), f"expected one of {BLENDS}")
     for key in ("degrees", "feather"):
         v = extra.get(key, 0)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:

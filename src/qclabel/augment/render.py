@@ -30,8 +30,9 @@ _SKIP = ("exif", "added", "seq")
 def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
     """Make, write and describe one synthetic image."""
     taxonomy = load_taxonomy(task["taxonomy"], "<version taxonomy>")
-    recipe = load_recipe({"augment": {"recipes": {task["recipe"]: task["recipe_spec"]}}},
-                         task["recipe"])
+    recipe = load_recipe(
+        {"augment": {"recipes": {task["recipe"]: task["recipe_spec"]}}}, task["recipe"]
+    )
     rng = np.random.default_rng([task["seed"], task["index"]])
     rec = ImageRecord.from_dict(task["source"])
     image = _load(rec, root)
@@ -45,9 +46,16 @@ def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
         dest = _load(base, root)
         instance = next(m for m in ann.masks if m.id == task["instance"])
         p = placement(instance, (base.width, base.height), recipe.op("copy_paste"), rng)
-        image, ann, dropped = paste(dest, Annotation.from_dict(task["dest_label"]["annotation"]),
-                                    image, ann, instance, {**p, "id": task["id"]},
-                                    taxonomy, base.mm_per_px)
+        image, ann, dropped = paste(
+            dest,
+            Annotation.from_dict(task["dest_label"]["annotation"]),
+            image,
+            ann,
+            instance,
+            {**p, "id": task["id"]},
+            taxonomy,
+            base.mm_per_px,
+        )
         steps.append(p)
         sources = [base.id, rec.id]
     sampled = O.sample(recipe, rng)
@@ -66,15 +74,29 @@ def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
     dest_path = Path(root) / rel
     dest_path.parent.mkdir(parents=True, exist_ok=True)
     write_file(dest_path, data)
-    record = replace(base, id=task["id"], sha256=hashlib.sha256(data).hexdigest(),
-                     source=rel, file=rel, width=size[0], height=size[1], orientation=1,
-                     format=ext[1:].upper().replace("TIF", "TIFF"), mm_per_px=mm,
-                     sources=sources, page=0)
+    record = replace(
+        base,
+        id=task["id"],
+        sha256=hashlib.sha256(data).hexdigest(),
+        source=rel,
+        file=rel,
+        width=size[0],
+        height=size[1],
+        orientation=1,
+        format=ext[1:].upper().replace("TIF", "TIFF"),
+        mm_per_px=mm,
+        sources=sources,
+        page=0,
+    )
     entry = {k: v for k, v in record.to_dict().items() if k not in _SKIP}
-    entry["synthetic"] = {"sources": sources, "recipe": task["recipe"],
-                          "seed": task["seed"], "index": task["index"],
-                          "ops": steps + sampled, "matrix": [[round(float(v), 9) for v in row]
-                                                            for row in matrix]}
+    entry["synthetic"] = {
+        "sources": sources,
+        "recipe": task["recipe"],
+        "seed": task["seed"],
+        "index": task["index"],
+        "ops": steps + sampled,
+        "matrix": [[round(float(v), 9) for v in row] for row in matrix],
+    }
     label = {**task["label"], "annotation": ann.to_dict()}
     return {"entry": entry, "label": label, "dropped": dict(dropped)}
 
@@ -87,5 +109,6 @@ def _load(record: ImageRecord, root: str) -> np.ndarray:
     """The canonical pixels, once the file is checked against the version's hash (a
     synthetic image of a changed file would carry labels of other pixels)."""
     from ..formats.dataset import read_source
+
     read_source(record, Path(root))
     return load_canonical_array(record, root)

@@ -54,17 +54,30 @@ def local_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(workers, mp_context=ctx)
 
 
-def augment_version(project: Project, version: str, recipe_name: str, out_version: str,
-                    user: str, *, to_ratio: float | None = None, seed: int = 0,
-                    max_per_source: int = MAX_PER_SOURCE, executor: Executor | None = None,
-                    workers: int = 1, progress: Progress | None = None,
-                    cancel: Any = None) -> dict[str, Any]:
+def augment_version(
+    project: Project,
+    version: str,
+    recipe_name: str,
+    out_version: str,
+    user: str,
+    *,
+    to_ratio: float | None = None,
+    seed: int = 0,
+    max_per_source: int = MAX_PER_SOURCE,
+    executor: Executor | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+    cancel: Any = None,
+) -> dict[str, Any]:
     """Make version `out_version` from `version`; returns a summary."""
     from ..versions import get_version, list_names, store_derived
+
     project.require(user, "admin", "create a dataset version")
     if out_version in list_names(project):
-        raise AugmentError(f"dataset version {out_version!r} already exists; versions are "
-                           "immutable, pick a new --out-version")
+        raise AugmentError(
+            f"dataset version {out_version!r} already exists; versions are "
+            "immutable, pick a new --out-version"
+        )
     if to_ratio is not None and to_ratio <= 0:
         raise AugmentError(f"--to-ratio {to_ratio:g}: must be above 0")
     parent = get_version(project, version)
@@ -83,23 +96,40 @@ def augment_version(project: Project, version: str, recipe_name: str, out_versio
         dropped.update(r["dropped"])
     after = build_balance(stored, project.config, to_ratio)
     made = [r for r in results if r["entry"] is not None]
-    return {"version": out_version, "from": version, "hash": stored["hash"],
-            "synthetic": len(made), "discarded": len(results) - len(made),
-            "pasted": sum(t["kind"] == "paste" and r["entry"] is not None
-                          for t, r in zip(tasks, results)),
-            "dropped": dict(sorted(dropped.items())), "short": short,
-            "folder": tasks[0]["folder"] if tasks else None, "balance": after}
+    return {
+        "version": out_version,
+        "from": version,
+        "hash": stored["hash"],
+        "synthetic": len(made),
+        "discarded": len(results) - len(made),
+        "pasted": sum(
+            t["kind"] == "paste" and r["entry"] is not None for t, r in zip(tasks, results)
+        ),
+        "dropped": dict(sorted(dropped.items())),
+        "short": short,
+        "folder": tasks[0]["folder"] if tasks else None,
+        "balance": after,
+    }
 
 
-def _run(tasks: list[dict[str, Any]], root: str, executor: Executor | None, workers: int,
-         progress: Progress | None, cancel: Any) -> list[dict[str, Any]]:
+def _run(
+    tasks: list[dict[str, Any]],
+    root: str,
+    executor: Executor | None,
+    workers: int,
+    progress: Progress | None,
+    cancel: Any,
+) -> list[dict[str, Any]]:
     own = executor is None
     pool = local_pool(workers) if own else executor
     # Inline, each image is made when its turn comes (so progress and cancel work one
     # image at a time); a pool gets everything at once.
     lazy = isinstance(pool, _Inline)
-    futures = (pool.submit(render_task, t, root) for t in tasks) if lazy else \
-        [pool.submit(render_task, t, root) for t in tasks]
+    futures = (
+        (pool.submit(render_task, t, root) for t in tasks)
+        if lazy
+        else [pool.submit(render_task, t, root) for t in tasks]
+    )
     out = []
     try:
         for n, (task, fut) in enumerate(zip(tasks, futures)):
@@ -125,13 +155,21 @@ def _result(task: dict[str, Any], fut: Future) -> dict[str, Any]:
     except QclabelError as exc:
         raise AugmentError(f"{task['name']}: {exc}; no version was stored") from None
     except Exception as exc:  # noqa: BLE001 - OpenCV and decoders raise their own types
-        raise AugmentError(f"{task['name']} from {task['source']['file']}: "
-                           f"{type(exc).__name__}: {exc}; no version was stored") from None
+        raise AugmentError(
+            f"{task['name']} from {task['source']['file']}: "
+            f"{type(exc).__name__}: {exc}; no version was stored"
+        ) from None
 
 
-def _derive(parent: dict[str, Any], tasks: list[dict[str, Any]],
-            results: list[dict[str, Any]], recipe: Any, seed: int,
-            to_ratio: float | None, max_per_source: int) -> dict[str, Any]:
+def _derive(
+    parent: dict[str, Any],
+    tasks: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    recipe: Any,
+    seed: int,
+    to_ratio: float | None,
+    max_per_source: int,
+) -> dict[str, Any]:
     m = {k: copy.deepcopy(v) for k, v in parent.items() if k not in _META}
     for task, r in zip(tasks, results):
         if r["entry"] is None:
@@ -142,16 +180,22 @@ def _derive(parent: dict[str, Any], tasks: list[dict[str, Any]],
         # Synthetic images stay in their source's split: train, the only one augmented.
         m["splits"][image_id] = parent["splits"].get(task["source"]["id"], "train")
     # A list: an augmented version can be augmented again, each step recorded.
-    m["settings"]["augment"] = list(m["settings"].get("augment", [])) + [{"from": parent.get("name"), "from_hash": parent["hash"],
-                                "recipe": recipe.name, "recipe_spec": recipe.spec,
-                                "seed": seed, "to_ratio": to_ratio,
-                                "max_per_source": max_per_source,
-                                "synthetic": [r["entry"]["id"] for r in results
-                                              if r["entry"] is not None],
-                                "dropped": dict(sorted(sum(
-                                    (Counter(r["dropped"]) for r in results),
-                                    Counter()).items())),
-                                "discarded": sum(r["entry"] is None for r in results)}]
+    m["settings"]["augment"] = list(m["settings"].get("augment", [])) + [
+        {
+            "from": parent.get("name"),
+            "from_hash": parent["hash"],
+            "recipe": recipe.name,
+            "recipe_spec": recipe.spec,
+            "seed": seed,
+            "to_ratio": to_ratio,
+            "max_per_source": max_per_source,
+            "synthetic": [r["entry"]["id"] for r in results if r["entry"] is not None],
+            "dropped": dict(
+                sorted(sum((Counter(r["dropped"]) for r in results), Counter()).items())
+            ),
+            "discarded": sum(r["entry"] is None for r in results),
+        }
+    ]
     return m
 
 
@@ -159,8 +203,12 @@ def discard_unreferenced(project: Project, folder: str) -> None:
     """After a failed or cancelled run: remove the files it wrote that no stored version
     refers to (a version made with the same inputs shares the folder and keeps them)."""
     docs = project.store.documents("versions")
-    kept = {e["file"] for n in docs.names() for e in (docs.get(n) or {}).get("images", [])
-            if e.get("synthetic")}
+    kept = {
+        e["file"]
+        for n in docs.names()
+        for e in (docs.get(n) or {}).get("images", [])
+        if e.get("synthetic")
+    }
     path = project.root / folder
     for f in sorted(path.glob("*")) if path.is_dir() else []:
         if f"{folder}/{f.name}" not in kept:

@@ -27,6 +27,7 @@ def verify(project_dir: Path, as_json: bool) -> None:
     time. Only adjudicators and admins see the details of other people's journals."""
     from .. import identity
     from ..qa.blind import sees_everything
+
     project = open_project(project_dir)
     viewer = identity.current_user()
     everything = sees_everything(project, viewer)
@@ -34,15 +35,21 @@ def verify(project_dir: Path, as_json: bool) -> None:
 
     def own(f) -> bool:
         name = Path(f.file).name
-        return (everything or name in (f"{viewer}.jsonl", f"{viewer}.lock")
-                or name.startswith(f"{viewer}@"))
+        return (
+            everything
+            or name in (f"{viewer}.jsonl", f"{viewer}.lock")
+            or name.startswith(f"{viewer}@")
+        )
+
     if as_json:
         emit_json([_finding(f, own(f)) for f in findings])
     for f in findings if not as_json else ():
         if not own(f):
             # event counts and failing lines would tell about blind labels
-            click.echo(f"{'OK  ' if f.ok else 'FAIL'} {f.file}"
-                       + ("" if f.ok else ": damaged (an adjudicator or admin sees where)"))
+            click.echo(
+                f"{'OK  ' if f.ok else 'FAIL'} {f.file}"
+                + ("" if f.ok else ": damaged (an adjudicator or admin sees where)")
+            )
             continue
         if f.ok:
             click.echo(f"OK   {f.file}: {f.message}")
@@ -58,6 +65,7 @@ def _finding(f: object, details: bool) -> dict[str, object]:
     """One journal's result; without `details` only whether it is intact (the counts
     and failing lines would tell about blind labels)."""
     from dataclasses import asdict
+
     d = asdict(f)  # type: ignore[call-overload]
     return d if details else {"file": d["file"], "ok": d["ok"]}
 
@@ -73,6 +81,7 @@ def log(project_dir: Path, image: str | None, user: str | None, as_json: bool) -
     every role change (who gave whom which role)."""
     from .. import identity
     from ..qa.blind import log_reader, sees_everything
+
     project = open_project(project_dir)
     viewer = identity.current_user()
     user = log_reader(project, viewer, user)
@@ -89,8 +98,10 @@ def _format(event: dict) -> str:
         return format_event(event)
     after = event.get("after") or {}
     what = "given to" if after.get("held") else "taken from"
-    return (f"{event['ts']}  {event['user']:<10} role      the {after.get('role')} role "
-            f"{what} {after.get('user')}")
+    return (
+        f"{event['ts']}  {event['user']:<10} role      the {after.get('role')} role "
+        f"{what} {after.get('user')}"
+    )
 
 
 def register(group: click.Group) -> None:

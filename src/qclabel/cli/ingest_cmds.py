@@ -25,8 +25,7 @@ def shown(text: str) -> str:
 class ProgressBar:
     """`stage [#####.....] done/total  pct  rate/s  ETA m:ss` on one rewritten line."""
 
-    def __init__(self, stream: TextIO, width: int = 30, clock=time.monotonic,
-                 every: float = 0.1):
+    def __init__(self, stream: TextIO, width: int = 30, clock=time.monotonic, every: float = 0.1):
         self.stream, self.width, self.clock, self.every = stream, width, clock, every
         self.stage, self.start, self.last = "", 0.0, -1.0
 
@@ -36,9 +35,11 @@ class ProgressBar:
         frac = done / total if total else 1.0
         filled = int(frac * self.width)
         eta = (total - done) / rate if rate > 0 else 0.0
-        return (f"{STAGES.get(stage, stage):<9} [{'#' * filled}{'.' * (self.width - filled)}]"
-                f" {done}/{total} {frac:4.0%} {rate:7.1f}/s ETA {int(eta // 60)}:"
-                f"{int(eta % 60):02d}")
+        return (
+            f"{STAGES.get(stage, stage):<9} [{'#' * filled}{'.' * (self.width - filled)}]"
+            f" {done}/{total} {frac:4.0%} {rate:7.1f}/s ETA {int(eta // 60)}:"
+            f"{int(eta % 60):02d}"
+        )
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = self.clock()
@@ -59,8 +60,10 @@ class ProgressBar:
 def summary(report: IngestReport, profile: str) -> str:
     n = len(report.added)
     rate = n / report.elapsed_s if report.elapsed_s else 0.0
-    lines = [f"{n} added, {len(report.duplicates)} duplicates, {len(report.failed)} failed "
-             f"(profile {profile}, {report.elapsed_s:.1f} s, {rate:.1f} images/s)"]
+    lines = [
+        f"{n} added, {len(report.duplicates)} duplicates, {len(report.failed)} failed "
+        f"(profile {profile}, {report.elapsed_s:.1f} s, {rate:.1f} images/s)"
+    ]
     if report.failed:
         lines.append("failed:")
         lines += [f"  {shown(path)}: {shown(reason)}" for path, reason in report.failed]
@@ -69,21 +72,41 @@ def summary(report: IngestReport, profile: str) -> str:
 
 @click.command()
 @project_dir
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...",
-                type=click.Path(path_type=Path))
-@click.option("--profile", metavar="NAME", help="Source profile from the project config "
-                                "([profiles.NAME]); default: 'default'.")
-@click.option("--workers", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes (default: the number of CPUs; 1 = no pool).")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="Run on an existing Dask distributed cluster (needs qclabel[dask]; "
-                   "workers must see the same paths).")
+@click.argument(
+    "paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(path_type=Path)
+)
+@click.option(
+    "--profile",
+    metavar="NAME",
+    help="Source profile from the project config ([profiles.NAME]); default: 'default'.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Worker processes (default: the number of CPUs; 1 = no pool).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on an existing Dask distributed cluster (needs qclabel[dask]; "
+    "workers must see the same paths).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on stderr (default: when stderr is a terminal).")
-def ingest(project_dir: Path, paths: tuple[Path, ...], profile: str | None,
-           workers: int | None, scheduler: str | None, as_json: bool,
-           progress: bool | None) -> None:
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
+def ingest(
+    project_dir: Path,
+    paths: tuple[Path, ...],
+    profile: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    as_json: bool,
+    progress: bool | None,
+) -> None:
     """Add image files and folders (recursively) to the project in DIR.
 
     JPEG, PNG, BMP, TIFF (8/16-bit, multi-page) and WebP. Files already in the
@@ -91,21 +114,25 @@ def ingest(project_dir: Path, paths: tuple[Path, ...], profile: str | None,
     unreadable folders are reported and skipped; the exit code is 1 when any failed,
     5 when the catalog could not be written (then nothing of the failed batch stays)."""
     if scheduler and given("workers"):
-        refuse("--workers sizes a local process pool; with --scheduler the Dask cluster's "
-               "workers do the work")
+        refuse(
+            "--workers sizes a local process pool; with --scheduler the Dask cluster's "
+            "workers do the work"
+        )
     project = open_project(project_dir)
     show = sys.stderr.isatty() if progress is None else progress
     bar = ProgressBar(sys.stderr) if show else None
     if scheduler:
         from ..ingest.parallel import dask_executor
+
         context = dask_executor(scheduler)
     else:
         context = nullcontext(None)
     name = profile or "default"
     try:
         with context as executor:
-            report = ingest_paths(project, paths, profile=profile, workers=workers,
-                                  executor=executor, progress=bar)
+            report = ingest_paths(
+                project, paths, profile=profile, workers=workers, executor=executor, progress=bar
+            )
     except IngestWriteError as exc:
         _print_report(exc.report, name, as_json)  # every file that did not enter
         raise
@@ -116,8 +143,9 @@ def ingest(project_dir: Path, paths: tuple[Path, ...], profile: str | None,
 
 def _print_report(report: IngestReport, name: str, as_json: bool) -> None:
     if as_json:
-        emit_json({**report.to_dict(), "profile": name,
-                   "added": [r.to_dict() for r in report.added]})
+        emit_json(
+            {**report.to_dict(), "profile": name, "added": [r.to_dict() for r in report.added]}
+        )
     else:
         click.echo(summary(report, name))
 
@@ -131,13 +159,17 @@ def images(project_dir: Path, as_json: bool) -> None:
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
-    click.echo(f"{'#':>4} {'id':<16} {'size':>11} {'bits':>4} {'ch':>2} {'sha256':<12} "
-               f"{'profile':<12} source  fields")
+    click.echo(
+        f"{'#':>4} {'id':<16} {'size':>11} {'bits':>4} {'ch':>2} {'sha256':<12} "
+        f"{'profile':<12} source  fields"
+    )
     for r in records:
         fields = ",".join(f"{k}={v}" for k, v in sorted(r.fields.items()))
-        click.echo(f"{r.seq:>4} {r.id:<16} {f'{r.width}x{r.height}':>11} {r.bit_depth:>4} "
-                   f"{r.channels:>2} {r.sha256[:12]:<12} {r.profile:<12} {shown(r.source)}"
-                   f"  {shown(fields) or '-'}")
+        click.echo(
+            f"{r.seq:>4} {r.id:<16} {f'{r.width}x{r.height}':>11} {r.bit_depth:>4} "
+            f"{r.channels:>2} {r.sha256[:12]:<12} {r.profile:<12} {shown(r.source)}"
+            f"  {shown(fields) or '-'}"
+        )
     click.echo(f"{len(records)} images")
 
 

@@ -28,6 +28,7 @@ def run_cmd(project_dir: Path, dry_run: bool, as_json: bool) -> None:
     Exit code 1 when some source files could not be ingested."""
     from ..pipeline import run
     from .export_cmds import terminate_cleanly
+
     project = open_project(project_dir)
     with terminate_cleanly():
         report = run(project, identity.current_user(), dry_run=dry_run)
@@ -40,8 +41,10 @@ def run_cmd(project_dir: Path, dry_run: bool, as_json: bool) -> None:
 
 def describe(report: RunReport) -> list[str]:
     would = "would " if report.dry_run else ""
-    lines = [f"{'dry run: ' if report.dry_run else ''}"
-             + ("nothing new" if not report.changed else "changes")]
+    lines = [
+        f"{'dry run: ' if report.dry_run else ''}"
+        + ("nothing new" if not report.changed else "changes")
+    ]
     for path, n in report.ingested.items():
         lines.append(f"  ingest {path}: {would}add {n} image(s)")
     for path, reason in report.failed:
@@ -56,8 +59,10 @@ def describe(report: RunReport) -> list[str]:
         lines.append(f"  no new version: {report.version_note}")
     for e in report.exports:
         state = f"{would}write" if e["written"] else "up to date"
-        lines.append(f"  export {e['format']} -> {e['out']}: "
-                     + (state if e["version"] else "no version to export yet"))
+        lines.append(
+            f"  export {e['format']} -> {e['out']}: "
+            + (state if e["version"] else "no version to export yet")
+        )
     return lines
 
 

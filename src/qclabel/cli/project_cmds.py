@@ -15,20 +15,29 @@ from .common import emit_json, open_project, project_dir
 
 @click.command()
 @project_dir
-@click.option("--taxonomy", "taxonomy", default="metal-stamping", show_default=True,
-              help=f"A taxonomy TOML file, or a bundled one: {', '.join(BUNDLED_TAXONOMIES)}.")
+@click.option(
+    "--taxonomy",
+    "taxonomy",
+    default="metal-stamping",
+    show_default=True,
+    help=f"A taxonomy TOML file, or a bundled one: {', '.join(BUNDLED_TAXONOMIES)}.",
+)
 @click.option("--name", help="Project name (default: the folder name).")
-@click.option("--privileged-group", metavar="GROUP",
-              help="The OS group of the adjudicators and admins: only they (and each "
-                   "journal's writer) may read the journals in DIR/labels.")
-def init(project_dir: Path, taxonomy: str, name: str | None,
-         privileged_group: str | None) -> None:
+@click.option(
+    "--privileged-group",
+    metavar="GROUP",
+    help="The OS group of the adjudicators and admins: only they (and each "
+    "journal's writer) may read the journals in DIR/labels.",
+)
+def init(project_dir: Path, taxonomy: str, name: str | None, privileged_group: str | None) -> None:
     """Create a project in DIR; the current user becomes its admin and owner. Create DIR
     and give it the project's group first (mkdir DIR && chgrp GROUP DIR): its folders
     keep that group."""
     project = Project.init(project_dir, taxonomy, name=name, privileged_group=privileged_group)
-    click.echo(f"created project {project.name!r} in {project.root} "
-               f"(taxonomy {project.taxonomy.name}, admin {identity.current_user()})")
+    click.echo(
+        f"created project {project.name!r} in {project.root} "
+        f"(taxonomy {project.taxonomy.name}, admin {identity.current_user()})"
+    )
 
 
 @click.command()
@@ -51,6 +60,7 @@ def check(project_dir: Path, as_json: bool) -> None:
     detection task, unknown class or severity): file, annotator, rule, detail.
     Exit code 1 when there is any."""
     from ..check import format_findings, project_findings
+
     findings = project_findings(open_project(project_dir), viewer=identity.current_user())
     if as_json:
         emit_json([f.to_dict() for f in findings])
@@ -104,6 +114,7 @@ def permissions(project_dir: Path) -> None:
     """Check the folder modes and every file's owner (README: who can change which
     file); exit code 1 when something is off."""
     from ..store.folders import check_setup
+
     project = open_project(project_dir)
     checks = check_setup(project.root, project.config["qclabel"].get("privileged_group"))
     for c in checks:

@@ -43,7 +43,7 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of every box in `a` (n, 4 as x, y, w, h) with every box in `b` (m, 4)."""
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)))
-    ax1, ay1, aw, ah = (a[:, i:i + 1] for i in range(4))
+    ax1, ay1, aw, ah = (a[:, i : i + 1] for i in range(4))
     bx1, by1, bw, bh = (b[:, i] for i in range(4))
     iw = np.clip(np.minimum(ax1 + aw, bx1 + bw) - np.maximum(ax1, bx1), 0, None)
     ih = np.clip(np.minimum(ay1 + ah, by1 + bh) - np.maximum(ay1, by1), 0, None)
@@ -53,8 +53,12 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / union, 0.0)
 
 
-def match_boxes(a: Sequence[Box], b: Sequence[Box], min_iou: float = MIN_PAIR_IOU,
-                prefer_same_class: bool = True) -> BoxMatch:
+def match_boxes(
+    a: Sequence[Box],
+    b: Sequence[Box],
+    min_iou: float = MIN_PAIR_IOU,
+    prefer_same_class: bool = True,
+) -> BoxMatch:
     """Optimal one-to-one matching. With `prefer_same_class`, a same-class pair beats
     any cross-class pair (class agreement first, then total IoU), so a class mismatch
     is only reported where no same-class partner exists."""
@@ -77,10 +81,13 @@ def assign(ious: np.ndarray, score: np.ndarray, min_iou: float) -> BoxMatch:
         return BoxMatch((), tuple(range(n)), tuple(range(m)))
     eligible = ious >= min_iou
     from scipy.optimize import linear_sum_assignment  # 1-2 s to import: only when matching
+
     rows, cols = linear_sum_assignment(np.where(eligible, score, 0.0), maximize=True)
-    pairs = tuple((int(r), int(c), float(ious[r, c]))
-                  for r, c in zip(rows, cols) if eligible[r, c])
+    pairs = tuple((int(r), int(c), float(ious[r, c])) for r, c in zip(rows, cols) if eligible[r, c])
     used_a = {p[0] for p in pairs}
     used_b = {p[1] for p in pairs}
-    return BoxMatch(pairs, tuple(i for i in range(n) if i not in used_a),
-                    tuple(j for j in range(m) if j not in used_b))
+    return BoxMatch(
+        pairs,
+        tuple(i for i in range(n) if i not in used_a),
+        tuple(j for j in range(m) if j not in used_b),
+    )

@@ -26,8 +26,9 @@ def clamp_point(x: int, y: int, width: int, height: int) -> tuple[int, int]:
     return clamp(x, 0, width - 1), clamp(y, 0, height - 1)
 
 
-def anchored_box(cls: str, anchor: tuple[int, int], corner: tuple[int, int],
-                 severity: str | None = None) -> Box:
+def anchored_box(
+    cls: str, anchor: tuple[int, int], corner: tuple[int, int], severity: str | None = None
+) -> Box:
     """The box spanning the anchored corner pixel and the cursor pixel, both included."""
     return box_from_corners(cls, anchor[0], anchor[1], corner[0], corner[1], severity)
 

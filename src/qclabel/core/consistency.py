@@ -58,10 +58,11 @@ def is_detection(taxonomy: Taxonomy) -> bool:
     return any(taxonomy.has_task(t) for t in detection_tasks())
 
 
-def objects(ann: Annotation, of: Iterable[ObjectKind] | None = None) -> list[tuple[ObjectKind, Any]]:
+def objects(
+    ann: Annotation, of: Iterable[ObjectKind] | None = None
+) -> list[tuple[ObjectKind, Any]]:
     """(kind, object) for every object of the given kinds (default: every kind)."""
-    return [(k, o) for k in (kinds.KINDS if of is None else of)
-            for o in getattr(ann, k.field, ())]
+    return [(k, o) for k in (kinds.KINDS if of is None else of) for o in getattr(ann, k.field, ())]
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,7 @@ def check(ann: Annotation, taxonomy: Taxonomy) -> list[Finding]:
     out = _pass_findings(ann, taxonomy) + _name_findings(ann, taxonomy)
     labeled_here = [k for k in defect_kinds() if taxonomy.has_task(k.task)]
     if labeled_here and incomplete(ann, labeled_here):
-        out.append(Finding(INCOMPLETE, f"fail without any {_kind_names(labeled_here)}",
-                           False))
+        out.append(Finding(INCOMPLETE, f"fail without any {_kind_names(labeled_here)}", False))
     return out
 
 
@@ -102,11 +102,18 @@ def _pass_findings(ann: Annotation, taxonomy: Taxonomy) -> list[Finding]:
     out = []
     found = objects(ann, defect_kinds())
     if found and not taxonomy.pass_allows_objects:
-        counts = ", ".join(f"{n} {k.noun if n == 1 else k.plural}" for k, n in
-                           _count_by_kind(found))
-        out.append(Finding(PASS_WITH_OBJECTS, f"pass with {counts}: a pass image "
-                           "carries no defect objects; label it fail or delete them "
-                           "(taxonomy pass_allows_objects = true allows them)", True))
+        counts = ", ".join(
+            f"{n} {k.noun if n == 1 else k.plural}" for k, n in _count_by_kind(found)
+        )
+        out.append(
+            Finding(
+                PASS_WITH_OBJECTS,
+                f"pass with {counts}: a pass image "
+                "carries no defect objects; label it fail or delete them "
+                "(taxonomy pass_allows_objects = true allows them)",
+                True,
+            )
+        )
     for cls in ([ann.defect_class] if ann.defect_class else []) + list(ann.also):
         out.append(Finding(PASS_WITH_CLASS, f"pass with defect class {cls!r}", True))
     return out
@@ -117,8 +124,9 @@ def _name_findings(ann: Annotation, taxonomy: Taxonomy) -> list[Finding]:
     known = {c.name: c for c in taxonomy.classes}
     named = [("image", ann.defect_class, ann.severity)]
     named += [("image", cls, None) for cls in ann.also]
-    named += [(k.noun, getattr(o, "cls", None), getattr(o, "severity", None))
-              for k, o in objects(ann)]
+    named += [
+        (k.noun, getattr(o, "cls", None), getattr(o, "severity", None)) for k, o in objects(ann)
+    ]
     unknown, bad_sev = [], []
     for where, cls, sev in named:
         if cls is None:
@@ -126,8 +134,10 @@ def _name_findings(ann: Annotation, taxonomy: Taxonomy) -> list[Finding]:
         if cls not in known:
             unknown.append(f"{where} class {cls!r}")
         elif sev is not None and sev not in known[cls].severity_names():
-            bad_sev.append(f"{where} {cls} severity {sev!r} (defined: "
-                           f"{', '.join(known[cls].severity_names()) or 'none'})")
+            bad_sev.append(
+                f"{where} {cls} severity {sev!r} (defined: "
+                f"{', '.join(known[cls].severity_names()) or 'none'})"
+            )
     out = []
     if unknown:
         out.append(Finding(UNKNOWN_CLASS, "not in the taxonomy: " + "; ".join(unknown), True))
@@ -159,12 +169,17 @@ def complete(ann: Annotation, taxonomy: Taxonomy) -> Annotation:
         out = replace(out, severity=fixed[ann.defect_class])
     for k in kinds.KINDS:
         objs = getattr(out, k.field, ())
-        if any(getattr(o, "severity", "") is None and getattr(o, "cls", None) in fixed
-               for o in objs):
-            changed: dict[str, Any] = {k.field: tuple(
-                replace(o, severity=fixed[o.cls])
-                if getattr(o, "severity", "") is None and o.cls in fixed else o
-                for o in objs)}
+        if any(
+            getattr(o, "severity", "") is None and getattr(o, "cls", None) in fixed for o in objs
+        ):
+            changed: dict[str, Any] = {
+                k.field: tuple(
+                    replace(o, severity=fixed[o.cls])
+                    if getattr(o, "severity", "") is None and o.cls in fixed
+                    else o
+                    for o in objs
+                )
+            }
             out = replace(out, **changed)
     return out
 
@@ -177,8 +192,7 @@ def breaks_new(before: Annotation, after: Annotation, taxonomy: Taxonomy) -> lis
     return [f for f in check(after, taxonomy) if f.blocking and f.rule not in old]
 
 
-def refuse_new(before: Annotation, after: Annotation, taxonomy: Taxonomy,
-               image: str = "") -> None:
+def refuse_new(before: Annotation, after: Annotation, taxonomy: Taxonomy, image: str = "") -> None:
     """Raise InconsistentLabel when `after` breaks a blocking rule `before` did not."""
     new = breaks_new(before, after, taxonomy)
     if new:

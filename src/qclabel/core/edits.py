@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .model import (CHECK_OUTCOMES, NOT_LABELED, VERDICTS, Annotation, Box, Keypoint,
-                    KeypointSet)
+from .model import CHECK_OUTCOMES, NOT_LABELED, VERDICTS, Annotation, Box, Keypoint, KeypointSet
 
 Edit = Callable[[Annotation], Annotation]
 
@@ -39,8 +38,13 @@ class UndoStack:
 
     def push(self, change: Change, group: str | None = None) -> None:
         last = self._done[-1] if self._done else None
-        if (group is not None and group == self._group and last is not None
-                and last.image == change.image and last.after == change.before):
+        if (
+            group is not None
+            and group == self._group
+            and last is not None
+            and last.image == change.image
+            and last.after == change.before
+        ):
             self._done[-1] = Change(change.image, last.before, change.after)
         else:
             self._done.append(change)
@@ -76,31 +80,40 @@ def set_verdict(verdict: str | None) -> Edit:
     def edit(a: Annotation) -> Annotation:
         # A pass clears any defect class: a passed part has no defect.
         if verdict == "pass":
-            return replace(a, verdict=verdict, defect_class=None, severity=None, also=(),
-                           skipped=False)
+            return replace(
+                a, verdict=verdict, defect_class=None, severity=None, also=(), skipped=False
+            )
         return replace(a, verdict=verdict, skipped=False)
+
     return edit
 
 
 def set_class(defect_class: str | None, severity: str | None = None) -> Edit:
     def edit(a: Annotation) -> Annotation:
         verdict = "fail" if defect_class else a.verdict
-        return replace(a, defect_class=defect_class, severity=severity, verdict=verdict,
-                       skipped=False)
+        return replace(
+            a, defect_class=defect_class, severity=severity, verdict=verdict, skipped=False
+        )
+
     return edit
 
 
 def toggle_also(defect_class: str) -> Edit:
     """Add a further image class (multi-label), or take it away if it is there. On an
     image without a main class it becomes the main class. The image fails."""
+
     def edit(a: Annotation) -> Annotation:
         if a.defect_class is None:
             return replace(a, defect_class=defect_class, verdict="fail", skipped=False)
         if defect_class == a.defect_class:
             return a  # already the main class
-        also = (tuple(c for c in a.also if c != defect_class) if defect_class in a.also
-                else a.also + (defect_class,))
+        also = (
+            tuple(c for c in a.also if c != defect_class)
+            if defect_class in a.also
+            else a.also + (defect_class,)
+        )
         return replace(a, also=also, verdict="fail", skipped=False)
+
     return edit
 
 
@@ -126,6 +139,7 @@ def replace_box(box: Box) -> Edit:
         if not any(b.id == box.id for b in a.boxes):
             raise KeyError(box.id)
         return replace(a, boxes=tuple(box if b.id == box.id else b for b in a.boxes))
+
     return edit
 
 
@@ -139,9 +153,11 @@ def set_boxes(boxes: tuple[Box, ...]) -> Edit:
 
 def put_keypoints(kps: KeypointSet) -> Edit:
     """Add the set, or replace the one with the same id."""
+
     def edit(a: Annotation) -> Annotation:
         rest = tuple(k for k in a.keypoints if k.id != kps.id)
         return replace(a, keypoints=rest + (kps,), skipped=False)
+
     return edit
 
 
@@ -160,6 +176,7 @@ def set_check(position: str, outcome: str) -> Edit:
     def edit(a: Annotation) -> Annotation:
         rest = tuple(c for c in a.checks if c[0] != position)
         return replace(a, checks=rest + ((position, outcome),), skipped=False)
+
     return edit
 
 

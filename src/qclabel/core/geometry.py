@@ -23,8 +23,9 @@ def clip_box(box: Box, width: int, height: int) -> Box:
     return Box(box.cls, x1, y1, x2 - x1, y2 - y1, box.severity, box.id)
 
 
-def box_from_corners(cls: str, x1: float, y1: float, x2: float, y2: float,
-                     severity: str | None = None) -> Box:
+def box_from_corners(
+    cls: str, x1: float, y1: float, x2: float, y2: float, severity: str | None = None
+) -> Box:
     """A box spanning two anchored corner *pixels*, both included."""
     left, right = min(x1, x2), max(x1, x2)
     top, bottom = min(y1, y2), max(y1, y2)
@@ -33,12 +34,15 @@ def box_from_corners(cls: str, x1: float, y1: float, x2: float, y2: float,
 
 def to_yolo(box: Box, width: int, height: int) -> tuple[float, float, float, float]:
     """Normalized centre x, centre y, w, h."""
-    return ((box.x + box.w / 2) / width, (box.y + box.h / 2) / height,
-            box.w / width, box.h / height)
+    return (
+        (box.x + box.w / 2) / width,
+        (box.y + box.h / 2) / height,
+        box.w / width,
+        box.h / height,
+    )
 
 
-def from_yolo(cls: str, cx: float, cy: float, w: float, h: float,
-              width: int, height: int) -> Box:
+def from_yolo(cls: str, cx: float, cy: float, w: float, h: float, width: int, height: int) -> Box:
     bw, bh = w * width, h * height
     return Box(cls, cx * width - bw / 2, cy * height - bh / 2, bw, bh)
 

@@ -18,14 +18,14 @@ TOLERANCE_PX = 0.5  # rounding in other tools' exports; more than that is a real
 class ObjectKind:
     """The interface; subclasses override what differs."""
 
-    name = ""          # as written in exports (CSV `kind`, diff keys)
-    field = ""         # Annotation attribute holding the tuple of objects
+    name = ""  # as written in exports (CSV `kind`, diff keys)
+    field = ""  # Annotation attribute holding the tuple of objects
     type: Any = object  # the record class (Box, KeypointSet, Mask)
-    counted = ""       # "box(es)": how messages count them
-    target = ""        # the [qa.targets] key a matched pair is held to, if any
+    counted = ""  # "box(es)": how messages count them
+    target = ""  # the [qa.targets] key a matched pair is held to, if any
     noun, plural = "", ""  # how consistency messages name one / several of them
-    task = ""          # the taxonomy task that labels this kind
-    defect = False     # marks a defect: a pass image carries none (consistency rules)
+    task = ""  # the taxonomy task that labels this kind
+    defect = False  # marks a defect: a pass image carries none (consistency rules)
 
     def load(self, d: dict[str, Any]) -> Any:
         return self.type.from_dict(d)
@@ -62,8 +62,13 @@ class ObjectKind:
         """Detail of a changed object between two versions (e.g. a mask's IoU)."""
         return {}
 
-    def transformed(self, obj: Any, matrix: Any, size: tuple[int, int],
-                    flip_pairs: Sequence[tuple[str, str]] = ()) -> Any | None:
+    def transformed(
+        self,
+        obj: Any,
+        matrix: Any,
+        size: tuple[int, int],
+        flip_pairs: Sequence[tuple[str, str]] = (),
+    ) -> Any | None:
         """The object after the image went through `matrix` (3x3, corner-origin pixel
         coordinates) into an image of `size` (width, height); None when nothing of it
         is left in the frame. Augmentation applies one matrix to the image and to every
@@ -90,36 +95,55 @@ class BoxKind(ObjectKind):
 
     def check(self, box: Box, rec: ImageRecord, where: str) -> None:
         w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
-        if box.w <= 0 or box.h <= 0 or box.x < -TOLERANCE_PX or box.y < -TOLERANCE_PX \
-                or box.x2 > w or box.y2 > h:
-            raise FormatError(f"{where}: box {box.cls} at x={box.x:g} y={box.y:g} "
-                              f"w={box.w:g} h={box.h:g} is outside the "
-                              f"{rec.width}x{rec.height} image {rec.file}")
+        if (
+            box.w <= 0
+            or box.h <= 0
+            or box.x < -TOLERANCE_PX
+            or box.y < -TOLERANCE_PX
+            or box.x2 > w
+            or box.y2 > h
+        ):
+            raise FormatError(
+                f"{where}: box {box.cls} at x={box.x:g} y={box.y:g} "
+                f"w={box.w:g} h={box.h:g} is outside the "
+                f"{rec.width}x{rec.height} image {rec.file}"
+            )
 
     def clip(self, box: Box, width: int, height: int) -> Box | None:
         from .geometry import clip_box
+
         out = clip_box(box, width, height)
         return out if out.w > 0 and out.h > 0 else None
 
     def match(self, a: Sequence[Box], b: Sequence[Box]) -> Any:
         from .assign import match_boxes
+
         return match_boxes(a, b)
 
     def changed(self, old: Box, new: Box) -> dict[str, Any]:
         from .geometry import iou
+
         return {"iou": round(iou(old, new), 4)}
 
-    def transformed(self, box: Box, matrix: Any, size: tuple[int, int],
-                    flip_pairs: Sequence[tuple[str, str]] = ()) -> Box | None:
+    def transformed(
+        self,
+        box: Box,
+        matrix: Any,
+        size: tuple[int, int],
+        flip_pairs: Sequence[tuple[str, str]] = (),
+    ) -> Box | None:
         """The axis-aligned box around the four transformed corners, clipped."""
         from dataclasses import replace
-        xs, ys = _project(matrix, [(box.x, box.y), (box.x2, box.y), (box.x, box.y2),
-                                   (box.x2, box.y2)])
+
+        xs, ys = _project(
+            matrix, [(box.x, box.y), (box.x2, box.y), (box.x, box.y2), (box.x2, box.y2)]
+        )
         moved = replace(box, x=min(xs), y=min(ys), w=max(xs) - min(xs), h=max(ys) - min(ys))
         return self.clip(moved, *size)
 
     def below_minimum(self, box: Box, defect_class: Any, mm_per_px: float | None) -> bool:
         from .measure import AnnotationTooSmall, check_min_size
+
         try:
             check_min_size(box, defect_class, mm_per_px)
         except AnnotationTooSmall:
@@ -170,23 +194,34 @@ class KeypointKind(ObjectKind):
         w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
         for p in kps.points:
             if p.v and not (-TOLERANCE_PX <= p.x <= w and -TOLERANCE_PX <= p.y <= h):
-                raise FormatError(f"{where}: keypoint {p.name} at ({p.x:g}, {p.y:g}) is "
-                                  f"outside the {rec.width}x{rec.height} image {rec.file}")
+                raise FormatError(
+                    f"{where}: keypoint {p.name} at ({p.x:g}, {p.y:g}) is "
+                    f"outside the {rec.width}x{rec.height} image {rec.file}"
+                )
 
-    def transformed(self, kps: KeypointSet, matrix: Any, size: tuple[int, int],
-                    flip_pairs: Sequence[tuple[str, str]] = ()) -> KeypointSet | None:
+    def transformed(
+        self,
+        kps: KeypointSet,
+        matrix: Any,
+        size: tuple[int, int],
+        flip_pairs: Sequence[tuple[str, str]] = (),
+    ) -> KeypointSet | None:
         """Points moved; a point leaving the frame becomes not labeled (v=0 at 0,0, the
         COCO convention); on a flip the template's symmetric points swap names, so
         `hole_left` is still the hole on the left of the new image."""
         from dataclasses import replace
         from .model import NOT_LABELED, Keypoint
+
         width, height = size
         xs, ys = _project(matrix, [(p.x, p.y) for p in kps.points])
         moved = {}
         for p, x, y in zip(kps.points, xs, ys):
             inside = 0 <= x <= width and 0 <= y <= height
-            moved[p.name] = Keypoint(p.name, x, y, p.v) if p.v and inside \
+            moved[p.name] = (
+                Keypoint(p.name, x, y, p.v)
+                if p.v and inside
                 else Keypoint(p.name, 0.0, 0.0, NOT_LABELED)
+            )
         if mirrors(matrix):
             for a, b in flip_pairs:
                 if a in moved and b in moved:

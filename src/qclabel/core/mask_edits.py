@@ -31,14 +31,16 @@ class MaskRules:
     def apply(self, mask: Mask, override: str | None = None) -> Mask:
         return self.check(mask, override)[0]
 
-    def check(self, mask: Mask, override: str | None = None
-              ) -> tuple[Mask, MaskMeasure, str | None]:
+    def check(
+        self, mask: Mask, override: str | None = None
+    ) -> tuple[Mask, MaskMeasure, str | None]:
         """(mask with its severity, measurement, warning); raises below the minimum."""
         try:
             defect_class = self.taxonomy.get(mask.cls)
         except KeyError:
-            raise MaskError(f"mask class {mask.cls!r} is not in the taxonomy "
-                            f"{self.taxonomy.class_names()}") from None
+            raise MaskError(
+                f"mask class {mask.cls!r} is not in the taxonomy {self.taxonomy.class_names()}"
+            ) from None
         return with_rules(mask, defect_class, self.mm_per_px, override)
 
 
@@ -68,12 +70,14 @@ def merge(layer: Mask, mask: Mask) -> Mask:
 
 def put_mask(mask: Mask, rules: MaskRules) -> Edit:
     """Add the mask, or replace the one with its id; semantic: merge into the layer."""
+
     def edit(a: Annotation) -> Annotation:
         target = mask
         layer = semantic_layer(a, mask.cls) if rules.taxonomy.semantic else None
         if layer is not None and layer.id != mask.id:
             target = merge(layer, mask)
         return _put(a, rules.apply(target))
+
     return edit
 
 
@@ -81,9 +85,9 @@ def delete_mask(mask_id: str) -> Edit:
     return lambda a: replace(a, masks=tuple(m for m in a.masks if m.id != mask_id))
 
 
-def paint(mask_id: str, patch: np.ndarray, x: int, y: int, value: bool,
-          rules: MaskRules) -> Edit:
+def paint(mask_id: str, patch: np.ndarray, x: int, y: int, value: bool, rules: MaskRules) -> Edit:
     """One stroke on an existing mask; erasing its last pixel deletes the mask."""
+
     def edit(a: Annotation) -> Annotation:
         old = _get(a, mask_id)
         try:
@@ -91,11 +95,13 @@ def paint(mask_id: str, patch: np.ndarray, x: int, y: int, value: bool,
         except MaskError:
             return delete_mask(mask_id)(a)
         return _put(a, rules.apply(new))
+
     return edit
 
 
-def new_mask(cls: str, patch: np.ndarray, x: int, y: int, rules: MaskRules,
-             severity: str | None = None) -> Edit:
+def new_mask(
+    cls: str, patch: np.ndarray, x: int, y: int, rules: MaskRules, severity: str | None = None
+) -> Edit:
     """A first stroke: a new mask of `cls` (semantic: added to the class layer)."""
     mask = Mask.from_array(cls, patch, x, y, severity=severity)
     return put_mask(mask, rules)
@@ -104,11 +110,13 @@ def new_mask(cls: str, patch: np.ndarray, x: int, y: int, rules: MaskRules,
 def set_mask_severity(mask_id: str, severity: str | None, rules: MaskRules) -> Edit:
     """The annotator's severity; recorded as an override where it differs from the
     one the thresholds give. None returns the mask to the thresholds."""
+
     def edit(a: Annotation) -> Annotation:
         old = _get(a, mask_id)
         if severity is None:
             return _put(a, rules.apply(replace(old, severity_override=False)))
         return _put(a, rules.apply(old, override=severity))
+
     return edit
 
 
@@ -116,6 +124,8 @@ def set_mask_class(mask_id: str, cls: str, rules: MaskRules) -> Edit:
     def edit(a: Annotation) -> Annotation:
         old = _get(a, mask_id)
         moved = replace(old, cls=cls, severity=None, severity_override=False)
-        return put_mask(moved, rules)(replace(a, masks=tuple(
-            m for m in a.masks if m.id != mask_id)))
+        return put_mask(moved, rules)(
+            replace(a, masks=tuple(m for m in a.masks if m.id != mask_id))
+        )
+
     return edit

@@ -51,7 +51,7 @@ def pixel_agreement(a: Sequence[Mask], b: Sequence[Mask]) -> tuple[int, int, int
 def _union(masks: Sequence[Mask], width: int, height: int) -> np.ndarray:
     out = np.zeros((height, width), bool)
     for m in masks:
-        out[m.top:m.y2, m.left:m.x2] |= m.region().astype(bool)
+        out[m.top : m.y2, m.left : m.x2] |= m.region().astype(bool)
     return out
 
 
@@ -65,12 +65,14 @@ def self_intersects(ring: Polygon) -> bool:
         return False
 
     def orient(p1: np.ndarray, p2: np.ndarray, q: np.ndarray) -> Any:
-        return np.sign((p2[..., 0] - p1[..., 0]) * (q[..., 1] - p1[..., 1])
-                       - (p2[..., 1] - p1[..., 1]) * (q[..., 0] - p1[..., 0]))
+        return np.sign(
+            (p2[..., 0] - p1[..., 0]) * (q[..., 1] - p1[..., 1])
+            - (p2[..., 1] - p1[..., 1]) * (q[..., 0] - p1[..., 0])
+        )
+
     A, B = a[:, None], b[:, None]
     C, D = a[None, :], b[None, :]
-    cross = ((orient(A, B, C) * orient(A, B, D) < 0)
-             & (orient(C, D, A) * orient(C, D, B) < 0))
+    cross = (orient(A, B, C) * orient(A, B, D) < 0) & (orient(C, D, A) * orient(C, D, B) < 0)
     i, j = np.triu_indices(n, 2)
     keep = ~((i == 0) & (j == n - 1))  # the first and last edges are adjacent too
     return bool(cross[i[keep], j[keep]].any())
@@ -94,19 +96,29 @@ class MaskKind(ObjectKind):
         what = f"{where} ({m.cls})"
         for n, ring in enumerate(m.polygons):
             xs, ys = ring[0::2], ring[1::2]
-            if min(xs) < -TOLERANCE_PX or min(ys) < -TOLERANCE_PX \
-                    or max(xs) > rec.width + TOLERANCE_PX or max(ys) > rec.height + TOLERANCE_PX:
-                raise FormatError(f"{what}: polygon {n} reaches ({min(xs):g}, {min(ys):g})-"
-                                  f"({max(xs):g}, {max(ys):g}), outside the "
-                                  f"{rec.width}x{rec.height} image {rec.file}")
+            if (
+                min(xs) < -TOLERANCE_PX
+                or min(ys) < -TOLERANCE_PX
+                or max(xs) > rec.width + TOLERANCE_PX
+                or max(ys) > rec.height + TOLERANCE_PX
+            ):
+                raise FormatError(
+                    f"{what}: polygon {n} reaches ({min(xs):g}, {min(ys):g})-"
+                    f"({max(xs):g}, {max(ys):g}), outside the "
+                    f"{rec.width}x{rec.height} image {rec.file}"
+                )
             if self_intersects(ring):
-                raise FormatError(f"{what}: polygon {n} crosses itself; draw it as "
-                                  "separate polygons or as a painted mask")
+                raise FormatError(
+                    f"{what}: polygon {n} crosses itself; draw it as "
+                    "separate polygons or as a painted mask"
+                )
         if m.left < 0 or m.top < 0 or m.x2 > rec.width or m.y2 > rec.height:
             if not m.polygons:
-                raise FormatError(f"{what}: pixels at x={m.left}..{m.x2 - 1} "
-                                  f"y={m.top}..{m.y2 - 1} are outside the "
-                                  f"{rec.width}x{rec.height} image {rec.file}")
+                raise FormatError(
+                    f"{what}: pixels at x={m.left}..{m.x2 - 1} "
+                    f"y={m.top}..{m.y2 - 1} are outside the "
+                    f"{rec.width}x{rec.height} image {rec.file}"
+                )
         try:
             area = m.area
         except Exception as exc:  # pycocotools raises plain errors on broken counts
@@ -117,8 +129,9 @@ class MaskKind(ObjectKind):
     def clip(self, m: Mask, width: int, height: int) -> Mask | None:
         return m.clipped(width, height)
 
-    def match(self, a: Sequence[Mask], b: Sequence[Mask],
-              min_iou: float = MIN_PAIR_IOU) -> BoxMatch:
+    def match(
+        self, a: Sequence[Mask], b: Sequence[Mask], min_iou: float = MIN_PAIR_IOU
+    ) -> BoxMatch:
         """Optimal one-to-one pairs; a same-class pair beats any cross-class pair."""
         ious = mask_iou_matrix(a, b)
         score = ious.copy()
@@ -129,30 +142,49 @@ class MaskKind(ObjectKind):
     def changed(self, old: Mask, new: Mask) -> dict[str, Any]:
         return {"iou": round(mask_iou(old, new), 4)}
 
-    def transformed(self, m: Mask, matrix: Any, size: tuple[int, int],
-                    flip_pairs: Sequence[tuple[str, str]] = ()) -> Mask | None:
+    def transformed(
+        self,
+        m: Mask,
+        matrix: Any,
+        size: tuple[int, int],
+        flip_pairs: Sequence[tuple[str, str]] = (),
+    ) -> Mask | None:
         """RLE decoded, warped with nearest-neighbour sampling by the same matrix as the
         image, encoded again (pycocotools). Polygons are not kept: the warped raster is
         the mask now."""
         import cv2
         from dataclasses import replace
         from .mask import crop, _encode
+
         width, height = size
         # Warp only the region (offset folded into the matrix), not a full-image raster.
         shift = np.array([[1, 0, m.left], [0, 1, m.top], [0, 0, 1]], float)
-        warped = cv2.warpPerspective(m.region(), cv_matrix(np.asarray(matrix) @ shift),
-                                     (width, height), flags=cv2.INTER_NEAREST,
-                                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        warped = cv2.warpPerspective(
+            m.region(),
+            cv_matrix(np.asarray(matrix) @ shift),
+            (width, height),
+            flags=cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
         cut = crop(warped)
         if cut is None:
             return None
         region, x, y = cut
-        return replace(m, rle=_encode(region), left=x, top=y, width=region.shape[1],
-                       height=region.shape[0], polygons=())
+        return replace(
+            m,
+            rle=_encode(region),
+            left=x,
+            top=y,
+            width=region.shape[1],
+            height=region.shape[0],
+            polygons=(),
+        )
 
     def below_minimum(self, m: Mask, defect_class: Any, mm_per_px: float | None) -> bool:
         from .measure import AnnotationTooSmall
         from .mask_measure import check_min_size, measure
+
         try:
             check_min_size(measure(m, mm_per_px), defect_class)
         except AnnotationTooSmall:
@@ -171,5 +203,13 @@ def cv_matrix(matrix: Any) -> np.ndarray:
 
 MASK = MaskKind()
 
-__all__ = ["MASK", "MaskKind", "Mask", "MaskError", "mask_iou", "mask_iou_matrix",
-           "pixel_agreement", "self_intersects"]
+__all__ = [
+    "MASK",
+    "MaskKind",
+    "Mask",
+    "MaskError",
+    "mask_iou",
+    "mask_iou_matrix",
+    "pixel_agreement",
+    "self_intersects",
+]

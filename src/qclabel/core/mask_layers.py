@@ -22,14 +22,16 @@ from .taxonomy import Taxonomy
 def draw_order(masks: Sequence[Mask], taxonomy: Taxonomy) -> list[int]:
     """Indices of `masks` in painting order: the winner of an overlap is painted last."""
     if taxonomy.semantic:
-        rank = {c.name: (c.criticality == "safety-critical", -i)
-                for i, c in enumerate(taxonomy.classes)}
+        rank = {
+            c.name: (c.criticality == "safety-critical", -i) for i, c in enumerate(taxonomy.classes)
+        }
         return sorted(range(len(masks)), key=lambda i: rank.get(masks[i].cls, (False, -1e9)))
     return sorted(range(len(masks)), key=lambda i: (-masks[i].area, -i))
 
 
-def label_maps(masks: Sequence[Mask], taxonomy: Taxonomy, width: int,
-               height: int) -> tuple[np.ndarray, np.ndarray]:
+def label_maps(
+    masks: Sequence[Mask], taxonomy: Taxonomy, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(class map, instance map), uint8 height x width: class = 1-based taxonomy index,
     instance = 1-based position in `masks`, 0 = background."""
     index = {c: i + 1 for i, c in enumerate(taxonomy.class_names())}

@@ -39,7 +39,7 @@ class MaskMeasure:
         return self.area_px / self.length_px if self.length_px else 0.0
 
     def _mm(self, px: float, power: int = 1) -> float | None:
-        return px * self.mm_per_px ** power if self.mm_per_px else None
+        return px * self.mm_per_px**power if self.mm_per_px else None
 
     @property
     def area_mm2(self) -> float | None:
@@ -60,16 +60,25 @@ class MaskMeasure:
     def to_dict(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
             return None if v is None else round(float(v), 4)
-        return {"area_px": self.area_px, "area_mm2": r(self.area_mm2),
-                "bbox_px": list(self.bbox_px), "extent_px": r(self.extent_px),
-                "extent_mm": r(self.extent_mm), "length_px": r(self.length_px),
-                "length_mm": r(self.length_mm), "width_px": r(self.width_px),
-                "width_mm": r(self.width_mm)}
+
+        return {
+            "area_px": self.area_px,
+            "area_mm2": r(self.area_mm2),
+            "bbox_px": list(self.bbox_px),
+            "extent_px": r(self.extent_px),
+            "extent_mm": r(self.extent_mm),
+            "length_px": r(self.length_px),
+            "length_mm": r(self.length_mm),
+            "width_px": r(self.width_px),
+            "width_mm": r(self.width_mm),
+        }
 
     def describe(self) -> str:
         if self.mm_per_px:
-            return (f"{self.area_mm2:.3g} mm2, length {self.length_mm:.3g} mm, "
-                    f"width {self.width_mm:.3g} mm")
+            return (
+                f"{self.area_mm2:.3g} mm2, length {self.length_mm:.3g} mm, "
+                f"width {self.width_mm:.3g} mm"
+            )
         return f"{self.area_px} px2, length {self.length_px:.1f} px (no mm/px calibration)"
 
 
@@ -77,13 +86,19 @@ def measure(mask: Mask, mm_per_px: float | None = None) -> MaskMeasure:
     """Every measurement of one mask; cheap enough to run after each editor stroke
     (it works on the mask's region only)."""
     region = mask.region()
-    return MaskMeasure(int(np.count_nonzero(region)), mask.bbox, longest_extent(region),
-                       skeleton_length(region), mm_per_px or None)
+    return MaskMeasure(
+        int(np.count_nonzero(region)),
+        mask.bbox,
+        longest_extent(region),
+        skeleton_length(region),
+        mm_per_px or None,
+    )
 
 
 def longest_extent(region: np.ndarray) -> float:
-    contours, _ = cv2.findContours(np.ascontiguousarray(region, np.uint8),
-                                   cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(
+        np.ascontiguousarray(region, np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
     if not contours:
         return 0.0
     hull = cv2.convexHull(np.vstack(contours)).reshape(-1, 2).astype(float)
@@ -93,6 +108,7 @@ def longest_extent(region: np.ndarray) -> float:
 
 def skeleton_length(region: np.ndarray) -> float:
     from skimage.morphology import skeletonize
+
     sk = np.pad(skeletonize(region.astype(bool)), 1)
     if not sk.any():
         return 0.0
@@ -114,19 +130,26 @@ def check_min_size(m: MaskMeasure, defect_class: DefectClass) -> str | None:
         return None
     limit = min_size.in_pixels(m.mm_per_px)
     if limit is None:
-        return (f"minimum size of {defect_class.name} is {describe_min(min_size, None)}, "
-                f"but this image has no mm_per_px calibration: not checked")
+        return (
+            f"minimum size of {defect_class.name} is {describe_min(min_size, None)}, "
+            f"but this image has no mm_per_px calibration: not checked"
+        )
     value = m.area_px if min_size.is_area else m.extent_px
     if value + 1e-9 < limit:
         what = f"area {m.area_px} px2" if min_size.is_area else f"extent {m.extent_px:.1f} px"
         raise AnnotationTooSmall(
             f"mask {what} is smaller than the minimum size of {defect_class.name}: "
-            f"{describe_min(min_size, m.mm_per_px)}; paint more or leave it unlabeled")
+            f"{describe_min(min_size, m.mm_per_px)}; paint more or leave it unlabeled"
+        )
     return None
 
 
-_MEASURED = {"max_area_mm2": "area_mm2", "max_length_mm": "length_mm",
-             "max_area_px2": "area_px", "max_length_px": "length_px"}
+_MEASURED = {
+    "max_area_mm2": "area_mm2",
+    "max_length_mm": "length_mm",
+    "max_area_px2": "area_px",
+    "max_length_px": "length_px",
+}
 
 
 def follow_severity(defect_class: DefectClass, m: MaskMeasure) -> str | None:
@@ -153,8 +176,9 @@ def _within(sev: Severity, m: MaskMeasure) -> bool | None:
     return True
 
 
-def with_rules(mask: Mask, defect_class: DefectClass, mm_per_px: float | None,
-               override: str | None = None) -> tuple[Mask, MaskMeasure, str | None]:
+def with_rules(
+    mask: Mask, defect_class: DefectClass, mm_per_px: float | None, override: str | None = None
+) -> tuple[Mask, MaskMeasure, str | None]:
     """The mask as the taxonomy wants it: refused below the minimum, its severity
     following the measurement unless the annotator overrides it (`override`, recorded
     as `severity_override`). Returns the mask, its measurement and any warning."""
@@ -165,8 +189,13 @@ def with_rules(mask: Mask, defect_class: DefectClass, mm_per_px: float | None,
         names = defect_class.severity_names()
         if override not in names:
             raise ValueError(f"severity {override!r}: class {defect_class.name} has {names}")
-        return replace(mask, severity=override,
-                       severity_override=auto is not None and override != auto), m, warning
+        return (
+            replace(
+                mask, severity=override, severity_override=auto is not None and override != auto
+            ),
+            m,
+            warning,
+        )
     if mask.severity_override:
         return mask, m, warning
     severity = auto or mask.severity or defect_class.default_severity

@@ -49,14 +49,17 @@ def check_min_size(box: Box, defect_class: DefectClass, mm_per_px: float | None)
         return None
     limit = min_size.in_pixels(mm_per_px)
     if limit is None:
-        return (f"minimum size of {defect_class.name} is {describe_min(min_size, None)}, "
-                f"but this image has no mm_per_px calibration: not checked")
+        return (
+            f"minimum size of {defect_class.name} is {describe_min(min_size, None)}, "
+            f"but this image has no mm_per_px calibration: not checked"
+        )
     extent = box.w * box.h if min_size.is_area else box_extent_px(box)
     if extent + 1e-9 < limit:
         raise AnnotationTooSmall(
             f"box {box.w:g}x{box.h:g} px is smaller than the minimum size of "
             f"{defect_class.name}: {describe_min(min_size, mm_per_px)}; "
-            f"enlarge it or leave the defect unlabeled")
+            f"enlarge it or leave the defect unlabeled"
+        )
     return None
 
 
@@ -81,8 +84,10 @@ class DistanceCheck:
         if self.mm is None:
             why = "point not placed" if self.px is None else "no mm/px calibration"
             return f"{head}: {UNMEASURED} ({why}); nominal {self.nominal_mm:g}±{self.tol_mm:g} mm"
-        return (f"{head}: {self.mm:.2f} mm (nominal {self.nominal_mm:g}±{self.tol_mm:g}, "
-                f"{self.deviation_mm:+.2f}) {self.verdict.upper()}")
+        return (
+            f"{head}: {self.mm:.2f} mm (nominal {self.nominal_mm:g}±{self.tol_mm:g}, "
+            f"{self.deviation_mm:+.2f}) {self.verdict.upper()}"
+        )
 
 
 def check_tolerance(kps: KeypointSet, tol: Tolerance, mm_per_px: float | None) -> DistanceCheck:
@@ -103,8 +108,9 @@ def check_tolerance(kps: KeypointSet, tol: Tolerance, mm_per_px: float | None) -
     return DistanceCheck(tol.a, tol.b, tol.nominal_mm, tol.tol_mm, px, mm, PASS if ok else FAIL)
 
 
-def check_template(kps: KeypointSet, template: KeypointTemplate,
-                   mm_per_px: float | None) -> list[DistanceCheck]:
+def check_template(
+    kps: KeypointSet, template: KeypointTemplate, mm_per_px: float | None
+) -> list[DistanceCheck]:
     """Every tolerance of the template, in taxonomy order."""
     return [check_tolerance(kps, t, mm_per_px) for t in template.tolerances]
 

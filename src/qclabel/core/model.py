@@ -32,8 +32,7 @@ def finite(what: str, **coords: Any) -> None:
     it would pass validation, reach the journal, and vanish from exports."""
     for name, v in coords.items():
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-            raise InvalidGeometry(f"{what}: {name} = {v!r}: coordinates must be finite "
-                                  "numbers")
+            raise InvalidGeometry(f"{what}: {name} = {v!r}: coordinates must be finite numbers")
 
 
 @dataclass(frozen=True)
@@ -96,8 +95,12 @@ class Box:
 
     def __post_init__(self) -> None:
         try:  # the fast path: construction is on every import's and replay's hot path
-            ok = (math.isfinite(self.x) and math.isfinite(self.y) and math.isfinite(self.w)
-                  and math.isfinite(self.h))
+            ok = (
+                math.isfinite(self.x)
+                and math.isfinite(self.y)
+                and math.isfinite(self.w)
+                and math.isfinite(self.h)
+            )
         except TypeError:
             ok = False
         if not ok:
@@ -157,8 +160,12 @@ class KeypointSet:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"template": self.template, "cls": self.cls, "id": self.id,
-                "points": [p.to_list() for p in self.points]}
+        return {
+            "template": self.template,
+            "cls": self.cls,
+            "id": self.id,
+            "points": [p.to_list() for p in self.points],
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "KeypointSet":
@@ -192,8 +199,9 @@ class Annotation:
 
     @property
     def is_labeled(self) -> bool:
-        return bool(self.verdict or self.defect_class or self.also or self.checks
-                    or self.has_objects)
+        return bool(
+            self.verdict or self.defect_class or self.also or self.checks or self.has_objects
+        )
 
     @property
     def state(self) -> str:
@@ -216,16 +224,20 @@ class Annotation:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"verdict": self.verdict, "defect_class": self.defect_class,
-                             "severity": self.severity}
+        d: dict[str, Any] = {
+            "verdict": self.verdict,
+            "defect_class": self.defect_class,
+            "severity": self.severity,
+        }
         for k in _kinds():
             objs = getattr(self, k.field)
             # Kinds added later are written only when present: older labels keep
             # their exact bytes (and journal lines their hashes).
             if objs or k.field in _ALWAYS_WRITTEN:
                 d[k.field] = [k.dump(o) for o in objs]
-        d.update({"checks": [list(c) for c in self.checks], "flag": self.flag,
-                  "skipped": self.skipped})
+        d.update(
+            {"checks": [list(c) for c in self.checks], "flag": self.flag, "skipped": self.skipped}
+        )
         if self.also:  # written only when present: older labels keep their bytes
             d["also"] = list(self.also)
         return d
@@ -236,10 +248,15 @@ class Annotation:
             return cls()
         objs = {k.field: tuple(k.load(o) for o in d.get(k.field, ())) for k in _kinds()}
         return cls(
-            verdict=d.get("verdict"), defect_class=d.get("defect_class"),
-            severity=d.get("severity"), checks=tuple(tuple(c) for c in d.get("checks", ())),
-            flag=d.get("flag"), skipped=bool(d.get("skipped", False)),
-            also=tuple(d.get("also", ())), **objs)
+            verdict=d.get("verdict"),
+            defect_class=d.get("defect_class"),
+            severity=d.get("severity"),
+            checks=tuple(tuple(c) for c in d.get("checks", ())),
+            flag=d.get("flag"),
+            skipped=bool(d.get("skipped", False)),
+            also=tuple(d.get("also", ())),
+            **objs,
+        )
 
 
 _ALWAYS_WRITTEN = ("boxes", "keypoints")
@@ -250,6 +267,7 @@ def _kinds() -> list[Any]:
     """The object-kind registry (core.kinds imports this module, hence the late import)."""
     if not _KINDS:
         from .kinds import KINDS
+
         _KINDS.extend(KINDS)
     return _KINDS
 

@@ -39,5 +39,4 @@ def find(records: Iterable[ImageRecord], ref: str) -> list[ImageRecord]:
     if not ref:
         return []
     records = list(records)
-    return ([r for r in records if _named(r, ref)]
-            or [r for r in records if r.id.startswith(ref)])
+    return [r for r in records if _named(r, ref)] or [r for r in records if r.id.startswith(ref)]

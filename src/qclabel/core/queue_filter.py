@@ -68,8 +68,9 @@ def parse_queue(spec: str | None, queues: tuple[str, ...]) -> QueueSpec:
             continue
         if "=" not in part:
             if part not in queues:
-                raise ValueError(f"queue {part!r}: expected one of {', '.join(queues)} "
-                                 "or a filter key=value")
+                raise ValueError(
+                    f"queue {part!r}: expected one of {', '.join(queues)} or a filter key=value"
+                )
             if name is not None:
                 raise ValueError(f"queue spec {spec!r} names two queues ({name}, {part})")
             name = part

@@ -29,8 +29,12 @@ class Validator:
         if val is None:
             self.check(not required, where, None, "is required")
             return None
-        self.check(isinstance(val, str) and (val != "" or not required), where, val,
-                   "must be a non-empty string")
+        self.check(
+            isinstance(val, str) and (val != "" or not required),
+            where,
+            val,
+            "must be a non-empty string",
+        )
         result: str | None = val
         return result
 

@@ -25,10 +25,14 @@ VERDICTS = ("pass", "fail")
 
 def image_attributes(image: ExportImage) -> dict[str, Any]:
     ann = image.annotation
-    out: dict[str, Any] = {"verdict": ann.verdict, "class": ann.defect_class,
-                           "severity": ann.severity, "status": image.status,
-                           "synthetic": image.synthetic is not None,
-                           "annotators": ";".join(image.annotators)}
+    out: dict[str, Any] = {
+        "verdict": ann.verdict,
+        "class": ann.defect_class,
+        "severity": ann.severity,
+        "status": image.status,
+        "synthetic": image.synthetic is not None,
+        "annotators": ";".join(image.annotators),
+    }
     return {k: v for k, v in out.items() if v is not None and v != ""}
 
 
@@ -64,5 +68,9 @@ def apply_image(ann: Annotation, attrs: Any, where: str) -> Annotation:
     for key, val in (("class", cls), ("severity", sev)):
         if val is not None and not isinstance(val, str):
             raise FormatError(f"{where}: attributes.{key} = {val!r}: expected a name")
-    return replace(ann, verdict=verdict or ann.verdict, defect_class=cls or ann.defect_class,
-                   severity=sev or ann.severity)
+    return replace(
+        ann,
+        verdict=verdict or ann.verdict,
+        defect_class=cls or ann.defect_class,
+        severity=sev or ann.severity,
+    )

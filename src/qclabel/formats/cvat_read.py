@@ -44,11 +44,13 @@ def read(tax: Taxonomy, src: Path) -> list[Parsed]:
     path = annotation_file(src)
     root = parse_xml(path)
     if root.tag != "annotations":
-        raise FormatError(f"{path}: root element <{root.tag}>: expected <annotations> "
-                          "(CVAT for images 1.1)")
+        raise FormatError(
+            f"{path}: root element <{root.tag}>: expected <annotations> (CVAT for images 1.1)"
+        )
     if root.find("track") is not None:
-        raise FormatError(f"{path}: <track> elements are CVAT for video; export the task "
-                          "as CVAT for images 1.1")
+        raise FormatError(
+            f"{path}: <track> elements are CVAT for video; export the task as CVAT for images 1.1"
+        )
     out = []
     for n, image in enumerate(root.findall("image")):
         name = image.get("name") or ""
@@ -65,8 +67,7 @@ def _int(el: ET.Element, key: str, where: str) -> int:
     try:
         return int(str(text).strip())
     except ValueError:
-        raise FormatError(f"{where}: {el.tag} {key} = {shown(text)}: expected an integer") \
-            from None
+        raise FormatError(f"{where}: {el.tag} {key} = {shown(text)}: expected an integer") from None
 
 
 def _float(el: ET.Element, key: str, where: str) -> float:
@@ -87,8 +88,7 @@ def _points(el: ET.Element, where: str) -> list[tuple[float, float]]:
     except ValueError:
         pts = []
     if not pts or any(len(p) != 2 or not all(map(math.isfinite, p)) for p in pts):
-        raise FormatError(f"{where}: {el.tag} points = {shown(text)}: expected "
-                          "'x,y;x,y;...'")
+        raise FormatError(f"{where}: {el.tag} points = {shown(text)}: expected 'x,y;x,y;...'")
     return pts  # type: ignore[return-value]
 
 
@@ -96,8 +96,7 @@ def _attrs(el: ET.Element) -> dict[str, str]:
     return {a.get("name", ""): (a.text or "").strip() for a in el.findall("attribute")}
 
 
-def _annotation(image: ET.Element, tax: Taxonomy, size: tuple[int, int],
-                where: str) -> Annotation:
+def _annotation(image: ET.Element, tax: Taxonomy, size: tuple[int, int], where: str) -> Annotation:
     classes = tax.class_names()
     boxes, sets, tags = [], [], []
     rings: dict[tuple[str, str], list[tuple[tuple[float, ...], str | None]]] = {}
@@ -124,16 +123,21 @@ def _annotation(image: ET.Element, tax: Taxonomy, size: tuple[int, int],
         elif el.tag == "tag":
             tags.append((label, severity))
         elif el.tag in REFUSED:
-            raise FormatError(f"{at}: CVAT {el.tag} shapes have no counterpart in qclabel "
-                              "(boxes, polygons, masks, skeletons, points, tags)")
-    built = tuple(_rings_mask(m, rings, where) if isinstance(m, tuple) else m
-                  for _, m in masks)
+            raise FormatError(
+                f"{at}: CVAT {el.tag} shapes have no counterpart in qclabel "
+                "(boxes, polygons, masks, skeletons, points, tags)"
+            )
+    built = tuple(_rings_mask(m, rings, where) if isinstance(m, tuple) else m for _, m in masks)
     fields = read_tags(tags, classes, where)
     has_objects = bool(boxes or sets or built)
-    return Annotation(verdict=default_verdict(fields, has_objects, empty_is_pass=False),
-                      defect_class=fields.get("defect_class"),
-                      severity=fields.get("severity"), boxes=tuple(boxes),
-                      keypoints=tuple(sets), masks=built)
+    return Annotation(
+        verdict=default_verdict(fields, has_objects, empty_is_pass=False),
+        defect_class=fields.get("defect_class"),
+        severity=fields.get("severity"),
+        boxes=tuple(boxes),
+        keypoints=tuple(sets),
+        masks=built,
+    )
 
 
 def _rings_mask(key: tuple[str, str], rings: dict[tuple[str, str], Any], where: str) -> Any:
@@ -144,23 +148,26 @@ def _rings_mask(key: tuple[str, str], rings: dict[tuple[str, str], Any], where: 
 
 def _box(el: ET.Element, label: str, severity: str | None, at: str) -> Box:
     if el.get("rotation") and _float(el, "rotation", at) != 0:
-        raise FormatError(f"{at}: a rotated box (rotation = {el.get('rotation')}) has no "
-                          "counterpart in qclabel")
+        raise FormatError(
+            f"{at}: a rotated box (rotation = {el.get('rotation')}) has no counterpart in qclabel"
+        )
     x1, y1, x2, y2 = (_float(el, k, at) for k in ("xtl", "ytl", "xbr", "ybr"))
     return Box(label, x1, y1, x2 - x1, y2 - y1, severity)
 
 
-def _mask(el: ET.Element, label: str, severity: str | None, size: tuple[int, int],
-          at: str) -> Any:
+def _mask(el: ET.Element, label: str, severity: str | None, size: tuple[int, int], at: str) -> Any:
     left, top, w, h = (_int(el, k, at) for k in ("left", "top", "width", "height"))
     if left < 0 or top < 0 or w <= 0 or h <= 0 or left + w > size[0] or top + h > size[1]:
-        raise FormatError(f"{at}: mask at left={left} top={top} {w}x{h} is not inside the "
-                          f"{size[0]}x{size[1]} image")
+        raise FormatError(
+            f"{at}: mask at left={left} top={top} {w}x{h} is not inside the "
+            f"{size[0]}x{size[1]} image"
+        )
     try:
         runs = [int(v) for v in (el.get("rle") or "").split(",")]
     except ValueError:
-        raise FormatError(f"{at}: mask rle = {shown(el.get('rle') or '')}: expected "
-                          "comma-separated run lengths") from None
+        raise FormatError(
+            f"{at}: mask rle = {shown(el.get('rle') or '')}: expected comma-separated run lengths"
+        ) from None
     region = runs_region(runs, w, h, at)
     return mask_from_region(label, region, left, top, severity, at)
 
@@ -184,11 +191,17 @@ def _skeleton(el: ET.Element, label: str, tax: Taxonomy, at: str) -> KeypointSet
 
 def _point_set(el: ET.Element, label: str, tax: Taxonomy, at: str) -> KeypointSet:
     pts = _points(el, at)
-    fits = [t for t in tax.keypoint_templates if len(t.points) == len(pts)
-            and (label in (t.name, t.name + "-keypoints") or label in tax.class_names())]
+    fits = [
+        t
+        for t in tax.keypoint_templates
+        if len(t.points) == len(pts)
+        and (label in (t.name, t.name + "-keypoints") or label in tax.class_names())
+    ]
     if len(fits) != 1:
-        raise FormatError(f"{at}: points shape with {len(pts)} points (label {shown(label)}) "
-                          f"matches {len(fits)} keypoint templates; exactly one is needed")
+        raise FormatError(
+            f"{at}: points shape with {len(pts)} points (label {shown(label)}) "
+            f"matches {len(fits)} keypoint templates; exactly one is needed"
+        )
     t = fits[0]
     given = {n: (x, y, VISIBLE) for n, (x, y) in zip(t.points, pts)}
     cls = label if label in tax.class_names() else None

@@ -47,8 +47,15 @@ from .masks_common import export_masks
 VERSION = "1.1"
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None,
-           cancel: Any = None, **_: Any) -> dict[str, Any]:
+def export(
+    ds: Dataset,
+    out: Path,
+    *,
+    link: str = "copy",
+    progress: Progress | None = None,
+    cancel: Any = None,
+    **_: Any,
+) -> dict[str, Any]:
     check_tag_names(ds)
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = VERSION
@@ -60,8 +67,7 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | N
         ds.place_image(image, folder / image.name, link)
         root.append(image_element(ds, image, n, multi))
     ET.indent(root)
-    ET.ElementTree(root).write(out / "annotations.xml", encoding="utf-8",
-                               xml_declaration=True)
+    ET.ElementTree(root).write(out / "annotations.xml", encoding="utf-8", xml_declaration=True)
     return {"images": len(ds.images)}
 
 
@@ -80,8 +86,9 @@ def _select(parent: ET.Element, name: str, values: list[str]) -> None:
     _text(attr, "values", "\n".join(values))
 
 
-def _label(labels: ET.Element, name: str, colour: str, kind: str,
-           parent: str | None = None) -> ET.Element:
+def _label(
+    labels: ET.Element, name: str, colour: str, kind: str, parent: str | None = None
+) -> ET.Element:
     label = ET.SubElement(labels, "label")
     _text(label, "name", name)
     _text(label, "color", colour)
@@ -149,20 +156,26 @@ def _svg(t: KeypointTemplate) -> str:
     if len(pos) == len(t.points):
         xs, ys = [v[0] for v in pos.values()], [v[1] for v in pos.values()]
         span = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
-        pos = {p: (10 + 80 * (x - min(xs)) / span, 10 + 80 * (y - min(ys)) / span)
-               for p, (x, y) in pos.items()}
+        pos = {
+            p: (10 + 80 * (x - min(xs)) / span, 10 + 80 * (y - min(ys)) / span)
+            for p, (x, y) in pos.items()
+        }
     else:
-        pos = {p: (10 + 80 * i / max(len(t.points) - 1, 1), 50.0)
-               for i, p in enumerate(t.points)}
+        pos = {p: (10 + 80 * i / max(len(t.points) - 1, 1), 50.0) for i, p in enumerate(t.points)}
     ids = {p: i + 1 for i, p in enumerate(t.points)}
-    lines = [f'<line x1="{num(pos[a][0])}" y1="{num(pos[a][1])}" x2="{num(pos[b][0])}" '
-             f'y2="{num(pos[b][1])}" stroke="black" data-type="edge" data-node-from='
-             f'"{ids[a]}" data-node-to="{ids[b]}" stroke-width="0.5"></line>'
-             for a, b in t.skeleton]
-    circles = [f'<circle r="1.5" stroke="black" fill="#b3b3b3" cx="{num(pos[p][0])}" '
-               f'cy="{num(pos[p][1])}" stroke-width="0.1" data-type="element node" '
-               f'data-element-id="{ids[p]}" data-node-id="{ids[p]}" '
-               f'data-label-name="{p}"></circle>' for p in t.points]
+    lines = [
+        f'<line x1="{num(pos[a][0])}" y1="{num(pos[a][1])}" x2="{num(pos[b][0])}" '
+        f'y2="{num(pos[b][1])}" stroke="black" data-type="edge" data-node-from='
+        f'"{ids[a]}" data-node-to="{ids[b]}" stroke-width="0.5"></line>'
+        for a, b in t.skeleton
+    ]
+    circles = [
+        f'<circle r="1.5" stroke="black" fill="#b3b3b3" cx="{num(pos[p][0])}" '
+        f'cy="{num(pos[p][1])}" stroke-width="0.1" data-type="element node" '
+        f'data-element-id="{ids[p]}" data-node-id="{ids[p]}" '
+        f'data-label-name="{p}"></circle>'
+        for p in t.points
+    ]
     return "".join(lines + circles)
 
 
@@ -186,8 +199,16 @@ def image_element(ds: Dataset, image: ExportImage, n: int, multi: bool) -> ET.El
     el.set("width", str(rec.width))
     el.set("height", str(rec.height))
     for box in ds.boxes(image):
-        shape = _shape(el, "box", box.cls, xtl=num(box.x), ytl=num(box.y),
-                       xbr=num(box.x2), ybr=num(box.y2), z_order="0")
+        shape = _shape(
+            el,
+            "box",
+            box.cls,
+            xtl=num(box.x),
+            ytl=num(box.y),
+            xbr=num(box.x2),
+            ybr=num(box.y2),
+            z_order="0",
+        )
         _attribute(shape, "severity", box.severity)
     group = 0
     for m in export_masks(ds, image):
@@ -196,13 +217,23 @@ def image_element(ds: Dataset, image: ExportImage, n: int, multi: bool) -> ET.El
         _mask(el, m, group if len(m.polygons) > 1 else 0)
     for kps in image.annotation.keypoints:
         template, cls = keypoint_class(ds, image, kps)
-        sk = ET.SubElement(el, "skeleton", {"label": skeleton_label(ds, template),
-                                            "source": "manual", "z_order": "0"})
+        sk = ET.SubElement(
+            el,
+            "skeleton",
+            {"label": skeleton_label(ds, template), "source": "manual", "z_order": "0"},
+        )
         for p in (kps.point(name) for name in template.points):
-            ET.SubElement(sk, "points", {
-                "label": p.name, "source": "manual", "outside": str(int(not p.v)),
-                "occluded": str(int(p.v == OCCLUDED)),
-                "points": f"{num(p.x)},{num(p.y)}" if p.v else "0,0"})
+            ET.SubElement(
+                sk,
+                "points",
+                {
+                    "label": p.name,
+                    "source": "manual",
+                    "outside": str(int(not p.v)),
+                    "occluded": str(int(p.v == OCCLUDED)),
+                    "points": f"{num(p.x)},{num(p.y)}" if p.v else "0,0",
+                },
+            )
         _attribute(sk, "class", cls)
     for label, severity in image_tags(image):
         tag = ET.SubElement(el, "tag", {"label": label, "source": "manual"})
@@ -219,6 +250,15 @@ def _mask(el: ET.Element, m: Mask, group: int) -> None:
             _attribute(shape, "severity", m.severity)
         return
     runs = ", ".join(map(str, region_runs(m.region())))
-    shape = _shape(el, "mask", m.cls, rle=runs, left=str(m.left), top=str(m.top),
-                   width=str(m.width), height=str(m.height), z_order="0")
+    shape = _shape(
+        el,
+        "mask",
+        m.cls,
+        rle=runs,
+        left=str(m.left),
+        top=str(m.top),
+        width=str(m.width),
+        height=str(m.height),
+        z_order="0",
+    )
     _attribute(shape, "severity", m.severity)

@@ -45,12 +45,16 @@ class Parsed:
             return self
         keep = iter([s >= min_score for s in self.scores])
         # Scores run over the objects kind by kind, in registry order.
-        objs: dict[str, Any] = {k.field: tuple(o for o in getattr(self.annotation, k.field)
-                                               if next(keep)) for k in KINDS}
-        ann = replace(self.annotation, **objs,
-                      verdict=self.annotation.verdict if any(objs.values()) else "pass")
-        return replace(self, annotation=ann, scores=tuple(s for s in self.scores
-                                                          if s >= min_score))
+        objs: dict[str, Any] = {
+            k.field: tuple(o for o in getattr(self.annotation, k.field) if next(keep))
+            for k in KINDS
+        }
+        ann = replace(
+            self.annotation,
+            **objs,
+            verdict=self.annotation.verdict if any(objs.values()) else "pass",
+        )
+        return replace(self, annotation=ann, scores=tuple(s for s in self.scores if s >= min_score))
 
 
 @dataclass
@@ -87,8 +91,10 @@ class Matcher:
             if hits and len(hits) == 1:
                 return hits[0]
             if hits:
-                raise FormatError(f"{where}: image {shown(name)} matches {len(hits)} catalog "
-                                  "images; import a file that names them by sha256")
+                raise FormatError(
+                    f"{where}: image {shown(name)} matches {len(hits)} catalog "
+                    "images; import a file that names them by sha256"
+                )
         head, _, tail = stem.rpartition("_")
         hits = [r for i, r in self.by_id.items() if tail and i.startswith(tail)]
         if head and len(tail) == 8 and len(hits) == 1:
@@ -104,13 +110,16 @@ def match_all(project: Project, parsed: list[Parsed]) -> dict[str, Parsed]:
     for p in parsed:
         rec = matcher.find(p.name, p.sha256, p.where)
         if rec.id in seen:
-            raise FormatError(f"{p.where}: image {p.name!r} is labeled twice "
-                              f"(also in {seen[rec.id]})")
+            raise FormatError(
+                f"{p.where}: image {p.name!r} is labeled twice (also in {seen[rec.id]})"
+            )
         seen[rec.id] = p.where
         if p.size and tuple(p.size) != (rec.width, rec.height):
-            raise FormatError(f"{p.where}: size {p.size[0]}x{p.size[1]} of {p.name!r} "
-                              f"differs from the catalog's {rec.width}x{rec.height} "
-                              "(EXIF-rotated or a different image)")
+            raise FormatError(
+                f"{p.where}: size {p.size[0]}x{p.size[1]} of {p.name!r} "
+                f"differs from the catalog's {rec.width}x{rec.height} "
+                "(EXIF-rotated or a different image)"
+            )
         validate(project, rec, p.annotation, p.where)
         out[rec.id] = p
     return out
@@ -124,35 +133,50 @@ def validate(project: Project, rec: ImageRecord, ann: Annotation, where: str) ->
         if cls is None:
             return
         if cls not in classes:
-            raise FormatError(f"{where}: {what} class = {shown(cls)}: not in the "
-                              f"taxonomy {classes}")
+            raise FormatError(
+                f"{where}: {what} class = {shown(cls)}: not in the taxonomy {classes}"
+            )
         sev = tax.get(cls).severity_names()
         if severity is not None and severity not in sev:
-            raise FormatError(f"{where}: {what} severity = {shown(severity)}: class {cls} "
-                              f"has {sev or 'no severities'}")
+            raise FormatError(
+                f"{where}: {what} severity = {shown(severity)}: class {cls} "
+                f"has {sev or 'no severities'}"
+            )
+
     check_class(ann.defect_class, ann.severity, "image")
     for cls in ann.also:
         check_class(cls, None, "image")
     w, h = rec.width + TOLERANCE_PX, rec.height + TOLERANCE_PX
     for box in ann.boxes:
         check_class(box.cls, box.severity, "box")
-        if box.w <= 0 or box.h <= 0 or box.x < -TOLERANCE_PX or box.y < -TOLERANCE_PX \
-                or box.x2 > w or box.y2 > h:
-            raise FormatError(f"{where}: box {box.cls} at x={box.x:g} y={box.y:g} "
-                              f"w={box.w:g} h={box.h:g} is outside the "
-                              f"{rec.width}x{rec.height} image {rec.file}")
+        if (
+            box.w <= 0
+            or box.h <= 0
+            or box.x < -TOLERANCE_PX
+            or box.y < -TOLERANCE_PX
+            or box.x2 > w
+            or box.y2 > h
+        ):
+            raise FormatError(
+                f"{where}: box {box.cls} at x={box.x:g} y={box.y:g} "
+                f"w={box.w:g} h={box.h:g} is outside the "
+                f"{rec.width}x{rec.height} image {rec.file}"
+            )
     for kps in ann.keypoints:
         check_class(kps.cls, None, "keypoint set")
         for p in kps.points:
             if p.v and not (-TOLERANCE_PX <= p.x <= w and -TOLERANCE_PX <= p.y <= h):
-                raise FormatError(f"{where}: keypoint {p.name} at ({p.x:g}, {p.y:g}) is "
-                                  f"outside the {rec.width}x{rec.height} image {rec.file}")
+                raise FormatError(
+                    f"{where}: keypoint {p.name} at ({p.x:g}, {p.y:g}) is "
+                    f"outside the {rec.width}x{rec.height} image {rec.file}"
+                )
     check_other_kinds(ann, rec, where, check_class)
 
 
 def clamp(ann: Annotation, rec: ImageRecord) -> Annotation:
     """Pull coordinates within the rounding tolerance back onto the image."""
     from ..core.geometry import clip_box
+
     w, h = rec.width, rec.height
     if any(b.x < 0 or b.y < 0 or b.x2 > w or b.y2 > h for b in ann.boxes):
         ann = replace(ann, boxes=tuple(clip_box(b, w, h) for b in ann.boxes))
@@ -164,16 +188,17 @@ def _same(a: Annotation, b: Annotation) -> bool:
     """Equal labels, ignoring the random ids of boxes and keypoint sets."""
     if a == _NOTHING or b == _NOTHING:  # the common case of a first import: no dicts
         return a == b
+
     def strip(x: Annotation) -> dict[str, Any]:
         d = x.to_dict()
         for key in [k.field for k in KINDS]:
             d[key] = [{k: v for k, v in o.items() if k != "id"} for o in d.get(key, [])]
         return d
+
     return strip(a) == strip(b)
 
 
-def commit_as(project: Project, user: str, labels: dict[str, Annotation],
-              source: str) -> int:
+def commit_as(project: Project, user: str, labels: dict[str, Annotation], source: str) -> int:
     """Write every changed image's labels through `user`'s own session as one batch:
     one write, one fdatasync, one mark, so an I/O error (or a kill) leaves none of
     them acknowledged, and 100k labels cost one fsync instead of 100k."""
@@ -196,9 +221,13 @@ def check_import_as(project: Project, actor: str, user: str) -> None:
     process or root can create or append to it."""
     project.require(actor, "admin", f"import labels as {user}")
     if not project.has_role(user, "annotator"):
-        raise PermissionDenied(f"cannot import labels as {user}: {user} does not hold the "
-                               f"annotator role (an admin adds it with: qclabel role add "
-                               f"{project.root} {user} annotator)")
+        raise PermissionDenied(
+            f"cannot import labels as {user}: {user} does not hold the "
+            f"annotator role (an admin adds it with: qclabel role add "
+            f"{project.root} {user} annotator)"
+        )
     if os.geteuid() != 0 and user != identity.current_user():
-        raise PermissionDenied(f"cannot import labels as {user}: {user}'s journal is "
-                               f"owned by {user}; run the import as {user} (or as root)")
+        raise PermissionDenied(
+            f"cannot import labels as {user}: {user}'s journal is "
+            f"owned by {user}; run the import as {user} (or as root)"
+        )

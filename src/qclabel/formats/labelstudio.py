@@ -38,8 +38,15 @@ from .masks_common import export_masks
 POINT_SIZE = 0.5  # percent of the image width Label Studio draws a keypoint with
 
 
-def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | None = None,
-           cancel: Any = None, **_: Any) -> dict[str, Any]:
+def export(
+    ds: Dataset,
+    out: Path,
+    *,
+    link: str = "copy",
+    progress: Progress | None = None,
+    cancel: Any = None,
+    **_: Any,
+) -> dict[str, Any]:
     check_tag_names(ds)
     multi = len(ds.splits) > 1
     model = ds.manifest.get("name") or f"qclabel {ds.manifest['hash'][:12]}"
@@ -47,14 +54,21 @@ def export(ds: Dataset, out: Path, *, link: str = "copy", progress: Progress | N
     for n, image in enumerate(iter_progress(ds.images, progress, cancel), start=1):
         rel = f"images/{image.split}/{image.name}" if multi else f"images/{image.name}"
         ds.place_image(image, out / rel, link)
-        tasks.append({"id": n, "data": {"image": f"/data/local-files/?d={rel}",
-                                        "sha256": image.record.sha256,
-                                        "split": image.split},
-                      "predictions": [{"model_version": model,
-                                       "result": results(ds, image)}]})
+        tasks.append(
+            {
+                "id": n,
+                "data": {
+                    "image": f"/data/local-files/?d={rel}",
+                    "sha256": image.record.sha256,
+                    "split": image.split,
+                },
+                "predictions": [{"model_version": model, "result": results(ds, image)}],
+            }
+        )
     (out / "images").mkdir(exist_ok=True)
-    (out / "tasks.json").write_text(json.dumps(tasks, ensure_ascii=False, sort_keys=True,
-                                               separators=(",", ":")) + "\n")
+    (out / "tasks.json").write_text(
+        json.dumps(tasks, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    )
     (out / "labeling_config.xml").write_text(labeling_config(ds))
     return {"images": len(ds.images)}
 
@@ -66,17 +80,26 @@ class _Results:
         self.w, self.h = image.record.width, image.record.height
         self.items: list[dict[str, Any]] = []
 
-    def add(self, rid: str, from_name: str, kind: str, value: dict[str, Any],
-            parent: str | None = None) -> None:
-        item = {"id": rid, "from_name": from_name, "to_name": "image", "type": kind,
-                "original_width": self.w, "original_height": self.h,
-                "image_rotation": 0, "value": value}
+    def add(
+        self, rid: str, from_name: str, kind: str, value: dict[str, Any], parent: str | None = None
+    ) -> None:
+        item = {
+            "id": rid,
+            "from_name": from_name,
+            "to_name": "image",
+            "type": kind,
+            "original_width": self.w,
+            "original_height": self.h,
+            "image_rotation": 0,
+            "value": value,
+        }
         if parent is not None:
             item["parentID"] = parent
         self.items.append(item)
 
-    def choice(self, rid: str, from_name: str, choice: str | None,
-               geometry: dict[str, Any] | None = None) -> None:
+    def choice(
+        self, rid: str, from_name: str, choice: str | None, geometry: dict[str, Any] | None = None
+    ) -> None:
         if choice is not None:
             self.add(rid, from_name, "choices", {**(geometry or {}), "choices": [choice]})
 
@@ -103,8 +126,13 @@ def results(ds: Dataset, image: ExportImage) -> list[dict[str, Any]]:
 
 
 def _box(r: _Results, box: Box) -> None:
-    geo = {"x": r.pct_x(box.x), "y": r.pct_y(box.y), "width": r.pct_x(box.w),
-           "height": r.pct_y(box.h), "rotation": 0}
+    geo = {
+        "x": r.pct_x(box.x),
+        "y": r.pct_y(box.y),
+        "width": r.pct_x(box.w),
+        "height": r.pct_y(box.h),
+        "rotation": 0,
+    }
     r.add(box.id, "label", "rectanglelabels", {**geo, "rectanglelabels": [box.cls]})
     r.choice(box.id, "severity", box.severity, geo)
 
@@ -128,16 +156,24 @@ def _keypoints(r: _Results, ds: Dataset, image: ExportImage, kps: KeypointSet) -
 def _mask(r: _Results, m: Mask) -> None:
     if not m.polygons:
         full = m.full(r.w, r.h)
-        r.add(m.id, "brush", "brushlabels", {"format": "rle", "rle": ls_brush.encode(full),
-                                             "brushlabels": [m.cls]})
+        r.add(
+            m.id,
+            "brush",
+            "brushlabels",
+            {"format": "rle", "rle": ls_brush.encode(full), "brushlabels": [m.cls]},
+        )
         r.choice(m.id, "severity", m.severity)
         return
     for k, ring in enumerate(m.polygons):
         rid = m.id if k == 0 else f"{m.id}:{k}"
         pts = [[r.pct_x(x), r.pct_y(y)] for x, y in zip(ring[0::2], ring[1::2])]
-        r.add(rid, "polygon", "polygonlabels",
-              {"points": pts, "closed": True, "polygonlabels": [m.cls]},
-              m.id if k else None)
+        r.add(
+            rid,
+            "polygon",
+            "polygonlabels",
+            {"points": pts, "closed": True, "polygonlabels": [m.cls]},
+            m.id if k else None,
+        )
     r.choice(m.id, "severity", m.severity)
 
 
@@ -146,20 +182,24 @@ def labeling_config(ds: Dataset) -> str:
     view = ET.Element("View")
     ET.SubElement(view, "Image", name="image", value="$image", zoom="true")
     colours = {c.name: c.colour for c in ds.taxonomy.classes}
-    for tag, name in (("RectangleLabels", "label"), ("PolygonLabels", "polygon"),
-                      ("BrushLabels", "brush")):
+    for tag, name in (
+        ("RectangleLabels", "label"),
+        ("PolygonLabels", "polygon"),
+        ("BrushLabels", "brush"),
+    ):
         el = ET.SubElement(view, tag, name=name, toName="image")
         for cls in ds.classes:
             ET.SubElement(el, "Label", value=cls, background=colours[cls])
     points = ET.SubElement(view, "KeyPointLabels", name="keypoint", toName="image")
     for p in dict.fromkeys(p for t in ds.taxonomy.keypoint_templates for p in t.points):
         ET.SubElement(points, "Label", value=p)
-    severities = list(dict.fromkeys(s for c in ds.taxonomy.classes
-                                    for s in c.severity_names()))
-    per_region = {"severity": severities, "visibility": ["occluded"],
-                  "keypoint_class": ds.classes}
-    per_image = {"verdict": list(VERDICTS), "defect_class": ds.classes,
-                 "image_severity": severities}
+    severities = list(dict.fromkeys(s for c in ds.taxonomy.classes for s in c.severity_names()))
+    per_region = {"severity": severities, "visibility": ["occluded"], "keypoint_class": ds.classes}
+    per_image = {
+        "verdict": list(VERDICTS),
+        "defect_class": ds.classes,
+        "image_severity": severities,
+    }
     for group, region in ((per_region, "true"), (per_image, None)):
         for name, values in group.items():
             attrs = {"name": name, "toName": "image", "choice": "single"}

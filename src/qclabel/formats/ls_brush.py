@@ -56,7 +56,7 @@ def _pack(total: int, lengths: np.ndarray, values: np.ndarray) -> list[int]:
     body = "".join(_run_bits(int(n), f"{int(v):08b}") for n, v in zip(lengths, values))
     bits = head + body
     bits += "0" * (8 - len(bits) % 8)
-    return [int(bits[i:i + 8], 2) for i in range(0, len(bits), 8)]
+    return [int(bits[i : i + 8], 2) for i in range(0, len(bits), 8)]
 
 
 def encode_values(flat: np.ndarray) -> list[int]:
@@ -83,7 +83,7 @@ class _Bits:
     def read(self, n: int) -> int:
         if self.i + n > len(self.bits):
             raise FormatError(f"{self.where}: brush rle ends in the middle of a value")
-        out = int(self.bits[self.i:self.i + n], 2) if n else 0
+        out = int(self.bits[self.i : self.i + n], 2) if n else 0
         self.i += n
         return out
 
@@ -92,13 +92,16 @@ def decode_values(rle: object, where: str, expect: int | None = None) -> np.ndar
     """The flat values of a brush RLE (any word and run sizes, as rle-pack allows);
     `expect` is the number of values the image needs (refused when it differs)."""
     if not isinstance(rle, list) or not all(
-            isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 256 for b in rle):
+        isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 256 for b in rle
+    ):
         raise FormatError(f"{where}: rle = {shown(rle)}: expected a list of bytes")
     bits = _Bits(rle, where)
     num = bits.read(32)
     if expect is not None and num != expect:
-        raise FormatError(f"{where}: brush rle holds {num} values, but the image needs "
-                          f"{expect} (width x height x 4 RGBA)")
+        raise FormatError(
+            f"{where}: brush rle holds {num} values, but the image needs "
+            f"{expect} (width x height x 4 RGBA)"
+        )
     word = bits.read(5) + 1
     sizes = [bits.read(4) + 1 for _ in range(4)]
     out = np.zeros(num, np.uint32 if word > 16 else np.uint16 if word > 8 else np.uint8)

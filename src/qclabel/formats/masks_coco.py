@@ -26,16 +26,24 @@ def segmentation(m: Mask, width: int, height: int) -> Any:
     return m.coco_rle(width, height)
 
 
-def mask_annotations(ds: Dataset, image: ExportImage, image_id: int,
-                     first_id: int) -> list[dict[str, Any]]:
+def mask_annotations(
+    ds: Dataset, image: ExportImage, image_id: int, first_id: int
+) -> list[dict[str, Any]]:
     w, h = image.record.width, image.record.height
     out: list[dict[str, Any]] = []
     for m in export_masks(ds, image):
-        out.append({"id": first_id + len(out), "image_id": image_id,
-                    "category_id": ds.class_id(m.cls, image) + 1,
-                    "bbox": [m.left, m.top, m.width, m.height], "area": m.area,
-                    "iscrowd": 0, "segmentation": segmentation(m, w, h),
-                    "attributes": object_attributes(m.severity)})
+        out.append(
+            {
+                "id": first_id + len(out),
+                "image_id": image_id,
+                "category_id": ds.class_id(m.cls, image) + 1,
+                "bbox": [m.left, m.top, m.width, m.height],
+                "area": m.area,
+                "iscrowd": 0,
+                "segmentation": segmentation(m, w, h),
+                "attributes": object_attributes(m.severity),
+            }
+        )
     return out
 
 
@@ -44,8 +52,7 @@ def has_mask(ann: dict[str, Any]) -> bool:
     return bool(seg) and not (isinstance(seg, list) and not any(seg))
 
 
-def parse_mask(ann: dict[str, Any], cls: str, size: tuple[int, int] | None,
-               where: str) -> Mask:
+def parse_mask(ann: dict[str, Any], cls: str, size: tuple[int, int] | None, where: str) -> Mask:
     seg = ann["segmentation"]
     if isinstance(seg, dict):
         mask = mask_from_rle(cls, seg, size, where)

@@ -59,17 +59,26 @@ def rle_counts(counts: str) -> list[int]:
 def check_rle(rle: Any, size: tuple[int, int] | None, where: str) -> dict[str, Any]:
     """A COCO RLE dict, checked: `size` [h, w] equal to the image's (width, height),
     runs non-negative and adding up to h * w. Returns it with str counts as bytes."""
-    if not isinstance(rle, dict) or not isinstance(rle.get("size"), list) \
-            or len(rle["size"]) != 2 or not all(isinstance(v, int) for v in rle["size"]):
-        raise FormatError(f"{where}: segmentation = {str(rle)[:60]!r}: expected polygons or "
-                          "an RLE {size: [h, w], counts}")
+    if (
+        not isinstance(rle, dict)
+        or not isinstance(rle.get("size"), list)
+        or len(rle["size"]) != 2
+        or not all(isinstance(v, int) for v in rle["size"])
+    ):
+        raise FormatError(
+            f"{where}: segmentation = {str(rle)[:60]!r}: expected polygons or "
+            "an RLE {size: [h, w], counts}"
+        )
     h, w = rle["size"]
     if h <= 0 or w <= 0 or h * w > MAX_MASK_PIXELS:
-        raise FormatError(f"{where}: RLE size [{h}, {w}]: expected a positive size of at "
-                          f"most {MAX_MASK_PIXELS} pixels")
+        raise FormatError(
+            f"{where}: RLE size [{h}, {w}]: expected a positive size of at "
+            f"most {MAX_MASK_PIXELS} pixels"
+        )
     if size is not None and (w, h) != tuple(size):
-        raise FormatError(f"{where}: RLE size [{h}, {w}] disagrees with the {size[0]}x"
-                          f"{size[1]} image")
+        raise FormatError(
+            f"{where}: RLE size [{h}, {w}] disagrees with the {size[0]}x{size[1]} image"
+        )
     counts = rle.get("counts")
     try:
         runs = counts if isinstance(counts, list) else rle_counts(str(counts))
@@ -77,8 +86,10 @@ def check_rle(rle: Any, size: tuple[int, int] | None, where: str) -> dict[str, A
     except ValueError as exc:
         raise FormatError(f"{where}: RLE counts cannot be read: {exc}") from None
     if not ok:
-        raise FormatError(f"{where}: RLE runs add up to {sum(map(int, runs))} pixels, not "
-                          f"the {h}x{w} = {h * w} of its size (or a run is negative)")
+        raise FormatError(
+            f"{where}: RLE runs add up to {sum(map(int, runs))} pixels, not "
+            f"the {h}x{w} = {h * w} of its size (or a run is negative)"
+        )
     if isinstance(counts, list):
         return {"size": [h, w], "counts": counts}
     return {"size": [h, w], "counts": str(counts).encode("ascii")}
@@ -92,17 +103,31 @@ def mask_from_rle(cls: str, rle: Any, size: tuple[int, int] | None, where: str) 
 
 
 def mask_from_polygons(cls: str, polygons: Any, where: str) -> Mask:
-    ok = isinstance(polygons, list) and polygons and all(
-        isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                and math.isfinite(v) for v in p) for p in polygons)
+    ok = (
+        isinstance(polygons, list)
+        and polygons
+        and all(
+            isinstance(p, list)
+            and len(p) >= 6
+            and len(p) % 2 == 0
+            and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in p
+            )
+            for p in polygons
+        )
+    )
     if not ok:
-        raise FormatError(f"{where}: segmentation polygons need at least 3 points each "
-                          "as [x1, y1, x2, y2, ...] finite numbers")
+        raise FormatError(
+            f"{where}: segmentation polygons need at least 3 points each "
+            "as [x1, y1, x2, y2, ...] finite numbers"
+        )
     x0, y0, x1, y1 = polygon_bounds(polygons)
     if (x1 - x0) * (y1 - y0) > MAX_MASK_PIXELS:
-        raise FormatError(f"{where}: polygon spans {x1 - x0}x{y1 - y0} pixels, more than "
-                          f"the {MAX_MASK_PIXELS} any image may have")
+        raise FormatError(
+            f"{where}: polygon spans {x1 - x0}x{y1 - y0} pixels, more than "
+            f"the {MAX_MASK_PIXELS} any image may have"
+        )
     try:
         return Mask.from_polygons(cls, polygons)
     except MaskError as exc:

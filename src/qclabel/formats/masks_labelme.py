@@ -33,8 +33,10 @@ def _mask_region(shape: dict[str, Any], pts: list[Any], where: str) -> tuple[np.
     x1, y1 = (int(v) for v in pts[0])
     x2, y2 = (int(v) for v in pts[1])
     if arr.shape != (y2 - y1 + 1, x2 - x1 + 1):
-        raise FormatError(f"{where}: mask PNG is {arr.shape[1]}x{arr.shape[0]} but its "
-                          f"points span {x2 - x1 + 1}x{y2 - y1 + 1}")
+        raise FormatError(
+            f"{where}: mask PNG is {arr.shape[1]}x{arr.shape[0]} but its "
+            f"points span {x2 - x1 + 1}x{y2 - y1 + 1}"
+        )
     return arr, x1, y1
 
 

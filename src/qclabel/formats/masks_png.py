@@ -21,8 +21,9 @@ def write(ds: Dataset, out: Path) -> int:
     for split in ds.splits:
         (root / split).mkdir(parents=True, exist_ok=True)
     for image in ds.images:
-        classes, _ = label_maps(export_masks(ds, image), ds.taxonomy, image.record.width,
-                                image.record.height)
+        classes, _ = label_maps(
+            export_masks(ds, image), ds.taxonomy, image.record.width, image.record.height
+        )
         ok, buf = cv2.imencode(".png", classes, [cv2.IMWRITE_PNG_COMPRESSION, 6])
         (root / image.split / f"{image.stem}.png").write_bytes(buf.tobytes())
     (root / "classes.txt").write_text("background\n" + "".join(f"{c}\n" for c in ds.classes))

@@ -31,12 +31,13 @@ VOID_COLOUR = (224, 224, 192)
 
 
 def palette(ds: Dataset) -> list[int]:
-    colours = [(0, 0, 0)] + [tuple(int(c.colour[i:i + 2], 16) for i in (1, 3, 5))
-                             for c in ds.taxonomy.classes]
+    colours = [(0, 0, 0)] + [
+        tuple(int(c.colour[i : i + 2], 16) for i in (1, 3, 5)) for c in ds.taxonomy.classes
+    ]
     pal = [0] * 768
     for i, rgb in enumerate(colours[:255]):
-        pal[3 * i:3 * i + 3] = rgb
-    pal[3 * VOID:3 * VOID + 3] = VOID_COLOUR
+        pal[3 * i : 3 * i + 3] = rgb
+    pal[3 * VOID : 3 * VOID + 3] = VOID_COLOUR
     return pal
 
 
@@ -69,10 +70,11 @@ def write_image(ds: Dataset, image: ExportImage, out: Path, pal: list[int]) -> b
     if not masks:
         return False
     if len(masks) > 254:
-        raise FormatError(f"image {image.record.file}: {len(masks)} masks; VOC "
-                          "SegmentationObject holds at most 254 instances")
-    classes, instances = label_maps(masks, ds.taxonomy, image.record.width,
-                                    image.record.height)
+        raise FormatError(
+            f"image {image.record.file}: {len(masks)} masks; VOC "
+            "SegmentationObject holds at most 254 instances"
+        )
+    classes, instances = label_maps(masks, ds.taxonomy, image.record.width, image.record.height)
     _png(classes, pal, out / "SegmentationClass" / f"{image.stem}.png")
     _png(instances, instance_palette(), out / "SegmentationObject" / f"{image.stem}.png")
     return True
@@ -91,15 +93,18 @@ def read_png(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as im:
             if im.mode not in ("P", "L"):
-                raise FormatError(f"{path}: mode {im.mode}: a VOC segmentation PNG is an "
-                                  "8-bit palette (or grey) image of class indices")
+                raise FormatError(
+                    f"{path}: mode {im.mode}: a VOC segmentation PNG is an "
+                    "8-bit palette (or grey) image of class indices"
+                )
             return np.asarray(im)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise FormatError(f"{path}: not a readable PNG: {exc}") from None
 
 
-def parse_segmentation(root: Path, stem: str, classes: list[str],
-                       size: tuple[int, int]) -> tuple[Mask, ...]:
+def parse_segmentation(
+    root: Path, stem: str, classes: list[str], size: tuple[int, int]
+) -> tuple[Mask, ...]:
     """The masks of one image from its SegmentationObject/Class PNGs (none if absent)."""
     cls_path = root / "SegmentationClass" / f"{stem}.png"
     obj_path = root / "SegmentationObject" / f"{stem}.png"
@@ -108,11 +113,16 @@ def parse_segmentation(root: Path, stem: str, classes: list[str],
     cmap = read_png(cls_path)
     _check_size(cmap, size, cls_path)
     if cmap[cmap != VOID].max(initial=0) > len(classes):
-        raise FormatError(f"{cls_path}: class index {int(cmap[cmap != VOID].max())} is "
-                          f"beyond the {len(classes)} classes of labelmap.txt")
+        raise FormatError(
+            f"{cls_path}: class index {int(cmap[cmap != VOID].max())} is "
+            f"beyond the {len(classes)} classes of labelmap.txt"
+        )
     if not obj_path.exists():
-        return tuple(Mask.from_array(classes[i - 1], cmap == i)
-                     for i in range(1, len(classes) + 1) if (cmap == i).any())
+        return tuple(
+            Mask.from_array(classes[i - 1], cmap == i)
+            for i in range(1, len(classes) + 1)
+            if (cmap == i).any()
+        )
     omap = read_png(obj_path)
     _check_size(omap, size, obj_path)
     out = []
@@ -128,8 +138,10 @@ def parse_segmentation(root: Path, stem: str, classes: list[str],
 
 def _check_size(arr: np.ndarray, size: tuple[int, int], path: Path) -> None:
     if (arr.shape[1], arr.shape[0]) != tuple(size):
-        raise FormatError(f"{path}: {arr.shape[1]}x{arr.shape[0]} disagrees with the "
-                          f"{size[0]}x{size[1]} of its annotation XML")
+        raise FormatError(
+            f"{path}: {arr.shape[1]}x{arr.shape[0]} disagrees with the "
+            f"{size[0]}x{size[1]} of its annotation XML"
+        )
 
 
 def labelmap_classes(root: Path) -> list[str] | None:
@@ -137,8 +149,11 @@ def labelmap_classes(root: Path) -> list[str] | None:
     path = root / "labelmap.txt"
     if not path.exists():
         return None
-    names = [line.split(":")[0] for line in read_text(path).splitlines()
-             if line.strip() and not line.startswith("#")]
+    names = [
+        line.split(":")[0]
+        for line in read_text(path).splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     return [n for n in names if n != "background"]
 
 
@@ -146,12 +161,12 @@ def segmented_names(root: Path) -> Any:
     return {p.stem for p in (root / "SegmentationClass").glob("*.png")}
 
 
-def with_masks(xml_path: Path, ann: Any, size: tuple[int, int],
-               taxonomy_classes: list[str]) -> Any:
+def with_masks(xml_path: Path, ann: Any, size: tuple[int, int], taxonomy_classes: list[str]) -> Any:
     """The XML's annotation with its image's segmentation PNGs read in: the first N
     XML objects are the N instances of SegmentationObject, so they become masks (their
     XML class must agree) and only the rest stay boxes."""
     from dataclasses import replace
+
     root = xml_path.parent.parent
     classes = labelmap_classes(root) or taxonomy_classes
     masks = parse_segmentation(root, xml_path.stem, classes, size)
@@ -160,9 +175,11 @@ def with_masks(xml_path: Path, ann: Any, size: tuple[int, int],
     if (root / "SegmentationObject" / f"{xml_path.stem}.png").exists():
         for n, (m, box) in enumerate(zip(masks, ann.boxes)):
             if m.cls != box.cls:
-                raise FormatError(f"{xml_path}: object[{n}] is {box.cls!r} but instance "
-                                  f"{n + 1} of SegmentationObject is {m.cls!r}")
-        boxes = ann.boxes[len(masks):]
+                raise FormatError(
+                    f"{xml_path}: object[{n}] is {box.cls!r} but instance "
+                    f"{n + 1} of SegmentationObject is {m.cls!r}"
+                )
+        boxes = ann.boxes[len(masks) :]
     else:
         boxes = ann.boxes
     return replace(ann, boxes=boxes, masks=masks, verdict=None)

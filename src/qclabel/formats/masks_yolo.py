@@ -49,8 +49,9 @@ def parts_of(m: Mask, epsilon: float = 1.4) -> list[list[np.ndarray]]:
             parts.setdefault(i if parent < 0 else parent, []).append(ring)
     out = [rings for rings in parts.values() if rings]
     if not out:  # one or two pixels: their box
-        out.append([np.array([(m.left, m.top), (m.x2, m.top), (m.x2, m.y2),
-                              (m.left, m.y2)], float)])
+        out.append(
+            [np.array([(m.left, m.top), (m.x2, m.top), (m.x2, m.y2), (m.left, m.y2)], float)]
+        )
     return out
 
 
@@ -78,16 +79,19 @@ def n6(v: float) -> str:
     return f"{min(max(v, 0.0), 1.0):.6f}"
 
 
-def segment_rows(ds: Dataset, image: ExportImage,
-                 severities: list[str | None] | None = None) -> list[str]:
+def segment_rows(
+    ds: Dataset, image: ExportImage, severities: list[str | None] | None = None
+) -> list[str]:
     """The rows; `severities`, when given, gets each row's object severity."""
     w, h = image.record.width, image.record.height
     rows = []
     sev: list[str | None] = [] if severities is None else severities
     for box in ds.boxes(image):
         x0, y0, x1, y1 = box.x / w, box.y / h, box.x2 / w, box.y2 / h
-        rows.append(f"{ds.class_id(box.cls, image)} " + " ".join(
-            n6(v) for v in (x0, y0, x1, y0, x1, y1, x0, y1)))
+        rows.append(
+            f"{ds.class_id(box.cls, image)} "
+            + " ".join(n6(v) for v in (x0, y0, x1, y0, x1, y1, x0, y1))
+        )
         sev.append(box.severity)
     for m in export_masks(ds, image):
         for rings in parts_of(m):
@@ -102,8 +106,9 @@ def is_segment_row(vals: list[float]) -> bool:
     return len(vals) >= 7
 
 
-def parse_row(vals: list[float], cls: str, width: int, height: int,
-              where: str) -> tuple[Mask, float | None]:
+def parse_row(
+    vals: list[float], cls: str, width: int, height: int, where: str
+) -> tuple[Mask, float | None]:
     """A mask from one segment row, and its confidence if the row has one.
 
     Rasterized the way Ultralytics trains on it (polygon2mask: points scaled to pixels,

@@ -15,8 +15,12 @@ from ..core.model import Annotation, ImageRecord
 _CHECKED_THERE = ("box", "keypoints")
 
 
-def check_other_kinds(ann: Annotation, rec: ImageRecord, where: str,
-                      check_class: Callable[[str | None, str | None, str], None]) -> None:
+def check_other_kinds(
+    ann: Annotation,
+    rec: ImageRecord,
+    where: str,
+    check_class: Callable[[str | None, str | None, str], None],
+) -> None:
     for kind in KINDS:
         if kind.name in _CHECKED_THERE:
             continue
@@ -31,7 +35,10 @@ def clip_other_kinds(ann: Annotation, rec: ImageRecord) -> Annotation:
     for kind in KINDS:
         if kind.name in _CHECKED_THERE:
             continue
-        objs = tuple(c for o in getattr(ann, kind.field)
-                     if (c := kind.clip(o, rec.width, rec.height)) is not None)
+        objs = tuple(
+            c
+            for o in getattr(ann, kind.field)
+            if (c := kind.clip(o, rec.width, rec.height)) is not None
+        )
         changes[kind.field] = objs
     return replace(ann, **changes)

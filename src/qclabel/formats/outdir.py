@@ -45,8 +45,10 @@ def atomic_output(out: Path, marker: str | None = None) -> Iterator[Path]:
         if out.exists() and not out.is_dir():
             raise FormatError(f"{out}: exists and is not a folder")
         if marker and out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
-            raise FormatError(f"{out}: folder exists and is not an earlier export (no "
-                              f"{marker}); refusing to replace it, choose another --out")
+            raise FormatError(
+                f"{out}: folder exists and is not an earlier export (no "
+                f"{marker}); refusing to replace it, choose another --out"
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(out)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -73,8 +75,9 @@ def resolve_out(out: Path) -> Path:
 
 def write_error(out: Path, exc: OSError) -> OutputWriteError:
     what = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
-    return OutputWriteError(f"cannot write the export {out}: {exc.strerror or exc}{what}; "
-                            "nothing was changed there")
+    return OutputWriteError(
+        f"cannot write the export {out}: {exc.strerror or exc}{what}; nothing was changed there"
+    )
 
 
 def remove_stale_partials(out: Path) -> list[Path]:

@@ -21,9 +21,17 @@ def part_boxes(ds: Dataset, image: ExportImage) -> dict[str, Box]:
     for kps in image.annotation.keypoints:
         cls = kps.cls or kps.template
         pts = [p for p in kps.points if p.v > 0]
-        fits = [b for b in free if b.cls == cls and pts and all(
-            b.x - SLACK_PX <= p.x <= b.x2 + SLACK_PX and b.y - SLACK_PX <= p.y <= b.y2 + SLACK_PX
-            for p in pts)]
+        fits = [
+            b
+            for b in free
+            if b.cls == cls
+            and pts
+            and all(
+                b.x - SLACK_PX <= p.x <= b.x2 + SLACK_PX
+                and b.y - SLACK_PX <= p.y <= b.y2 + SLACK_PX
+                for p in pts
+            )
+        ]
         if fits:
             box = min(fits, key=lambda b: b.w * b.h)
             free.remove(box)
@@ -31,8 +39,9 @@ def part_boxes(ds: Dataset, image: ExportImage) -> dict[str, Box]:
     return out
 
 
-def keypoint_box(image: ExportImage, kps: KeypointSet,
-                 parts: dict[str, Box]) -> tuple[float, float, float, float]:
+def keypoint_box(
+    image: ExportImage, kps: KeypointSet, parts: dict[str, Box]
+) -> tuple[float, float, float, float]:
     """x, y, w, h of a keypoint set's object: its part's box, else its points' hull."""
     box = parts.get(kps.id)
     if box is not None:

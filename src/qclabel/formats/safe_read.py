@@ -20,10 +20,10 @@ from typing import Any
 
 from ..errors import FormatError
 
-MAX_JSON_BYTES = 2 << 30     # a COCO file of a million annotations is ~0.5 GB
-MAX_TEXT_BYTES = 256 << 20   # one YOLO/CSV/XML label file
-MAX_YAML_BYTES = 1 << 20     # data.yaml: class names and paths, never more
-MAX_NUMBER_CHARS = 40        # '-1.2345678901234567e+308' is 24; longer is an attack
+MAX_JSON_BYTES = 2 << 30  # a COCO file of a million annotations is ~0.5 GB
+MAX_TEXT_BYTES = 256 << 20  # one YOLO/CSV/XML label file
+MAX_YAML_BYTES = 1 << 20  # data.yaml: class names and paths, never more
+MAX_NUMBER_CHARS = 40  # '-1.2345678901234567e+308' is 24; longer is an attack
 
 
 def shown(value: Any, limit: int = 60) -> str:
@@ -32,7 +32,7 @@ def shown(value: Any, limit: int = 60) -> str:
         text = repr(value)
     except RecursionError:
         return "(a deeply nested value)"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def read_bytes(path: Path, limit: int = MAX_TEXT_BYTES) -> bytes:
@@ -43,8 +43,7 @@ def read_bytes(path: Path, limit: int = MAX_TEXT_BYTES) -> bytes:
             if not stat.S_ISREG(st.st_mode):  # /dev/zero or a FIFO never ends
                 raise FormatError(f"{path}: not a regular file")
             if st.st_size > limit:
-                raise FormatError(f"{path}: larger than {limit >> 20} MB: not an import "
-                                  "file")
+                raise FormatError(f"{path}: larger than {limit >> 20} MB: not an import file")
             data = fh.read(limit + 1)
     except OSError as exc:
         raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
@@ -57,8 +56,9 @@ def decode(data: bytes, path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FormatError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-                          f"{exc.start})") from None
+        raise FormatError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
     if "\x00" in text:
         raise FormatError(f"{path}: holds NUL bytes: not a text file")
     return text
@@ -118,8 +118,10 @@ def load_yaml(path: Path, limit: int = MAX_YAML_BYTES) -> Any:
         def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark
-                raise FormatError(f"{path}:{mark.line + 1}: YAML aliases (*name) are not "
-                                  "accepted in an import file")
+                raise FormatError(
+                    f"{path}:{mark.line + 1}: YAML aliases (*name) are not "
+                    "accepted in an import file"
+                )
             return super().compose_node(parent, index)
 
     text = read_text(path, limit)
@@ -161,8 +163,7 @@ def number(value: Any, where: str, what: str, text_ok: bool = True) -> float:
         try:
             value = float(value)
         except ValueError:
-            raise FormatError(f"{where}: {what} = {shown(value)}: expected a number") \
-                from None
+            raise FormatError(f"{where}: {what} = {shown(value)}: expected a number") from None
     if not isinstance(value, (int, float)):
         raise FormatError(f"{where}: {what} = {shown(value)}: expected a number")
     try:
@@ -184,13 +185,14 @@ def integer(value: Any, where: str, what: str) -> int:
 
 def numbers(values: Any, where: str, what: str) -> list[float]:
     """A JSON list of numbers (numbers as strings are not JSON numbers)."""
-    return [number(v, where, f"{what}[{i}]", text_ok=False)
-            for i, v in enumerate(items(values, where, what))]
+    return [
+        number(v, where, f"{what}[{i}]", text_ok=False)
+        for i, v in enumerate(items(values, where, what))
+    ]
 
 
 def key(value: Any, where: str, what: str) -> int | str:
     """An id used as a dict key: an int or a string, never a list or object."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise FormatError(f"{where}: {what} = {shown(value)}: expected an integer or a "
-                          "string id")
+        raise FormatError(f"{where}: {what} = {shown(value)}: expected an integer or a string id")
     return value

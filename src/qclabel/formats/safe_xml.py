@@ -25,6 +25,7 @@ class _Refused(Exception):
 def _refuse(what: str) -> Callable[..., Any]:
     def handler(*_: Any) -> Any:
         raise _Refused(what)
+
     return handler
 
 
@@ -57,8 +58,9 @@ def parse_xml(path: Path, limit: int = MAX_XML_BYTES) -> ET.Element:
             parser.ParseFile(f)
         return builder.close()
     except _Refused as exc:
-        raise FormatError(f"{path}: XML with {exc} is refused (annotation files need none)"
-                          ) from None
+        raise FormatError(
+            f"{path}: XML with {exc} is refused (annotation files need none)"
+        ) from None
     except expat.ExpatError as exc:
         raise FormatError(f"{path}: not well-formed XML: {exc}") from None
     except OSError as exc:

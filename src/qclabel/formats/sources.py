@@ -9,8 +9,18 @@ from typing import Any, Callable
 from ..core.taxonomy import Taxonomy
 from ..errors import FormatError
 from ..project import Project
-from . import (coco, cvat_read, labelme, labelstudio_read, masks_voc, tabular, voc, yolo,
-               yolo_attrs, yolo_layout)
+from . import (
+    coco,
+    cvat_read,
+    labelme,
+    labelstudio_read,
+    masks_voc,
+    tabular,
+    voc,
+    yolo,
+    yolo_attrs,
+    yolo_layout,
+)
 from .importing import Matcher, Parsed
 
 
@@ -22,8 +32,11 @@ def _files(src: Path, pattern: str, what: str) -> list[Path]:
     if src.is_file():
         return [src]
     if not src.is_dir():
-        raise FormatError(f"{src}: not a regular file or folder" if src.exists()
-                          else f"{src}: no such file or folder")
+        raise FormatError(
+            f"{src}: not a regular file or folder"
+            if src.exists()
+            else f"{src}: no such file or folder"
+        )
     files = sorted(p for p in src.glob(pattern) if p.name != "qclabel_version.json")
     if not files:
         raise FormatError(f"{src}: no {what} files ({pattern}) found")
@@ -43,9 +56,15 @@ def read_coco(project: Project, src: Path) -> list[Parsed]:
                 # A verdict is None (objects), "pass" (none, or said) or "fail" (said).
                 pair = (prev.verdict, ann.verdict)
                 verdict = "fail" if "fail" in pair else None if None in pair else "pass"
-                ann = replace(ann, boxes=boxes, keypoints=sets, masks=masks, verdict=verdict,
-                              defect_class=ann.defect_class or prev.defect_class,
-                              severity=ann.severity or prev.severity)
+                ann = replace(
+                    ann,
+                    boxes=boxes,
+                    keypoints=sets,
+                    masks=masks,
+                    verdict=verdict,
+                    defect_class=ann.defect_class or prev.defect_class,
+                    severity=ann.severity or prev.severity,
+                )
             merged[name] = Parsed(name, ann, str(path), size=size)
     return list(merged.values())
 
@@ -101,8 +120,10 @@ def read_yolo(project: Project, src: Path) -> list[Parsed]:
 def _pose_template(tax: Taxonomy, k: int, where: Path) -> Any:
     fits = [t for t in tax.keypoint_templates if len(t.points) == k]
     if len(fits) != 1:
-        raise FormatError(f"{where}: kpt_shape [{k}, 3] matches {len(fits)} keypoint "
-                          "templates of the taxonomy; exactly one is needed")
+        raise FormatError(
+            f"{where}: kpt_shape [{k}, 3] matches {len(fits)} keypoint "
+            "templates of the taxonomy; exactly one is needed"
+        )
     return fits[0]
 
 
@@ -110,14 +131,21 @@ def _tabular(kind: str) -> Callable[[Project, Path], list[Parsed]]:
     def read(project: Project, src: Path) -> list[Parsed]:
         folder = src if src.is_dir() else src.parent
         rows = tabular.parse(folder, kind, _templates(project.taxonomy))
-        return [Parsed(name, ann, f"{folder / f'images.{kind}'} image {iid}", sha256=sha)
-                for iid, (sha, name, ann) in rows.items()]
+        return [
+            Parsed(name, ann, f"{folder / f'images.{kind}'} image {iid}", sha256=sha)
+            for iid, (sha, name, ann) in rows.items()
+        ]
+
     return read
 
 
 READERS: dict[str, Callable[[Project, Path], list[Parsed]]] = {
-    "coco": read_coco, "yolo": read_yolo, "voc": read_voc, "labelme": read_labelme,
-    "csv": _tabular("csv"), "jsonl": _tabular("jsonl"),
+    "coco": read_coco,
+    "yolo": read_yolo,
+    "voc": read_voc,
+    "labelme": read_labelme,
+    "csv": _tabular("csv"),
+    "jsonl": _tabular("jsonl"),
     "cvat": lambda project, src: cvat_read.read(project.taxonomy, Path(src)),
     "labelstudio": lambda project, src: labelstudio_read.read(project, Path(src)),
 }

@@ -31,14 +31,27 @@ class Suggestion:
     scores: tuple[float, ...] = ()  # model confidence per box, keypoint set, then mask
 
 
-def store(project: Project, name: str, labels: dict[str, Annotation], file: str,
-          user: str, scores: dict[str, list[float]] | None = None) -> None:
+def store(
+    project: Project,
+    name: str,
+    labels: dict[str, Annotation],
+    file: str,
+    user: str,
+    scores: dict[str, list[float]] | None = None,
+) -> None:
     """Save a predictions set; importing under an existing name replaces that set."""
     docs = project.store.documents(COLLECTION)
-    docs.put(name, {"file": file, "imported_by": user,
-                    "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "images": {i: a.to_dict() for i, a in labels.items()},
-                    "scores": scores or {}, "rejected": {}})
+    docs.put(
+        name,
+        {
+            "file": file,
+            "imported_by": user,
+            "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "images": {i: a.to_dict() for i, a in labels.items()},
+            "scores": scores or {},
+            "rejected": {},
+        },
+    )
 
 
 def _sets(project: Project) -> list[dict[str, Any]]:
@@ -51,8 +64,7 @@ def _sets(project: Project) -> list[dict[str, Any]]:
         return []
     hit = _cache.get(key)
     if hit is None or hit[0] != mtime:
-        sets = sorted(docs.all(), key=lambda d: (d.get("imported_at", ""), d["name"]),
-                      reverse=True)
+        sets = sorted(docs.all(), key=lambda d: (d.get("imported_at", ""), d["name"]), reverse=True)
         _cache[key] = hit = (mtime, sets)
     return hit[1]
 
@@ -65,13 +77,16 @@ def get(project: Project, image_id: str, user: str | None = None) -> Suggestion 
             continue
         if user and image_id in doc.get("rejected", {}).get(user, []):
             continue
-        return Suggestion(image_id, doc["name"], Annotation.from_dict(ann),
-                          tuple(doc.get("scores", {}).get(image_id, ())))
+        return Suggestion(
+            image_id,
+            doc["name"],
+            Annotation.from_dict(ann),
+            tuple(doc.get("scores", {}).get(image_id, ())),
+        )
     return None
 
 
-def suggestion_for(project: Project, image_id: str, user: str | None = None
-                   ) -> Annotation | None:
+def suggestion_for(project: Project, image_id: str, user: str | None = None) -> Annotation | None:
     s = get(project, image_id, user)
     return s.annotation if s else None
 
@@ -86,9 +101,12 @@ def accept(suggestion: Suggestion, current: Annotation) -> Change:
         defect_class=current.defect_class or s.defect_class,
         severity=current.severity if current.defect_class else s.severity,
         skipped=False,
-        **{k.field: getattr(current, k.field) + tuple(
-            o for o in getattr(s, k.field) if o not in getattr(current, k.field))
-           for k in KINDS})
+        **{
+            k.field: getattr(current, k.field)
+            + tuple(o for o in getattr(s, k.field) if o not in getattr(current, k.field))
+            for k in KINDS
+        },
+    )
     return Change(suggestion.image, current, after)
 
 

@@ -50,8 +50,12 @@ def masked_crc(data: bytes) -> int:
 
 def frame(payload: bytes) -> bytes:
     length = struct.pack("<Q", len(payload))
-    return (length + struct.pack("<I", masked_crc(length)) + payload
-            + struct.pack("<I", masked_crc(payload)))
+    return (
+        length
+        + struct.pack("<I", masked_crc(length))
+        + payload
+        + struct.pack("<I", masked_crc(payload))
+    )
 
 
 # -- protobuf wire format -------------------------------------------------------------------
@@ -74,28 +78,31 @@ def _field(number: int, payload: bytes) -> bytes:
 
 
 def bytes_feature(values: list[bytes]) -> bytes:
-    return _field(1, b"".join(_field(1, v) for v in values))          # Feature.bytes_list
+    return _field(1, b"".join(_field(1, v) for v in values))  # Feature.bytes_list
 
 
 def float_feature(values: list[float]) -> bytes:
     packed = struct.pack(f"<{len(values)}f", *values)
-    return _field(2, _field(1, packed) if values else b"")             # Feature.float_list
+    return _field(2, _field(1, packed) if values else b"")  # Feature.float_list
 
 
 def int64_feature(values: list[int]) -> bytes:
     packed = b"".join(_varint(v) for v in values)
-    return _field(3, _field(1, packed) if values else b"")             # Feature.int64_list
+    return _field(3, _field(1, packed) if values else b"")  # Feature.int64_list
 
 
 def example(features: dict[str, bytes]) -> bytes:
     """Example{features: Features{feature: map<string, Feature>}}, keys sorted."""
-    entries = b"".join(_field(1, _field(1, k.encode()) + _field(2, v))
-                       for k, v in sorted(features.items()))
+    entries = b"".join(
+        _field(1, _field(1, k.encode()) + _field(2, v)) for k, v in sorted(features.items())
+    )
     return _field(1, entries)
 
 
 # -- export ------------------------------------------------------------------------------
-def export(ds: Dataset, out: Path, *, progress: Progress | None = None, cancel: Any = None, **_: Any) -> dict[str, Any]:
+def export(
+    ds: Dataset, out: Path, *, progress: Progress | None = None, cancel: Any = None, **_: Any
+) -> dict[str, Any]:
     writers = {s: open(out / f"{s}.tfrecord", "wb") for s in ds.splits}
     try:
         for image in iter_progress(ds.images, progress, cancel):
@@ -108,8 +115,7 @@ def export(ds: Dataset, out: Path, *, progress: Progress | None = None, cancel: 
 
 
 def label_map(ds: Dataset) -> str:
-    return "".join(f"item {{\n  id: {i + 1}\n  name: '{c}'\n}}\n"
-                   for i, c in enumerate(ds.classes))
+    return "".join(f"item {{\n  id: {i + 1}\n  name: '{c}'\n}}\n" for i, c in enumerate(ds.classes))
 
 
 def _image_format(data: bytes) -> bytes:
@@ -134,7 +140,8 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
     boxes = [o[1] for o in objects]
     cls = image.annotation.defect_class  # image-level class, for classification models
     f: dict[str, bytes] = {
-        "image/height": int64_feature([h]), "image/width": int64_feature([w]),
+        "image/height": int64_feature([h]),
+        "image/width": int64_feature([w]),
         "image/filename": bytes_feature([name.encode()]),
         "image/source_id": bytes_feature([rec.id.encode()]),
         "image/key/sha256": bytes_feature([rec.sha256.encode()]),
@@ -145,14 +152,13 @@ def image_example(ds: Dataset, image: ExportImage) -> bytes:
         "image/object/bbox/ymin": float_feature([b[1] / h for b in boxes]),
         "image/object/bbox/ymax": float_feature([(b[1] + b[3]) / h for b in boxes]),
         "image/object/class/text": bytes_feature([o[0].encode() for o in objects]),
-        "image/object/class/label": int64_feature(
-            [ds.class_id(o[0], image) + 1 for o in objects]),
+        "image/object/class/label": int64_feature([ds.class_id(o[0], image) + 1 for o in objects]),
         "image/class/label": int64_feature([ds.class_id(cls, image) + 1] if cls else []),
         "image/class/text": bytes_feature([cls.encode()] if cls else []),
         "image/object/difficult": int64_feature([0] * len(objects)),
         "image/object/truncated": int64_feature(
-            [int(b[0] <= 0 or b[1] <= 0 or b[0] + b[2] >= w or b[1] + b[3] >= h)
-             for b in boxes]),
+            [int(b[0] <= 0 or b[1] <= 0 or b[0] + b[2] >= w or b[1] + b[3] >= h) for b in boxes]
+        ),
     }
     k = max((len(t.points) for t in ds.taxonomy.keypoint_templates), default=0)
     if k:
@@ -169,10 +175,12 @@ def _objects(ds: Dataset, image: ExportImage) -> list[tuple[str, tuple[Any, ...]
     points (the API wants a box for every object), then masks."""
     w, h = image.record.width, image.record.height
     parts = part_boxes(ds, image)
-    by_box = {box.id: ks for ks in image.annotation.keypoints
-              if (box := parts.get(ks.id)) is not None}
-    out: list[tuple[str, tuple[Any, ...], Any]] = [(b.cls, (b.x, b.y, b.w, b.h), by_box.get(b.id))
-                                         for b in ds.boxes(image)]
+    by_box = {
+        box.id: ks for ks in image.annotation.keypoints if (box := parts.get(ks.id)) is not None
+    }
+    out: list[tuple[str, tuple[Any, ...], Any]] = [
+        (b.cls, (b.x, b.y, b.w, b.h), by_box.get(b.id)) for b in ds.boxes(image)
+    ]
     for kps in image.annotation.keypoints:
         if kps.id not in parts:
             out.append((ds.keypoint_class(kps, image), keypoint_bbox(kps, w, h), kps))
@@ -200,8 +208,10 @@ def _keypoint_features(objects: list[Any], k: int, w: int, h: int) -> dict[str, 
         ys += [0.0] * pad
         vis += [0] * pad
         names += [b""] * pad
-    return {"image/object/keypoint/x": float_feature(xs),
-            "image/object/keypoint/y": float_feature(ys),
-            "image/object/keypoint/visibility": int64_feature(vis),
-            "image/object/keypoint/num": int64_feature(num),
-            "image/object/keypoint/text": bytes_feature(names)}
+    return {
+        "image/object/keypoint/x": float_feature(xs),
+        "image/object/keypoint/y": float_feature(ys),
+        "image/object/keypoint/visibility": int64_feature(vis),
+        "image/object/keypoint/num": int64_feature(num),
+        "image/object/keypoint/text": bytes_feature(names),
+    }

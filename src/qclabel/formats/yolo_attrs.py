@@ -32,9 +32,11 @@ FORMAT = "qclabel-yolo-attributes"
 
 def entry(image: ExportImage, severities: list[str | None], text: str) -> dict[str, Any]:
     """The sidecar entry of one label file written with `text`."""
-    return {"image": image_attributes(image),
-            "objects": [object_attributes(s) for s in severities],
-            "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    return {
+        "image": image_attributes(image),
+        "objects": [object_attributes(s) for s in severities],
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
 
 
 def write_sidecar(path: Path, labels: dict[str, Any]) -> None:
@@ -49,8 +51,11 @@ def read_sidecar(root: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     doc = safe_read.load_json(path)  # bounded; NaN, huge numbers, deep nesting refused
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT \
-            or not isinstance(doc.get("labels"), dict):
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != FORMAT
+        or not isinstance(doc.get("labels"), dict)
+    ):
         raise FormatError(f"{path}: not a {FORMAT} file (format, labels)")
     result: dict[str, Any] = doc["labels"]
     return result
@@ -64,18 +69,20 @@ def apply(ann: Annotation, entry: Any, label: Path) -> Annotation:
     if entry is None:
         return ann
     if not isinstance(entry, dict):
-        raise FormatError(f"{where}: {SIDECAR} entry = {safe_read.shown(entry)}: expected "
-                          "a table")
+        raise FormatError(f"{where}: {SIDECAR} entry = {safe_read.shown(entry)}: expected a table")
     if entry.get("sha256") != hashlib.sha256(safe_read.read_bytes(label)).hexdigest():
         return ann  # the label file changed after the export: its rows win
     objects = entry.get("objects", [])
     n = len(ann.boxes) + len(ann.keypoints) + len(ann.masks)
     if not isinstance(objects, list) or len(objects) != n:
-        raise FormatError(f"{where}: {SIDECAR} lists {len(objects)} objects for this file, "
-                          f"which has {n} rows (edited after the export?)")
-    sev = [severity_of(o, f"{where}: {SIDECAR} object {i + 1}")
-           for i, o in enumerate(objects)]
+        raise FormatError(
+            f"{where}: {SIDECAR} lists {len(objects)} objects for this file, "
+            f"which has {n} rows (edited after the export?)"
+        )
+    sev = [severity_of(o, f"{where}: {SIDECAR} object {i + 1}") for i, o in enumerate(objects)]
     boxes = tuple(replace(b, severity=s or b.severity) for b, s in zip(ann.boxes, sev))
-    masks = tuple(replace(m, severity=s or m.severity)
-                  for m, s in zip(ann.masks, sev[len(ann.boxes) + len(ann.keypoints):]))
+    masks = tuple(
+        replace(m, severity=s or m.severity)
+        for m, s in zip(ann.masks, sev[len(ann.boxes) + len(ann.keypoints) :])
+    )
     return apply_image(replace(ann, boxes=boxes, masks=masks), entry.get("image"), where)

@@ -45,8 +45,10 @@ def find_names(src: Path) -> tuple[list[str] | None, int | None, Path | None]:
         below = sorted({p for n in (*YAML_NAMES, *TEXT_NAMES) for p in src.rglob(n)})
         if len(below) > 1:
             listed = ", ".join(str(p.relative_to(src)) for p in below)
-            raise FormatError(f"{src}: several class-name files ({listed}); import the "
-                              "folder that has the one you mean")
+            raise FormatError(
+                f"{src}: several class-name files ({listed}); import the "
+                "folder that has the one you mean"
+            )
         if below:
             return _read_any(below[0])
     return None, None, None
@@ -98,8 +100,10 @@ def read_text_names(path: Path) -> list[str]:
     if not names:
         raise FormatError(f"{path}: no class names")
     if "" in names:
-        raise FormatError(f"{path}:{names.index('') + 1}: blank line in the class list "
-                          "(it would shift every later class index)")
+        raise FormatError(
+            f"{path}:{names.index('') + 1}: blank line in the class list "
+            "(it would shift every later class index)"
+        )
     return names
 
 
@@ -112,11 +116,14 @@ def check_names(names: list[str], classes: list[str], where: Path) -> None:
     """Every name of the file is a taxonomy class, each once."""
     for i, name in enumerate(names):
         if name not in classes:
-            raise FormatError(f"{where}: class {name!r} (index {i}) is not in the taxonomy "
-                              f"{classes}; rename it there or add it to the taxonomy")
+            raise FormatError(
+                f"{where}: class {name!r} (index {i}) is not in the taxonomy "
+                f"{classes}; rename it there or add it to the taxonomy"
+            )
         if names.index(name) != i:
-            raise FormatError(f"{where}: class {name!r} is listed twice (index "
-                              f"{names.index(name)} and {i})")
+            raise FormatError(
+                f"{where}: class {name!r} is listed twice (index {names.index(name)} and {i})"
+            )
 
 
 def label_files(src: Path) -> list[Path]:
@@ -144,10 +151,17 @@ def image_beside(label: Path) -> Path | None:
     parts = label.parent.parts
     if "labels" in parts:
         i = len(parts) - 1 - parts[::-1].index("labels")
-        folders.append(Path(*parts[:i], "images", *parts[i + 1:]))
+        folders.append(Path(*parts[:i], "images", *parts[i + 1 :]))
     for folder in folders:
-        hits = sorted(p for p in folder.glob(f"{_glob_escape(label.stem)}.*")
-                      if p.suffix.lower() in IMAGE_EXTS) if folder.is_dir() else []
+        hits = (
+            sorted(
+                p
+                for p in folder.glob(f"{_glob_escape(label.stem)}.*")
+                if p.suffix.lower() in IMAGE_EXTS
+            )
+            if folder.is_dir()
+            else []
+        )
         if hits:
             return hits[0]
     return None

@@ -15,8 +15,14 @@ from PIL import Image
 from ..errors import ImageError
 
 _IFD0 = {0x010F: "make", 0x0110: "model", 0x0132: "datetime", 0x0131: "software"}
-_EXIF_IFD = {0x829A: "exposure_time", 0x829D: "f_number", 0x8827: "iso",
-             0x9003: "datetime_original", 0x920A: "focal_length", 0xA434: "lens_model"}
+_EXIF_IFD = {
+    0x829A: "exposure_time",
+    0x829D: "f_number",
+    0x8827: "iso",
+    0x9003: "datetime_original",
+    0x920A: "focal_length",
+    0xA434: "lens_model",
+}
 ORIENTATION_TAG = 0x0112
 
 
@@ -92,20 +98,20 @@ def read_sidecar(path: Path) -> dict[str, str]:
             raw = fh.read(SIDECAR_MAX_BYTES + 1)
         if len(raw) > SIDECAR_MAX_BYTES:
             raise ValueError(f"larger than {SIDECAR_MAX_BYTES >> 20} MB")
-        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant,
-                          parse_float=_finite)
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
     except OSError as exc:
         raise ImageError(f"{path}: sidecar cannot be read: {exc.strerror or exc}") from None
     except RecursionError:
-        raise ImageError(f"{path}: sidecar is not readable JSON: nested too deeply") \
-            from None
+        raise ImageError(f"{path}: sidecar is not readable JSON: nested too deeply") from None
     except ValueError as exc:  # also UnicodeDecodeError and JSONDecodeError
-        raise ImageError(f"{path}: sidecar is not readable JSON: {str(exc)[:120]}") \
-            from None
+        raise ImageError(f"{path}: sidecar is not readable JSON: {str(exc)[:120]}") from None
     if not isinstance(data, dict):
         raise ImageError(f"{path}: sidecar must be a JSON object of field: value")
-    return {str(k): str(v) for k, v in data.items()
-            if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    return {
+        str(k): str(v)
+        for k, v in data.items()
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+    }
 
 
 def manufacturing_fields(path: Path, setting: dict[str, Any] | None) -> dict[str, str]:
@@ -125,6 +131,5 @@ def manufacturing_fields(path: Path, setting: dict[str, Any] | None) -> dict[str
         if side is not None:
             fields.update(read_sidecar(side))
         elif setting.get("required") and not pattern:
-            raise ImageError(f"{path}: no sidecar file ({path.name}.json) and fields "
-                             f"are required")
+            raise ImageError(f"{path}: no sidecar file ({path.name}.json) and fields are required")
     return fields

@@ -92,7 +92,7 @@ def crop(arr: np.ndarray, rect: list[int], source: str) -> np.ndarray:
     height, width = arr.shape[:2]
     if x + w > width or y + h > height:
         raise ImageError(f"{source}: roi {rect} lies outside the {width}x{height} image")
-    return np.ascontiguousarray(arr[y:y + h, x:x + w])
+    return np.ascontiguousarray(arr[y : y + h, x : x + w])
 
 
 def fit_max_size(arr: np.ndarray, max_size: int) -> tuple[np.ndarray, float]:

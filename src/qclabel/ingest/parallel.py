@@ -24,13 +24,16 @@ def dask_executor(address: str, timeout: float = 10.0) -> Iterator[object]:
     try:
         from distributed import Client
     except ImportError:
-        raise SchedulerError("--scheduler needs Dask distributed: install qclabel[dask] "
-                             "(pip install 'qclabel[dask]')") from None
+        raise SchedulerError(
+            "--scheduler needs Dask distributed: install qclabel[dask] "
+            "(pip install 'qclabel[dask]')"
+        ) from None
     try:
         client = Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise SchedulerError(f"cannot connect to the Dask scheduler at {address!r}: "
-                             f"{exc}") from None
+        raise SchedulerError(
+            f"cannot connect to the Dask scheduler at {address!r}: {exc}"
+        ) from None
     try:
         yield client.get_executor()
     finally:

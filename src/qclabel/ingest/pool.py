@@ -15,8 +15,7 @@ from . import work
 class _Inline(Executor):
     """Runs each call at submit time: no pool for single-worker runs."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any,
-               **kwargs: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         fut: Future[Any] = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
@@ -35,12 +34,14 @@ def _make_pool(workers: int, max_pixels: int) -> Executor:
     # and OpenBLAS's pools) can deadlock the child; this costs about a second per run.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["qclabel.ingest.work"])
-    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=work.init_worker,
-                               initargs=(max_pixels,))
+    return ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=work.init_worker, initargs=(max_pixels,)
+    )
 
 
-def _run(executor: Executor, fn: Callable[..., Any],
-         items: list[Any]) -> Iterator[tuple[int, object]]:
+def _run(
+    executor: Executor, fn: Callable[..., Any], items: list[Any]
+) -> Iterator[tuple[int, object]]:
     """Submit all items; yield (index, result or the exception) as they complete.
     A worker that dies (a decoder crash, the OOM killer) fails its items, not the run."""
     if isinstance(executor, _Inline):  # in order, one at a time: a cancel stops at once

@@ -39,8 +39,20 @@ from ..errors import ConfigError
 PIPELINE_VERSION = 1
 DEFAULT_WINDOW = {"low_pct": 0.5, "high_pct": 99.5}
 BUILTIN_DEFAULT = {"orient": True}
-_KEYS = {"orient", "mm_per_px", "window", "normalize", "colour", "roi", "roi_by_station",
-         "max_size", "pages", "fields", "stitch", "focus_stack"}
+_KEYS = {
+    "orient",
+    "mm_per_px",
+    "window",
+    "normalize",
+    "colour",
+    "roi",
+    "roi_by_station",
+    "max_size",
+    "pages",
+    "fields",
+    "stitch",
+    "focus_stack",
+}
 _PIXEL_OPS = ("normalize", "colour", "roi", "roi_by_station", "max_size")
 
 
@@ -72,8 +84,12 @@ def resolve_profile(profiles: dict[str, Any], name: str | None, where: object) -
     name = name or "default"
     if name not in profiles:
         if name != "default":
-            raise ConfigError(where, "profiles", name,
-                              f"no such profile; defined: {', '.join(sorted(profiles)) or '-'}")
+            raise ConfigError(
+                where,
+                "profiles",
+                name,
+                f"no such profile; defined: {', '.join(sorted(profiles)) or '-'}",
+            )
         raw: dict[str, Any] = dict(BUILTIN_DEFAULT)
     else:
         raw = profiles[name]
@@ -87,11 +103,19 @@ def resolve_profile(profiles: dict[str, Any], name: str | None, where: object) -
 def _validate(s: dict[str, Any], at: str, where: object) -> dict[str, Any]:
     unknown = sorted(set(s) - _KEYS)
     if unknown:
-        raise ConfigError(where, f"{at}.{unknown[0]}", s[unknown[0]],
-                          f"unknown profile key; known: {', '.join(sorted(_KEYS))}")
+        raise ConfigError(
+            where,
+            f"{at}.{unknown[0]}",
+            s[unknown[0]],
+            f"unknown profile key; known: {', '.join(sorted(_KEYS))}",
+        )
     if "stitch" in s and "focus_stack" in s:
-        raise ConfigError(where, f"{at}.stitch", s["stitch"],
-                          "a profile either stitches or focus-stacks, not both")
+        raise ConfigError(
+            where,
+            f"{at}.stitch",
+            s["stitch"],
+            "a profile either stitches or focus-stacks, not both",
+        )
     s["orient"] = _bool(s.get("orient", True), f"{at}.orient", where)
     if "mm_per_px" in s:
         s["mm_per_px"] = _positive(s["mm_per_px"], f"{at}.mm_per_px", where)
@@ -106,8 +130,9 @@ def _validate(s: dict[str, Any], at: str, where: object) -> dict[str, Any]:
         table = s["roi_by_station"]
         if not isinstance(table, dict):
             raise ConfigError(where, f"{at}.roi_by_station", table, "must be a table")
-        s["roi_by_station"] = {k: _rect(v, f"{at}.roi_by_station.{k}", where)
-                               for k, v in table.items()}
+        s["roi_by_station"] = {
+            k: _rect(v, f"{at}.roi_by_station.{k}", where) for k, v in table.items()
+        }
     if "max_size" in s:
         s["max_size"] = int(_positive(s["max_size"], f"{at}.max_size", where))
     if s.setdefault("pages", "split") not in ("split", "first"):
@@ -148,8 +173,12 @@ def _table(v: Any, at: str, where: object, allowed: set[str]) -> dict[str, Any]:
         raise ConfigError(where, at, v, "must be a table")
     extra = sorted(set(v) - allowed)
     if extra:
-        raise ConfigError(where, f"{at}.{extra[0]}", v[extra[0]],
-                          f"unknown key; known: {', '.join(sorted(allowed))}")
+        raise ConfigError(
+            where,
+            f"{at}.{extra[0]}",
+            v[extra[0]],
+            f"unknown key; known: {', '.join(sorted(allowed))}",
+        )
     return dict(v)
 
 
@@ -160,8 +189,7 @@ def _window(v: Any, at: str, where: object) -> dict[str, float]:
             raise ConfigError(where, at, v, "give both centre and width")
         if isinstance(v["centre"], bool) or not isinstance(v["centre"], (int, float)):
             raise ConfigError(where, f"{at}.centre", v["centre"], "expected a number")
-        return {"centre": float(v["centre"]),
-                "width": _positive(v["width"], f"{at}.width", where)}
+        return {"centre": float(v["centre"]), "width": _positive(v["width"], f"{at}.width", where)}
     return _pct(v, 0.5, 99.5, at, where)
 
 
@@ -174,15 +202,22 @@ def _normalize(v: Any, at: str, where: object) -> dict[str, Any]:
         tile = v.get("tile", 8)
         if isinstance(tile, bool) or not isinstance(tile, int) or not 1 <= tile <= 64:
             raise ConfigError(where, f"{at}.tile", tile, "expected an integer 1..64")
-        return {"method": "clahe", "tile": tile,
-                "clip_limit": _positive(v.get("clip_limit", 2.0), f"{at}.clip_limit", where)}
+        return {
+            "method": "clahe",
+            "tile": tile,
+            "clip_limit": _positive(v.get("clip_limit", 2.0), f"{at}.clip_limit", where),
+        }
     raise ConfigError(where, f"{at}.method", method, 'expected "stretch" or "clahe"')
 
 
 def _rect(v: Any, at: str, where: object) -> list[int]:
-    ok = (isinstance(v, list) and len(v) == 4
-          and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in v)
-          and v[2] > 0 and v[3] > 0)
+    ok = (
+        isinstance(v, list)
+        and len(v) == 4
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in v)
+        and v[2] > 0
+        and v[3] > 0
+    )
     if not ok:
         raise ConfigError(where, at, v, "expected [x, y, w, h] in pixels (w, h > 0)")
     return list(v)
@@ -204,8 +239,10 @@ def _regex(v: Any, at: str, where: object, need: tuple[str, ...]) -> str:
 
 def _fields(v: Any, at: str, where: object) -> dict[str, Any]:
     v = _table(v, at, where, {"pattern", "sidecar", "required"})
-    out: dict[str, Any] = {"sidecar": _bool(v.get("sidecar", False), f"{at}.sidecar", where),
-                           "required": _bool(v.get("required", False), f"{at}.required", where)}
+    out: dict[str, Any] = {
+        "sidecar": _bool(v.get("sidecar", False), f"{at}.sidecar", where),
+        "required": _bool(v.get("required", False), f"{at}.required", where),
+    }
     if "pattern" in v:
         out["pattern"] = _regex(v["pattern"], f"{at}.pattern", where, ())
     return out
@@ -214,18 +251,25 @@ def _fields(v: Any, at: str, where: object) -> dict[str, Any]:
 def _stitch(v: Any, at: str, where: object) -> dict[str, Any]:
     v = _table(v, at, where, {"group", "overlap_px", "max_overlap_px", "direction"})
     overlap = v.get("overlap_px", 0)
-    if overlap != "auto" and (isinstance(overlap, bool) or not isinstance(overlap, int)
-                              or overlap < 0):
-        raise ConfigError(where, f"{at}.overlap_px", overlap,
-                          'expected a number of pixels >= 0 or "auto"')
+    if overlap != "auto" and (
+        isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 0
+    ):
+        raise ConfigError(
+            where, f"{at}.overlap_px", overlap, 'expected a number of pixels >= 0 or "auto"'
+        )
     direction = v.get("direction", "vertical")
     if direction not in ("vertical", "horizontal"):
-        raise ConfigError(where, f"{at}.direction", direction,
-                          'expected "vertical" or "horizontal"')
-    return {"group": _regex(v.get("group"), f"{at}.group", where, ("part", "seq")),
-            "overlap_px": overlap, "direction": direction,
-            "max_overlap_px": int(_positive(v.get("max_overlap_px", 64),
-                                            f"{at}.max_overlap_px", where))}
+        raise ConfigError(
+            where, f"{at}.direction", direction, 'expected "vertical" or "horizontal"'
+        )
+    return {
+        "group": _regex(v.get("group"), f"{at}.group", where, ("part", "seq")),
+        "overlap_px": overlap,
+        "direction": direction,
+        "max_overlap_px": int(
+            _positive(v.get("max_overlap_px", 64), f"{at}.max_overlap_px", where)
+        ),
+    }
 
 
 def _stack(v: Any, at: str, where: object) -> dict[str, Any]:
@@ -235,5 +279,8 @@ def _stack(v: Any, at: str, where: object) -> dict[str, Any]:
         raise ConfigError(where, f"{at}.kernel", kernel, "expected 1, 3, 5 or 7")
     if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 1 or smooth % 2 == 0:
         raise ConfigError(where, f"{at}.smooth", smooth, "expected an odd integer >= 1")
-    return {"group": _regex(v.get("group"), f"{at}.group", where, ("stack", "seq")),
-            "kernel": kernel, "smooth": smooth}
+    return {
+        "group": _regex(v.get("group"), f"{at}.group", where, ("stack", "seq")),
+        "kernel": kernel,
+        "smooth": smooth,
+    }

@@ -21,13 +21,12 @@ EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 @dataclass(frozen=True)
 class Unit:
-    kind: str                 # "file" | "stitch" | "focus_stack"
-    paths: tuple[str, ...]    # in order (segments by sequence number)
-    name: str                 # what reports call it: the file, or the group
+    kind: str  # "file" | "stitch" | "focus_stack"
+    paths: tuple[str, ...]  # in order (segments by sequence number)
+    name: str  # what reports call it: the file, or the group
 
 
-def _walk(top: str, exclude: set[str], out: list[str],
-          failed: list[tuple[str, str]]) -> None:
+def _walk(top: str, exclude: set[str], out: list[str], failed: list[tuple[str, str]]) -> None:
     """Recursive listing; follows directory symlinks once; skips hidden entries
     (editor/OS droppings such as ._name.jpg) and the project folder itself. A folder
     that cannot be listed is a failure, never silently an empty folder."""
@@ -43,12 +42,16 @@ def _walk(top: str, exclude: set[str], out: list[str],
             continue
         seen.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out.extend(os.path.join(root, f) for f in sorted(files)
-                   if not f.startswith(".") and os.path.splitext(f)[1].lower() in EXTENSIONS)
+        out.extend(
+            os.path.join(root, f)
+            for f in sorted(files)
+            if not f.startswith(".") and os.path.splitext(f)[1].lower() in EXTENSIONS
+        )
 
 
-def discover(paths: Iterable[os.PathLike[str] | str],
-             exclude: Iterable[Path] = ()) -> tuple[list[str], list[tuple[str, str]]]:
+def discover(
+    paths: Iterable[os.PathLike[str] | str], exclude: Iterable[Path] = ()
+) -> tuple[list[str], list[tuple[str, str]]]:
     """(image files, failures) for files and folders given on the command line.
 
     A file named explicitly is tried whatever its extension; inside folders only
@@ -96,8 +99,13 @@ def make_units(files: list[str], profile: Profile) -> tuple[list[Unit], list[tup
         label = os.path.join(folder, name)
         seqs = [s for s, _ in members]
         if len(set(seqs)) != len(seqs) or seqs != list(range(seqs[0], seqs[0] + len(seqs))):
-            failed.append((label, f"{kind.replace('_', ' ')} group {name!r}: sequence numbers "
-                                  f"{seqs} have a gap or a repeat"))
+            failed.append(
+                (
+                    label,
+                    f"{kind.replace('_', ' ')} group {name!r}: sequence numbers "
+                    f"{seqs} have a gap or a repeat",
+                )
+            )
             continue
         units.append(Unit(kind, tuple(p for _, p in members), label))
     return sorted(units, key=lambda u: u.paths[0]), failed

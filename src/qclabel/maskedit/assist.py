@@ -35,15 +35,15 @@ from .brush import Patch, clip_patch
 
 GROUP = "qclabel.mask_assist"
 log = logging.getLogger(__name__)
-BoxPx = tuple[int, int, int, int]   # x, y, w, h in image pixels
+BoxPx = tuple[int, int, int, int]  # x, y, w, h in image pixels
 
 
 @dataclass(frozen=True)
 class AssistRequest:
-    image: np.ndarray               # the whole image, H x W (grey) or H x W x 3
-    box: BoxPx                      # clipped to the image
-    fg: np.ndarray | None = None    # bool, box-sized: pixels marked foreground
-    bg: np.ndarray | None = None    # bool, box-sized: pixels marked background
+    image: np.ndarray  # the whole image, H x W (grey) or H x W x 3
+    box: BoxPx  # clipped to the image
+    fg: np.ndarray | None = None  # bool, box-sized: pixels marked foreground
+    bg: np.ndarray | None = None  # bool, box-sized: pixels marked background
 
     def crop(self, margin: int = 0) -> tuple[np.ndarray, int, int]:
         """The image around the box (plus `margin`, clipped) and its offset."""
@@ -83,7 +83,7 @@ def margin_of(box: BoxPx) -> int:
 def _place(req: AssistRequest, region: np.ndarray, x0: int, y0: int) -> np.ndarray:
     """A crop-sized result cut to the box."""
     x, y, w, h = req.box
-    return region[y - y0:y - y0 + h, x - x0:x - x0 + w].astype(bool)
+    return region[y - y0 : y - y0 + h, x - x0 : x - x0 + w].astype(bool)
 
 
 def _strokes_into(req: AssistRequest, shape, x0: int, y0: int):
@@ -92,7 +92,7 @@ def _strokes_into(req: AssistRequest, shape, x0: int, y0: int):
     for s in (req.fg, req.bg):
         full = np.zeros(shape, bool)
         if s is not None:
-            full[y - y0:y - y0 + h, x - x0:x - x0 + w] = s
+            full[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = s
         out.append(full)
     return out
 
@@ -111,7 +111,7 @@ class GrabCut:
         fg, bg = _strokes_into(req, mask.shape, x0, y0)
         if fg.any() or bg.any():
             mask[:] = cv2.GC_BGD
-            mask[rect[1]:rect[1] + h, rect[0]:rect[0] + w] = cv2.GC_PR_FGD
+            mask[rect[1] : rect[1] + h, rect[0] : rect[0] + w] = cv2.GC_PR_FGD
             mask[fg], mask[bg] = cv2.GC_FGD, cv2.GC_BGD
             mode = cv2.GC_INIT_WITH_MASK
         else:
@@ -157,16 +157,19 @@ class Watershed:
         crop, x0, y0 = req.crop(margin_of(req.box))
         img = to_bgr8(crop)
         x, y, w, h = req.box
-        markers = np.ones(img.shape[:2], np.int32)        # 1: background
-        inner = markers[y - y0:y - y0 + h, x - x0:x - x0 + w]
-        inner[:] = 0                                       # unknown inside the box
+        markers = np.ones(img.shape[:2], np.int32)  # 1: background
+        inner = markers[y - y0 : y - y0 + h, x - x0 : x - x0 + w]
+        inner[:] = 0  # unknown inside the box
         fg, bg = _strokes_into(req, markers.shape, x0, y0)
         if fg.any():
             markers[fg] = 2
         else:
-            seed = minority(to_grey8(crop[y - y0:y - y0 + h, x - x0:x - x0 + w]))
-            seed = cv2.erode(seed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) \
-                if seed.sum() > 20 else seed
+            seed = minority(to_grey8(crop[y - y0 : y - y0 + h, x - x0 : x - x0 + w]))
+            seed = (
+                cv2.erode(seed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+                if seed.sum() > 20
+                else seed
+            )
             inner[seed] = 2
         markers[bg] = 1
         cv2.watershed(img, markers)
@@ -183,7 +186,7 @@ def load_assists() -> list[MaskAssist]:
     for ep in entry_points(group=GROUP):
         try:
             made = ep.load()()
-        except Exception as exc:   # a site plugin's own error
+        except Exception as exc:  # a site plugin's own error
             log.warning("mask assist %s not loaded: %s", ep.name, exc)
             continue
         if isinstance(made, MaskAssist):
@@ -198,14 +201,16 @@ def run(assist: MaskAssist, req: AssistRequest) -> Patch | None:
     x, y, w, h = req.box
     out = np.asarray(assist.propose(req))
     if out.shape[:2] != (h, w):
-        raise ValueError(f"mask assist {assist.name} returned {out.shape[:2]}, "
-                         f"not the box's {(h, w)}")
+        raise ValueError(
+            f"mask assist {assist.name} returned {out.shape[:2]}, not the box's {(h, w)}"
+        )
     ih, iw = req.image.shape[:2]
     return clip_patch(out.astype(bool), x, y, iw, ih)
 
 
-def flood(image: np.ndarray, x: int, y: int, tolerance: int,
-          region: BoxPx | None = None) -> Patch | None:
+def flood(
+    image: np.ndarray, x: int, y: int, tolerance: int, region: BoxPx | None = None
+) -> Patch | None:
     """Pixels connected to (x, y) (8-neighbours) whose grey level is within
     `tolerance` of the seed's, optionally inside `region` (the visible part)."""
     grey = to_grey8(image)
@@ -215,7 +220,7 @@ def flood(image: np.ndarray, x: int, y: int, tolerance: int,
     rw, rh = min(iw - rx, rw), min(ih - ry, rh)
     if not (rx <= x < rx + rw and ry <= y < ry + rh):
         return None
-    roi = np.ascontiguousarray(grey[ry:ry + rh, rx:rx + rw])
+    roi = np.ascontiguousarray(grey[ry : ry + rh, rx : rx + rw])
     mask = np.zeros((rh + 2, rw + 2), np.uint8)
     t = int(max(0, min(255, tolerance)))
     flags = 8 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)

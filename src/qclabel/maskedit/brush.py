@@ -43,7 +43,7 @@ def tip(radius: int, shape: str = "round") -> np.ndarray:
         return np.ones((2 * r + 1, 2 * r + 1), bool)
     if shape != "round":
         raise ValueError(f"tip shape must be round or square, not {shape!r}")
-    ys, xs = np.mgrid[-r:r + 1, -r:r + 1]
+    ys, xs = np.mgrid[-r : r + 1, -r : r + 1]
     return xs * xs + ys * ys <= (r + 0.5) ** 2
 
 
@@ -70,16 +70,17 @@ def clip_patch(pixels: np.ndarray, x: int, y: int, width: int, height: int) -> P
     x1, y1 = min(width, x + pixels.shape[1]), min(height, y + pixels.shape[0])
     if x1 <= x0 or y1 <= y0:
         return None
-    cut = np.asarray(pixels, bool)[y0 - y:y1 - y, x0 - x:x1 - x]
+    cut = np.asarray(pixels, bool)[y0 - y : y1 - y, x0 - x : x1 - x]
     rows, cols = np.flatnonzero(cut.any(axis=1)), np.flatnonzero(cut.any(axis=0))
     if not len(rows):
         return None
-    cut = cut[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    cut = cut[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     return Patch(cut.copy(), x0 + int(cols[0]), y0 + int(rows[0]))
 
 
-def stamp(points: Sequence[tuple[int, int]], radius: int, shape: str,
-          width: int, height: int) -> Patch | None:
+def stamp(
+    points: Sequence[tuple[int, int]], radius: int, shape: str, width: int, height: int
+) -> Patch | None:
     """The tip stamped at every point (a path), clipped to the image."""
     if not points:
         return None
@@ -89,7 +90,7 @@ def stamp(points: Sequence[tuple[int, int]], radius: int, shape: str,
     x0, y0 = min(xs) - r, min(ys) - r
     canvas = np.zeros((max(ys) - y0 + r + 1, max(xs) - x0 + r + 1), bool)
     for px, py in points:
-        canvas[py - r - y0:py + r + 1 - y0, px - r - x0:px + r + 1 - x0] |= t
+        canvas[py - r - y0 : py + r + 1 - y0, px - r - x0 : px + r + 1 - x0] |= t
     return clip_patch(canvas, x0, y0, width, height)
 
 
@@ -126,8 +127,8 @@ def protect(patch: Patch, others: Iterable[Mask]) -> Patch | None:
         x1, y1 = min(patch.x + w, m.x2), min(patch.y + h, m.y2)
         if x1 <= x0 or y1 <= y0:
             continue
-        region = m.region().astype(bool)[y0 - m.top:y1 - m.top, x0 - m.left:x1 - m.left]
-        px[y0 - patch.y:y1 - patch.y, x0 - patch.x:x1 - patch.x] &= ~region
+        region = m.region().astype(bool)[y0 - m.top : y1 - m.top, x0 - m.left : x1 - m.left]
+        px[y0 - patch.y : y1 - patch.y, x0 - patch.x : x1 - patch.x] &= ~region
     return clip_patch(px, patch.x, patch.y, patch.x + w, patch.y + h)
 
 
@@ -138,6 +139,6 @@ def touches(patch: Patch, m: Mask) -> bool:
     y1 = min(patch.y + patch.pixels.shape[0], m.y2)
     if x1 <= x0 or y1 <= y0:
         return False
-    a = patch.pixels[y0 - patch.y:y1 - patch.y, x0 - patch.x:x1 - patch.x]
-    b = m.region().astype(bool)[y0 - m.top:y1 - m.top, x0 - m.left:x1 - m.left]
+    a = patch.pixels[y0 - patch.y : y1 - patch.y, x0 - patch.x : x1 - patch.x]
+    b = m.region().astype(bool)[y0 - m.top : y1 - m.top, x0 - m.left : x1 - m.left]
     return bool((a & b).any())

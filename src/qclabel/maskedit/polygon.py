@@ -26,8 +26,11 @@ Point = tuple[int, int]
 def _seg_dist2(p: Point, a: Point, b: Point) -> float:
     (px, py), (ax, ay), (bx, by) = p, a, b
     dx, dy = bx - ax, by - ay
-    t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy)
-                                                / (dx * dx + dy * dy)))
+    t = (
+        0.0
+        if dx == dy == 0
+        else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    )
     qx, qy = ax + t * dx, ay + t * dy
     return (px - qx) ** 2 + (py - qy) ** 2
 
@@ -39,15 +42,17 @@ def ring_coords(ring: list[Point]) -> Polygon:
 @dataclass
 class PolygonDraft:
     rings: list[list[Point]] = field(default_factory=lambda: [[]])
-    grabbed: int | None = None           # vertex following the cursor (move)
-    editing: str | None = None           # id of the mask whose polygons are edited
+    grabbed: int | None = None  # vertex following the cursor (move)
+    editing: str | None = None  # id of the mask whose polygons are edited
     _undo: list[list[list[Point]]] = field(default_factory=list)
 
     @classmethod
     def of_mask(cls, mask: Mask) -> "PolygonDraft":
         """Edit a drawn mask's polygons again (each ring an outline)."""
-        rings = [[(int(np.floor(r[i])), int(np.floor(r[i + 1])))
-                  for i in range(0, len(r), 2)] for r in mask.polygons]
+        rings = [
+            [(int(np.floor(r[i])), int(np.floor(r[i + 1]))) for i in range(0, len(r), 2)]
+            for r in mask.polygons
+        ]
         return cls(rings=rings or [[]], editing=mask.id)
 
     @property
@@ -178,7 +183,8 @@ class PolygonDraft:
             ys1 = min(hy - y + h.shape[0], out.shape[0])
             xs1 = min(hx - x + h.shape[1], out.shape[1])
             if ys1 > ys0 and xs1 > xs0:
-                full[ys0:ys1, xs0:xs1] = h.astype(bool)[ys0 - (hy - y):ys1 - (hy - y),
-                                                         xs0 - (hx - x):xs1 - (hx - x)]
+                full[ys0:ys1, xs0:xs1] = h.astype(bool)[
+                    ys0 - (hy - y) : ys1 - (hy - y), xs0 - (hx - x) : xs1 - (hx - x)
+                ]
             out &= ~full
         return clip_patch(out, x, y, width, height)

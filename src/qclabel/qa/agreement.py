@@ -57,10 +57,15 @@ def effective_verdict(a: Annotation) -> str | None:
     return "fail" if a.classes() else None
 
 
-def compare(a: Annotation, b: Annotation, box_iou: float = BOX_IOU_TARGET,
-            keypoint_px: float = KEYPOINT_PX_TARGET, qa_config: dict[str, Any] | None = None,
-            template_points: Mapping[str, Sequence[str]] | None = None,
-            semantic: bool = False) -> Comparison:
+def compare(
+    a: Annotation,
+    b: Annotation,
+    box_iou: float = BOX_IOU_TARGET,
+    keypoint_px: float = KEYPOINT_PX_TARGET,
+    qa_config: dict[str, Any] | None = None,
+    template_points: Mapping[str, Sequence[str]] | None = None,
+    semantic: bool = False,
+) -> Comparison:
     """With masks, `qa_config["targets"]["mask_iou"]` is their target; `semantic`
     compares class layers instead of instances (qa.mask_agreement)."""
     c = Comparison()
@@ -87,42 +92,72 @@ def _compare_boxes(c: Comparison, a: Annotation, b: Annotation, target: float) -
     crossed = [(i, j) for i, j, _ in m.pairs if a.boxes[i].cls != b.boxes[j].cls]
     if crossed:
         i, j = crossed[0]
-        c.issues.append(("class", f"{len(crossed)} box(es) of another class "
-                                  f"({a.boxes[i].cls} vs {b.boxes[j].cls})"))
+        c.issues.append(
+            (
+                "class",
+                f"{len(crossed)} box(es) of another class ({a.boxes[i].cls} vs {b.boxes[j].cls})",
+            )
+        )
     if m.unmatched_a or m.unmatched_b:
-        c.issues.append(("geometry", f"boxes only A drew {len(m.unmatched_a)}, "
-                                     f"only B drew {len(m.unmatched_b)}"))
+        c.issues.append(
+            (
+                "geometry",
+                f"boxes only A drew {len(m.unmatched_a)}, only B drew {len(m.unmatched_b)}",
+            )
+        )
     low = [v for i, j, v in m.pairs if v < target]
     if low:
-        c.issues.append(("geometry", f"{len(low)} box pair(s) below IoU {target:g} "
-                                     f"(lowest {min(low):.2f})"))
-    sev = sum(1 for i, j, _ in m.pairs if a.boxes[i].cls == b.boxes[j].cls
-              and a.boxes[i].severity != b.boxes[j].severity)
+        c.issues.append(
+            ("geometry", f"{len(low)} box pair(s) below IoU {target:g} (lowest {min(low):.2f})")
+        )
+    sev = sum(
+        1
+        for i, j, _ in m.pairs
+        if a.boxes[i].cls == b.boxes[j].cls and a.boxes[i].severity != b.boxes[j].severity
+    )
     if sev:
         c.issues.append(("severity", f"{sev} box(es) with another severity"))
 
 
-def _compare_keypoints(c: Comparison, a: Annotation, b: Annotation, target: float,
-                       config: dict[str, Any], template_points: Mapping[str, Sequence[str]]) -> None:
+def _compare_keypoints(
+    c: Comparison,
+    a: Annotation,
+    b: Annotation,
+    target: float,
+    config: dict[str, Any],
+    template_points: Mapping[str, Sequence[str]],
+) -> None:
     if not a.keypoints and not b.keypoints:
         return
-    c.keypoints, c.kp_only_a, c.kp_only_b = match_sets(a.keypoints, b.keypoints, config,
-                                                       template_points)
+    c.keypoints, c.kp_only_a, c.kp_only_b = match_sets(
+        a.keypoints, b.keypoints, config, template_points
+    )
     if c.kp_only_a or c.kp_only_b:
-        c.issues.append(("geometry", f"keypoint sets only A drew {c.kp_only_a}, "
-                                     f"only B drew {c.kp_only_b}"))
+        c.issues.append(
+            ("geometry", f"keypoint sets only A drew {c.kp_only_a}, only B drew {c.kp_only_b}")
+        )
     far = [(n, d) for p in c.keypoints for n, d in p.distances.items() if d > target]
     if far:
         name, worst = max(far, key=lambda t: t[1])
-        c.issues.append(("geometry", f"{len(far)} keypoint(s) beyond {target:g} px "
-                                     f"(worst {name} {worst:.1f} px)"))
+        c.issues.append(
+            (
+                "geometry",
+                f"{len(far)} keypoint(s) beyond {target:g} px (worst {name} {worst:.1f} px)",
+            )
+        )
     one_sided = sum(len(p.one_sided) for p in c.keypoints)
     if one_sided:
         c.issues.append(("geometry", f"{one_sided} keypoint(s) labeled by one annotator only"))
 
 
-def annotations_agree(a: Annotation, b: Annotation, box_iou: float = BOX_IOU_TARGET,
-                      keypoint_px: float = KEYPOINT_PX_TARGET,
-                      mask_iou: float = MASK_IOU_TARGET, semantic: bool = False) -> bool:
-    return compare(a, b, box_iou, keypoint_px, {"targets": {"mask_iou": mask_iou}},
-                   semantic=semantic).agree
+def annotations_agree(
+    a: Annotation,
+    b: Annotation,
+    box_iou: float = BOX_IOU_TARGET,
+    keypoint_px: float = KEYPOINT_PX_TARGET,
+    mask_iou: float = MASK_IOU_TARGET,
+    semantic: bool = False,
+) -> bool:
+    return compare(
+        a, b, box_iou, keypoint_px, {"targets": {"mask_iou": mask_iou}}, semantic=semantic
+    ).agree

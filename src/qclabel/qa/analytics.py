@@ -30,8 +30,15 @@ from .decisions import compare_for
 from .report import dual_pairs, image_category
 
 IDLE_S = 300.0
-WEEKLY = ("images", "objects", "seconds_per_image", "agreement_other", "agreement_final",
-          "golden_accuracy", "correction_rate")
+WEEKLY = (
+    "images",
+    "objects",
+    "seconds_per_image",
+    "agreement_other",
+    "agreement_final",
+    "golden_accuracy",
+    "correction_rate",
+)
 Agree = Callable[[Annotation, Annotation], bool]
 
 
@@ -61,14 +68,20 @@ class _Week:
     shares: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
 
     def figures(self) -> dict[str, Any]:
-        per_task = {t: round(self.seconds[t] / len(self.timed[t]), 1)
-                    for t in sorted(self.seconds) if self.timed[t]}
+        per_task = {
+            t: round(self.seconds[t] / len(self.timed[t]), 1)
+            for t in sorted(self.seconds)
+            if self.timed[t]
+        }
         timed = set().union(*self.timed.values()) if self.timed else set()
         total = round(sum(self.seconds.values()) / len(timed), 1) if timed else None
-        out = {"images": len(self.images), "objects": self.objects,
-               "seconds_per_image": total, "seconds_by_task": per_task}
-        for key in ("agreement_other", "agreement_final", "golden_accuracy",
-                    "correction_rate"):
+        out = {
+            "images": len(self.images),
+            "objects": self.objects,
+            "seconds_per_image": total,
+            "seconds_by_task": per_task,
+        }
+        for key in ("agreement_other", "agreement_final", "golden_accuracy", "correction_rate"):
             v = self.shares.get(key, [])
             out[key] = round(sum(v) / len(v), 4) if v else None
             out[f"{key}_n"] = len(v)
@@ -86,8 +99,9 @@ class _User:
             w.shares[key].append(bool(ok))
 
 
-def timing(events: Iterable[dict[str, Any]], idle_s: float = IDLE_S
-           ) -> list[tuple[str, str, str, float | None]]:
+def timing(
+    events: Iterable[dict[str, Any]], idle_s: float = IDLE_S
+) -> list[tuple[str, str, str, float | None]]:
     """(ts, image, task, seconds or None) for one annotator's label events in order."""
     out: list[tuple[str, str, str, float | None]] = []
     last: datetime | None = None
@@ -101,9 +115,15 @@ def timing(events: Iterable[dict[str, Any]], idle_s: float = IDLE_S
     return out
 
 
-def compute(label_events: dict[str, list[dict[str, Any]]], states: dict[Any, Any], duals: list[Any],
-            finals: dict[str, Annotation], answers: list[Any], agree: Agree,
-            idle_s: float = IDLE_S) -> dict[str, Any]:
+def compute(
+    label_events: dict[str, list[dict[str, Any]]],
+    states: dict[Any, Any],
+    duals: list[Any],
+    finals: dict[str, Annotation],
+    answers: list[Any],
+    agree: Agree,
+    idle_s: float = IDLE_S,
+) -> dict[str, Any]:
     """The analytics of every annotator with label events (see the module docstring)."""
     users: dict[str, _User] = defaultdict(_User)
     for user, events in label_events.items():
@@ -123,8 +143,7 @@ def compute(label_events: dict[str, list[dict[str, Any]]], states: dict[Any, Any
     for a in answers:
         users[a.user].share(a.ts, "golden_accuracy", a.correct)
     _reviews(users, states)
-    return {"idle_s": idle_s,
-            "annotators": {u: _assemble(users[u]) for u in sorted(users)}}
+    return {"idle_s": idle_s, "annotators": {u: _assemble(users[u]) for u in sorted(users)}}
 
 
 def _activity(u: _User, events: list[dict[str, Any]], state: Any, idle_s: float) -> None:
@@ -150,14 +169,19 @@ def _reviews(users: dict[str, _User], states: dict[Any, Any]) -> None:
         for _image, entry in state.items("review"):
             of = entry["after"].get("of")
             if of:
-                users[of].share(entry["ts"], "correction_rate",
-                                entry["after"].get("outcome") == "corrected")
+                users[of].share(
+                    entry["ts"], "correction_rate", entry["after"].get("outcome") == "corrected"
+                )
 
 
 def _assemble(u: _User) -> dict[str, Any]:
     weeks = {w: u.weeks[w].figures() for w in sorted(u.weeks)}
-    return {"totals": u.total.figures(), "weeks": weeks, "drift": drift(weeks),
-            "confusion": {a: dict(sorted(b.items())) for a, b in sorted(u.confusion.items())}}
+    return {
+        "totals": u.total.figures(),
+        "weeks": weeks,
+        "drift": drift(weeks),
+        "confusion": {a: dict(sorted(b.items())) for a, b in sorted(u.confusion.items())},
+    }
 
 
 def drift(weeks: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -171,8 +195,12 @@ def drift(weeks: dict[str, dict[str, Any]]) -> dict[str, Any]:
             continue
         earlier = [v for _, v in series[:-1]]
         mean = sum(earlier) / len(earlier)
-        out[key] = {"week": series[-1][0], "last": series[-1][1], "before": round(mean, 4),
-                    "change": round(series[-1][1] - mean, 4)}
+        out[key] = {
+            "week": series[-1][0],
+            "last": series[-1][1],
+            "before": round(mean, 4),
+            "change": round(series[-1][1] - mean, 4),
+        }
     return out
 
 
@@ -189,19 +217,39 @@ class PairOutcome:
 def build_analytics(project: Project, user: str | None = None) -> dict[str, Any]:
     from . import golden
     from .final import final_labels, project_agree
+
     raw = project.store.all_states()
     states = golden.label_states(project, raw)
     agree = project_agree(project)
-    duals = [PairOutcome(p.a_user, p.b_user, states[p.a_user].entries[("label", p.image)]["ts"],
-                         states[p.b_user].entries[("label", p.image)]["ts"],
-                         compare_for(project, p.a, p.b).agree)
-             for p in dual_pairs(project, states)]
-    finals = {i: f.annotation for i, f in final_labels(project, "single").items()
-              if f.status == "adjudicated"}
-    events = {u: [e for e in iter_log(project.store.labels_dir, user=u) if e["kind"] == "label"]
-              for u in project.store.users() if user in (None, u)}
-    out = compute(events, states, duals, finals, golden.answers(project, raw), agree,
-                  float(project.qa.get("idle_s", IDLE_S)))
+    duals = [
+        PairOutcome(
+            p.a_user,
+            p.b_user,
+            states[p.a_user].entries[("label", p.image)]["ts"],
+            states[p.b_user].entries[("label", p.image)]["ts"],
+            compare_for(project, p.a, p.b).agree,
+        )
+        for p in dual_pairs(project, states)
+    ]
+    finals = {
+        i: f.annotation
+        for i, f in final_labels(project, "single").items()
+        if f.status == "adjudicated"
+    }
+    events = {
+        u: [e for e in iter_log(project.store.labels_dir, user=u) if e["kind"] == "label"]
+        for u in project.store.users()
+        if user in (None, u)
+    }
+    out = compute(
+        events,
+        states,
+        duals,
+        finals,
+        golden.answers(project, raw),
+        agree,
+        float(project.qa.get("idle_s", IDLE_S)),
+    )
     if user is not None:
         out["annotators"] = {u: v for u, v in out["annotators"].items() if u == user}
     out["project"] = project.name

@@ -6,10 +6,15 @@ from typing import Any
 
 from .report_format import _md_table, _text_table
 
-COLUMNS = (("images", "images", False), ("objects", "objects", False),
-           ("seconds_per_image", "s/image", False), ("agreement_other", "agree (pair)", True),
-           ("agreement_final", "agree (final)", True), ("golden_accuracy", "golden", True),
-           ("correction_rate", "corrected", True))
+COLUMNS = (
+    ("images", "images", False),
+    ("objects", "objects", False),
+    ("seconds_per_image", "s/image", False),
+    ("agreement_other", "agree (pair)", True),
+    ("agreement_final", "agree (final)", True),
+    ("golden_accuracy", "golden", True),
+    ("correction_rate", "corrected", True),
+)
 DRIFT_NOTE = 0.05  # a share that moved this much against the earlier weeks is marked
 
 
@@ -28,8 +33,9 @@ def week_rows(a: dict[str, Any]) -> list[list[str]]:
 
 def task_line(a: dict[str, Any]) -> str:
     tasks = a["totals"]["seconds_by_task"]
-    return "seconds per image by task: " + (", ".join(f"{t} {s:g}" for t, s in tasks.items())
-                                            or "-")
+    return "seconds per image by task: " + (
+        ", ".join(f"{t} {s:g}" for t, s in tasks.items()) or "-"
+    )
 
 
 def drift_line(a: dict[str, Any]) -> str:
@@ -48,22 +54,31 @@ def drift_line(a: dict[str, Any]) -> str:
 def confusion_rows(a: dict[str, Any]) -> list[list[str]]:
     finals = sorted({f for row in a["confusion"].values() for f in row})
     return [["mine \\ final", *finals]] + [
-        [mine, *(str(row.get(f, 0)) for f in finals)] for mine, row in a["confusion"].items()]
+        [mine, *(str(row.get(f, 0)) for f in finals)] for mine, row in a["confusion"].items()
+    ]
 
 
 def format_analytics(data: dict[str, Any], fmt: str = "text") -> str:
     table = _md_table if fmt == "md" else _text_table
     title = f"Annotator analytics: {data.get('project', '')}".rstrip(": ")
-    lines = [f"# {title}" if fmt == "md" else title,
-             f"(idle gaps over {data['idle_s']:g} s are not counted as labeling time)"]
+    lines = [
+        f"# {title}" if fmt == "md" else title,
+        f"(idle gaps over {data['idle_s']:g} s are not counted as labeling time)",
+    ]
     for user, a in data["annotators"].items():
         lines += ["", f"## {user}" if fmt == "md" else f"{user}:"]
         lines += table(week_rows(a))
-        lines += [("- " if fmt == "md" else "  ") + task_line(a),
-                  ("- " if fmt == "md" else "  ") + drift_line(a)]
+        lines += [
+            ("- " if fmt == "md" else "  ") + task_line(a),
+            ("- " if fmt == "md" else "  ") + drift_line(a),
+        ]
         if a["confusion"]:
-            lines += ["", "### confusion against finals" if fmt == "md"
-                      else "  confusion against finals (rows: mine, columns: final):"]
+            lines += [
+                "",
+                "### confusion against finals"
+                if fmt == "md"
+                else "  confusion against finals (rows: mine, columns: final):",
+            ]
             lines += table(confusion_rows(a))
     if not data["annotators"]:
         lines.append("no labels yet")

@@ -50,8 +50,8 @@ class Lot:
     reviewed: int = 0
     corrections: int = 0
     full_reviewed: int = 0
-    outcome: str = "sampling"     # sampling | accepted | rejected | rectified | full review
-    score: int = 0                # switching score after this lot
+    outcome: str = "sampling"  # sampling | accepted | rejected | rectified | full review
+    score: int = 0  # switching score after this lot
 
     @property
     def decided(self) -> bool:
@@ -64,14 +64,25 @@ class Lot:
 
     def review_set(self) -> list[str]:
         """The images reviewers must check: the sample, or all of a rejected lot."""
-        return list(self.images) if self.outcome in ("rejected", "rectified", "full review") \
+        return (
+            list(self.images)
+            if self.outcome in ("rejected", "rectified", "full review")
             else list(self.sample)
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lot": self.name, "size": len(self.images), "severity": self.severity,
-                "plan": self.plan, "labeled": self.labeled, "reviewed": self.reviewed,
-                "corrections": self.corrections, "full_reviewed": self.full_reviewed,
-                "outcome": self.outcome, "switching_score": self.score}
+        return {
+            "lot": self.name,
+            "size": len(self.images),
+            "severity": self.severity,
+            "plan": self.plan,
+            "labeled": self.labeled,
+            "reviewed": self.reviewed,
+            "corrections": self.corrections,
+            "full_reviewed": self.full_reviewed,
+            "outcome": self.outcome,
+            "switching_score": self.score,
+        }
 
 
 def settings(project: Any) -> dict[str, Any]:
@@ -92,17 +103,23 @@ def settings(project: Any) -> dict[str, Any]:
     resume = qa.get("aql_resume", "")
     if not isinstance(resume, str):
         raise ConfigError(path, "qa.aql_resume", resume, "must be a lot name")
-    return {"aql": aql, "inspection_level": level, "lot_by": lot_by,
-            "allow_reduced": reduced, "aql_resume": resume, "seed": int(qa.get("seed", 0))}
+    return {
+        "aql": aql,
+        "inspection_level": level,
+        "lot_by": lot_by,
+        "allow_reduced": reduced,
+        "aql_resume": resume,
+        "seed": int(qa.get("seed", 0)),
+    }
 
 
-def lots_for(project: Any, records: Iterable[Any],
-             states: dict[Any, Any] | None = None) -> list[Lot]:
+def lots_for(
+    project: Any, records: Iterable[Any], states: dict[Any, Any] | None = None
+) -> list[Lot]:
     """The evaluated lots of `records` (the single-labeled images, catalog order)."""
     cfg = settings(project)
     states = project.store.all_states() if states is None else states
-    labeled = {img for s in states.values() for img, a in s.annotations().items()
-               if a.is_labeled}
+    labeled = {img for s in states.values() for img, a in s.annotations().items() if a.is_labeled}
     return evaluate(group_lots(records, cfg["lot_by"]), cfg, review_outcomes(states), labeled)
 
 
@@ -124,8 +141,9 @@ def review_outcomes(states: dict[Any, Any]) -> dict[str, str]:
     return {image: outcome for image, (_, outcome) in best.items()}
 
 
-def evaluate(lots: list[Lot], cfg: dict[str, Any], reviews: dict[str, str],
-             labeled: set[str]) -> list[Lot]:
+def evaluate(
+    lots: list[Lot], cfg: dict[str, Any], reviews: dict[str, str], labeled: set[str]
+) -> list[Lot]:
     """Plans, outcomes and switching over `lots` (in order); fills each lot in place."""
     sw = _Switching(cfg)
     for lot in lots:
@@ -150,7 +168,7 @@ def _rank(seed: int, image: str) -> str:
 def _sample(lot: Lot, cfg: dict[str, Any], reviews: dict[str, str]) -> None:
     plan = sampling_plan(len(lot.images), cfg["aql"], cfg["inspection_level"], lot.severity)
     lot.plan = {**plan.to_dict(), "aql": cfg["aql"]}
-    lot.sample = sorted(lot.images, key=lambda i: _rank(cfg["seed"], i))[:plan.n]
+    lot.sample = sorted(lot.images, key=lambda i: _rank(cfg["seed"], i))[: plan.n]
     done = [reviews[i] for i in lot.sample if i in reviews]
     lot.reviewed, lot.corrections = len(done), done.count("corrected")
     lot.full_reviewed = sum(1 for i in lot.images if i in reviews)

@@ -23,6 +23,7 @@ from .plan import dual_image_ids
 PRIVILEGED = "\0privileged"
 SECRET_KINDS = ("golden",)
 
+
 def protected_images(project: Project, states: dict[Any, Any] | None = None) -> set[str]:
     states = project.store.all_states() if states is None else states
     dual = set(dual_image_ids(project))  # only what blindness needs of the plan
@@ -48,11 +49,13 @@ def require_sees_everything(project: Project, viewer: str, action: str) -> None:
         raise PermissionDenied(
             f"{viewer} may not {action}: it shows other annotators' labels (blind dual "
             f"annotation), so it needs the adjudicator or admin role (an admin adds it "
-            f"with: qclabel role add {project.root} {viewer} adjudicator)")
+            f"with: qclabel role add {project.root} {viewer} adjudicator)"
+        )
 
 
-def hider(project: Project, viewer: str,
-          states: dict[Any, Any] | None = None) -> Callable[[str, str], bool]:
+def hider(
+    project: Project, viewer: str, states: dict[Any, Any] | None = None
+) -> Callable[[str, str], bool]:
     """A predicate (owner, image) -> True when `viewer` must not see `owner`'s labels of
     `image`."""
     if sees_everything(project, viewer):
@@ -65,8 +68,11 @@ def visible_labels(project: Project, user: str, image: str) -> dict[str, Annotat
     """Every annotator's labels of `image` that `user` may see, by annotator."""
     states = project.store.all_states()
     hidden = hider(project, user, states)
-    return {owner: state.annotation(image) for owner, state in states.items()
-            if state.get(image, "label") is not None and not hidden(owner, image)}
+    return {
+        owner: state.annotation(image)
+        for owner, state in states.items()
+        if state.get(image, "label") is not None and not hidden(owner, image)
+    }
 
 
 def log_reader(project: Project, viewer: str, user: str | None) -> str | None:

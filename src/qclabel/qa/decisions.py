@@ -32,10 +32,10 @@ class DecisionError(QclabelError):
 @dataclass
 class Disagreement:
     image: str
-    annotators: tuple[str, ...]            # (A, B); one name for a single-labeled consensus
+    annotators: tuple[str, ...]  # (A, B); one name for a single-labeled consensus
     labels: tuple[Annotation, ...]
     comparison: Comparison | None
-    kind: str                              # verdict | class | geometry | severity | consensus
+    kind: str  # verdict | class | geometry | severity | consensus
     detail: str
     resolved: bool = False
     consensus_note: str | None = None
@@ -45,9 +45,14 @@ class Disagreement:
         return (KINDS + (CONSENSUS,)).index(self.kind)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"image": self.image, "annotators": list(self.annotators), "kind": self.kind,
-                "detail": self.detail, "resolved": self.resolved,
-                "consensus_note": self.consensus_note}
+        return {
+            "image": self.image,
+            "annotators": list(self.annotators),
+            "kind": self.kind,
+            "detail": self.detail,
+            "resolved": self.resolved,
+            "consensus_note": self.consensus_note,
+        }
 
 
 def targets(project: Project) -> tuple[float, float]:
@@ -61,8 +66,9 @@ def template_points(project: Project) -> dict[str, tuple[str, ...]]:
 
 def compare_for(project: Project, a: Annotation, b: Annotation) -> Comparison:
     box_iou, px = targets(project)
-    return compare(a, b, box_iou, px, project.qa, template_points(project),
-                   semantic=project.taxonomy.semantic)
+    return compare(
+        a, b, box_iou, px, project.qa, template_points(project), semantic=project.taxonomy.semantic
+    )
 
 
 def labelers(states: dict[Any, Any], image: str) -> list[tuple[str, Annotation]]:
@@ -76,11 +82,13 @@ def labelers(states: dict[Any, Any], image: str) -> list[tuple[str, Annotation]]
     return out
 
 
-def adjudication_queue(project: Project, states: dict[Any, Any] | None = None,
-                       pending_only: bool = True) -> list[Disagreement]:
+def adjudication_queue(
+    project: Project, states: dict[Any, Any] | None = None, pending_only: bool = True
+) -> list[Disagreement]:
     """Disagreements and consensus requests, most important first (pass/fail, class,
     geometry, severity, then consensus requests), catalog order within a kind."""
     from .golden import label_states
+
     states = label_states(project) if states is None else states
     order = {img: n for n, img in enumerate(project.store.catalog.ids())}
     out = []
@@ -106,8 +114,9 @@ def disagreement_for(project: Project, states: dict[Any, Any], image: str) -> Di
         return Disagreement(image, (ua, ub), (a, b), c, CONSENSUS, note, resolved, note)
     if note is not None:
         users = tuple(u for u, _ in labels)
-        return Disagreement(image, users, tuple(a for _, a in labels), None, CONSENSUS,
-                            note, resolved, note)
+        return Disagreement(
+            image, users, tuple(a for _, a in labels), None, CONSENSUS, note, resolved, note
+        )
     return None
 
 
@@ -130,23 +139,33 @@ def _need_note(note: str | None, action: str) -> str:
     return note.strip()
 
 
-def adjudicate(project: Project, session: AnnotatorSession, image: str, source: str,
-               annotation: Annotation, note: str | None) -> dict[str, Any]:
+def adjudicate(
+    project: Project,
+    session: AnnotatorSession,
+    image: str,
+    source: str,
+    annotation: Annotation,
+    note: str | None,
+) -> dict[str, Any]:
     """Record the final label of `image`. Only an adjudicator who did not label it."""
     project.require(session.user, "adjudicator", "adjudicate")
     _check_image(project, image)
     if source not in SOURCES:
         raise DecisionError(f"adjudication source must be one of {SOURCES}, not {source!r}")
     from .golden import label_states
+
     states = label_states(project)
     users = [u for u, _ in labelers(states, image)][:2]
     if session.user in users:
-        raise DecisionError(f"{session.user} labeled image {image} and may not adjudicate "
-                            "it; another adjudicator must decide")
+        raise DecisionError(
+            f"{session.user} labeled image {image} and may not adjudicate "
+            "it; another adjudicator must decide"
+        )
     annotation = _consistent(project, image, _final_before(states, image), annotation)
     after = {"annotation": annotation.to_dict(), "source": source, "annotators": users}
-    return session.record("final", image, session.get(image, "final"), after,
-                          _need_note(note, "an adjudication"))
+    return session.record(
+        "final", image, session.get(image, "final"), after, _need_note(note, "an adjudication")
+    )
 
 
 def _final_before(states: dict[Any, Any], image: str) -> Annotation:
@@ -157,8 +176,7 @@ def _final_before(states: dict[Any, Any], image: str) -> Annotation:
     return Annotation()
 
 
-def _consistent(project: Project, image: str, before: Annotation,
-                after: Annotation) -> Annotation:
+def _consistent(project: Project, image: str, before: Annotation, after: Annotation) -> Annotation:
     """A decision's labels obey the same rules as an annotator's (core.consistency)."""
     tax = project.taxonomy
     after = consistency.complete(after, tax)
@@ -166,13 +184,19 @@ def _consistent(project: Project, image: str, before: Annotation,
     return after
 
 
-def review(project: Project, session: AnnotatorSession, image: str,
-           correction: Annotation | None = None, note: str | None = None) -> dict[str, Any]:
+def review(
+    project: Project,
+    session: AnnotatorSession,
+    image: str,
+    correction: Annotation | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
     """Spot-check `image`: ok (no correction) or corrected. Only a reviewer, never of
     their own labels."""
     project.require(session.user, "reviewer", "spot-check labels")
     _check_image(project, image)
     from .golden import label_states
+
     states = label_states(project)
     labels = labelers(states, image)
     if not labels:
@@ -180,36 +204,46 @@ def review(project: Project, session: AnnotatorSession, image: str,
     _not_blind(project, session.user, image, labels, states)
     of, ann = labels[0]
     if of == session.user:
-        raise DecisionError(f"{session.user} labeled image {image} and may not review "
-                            "their own labels")
+        raise DecisionError(
+            f"{session.user} labeled image {image} and may not review their own labels"
+        )
     if correction is not None:
         correction = _consistent(project, image, ann, correction)
     outcome = "ok" if correction is None or correction == ann else "corrected"
-    after = {"outcome": outcome, "of": of,
-             "annotation": (correction or ann).to_dict()}
+    after = {"outcome": outcome, "of": of, "annotation": (correction or ann).to_dict()}
     if outcome == "corrected":
         note = _need_note(note, "a correction")
     return session.record("review", image, session.get(image, "review"), after, note)
 
 
-def _not_blind(project: Project, user: str, image: str,
-               labels: list[tuple[str, Annotation]], states: dict[Any, Any]) -> None:
+def _not_blind(
+    project: Project,
+    user: str,
+    image: str,
+    labels: list[tuple[str, Annotation]],
+    states: dict[Any, Any],
+) -> None:
     """A spot check shows the labels: not of a blind dual image (qa.blind) the reviewer
     may not see; the adjudicator decides those."""
     from .blind import hider
+
     hidden = hider(project, user, states)
     if any(hidden(owner, image) for owner, _ in labels):
-        raise DecisionError(f"image {image} is blind dual-annotated and not adjudicated "
-                            "yet; it is the adjudicators' to decide, not a spot check")
+        raise DecisionError(
+            f"image {image} is blind dual-annotated and not adjudicated "
+            "yet; it is the adjudicators' to decide, not a spot check"
+        )
 
 
-def request_consensus(project: Project, session: AnnotatorSession, image: str,
-                      note: str | None) -> dict[str, Any]:
+def request_consensus(
+    project: Project, session: AnnotatorSession, image: str, note: str | None
+) -> dict[str, Any]:
     """Send `image` to consensus review (the adjudicators' queue), with why."""
     if not project.roles_of(session.user):
         project.require(session.user, "annotator", "send images to consensus review")
     _check_image(project, image)
     note = _need_note(note, "a consensus request")
     # The note is also kept in `after`: replayed state holds only `after`.
-    return session.record(CONSENSUS, image, session.get(image, CONSENSUS),
-                          {"requested": True, "note": note}, note)
+    return session.record(
+        CONSENSUS, image, session.get(image, CONSENSUS), {"requested": True, "note": note}, note
+    )

@@ -36,23 +36,30 @@ def project_agree(project: Project) -> Agree:
     """The project's agreement rule: its box IoU, keypoint and mask IoU targets from
     [qa.targets]."""
     from .agreement import annotations_agree
+
     t = project.qa["targets"]
     box_iou, px, mask = float(t["box_iou"]), float(t["keypoint_px"]), float(t["mask_iou"])
     semantic = project.taxonomy.semantic
     return lambda a, b: annotations_agree(a, b, box_iou, px, mask, semantic)
 
 
-def final_labels(project: Project, min_status: str | None = None,
-                 agree: Agree | None = None) -> dict[str, FinalLabel]:
+def final_labels(
+    project: Project, min_status: str | None = None, agree: Agree | None = None
+) -> dict[str, FinalLabel]:
     """Every catalog image that has a final label at or above `min_status`
     (default: the project's `[qa] min_status`)."""
     if min_status is None:
         min_status = project.qa.get("min_status", "single")
     if min_status not in RANK:
-        raise ConfigError(project.config_path, "qa.min_status", min_status,
-                          f"expected one of {', '.join(STATUSES)}")
+        raise ConfigError(
+            project.config_path,
+            "qa.min_status",
+            min_status,
+            f"expected one of {', '.join(STATUSES)}",
+        )
     agree = agree or project_agree(project)
     from .golden import golden_set, without_answers
+
     raw = project.store.all_states()
     refs = golden_set(project, raw)
     states = without_answers(raw, refs)  # golden answers are scored, never final labels
@@ -75,10 +82,18 @@ def _final_for(image: str, states: dict[Any, Any], agree: Agree) -> FinalLabel |
     decided = _latest(image, states, "final")
     if decided:
         user, after = decided
-        return FinalLabel(image, Annotation.from_dict(after["annotation"]), "adjudicated",
-                          tuple(after.get("annotators", ())), user)
-    labels = {u: s.annotation(image) for u, s in states.items()
-              if s.get(image, "label") is not None and s.annotation(image).is_labeled}
+        return FinalLabel(
+            image,
+            Annotation.from_dict(after["annotation"]),
+            "adjudicated",
+            tuple(after.get("annotators", ())),
+            user,
+        )
+    labels = {
+        u: s.annotation(image)
+        for u, s in states.items()
+        if s.get(image, "label") is not None and s.annotation(image).is_labeled
+    }
     reviewed = _latest(image, states, "review")
     if len(labels) >= 2:
         (ua, a), (ub, b) = sorted(labels.items())[:2]
@@ -87,10 +102,15 @@ def _final_for(image: str, states: dict[Any, Any], agree: Agree) -> FinalLabel |
         return None  # disagreement waits for the adjudicator
     if reviewed:
         user, after = reviewed
-        return FinalLabel(image, Annotation.from_dict(after["annotation"]), "reviewed",
-                          (after.get("of", ""),), user)
+        return FinalLabel(
+            image,
+            Annotation.from_dict(after["annotation"]),
+            "reviewed",
+            (after.get("of", ""),),
+            user,
+        )
     if labels:
-        (user, ann), = labels.items()
+        ((user, ann),) = labels.items()
         return FinalLabel(image, ann, "single", (user,))
     return None
 

@@ -21,8 +21,15 @@ from .decisions import adjudicate
 class FinalDraft:
     queue_name = "adjudication"
 
-    def __init__(self, project: Project, session: AnnotatorSession, image: str,
-                 start: Annotation, start_side: str, note: str | None = None):
+    def __init__(
+        self,
+        project: Project,
+        session: AnnotatorSession,
+        image: str,
+        start: Annotation,
+        start_side: str,
+        note: str | None = None,
+    ):
         self.project, self.session = project, session
         self.queue, self.index = [image], 0
         self.draft = start
@@ -63,8 +70,13 @@ class FinalDraft:
     def labels_per_hour(self, now: float | None = None) -> float:
         return 0.0
 
-    def apply(self, image_id: str, *edit_fns: edits.Edit, note: str | None = None,
-              group: str | None = None) -> Change:
+    def apply(
+        self,
+        image_id: str,
+        *edit_fns: edits.Edit,
+        note: str | None = None,
+        group: str | None = None,
+    ) -> Change:
         change = edits.apply(image_id, self.draft, *edit_fns)
         change = Change(image_id, change.before, self._decide(change.after))
         self.undo_stack.push(change, group)
@@ -85,8 +97,9 @@ class FinalDraft:
     def _decide(self, annotation: Annotation) -> Annotation:
         """Record it as the final label; returns it as recorded (with what the taxonomy
         fills in, such as a class's only severity)."""
-        event = adjudicate(self.project, self.session, self.current, "edited", annotation,
-                           self.note)
+        event = adjudicate(
+            self.project, self.session, self.current, "edited", annotation, self.note
+        )
         self.draft = Annotation.from_dict(event["after"]["annotation"])
         self.decisions += 1
         return self.draft

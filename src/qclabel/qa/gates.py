@@ -58,49 +58,71 @@ def configured(project: Project) -> dict[str, Any]:
     for name, target in gates.items():
         field = f"qa.gates.{name}"
         if name not in GATES:
-            raise ConfigError(path, field, target, f"unknown gate; expected one of "
-                              f"{', '.join(GATES)}")
+            raise ConfigError(
+                path, field, target, f"unknown gate; expected one of {', '.join(GATES)}"
+            )
         if name in FLAG_GATES and not isinstance(target, bool):
             raise ConfigError(path, field, target, "must be true or false")
         if name in SHARE_GATES or (name == "golden_accuracy" and not isinstance(target, bool)):
-            if isinstance(target, bool) or not isinstance(target, (int, float)) \
-                    or not 0 <= target <= 1:
-                raise ConfigError(path, field, target, "must be a share from 0 to 1"
-                                  + (" (or true)" if name == "golden_accuracy" else ""))
+            if (
+                isinstance(target, bool)
+                or not isinstance(target, (int, float))
+                or not 0 <= target <= 1
+            ):
+                raise ConfigError(
+                    path,
+                    field,
+                    target,
+                    "must be a share from 0 to 1"
+                    + (" (or true)" if name == "golden_accuracy" else ""),
+                )
     return {k: v for k, v in gates.items() if v is not False}
 
 
-def evaluate(project: Project, report: dict[str, Any], plan: Any,
-             only: list[str] | None = None) -> list[GateResult]:
+def evaluate(
+    project: Project, report: dict[str, Any], plan: Any, only: list[str] | None = None
+) -> list[GateResult]:
     """Every configured gate (or those in `only`), in the order of GATES."""
     gates = configured(project)
     if only is not None:
         unknown = [g for g in only if g not in gates]
         if unknown:
-            raise ConfigError(project.config_path, "pipeline.gates", unknown[0],
-                              "not configured in [qa.gates]")
+            raise ConfigError(
+                project.config_path, "pipeline.gates", unknown[0], "not configured in [qa.gates]"
+            )
         gates = {k: v for k, v in gates.items() if k in only}
-    return [_CHECKS[name](project, report, plan, gates[name]) for name in GATES
-            if name in gates]
+    return [_CHECKS[name](project, report, plan, gates[name]) for name in GATES if name in gates]
 
 
 def _calibration(project: Project, report: dict[Any, Any], plan: Any, target: Any) -> GateResult:
     pending = report.get("pending_dual", 0)
     open_ = sum(1 for d in report.get("disagreements", []) if not d["resolved"])
     ok = pending == 0 and open_ == 0
-    detail = ("every dual image labeled twice and adjudicated" if ok else
-              f"{pending} dual image(s) still being labeled, {open_} disagreement(s) "
-              "not adjudicated")
-    return GateResult("calibration_complete", ok, {"pending_dual": pending,
-                                                   "open_disagreements": open_}, True, detail)
+    detail = (
+        "every dual image labeled twice and adjudicated"
+        if ok
+        else f"{pending} dual image(s) still being labeled, {open_} disagreement(s) not adjudicated"
+    )
+    return GateResult(
+        "calibration_complete",
+        ok,
+        {"pending_dual": pending, "open_disagreements": open_},
+        True,
+        detail,
+    )
 
 
 def _share(name: str, value: float | None, target: float, what: str) -> GateResult:
     if value is None:
         return GateResult(name, False, None, target, f"no {what} to measure")
     ok = value >= target
-    return GateResult(name, ok, value, target,
-                      f"{what} {value * 100:.1f} % {'>=' if ok else '<'} {target * 100:g} %")
+    return GateResult(
+        name,
+        ok,
+        value,
+        target,
+        f"{what} {value * 100:.1f} % {'>=' if ok else '<'} {target * 100:g} %",
+    )
 
 
 def _class(project: Project, report: dict[Any, Any], plan: Any, target: float) -> GateResult:
@@ -120,55 +142,95 @@ def _boxes(project: Project, report: dict[Any, Any], plan: Any, target: float) -
 
 def _lots(project: Project, report: dict[Any, Any], plan: Any, target: Any) -> GateResult:
     if project.qa.get("spot_check_by") != "aql":
-        return GateResult("lots_accepted", False, None, True,
-                          'lots are sampled only with [qa] spot_check_by = "aql"')
+        return GateResult(
+            "lots_accepted",
+            False,
+            None,
+            True,
+            'lots are sampled only with [qa] spot_check_by = "aql"',
+        )
     bad = [lot for lot in plan.lots if not lot.passes]
-    detail = ("every lot accepted or rectified" if not bad else "; ".join(
-        f"lot {lot.name} {lot.outcome} ({lot.reviewed}/{len(lot.review_set())} reviewed, "
-        f"{lot.corrections} corrections)" for lot in bad[:5]))
-    return GateResult("lots_accepted", not bad, {"lots": len(plan.lots), "not_passed": len(bad)},
-                      True, detail)
+    detail = (
+        "every lot accepted or rectified"
+        if not bad
+        else "; ".join(
+            f"lot {lot.name} {lot.outcome} ({lot.reviewed}/{len(lot.review_set())} reviewed, "
+            f"{lot.corrections} corrections)"
+            for lot in bad[:5]
+        )
+    )
+    return GateResult(
+        "lots_accepted", not bad, {"lots": len(plan.lots), "not_passed": len(bad)}, True, detail
+    )
 
 
 def _golden(project: Project, report: dict[Any, Any], plan: Any, target: Any) -> GateResult:
     g = report.get("golden") or {}
     if target is True:
         flagged = g.get("flagged", [])
-        return GateResult("golden_accuracy", not flagged, flagged, True,
-                          "nobody flagged" if not flagged else "flagged: " + ", ".join(flagged))
+        return GateResult(
+            "golden_accuracy",
+            not flagged,
+            flagged,
+            True,
+            "nobody flagged" if not flagged else "flagged: " + ", ".join(flagged),
+        )
     need = g.get("settings", {}).get("golden_min_answers", 1)
-    low = [a["annotator"] for a in g.get("annotators", [])
-           if a["answers"] >= need and a["accuracy"] < float(target)]
-    return GateResult("golden_accuracy", not low, low, target,
-                      f"every annotator at least {float(target) * 100:g} %" if not low
-                      else "below target: " + ", ".join(low))
+    low = [
+        a["annotator"]
+        for a in g.get("annotators", [])
+        if a["answers"] >= need and a["accuracy"] < float(target)
+    ]
+    return GateResult(
+        "golden_accuracy",
+        not low,
+        low,
+        target,
+        f"every annotator at least {float(target) * 100:g} %"
+        if not low
+        else "below target: " + ", ".join(low),
+    )
 
 
 def _consistency(project: Project, report: dict[Any, Any], plan: Any, target: Any) -> GateResult:
     """Blocking findings of `qclabel check` (labels, finals, corrections) fail the gate;
     incomplete images are named but do not: detection exports leave them out."""
     from ..check import project_findings
+
     found = project_findings(project)
     blocking = [f for f in found if f.blocking]
     incomplete = len({f.image for f in found if not f.blocking})
-    tail = f"; {incomplete} incomplete images (left out of detection exports)" \
-        if incomplete else ""
+    tail = f"; {incomplete} incomplete images (left out of detection exports)" if incomplete else ""
     if not blocking:
-        return GateResult("no_consistency_problems", True, 0, True,
-                          "no blocking inconsistency" + tail)
+        return GateResult(
+            "no_consistency_problems", True, 0, True, "no blocking inconsistency" + tail
+        )
     first = blocking[0]
-    return GateResult("no_consistency_problems", False, len(blocking), True,
-                      f"{len(blocking)} blocking inconsistencies, e.g. {first.file} "
-                      f"({first.annotator}): {first.rule}{tail}; see `qclabel check`")
+    return GateResult(
+        "no_consistency_problems",
+        False,
+        len(blocking),
+        True,
+        f"{len(blocking)} blocking inconsistencies, e.g. {first.file} "
+        f"({first.annotator}): {first.rule}{tail}; see `qclabel check`",
+    )
 
 
-_CHECKS = {"calibration_complete": _calibration, "class_agreement": _class,
-           "verdict_agreement": _verdict, "box_iou_share": _boxes, "lots_accepted": _lots,
-           "golden_accuracy": _golden, "no_consistency_problems": _consistency}
+_CHECKS = {
+    "calibration_complete": _calibration,
+    "class_agreement": _class,
+    "verdict_agreement": _verdict,
+    "box_iou_share": _boxes,
+    "lots_accepted": _lots,
+    "golden_accuracy": _golden,
+    "no_consistency_problems": _consistency,
+}
 
 
 def refusal(name: str, failed: list[GateResult]) -> GateFailed:
     lines = "; ".join(f"{g.gate}: {g.detail}" for g in failed)
-    return GateFailed(f"dataset version {name!r} not created: {len(failed)} quality gate(s) "
-                      f"failed ({lines}); an admin may release it anyway with "
-                      "--override --note WHY")
+    return GateFailed(
+        f"dataset version {name!r} not created: {len(failed)} quality gate(s) "
+        f"failed ({lines}); an admin may release it anyway with "
+        "--override --note WHY"
+    )

@@ -29,16 +29,20 @@ from .decisions import DecisionError, compare_for
 from .kinds import EVENT_ROLES, GOLDEN
 
 ACTIONS = ("flag", "calibration")
-DEFAULTS = {"golden_rate": 0.0, "golden_min": 0.9, "golden_min_answers": 10,
-            "golden_action": "flag"}
+DEFAULTS = {
+    "golden_rate": 0.0,
+    "golden_min": 0.9,
+    "golden_min_answers": 10,
+    "golden_action": "flag",
+}
 
 
 @dataclass(frozen=True)
 class Reference:
     image: str
     annotation: Annotation
-    source: str                    # "final" (its final label) or "import:FILE"
-    labelers: tuple[str, ...]      # who had labeled it when it was promoted
+    source: str  # "final" (its final label) or "import:FILE"
+    labelers: tuple[str, ...]  # who had labeled it when it was promoted
     by: str
 
 
@@ -67,9 +71,14 @@ class Accuracy:
 
     def to_dict(self) -> dict[str, Any]:
         rate = self.rate
-        return {"annotator": self.user, "answers": self.answers, "correct": self.correct,
-                "accuracy": None if rate is None else round(rate, 4),
-                "ci": self.interval(), "flagged": self.flagged}
+        return {
+            "annotator": self.user,
+            "answers": self.answers,
+            "correct": self.correct,
+            "accuracy": None if rate is None else round(rate, 4),
+            "ci": self.interval(),
+            "flagged": self.flagged,
+        }
 
 
 def settings(project: Project) -> dict[str, Any]:
@@ -82,8 +91,9 @@ def settings(project: Project) -> dict[str, Any]:
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ConfigError(path, "qa.golden_min_answers", n, "must be a whole number >= 1")
     if qa["golden_action"] not in ACTIONS:
-        raise ConfigError(path, "qa.golden_action", qa["golden_action"],
-                          f"expected one of {', '.join(ACTIONS)}")
+        raise ConfigError(
+            path, "qa.golden_action", qa["golden_action"], f"expected one of {', '.join(ACTIONS)}"
+        )
     return {k: qa[k] for k in DEFAULTS}
 
 
@@ -92,13 +102,15 @@ def wilson(k: int, n: int) -> list[float] | None:
     if n == 0:
         return None
     from scipy.stats import binomtest
+
     ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
     return [round(float(ci.low), 4), round(float(ci.high), 4)]
 
 
 # -- the golden set ------------------------------------------------------------------
-def golden_set(project: Project, states: dict[str, LabelState] | None = None
-               ) -> dict[str, Reference]:
+def golden_set(
+    project: Project, states: dict[str, LabelState] | None = None
+) -> dict[str, Reference]:
     """Current references by image, from admins' journals (latest event wins)."""
     states = project.store.all_states() if states is None else states
     best: dict[str, tuple[str, str, dict[Any, Any] | None]] = {}
@@ -111,14 +123,24 @@ def golden_set(project: Project, states: dict[str, LabelState] | None = None
     out = {}
     for image, (_, user, after) in best.items():
         if after:
-            out[image] = Reference(image, Annotation.from_dict(after["annotation"]),
-                                   after.get("source", ""), tuple(after.get("labelers", ())),
-                                   user)
+            out[image] = Reference(
+                image,
+                Annotation.from_dict(after["annotation"]),
+                after.get("source", ""),
+                tuple(after.get("labelers", ())),
+                user,
+            )
     return out
 
 
-def promote(project: Project, session: AnnotatorSession, image: str, note: str | None,
-            annotation: Annotation | None = None, source: str = "final") -> dict[str, Any]:
+def promote(
+    project: Project,
+    session: AnnotatorSession,
+    image: str,
+    note: str | None,
+    annotation: Annotation | None = None,
+    source: str = "final",
+) -> dict[str, Any]:
     """Make `image` golden: its final label (adjudicated or agreed) is the reference,
     unless an imported `annotation` is given."""
     project.require(session.user, "admin", "manage golden images")
@@ -130,29 +152,38 @@ def promote(project: Project, session: AnnotatorSession, image: str, note: str |
     earlier = golden_set(project, states).get(image)
     # A new reference for a golden image keeps who labeled it before it was golden:
     # everyone else's labels of it are answers, before and after.
-    labelers = list(earlier.labelers) if earlier else sorted(
-        u for u, s in states.items() if s.annotation(image).is_labeled)
+    labelers = (
+        list(earlier.labelers)
+        if earlier
+        else sorted(u for u, s in states.items() if s.annotation(image).is_labeled)
+    )
     after = {"annotation": annotation.to_dict(), "source": source, "labelers": labelers}
-    return session.record(GOLDEN, image, session.get(image, GOLDEN), after,
-                          _note(note, "promoting a golden image"))
+    return session.record(
+        GOLDEN, image, session.get(image, GOLDEN), after, _note(note, "promoting a golden image")
+    )
 
 
-def remove(project: Project, session: AnnotatorSession, image: str,
-           note: str | None) -> dict[str, Any]:
+def remove(
+    project: Project, session: AnnotatorSession, image: str, note: str | None
+) -> dict[str, Any]:
     project.require(session.user, "admin", "manage golden images")
     if image not in golden_set(project):
         raise DecisionError(f"image {image} is not a golden image")
-    return session.record(GOLDEN, image, session.get(image, GOLDEN), None,
-                          _note(note, "removing a golden image"))
+    return session.record(
+        GOLDEN, image, session.get(image, GOLDEN), None, _note(note, "removing a golden image")
+    )
 
 
 def _final_reference(project: Project, image: str) -> Annotation:
     from .final import RANK, final_labels
+
     final = final_labels(project, "single").get(image)
     if final is None or RANK[final.status] < RANK["agreed"]:
         status = final.status if final else "no final label"
-        raise DecisionError(f"image {image} has {status}; a golden reference needs an "
-                            "adjudicated or agreed label (or import one with --from FILE)")
+        raise DecisionError(
+            f"image {image} has {status}; a golden reference needs an "
+            "adjudicated or agreed label (or import one with --from FILE)"
+        )
     return final.annotation
 
 
@@ -163,8 +194,11 @@ def _note(note: str | None, action: str) -> str:
 
 
 # -- answers and scores ----------------------------------------------------------------
-def answers(project: Project, states: dict[str, LabelState] | None = None,
-            golden: dict[str, Reference] | None = None) -> list[Answer]:
+def answers(
+    project: Project,
+    states: dict[str, LabelState] | None = None,
+    golden: dict[str, Reference] | None = None,
+) -> list[Answer]:
     """Every annotator's scored answer to a golden image, oldest first."""
     states = project.store.all_states() if states is None else states
     golden = golden_set(project, states) if golden is None else golden
@@ -188,8 +222,7 @@ def score(project: Project, answer: Annotation, reference: Annotation) -> tuple[
     return c.agree, ("matches the reference" if c.agree else c.summary())
 
 
-def accuracy(project: Project, states: dict[str, LabelState] | None = None
-             ) -> dict[str, Accuracy]:
+def accuracy(project: Project, states: dict[str, LabelState] | None = None) -> dict[str, Accuracy]:
     cfg = settings(project)
     out: dict[str, Accuracy] = {}
     for a in answers(project, states):
@@ -197,8 +230,11 @@ def accuracy(project: Project, states: dict[str, LabelState] | None = None
         acc.answers += 1
         acc.correct += a.correct
     for acc in out.values():
-        acc.flagged = (acc.answers >= cfg["golden_min_answers"]
-                       and acc.rate is not None and acc.rate < cfg["golden_min"])
+        acc.flagged = (
+            acc.answers >= cfg["golden_min_answers"]
+            and acc.rate is not None
+            and acc.rate < cfg["golden_min"]
+        )
     return dict(sorted(out.items()))
 
 
@@ -207,27 +243,39 @@ def summary(project: Project, states: dict[str, LabelState] | None = None) -> di
     states = project.store.all_states() if states is None else states
     cfg = settings(project)
     acc = accuracy(project, states)
-    return {"images": len(golden_set(project, states)), "settings": cfg,
-            "annotators": [a.to_dict() for a in acc.values()],
-            "flagged": [u for u, a in acc.items() if a.flagged]}
+    return {
+        "images": len(golden_set(project, states)),
+        "settings": cfg,
+        "annotators": [a.to_dict() for a in acc.values()],
+        "flagged": [u for u, a in acc.items() if a.flagged],
+    }
 
 
 def flag_message(acc: Accuracy, cfg: dict[str, Any]) -> str:
-    what = ("back to calibration: your images are labeled by a second annotator again"
-            if cfg["golden_action"] == "calibration" else "flagged for retraining")
-    return (f"golden accuracy {(acc.rate or 0.0) * 100:.0f} % on {acc.answers} checks is below "
-            f"{cfg['golden_min'] * 100:.0f} %: {what}")
+    what = (
+        "back to calibration: your images are labeled by a second annotator again"
+        if cfg["golden_action"] == "calibration"
+        else "flagged for retraining"
+    )
+    return (
+        f"golden accuracy {(acc.rate or 0.0) * 100:.0f} % on {acc.answers} checks is below "
+        f"{cfg['golden_min'] * 100:.0f} %: {what}"
+    )
 
 
-def without_answers(states: dict[str, LabelState],
-                    golden: dict[str, Reference]) -> dict[str, LabelState]:
+def without_answers(
+    states: dict[str, LabelState], golden: dict[str, Reference]
+) -> dict[str, LabelState]:
     """The states with every golden answer left out (answers are scored, not labels)."""
     if not golden:
         return states
     out = {}
     for user, state in states.items():
-        drop = {("label", i) for i, ref in golden.items()
-                if user not in ref.labelers and ("label", i) in state.entries}
+        drop = {
+            ("label", i)
+            for i, ref in golden.items()
+            if user not in ref.labelers and ("label", i) in state.entries
+        }
         if drop:
             entries = {k: v for k, v in state.entries.items() if k not in drop}
             state = LabelState(user, entries, state.tail, state.torn, state.snapshot)
@@ -235,8 +283,9 @@ def without_answers(states: dict[str, LabelState],
     return out
 
 
-def label_states(project: Project, states: dict[str, LabelState] | None = None
-                 ) -> dict[str, LabelState]:
+def label_states(
+    project: Project, states: dict[str, LabelState] | None = None
+) -> dict[str, LabelState]:
     """Every journal's state without golden answers: what agreement, adjudication and
     final labels are computed from."""
     states = project.store.all_states() if states is None else states

@@ -30,17 +30,24 @@ class SamplingError(QclabelError):
 
 @dataclass(frozen=True)
 class SamplingPlan:
-    code: str              # the lot's code letter (Table 1)
-    letter: str            # the row the plan was found in (after following arrows)
-    n: int                 # items to inspect (the lot size when the sample covers it)
+    code: str  # the lot's code letter (Table 1)
+    letter: str  # the row the plan was found in (after following arrows)
+    n: int  # items to inspect (the lot size when the sample covers it)
     ac: int
     re: int
     severity: str
-    full: bool = False     # 100 % inspection: the sample size reached the lot size
+    full: bool = False  # 100 % inspection: the sample size reached the lot size
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "letter": self.letter, "n": self.n, "ac": self.ac,
-                "re": self.re, "severity": self.severity, "full": self.full}
+        return {
+            "code": self.code,
+            "letter": self.letter,
+            "n": self.n,
+            "ac": self.ac,
+            "re": self.re,
+            "severity": self.severity,
+            "full": self.full,
+        }
 
 
 @lru_cache(maxsize=1)
@@ -67,8 +74,9 @@ def aql_key(aql: float | str) -> str:
     for key in aqls():
         if abs(float(key) - value) < 1e-9:
             return key
-    raise SamplingError(f"AQL {aql!r} is not in the ISO 2859-1 tables; use one of "
-                        f"{', '.join(aqls())}")
+    raise SamplingError(
+        f"AQL {aql!r} is not in the ISO 2859-1 tables; use one of {', '.join(aqls())}"
+    )
 
 
 def code_letter(lot_size: int, level: str = "II") -> str:
@@ -93,8 +101,9 @@ def cell(severity: str, letter: str, aql: float | str) -> str:
     return result
 
 
-def sampling_plan(lot_size: int, aql: float | str, level: str = "II",
-                  severity: str = "normal") -> SamplingPlan:
+def sampling_plan(
+    lot_size: int, aql: float | str, level: str = "II", severity: str = "normal"
+) -> SamplingPlan:
     code = code_letter(lot_size, level)
     letter = _resolve(severity, code, aql_key(aql))
     ac, re = (int(x) for x in cell(severity, letter, aql).split("/"))
@@ -114,8 +123,10 @@ def _resolve(severity: str, code: str, aql: str) -> str:
             return result
         i += 1 if value == "v" else -1
         if not 0 <= i < len(letters):
-            raise SamplingError(f"ISO 2859-1 has no {severity} plan for code letter {code} "
-                                f"at AQL {aql}; choose another AQL or inspection level")
+            raise SamplingError(
+                f"ISO 2859-1 has no {severity} plan for code letter {code} "
+                f"at AQL {aql}; choose another AQL or inspection level"
+            )
 
 
 def tighter_aql(aql: float | str) -> str | None:

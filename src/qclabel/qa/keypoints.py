@@ -33,7 +33,7 @@ class KeypointPair:
     """One matched pair of keypoint sets (same template) from annotators A and B."""
 
     template: str
-    distances: dict[str, float]       # point -> px, for points both annotators labeled
+    distances: dict[str, float]  # point -> px, for points both annotators labeled
     one_sided: list[str] = field(default_factory=list)  # labeled by only one of them
     oks: float | None = None
 
@@ -60,27 +60,32 @@ def compare_sets(a: KeypointSet, b: KeypointSet, sigmas: Sequence[float]) -> Key
             xs += [pa.x, pb.x]
             ys += [pa.y, pb.y]
             used_sigmas.append(sigmas[i] if i < len(sigmas) else DEFAULT_SIGMA)
-    return KeypointPair(a.template, distances, one_sided,
-                        oks(list(distances.values()), used_sigmas, xs, ys))
+    return KeypointPair(
+        a.template, distances, one_sided, oks(list(distances.values()), used_sigmas, xs, ys)
+    )
 
 
-def oks(distances: Sequence[float], sigmas: Sequence[float], xs: Sequence[float],
-        ys: Sequence[float]) -> float | None:
+def oks(
+    distances: Sequence[float], sigmas: Sequence[float], xs: Sequence[float], ys: Sequence[float]
+) -> float | None:
     if not distances:
         return None
     area = max((max(xs) - min(xs)) * (max(ys) - min(ys)), 1.0)
     d = np.asarray(distances, dtype=float)
     k = 2 * np.asarray(sigmas, dtype=float)
-    return float(np.mean(np.exp(-d ** 2 / (2 * area * k ** 2))))
+    return float(np.mean(np.exp(-(d**2) / (2 * area * k**2))))
 
 
 def _point(s: KeypointSet, name: str) -> Keypoint | None:
     return next((p for p in s.points if p.name == name), None)
 
 
-def match_sets(a: Sequence[KeypointSet], b: Sequence[KeypointSet], config: dict[str, Any],
-               template_points: Mapping[str, Sequence[str]]
-               ) -> tuple[list[KeypointPair], int, int]:
+def match_sets(
+    a: Sequence[KeypointSet],
+    b: Sequence[KeypointSet],
+    config: dict[str, Any],
+    template_points: Mapping[str, Sequence[str]],
+) -> tuple[list[KeypointPair], int, int]:
     """Pair sets of the same template optimally by mean point distance.
     Returns the pairs and the number of sets only A and only B drew."""
     pairs: list[KeypointPair] = []
@@ -93,6 +98,7 @@ def match_sets(a: Sequence[KeypointSet], b: Sequence[KeypointSet], config: dict[
         table = [[compare_sets(x, y, sig) for y in sb] for x in sa]
         cost = np.array([[_cost(p) for p in row] for row in table]).reshape(len(sa), len(sb))
         from scipy.optimize import linear_sum_assignment  # slow import: when matching
+
         rows, cols = linear_sum_assignment(cost) if cost.size else ([], [])
         pairs += [table[r][c] for r, c in zip(rows, cols)]
         only_a += len(sa) - len(rows)

@@ -37,13 +37,17 @@ class LayerAgreement:
 
 @dataclass
 class MaskComparison:
-    match: Any = None                                   # instance: core.assign.BoxMatch
+    match: Any = None  # instance: core.assign.BoxMatch
     layers: list[LayerAgreement] = field(default_factory=list)  # semantic
 
 
-def compare_masks(issues: list[tuple[str, str]], a: Annotation, b: Annotation,
-                  target: float = MASK_IOU_TARGET, semantic: bool = False
-                  ) -> MaskComparison | None:
+def compare_masks(
+    issues: list[tuple[str, str]],
+    a: Annotation,
+    b: Annotation,
+    target: float = MASK_IOU_TARGET,
+    semantic: bool = False,
+) -> MaskComparison | None:
     """Append the mask issues of (a, b) to `issues`; None when neither has masks."""
     if not a.masks and not b.masks:
         return None
@@ -53,24 +57,37 @@ def compare_masks(issues: list[tuple[str, str]], a: Annotation, b: Annotation,
     crossed = [(i, j) for i, j, _ in m.pairs if a.masks[i].cls != b.masks[j].cls]
     if crossed:
         i, j = crossed[0]
-        issues.append(("class", f"{len(crossed)} mask(s) of another class "
-                                f"({a.masks[i].cls} vs {b.masks[j].cls})"))
+        issues.append(
+            (
+                "class",
+                f"{len(crossed)} mask(s) of another class ({a.masks[i].cls} vs {b.masks[j].cls})",
+            )
+        )
     if m.unmatched_a or m.unmatched_b:
-        issues.append(("geometry", f"masks only A painted {len(m.unmatched_a)}, "
-                                   f"only B painted {len(m.unmatched_b)}"))
+        issues.append(
+            (
+                "geometry",
+                f"masks only A painted {len(m.unmatched_a)}, only B painted {len(m.unmatched_b)}",
+            )
+        )
     low = [v for _, _, v in m.pairs if v < target]
     if low:
-        issues.append(("geometry", f"{len(low)} mask pair(s) below IoU {target:g} "
-                                   f"(lowest {min(low):.2f})"))
-    sev = sum(1 for i, j, _ in m.pairs if a.masks[i].cls == b.masks[j].cls
-              and a.masks[i].severity != b.masks[j].severity)
+        issues.append(
+            ("geometry", f"{len(low)} mask pair(s) below IoU {target:g} (lowest {min(low):.2f})")
+        )
+    sev = sum(
+        1
+        for i, j, _ in m.pairs
+        if a.masks[i].cls == b.masks[j].cls and a.masks[i].severity != b.masks[j].severity
+    )
     if sev:
         issues.append(("severity", f"{sev} mask(s) with another severity"))
     return MaskComparison(match=m)
 
 
-def _semantic(issues: list[tuple[str, str]], a: Annotation, b: Annotation,
-              target: float) -> MaskComparison:
+def _semantic(
+    issues: list[tuple[str, str]], a: Annotation, b: Annotation, target: float
+) -> MaskComparison:
     out = MaskComparison()
     for cls in sorted({m.cls for m in (*a.masks, *b.masks)}):
         la = [m for m in a.masks if m.cls == cls]
@@ -80,8 +97,12 @@ def _semantic(issues: list[tuple[str, str]], a: Annotation, b: Annotation,
         if not la or not lb:
             issues.append(("class", f"{cls} painted by {'A' if la else 'B'} only"))
         elif layer.iou < target:
-            issues.append(("geometry", f"{cls} layer IoU {layer.iou:.2f} below {target:g} "
-                                       f"(Dice {layer.dice:.2f})"))
+            issues.append(
+                (
+                    "geometry",
+                    f"{cls} layer IoU {layer.iou:.2f} below {target:g} (Dice {layer.dice:.2f})",
+                )
+            )
         elif la[0].severity != lb[0].severity:
             issues.append(("severity", f"{cls} layer with another severity"))
     return out

@@ -33,8 +33,11 @@ class MaskTally:
     missing: int = 0
     extra: int = 0
     class_mismatch: int = 0
-    per_class: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(
-        lambda: {"ious": [], "dice": [], "missing": 0, "extra": 0}))
+    per_class: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: defaultdict(
+            lambda: {"ious": [], "dice": [], "missing": 0, "extra": 0}
+        )
+    )
 
     def add(self, a: Any, b: Any, mc: Any) -> None:
         if mc is None:
@@ -74,14 +77,25 @@ class MaskTally:
         return not (self.ious or self.missing or self.extra)
 
     def section(self, target: float) -> dict[str, Any]:
-        return {"matched_pairs": len(self.ious), "mean_iou": _mean(self.ious),
-                "share_at_target": _share(self.ious, target), "missing": self.missing,
-                "extra": self.extra, "class_mismatch": self.class_mismatch,
-                "per_class": {c: {"pairs": len(r["ious"]), "mean_iou": _mean(r["ious"]),
-                                  "share_at_target": _share(r["ious"], target),
-                                  "mean_dice": _mean(r["dice"]), "missing": r["missing"],
-                                  "extra": r["extra"]}
-                              for c, r in sorted(self.per_class.items())}}
+        return {
+            "matched_pairs": len(self.ious),
+            "mean_iou": _mean(self.ious),
+            "share_at_target": _share(self.ious, target),
+            "missing": self.missing,
+            "extra": self.extra,
+            "class_mismatch": self.class_mismatch,
+            "per_class": {
+                c: {
+                    "pairs": len(r["ious"]),
+                    "mean_iou": _mean(r["ious"]),
+                    "share_at_target": _share(r["ious"], target),
+                    "mean_dice": _mean(r["dice"]),
+                    "missing": r["missing"],
+                    "extra": r["extra"],
+                }
+                for c, r in sorted(self.per_class.items())
+            },
+        }
 
 
 def mask_checks(section: dict[str, Any], targets: dict[str, float]) -> list[tuple[Any, ...]]:
@@ -89,25 +103,45 @@ def mask_checks(section: dict[str, Any], targets: dict[str, float]) -> list[tupl
     if not (section["matched_pairs"] or section["missing"] or section["extra"]):
         return []
     t = targets["mask_iou"]
-    return [("mask mean IoU", section["mean_iou"], t, ">="),
-            (f"mask pairs at IoU >= {t:g}", section["share_at_target"],
-             targets.get("mask_match_share", targets["box_match_share"]), ">=")]
+    return [
+        ("mask mean IoU", section["mean_iou"], t, ">="),
+        (
+            f"mask pairs at IoU >= {t:g}",
+            section["share_at_target"],
+            targets.get("mask_match_share", targets["box_match_share"]),
+            ">=",
+        ),
+    ]
 
 
 def headline(section: dict[str, Any]) -> list[str]:
     if not (section["matched_pairs"] or section["missing"] or section["extra"]):
         return []
+
     def f(v: float | None, pct: bool = False) -> str:
         return "-" if v is None else (f"{v * 100:.1f} %" if pct else f"{v:.3f}")
-    return [f"masks: matched pairs {section['matched_pairs']}, mean IoU "
-            f"{f(section['mean_iou'])}, at target {f(section['share_at_target'], True)}, "
-            f"only A {section['missing']}, only B {section['extra']}, class mismatch "
-            f"{section['class_mismatch']}"]
+
+    return [
+        f"masks: matched pairs {section['matched_pairs']}, mean IoU "
+        f"{f(section['mean_iou'])}, at target {f(section['share_at_target'], True)}, "
+        f"only A {section['missing']}, only B {section['extra']}, class mismatch "
+        f"{section['class_mismatch']}"
+    ]
 
 
 def class_rows(section: dict[str, Any]) -> list[list[str]]:
     def f(v: float | None) -> str:
         return "-" if v is None else f"{v:.3f}"
+
     return [["class", "pairs", "mask IoU", "at target", "Dice", "missing", "extra"]] + [
-        [c, str(r["pairs"]), f(r["mean_iou"]), f(r["share_at_target"]), f(r["mean_dice"]),
-         str(r["missing"]), str(r["extra"])] for c, r in section["per_class"].items()]
+        [
+            c,
+            str(r["pairs"]),
+            f(r["mean_iou"]),
+            f(r["share_at_target"]),
+            f(r["mean_dice"]),
+            str(r["missing"]),
+            str(r["extra"]),
+        ]
+        for c, r in section["per_class"].items()
+    ]

@@ -38,6 +38,7 @@ QUEUES_DIR = "queues"
 
 def queue_path(project: Project, user: str) -> Path:
     from ..store.labels import check_user
+
     return project.root / QUEUES_DIR / f"{check_user(user)}.json"
 
 
@@ -80,17 +81,28 @@ def build_queues(project: Project) -> dict[str, dict[str, Any]]:
     for user in sorted(set(plan.annotators) | set(plan.reviewers)):
         items = [{"image": i, "role": "annotator"} for i in own.get(user, [])]
         items = _mix_golden(items, user, refs, states, given, cfg, project.qa["seed"])
-        items += [{"image": a.image, "role": "reviewer"} for a in plan.assignments.values()
-                  if a.reviewer == user and not _reviewed(states, user, a.image)]
+        items += [
+            {"image": a.image, "role": "reviewer"}
+            for a in plan.assignments.values()
+            if a.reviewer == user and not _reviewed(states, user, a.image)
+        ]
         flag = acc.get(user)
-        out[user] = {"user": user, "catalog": len(project.store.catalog), "items": items,
-                     "notice": golden.flag_message(flag, cfg) if flag and flag.flagged
-                     else ""}
+        out[user] = {
+            "user": user,
+            "catalog": len(project.store.catalog),
+            "items": items,
+            "notice": golden.flag_message(flag, cfg) if flag and flag.flagged else "",
+        }
     return out
 
 
-def _own_items(plan: Plan, states: dict[Any, Any], refs: dict[Any, Any], acc: dict[Any, Any],
-               cfg: dict[str, Any]) -> dict[str, list[str]]:
+def _own_items(
+    plan: Plan,
+    states: dict[Any, Any],
+    refs: dict[Any, Any],
+    acc: dict[Any, Any],
+    cfg: dict[str, Any],
+) -> dict[str, list[str]]:
     """Each annotator's planned images they have not labeled; a flagged annotator's
     single images also go to the next unflagged annotator under "calibration"."""
     flagged = {u for u, a in acc.items() if a.flagged}
@@ -101,8 +113,12 @@ def _own_items(plan: Plan, states: dict[Any, Any], refs: dict[Any, Any], acc: di
         if a.image in refs:
             continue  # golden images are handed out as golden only
         who = list(a.annotators)
-        if cfg["golden_action"] == "calibration" and len(who) == 1 and who[0] in flagged \
-                and helpers:
+        if (
+            cfg["golden_action"] == "calibration"
+            and len(who) == 1
+            and who[0] in flagged
+            and helpers
+        ):
             who.append(helpers[turn % len(helpers)])
             turn += 1
         for u in who:
@@ -111,13 +127,20 @@ def _own_items(plan: Plan, states: dict[Any, Any], refs: dict[Any, Any], acc: di
     return out
 
 
-def _mix_golden(items: list[dict[Any, Any]], user: str, refs: dict[Any, Any],
-                states: dict[Any, Any],
-                given: Counter[Any], cfg: dict[str, Any], seed: int) -> list[dict[Any, Any]]:
+def _mix_golden(
+    items: list[dict[Any, Any]],
+    user: str,
+    refs: dict[Any, Any],
+    states: dict[Any, Any],
+    given: Counter[Any],
+    cfg: dict[str, Any],
+    seed: int,
+) -> list[dict[Any, Any]]:
     if not items or not refs or cfg["golden_rate"] <= 0:
         return items
-    open_refs = [i for i, r in refs.items()
-                 if user not in r.labelers and not _labeled(states, user, i)]
+    open_refs = [
+        i for i, r in refs.items() if user not in r.labelers and not _labeled(states, user, i)
+    ]
     want = min(len(open_refs), max(1, math.floor(len(items) * cfg["golden_rate"])))
     chosen = sorted(open_refs, key=lambda i: (given[i], _h(seed, user, i)))[:want]
     given.update(chosen)
@@ -159,11 +182,17 @@ def published_items(project: Project, user: str, own_state: Any) -> list[QueueIt
         image, role = item.get("image"), item.get("role")
         if image not in project.store.catalog:
             continue
-        if role == "annotator" and own_state is not None and _labeled(
-                {user: own_state}, user, image):
+        if (
+            role == "annotator"
+            and own_state is not None
+            and _labeled({user: own_state}, user, image)
+        ):
             continue
-        if role == "reviewer" and own_state is not None and own_state.get(
-                image, "review") is not None:
+        if (
+            role == "reviewer"
+            and own_state is not None
+            and own_state.get(image, "review") is not None
+        ):
             continue
         items.append(QueueItem(image, role))
     return items

@@ -70,16 +70,21 @@ def coefficients(cm: np.ndarray) -> dict[str, np.ndarray]:
     return {"percent": po, "kappa": kappa, "ac1": ac1, "pabak": pabak}
 
 
-def agreement(pairs: Sequence[tuple[str, str]], categories: Sequence[str],
-              seed: int = 0, replicates: int = BOOTSTRAP_REPLICATES) -> Agreement:
+def agreement(
+    pairs: Sequence[tuple[str, str]],
+    categories: Sequence[str],
+    seed: int = 0,
+    replicates: int = BOOTSTRAP_REPLICATES,
+) -> Agreement:
     """Agreement statistics of (A, B) category pairs on a scale of `categories`."""
     categories = list(categories)
     cm = confusion(pairs, categories)
     return agreement_from_confusion(cm, categories, seed, replicates)
 
 
-def agreement_from_confusion(cm: np.ndarray, categories: list[str], seed: int = 0,
-                             replicates: int = BOOTSTRAP_REPLICATES) -> Agreement:
+def agreement_from_confusion(
+    cm: np.ndarray, categories: list[str], seed: int = 0, replicates: int = BOOTSTRAP_REPLICATES
+) -> Agreement:
     n = int(cm.sum())
     result = Agreement(n, categories, cm.tolist())
     if n == 0 or len(categories) < 2:
@@ -92,8 +97,9 @@ def agreement_from_confusion(cm: np.ndarray, categories: list[str], seed: int = 
     return result
 
 
-def bootstrap_ci(cm: np.ndarray, seed: int = 0,
-                 replicates: int = BOOTSTRAP_REPLICATES) -> dict[str, list[float] | None]:
+def bootstrap_ci(
+    cm: np.ndarray, seed: int = 0, replicates: int = BOOTSTRAP_REPLICATES
+) -> dict[str, list[float] | None]:
     rng = np.random.default_rng(seed)
     n = int(cm.sum())
     cells = cm.ravel() / n
@@ -102,8 +108,14 @@ def bootstrap_ci(cm: np.ndarray, seed: int = 0,
     out: dict[str, list[float] | None] = {}
     for m in METRICS:
         values = stats[m][~np.isnan(stats[m])]
-        out[m] = ([round(float(np.percentile(values, 2.5)), 4),
-                   round(float(np.percentile(values, 97.5)), 4)] if values.size else None)
+        out[m] = (
+            [
+                round(float(np.percentile(values, 2.5)), 4),
+                round(float(np.percentile(values, 97.5)), 4),
+            ]
+            if values.size
+            else None
+        )
     return out
 
 

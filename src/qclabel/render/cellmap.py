@@ -26,8 +26,10 @@ def cell_pixel(vp: Viewport, col: int, row: int) -> tuple[int, int]:
     """The image pixel under the centre of a cell (what a click or a jump picks),
     clamped to the image."""
     cx, cy = vp.cell_center(col, row)
-    return (min(max(math.floor(cx), 0), vp.image_w - 1),
-            min(max(math.floor(cy), 0), vp.image_h - 1))
+    return (
+        min(max(math.floor(cx), 0), vp.image_w - 1),
+        min(max(math.floor(cy), 0), vp.image_h - 1),
+    )
 
 
 def visible(vp: Viewport, cell: Cell) -> bool:
@@ -65,4 +67,4 @@ def zoom_to(vp: Viewport, level: int, centre: tuple[int, int]) -> Viewport:
     level = max(0, min(level, max_level(vp)))
     if level == 0:
         return vp.fitted()
-    return vp.fitted().zoomed(2.0 ** level, (centre[0] + 0.5, centre[1] + 0.5))
+    return vp.fitted().zoomed(2.0**level, (centre[0] + 0.5, centre[1] + 0.5))

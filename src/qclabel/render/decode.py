@@ -141,4 +141,6 @@ def to_picture(src: SourcePixels, window: tuple[float, float] | None) -> Image.I
 def _is_grey_rgb(arr: np.ndarray) -> bool:
     """True for colour files that hold a grey image (common for camera JPEGs)."""
     a = arr[::3, ::3].astype(np.int16)
-    return bool(np.abs(a[..., 0] - a[..., 1]).max() <= 2 and np.abs(a[..., 1] - a[..., 2]).max() <= 2)
+    return bool(
+        np.abs(a[..., 0] - a[..., 1]).max() <= 2 and np.abs(a[..., 1] - a[..., 2]).max() <= 2
+    )

@@ -1,6 +1,6 @@
 """The jump grid: `g`, a column letter, a row letter puts the cursor anywhere on the
-picture in three keys. The frame is divided into up to 25 x 25 slots (every letter but q); letters are
-shown along the top and left edges of the frame while a jump is being typed."""
+picture in three keys. The frame is divided into up to 25 x 25 slots (every letter
+but q); letters are shown along the top and left edges of the frame while a jump is being typed."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def index(vp: Viewport, letter: str, axis: int) -> int | None:
 # stage zooms until each pixel spans at least one cell and divides the slot again (one
 # letter per pixel when it is at most 25 pixels across): two more letters land on the
 # exact pixel, whatever the zoom was.
+
 
 @dataclass(frozen=True)
 class Area:
@@ -170,8 +171,13 @@ def widened(area: Area, vp: Viewport) -> Area:
     # An axis wider than one letter per pixel allows gets one letter per two cells of
     # the stage's frame, so neighbouring letters never share a cell.
     fc, fr = stage_view(vp, wide).frame_cells
-    most = tuple(n if size <= n else max(1, min(n, cells // 2)) for size, n, cells in (
-        (x1 - x0, min(len(LETTERS), ww), fc), (y1 - y0, min(len(LETTERS), wh), fr)))
+    most = tuple(
+        n if size <= n else max(1, min(n, cells // 2))
+        for size, n, cells in (
+            (x1 - x0, min(len(LETTERS), ww), fc),
+            (y1 - y0, min(len(LETTERS), wh), fr),
+        )
+    )
     return replace(wide, most=most)
 
 

@@ -27,9 +27,9 @@ class LoupeView:
     x: int
     y: int
     radius: int
-    rgb: np.ndarray          # (2r+1, 2r+1, 3) uint8; outside the image = black
-    inside: np.ndarray       # bool mask: pixel exists in the image
-    edges: np.ndarray        # bool mask: pixel lies on an edge of a given box
+    rgb: np.ndarray  # (2r+1, 2r+1, 3) uint8; outside the image = black
+    inside: np.ndarray  # bool mask: pixel exists in the image
+    edges: np.ndarray  # bool mask: pixel lies on an edge of a given box
 
     def pixel(self, dx: int, dy: int) -> tuple[int, ...]:
         r = self.radius
@@ -45,8 +45,9 @@ def to_rgb8(pixels: np.ndarray, window: tuple[float, float] | None = None) -> np
     return pixels[:, :, :3]
 
 
-def loupe(rgb: np.ndarray, x: int, y: int, radius: int = RADIUS,
-          boxes: tuple[Box, ...] = ()) -> LoupeView:
+def loupe(
+    rgb: np.ndarray, x: int, y: int, radius: int = RADIUS, boxes: tuple[Box, ...] = ()
+) -> LoupeView:
     h, w = rgb.shape[:2]
     n = 2 * radius + 1
     out = np.zeros((n, n, 3), np.uint8)
@@ -68,8 +69,9 @@ def _edge_mask(b: Box, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     in_y = (ys >= top) & (ys <= bottom)
     on_x = (xs == left) | (xs == right)
     on_y = (ys == top) | (ys == bottom)
-    ring: np.ndarray = ((in_y[:, None] & on_x[None, :] & in_x[None, :])
-                        | (on_y[:, None] & in_x[None, :]))
+    ring: np.ndarray = (in_y[:, None] & on_x[None, :] & in_x[None, :]) | (
+        on_y[:, None] & in_x[None, :]
+    )
     return ring
 
 

@@ -36,8 +36,7 @@ HALF = "▀"
 RING_DOT = "•"
 
 
-def _bins(start: int, length: int, origin: int, scale: float,
-          size: int) -> tuple[int, np.ndarray]:
+def _bins(start: int, length: int, origin: int, scale: float, size: int) -> tuple[int, np.ndarray]:
     """Display pixels [p0, p0 + n) showing canonical [start, start + length), and the
     first canonical pixel (relative to start) under each: display pixel px covers
     canonical floor(origin + px / scale) onwards, as the frame's resize samples it."""
@@ -78,7 +77,7 @@ def ring(dm: np.ndarray) -> np.ndarray:
 
 
 def _rgb(colour: str) -> np.ndarray:
-    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], np.float32)
+    return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], np.float32)
 
 
 def _hex(v: Any) -> str:
@@ -101,8 +100,16 @@ def _rects(on: np.ndarray, x0: int, y0: int, fw: int, fh: int) -> tuple[Any, ...
     return tuple(out)
 
 
-def draw_mask(ov: Overlay, vp: Viewport, mask: Mask, colour: str, mode: str,
-              picture: np.ndarray | None, style: str = "fill", selected: bool = False) -> None:
+def draw_mask(
+    ov: Overlay,
+    vp: Viewport,
+    mask: Mask,
+    colour: str,
+    mode: str,
+    picture: np.ndarray | None,
+    style: str = "fill",
+    selected: bool = False,
+) -> None:
     """Add one mask to the overlay (see the module doc for what each mode shows).
     `picture`: the frame's RGB pixels (needed in the text modes)."""
     got = display_mask(mask, vp, pad=1)
@@ -127,8 +134,16 @@ def draw_mask(ov: Overlay, vp: Viewport, mask: Mask, colour: str, mode: str,
         _half_cells(ov, vp, on, x0, y0, colour, alpha, picture)
 
 
-def _half_cells(ov: Overlay, vp: Viewport, on: np.ndarray, x0: int, y0: int,
-                colour: str, alpha: float, picture: np.ndarray) -> None:
+def _half_cells(
+    ov: Overlay,
+    vp: Viewport,
+    on: np.ndarray,
+    x0: int,
+    y0: int,
+    colour: str,
+    alpha: float,
+    picture: np.ndarray,
+) -> None:
     """Two display pixels per cell: each touched cell's two colours, blended."""
     (oc, orow), fh, fw = vp.offset, picture.shape[0], picture.shape[1]
     ys, xs = np.nonzero(on)
@@ -144,15 +159,16 @@ def _half_cells(ov: Overlay, vp: Viewport, on: np.ndarray, x0: int, y0: int,
                 pair.append(np.zeros(3, np.float32))
                 continue
             base = picture[y, col].astype(np.float32)
-            if old is not None and old.char == HALF:   # another mask shares the cell
+            if old is not None and old.char == HALF:  # another mask shares the cell
                 base = _rgb(old.colour if y == 2 * row else (old.bg or old.colour))
             hit = bool(on[y - y0, col - x0]) if 0 <= y - y0 < on.shape[0] else False
             pair.append(base * (1 - alpha) + tint * alpha if hit else base)
         ov[cell] = Glyph(HALF, _hex(pair[0]), False, True, bg=_hex(pair[1]))
 
 
-def _kitty_ring(ov: Overlay, vp: Viewport, dm: np.ndarray, x0: int, y0: int,
-                colour: str, selected: bool) -> None:
+def _kitty_ring(
+    ov: Overlay, vp: Viewport, dm: np.ndarray, x0: int, y0: int, colour: str, selected: bool
+) -> None:
     """Dots in the cells around (never on) the cells showing mask pixels."""
     (oc, orow), cw, ch = vp.offset, vp.cell_w, vp.cell_h
     ys, xs = np.nonzero(dm)

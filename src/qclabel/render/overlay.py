@@ -28,8 +28,8 @@ class Glyph:
     char: str
     colour: str = "#ffffff"
     bold: bool = False
-    outline: bool = False   # part of a box outline: a pixel renderer draws its stroke instead
-    bg: str | None = None   # cell background (a mask's tinted half-cell); None: the picture's
+    outline: bool = False  # part of a box outline: a pixel renderer draws its stroke instead
+    bg: str | None = None  # cell background (a mask's tinted half-cell); None: the picture's
 
 
 class Overlay(dict[Cell, Glyph]):
@@ -49,8 +49,12 @@ _SELECTED_CHARS = {"tl": "┏", "tr": "┓", "bl": "┗", "br": "┛", "h": "━
 _DRAFT_CHARS = {"tl": "┌", "tr": "┐", "bl": "└", "br": "┘", "h": "╌", "v": "╎"}
 # Imported predictions: dashed and rounded, never mistaken for the operator's boxes.
 _SUGGESTED_CHARS = {"tl": "╭", "tr": "╮", "bl": "╰", "br": "╯", "h": "┄", "v": "┆"}
-_STYLES = {"normal": _BOX_CHARS, "selected": _SELECTED_CHARS, "draft": _DRAFT_CHARS,
-           "suggested": _SUGGESTED_CHARS}
+_STYLES = {
+    "normal": _BOX_CHARS,
+    "selected": _SELECTED_CHARS,
+    "draft": _DRAFT_CHARS,
+    "suggested": _SUGGESTED_CHARS,
+}
 # Pixel strokes per style: (width in display px, dash length; 0 = solid).
 STROKES = {"normal": (2, 0), "selected": (3, 0), "draft": (2, 4), "suggested": (2, 2)}
 
@@ -72,9 +76,12 @@ def outline_cells(vp: Viewport, box: Box) -> tuple[int, int, int, int]:
     (a box on the image border) stays on the box's own outermost cells."""
     left, top, right, bottom = box_cells(vp, box)
     (oc, orow), (fc, fr) = vp.offset, vp.frame_cells
-    return (left - 1 if left - 1 >= oc else left, top - 1 if top - 1 >= orow else top,
-            right + 1 if right + 1 < oc + fc else right,
-            bottom + 1 if bottom + 1 < orow + fr else bottom)
+    return (
+        left - 1 if left - 1 >= oc else left,
+        top - 1 if top - 1 >= orow else top,
+        right + 1 if right + 1 < oc + fc else right,
+        bottom + 1 if bottom + 1 < orow + fr else bottom,
+    )
 
 
 def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "normal") -> None:
@@ -84,6 +91,7 @@ def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "nor
 
     def g(k: str) -> Glyph:
         return Glyph(chars[k], colour, style == "selected", True)
+
     left, top, right, bottom = outline_cells(vp, box)
     # Only walk the visible part: a zoomed-in view must not loop over off-screen cells.
     c1, c2 = max(left, 0), min(right, vp.cols - 1)
@@ -94,12 +102,21 @@ def draw_box(ov: Overlay, vp: Viewport, box: Box, colour: str, style: str = "nor
     for r in range(r1, r2 + 1):
         _put(ov, vp, (left, r), g("v"))
         _put(ov, vp, (right, r), g("v"))
-    for cell, k in (((left, top), "tl"), ((right, top), "tr"),
-                    ((left, bottom), "bl"), ((right, bottom), "br")):
+    for cell, k in (
+        ((left, top), "tl"),
+        ((right, top), "tr"),
+        ((left, bottom), "bl"),
+        ((right, bottom), "br"),
+    ):
         _put(ov, vp, cell, g(k))
     strokes = getattr(ov, "strokes", None)
-    if strokes is not None and box.x2 > vp.x and box.x < vp.x + vp.w \
-            and box.y2 > vp.y and box.y < vp.y + vp.h:
+    if (
+        strokes is not None
+        and box.x2 > vp.x
+        and box.x < vp.x + vp.w
+        and box.y2 > vp.y
+        and box.y < vp.y + vp.h
+    ):
         width, dash = STROKES[style]
         strokes.append(box_stroke(vp, box, colour, width, dash))
 
@@ -129,9 +146,14 @@ def line_cells(a: Cell, b: Cell) -> list[Cell]:
             err, y0 = err + dx, y0 + sy
 
 
-def draw_keypoints(ov: Overlay, vp: Viewport, kps: KeypointSet,
-                   skeleton: Iterable[tuple[str, str]], colour: str,
-                   current: str | None = None) -> None:
+def draw_keypoints(
+    ov: Overlay,
+    vp: Viewport,
+    kps: KeypointSet,
+    skeleton: Iterable[tuple[str, str]],
+    colour: str,
+    current: str | None = None,
+) -> None:
     """Skeleton first, then the points on top; v=0 points are not drawn."""
     placed = {p.name: p for p in kps.points if p.v in (OCCLUDED, VISIBLE)}
     for a, b in skeleton:
@@ -145,8 +167,13 @@ def draw_keypoints(ov: Overlay, vp: Viewport, kps: KeypointSet,
         _put(ov, vp, pixel_cell(vp, p.x, p.y), Glyph(char, colour, p.name == current))
 
 
-def draw_positions(ov: Overlay, vp: Viewport, positions: Iterable[tuple[str, float, float]],
-                   outcomes: dict[str, str], colours: dict[str, str]) -> None:
+def draw_positions(
+    ov: Overlay,
+    vp: Viewport,
+    positions: Iterable[tuple[str, float, float]],
+    outcomes: dict[str, str],
+    colours: dict[str, str],
+) -> None:
     """Expected component positions of an assembly template, coloured by outcome."""
     for name, x, y in positions:
         colour = colours.get(outcomes.get(name, ""), "#ffffff")

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-REACH_PX = 40          # the window reaches this far from the cursor
-MIN_BLOB_PX = 12       # smaller regions are noise or texture
+REACH_PX = 40  # the window reaches this far from the cursor
+MIN_BLOB_PX = 12  # smaller regions are noise or texture
 MAX_BLOB_SHARE = 0.25  # a region covering more of the window is background or the part
 MAX_CORNERS = 12
 RIM = 1.6  # corners this many blob radii from a blob's centre are its rim (shadow, burr)
@@ -48,8 +48,11 @@ def features_near(grey: np.ndarray, x: int, y: int, reach: int = REACH_PX) -> li
         return []
     smooth = cv2.GaussianBlur(roi, (0, 0), 1.0)
     blobs = _blobs(smooth)
-    corners = [c for c in _corners(smooth)
-               if not any(np.hypot(c.x - b.x, c.y - b.y) <= RIM * b.size + 3 for b in blobs)]
+    corners = [
+        c
+        for c in _corners(smooth)
+        if not any(np.hypot(c.x - b.x, c.y - b.y) <= RIM * b.size + 3 for b in blobs)
+    ]
     found = [Feature(f.x + x0, f.y + y0, f.kind, f.size) for f in blobs + corners]
     found = [f for f in found if f.distance(x, y) <= reach]
     return sorted(found, key=lambda f: f.distance(x, y))
@@ -78,6 +81,7 @@ def _corners(roi: np.ndarray) -> list[Feature]:
     if pts is None:
         return []
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)
-    refined = cv2.cornerSubPix(roi.astype(np.float32), pts.astype(np.float32), (3, 3),
-                               (-1, -1), criteria)
+    refined = cv2.cornerSubPix(
+        roi.astype(np.float32), pts.astype(np.float32), (3, 3), (-1, -1), criteria
+    )
     return [Feature(float(px), float(py), "corner") for px, py in refined.reshape(-1, 2)]

@@ -19,10 +19,10 @@ MIN_SLOT_COLS, TARGET_SLOT_COLS, MAX_SLOT_COLS = 8, 22, 80
 
 @dataclass(frozen=True)
 class SheetLayout:
-    cols: int          # slots across
-    rows: int          # slots down
-    slot_w: int        # cells
-    thumb_h: int       # cells of picture per slot (the caption row comes below)
+    cols: int  # slots across
+    rows: int  # slots down
+    slot_w: int  # cells
+    thumb_h: int  # cells of picture per slot (the caption row comes below)
     cell_w: int = 1
     cell_h: int = 2
 
@@ -44,8 +44,15 @@ class SheetLayout:
         return (c * self.slot_w, r * self.slot_h)
 
     @classmethod
-    def for_area(cls, cols: int, rows: int, cell_w: int = 1, cell_h: int = 2,
-                 aspect: float = 4 / 3, slot_cols: int = TARGET_SLOT_COLS) -> "SheetLayout":
+    def for_area(
+        cls,
+        cols: int,
+        rows: int,
+        cell_w: int = 1,
+        cell_h: int = 2,
+        aspect: float = 4 / 3,
+        slot_cols: int = TARGET_SLOT_COLS,
+    ) -> "SheetLayout":
         """Fit slots of ~`slot_cols` cells (thumbnails of `aspect`) into the area."""
         slot_cols = max(MIN_SLOT_COLS, slot_cols)
         across = max(1, cols // slot_cols) if cols >= MIN_SLOT_COLS else 1
@@ -88,9 +95,17 @@ def grid_thumb_cols(config: dict[str, Any]) -> int:
     """`[grid] thumb_cols` from the project config: the width of one grid slot in cells
     (smaller: more images per page). A bad value is a config error, not a guess."""
     from ..errors import ConfigError
+
     value = config.get("grid", {}).get("thumb_cols", TARGET_SLOT_COLS)
-    if isinstance(value, bool) or not isinstance(value, int) \
-            or not MIN_SLOT_COLS <= value <= MAX_SLOT_COLS:
-        raise ConfigError("qclabel.toml", "[grid] thumb_cols", value,
-                          f"a whole number of cells from {MIN_SLOT_COLS} to {MAX_SLOT_COLS}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not MIN_SLOT_COLS <= value <= MAX_SLOT_COLS
+    ):
+        raise ConfigError(
+            "qclabel.toml",
+            "[grid] thumb_cols",
+            value,
+            f"a whole number of cells from {MIN_SLOT_COLS} to {MAX_SLOT_COLS}",
+        )
     return value

@@ -17,9 +17,9 @@ import numpy as np
 
 from ..core.model import Box
 
-MIN_REGION_PX = 4    # smaller regions are sensor noise, not defects
-NOISE_SIGMAS = 5.0   # a defect differs from the background by more than this many sigma
-MIN_CONTRAST = 8     # grey levels, for perfectly flat synthetic backgrounds
+MIN_REGION_PX = 4  # smaller regions are sensor noise, not defects
+NOISE_SIGMAS = 5.0  # a defect differs from the background by more than this many sigma
+MIN_CONTRAST = 8  # grey levels, for perfectly flat synthetic backgrounds
 
 
 def _foreground(roi: np.ndarray) -> np.ndarray | None:
@@ -64,7 +64,7 @@ def snap_box(grey: np.ndarray, box: Box, margin: int | None = None) -> Box | Non
     if mask is None:  # nothing stands out from the background noise
         return None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    inner = labels[int(box.y) - y1:int(box.y2) - y1, int(box.x) - x1:int(box.x2) - x1]
+    inner = labels[int(box.y) - y1 : int(box.y2) - y1, int(box.x) - x1 : int(box.x2) - x1]
     touched = {int(v) for v in np.unique(inner) if v != 0}
     rects = [stats[i] for i in touched if stats[i][cv2.CC_STAT_AREA] >= MIN_REGION_PX]
     if not rects:
@@ -76,8 +76,15 @@ def snap_box(grey: np.ndarray, box: Box, margin: int | None = None) -> Box | Non
     return replace(box, x=x1 + left, y=y1 + top, w=right - left, h=bottom - top)
 
 
-def snap_at(grey: np.ndarray, x: int, y: int, cls: str, severity: str | None = None,
-            radius: int = 24, max_radius: int | None = None) -> Box | None:
+def snap_at(
+    grey: np.ndarray,
+    x: int,
+    y: int,
+    cls: str,
+    severity: str | None = None,
+    radius: int = 24,
+    max_radius: int | None = None,
+) -> Box | None:
     """Box the defect at (or within `radius` of) pixel x, y: the region that differs
     from the local background, in a window that grows until the region fits inside it
     (a flat window also grows: the cursor may sit inside a large uniform defect)."""
@@ -95,8 +102,12 @@ def snap_at(grey: np.ndarray, x: int, y: int, cls: str, severity: str | None = N
         if found is None:
             return None
         left, top, right, bottom = found
-        clipped = (left == 0 and x1 > 0) or (top == 0 and y1 > 0) or \
-                  (right == x2 - x1 and x2 < w) or (bottom == y2 - y1 and y2 < h)
+        clipped = (
+            (left == 0 and x1 > 0)
+            or (top == 0 and y1 > 0)
+            or (right == x2 - x1 and x2 < w)
+            or (bottom == y2 - y1 and y2 < h)
+        )
         if not clipped or radius >= limit:
             return Box(cls, x1 + left, y1 + top, right - left, bottom - top, severity)
         radius *= 2

@@ -24,14 +24,14 @@ from ..core.model import Box
 from .cellmap import Cell
 from .viewport import Viewport
 
-Rect = tuple[int, int, int, int]   # x0, y0, x1, y1 display pixels, inclusive
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 display pixels, inclusive
 
 
 @dataclass(frozen=True)
 class Stroke:
-    rects: tuple[Rect, ...]   # the ring's four sides, clipped to the frame
+    rects: tuple[Rect, ...]  # the ring's four sides, clipped to the frame
     colour: str
-    dash: int = 0             # 0: solid; n: n pixels on, n off
+    dash: int = 0  # 0: solid; n: n pixels on, n off
 
 
 def box_stroke(vp: Viewport, box: Box, colour: str, width: int = 2, dash: int = 0) -> Stroke:
@@ -48,8 +48,12 @@ def box_stroke(vp: Viewport, box: Box, colour: str, width: int = 2, dash: int = 
     top = (y0 - width, y0 - 1) if y0 - width >= 0 else (y0, y0 + width - 1)
     bottom = (y1 + 1, y1 + width) if y1 + width < fh else (y1 - width + 1, y1)
     ya, yb = top[0], bottom[1]
-    sides = ((left[0], ya, left[1], yb), (right[0], ya, right[1], yb),
-             (left[0], top[0], right[1], top[1]), (left[0], bottom[0], right[1], bottom[1]))
+    sides = (
+        (left[0], ya, left[1], yb),
+        (right[0], ya, right[1], yb),
+        (left[0], top[0], right[1], top[1]),
+        (left[0], bottom[0], right[1], bottom[1]),
+    )
     clipped = tuple(r for r in (_clip(s, fw, fh) for s in sides) if r is not None)
     return Stroke(clipped, colour, dash)
 
@@ -59,7 +63,7 @@ def _clip(r: Rect, fw: int, fh: int) -> Rect | None:
     return (x0, y0, x1, y1) if x0 <= x1 and y0 <= y1 else None
 
 
-Piece = tuple[Rect, str, int]   # a part of a stroke inside one cell: rect, colour, dash
+Piece = tuple[Rect, str, int]  # a part of a stroke inside one cell: rect, colour, dash
 
 
 def cell_pieces(strokes: Iterable[Stroke], vp: Viewport) -> dict[Cell, tuple[Piece, ...]]:
@@ -71,14 +75,19 @@ def cell_pieces(strokes: Iterable[Stroke], vp: Viewport) -> dict[Cell, tuple[Pie
         for x0, y0, x1, y1 in s.rects:
             for col in range(x0 // cw, x1 // cw + 1):
                 for row in range(y0 // ch, y1 // ch + 1):
-                    part = (max(x0, col * cw), max(y0, row * ch),
-                            min(x1, col * cw + cw - 1), min(y1, row * ch + ch - 1))
+                    part = (
+                        max(x0, col * cw),
+                        max(y0, row * ch),
+                        min(x1, col * cw + cw - 1),
+                        min(y1, row * ch + ch - 1),
+                    )
                     out.setdefault((col + oc, row + orow), []).append((part, s.colour, s.dash))
     return {cell: tuple(pieces) for cell, pieces in out.items()}
 
 
-def painted(picture: Image.Image, vp: Viewport, cells: Rect,
-            pieces: dict[Cell, tuple[Piece, ...]]) -> Image.Image:
+def painted(
+    picture: Image.Image, vp: Viewport, cells: Rect, pieces: dict[Cell, tuple[Piece, ...]]
+) -> Image.Image:
     """The picture's pixels under cells c1..c2 x r1..r2 (inclusive), strokes painted in."""
     crop, left, top = _crop(picture, vp, cells)
     if not _any(pieces, cells):
@@ -89,8 +98,13 @@ def painted(picture: Image.Image, vp: Viewport, cells: Rect,
     return exact(px)
 
 
-def patch(picture: Image.Image, vp: Viewport, cells: Rect, new: dict[Cell, tuple[Piece, ...]],
-          old: dict[Cell, tuple[Piece, ...]] | None = None) -> str:
+def patch(
+    picture: Image.Image,
+    vp: Viewport,
+    cells: Rect,
+    new: dict[Cell, tuple[Piece, ...]],
+    old: dict[Cell, tuple[Piece, ...]] | None = None,
+) -> str:
     """A sixel for cells c1..c2 x r1..r2. With `old` (what those cells showed: the
     picture plus the old strokes), only the pixels that change are sent (the new
     strokes, and the picture where an old stroke was); the rest is transparent (P2=1),
@@ -101,7 +115,7 @@ def patch(picture: Image.Image, vp: Viewport, cells: Rect, new: dict[Cell, tuple
     px = np.array(crop.convert("RGB"))
     opaque = np.zeros(px.shape[:2], bool)
     for (x0, y0, x1, y1), _, _ in _pieces_in(old, cells):
-        opaque[y0 - top:y1 - top + 1, x0 - left:x1 - left + 1] = True
+        opaque[y0 - top : y1 - top + 1, x0 - left : x1 - left + 1] = True
     for piece in _pieces_in(new, cells):
         opaque |= _paint(px, piece, left, top)
     return encode(exact(px), opaque)
@@ -128,15 +142,15 @@ def _paint(px: np.ndarray, piece: Piece, left: int, top: int) -> np.ndarray:
     """Paint one piece into `px` (whose top-left is frame pixel left, top); returns
     the mask of the pixels painted."""
     (x0, y0, x1, y1), colour, dash = piece
-    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     alpha = int(colour[7:9], 16) / 255 if len(colour) == 9 else 1.0  # #rrggbbaa: a mask fill
     mask = np.zeros(px.shape[:2], bool)
     if dash:
-        ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
-        on = ((xs + ys) // dash) % 2 == 0   # in frame coordinates: dashes line up across cells
+        ys, xs = np.mgrid[y0 : y1 + 1, x0 : x1 + 1]
+        on = ((xs + ys) // dash) % 2 == 0  # in frame coordinates: dashes line up across cells
     else:
         on = True
-    mask[y0 - top:y1 - top + 1, x0 - left:x1 - left + 1] = on
+    mask[y0 - top : y1 - top + 1, x0 - left : x1 - left + 1] = on
     if alpha < 1.0:
         px[mask] = (px[mask] * (1 - alpha) + np.array(rgb) * alpha).astype(px.dtype)
     else:
@@ -170,8 +184,12 @@ def encode(image: Image.Image, opaque: np.ndarray | None = None) -> str:
     mask = None if opaque is None else (opaque.astype(np.uint8) * 255).tobytes()
     data, registers = sx._compact_palette_np(image, image.tobytes(), mask)
     chunks = sx._iter_bands_np(data, w, h, sx._PaletteColorTracker(), mask)
-    return (sx._make_header(w, h, transparent=mask is not None) + b"".join(registers)
-            + b"".join(chunks) + sx._ST).decode("ascii")
+    return (
+        sx._make_header(w, h, transparent=mask is not None)
+        + b"".join(registers)
+        + b"".join(chunks)
+        + sx._ST
+    ).decode("ascii")
 
 
 def rect_runs(cells: Iterable[Cell]) -> list[Rect]:

@@ -41,8 +41,9 @@ class Viewport:
         object.__setattr__(self, "rows", max(1, self.rows))
 
     @classmethod
-    def fit(cls, image_w: int, image_h: int, cols: int, rows: int,
-            cell_w: int = 1, cell_h: int = 2) -> "Viewport":
+    def fit(
+        cls, image_w: int, image_h: int, cols: int, rows: int, cell_w: int = 1, cell_h: int = 2
+    ) -> "Viewport":
         return cls(image_w, image_h, cols, rows, cell_w, cell_h)
 
     # -- geometry of the frame -------------------------------------------------------
@@ -55,8 +56,10 @@ class Viewport:
         """Display pixels of the frame: the region scaled to fit the cell area."""
         avail_w, avail_h = self.cols * self.cell_w, self.rows * self.cell_h
         s = min(avail_w / self.w, avail_h / self.h)
-        return (max(1, min(avail_w, math.floor(self.w * s + 1e-9))),
-                max(1, min(avail_h, math.floor(self.h * s + 1e-9))))
+        return (
+            max(1, min(avail_w, math.floor(self.w * s + 1e-9))),
+            max(1, min(avail_h, math.floor(self.h * s + 1e-9))),
+        )
 
     @property
     def frame_cells(self) -> tuple[int, int]:
@@ -80,16 +83,30 @@ class Viewport:
         return max(self.image_w / self.w, self.image_h / self.h)
 
     def key(self) -> tuple[int, ...]:
-        return (self.image_w, self.image_h, self.cols, self.rows, self.cell_w, self.cell_h,
-                self.x, self.y, self.w, self.h)
+        return (
+            self.image_w,
+            self.image_h,
+            self.cols,
+            self.rows,
+            self.cell_w,
+            self.cell_h,
+            self.x,
+            self.y,
+            self.w,
+            self.h,
+        )
 
     # -- mapping -----------------------------------------------------------------------
     def cell_rect(self, col: int, row: int) -> tuple[float, float, float, float]:
         """Canonical rectangle (x0, y0, x1, y1) under a cell (may extend past the frame)."""
         (sx, sy), (oc, orow) = self.scale, self.offset
         px0, py0 = (col - oc) * self.cell_w, (row - orow) * self.cell_h
-        return (self.x + px0 / sx, self.y + py0 / sy,
-                self.x + (px0 + self.cell_w) / sx, self.y + (py0 + self.cell_h) / sy)
+        return (
+            self.x + px0 / sx,
+            self.y + py0 / sy,
+            self.x + (px0 + self.cell_w) / sx,
+            self.y + (py0 + self.cell_h) / sy,
+        )
 
     def cell_center(self, col: int, row: int) -> tuple[float, float]:
         x0, y0, x1, y1 = self.cell_rect(col, row)
@@ -98,8 +115,10 @@ class Viewport:
     def cell_of(self, cx: float, cy: float) -> tuple[int, int]:
         """The cell showing canonical point (cx, cy)."""
         (sx, sy), (oc, orow) = self.scale, self.offset
-        return (oc + math.floor((cx - self.x) * sx / self.cell_w + 1e-9),
-                orow + math.floor((cy - self.y) * sy / self.cell_h + 1e-9))
+        return (
+            oc + math.floor((cx - self.x) * sx / self.cell_w + 1e-9),
+            orow + math.floor((cy - self.y) * sy / self.cell_h + 1e-9),
+        )
 
     def cell_in_frame(self, col: int, row: int) -> bool:
         (oc, orow), (fc, fr) = self.offset, self.frame_cells
@@ -117,16 +136,19 @@ class Viewport:
 
     def panned(self, dx: float, dy: float) -> "Viewport":
         """Move the region by a fraction of its own size (0.25 = a quarter)."""
-        return self._placed(self.x + round(dx * self.w), self.y + round(dy * self.h),
-                            self.w, self.h)
+        return self._placed(
+            self.x + round(dx * self.w), self.y + round(dy * self.h), self.w, self.h
+        )
 
     def fitted(self) -> "Viewport":
         return replace(self, x=0, y=0, w=self.image_w, h=self.image_h)
 
-    def resized(self, cols: int, rows: int, cell_w: int | None = None,
-                cell_h: int | None = None) -> "Viewport":
-        return replace(self, cols=cols, rows=rows, cell_w=cell_w or self.cell_w,
-                       cell_h=cell_h or self.cell_h)
+    def resized(
+        self, cols: int, rows: int, cell_w: int | None = None, cell_h: int | None = None
+    ) -> "Viewport":
+        return replace(
+            self, cols=cols, rows=rows, cell_w=cell_w or self.cell_w, cell_h=cell_h or self.cell_h
+        )
 
     def _placed(self, x: int, y: int, w: int, h: int) -> "Viewport":
         x = min(max(0, x), self.image_w - w)

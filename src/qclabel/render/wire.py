@@ -36,7 +36,7 @@ def _cup(row: int, col: int) -> str:
 
 
 def _fg(hex_colour: str) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"\x1b[38;2;{r};{g};{b}m"
 
 
@@ -74,7 +74,7 @@ def restore_sixel(frame: np.ndarray, cell_w: int, cell_h: int, cells: frozenset[
     """frame: the displayed pixels (cols*cell_w x rows*cell_h)."""
     total = 0
     for row, c1, c2 in row_runs(cells):
-        patch = frame[row * cell_h:(row + 1) * cell_h, c1 * cell_w:(c2 + 1) * cell_w]
+        patch = frame[row * cell_h : (row + 1) * cell_h, c1 * cell_w : (c2 + 1) * cell_w]
         total += len(_cup(row, c1)) + len(image_to_sixels(Image.fromarray(patch)))
     return total
 
@@ -84,12 +84,12 @@ def restore_kitty(cells: frozenset[Cell]) -> int:
     colour that carries the image id, per run."""
     per_cell = len((_PLACEHOLDER + _DIACRITIC * 3).encode())
     runs = row_runs(cells)
-    return sum(len(_cup(r, a)) + len(_fg("#123456")) + per_cell * (b - a + 1)
-               for r, a, b in runs)
+    return sum(len(_cup(r, a)) + len(_fg("#123456")) + per_cell * (b - a + 1) for r, a, b in runs)
 
 
-def delta_bytes(delta: Delta, mode: str, frame: np.ndarray, cell_w: int = 10,
-                cell_h: int = 20) -> int:
+def delta_bytes(
+    delta: Delta, mode: str, frame: np.ndarray, cell_w: int = 10, cell_h: int = 20
+) -> int:
     """Bytes one overlay change writes in `mode` (halfcell, sixel, kitty)."""
     drawn = text_bytes(delta.drawn)
     if mode == "halfcell":
@@ -113,8 +113,9 @@ def full_frame_kitty(frame: np.ndarray, cols: int, rows: int) -> int:
     b64 = len(base64.b64encode(buf.getvalue()))
     chunks = math.ceil(b64 / _TGP_CHUNK)
     framing = chunks * len("\x1b_Gi=4294967295,m=1,f=100,q=2;\x1b\\")
-    return b64 + framing + restore_kitty(frozenset((c, r) for r in range(rows)
-                                                   for c in range(cols)))
+    return (
+        b64 + framing + restore_kitty(frozenset((c, r) for r in range(rows) for c in range(cols)))
+    )
 
 
 def full_frame_halfcell(frame: np.ndarray, cols: int, rows: int) -> int:

@@ -1,12 +1,12 @@
 """Persistence behind one interface; the only package that imports TinyDB.
 
-    store = Store(project_root)
-    store.catalog                 the image catalog
-    store.open_session(user)      the one writer of that user's journal
-    store.state(user)             any user's replayed labels (no lock)
-    store.all_states()            everyone's, each event honoured only if its author
-                                  held the role it needs at its time (authority.py)
-    store.documents("versions")   read-mostly document collections
+store = Store(project_root)
+store.catalog                 the image catalog
+store.open_session(user)      the one writer of that user's journal
+store.state(user)             any user's replayed labels (no lock)
+store.all_states()            everyone's, each event honoured only if its author
+                              held the role it needs at its time (authority.py)
+store.documents("versions")   read-mostly document collections
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class Store:
             return self._baseline
         try:  # a Store opened without its Project: the config's table, if it is trusted
             from .ownership import project_file_problem
+
             path = self.root / "qclabel.toml"
             if project_file_problem(path):
                 return {}
@@ -88,15 +89,22 @@ class Store:
 
 
 def _readable(labels_dir: Path, user: str) -> bool:
-    return all(os.access(p, os.R_OK) or not p.exists()
-               for p in (journal_path(labels_dir, user), ack_path(labels_dir, user)))
+    return all(
+        os.access(p, os.R_OK) or not p.exists()
+        for p in (journal_path(labels_dir, user), ack_path(labels_dir, user))
+    )
 
 
 def _stamp(folder: Path) -> tuple[Any, ...]:
     try:
         with os.scandir(folder) as it:
-            return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns)
-                                for e in it if e.name.endswith((".jsonl", ".ack"))))
+            return tuple(
+                sorted(
+                    (e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                    for e in it
+                    if e.name.endswith((".jsonl", ".ack"))
+                )
+            )
     except OSError:
         return ()
 

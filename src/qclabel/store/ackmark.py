@@ -73,6 +73,7 @@ def _decode(raw: bytes) -> AckRecord | None:
 
 def ack_path(labels_dir: Path, user: str) -> Path:
     from .ownership import file_stem
+
     return Path(labels_dir) / f"{file_stem(Path(labels_dir), user)}.ack"
 
 
@@ -84,14 +85,14 @@ def read_ack(path: Path, user: str) -> AckRecord | None:
             data = fh.read(2 * SLOT + 1)
     except FileNotFoundError:
         return None
-    records = [r for r in (_decode(data[i * SLOT:(i + 1) * SLOT]) for i in (0, 1)) if r]
+    records = [r for r in (_decode(data[i * SLOT : (i + 1) * SLOT]) for i in (0, 1)) if r]
     if not records:
-        raise JournalCorrupt(f"{path}: unreadable acknowledgement mark (no valid record); "
-                             "restore it from a backup")
+        raise JournalCorrupt(
+            f"{path}: unreadable acknowledgement mark (no valid record); restore it from a backup"
+        )
     best = max(records, key=lambda r: r.gen)
     if best.user != user:
-        raise JournalCorrupt(f"{path}: the acknowledgement mark of {best.user!r}, "
-                             f"not of {user!r}")
+        raise JournalCorrupt(f"{path}: the acknowledgement mark of {best.user!r}, not of {user!r}")
     return best
 
 
@@ -124,16 +125,23 @@ class AckFile:
 
     def advance(self, seq: int, offset: int, hash_: str) -> None:
         """Record a new last acknowledged line durably; raises OSError if it may not be."""
-        self._put(replace(self.record, gen=self.record.gen + 1, seq=seq, offset=offset,
-                          hash=hash_))
+        self._put(replace(self.record, gen=self.record.gen + 1, seq=seq, offset=offset, hash=hash_))
 
     def note_pending(self, sha: str) -> None:
         """Before a snapshot is renamed into place: readers then accept either file."""
         self._put(replace(self.record, gen=self.record.gen + 1, next_sha=sha))
 
     def note_snapshot(self, seq: int, hash_: str, sha: str) -> None:
-        self._put(replace(self.record, gen=self.record.gen + 1, snap_seq=seq, snap_hash=hash_,
-                          snap_sha=sha, next_sha=""))
+        self._put(
+            replace(
+                self.record,
+                gen=self.record.gen + 1,
+                snap_seq=seq,
+                snap_hash=hash_,
+                snap_sha=sha,
+                next_sha="",
+            )
+        )
 
     def _put(self, new: AckRecord) -> None:
         if self._dirty:

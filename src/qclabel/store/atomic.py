@@ -91,8 +91,10 @@ class AtomicJSONStorage(Storage):
             result: dict[str, dict[str, Any]] | None = json.loads(raw)
             return result
         except json.JSONDecodeError as exc:
-            raise StoreWriteError(f"{self.path} is not valid JSON ({exc.msg} at byte "
-                                  f"{exc.pos}); restore it from a backup") from exc
+            raise StoreWriteError(
+                f"{self.path} is not valid JSON ({exc.msg} at byte "
+                f"{exc.pos}); restore it from a backup"
+            ) from exc
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         if self.read_only:

@@ -20,8 +20,14 @@ from .journal import Tail, Torn, genesis, line_number, read_events
 from .authority import EVENT_ROLES, ROLES_DIR, RoleHistory
 from .ownership import ALT, owner_problem
 from .labels import SnapshotFile, journal_path, snapshot_path, users
-from .replay import (Replay, ack_problem, ahead_problem, missing_journal_problem,
-                     read_mark_and_snapshot, replay, snapshot_problem)
+from .replay import Replay, replay
+from .replay_checks import (
+    ack_problem,
+    ahead_problem,
+    missing_journal_problem,
+    read_mark_and_snapshot,
+    snapshot_problem,
+)
 
 
 @dataclass
@@ -33,8 +39,7 @@ class Finding:
     problems: list[str] = field(default_factory=list)  # every problem, one line each
 
 
-def verify_journal(labels_dir: Path, user: str,
-                   history: RoleHistory | None = None) -> Finding:
+def verify_journal(labels_dir: Path, user: str, history: RoleHistory | None = None) -> Finding:
     """Replay the whole chain from its first line, then hold it against the mark and
     the snapshot; with `history`, also every event against its author's roles."""
     labels_dir = Path(labels_dir)
@@ -57,19 +62,29 @@ def verify_journal(labels_dir: Path, user: str,
             unauthorized.append(
                 f"{jpath}:{line}: {event['kind']} event on image {event['image']} by {user}, "
                 f"who did not hold the {EVENT_ROLES[event['kind']]} role at {event['ts']}: "
-                "not honoured by any reader")
+                "not honoured by any reader"
+            )
 
-    rep = replay(jpath, Tail(0, 0, genesis(user)), user, {}, end=ack.offset if ack else None,
-                 want=(snap.mark.seq, ack.seq if ack else -1), keep=snap.mark.seq,
-                 visit=check)
+    rep = replay(
+        jpath,
+        Tail(0, 0, genesis(user)),
+        user,
+        {},
+        end=ack.offset if ack else None,
+        want=(snap.mark.seq, ack.seq if ack else -1),
+        keep=snap.mark.seq,
+        visit=check,
+    )
     problems += unauthorized
     journal_problem = rep.problem or (ack_problem(jpath, apath, ack, rep) if ack else None)
     problems += [journal_problem] if journal_problem else []
     if snap.present and not snap.problem and snap.mark.seq:
         problems += _against_snapshot(jpath, spath, snap, rep, explained=bool(journal_problem))
     if ack is None and not mark_bad and (snap.acked or rep.marked):
-        problems.append(f"{apath}: missing, but {jpath.name} was written with "
-                        "acknowledgement marks: it was deleted")
+        problems.append(
+            f"{apath}: missing, but {jpath.name} was written with "
+            "acknowledgement marks: it was deleted"
+        )
     return _finding(jpath, problems, rep.lines, _torn_note(jpath, rep, ack))
 
 
@@ -79,16 +94,18 @@ def _finding(jpath: Path, problems: list[str], events: int, note: str) -> Findin
     return Finding(str(jpath), True, events, f"OK, {events} events, chain intact{note}")
 
 
-def _snapshot_problems(spath: Path, apath: Path, snap: SnapshotFile,
-                       ack: AckRecord | None) -> list[str]:
+def _snapshot_problems(
+    spath: Path, apath: Path, snap: SnapshotFile, ack: AckRecord | None
+) -> list[str]:
     problem = snapshot_problem(spath, apath, snap, ack)
     if problem is None and ack is not None and snap.mark.seq > ack.seq:
         problem = ahead_problem(spath, apath, snap.mark, ack)
     return [problem] if problem else []
 
 
-def _against_snapshot(jpath: Path, spath: Path, snap: SnapshotFile, rep: Replay,
-                      explained: bool) -> list[str]:
+def _against_snapshot(
+    jpath: Path, spath: Path, snap: SnapshotFile, rep: Replay, explained: bool
+) -> list[str]:
     """The journal must still hold the line the snapshot ends at, and the snapshot must
     hold exactly what replaying the journal up to it gives."""
     found, mark = rep.found.get(snap.mark.seq), snap.mark
@@ -96,19 +113,25 @@ def _against_snapshot(jpath: Path, spath: Path, snap: SnapshotFile, rep: Replay,
         if explained:  # the replay stopped (or the journal ends) before that line
             return []
         line = line_number(jpath, rep.tail.offset)
-        return [f"{jpath}:{line}: lines missing from line {line} on: {spath.name} covers "
-                f"{mark.seq} events, the journal ends after seq {rep.tail.seq}"]
+        return [
+            f"{jpath}:{line}: lines missing from line {line} on: {spath.name} covers "
+            f"{mark.seq} events, the journal ends after seq {rep.tail.seq}"
+        ]
     if found.tail != mark:
-        return [f"{jpath}:{found.line(jpath)}: does not match {spath.name}: the line with seq "
-                f"{mark.seq}, which the snapshot covers up to, was rewritten"]
+        return [
+            f"{jpath}:{found.line(jpath)}: does not match {spath.name}: the line with seq "
+            f"{mark.seq}, which the snapshot covers up to, was rewritten"
+        ]
     mine = {k: e["after"] for k, e in snap.entries.items()}
     theirs = {k: e["after"] for k, e in (found.entries or {}).items()}
     if mine == theirs:
         return []
     diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
     kind, image = diff[0]
-    return [f"{spath}: {kind} of image {image} differs from the journal ({len(diff)} "
-            "entries differ): the snapshot was altered"]
+    return [
+        f"{spath}: {kind} of image {image} differs from the journal ({len(diff)} "
+        "entries differ): the snapshot was altered"
+    ]
 
 
 def _torn_note(jpath: Path, rep: Replay, ack: AckRecord | None) -> str:
@@ -117,11 +140,15 @@ def _torn_note(jpath: Path, rep: Replay, ack: AckRecord | None) -> str:
         return ""
     line = line_number(jpath, torn.offset)
     if ack is None:
-        return (f"; torn last line {line} ignored (a crash mid-write; this journal has no "
-                "acknowledgement mark yet)")
-    return (f"; {len(torn.data)} bytes from line {line} on were never acknowledged "
-            "(a crash mid-write or a failed save): ignored, and moved aside by the next "
-            "session")
+        return (
+            f"; torn last line {line} ignored (a crash mid-write; this journal has no "
+            "acknowledgement mark yet)"
+        )
+    return (
+        f"; {len(torn.data)} bytes from line {line} on were never acknowledged "
+        "(a crash mid-write or a failed save): ignored, and moved aside by the next "
+        "session"
+    )
 
 
 def verify_all(labels_dir: Path, history: RoleHistory | None = None) -> list[Finding]:
@@ -143,7 +170,7 @@ _SUFFIXES = (".snapshot.json", ".jsonl", ".ack", ".lock")
 
 
 def _user_of(name: str) -> str:
-    return next(name[:-len(s)] for s in _SUFFIXES if name.endswith(s))
+    return next(name[: -len(s)] for s in _SUFFIXES if name.endswith(s))
 
 
 def _named_files(folder: Path) -> list[Path]:
@@ -166,8 +193,9 @@ def verify_project(root: Path, history: RoleHistory) -> list[Finding]:
     return found
 
 
-def iter_log(labels_dir: Path, image: str | None = None,
-             user: str | None = None) -> Iterator[dict[str, Any]]:
+def iter_log(
+    labels_dir: Path, image: str | None = None, user: str | None = None
+) -> Iterator[dict[str, Any]]:
     """Every event of the selected journals, oldest first (merged by timestamp)."""
     events: list[dict[str, Any]] = []
     for u in users(labels_dir):
@@ -216,5 +244,7 @@ def describe(value: Any) -> str:
 
 def format_event(e: dict[str, Any]) -> str:
     note = f"  note: {e['note']}" if e.get("note") else ""
-    return (f"{e['ts']}  {e['user']:<10} {e['kind']:<9} {e['image'][:12]}  "
-            f"{describe(e.get('before'))} -> {describe(e.get('after'))}{note}")
+    return (
+        f"{e['ts']}  {e['user']:<10} {e['kind']:<9} {e['image'][:12]}  "
+        f"{describe(e.get('before'))} -> {describe(e.get('after'))}{note}"
+    )

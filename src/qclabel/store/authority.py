@@ -92,25 +92,30 @@ def load_history(root: Path, baseline: dict[str, Any]) -> RoleHistory:
         if not isinstance(target, str) or not isinstance(role, str):
             history.findings.append(f"{where}: not a role change event; ignored")
         elif not history.held(by, "admin", ts):
-            history.findings.append(f"{where}: {by} changed the {role} role of {target} at "
-                                    f"{ts} without holding the admin role then; ignored")
+            history.findings.append(
+                f"{where}: {by} changed the {role} role of {target} at "
+                f"{ts} without holding the admin role then; ignored"
+            )
         else:
             history.changes.setdefault((target, role), []).append(
-                Change(target, role, bool(after.get("held")), ts, by, where))
+                Change(target, role, bool(after.get("held")), ts, by, where)
+            )
     return history
 
 
 def role_journals(roles_dir: Path) -> list[tuple[str, Path]]:
     from .labels import _USER  # the one rule for names that can be a journal's
+
     try:
         names = sorted(os.listdir(roles_dir))
     except OSError:
         return []
-    return [(n[:-6], roles_dir / n) for n in names
-            if n.endswith(".jsonl") and _USER.match(n[:-6])]
+    return [(n[:-6], roles_dir / n) for n in names if n.endswith(".jsonl") and _USER.match(n[:-6])]
 
 
-def _read(path: Path, user: str, findings: list[str]) -> list[tuple[str, str, int, str, dict[Any, Any]]]:
+def _read(
+    path: Path, user: str, findings: list[str]
+) -> list[tuple[str, str, int, str, dict[Any, Any]]]:
     """Every acknowledged event of one admin's role journal that the chain vouches for."""
     for p in (path, ack_path(path.parent, user)):
         problem = owner_problem(p, (user,))
@@ -124,8 +129,10 @@ def _read(path: Path, user: str, findings: list[str]) -> list[tuple[str, str, in
         ack = None
     out = []
     try:
-        for n, item in enumerate(read_events(path, Tail(0, 0, genesis(user)), user,
-                                             end=ack.offset if ack else None), start=1):
+        for n, item in enumerate(
+            read_events(path, Tail(0, 0, genesis(user)), user, end=ack.offset if ack else None),
+            start=1,
+        ):
             if isinstance(item, Torn):
                 break
             _, event = item
@@ -140,8 +147,7 @@ def authorize(states: dict[Any, Any], history: RoleHistory) -> None:
     """Drop from each state every entry whose author lacked the role for it at its
     time, keeping what was dropped in `state.unauthorized` for status and audit."""
     for user, state in states.items():
-        bad = [key for key, e in state.entries.items()
-               if not history.allows(user, key[0], e["ts"])]
+        bad = [key for key, e in state.entries.items() if not history.allows(user, key[0], e["ts"])]
         for key in bad:
             entry = state.entries.pop(key)
             state.unauthorized.append((key[0], key[1], entry["seq"], entry["ts"]))

@@ -56,8 +56,10 @@ def migrate(path: Path) -> bool:
             con = catalog_db.open_writer(tmp)
             with con:
                 con.execute("BEGIN IMMEDIATE")
-                catalog_db.insert(con, (catalog_db.row_of(_numbered(r, n))
-                                        for n, r in enumerate(records, start=1)))
+                catalog_db.insert(
+                    con,
+                    (catalog_db.row_of(_numbered(r, n)) for n, r in enumerate(records, start=1)),
+                )
             con.close()
             st = os.stat(legacy)
             os.chmod(tmp, st.st_mode & 0o7777)
@@ -86,6 +88,11 @@ def in_memory(legacy: Path) -> sqlite3.Connection:
     con.executescript(catalog_db.SCHEMA)
     with con:
         con.execute("BEGIN")
-        catalog_db.insert(con, (catalog_db.row_of(_numbered(r, n))
-                                for n, r in enumerate(legacy_records(legacy), start=1)))
+        catalog_db.insert(
+            con,
+            (
+                catalog_db.row_of(_numbered(r, n))
+                for n, r in enumerate(legacy_records(legacy), start=1)
+            ),
+        )
     return con

@@ -23,21 +23,26 @@ from .atomic import atomic_write_bytes, writer_lock
 from .ownership import folder_owner, project_file_problem, uid_name
 
 CONFIG_NAME = "qclabel.toml"
-HEADER = (b"# qclabel project config: edit with care; `qclabel status` validates it.\n"
-          b"# The roles table is where the project started; `qclabel role list` shows the\n"
-          b"# roles now (role changes are admins' signed events in roles/).\n")
+HEADER = (
+    b"# qclabel project config: edit with care; `qclabel status` validates it.\n"
+    b"# The roles table is where the project started; `qclabel role list` shows the\n"
+    b"# roles now (role changes are admins' signed events in roles/).\n"
+)
 
 
-def update_config(root: Path, change: Callable[[dict[str, Any] | None], dict[str, Any]]
-                  ) -> dict[str, Any]:
+def update_config(
+    root: Path, change: Callable[[dict[str, Any] | None], dict[str, Any]]
+) -> dict[str, Any]:
     """Apply `change` to the config as it is on disk now (None: there is none yet) and
     write the result; returns it. Only the project folder's owner (or root) writes."""
     root = Path(root)
     path = root / CONFIG_NAME
     euid, owner = os.geteuid(), folder_owner(root)
     if euid not in (0, owner):
-        raise PermissionDenied(f"{path}: only the project owner {uid_name(owner)} (or root) "
-                               f"may change the config, not {uid_name(euid)}")
+        raise PermissionDenied(
+            f"{path}: only the project owner {uid_name(owner)} (or root) "
+            f"may change the config, not {uid_name(euid)}"
+        )
     with writer_lock(path):
         problem = project_file_problem(path)
         if problem:

@@ -36,17 +36,25 @@ def group_id(name: str) -> int:
     try:
         return grp.getgrnam(name).gr_gid
     except KeyError:
-        raise ConfigError("--privileged-group", "group", name,
-                          "no such operating-system group (create it with groupadd)") from None
+        raise ConfigError(
+            "--privileged-group",
+            "group",
+            name,
+            "no such operating-system group (create it with groupadd)",
+        ) from None
 
 
 def check_can_own(root: Path) -> None:
     """The project folder's owner is the root of trust (ownership.py): a project is
     only made in a folder its creator owns (or by root)."""
     if root.exists() and os.geteuid() not in (0, root.stat().st_uid):
-        raise ConfigError(root, "(folder)", str(root),
-                          f"owned by {uid_name(root.stat().st_uid)}: a project's folder must "
-                          "be its creator's (its owner is who may change qclabel.toml)")
+        raise ConfigError(
+            root,
+            "(folder)",
+            str(root),
+            f"owned by {uid_name(root.stat().st_uid)}: a project's folder must "
+            "be its creator's (its owner is who may change qclabel.toml)",
+        )
 
 
 def setup_folders(root: Path, privileged_gid: int | None) -> None:
@@ -76,8 +84,14 @@ def check_setup(root: Path, privileged_group: str | None) -> list[Check]:
     out.append(_folder(root / "roles", ROLES_MODE, None))
     for name in ("qclabel.toml", "catalog.sqlite"):
         problem = project_file_problem(root / name)
-        out.append(Check(problem is None, problem or f"{root / name}: owned by the project "
-                         "owner" + ("" if (root / name).exists() else " (not there yet)")))
+        out.append(
+            Check(
+                problem is None,
+                problem
+                or f"{root / name}: owned by the project owner"
+                + ("" if (root / name).exists() else " (not there yet)"),
+            )
+        )
     for folder in (root / "labels", root / "roles"):
         out += _files(folder)
     return out
@@ -91,31 +105,39 @@ def _folder(path: Path, mode: int, group: str | None) -> Check:
     have = stat.S_IMODE(st.st_mode)
     gname = _group_name(st.st_gid)
     if have != mode:
-        return Check(False, f"{path}: mode {have:04o}, expected {mode:04o} "
-                     f"(chmod {mode:04o} {path})")
+        return Check(
+            False, f"{path}: mode {have:04o}, expected {mode:04o} (chmod {mode:04o} {path})"
+        )
     if group and gname != group:
-        return Check(False, f"{path}: group {gname}, expected the privileged group {group} "
-                     f"(chgrp {group} {path})")
+        return Check(
+            False,
+            f"{path}: group {gname}, expected the privileged group {group} (chgrp {group} {path})",
+        )
     return Check(True, f"{path}: mode {have:04o}, owner {uid_name(st.st_uid)}, group {gname}")
 
 
 def _files(folder: Path) -> list[Check]:
     from .labels import _USER
+
     out: list[Check] = []
     try:
         names = sorted(os.listdir(folder))
     except OSError:
         return out
     for name in names:
-        user = next((name[:-len(s)] for s in SUFFIXES if name.endswith(s)), None)
+        user = next((name[: -len(s)] for s in SUFFIXES if name.endswith(s)), None)
         if user is None or not _USER.match(user):
             continue
         problem = owner_problem(folder / name, (user,))
         if problem:
             out.append(Check(False, problem))
         elif stat.S_IMODE(os.lstat(folder / name).st_mode) & 0o007:
-            out.append(Check(False, f"{folder / name}: readable or writable by everyone "
-                             f"(chmod o= {folder / name})"))
+            out.append(
+                Check(
+                    False,
+                    f"{folder / name}: readable or writable by everyone (chmod o= {folder / name})",
+                )
+            )
     return out
 
 

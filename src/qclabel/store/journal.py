@@ -24,8 +24,15 @@ from ..errors import JournalCorrupt, StoreWriteError
 from .ackmark import FILE_MODE, AckFile
 
 # The line format lives in lineformat.py; re-exported here for existing imports.
-from .lineformat import (FORMAT, canonical, encode_event, event_hash, genesis,  # noqa: F401
-                     is_written_form, now_iso)
+from .lineformat import (
+    FORMAT,
+    canonical,
+    encode_event,
+    event_hash,
+    genesis,  # noqa: F401
+    is_written_form,
+    now_iso,
+)
 
 
 @dataclass
@@ -46,8 +53,9 @@ class Torn:
     data: bytes
 
 
-def read_events(path: Path, start: Tail, user: str, verify: bool = True,
-                end: int | None = None) -> Iterator[tuple[Tail, dict[str, Any]] | Torn]:
+def read_events(
+    path: Path, start: Tail, user: str, verify: bool = True, end: int | None = None
+) -> Iterator[tuple[Tail, dict[str, Any]] | Torn]:
     """Yield (tail after the line, event) for each complete line from `start.offset` that
     ends at or before `end` (every complete line when `end` is None), then a Torn item
     with whatever bytes follow. Raises JournalCorrupt naming the line (counted in the
@@ -66,7 +74,7 @@ def read_events(path: Path, start: Tail, user: str, verify: bool = True,
         seq, prev = event["seq"], event["hash"]
         yield Tail(pos, seq, prev), event
     if pos < start.offset + len(data):
-        yield Torn(pos, data[pos - start.offset:])
+        yield Torn(pos, data[pos - start.offset :])
 
 
 def line_number(path: Path, offset: int) -> int:
@@ -87,7 +95,7 @@ def line_ending_at(path: Path, offset: int) -> bytes:
             start -= step
             cut = buf.rfind(b"\n", 0, len(buf) - 1)
             if cut >= 0:
-                return buf[cut + 1:]
+                return buf[cut + 1 :]
     return buf
 
 
@@ -99,7 +107,7 @@ def _lines(data: bytes) -> Iterator[bytes]:
         if end < 0:
             yield data[start:]
             return
-        yield data[start:end + 1]
+        yield data[start : end + 1]
         start = end + 1
 
 
@@ -107,17 +115,21 @@ def _parse_line(path: Path, pos: int, raw: bytes) -> dict[str, Any]:
     try:
         event = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise JournalCorrupt(f"{path}:{line_number(path, pos)}: not a complete JSON event "
-                             f"({exc}); the journal was cut or overwritten here") from exc
+        raise JournalCorrupt(
+            f"{path}:{line_number(path, pos)}: not a complete JSON event "
+            f"({exc}); the journal was cut or overwritten here"
+        ) from exc
     if not isinstance(event, dict) or not {"seq", "hash", "prev"} <= event.keys():
         raise JournalCorrupt(f"{path}:{line_number(path, pos)}: not a journal event")
     return event
 
 
-def _check_link(path: Path, pos: int, raw: bytes, event: dict[str, Any], seq: int,
-                prev: str, user: str) -> None:
+def _check_link(
+    path: Path, pos: int, raw: bytes, event: dict[str, Any], seq: int, prev: str, user: str
+) -> None:
     def at() -> str:
         return f"{path}:{line_number(path, pos)}"
+
     if is_written_form(raw, event):
         ok = same_bytes = True
     else:
@@ -129,15 +141,20 @@ def _check_link(path: Path, pos: int, raw: bytes, event: dict[str, Any], seq: in
     if not ok:
         raise JournalCorrupt(f"{at()}: content altered (hash does not match)")
     if event["seq"] != seq + 1 or event["prev"] != prev:
-        raise JournalCorrupt(f"{at()}: chain broken: expected seq {seq + 1} after "
-                             f"hash {prev[:12]}, found seq {event['seq']} after "
-                             f"{str(event['prev'])[:12]} (lines removed, inserted or reordered)")
+        raise JournalCorrupt(
+            f"{at()}: chain broken: expected seq {seq + 1} after "
+            f"hash {prev[:12]}, found seq {event['seq']} after "
+            f"{str(event['prev'])[:12]} (lines removed, inserted or reordered)"
+        )
     if event.get("user") != user:
-        raise JournalCorrupt(f"{at()}: written by {event.get('user')!r}, "
-                             f"but this is {user!r}'s journal")
+        raise JournalCorrupt(
+            f"{at()}: written by {event.get('user')!r}, but this is {user!r}'s journal"
+        )
     if not same_bytes:
-        raise JournalCorrupt(f"{at()}: edited (the content still hashes the same, but the "
-                             "bytes are not the ones qclabel wrote, e.g. spacing changed)")
+        raise JournalCorrupt(
+            f"{at()}: edited (the content still hashes the same, but the "
+            "bytes are not the ones qclabel wrote, e.g. spacing changed)"
+        )
 
 
 class JournalWriter:
@@ -152,15 +169,17 @@ class JournalWriter:
         self._unclean = False  # a failed append may have left bytes past the tail
         created = not self.path.exists()
         try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW,
-                               FILE_MODE)
+            self._fd = os.open(
+                self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE
+            )
             if created:
                 # The new file's directory entry must be durable too, or a crash could
                 # lose the whole journal even though its lines were fdatasynced.
                 _fsync_dir(self.path.parent)
         except OSError as exc:
-            raise StoreWriteError(f"cannot open {self.path} for writing: "
-                                  f"{exc.strerror or exc}") from exc
+            raise StoreWriteError(
+                f"cannot open {self.path} for writing: {exc.strerror or exc}"
+            ) from exc
 
     def append(self, body: dict[str, Any]) -> dict[str, Any]:
         """Chain, write and fdatasync one event; return it only once it is durable."""
@@ -172,8 +191,14 @@ class JournalWriter:
         bytes past the mark at most, which are never replayed)."""
         events, lines, tail = [], [], self.tail
         for body in bodies:
-            event = {**body, "seq": tail.seq + 1, "user": self.user,
-                     "ts": body.get("ts") or now_iso(), "prev": tail.hash, "v": FORMAT}
+            event = {
+                **body,
+                "seq": tail.seq + 1,
+                "user": self.user,
+                "ts": body.get("ts") or now_iso(),
+                "prev": tail.hash,
+                "v": FORMAT,
+            }
             event["hash"], line = encode_event(event)
             tail = Tail(tail.offset + len(line), event["seq"], event["hash"])
             events.append(event)
@@ -188,8 +213,9 @@ class JournalWriter:
                 self.ack.advance(tail.seq, tail.offset, tail.hash)
         except OSError as exc:
             self._rollback()
-            raise StoreWriteError(f"label not saved: cannot write {self.path}: "
-                                  f"{exc.strerror or exc}") from exc
+            raise StoreWriteError(
+                f"label not saved: cannot write {self.path}: {exc.strerror or exc}"
+            ) from exc
         self._unclean = False
         self.tail = tail
         return events

@@ -62,10 +62,13 @@ def is_written_form(raw: bytes, event: dict[str, Any]) -> bool:
         return False
     pair = b'"hash":"' + digest.encode() + b'",'
     at = raw.find(pair)
-    if at <= 1 or raw[at - 1:at] != b"," or not raw.startswith(
-            _key_json(keys[nxt]), at + len(pair)):
+    if (
+        at <= 1
+        or raw[at - 1 : at] != b","
+        or not raw.startswith(_key_json(keys[nxt]), at + len(pair))
+    ):
         return False
-    return hashlib.sha256(raw[:at] + raw[at + len(pair):-1]).hexdigest() == digest
+    return hashlib.sha256(raw[:at] + raw[at + len(pair) : -1]).hexdigest() == digest
 
 
 def now_iso() -> str:

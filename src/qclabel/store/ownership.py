@@ -34,8 +34,9 @@ def uid_name(uid: int) -> str:
         return f"uid{uid}"
 
 
-def owner_problem(path: Path, users: Iterable[str] = (), uids: Iterable[int] = (),
-                  what: str | None = None) -> str | None:
+def owner_problem(
+    path: Path, users: Iterable[str] = (), uids: Iterable[int] = (), what: str | None = None
+) -> str | None:
     """None when `path` is missing, or a regular file owned by root, by one of the OS
     users `users` or by one of `uids`; otherwise one line saying who owns it and why it
     is not honoured. `what` names whose file it should be ("ann", "the project owner")."""
@@ -47,16 +48,20 @@ def owner_problem(path: Path, users: Iterable[str] = (), uids: Iterable[int] = (
     users = tuple(users)
     whose = what or " or ".join(users) or "root"
     if stat.S_ISLNK(st.st_mode):
-        return (f"{path}: a symbolic link, not a file {whose} wrote: planted by another "
-                "user; ignored (remove it)")
+        return (
+            f"{path}: a symbolic link, not a file {whose} wrote: planted by another "
+            "user; ignored (remove it)"
+        )
     if not stat.S_ISREG(st.st_mode):
         return f"{path}: not a regular file; ignored (remove it)"
     if st.st_uid == ROOT_UID or st.st_uid in set(uids):
         return None
     if uid_name(st.st_uid) in users:  # one lookup, of the owner (names may not exist)
         return None
-    return (f"{path}: owned by {uid_name(st.st_uid)}, not by {whose}: planted or replaced "
-            f"by another user; ignored (the owner of {path.parent} or root can remove it)")
+    return (
+        f"{path}: owned by {uid_name(st.st_uid)}, not by {whose}: planted or replaced "
+        f"by another user; ignored (the owner of {path.parent} or root can remove it)"
+    )
 
 
 def folder_owner(path: Path) -> int:
@@ -72,8 +77,7 @@ def project_file_problem(path: Path) -> str | None:
         owner = folder_owner(path.parent)
     except OSError:
         return None
-    return owner_problem(path, uids=(owner,),
-                         what=f"the project owner {uid_name(owner)}")
+    return owner_problem(path, uids=(owner,), what=f"the project owner {uid_name(owner)}")
 
 
 # -- moving aside from planted files -----------------------------------------------------

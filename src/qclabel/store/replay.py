@@ -17,11 +17,25 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import JournalCorrupt
-from .ackmark import AckRecord, ack_path, read_ack
+from .ackmark import AckRecord, ack_path
 from .journal import FORMAT, Tail, Torn, genesis, line_number, read_events
 from .ownership import owner_problem
-from .labels import (Damage, Key, LabelState, SnapshotFile, journal_path, load_snapshot,
-                     snapshot_mark_problem, snapshot_path)
+from .replay_checks import (
+    ack_problem,
+    ahead_problem,
+    missing_journal_problem,
+    read_mark_and_snapshot,
+    snapshot_problem,
+)
+from .labels import (
+    Damage,
+    Key,
+    LabelState,
+    SnapshotFile,
+    journal_path,
+    snapshot_mark_problem,
+    snapshot_path,
+)
 
 
 def load_state(labels_dir: Path, user: str, verify: bool = True) -> LabelState:
@@ -38,8 +52,10 @@ def refuse_damage(states: dict[str, LabelState], what: str) -> None:
     for state in states.values():
         damage = [d for d in state.damage if d.part != "owner"]
         if damage:
-            raise JournalCorrupt(f"{damage[0]}; {what} is not built while a journal has "
-                                 "audit findings (`qclabel audit verify` lists them)")
+            raise JournalCorrupt(
+                f"{damage[0]}; {what} is not built while a journal has "
+                "audit findings (`qclabel audit verify` lists them)"
+            )
 
 
 @dataclass
@@ -63,10 +79,17 @@ class Replay:
     lines: int = 0
 
 
-def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any]],
-           verify: bool = True, end: int | None = None, want: tuple[int, ...] = (),
-           keep: int | None = None,
-           visit: Callable[[int, dict[str, Any]], None] | None = None) -> Replay:
+def replay(
+    jpath: Path,
+    start: Tail,
+    user: str,
+    entries: dict[Key, dict[str, Any]],
+    verify: bool = True,
+    end: int | None = None,
+    want: tuple[int, ...] = (),
+    keep: int | None = None,
+    visit: Callable[[int, dict[str, Any]], None] | None = None,
+) -> Replay:
     """Apply the journal's lines from `start` (up to `end`) to `entries`; stop at the
     first bad line and say why. Line numbers are exact when `start` is the genesis.
     Where the lines with the seqs in `want` are is noted; for seq `keep` the state
@@ -80,106 +103,25 @@ def replay(jpath: Path, start: Tail, user: str, entries: dict[Key, dict[str, Any
                 break
             tail, event = item
             entries[(event["kind"], event["image"])] = {
-                "after": event.get("after"), "ts": event["ts"], "seq": event["seq"]}
+                "after": event.get("after"),
+                "ts": event["ts"],
+                "seq": event["seq"],
+            }
             rep.tail, rep.lines = tail, rep.lines + 1
             if visit is not None:
                 visit(rep.lines, event)
             rep.marked = rep.marked or event.get("v") == FORMAT
             if event["seq"] in want:
                 rep.found[event["seq"]] = Found(
-                    tail, dict(entries) if event["seq"] == keep else None)
+                    tail, dict(entries) if event["seq"] == keep else None
+                )
     except JournalCorrupt as exc:
         rep.problem = str(exc)
     except (KeyError, TypeError) as exc:  # hashes right but lacks a field qclabel writes
-        rep.problem = (f"{jpath}:{line_number(jpath, rep.tail.offset)}: not a journal "
-                       f"event (no {exc})")
+        rep.problem = (
+            f"{jpath}:{line_number(jpath, rep.tail.offset)}: not a journal event (no {exc})"
+        )
     return rep
-
-
-def ack_problem(jpath: Path, apath: Path, ack: AckRecord, rep: Replay) -> str | None:
-    """The replay (up to the mark's offset, wanting the mark's seq) must end exactly on
-    the marked line."""
-    tail = rep.tail
-    if tail == Tail(ack.offset, ack.seq, ack.hash):
-        return None
-    found = rep.found.get(ack.seq)
-    if found is not None or tail.offset == ack.offset:
-        line = found.line(jpath) if found else line_number(jpath, tail.offset) - 1
-        return (f"{jpath}:{line}: does not match {apath.name}: the last acknowledged line "
-                f"(seq {ack.seq}) is not the line found here: it, or lines before it, "
-                "were rewritten or removed")
-    size = jpath.stat().st_size
-    line = line_number(jpath, tail.offset)
-    recorded = f"{apath.name} records {ack.seq} acknowledged events ({ack.offset} bytes)"
-    if size >= ack.offset:
-        return (f"{jpath}:{line}: does not match {apath.name}: this line runs past byte "
-                f"{ack.offset}, where the last acknowledged line (seq {ack.seq}) ended: "
-                "lines up to here were rewritten")
-    if size > tail.offset:
-        return (f"{jpath}:{line}: acknowledged line cut in half: the journal ends inside "
-                f"line {line} (at byte {size}), but {recorded}")
-    return (f"{jpath}:{line}: acknowledged lines missing from line {line} on: the journal "
-            f"ends after line {line - 1} ({size} bytes), but {recorded}")
-
-
-def snapshot_problem(spath: Path, apath: Path, snap: SnapshotFile,
-                     ack: AckRecord | None) -> str | None:
-    """Unreadable, or not the snapshot the mark says was last written."""
-    if snap.problem:
-        return snap.problem
-    if ack is None:
-        return None
-    if ack.snap_seq and not snap.present:
-        return (f"{spath}: missing, but {apath.name} records a snapshot up to seq "
-                f"{ack.snap_seq}: it was deleted (the journal alone is complete)")
-    if snap.present and (snap.mark.seq < ack.snap_seq or (
-            snap.mark.seq == ack.snap_seq and snap.mark.hash != ack.snap_hash)):
-        return (f"{spath}: not the last snapshot written (it covers seq {snap.mark.seq}, "
-                f"{apath.name} records seq {ack.snap_seq}): an old or foreign copy was put back")
-    if snap.present and ack.snap_sha and snap.sha not in (ack.snap_sha, ack.next_sha):
-        return (f"{spath}: altered: its bytes are not those of the snapshot last written "
-                f"({apath.name} records their SHA-256); it is ignored")
-    return None
-
-
-def moved_on(snap: SnapshotFile, ack: AckRecord | None) -> bool:
-    """A snapshot newer than the mark read just before it: the session wrote one in
-    between (it records the hash before the rename, so reading both again settles it)."""
-    if ack is None or not snap.present or snap.problem:
-        return False
-    return snap.mark.seq > ack.seq or bool(
-        ack.snap_sha and snap.sha not in (ack.snap_sha, ack.next_sha))
-
-
-def read_mark_and_snapshot(apath: Path, spath: Path, user: str
-                           ) -> tuple[AckRecord | None, str | None, SnapshotFile]:
-    """The mark (or why it is unreadable) and then the snapshot, read again while a
-    session is seen writing a new snapshot between the two reads."""
-    for _ in range(5):
-        try:
-            ack, bad = read_ack(apath, user), None
-        except JournalCorrupt as exc:
-            ack, bad = None, str(exc)
-        snap = load_snapshot(spath, user)
-        if not moved_on(snap, ack):
-            break
-    return ack, bad, snap
-
-
-def ahead_problem(spath: Path, apath: Path, mark: Tail, ack: AckRecord) -> str:
-    return (f"{spath}: covers seq {mark.seq}, but {apath.name} records only {ack.seq} "
-            "acknowledged events")
-
-
-def missing_journal_problem(jpath: Path, spath: Path, apath: Path, snap: SnapshotFile,
-                            ack: AckRecord | None) -> str | None:
-    if ack is not None and ack.seq:
-        return (f"{jpath}: missing, but {apath.name} records {ack.seq} acknowledged events: "
-                "the journal was deleted")
-    if snap.mark.seq:
-        return (f"{jpath}: missing, but {spath.name} covers {snap.mark.seq} events: "
-                "the journal was deleted")
-    return None
 
 
 class _Reader:
@@ -195,8 +137,11 @@ class _Reader:
         self.damage.append(Damage(part, message))
 
     def load(self) -> LabelState:
-        planted = [p for p in (owner_problem(f, (self.user,))
-                               for f in (self.jpath, self.spath, self.apath)) if p]
+        planted = [
+            p
+            for p in (owner_problem(f, (self.user,)) for f in (self.jpath, self.spath, self.apath))
+            if p
+        ]
         if planted:  # someone else's file under this user's name: none of it counts
             self.damage += [Damage("owner", p) for p in planted]
             empty = Tail(0, 0, genesis(self.user))
@@ -225,8 +170,15 @@ class _Reader:
         problem = missing_journal_problem(self.jpath, self.spath, self.apath, snap, ack)
         if problem:
             self.note("journal", problem)
-        return LabelState(self.user, snap.entries, snap.mark, None, snapshot=snap.mark,
-                          damage=self.damage, ack=ack)
+        return LabelState(
+            self.user,
+            snap.entries,
+            snap.mark,
+            None,
+            snapshot=snap.mark,
+            damage=self.damage,
+            ack=ack,
+        )
 
     def replay_journal(self, ack: AckRecord | None, snap: SnapshotFile) -> LabelState:
         start, entries, mark_problem = snap.mark, snap.entries, None
@@ -234,9 +186,15 @@ class _Reader:
             mark_problem = snapshot_mark_problem(self.spath, self.jpath, start)
             if mark_problem:  # replay the journal alone, which names the line
                 start, entries = Tail(0, 0, genesis(self.user)), {}
-        rep = replay(self.jpath, start, self.user, entries, self.verify,
-                     end=ack.offset if ack else None,
-                     want=(snap.mark.seq, ack.seq if ack else -1))
+        rep = replay(
+            self.jpath,
+            start,
+            self.user,
+            entries,
+            self.verify,
+            end=ack.offset if ack else None,
+            want=(snap.mark.seq, ack.seq if ack else -1),
+        )
         problem = rep.problem
         if problem is None and ack is not None and self.verify:
             problem = ack_problem(self.jpath, self.apath, ack, rep)
@@ -245,20 +203,34 @@ class _Reader:
         elif mark_problem:
             self.note("journal", self.mark_message(snap.mark, rep, mark_problem))
         if ack is None and not self.mark_bad and (snap.acked or rep.marked):
-            self.note("mark", f"{self.apath}: missing, but {self.jpath.name} was written with "
-                      "acknowledgement marks: it was deleted")
-        return LabelState(self.user, entries, rep.tail, None if problem else rep.torn,
-                          snapshot=start, damage=self.damage, ack=ack)
+            self.note(
+                "mark",
+                f"{self.apath}: missing, but {self.jpath.name} was written with "
+                "acknowledgement marks: it was deleted",
+            )
+        return LabelState(
+            self.user,
+            entries,
+            rep.tail,
+            None if problem else rep.torn,
+            snapshot=start,
+            damage=self.damage,
+            ack=ack,
+        )
 
     def mark_message(self, mark: Tail, rep: Replay, fallback: str) -> str:
         """The journal replays cleanly on its own, yet not into the snapshot's mark."""
         if mark.seq in rep.found:
             line = rep.found[mark.seq].line(self.jpath)
-            return (f"{self.jpath}:{line}: does not match {self.spath.name}: the line with "
-                    f"seq {mark.seq}, which the snapshot covers up to, was rewritten")
+            return (
+                f"{self.jpath}:{line}: does not match {self.spath.name}: the line with "
+                f"seq {mark.seq}, which the snapshot covers up to, was rewritten"
+            )
         if rep.tail.seq < mark.seq:
             line = line_number(self.jpath, rep.tail.offset)
-            return (f"{self.jpath}:{line}: lines missing from line {line} on: "
-                    f"{self.spath.name} covers {mark.seq} events, the journal ends after "
-                    f"seq {rep.tail.seq}")
+            return (
+                f"{self.jpath}:{line}: lines missing from line {line} on: "
+                f"{self.spath.name} covers {mark.seq} events, the journal ends after "
+                f"seq {rep.tail.seq}"
+            )
         return fallback

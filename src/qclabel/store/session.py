@@ -8,26 +8,21 @@ writes a fresh one at once."""
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import secrets
 import hashlib
 import math
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from ..core.edits import Change
 from ..core.model import Annotation
-from ..errors import InvalidGeometry, JournalCorrupt, SessionLocked, StoreWriteError
+from ..errors import InvalidGeometry, JournalCorrupt, StoreWriteError
 from . import labels as _labels
 from .ackmark import FILE_MODE, AckFile, AckRecord, ack_path
 from .atomic import atomic_write_bytes
-from .ownership import ALT, file_stem, planted_under
-from ..fsutil import fsync_dir
 from .journal import JournalWriter
+from .session_lock import acquire_lock, move_aside
 
 SNAPSHOT_EVERY = 2000  # tail events after which opening a session rewrites the snapshot
 
@@ -41,8 +36,8 @@ class AnnotatorSession:
 
     def __init__(self, labels_dir: Path, user: str, wait: bool = False):
         self.labels_dir, self.user = Path(labels_dir), _labels.check_user(user)
-        _move_aside(self.labels_dir, user)
-        self._lock_fd = _acquire_lock(self.labels_dir, user, wait)
+        move_aside(self.labels_dir, user)
+        self._lock_fd = acquire_lock(self.labels_dir, user, wait)
         self._writer: JournalWriter | None = None
         try:
             self.state = _labels.load_state(self.labels_dir, user)
@@ -51,13 +46,15 @@ class AnnotatorSession:
             self._drop_stale_temp_files()
             mark = self._open_mark()
             try:
-                self._writer = JournalWriter(_labels.journal_path(self.labels_dir, user),
-                                             user, self.state.tail, mark)
+                self._writer = JournalWriter(
+                    _labels.journal_path(self.labels_dir, user), user, self.state.tail, mark
+                )
             except BaseException:
                 mark.close()
                 raise
-            if self.state.damage or (self.state.tail.seq - self.state.snapshot.seq
-                                     > SNAPSHOT_EVERY):
+            if self.state.damage or (
+                self.state.tail.seq - self.state.snapshot.seq > SNAPSHOT_EVERY
+            ):
                 self._try_snapshot()
         except BaseException:
             if self._writer is not None:
@@ -71,13 +68,15 @@ class AnnotatorSession:
         if planted:
             raise JournalCorrupt(
                 f"{planted[0]}; {self.user}'s labeling session does not open over another "
-                "user's file (`qclabel permissions` lists every such file)")
+                "user's file (`qclabel permissions` lists every such file)"
+            )
         fatal = [d for d in self.state.damage if d.part != "snapshot"]
         if fatal:
             raise JournalCorrupt(
                 f"{fatal[0]}; {self.user}'s labeling session cannot open: restore "
                 f"{self.user}.jsonl, {self.user}.ack and {self.user}.snapshot.json from one "
-                "backup (`qclabel audit verify` lists every finding)")
+                "backup (`qclabel audit verify` lists every finding)"
+            )
 
     def _open_mark(self) -> AckFile:
         """The acknowledgement mark; a journal from before marks existed (or a new one)
@@ -87,11 +86,11 @@ class AnnotatorSession:
             if self.state.ack is not None:
                 return AckFile(path, self.state.ack)
             snap = self.state.snapshot
-            return AckFile.create(path, AckRecord(self.user, 0, tail.seq, tail.offset,
-                                                  tail.hash, snap.seq, snap.hash))
+            return AckFile.create(
+                path, AckRecord(self.user, 0, tail.seq, tail.offset, tail.hash, snap.seq, snap.hash)
+            )
         except OSError as exc:
-            raise StoreWriteError(f"cannot open {path} for writing: "
-                                  f"{exc.strerror or exc}") from exc
+            raise StoreWriteError(f"cannot open {path} for writing: {exc.strerror or exc}") from exc
 
     def _try_snapshot(self) -> None:
         try:
@@ -115,8 +114,9 @@ class AnnotatorSession:
                 fh.truncate(torn.offset)
                 os.fsync(fh.fileno())
         except OSError as exc:
-            raise StoreWriteError(f"cannot cut the torn last line off {jpath}: "
-                                  f"{exc.strerror or exc}") from exc
+            raise StoreWriteError(
+                f"cannot cut the torn last line off {jpath}: {exc.strerror or exc}"
+            ) from exc
         self.state.torn = None
 
     def _drop_stale_temp_files(self) -> None:
@@ -137,11 +137,13 @@ class AnnotatorSession:
 
     def commit(self, change: Change, note: str | None = None) -> dict[str, Any]:
         """Durably record an annotator's label change (kind `label`)."""
-        return self.record("label", change.image, change.before.to_dict(),
-                           change.after.to_dict(), note)
+        return self.record(
+            "label", change.image, change.before.to_dict(), change.after.to_dict(), note
+        )
 
-    def record(self, kind: str, image: str, before: Any, after: Any,
-               note: str | None = None, **extra: Any) -> dict[str, Any]:
+    def record(
+        self, kind: str, image: str, before: Any, after: Any, note: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         """Durably append any event; the in-memory state changes only after fsync."""
         body = {"kind": kind, "image": image, "before": before, "after": after, **extra}
         if note is not None:
@@ -152,9 +154,16 @@ class AnnotatorSession:
     def commit_many(self, changes: list[Change], note: str | None = None) -> list[dict[str, Any]]:
         """Several label changes made durable together (e.g. accepting a page of
         suggestions): one fsync, and either all are saved or none."""
-        bodies = [{"kind": "label", "image": c.image, "before": c.before.to_dict(),
-                   "after": c.after.to_dict(), **({"note": note} if note else {})}
-                  for c in changes]
+        bodies = [
+            {
+                "kind": "label",
+                "image": c.image,
+                "before": c.before.to_dict(),
+                "after": c.after.to_dict(),
+                **({"note": note} if note else {}),
+            }
+            for c in changes
+        ]
         # No check for NaN here: Box, Keypoint and Mask refuse non-finite coordinates
         # when they are built, so an Annotation cannot hold one.
         return self._apply(self._writer.append_many(bodies))
@@ -162,7 +171,10 @@ class AnnotatorSession:
     def _apply(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for event in events:
             self.state.entries[(event["kind"], event["image"])] = {
-                "after": event["after"], "ts": event["ts"], "seq": event["seq"]}
+                "after": event["after"],
+                "ts": event["ts"],
+                "seq": event["seq"],
+            }
         self.state.tail = self._writer.tail
         return events
 
@@ -174,8 +186,7 @@ class AnnotatorSession:
         data = _labels.encode_snapshot(self.state)
         sha = hashlib.sha256(data).hexdigest()
         self._note(lambda: ack.note_pending(sha))
-        atomic_write_bytes(_labels.snapshot_path(self.labels_dir, self.user), data,
-                           mode=FILE_MODE)
+        atomic_write_bytes(_labels.snapshot_path(self.labels_dir, self.user), data, mode=FILE_MODE)
         self.state.snapshot = tail
         self._note(lambda: ack.note_snapshot(tail.seq, tail.hash, sha))
 
@@ -183,8 +194,9 @@ class AnnotatorSession:
         try:
             write()
         except OSError as exc:
-            raise StoreWriteError(f"cannot write {self._writer.ack.path}: "
-                                  f"{exc.strerror or exc}") from exc
+            raise StoreWriteError(
+                f"cannot write {self._writer.ack.path}: {exc.strerror or exc}"
+            ) from exc
 
     def close(self) -> None:
         """Snapshot if anything changed (best effort: the journal alone is complete) and
@@ -220,71 +232,3 @@ def refuse_non_finite(value: Any, what: str) -> None:
             stack.extend(v.values())
         elif isinstance(v, (list, tuple)):
             stack.extend(v)
-
-
-def _acquire_lock(labels_dir: Path, user: str, wait: bool = False) -> int:
-    """flock on labels/<user>.lock; the kernel drops it when the process dies, so a
-    killed session never leaves a stale lock behind. flock locks belong to the open
-    file, so a second session in the same process is refused as well (or, with `wait`,
-    waits for it). A lock file that another user planted under this name is not used
-    (its planter could hold it forever): the session locks its journal instead, which
-    only its owner and the privileged group can open."""
-    try:
-        labels_dir.mkdir(parents=True, exist_ok=True)
-        lock = labels_dir / f"{file_stem(labels_dir, user)}.lock"
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o640)
-    except OSError as exc:
-        fd = -1
-        if not (exc.errno in (errno.ELOOP, errno.EACCES, errno.EPERM) and lock.exists()):
-            raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: "
-                                  f"{exc.strerror or exc}") from exc
-    planted = fd < 0 or not _mine(os.fstat(fd).st_uid, user)
-    if planted:
-        if fd >= 0:
-            os.close(fd)
-        fd = _journal_lock_fd(labels_dir, user)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        holder = "another process" if planted else (
-            os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process")
-        os.close(fd)
-        raise SessionLocked(f"{user} already has a labeling session open on "
-                            f"{labels_dir.parent} ({holder}); close it first") from None
-    if not planted:
-        info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, info.encode(), 0)
-    return fd
-
-
-def _move_aside(labels_dir: Path, user: str) -> None:
-    """Files planted under the user's name, and none of the user's own yet: start the
-    user's journal under USER@TAG (ownership.py), so the plant locks nobody out."""
-    if file_stem(labels_dir, user) != user or not planted_under(labels_dir, user):
-        return
-    path = labels_dir / f"{user}{ALT}{secrets.token_hex(6)}.jsonl"
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                         FILE_MODE))
-        fsync_dir(labels_dir)
-    except OSError as exc:
-        raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: {path}: "
-                              f"{exc.strerror or exc}") from exc
-    chosen = file_stem(labels_dir, user)  # two sessions starting at once: one stem wins
-    if chosen != path.name[:-6]:
-        path.unlink(missing_ok=True)
-
-
-def _mine(uid: int, user: str) -> bool:
-    from .ownership import uid_name
-    return uid == 0 or uid_name(uid) == user
-
-
-def _journal_lock_fd(labels_dir: Path, user: str) -> int:
-    path = _labels.journal_path(labels_dir, user)
-    try:
-        return os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
-    except OSError as exc:
-        raise StoreWriteError(f"cannot open a labeling session in {labels_dir}: {path}: "
-                              f"{exc.strerror or exc}") from exc

@@ -45,10 +45,19 @@ class QclabelApp(OrderedKeys):
         Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
     ]
 
-    def __init__(self, project: Project, session: AnnotatorSession, graphics: str,
-                 cell_px: tuple[int, int], theme: str = "dark", start: str | None = "classify",
-                 task: str | None = None, queue: str | None = None,
-                 keymap: dict[str, str] | None = None, handle_hangup: bool = False):
+    def __init__(
+        self,
+        project: Project,
+        session: AnnotatorSession,
+        graphics: str,
+        cell_px: tuple[int, int],
+        theme: str = "dark",
+        start: str | None = "classify",
+        task: str | None = None,
+        queue: str | None = None,
+        keymap: dict[str, str] | None = None,
+        handle_hangup: bool = False,
+    ):
         super().__init__()
         self.project, self.session = project, session
         self.graphics, self.cell_px = graphics, cell_px
@@ -68,8 +77,10 @@ class QclabelApp(OrderedKeys):
     def get_driver_class(self):
         driver = super().get_driver_class()
         from textual.drivers.linux_driver import LinuxDriver
+
         if driver is LinuxDriver:
             from .terminal import TerminalDriver
+
             return TerminalDriver
         return driver
 
@@ -111,9 +122,10 @@ class QclabelApp(OrderedKeys):
         self.set_keymap(self._keymap_overrides)
         if self._handle_hangup:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
-        if self._interrupted:   # SIGINT arrived while the app was starting
+        if self._interrupted:  # SIGINT arrived while the app was starting
             self.post_message(Interrupted())
         from .screens.home import HomeScreen
+
         self.push_screen(HomeScreen())
         if self.start_mode and self.start_mode != "home":
             self.open_mode(self.start_mode)
@@ -146,17 +158,22 @@ class QclabelApp(OrderedKeys):
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         for mode in MODES:
-            yield SystemCommand(f"Open {mode.title}", mode.description,
-                                lambda m=mode.id: self.open_mode(m))
+            yield SystemCommand(
+                f"Open {mode.title}", mode.description, lambda m=mode.id: self.open_mode(m)
+            )
         for node in (screen, self):
             for key, binding in node._bindings:
                 if binding.description and binding.id and not binding.id.startswith("app."):
-                    yield SystemCommand(binding.description, f"{key}  ({binding.id})",
-                                        lambda n=node, a=binding.action: n.run_action(a))
+                    yield SystemCommand(
+                        binding.description,
+                        f"{key}  ({binding.id})",
+                        lambda n=node, a=binding.action: n.run_action(a),
+                    )
 
     # -- actions ----------------------------------------------------------------------
     def action_help(self) -> None:
         from .screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
@@ -203,10 +220,18 @@ def _default_task(project: Project) -> str:
     return next((t for t in project.taxonomy.tasks if mode_for_task(t)), "classification")
 
 
-def build_app(project: Project, user: str, graphics: str = "halfcell", theme: str = "dark",
-              task: str | None = None, queue: str | None = None, start: str | None = None,
-              user_keys: Path | None = None, handle_hangup: bool = False,
-              cell_px: tuple[int, int] | None = None) -> QclabelApp:
+def build_app(
+    project: Project,
+    user: str,
+    graphics: str = "halfcell",
+    theme: str = "dark",
+    task: str | None = None,
+    queue: str | None = None,
+    start: str | None = None,
+    user_keys: Path | None = None,
+    handle_hangup: bool = False,
+    cell_px: tuple[int, int] | None = None,
+) -> QclabelApp:
     """The app factory used by the CLI and the tests.
 
     `graphics` must be concrete here (`graphics.prepare` resolves `auto` before the
@@ -217,21 +242,35 @@ def build_app(project: Project, user: str, graphics: str = "halfcell", theme: st
         raise ValueError(f"graphics must be resolved before build_app, not {graphics!r}")
     if theme not in THEMES:
         from ..errors import ConfigError
+
         raise ConfigError("--theme", "theme", theme, f"expected one of {list(THEMES)}")
     if queue is not None:
         parse_queue(queue, QUEUES)  # ValueError naming the bad term
     if task is not None and not project.taxonomy.has_task(task):
         from ..errors import ConfigError
-        raise ConfigError(project.config_path, "taxonomy.tasks", task,
-                          f"this project's tasks are {list(project.taxonomy.tasks)}")
+
+        raise ConfigError(
+            project.config_path,
+            "taxonomy.tasks",
+            task,
+            f"this project's tasks are {list(project.taxonomy.tasks)}",
+        )
     keymap = merged_keymap(project.keys, project.config_path, user_keys)
     session = project.store.open_session(user)
     try:
         mode = mode_for_task(task or _default_task(project))
-        return QclabelApp(project, session, graphics, cell_px or gfx.cell_pixels(graphics),
-                          theme=theme, task=task, queue=queue, keymap=keymap,
-                          start=start or (mode.id if mode else None),
-                          handle_hangup=handle_hangup)
+        return QclabelApp(
+            project,
+            session,
+            graphics,
+            cell_px or gfx.cell_pixels(graphics),
+            theme=theme,
+            task=task,
+            queue=queue,
+            keymap=keymap,
+            start=start or (mode.id if mode else None),
+            handle_hangup=handle_hangup,
+        )
     except BaseException:
         session.close()
         raise

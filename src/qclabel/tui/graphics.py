@@ -29,8 +29,9 @@ def detect() -> str:
     """The renderer the terminal supports (runs textual-image's probe)."""
     import textual_image.renderable as tir
 
-    return {tir.SixelImage: "sixel", tir.TGPImage: "kitty",
-            tir.HalfcellImage: "halfcell"}.get(tir.Image, "unicode")
+    return {tir.SixelImage: "sixel", tir.TGPImage: "kitty", tir.HalfcellImage: "halfcell"}.get(
+        tir.Image, "unicode"
+    )
 
 
 def prepare(mode: str) -> str:

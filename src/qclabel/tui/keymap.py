@@ -37,12 +37,15 @@ def check_keys(keys: object, source: object) -> dict[str, str]:
         raise ConfigError(source, "keys", keys, "must be a table of binding id = key")
     for bid, key in keys.items():
         if not isinstance(key, str) or not key.strip():
-            raise ConfigError(source, f"keys.{bid}", key, "must be a key name such as 'n' or 'ctrl+z'")
+            raise ConfigError(
+                source, f"keys.{bid}", key, "must be a key name such as 'n' or 'ctrl+z'"
+            )
     return dict(keys)
 
 
-def merged_keymap(project_keys: dict[str, str], project_file: object,
-                  user_file: Path | None = None) -> dict[str, str]:
+def merged_keymap(
+    project_keys: dict[str, str], project_file: object, user_file: Path | None = None
+) -> dict[str, str]:
     return {**check_keys(project_keys, project_file), **load_user_keys(user_file)}
 
 

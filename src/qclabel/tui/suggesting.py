@@ -22,8 +22,9 @@ KEYS_HINT = "enter accept · backspace reject"
 STYLE = "bold magenta"
 
 
-def offered(project: Project, user: str, image: str | None,
-            current: Annotation) -> Suggestion | None:
+def offered(
+    project: Project, user: str, image: str | None, current: Annotation
+) -> Suggestion | None:
     """The suggestion to show: none when there is no prediction for the image, the
     operator rejected it, or accepting it would add nothing (already accepted)."""
     if image is None:

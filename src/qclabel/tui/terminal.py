@@ -37,7 +37,7 @@ class _Output:
             return len(text)
         try:
             return self._file.write(text)
-        except (OSError, ValueError):   # EIO, or the file was closed under us
+        except (OSError, ValueError):  # EIO, or the file was closed under us
             self._gone()
             return len(text)
 
@@ -61,8 +61,9 @@ class TerminalDriver(LinuxDriver):
     def start_application_mode(self) -> None:
         super().start_application_mode()
         if self.input_tty:
-            threading.Thread(target=self._watch_input, name="qclabel-tty-watch",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._watch_input, name="qclabel-tty-watch", daemon=True
+            ).start()
 
     def _watch_input(self) -> None:
         poller = select.poll()
@@ -72,24 +73,26 @@ class TerminalDriver(LinuxDriver):
                 events = poller.poll(POLL_MS)
             except OSError:
                 events = [(self.fileno, select.POLLERR)]
-            if any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL)
-                   for _, mask in events):
+            if any(
+                mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in events
+            ):
                 self.terminal_gone()
 
     def _run_input_thread(self) -> None:
         try:
             self.run_input_thread()
-        except OSError:   # EIO: the terminal hung up under the reader
+        except OSError:  # EIO: the terminal hung up under the reader
             self.terminal_gone()
-        except BaseException:   # anything else is a bug: Textual's own handling
+        except BaseException:  # anything else is a bug: Textual's own handling
             import rich.traceback
+
             self._app.call_later(self._app.panic, rich.traceback.Traceback())
 
     def terminal_gone(self) -> None:
         if self._gone.is_set():
             return
         self._gone.set()
-        self.exit_event.set()   # the input thread stops reading a dead terminal
+        self.exit_event.set()  # the input thread stops reading a dead terminal
         notify = getattr(self._app, "on_terminal_gone", None)
         if notify is not None:
             notify()

@@ -22,16 +22,16 @@ PASS, FAIL = "pass", "fail"
 class Mark:
     """What the operator set on a cell of this page."""
 
-    verdict: str                  # PASS or FAIL
+    verdict: str  # PASS or FAIL
     defect_class: str | None = None
 
 
 @dataclass(frozen=True)
 class PagePlan:
     writes: list[tuple[str, list[edits.Edit]]]
-    passes: int   # cells that will read pass (marked pass or unlabeled)
-    fails: int    # cells marked fail
-    kept: int     # cells already labeled, left as they are
+    passes: int  # cells that will read pass (marked pass or unlabeled)
+    fails: int  # cells marked fail
+    kept: int  # cells already labeled, left as they are
 
     def describe(self) -> str:
         kept = f", {self.kept} kept as labeled" if self.kept else ""
@@ -50,8 +50,9 @@ def mark_edits(mark: Mark) -> list[edits.Edit]:
     return [edits.set_verdict(FAIL)]  # keeps a class the image already has
 
 
-def page_plan(ids: list[str], marks: dict[str, Mark],
-              annotation: Callable[[str], Annotation]) -> PagePlan:
+def page_plan(
+    ids: list[str], marks: dict[str, Mark], annotation: Callable[[str], Annotation]
+) -> PagePlan:
     writes, passes, fails, kept = [], 0, 0, 0
     for image_id in ids:
         mark = marks.get(image_id)

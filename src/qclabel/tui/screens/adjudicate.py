@@ -51,8 +51,7 @@ def parse_edit(text: str, class_names: list[str]) -> list[edits.Edit]:
         return [edits.set_class(words[0], words[1] if len(words) > 1 else None)]
     if len(words) == 1:
         return [edits.set_severity(words[0])]
-    raise ValueError(f"{words[0]!r} is not pass, fail or a defect class "
-                     f"({', '.join(class_names)})")
+    raise ValueError(f"{words[0]!r} is not pass, fail or a defect class ({', '.join(class_names)})")
 
 
 class AdjudicateScreen(DecisionQueueScreen):
@@ -67,15 +66,17 @@ class AdjudicateScreen(DecisionQueueScreen):
         Binding("n,right", "move(1)", "Next", id="adjudicate.next"),
         Binding("p,left", "move(-1)", "Back", id="adjudicate.back"),
         Binding("f5", "reload", "Reload queue", id="adjudicate.reload", show=False),
-        Binding("pagedown", "scroll_sides(1)", "Labels: more", id="adjudicate.page_down",
-                show=False),
-        Binding("pageup", "scroll_sides(-1)", "Labels: back", id="adjudicate.page_up",
-                show=False),
+        Binding(
+            "pagedown", "scroll_sides(1)", "Labels: more", id="adjudicate.page_down", show=False
+        ),
+        Binding("pageup", "scroll_sides(-1)", "Labels: back", id="adjudicate.page_up", show=False),
     ] + DecisionQueueScreen.BINDINGS
 
     SIDE_PANELS = ("case", "labels")
-    NOTE_PROMPT = ("Why is this the right label? (Enter keeps it)",
-                   "e.g. crack visible under raking light")
+    NOTE_PROMPT = (
+        "Why is this the right label? (Enter keeps it)",
+        "e.g. crack visible under raking light",
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -85,8 +86,7 @@ class AdjudicateScreen(DecisionQueueScreen):
     def side_widgets(self):
         # Both annotators' labels in full: a column that scrolls (pageup/pagedown) when a
         # small terminal cannot hold them; never focused, so keys stay the screen's.
-        return [Static(id="case"), VerticalScroll(Static(id="labels"), id="sides",
-                                                  can_focus=False)]
+        return [Static(id="case"), VerticalScroll(Static(id="labels"), id="sides", can_focus=False)]
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · adjudicate"
@@ -94,8 +94,7 @@ class AdjudicateScreen(DecisionQueueScreen):
 
     def load_queue(self) -> None:
         user = self.app.user
-        self.queue = [d for d in adjudication_queue(self.app.project)
-                      if user not in d.annotators]
+        self.queue = [d for d in adjudication_queue(self.app.project) if user not in d.annotators]
         self.index = min(self.index, max(len(self.queue) - 1, 0))
 
     @property
@@ -111,7 +110,7 @@ class AdjudicateScreen(DecisionQueueScreen):
         return self.app.project.store.catalog.get(d.image) if d else None
 
     def prefetch_records(self) -> list[ImageRecord]:
-        nxt = self.queue[self.index + 1: self.index + 3]
+        nxt = self.queue[self.index + 1 : self.index + 3]
         return [self.app.project.store.catalog.get(d.image) for d in nxt]
 
     def empty_text(self) -> str:
@@ -136,8 +135,11 @@ class AdjudicateScreen(DecisionQueueScreen):
                 for box in ann.boxes:
                     draw_box(ov, vp, box, COLOURS[which])
                 for kps in ann.keypoints:
-                    skeleton = tax.template(kps.template).skeleton if any(
-                        t.name == kps.template for t in tax.keypoint_templates) else ()
+                    skeleton = (
+                        tax.template(kps.template).skeleton
+                        if any(t.name == kps.template for t in tax.keypoint_templates)
+                        else ()
+                    )
                     draw_keypoints(ov, vp, kps, skeleton, COLOURS[which])
         view.set_overlay(ov)
 
@@ -148,18 +150,24 @@ class AdjudicateScreen(DecisionQueueScreen):
             self.query_one("#labels", Static).update("")
         else:
             rec = self.current_record()
-            self.query_one("#case", Static).update(case_text(
-                self.index + 1, len(self.queue), rec, d.kind, d.detail, self.notes.get(d.image)))
+            self.query_one("#case", Static).update(
+                case_text(
+                    self.index + 1, len(self.queue), rec, d.kind, d.detail, self.notes.get(d.image)
+                )
+            )
             names = (tuple(d.annotators) + ("-", "-"))[:2]
-            self.query_one("#labels", Static).update(sides_panel(
-                self.side("A"), self.side("B"), names, COLOURS, self.show))
+            self.query_one("#labels", Static).update(
+                sides_panel(self.side("A"), self.side("B"), names, COLOURS, self.show)
+            )
         self.query_one("#statusbar", Static).update(self.status_line())
 
     def status_line(self) -> str:
         start = "B" if self.show == "B" else "A"
         picture = {"both": "A and B", "A": "A only", "B": "B only"}[self.show]
-        return (f"picture: {picture}  ·  e/t start from {start}  ·  {len(self.queue)} to decide"
-                f"  {self.view_status()}")
+        return (
+            f"picture: {picture}  ·  e/t start from {start}  ·  {len(self.queue)} to decide"
+            f"  {self.view_status()}"
+        )
 
     def file_name(self, image: str) -> str:
         rec = self.app.project.store.catalog.get(image)
@@ -170,8 +178,9 @@ class AdjudicateScreen(DecisionQueueScreen):
         self.show = SHOW_CYCLE[(SHOW_CYCLE.index(self.show) + 1) % len(SHOW_CYCLE)]
         a, b = self.side("A"), self.side("B")
         if not any(x and (x.boxes or x.keypoints) for x in (a, b)):
-            self.say("no boxes or keypoints on either side: o only picks the side e and t "
-                     "start from")
+            self.say(
+                "no boxes or keypoints on either side: o only picks the side e and t start from"
+            )
         self.refresh_panels()
         self.redraw()
 
@@ -207,21 +216,28 @@ class AdjudicateScreen(DecisionQueueScreen):
                 self.say(str(exc), error=True)
                 return
             self.decide("edited", after, start)
+
         value = " ".join(x for x in (base.defect_class or base.verdict, base.severity) if x)
-        self.app.push_screen(PromptScreen(f"Edit from {start}: pass | fail | class [severity]",
-                                          "e.g. dent major", value), done)
+        self.app.push_screen(
+            PromptScreen(
+                f"Edit from {start}: pass | fail | class [severity]", "e.g. dent major", value
+            ),
+            done,
+        )
 
     def action_tools(self) -> None:
         """The box (or keypoint) screen on a draft final label, starting from the side
         on screen; each edit there is saved as the final label."""
         from ...qa.final_draft import FinalDraft
         from .adjudicate_tools import FinalBoxScreen, FinalKeypointScreen
+
         start = "B" if self.show == "B" else "A"
         base, d = self.side(start), self.current
         if d is None or base is None:
             return
-        draft = FinalDraft(self.app.project, self.app.session, d.image, base, start,
-                           self.notes.get(d.image))
+        draft = FinalDraft(
+            self.app.project, self.app.session, d.image, base, start, self.notes.get(d.image)
+        )
         tax = self.app.project.taxonomy
         keypoints = bool(base.keypoints) or (tax.has_task("keypoint") and not base.boxes)
         screen = FinalKeypointScreen(draft) if keypoints else FinalBoxScreen(draft)
@@ -232,6 +248,7 @@ class AdjudicateScreen(DecisionQueueScreen):
                 self.index = min(self.index, max(len(self.queue) - 1, 0))
                 self.say(f"final label saved for {self.file_name(d.image)}: edited from {start}")
             self.show_image()
+
         self.app.push_screen(screen, done)
 
     def decide(self, source: str, ann: Annotation, start: str | None = None) -> None:

@@ -52,7 +52,7 @@ class AssemblyScreen(PointerScreen):
         return dict(self.annotation().checks)
 
     def after_frame(self) -> None:
-        if self._pending_focus:   # first frame of an image: put the cursor on position 1
+        if self._pending_focus:  # first frame of an image: put the cursor on position 1
             self._pending_focus = False
             self._focus_position()
         else:
@@ -103,8 +103,9 @@ class AssemblyScreen(PointerScreen):
     def action_position(self, step: int) -> None:
         t = self.template
         if t is not None and t.positions:
-            self.position_index = (min(self.position_index, len(t.positions) - 1) + step) \
-                % len(t.positions)
+            self.position_index = (min(self.position_index, len(t.positions) - 1) + step) % len(
+                t.positions
+            )
             self._focus_position()
 
     def tool_key(self, event: events.Key) -> None:

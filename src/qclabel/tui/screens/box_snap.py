@@ -28,11 +28,17 @@ class SnapTool:
         elif sel is not None:
             tight = snap_box(grey, sel)
         else:
-            tight = snap_at(grey, *self.cursor, self.current_class, self.severity,
-                            radius=2 * max(self.step_px("cell")))
+            tight = snap_at(
+                grey,
+                *self.cursor,
+                self.current_class,
+                self.severity,
+                radius=2 * max(self.step_px("cell")),
+            )
         if tight is None:
-            self.say("nothing stands out from the background here: draw the box by hand",
-                     error=True)
+            self.say(
+                "nothing stands out from the background here: draw the box by hand", error=True
+            )
             return
         what = f"{describe_box(tight)} (snapped)"
         if sel is not None and self.anchor is None:

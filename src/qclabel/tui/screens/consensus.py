@@ -24,14 +24,19 @@ class ConsensusRequest:
             return
 
         def done(note: str | None) -> None:
-            if note is None:   # escape: nothing sent, nothing to say
+            if note is None:  # escape: nothing sent, nothing to say
                 return
-            try:   # an empty note is refused by request_consensus, like in the CLI
+            try:  # an empty note is refused by request_consensus, like in the CLI
                 request_consensus(self.app.project, self.app.session, image, note)
             except QclabelError as exc:
                 self.say(f"NOT saved: {exc}", error=True)
                 return
             self.say(f"sent to consensus review: {note.strip()}")
-        self.app.push_screen(PromptScreen("Why does this image need consensus review? "
-                                          "(Enter sends, Esc cancels)",
-                                          "e.g. a defect the taxonomy does not name"), done)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Why does this image need consensus review? (Enter sends, Esc cancels)",
+                "e.g. a defect the taxonomy does not name",
+            ),
+            done,
+        )

@@ -65,5 +65,6 @@ class DecisionQueueScreen(ImageScreen):
             if note is not None:
                 self.notes[image] = note.strip()
                 self.refresh_panels()
+
         title, placeholder = self.NOTE_PROMPT
         self.app.push_screen(PromptScreen(title, placeholder, self.notes.get(image, "")), done)

@@ -3,9 +3,10 @@
 The export runs in a child process (tui/jobs.py: CPU-bound work in a thread would take
 the GIL from the UI) calling the same pure `export_dataset` as `qclabel export`, with a
 progress callback and a cancel flag; a thread worker of the app (exclusive, group
-"export") waits for it and mirrors its progress. It belongs to the app, not to this screen, so the operator can go back to
-labeling while it runs; reopening the dialog shows its progress, and a notification
-says when it is done. The output appears only once complete (atomic rename).
+"export") waits for it and mirrors its progress. It belongs to the app, not to this
+screen, so the operator can go back to labeling while it runs; reopening the dialog
+shows its progress, and a notification says when it is done. The output appears only
+once complete (atomic rename).
 """
 
 from __future__ import annotations

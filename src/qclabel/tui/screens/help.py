@@ -31,8 +31,10 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
 
 class HelpScreen(ModalScreen[None]):
     # q quits the app from here too: a modal screen hides the app's own bindings.
-    BINDINGS = [Binding("escape,question_mark", "close", "Close", id="help.close"),
-                Binding("q", "app.quit", "Quit", id="help.quit")]
+    BINDINGS = [
+        Binding("escape,question_mark", "close", "Close", id="help.close"),
+        Binding("q", "app.quit", "Quit", id="help.quit"),
+    ]
 
     def __init__(self, under: Screen):
         super().__init__()
@@ -40,8 +42,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Keys: {getattr(self.under, 'HELP_TITLE', 'qclabel')}  "
-                        "(remap by id in \\[keys]; see README)")
+            yield Label(
+                f"Keys: {getattr(self.under, 'HELP_TITLE', 'qclabel')}  "
+                "(remap by id in \\[keys]; see README)"
+            )
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -50,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
         for row in binding_rows(self.under):
             table.add_row(*row)
         extra = getattr(self.under, "extra_help_rows", None)
-        for row in (extra() if extra else []):
+        for row in extra() if extra else []:
             table.add_row(*row)
         table.focus()
 

@@ -21,15 +21,20 @@ def status_renderable(s: dict) -> Table:
     grid.add_column(style="bold")
     grid.add_column()
     grid.add_row("project", f"{s['project']}  ({s['taxonomy']})")
-    grid.add_row("images", f"{s['images']}   " + "  ".join(f"{k} {v}" for k, v in s["states"].items()))
+    grid.add_row(
+        "images", f"{s['images']}   " + "  ".join(f"{k} {v}" for k, v in s["states"].items())
+    )
     if s["verdicts"]:
         grid.add_row("verdicts", "  ".join(f"{k} {v}" for k, v in s["verdicts"].items()))
     grid.add_row("classes", "  ".join(f"{c} {n}" for c, n in s["classes"].items()) or "-")
     for user, counts in s["annotators"].items():
         done = counts.get("labeled", 0) + counts.get("flagged", 0)
         pct = 100 * done / s["images"] if s["images"] else 0
-        grid.add_row(f"  {user}", f"{done}/{s['images']} ({pct:.0f} %)  "
-                     + "  ".join(f"{k} {v}" for k, v in counts.items()))
+        grid.add_row(
+            f"  {user}",
+            f"{done}/{s['images']} ({pct:.0f} %)  "
+            + "  ".join(f"{k} {v}" for k, v in counts.items()),
+        )
     return grid
 
 
@@ -44,9 +49,18 @@ class HomeScreen(Screen):
         yield Header()
         with VerticalScroll(id="home"):
             yield Static(id="status")
-            yield OptionList(*[Option(Text.assemble((f" {m.key} ", "reverse bold"),
-                                                   f"  {m.title}: {m.description}"), id=m.id)
-                               for m in MODES], id="modes")
+            yield OptionList(
+                *[
+                    Option(
+                        Text.assemble(
+                            (f" {m.key} ", "reverse bold"), f"  {m.title}: {m.description}"
+                        ),
+                        id=m.id,
+                    )
+                    for m in MODES
+                ],
+                id="modes",
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -67,6 +81,7 @@ class HomeScreen(Screen):
 
     def action_refresh_status(self) -> None:
         from ...qa.queues import notices
+
         grid = status_renderable(project_status(self.app.project, viewer=self.app.user))
         for line in notices(self.app.project, self.app.user):  # golden-accuracy flags
             grid.add_row(Text("QA", style="bold yellow"), Text(line, style="yellow"))

@@ -27,8 +27,8 @@ class JumpKeys:
     """Mixin for `PointerScreen` (uses its viewport, cursor, move_cursor, say, redraw)."""
 
     def reset_jump(self) -> None:
-        self.jumping: list[int] | None = None   # slots typed in the current stage
-        self.jump_area: Area | None = None      # None: the picture's grid
+        self.jumping: list[int] | None = None  # slots typed in the current stage
+        self.jump_area: Area | None = None  # None: the picture's grid
         self.jump_purpose = "cursor"
         self.refine: tuple[Area, tuple[int, int]] | None = None  # last landing's slot
         self.jump_home: Viewport | None = None  # the view to go back to after `a`

@@ -39,8 +39,9 @@ class KeypointScreen(PointSnap, KeypointSuggestions, PointerScreen):
         Binding("full_stop", "step(1)", "Next point", id="keypoint.next_point"),
         Binding("i", "new_instance", "New instance", id="keypoint.new"),
         Binding("tab", "cycle(1)", "Next instance", id="keypoint.next_instance", priority=True),
-        Binding("shift+tab", "cycle(-1)", "Prev instance", id="keypoint.prev_instance",
-                priority=True),
+        Binding(
+            "shift+tab", "cycle(-1)", "Prev instance", id="keypoint.prev_instance", priority=True
+        ),
         Binding("x", "delete", "Delete instance", id="keypoint.delete"),
         Binding("ctrl+t", "template", "Template", id="keypoint.template"),
         Binding("m", "snap_point", "Snap to feature", id="keypoint.snap"),
@@ -102,7 +103,7 @@ class KeypointScreen(PointSnap, KeypointSuggestions, PointerScreen):
         if t is None:
             self.draw_suggestion(ov, vp)
             return
-        for _name, x, y in t.positions:   # expected positions, under the placed points
+        for _name, x, y in t.positions:  # expected positions, under the placed points
             cell = cm.pixel_cell(vp, x, y)
             if vp.cell_in_frame(*cell):
                 ov[cell] = Glyph(EXPECTED, "#808080")
@@ -110,8 +111,9 @@ class KeypointScreen(PointSnap, KeypointSuggestions, PointerScreen):
         current = t.points[self.point_index] if self.point_index < len(t.points) else None
         for k in self.instances():
             colour = "#00ffff" if k.id == self.instance_id else "#4080ff"
-            draw_keypoints(ov, vp, k, t.skeleton, colour,
-                           current if k.id == self.instance_id else None)
+            draw_keypoints(
+                ov, vp, k, t.skeleton, colour, current if k.id == self.instance_id else None
+            )
 
     def tool_text(self) -> str:
         t = self.template
@@ -145,8 +147,9 @@ class KeypointScreen(PointSnap, KeypointSuggestions, PointerScreen):
         point = Keypoint(name, float(x), float(y), visibility)
         new = replace(kps, points=tuple(point if p.name == name else p for p in kps.points))
         word = {VISIBLE: "placed", OCCLUDED: "occluded", NOT_LABELED: "skipped"}[visibility]
-        if self.commit(edits.put_keypoints(new), what=f"{name} {word}"
-                       + (f" at {x},{y}" if visibility else "")):
+        if self.commit(
+            edits.put_keypoints(new), what=f"{name} {word}" + (f" at {x},{y}" if visibility else "")
+        ):
             self.instance_id = new.id
             self._go_to_point(self.point_index + 1)
         else:
@@ -174,7 +177,7 @@ class KeypointScreen(PointSnap, KeypointSuggestions, PointerScreen):
             self._go_to_point(self.point_index + delta)
 
     def action_new_instance(self) -> None:
-        self.instance_id, self.point_index = "", 0   # "" = a new set on the next placement
+        self.instance_id, self.point_index = "", 0  # "" = a new set on the next placement
         self.say("new instance: place its first point")
         self._go_to_point(0)
 

@@ -26,8 +26,9 @@ class PointSnap:
             origin, found, i = self.cursor, features_near(to_grey(pixels), *self.cursor), 0
         if not found:
             self._snap = None
-            self.say("no hole, pin or corner within reach of the cursor: place it by hand",
-                     error=True)
+            self.say(
+                "no hole, pin or corner within reach of the cursor: place it by hand", error=True
+            )
             return
         f = found[i]
         self.move_cursor(round(f.x), round(f.y))

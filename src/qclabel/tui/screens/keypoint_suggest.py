@@ -12,7 +12,7 @@ from ...render.viewport import Viewport
 from .suggest_base import PixelSuggestions
 
 SUGGESTED_POINT, SUGGESTED_BONE = "◇", "┄"
-COLOUR = "#ff00ff"   # magenta: the colour suggestions have in every side panel
+COLOUR = "#ff00ff"  # magenta: the colour suggestions have in every side panel
 
 
 class KeypointSuggestions(PixelSuggestions):
@@ -26,8 +26,9 @@ class KeypointSuggestions(PixelSuggestions):
         t = self.template
         if t is None:
             return False
-        return self.instance_id == "" or (self.instance() is not None
-                                          and self.point_index < len(t.points))
+        return self.instance_id == "" or (
+            self.instance() is not None and self.point_index < len(t.points)
+        )
 
     def draw_suggestion(self, ov: Overlay, vp: Viewport) -> None:
         s = self.offered_suggestion()
@@ -47,8 +48,9 @@ def _draw(ov: Overlay, vp: Viewport, kps, skeleton) -> None:
     placed = {p.name: p for p in kps.points if p.v > 0}
     for a, b in skeleton:
         if a in placed and b in placed:
-            cells = line_cells(pixel_cell(vp, placed[a].x, placed[a].y),
-                               pixel_cell(vp, placed[b].x, placed[b].y))
+            cells = line_cells(
+                pixel_cell(vp, placed[a].x, placed[a].y), pixel_cell(vp, placed[b].x, placed[b].y)
+            )
             for cell in cells[1:-1]:
                 if vp.cell_in_frame(*cell):
                     ov[cell] = Glyph(SUGGESTED_BONE, COLOUR)

@@ -39,8 +39,9 @@ class ReviewScreen(DecisionQueueScreen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.app.user} · spot check"
-        self.queue = [i.image for i in queue_items(self.app.project, self.app.user)
-                      if i.role == "reviewer"]
+        self.queue = [
+            i.image for i in queue_items(self.app.project, self.app.user) if i.role == "reviewer"
+        ]
 
     @property
     def current(self) -> str | None:
@@ -82,11 +83,16 @@ class ReviewScreen(DecisionQueueScreen):
             text.append(describe(found[1]) + "\n")
         self.query_one("#labels", Static).update(text)
         self.query_one("#statusbar", Static).update(
-            f"{len(self.queue)} to check  {self.view_status()}")
+            f"{len(self.queue)} to check  {self.view_status()}"
+        )
 
     def action_confirm(self) -> None:
-        self.decide(lambda image: review(self.app.project, self.app.session, image, None,
-                                         self.notes.get(image)), "labels confirmed")
+        self.decide(
+            lambda image: review(
+                self.app.project, self.app.session, image, None, self.notes.get(image)
+            ),
+            "labels confirmed",
+        )
 
     def action_correct(self) -> None:
         found, image = self.labeled(), self.current
@@ -103,10 +109,14 @@ class ReviewScreen(DecisionQueueScreen):
                 self.say(str(exc), error=True)
                 return
             note = self.notes.get(image) or f"corrected to {text.strip()}"
-            self.decide(lambda i: review(self.app.project, self.app.session, i, fixed, note),
-                        f"corrected to {text.strip()}")
-        self.app.push_screen(PromptScreen("Correct: pass | fail | class [severity]",
-                                          "e.g. dent major"), done)
+            self.decide(
+                lambda i: review(self.app.project, self.app.session, i, fixed, note),
+                f"corrected to {text.strip()}",
+            )
+
+        self.app.push_screen(
+            PromptScreen("Correct: pass | fail | class [severity]", "e.g. dent major"), done
+        )
 
     def action_consensus(self) -> None:
         image = self.current
@@ -115,11 +125,19 @@ class ReviewScreen(DecisionQueueScreen):
 
         def done(note: str | None) -> None:
             if note is not None and image == self.current:
-                self.decide(lambda i: request_consensus(self.app.project, self.app.session, i,
-                                                        note), "sent to consensus review")
-        self.app.push_screen(PromptScreen("Why does this need consensus review?",
-                                          "e.g. reflection or scratch?",
-                                          self.notes.get(image, "")), done)
+                self.decide(
+                    lambda i: request_consensus(self.app.project, self.app.session, i, note),
+                    "sent to consensus review",
+                )
+
+        self.app.push_screen(
+            PromptScreen(
+                "Why does this need consensus review?",
+                "e.g. reflection or scratch?",
+                self.notes.get(image, ""),
+            ),
+            done,
+        )
 
     def decide(self, record, what: str) -> None:
         image = self.current

@@ -50,8 +50,12 @@ class PolygonTool:
         if self.tool != "polygon":
             return
         problem = self.draft.start_hole()
-        self.say(f"cannot start a hole: {problem}" if problem else
-                 "outline closed: place the hole's vertices, enter saves", error=bool(problem))
+        self.say(
+            f"cannot start a hole: {problem}"
+            if problem
+            else "outline closed: place the hole's vertices, enter saves",
+            error=bool(problem),
+        )
         self.redraw()
 
     def action_polygon_edit(self) -> None:
@@ -72,11 +76,12 @@ class PolygonTool:
         rec = self.record
         try:
             mask = self.draft.to_mask(self.current_class, rec.width, rec.height)
-        except Exception as exc:   # MaskError: the message names the problem
+        except Exception as exc:  # MaskError: the message names the problem
             self.say(f"not closed: {exc}", error=True)
             return
         if self.draft.editing:
             from dataclasses import replace
+
             old = self.mask_by_id(self.draft.editing)
             mask = replace(mask, id=self.draft.editing, cls=old.cls if old else mask.cls)
         if self.save_mask(mask, f"polygon {mask.cls} {mask.area} px"):
@@ -92,7 +97,7 @@ class BrushTool:
         if self.tool == "fill":
             self.tolerance = int(min(255, max(0, self.tolerance + 4 * delta)))
             if self.fill_seed is not None:
-                self.fill_preview()   # says the new pixel count
+                self.fill_preview()  # says the new pixel count
             else:
                 self.say(f"tolerance {self.tolerance}")
         else:
@@ -162,7 +167,7 @@ class BoxMaskTool:
         self.proposal: Patch | None = None
         self.marks: dict[bool, Stroke | None] = {True: None, False: None}
         self.marked: dict[bool, list[Patch]] = {True: [], False: []}
-        self.pen: bool | None = None   # True: foreground pen down, False: background
+        self.pen: bool | None = None  # True: foreground pen down, False: background
 
     def box_primary(self) -> None:
         self.anchor = self.cursor
@@ -187,8 +192,9 @@ class BoxMaskTool:
         if pixels is None:
             return
         hit = boxedit.box_at(self.annotation().boxes, *self.cursor)
-        box = hit or snap_at(to_grey(pixels), *self.cursor, self.current_class,
-                             radius=2 * max(self.step_px("cell")))
+        box = hit or snap_at(
+            to_grey(pixels), *self.cursor, self.current_class, radius=2 * max(self.step_px("cell"))
+        )
         if box is None:
             self.say("nothing stands out here: space anchors a box by hand", error=True)
             return
@@ -212,8 +218,10 @@ class BoxMaskTool:
             self.pen = foreground
             self.marks[foreground] = Stroke(rec.width, rec.height, max(1, self.radius // 2))
             self.marks[foreground].to(*self.cursor)
-            self.say(("foreground" if foreground else "background") + " pen down: move, "
-                     "the same key lifts it and re-runs")
+            self.say(
+                ("foreground" if foreground else "background") + " pen down: move, "
+                "the same key lifts it and re-runs"
+            )
         elif self.pen == foreground:
             patch = self.marks[foreground].patch()
             self.marks[foreground], self.pen = None, None
@@ -234,6 +242,7 @@ class BoxMaskTool:
         for p in self.marked[foreground]:
             full = np.zeros((h, w), bool)
             from ...core.mask import paste
+
             paste(full, p.pixels, p.x - x, p.y - y)
             out |= full
         return out
@@ -248,14 +257,17 @@ class BoxMaskTool:
         box = (x, y, min(w, rec.width - x), min(h, rec.height - y))
         self.assist_box = box
         assist = self.assists[self.assist_index]
-        req = masks_assist.AssistRequest(pixels, box, self._marks_in(box, True),
-                                         self._marks_in(box, False))
+        req = masks_assist.AssistRequest(
+            pixels, box, self._marks_in(box, True), self._marks_in(box, False)
+        )
         try:
             self.proposal = masks_assist.run(assist, req)
-        except Exception as exc:   # a site plugin's own failure: say it, keep going
+        except Exception as exc:  # a site plugin's own failure: say it, keep going
             self.proposal = None
             self.say(f"{assist.name} failed: {exc}", error=True)
             return
         n = self.proposal.count if self.proposal else 0
-        self.say(f"{assist.name}: {n} px in {box[2]}x{box[3]} - enter saves, a another "
-                 "assist, . / , foreground/background strokes")
+        self.say(
+            f"{assist.name}: {n} px in {box[2]}x{box[3]} - enter saves, a another "
+            "assist, . / , foreground/background strokes"
+        )

@@ -30,8 +30,9 @@ class SegmentView:
     def draw_tool(self, ov: Overlay, vp: Viewport) -> None:
         mode, pic = self.app.graphics, self.picture()
         for m in self.masks:
-            draw_mask(ov, vp, m, self.colour(m.cls), mode, pic, self.display_style,
-                      m.id == self.selected)
+            draw_mask(
+                ov, vp, m, self.colour(m.cls), mode, pic, self.display_style, m.id == self.selected
+            )
         draft = self.draft_patch()
         if draft is not None:
             ghost = Mask.from_array(self.current_class, draft.pixels, draft.x, draft.y)
@@ -68,17 +69,25 @@ class SegmentView:
         return self._measures[key]
 
     def tool_text(self) -> str:
-        tool = self.tool + (f" r{self.radius} {self.tip_shape}" if self.tool in ("brush", "eraser")
-                            else f" tol {self.tolerance}" if self.tool == "fill"
-                            else f" {self.assists[self.assist_index].name}" if self.tool == "box"
-                            else "")
-        lines = [f"tool   {tool}" + ("  PEN DOWN" if self.stroke is not None else ""),
-                 f"next   {self.current_class}",
-                 f"protect {'on' if self.protect_others else 'OFF'}  show {self.display_style}"]
+        tool = self.tool + (
+            f" r{self.radius} {self.tip_shape}"
+            if self.tool in ("brush", "eraser")
+            else f" tol {self.tolerance}"
+            if self.tool == "fill"
+            else f" {self.assists[self.assist_index].name}"
+            if self.tool == "box"
+            else ""
+        )
+        lines = [
+            f"tool   {tool}" + ("  PEN DOWN" if self.stroke is not None else ""),
+            f"next   {self.current_class}",
+            f"protect {'on' if self.protect_others else 'OFF'}  show {self.display_style}",
+        ]
         for n, m in enumerate(self.masks, 1):
             mark = ">" if m.id == self.selected else ("*" if m.id == self.painting else " ")
-            lines.append(f"{mark}{n} {m.cls} {m.severity or '-'}"
-                         + ("!" if m.severity_override else ""))
+            lines.append(
+                f"{mark}{n} {m.cls} {m.severity or '-'}" + ("!" if m.severity_override else "")
+            )
             lines.append("    " + describe_measure(self.measured(m)))
         return "\n".join(lines)
 

@@ -11,7 +11,7 @@ from ..suggesting import KEYS_HINT, accept_edit, offered, reject_on, summary
 
 
 class PixelSuggestions:
-    PART = "boxes"   # the Annotation field this mode handles: "boxes" or "keypoints"
+    PART = "boxes"  # the Annotation field this mode handles: "boxes" or "keypoints"
     NOUN = "boxes"
 
     def offered_suggestion(self) -> sg.Suggestion | None:
@@ -34,8 +34,10 @@ class PixelSuggestions:
             return False
         new = self.new_suggested(s)
         if self.may_accept(new) and self.commit(
-                accept_edit(s), what=f"accepted {len(new)} suggested {self.NOUN} from "
-                f"{s.source}", note=sg.accept_note(s)):
+            accept_edit(s),
+            what=f"accepted {len(new)} suggested {self.NOUN} from {s.source}",
+            note=sg.accept_note(s),
+        ):
             self.after_accept()
         self.redraw()
         return True

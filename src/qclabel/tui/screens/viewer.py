@@ -46,8 +46,16 @@ class ImageScreen(Screen):
         Binding("j", "pan(0, 1)", "Pan down", id="view.pan_down", show=False),
         Binding("left_square_bracket", "level(-1)", "Level down", id="view.level_down", show=False),
         Binding("right_square_bracket", "level(1)", "Level up", id="view.level_up", show=False),
-        Binding("left_curly_bracket", "width(0.8)", "Window narrower", id="view.window_narrow", show=False),
-        Binding("right_curly_bracket", "width(1.25)", "Window wider", id="view.window_wide", show=False),
+        Binding(
+            "left_curly_bracket",
+            "width(0.8)",
+            "Window narrower",
+            id="view.window_narrow",
+            show=False,
+        ),
+        Binding(
+            "right_curly_bracket", "width(1.25)", "Window wider", id="view.window_wide", show=False
+        ),
         Binding("w", "auto_window", "Reset window", id="view.window_auto", show=False),
     ]
 
@@ -148,8 +156,10 @@ class ImageScreen(Screen):
 
     def prefetch(self) -> None:
         cols, rows = self.image_view.cells
-        items = [(r, Viewport.fit(r.width, r.height, cols, rows, *self.app.cell_px))
-                 for r in self.prefetch_records()]
+        items = [
+            (r, Viewport.fit(r.width, r.height, cols, rows, *self.app.cell_px))
+            for r in self.prefetch_records()
+        ]
         self.app.frames.prefetch(items)
 
     def after_image_change(self) -> None:

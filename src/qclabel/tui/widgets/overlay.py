@@ -35,7 +35,7 @@ class OverlayImageView(SixelLayer, ImageView):
     def __init__(self, graphics: str, *, id: str | None = None, classes: str | None = None):
         super().__init__(graphics, id=id, classes=classes)
         self.overlay: Overlay = Overlay()
-        self._patches: set[Cell] = set()   # sixel cells to paint again on the next render
+        self._patches: set[Cell] = set()  # sixel cells to paint again on the next render
         self.overlay_updates = 0
         self._base_key: tuple | None = None
         self._base: list[Strip] = []

@@ -84,8 +84,10 @@ def labels_text(ann: Annotation, tax: Taxonomy | None = None) -> Text:
 
 def consistency_note(ann: Annotation, tax: Taxonomy) -> str:
     """'INCOMPLETE: fail without any box' (and any other rule the labels break), or ''."""
-    return "  ".join(f"{f.rule.upper() if f.rule == consistency.INCOMPLETE else f.rule}: "
-                     f"{f.detail}" for f in consistency.check(ann, tax))
+    return "  ".join(
+        f"{f.rule.upper() if f.rule == consistency.INCOMPLETE else f.rule}: {f.detail}"
+        for f in consistency.check(ann, tax)
+    )
 
 
 def info_text(rec: ImageRecord, highlighted: DefectClass | None) -> Text:
@@ -112,10 +114,13 @@ def _row(t: Text, key: str, value: str) -> None:
     t.append(value + "\n")
 
 
-def status_text(pos: int, total: int, done: int, rate: float, queue: str,
-                auto: bool | None, extra: str = "") -> str:
+def status_text(
+    pos: int, total: int, done: int, rate: float, queue: str, auto: bool | None, extra: str = ""
+) -> str:
     """Position, done/total, labels per hour, queue (auto-advance when it applies)."""
     where = f"{pos}/{total}" if total else "0/0"
     auto_text = "" if auto is None else f"  auto {'on' if auto else 'off'}"
-    return (f"{where}  done {done}/{total}  {rate:.0f}/h  queue {queue}{auto_text}"
-            f"{'  ' + extra if extra else ''}")
+    return (
+        f"{where}  done {done}/{total}  {rate:.0f}/h  queue {queue}{auto_text}"
+        f"{'  ' + extra if extra else ''}"
+    )

@@ -44,8 +44,14 @@ class SheetView(Widget):
     def on_resize(self) -> None:
         self.post_message(self.Resized(self.size.width, self.size.height))
 
-    def set_page(self, layout: SheetLayout, cells: list[np.ndarray | None],
-                 sixel: str | None, captions: list[Text], cursor: int) -> None:
+    def set_page(
+        self,
+        layout: SheetLayout,
+        cells: list[np.ndarray | None],
+        sixel: str | None,
+        captions: list[Text],
+        cursor: int,
+    ) -> None:
         self.layout_, self.sixel, self.captions, self.cursor = layout, sixel, captions, cursor
         self._thumb_lines = {} if sixel else self._build_thumb_lines(layout, cells)
         self.sent += 1
@@ -70,8 +76,11 @@ class SheetView(Widget):
             for c in range(lay.cols):
                 i = r * lay.cols + c
                 arr = cells[i] if i < len(cells) else None
-                segs += (_halfcell_segment(arr[k]) if arr is not None
-                         else [Segment(" " * (lay.slot_w - 1))])
+                segs += (
+                    _halfcell_segment(arr[k])
+                    if arr is not None
+                    else [Segment(" " * (lay.slot_w - 1))]
+                )
                 segs.append(Segment(" "))
             lines[y] = segs
         return lines
@@ -101,12 +110,15 @@ class SheetView(Widget):
         # Explicit colours: a terminal's default foreground may be black (xterm).
         bg = self.rich_style
         width = self.size.width
-        lines = [self._line(y, width, bg).crop(crop.x, crop.right).apply_style(bg)
-                 for y in range(crop.y, crop.bottom)]
+        lines = [
+            self._line(y, width, bg).crop(crop.x, crop.right).apply_style(bg)
+            for y in range(crop.y, crop.bottom)
+        ]
         if self.sixel and lines and self._covers_sheet(crop) and self.screen.is_active:
             visible = self.screen.find_widget(self).visible_region
-            lines[-1] = Strip([*lines[-1], *_sixel_segments(self.sixel, visible)],
-                              lines[-1].cell_length)
+            lines[-1] = Strip(
+                [*lines[-1], *_sixel_segments(self.sixel, visible)], lines[-1].cell_length
+            )
             self.sent += 1
         return lines
 
@@ -114,16 +126,22 @@ class SheetView(Widget):
         lay = self.layout_
         return lay is not None and crop.contains_region(
             Region(0, 0, lay.cols * lay.slot_w, lay.rows * lay.slot_h).intersection(
-                Region(0, 0, *self.size)))
+                Region(0, 0, *self.size)
+            )
+        )
 
 
 def _halfcell_segment(row: np.ndarray) -> list[Segment]:
     """One text row of half-blocks: top pixel as foreground, bottom as background."""
-    return [Segment("▀", Style(color=Color.from_rgb(*t), bgcolor=Color.from_rgb(*b)))
-            for t, b in row.tolist()]
+    return [
+        Segment("▀", Style(color=Color.from_rgb(*t), bgcolor=Color.from_rgb(*b)))
+        for t, b in row.tolist()
+    ]
 
 
 def _sixel_segments(sixel: str, visible: Region) -> list[Segment]:
-    return [Segment(Control.move_to(visible.x, visible.y).segment.text, _NULL),
-            Segment(sixel, _NULL, control=((ControlType.CURSOR_FORWARD, 0),)),
-            Segment(Control.move_to(visible.right, visible.bottom - 1).segment.text, _NULL)]
+    return [
+        Segment(Control.move_to(visible.x, visible.y).segment.text, _NULL),
+        Segment(sixel, _NULL, control=((ControlType.CURSOR_FORWARD, 0),)),
+        Segment(Control.move_to(visible.right, visible.bottom - 1).segment.text, _NULL),
+    ]

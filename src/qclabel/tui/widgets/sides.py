@@ -13,17 +13,19 @@ from ...core.model import Annotation, ImageRecord
 from ...core.naming import image_name
 
 DIFFERS = "≠"
-MAX_LISTED = 8   # objects listed per side; the rest are counted (t opens the tools)
+MAX_LISTED = 8  # objects listed per side; the rest are counted (t opens the tools)
 
 
-def case_text(pos: int, total: int, rec: ImageRecord | None, kind: str, detail: str,
-              note: str | None) -> Text:
+def case_text(
+    pos: int, total: int, rec: ImageRecord | None, kind: str, detail: str, note: str | None
+) -> Text:
     t = Text()
     t.append(f"{pos}/{total}  {image_name(rec) if rec else '-'}\n", style="bold")
     if rec is not None:
         fields = [f"{k} {v}" for k, v in rec.fields.items()]
-        fields.append(f"{rec.width}x{rec.height} px"
-                      + (f", {rec.mm_per_px} mm/px" if rec.mm_per_px else ""))
+        fields.append(
+            f"{rec.width}x{rec.height} px" + (f", {rec.mm_per_px} mm/px" if rec.mm_per_px else "")
+        )
         t.append("  ".join(fields) + "\n", style="dim")
     t.append(f"{kind}: ", style="bold")
     t.append(f"{detail}\n")
@@ -42,8 +44,9 @@ def _fields(ann: Annotation) -> dict[str, str]:
     }
 
 
-def comparison(a: Annotation, b: Annotation, names: tuple[str, str],
-               colours: dict[str, str], shown: str) -> Table:
+def comparison(
+    a: Annotation, b: Annotation, names: tuple[str, str], colours: dict[str, str], shown: str
+) -> Table:
     """Field | A | B, a mark on every row where they differ; the side hidden from the
     picture (`o`) says so in its header."""
     grid = Table.grid(padding=(0, 1))
@@ -51,8 +54,10 @@ def comparison(a: Annotation, b: Annotation, names: tuple[str, str],
     grid.add_column(width=1)
     grid.add_column(ratio=1)
     grid.add_column(ratio=1)
-    heads = [Text(f"{w} {n}" + ("" if shown in ("both", w) else " (hidden)"),
-                  style=f"bold {colours[w]}") for w, n in zip("AB", names)]
+    heads = [
+        Text(f"{w} {n}" + ("" if shown in ("both", w) else " (hidden)"), style=f"bold {colours[w]}")
+        for w, n in zip("AB", names)
+    ]
     grid.add_row("", "", *heads)
     fa, fb = _fields(a), _fields(b)
     for key in fa:
@@ -78,8 +83,13 @@ def object_lines(which: str, name: str, ann: Annotation, colour: str) -> Text:
     return t
 
 
-def sides_panel(a: Annotation | None, b: Annotation | None, names: tuple[str, str],
-                colours: dict[str, str], shown: str) -> Group:
+def sides_panel(
+    a: Annotation | None,
+    b: Annotation | None,
+    names: tuple[str, str],
+    colours: dict[str, str],
+    shown: str,
+) -> Group:
     a, b = a or Annotation(), b or Annotation()
     parts = [comparison(a, b, names, colours, shown)]
     for which, name, ann in (("A", names[0], a), ("B", names[1], b)):

@@ -30,7 +30,7 @@ _NULL = Style()
 class SixelLayer:
     def init_sixel_layer(self) -> None:
         self._keys: dict[Cell, object] = {}
-        self._sent_frame: int | None = None   # id of the frame last sent whole
+        self._sent_frame: int | None = None  # id of the frame last sent whole
 
     def text_glyphs(self) -> dict[Cell, Glyph]:
         """Glyphs drawn as text: every glyph in text modes; over sixel, all but box
@@ -62,8 +62,7 @@ class SixelLayer:
             return len(changed)  # the whole picture is on its way, with every patch
         if not self._write_sixel(changed, before):
             self._patches |= changed
-            self.refresh(*(Region(c1, row, c2 - c1 + 1, 1)
-                           for row, c1, c2 in row_runs(changed)))
+            self.refresh(*(Region(c1, row, c2 - c1 + 1, 1) for row, c1, c2 in row_runs(changed)))
         return len(changed)
 
     def _write_sixel(self, changed: set[Cell], before: dict[Cell, object]) -> bool:
@@ -73,8 +72,7 @@ class SixelLayer:
         driver.write(self._layer(changed, self.region.x, self.region.y, before))
         return True
 
-    def _layer(self, cells: set[Cell], x0: int, y0: int,
-               before: dict[Cell, object] | None) -> str:
+    def _layer(self, cells: set[Cell], x0: int, y0: int, before: dict[Cell, object] | None) -> str:
         """Patches for `cells` without a text glyph, then the glyphs. `before`: what
         those cells show now (None: unknown). A cell that showed the picture with or
         without strokes gets only the pixels that change (a transparent patch); one
@@ -105,8 +103,9 @@ class SixelLayer:
     def _cell_colour(self, col: int, row: int) -> tuple[int, int, int]:
         vp = self.frame.viewport
         (oc, orow), cw, ch = vp.offset, vp.cell_w, vp.cell_h
-        cell = self.frame.picture.crop(((col - oc) * cw, (row - orow) * ch,
-                                        (col + 1 - oc) * cw, (row + 1 - orow) * ch))
+        cell = self.frame.picture.crop(
+            ((col - oc) * cw, (row - orow) * ch, (col + 1 - oc) * cw, (row + 1 - orow) * ch)
+        )
         mean = np.asarray(cell.convert("RGB"), dtype=np.float32).reshape(-1, 3).mean(axis=0)
         return tuple(int(v) for v in mean)
 
@@ -127,8 +126,10 @@ class SixelLayer:
             return line
         out = self._layer(cells, origin.x, origin.y, {})  # on the fresh picture
         out += Control.move_to(origin.right, origin.bottom - 1).segment.text
-        return Strip([*line, Segment(out, _NULL, control=((ControlType.CURSOR_FORWARD, 0),))],
-                     line.cell_length)
+        return Strip(
+            [*line, Segment(out, _NULL, control=((ControlType.CURSOR_FORWARD, 0),))],
+            line.cell_length,
+        )
 
     def _add_patches(self, lines: list[Strip], crop: Region) -> None:
         """Fallback when a change could not be written directly: paint those cells in
@@ -140,15 +141,22 @@ class SixelLayer:
             if not 0 <= i < len(lines):
                 continue
             back = Control.move_to(origin.x + crop.x, origin.y + row).segment.text
-            lines[i] = Strip([
-                Segment(Control.move_to(origin.x + c1, origin.y + row).segment.text, _NULL),
-                Segment(self._patch((c1, row, c2, row), pieces), _NULL,
-                        control=((ControlType.CURSOR_FORWARD, 0),)),
-                Segment(back, _NULL), *lines[i]], lines[i].cell_length)
+            lines[i] = Strip(
+                [
+                    Segment(Control.move_to(origin.x + c1, origin.y + row).segment.text, _NULL),
+                    Segment(
+                        self._patch((c1, row, c2, row), pieces),
+                        _NULL,
+                        control=((ControlType.CURSOR_FORWARD, 0),),
+                    ),
+                    Segment(back, _NULL),
+                    *lines[i],
+                ],
+                lines[i].cell_length,
+            )
         self._patches.clear()
 
 
 def _sgr(g: Glyph, bg: tuple[int, int, int]) -> str:
-    r, gr, b = (int(g.colour[i:i + 2], 16) for i in (1, 3, 5))
-    return (("\x1b[1m" if g.bold else "") + f"\x1b[38;2;{r};{gr};{b}m"
-            + "\x1b[48;2;%d;%d;%dm" % bg)
+    r, gr, b = (int(g.colour[i : i + 2], 16) for i in (1, 3, 5))
+    return ("\x1b[1m" if g.bold else "") + f"\x1b[38;2;{r};{gr};{b}m" + "\x1b[48;2;%d;%d;%dm" % bg
