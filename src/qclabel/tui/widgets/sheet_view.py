@@ -40,8 +40,18 @@ class SheetView(Widget):
         self.sixel: str | None = None
         self._thumb_lines: dict[int, list[Segment]] = {}
         self.sent = 0  # pictures sent (sixel) or thumbnail blocks built (text)
+        # The compositor hands render_lines the bounding box of everything dirty, so
+        # caption refreshes on the top and bottom rows of a page (keys coalesced on a
+        # busy machine) look like a full repaint. The picture is re-sent only when it is
+        # due (a new page, a resize, shown again) or the repaint is not theirs.
+        self._sixel_due = True
+        self._captions_pending = False
+
+    def on_show(self) -> None:
+        self._sixel_due = True
 
     def on_resize(self) -> None:
+        self._sixel_due = True
         self.post_message(self.Resized(self.size.width, self.size.height))
 
     def set_page(
@@ -55,12 +65,14 @@ class SheetView(Widget):
         self.layout_, self.sixel, self.captions, self.cursor = layout, sixel, captions, cursor
         self._thumb_lines = {} if sixel else self._build_thumb_lines(layout, cells)
         self.sent += 1
+        self._sixel_due = True
         self.refresh()
 
     def set_captions(self, captions: list[Text], cursor: int, changed: set[int]) -> None:
         self.captions, self.cursor = captions, cursor
         if self.layout_ is None:
             return
+        self._captions_pending = True
         for i in changed:
             c, r = self.layout_.slot_origin(i)
             self.refresh(Region(c, r + self.layout_.thumb_h, self.layout_.slot_w, 1))
@@ -114,12 +126,15 @@ class SheetView(Widget):
             self._line(y, width, bg).crop(crop.x, crop.right).apply_style(bg)
             for y in range(crop.y, crop.bottom)
         ]
-        if self.sixel and lines and self._covers_sheet(crop) and self.screen.is_active:
+        due = self._sixel_due or not self._captions_pending
+        self._captions_pending = False
+        if self.sixel and lines and due and self._covers_sheet(crop) and self.screen.is_active:
             visible = self.screen.find_widget(self).visible_region
             lines[-1] = Strip(
                 [*lines[-1], *_sixel_segments(self.sixel, visible)], lines[-1].cell_length
             )
             self.sent += 1
+            self._sixel_due = False
         return lines
 
     def _covers_sheet(self, crop: Region) -> bool:
