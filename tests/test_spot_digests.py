@@ -107,3 +107,19 @@ def test_a_cache_for_a_longer_catalog_or_another_seed_is_not_used(tmp_path, cach
     p = Project.open(p.root)
     assert plan_of(p) == reference_plan(p) and hashed[-1] == 40
     assert len(list(cache.iterdir())) == 2  # one file per seed
+
+
+def test_the_k_lowest_by_partition_are_the_k_first_of_the_full_sort():
+    import numpy as np
+
+    from qclabel.qa.plan_table import _lowest
+
+    rng = np.random.default_rng(3)
+    for n, k in ((1, 1), (7, 7), (50, 3), (400, 40), (400, 399)):
+        # few distinct first words: ties the second word (then the row) must break
+        words = np.stack([rng.integers(0, 4, n), rng.integers(0, 3, n)], 1).astype(">u8")
+        order = np.lexsort((np.arange(n), words[:, 1], words[:, 0]))
+        want = np.zeros(n, bool)
+        want[order[:k]] = True
+        got = _lowest(words, k)
+        assert got.sum() == k and (got == want).all()
