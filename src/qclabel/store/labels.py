@@ -209,7 +209,7 @@ def read_snapshot(
     """Read the snapshot's TinyDB layout straight from its bytes: TinyDB's table API
     would wrap each of 100k documents in an object only to unwrap it again."""
     empty = Tail(0, 0, genesis(user))
-    with _no_gc():
+    with no_gc():
         data: Any = json.loads(raw) if raw.strip() else None
         meta = list((data or {}).get("meta", {}).values())
         if not meta:
@@ -228,7 +228,7 @@ def read_snapshot(
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """Loading a 100k-label snapshot creates millions of objects, none of them cyclic;
     the cycle collector would walk them over and over for nothing."""
     was_enabled = gc.isenabled()
