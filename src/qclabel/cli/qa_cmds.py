@@ -12,6 +12,7 @@ from ..core import naming
 from ..errors import QclabelError
 from ..project import Project
 from .common import emit_json, open_project, project_dir
+from .jsonout import Rows, emit_streamed, first_key_varies
 
 
 def _image(project: Project, ref: str) -> str:
@@ -65,8 +66,10 @@ def plan_cmd(project_dir: Path, as_json: bool, publish: bool) -> None:
         click.echo(f"published queues of {len(changed)} users ({sum(changed.values())} changed)")
         return
     plan = build_plan(project)
-    if as_json:
-        emit_json(plan.to_dict())
+    if as_json:  # a million rows: written as they are made (cli.jsonout)
+        emit_streamed(
+            {**plan.head(), "images": Rows(plan.image_dicts(), first_key_varies("image"))}
+        )
         return
     s, cfg = plan.summary(), plan.settings
     click.echo(

@@ -20,7 +20,7 @@ The plan is computed, never stored: it follows the config and the catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -79,6 +79,10 @@ class Plan:
         return [] if t is None else [t.ids[i] for i in np.flatnonzero(t.reviewer >= 0)]
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self.head(), "images": list(self.image_dicts())}
+
+    def head(self) -> dict[str, Any]:
+        """`to_dict()` but its per-image list (what `qa plan --json` streams after it)."""
         return {
             "settings": self.settings,
             "annotators": self.annotators,
@@ -86,17 +90,26 @@ class Plan:
             "warnings": self.warnings,
             "summary": self.summary(),
             "lots": [lot.to_dict() for lot in self.lots],
-            "images": [
-                {
-                    "image": a.image,
-                    "task": a.task,
-                    "phase": a.phase,
-                    "annotators": list(a.annotators),
-                    "reviewer": a.reviewer,
-                }
-                for a in self.assignments.values()
-            ],
         }
+
+    def image_dicts(self) -> Iterator[dict[str, Any]]:
+        """Each image's assignment as a dict, in plan order, straight from the table
+        (no Assignment objects: a million of them cost seconds and hundreds of MB)."""
+        t = self.table
+        if t is None:
+            return
+        duals = [list(p) for p in t.pairs]
+        singles = [[a] for a in t.annotators]
+        for image, task, phase, who, rev in zip(
+            t.ids, t.task.tolist(), t.phase.tolist(), t.who.tolist(), t.reviewer.tolist()
+        ):
+            yield {
+                "image": image,
+                "task": t.tasks[task],
+                "phase": "dual" if phase == DUAL else "single",
+                "annotators": [] if who < 0 else list((duals if phase == DUAL else singles)[who]),
+                "reviewer": t.reviewers[rev] if rev >= 0 else None,
+            }
 
     def summary(self) -> dict[str, Any]:
         t = self.table
