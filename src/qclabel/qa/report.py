@@ -8,6 +8,8 @@ Annotator A of a pair is the first by name; "missing" boxes are boxes only A dre
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
@@ -57,17 +59,32 @@ def targets_of(project_targets: dict[str, Any]) -> dict[str, float]:
 
 
 def dual_pairs(project: Project, states: dict[Any, Any] | None = None) -> list[DualPair]:
+    """Images labeled by two annotators, in catalog order. Only images with a label in
+    two journals can be one: those are counted from the journals (work proportional
+    to the labels, not to a million-image catalog) and put in catalog order."""
+    from ..store.catalog_queue import seqs_of
     from .golden import label_states
 
     states = label_states(project) if states is None else states
+    seen = Counter(image for s in states.values() for image, _ in s.items("label"))
+    order = seqs_of(project.store.catalog, [i for i, n in seen.items() if n >= 2])
     out = []
-    for image in project.store.catalog.ids():
+    for image in sorted(order, key=order.__getitem__):
         labels = labelers(states, image)
         if len(labels) >= 2:
             (ua, a), (ub, b) = labels[:2]
             resolved = any(s.get(image, "final") is not None for s in states.values())
             out.append(DualPair(image, ua, ub, a, b, resolved))
     return out
+
+
+def _tasks(project: Project, images: list[str]) -> dict[str, str]:
+    """Each image's task as the plan names it (its `task` field; none is "")."""
+    rows = project.store.catalog.select(
+        "SELECT id, task FROM images WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(images),),
+    )
+    return {i: t or "" for i, t in rows}
 
 
 def build_report(
@@ -77,12 +94,13 @@ def build_report(
     executor: Any = None,
 ) -> dict[str, Any]:
     from . import golden
-    from .plan import build_plan
+    from .plan import dual_image_ids
 
     raw = project.store.all_states()
     states = golden.label_states(project, raw)
-    plan = build_plan(project)
-    duals = [replace(p, task=plan.assignments[p.image].task) for p in dual_pairs(project, states)]
+    pairs = dual_pairs(project, states)
+    tasks = _tasks(project, [p.image for p in pairs])
+    duals = [replace(p, task=tasks[p.image]) for p in pairs]
     done = {p.image for p in duals}
     report = compute_report(
         duals,
@@ -95,7 +113,7 @@ def build_report(
         executor,
     )
     report["project"] = project.name
-    report["pending_dual"] = sum(1 for i in plan.dual_images() if i not in done)
+    report["pending_dual"] = sum(1 for i in dual_image_ids(project) if i not in done)
     report["golden"] = golden.summary(project, raw)
     for d in report["disagreements"]:  # people read file names; "image" stays the id
         rec = project.store.catalog.get(d["image"])
