@@ -9,7 +9,6 @@ Annotator A of a pair is the first by name; "missing" boxes are boxes only A dre
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
@@ -21,7 +20,7 @@ from ..core.naming import image_name
 from ..errors import QclabelError
 from ..project import Project
 from .agreement import Comparison, compare
-from .decisions import labelers, template_points
+from .decisions import in_catalog_order, labeled_twice, labelers, template_points
 from .report_parts import (
     box_section,
     checks,
@@ -59,17 +58,13 @@ def targets_of(project_targets: dict[str, Any]) -> dict[str, float]:
 
 
 def dual_pairs(project: Project, states: dict[Any, Any] | None = None) -> list[DualPair]:
-    """Images labeled by two annotators, in catalog order. Only images with a label in
-    two journals can be one: those are counted from the journals (work proportional
-    to the labels, not to a million-image catalog) and put in catalog order."""
-    from ..store.catalog_queue import seqs_of
+    """Images labeled by two annotators, in catalog order: the images with a label in
+    two journals (work proportional to the labels, not to the catalog)."""
     from .golden import label_states
 
     states = label_states(project) if states is None else states
-    seen = Counter(image for s in states.values() for image, _ in s.items("label"))
-    order = seqs_of(project.store.catalog, [i for i, n in seen.items() if n >= 2])
     out = []
-    for image in sorted(order, key=order.__getitem__):
+    for image in in_catalog_order(project, labeled_twice(states)):
         labels = labelers(states, image)
         if len(labels) >= 2:
             (ua, a), (ub, b) = labels[:2]
