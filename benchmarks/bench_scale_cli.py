@@ -78,7 +78,7 @@ def commands(root: Path) -> list[tuple[str, list[str]]]:
         ("check --json", cli("check", d, "--json")),
         ("balance --json", cli("balance", d, "--json")),
         ("version list", cli("version", "list", d)),
-        ("qa queue --json (a reviewer's)", cli("qa", "queue", d, "--json")),
+        ("qa queue --user rev --json", cli("qa", "queue", d, "--user", "rev", "--json")),
     ]
 
 
