@@ -209,3 +209,46 @@ def test_first_key_varies_tells_rests_apart_by_type() -> None:
     ]
     for row in rows * 2:
         assert fmt(row, 1) == indented(row, 1)
+
+
+def test_a_users_assignments_are_theirs_of_the_whole_plan(big: Project) -> None:
+    plan = build_plan(big)
+    every = list(plan.assignments.values())
+    for user in ("ann", "bob", "cid", "rev", "nobody"):
+        want = [a for a in every if user in a.annotators or a.reviewer == user]
+        assert plan.assignments_for(user) == want
+        assert bool(want) == (user != "nobody")
+
+
+@pytest.mark.parametrize("user, done_too", [("ann", False), ("rev", True)])
+def test_qa_queue_lists_what_it_listed_one_by_one(big: Project, user: str, done_too: bool) -> None:
+    """`qa queue --user U` (run by the project's admin) names the images a page at a
+    time: the same names, roles and order as one catalog lookup per image gave."""
+    from qclabel.core.naming import image_name
+    from qclabel.qa.plan import queue_items
+
+    items = queue_items(big, user, pending_only=not done_too)  # a review waits for a label
+    more = ["--all"] if done_too else []
+    assert len(items) > 1000
+    catalog = big.store.catalog
+    want = [
+        {"image": i.image, "file": image_name(catalog.get(i.image)), "role": i.role} for i in items
+    ]
+    code = (
+        "import sys; from qclabel import identity; identity.current_user = lambda: 'admin'; "
+        "from qclabel.entry import main; sys.argv[0] = 'qclabel'; main()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "qa", "queue", str(big.root), "--user", user, "--json", *more],
+        capture_output=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr.decode()
+    assert out.stdout == (json.dumps(want, indent=2, default=str) + "\n").encode()
+    text = subprocess.run(
+        [sys.executable, "-c", code, "qa", "queue", str(big.root), "--user", user, *more],
+        capture_output=True,
+        timeout=300,
+    ).stdout
+    lines = "".join(f"{w['file']}  {w['role']}\n" for w in want)
+    assert text == lines.encode("utf-8", "surrogateescape")  # names as the OS gave them
