@@ -138,7 +138,7 @@ def test_files_outside_the_plain_case_take_the_ordinary_path(tmp_path, monkeypat
         "interlace.png": lambda p: p.write_bytes(
             _rewrite_chunk(data, b"IHDR", ihdr[:12] + b"\x01")
         ),
-        "bad_crc.png": lambda p: p.write_bytes(data[:-16] + bytes([data[-16] ^ 1]) + data[-15:]),
+        "bad_crc.png": lambda p: p.write_bytes(data[:29] + bytes([data[29] ^ 1]) + data[30:]),
         "trailing.png": lambda p: p.write_bytes(data + b"junk"),
         "truncated.png": lambda p: p.write_bytes(data[: len(data) // 2]),
         "not_png.png": lambda p: p.write_bytes(b"GIF89a" + data[6:]),
@@ -146,10 +146,14 @@ def test_files_outside_the_plain_case_take_the_ordinary_path(tmp_path, monkeypat
     for name, write in others.items():
         write(tmp_path / name)
         assert pngread.repacked(tmp_path / name, BIG) is None, name
-    # the bad CRC is the IDAT's own: Pillow does not check it, so it decodes the file
-    # as it did before
-    (page,), _ = steps.decode(str(tmp_path / "bad_crc.png"), BIG, True, True)
-    np.testing.assert_array_equal(page, _pillow(tmp_path / "bad_crc.png"))
+    with pytest.raises(ImageError, match="not a readable image"):  # IHDR's CRC, as before
+        steps.decode(str(tmp_path / "bad_crc.png"), BIG, True, True)
+    # a bad IDAT CRC: Pillow does not check it and decodes the file, so does the fast path
+    idat_crc = tmp_path / "idat_crc.png"
+    idat_crc.write_bytes(data[:-16] + bytes([data[-16] ^ 1]) + data[-15:])
+    assert pngread.repacked(idat_crc, BIG) is not None
+    (page,), _ = steps.decode(str(idat_crc), BIG, True, True)
+    np.testing.assert_array_equal(page, _pillow(idat_crc))
     with pytest.raises(ImageError, match="truncated or corrupt"):
         steps.decode(str(tmp_path / "truncated.png"), BIG, True, True)
     # too many pixels: refused before anything is inflated

@@ -11,10 +11,11 @@ undoes the filters. Together about 0.8x of Pillow's decode of the file (figures 
 README's Ingest section).
 
 Only the plain case takes this path: 8-bit grey or RGB, not interlaced, not animated,
-every chunk's CRC correct, one zlib stream that inflates to exactly the size the header
-gives, valid filter types, nothing after IEND, and no more pixels than the caller allows
-(checked before anything is inflated). Anything else returns None and the caller opens
-the file as before, so a damaged or unusual file is refused or read exactly as it was.
+the CRC of every chunk Pillow checks correct, one zlib stream that inflates to exactly
+the size the header gives, valid filter types, nothing after IEND, and no more pixels
+than the caller allows (checked before anything is inflated). Anything else returns
+None and the caller opens the file as before, so a damaged or unusual file is refused
+or read exactly as it was.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def _crc(data: bytes | memoryview, kind: bytes) -> int:
 
 def _chunks(data: bytes) -> list[tuple[bytes, int, int]] | None:
     """(kind, start of the chunk, start of its body) per chunk, or None when a length
-    or a CRC is wrong, IEND is missing or anything follows it."""
+    or a CRC is wrong, IEND is missing or anything follows it. IDAT CRCs are not
+    checked, as Pillow does not check them (zlib's own checksum covers the data)."""
     out = []
+    view = memoryview(data)
     pos, end = len(SIGNATURE), len(data)
     while pos + 12 <= end:
         (length,) = struct.unpack_from(">I", data, pos)
@@ -63,9 +66,10 @@ def _chunks(data: bytes) -> list[tuple[bytes, int, int]] | None:
         if length > end - body - 4:
             return None
         kind = data[pos + 4 : body]
-        (stored,) = struct.unpack_from(">I", data, body + length)
-        if _crc(memoryview(data)[body : body + length], kind) != stored:
-            return None
+        if kind != b"IDAT":
+            (stored,) = struct.unpack_from(">I", data, body + length)
+            if _crc(view[body : body + length], kind) != stored:
+                return None
         out.append((kind, pos, body))
         pos = body + length + 4
         if kind == b"IEND":
@@ -220,11 +224,11 @@ def repacked(path: Path, max_pixels: int) -> Repacked | None:
     if not idat or idat != list(range(idat[0], idat[-1] + 1)):
         return None  # the format wants IDAT chunks consecutive
     ends = [start for _, start, _ in chunks[1:]] + [len(data)]
-    stream = b"".join(data[chunks[i][2] : ends[i] - 4] for i in idat)
+    view = memoryview(data)
+    stream = b"".join([view[chunks[i][2] : ends[i] - 4] for i in idat])
     raw = _inflate(stream, layout[0])
     if raw is None or max(raw[:: layout[1]]) > 4:
         return None  # a filter type Pillow would refuse: let it say so
-    view = memoryview(data)
     kinds = {kind for kind, _, _ in chunks}
     packed = _with_stored_idat(view[: chunks[idat[0]][1]], raw, view[ends[idat[-1]] :])
     return Repacked(packed, kinds, after_pixels=idat[-1] != len(chunks) - 2)
