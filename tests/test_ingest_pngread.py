@@ -74,8 +74,34 @@ def _sources(tmp: Path) -> list[Path]:
     return out
 
 
+def _with_chunks(path: Path, chunks: list[tuple[bytes, bytes]]) -> Path:
+    """The PNG with chunks inserted after IHDR (CRCs right)."""
+    data = path.read_bytes()
+    extra = b"".join(
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+        for kind, body in chunks
+    )
+    out = path.with_name("colour_" + path.name)
+    out.write_bytes(data[:33] + extra + data[33:])
+    return out
+
+
 def test_plain_pngs_decode_to_pillows_pixels_and_metadata(tmp_path, monkeypatch):
-    for path in _sources(tmp_path):
+    sources = _sources(tmp_path)
+    # colour-management and significant-bits chunks: neither decoder applies them
+    gamma = (b"gAMA", struct.pack(">I", 45455))
+    sources.append(
+        _with_chunks(
+            sources[0], [gamma, (b"sBIT", b"\x05"), (b"pHYs", struct.pack(">IIB", 3780, 3780, 1))]
+        )
+    )
+    sources.append(
+        _with_chunks(sources[1], [gamma, (b"sBIT", b"\x04\x05\x06"), (b"sRGB", b"\x00")])
+    )
+    for path in sources:
         packed = pngread.repacked(path, BIG)
         assert packed is not None and packed.pixels_only, path
         (page,), meta = steps.decode(str(path), BIG, True, True)
@@ -156,6 +182,11 @@ def test_files_outside_the_plain_case_take_the_ordinary_path(tmp_path, monkeypat
     np.testing.assert_array_equal(page, _pillow(idat_crc))
     with pytest.raises(ImageError, match="truncated or corrupt"):
         steps.decode(str(tmp_path / "truncated.png"), BIG, True, True)
+    # a file much larger than its pixels (a huge private chunk) is not read whole
+    padded = _with_chunks(plain, [(b"prVt", bytes(1 << 21))])
+    assert pngread.repacked(padded, BIG) is None
+    (page,), _ = steps.decode(str(padded), BIG, True, True)
+    np.testing.assert_array_equal(page, grey)
     # too many pixels: refused before anything is inflated
     monkeypatch.setattr(pngread, "_inflate", lambda *a: pytest.fail("inflated"))
     assert pngread.repacked(plain, 50 * 60 - 1) is None

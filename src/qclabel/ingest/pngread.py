@@ -21,6 +21,7 @@ or read exactly as it was.
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -204,17 +205,20 @@ def repacked(path: Path, max_pixels: int) -> Repacked | None:
     is not a plain PNG this path takes (see the module docstring)."""
     try:
         with open(path, "rb") as fh:
-            if fh.read(len(SIGNATURE)) != SIGNATURE:
+            head = fh.read(len(SIGNATURE) + 8 + 13)
+            if len(head) < 29 or head[:8] != SIGNATURE or head[12:16] != b"IHDR":
                 return None
-            head = fh.read(8)
-            if len(head) < 8 or head[4:] != b"IHDR":
-                return None
-            width, height = struct.unpack(">II", fh.read(8))
+            width, height, _, colour = struct.unpack_from(">IIBB", head, 16)
             if width * height > max_pixels:
                 return None  # refused with its reason by the ordinary open
+            # the whole file is read at once: bounded before reading it (a huge chunk
+            # of anything is left to Pillow, which skips what it does not need)
+            limit = min(MAX_RAW_BYTES, width * height * _CHANNELS.get(colour, 4) * 2 + (1 << 20))
+            if os.fstat(fh.fileno()).st_size > limit:
+                return None
             fh.seek(0)
-            data = fh.read()
-    except (OSError, struct.error):
+            data = fh.read(limit + 1)
+    except OSError:
         return None  # the ordinary open reports it
     chunks = _chunks(data)
     layout = _plain_layout(data, chunks) if chunks else None
