@@ -70,7 +70,7 @@ def _stitch_stream(task: dict[Any, Any], written: list[Path]) -> list[ImageRecor
     image_id = task["digest"][:16]
     dest = Path(task["root"]) / "canonical" / f"{image_id}.png"
     dest.parent.mkdir(exist_ok=True)
-    pixels.write_file(dest, encoder.finish(), Path(task["root"]) / TEMP_DIR)
+    pixels.write_file(dest, encoder.finish_parts(), Path(task["root"]) / TEMP_DIR)
     written.append(dest)
     shape = (encoder.height, *first.shape[1:])
     return [

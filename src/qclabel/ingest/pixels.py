@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import ImageError
-from . import pngwrite
+from . import pngread, pngwrite
 
 FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "MPO")
 _TO_GREY = {"1", "L", "LA", "La"}
@@ -38,13 +38,14 @@ _ORIENT = {
 SWAPS_AXES = {5, 6, 7, 8}
 
 
-def open_image(path: Path, max_pixels: int) -> Image.Image:
-    """Open lazily (header only) and check format and pixel count before decoding."""
+def open_image(path: Path, max_pixels: int, packed: pngread.Repacked | None = None) -> Image.Image:
+    """Open lazily (header only) and check format and pixel count before decoding.
+    `packed` is the same file as `pngread.repacked` gives it (faster to decode)."""
     path = Path(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
+            im = Image.open(packed.file() if packed is not None else path)
     except Image.DecompressionBombError as exc:
         raise ImageError(f"{path}: image too large (decompression bomb?): {exc}") from None
     except UnidentifiedImageError:
@@ -176,14 +177,16 @@ def encode_canonical(arr: np.ndarray) -> tuple[str, bytes]:
     return ".tif", buf.tobytes()
 
 
-def write_file(dest: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+def write_file(dest: Path, data: bytes | list[bytes], tmp_dir: Path | None = None) -> None:
     """Write via a temp name and rename, so a killed run never leaves half a file.
-    The temp file goes to `tmp_dir` (same file system) when given, else beside `dest`."""
+    `data` may be a list of pieces, written in order. The temp file goes to `tmp_dir`
+    (same file system) when given, else beside `dest`."""
     name = f"{dest.name}.{os.getpid()}.tmp"
     tmp = tmp_dir / name if tmp_dir is not None else dest.with_name(f".{name}")
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
+        with open(tmp, "wb") as fh:  # a piece larger than the buffer is written directly
+            for piece in [data] if isinstance(data, bytes) else data:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, dest)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..core.model import ImageRecord
 from ..errors import ImageError
-from . import ops, pixels
+from . import ops, pixels, pngread
 from .metadata import read_dpi, read_exif
 from .profiles import Profile
 
@@ -27,11 +27,14 @@ def decode(
     """(pages, metadata). With `lazy`, a single-page 8-bit grey/RGB file is only
     decoded to prove it is whole (it will be its own canonical file) and its page is
     a zero-memory placeholder with the oriented shape: copying 5 MP into numpy would
-    cost as much again as the decode."""
-    with pixels.open_image(Path(path), max_pixels) as im:
+    cost as much again as the decode. A plain 8-bit PNG is read through `pngread`."""
+    packed = pngread.repacked(Path(path), max_pixels)
+    pixels_only = packed is not None and packed.pixels_only
+    with pixels.open_image(Path(path), max_pixels, packed) as im:
         try:  # EXIF of a PNG sits after the pixels: reading it can hit the damage too
             meta: dict[str, Any] = {
-                "exif": read_exif(im),
+                # no chunk EXIF or XMP could come from: Pillow's EXIF is empty
+                "exif": {"orientation": 1} if pixels_only else read_exif(im),
                 "dpi": read_dpi(im),
                 "format": im.format,
                 "source_mode": im.mode,
@@ -41,20 +44,26 @@ def decode(
             if pixels.is_16bit_colour(Path(path), im):
                 meta["source_mode"] = "RGB;16"
             if lazy and meta["source_mode"] in ("L", "RGB") and pixels.page_count(im) == 1:
-                im.load()
+                if not pixels_only:  # else pngread's inflate and checks proved it whole
+                    im.load()
                 meta["lazy"] = True
                 return [_placeholder(im, meta["orientation"])], meta
-            pages = pixels.read_pages(Path(path), im, first_only)
+            page = packed.decode(_shape(im)) if packed is not None and pixels_only else None
+            pages = [page] if page is not None else pixels.read_pages(Path(path), im, first_only)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageError(f"{path}: truncated or corrupt image data: {exc}") from None
     return [pixels.orient_array(p, meta["orientation"]) for p in pages], meta
 
 
-def _placeholder(im: Image.Image, orientation: int) -> np.ndarray:
+def _shape(im: Image.Image) -> tuple[int, ...]:
     w, h = im.size
+    return (h, w) if im.mode == "L" else (h, w, 3)
+
+
+def _placeholder(im: Image.Image, orientation: int) -> np.ndarray:
+    shape = _shape(im)
     if orientation in pixels.SWAPS_AXES:
-        w, h = h, w
-    shape = (h, w) if im.mode == "L" else (h, w, 3)
+        shape = (shape[1], shape[0], *shape[2:])
     return np.broadcast_to(np.uint8(0), shape)
 
 
