@@ -259,6 +259,11 @@ def snapshot_tail(labels_dir: Path, user: str) -> Tail:
     return load_snapshot(snapshot_path(labels_dir, user), user).mark
 
 
+def snapshot_meta(state: LabelState) -> dict[str, Any]:
+    t, user = state.tail, state.user
+    return {"offset": t.offset, "seq": t.seq, "hash": t.hash, "user": user, "layout": 2, "acked": 1}
+
+
 def encode_snapshot(state: LabelState) -> bytes:
     """The snapshot in TinyDB's own file layout, for one atomic write (TinyDB's table API
     would rewrite a 100k-document file once per call)."""
@@ -266,16 +271,7 @@ def encode_snapshot(state: LabelState) -> bytes:
         str(n): {"k": k, "i": i, "after": e["after"], "ts": e["ts"], "seq": e["seq"]}
         for n, ((k, i), e) in enumerate(state.entries.items(), start=1)
     }
-    meta = {
-        "1": {
-            "offset": state.tail.offset,
-            "seq": state.tail.seq,
-            "hash": state.tail.hash,
-            "user": state.user,
-            "layout": 2,
-            "acked": 1,
-        }
-    }
+    meta = {"1": snapshot_meta(state)}
     return json.dumps({"state": docs, "meta": meta}, separators=(",", ":")).encode()
 
 

@@ -20,6 +20,7 @@ changes an entry's `after` in place: a commit stores a new dict.
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import os
 import stat
@@ -100,6 +101,23 @@ def encode(entries: Entries, meta: dict[str, Any]) -> bytes:
                 entry["after"] = shared.setdefault(dumps(after), after)
             out[key] = entry
         return dumps((out, meta))
+
+
+def as_parsed(entries: Entries) -> Entries:
+    """The entries as parsing the snapshot written from them gives them back: each
+    distinct `after` through JSON once (tuples become lists, keys strings), so a
+    session keeps the cache of the snapshot it writes without reading it again."""
+    parsed: dict[bytes, Any] = {}
+    dumps = marshal.dumps
+    out: Entries = {}
+    with no_gc():
+        for key, e in entries.items():
+            after = e["after"]
+            raw = dumps(after)
+            if raw not in parsed:
+                parsed[raw] = json.loads(json.dumps(after))
+            out[key] = {"after": parsed[raw], "ts": e["ts"], "seq": e["seq"]}
+    return out
 
 
 def store(sha: str, entries: Entries, meta: dict[str, Any]) -> None:
