@@ -23,7 +23,7 @@ from ..core.model import Annotation, ImageRecord
 from ..core.queue_filter import QueueSpec, Term, parse_queue
 from ..project import Project
 from ..store import AnnotatorSession
-from ..store.catalog_queue import CatalogQueue, member, seq_ids, seqs_of
+from ..store.catalog_queue import CatalogQueue, member, seq_ids, seqs_of, sorted_seqs
 from . import queues
 
 QUEUES = ("unlabeled", "mine", "flagged", "all", "plan")
@@ -102,7 +102,7 @@ class Labeler:
         it and becomes current. ValueError for a malformed spec."""
         parsed = parse_queue(spec, QUEUES)
         name = parsed.name or self.queue_name
-        ids = queue_ids(self.project, self.session, name, parsed, self.own_seqs(), self.done_seqs())
+        ids = queue_ids(self.project, self.session, name, parsed, None, self.done_seqs())
         catalog = self.project.store.catalog
         if keep and keep not in ids and keep in catalog:
             if isinstance(ids, CatalogQueue):
@@ -275,7 +275,8 @@ class Labeler:
         worked out once per journal position (the queue and its count both need them)."""
         tail = self.session.state.tail
         if self._done_seqs is None or self._done_seqs[0] != tail:
-            self._done_seqs = (tail, queues.done_positions(self.own_seqs(), self._mine()))
+            done = queues.done_ids(self._mine())
+            self._done_seqs = (tail, sorted_seqs(self.project.store.catalog, done))
         return self._done_seqs[1]
 
     def done_total(self) -> tuple[int, int]:
