@@ -42,8 +42,12 @@ PY = sys.executable
 LABELED = 0.10
 
 FIRST_FRAME = """
-import asyncio, sys, time
+import asyncio, os, sys, time
 t0 = time.perf_counter()
+# the colours `qclabel label` asks for (tui.graphics.ensure_colour_system), before
+# Textual reads them: without, every half-cell colour is matched to a 16-colour palette
+if os.environ.get("COLORTERM") not in ("truecolor", "24bit"):
+    os.environ.setdefault("TEXTUAL_COLOR_SYSTEM", "truecolor")
 from qclabel.project import Project
 from qclabel.tui.app import build_app
 async def idle(app):  # the annotator's look at the image: prefetch finishes meanwhile
