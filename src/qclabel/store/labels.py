@@ -225,7 +225,12 @@ def read_snapshot(
     else:
         entries, m = _parse_snapshot(path, user, raw)
         if sha and m:
-            snapshot_cache.store(sha, entries, m)
+            try:
+                entries = snapshot_cache.shared(entries)
+            except ValueError:  # a value marshal cannot write: nothing kept
+                pass
+            else:
+                snapshot_cache.store(sha, entries, m)
     if not m:
         return {}, Tail(0, 0, genesis(user)), {}
     if m.get("user", user) != user:

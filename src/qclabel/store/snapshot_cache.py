@@ -87,10 +87,10 @@ def load(sha: str) -> tuple[Entries, dict[str, Any]] | None:
     return entries, meta
 
 
-def encode(entries: Entries, meta: dict[str, Any]) -> bytes:
-    """The body: equal `after` dicts merged into one object (marshal writes a shared
-    object once and loads it as one object again)."""
-    shared: dict[bytes, Any] = {}
+def shared(entries: Entries) -> Entries:
+    """The entries with equal `after` dicts merged into one object (marshal writes a
+    shared object once and loads it as one object again)."""
+    merged: dict[bytes, Any] = {}
     dumps = marshal.dumps
     out: Entries = {}
     with no_gc():
@@ -98,9 +98,14 @@ def encode(entries: Entries, meta: dict[str, Any]) -> bytes:
             after = entry.get("after")
             if isinstance(after, dict):
                 entry = dict(entry)
-                entry["after"] = shared.setdefault(dumps(after), after)
+                entry["after"] = merged.setdefault(dumps(after), after)
             out[key] = entry
-        return dumps((out, meta))
+    return out
+
+
+def encode(entries: Entries, meta: dict[str, Any]) -> bytes:
+    with no_gc():
+        return marshal.dumps((entries, meta))
 
 
 def as_parsed(entries: Entries) -> Entries:
@@ -121,8 +126,8 @@ def as_parsed(entries: Entries) -> Entries:
 
 
 def store(sha: str, entries: Entries, meta: dict[str, Any]) -> None:
-    """Keep the entries parsed from the snapshot `sha`; a cache that cannot be written
-    only means parsing next time."""
+    """Keep the entries parsed from the snapshot `sha` (after `shared`: equal labels
+    one object); a cache that cannot be written only means parsing next time."""
     tmp = None
     try:
         body = encode(entries, meta)
