@@ -273,3 +273,32 @@ def test_no_cache_folder_only_means_parsing(tmp_path, monkeypatch, parses):
     assert project_status(Project.open(p.root), None) == want
     assert project_status(Project.open(p.root), None) == want
     assert parses.count("ann1") == 2
+
+
+def test_mostly_distinct_labels_are_parsed_and_not_kept(tmp_path, cache, parses, monkeypatch):
+    """Boxes drawn one by one make every label distinct: marshal loads them no faster
+    than JSON parses them, so neither the session nor a reader keeps them."""
+    p = qa_project(tmp_path, 80, annotators=("ann",), reviewers=(), dual_first_n=0)
+    ids = p.store.catalog.ids()
+    with p.store.open_session("ann") as s:
+        s.commit_many(
+            [
+                edits.Change(
+                    i,
+                    Annotation(),
+                    Annotation(
+                        verdict="fail", defect_class="dent", boxes=(Box("dent", n, 1, 3, 3),)
+                    ),
+                )
+                for n, i in enumerate(ids)
+            ]
+        )
+    raw = snapshot_path(p.store.labels_dir, "ann").read_bytes()
+    assert not (cache / f"{hashlib.sha256(raw).hexdigest()}.bin").exists()
+    with uncached(monkeypatch):
+        want = project_status(p, None)
+    parses.clear()
+    assert project_status(Project.open(p.root), None) == want
+    assert project_status(Project.open(p.root), None) == want
+    assert parses.count("ann") == 2  # parsed each time, nothing kept
+    assert not (cache / f"{hashlib.sha256(raw).hexdigest()}.bin").exists()

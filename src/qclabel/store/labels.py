@@ -226,10 +226,11 @@ def read_snapshot(
         entries, m = _parse_snapshot(path, user, raw)
         if sha and m:
             try:
-                entries = snapshot_cache.shared(entries)
+                merged = snapshot_cache.shared(entries)
             except ValueError:  # a value marshal cannot write: nothing kept
-                pass
-            else:
+                merged = None
+            if merged is not None:
+                entries = merged
                 snapshot_cache.store(sha, entries, m)
     if not m:
         return {}, Tail(0, 0, genesis(user)), {}

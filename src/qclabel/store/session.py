@@ -200,7 +200,8 @@ class AnnotatorSession:
             entries = snapshot_cache.as_parsed(self.state.entries)
         except (TypeError, ValueError):  # not what JSON and marshal both take
             return
-        snapshot_cache.store(sha, entries, _labels.snapshot_meta(self.state))
+        if entries is not None:
+            snapshot_cache.store(sha, entries, _labels.snapshot_meta(self.state))
 
     def _note(self, write: Callable[[], None]) -> None:
         try:

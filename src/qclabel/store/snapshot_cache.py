@@ -87,9 +87,11 @@ def load(sha: str) -> tuple[Entries, dict[str, Any]] | None:
     return entries, meta
 
 
-def shared(entries: Entries) -> Entries:
+def shared(entries: Entries) -> Entries | None:
     """The entries with equal `after` dicts merged into one object (marshal writes a
-    shared object once and loads it as one object again)."""
+    shared object once and loads it as one object again); None when most labels are
+    distinct (boxes drawn one by one): marshal then loads them no faster than JSON
+    parses them, and keeping them would only cost the writing."""
     merged: dict[bytes, Any] = {}
     dumps = marshal.dumps
     out: Entries = {}
@@ -100,7 +102,11 @@ def shared(entries: Entries) -> Entries:
                 entry = dict(entry)
                 entry["after"] = merged.setdefault(dumps(after), after)
             out[key] = entry
-    return out
+    return out if _pays(len(merged), len(entries)) else None
+
+
+def _pays(distinct: int, entries: int) -> bool:
+    return distinct <= entries // 4 + 16
 
 
 def encode(entries: Entries, meta: dict[str, Any]) -> bytes:
@@ -108,21 +114,25 @@ def encode(entries: Entries, meta: dict[str, Any]) -> bytes:
         return marshal.dumps((entries, meta))
 
 
-def as_parsed(entries: Entries) -> Entries:
+def as_parsed(entries: Entries) -> Entries | None:
     """The entries as parsing the snapshot written from them gives them back: each
     distinct `after` through JSON once (tuples become lists, keys strings), so a
-    session keeps the cache of the snapshot it writes without reading it again."""
-    parsed: dict[bytes, Any] = {}
+    session keeps the cache of the snapshot it writes without reading it again. None
+    when most labels are distinct (see `shared`)."""
     dumps = marshal.dumps
-    out: Entries = {}
     with no_gc():
-        for key, e in entries.items():
-            after = e["after"]
-            raw = dumps(after)
-            if raw not in parsed:
-                parsed[raw] = json.loads(json.dumps(after))
-            out[key] = {"after": parsed[raw], "ts": e["ts"], "seq": e["seq"]}
-    return out
+        raws = {key: dumps(e["after"]) for key, e in entries.items()}
+        distinct = set(raws.values())
+        if not _pays(len(distinct), len(entries)):
+            return None
+        parsed: dict[bytes, Any] = {}
+        for raw in distinct:
+            after = marshal.loads(raw)
+            parsed[raw] = json.loads(json.dumps(after))
+        return {
+            key: {"after": parsed[raws[key]], "ts": e["ts"], "seq": e["seq"]}
+            for key, e in entries.items()
+        }
 
 
 def store(sha: str, entries: Entries, meta: dict[str, Any]) -> None:
