@@ -7,22 +7,18 @@ Why not in the project: everyone with write access to the project folder could p
 evidence there; the user's own cache folder (mode 0700) only they can write, and what
 it holds is keyed by everything the evidence is computed from (each journal's last
 event, config, roles, the catalog's size, last image and files). One file per project,
-replaced atomically; anything unreadable is ignored and computed afresh.
+replaced atomically; anything unreadable, or in a folder or file someone else could
+write (usercache), is ignored and computed afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-
-def _folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qclabel" / "qa-evidence"
+from . import usercache
 
 
 def _digest(root: Path, key: tuple[Any, ...]) -> str:
@@ -43,14 +39,15 @@ def _digest(root: Path, key: tuple[Any, ...]) -> str:
 
 def _file(root: Path) -> Path:
     name = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:32]
-    return _folder() / f"{name}.json"
+    return usercache.folder("qa-evidence") / f"{name}.json"
 
 
 def load(root: Path, key: tuple[Any, ...]) -> Any | None:
     """The evidence stored under `key` for this project, or None."""
+    data = usercache.read(_file(root))
     try:
-        doc = json.loads(_file(root).read_text())
-    except (OSError, ValueError):
+        doc = json.loads(data) if data is not None else None
+    except ValueError:
         return None
     if not isinstance(doc, dict) or doc.get("key") != _digest(root, key):
         return None
@@ -60,15 +57,5 @@ def load(root: Path, key: tuple[Any, ...]) -> Any | None:
 def store(root: Path, key: tuple[Any, ...], value: Any) -> None:
     """Keep `value` as this project's evidence under `key`; a cache that cannot be
     written (read-only home) only means the next export computes it again."""
-    path = _file(root)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".evidence-")
-        with os.fdopen(fd, "w") as fh:  # mkstemp: mode 0600
-            json.dump({"key": _digest(root, key), "value": value}, fh)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except (OSError, UnboundLocalError):
-            pass
+    doc = {"key": _digest(root, key), "value": value}
+    usercache.write(_file(root), json.dumps(doc).encode())

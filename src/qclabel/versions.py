@@ -135,6 +135,16 @@ def get_version(project: Project, name: str) -> dict[str, Any]:
     if doc is None:
         known = ", ".join(list_names(project)) or "none"
         raise VersionError(f"no dataset version {name!r} in {project.root} (known: {known})")
+    return _checked(project, name, doc)
+
+
+def all_versions(project: Project) -> list[dict[str, Any]]:
+    """Every version, oldest first, each checked as get_version checks it, from one
+    read of versions.json (a get per name reads the whole file again each time)."""
+    return [_checked(project, d["name"], d) for d in project.store.documents("versions").all()]
+
+
+def _checked(project: Project, name: str, doc: dict[str, Any]) -> dict[str, Any]:
     altered = (
         content_hash(doc) != doc.get("hash")
         or ("qa_hash" in doc and evidence_hash(doc.get("qa", {})) != doc["qa_hash"])

@@ -161,12 +161,13 @@ def build_balance(
     }
     by_field = {}
     for field in conf["fields"]:
-        values = sorted({f["fields"].get(field) for f in facts if f["fields"].get(field)})
-        if values:
-            by_field[field] = {
-                v: _counts([f for f in facts if f["fields"].get(field) == v], classes)
-                for v in values
-            }
+        # one pass per field: a million images in 500 lots is not 500 passes
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for f in facts:
+            if v := f["fields"].get(field):
+                groups.setdefault(v, []).append(f)
+        if groups:
+            by_field[field] = {v: _counts(groups[v], classes) for v in sorted(groups)}
     return {
         "version": manifest.get("name"),
         "hash": manifest.get("hash"),

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+import select
+import signal
 import sys
 from typing import Any
 
@@ -39,6 +42,13 @@ class _Group(click.Group):
         except QclabelError as exc:
             click.echo(f"qclabel: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            if not _stdout_gone():
+                raise
+            # The reader of our output left (`| head`): stop quietly, as a tool that
+            # SIGPIPE ends does, and give Python's exit flush nowhere to fail.
+            _quiet_stdout()
+            sys.exit(128 + signal.SIGPIPE)
         except OSError as exc:
             # The last line of defence: a disk or permission error that no command
             # turned into a typed error is still one line (code 5: not written/read).
@@ -67,6 +77,26 @@ class _Group(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(0)
+
+
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (another broken pipe, of a
+    socket or a child, is an error like any other)."""
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poll.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _group() -> click.Group:

@@ -1,7 +1,9 @@
 """images [list] DIR, images relink DIR OLD NEW (headless: no Textual).
 
-`qclabel images DIR` (ingest_cmds' catalog listing) stays as it was: the group runs it
-when its first argument is not a subcommand."""
+`qclabel images DIR` is `images list DIR`: the group runs `list` when its first argument
+is not a subcommand. The listing streams: records are read from the catalog a page at a
+time and written as they come (a million images: output proportional to the catalog,
+memory not), in the same bytes as when the whole list was built first."""
 
 from __future__ import annotations
 
@@ -11,6 +13,10 @@ import click
 
 from .. import identity
 from .common import emit_json, open_project, project_dir
+from .ingest_cmds import shown
+from .jsonout import Rows, emit_streamed
+
+PAGE = 1000  # text lines per write
 
 
 class _ImagesGroup(click.Group):
@@ -28,6 +34,35 @@ class _ImagesGroup(click.Group):
 def images_group() -> None:
     """List the image catalog (`images DIR [--json]`, the same as `images list`) or
     re-point it after images moved (`images relink DIR OLD NEW`)."""
+
+
+@images_group.command("list")
+@project_dir
+@click.option("--json", "as_json", is_flag=True, help="Print every record as JSON.")
+def list_cmd(project_dir: Path, as_json: bool) -> None:
+    """List the image catalog of the project in DIR."""
+    records = open_project(project_dir).store.catalog.dicts()
+    if as_json:
+        emit_streamed(Rows(records))
+        return
+    click.echo(
+        f"{'#':>4} {'id':<16} {'size':>11} {'bits':>4} {'ch':>2} {'sha256':<12} "
+        f"{'profile':<12} source  fields"
+    )
+    page: list[str] = []
+    n = 0
+    for r in records:
+        n += 1
+        fields = ",".join(f"{k}={v}" for k, v in sorted(r["fields"].items()))
+        page.append(
+            f"{r['seq']:>4} {r['id']:<16} {f'{r["width"]}x{r["height"]}':>11} "
+            f"{r['bit_depth']:>4} {r['channels']:>2} {r['sha256'][:12]:<12} "
+            f"{r['profile']:<12} {shown(r['source'])}  {shown(fields) or '-'}\n"
+        )
+        if len(page) >= PAGE:
+            click.echo("".join(page), nl=False)
+            page = []
+    click.echo("".join(page) + f"{n} images")
 
 
 @images_group.command("relink")
@@ -61,7 +96,4 @@ def relink_cmd(
 
 
 def register(group: click.Group) -> None:
-    listing = group.commands.get("images")
-    if listing is not None and listing is not images_group:
-        images_group.add_command(listing, "list")
     group.add_command(images_group)

@@ -1,4 +1,4 @@
-"""ingest, images."""
+"""ingest (the catalog listing `images`: cli.images_cmds)."""
 
 from __future__ import annotations
 
@@ -150,29 +150,5 @@ def _print_report(report: IngestReport, name: str, as_json: bool) -> None:
         click.echo(summary(report, name))
 
 
-@click.command()
-@project_dir
-@click.option("--json", "as_json", is_flag=True, help="Print every record as JSON.")
-def images(project_dir: Path, as_json: bool) -> None:
-    """List the image catalog of the project in DIR."""
-    records = open_project(project_dir).store.catalog.all()
-    if as_json:
-        emit_json([r.to_dict() for r in records])
-        return
-    click.echo(
-        f"{'#':>4} {'id':<16} {'size':>11} {'bits':>4} {'ch':>2} {'sha256':<12} "
-        f"{'profile':<12} source  fields"
-    )
-    for r in records:
-        fields = ",".join(f"{k}={v}" for k, v in sorted(r.fields.items()))
-        click.echo(
-            f"{r.seq:>4} {r.id:<16} {f'{r.width}x{r.height}':>11} {r.bit_depth:>4} "
-            f"{r.channels:>2} {r.sha256[:12]:<12} {r.profile:<12} {shown(r.source)}"
-            f"  {shown(fields) or '-'}"
-        )
-    click.echo(f"{len(records)} images")
-
-
 def register(group: click.Group) -> None:
-    for cmd in (ingest, images):
-        group.add_command(cmd)
+    group.add_command(ingest)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -11,7 +13,11 @@ from .. import identity
 from ..core import naming
 from ..errors import QclabelError
 from ..project import Project
-from .common import emit_json, open_project, project_dir
+from .common import open_project, project_dir
+from .jsonout import Rows, emit_streamed, first_key_varies
+
+if TYPE_CHECKING:
+    from ..qa.plan import QueueItem
 
 
 def _image(project: Project, ref: str) -> str:
@@ -40,6 +46,18 @@ def _name(project: Project, image_id: str) -> str:
     return naming.image_name(rec) if rec else image_id
 
 
+def _named(project: Project, items: list[QueueItem]) -> Iterator[tuple[QueueItem, str]]:
+    """Each item with its image's name, the records read 500 at a time (a queue can
+    hold half a million images; one query per image costs tens of seconds)."""
+    catalog = project.store.catalog
+    for n in range(0, len(items), 500):
+        page = items[n : n + 500]
+        records = catalog.get_many(i.image for i in page)
+        for i in page:
+            rec = records.get(i.image)
+            yield i, naming.image_name(rec) if rec else i.image
+
+
 @click.group()
 def qa() -> None:
     """Dual annotation plan, queues and the agreement report."""
@@ -65,8 +83,10 @@ def plan_cmd(project_dir: Path, as_json: bool, publish: bool) -> None:
         click.echo(f"published queues of {len(changed)} users ({sum(changed.values())} changed)")
         return
     plan = build_plan(project)
-    if as_json:
-        emit_json(plan.to_dict())
+    if as_json:  # a million rows: written as they are made (cli.jsonout)
+        emit_streamed(
+            {**plan.head(), "images": Rows(plan.image_dicts(), first_key_varies("image"))}
+        )
         return
     s, cfg = plan.summary(), plan.settings
     click.echo(
@@ -105,15 +125,14 @@ def queue_cmd(project_dir: Path, user: str | None, show_all: bool, as_json: bool
     user = user or me
     items = queue_items(project, user, pending_only=not show_all)
     notice = (read_published(project, user) or {}).get("notice", "")
+    named = _named(project, items)
     if as_json:
-        emit_json(
-            [{"image": i.image, "file": _name(project, i.image), "role": i.role} for i in items]
-        )
+        emit_streamed(Rows({"image": i.image, "file": f, "role": i.role} for i, f in named))
         return
     if notice:
         click.echo(f"notice: {notice}")
-    for i in items:
-        click.echo(f"{_name(project, i.image)}  {i.role}")
+    for _ in range(0, len(items), 1000):
+        click.echo("".join(f"{f}  {i.role}\n" for i, f in islice(named, 1000)), nl=False)
     if not items:
         click.echo("nothing to do")
 

@@ -11,6 +11,7 @@ Roles are checked here, not in the UI, so the CLI and the app refuse alike.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,13 +91,32 @@ def adjudication_queue(
     from .golden import label_states
 
     states = label_states(project) if states is None else states
-    order = {img: n for n, img in enumerate(project.store.catalog.ids())}
+    # only an image labeled twice or sent to consensus can be in it: found from the
+    # journals (proportional to the labels), not by asking a million catalog images
+    wanted = labeled_twice(states)
+    wanted.update(i for s in states.values() for i, e in s.items(CONSENSUS) if e["after"])
+    order = in_catalog_order(project, wanted)
     out = []
     for image in order:
         d = disagreement_for(project, states, image)
         if d and not (pending_only and d.resolved):
             out.append(d)
     return sorted(out, key=lambda d: (d.priority, order[d.image]))
+
+
+def labeled_twice(states: dict[Any, Any]) -> set[str]:
+    """Images with a label in two or more journals (labelers() may still drop some:
+    a label can be empty)."""
+    seen: Counter[str] = Counter(i for s in states.values() for i, _ in s.items("label"))
+    return {i for i, n in seen.items() if n >= 2}
+
+
+def in_catalog_order(project: Project, images: set[str]) -> dict[str, int]:
+    """Those of `images` in the catalog, in catalog order, each with its position key."""
+    from ..store.catalog_queue import seqs_of
+
+    found = seqs_of(project.store.catalog, images)
+    return dict(sorted(found.items(), key=lambda kv: kv[1]))
 
 
 def disagreement_for(project: Project, states: dict[Any, Any], image: str) -> Disagreement | None:

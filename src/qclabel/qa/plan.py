@@ -20,7 +20,7 @@ The plan is computed, never stored: it follows the config and the catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -70,6 +70,32 @@ class Plan:
             self._assignments = out
         return self._assignments
 
+    def assignments_for(self, user: str) -> list[Assignment]:
+        """The Assignments `user` labels or reviews, in plan order: a user's share of
+        a million-image plan, without building everybody's."""
+        t = self.table
+        if t is None:
+            return []
+        pairs = [w for w, p in enumerate(t.pairs) if user in p]
+        mine = (t.phase == DUAL) & np.isin(t.who, pairs)
+        if user in t.annotators:
+            mine |= (t.phase != DUAL) & (t.who == t.annotators.index(user))
+        if user in t.reviewers:
+            mine |= t.reviewer == t.reviewers.index(user)
+        return [self._assignment(int(row)) for row in np.flatnonzero(mine)]
+
+    def _assignment(self, row: int) -> Assignment:
+        t = self.table
+        assert t is not None
+        rev = int(t.reviewer[row])
+        return Assignment(
+            t.ids[row],
+            t.tasks[int(t.task[row])],
+            "dual" if t.phase[row] == DUAL else "single",
+            t.annotators_of(row),
+            t.reviewers[rev] if rev >= 0 else None,
+        )
+
     def dual_images(self) -> list[str]:
         t = self.table
         return [] if t is None else [t.ids[i] for i in np.flatnonzero(t.phase == DUAL)]
@@ -79,6 +105,10 @@ class Plan:
         return [] if t is None else [t.ids[i] for i in np.flatnonzero(t.reviewer >= 0)]
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self.head(), "images": list(self.image_dicts())}
+
+    def head(self) -> dict[str, Any]:
+        """`to_dict()` but its per-image list (what `qa plan --json` streams after it)."""
         return {
             "settings": self.settings,
             "annotators": self.annotators,
@@ -86,17 +116,26 @@ class Plan:
             "warnings": self.warnings,
             "summary": self.summary(),
             "lots": [lot.to_dict() for lot in self.lots],
-            "images": [
-                {
-                    "image": a.image,
-                    "task": a.task,
-                    "phase": a.phase,
-                    "annotators": list(a.annotators),
-                    "reviewer": a.reviewer,
-                }
-                for a in self.assignments.values()
-            ],
         }
+
+    def image_dicts(self) -> Iterator[dict[str, Any]]:
+        """Each image's assignment as a dict, in plan order, straight from the table
+        (no Assignment objects: a million of them cost seconds and hundreds of MB)."""
+        t = self.table
+        if t is None:
+            return
+        duals = [list(p) for p in t.pairs]
+        singles = [[a] for a in t.annotators]
+        for image, task, phase, who, rev in zip(
+            t.ids, t.task.tolist(), t.phase.tolist(), t.who.tolist(), t.reviewer.tolist()
+        ):
+            yield {
+                "image": image,
+                "task": t.tasks[task],
+                "phase": "dual" if phase == DUAL else "single",
+                "annotators": [] if who < 0 else list((duals if phase == DUAL else singles)[who]),
+                "reviewer": t.reviewers[rev] if rev >= 0 else None,
+            }
 
     def summary(self) -> dict[str, Any]:
         t = self.table
@@ -211,16 +250,17 @@ def _published(
     project: Project, user: str, plan: Plan, own: Any
 ) -> tuple[list[QueueItem], list[Assignment]]:
     """The user's published queue (qa.queues), and the assignments it does not cover:
-    images ingested since it was published. Without one: every assignment."""
+    images ingested since it was published. Without one: every assignment of theirs
+    (queue_items looks at no other)."""
     from .queues import published_items, read_published
 
     doc = read_published(project, user)
     if doc is None:
-        return [], list(plan.assignments.values())
-    newer = set(project.store.catalog.ids()[int(doc.get("catalog", 0)) :])
+        return [], plan.assignments_for(user)
+    newer = set(project.store.catalog.ids_after(int(doc.get("catalog", 0))))
     return (
         published_items(project, user, own) or [],  # a list: doc is published
-        [a for a in plan.assignments.values() if a.image in newer],
+        [a for a in plan.assignments_for(user) if a.image in newer],
     )
 
 

@@ -8,6 +8,7 @@ Annotator A of a pair is the first by name; "missing" boxes are boxes only A dre
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
@@ -19,7 +20,7 @@ from ..core.naming import image_name
 from ..errors import QclabelError
 from ..project import Project
 from .agreement import Comparison, compare
-from .decisions import labelers, template_points
+from .decisions import in_catalog_order, labeled_twice, labelers, template_points
 from .report_parts import (
     box_section,
     checks,
@@ -57,17 +58,28 @@ def targets_of(project_targets: dict[str, Any]) -> dict[str, float]:
 
 
 def dual_pairs(project: Project, states: dict[Any, Any] | None = None) -> list[DualPair]:
+    """Images labeled by two annotators, in catalog order: the images with a label in
+    two journals (work proportional to the labels, not to the catalog)."""
     from .golden import label_states
 
     states = label_states(project) if states is None else states
     out = []
-    for image in project.store.catalog.ids():
+    for image in in_catalog_order(project, labeled_twice(states)):
         labels = labelers(states, image)
         if len(labels) >= 2:
             (ua, a), (ub, b) = labels[:2]
             resolved = any(s.get(image, "final") is not None for s in states.values())
             out.append(DualPair(image, ua, ub, a, b, resolved))
     return out
+
+
+def _tasks(project: Project, images: list[str]) -> dict[str, str]:
+    """Each image's task as the plan names it (its `task` field; none is "")."""
+    rows = project.store.catalog.select(
+        "SELECT id, task FROM images WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(images),),
+    )
+    return {i: t or "" for i, t in rows}
 
 
 def build_report(
@@ -77,12 +89,13 @@ def build_report(
     executor: Any = None,
 ) -> dict[str, Any]:
     from . import golden
-    from .plan import build_plan
+    from .plan import dual_image_ids
 
     raw = project.store.all_states()
     states = golden.label_states(project, raw)
-    plan = build_plan(project)
-    duals = [replace(p, task=plan.assignments[p.image].task) for p in dual_pairs(project, states)]
+    pairs = dual_pairs(project, states)
+    tasks = _tasks(project, [p.image for p in pairs])
+    duals = [replace(p, task=tasks[p.image]) for p in pairs]
     done = {p.image for p in duals}
     report = compute_report(
         duals,
@@ -95,7 +108,7 @@ def build_report(
         executor,
     )
     report["project"] = project.name
-    report["pending_dual"] = sum(1 for i in plan.dual_images() if i not in done)
+    report["pending_dual"] = sum(1 for i in dual_image_ids(project) if i not in done)
     report["golden"] = golden.summary(project, raw)
     for d in report["disagreements"]:  # people read file names; "image" stays the id
         rec = project.store.catalog.get(d["image"])

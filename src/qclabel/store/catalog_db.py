@@ -80,6 +80,18 @@ def record_of(doc: str) -> ImageRecord:
     return ImageRecord.from_dict(json.loads(doc))
 
 
+_FIELDS = tuple(ImageRecord.__dataclass_fields__)
+
+
+def dict_of(doc: str) -> dict[str, Any]:
+    """`record_of(doc).to_dict()` without the record: a document written by `row_of`
+    already is that dict (same keys, same order); any other goes through the record."""
+    d: dict[str, Any] = json.loads(doc)
+    if tuple(d) == _FIELDS and d["window"] != [] and d["dpi"] != []:
+        return d
+    return ImageRecord.from_dict(d).to_dict()
+
+
 def open_reader(path: Path) -> sqlite3.Connection:
     """A read-only connection: it never creates a file, never rolls a journal back."""
     con = sqlite3.connect(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from ..core import naming
 from ..core.model import ImageRecord
@@ -20,6 +20,20 @@ class Lookups:
 
     def __contains__(self, image_id: object) -> bool:
         raise NotImplementedError
+
+    def dicts(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every record as `ImageRecord.to_dict()` gives it, in catalog order, `batch`
+        rows at a time: what a listing writes, never the whole catalog in memory."""
+        last = 0
+        while True:
+            rows = self._query(
+                "SELECT seq, doc FROM images WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+            )
+            for _seq, doc in rows:
+                yield catalog_db.dict_of(doc)
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
 
     def first_per(self, field: str, n: int) -> list[str]:
         """Ids of the first `n` images of each value of an indexed field (no value is a

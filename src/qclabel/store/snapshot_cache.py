@@ -22,12 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
-import os
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .. import usercache
 from .label_facts import no_gc
 
 MAGIC = b"qclabel-snapshot-entries 1\n"
@@ -38,17 +36,7 @@ Entries = dict[tuple[str, str], dict[str, Any]]
 
 
 def folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qclabel" / "snapshots"
-
-
-def _private(path: Path) -> bool:
-    """Only a folder of the user's own that nobody else can write is trusted."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
+    return usercache.folder("snapshots")
 
 
 def _file(sha: str) -> Path:
@@ -57,17 +45,9 @@ def _file(sha: str) -> Path:
 
 def load(sha: str) -> tuple[Entries, dict[str, Any]] | None:
     """The entries and meta document parsed from the snapshot whose bytes hash to
-    `sha` (hex), or None when no trustworthy file holds them."""
-    path = _file(sha)
-    if not _private(path.parent):
-        return None
-    try:
-        with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NOFOLLOW)) as fh:
-            st = os.fstat(fh.fileno())
-            if st.st_uid != os.geteuid() or st.st_mode & 0o022 or not stat.S_ISREG(st.st_mode):
-                return None
-            data = fh.read()
-    except OSError:
+    `sha` (hex), or None when no trustworthy file holds them (usercache.read)."""
+    data = usercache.read(_file(sha))
+    if data is None:
         return None
     n = len(MAGIC)
     if (
@@ -138,25 +118,13 @@ def as_parsed(entries: Entries) -> Entries | None:
 def store(sha: str, entries: Entries, meta: dict[str, Any]) -> None:
     """Keep the entries parsed from the snapshot `sha` (after `shared`: equal labels
     one object); a cache that cannot be written only means parsing next time."""
-    tmp = None
     try:
         body = encode(entries, meta)
-        path = _file(sha)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not _private(path.parent):
-            return
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".snap-")
-        with os.fdopen(fd, "wb") as fh:  # mkstemp: mode 0600
-            fh.write(MAGIC + bytes.fromhex(sha) + hashlib.sha256(body).digest() + body)
-        os.replace(tmp, path)
-        tmp = None
-        _prune(path.parent)
-    except (OSError, ValueError):
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    except ValueError:  # a value marshal cannot write
+        return
+    path = _file(sha)
+    usercache.write(path, MAGIC + bytes.fromhex(sha) + hashlib.sha256(body).digest() + body)
+    _prune(path.parent)
 
 
 def _prune(where: Path) -> None:
