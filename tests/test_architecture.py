@@ -32,6 +32,7 @@ for pkg in {packages!r}:
 for extra in ("qclabel.project", "qclabel.status", "qclabel.cli"):
     importlib.import_module(extra)
     names.append(extra)
+importlib.import_module("qclabel.cli").main  # every command's module
 loaded = sorted(m for m in sys.modules if m.split(".")[0] == "textual"
                 or m.startswith(("textual_image.renderable", "textual_image.widget")))
 print(len(names), ",".join(loaded))

@@ -36,9 +36,11 @@ def project_findings(
     viewer: str | None = None,
     states: dict | None = None,
     hidden: Callable[[str, str], bool] | None = None,
+    labels: dict[str, dict[str, Annotation]] | None = None,
 ) -> list[LabelFinding]:
     """Every finding, in catalog order, then by annotator. `hidden` (owner, image) is
-    the viewer's blindness predicate when the caller has it already."""
+    the viewer's blindness predicate, and `labels` each state's `annotations("label")`,
+    when the caller has them already."""
     states = project.store.all_states() if states is None else states
     hidden = hidden or _hider(project, viewer, states)
     tax = project.taxonomy
@@ -47,7 +49,8 @@ def project_findings(
     # the Annotation so that its id is not reused while the dict lives
     checked: dict[int, tuple[Annotation, list[consistency.Finding]]] = {}
     for user, state in sorted(states.items()):
-        for kind, image, ann in _checked_labels(state):
+        own = labels.get(user) if labels is not None else None
+        for kind, image, ann in _checked_labels(state, own, tax, checked):
             if not hidden(user, image):
                 if id(ann) not in checked:
                     checked[id(ann)] = (ann, consistency.check(ann, tax))
@@ -72,9 +75,22 @@ def project_findings(
     ]
 
 
-def _checked_labels(state: Any) -> Iterator[tuple[str, str, Annotation]]:
-    """(kind, image, annotation) of what one journal says about each image."""
-    for image, ann in state.annotations("label").items():
+def _checked_labels(
+    state: Any,
+    own: dict[str, Annotation] | None = None,
+    tax: Any = None,
+    checked: dict[int, tuple[Annotation, list[consistency.Finding]]] | None = None,
+) -> Iterator[tuple[str, str, Annotation]]:
+    """(kind, image, annotation) of what one journal says about each image. With
+    `checked` (id -> findings, filled here), labels whose Annotation has no finding
+    are left out: 100k labels are mostly a handful of distinct Annotations."""
+    own = state.annotations("label") if own is None else own
+    if checked is not None:
+        for ann in {id(a): a for a in own.values()}.values():
+            if id(ann) not in checked:
+                checked[id(ann)] = (ann, consistency.check(ann, tax))
+        own = {i: a for i, a in own.items() if checked[id(a)][1]}
+    for image, ann in own.items():
         yield "label", image, ann
     for image, entry in state.items("final"):
         yield "final", image, Annotation.from_dict(entry["after"].get("annotation"))

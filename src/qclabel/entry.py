@@ -21,7 +21,8 @@ def _leave(signum: int, frame: object) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, _leave)
-    from .cli import main as cli
+    from .cli import for_args
 
+    cli = for_args(sys.argv[1:])  # `status` and `label` load only their own modules
     signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(cli())

@@ -30,33 +30,53 @@ def _status(project: Project, viewer: str | None) -> dict[str, Any]:
     catalog = project.store.catalog
     states = project.store.all_states()
     hidden = _hider(project, viewer, states)
+    labels = {user: state.annotations("label") for user, state in states.items()}
     per_annotator: dict[str, dict[str, int]] = {}
     per_class: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     image_state: dict[str, str] = {}
-    seen: dict[int, tuple[Any, ...]] = {}  # equal labels share one Annotation (held here)
-    for user, state in states.items():
+    sees_all = viewer is None or _sees_all(project, viewer)
+    for user, anns in labels.items():
+        # the viewer's own labels, or everyone's for those who see all, hide nothing
+        if sees_all or user == viewer:
+            visible = anns
+        else:
+            visible = {i: a for i, a in anns.items() if not hidden(user, i)}
+        # equal labels share one Annotation (store.labels): its facts once, times its count
+        distinct = {id(a): a for a in visible.values()}
+        facts = {k: (a.state, a.classes(), a.verdict) for k, a in distinct.items()}
         counts: Counter[str] = Counter()
-        for image, ann in state.annotations("label").items():
-            if hidden(user, image):
-                continue
-            facts = seen.get(id(ann))
-            if facts is None:
-                facts = seen[id(ann)] = (ann.state, ann.classes(), ann.verdict, ann)
-            counts[facts[0]] += 1
-            if facts[1]:
-                per_class.update(facts[1])
-            if facts[2]:
-                verdicts[facts[2]] += 1
-            image_state[image] = _merge_state(image_state.get(image, "unlabeled"), facts[0])
+        for k, n in Counter(map(id, visible.values())).items():
+            state, classes, verdict = facts[k]
+            counts[state] += n
+            for c in classes:
+                per_class[c] += n
+            if verdict:
+                verdicts[verdict] += n
+        states_of = {k: f[0] for k, f in facts.items()}
+        if len(set(states_of.values())) == 1:  # one state for all (say, all labeled)
+            mine = dict.fromkeys(visible, next(iter(states_of.values())))
+        else:
+            mine = {i: states_of[id(a)] for i, a in visible.items()}
+        if not image_state:
+            image_state = mine
+        else:
+            for image, state in mine.items():
+                image_state[image] = _merge_state(image_state.get(image, "unlabeled"), state)
         per_annotator[user] = {s: counts.get(s, 0) for s in STATES[1:]}
-    if viewer is not None and not _sees_all(project, viewer):
+    if not sees_all:
         per_annotator = {u: c for u, c in per_annotator.items() if u == viewer}
-    # per-image states for labeled images only; the rest of the catalog is unlabeled
-    from .store.catalog_queue import seqs_of
+    # per-image states for labeled images only (those still in the catalog: counted
+    # there, one query per state); the rest of the catalog is unlabeled
+    from .store.catalog_queue import count_in
 
-    known = seqs_of(catalog, image_state) if image_state else {}
-    by_state = Counter(s for i, s in image_state.items() if i in known)
+    of_state: dict[str, list[str]] = {}
+    if len(set(image_state.values())) == 1:
+        of_state[next(iter(image_state.values()))] = list(image_state)
+    else:
+        for image, state in image_state.items():
+            of_state.setdefault(state, []).append(image)
+    by_state = Counter({s: count_in(catalog, ids) for s, ids in of_state.items()})
     total = len(catalog)
     by_state["unlabeled"] += total - sum(by_state.values())
     return {
@@ -68,7 +88,7 @@ def _status(project: Project, viewer: str | None) -> dict[str, Any]:
         "classes": {c: per_class.get(c, 0) for c in project.taxonomy.class_names()},
         "verdicts": dict(verdicts),
         "annotators": per_annotator,
-        "consistency": rule_counts(project_findings(project, viewer, states, hidden)),
+        "consistency": rule_counts(project_findings(project, viewer, states, hidden, labels)),
         "audit_findings": _audit_findings(project, viewer, states),
         "planted_files": _planted(project),
     }

@@ -99,11 +99,43 @@ def _quiet_stdout() -> None:
         pass
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="qclabel")
-def main() -> None:
-    """Label inspection images in the terminal: ingest, label, QA, export."""
+def _group() -> click.Group:
+    @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="qclabel")
+    def main() -> None:
+        """Label inspection images in the terminal: ingest, label, QA, export."""
+
+    return main
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"{__name__}.{_name}").register(main)
+# Commands run often enough that loading every other command's modules first (the
+# export formats, ingest, OpenCV: about 0.2 s) would show: the module defining each.
+# `for_args` runs them from a group holding only that module's commands.
+QUICK = {"status": "project_cmds", "label": "label_cmds"}
+_FULL: list[click.Group] = []
+
+
+def full() -> click.Group:
+    """The `qclabel` group with every command (also `from qclabel.cli import main`)."""
+    if not _FULL:
+        group = _group()
+        for name in COMMAND_MODULES:
+            importlib.import_module(f"{__name__}.{name}").register(group)
+        _FULL.append(group)
+    return _FULL[0]
+
+
+def for_args(args: list[str]) -> click.Group:
+    """The group to run the command line `args` (after the program name) with."""
+    module = QUICK.get(args[0]) if args else None
+    if module is None:
+        return full()
+    group = _group()
+    importlib.import_module(f"{__name__}.{module}").register(group)
+    return group
+
+
+def __getattr__(name: str) -> Any:
+    if name == "main":
+        return full()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

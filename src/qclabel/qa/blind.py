@@ -27,13 +27,16 @@ SECRET_KINDS = ("golden",)
 def protected_images(project: Project, states: dict[Any, Any] | None = None) -> set[str]:
     states = project.store.all_states() if states is None else states
     dual = set(dual_image_ids(project))  # only what blindness needs of the plan
-    labeled_by: dict[str, int] = {}
     finals: set[str] = set()
+    labeled: list[set[str]] = []
     for state in states.values():
-        for image, _ in state.items("label"):
-            labeled_by[image] = labeled_by.get(image, 0) + 1
+        labeled.append({image for image, _ in state.items("label")})
         finals.update(image for image, _ in state.items("final"))
-    dual.update(i for i, n in labeled_by.items() if n >= 2)
+    # labeled by two or more: each image seen in an earlier state is a second label
+    seen: set[str] = set()
+    for images in sorted(labeled, key=len, reverse=True):
+        dual |= seen & images
+        seen |= images
     return dual - finals
 
 

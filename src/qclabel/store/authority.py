@@ -147,7 +147,12 @@ def authorize(states: dict[Any, Any], history: RoleHistory) -> None:
     """Drop from each state every entry whose author lacked the role for it at its
     time, keeping what was dropped in `state.unauthorized` for status and audit."""
     for user, state in states.items():
-        bad = [key for key, e in state.entries.items() if not history.allows(user, key[0], e["ts"])]
+        # most entries are labels, which need no role: only the others are looked up
+        bad = [
+            key
+            for key, e in state.entries.items()
+            if key[0] in EVENT_ROLES and not history.allows(user, key[0], e["ts"])
+        ]
         for key in bad:
             entry = state.entries.pop(key)
             state.unauthorized.append((key[0], key[1], entry["seq"], entry["ts"]))

@@ -39,13 +39,28 @@ class Lookups:
         """Ids of the first `n` images of each value of an indexed field (no value is a
         value too), in catalog order: index range scans, not a catalog scan."""
         assert field in catalog_db.INDEXED_FIELDS
-        values = [v for (v,) in self._query(f"SELECT DISTINCT {field} FROM images")]
+        values = self._distinct(field)
         rows = []
         for v in values:
             rows += self._query(
                 f"SELECT seq, id FROM images WHERE {field} IS ? ORDER BY seq LIMIT ?", (v, n)
             )
         return [i for _, i in sorted(rows)]
+
+    def _distinct(self, field: str) -> list[str | None]:
+        """The values of an indexed field, one index seek each: `SELECT DISTINCT` walks
+        the whole index (a million entries, 50 ms, for the one task most projects have)."""
+        values: list[str | None] = []
+        if self._query(f"SELECT 1 FROM images WHERE {field} IS NULL LIMIT 1"):
+            values.append(None)
+        rows = self._query(f"SELECT MIN({field}) FROM images")
+        while rows and rows[0][0] is not None:
+            values.append(rows[0][0])
+            rows = self._query(
+                f"SELECT {field} FROM images WHERE {field} > ? ORDER BY {field} LIMIT 1",
+                (rows[0][0],),
+            )
+        return values
 
     def at(self, position: int) -> ImageRecord | None:
         """The image at 1-based catalog `position`."""

@@ -10,11 +10,9 @@ acknowledgement mark gives the state (replay.py). The writing session lives in
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,7 +21,7 @@ from ..core.model import Annotation
 from ..errors import InvalidGeometry, JournalCorrupt, QclabelError
 from .ackmark import AckRecord
 from .journal import Tail, Torn, genesis, line_ending_at
-from .label_facts import SHARED, simple_key, state_of  # noqa: F401 (state_of: re-export)
+from .label_facts import SHARED, no_gc, simple_key, state_of  # noqa: F401 (re-exports)
 from .ownership import ALT, file_stem
 
 Key = tuple[str, str]
@@ -71,9 +69,11 @@ class LabelState:
         self.snapshot = snapshot or Tail(0, 0, genesis(user))
         self.damage: list[Damage] = damage or []
         self.ack = ack  # the acknowledgement mark read, None when there is none
-        # key -> (the `after` dict it was built from, its Annotation): an Annotation is
-        # built once per change, not once per reader call (status bars ask per key)
-        self._built: dict[Key, tuple[dict[str, Any], Annotation]] = {}
+        # id(after) -> (that `after` dict, its Annotation): an Annotation is built once
+        # per change, not once per reader call (status bars ask per key), and once for
+        # all the entries that share one dict (snapshot_cache); the dict is held here,
+        # so its id is not reused while the entry lives
+        self._built: dict[int, tuple[dict[str, Any], Annotation]] = {}
         # (kind, image, seq, ts) of entries whose author lacked the role they need at
         # their time: left out of `entries` by Store (authority.py)
         self.unauthorized: list[tuple[str, str, int, str]] = []
@@ -89,17 +89,24 @@ class LabelState:
         return self._annotation(("label", image), entry["after"])
 
     def _annotation(self, key: Key, after: dict[str, Any]) -> Annotation:
-        built = self._built.get(key)
+        built = self._built.get(id(after))
         if built is None or built[0] is not after:  # identity: a commit stores a new dict
-            built = self._built[key] = (after, self._build(key[1], after))
+            built = self._built[id(after)] = (after, self._build(key[1], after))
         return built[1]
 
     def annotations(self, kind: str = "label") -> dict[str, Annotation]:
-        return {
-            img: self._annotation((k, img), e["after"])
-            for (k, img), e in self.entries.items()
-            if k == kind and e["after"] is not None
-        }
+        out: dict[str, Annotation] = {}
+        get = self._built.get
+        for (k, img), e in self.entries.items():
+            after = e["after"]
+            if k != kind or after is None:
+                continue
+            built = get(id(after))
+            if built is not None and built[0] is after:
+                out[img] = built[1]
+            else:
+                out[img] = self._annotation((k, img), after)
+        return out
 
     def _build(self, image: str, after: dict[str, Any] | None) -> Annotation:
         """A label written before NaN/inf were refused cannot be built any more: say
@@ -191,7 +198,7 @@ def load_snapshot(path: Path, user: str) -> SnapshotFile:
         )
     sha = hashlib.sha256(raw).hexdigest()
     try:
-        entries, mark, meta = read_snapshot(path, user, raw)
+        entries, mark, meta = read_snapshot(path, user, raw, sha)
     except (JournalCorrupt, ValueError, KeyError, TypeError, AttributeError) as exc:
         return SnapshotFile(
             {},
@@ -204,16 +211,42 @@ def load_snapshot(path: Path, user: str) -> SnapshotFile:
 
 
 def read_snapshot(
-    path: Path, user: str, raw: bytes
+    path: Path, user: str, raw: bytes, sha: str | None = None
 ) -> tuple[dict[Key, dict[str, Any]], Tail, dict[str, Any]]:
     """Read the snapshot's TinyDB layout straight from its bytes: TinyDB's table API
-    would wrap each of 100k documents in an object only to unwrap it again."""
-    empty = Tail(0, 0, genesis(user))
+    would wrap each of 100k documents in an object only to unwrap it again. With the
+    bytes' SHA-256 (`sha`), the entries come from the reader's own cache of what
+    parsing these bytes gave (snapshot_cache) when it holds them, and go there when not."""
+    from . import snapshot_cache
+
+    kept = snapshot_cache.load(sha) if sha else None
+    if kept is not None:
+        entries, m = kept
+    else:
+        entries, m = _parse_snapshot(path, user, raw)
+        if sha and m:
+            try:
+                merged = snapshot_cache.shared(entries)
+            except ValueError:  # a value marshal cannot write: nothing kept
+                merged = None
+            if merged is not None:
+                entries = merged
+                snapshot_cache.store(sha, entries, m)
+    if not m:
+        return {}, Tail(0, 0, genesis(user)), {}
+    if m.get("user", user) != user:
+        raise JournalCorrupt(f"{path}: a snapshot of {m.get('user')!r}, not of {user!r}")
+    return entries, Tail(m["offset"], m["seq"], m["hash"]), m
+
+
+def _parse_snapshot(
+    path: Path, user: str, raw: bytes
+) -> tuple[dict[Key, dict[str, Any]], dict[str, Any]]:
     with no_gc():
         data: Any = json.loads(raw) if raw.strip() else None
         meta = list((data or {}).get("meta", {}).values())
         if not meta:
-            return {}, empty, {}
+            return {}, {}
         m = meta[0]
         if m.get("user", user) != user:
             raise JournalCorrupt(f"{path}: a snapshot of {m.get('user')!r}, not of {user!r}")
@@ -224,24 +257,17 @@ def read_snapshot(
             entries = {
                 (d["k"], d["i"]): {"after": d["a"], "ts": d["t"], "seq": d["s"]} for d in docs
             }
-    return entries, Tail(m["offset"], m["seq"], m["hash"]), m
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Loading a 100k-label snapshot creates millions of objects, none of them cyclic;
-    the cycle collector would walk them over and over for nothing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+        Tail(m["offset"], m["seq"], m["hash"])  # a mark without them: unreadable
+    return entries, m
 
 
 def snapshot_tail(labels_dir: Path, user: str) -> Tail:
     return load_snapshot(snapshot_path(labels_dir, user), user).mark
+
+
+def snapshot_meta(state: LabelState) -> dict[str, Any]:
+    t, user = state.tail, state.user
+    return {"offset": t.offset, "seq": t.seq, "hash": t.hash, "user": user, "layout": 2, "acked": 1}
 
 
 def encode_snapshot(state: LabelState) -> bytes:
@@ -251,16 +277,7 @@ def encode_snapshot(state: LabelState) -> bytes:
         str(n): {"k": k, "i": i, "after": e["after"], "ts": e["ts"], "seq": e["seq"]}
         for n, ((k, i), e) in enumerate(state.entries.items(), start=1)
     }
-    meta = {
-        "1": {
-            "offset": state.tail.offset,
-            "seq": state.tail.seq,
-            "hash": state.tail.hash,
-            "user": state.user,
-            "layout": 2,
-            "acked": 1,
-        }
-    }
+    meta = {"1": snapshot_meta(state)}
     return json.dumps({"state": docs, "meta": meta}, separators=(",", ":")).encode()
 
 

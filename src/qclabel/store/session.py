@@ -189,6 +189,19 @@ class AnnotatorSession:
         atomic_write_bytes(_labels.snapshot_path(self.labels_dir, self.user), data, mode=FILE_MODE)
         self.state.snapshot = tail
         self._note(lambda: ack.note_snapshot(tail.seq, tail.hash, sha))
+        self._keep_parsed(sha)
+
+    def _keep_parsed(self, sha: str) -> None:
+        """What reading the new snapshot would parse, into this user's own cache
+        (snapshot_cache): this user's next app start or status skips the parse."""
+        from . import snapshot_cache
+
+        try:
+            entries = snapshot_cache.as_parsed(self.state.entries)
+        except (TypeError, ValueError):  # not what JSON and marshal both take
+            return
+        if entries is not None:
+            snapshot_cache.store(sha, entries, _labels.snapshot_meta(self.state))
 
     def _note(self, write: Callable[[], None]) -> None:
         try:

@@ -15,7 +15,7 @@ import time
 import numpy as np
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..core import consistency, edits
 from ..core.edits import Change, UndoStack
@@ -23,8 +23,7 @@ from ..core.model import Annotation, ImageRecord
 from ..core.queue_filter import QueueSpec, Term, parse_queue
 from ..project import Project
 from ..store import AnnotatorSession
-from ..store.catalog_queue import CatalogQueue, seq_ids, seqs_of
-from ..store.labels import state_of
+from ..store.catalog_queue import CatalogQueue, member, seq_ids, seqs_of, sorted_seqs
 from . import queues
 
 QUEUES = ("unlabeled", "mine", "flagged", "all", "plan")
@@ -38,6 +37,7 @@ def queue_ids(
     name: str,
     spec: QueueSpec | None = None,
     own_seqs: dict[str, int] | None = None,
+    done_seqs: "np.ndarray | None" = None,
 ) -> Sequence[str]:
     """Image ids of a queue, in catalog order (lazy: see store.catalog_queue).
 
@@ -56,7 +56,7 @@ def queue_ids(
 
         ids = [i.image for i in queue_items(project, session.user) if i.role == "annotator"]
         return queues.filtered_list(project, session, ids, spec) if spec.terms else ids
-    return queues.build_queue(project, session, spec, own_seqs)
+    return queues.build_queue(project, session, spec, own_seqs, done_seqs)
 
 
 def _valid(spec: object) -> bool:
@@ -84,6 +84,8 @@ class Labeler:
     _done: set[str] | None = field(default=None, repr=False)
     _done_for: Sequence[str] | None = field(default=None, repr=False)
     _own_seqs: dict[str, int] | None = field(default=None, repr=False)
+    _done_seqs: tuple[object, np.ndarray] | None = field(default=None, repr=False)
+    _own: tuple[object, dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def user(self) -> str:
@@ -100,7 +102,7 @@ class Labeler:
         it and becomes current. ValueError for a malformed spec."""
         parsed = parse_queue(spec, QUEUES)
         name = parsed.name or self.queue_name
-        ids = queue_ids(self.project, self.session, name, parsed, self.own_seqs())
+        ids = queue_ids(self.project, self.session, name, parsed, None, self.done_seqs())
         catalog = self.project.store.catalog
         if keep and keep not in ids and keep in catalog:
             if isinstance(ids, CatalogQueue):
@@ -259,20 +261,33 @@ class Labeler:
         """Catalog sequence numbers of the images this annotator has a label of: looked
         up once, then kept up to date by this labeler's own changes."""
         if self._own_seqs is None:
-            self._own_seqs = seqs_of(self.project.store.catalog, queues.own_labels(self.session))
+            self._own_seqs = seqs_of(self.project.store.catalog, self._mine())
         return self._own_seqs
+
+    def _mine(self) -> dict[str, Any]:  # own_labels once per journal position
+        tail = self.session.state.tail
+        if self._own is None or self._own[0] != tail:
+            self._own = (tail, queues.own_labels(self.session))
+        return self._own[1]
+
+    def done_seqs(self) -> np.ndarray:
+        """Catalog positions of the images this annotator labeled or flagged, ascending:
+        worked out once per journal position (the queue and its count both need them)."""
+        tail = self.session.state.tail
+        if self._done_seqs is None or self._done_seqs[0] != tail:
+            done = queues.done_ids(self._mine())
+            self._done_seqs = (tail, sorted_seqs(self.project.store.catalog, done))
+        return self._done_seqs[1]
 
     def done_total(self) -> tuple[int, int]:
         """Images of the queue labeled or flagged: counted once per queue, then kept
         up to date by this labeler's own changes (`_count`), not recounted per key."""
         if self._done is None or self._done_for is not self.queue:
-            done = [i for i, a in queues.own_labels(self.session).items() if state_of(a) in DONE]
             if isinstance(self.queue, CatalogQueue):
-                own = self.own_seqs()
-                seqs = np.fromiter((own[i] for i in done if i in own), np.int64)
-                hit = self.queue.seqs[np.isin(self.queue.seqs, seqs)]
+                hit = self.queue.seqs[member(self.queue.seqs, self.done_seqs())]
                 self._done = set(seq_ids(self.project.store.catalog, hit)) if hit.size else set()
             else:
+                done = queues.done_ids(self._mine())
                 queued = set(self.queue)
                 self._done = {i for i in done if i in queued}
             self._done_for = self.queue

@@ -8,6 +8,7 @@ SQL cannot say (a file-name glob) and the `plan` queue look at records one by on
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ from ..core.queue_filter import QueueSpec, Term
 from ..project import Project
 from ..store import AnnotatorSession
 from ..store.catalog_db import INDEXED_FIELDS, key, record_of
-from ..store.catalog_queue import CatalogQueue, all_seqs, seqs_of, sorted_seqs
+from ..store.catalog_queue import CatalogQueue, all_seqs, member, seqs_of, sorted_seqs
 from ..store.labels import state_of
 
 DONE = ("labeled", "flagged")
@@ -47,34 +48,46 @@ def own_labels(session: AnnotatorSession) -> dict[str, dict[str, Any] | None]:
     return {i: e["after"] for (k, i), e in session.state.entries.items() if k == "label"}
 
 
+def done_ids(mine: dict[str, dict[str, Any] | None]) -> list[str]:
+    """The images of `mine` (own_labels) labeled or flagged; equal labels often share
+    one dict (store.snapshot_cache), whose state is then worked out once."""
+    distinct = {id(a): a for a in mine.values()}
+    done = {k for k, a in distinct.items() if state_of(a) in DONE}
+    if len(done) == len(distinct):
+        return list(mine)
+    return [i for i, a in mine.items() if id(a) in done]
+
+
+def done_positions(own_seqs: dict[str, int], mine: dict[str, Any]) -> np.ndarray:
+    """Catalog positions (ascending) of the images of `mine` labeled or flagged, from
+    `own_seqs` (the positions of all of them; images not in the catalog are left out)."""
+    done = done_ids(mine)
+    seqs = np.fromiter(map(own_seqs.get, done, repeat(-1)), np.int64, count=len(done))
+    return np.sort(seqs[seqs >= 0])
+
+
 def build_queue(
     project: Project,
     session: AnnotatorSession,
     spec: QueueSpec,
     own_seqs: dict[str, int] | None = None,
+    done: np.ndarray | None = None,
 ) -> CatalogQueue:
     """The queue `spec` names (not `plan`), filtered, in catalog order. `own_seqs`: the
-    catalog sequence numbers of this annotator's labeled images, when known."""
+    catalog sequence numbers of this annotator's labeled images, and `done` those of
+    the labeled or flagged ones, when known."""
     catalog = project.store.catalog
     where, args = field_sql(spec.terms)
     seqs = all_seqs(catalog, where, args)
-    mine = own_labels(session)
-    if own_seqs is None:
-        own_seqs = seqs_of(catalog, mine)
-    done = np.sort(
-        np.fromiter(
-            (own_seqs[i] for i, a in mine.items() if state_of(a) in DONE and i in own_seqs),
-            np.int64,
-        )
-    )
+    mine = own_labels(session) if done is None or spec.terms else {}
+    if done is None:
+        done = done_positions(seqs_of(catalog, mine) if own_seqs is None else own_seqs, mine)
     if spec.name == "unlabeled":
-        seqs = np.setdiff1d(seqs, done, assume_unique=True)
+        seqs = seqs[~member(seqs, done)]
     elif spec.name == "mine":
-        seqs = np.intersect1d(seqs, done, assume_unique=True)
+        seqs = seqs[member(seqs, done)]
     elif spec.name == "flagged":
-        seqs = np.intersect1d(
-            seqs, sorted_seqs(catalog, flagged(project, session)), assume_unique=True
-        )
+        seqs = seqs[member(seqs, sorted_seqs(catalog, flagged(project, session)))]
     for t in spec.terms:
         if t.key in ("state", "class"):
             seqs = _label_term(catalog, seqs, t, mine)
@@ -95,14 +108,14 @@ def _label_term(
     if t.key == "state":
         hit = [i for i, a in mine.items() if state_of(a) in t.values]
         labeled = sorted_seqs(catalog, [i for i, a in mine.items() if state_of(a) != "unlabeled"])
-        match = np.isin(seqs, sorted_seqs(catalog, hit))
+        match = member(seqs, sorted_seqs(catalog, hit))
         if "unlabeled" in t.values:
-            match |= ~np.isin(seqs, labeled)
+            match |= ~member(seqs, labeled)
     else:
         hit = [
             i for i, a in mine.items() if a and set(Annotation.from_dict(a).classes()) & t.values
         ]
-        match = np.isin(seqs, sorted_seqs(catalog, hit))
+        match = member(seqs, sorted_seqs(catalog, hit))
     return seqs[~match if t.negate else match]
 
 

@@ -9,14 +9,33 @@ hotkey of a taxonomy can take them.
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from ..core import edits
 from ..core.model import Annotation
-from ..formats import suggestions as sg
-from ..formats.suggestions import Suggestion
 from ..errors import QclabelError
 from ..project import Project
+
+if TYPE_CHECKING:
+    from ..formats.suggestions import Suggestion
+
+
+def _sg() -> ModuleType:
+    """formats.suggestions, imported when a project has predictions: importing it
+    loads every export format (a tenth of a second the first image would wait for)."""
+    from ..formats import suggestions
+
+    return suggestions
+
+
+def has_predictions(project: Project) -> bool:
+    """Whether any predictions set was ever imported (formats.suggestions keeps them in
+    the project's `suggestions` documents)."""
+    return project.store.documents("suggestions").path.exists()
+
 
 KEYS_HINT = "enter accept · backspace reject"
 STYLE = "bold magenta"
@@ -27,8 +46,9 @@ def offered(
 ) -> Suggestion | None:
     """The suggestion to show: none when there is no prediction for the image, the
     operator rejected it, or accepting it would add nothing (already accepted)."""
-    if image is None:
+    if image is None or not has_predictions(project):
         return None
+    sg = _sg()
     s = sg.get(project, image, user)
     if s is None or sg.accept(s, current).after == current:
         return None
@@ -37,7 +57,7 @@ def offered(
 
 def accept_edit(s: Suggestion) -> edits.Edit:
     """The accept as an edit, so it goes through `Labeler.apply` like any label key."""
-    return lambda ann: sg.accept(s, ann).after
+    return lambda ann: _sg().accept(s, ann).after
 
 
 def summary(s: Suggestion) -> str:
@@ -73,7 +93,7 @@ def reject_on(screen, s: Suggestion | None) -> bool:
         screen.say("no suggestion on this image")
         return False
     try:
-        sg.reject(screen.app.project, s, screen.app.user)
+        _sg().reject(screen.app.project, s, screen.app.user)
     except QclabelError as exc:
         screen.say(f"NOT saved: {exc}", error=True)
         return False

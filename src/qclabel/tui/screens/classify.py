@@ -7,6 +7,8 @@ screen stays on the image.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events
 from textual.binding import Binding
 from textual.widgets import Static
@@ -15,7 +17,6 @@ from ...core import edits
 from ...core.model import ImageRecord
 from ...core.taxonomy import DefectClass
 from ...errors import QclabelError
-from ...formats import suggestions as sg
 from ..suggesting import accept_edit, offered, panel_text, reject_on
 from ..widgets.panels import info_text, labels_text, legend_text, status_text
 from .classify_multi import MultiLabel
@@ -24,6 +25,9 @@ from .dialogs import PromptScreen
 from .history import UndoRedo
 from .queue_nav import QueueNavigation
 from .viewer import PREFETCH_AHEAD, PREFETCH_BEHIND, ImageScreen
+
+if TYPE_CHECKING:  # formats loads every export format: imported when a suggestion is
+    from ...formats import suggestions as sg
 
 
 class ClassifyScreen(MultiLabel, ConsensusRequest, QueueNavigation, UndoRedo, ImageScreen):
@@ -246,6 +250,8 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, QueueNavigation, UndoRedo, Im
         if s is None or s.image != self.labeler.current:
             self.say("no suggestion on this image")
             return
+        from ...formats import suggestions as sg  # a suggestion is on offer: loaded
+
         after = sg.accept(s, self.labeler.annotation()).after
         cls = self._class_of(after.defect_class)
         # Like the label keys: wait for a severity (or a class after fail) before moving on.

@@ -128,18 +128,19 @@ class ImageScreen(Screen):
         fut = self.app.frames.request(rec, self.viewport, self.window)
         if fut.done():
             self._take(fut)
+            # The encoders hold the GIL: start encoding ahead only once this frame is
+            # on screen, so the keypress path never waits behind the next image's encode.
+            self.call_after_refresh(self.prefetch)
         else:
             self.image_view.show_message(f"loading {image_name(rec)} ...")
             token = self._token
             fut.add_done_callback(lambda f: self.post_message(FrameReady(token, f)))
-        # The sixel encoder holds the GIL: start encoding ahead only once this frame is
-        # on screen, so the keypress path never waits behind the next image's encode.
-        self.call_after_refresh(self.prefetch)
         self.after_image_change()
 
     def on_frame_ready(self, event: FrameReady) -> None:
         if event.token == self._token:
             self._take(event.future)
+            self.call_after_refresh(self.prefetch)  # not before: see show_image
 
     def _take(self, fut: Future) -> None:
         try:

@@ -1,0 +1,304 @@
+"""The parsed label snapshots kept in the reading user's cache (store.snapshot_cache):
+what a reader gets is what parsing the snapshot gives, whether the cache is warm, cold,
+damaged, planted, in a folder others can write, or left from an older snapshot; status,
+checks, blindness and damage findings come out the same with and without it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import contextmanager
+
+import pytest
+
+from qclabel.check import project_findings
+from qclabel.core import edits
+from qclabel.core.model import Annotation, Box, Keypoint, KeypointSet
+from qclabel.project import Project
+from qclabel.status import project_status
+from qclabel.store import labels as store_labels
+from qclabel.store import snapshot_cache
+from qclabel.store.labels import snapshot_path
+from qclabel.store.replay import load_state
+from qclabel.tui.labeling import queue_ids
+
+from test_qa_support import qa_project
+
+VIEWERS = (None, "ann1", "ann2", "adj", "rev")
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "qclabel" / "snapshots"
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """How many snapshots were parsed from their JSON."""
+    counts: list[str] = []
+    real = store_labels._parse_snapshot
+
+    def counting(path, user, raw):
+        counts.append(user)
+        return real(path, user, raw)
+
+    monkeypatch.setattr(store_labels, "_parse_snapshot", counting)
+    return counts
+
+
+@contextmanager
+def uncached(monkeypatch):
+    """Readers that parse every snapshot and keep nothing: the reference."""
+    with monkeypatch.context() as m:
+        m.setattr(snapshot_cache, "load", lambda sha: None)
+        m.setattr(snapshot_cache, "store", lambda sha, entries, meta: None)
+        yield
+
+
+def varied_project(tmp_path) -> Project:
+    """Two annotators on dual images (blind), equal and distinct labels of every kind,
+    a final label by the adjudicator; every session closed, so each wrote its snapshot."""
+    p = qa_project(tmp_path, 14, annotators=("ann1", "ann2"), reviewers=("rev",), dual_first_n=4)
+    ids = p.store.catalog.ids()
+    kp = KeypointSet("fixture", (Keypoint("a", 3.5, 4.0, 2), Keypoint("b", 1, 2, 1)), id="k1")
+    labels = {
+        "ann1": [
+            Annotation(verdict="pass"),
+            Annotation(verdict="fail", defect_class="dent", severity="minor"),
+            Annotation(verdict="fail", defect_class="crack", boxes=(Box("crack", 1, 2, 5, 6),)),
+            Annotation(verdict="pass"),
+            Annotation(flag="unsure"),
+            Annotation(skipped=True),
+            Annotation(verdict="pass", boxes=(Box("dent", 2, 2, 3, 3),)),  # a finding
+            Annotation(verdict="pass"),
+        ],
+        "ann2": [
+            Annotation(verdict="fail", defect_class="dent", severity="minor"),
+            Annotation(verdict="pass"),
+            Annotation(verdict="fail", defect_class="scratch", keypoints=(kp,)),
+            Annotation(verdict="fail", defect_class="nosuchclass"),  # a finding
+        ],
+    }
+    for user, anns in labels.items():
+        with p.store.open_session(user) as s:
+            for image, ann in zip(ids, anns):
+                s.commit(edits.Change(image, Annotation(), ann))
+    with p.store.open_session("adj") as s:
+        s.record(
+            "final",
+            ids[0],
+            None,
+            {"annotation": Annotation(verdict="pass").to_dict(), "source": "A", "annotators": []},
+            "agreed",
+        )
+    return Project.open(p.root)
+
+
+def everything(p: Project, queues: bool = True) -> dict:
+    """What status, checks and the labeling queues show, for every viewer (the queues
+    open a session, which repairs a damaged snapshot: not with `queues=False`)."""
+    out: dict = {}
+    for viewer in VIEWERS:
+        out[f"status {viewer}"] = project_status(p, viewer)
+        out[f"check {viewer}"] = [f.to_dict() for f in project_findings(p, viewer)]
+    for user in ("ann1", "ann2"):
+        state = load_state(p.store.labels_dir, user)
+        out[f"state {user}"] = (state.entries, state.tail, [str(d) for d in state.damage])
+        if not queues:
+            continue
+        with p.store.open_session(user) as s:
+            for name in ("unlabeled", "mine", "flagged", "all"):
+                out[f"queue {user} {name}"] = list(queue_ids(p, s, name))
+    return out
+
+
+def test_readers_get_what_parsing_gives_and_skip_the_parse(tmp_path, cache, parses, monkeypatch):
+    p = varied_project(tmp_path)
+    # each session kept what parsing its snapshot gives, in a folder only its user writes
+    files = sorted(cache.iterdir())
+    for user in ("ann1", "ann2", "adj"):
+        raw = snapshot_path(p.store.labels_dir, user).read_bytes()
+        assert cache / f"{hashlib.sha256(raw).hexdigest()}.bin" in files
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"
+    assert all(oct(f.stat().st_mode & 0o777) == "0o600" for f in files)
+    with uncached(monkeypatch):
+        want = everything(p)
+    parses.clear()
+    got = everything(p)
+    assert got == want
+    assert parses == []  # nothing parsed: every snapshot came from the cache
+    s = want["status None"]
+    assert s["states"]["flagged"] == 1 and s["consistency"]["unknown-class"] == 1
+    # blind: ann1 does not see ann2's labels of the dual images, the adjudicator does
+    assert s["annotators"]["ann2"]["labeled"] == 4
+    assert "ann2" not in want["status ann1"]["annotators"]
+    assert want["status ann1"]["classes"]["scratch"] == 0
+    assert want["status adj"]["classes"]["scratch"] == 1
+
+
+def test_the_session_keeps_exactly_what_parsing_its_snapshot_gives(tmp_path, cache):
+    p = varied_project(tmp_path)
+    for user in ("ann1", "ann2", "adj"):
+        raw = snapshot_path(p.store.labels_dir, user).read_bytes()
+        kept = snapshot_cache.load(hashlib.sha256(raw).hexdigest())
+        entries, meta = store_labels._parse_snapshot(snapshot_path(p.root, user), user, raw)
+        assert kept is not None
+        # == tells a tuple from a list: the kept boxes and keypoints are what JSON gives
+        assert kept == (entries, meta), user
+        assert repr(kept[0]) == repr(entries)
+
+
+def test_equal_labels_are_one_dict_and_one_annotation(tmp_path, cache):
+    p = varied_project(tmp_path)
+    ids = p.store.catalog.ids()
+    state = load_state(p.store.labels_dir, "ann1")
+    passes = [state.entries[("label", ids[n])]["after"] for n in (0, 3, 7)]
+    assert passes[0] is passes[1] is passes[2]
+    anns = state.annotations("label")
+    assert anns[ids[0]] is anns[ids[3]] is anns[ids[7]]
+    assert anns[ids[6]] is not anns[ids[0]] and anns[ids[6]].boxes
+
+
+def _only_file(cache, user_snapshot: bytes):
+    sha = hashlib.sha256(user_snapshot).hexdigest()
+    path = cache / f"{sha}.bin"
+    assert path.exists()
+    return sha, path
+
+
+def _planted_body(sha: str, entries: dict, meta: dict) -> bytes:
+    """A well-formed cache file for snapshot `sha` that says something else."""
+    body = snapshot_cache.encode(entries, meta)
+    return snapshot_cache.MAGIC + bytes.fromhex(sha) + hashlib.sha256(body).digest() + body
+
+
+def test_a_damaged_planted_or_exposed_cache_is_ignored(tmp_path, cache, parses, monkeypatch):
+    p = varied_project(tmp_path)
+    with uncached(monkeypatch):
+        want = project_status(p, None)
+    raw = snapshot_path(p.store.labels_dir, "ann1").read_bytes()
+    sha, path = _only_file(cache, raw)
+    good = path.read_bytes()
+    entries, meta = snapshot_cache.load(sha)  # type: ignore[misc]
+    lie = {
+        k: {**e, "after": {"verdict": "fail", "defect_class": "burr"}} for k, e in entries.items()
+    }
+    planted = _planted_body(sha, lie, meta)
+
+    def status_parses() -> int:
+        parses.clear()
+        assert project_status(Project.open(p.root), None) == want
+        return parses.count("ann1")
+
+    # the body changed where it still loads (every "pass" a "fail"): its own hash no
+    # longer matches; and a byte flipped where it would not load
+    assert good.count(b"pass") >= 1
+    path.write_bytes(good.replace(b"pass", b"fail"))
+    assert status_parses() == 1
+    damaged = bytearray(good)
+    damaged[-5] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    assert status_parses() == 1
+    # the file of another snapshot under this one's name
+    other = hashlib.sha256(snapshot_path(p.store.labels_dir, "ann2").read_bytes()).hexdigest()
+    path.write_bytes((cache / f"{other}.bin").read_bytes())
+    assert status_parses() == 1
+    # cut short
+    path.write_bytes(good[: len(good) // 2])
+    assert status_parses() == 1
+    # a well-formed file that says something else, writable by others, or in a folder
+    # others can write, or a symbolic link: none of it is read
+    path.write_bytes(planted)
+    path.chmod(0o666)
+    assert status_parses() == 1
+    path.write_bytes(planted)
+    path.chmod(0o600)
+    cache.chmod(0o777)
+    assert status_parses() == 1
+    cache.chmod(0o700)
+    path.unlink()
+    elsewhere = tmp_path / "planted.bin"
+    elsewhere.write_bytes(planted)
+    elsewhere.chmod(0o600)
+    path.symlink_to(elsewhere)
+    assert status_parses() == 1
+    path.unlink()
+    if os.geteuid() == 0:  # a file of another user's in the folder
+        path.write_bytes(planted)
+        os.chown(path, 12345, 12345)
+        assert status_parses() == 1
+        path.unlink()
+    # the same planted file where only the user can write would be read: the checks
+    # above, not luck, kept it out
+    path.write_bytes(planted)
+    path.chmod(0o600)
+    parses.clear()
+    assert project_status(Project.open(p.root), None)["classes"]["burr"] > 0
+    assert parses.count("ann1") == 0
+
+
+def test_a_new_snapshot_is_never_answered_from_the_old_one(tmp_path, cache, parses, monkeypatch):
+    p = varied_project(tmp_path)
+    ids = p.store.catalog.ids()
+    old_raw = snapshot_path(p.store.labels_dir, "ann1").read_bytes()
+    before = project_status(p, None)
+    with p.store.open_session("ann1") as s:
+        s.commit(edits.Change(ids[10], Annotation(), Annotation(verdict="pass")))
+    with uncached(monkeypatch):
+        want = everything(Project.open(p.root))
+    assert want["status None"]["states"]["labeled"] == before["states"]["labeled"] + 1
+    assert everything(Project.open(p.root)) == want
+    # an old copy of the snapshot put back: the finding is the same with the cache
+    # holding that old snapshot's entries (the mark vouches for the new bytes only)
+    snap = snapshot_path(p.store.labels_dir, "ann1")
+    snap.write_bytes(old_raw)
+    assert (cache / f"{hashlib.sha256(old_raw).hexdigest()}.bin").exists()
+    with uncached(monkeypatch):
+        want = everything(Project.open(p.root), queues=False)
+    got = everything(Project.open(p.root), queues=False)
+    assert got == want
+    findings = want["status None"]["audit_findings"]
+    assert any("not the last snapshot written" in f for f in findings), findings
+
+
+def test_no_cache_folder_only_means_parsing(tmp_path, monkeypatch, parses):
+    p = varied_project(tmp_path)  # XDG_CACHE_HOME as the test runner has it
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))  # nothing can be kept under it
+    with uncached(monkeypatch):
+        want = project_status(p, None)
+    parses.clear()
+    assert project_status(Project.open(p.root), None) == want
+    assert project_status(Project.open(p.root), None) == want
+    assert parses.count("ann1") == 2
+
+
+def test_mostly_distinct_labels_are_parsed_and_not_kept(tmp_path, cache, parses, monkeypatch):
+    """Boxes drawn one by one make every label distinct: marshal loads them no faster
+    than JSON parses them, so neither the session nor a reader keeps them."""
+    p = qa_project(tmp_path, 80, annotators=("ann",), reviewers=(), dual_first_n=0)
+    ids = p.store.catalog.ids()
+    with p.store.open_session("ann") as s:
+        s.commit_many(
+            [
+                edits.Change(
+                    i,
+                    Annotation(),
+                    Annotation(
+                        verdict="fail", defect_class="dent", boxes=(Box("dent", n, 1, 3, 3),)
+                    ),
+                )
+                for n, i in enumerate(ids)
+            ]
+        )
+    raw = snapshot_path(p.store.labels_dir, "ann").read_bytes()
+    assert not (cache / f"{hashlib.sha256(raw).hexdigest()}.bin").exists()
+    with uncached(monkeypatch):
+        want = project_status(p, None)
+    parses.clear()
+    assert project_status(Project.open(p.root), None) == want
+    assert project_status(Project.open(p.root), None) == want
+    assert parses.count("ann") == 2  # parsed each time, nothing kept
+    assert not (cache / f"{hashlib.sha256(raw).hexdigest()}.bin").exists()
