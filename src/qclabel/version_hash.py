@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from typing import Any
+from itertools import islice
+from typing import Any, Iterable, Iterator
 
 from .core.model import Annotation, Box
 
@@ -40,31 +41,56 @@ def content_hash(manifest: dict[str, Any]) -> str:
         return _sha(
             {k: manifest[k] for k in ("taxonomy", "images", "labels", "splits", "settings")}
         )
-    # _sha({"taxonomy": ..., "images": [identity of each], "labels": {id: content},
-    # "splits": ...}), fed to the hash a chunk at a time: the same bytes, without a
-    # second copy of every label and one string of them all (hundreds of MB at 100k).
+    labels = manifest["labels"]
+    return hash_of(
+        manifest["images"],
+        ((i, labels[i]["annotation"]) for i in sorted(labels)),
+        manifest["splits"],
+        manifest["taxonomy"],
+    )
+
+
+def hash_of(
+    images: Iterable[Any],
+    labels: Iterable[tuple[str, dict[str, Any]]],
+    splits: dict[str, str],
+    taxonomy: Any,
+) -> str:
+    """A format-2 content hash from its parts: the image entries (dicts, or records
+    with the same attributes) in manifest order, (image id, label dict) in id order,
+    the splits and the taxonomy. It is `_sha({"taxonomy": ..., "images": [identity of
+    each], "labels": {id: content}, "splits": ...})`, fed to the hash a chunk at a
+    time: the same bytes, without a second copy of every label and one string of them
+    all (hundreds of MB at 100k), and without a manifest holding them (an export)."""
     h = hashlib.sha256()
     h.update(b'{"images":[')
-    images = manifest["images"]
-    for n in range(0, len(images), _CHUNK):
-        part = [{k: e.get(k) for k in IMAGE_IDENTITY} for e in images[n : n + _CHUNK]]
-        h.update((("," if n else "") + _dumps(part)[1:-1]).encode())
+    first = True
+    for part in _chunks(images):
+        ids = [_identity(e) for e in part]
+        h.update((("" if first else ",") + _dumps(ids)[1:-1]).encode())
+        first = False
     h.update(b'],"labels":{')
-    labels = manifest["labels"]
-    ids = sorted(labels)
-    for n in range(0, len(ids), _CHUNK):
-        part = {i: _label_content(labels[i]["annotation"]) for i in ids[n : n + _CHUNK]}
-        h.update((("," if n else "") + _dumps(part)[1:-1]).encode())
+    first = True
+    for part in _chunks(labels):
+        body = {i: _label_content(a) for i, a in part}
+        h.update((("" if first else ",") + _dumps(body)[1:-1]).encode())
+        first = False
     h.update(
-        (
-            '},"splits":'
-            + _dumps(manifest["splits"])
-            + ',"taxonomy":'
-            + _dumps(manifest["taxonomy"])
-            + "}"
-        ).encode()
+        ('},"splits":' + _dumps(splits) + ',"taxonomy":' + _dumps(taxonomy) + "}").encode()
     )
     return h.hexdigest()
+
+
+def _identity(entry: Any) -> dict[str, Any]:
+    if isinstance(entry, dict):
+        return {k: entry.get(k) for k in IMAGE_IDENTITY}
+    return {k: getattr(entry, k) for k in IMAGE_IDENTITY}
+
+
+def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+    it = iter(items)
+    while part := list(islice(it, _CHUNK)):
+        yield part
 
 
 _CHUNK = 2000

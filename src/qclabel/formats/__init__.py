@@ -83,7 +83,8 @@ def dataset_for(
 ) -> Dataset:
     """A frozen version, or the current final labels with the given split settings.
     With an executor, image files are copied in parallel on it."""
-    from ..versions import build_manifest_and_labels, get_version, resolve_images
+    from ..versions import get_version, resolve_images
+    from .live import live_dataset
 
     if version is not None:
         if any(v is not None for v in settings.values()):
@@ -95,8 +96,7 @@ def dataset_for(
         manifest = resolve_images(project, get_version(project, version))
         return Dataset(manifest, project.root, executor)
     settings = {k: v for k, v in settings.items() if v is not None}
-    manifest, annotations = build_manifest_and_labels(project, **settings)
-    return Dataset(manifest, project.root, executor, annotations)
+    return live_dataset(project, executor, **settings)
 
 
 def export_dataset(

@@ -82,9 +82,29 @@ class Dataset:
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         self.pixels = "keep"
         self.images = _build_images(manifest, annotations=annotations)
+        # Every labeled image of the manifest, in its order: names are given over all
+        # of them (with_pixels), whatever `without` left out since.
+        self.every = self.images
         self.splits: list[str] = [
             s for s in ("train", "val", "test") if any(i.split == s for i in self.images)
         ] or ["train"]
+
+    @classmethod
+    def of_images(
+        cls,
+        manifest: dict[str, Any],
+        root: Path,
+        images: list[ExportImage],
+        executor: Executor | None = None,
+    ) -> "Dataset":
+        """A dataset of images already built (formats.live): `manifest` needs no
+        images or labels then, only what describes them (taxonomy, name, hash...)."""
+        out = cls({**manifest, "images": [], "labels": {}}, root, executor)
+        out.manifest = manifest
+        out.images = out.every = images
+        out.splits = [s for s in ("train", "val", "test") if any(i.split == s for i in images)]
+        out.splits = out.splits or ["train"]
+        return out
 
     def without(self, drop: Callable[[ExportImage], bool]) -> "Dataset":
         """The same dataset without the images `drop` picks (this one is unchanged)."""
@@ -120,7 +140,7 @@ class Dataset:
         out = copy.copy(self)
         out.pending, out.pixels = [], pixels
         if pixels != self.pixels:  # only the file names can change: labels are kept
-            out.images = _renamed(self.images, self.manifest, pixels)
+            out.images = _renamed(self.images, self.every, pixels)
         return out
 
     # -- classes and keypoint templates -------------------------------------------

@@ -1,0 +1,76 @@
+"""The dataset of the project's current final labels, built for an export without a
+manifest of them: the same images, labels, names, splits and content hash as
+`Dataset(build_manifest(...))`, but only the final Annotations and the image records
+are held (no label dicts, no manifest entries, no label states once read), which is
+what an export of 100k images spends its time and memory on otherwise."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from typing import Any
+
+from ..core.model import ImageRecord
+from ..project import Project
+from ..version_hash import hash_of, label_dict
+from ..version_manifest import MANIFEST_FORMAT, read_facts, settings_of, split_items, splits_of
+from .dataset import Dataset, ExportImage
+from .export_names import _unique_name
+
+
+def live_dataset(
+    project: Project,
+    executor: Executor | None = None,
+    *,
+    min_status: str = "single",
+    ratios: tuple[float, ...] = (1.0,),
+    group_by: str | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """What `Dataset(build_manifest(project, ...)[0], ...)` holds; its `manifest` has
+    everything but the images and labels (format, taxonomy, splits, settings, qa, hash)."""
+    facts = read_facts(project, min_status, None)
+    splits = splits_of(split_items(facts, group_by), ratios, seed)
+    finals, times = facts.finals, facts.times
+    used: dict[str, set[str]] = {}
+    images = []
+    for rec in facts.records:
+        final = finals[rec.id]
+        split = splits.get(rec.id, "train")
+        record = _as_in_manifest(rec)
+        images.append(
+            ExportImage(
+                record,
+                final.annotation,
+                final.status,
+                tuple(final.annotators),
+                split,
+                _unique_name(record, used.setdefault(split, set())),
+                times.get(rec.id, ""),
+            )
+        )
+    taxonomy = project.config["taxonomy"]
+    by_id = {i.record.id: i for i in images}
+    manifest: dict[str, Any] = {
+        "format": MANIFEST_FORMAT,
+        "taxonomy": taxonomy,
+        "splits": splits,
+        "settings": settings_of(min_status, ratios, group_by, seed),
+        "qa": facts.qa,
+    }
+    del facts, finals  # the images hold what is left of them
+    manifest["hash"] = hash_of(
+        (i.record for i in images),
+        ((i, label_dict(by_id[i].annotation)) for i in sorted(by_id)),
+        splits,
+        taxonomy,
+    )
+    return Dataset.of_images(manifest, project.root, images, executor)
+
+
+def _as_in_manifest(record: ImageRecord) -> ImageRecord:
+    """The record as a manifest entry gives it back (`ImageRecord.from_dict` of it):
+    without the EXIF, ingest time and sequence number a manifest does not keep. A copy:
+    the catalog's own record is left as it is."""
+    out = object.__new__(ImageRecord)
+    out.__dict__.update(record.__dict__, exif={}, added="", seq=0)
+    return out
