@@ -44,7 +44,7 @@ def content_hash(manifest: dict[str, Any]) -> str:
     labels = manifest["labels"]
     return hash_of(
         manifest["images"],
-        ((i, labels[i]["annotation"]) for i in sorted(labels)),
+        ((i, _label_content(labels[i]["annotation"])) for i in sorted(labels)),
         manifest["splits"],
         manifest["taxonomy"],
     )
@@ -52,12 +52,12 @@ def content_hash(manifest: dict[str, Any]) -> str:
 
 def hash_of(
     images: Iterable[Any],
-    labels: Iterable[tuple[str, dict[str, Any]]],
+    labels: Iterable[tuple[str, Any]],
     splits: dict[str, str],
     taxonomy: Any,
 ) -> str:
     """A format-2 content hash from its parts: the image entries (dicts, or records
-    with the same attributes) in manifest order, (image id, label dict) in id order,
+    with the same attributes) in manifest order, (image id, label content: `label_content`) in id order,
     the splits and the taxonomy. It is `_sha({"taxonomy": ..., "images": [identity of
     each], "labels": {id: content}, "splits": ...})`, fed to the hash a chunk at a
     time: the same bytes, without a second copy of every label and one string of them
@@ -72,7 +72,7 @@ def hash_of(
     h.update(b'],"labels":{')
     first = True
     for part in _chunks(labels):
-        body = {i: _label_content(a) for i, a in part}
+        body = dict(part)
         h.update((("" if first else ",") + _dumps(body)[1:-1]).encode())
         first = False
     h.update(
@@ -108,6 +108,38 @@ def seal(manifest: dict[str, Any]) -> str:
 
 _BOX_FIELDS = ("cls", "x", "y", "w", "h", "severity", "id")
 _FAST_BOXES = tuple(Box.__dataclass_fields__) == _BOX_FIELDS
+
+
+def label_content(annotation: Annotation) -> dict[str, Any]:
+    """`_label_content(label_dict(annotation))`, what the content hash is taken over,
+    without the label dict in between: for labels whose only objects are boxes, the
+    rest of the dict is built once per distinct verdict/class/checks (an export hashes
+    100k of them)."""
+    if not annotation.boxes or not _FAST_BOXES or annotation.keypoints or annotation.masks:
+        return _label_content(label_dict(annotation))
+    key = (
+        annotation.verdict,
+        annotation.defect_class,
+        annotation.severity,
+        annotation.checks,
+        annotation.flag,
+        annotation.skipped,
+        annotation.also,
+    )
+    base = _REST.get(key)
+    if base is None:
+        if len(_REST) > 4096:
+            _REST.clear()
+        base = _REST[key] = _label_content(replace(annotation, boxes=()).to_dict())
+    d = dict(base)  # the lists in it are shared, and only read (json.dumps)
+    d["boxes"] = [
+        {"cls": b.cls, "x": b.x, "y": b.y, "w": b.w, "h": b.h, "severity": b.severity}
+        for b in annotation.boxes
+    ]
+    return d
+
+
+_REST: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def label_dict(annotation: Annotation) -> dict[str, Any]:

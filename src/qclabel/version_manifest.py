@@ -87,9 +87,12 @@ def read_facts(project: Project, min_status: str, gates: list[str] | None) -> Fa
     with one_read(project.store):
         refuse_damage(project.store.all_states(), "a dataset version or export")
         finals = final_labels(project, min_status)
-        records = list(project.store.catalog.get_many(finals).values())  # catalog order
-        records.sort(key=lambda r: r.seq)
-        return Facts(finals, records, _label_times(project), _qa_summary(project, finals, gates))
+        times, qa = _label_times(project), _qa_summary(project, finals, gates)
+    # The states are gone by now (only the final Annotations are left of them): the
+    # records are not read while they are still held.
+    records = list(project.store.catalog.get_many(finals).values())  # catalog order
+    records.sort(key=lambda r: r.seq)
+    return Facts(finals, records, times, qa)
 
 
 def split_items(facts: Facts, group_by: str | None) -> list[SplitItem]:

@@ -122,6 +122,11 @@ class Box:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Box":
+        if len(d) == 7:  # every field, as a label stores it: no dict of keywords per box
+            try:
+                return cls(d["cls"], d["x"], d["y"], d["w"], d["h"], d["severity"], d["id"])
+            except KeyError:
+                pass
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 

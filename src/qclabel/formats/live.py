@@ -9,9 +9,8 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from typing import Any
 
-from ..core.model import ImageRecord
 from ..project import Project
-from ..version_hash import hash_of, label_dict
+from ..version_hash import hash_of, label_content
 from ..version_manifest import MANIFEST_FORMAT, read_facts, settings_of, split_items, splits_of
 from .dataset import Dataset, ExportImage
 from .export_names import _unique_name
@@ -36,15 +35,14 @@ def live_dataset(
     for rec in facts.records:
         final = finals[rec.id]
         split = splits.get(rec.id, "train")
-        record = _as_in_manifest(rec)
         images.append(
             ExportImage(
-                record,
+                rec,  # as in the catalog: EXIF, ingest time and seq too, none exported
                 final.annotation,
                 final.status,
                 tuple(final.annotators),
                 split,
-                _unique_name(record, used.setdefault(split, set())),
+                _unique_name(rec, used.setdefault(split, set())),
                 times.get(rec.id, ""),
             )
         )
@@ -60,17 +58,8 @@ def live_dataset(
     del facts, finals  # the images hold what is left of them
     manifest["hash"] = hash_of(
         (i.record for i in images),
-        ((i, label_dict(by_id[i].annotation)) for i in sorted(by_id)),
+        ((i, label_content(by_id[i].annotation)) for i in sorted(by_id)),
         splits,
         taxonomy,
     )
     return Dataset.of_images(manifest, project.root, images, executor)
-
-
-def _as_in_manifest(record: ImageRecord) -> ImageRecord:
-    """The record as a manifest entry gives it back (`ImageRecord.from_dict` of it):
-    without the EXIF, ingest time and sequence number a manifest does not keep. A copy:
-    the catalog's own record is left as it is."""
-    out = object.__new__(ImageRecord)
-    out.__dict__.update(record.__dict__, exif={}, added="", seq=0)
-    return out
