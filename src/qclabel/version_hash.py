@@ -57,8 +57,8 @@ def hash_of(
     taxonomy: Any,
 ) -> str:
     """A format-2 content hash from its parts: the image entries (dicts, or records
-    with the same attributes) in manifest order, (image id, label content: `label_content`) in id order,
-    the splits and the taxonomy. It is `_sha({"taxonomy": ..., "images": [identity of
+    with the same attributes) in manifest order, (image id, `label_content`) in id
+    order, the splits and the taxonomy. It is `_sha({"taxonomy": ..., "images": [identity of
     each], "labels": {id: content}, "splits": ...})`, fed to the hash a chunk at a
     time: the same bytes, without a second copy of every label and one string of them
     all (hundreds of MB at 100k), and without a manifest holding them (an export)."""
@@ -75,9 +75,7 @@ def hash_of(
         body = dict(part)
         h.update((("" if first else ",") + _dumps(body)[1:-1]).encode())
         first = False
-    h.update(
-        ('},"splits":' + _dumps(splits) + ',"taxonomy":' + _dumps(taxonomy) + "}").encode()
-    )
+    h.update(('},"splits":' + _dumps(splits) + ',"taxonomy":' + _dumps(taxonomy) + "}").encode())
     return h.hexdigest()
 
 

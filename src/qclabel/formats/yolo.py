@@ -157,11 +157,17 @@ def _detect_rows(ds: Dataset, image: ExportImage, sev: list[str | None]) -> list
 
 
 def _pose_template(ds: Dataset) -> Any:
-    templates = ds.taxonomy.keypoint_templates
+    return pose_template(ds.taxonomy)
+
+
+def pose_template(taxonomy: Any) -> Any:
+    """The one keypoint template YOLO pose writes (checked before an export reads
+    any label, and again on the version's own taxonomy)."""
+    templates = taxonomy.keypoint_templates
     if len(templates) != 1:
         raise FormatError(
             f"YOLO pose needs exactly one keypoint template (one kpt_shape); "
-            f"taxonomy {ds.taxonomy.name} has {len(templates)}"
+            f"taxonomy {taxonomy.name} has {len(templates)}"
         )
     return templates[0]
 
