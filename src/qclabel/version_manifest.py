@@ -95,11 +95,15 @@ def read_facts(project: Project, min_status: str, gates: list[str] | None) -> Fa
     return Facts(finals, records, times, qa)
 
 
-def split_items(facts: Facts, group_by: str | None) -> list[SplitItem]:
+def split_items(
+    facts: Facts, group_by: str | None, ratios: tuple[float, ...] = ()
+) -> list[SplitItem]:
+    """What `splits_of` splits; with one split (`ratios`) it needs no classes."""
+    one = len(ratios) == 1 and ratios[0] > 0
     return [
         SplitItem(
             r.id,
-            tuple(facts.finals[r.id].annotation.classes()),
+            () if one else tuple(facts.finals[r.id].annotation.classes()),
             group_key(r.id, r.fields, group_by, r.source),
         )
         for r in facts.records

@@ -138,7 +138,9 @@ class Dataset:
             raise FormatError(f"--pixels {pixels!r}: expected one of {', '.join(PIXEL_MODES)}")
         out = copy.copy(self)
         out.pending, out.pixels = [], pixels
-        if pixels != self.pixels:  # only the file names can change: labels are kept
+        # Only the file names can change (labels are kept), and only those of images
+        # deeper than 8 bits (8bit re-encodes them as PNG): none, no names to give again.
+        if pixels != self.pixels and any(i.record.bit_depth > 8 for i in self.every):
             out.images = _renamed(self.images, self.every, pixels)
         return out
 

@@ -28,7 +28,7 @@ def live_dataset(
     """What `Dataset(build_manifest(project, ...)[0], ...)` holds; its `manifest` has
     everything but the images and labels (format, taxonomy, splits, settings, qa, hash)."""
     facts = read_facts(project, min_status, None)
-    splits = splits_of(split_items(facts, group_by), ratios, seed)
+    splits = splits_of(split_items(facts, group_by, ratios), ratios, seed)
     finals, times = facts.finals, facts.times
     used: dict[str, set[str]] = {}
     images = []
