@@ -50,7 +50,7 @@ def export(
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
     labels = str(out / "labels")
-    sidecar: dict[str, Any] = {}
+    sidecar: dict[str, str] = {}
     for image in iter_progress(ds.images, progress, cancel):
         if link != "none":  # not even a Path per image for nothing
             ds.place_image(image, out / "images" / image.split / image.name, link)
