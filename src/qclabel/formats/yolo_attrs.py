@@ -45,9 +45,11 @@ def entry(image: ExportImage, severities: list[str | None], text: str) -> str:
 def write_sidecar(path: Path, labels: dict[str, str]) -> None:
     """`json.dumps({"format": ..., "version": 1, "labels": {path: entry}})` with sorted
     keys, compact, from the entries' JSON texts (`entry`): the same bytes."""
-    body = ",".join(_dumps(k) + ":" + labels[k] for k in sorted(labels))
-    with open(path, "w") as fh:
-        fh.write(f'{{"format":{_dumps(FORMAT)},"labels":{{{body}}},"version":1}}\n')
+    with open(path, "w") as fh:  # an entry at a time: no second copy of them all
+        fh.write(f'{{"format":{_dumps(FORMAT)},"labels":{{')
+        for n, key in enumerate(sorted(labels)):
+            fh.write(("," if n else "") + _dumps(key) + ":" + labels[key])
+        fh.write('},"version":1}\n')
 
 
 def _dumps(value: Any) -> str:
