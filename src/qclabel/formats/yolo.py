@@ -22,6 +22,7 @@ from ..errors import FormatError
 from . import masks_yolo
 from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .parts import hull as keypoint_bbox  # noqa: F401 (imported from here by tabular)
+from .outdir import write_new
 from .parts import keypoint_box, part_boxes
 from .yolo_attrs import SIDECAR, entry, write_sidecar
 
@@ -29,7 +30,6 @@ from .yolo_attrs import SIDECAR, entry, write_sidecar
 from .yolo_read import parse_label_file, read_names  # noqa: F401
 
 TASKS = ("detect", "pose", "segment", "classify")
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 PASS_FOLDER = "pass"
 
 
@@ -64,13 +64,7 @@ def export(
             else _detect_rows(ds, image, sev)
         )
         text = "".join(r + "\n" for r in rows)
-        # os.open: no buffered text file object per label file (100k of them); the
-        # same bytes (ASCII) and the same mode as open(..., "w")
-        fd = os.open(os.path.join(labels, image.split, image.stem + ".txt"), _NEW, 0o666)
-        try:
-            os.write(fd, text.encode())
-        finally:
-            os.close(fd)
+        write_new(os.path.join(labels, image.split, image.stem + ".txt"), text.encode())
         sidecar[f"labels/{image.split}/{image.stem}.txt"] = entry(image, sev, text)
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
     write_sidecar(out / SIDECAR, sidecar)
