@@ -94,3 +94,43 @@ def test_live_dataset_is_the_manifests(tmp_path, settings):
     assert [i.name for i in live.with_pixels("8bit").images] == [
         i.name for i in frozen.with_pixels("8bit").images
     ]
+
+
+def test_label_text_is_the_json_of_the_label_content():
+    """The content hash's label text, written directly, is what json.dumps writes."""
+    import json
+
+    from qclabel.core.model import Annotation, Box, Keypoint, KeypointSet
+    from qclabel.version_hash import _label_content, label_content, label_dict, label_text
+
+    boxes = (
+        Box("scratch", 10.0, 20.5, 30.25, 1e-7, "minor"),
+        Box("dent", 0.1 + 0.2, 1e16, 3.0, 4.0),
+        Box('Kratzer ü "q" \\', 1.0, 2.0, 3.0, 4.0, "m\u00e4jor"),
+    )
+    cases = [
+        Annotation(verdict="fail", boxes=boxes),
+        Annotation(verdict="fail", boxes=(Box("dent", 1, 2, 3, 4),)),  # ints: json's way
+        Annotation(
+            verdict="fail",
+            defect_class="dent",
+            severity="minor",
+            boxes=boxes[:1],
+            checks=(("edge", "ok"),),
+            flag='say "boxes":[] here',
+            also=("scratch",),
+        ),
+        Annotation(
+            verdict="fail",
+            boxes=boxes[:1],
+            keypoints=(KeypointSet("hole", (Keypoint("a", 1.0, 2.0, 2),), id="k"),),
+        ),
+        Annotation(verdict="pass"),
+        Annotation(),
+    ]
+    for ann in cases:
+        want = json.dumps(
+            label_content(ann), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        assert label_text(ann) == want
+        assert label_content(ann) == _label_content(label_dict(ann))

@@ -10,7 +10,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from ..project import Project
-from ..version_hash import hash_of, label_content
+from ..version_hash import hash_of, label_text
 from ..version_manifest import MANIFEST_FORMAT, read_facts, settings_of, split_items, splits_of
 from .dataset import Dataset, ExportImage
 from .export_names import _unique_name
@@ -58,7 +58,7 @@ def live_dataset(
     del facts, finals  # the images hold what is left of them
     manifest["hash"] = hash_of(
         (i.record for i in images),
-        ((i, label_content(by_id[i].annotation)) for i in sorted(by_id)),
+        ((i, label_text(by_id[i].annotation)) for i in sorted(by_id)),
         splits,
         taxonomy,
     )
