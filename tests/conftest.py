@@ -28,3 +28,10 @@ def as_user(monkeypatch: pytest.MonkeyPatch):
         return name
 
     return _as
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test its own cache folder (usercache): results never depend on what another
+    test, or the developer's own ~/.cache, kept."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

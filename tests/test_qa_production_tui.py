@@ -14,7 +14,7 @@ from qclabel.tui.screens.home import HomeScreen
 
 from test_qa_analytics import timeline  # noqa: F401 - fixture
 from test_qa_golden import answer_golden, gold  # noqa: F401 - fixture
-from test_tui_support import settle
+from test_tui_support import counted, settle
 
 
 def rendered(widget, width: int = 120) -> str:
@@ -77,12 +77,14 @@ async def test_home_screen_shows_the_golden_flag(gold):  # noqa: F811
         async with app.run_test(size=(140, 40)) as pilot:
             await settle(pilot, app)
             assert isinstance(app.screen, HomeScreen)
+            await counted(pilot, app)
             console = Console(width=140, record=True, file=io.StringIO())
             console.print(app.screen.query_one("#status").content)
             assert expected in console.export_text()
     app = build_app(p, "ann1", graphics="halfcell", start="home")
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot, app)
+        await counted(pilot, app)
         console = Console(width=140, record=True, file=io.StringIO())
         console.print(app.screen.query_one("#status").content)
         assert "golden" not in console.export_text()

@@ -20,7 +20,7 @@ from qclabel.tui.screens.home import HomeScreen
 from qclabel.tui.screens.qa_report import QAReportScreen
 
 from test_qa_support import label, qa_project
-from test_tui_support import SIZE, settle
+from test_tui_support import SIZE, counted, settle
 
 
 @pytest.fixture
@@ -216,6 +216,7 @@ async def test_home_screen_counts_only_what_the_annotator_may_see(disputed):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+        await counted(pilot, app)
         console = Console(width=120, record=True, file=io.StringIO())
         console.print(app.screen.query_one("#status").content)
         text = console.export_text()

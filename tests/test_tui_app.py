@@ -10,7 +10,7 @@ from qclabel.tui.app import build_app
 from qclabel.tui.screens.classify import ClassifyScreen
 from qclabel.tui.screens.grid import GridScreen
 from qclabel.tui.screens.home import HomeScreen
-from test_tui_support import SIZE, make_project, settle
+from test_tui_support import SIZE, counted, make_project, settle
 
 
 def as_text(renderable) -> str:
@@ -36,6 +36,7 @@ async def test_home_shows_status_and_opens_modes(proj):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+        await counted(pilot, app)
         status = as_text(app.screen.query_one("#status").content)
         assert "images" in status and "dent 1" in status and "alice" in status
         with proj.store.open_session("bob") as s:  # progress made elsewhere meanwhile
@@ -43,6 +44,7 @@ async def test_home_shows_status_and_opens_modes(proj):
             s.commit(edits.apply(second, s.annotation(second), edits.set_verdict("pass")))
         assert "bob" not in as_text(app.screen.query_one("#status").content)
         await pilot.press("f5")
+        await counted(pilot, app)
         assert "bob" in as_text(app.screen.query_one("#status").content)
         await pilot.press("c")
         await settle(pilot, app)
@@ -206,3 +208,33 @@ def test_readme_key_table_matches_the_bindings():
         b.id for cls in (QclabelApp, HomeScreen, ClassifyScreen, GridScreen) for b in cls.BINDINGS
     }
     assert documented == bound
+
+
+async def test_home_takes_keys_while_its_status_is_counted(proj, monkeypatch):
+    """A million images take over a second to count: home is usable meanwhile."""
+    import threading
+    import time
+
+    from qclabel.tui.screens import home
+
+    release = threading.Event()
+    real = home.project_status
+
+    def slow(project, viewer=None):
+        release.wait(10)
+        return real(project, viewer)
+
+    monkeypatch.setattr(home, "project_status", slow)
+    app = build_app(proj, "admin", graphics="halfcell", start="home")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and not app.screen.counted
+        assert "counting" in as_text(app.screen.query_one("#status").content)
+        t0 = time.perf_counter()
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, GridScreen) and time.perf_counter() - t0 < 5
+        release.set()
+        await pilot.press("escape")
+        await counted(pilot, app)
+        assert "images" in as_text(app.screen.query_one("#status").content)

@@ -9,7 +9,7 @@ import pytest
 from qclabel.project import Project
 from qclabel.tui.app import build_app
 from qclabel.tui.screens.grid import GridScreen
-from test_tui_support import make_project, wire
+from test_tui_support import burst, make_project, wire
 
 
 @pytest.fixture
@@ -82,23 +82,72 @@ async def test_small_terminal_pages_and_resize(tmp_path):
         assert grid.sheet_layout.per_page > per
 
 
+async def settled(app, pilot, out) -> None:
+    """Until the page's picture is out and a pause writes nothing more (a loaded
+    machine may finish the page's encode, or the start's repaints, late)."""
+    grid = app.screen
+    for _ in range(200):
+        if out["sixels"] and grid.sheet.sent and not app.workers._workers:
+            break
+        await pilot.pause(0.05)
+    await app.workers.wait_for_complete()
+    for _ in range(50):
+        before = out["bytes"]
+        await pilot.pause(0.1)
+        if out["bytes"] == before:
+            return
+
+
 async def test_sixel_page_is_one_picture_and_the_cursor_sends_none(proj):
     app = build_app(proj, "admin", graphics="sixel", cell_px=(10, 20), start="grid")
     async with app.run_test(size=(100, 30)) as pilot:
         out = wire(app)
         grid = await open_grid(app, pilot)
-        for _ in range(100):  # a loaded machine may finish the page's encode late
-            if out["sixels"] and grid.sheet.sent == 1 and not app.workers._workers:
-                break
-            await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.2)
+        await settled(app, pilot, out)
+        assert out["sixels"] >= 1 and grid.sheet.sent == 1
+        out.update(bytes=0, sixels=0)
+        grid.sheet.refresh()  # a full repaint writes the cells again: the picture once
+        await pilot.pause()
         assert out["sixels"] == 1  # the whole page in one sixel frame
         out.update(bytes=0, sixels=0)
         await pilot.press("right", "space", "down")
         await pilot.pause()
         assert out["sixels"] == 0 and 0 < out["bytes"] < 2048
         assert grid.sheet.sixel.startswith("\x1bP")
+
+
+async def test_coalesced_keys_on_the_top_and_bottom_rows_send_no_picture(tmp_path):
+    """Keys that arrive together and touch captions on the page's first and last rows:
+    the compositor renders the sheet's whole bounding box, but only the caption rows
+    are written, and the picture is not sent again (it would flicker over SSH)."""
+    proj = make_project(tmp_path, n_rgb=12)
+    app = build_app(proj, "admin", graphics="sixel", cell_px=(10, 20), start="grid")
+    async with app.run_test(size=(100, 40)) as pilot:
+        out = wire(app)
+        grid = await open_grid(app, pilot)
+        await settled(app, pilot, out)
+        lay = grid.sheet_layout
+        assert lay.rows >= 2
+        out.update(bytes=0, sixels=0)
+        burst(app, *["down"] * (lay.rows - 1), "space", *["up"] * (lay.rows - 1), "space")
+        await pilot.pause(0.3)
+        assert len(grid.marks) == 2
+        assert out["sixels"] == 0 and 0 < out["bytes"] < 4096
+
+
+async def test_a_full_repaint_with_a_caption_refresh_sends_the_picture(proj):
+    """A full repaint in the same frame as a caption refresh writes every picture cell
+    again (blank over the old pixels): the picture must go out with it, once."""
+    app = build_app(proj, "admin", graphics="sixel", cell_px=(10, 20), start="grid")
+    async with app.run_test(size=(100, 30)) as pilot:
+        out = wire(app)
+        grid = await open_grid(app, pilot)
+        await settled(app, pilot, out)
+        out.update(bytes=0, sixels=0)
+        grid.sheet.refresh()
+        grid.refresh_text({0, len(grid.page_ids()) - 1})
+        await pilot.pause()
+        assert out["sixels"] == 1
 
 
 async def test_page_commit_failure_keeps_marks_and_page(proj, monkeypatch):

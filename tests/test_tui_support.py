@@ -47,6 +47,15 @@ async def settle(pilot, app) -> None:
         await pilot.pause()
 
 
+async def counted(pilot, app) -> None:
+    """Until home shows the status it counted in its worker (a loaded machine: late)."""
+    for _ in range(400):
+        if getattr(app.screen, "counted", True):
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("home never showed its status")
+
+
 def wire(app) -> dict:
     """Count what the terminal would receive: the compositor's updates rendered as the
     real driver renders them (the headless driver writes nothing)."""

@@ -58,7 +58,8 @@ class PlanTable:
 
 def read_columns(catalog: Catalog, by: str) -> tuple[list[str], list[Any], list[Any]]:
     """Ids, tasks and spot-check groups in catalog order, from indexed columns where the
-    field has one ("" and no value are the same value, as in the plan's rules)."""
+    field has one ("" and no value are the same value, as in the plan's rules), kept
+    between plans per catalog state (store.catalog_columns)."""
     from ..store.catalog_db import INDEXED_FIELDS
 
     group = (
@@ -66,11 +67,9 @@ def read_columns(catalog: Catalog, by: str) -> tuple[list[str], list[Any], list[
         if by in INDEXED_FIELDS
         else ("json_extract(doc, '$.fields.\"%s\"')" % by if by else "NULL")
     )
-    rows = catalog.select(f"SELECT id, task, {group} FROM images ORDER BY seq")
-    if not rows:
-        return [], [], []
-    ids, tasks, groups = (list(c) for c in zip(*rows))
-    return ids, tasks, groups
+    from ..store.catalog_columns import order_columns
+
+    return order_columns(catalog, group)
 
 
 def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:

@@ -16,33 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .. import usercache
+
 HEAD = 40  # SHA-256 of the ids covered, then their count (8 bytes, little-endian)
-
-
-def _folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qclabel" / "spot-check"
-
-
-def _private(folder: Path) -> bool:
-    """Only a folder of the user's own that nobody else can write is trusted."""
-    try:
-        st = os.lstat(folder)
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
 
 
 def _file(catalog_file: Path, seed: int) -> Path:
     name = hashlib.sha256(str(Path(catalog_file).resolve()).encode()).hexdigest()[:32]
-    return _folder() / f"{name}-{seed}.bin"
+    return usercache.folder("spot-check") / f"{name}-{seed}.bin"
 
 
 def _ids_hash(seed: int, ids: list[str]) -> bytes:
@@ -57,17 +42,8 @@ def compute(ids: list[str], seed: int) -> bytes:
 
 def _load(path: Path, seed: int, ids: list[str]) -> bytes:
     """The cached digests of the longest prefix of `ids` the file proves, or b""."""
-    if not _private(path.parent):
-        return b""
-    try:
-        with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NOFOLLOW)) as fh:
-            st = os.fstat(fh.fileno())
-            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                return b""
-            data = fh.read()
-    except OSError:
-        return b""
-    if len(data) < HEAD:
+    data = usercache.read(path)
+    if data is None or len(data) < HEAD:
         return b""
     n = int.from_bytes(data[32:HEAD], "little")
     body = data[HEAD:]
@@ -78,21 +54,7 @@ def _load(path: Path, seed: int, ids: list[str]) -> bytes:
 
 def _store(path: Path, seed: int, ids: list[str], digests: bytes) -> None:
     """Keep the digests; a cache that cannot be written only means hashing next time."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not _private(path.parent):
-            return
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spot-")
-        with os.fdopen(fd, "wb") as fh:  # mkstemp: mode 0600
-            fh.write(_ids_hash(seed, ids) + len(ids).to_bytes(8, "little") + digests)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    usercache.write(path, _ids_hash(seed, ids) + len(ids).to_bytes(8, "little") + digests)
 
 
 def digest_words(ids: list[str], seed: int, catalog_file: Path | None) -> np.ndarray:

@@ -1,10 +1,15 @@
-"""Home: project status, per-class counts, per-annotator progress, the modes."""
+"""Home: project status, per-class counts, per-annotator progress, the modes.
+
+The status is counted in a worker thread on a project of its own (a million images take
+over a second): home shows and takes keys at once, with the last counts (or "counting")
+until the new ones arrive.
+"""
 
 from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -12,6 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...errors import QclabelError
+from ...project import Project
 from ...status import project_status
 from ..modes import MODES
 
@@ -45,10 +52,12 @@ class HomeScreen(Screen):
         Binding("f5", "refresh_status", "Refresh", id="home.refresh"),
     ]
 
+    counted = False  # the status shown is the latest count (tests wait on it)
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="home"):
-            yield Static(id="status")
+            yield Static("counting ...", id="status")
             yield OptionList(
                 *[
                     Option(
@@ -80,12 +89,27 @@ class HomeScreen(Screen):
             self.action_refresh_status()
 
     def action_refresh_status(self) -> None:
+        self.counted = False
+        self.sub_title = f"{self.app.user} · home · counting"
+        self._count(self.app.project.root, self.app.user)
+
+    @work(thread=True, exclusive=True, group="home-status")
+    def _count(self, root, user: str) -> None:
         from ...qa.queues import notices
 
-        grid = status_renderable(project_status(self.app.project, viewer=self.app.user))
-        for line in notices(self.app.project, self.app.user):  # golden-accuracy flags
-            grid.add_row(Text("QA", style="bold yellow"), Text(line, style="yellow"))
+        project = Project.open(root)  # nothing shared with the UI thread's project
+        try:
+            grid = status_renderable(project_status(project, viewer=user))
+            for line in notices(project, user):  # golden-accuracy flags
+                grid.add_row(Text("QA", style="bold yellow"), Text(line, style="yellow"))
+        except (QclabelError, OSError) as exc:  # one line on home, not a crash
+            grid = Text(f"status not counted: {exc}", style="bold red")
+        self.app.call_from_thread(self._show, grid)
+
+    def _show(self, grid: Table | Text) -> None:
         self.query_one("#status", Static).update(grid)  # counts hide blind dual labels
+        self.sub_title = f"{self.app.user} · home"
+        self.counted = True
 
     def action_open_selected(self) -> None:
         ol = self.query_one(OptionList)

@@ -3,6 +3,14 @@
 The picture part of a page is drawn once per page (one sixel frame, or half-cell
 text); moving the cursor or marking a cell repaints only the caption rows involved
 (`refresh(region)`), which never contain the sixel, so nothing is re-sent.
+
+The sixel rides at the end of the page's last picture line (the anchor). Textual writes
+only the dirty spans of the lines `render_lines` returns, and the crop it passes is the
+bounding box of everything dirty: caption refreshes on a page's top and bottom rows
+(keys coalesced on a busy machine) get a crop of the whole sheet, yet only caption rows
+go out. The anchor line is dirty exactly when the picture's cells are written again (a
+new page, a resize, the screen shown again, any full repaint), so the picture goes out
+with them, after them (lines are written top to bottom), and never with captions alone.
 """
 
 from __future__ import annotations
@@ -39,19 +47,9 @@ class SheetView(Widget):
         self.cursor = 0
         self.sixel: str | None = None
         self._thumb_lines: dict[int, list[Segment]] = {}
-        self.sent = 0  # pictures sent (sixel) or thumbnail blocks built (text)
-        # The compositor hands render_lines the bounding box of everything dirty, so
-        # caption refreshes on the top and bottom rows of a page (keys coalesced on a
-        # busy machine) look like a full repaint. The picture is re-sent only when it is
-        # due (a new page, a resize, shown again) or the repaint is not theirs.
-        self._sixel_due = True
-        self._captions_pending = False
-
-    def on_show(self) -> None:
-        self._sixel_due = True
+        self.sent = 0  # pages set: one sixel picture or one block of thumbnail rows each
 
     def on_resize(self) -> None:
-        self._sixel_due = True
         self.post_message(self.Resized(self.size.width, self.size.height))
 
     def set_page(
@@ -65,14 +63,12 @@ class SheetView(Widget):
         self.layout_, self.sixel, self.captions, self.cursor = layout, sixel, captions, cursor
         self._thumb_lines = {} if sixel else self._build_thumb_lines(layout, cells)
         self.sent += 1
-        self._sixel_due = True
         self.refresh()
 
     def set_captions(self, captions: list[Text], cursor: int, changed: set[int]) -> None:
         self.captions, self.cursor = captions, cursor
         if self.layout_ is None:
             return
-        self._captions_pending = True
         for i in changed:
             c, r = self.layout_.slot_origin(i)
             self.refresh(Region(c, r + self.layout_.thumb_h, self.layout_.slot_w, 1))
@@ -126,24 +122,28 @@ class SheetView(Widget):
             self._line(y, width, bg).crop(crop.x, crop.right).apply_style(bg)
             for y in range(crop.y, crop.bottom)
         ]
-        due = self._sixel_due or not self._captions_pending
-        self._captions_pending = False
-        if self.sixel and lines and due and self._covers_sheet(crop) and self.screen.is_active:
+        anchor = self._anchor()
+        if (
+            self.sixel
+            and anchor is not None
+            and crop.y <= anchor < crop.bottom
+            and crop.right >= width
+            and self.screen.is_active
+        ):
             visible = self.screen.find_widget(self).visible_region
-            lines[-1] = Strip(
-                [*lines[-1], *_sixel_segments(self.sixel, visible)], lines[-1].cell_length
+            k = anchor - crop.y
+            lines[k] = Strip(
+                [*lines[k], *_sixel_segments(self.sixel, visible, anchor)], lines[k].cell_length
             )
-            self.sent += 1
-            self._sixel_due = False
         return lines
 
-    def _covers_sheet(self, crop: Region) -> bool:
+    def _anchor(self) -> int | None:
+        """The page's last picture line, inside the widget (see the module's doc)."""
         lay = self.layout_
-        return lay is not None and crop.contains_region(
-            Region(0, 0, lay.cols * lay.slot_w, lay.rows * lay.slot_h).intersection(
-                Region(0, 0, *self.size)
-            )
-        )
+        if lay is None or lay.rows == 0:
+            return None
+        y = (lay.rows - 1) * lay.slot_h + lay.thumb_h - 1
+        return y if y < self.size.height else self.size.height - 1
 
 
 def _halfcell_segment(row: np.ndarray) -> list[Segment]:
@@ -154,9 +154,11 @@ def _halfcell_segment(row: np.ndarray) -> list[Segment]:
     ]
 
 
-def _sixel_segments(sixel: str, visible: Region) -> list[Segment]:
+def _sixel_segments(sixel: str, visible: Region, line: int) -> list[Segment]:
+    """Draw from the widget's top-left corner, then put the cursor back where the
+    compositor left it: just past the end of the anchor line."""
     return [
         Segment(Control.move_to(visible.x, visible.y).segment.text, _NULL),
         Segment(sixel, _NULL, control=((ControlType.CURSOR_FORWARD, 0),)),
-        Segment(Control.move_to(visible.right, visible.bottom - 1).segment.text, _NULL),
+        Segment(Control.move_to(visible.right, visible.y + line).segment.text, _NULL),
     ]
