@@ -3,9 +3,10 @@ project's catalog and journals to the last file) on a 100k-image / 300k-box proj
 where Datumaro is available, Datumaro's import + export of the same dataset in COCO, YOLO
 and Pascal VOC, side by side, with the peak RSS of each child process.
 
-Datumaro 1.10 needs numpy < 2 and qclabel numpy >= 2, so it lives in a venv of its own:
-`python3.12 -m venv ~/dm && ~/dm/bin/pip install datumaro==1.10.0`, then
-QCLABEL_BENCH_DATUMARO=~/dm/bin/python (default: this interpreter, if it has datumaro).
+Datumaro lives in a venv of its own (1.10 needs numpy < 2, qclabel numpy >= 2; 1.13
+installs with numpy 2 but brings its own pins): `python3.12 -m venv ~/dm &&
+~/dm/bin/pip install datumaro`, then QCLABEL_BENCH_DATUMARO=~/dm/bin/python (default:
+this interpreter, if it has datumaro).
 
 Floors of the same run: `json.dumps` of the COCO document into one file, and writing
 one small YOLO label file per image. `--images none` isolates the label writing.

@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from typing import Any
+from itertools import islice
+from typing import Any, Iterable, Iterator
 
 from .core.model import Annotation, Box
 
@@ -40,31 +41,56 @@ def content_hash(manifest: dict[str, Any]) -> str:
         return _sha(
             {k: manifest[k] for k in ("taxonomy", "images", "labels", "splits", "settings")}
         )
-    # _sha({"taxonomy": ..., "images": [identity of each], "labels": {id: content},
-    # "splits": ...}), fed to the hash a chunk at a time: the same bytes, without a
-    # second copy of every label and one string of them all (hundreds of MB at 100k).
+    labels = manifest["labels"]
+    return hash_of(
+        manifest["images"],
+        ((i, _dumps(_label_content(labels[i]["annotation"]))) for i in sorted(labels)),
+        manifest["splits"],
+        manifest["taxonomy"],
+    )
+
+
+def hash_of(
+    images: Iterable[Any],
+    labels: Iterable[tuple[str, str]],
+    splits: dict[str, str],
+    taxonomy: Any,
+) -> str:
+    """A format-2 content hash from its parts: the image entries (dicts, or records
+    with the same attributes) in manifest order, (image id, the JSON text of its label
+    content: `label_text`) in id order, the splits and the taxonomy. It is
+    `_sha({"taxonomy": ..., "images": [identity of each], "labels": {id: content},
+    "splits": ...})`, fed to the hash a chunk at a time: the same bytes, without a
+    second copy of every label and one string of them all (hundreds of MB at 100k),
+    and without a manifest holding them (an export)."""
     h = hashlib.sha256()
     h.update(b'{"images":[')
-    images = manifest["images"]
-    for n in range(0, len(images), _CHUNK):
-        part = [{k: e.get(k) for k in IMAGE_IDENTITY} for e in images[n : n + _CHUNK]]
-        h.update((("," if n else "") + _dumps(part)[1:-1]).encode())
+    first = True
+    for part in _chunks(images):
+        ids = [_identity(e) for e in part]
+        h.update((("" if first else ",") + _dumps(ids)[1:-1]).encode())
+        first = False
     h.update(b'],"labels":{')
-    labels = manifest["labels"]
-    ids = sorted(labels)
-    for n in range(0, len(ids), _CHUNK):
-        part = {i: _label_content(labels[i]["annotation"]) for i in ids[n : n + _CHUNK]}
-        h.update((("," if n else "") + _dumps(part)[1:-1]).encode())
-    h.update(
-        (
-            '},"splits":'
-            + _dumps(manifest["splits"])
-            + ',"taxonomy":'
-            + _dumps(manifest["taxonomy"])
-            + "}"
-        ).encode()
-    )
+    first = True
+    for part in _chunks(labels):
+        # what _dumps of {id: content} gives, ids sorted: `"id":text` joined by ","
+        body = ",".join(_dumps(i) + ":" + text for i, text in part)
+        h.update((("" if first else ",") + body).encode())
+        first = False
+    h.update(('},"splits":' + _dumps(splits) + ',"taxonomy":' + _dumps(taxonomy) + "}").encode())
     return h.hexdigest()
+
+
+def _identity(entry: Any) -> dict[str, Any]:
+    if isinstance(entry, dict):
+        return {k: entry.get(k) for k in IMAGE_IDENTITY}
+    return {k: getattr(entry, k) for k in IMAGE_IDENTITY}
+
+
+def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+    it = iter(items)
+    while part := list(islice(it, _CHUNK)):
+        yield part
 
 
 _CHUNK = 2000
@@ -82,6 +108,98 @@ def seal(manifest: dict[str, Any]) -> str:
 
 _BOX_FIELDS = ("cls", "x", "y", "w", "h", "severity", "id")
 _FAST_BOXES = tuple(Box.__dataclass_fields__) == _BOX_FIELDS
+
+
+def label_content(annotation: Annotation) -> dict[str, Any]:
+    """`_label_content(label_dict(annotation))`, what the content hash is taken over,
+    without the label dict in between: for labels whose only objects are boxes, the
+    rest of the dict is built once per distinct verdict/class/checks (an export hashes
+    100k of them)."""
+    if not annotation.boxes or not _FAST_BOXES or annotation.keypoints or annotation.masks:
+        return _label_content(label_dict(annotation))
+    key = (
+        annotation.verdict,
+        annotation.defect_class,
+        annotation.severity,
+        annotation.checks,
+        annotation.flag,
+        annotation.skipped,
+        annotation.also,
+    )
+    base = _REST.get(key)
+    if base is None:
+        if len(_REST) > 4096:
+            _REST.clear()
+        base = _REST[key] = _label_content(replace(annotation, boxes=()).to_dict())
+    d = dict(base)  # the lists in it are shared, and only read (json.dumps)
+    d["boxes"] = [
+        {"cls": b.cls, "x": b.x, "y": b.y, "w": b.w, "h": b.h, "severity": b.severity}
+        for b in annotation.boxes
+    ]
+    return d
+
+
+_REST: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def label_text(annotation: Annotation) -> str:
+    """`_dumps(label_content(annotation))`, the label's text in the content hash; for
+    labels whose only objects are boxes of float coordinates it is written directly
+    (json.dumps of 100k labels, sorting every box's keys, is most of an export's hash):
+    the same text, keys in sorted order, floats as json writes them (`float.__repr__`)."""
+    boxes = annotation.boxes
+    if not boxes or not _FAST_BOXES or annotation.keypoints or annotation.masks:
+        return _dumps(label_content(annotation))
+    rows = []
+    for b in boxes:
+        x, y, w, h = b.x, b.y, b.w, b.h
+        if not (
+            type(x) is float and type(y) is float and type(w) is float and type(h) is float
+        ) or not (x - x == 0.0 and y - y == 0.0 and w - w == 0.0 and h - h == 0.0):
+            return _dumps(label_content(annotation))  # ints, subclasses, NaN: as json does
+        rows.append(
+            f'{{"cls":{_text(b.cls)},"h":{h!r},"severity":{_text(b.severity)},'
+            f'"w":{w!r},"x":{x!r},"y":{y!r}}}'
+        )
+    head, tail = _rest_text(annotation)
+    return head + ",".join(rows) + tail
+
+
+def _rest_text(annotation: Annotation) -> tuple[str, str]:
+    """The label's text without its boxes, split where they go (`"boxes":[` ... `]`)."""
+    key = (
+        annotation.verdict,
+        annotation.defect_class,
+        annotation.severity,
+        annotation.checks,
+        annotation.flag,
+        annotation.skipped,
+        annotation.also,
+    )
+    parts = _REST_TEXT.get(key)
+    if parts is None:
+        if len(_REST_TEXT) > 4096:
+            _REST_TEXT.clear()
+        text = _dumps(_label_content(replace(annotation, boxes=()).to_dict()))
+        # the first '"boxes":[]' is the top-level key: inside a string every quote is
+        # escaped, and the keys before it ("also") hold only strings
+        at = text.index('"boxes":[]') + len('"boxes":[')
+        parts = _REST_TEXT[key] = (text[:at], text[at:])
+    return parts
+
+
+_REST_TEXT: dict[tuple[Any, ...], tuple[str, str]] = {}
+_TEXTS: dict[str | None, str] = {}
+
+
+def _text(value: str | None) -> str:
+    """json's text of a class or severity name (a handful of distinct ones)."""
+    text = _TEXTS.get(value)
+    if text is None:
+        if len(_TEXTS) > 4096:
+            _TEXTS.clear()
+        text = _TEXTS[value] = _dumps(value)
+    return text
 
 
 def label_dict(annotation: Annotation) -> dict[str, Any]:

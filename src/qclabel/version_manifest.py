@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -66,6 +67,55 @@ def one_read(store: Any) -> Iterator[None]:
         del store.all_states
 
 
+@dataclass
+class Facts:
+    """What a manifest is made of, from one read of the journals: the final labels,
+    their images in catalog order, the label times and the QA summary. The label
+    states themselves are not kept: only these are (an export holds nothing else)."""
+
+    finals: dict[str, Any]
+    records: list[ImageRecord]
+    times: dict[str, str]
+    qa: dict[str, Any]
+
+
+def read_facts(project: Project, min_status: str, gates: list[str] | None) -> Facts:
+    """`Facts` of the current final labels; damaged journals are refused first."""
+    from .qa.final import final_labels
+    from .store.replay import refuse_damage
+
+    with one_read(project.store):
+        refuse_damage(project.store.all_states(), "a dataset version or export")
+        finals = final_labels(project, min_status)
+        times, qa = _label_times(project), _qa_summary(project, finals, gates)
+    # The states are gone by now (only the final Annotations are left of them): the
+    # records are not read while they are still held.
+    records = list(project.store.catalog.get_many(finals).values())  # catalog order
+    records.sort(key=lambda r: r.seq)
+    return Facts(finals, records, times, qa)
+
+
+def split_items(
+    facts: Facts, group_by: str | None, ratios: tuple[float, ...] = ()
+) -> list[SplitItem]:
+    """What `splits_of` splits; with one split (`ratios`) it needs no classes."""
+    one = len(ratios) == 1 and ratios[0] > 0
+    return [
+        SplitItem(
+            r.id,
+            () if one else tuple(facts.finals[r.id].annotation.classes()),
+            group_key(r.id, r.fields, group_by, r.source),
+        )
+        for r in facts.records
+    ]
+
+
+def settings_of(
+    min_status: str, ratios: tuple[float, ...], group_by: str | None, seed: int
+) -> dict[str, Any]:
+    return {"min_status": min_status, "split": list(ratios), "group_by": group_by, "seed": seed}
+
+
 def _build(
     project: Project,
     min_status: str,
@@ -74,14 +124,8 @@ def _build(
     seed: int,
     gates: list[str] | None,
 ) -> tuple[dict[str, Any], dict[str, Annotation]]:
-    from .qa.final import final_labels
-    from .store.replay import refuse_damage
-
-    refuse_damage(project.store.all_states(), "a dataset version or export")
-    finals = final_labels(project, min_status)
-    records = list(project.store.catalog.get_many(finals).values())  # catalog order
-    records.sort(key=lambda r: r.seq)
-    times = _label_times(project)
+    facts = read_facts(project, min_status, gates)
+    finals, records, times = facts.finals, facts.records, facts.times
     labels = {
         r.id: {
             "annotation": label_dict(finals[r.id].annotation),
@@ -92,34 +136,21 @@ def _build(
         }
         for r in records
     }
-    items = [
-        SplitItem(
-            r.id,
-            tuple(finals[r.id].annotation.classes()),
-            group_key(r.id, r.fields, group_by, r.source),
-        )
-        for r in records
-    ]
     root = os.path.abspath(project.root)
     manifest = {
         "format": MANIFEST_FORMAT,
         "taxonomy": project.config["taxonomy"],
         "images": [_entry_of(r, root) for r in records],
         "labels": labels,
-        "splits": _splits(items, ratios, seed),
-        "settings": {
-            "min_status": min_status,
-            "split": list(ratios),
-            "group_by": group_by,
-            "seed": seed,
-        },
-        "qa": _qa_summary(project, finals, gates),
+        "splits": splits_of(split_items(facts, group_by), ratios, seed),
+        "settings": settings_of(min_status, ratios, group_by, seed),
+        "qa": facts.qa,
     }
     manifest["hash"] = content_hash(manifest)
     return manifest, {i: f.annotation for i, f in finals.items()}
 
 
-def _splits(items: list[SplitItem], ratios: tuple[float, ...], seed: int) -> dict[str, str]:
+def splits_of(items: list[SplitItem], ratios: tuple[float, ...], seed: int) -> dict[str, str]:
     """`assign_splits`; with one split (the default) every image is in it, which is
     what assign_splits gives too, without its per-class balancing."""
     if len(ratios) == 1 and ratios[0] > 0:

@@ -73,7 +73,8 @@ class ImageRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ImageRecord":
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        fields = cls.__dataclass_fields__
+        known = {k: v for k, v in d.items() if k in fields}
         if known.get("window"):
             known["window"] = tuple(known["window"])
         if known.get("dpi"):
@@ -122,6 +123,11 @@ class Box:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Box":
+        if len(d) == 7:  # every field, as a label stores it: no dict of keywords per box
+            try:
+                return cls(d["cls"], d["x"], d["y"], d["w"], d["h"], d["severity"], d["id"])
+            except KeyError:
+                pass
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
@@ -246,7 +252,8 @@ class Annotation:
     def from_dict(cls, d: dict[str, Any] | None) -> "Annotation":
         if not d:
             return cls()
-        objs = {k.field: tuple(k.load(o) for o in d.get(k.field, ())) for k in _kinds()}
+        # a list per kind, not a generator: 100k labels are built per export
+        objs = {k.field: tuple([k.load(o) for o in d.get(k.field, ())]) for k in _kinds()}
         return cls(
             verdict=d.get("verdict"),
             defect_class=d.get("defect_class"),

@@ -9,7 +9,6 @@ fresh temporary folder that replaces OUT only once it is complete.
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from . import coco, cvat_xml, labelstudio, tabular, tfrecord, voc, yolo
 from .dataset import LINK_MODES, Dataset, ExportCancelled, Progress
 from .importing import IMPORT_FORMATS, ImportReport, check_import_as, commit_as, match_all
 from .outdir import atomic_output
+from .version_file import VERSION_FILE, version_file
 
 Exporter = Callable[..., dict[str, Any]]
 
@@ -42,7 +42,6 @@ EXPORTERS: dict[str, Exporter] = {
     "labelstudio": labelstudio.export,
 }
 EXPORT_FORMATS = tuple(EXPORTERS)
-VERSION_FILE = "qclabel_version.json"
 # Detection exports and the object kinds they write (None: the defect kinds, see
 # core.consistency). A fail image with none of them would be read as a defect-free
 # background image, so it is left out and counted ("incomplete").
@@ -83,7 +82,8 @@ def dataset_for(
 ) -> Dataset:
     """A frozen version, or the current final labels with the given split settings.
     With an executor, image files are copied in parallel on it."""
-    from ..versions import build_manifest_and_labels, get_version, resolve_images
+    from ..versions import get_version, resolve_images
+    from .live import live_dataset
 
     if version is not None:
         if any(v is not None for v in settings.values()):
@@ -95,8 +95,7 @@ def dataset_for(
         manifest = resolve_images(project, get_version(project, version))
         return Dataset(manifest, project.root, executor)
     settings = {k: v for k, v in settings.items() if v is not None}
-    manifest, annotations = build_manifest_and_labels(project, **settings)
-    return Dataset(manifest, project.root, executor, annotations)
+    return live_dataset(project, executor, **settings)
 
 
 def export_dataset(
@@ -116,7 +115,7 @@ def export_dataset(
     `pixels`: keep, 8bit, or auto (8bit for YOLO, whose loader reads a 16-bit file
     as value/256, keep for the others). `no_synthetic` leaves out the images
     augmentation made."""
-    check_export_options(fmt, link)
+    check_export_options(fmt, link, task=task, pixels=pixels)
     if pixels == "auto":
         pixels = "8bit" if fmt == "yolo" else "keep"
     ds = ds.with_pixels(pixels)
@@ -154,14 +153,35 @@ def export_dataset(
     )
 
 
-def check_export_options(fmt: str, link: str) -> None:
-    """Refuse impossible options before any work (a manifest takes seconds to build)."""
+def check_export_options(
+    fmt: str,
+    link: str,
+    *,
+    task: str = "detect",
+    pixels: str = "auto",
+    min_status: str | None = None,
+    project: Project | None = None,
+) -> None:
+    """Refuse impossible options before any work: reading the journals and building
+    the final labels takes seconds at 100k images, and no option is refused only
+    after them. `project`: a live export's (its taxonomy decides YOLO pose)."""
+    from ..qa.final import STATUSES
+    from .image_files import PIXEL_MODES
+
     if fmt not in EXPORTERS:
         raise FormatError(f"--format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
     if link not in LINK_MODES:
         raise FormatError(f"--images {link!r}: expected one of {', '.join(LINK_MODES)}")
     if fmt == "tfrecord" and link == "none":
         raise FormatError("TFRecord embeds the images; --images none is not possible")
+    if fmt == "yolo" and task not in yolo.TASKS:
+        raise FormatError(f"--task {task!r}: YOLO tasks are {', '.join(yolo.TASKS)}")
+    if pixels != "auto" and pixels not in PIXEL_MODES:
+        raise FormatError(f"--pixels {pixels!r}: expected one of {', '.join(PIXEL_MODES)}")
+    if min_status is not None and min_status not in STATUSES:
+        raise FormatError(f"--min-status {min_status!r}: expected one of {', '.join(STATUSES)}")
+    if fmt == "yolo" and task == "pose" and project is not None:
+        yolo.pose_template(project.taxonomy)
 
 
 def leave_out_incomplete(ds: Dataset, fmt: str, task: str) -> tuple[Dataset, int, str]:
@@ -174,36 +194,6 @@ def leave_out_incomplete(ds: Dataset, fmt: str, task: str) -> tuple[Dataset, int
     kinds = consistency.defect_kinds() if names is None else [consistency.kind(n) for n in names]
     kept = ds.without(lambda image: consistency.incomplete(image.annotation, kinds))
     return kept, len(ds.images) - len(kept.images), " or ".join(k.noun for k in kinds)
-
-
-def version_file(
-    ds: Dataset, fmt: str, task: str, incomplete: int = 0, synthetic_left_out: int = 0
-) -> str:
-    """What the export was made from: enough to trace a model back to its data."""
-    m = ds.manifest
-    info = {
-        "version": m.get("name"),
-        "created": m.get("created"),
-        "created_by": m.get("created_by"),
-        "content_hash": m["hash"],
-        "format": fmt,
-        "task": task if fmt == "yolo" else None,
-        "classes": ds.classes,
-        "settings": m["settings"],
-        "images": {s: len(ds.in_split(s)) for s in ds.splits},
-        "qa": m.get("qa", {}),
-    }
-    if incomplete:
-        info["left_out_incomplete"] = incomplete
-    if ds.has_synthetic:  # every augmented image, with the real images it came from
-        info["synthetic"] = [
-            {"file": f"{i.split}/{i.name}", "id": i.record.id, "sources": i.synthetic["sources"]}
-            for i in ds.images
-            if i.synthetic is not None
-        ]
-    if synthetic_left_out:
-        info["synthetic_left_out"] = synthetic_left_out
-    return json.dumps(info, indent=2, sort_keys=True)
 
 
 def export_project(
@@ -219,7 +209,14 @@ def export_project(
     executor: Executor | None = None,
     **options: Any,
 ) -> ExportResult:
-    check_export_options(fmt, options.get("link", "copy"))
+    check_export_options(
+        fmt,
+        options.get("link", "copy"),
+        task=options.get("task", "detect"),
+        pixels=options.get("pixels", "auto"),
+        min_status=min_status,
+        project=project if version is None else None,
+    )
     ds = dataset_for(
         project,
         version,

@@ -162,12 +162,19 @@ def _instance_rows(
     for image in images:
         image_id = ids[image.record.id]
         for box in ds.boxes(image):
+            x, y, w, h = float(box.x), float(box.y), float(box.w), float(box.h)
             yield {
                 "id": next_id,
                 "image_id": image_id,
                 "category_id": ds.class_index[box.cls] + 1,
-                "bbox": [r3(box.x), r3(box.y), r3(box.w), r3(box.h)],
-                "area": r3(box.w * box.h),
+                # r3 of each, inline (1.5M calls at 100k images)
+                "bbox": [
+                    round(x, 3) + 0.0,
+                    round(y, 3) + 0.0,
+                    round(w, 3) + 0.0,
+                    round(h, 3) + 0.0,
+                ],
+                "area": round(w * h, 3) + 0.0,
                 "iscrowd": 0,
                 "segmentation": [],
                 "attributes": object_attributes(box.severity),

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..core.geometry import clip_box
 from ..core.model import Annotation, Box, ImageRecord, KeypointSet
 from ..core.taxonomy import KeypointTemplate, Taxonomy, load_taxonomy
 from ..errors import FormatError, QclabelError
@@ -82,9 +81,29 @@ class Dataset:
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         self.pixels = "keep"
         self.images = _build_images(manifest, annotations=annotations)
+        # Every labeled image of the manifest, in its order: names are given over all
+        # of them (with_pixels), whatever `without` left out since.
+        self.every = self.images
         self.splits: list[str] = [
             s for s in ("train", "val", "test") if any(i.split == s for i in self.images)
         ] or ["train"]
+
+    @classmethod
+    def of_images(
+        cls,
+        manifest: dict[str, Any],
+        root: Path,
+        images: list[ExportImage],
+        executor: Executor | None = None,
+    ) -> "Dataset":
+        """A dataset of images already built (formats.live): `manifest` needs no
+        images or labels then, only what describes them (taxonomy, name, hash...)."""
+        out = cls({**manifest, "images": [], "labels": {}}, root, executor)
+        out.manifest = manifest
+        out.images = out.every = images
+        out.splits = [s for s in ("train", "val", "test") if any(i.split == s for i in images)]
+        out.splits = out.splits or ["train"]
+        return out
 
     def without(self, drop: Callable[[ExportImage], bool]) -> "Dataset":
         """The same dataset without the images `drop` picks (this one is unchanged)."""
@@ -119,8 +138,10 @@ class Dataset:
             raise FormatError(f"--pixels {pixels!r}: expected one of {', '.join(PIXEL_MODES)}")
         out = copy.copy(self)
         out.pending, out.pixels = [], pixels
-        if pixels != self.pixels:  # only the file names can change: labels are kept
-            out.images = _renamed(self.images, self.manifest, pixels)
+        # Only the file names can change (labels are kept), and only those of images
+        # deeper than 8 bits (8bit re-encodes them as PNG): none, no names to give again.
+        if pixels != self.pixels and any(i.record.bit_depth > 8 for i in self.every):
+            out.images = _renamed(self.images, self.every, pixels)
         return out
 
     # -- classes and keypoint templates -------------------------------------------
@@ -162,10 +183,18 @@ class Dataset:
                 self.class_id(box.cls, image)  # raises, naming the class
             x, y, x2, y2 = box.x, box.y, box.x + box.w, box.y + box.h
             if 0 <= x and 0 <= y and x2 <= w and y2 <= h and x2 - x == box.w and y2 - y == box.h:
-                clipped = box  # inside: clip_box would give the same numbers
-            else:
-                clipped = clip_box(box, w, h)
-            if clipped.w > 0 and clipped.h > 0:
+                if box.w > 0 and box.h > 0:
+                    out.append(box)  # inside: clip_box would give the same numbers
+                continue
+            # clip_box's numbers; the Box is made without re-checking them (finite:
+            # clipped from a checked box to the image), a third of an export's time
+            x1, y1 = min(max(x, 0.0), w), min(max(y, 0.0), h)
+            cw, ch = min(max(x2, 0.0), w) - x1, min(max(y2, 0.0), h) - y1
+            if cw > 0 and ch > 0:
+                clipped = object.__new__(Box)
+                clipped.__dict__.update(
+                    cls=box.cls, x=x1, y=y1, w=cw, h=ch, severity=box.severity, id=box.id
+                )
                 out.append(clipped)
         return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..core.model import ImageRecord
 from .image_files import PASSTHROUGH
@@ -14,22 +14,17 @@ if TYPE_CHECKING:
     from .dataset import ExportImage
 
 
-def _renamed(images: list[ExportImage], manifest: dict[str, Any], pixels: str) -> list[ExportImage]:
+def _renamed(images: list[ExportImage], every: list[ExportImage], pixels: str) -> list[ExportImage]:
     """`images` named as `_build_images` would name them for `pixels`: names are
-    given over every labeled image of the manifest in order (left-out images too),
+    given over `every` labeled image of the dataset in order (left-out images too),
     so a name never depends on what was left out."""
-    labels = manifest["labels"]
-    splits = manifest.get("splits", {})
     by_id = {i.record.id: i for i in images}
     used: dict[str, set[str]] = {}
     out: list[ExportImage] = []
-    for rec_dict in manifest["images"]:
-        if rec_dict["id"] not in labels:
-            continue
-        split = splits.get(rec_dict["id"], "train")
-        image = by_id.get(rec_dict["id"])
-        rec = image.record if image else ImageRecord.from_dict(rec_dict)
-        name = _unique_name(rec, used.setdefault(split, set()), pixels)
+    for every_image in every:
+        rec = every_image.record
+        name = _unique_name(rec, used.setdefault(every_image.split, set()), pixels)
+        image = by_id.get(rec.id)
         if image is not None:
             out.append(image if image.name == name else replace(image, name=name))
     return out

@@ -25,6 +25,7 @@ from . import masks_voc, safe_read
 from .attributes import apply_image, image_attributes, object_attributes, severity_of
 from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .masks_common import export_masks
+from .outdir import write_new
 
 
 def mask_boxes(ds: Dataset, image: ExportImage) -> list[Box]:
@@ -57,8 +58,7 @@ def export(
         stems.add(image.stem)
         if link != "none":  # not even a Path per image for nothing
             ds.place_image(image, out / "JPEGImages" / image.name, link)
-        with open(os.path.join(annotations, f"{image.stem}.xml"), "wb") as fh:
-            fh.write(image_xml(ds, image))
+        write_new(os.path.join(annotations, f"{image.stem}.xml"), image_xml(ds, image))
         if masks_voc.write_image(ds, image, out, pal):
             segmented.add(image.stem)
     for split in ds.splits:

@@ -30,18 +30,30 @@ SIDECAR = "qclabel_attributes.json"
 FORMAT = "qclabel-yolo-attributes"
 
 
-def entry(image: ExportImage, severities: list[str | None], text: str) -> dict[str, Any]:
-    """The sidecar entry of one label file written with `text`."""
-    return {
-        "image": image_attributes(image),
-        "objects": [object_attributes(s) for s in severities],
-        "sha256": hashlib.sha256(text.encode()).hexdigest(),
-    }
+def entry(image: ExportImage, severities: list[str | None], text: str) -> str:
+    """The sidecar entry of one label file written with `text`, as the JSON text it
+    has in the sidecar: an export holds 100k short strings, not 100k nested dicts."""
+    return _dumps(
+        {
+            "image": image_attributes(image),
+            "objects": [object_attributes(s) for s in severities],
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        }
+    )
 
 
-def write_sidecar(path: Path, labels: dict[str, Any]) -> None:
-    doc = {"format": FORMAT, "version": 1, "labels": labels}
-    path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n")
+def write_sidecar(path: Path, labels: dict[str, str]) -> None:
+    """`json.dumps({"format": ..., "version": 1, "labels": {path: entry}})` with sorted
+    keys, compact, from the entries' JSON texts (`entry`): the same bytes."""
+    with open(path, "w") as fh:  # an entry at a time: no second copy of them all
+        fh.write(f'{{"format":{_dumps(FORMAT)},"labels":{{')
+        for n, key in enumerate(sorted(labels)):
+            fh.write(("," if n else "") + _dumps(key) + ":" + labels[key])
+        fh.write('},"version":1}\n')
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def read_sidecar(root: Path) -> dict[str, Any]:

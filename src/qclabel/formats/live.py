@@ -1,0 +1,65 @@
+"""The dataset of the project's current final labels, built for an export without a
+manifest of them: the same images, labels, names, splits and content hash as
+`Dataset(build_manifest(...))`, but only the final Annotations and the image records
+are held (no label dicts, no manifest entries, no label states once read), which is
+what an export of 100k images spends its time and memory on otherwise."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from typing import Any
+
+from ..project import Project
+from ..version_hash import hash_of, label_text
+from ..version_manifest import MANIFEST_FORMAT, read_facts, settings_of, split_items, splits_of
+from .dataset import Dataset, ExportImage
+from .export_names import _unique_name
+
+
+def live_dataset(
+    project: Project,
+    executor: Executor | None = None,
+    *,
+    min_status: str = "single",
+    ratios: tuple[float, ...] = (1.0,),
+    group_by: str | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """What `Dataset(build_manifest(project, ...)[0], ...)` holds; its `manifest` has
+    everything but the images and labels (format, taxonomy, splits, settings, qa, hash)."""
+    facts = read_facts(project, min_status, None)
+    splits = splits_of(split_items(facts, group_by, ratios), ratios, seed)
+    finals, times = facts.finals, facts.times
+    used: dict[str, set[str]] = {}
+    images = []
+    for rec in facts.records:
+        final = finals[rec.id]
+        split = splits.get(rec.id, "train")
+        images.append(
+            ExportImage(
+                rec,  # as in the catalog: EXIF, ingest time and seq too, none exported
+                final.annotation,
+                final.status,
+                tuple(final.annotators),
+                split,
+                _unique_name(rec, used.setdefault(split, set())),
+                times.get(rec.id, ""),
+            )
+        )
+    taxonomy = project.config["taxonomy"]
+    by_id = {i.record.id: i for i in images}
+    manifest: dict[str, Any] = {
+        "format": MANIFEST_FORMAT,
+        "taxonomy": taxonomy,
+        "splits": splits,
+        "settings": settings_of(min_status, ratios, group_by, seed),
+        "qa": facts.qa,
+    }
+    del facts, finals  # the images hold what is left of them
+    manifest["hash"] = hash_of(
+        (i.record for i in images),
+        ((i, label_text(by_id[i].annotation)) for i in sorted(by_id)),
+        splits,
+        taxonomy,
+    )
+    return Dataset.of_images(manifest, project.root, images, executor)
