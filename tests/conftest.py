@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,12 @@ from qclabel import identity
 from qclabel.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Module- and session-scoped fixtures run before `own_cache` below: they too get a cache
+# folder of this run's own, never the developer's ~/.cache (nor CI's).
+_SESSION_CACHE = tempfile.mkdtemp(prefix="qclabel-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _SESSION_CACHE
+atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 SAMPLES = REPO / "samples"
 
 
