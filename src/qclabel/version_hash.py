@@ -108,6 +108,12 @@ def seal(manifest: dict[str, Any]) -> str:
 
 _BOX_FIELDS = ("cls", "x", "y", "w", "h", "severity", "id")
 _FAST_BOXES = tuple(Box.__dataclass_fields__) == _BOX_FIELDS
+# _rest_key names every field of a label but its objects: a field added to Annotation
+# turns the fast paths off until it is named there too.
+_FAST_BOXES = _FAST_BOXES and set(Annotation.__dataclass_fields__) == {
+    "verdict", "defect_class", "severity", "checks", "flag", "skipped", "also",
+    "boxes", "keypoints", "masks",
+}  # fmt: skip
 
 
 def label_content(annotation: Annotation) -> dict[str, Any]:
@@ -117,15 +123,7 @@ def label_content(annotation: Annotation) -> dict[str, Any]:
     100k of them)."""
     if not annotation.boxes or not _FAST_BOXES or annotation.keypoints or annotation.masks:
         return _label_content(label_dict(annotation))
-    key = (
-        annotation.verdict,
-        annotation.defect_class,
-        annotation.severity,
-        annotation.checks,
-        annotation.flag,
-        annotation.skipped,
-        annotation.also,
-    )
+    key = _rest_key(annotation)
     base = _REST.get(key)
     if base is None:
         if len(_REST) > 4096:
@@ -140,6 +138,19 @@ def label_content(annotation: Annotation) -> dict[str, Any]:
 
 
 _REST: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _rest_key(annotation: Annotation) -> tuple[Any, ...]:
+    """Every field of a label but its objects: equal keys, equal text around the boxes."""
+    return (
+        annotation.verdict,
+        annotation.defect_class,
+        annotation.severity,
+        annotation.checks,
+        annotation.flag,
+        annotation.skipped,
+        annotation.also,
+    )
 
 
 def label_text(annotation: Annotation) -> str:
@@ -167,15 +178,7 @@ def label_text(annotation: Annotation) -> str:
 
 def _rest_text(annotation: Annotation) -> tuple[str, str]:
     """The label's text without its boxes, split where they go (`"boxes":[` ... `]`)."""
-    key = (
-        annotation.verdict,
-        annotation.defect_class,
-        annotation.severity,
-        annotation.checks,
-        annotation.flag,
-        annotation.skipped,
-        annotation.also,
-    )
+    key = _rest_key(annotation)
     parts = _REST_TEXT.get(key)
     if parts is None:
         if len(_REST_TEXT) > 4096:
