@@ -5,6 +5,7 @@ PNG writer decoding back bit-exact in every reader the pipeline uses."""
 from __future__ import annotations
 
 import io
+import zlib
 
 import cv2
 import numpy as np
@@ -132,13 +133,14 @@ def test_stitched_colour_part_decodes_back_bit_exact(tmp_path):
     np.testing.assert_array_equal(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), part)
 
 
+@pytest.mark.parametrize("reproducible", [False, True])
 @pytest.mark.parametrize("shape", [(1, 1), (257, 33), (300, 97, 3)])
-def test_png_writer_round_trips_across_band_boundaries(monkeypatch, shape):
+def test_png_writer_round_trips_across_band_boundaries(monkeypatch, shape, reproducible):
     monkeypatch.setattr(pngwrite, "BAND_BYTES", 1000)  # many bands even for small images
     rng = np.random.default_rng(sum(shape))
     arr = rng.integers(0, 256, shape, dtype=np.uint8)
     arr[: shape[0] // 2] //= 16  # a smooth half and a noisy half
-    data = pngwrite.encode_png(arr)
+    data = pngwrite.encode_png(arr, reproducible)
     with Image.open(io.BytesIO(data)) as im:
         assert im.format == "PNG" and im.size == (shape[1], shape[0])
         np.testing.assert_array_equal(np.asarray(im), arr)
@@ -156,6 +158,29 @@ def test_png_encoder_joins_pieces_like_one_array():
         enc2 = pngwrite.PngEncoder()
         enc2.add(arr[:5])
         enc2.add(arr[5:, :30])
+
+
+def test_a_reproducible_png_is_zlib_of_its_filtered_rows(monkeypatch):
+    """`reproducible=True` (synthetic images) deflates with zlib level 1: the stream is
+    what zlib makes of the up-filtered rows, however the rows arrived (pieces, bands)."""
+    arr = texture(90, 40, seed=31)
+    whole = pngwrite.encode_png(arr, reproducible=True)
+    monkeypatch.setattr(pngwrite, "BAND_BYTES", 1000)
+    enc = pngwrite.PngEncoder(reproducible=True)
+    for piece in (arr[:1], arr[1:50], arr[50:]):
+        enc.add(piece)
+    assert enc.finish() == whole
+    rows = arr.reshape(arr.shape[0], -1).astype(np.int16)
+    up = np.diff(rows, axis=0, prepend=0).astype(np.uint8)  # the "up" filter, mod 256
+    raw = np.hstack([np.full((arr.shape[0], 1), 2, np.uint8), up]).tobytes()
+    packer = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_DEFAULT_STRATEGY)
+    stream, at = b"", 8
+    while at < len(whole):  # the IDAT chunks' data, joined
+        length = int.from_bytes(whole[at : at + 4], "big")
+        if whole[at + 4 : at + 8] == b"IDAT":
+            stream += whole[at + 8 : at + 8 + length]
+        at += 12 + length
+    assert stream == packer.compress(raw) + packer.flush()
 
 
 def test_a_damaged_segment_fails_its_part_and_leaves_no_file(tmp_path):

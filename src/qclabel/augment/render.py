@@ -69,7 +69,9 @@ def render_task(task: dict[str, Any], root: str) -> dict[str, Any]:
         # Every defect left the frame or fell below its minimum: a fail image with no
         # defect on it would teach nothing true, so none is made.
         return {"entry": None, "label": None, "dropped": dict(dropped)}
-    ext, data = encode_canonical(out)
+    # The same version, recipe and seed give the same bytes: an encoder whose output
+    # depends on the pixels only (ISA-L's does not always: ingest.pngwrite).
+    ext, data = encode_canonical(out, reproducible=True)
     rel = f"{task['folder']}/{task['name']}{ext}"
     dest_path = Path(root) / rel
     dest_path.parent.mkdir(parents=True, exist_ok=True)

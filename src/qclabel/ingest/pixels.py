@@ -165,11 +165,12 @@ def layout(arr: np.ndarray) -> tuple[str, int, int]:
     return mode, bits, channels
 
 
-def encode_canonical(arr: np.ndarray) -> tuple[str, bytes]:
-    """Lossless encoding: ('.png', data) for 8 bit, ('.tif', data) for 16 bit."""
+def encode_canonical(arr: np.ndarray, reproducible: bool = False) -> tuple[str, bytes]:
+    """Lossless encoding: ('.png', data) for 8 bit, ('.tif', data) for 16 bit.
+    `reproducible`: the same pixels always give the same bytes (`pngwrite`)."""
     if arr.dtype == np.uint8:
         # up-filtered PNG deflated by ISA-L: the codec choice is measured in the README
-        return ".png", pngwrite.encode_png(arr)
+        return ".png", pngwrite.encode_png(arr, reproducible)
     bgr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR) if arr.ndim == 3 else arr
     ok, buf = cv2.imencode(".tif", bgr)
     if not ok:

@@ -8,6 +8,12 @@ where libpng's adaptive filtering tries five filters per row) and deflates with 
 and smaller than zlib's Huffman-only mode. Any PNG reader decodes the result; without
 `isal` the standard zlib module is used (Huffman-only, the faster zlib mode on textured
 images).
+
+ISA-L's deflate stream is not a function of the input alone: in a long-running process
+the same rows were seen to deflate, now and then, to a different (equally valid) stream.
+Files whose bytes are promised (synthetic images: the same version, recipe and seed give
+the same bytes) are written with `reproducible=True`: zlib level 1, whose output depends
+on the input only.
 """
 
 from __future__ import annotations
@@ -19,8 +25,11 @@ from typing import Any, Iterator
 import numpy as np
 
 
-def _compressor() -> Any:
-    """ISA-L level 1 when `isal` is installed, else zlib level 1 Huffman-only."""
+def _compressor(reproducible: bool = False) -> Any:
+    """ISA-L level 1 when `isal` is installed, else zlib level 1 Huffman-only; zlib
+    level 1 when the bytes must be the same every time (see the module's text)."""
+    if reproducible:
+        return zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_DEFAULT_STRATEGY)
     try:
         from isal import isal_zlib
     except ImportError:  # pragma: no cover - exercised only where isal is missing
@@ -78,10 +87,11 @@ def _check(arr: np.ndarray) -> None:
 class PngEncoder:
     """Builds one PNG from row bands added top to bottom (a stitched part arrives a
     segment at a time, so it is never joined into one array first). The height is
-    known only at the end; the header is put in front then."""
+    known only at the end; the header is put in front then. `reproducible`: bytes that
+    depend on the pixels only (zlib), for files whose bytes are promised."""
 
-    def __init__(self) -> None:
-        self._packer = _compressor()
+    def __init__(self, reproducible: bool = False) -> None:
+        self._packer = _compressor(reproducible)
         self._idat: list[bytes] = []  # the pieces of the IDAT chunks
         self._above: np.ndarray | None = None
         self._layout: tuple[int, ...] = ()
@@ -117,8 +127,8 @@ class PngEncoder:
         return b"".join(self.finish_parts())
 
 
-def encode_png(arr: np.ndarray) -> bytes:
+def encode_png(arr: np.ndarray, reproducible: bool = False) -> bytes:
     """PNG bytes of a uint8 (H, W) grey or (H, W, 3) RGB array; decodes bit-exact."""
-    encoder = PngEncoder()
+    encoder = PngEncoder(reproducible)
     encoder.add(arr)
     return encoder.finish()
