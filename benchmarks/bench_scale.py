@@ -42,7 +42,7 @@ from qclabel.core.model import Annotation, ImageRecord
 from qclabel.project import Project
 from qclabel.store import catalog_db
 
-from .common import Figure
+from .common import Figure, own_cache
 
 PY = sys.executable
 LABELED = 0.10
@@ -212,19 +212,8 @@ def new_images(folder: Path, n: int) -> Path:
 def measure(root: Path, n: int) -> list[Figure]:
     # a cache folder of this run's own: the first plan hashes every image for its
     # spot-check sample, the next reuses the digests it kept (qa.spot_digests)
-    cache, before = (
-        tempfile.mkdtemp(prefix="qclabel-scale-cache-"),
-        os.environ.get("XDG_CACHE_HOME"),
-    )
-    os.environ["XDG_CACHE_HOME"] = cache
-    try:
+    with own_cache("qclabel-scale-cache-"):
         return _measure(root, n)
-    finally:
-        if before is None:
-            os.environ.pop("XDG_CACHE_HOME", None)
-        else:
-            os.environ["XDG_CACHE_HOME"] = before
-        shutil.rmtree(cache, ignore_errors=True)
 
 
 def _measure(root: Path, n: int) -> list[Figure]:

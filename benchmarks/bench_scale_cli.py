@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from .bench_scale import LAUNCH, PY, cli, sizes
-from .common import Figure
+from .common import Figure, own_cache
 
 FLOOR = """
 import json, sqlite3, sys
@@ -108,9 +108,7 @@ def measure(root: Path, n: int, sink: Path) -> list[Figure]:
 def run(quick: bool) -> list[Figure]:
     figs: list[Figure] = []
     keep = os.environ.get("QCLABEL_BENCH_SCALE_DIR")
-    cache, before = tempfile.mkdtemp(prefix="qclabel-scale-cli-"), os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = cache  # spot-check digests of this run's own
-    try:
+    with own_cache("qclabel-scale-cli-"):  # spot-check digests of this run's own
         for n in sizes(quick):
             tmp = Path(keep) / str(n) if keep else Path(tempfile.mkdtemp(prefix="qclabel-scale-"))
             try:
@@ -129,12 +127,6 @@ def run(quick: bool) -> list[Figure]:
             finally:
                 if not keep:
                     shutil.rmtree(tmp, ignore_errors=True)
-    finally:
-        if before is None:
-            os.environ.pop("XDG_CACHE_HOME", None)
-        else:
-            os.environ["XDG_CACHE_HOME"] = before
-        shutil.rmtree(cache, ignore_errors=True)
     return figs
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import statistics
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -42,3 +47,19 @@ def p50(xs: list[float]) -> float:
 def p95(xs: list[float]) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
+
+
+@contextmanager
+def own_cache(prefix: str) -> Iterator[str]:
+    """A user cache folder (XDG_CACHE_HOME) of this run's own, removed afterwards: what
+    a first command computes and the next one reuses is measured from nothing."""
+    cache, before = tempfile.mkdtemp(prefix=prefix), os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = cache
+    try:
+        yield cache
+    finally:
+        if before is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = before
+        shutil.rmtree(cache, ignore_errors=True)

@@ -169,16 +169,8 @@ class Catalog(Lookups):
 
     def iter(self, batch: int = BATCH) -> Iterator[ImageRecord]:
         """Every record in catalog order, `batch` rows at a time (never all in memory)."""
-        last = 0
-        while True:
-            rows = self._query(
-                "SELECT seq, doc FROM images WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
-            )
-            for _seq, doc in rows:
-                yield catalog_db.record_of(doc)
-            if len(rows) < batch:
-                return
-            last = rows[-1][0]
+        for doc in self._docs(batch):
+            yield catalog_db.record_of(doc)
 
     def get(self, image_id: str) -> ImageRecord:
         with self._lock:

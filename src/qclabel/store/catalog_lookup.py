@@ -24,13 +24,18 @@ class Lookups:
     def dicts(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Every record as `ImageRecord.to_dict()` gives it, in catalog order, `batch`
         rows at a time: what a listing writes, never the whole catalog in memory."""
+        for doc in self._docs(batch):
+            yield catalog_db.dict_of(doc)
+
+    def _docs(self, batch: int) -> Iterator[str]:
+        """Every record's stored document in catalog order, read `batch` rows at a time."""
         last = 0
         while True:
             rows = self._query(
                 "SELECT seq, doc FROM images WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
             )
             for _seq, doc in rows:
-                yield catalog_db.dict_of(doc)
+                yield doc
             if len(rows) < batch:
                 return
             last = rows[-1][0]
