@@ -80,16 +80,19 @@ def test_done_counts_follow_the_labelers_own_changes(tmp_path):
 QUICK_PROBE = """
 import sys
 from qclabel.cli import QUICK, for_args, full
-group = for_args([sys.argv[1]])
-assert set(group.commands) < set(full().commands), sorted(group.commands)
-assert group.commands[sys.argv[1]].callback is full().commands[sys.argv[1]].callback
+words = sys.argv[1].split()
+group, whole = for_args(words), full()
+assert set(group.commands) < set(whole.commands), sorted(group.commands)
+for w in words:
+    group, whole = group.commands[w], whole.commands[w]
+assert group.callback is whole.callback
 """
 
 
 def test_status_and_label_load_only_their_own_command_modules(tmp_path):
     from qclabel.cli import QUICK
 
-    assert set(QUICK) == {"status", "label"}
+    assert set(QUICK) == {"status", "label", "qa plan"}
     probe = (
         "import sys; from qclabel.entry import main; sys.argv = ['qclabel', 'status', "
         f"{str(tmp_path)!r}, '--json']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
@@ -104,3 +107,10 @@ def test_status_and_label_load_only_their_own_command_modules(tmp_path):
     for name in QUICK:  # the quick group's command is the full group's own
         got = subprocess.run([sys.executable, "-c", QUICK_PROBE, name], capture_output=True)
         assert got.returncode == 0, got.stderr
+    # `qa plan` loads the qa group's own module, nothing of ingest or the formats
+    probe = probe.replace("'status', ", "'qa', 'plan', ").replace(", '--json'", "")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "is not a qclabel project" in out.stderr
+    mods, heavy = out.stdout.strip().splitlines()
+    assert mods == "['qclabel.cli.common', 'qclabel.cli.jsonout', 'qclabel.cli.qa_cmds']"
+    assert heavy == "False False"

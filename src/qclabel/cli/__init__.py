@@ -111,7 +111,8 @@ def _group() -> click.Group:
 # Commands run often enough that loading every other command's modules first (the
 # export formats, ingest, OpenCV: about 0.2 s) would show: the module defining each.
 # `for_args` runs them from a group holding only that module's commands.
-QUICK = {"status": "project_cmds", "label": "label_cmds"}
+# A key of two words is a subcommand whose group's other modules are not needed.
+QUICK = {"status": "project_cmds", "label": "label_cmds", "qa plan": "qa_cmds"}
 _FULL: list[click.Group] = []
 
 
@@ -127,7 +128,7 @@ def full() -> click.Group:
 
 def for_args(args: list[str]) -> click.Group:
     """The group to run the command line `args` (after the program name) with."""
-    module = QUICK.get(args[0]) if args else None
+    module = QUICK.get(" ".join(args[:2])) or (QUICK.get(args[0]) if args else None)
     if module is None:
         return full()
     group = _group()

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import threading
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -31,13 +35,81 @@ def _file(catalog_file: Path, seed: int) -> Path:
 
 
 def _ids_hash(seed: int, ids: list[str]) -> bytes:
-    return hashlib.sha256(json.dumps([seed, ids]).encode()).digest()
+    """One hash of the seed and the ids in order. Joined by NUL (a third of the cost of
+    a JSON list at a million ids), which tells every list apart as long as no id holds
+    a NUL; a list where one does is hashed as JSON, under another prefix."""
+    blob = "\x00".join(ids)
+    if blob.count("\x00") == max(len(ids) - 1, 0):
+        return hashlib.sha256(f"ids/1:{seed}:{len(ids)}:".encode() + blob.encode()).digest()
+    return hashlib.sha256(b"json:" + json.dumps([seed, ids]).encode()).digest()
 
 
 def compute(ids: list[str], seed: int) -> bytes:
-    """The first 16 bytes of SHA-256("seed:image") of each id, concatenated."""
+    """The first 16 bytes of SHA-256("seed:image") of each id, concatenated: a large
+    list in two processes where that is safe (`_forked`), else in this one."""
+    if len(ids) >= PARALLEL:
+        half = len(ids) // 2
+        second = _forked(ids[half:], seed)
+        if second is not None:
+            try:
+                first = _hash(ids[:half], seed)
+            except BaseException:  # e.g. Ctrl-C: no child left behind
+                second(abandon=True)
+                raise
+            return first + second()
+    return _hash(ids, seed)
+
+
+PARALLEL = 200_000  # below this a second process saves less than it costs
+
+
+def _hash(ids: list[str], seed: int) -> bytes:
     prefix, sha = f"{seed}:", hashlib.sha256
     return b"".join(sha((prefix + i).encode()).digest()[:16] for i in ids)
+
+
+def _forked(ids: list[str], seed: int) -> Callable[..., bytes] | None:
+    """Hash `ids` in a forked child while this process hashes the other half on the
+    second core (half a million ids: 0.3 s). Only where a fork is safe: one thread in
+    this process (a fork copies no lock another thread holds) and a second CPU. Returns
+    the reader of the child's bytes; what a failed or killed child did not hand over is
+    hashed here instead, so the result is the same either way."""
+    if threading.active_count() > 1 or len(os.sched_getaffinity(0)) < 2:
+        return None
+    r, w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return None
+    if pid == 0:  # the child: hash, hand over, leave without running anything else
+        code = 1
+        try:
+            os.close(r)
+            with os.fdopen(w, "wb") as fh:
+                fh.write(_hash(ids, seed))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+
+    def read(abandon: bool = False) -> bytes:
+        data = b""
+        try:
+            if abandon:
+                os.kill(pid, signal.SIGKILL)
+            else:
+                with os.fdopen(r, "rb", closefd=False) as fh:
+                    data = fh.read()
+        finally:
+            os.close(r)
+            _, status = os.waitpid(pid, 0)
+        if status != 0 or len(data) != 16 * len(ids):
+            return b"" if abandon else _hash(ids, seed)
+        return data
+
+    return read
 
 
 def _load(path: Path, seed: int, ids: list[str]) -> bytes:
