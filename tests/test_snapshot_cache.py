@@ -302,3 +302,29 @@ def test_mostly_distinct_labels_are_parsed_and_not_kept(tmp_path, cache, parses,
     assert project_status(Project.open(p.root), None) == want
     assert parses.count("ann") == 2  # parsed each time, nothing kept
     assert not (cache / f"{hashlib.sha256(raw).hexdigest()}.bin").exists()
+
+
+def test_distinct_labels_are_given_up_on_early(monkeypatch):
+    """Boxes drawn one by one: no cache, and the search for equal labels stops once it
+    cannot pay (a quarter of the labels marshalled, not every one); equal labels merged."""
+    calls = []
+    real = snapshot_cache.marshal.dumps
+
+    def counting(value):
+        calls.append(1)
+        return real(value)
+
+    monkeypatch.setattr(snapshot_cache.marshal, "dumps", counting)
+    distinct = {
+        ("label", f"i{n}"): {"after": {"boxes": [n]}, "ts": "", "seq": n} for n in range(4000)
+    }
+    assert snapshot_cache.shared(distinct) is None
+    assert len(calls) == 4000 // 4 + 17
+    calls.clear()
+    mixed = dict(distinct)
+    for n in range(4000, 20000):
+        mixed[("label", f"i{n}")] = {"after": {"verdict": "pass"}, "ts": "", "seq": n}
+    merged = snapshot_cache.shared(mixed)
+    assert merged is not None and len(calls) == 20000
+    passes = [e["after"] for e in merged.values() if e["after"] == {"verdict": "pass"}]
+    assert len(passes) == 16000 and all(a is passes[0] for a in passes)
