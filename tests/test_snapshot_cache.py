@@ -275,9 +275,10 @@ def test_no_cache_folder_only_means_parsing(tmp_path, monkeypatch, parses):
     assert parses.count("ann1") == 2
 
 
-def test_mostly_distinct_labels_are_parsed_and_not_kept(tmp_path, cache, parses, monkeypatch):
-    """Boxes drawn one by one make every label distinct: marshal loads them no faster
-    than JSON parses them, so neither the session nor a reader keeps them."""
+def test_mostly_distinct_labels_are_kept_as_they_are(tmp_path, cache, parses, monkeypatch):
+    """Boxes drawn one by one make every label distinct: the session keeps no cache (it
+    would have to put every label through JSON), a reader keeps what it parsed (marshal
+    loads it twice as fast), unmerged, and the next reader gets exactly that."""
     p = qa_project(tmp_path, 80, annotators=("ann",), reviewers=(), dual_first_n=0)
     ids = p.store.catalog.ids()
     with p.store.open_session("ann") as s:
@@ -294,19 +295,23 @@ def test_mostly_distinct_labels_are_parsed_and_not_kept(tmp_path, cache, parses,
             ]
         )
     raw = snapshot_path(p.store.labels_dir, "ann").read_bytes()
-    assert not (cache / f"{hashlib.sha256(raw).hexdigest()}.bin").exists()
+    kept = cache / f"{hashlib.sha256(raw).hexdigest()}.bin"
+    assert not kept.exists()
     with uncached(monkeypatch):
         want = project_status(p, None)
+        parsed = load_state(p.store.labels_dir, "ann").entries
     parses.clear()
     assert project_status(Project.open(p.root), None) == want
+    assert kept.exists()
     assert project_status(Project.open(p.root), None) == want
-    assert parses.count("ann") == 2  # parsed each time, nothing kept
-    assert not (cache / f"{hashlib.sha256(raw).hexdigest()}.bin").exists()
+    assert parses.count("ann") == 1  # parsed the first time only
+    assert load_state(p.store.labels_dir, "ann").entries == parsed
 
 
 def test_distinct_labels_are_given_up_on_early(monkeypatch):
-    """Boxes drawn one by one: no cache, and the search for equal labels stops once it
-    cannot pay (a quarter of the labels marshalled, not every one); equal labels merged."""
+    """Boxes drawn one by one: kept as they are, and the search for equal labels stops
+    once it cannot pay (a quarter of the labels marshalled, not every one); equal labels
+    merged."""
     calls = []
     real = snapshot_cache.marshal.dumps
 
@@ -318,7 +323,7 @@ def test_distinct_labels_are_given_up_on_early(monkeypatch):
     distinct = {
         ("label", f"i{n}"): {"after": {"boxes": [n]}, "ts": "", "seq": n} for n in range(4000)
     }
-    assert snapshot_cache.shared(distinct) is None
+    assert snapshot_cache.shared(distinct) is distinct
     assert len(calls) == 4000 // 4 + 17
     calls.clear()
     mixed = dict(distinct)
@@ -328,3 +333,23 @@ def test_distinct_labels_are_given_up_on_early(monkeypatch):
     assert merged is not None and len(calls) == 20000
     passes = [e["after"] for e in merged.values() if e["after"] == {"verdict": "pass"}]
     assert len(passes) == 16000 and all(a is passes[0] for a in passes)
+
+
+def test_the_cache_keeps_the_newest_within_its_budget(cache):
+    entries = {
+        ("label", f"i{n}"): {"after": {"boxes": [n]}, "ts": "", "seq": n} for n in range(100)
+    }
+    shas = [hashlib.sha256(bytes([n])).hexdigest() for n in range(5)]
+    for n, sha in enumerate(shas[:4]):
+        snapshot_cache.store(sha, entries, {"seq": n})
+        os.utime(cache / f"{sha}.bin", ns=(n * 10**9, n * 10**9))
+    assert len(list(cache.iterdir())) == 4
+    size = (cache / f"{shas[0]}.bin").stat().st_size
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(snapshot_cache, "BUDGET", size * 5 // 2)  # two fit, not three
+        snapshot_cache.store(shas[4], entries, {"seq": 4})
+        assert sorted(p.name for p in cache.iterdir()) == sorted(f"{s}.bin" for s in shas[3:])
+        assert snapshot_cache.load(shas[4]) == (entries, {"seq": 4})
+        mp.setattr(snapshot_cache, "BUDGET", 10)
+        snapshot_cache.store(shas[0], entries, {"seq": 9})  # the newest stays, over budget
+        assert [p.name for p in cache.iterdir()] == [f"{shas[0]}.bin"]
