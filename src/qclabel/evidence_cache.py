@@ -44,18 +44,10 @@ def _file(root: Path) -> Path:
 
 def load(root: Path, key: tuple[Any, ...]) -> Any | None:
     """The evidence stored under `key` for this project, or None."""
-    data = usercache.read(_file(root))
-    try:
-        doc = json.loads(data) if data is not None else None
-    except ValueError:
-        return None
-    if not isinstance(doc, dict) or doc.get("key") != _digest(root, key):
-        return None
-    return doc.get("value")
+    return usercache.load_json(_file(root), _digest(root, key))
 
 
 def store(root: Path, key: tuple[Any, ...], value: Any) -> None:
     """Keep `value` as this project's evidence under `key`; a cache that cannot be
     written (read-only home) only means the next export computes it again."""
-    doc = {"key": _digest(root, key), "value": value}
-    usercache.write(_file(root), json.dumps(doc).encode())
+    usercache.store_json(_file(root), _digest(root, key), value)

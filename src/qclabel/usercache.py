@@ -12,10 +12,12 @@ cache that cannot be read or written only means computing again.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def folder(part: str) -> Path:
@@ -63,3 +65,21 @@ def write(path: Path, data: bytes) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def load_json(path: Path, key: str) -> Any | None:
+    """The value kept in the JSON file `path` under `key` (the caller's hash of what
+    the value was derived from), or None when the file holds another key or none."""
+    data = read(path)
+    try:
+        doc = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("key") != key:
+        return None
+    return doc.get("value")
+
+
+def store_json(path: Path, key: str, value: Any) -> None:
+    """Keep `value` (JSON) in `path` under `key`, replacing what the file held."""
+    write(path, json.dumps({"key": key, "value": value}).encode())

@@ -91,10 +91,10 @@ def version_list(project_dir: Path, as_json: bool) -> None:
     """List the dataset versions of DIR, oldest first. Image counts and QA figures
     only for adjudicators and admins (they tell how many dual images agreed)."""
     from ..qa.blind import sees_everything
-    from ..versions import all_versions, summary
+    from ..versions import all_summaries
 
     project = open_project(project_dir)
-    rows = [summary(m) for m in all_versions(project)]
+    rows = all_summaries(project)
     if not sees_everything(project, identity.current_user()):
         rows = [{k: r[k] for k in ("name", "created", "created_by", "hash")} for r in rows]
     if as_json:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
 
+from ..errors import StoreWriteError
 from .atomic import AtomicJSONStorage, writer_lock
 
 
@@ -29,9 +31,34 @@ class Documents:
         return self._db().table("docs").get(Query().name == name)
 
     def all(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
+        return self.parse(self.raw())
+
+    def raw(self) -> bytes:
+        """The file's bytes (b"" when there is none): what `parse` reads the documents
+        from, and what a reader keying something derived from them hashes."""
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    def parse(self, raw: bytes) -> list[dict[str, Any]]:
+        """The documents in `raw`, in the order TinyDB's `all()` gives them (its table's
+        order in the file), without wrapping each in a TinyDB Document."""
+        if not raw.strip():
             return []
-        return list(self._db().table("docs").all())
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise StoreWriteError(
+                f"{self.path} is not valid JSON ({exc.msg} at byte {exc.pos}); "
+                "restore it from a backup"
+            ) from exc
+        table = data.get("docs", {}) if isinstance(data, dict) else None
+        if not isinstance(table, dict) or not all(isinstance(d, dict) for d in table.values()):
+            raise StoreWriteError(
+                f"{self.path} is not a table of documents; restore it from a backup"
+            )
+        return list(table.values())
 
     def names(self) -> list[str]:
         return [d["name"] for d in self.all()]
