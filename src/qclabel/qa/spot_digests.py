@@ -74,7 +74,9 @@ def _forked(ids: list[str], seed: int) -> Callable[..., bytes] | None:
     this process (a fork copies no lock another thread holds) and a second CPU. Returns
     the reader of the child's bytes; what a failed or killed child did not hand over is
     hashed here instead, so the result is the same either way."""
-    if threading.active_count() > 1 or len(os.sched_getaffinity(0)) < 2:
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere the CPU count
+    cpus = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    if threading.active_count() > 1 or cpus < 2 or not hasattr(os, "fork"):
         return None
     r, w = os.pipe()
     try:
