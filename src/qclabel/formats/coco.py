@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from ..errors import FormatError
 from . import masks_coco
-from .attributes import image_attributes, object_attributes
+from .attributes import AttributeTexts, image_attributes, object_attributes
 
 # The import side lives in formats.coco_read; these names stay importable from here.
 from .coco_read import load_json, parse, parse_sized  # noqa: F401
@@ -112,13 +112,14 @@ def _image_rows(
     ds: Dataset, images: list[ExportImage], ids: dict[str, int]
 ) -> Iterator[dict[str, Any]]:
     synthetic = ds.has_synthetic
+    attributes = AttributeTexts(image_attributes, object_attributes).image
     for img in images:
         yield {
             "id": ids[img.record.id],
             "file_name": img.name,
             "width": img.record.width,
             "height": img.record.height,
-            "attributes": image_attributes(img),
+            "attributes": attributes(img),
             **(_synthetic(img) if synthetic else {}),
         }
 
@@ -159,14 +160,17 @@ def _instance_rows(
     ds: Dataset, images: list[ExportImage], ids: dict[str, int], first_id: int
 ) -> Iterator[dict[str, Any]]:
     next_id = first_id
+    index = ds.class_index
+    # equal attributes, one dict (json writes it the same wherever it is)
+    attributes = AttributeTexts(image_attributes, object_attributes).object
     for image in images:
         image_id = ids[image.record.id]
-        for box in ds.boxes(image):
-            x, y, w, h = float(box.x), float(box.y), float(box.w), float(box.h)
+        for box, bx, by, bw, bh in ds.clipped(image):  # ds.boxes' numbers
+            x, y, w, h = float(bx), float(by), float(bw), float(bh)
             yield {
                 "id": next_id,
                 "image_id": image_id,
-                "category_id": ds.class_index[box.cls] + 1,
+                "category_id": index[box.cls] + 1,
                 # r3 of each, inline (1.5M calls at 100k images)
                 "bbox": [
                     round(x, 3) + 0.0,
@@ -177,7 +181,7 @@ def _instance_rows(
                 "area": round(w * h, 3) + 0.0,
                 "iscrowd": 0,
                 "segmentation": [],
-                "attributes": object_attributes(box.severity),
+                "attributes": attributes(box.severity),
             }
             next_id += 1
         masks = masks_coco.mask_annotations(ds, image, image_id, next_id)

@@ -23,7 +23,13 @@ from typing import Any
 from ..core.model import Annotation
 from ..errors import FormatError
 from . import safe_read
-from .attributes import apply_image, image_attributes, object_attributes, severity_of
+from .attributes import (
+    AttributeTexts,
+    apply_image,
+    image_attributes,
+    object_attributes,
+    severity_of,
+)
 from .dataset import ExportImage
 
 SIDECAR = "qclabel_attributes.json"
@@ -42,13 +48,36 @@ def entry(image: ExportImage, severities: list[str | None], text: str) -> str:
     )
 
 
+class Entries:
+    """`entry`, for every label file of one export: the texts of the image's and the
+    objects' attributes made once per distinct attributes (attributes.AttributeTexts)
+    and joined as json.dumps joins them (compact, keys sorted: "image" < "objects" <
+    "sha256"): the same text."""
+
+    def __init__(self) -> None:
+        self.texts = AttributeTexts(
+            lambda image: _dumps(image_attributes(image)),
+            lambda severity: _dumps(object_attributes(severity)),
+        )
+
+    def of(self, image: ExportImage, severities: list[str | None], data: bytes) -> str:
+        """`entry(image, severities, data.decode())`: the entry of the label file
+        written as `data`."""
+        head = self.texts.image(image)
+        objects = ",".join([self.texts.object(s) for s in severities])
+        digest = hashlib.sha256(data).hexdigest()
+        return f'{{"image":{head},"objects":[{objects}],"sha256":"{digest}"}}'
+
+
 def write_sidecar(path: Path, labels: dict[str, str]) -> None:
     """`json.dumps({"format": ..., "version": 1, "labels": {path: entry}})` with sorted
     keys, compact, from the entries' JSON texts (`entry`): the same bytes."""
-    with open(path, "w") as fh:  # an entry at a time: no second copy of them all
+    with open(path, "w") as fh:  # some entries at a time: no second copy of them all
         fh.write(f'{{"format":{_dumps(FORMAT)},"labels":{{')
-        for n, key in enumerate(sorted(labels)):
-            fh.write(("," if n else "") + _dumps(key) + ":" + labels[key])
+        keys = sorted(labels)
+        for n in range(0, len(keys), 2000):
+            part = ",".join([_dumps(key) + ":" + labels[key] for key in keys[n : n + 2000]])
+            fh.write(("," if n else "") + part)
         fh.write('},"version":1}\n')
 
 
