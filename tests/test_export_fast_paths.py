@@ -297,3 +297,23 @@ def test_sidecar_entries_are_entry(tmp_path: Path) -> None:
         for sev in ([], ["minor", None], [None, "critical", "minor"], [1]):
             text = "0 0.5 0.5 0.1 0.1\n" * len(sev)
             assert entries.of(i, sev, text.encode()) == yolo_attrs.entry(i, sev, text)  # type: ignore[arg-type]
+
+
+def test_live_images_are_export_images_and_group_by_is_still_checked(tmp_path: Path) -> None:
+    from dataclasses import fields
+
+    from qclabel.formats import dataset_for
+    from qclabel.splits import SplitError
+
+    from test_formats_common import make_box_project
+
+    project = make_box_project(tmp_path)
+    live = dataset_for(project)
+    assert len(live.images) == 3
+    for image in live.images:
+        rebuilt = ExportImage(*(getattr(image, f.name) for f in fields(ExportImage)))
+        assert image == rebuilt and list(vars(image).items()) == list(vars(rebuilt).items())
+        assert image.split == "train" and image.synthetic is None
+    # one split needs no groups, but a field to group by that images lack is refused
+    with pytest.raises(SplitError, match="no 'lot' field"):
+        dataset_for(project, group_by="lot")
