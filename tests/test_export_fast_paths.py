@@ -293,10 +293,19 @@ def test_sidecar_entries_are_entry(tmp_path: Path) -> None:
         replace(image, annotation=Annotation(verdict="fail", defect_class="dént", severity="ö")),
         replace(image, annotation=Annotation(verdict=True)),  # type: ignore[arg-type]
     ]
-    for i in images + images:
-        for sev in ([], ["minor", None], [None, "critical", "minor"], [1]):
+    expected = {}
+    for n, i in enumerate(images + images):
+        for sev in ([], ["minor", None], [None, "critical", "minor"], [1], [True]):
+            key = f"labels/train/{n}-{len(sev)}-{sev[:1]}.txt"
             text = "0 0.5 0.5 0.1 0.1\n" * len(sev)
-            assert entries.of(i, sev, text.encode()) == yolo_attrs.entry(i, sev, text)  # type: ignore[arg-type]
+            entries.add(key, i, sev, text.encode())  # type: ignore[arg-type]
+            expected[key] = yolo_attrs.entry(i, sev, text)  # type: ignore[arg-type]
+            assert entries.of(key) == expected[key]
+    entries.write(tmp_path / "a.json")
+    yolo_attrs.write_sidecar(tmp_path / "b.json", expected)
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    doc = json.loads((tmp_path / "a.json").read_text())
+    assert list(doc["labels"]) == sorted(expected) and len(expected) == 40
 
 
 def test_live_images_are_export_images_and_group_by_is_still_checked(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .parts import hull as keypoint_bbox  # noqa: F401 (imported from here by tabular)
 from .outdir import write_new
 from .parts import keypoint_box, part_boxes
-from .yolo_attrs import SIDECAR, Entries, write_sidecar
+from .yolo_attrs import SIDECAR, Entries
 
 # The import side lives in formats.yolo_read; these names stay importable from here.
 from .yolo_read import parse_label_file, read_names  # noqa: F401
@@ -53,8 +53,7 @@ def export(
     # os.path.join(labels, split, stem + ".txt") without a join per file: a stem is
     # a file's base name, never an absolute path that join would restart at
     folders = {s: os.path.join(str(out / "labels"), s, "") for s in ds.splits}
-    sidecar: dict[str, str] = {}
-    entries = Entries()
+    sidecar = Entries()
     for image in iter_progress(ds.images, progress, cancel):
         if link != "none":  # not even a Path per image for nothing
             ds.place_image(image, out / "images" / image.split / image.name, link)
@@ -70,9 +69,9 @@ def export(
             data = _detect_text(ds, image, sev).encode()
         split, stem = image.split, image.stem
         write_new(folders[split] + stem + ".txt", data)
-        sidecar[f"labels/{split}/{stem}.txt"] = entries.of(image, sev, data)
+        sidecar.add(f"labels/{split}/{stem}.txt", image, sev, data)
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
-    write_sidecar(out / SIDECAR, sidecar)
+    sidecar.write(out / SIDECAR)
     return {"images": len(ds.images), "notes": [n for n in [val_note(ds)] if n]}
 
 
