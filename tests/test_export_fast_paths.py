@@ -326,3 +326,22 @@ def test_live_images_are_export_images_and_group_by_is_still_checked(tmp_path: P
     # one split needs no groups, but a field to group by that images lack is refused
     with pytest.raises(SplitError, match="no 'lot' field"):
         dataset_for(project, group_by="lot")
+
+
+def test_snapshot_sharing_stops_once_it_cannot_pay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mostly distinct labels are known not to pay a quarter of the way in: the rest
+    are not marshalled only to be thrown away."""
+    import marshal
+
+    from qclabel.store import snapshot_cache
+
+    calls = []
+    dumps = marshal.dumps
+    monkeypatch.setattr(marshal, "dumps", lambda v: calls.append(1) or dumps(v))
+    distinct = {("label", f"i{n}"): {"after": {"n": n}, "ts": "", "seq": n} for n in range(400)}
+    assert snapshot_cache.shared(distinct) is None
+    assert len(calls) == 400 // 4 + 16 + 1
+    same = {k: {**e, "after": {"verdict": "pass"}} for k, e in distinct.items()}
+    merged = snapshot_cache.shared(same)
+    assert merged is not None and merged == same
+    assert len({id(e["after"]) for e in merged.values()}) == 1

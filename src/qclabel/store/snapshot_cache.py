@@ -75,12 +75,15 @@ def shared(entries: Entries) -> Entries | None:
     merged: dict[bytes, Any] = {}
     dumps = marshal.dumps
     out: Entries = {}
+    most = len(entries) // 4 + 16  # _pays: more distinct labels than this never pay
     with no_gc():
         for key, entry in entries.items():
             after = entry.get("after")
             if isinstance(after, dict):
                 entry = dict(entry)
                 entry["after"] = merged.setdefault(dumps(after), after)
+                if len(merged) > most:
+                    return None  # known now: the rest would only cost their dumps
             out[key] = entry
     return out if _pays(len(merged), len(entries)) else None
 
