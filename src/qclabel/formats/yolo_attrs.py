@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring_ascii
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def _write(path: Path, keys: Any, text: Any) -> None:
         fh.write(f'{{"format":{_dumps(FORMAT)},"labels":{{')
         keys = sorted(keys)
         for n in range(0, len(keys), 2000):
-            part = ",".join([_dumps(key) + ":" + text(key) for key in keys[n : n + 2000]])
+            part = ",".join([_key(key) + ":" + text(key) for key in keys[n : n + 2000]])
             fh.write(("," if n else "") + part)
         fh.write('},"version":1}\n')
 
@@ -99,6 +100,11 @@ class Entries:
     def write(self, path: Path) -> None:
         """`write_sidecar(path, {key: entry...})`."""
         _write(path, self.parts, self.of)
+
+
+def _key(key: Any) -> str:
+    """`_dumps(key)`; a str without an encoder made for it (100k keys)."""
+    return encode_basestring_ascii(key) if type(key) is str else _dumps(key)
 
 
 def _dumps(value: Any) -> str:
