@@ -345,3 +345,36 @@ def test_snapshot_sharing_stops_once_it_cannot_pay(monkeypatch: pytest.MonkeyPat
     merged = snapshot_cache.shared(same)
     assert merged is not None and merged == same
     assert len({id(e["after"]) for e in merged.values()}) == 1
+
+
+def test_coco_box_rows_as_text_are_the_rows_json_writes(tmp_path: Path) -> None:
+    from qclabel.formats import coco
+    from qclabel.formats.coco_write import _write_streamed
+
+    p = qa_project(tmp_path, 1, dual_first_n=0, spot_check_rate=0.0)
+    odd = Box("dent", 1e-9, 0.0005, 1e6 / 3, 123456.789, "minor", id="odd")
+    severities = (None, "sévère", 'a"b')
+    boxes = EDGE_BOXES + (odd,) + tuple(replace(odd, severity=s) for s in severities)
+    ds, image = _dataset(p, boxes, width=10**6, height=10**6)
+    ids = {image.record.id: 7}
+    for raw in (False, True):
+        doc = coco._instances_doc(ds, [image], ids, 41, raw=raw)
+        assert _write_streamed(tmp_path / f"{raw}.json", doc, chunk=3) == len(ds.boxes(image))
+    assert (tmp_path / "True.json").read_bytes() == (tmp_path / "False.json").read_bytes()
+    rows = json.loads((tmp_path / "True.json").read_text())["annotations"]
+    assert [r["id"] for r in rows] == list(range(41, 41 + len(ds.boxes(image))))
+    row = coco._box_row(0.5, 1.0, 2.0, 3.0, 2, 9, 7, "{}")
+    assert row == coco._dumps(
+        {
+            "id": 9,
+            "image_id": 7,
+            "category_id": 2,
+            "bbox": [0.5, 1.0, 2.0, 3.0],
+            "area": 6.0,
+            "iscrowd": 0,
+            "segmentation": [],
+            "attributes": {},
+        }
+    )
+    assert coco._box_row(math.inf, 1.0, 2.0, 3.0, 2, 9, 7, "{}") is None  # json: Infinity
+    assert coco._box_row(0.5, 1.0, 2.0, 3.0, True, 9, 7, "{}") is None  # type: ignore[arg-type]
