@@ -357,12 +357,17 @@ def test_coco_box_rows_as_text_are_the_rows_json_writes(tmp_path: Path) -> None:
     boxes = EDGE_BOXES + (odd,) + tuple(replace(odd, severity=s) for s in severities)
     ds, image = _dataset(p, boxes, width=10**6, height=10**6)
     ids = {image.record.id: 7}
+    named = replace(image, name='é "q"\\.png', status="agreed")  # json escapes these
     for raw in (False, True):
-        doc = coco._instances_doc(ds, [image], ids, 41, raw=raw)
-        assert _write_streamed(tmp_path / f"{raw}.json", doc, chunk=3) == len(ds.boxes(image))
+        doc = coco._instances_doc(ds, [image, named], ids, 41, raw=raw)
+        boxes = 2 * len(ds.boxes(image))
+        assert _write_streamed(tmp_path / f"{raw}.json", doc, chunk=3) == boxes
     assert (tmp_path / "True.json").read_bytes() == (tmp_path / "False.json").read_bytes()
-    rows = json.loads((tmp_path / "True.json").read_text())["annotations"]
-    assert [r["id"] for r in rows] == list(range(41, 41 + len(ds.boxes(image))))
+    written = json.loads((tmp_path / "True.json").read_text())
+    rows = written["annotations"]
+    assert [r["id"] for r in rows] == list(range(41, 41 + 2 * len(ds.boxes(image))))
+    assert [i["file_name"] for i in written["images"]] == ["a.png", 'é "q"\\.png']
+    assert coco._image_row(1, "a", 2.0, 3, "{}") is None  # type: ignore[arg-type]
     row = coco._box_row(0.5, 1.0, 2.0, 3.0, 2, 9, 7, "{}")
     assert row == coco._dumps(
         {

@@ -11,6 +11,7 @@ on import.
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -58,7 +59,10 @@ def export(
     return {"images": len(ds.images)}
 
 
-def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict[str, Any]:
+def _header(
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int], raw: bool = False
+) -> dict[str, Any]:
+    rows = _image_rows(ds, images, ids, raw)
     return {
         "info": {
             "description": f"qclabel export, taxonomy {ds.taxonomy.name}",
@@ -66,16 +70,24 @@ def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict
             "contributor": "qclabel",
         },
         "licenses": [],
-        "images": _image_rows(ds, images, ids),
+        "images": _RawRows(rows) if raw else rows,
     }
 
 
 def _image_rows(
-    ds: Dataset, images: list[ExportImage], ids: dict[str, int]
-) -> Iterator[dict[str, Any]]:
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int], raw: bool = False
+) -> Iterator[Any]:
+    """The image rows (`raw`: as their JSON text where `_image_row` writes them)."""
     synthetic = ds.has_synthetic
     attributes = AttributeTexts(image_attributes, object_attributes).image
+    texts = AttributeTexts(lambda i: _dumps(image_attributes(i)), object_attributes).image
     for img in images:
+        if raw and not synthetic:
+            rec = img.record
+            text = _image_row(ids[rec.id], img.name, rec.width, rec.height, texts(img))
+            if text is not None:
+                yield text
+                continue
         yield {
             "id": ids[img.record.id],
             "file_name": img.name,
@@ -84,6 +96,21 @@ def _image_rows(
             "attributes": attributes(img),
             **(_synthetic(img) if synthetic else {}),
         }
+
+
+def _image_row(row_id: int, name: str, width: int, height: int, attributes: str) -> str | None:
+    """The JSON text `_dumps` gives the image row `_image_rows` makes from these
+    (`attributes` the text of its attributes; keys sorted), None where json would
+    write a value otherwise than this does (a number that is no int, a name that is
+    no str)."""
+    if not (type(row_id) is int and type(width) is int and type(height) is int):
+        return None
+    if type(name) is not str:
+        return None
+    return (
+        f'{{"attributes":{attributes},"file_name":{encode_basestring(name)},'
+        f'"height":{height},"id":{row_id},"width":{width}}}'
+    )
 
 
 def _synthetic(img: ExportImage) -> dict[str, Any]:
@@ -111,7 +138,7 @@ def _instances_doc(
 ) -> dict[str, Any]:
     """The instances document, its images and annotations as iterators (`raw`: the
     box annotations as their JSON text, for `_write_streamed`)."""
-    doc = _header(ds, images, ids)
+    doc = _header(ds, images, ids, raw)
     doc["categories"] = [
         {"id": i + 1, "name": c, "supercategory": "defect"} for i, c in enumerate(ds.classes)
     ]
