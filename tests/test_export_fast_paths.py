@@ -383,3 +383,31 @@ def test_coco_box_rows_as_text_are_the_rows_json_writes(tmp_path: Path) -> None:
     )
     assert coco._box_row(math.inf, 1.0, 2.0, 3.0, 2, 9, 7, "{}") is None  # json: Infinity
     assert coco._box_row(0.5, 1.0, 2.0, 3.0, True, 9, 7, "{}") is None  # type: ignore[arg-type]
+
+
+def test_attribute_texts_key_is_all_image_attributes_reads(tmp_path: Path) -> None:
+    """AttributeTexts keys an image's text by the fields image_attributes reads: any
+    other field of the image may change without changing the attributes (a field
+    read there later must join the key, or equal keys would share a wrong text)."""
+    p = qa_project(tmp_path, 1, dual_first_n=0, spot_check_rate=0.0)
+    _, image = _dataset(p, EDGE_BOXES)
+    base = image_attributes(image)
+    others = [
+        replace(image, record=replace(image.record, width=7, id="other", source="/x/y.png")),
+        replace(image, split="val", name="other.png", labeled_at="2030-01-01"),
+        replace(image, annotation=replace(image.annotation, boxes=(), checks=(("a", "b"),))),
+        replace(image, annotation=replace(image.annotation, flag="unsure", also=("dent",))),
+        replace(image, synthetic=None),
+    ]
+    for other in others:
+        assert image_attributes(other) == base
+    changed = [
+        replace(image, status="agreed"),
+        replace(image, annotators=("a", "b")),
+        replace(image, synthetic={"sources": []}),
+        replace(image, annotation=replace(image.annotation, verdict="pass")),
+        replace(image, annotation=replace(image.annotation, defect_class="dent")),
+        replace(image, annotation=replace(image.annotation, severity="minor")),
+    ]
+    texts = AttributeTexts(lambda i: json.dumps(image_attributes(i)), str)
+    assert len({texts.image(i) for i in [image, *changed]}) == 1 + len(changed)
