@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import replace
 from itertools import islice
+from json.encoder import encode_basestring
 from typing import Any, Iterable, Iterator
 
 from .core.model import Annotation, Box
@@ -74,7 +75,9 @@ def hash_of(
     first = True
     for part in _chunks(labels):
         # what _dumps of {id: content} gives, ids sorted: `"id":text` joined by ","
-        body = ",".join(_dumps(i) + ":" + text for i, text in part)
+        body = ",".join(
+            (_string(i) if type(i) is str else _dumps(i)) + ":" + text for i, text in part
+        )
         h.update((("" if first else ",") + body).encode())
         first = False
     h.update(('},"splits":' + _dumps(splits) + ',"taxonomy":' + _dumps(taxonomy) + "}").encode())
@@ -94,6 +97,10 @@ def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
 
 
 _CHUNK = 2000
+
+
+# json.dumps(s, ensure_ascii=False) of a str, without an encoder made for each call
+_string = encode_basestring
 
 
 def _dumps(body: Any) -> str:

@@ -90,8 +90,7 @@ def read_facts(project: Project, min_status: str, gates: list[str] | None) -> Fa
         times, qa = _label_times(project), _qa_summary(project, finals, gates)
     # The states are gone by now (only the final Annotations are left of them): the
     # records are not read while they are still held.
-    records = list(project.store.catalog.get_many(finals).values())  # catalog order
-    records.sort(key=lambda r: r.seq)
+    records = project.store.catalog.in_order(finals)  # catalog order
     return Facts(finals, records, times, qa)
 
 

@@ -14,7 +14,7 @@ COCO puts them in `attributes` of each image and annotation, VOC in
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from ..core.model import Annotation
 from ..errors import FormatError
@@ -38,6 +38,60 @@ def image_attributes(image: ExportImage) -> dict[str, Any]:
 
 def object_attributes(severity: str | None) -> dict[str, Any]:
     return {"occluded": False, **({"severity": severity} if severity else {})}
+
+
+class AttributeTexts:
+    """What an export writes of an image's attributes (`image_text(image)`) and of an
+    object's (`object_text(severity)`), made once per distinct attributes: a project
+    has a handful (verdict, class, status, annotators; a few severities), an export
+    100k images and 300k objects. Only names (str or None) are kept as keys, so only
+    names find one: 1 and True are one dict key but not one text; any other value
+    is written afresh, raising what writing it raises."""
+
+    def __init__(self, image_text: Callable[[ExportImage], Any], object_text: Callable[[Any], Any]):
+        self.image_text, self.object_text = image_text, object_text
+        self.images: dict[tuple[Any, ...], Any] = {}
+        self.objects: dict[str | None, Any] = {}
+
+    def image(self, image: ExportImage) -> Any:
+        ann = image.annotation
+        # everything image_attributes reads
+        key = (
+            ann.verdict,
+            ann.defect_class,
+            ann.severity,
+            image.status,
+            image.synthetic is not None,
+            image.annotators,
+        )
+        try:
+            text = self.images.get(key)
+        except TypeError:  # an unhashable value (a list): no name
+            return self.image_text(image)
+        if text is None:
+            if not (_names(key[:4]) and _names(image.annotators)):
+                return self.image_text(image)
+            if len(self.images) >= _KEEP:
+                self.images.clear()
+            text = self.images[key] = self.image_text(image)
+        return text
+
+    def object(self, severity: Any) -> Any:
+        if severity is not None and type(severity) is not str:
+            return self.object_text(severity)
+        text = self.objects.get(severity)
+        if text is None:
+            if len(self.objects) >= _KEEP:
+                self.objects.clear()
+            text = self.objects[severity] = self.object_text(severity)
+        return text
+
+
+_KEEP = 4096
+
+
+def _names(values: Any) -> bool:
+    return all(v is None or type(v) is str for v in values)
 
 
 def severity_of(attrs: Any, where: str) -> str | None:

@@ -11,16 +11,17 @@ on import.
 
 from __future__ import annotations
 
-import json
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import FormatError
 from . import masks_coco
-from .attributes import image_attributes, object_attributes
+from .attributes import AttributeTexts, image_attributes, object_attributes
 
 # The import side lives in formats.coco_read; these names stay importable from here.
 from .coco_read import load_json, parse, parse_sized  # noqa: F401
+from .coco_write import _RawRows, _dumps, _write, _write_streamed  # noqa: F401
 from .dataset import Dataset, ExportImage, Progress, iter_progress, r3
 from .parts import keypoint_box, part_boxes
 
@@ -48,7 +49,7 @@ def export(
         # Streamed: the annotations are written as they are made, never all in memory.
         written = _write_streamed(
             out / "annotations" / f"instances_{split}.json",
-            _instances_doc(ds, images, ids, next_box),
+            _instances_doc(ds, images, ids, next_box, raw=True),
         )
         next_box += written
         if ds.taxonomy.keypoint_templates:
@@ -58,45 +59,10 @@ def export(
     return {"images": len(ds.images)}
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _write(path: Path, doc: dict[str, Any]) -> None:
-    """Compact, keys sorted (stable bytes); `indent` would switch json to its pure-Python
-    encoder, 7x slower on 100k images."""
-    path.write_text(_dumps(doc) + "\n", encoding="utf-8")
-
-
-def _write_streamed(path: Path, doc: dict[str, Any], chunk: int = 4096) -> int:
-    """`_write(path, doc)` where the values that are iterators are written a chunk at
-    a time (the same bytes: compact JSON with sorted keys); returns how many items
-    the "annotations" iterator gave."""
-    count = 0
-    with open(path, "w", encoding="utf-8") as fh:
-        for n, key in enumerate(sorted(doc)):
-            fh.write(("{" if n == 0 else ",") + _dumps(key) + ":")
-            value = doc[key]
-            if isinstance(value, (list, dict, str, int, float)) or value is None:
-                fh.write(_dumps(value))
-                continue
-            fh.write("[")
-            first, batch = True, []
-            for item in value:
-                batch.append(item)
-                if len(batch) >= chunk:
-                    fh.write(("" if first else ",") + _dumps(batch)[1:-1])
-                    count += len(batch) if key == "annotations" else 0
-                    first, batch = False, []
-            if batch:
-                fh.write(("" if first else ",") + _dumps(batch)[1:-1])
-                count += len(batch) if key == "annotations" else 0
-            fh.write("]")
-        fh.write("}\n" if doc else "{}\n")
-    return count
-
-
-def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict[str, Any]:
+def _header(
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int], raw: bool = False
+) -> dict[str, Any]:
+    rows = _image_rows(ds, images, ids, raw)
     return {
         "info": {
             "description": f"qclabel export, taxonomy {ds.taxonomy.name}",
@@ -104,23 +70,47 @@ def _header(ds: Dataset, images: list[ExportImage], ids: dict[str, int]) -> dict
             "contributor": "qclabel",
         },
         "licenses": [],
-        "images": _image_rows(ds, images, ids),
+        "images": _RawRows(rows) if raw else rows,
     }
 
 
 def _image_rows(
-    ds: Dataset, images: list[ExportImage], ids: dict[str, int]
-) -> Iterator[dict[str, Any]]:
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int], raw: bool = False
+) -> Iterator[Any]:
+    """The image rows (`raw`: as their JSON text where `_image_row` writes them)."""
     synthetic = ds.has_synthetic
+    attributes = AttributeTexts(image_attributes, object_attributes).image
+    texts = AttributeTexts(lambda i: _dumps(image_attributes(i)), object_attributes).image
     for img in images:
+        if raw and not synthetic:
+            rec = img.record
+            text = _image_row(ids[rec.id], img.name, rec.width, rec.height, texts(img))
+            if text is not None:
+                yield text
+                continue
         yield {
             "id": ids[img.record.id],
             "file_name": img.name,
             "width": img.record.width,
             "height": img.record.height,
-            "attributes": image_attributes(img),
+            "attributes": attributes(img),
             **(_synthetic(img) if synthetic else {}),
         }
+
+
+def _image_row(row_id: int, name: str, width: int, height: int, attributes: str) -> str | None:
+    """The JSON text `_dumps` gives the image row `_image_rows` makes from these
+    (`attributes` the text of its attributes; keys sorted), None where json would
+    write a value otherwise than this does (a number that is no int, a name that is
+    no str)."""
+    if not (type(row_id) is int and type(width) is int and type(height) is int):
+        return None
+    if type(name) is not str:
+        return None
+    return (
+        f'{{"attributes":{attributes},"file_name":{encode_basestring(name)},'
+        f'"height":{height},"id":{row_id},"width":{width}}}'
+    )
 
 
 def _synthetic(img: ExportImage) -> dict[str, Any]:
@@ -144,29 +134,43 @@ def instances(
 
 
 def _instances_doc(
-    ds: Dataset, images: list[ExportImage], ids: dict[str, int], first_id: int
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int], first_id: int, raw: bool = False
 ) -> dict[str, Any]:
-    """The instances document, its images and annotations as iterators."""
-    doc = _header(ds, images, ids)
+    """The instances document, its images and annotations as iterators (`raw`: the
+    box annotations as their JSON text, for `_write_streamed`)."""
+    doc = _header(ds, images, ids, raw)
     doc["categories"] = [
         {"id": i + 1, "name": c, "supercategory": "defect"} for i, c in enumerate(ds.classes)
     ]
-    doc["annotations"] = _instance_rows(ds, images, ids, first_id)
+    rows = _instance_rows(ds, images, ids, first_id, raw)
+    doc["annotations"] = _RawRows(rows) if raw else rows
     return doc
 
 
 def _instance_rows(
-    ds: Dataset, images: list[ExportImage], ids: dict[str, int], first_id: int
-) -> Iterator[dict[str, Any]]:
+    ds: Dataset, images: list[ExportImage], ids: dict[str, int], first_id: int, raw: bool = False
+) -> Iterator[Any]:
     next_id = first_id
+    index = ds.class_index
+    # equal attributes, one dict (json writes it the same wherever it is), or its text
+    attributes = AttributeTexts(image_attributes, object_attributes).object
+    texts = AttributeTexts(image_attributes, lambda s: _dumps(object_attributes(s))).object
     for image in images:
         image_id = ids[image.record.id]
-        for box in ds.boxes(image):
-            x, y, w, h = float(box.x), float(box.y), float(box.w), float(box.h)
+        for box, bx, by, bw, bh in ds.clipped(image):  # ds.boxes' numbers
+            x, y, w, h = float(bx), float(by), float(bw), float(bh)
+            if raw:
+                text = _box_row(
+                    x, y, w, h, index[box.cls] + 1, next_id, image_id, texts(box.severity)
+                )
+                if text is not None:
+                    yield text
+                    next_id += 1
+                    continue
             yield {
                 "id": next_id,
                 "image_id": image_id,
-                "category_id": ds.class_index[box.cls] + 1,
+                "category_id": index[box.cls] + 1,
                 # r3 of each, inline (1.5M calls at 100k images)
                 "bbox": [
                     round(x, 3) + 0.0,
@@ -177,12 +181,39 @@ def _instance_rows(
                 "area": round(w * h, 3) + 0.0,
                 "iscrowd": 0,
                 "segmentation": [],
-                "attributes": object_attributes(box.severity),
+                "attributes": attributes(box.severity),
             }
             next_id += 1
         masks = masks_coco.mask_annotations(ds, image, image_id, next_id)
         next_id += len(masks)
         yield from masks
+
+
+def _box_row(
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    category: int,
+    row_id: int,
+    image_id: int,
+    attributes: str,
+) -> str | None:
+    """The JSON text `_dumps` gives the box annotation `_instance_rows` makes from
+    these, `attributes` the text of its attributes (keys sorted; floats as json
+    writes them, by `float.__repr__`); None for a number json would write otherwise
+    (NaN, inf), or not as an int does."""
+    a, b, c, d = round(x, 3) + 0.0, round(y, 3) + 0.0, round(w, 3) + 0.0, round(h, 3) + 0.0
+    area = round(w * h, 3) + 0.0
+    if not (a - a == 0.0 and b - b == 0.0 and c - c == 0.0 and d - d == 0.0):
+        return None
+    if not (area - area == 0.0 and type(category) is int and type(image_id) is int):
+        return None
+    return (
+        f'{{"area":{area!r},"attributes":{attributes},"bbox":[{a!r},{b!r},{c!r},{d!r}],'
+        f'"category_id":{category},"id":{row_id},"image_id":{image_id},'
+        '"iscrowd":0,"segmentation":[]}'
+    )
 
 
 def keypoints(

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from ..core.model import Annotation, Box, ImageRecord, KeypointSet
 from ..core.taxonomy import KeypointTemplate, Taxonomy, load_taxonomy
 from ..errors import FormatError, QclabelError
+from . import box_clip
 from .export_names import _renamed, _unique_name
 from .image_files import (
     PIXEL_MODES,
@@ -176,27 +177,12 @@ class Dataset:
     # -- geometry -------------------------------------------------------------------
     def boxes(self, image: ExportImage) -> list[Box]:
         """Boxes clipped to the canonical image; boxes clipped away entirely are dropped."""
-        w, h = image.record.width, image.record.height
-        out = []
-        for box in image.annotation.boxes:
-            if box.cls not in self.class_index:
-                self.class_id(box.cls, image)  # raises, naming the class
-            x, y, x2, y2 = box.x, box.y, box.x + box.w, box.y + box.h
-            if 0 <= x and 0 <= y and x2 <= w and y2 <= h and x2 - x == box.w and y2 - y == box.h:
-                if box.w > 0 and box.h > 0:
-                    out.append(box)  # inside: clip_box would give the same numbers
-                continue
-            # clip_box's numbers; the Box is made without re-checking them (finite:
-            # clipped from a checked box to the image), a third of an export's time
-            x1, y1 = min(max(x, 0.0), w), min(max(y, 0.0), h)
-            cw, ch = min(max(x2, 0.0), w) - x1, min(max(y2, 0.0), h) - y1
-            if cw > 0 and ch > 0:
-                clipped = object.__new__(Box)
-                clipped.__dict__.update(
-                    cls=box.cls, x=x1, y=y1, w=cw, h=ch, severity=box.severity, id=box.id
-                )
-                out.append(clipped)
-        return out
+        return box_clip.boxes(self, image)
+
+    def clipped(self, image: ExportImage) -> list[tuple[Box, float, float, float, float]]:
+        """(box, x, y, w, h) for each of `boxes(image)`: the box as labeled and the
+        numbers of the box `boxes` gives for it, without building that Box."""
+        return box_clip.clipped(self, image)
 
     # -- image bytes -------------------------------------------------------------------
     def source_path(self, record: ImageRecord) -> Path:

@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from functools import lru_cache
 import os
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..core.geometry import from_voc, to_voc
+from ..core.geometry import from_voc
 from ..core.model import Annotation, Box
 from ..errors import FormatError
 from . import masks_voc, safe_read
-from .attributes import apply_image, image_attributes, object_attributes, severity_of
+from .attributes import (
+    AttributeTexts,
+    apply_image,
+    image_attributes,
+    object_attributes,
+    severity_of,
+)
 from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .masks_common import export_masks
 from .outdir import write_new
@@ -48,24 +55,30 @@ def export(
     (out / "JPEGImages").mkdir()
     (out / "ImageSets" / "Main").mkdir(parents=True)
     stems, segmented, pal = set(), set(), masks_voc.palette(ds)
-    annotations = str(out / "Annotations")
+    # os.path.join(annotations, stem + ".xml") without a join per file: a stem is a
+    # file's base name, never an absolute path that join would restart at
+    annotations = os.path.join(str(out / "Annotations"), "")
+    texts = xml_texts()
+    named = []  # (split, stem) of each image, in order: the image sets
     for image in iter_progress(ds.images, progress, cancel):
-        if image.stem in stems:  # VOC has one flat folder: stems must be unique across splits
+        stem = image.stem
+        if stem in stems:  # VOC has one flat folder: stems must be unique across splits
             raise FormatError(
                 f"image {image.record.file}: file name {image.name!r} is used "
                 "in two splits; VOC keeps all images in one folder"
             )
-        stems.add(image.stem)
+        stems.add(stem)
+        named.append((image.split, stem))
         if link != "none":  # not even a Path per image for nothing
             ds.place_image(image, out / "JPEGImages" / image.name, link)
-        write_new(os.path.join(annotations, f"{image.stem}.xml"), image_xml(ds, image))
+        write_new(annotations + stem + ".xml", image_xml(ds, image, texts))
         if masks_voc.write_image(ds, image, out, pal):
-            segmented.add(image.stem)
+            segmented.add(stem)
     for split in ds.splits:
-        names = "".join(f"{i.stem}\n" for i in ds.in_split(split))
+        names = "".join([f"{stem}\n" for s, stem in named if s == split])
         (out / "ImageSets" / "Main" / f"{split}.txt").write_text(names)
     # The devkit's (and torchvision's default) image set: train + val.
-    trainval = "".join(f"{i.stem}\n" for i in ds.images if i.split in ("train", "val"))
+    trainval = "".join([f"{stem}\n" for s, stem in named if s in ("train", "val")])
     (out / "ImageSets" / "Main" / "trainval.txt").write_text(trainval)
     if segmented:
         masks_voc.write_image_sets(ds, out, segmented)
@@ -96,6 +109,13 @@ _OBJECT = """  <object>
 """
 
 
+# _OBJECT with its fields in order as %s (what str.format writes of a str or an int)
+_OBJECT_AT = _OBJECT.replace("%", "%%")
+for _field in ("name", "truncated", "xmin", "ymin", "xmax", "ymax", "attributes"):
+    _OBJECT_AT = _OBJECT_AT.replace("{" + _field + "}", "%s")
+_name = lru_cache(maxsize=4096)(escape)  # a class name's XML text, once per class
+
+
 def attributes_xml(attrs: dict[str, Any], indent: str) -> str:
     """CVAT's VOC attributes block (booleans as true/false)."""
     if not attrs:
@@ -112,33 +132,41 @@ def _text(v: Any) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
-def image_xml(ds: Dataset, image: ExportImage) -> bytes:
+def xml_texts() -> AttributeTexts:
+    """The attributes blocks of an export's images and objects, each made once."""
+    return AttributeTexts(
+        lambda image: attributes_xml(image_attributes(image), "  "),
+        lambda severity: attributes_xml(object_attributes(severity), "    "),
+    )
+
+
+def image_xml(ds: Dataset, image: ExportImage, texts: AttributeTexts | None = None) -> bytes:
     """The annotation XML (a fixed template: ElementTree costs 1 ms per file)."""
+    texts = texts or xml_texts()
     rec = image.record
+    width, height = rec.width, rec.height
     parts = [
         "<annotation>\n  <folder>JPEGImages</folder>\n",
         f"  <filename>{escape(image.name)}</filename>\n",
-        f"  <size>\n    <width>{rec.width}</width>\n    <height>{rec.height}</height>\n"
+        f"  <size>\n    <width>{width}</width>\n    <height>{height}</height>\n"
         f"    <depth>{rec.channels}</depth>\n  </size>\n"
         f"  <segmented>{int(bool(image.annotation.masks))}</segmented>\n",
-        attributes_xml(image_attributes(image), "  "),
+        texts.image(image),
     ]
     # Masks first: object n of the XML is instance n of SegmentationObject (devkit).
-    for box in [*mask_boxes(ds, image), *ds.boxes(image)]:
-        xmin, ymin, xmax, ymax = to_voc(box)
+    # Each box as (class, x, y, w, h, severity): the clipped boxes' numbers without
+    # a Box each (Dataset.clipped).
+    objects = [(b.cls, b.x, b.y, b.w, b.h, b.severity) for b in mask_boxes(ds, image)]
+    objects += [(b.cls, x, y, w, h, b.severity) for b, x, y, w, h in ds.clipped(image)]
+    for cls, x, y, w, h, severity in objects:
+        x2, y2 = x + w, y + h  # Box.x2, Box.y2
+        xmin, ymin, xmax, ymax = round(x) + 1, round(y) + 1, round(x2), round(y2)  # to_voc
         if xmax < xmin or ymax < ymin:
             continue  # thinner than half a pixel: nothing left in integer pixels
-        truncated = box.x <= 0 or box.y <= 0 or box.x2 >= rec.width or box.y2 >= rec.height
+        truncated = x <= 0 or y <= 0 or x2 >= width or y2 >= height
         parts.append(
-            _OBJECT.format(
-                name=escape(box.cls),
-                truncated=int(truncated),
-                xmin=xmin,
-                ymin=ymin,
-                xmax=xmax,
-                ymax=ymax,
-                attributes=attributes_xml(object_attributes(box.severity), "    "),
-            )
+            _OBJECT_AT
+            % (_name(cls), int(truncated), xmin, ymin, xmax, ymax, texts.object(severity))
         )
     parts.append("</annotation>\n")
     return "".join(parts).encode()

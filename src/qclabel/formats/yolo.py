@@ -24,7 +24,7 @@ from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .parts import hull as keypoint_bbox  # noqa: F401 (imported from here by tabular)
 from .outdir import write_new
 from .parts import keypoint_box, part_boxes
-from .yolo_attrs import SIDECAR, entry, write_sidecar
+from .yolo_attrs import SIDECAR, Entries
 
 # The import side lives in formats.yolo_read; these names stay importable from here.
 from .yolo_read import parse_label_file, read_names  # noqa: F401
@@ -50,24 +50,28 @@ def export(
     for split in ds.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
-    labels = str(out / "labels")
-    sidecar: dict[str, str] = {}
+    # os.path.join(labels, split, stem + ".txt") without a join per file: a stem is
+    # a file's base name, never an absolute path that join would restart at
+    folders = {s: os.path.join(str(out / "labels"), s, "") for s in ds.splits}
+    sidecar = Entries()
     for image in iter_progress(ds.images, progress, cancel):
         if link != "none":  # not even a Path per image for nothing
             ds.place_image(image, out / "images" / image.split / image.name, link)
         sev: list[str | None] = []
-        rows = (
-            _pose_rows(ds, image, template, sev)
-            if template
-            else masks_yolo.segment_rows(ds, image, sev)
-            if task == "segment"
-            else _detect_rows(ds, image, sev)
-        )
-        text = "".join(r + "\n" for r in rows)
-        write_new(os.path.join(labels, image.split, image.stem + ".txt"), text.encode())
-        sidecar[f"labels/{image.split}/{image.stem}.txt"] = entry(image, sev, text)
+        if template or task == "segment":
+            rows = (
+                _pose_rows(ds, image, template, sev)
+                if template
+                else masks_yolo.segment_rows(ds, image, sev)
+            )
+            data = "".join(r + "\n" for r in rows).encode()
+        else:
+            data = _detect_text(ds, image, sev).encode()
+        split, stem = image.split, image.stem
+        write_new(folders[split] + stem + ".txt", data)
+        sidecar.add(f"labels/{split}/{stem}.txt", image, sev, data)
     (out / "data.yaml").write_text(data_yaml(ds, "images", template))
-    write_sidecar(out / SIDECAR, sidecar)
+    sidecar.write(out / SIDECAR)
     return {"images": len(ds.images), "notes": [n for n in [val_note(ds)] if n]}
 
 
@@ -144,20 +148,29 @@ def n6(v: float) -> str:
     return f"{min(max(v, 0.0), 1.0):.6f}"
 
 
-def _detect_rows(ds: Dataset, image: ExportImage, sev: list[str | None]) -> list[str]:
+def _detect_text(ds: Dataset, image: ExportImage, sev: list[str | None]) -> str:
+    """The label file: a row per box of `ds.boxes(image)`, each number `n6` of it.
+    Inline, with the clipping to [0, 1] only where a number is outside (1.2M numbers
+    at 100k images): min(max(v, 0.0), 1.0) gives back a number already inside
+    (-0.0 too), and `%.6f` writes what f"{v:.6f}" writes."""
     w, h = image.record.width, image.record.height
     rows = []
-    index = ds.class_index  # ds.boxes refused any class not in it
-    for box in ds.boxes(image):
+    index = ds.class_index  # ds.clipped refused any class not in it
+    for box, x, y, bw, bh in ds.clipped(image):
         sev.append(box.severity)
-        cx, cy = (box.x + box.w / 2) / w, (box.y + box.h / 2) / h
-        bw, bh = box.w / w, box.h / h
-        # n6 of each, inline: 1.2M calls at 100k images
+        cx, cy = (x + bw / 2) / w, (y + bh / 2) / h
+        nw, nh = bw / w, bh / h
         rows.append(
-            f"{index[box.cls]} {min(max(cx, 0.0), 1.0):.6f} {min(max(cy, 0.0), 1.0):.6f} "
-            f"{min(max(bw, 0.0), 1.0):.6f} {min(max(bh, 0.0), 1.0):.6f}"
+            "%d %.6f %.6f %.6f %.6f\n"
+            % (
+                index[box.cls],
+                cx if 0.0 <= cx <= 1.0 else min(max(cx, 0.0), 1.0),
+                cy if 0.0 <= cy <= 1.0 else min(max(cy, 0.0), 1.0),
+                nw if 0.0 <= nw <= 1.0 else min(max(nw, 0.0), 1.0),
+                nh if 0.0 <= nh <= 1.0 else min(max(nh, 0.0), 1.0),
+            )
         )
-    return rows
+    return "".join(rows)
 
 
 def _pose_template(ds: Dataset) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring_ascii
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,13 @@ from typing import Any
 from ..core.model import Annotation
 from ..errors import FormatError
 from . import safe_read
-from .attributes import apply_image, image_attributes, object_attributes, severity_of
+from .attributes import (
+    AttributeTexts,
+    apply_image,
+    image_attributes,
+    object_attributes,
+    severity_of,
+)
 from .dataset import ExportImage
 
 SIDECAR = "qclabel_attributes.json"
@@ -45,11 +52,59 @@ def entry(image: ExportImage, severities: list[str | None], text: str) -> str:
 def write_sidecar(path: Path, labels: dict[str, str]) -> None:
     """`json.dumps({"format": ..., "version": 1, "labels": {path: entry}})` with sorted
     keys, compact, from the entries' JSON texts (`entry`): the same bytes."""
-    with open(path, "w") as fh:  # an entry at a time: no second copy of them all
+    _write(path, labels, labels.__getitem__)
+
+
+def _write(path: Path, keys: Any, text: Any) -> None:
+    with open(path, "w") as fh:  # some entries at a time: no second copy of them all
         fh.write(f'{{"format":{_dumps(FORMAT)},"labels":{{')
-        for n, key in enumerate(sorted(labels)):
-            fh.write(("," if n else "") + _dumps(key) + ":" + labels[key])
+        keys = sorted(keys)
+        for n in range(0, len(keys), 2000):
+            part = ",".join([_key(key) + ":" + text(key) for key in keys[n : n + 2000]])
+            fh.write(("," if n else "") + part)
         fh.write('},"version":1}\n')
+
+
+class Entries:
+    """The sidecar of one export, its entries (`entry`) kept as their parts until it is
+    written: the texts of the image's and the objects' attributes, made once per
+    distinct attributes (attributes.AttributeTexts) and held once, and the label
+    file's digest; joined as json.dumps joins them (compact, keys sorted: "image" <
+    "objects" < "sha256"): the same text, without 100k strings of it held at once."""
+
+    def __init__(self) -> None:
+        self.texts = AttributeTexts(
+            lambda image: _dumps(image_attributes(image)),
+            lambda severity: _dumps(object_attributes(severity)),
+        )
+        self.objects: dict[tuple[str | None, ...], str] = {}  # severities -> their text
+        self.parts: dict[str, tuple[str, str, bytes]] = {}
+
+    def add(self, key: str, image: ExportImage, severities: list[str | None], data: bytes) -> None:
+        """The entry of label file `key` (its path in the sidecar), written as `data`."""
+        head = self.texts.image(image)
+        sev = tuple(severities)
+        names = all(s is None or type(s) is str for s in sev)  # 1 and True: one key
+        objects = self.objects.get(sev) if names else None
+        if objects is None:
+            objects = ",".join([self.texts.object(s) for s in severities])
+            if names and len(self.objects) < 4096:
+                self.objects[sev] = objects
+        self.parts[key] = (head, objects, hashlib.sha256(data).digest())
+
+    def of(self, key: str) -> str:
+        """`entry(image, severities, text)` of the label file `key`."""
+        head, objects, digest = self.parts[key]
+        return f'{{"image":{head},"objects":[{objects}],"sha256":"{digest.hex()}"}}'
+
+    def write(self, path: Path) -> None:
+        """`write_sidecar(path, {key: entry...})`."""
+        _write(path, self.parts, self.of)
+
+
+def _key(key: Any) -> str:
+    """`_dumps(key)`; a str without an encoder made for it (100k keys)."""
+    return encode_basestring_ascii(key) if type(key) is str else _dumps(key)
 
 
 def _dumps(value: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from ..core.model import Annotation
 from ..errors import ConfigError
 from ..project import Project
+from .final_build import boxes_label
 
 STATUSES = ("single", "reviewed", "agreed", "adjudicated")
 RANK = {s: i for i, s in enumerate(STATUSES)}
@@ -64,8 +65,11 @@ def final_labels(
     refs = golden_set(project, raw)
     states = without_answers(raw, refs)  # golden answers are scored, never final labels
     finals: dict[str, FinalLabel] = {}
+    # The kinds any journal holds: an image's latest "final" or "review" is looked
+    # for only when some journal has one (most projects' have neither, for most images).
+    kinds = {k for s in states.values() for k, _ in s.entries}
     for image in project.store.catalog.ids():
-        label = _final_for(image, states, agree)
+        label = _final_for(image, states, agree, kinds)
         if image in refs and (label is None or label.status != "adjudicated"):
             label = _golden_final(refs[image])
         if label and RANK[label.status] >= RANK[min_status]:
@@ -78,23 +82,28 @@ def _golden_final(ref: Any) -> FinalLabel:
     return FinalLabel(ref.image, ref.annotation, "adjudicated", ref.labelers, ref.by)
 
 
-def _final_for(image: str, states: dict[Any, Any], agree: Agree) -> FinalLabel | None:
-    decided = _latest(image, states, "final")
+def _final_for(
+    image: str, states: dict[Any, Any], agree: Agree, kinds: set[str]
+) -> FinalLabel | None:
+    decided = _latest(image, states, "final") if "final" in kinds else None
     if decided:
         user, after = decided
         return FinalLabel(
             image,
-            Annotation.from_dict(after["annotation"]),
+            _built(after["annotation"]),
             "adjudicated",
             tuple(after.get("annotators", ())),
             user,
         )
-    labels = {
-        u: s.annotation(image)
-        for u, s in states.items()
-        if s.get(image, "label") is not None and s.annotation(image).is_labeled
-    }
-    reviewed = _latest(image, states, "review")
+    labels = {}
+    for u, s in states.items():
+        entry = s.entries.get(("label", image))  # what s.get(image) reads
+        if entry and entry["after"] is not None:
+            # s.annotation(image), built here when it holds only boxes (final_build)
+            ann = boxes_label(entry["after"]) or s.annotation(image)
+            if ann.is_labeled:
+                labels[u] = ann
+    reviewed = _latest(image, states, "review") if "review" in kinds else None
     if len(labels) >= 2:
         (ua, a), (ub, b) = sorted(labels.items())[:2]
         if agree(a, b):
@@ -104,7 +113,7 @@ def _final_for(image: str, states: dict[Any, Any], agree: Agree) -> FinalLabel |
         user, after = reviewed
         return FinalLabel(
             image,
-            Annotation.from_dict(after["annotation"]),
+            _built(after["annotation"]),
             "reviewed",
             (after.get("of", ""),),
             user,
@@ -113,6 +122,11 @@ def _final_for(image: str, states: dict[Any, Any], agree: Agree) -> FinalLabel |
         ((user, ann),) = labels.items()
         return FinalLabel(image, ann, "single", (user,))
     return None
+
+
+def _built(label: Any) -> Annotation:
+    """`Annotation.from_dict(label)`."""
+    return boxes_label(label) or Annotation.from_dict(label)
 
 
 def _latest(image: str, states: dict[Any, Any], kind: str) -> tuple[str, dict[Any, Any]] | None:

@@ -77,10 +77,51 @@ UPSERT = INSERT.replace("INSERT", "INSERT OR REPLACE", 1)
 
 
 def record_of(doc: str) -> ImageRecord:
-    return ImageRecord.from_dict(json.loads(doc))
+    return _record(json.loads(doc))
 
 
 _FIELDS = tuple(ImageRecord.__dataclass_fields__)
+# The dataclass's __init__ only sets the fields (no __post_init__): a record can be
+# made by setting them directly, which is what `_record` does when it may.
+_DIRECT = not hasattr(ImageRecord, "__post_init__")
+_new = object.__new__
+
+
+def _record(d: Any) -> ImageRecord:
+    """`ImageRecord.from_dict(d)`. A document with every field in field order (what
+    `row_of` writes) gets them set on the record directly, not one frozen-dataclass
+    `__setattr__` each through keywords (half of reading 100k records): the same
+    attributes, in the same order, with the same values (and as compact: 100k
+    records are held through an export)."""
+    if _DIRECT and type(d) is dict and tuple(d) == _FIELDS:
+        if d["window"]:
+            d["window"] = tuple(d["window"])
+        if d["dpi"]:
+            d["dpi"] = tuple(d["dpi"])
+        rec: ImageRecord = _new(ImageRecord)
+        attrs = rec.__dict__  # item by item, not update(): it stays a key-sharing dict
+        for k, v in d.items():
+            attrs[k] = v
+        return rec
+    return ImageRecord.from_dict(d)
+
+
+def records_of(rows: list[tuple[str, str]]) -> list[ImageRecord]:
+    """`[record_of(doc) for _id, doc in rows]`, the documents parsed as one JSON array
+    (one parse instead of one per row). Each document must give one object with its
+    row's id, else (a damaged document) every row is parsed on its own, which raises
+    what `record_of` raises."""
+    try:
+        docs = json.loads("[" + ",".join([d for _, d in rows]) + "]")
+    except (ValueError, TypeError):
+        docs = None
+    if (
+        type(docs) is not list
+        or len(docs) != len(rows)
+        or any(type(d) is not dict or d.get("id") != i for d, (i, _) in zip(docs, rows))
+    ):
+        return [record_of(doc) for _, doc in rows]
+    return [_record(d) for d in docs]
 
 
 def dict_of(doc: str) -> dict[str, Any]:
