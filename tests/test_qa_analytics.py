@@ -125,3 +125,30 @@ def test_cli_formats_and_permission(timeline, as_user):
     assert "### confusion against finals" in md
     data = json.loads(CliRunner().invoke(main, ["qa", "analytics", str(p.root), "--json"]).output)
     assert data["annotators"]["ann1"]["weeks"]["2025-W03"]["objects"] == 3
+
+
+def test_adjudicated_finals_looked_up_only_where_decided(timeline, monkeypatch):
+    """Analytics asks final_labels for the decided and golden images only; that gives
+    exactly the adjudicated finals of the whole catalog (agreed, reviewed and single
+    ones are never adjudicated)."""
+    from qclabel.qa import final
+
+    p, ids = timeline
+    with p.store.open_session("admin") as s:
+        golden.promote(p, s, ids[7], "reference", SCRATCH_BOX, "import:x")  # not adjudicated
+        golden.promote(p, s, ids[2], "its decision")  # the reference: its final label
+    assert golden.golden_set(p)[ids[2]].annotation == DENT
+    whole = {i: f for i, f in final.final_labels(p, "single").items() if f.status == "adjudicated"}
+    assert set(whole) == {ids[2], ids[3], ids[7]}
+    asked: list[set] = []
+    real = final.final_labels
+
+    def spy(project, min_status=None, agree=None, images=None):
+        asked.append(set(images) if images is not None else None)
+        return real(project, min_status, agree, images)
+
+    monkeypatch.setattr(final, "final_labels", spy)
+    build_analytics(p)
+    assert asked == [{ids[2], ids[3], ids[7]}]
+    assert real(p, "adjudicated", images=asked[0]) == whole
+    assert real(p, "single", images=[ids[4], "not-an-image"]) == {ids[4]: real(p, "single")[ids[4]]}

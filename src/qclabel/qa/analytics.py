@@ -231,10 +231,14 @@ def build_analytics(project: Project, user: str | None = None) -> dict[str, Any]
         )
         for p in dual_pairs(project, states)
     ]
+    # Adjudicated: an image with a decision in some journal, or a golden reference;
+    # only those are looked at (a million catalog images otherwise, 12 s).
+    decided = {img for s in raw.values() for kind, img in s.entries if kind == "final"}
     finals = {
         i: f.annotation
-        for i, f in final_labels(project, "single").items()
-        if f.status == "adjudicated"
+        for i, f in final_labels(
+            project, "adjudicated", images=decided | set(golden.golden_set(project, raw))
+        ).items()
     }
     events = {
         u: [e for e in iter_log(project.store.labels_dir, user=u) if e["kind"] == "label"]

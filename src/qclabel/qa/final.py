@@ -10,7 +10,7 @@ reviewer: `Store.all_states()` leaves out every other (store/authority.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..core.model import Annotation
 from ..errors import ConfigError
@@ -45,10 +45,14 @@ def project_agree(project: Project) -> Agree:
 
 
 def final_labels(
-    project: Project, min_status: str | None = None, agree: Agree | None = None
+    project: Project,
+    min_status: str | None = None,
+    agree: Agree | None = None,
+    images: Iterable[str] | None = None,
 ) -> dict[str, FinalLabel]:
     """Every catalog image that has a final label at or above `min_status`
-    (default: the project's `[qa] min_status`)."""
+    (default: the project's `[qa] min_status`); with `images`, only those of them in
+    the catalog (one image for a golden reference, not a million)."""
     if min_status is None:
         min_status = project.qa.get("min_status", "single")
     if min_status not in RANK:
@@ -68,7 +72,9 @@ def final_labels(
     # The kinds any journal holds: an image's latest "final" or "review" is looked
     # for only when some journal has one (most projects' have neither, for most images).
     kinds = {k for s in states.values() for k, _ in s.entries}
-    for image in project.store.catalog.ids():
+    catalog = project.store.catalog
+    wanted = catalog.ids() if images is None else [i for i in images if i in catalog]
+    for image in wanted:
         label = _final_for(image, states, agree, kinds)
         if image in refs and (label is None or label.status != "adjudicated"):
             label = _golden_final(refs[image])

@@ -177,7 +177,7 @@ def remove(
 def _final_reference(project: Project, image: str) -> Annotation:
     from .final import RANK, final_labels
 
-    final = final_labels(project, "single").get(image)
+    final = final_labels(project, "single", images=[image]).get(image)
     if final is None or RANK[final.status] < RANK["agreed"]:
         status = final.status if final else "no final label"
         raise DecisionError(
