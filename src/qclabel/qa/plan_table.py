@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -72,7 +72,7 @@ def read_columns(catalog: Catalog, by: str) -> tuple[list[str], list[Any], list[
     return order_columns(catalog, group)
 
 
-def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+def _codes(values: Iterable[Any]) -> tuple[np.ndarray, list[Any]]:
     """Each value's index in the order values first appear ("" and None alike)."""
     norm = [v or "" for v in values]
     first = list(dict.fromkeys(norm))
@@ -123,13 +123,14 @@ def build_table(
     n_dual = int(is_dual.sum())
     single_rows = order[n_dual:]
     reviewer = np.full(len(ids), -1, np.int32)
-    rows_list = single_rows.tolist()
-    single_ids = [ids[i] for i in rows_list]
     if choose is not None:
+        single_ids = [ids[i] for i in single_rows.tolist()]
         chosen = choose(single_ids)
         mask = np.fromiter((i in chosen for i in single_ids), bool, count=len(single_ids))
-    else:
-        mask = _sample(single_rows, ids, [groups[i] for i in rows_list], cfg, catalog)
+    else:  # the single rows' groups as one object array: no Python int per row
+        subset = np.empty(len(groups), object)
+        subset[:] = groups
+        mask = _sample(single_rows, ids, subset[single_rows], cfg, catalog)
     _review(reviewer, single_rows[mask], who, annotators, reviewers)
     table = PlanTable(
         [ids[i] for i in order.tolist()],
@@ -146,7 +147,7 @@ def build_table(
 
 
 def _sample(
-    rows: np.ndarray, ids: list[str], groups: list[Any], cfg: dict[str, Any], catalog: Catalog
+    rows: np.ndarray, ids: list[str], groups: Iterable[Any], cfg: dict[str, Any], catalog: Catalog
 ) -> np.ndarray:
     """The `rate` share of each group of the images at `rows` with the lowest SHA-256
     of "seed:image" (digests kept between plans by qa.spot_digests)."""
