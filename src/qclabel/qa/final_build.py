@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.assembled import assembled, plain
 from ..core.model import Annotation, Box
 
 _BOX = ("cls", "x", "y", "w", "h", "severity", "id")
@@ -21,7 +22,6 @@ _ANNOTATION = (
     "verdict", "defect_class", "severity", "boxes", "keypoints", "checks", "flag", "skipped",
     "masks", "also",
 )  # fmt: skip
-_new = object.__new__
 _fast: list[bool] = []
 
 
@@ -34,9 +34,8 @@ def fast_enabled() -> bool:
         from ..core.kinds import KINDS
 
         _fast.append(
-            tuple(Box.__dataclass_fields__) == _BOX
-            and tuple(Annotation.__dataclass_fields__) == _ANNOTATION
-            and not hasattr(Annotation, "__post_init__")
+            plain(Box, _BOX, checked_by_caller=True)  # its only check: finite x, y, w, h
+            and plain(Annotation, _ANNOTATION)
             and [k.field for k in KINDS] == ["boxes", "keypoints", "masks"]
             and KINDS[0].type is Box
             and type(KINDS[0]).load is ObjectKind.load
@@ -70,26 +69,24 @@ def boxes_label(after: Any) -> Annotation | None:
             type(x) is float and type(y) is float and type(w) is float and type(h) is float
         ) or not (x - x == 0.0 and y - y == 0.0 and w - w == 0.0 and h - h == 0.0):
             return None  # ints, NaN, inf: Box builds (or refuses) those itself
-        box = _new(Box)
-        attrs = box.__dict__  # item by item: a key-sharing dict, as __init__ leaves it
-        attrs["cls"] = cls
-        attrs["x"] = x
-        attrs["y"] = y
-        attrs["w"] = w
-        attrs["h"] = h
-        attrs["severity"] = severity
-        attrs["id"] = box_id
+        box = assembled(Box, zip(_BOX, (cls, x, y, w, h, severity, box_id)))
         built.append(box)
-    ann = _new(Annotation)
-    attrs = ann.__dict__
-    attrs["verdict"] = after.get("verdict")
-    attrs["defect_class"] = after.get("defect_class")
-    attrs["severity"] = after.get("severity")
-    attrs["boxes"] = tuple(built)
-    attrs["keypoints"] = ()
-    attrs["checks"] = tuple(tuple(c) for c in after.get("checks", ()))
-    attrs["flag"] = after.get("flag")
-    attrs["skipped"] = bool(after.get("skipped", False))
-    attrs["masks"] = ()
-    attrs["also"] = tuple(after.get("also", ()))
+    ann = assembled(
+        Annotation,
+        zip(
+            _ANNOTATION,
+            (
+                after.get("verdict"),
+                after.get("defect_class"),
+                after.get("severity"),
+                tuple(built),
+                (),
+                tuple(tuple(c) for c in after.get("checks", ())),
+                after.get("flag"),
+                bool(after.get("skipped", False)),
+                (),
+                tuple(after.get("also", ())),
+            ),
+        ),
+    )
     return ann
