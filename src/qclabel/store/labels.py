@@ -224,6 +224,7 @@ def read_snapshot(
         entries, m = kept
     else:
         entries, m = _parse_snapshot(path, user, raw)
+        snapshot_cache.interned(entries)
         if sha and m:
             try:
                 merged = snapshot_cache.shared(entries)
