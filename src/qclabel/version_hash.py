@@ -131,6 +131,8 @@ def label_content(annotation: Annotation) -> dict[str, Any]:
     if not annotation.boxes or not _FAST_BOXES or annotation.keypoints or annotation.masks:
         return _label_content(label_dict(annotation))
     key = _rest_key(annotation)
+    if key is None:
+        return _label_content(label_dict(annotation))
     base = _REST.get(key)
     if base is None:
         if len(_REST) > 4096:
@@ -147,17 +149,24 @@ def label_content(annotation: Annotation) -> dict[str, Any]:
 _REST: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
-def _rest_key(annotation: Annotation) -> tuple[Any, ...]:
-    """Every field of a label but its objects: equal keys, equal text around the boxes."""
-    return (
-        annotation.verdict,
-        annotation.defect_class,
-        annotation.severity,
-        annotation.checks,
-        annotation.flag,
-        annotation.skipped,
-        annotation.also,
-    )
+def _rest_key(annotation: Annotation) -> tuple[Any, ...] | None:
+    """Every field of a label but its objects: equal keys, equal text around the boxes.
+    None when a field holds anything but names (str or None), the bool `skipped` and
+    tuples of names: 1, True and 1.0 are one dict key but three texts (0.0, -0.0 and
+    False too), a list is no key at all, and a dict in `also` could hold a "boxes" key."""
+    a = annotation
+    key = (a.verdict, a.defect_class, a.severity, a.checks, a.flag, a.skipped, a.also)
+    for v in (a.verdict, a.defect_class, a.severity, a.flag):
+        if v is not None and type(v) is not str:
+            return None
+    if type(a.skipped) is not bool or type(a.also) is not tuple or type(a.checks) is not tuple:
+        return None
+    if a.also and not all(type(v) is str for v in a.also):
+        return None
+    for check in a.checks:
+        if type(check) is not tuple or not all(type(v) is str for v in check):
+            return None
+    return key
 
 
 def label_text(annotation: Annotation) -> str:
@@ -179,13 +188,18 @@ def label_text(annotation: Annotation) -> str:
             f'{{"cls":{_text(b.cls)},"h":{h!r},"severity":{_text(b.severity)},'
             f'"w":{w!r},"x":{x!r},"y":{y!r}}}'
         )
-    head, tail = _rest_text(annotation)
-    return head + ",".join(rows) + tail
+    parts = _rest_text(annotation)
+    if parts is None:
+        return _dumps(label_content(annotation))
+    return parts[0] + ",".join(rows) + parts[1]
 
 
-def _rest_text(annotation: Annotation) -> tuple[str, str]:
-    """The label's text without its boxes, split where they go (`"boxes":[` ... `]`)."""
+def _rest_text(annotation: Annotation) -> tuple[str, str] | None:
+    """The label's text without its boxes, split where they go (`"boxes":[` ... `]`);
+    None for a label `_rest_key` has no key for."""
     key = _rest_key(annotation)
+    if key is None:
+        return None
     parts = _REST_TEXT.get(key)
     if parts is None:
         if len(_REST_TEXT) > 4096:
@@ -203,7 +217,10 @@ _TEXTS: dict[str | None, str] = {}
 
 
 def _text(value: str | None) -> str:
-    """json's text of a class or severity name (a handful of distinct ones)."""
+    """json's text of a class or severity name (a handful of distinct ones); any other
+    value is written afresh (1 and True are one dict key, not one text)."""
+    if value is not None and type(value) is not str:
+        return _dumps(value)
     text = _TEXTS.get(value)
     if text is None:
         if len(_TEXTS) > 4096:
