@@ -109,22 +109,25 @@ class LabelState:
         return out
 
     def _build(self, image: str, after: dict[str, Any] | None) -> Annotation:
-        """A label written before NaN/inf were refused cannot be built any more: say
-        whose and which, rather than let an export drop the object unseen."""
-        simple = simple_key(after)
-        if simple is not None:  # no objects: equal labels share one (immutable) Annotation
-            shared = SHARED.get(simple)
-            if shared is None:
-                shared = SHARED[simple] = Annotation.from_dict(after)
-            return shared
+        """A label written before NaN/inf were refused cannot be built any more, nor one
+        whose fields are not what qclabel writes (`"boxes": null`, a box without its
+        size): say whose and which, rather than let an export drop the object unseen."""
         try:
+            simple = simple_key(after)
+            if simple is not None:  # no objects: equal labels share one (immutable) Annotation
+                shared = SHARED.get(simple)
+                if shared is None:
+                    shared = SHARED[simple] = Annotation.from_dict(after)
+                return shared
             return Annotation.from_dict(after)
         except InvalidGeometry as exc:
-            raise JournalCorrupt(
-                f"labels/{self.user}.jsonl: the label of image {image} holds {exc} (written "
-                f"before qclabel refused NaN and inf); {self.user} relabels that image, or "
-                "an admin restores the journal from a backup"
-            ) from None
+            why = f"holds {exc} (written before qclabel refused NaN and inf)"
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+            why = f"is not a label qclabel writes ({type(exc).__name__}: {exc})"
+        raise JournalCorrupt(
+            f"labels/{self.user}.jsonl: the label of image {image} {why}; {self.user} "
+            "relabels that image, or an admin restores the journal from a backup"
+        )
 
     def items(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for (k, img), e in self.entries.items():
