@@ -8,6 +8,7 @@ or one image's label file is written over another's (YOLO) or two images share a
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from PIL import Image
@@ -93,3 +94,37 @@ def test_coco_file_names_are_unique_and_read_back(tmp_path: Path) -> None:
         anns = coco.loadAnns(coco.getAnnIds(imgIds=[img_id]))
         assert len(anns) == 1
     assert json.loads(path.read_text())["annotations"][0]["bbox"] == [1.0, 2.0, 5.0, 4.0]
+
+
+def test_a_source_name_that_is_not_utf8_gets_one_name_every_format_can_write(
+    tmp_path: Path,
+) -> None:
+    """A camera share's latin-1 file name arrives as lone surrogates: every format
+    writes the same valid name for it (the bytes spelled out, as the catalog's index
+    does), where COCO, VOC, CSV and JSONL stopped with a traceback."""
+    import xml.etree.ElementTree as ET
+
+    from pycocotools.coco import COCO
+
+    src = tmp_path / "src"
+    src.mkdir()
+    _png(Path(os.fsdecode(os.fsencode(src) + b"/bad\xff.png")), 4)
+    _png(src / "good.png", 5)
+    p = Project.init(tmp_path / "proj", "metal-stamping", user="admin")
+    p.add_role("admin", "ann1", "annotator")
+    ingest_paths(p, [src], workers=1)
+    p = Project.open(p.root)
+    with p.store.open_session("ann1") as s:
+        for n, image in enumerate(p.store.catalog.ids()):
+            box = Box("dent", 1.0 + n, 2.0, 5.0, 4.0, "minor", id=f"b{n}")
+            s.commit(Change(image, Annotation(), Annotation(verdict="fail", boxes=(box,))))
+    for fmt in ("coco", "voc", "csv", "jsonl", "yolo"):
+        export_project(p, fmt, tmp_path / fmt, link="copy")
+    want = "bad\\udcff.png"
+    coco = COCO(str(tmp_path / "coco" / "annotations" / "instances_train.json"))
+    assert sorted(i["file_name"] for i in coco.imgs.values()) == [want, "good.png"]
+    assert (tmp_path / "coco" / "images" / "train" / want).is_file()
+    xml = ET.parse(tmp_path / "voc" / "Annotations" / "bad\\udcff.xml").getroot()
+    assert xml.findtext("filename") == want
+    assert f"images/train/{want}" in (tmp_path / "csv" / "images.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "yolo" / "labels" / "train" / "bad\\udcff.txt").is_file()
