@@ -35,6 +35,10 @@ def _unique_name(rec: ImageRecord, used: set[str], pixels: str = "keep") -> str:
     (consumers pair images and labels by stem), and never a stem used already: two
     images of one name would share one label file."""
     stem = os.path.splitext(os.path.basename(rec.source))[0] or rec.id
+    if not stem.isascii():
+        # bytes of a name that is not UTF-8 (lone surrogates) spelled out as the
+        # catalog's index spells them (`\udcff`): JSON, XML and CSV need text
+        stem = stem.encode("utf-8", "backslashreplace").decode()
     ext = os.path.splitext(rec.file)[1]
     # needs_reencode, without building a Path per image
     if (
