@@ -11,6 +11,7 @@ taxonomy's classes; without it Datumaro assumes the 20 VOC classes.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from functools import lru_cache
@@ -132,17 +133,49 @@ def _text(v: Any) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
+# What XML 1.0 cannot hold at all, not even as a character reference (a file holding
+# one is not well-formed); a file name cannot hold a line break either (image sets
+# list one stem a line).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_NAME = re.compile("[^\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str, what: str, bad: re.Pattern[str] = _NOT_XML) -> str:
+    """`text`, or FormatError naming the first character VOC's XML cannot hold."""
+    found = bad.search(text)
+    if found is not None:
+        raise FormatError(
+            f"{what}: VOC's XML cannot hold the character {found.group()!r} "
+            "(relabel or rename, or export another format)"
+        )
+    return text
+
+
 def xml_texts() -> AttributeTexts:
-    """The attributes blocks of an export's images and objects, each made once."""
+    """The attributes blocks of an export's images and objects, each made (and
+    checked) once."""
     return AttributeTexts(
-        lambda image: attributes_xml(image_attributes(image), "  "),
-        lambda severity: attributes_xml(object_attributes(severity), "    "),
+        lambda image: _xml(attributes_xml(image_attributes(image), "  "), "the image's attributes"),
+        lambda severity: _xml(
+            attributes_xml(object_attributes(severity), "    "), f"severity {severity!r}"
+        ),
     )
 
 
 def image_xml(ds: Dataset, image: ExportImage, texts: AttributeTexts | None = None) -> bytes:
-    """The annotation XML (a fixed template: ElementTree costs 1 ms per file)."""
-    texts = texts or xml_texts()
+    """The annotation XML (a fixed template: ElementTree costs 1 ms per file); an image
+    whose name or labels hold a character XML cannot is refused, naming it."""
+    try:
+        if not image.name.isprintable():  # most names: one C call
+            _xml(image.name, f"file name {image.name!r}", _NOT_NAME)
+        return _image_xml(ds, image, texts or xml_texts())
+    except FormatError as exc:
+        if str(exc).startswith(f"image {image.record.file}:"):  # named (an unknown class)
+            raise
+        raise FormatError(f"image {image.record.file}: {exc}") from None
+
+
+def _image_xml(ds: Dataset, image: ExportImage, texts: AttributeTexts) -> bytes:
     rec = image.record
     width, height = rec.width, rec.height
     parts = [
