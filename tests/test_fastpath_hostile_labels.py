@@ -101,3 +101,29 @@ def test_box_refuses_bools_and_numbers_no_float_can_hold() -> None:
         assert type(info.value).__name__ == "InvalidGeometry", bad
     assert Box("dent", 1, 2, 3, 4).x == 1  # ints stay ints
     assert Box("dent", -0.0, 1e308, 5e-324, 1.0).y == 1e308
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        dict(BASE, boxes=None),
+        dict(BASE, boxes=[{"cls": "dent", "x": float("nan"), "y": 0.0, "w": 1.0, "h": 1.0}]),
+        "fail",  # not a label at all
+    ],
+    ids=["null", "nan", "text"],
+)
+def test_a_decision_that_cannot_be_built_is_one_line_naming_its_journal(
+    tmp_path: Path, annotation: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An adjudicator's `final` (or a reviewer's `review`) event is built the same two
+    ways (final_build, then from_dict): what neither builds is named like a label."""
+    from qclabel.store import session
+
+    p, ids = _project(tmp_path, [FINE])
+    monkeypatch.setattr(session, "refuse_non_finite", lambda value, what: None)  # a tamperer
+    with p.store.open_session("adj") as s:
+        after = {"annotation": annotation, "source": "A", "annotators": ["ann1"]}
+        s.record("final", ids[0], None, after, "decided")
+    with pytest.raises(JournalCorrupt, match=rf"labels/adj\.jsonl: the decision on image {ids[0]}"):
+        export_project(Project.open(p.root), "coco", tmp_path / "out", link="none")
+    assert not (tmp_path / "out").exists()
