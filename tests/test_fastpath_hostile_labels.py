@@ -127,3 +127,19 @@ def test_a_decision_that_cannot_be_built_is_one_line_naming_its_journal(
     with pytest.raises(JournalCorrupt, match=rf"labels/adj\.jsonl: the decision on image {ids[0]}"):
         export_project(Project.open(p.root), "coco", tmp_path / "out", link="none")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [{"also": None}, {"also": 0}, {"checks": None}, {"checks": [1]}, {"checks": 5}],
+    ids=["also-null", "also-0", "checks-null", "checks-of-int", "checks-5"],
+)
+def test_a_box_label_with_a_rest_from_dict_refuses_is_refused_as_such(
+    tmp_path: Path, rest: dict[str, Any]
+) -> None:
+    """final_build's box labels leave what they were not written for to from_dict,
+    raising nothing themselves: the reader names the label."""
+    box = {"cls": "dent", "x": 1.0, "y": 2.0, "w": 3.0, "h": 4.0, "severity": None, "id": "b"}
+    p, ids = _project(tmp_path, [dict(BASE, boxes=[box], **rest)])
+    with pytest.raises(JournalCorrupt, match=rf"labels/ann1\.jsonl: the label of image {ids[0]}"):
+        export_project(p, "coco", tmp_path / "out", link="none")
