@@ -21,7 +21,7 @@ from ..core.model import Annotation
 from ..errors import InvalidGeometry, JournalCorrupt, QclabelError
 from .ackmark import AckRecord
 from .journal import Tail, Torn, genesis, line_ending_at
-from .label_facts import SHARED, no_gc, simple_key, state_of  # noqa: F401 (re-exports)
+from .label_facts import SHARED, annotation_of, no_gc, simple_key, state_of  # noqa: F401
 from .ownership import ALT, file_stem
 
 Key = tuple[str, str]
@@ -113,13 +113,7 @@ class LabelState:
         whose fields are not what qclabel writes (`"boxes": null`, a box without its
         size): say whose and which, rather than let an export drop the object unseen."""
         try:
-            simple = simple_key(after)
-            if simple is not None:  # no objects: equal labels share one (immutable) Annotation
-                shared = SHARED.get(simple)
-                if shared is None:
-                    shared = SHARED[simple] = Annotation.from_dict(after)
-                return shared
-            return Annotation.from_dict(after)
+            return annotation_of(after)  # no objects: equal labels share one Annotation
         except InvalidGeometry as exc:
             why = f"holds {exc} (written before qclabel refused NaN and inf)"
         except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
