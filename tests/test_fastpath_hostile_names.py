@@ -11,9 +11,11 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from qclabel.core.edits import Change
+from qclabel.errors import FormatError
 from qclabel.core.model import Annotation, Box, ImageRecord
 from qclabel.formats import export_project
 from qclabel.formats.export_names import _unique_name
@@ -128,3 +130,26 @@ def test_a_source_name_that_is_not_utf8_gets_one_name_every_format_can_write(
     assert xml.findtext("filename") == want
     assert f"images/train/{want}" in (tmp_path / "csv" / "images.csv").read_text(encoding="utf-8")
     assert (tmp_path / "yolo" / "labels" / "train" / "bad\\udcff.txt").is_file()
+
+
+def test_import_finds_each_image_by_the_name_its_export_gave() -> None:
+    """The whole id (and a number after it) names the image as the first 8 digits do."""
+    from qclabel.formats.importing import Matcher
+
+    recs = [
+        _rec("eeeeeeee66666666", "/c/a_bbbbbbbb.png"),
+        _rec("aaaaaaaa11111111", "/a/a.png"),
+        _rec("bbbbbbbb22222222", "/b/a.png"),
+        _rec("bbbbbbbb77777777", "/g/b.png"),
+    ]
+    used: set[str] = set()
+    names = [_unique_name(r, used) for r in recs]
+    assert names[2] == "a_bbbbbbbb22222222.png"
+    match = Matcher(recs)
+    assert match.find(names[0], None, "f").id == "eeeeeeee66666666"
+    assert match.find(names[2], None, "f").id == "bbbbbbbb22222222"
+    assert match.find("a_bbbbbbbb22222222_2.png", None, "f").id == "bbbbbbbb22222222"
+    assert match.find("x_aaaaaaaa.png", None, "f").id == "aaaaaaaa11111111"
+    for unknown in ("x_bbbbbbbb.png", "x_bbbbbbbb2222.png", "x_12.png", "_aaaaaaaa11111111.png"):
+        with pytest.raises(FormatError):  # two ids start so, no whole id, no id, no stem
+            match.find(unknown, None, "f")
