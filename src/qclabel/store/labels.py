@@ -115,7 +115,7 @@ class LabelState:
         try:
             return annotation_of(after)  # no objects: equal labels share one Annotation
         except InvalidGeometry as exc:
-            why = f"holds {exc} (written before qclabel refused NaN and inf)"
+            why = f"holds {exc} (not written by this release, which refuses it)"
         except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
             why = f"is not a label qclabel writes ({type(exc).__name__}: {exc})"
         raise JournalCorrupt(
