@@ -130,14 +130,15 @@ def label_content(annotation: Annotation) -> dict[str, Any]:
     100k of them)."""
     if not annotation.boxes or not _FAST_BOXES or annotation.keypoints or annotation.masks:
         return _label_content(label_dict(annotation))
-    key = _rest_key(annotation)
-    if key is None:
-        return _label_content(label_dict(annotation))
-    base = _REST.get(key)
+    base = _kept(_REST, annotation)
     if base is None:
+        if not _names_only(annotation):
+            return _label_content(label_dict(annotation))
         if len(_REST) > 4096:
             _REST.clear()
-        base = _REST[key] = _label_content(replace(annotation, boxes=()).to_dict())
+        base = _REST[_rest_key(annotation)] = _label_content(
+            replace(annotation, boxes=()).to_dict()
+        )
     d = dict(base)  # the lists in it are shared, and only read (json.dumps)
     d["boxes"] = [
         {"cls": b.cls, "x": b.x, "y": b.y, "w": b.w, "h": b.h, "severity": b.severity}
@@ -149,24 +150,52 @@ def label_content(annotation: Annotation) -> dict[str, Any]:
 _REST: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
-def _rest_key(annotation: Annotation) -> tuple[Any, ...] | None:
-    """Every field of a label but its objects: equal keys, equal text around the boxes.
-    None when a field holds anything but names (str or None), the bool `skipped` and
-    tuples of names: 1, True and 1.0 are one dict key but three texts (0.0, -0.0 and
-    False too), a list is no key at all, and a dict in `also` could hold a "boxes" key."""
+def _rest_key(annotation: Annotation) -> tuple[Any, ...]:
+    """Every field of a label but its objects: equal keys, equal text around the boxes
+    (for the keys `_names_only` lets into the caches)."""
+    return (
+        annotation.verdict,
+        annotation.defect_class,
+        annotation.severity,
+        annotation.checks,
+        annotation.flag,
+        annotation.skipped,
+        annotation.also,
+    )
+
+
+def _kept(cache: dict[tuple[Any, ...], Any], annotation: Annotation) -> Any:
+    """What `cache` keeps for the label's key, or None. The caches keep names only
+    (`_names_only`), and no other value equals a name, so any other label finds
+    nothing there, but for `skipped`: 1 equals True (and is no bool: not kept)."""
+    if type(annotation.skipped) is not bool:
+        return None
+    try:
+        return cache.get(_rest_key(annotation))
+    except TypeError:  # a list somewhere: no key
+        return None
+
+
+def _names_only(annotation: Annotation) -> bool:
+    """Whether the label's fields but its objects hold names (str or None), the bool
+    `skipped` and tuples of names only: 1, True and 1.0 are one dict key but three
+    texts (0.0, -0.0 and False too), a list is no key at all, and a dict in `also`
+    could hold a "boxes" key."""
     a = annotation
-    key = (a.verdict, a.defect_class, a.severity, a.checks, a.flag, a.skipped, a.also)
-    for v in (a.verdict, a.defect_class, a.severity, a.flag):
-        if v is not None and type(v) is not str:
-            return None
-    if type(a.skipped) is not bool or type(a.also) is not tuple or type(a.checks) is not tuple:
-        return None
-    if a.also and not all(type(v) is str for v in a.also):
-        return None
-    for check in a.checks:
-        if type(check) is not tuple or not all(type(v) is str for v in check):
-            return None
-    return key
+    v, c, s, f, checks, also = a.verdict, a.defect_class, a.severity, a.flag, a.checks, a.also
+    if not (
+        (v is None or type(v) is str)
+        and (c is None or type(c) is str)
+        and (s is None or type(s) is str)
+        and (f is None or type(f) is str)
+        and type(a.skipped) is bool
+        and type(checks) is tuple
+        and type(also) is tuple
+    ):
+        return False
+    return all(type(c) is tuple and all(type(n) is str for n in c) for c in checks) and all(
+        type(n) is str for n in also
+    )
 
 
 def label_text(annotation: Annotation) -> str:
@@ -196,19 +225,18 @@ def label_text(annotation: Annotation) -> str:
 
 def _rest_text(annotation: Annotation) -> tuple[str, str] | None:
     """The label's text without its boxes, split where they go (`"boxes":[` ... `]`);
-    None for a label `_rest_key` has no key for."""
-    key = _rest_key(annotation)
-    if key is None:
-        return None
-    parts = _REST_TEXT.get(key)
+    None for a label holding more than names (`_names_only`)."""
+    parts: tuple[str, str] | None = _kept(_REST_TEXT, annotation)
     if parts is None:
+        if not _names_only(annotation):
+            return None
         if len(_REST_TEXT) > 4096:
             _REST_TEXT.clear()
         text = _dumps(_label_content(replace(annotation, boxes=()).to_dict()))
         # the first '"boxes":[]' is the top-level key: inside a string every quote is
         # escaped, and the keys before it ("also") hold only strings
         at = text.index('"boxes":[]') + len('"boxes":[')
-        parts = _REST_TEXT[key] = (text[:at], text[at:])
+        parts = _REST_TEXT[_rest_key(annotation)] = (text[:at], text[at:])
     return parts
 
 
@@ -217,12 +245,16 @@ _TEXTS: dict[str | None, str] = {}
 
 
 def _text(value: str | None) -> str:
-    """json's text of a class or severity name (a handful of distinct ones); any other
-    value is written afresh (1 and True are one dict key, not one text)."""
-    if value is not None and type(value) is not str:
+    """json's text of a class or severity name (a handful of distinct ones). Names
+    only are kept, and no other value equals one: any other is written afresh (1 and
+    True are one dict key, not one text)."""
+    try:
+        text = _TEXTS.get(value)
+    except TypeError:  # a list: no key
         return _dumps(value)
-    text = _TEXTS.get(value)
     if text is None:
+        if value is not None and type(value) is not str:
+            return _dumps(value)
         if len(_TEXTS) > 4096:
             _TEXTS.clear()
         text = _TEXTS[value] = _dumps(value)
