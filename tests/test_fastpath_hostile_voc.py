@@ -1,4 +1,4 @@
-"""VOC annotation files are XML 1.0, which cannot hold every character a label or a
+"""VOC (and CVAT) annotation files are XML 1.0, which cannot hold every character a label or a
 file name can: a severity or verdict with a control character (an annotator can
 record any text into their own journal) or a source file named with one made the
 export report success over files no XML parser reads. Such a value is one clear
@@ -54,10 +54,11 @@ def _project(tmp_path: Path, after: dict[str, Any]) -> tuple[Project, str]:
 )
 def test_a_character_xml_cannot_hold_is_refused(tmp_path: Path, after: dict[str, Any]) -> None:
     p, image = _project(tmp_path, after)
-    with pytest.raises(FormatError, match=r"image .*part_0000\.png: .*VOC") as info:
-        export_project(p, "voc", tmp_path / "voc", link="none")
-    assert "\n" not in str(info.value)
-    assert not (tmp_path / "voc").exists()
+    for fmt in ("voc", "cvat"):  # CVAT's XML too
+        with pytest.raises(FormatError, match=r"image .*part_0000\.png: .*XML cannot hold") as e:
+            export_project(p, fmt, tmp_path / fmt, link="none")
+        assert "\n" not in str(e.value)
+        assert not (tmp_path / fmt).exists()
 
 
 def test_what_xml_can_hold_reads_back_as_written(tmp_path: Path) -> None:
@@ -86,7 +87,7 @@ def test_a_file_name_voc_cannot_list_is_refused(tmp_path: Path, name: bytes) -> 
     p = Project.open(p.root)
     with p.store.open_session("ann1") as s:
         s.record("label", p.store.catalog.ids()[0], None, _label())
-    with pytest.raises(FormatError, match="VOC"):
+    with pytest.raises(FormatError, match="XML cannot hold"):
         export_project(p, "voc", tmp_path / "voc", link="none")
     assert not (tmp_path / "voc").exists()
     export_project(p, "coco", tmp_path / "coco", link="none")  # JSON holds them
