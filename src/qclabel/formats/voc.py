@@ -11,7 +11,6 @@ taxonomy's classes; without it Datumaro assumes the 20 VOC classes.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from functools import lru_cache
@@ -24,6 +23,7 @@ from ..core.geometry import from_voc
 from ..core.model import Annotation, Box
 from ..errors import FormatError
 from . import masks_voc, safe_read
+from .safe_xml import NOT_NAME, xml_text
 from .attributes import (
     AttributeTexts,
     apply_image,
@@ -133,30 +133,14 @@ def _text(v: Any) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
-# What XML 1.0 cannot hold at all, not even as a character reference (a file holding
-# one is not well-formed); a file name cannot hold a line break either (image sets
-# list one stem a line).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_NOT_NAME = re.compile("[^\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _xml(text: str, what: str, bad: re.Pattern[str] = _NOT_XML) -> str:
-    """`text`, or FormatError naming the first character VOC's XML cannot hold."""
-    found = bad.search(text)
-    if found is not None:
-        raise FormatError(
-            f"{what}: VOC's XML cannot hold the character {found.group()!r} "
-            "(relabel or rename, or export another format)"
-        )
-    return text
-
-
 def xml_texts() -> AttributeTexts:
     """The attributes blocks of an export's images and objects, each made (and
     checked) once."""
     return AttributeTexts(
-        lambda image: _xml(attributes_xml(image_attributes(image), "  "), "the image's attributes"),
-        lambda severity: _xml(
+        lambda image: xml_text(
+            attributes_xml(image_attributes(image), "  "), "the image's attributes"
+        ),
+        lambda severity: xml_text(
             attributes_xml(object_attributes(severity), "    "), f"severity {severity!r}"
         ),
     )
@@ -167,7 +151,7 @@ def image_xml(ds: Dataset, image: ExportImage, texts: AttributeTexts | None = No
     whose name or labels hold a character XML cannot is refused, naming it."""
     try:
         if not image.name.isprintable():  # most names: one C call
-            _xml(image.name, f"file name {image.name!r}", _NOT_NAME)
+            xml_text(image.name, f"file name {image.name!r}", NOT_NAME)
         return _image_xml(ds, image, texts or xml_texts())
     except FormatError as exc:
         if str(exc).startswith(f"image {image.record.file}:"):  # named (an unknown class)
