@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from qclabel.cli import main
-from qclabel.errors import JournalCorrupt
+from qclabel.errors import JournalCorrupt, QclabelError
 from qclabel.formats import export_project
 from qclabel.project import Project
 from qclabel.store import lineformat
@@ -74,3 +74,33 @@ def test_a_canonical_line_with_escapes_still_reads(tmp_path: Path) -> None:
     assert state.damage == [] and state.annotation(image).boxes[0].severity == "minor"
     raw = (p.store.labels_dir / "ann1.jsonl").read_bytes()
     assert b"\\u0001" in raw and "é 😀".encode() in raw
+
+
+def test_a_snapshot_holding_a_lone_surrogate_stops_exports_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot is JSON with every non-ASCII character escaped, so it can hold a
+    lone surrogate, and its owner can write one with a mark that vouches for it (the
+    chains are not signed). No export or version can write that text: one line naming
+    the image, where the content hash's UTF-8 stopped with a traceback."""
+    from qclabel.store import labels as store_labels
+    from qclabel.version_manifest import build_manifest
+
+    p = qa_project(tmp_path, 2, dual_first_n=0, spot_check_rate=0.0)
+    image = p.store.catalog.ids()[0]
+    real = store_labels.encode_snapshot
+    with monkeypatch.context() as m:
+        m.setattr(store_labels, "encode_snapshot", lambda s: real(s).replace(b"SEVX", b"\\ud800"))
+        m.setenv("XDG_CACHE_HOME", str(tmp_path / "writer-cache"))  # readers parse it
+        with p.store.open_session("ann1") as s:
+            s.record("label", image, None, _label("SEVX"))
+    p = Project.open(p.root)
+    state = load_state(p.store.labels_dir, "ann1")
+    assert state.damage == [] and state.annotation(image).boxes[0].severity == "\ud800"
+    for make in (
+        lambda: export_project(p, "coco", tmp_path / "out", link="none"),
+        lambda: build_manifest(p),
+    ):
+        with pytest.raises(QclabelError, match=rf"image {image}: .*lone surrogate"):
+            make()
+    assert not (tmp_path / "out").exists()
