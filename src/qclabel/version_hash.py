@@ -12,6 +12,7 @@ from json.encoder import encode_basestring
 from typing import Any, Iterable, Iterator
 
 from .core.model import Annotation, Box
+from .errors import FormatError
 
 # What identifies an image's pixels: not where the file is, nor when it was ingested.
 IMAGE_IDENTITY = ("id", "sha256", "profile_hash", "page", "width", "height", "orientation")
@@ -78,10 +79,31 @@ def hash_of(
         body = ",".join(
             (_string(i) if type(i) is str else _dumps(i)) + ":" + text for i, text in part
         )
-        h.update((("" if first else ",") + body).encode())
+        h.update(_utf8(("" if first else ",") + body, part))
         first = False
     h.update(('},"splits":' + _dumps(splits) + ',"taxonomy":' + _dumps(taxonomy) + "}").encode())
     return h.hexdigest()
+
+
+def _utf8(text: str, part: list[tuple[str, str]]) -> bytes:
+    """`text.encode()`; a label holding a lone surrogate (JSON's `\\ud800`: a snapshot can
+    hold one, though no qclabel journal line can) is refused naming its image."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        image = next((i for i, t in part if not (i + t).isascii() and _bad(i + t)), "?")
+        raise FormatError(
+            f"image {image}: its label holds a lone surrogate (text that is no Unicode), "
+            "which no export or version can write; relabel the image"
+        ) from None
+
+
+def _bad(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _identity(entry: Any) -> dict[str, Any]:
