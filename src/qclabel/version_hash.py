@@ -12,6 +12,7 @@ from json.encoder import encode_basestring
 from typing import Any, Iterable, Iterator
 
 from .core.model import Annotation, Box
+from .errors import FormatError
 
 # What identifies an image's pixels: not where the file is, nor when it was ingested.
 IMAGE_IDENTITY = ("id", "sha256", "profile_hash", "page", "width", "height", "orientation")
@@ -78,10 +79,31 @@ def hash_of(
         body = ",".join(
             (_string(i) if type(i) is str else _dumps(i)) + ":" + text for i, text in part
         )
-        h.update((("" if first else ",") + body).encode())
+        h.update(_utf8(("" if first else ",") + body, part))
         first = False
     h.update(('},"splits":' + _dumps(splits) + ',"taxonomy":' + _dumps(taxonomy) + "}").encode())
     return h.hexdigest()
+
+
+def _utf8(text: str, part: list[tuple[str, str]]) -> bytes:
+    """`text.encode()`; a label holding a lone surrogate (JSON's `\\ud800`: a snapshot can
+    hold one, though no qclabel journal line can) is refused naming its image."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        image = next((i for i, t in part if not (i + t).isascii() and _bad(i + t)), "?")
+        raise FormatError(
+            f"image {image}: its label holds a lone surrogate (text that is no Unicode), "
+            "which no export or version can write; relabel the image"
+        ) from None
+
+
+def _bad(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _identity(entry: Any) -> dict[str, Any]:
@@ -130,12 +152,15 @@ def label_content(annotation: Annotation) -> dict[str, Any]:
     100k of them)."""
     if not annotation.boxes or not _FAST_BOXES or annotation.keypoints or annotation.masks:
         return _label_content(label_dict(annotation))
-    key = _rest_key(annotation)
-    base = _REST.get(key)
+    base = _kept(_REST, annotation)
     if base is None:
+        if not _names_only(annotation):
+            return _label_content(label_dict(annotation))
         if len(_REST) > 4096:
             _REST.clear()
-        base = _REST[key] = _label_content(replace(annotation, boxes=()).to_dict())
+        base = _REST[_rest_key(annotation)] = _label_content(
+            replace(annotation, boxes=()).to_dict()
+        )
     d = dict(base)  # the lists in it are shared, and only read (json.dumps)
     d["boxes"] = [
         {"cls": b.cls, "x": b.x, "y": b.y, "w": b.w, "h": b.h, "severity": b.severity}
@@ -148,7 +173,8 @@ _REST: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def _rest_key(annotation: Annotation) -> tuple[Any, ...]:
-    """Every field of a label but its objects: equal keys, equal text around the boxes."""
+    """Every field of a label but its objects: equal keys, equal text around the boxes
+    (for the keys `_names_only` lets into the caches)."""
     return (
         annotation.verdict,
         annotation.defect_class,
@@ -157,6 +183,40 @@ def _rest_key(annotation: Annotation) -> tuple[Any, ...]:
         annotation.flag,
         annotation.skipped,
         annotation.also,
+    )
+
+
+def _kept(cache: dict[tuple[Any, ...], Any], annotation: Annotation) -> Any:
+    """What `cache` keeps for the label's key, or None. The caches keep names only
+    (`_names_only`), and no other value equals a name, so any other label finds
+    nothing there, but for `skipped`: 1 equals True (and is no bool: not kept)."""
+    if type(annotation.skipped) is not bool:
+        return None
+    try:
+        return cache.get(_rest_key(annotation))
+    except TypeError:  # a list somewhere: no key
+        return None
+
+
+def _names_only(annotation: Annotation) -> bool:
+    """Whether the label's fields but its objects hold names (str or None), the bool
+    `skipped` and tuples of names only: 1, True and 1.0 are one dict key but three
+    texts (0.0, -0.0 and False too), a list is no key at all, and a dict in `also`
+    could hold a "boxes" key."""
+    a = annotation
+    v, c, s, f, checks, also = a.verdict, a.defect_class, a.severity, a.flag, a.checks, a.also
+    if not (
+        (v is None or type(v) is str)
+        and (c is None or type(c) is str)
+        and (s is None or type(s) is str)
+        and (f is None or type(f) is str)
+        and type(a.skipped) is bool
+        and type(checks) is tuple
+        and type(also) is tuple
+    ):
+        return False
+    return all(type(c) is tuple and all(type(n) is str for n in c) for c in checks) and all(
+        type(n) is str for n in also
     )
 
 
@@ -179,22 +239,26 @@ def label_text(annotation: Annotation) -> str:
             f'{{"cls":{_text(b.cls)},"h":{h!r},"severity":{_text(b.severity)},'
             f'"w":{w!r},"x":{x!r},"y":{y!r}}}'
         )
-    head, tail = _rest_text(annotation)
-    return head + ",".join(rows) + tail
-
-
-def _rest_text(annotation: Annotation) -> tuple[str, str]:
-    """The label's text without its boxes, split where they go (`"boxes":[` ... `]`)."""
-    key = _rest_key(annotation)
-    parts = _REST_TEXT.get(key)
+    parts = _rest_text(annotation)
     if parts is None:
+        return _dumps(label_content(annotation))
+    return parts[0] + ",".join(rows) + parts[1]
+
+
+def _rest_text(annotation: Annotation) -> tuple[str, str] | None:
+    """The label's text without its boxes, split where they go (`"boxes":[` ... `]`);
+    None for a label holding more than names (`_names_only`)."""
+    parts: tuple[str, str] | None = _kept(_REST_TEXT, annotation)
+    if parts is None:
+        if not _names_only(annotation):
+            return None
         if len(_REST_TEXT) > 4096:
             _REST_TEXT.clear()
         text = _dumps(_label_content(replace(annotation, boxes=()).to_dict()))
         # the first '"boxes":[]' is the top-level key: inside a string every quote is
         # escaped, and the keys before it ("also") hold only strings
         at = text.index('"boxes":[]') + len('"boxes":[')
-        parts = _REST_TEXT[key] = (text[:at], text[at:])
+        parts = _REST_TEXT[_rest_key(annotation)] = (text[:at], text[at:])
     return parts
 
 
@@ -203,9 +267,16 @@ _TEXTS: dict[str | None, str] = {}
 
 
 def _text(value: str | None) -> str:
-    """json's text of a class or severity name (a handful of distinct ones)."""
-    text = _TEXTS.get(value)
+    """json's text of a class or severity name (a handful of distinct ones). Names
+    only are kept, and no other value equals one: any other is written afresh (1 and
+    True are one dict key, not one text)."""
+    try:
+        text = _TEXTS.get(value)
+    except TypeError:  # a list: no key
+        return _dumps(value)
     if text is None:
+        if value is not None and type(value) is not str:
+            return _dumps(value)
         if len(_TEXTS) > 4096:
             _TEXTS.clear()
         text = _TEXTS[value] = _dumps(value)

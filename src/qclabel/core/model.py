@@ -31,8 +31,13 @@ def finite(what: str, **coords: Any) -> None:
     """Refuse NaN, inf and non-numbers: a NaN box compares false with every bound, so
     it would pass validation, reach the journal, and vanish from exports."""
     for name, v in coords.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-            raise InvalidGeometry(f"{what}: {name} = {v!r}: coordinates must be finite numbers")
+        try:  # an int too large for a float (10**400) overflows: no coordinate either
+            ok = not isinstance(v, bool) and isinstance(v, numbers.Real) and math.isfinite(v)
+        except OverflowError:
+            ok = False
+        if not ok:
+            shown = repr(v) if len(repr(v)) <= 40 else repr(v)[:37] + "..."
+            raise InvalidGeometry(f"{what}: {name} = {shown}: coordinates must be finite numbers")
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,8 @@ class Box:
                 and math.isfinite(self.y)
                 and math.isfinite(self.w)
                 and math.isfinite(self.h)
-            )
-        except TypeError:
+            ) and bool not in (type(self.x), type(self.y), type(self.w), type(self.h))
+        except (TypeError, OverflowError):  # not a number, or an int no float can hold
             ok = False
         if not ok:
             finite(f"box {self.cls}", x=self.x, y=self.y, w=self.w, h=self.h)

@@ -33,6 +33,7 @@ from typing import Any
 from ..core.mask import Mask
 from ..core.model import OCCLUDED, VERDICTS
 from ..core.taxonomy import KeypointTemplate
+from ..errors import FormatError
 from .dataset import Dataset, ExportImage, Progress, iter_progress
 from .interchange import (
     check_tag_names,
@@ -43,6 +44,7 @@ from .interchange import (
     skeleton_label,
 )
 from .masks_common import export_masks
+from .safe_xml import xml_values
 
 VERSION = "1.1"
 
@@ -65,7 +67,12 @@ def export(
     for n, image in enumerate(iter_progress(ds.images, progress, cancel)):
         folder = out / "images" / image.split if multi else out / "images"
         ds.place_image(image, folder / image.name, link)
-        root.append(image_element(ds, image, n, multi))
+        el = image_element(ds, image, n, multi)
+        try:  # a file name or label holding a control character: no parser reads it
+            xml_values(el)
+        except FormatError as exc:
+            raise FormatError(f"image {image.record.file}: {exc}") from None
+        root.append(el)
     ET.indent(root)
     ET.ElementTree(root).write(out / "annotations.xml", encoding="utf-8", xml_declaration=True)
     return {"images": len(ds.images)}

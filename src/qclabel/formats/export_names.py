@@ -32,8 +32,13 @@ def _renamed(images: list[ExportImage], every: list[ExportImage], pixels: str) -
 
 def _unique_name(rec: ImageRecord, used: set[str], pixels: str = "keep") -> str:
     """The source file name; a stem already used in the split gets the image id added
-    (consumers pair images and labels by stem)."""
+    (consumers pair images and labels by stem), and never a stem used already: two
+    images of one name would share one label file."""
     stem = os.path.splitext(os.path.basename(rec.source))[0] or rec.id
+    if not stem.isascii():
+        # bytes of a name that is not UTF-8 (lone surrogates) spelled out as the
+        # catalog's index spells them (`\udcff`): JSON, XML and CSV need text
+        stem = stem.encode("utf-8", "backslashreplace").decode()
     ext = os.path.splitext(rec.file)[1]
     # needs_reencode, without building a Path per image
     if (
@@ -43,6 +48,10 @@ def _unique_name(rec: ImageRecord, used: set[str], pixels: str = "keep") -> str:
     ):
         ext = ".png"
     if stem in used:
-        stem = f"{stem}_{rec.id[:8]}"
+        base, n = stem, 1
+        stem = f"{base}_{rec.id[:8]}"
+        while stem in used:  # taken too: a source file named so, or ids alike in 8 digits
+            stem = f"{base}_{rec.id}" + (f"_{n}" if n > 1 else "")
+            n += 1
     used.add(stem)
     return stem + ext

@@ -95,9 +95,12 @@ class Matcher:
                     f"{where}: image {shown(name)} matches {len(hits)} catalog "
                     "images; import a file that names them by sha256"
                 )
+        # stem_<8 digits of the id>, or (a name taken even so) stem_<id>, stem_<id>_<n>
         head, _, tail = stem.rpartition("_")
-        hits = [r for i, r in self.by_id.items() if tail and i.startswith(tail)]
-        if head and len(tail) == 8 and len(hits) == 1:
+        if tail.isdigit() and len(tail) < 8:
+            head, _, tail = head.rpartition("_")
+        hits = [r for i, r in self.by_id.items() if len(tail) >= 8 and i.startswith(tail)]
+        if head and len(hits) == 1 and (len(tail) == 8 or tail == hits[0].id):
             return hits[0]
         raise FormatError(f"{where}: image {shown(name)} is not in the project's catalog")
 

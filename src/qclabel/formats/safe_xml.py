@@ -9,6 +9,7 @@ Every problem is one FormatError line naming the file.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -67,3 +68,30 @@ def parse_xml(path: Path, limit: int = MAX_XML_BYTES) -> ET.Element:
         raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except AssertionError:  # TreeBuilder: no root element
         raise FormatError(f"{path}: not XML: no root element") from None
+
+
+# What XML 1.0 cannot hold at all, not even as a character reference (a file holding
+# one is not well-formed); a file name cannot hold a line break either (VOC's image
+# sets list one stem a line).
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+NOT_NAME = re.compile("[^\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str, what: str, bad: re.Pattern[str] = NOT_XML) -> str:
+    """`text`, or FormatError naming the first character an XML export cannot hold
+    (written, it would leave a file no parser reads)."""
+    found = bad.search(text)
+    if found is not None:
+        raise FormatError(
+            f"{what}: XML cannot hold the character {found.group()!r} "
+            "(relabel or rename, or export another format)"
+        )
+    return text
+
+
+def xml_values(el: ET.Element) -> None:
+    """`xml_text` of every text and attribute value of `el` and the elements in it."""
+    for node in el.iter():
+        for value in (node.text or "", *node.attrib.values()):
+            if not value.isprintable():  # most values: one C call
+                xml_text(value, f"{node.tag} {value!r}")

@@ -23,6 +23,7 @@ from ..core.geometry import from_voc
 from ..core.model import Annotation, Box
 from ..errors import FormatError
 from . import masks_voc, safe_read
+from .safe_xml import NOT_NAME, xml_text
 from .attributes import (
     AttributeTexts,
     apply_image,
@@ -133,16 +134,32 @@ def _text(v: Any) -> str:
 
 
 def xml_texts() -> AttributeTexts:
-    """The attributes blocks of an export's images and objects, each made once."""
+    """The attributes blocks of an export's images and objects, each made (and
+    checked) once."""
     return AttributeTexts(
-        lambda image: attributes_xml(image_attributes(image), "  "),
-        lambda severity: attributes_xml(object_attributes(severity), "    "),
+        lambda image: xml_text(
+            attributes_xml(image_attributes(image), "  "), "the image's attributes"
+        ),
+        lambda severity: xml_text(
+            attributes_xml(object_attributes(severity), "    "), f"severity {severity!r}"
+        ),
     )
 
 
 def image_xml(ds: Dataset, image: ExportImage, texts: AttributeTexts | None = None) -> bytes:
-    """The annotation XML (a fixed template: ElementTree costs 1 ms per file)."""
-    texts = texts or xml_texts()
+    """The annotation XML (a fixed template: ElementTree costs 1 ms per file); an image
+    whose name or labels hold a character XML cannot is refused, naming it."""
+    try:
+        if not image.name.isprintable():  # most names: one C call
+            xml_text(image.name, f"file name {image.name!r}", NOT_NAME)
+        return _image_xml(ds, image, texts or xml_texts())
+    except FormatError as exc:
+        if str(exc).startswith(f"image {image.record.file}:"):  # named (an unknown class)
+            raise
+        raise FormatError(f"image {image.record.file}: {exc}") from None
+
+
+def _image_xml(ds: Dataset, image: ExportImage, texts: AttributeTexts) -> bytes:
     rec = image.record
     width, height = rec.width, rec.height
     parts = [

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from ..core.model import Annotation
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidGeometry, JournalCorrupt
 from ..project import Project
 from .final_build import boxes_label
 
@@ -96,7 +96,7 @@ def _final_for(
         user, after = decided
         return FinalLabel(
             image,
-            _built(after["annotation"]),
+            _built(after, user, image),
             "adjudicated",
             tuple(after.get("annotators", ())),
             user,
@@ -119,7 +119,7 @@ def _final_for(
         user, after = reviewed
         return FinalLabel(
             image,
-            _built(after["annotation"]),
+            _built(after, user, image),
             "reviewed",
             (after.get("of", ""),),
             user,
@@ -130,9 +130,18 @@ def _final_for(
     return None
 
 
-def _built(label: Any) -> Annotation:
-    """`Annotation.from_dict(label)`."""
-    return boxes_label(label) or Annotation.from_dict(label)
+def _built(after: Any, user: str, image: str) -> Annotation:
+    """`Annotation.from_dict(after["annotation"])` of a decision (a `final` or `review`
+    event); one that cannot be built is named, as LabelState names a label."""
+    try:
+        label = after["annotation"]
+        return boxes_label(label) or Annotation.from_dict(label)
+    except (InvalidGeometry, TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+        raise JournalCorrupt(
+            f"labels/{user}.jsonl: the decision on image {image} is not a label qclabel "
+            f"writes ({exc}); {user} decides it again, or an admin restores the journal "
+            "from a backup"
+        ) from None
 
 
 def _latest(image: str, states: dict[Any, Any], kind: str) -> tuple[str, dict[Any, Any]] | None:

@@ -71,6 +71,11 @@ def boxes_label(after: Any) -> Annotation | None:
             return None  # ints, NaN, inf: Box builds (or refuses) those itself
         box = assembled(Box, zip(_BOX, (cls, x, y, w, h, severity, box_id)))
         built.append(box)
+    try:
+        checks = tuple(tuple(c) for c in after.get("checks", ()))
+        also = tuple(after.get("also", ()))
+    except TypeError:  # not lists (null, a number): from_dict raises, and is named
+        return None
     ann = assembled(
         Annotation,
         zip(
@@ -81,11 +86,11 @@ def boxes_label(after: Any) -> Annotation | None:
                 after.get("severity"),
                 tuple(built),
                 (),
-                tuple(tuple(c) for c in after.get("checks", ())),
+                checks,
                 after.get("flag"),
                 bool(after.get("skipped", False)),
                 (),
-                tuple(after.get("also", ())),
+                also,
             ),
         ),
     )

@@ -120,9 +120,16 @@ def dict_of(doc: str) -> dict[str, Any]:
     """`record_of(doc).to_dict()` without the record: a document written by `row_of`
     already is that dict (same keys, same order); any other goes through the record."""
     d: dict[str, Any] = json.loads(doc)
-    if tuple(d) == _FIELDS and d["window"] != [] and d["dpi"] != []:
+    if tuple(d) == _FIELDS and _as_listed(d["window"]) and _as_listed(d["dpi"]):
         return d
     return ImageRecord.from_dict(d).to_dict()
+
+
+def _as_listed(pair: Any) -> bool:
+    """Whether to_dict writes `pair` (a window or dpi as stored) back as it is: None,
+    or a list that is not empty (to_dict lists a tuple of it and writes None for
+    anything empty; a string or table would come back as the list of its items)."""
+    return pair is None or (type(pair) is list and len(pair) > 0)
 
 
 def open_reader(path: Path) -> sqlite3.Connection:

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from ..core.model import Annotation
 
 SHARED: dict[tuple[Any, ...], Annotation] = {}
+_NONE: list[Any] = []  # never changed: the value of a field absent from a label
 _SIMPLE = frozenset(
     (
         "verdict",
@@ -33,16 +34,18 @@ _SIMPLE = frozenset(
 def simple_key(after: dict[str, Any] | None) -> tuple[Any, ...] | None:
     """A hashable key of a label without objects or checks (most labels of a QA line:
     pass, or fail with a class), None for any other."""
+    # the objects and checks absent or an empty list, `also` a list of names: anything
+    # else (null, 0, a string) is what from_dict reads otherwise, or refuses
     if (
         not after
         or not _SIMPLE.issuperset(after)
-        or after.get("boxes")
-        or after.get("keypoints")
-        or after.get("checks")
+        or after.get("boxes", _NONE) != _NONE
+        or after.get("keypoints", _NONE) != _NONE
+        or after.get("checks", _NONE) != _NONE
     ):
         return None
-    also = after.get("also") or []
-    if also and not (isinstance(also, list) and all(isinstance(a, str) for a in also)):
+    also = after.get("also", _NONE)
+    if type(also) is not list or (also and not all(type(a) is str for a in also)):
         return None
     key = (
         after.get("verdict"),
@@ -56,6 +59,18 @@ def simple_key(after: dict[str, Any] | None) -> tuple[Any, ...] | None:
         if v is not None and type(v) is not str:
             return None
     return key if len(SHARED) < 10_000 or key in SHARED else None
+
+
+def annotation_of(after: dict[str, Any] | None) -> Annotation:
+    """`Annotation.from_dict(after)`; for a label without objects (`simple_key`) the one
+    shared (immutable) Annotation of all labels equal to it."""
+    key = simple_key(after)
+    if key is None:
+        return Annotation.from_dict(after)
+    shared = SHARED.get(key)
+    if shared is None:
+        shared = SHARED[key] = Annotation.from_dict(after)
+    return shared
 
 
 def state_of(after: dict[str, Any] | None) -> str:

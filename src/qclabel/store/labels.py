@@ -21,7 +21,7 @@ from ..core.model import Annotation
 from ..errors import InvalidGeometry, JournalCorrupt, QclabelError
 from .ackmark import AckRecord
 from .journal import Tail, Torn, genesis, line_ending_at
-from .label_facts import SHARED, no_gc, simple_key, state_of  # noqa: F401 (re-exports)
+from .label_facts import SHARED, annotation_of, no_gc, simple_key, state_of  # noqa: F401
 from .ownership import ALT, file_stem
 
 Key = tuple[str, str]
@@ -109,22 +109,19 @@ class LabelState:
         return out
 
     def _build(self, image: str, after: dict[str, Any] | None) -> Annotation:
-        """A label written before NaN/inf were refused cannot be built any more: say
-        whose and which, rather than let an export drop the object unseen."""
-        simple = simple_key(after)
-        if simple is not None:  # no objects: equal labels share one (immutable) Annotation
-            shared = SHARED.get(simple)
-            if shared is None:
-                shared = SHARED[simple] = Annotation.from_dict(after)
-            return shared
+        """A label written before NaN/inf were refused cannot be built any more, nor one
+        whose fields are not what qclabel writes (`"boxes": null`, a box without its
+        size): say whose and which, rather than let an export drop the object unseen."""
         try:
-            return Annotation.from_dict(after)
+            return annotation_of(after)  # no objects: equal labels share one Annotation
         except InvalidGeometry as exc:
-            raise JournalCorrupt(
-                f"labels/{self.user}.jsonl: the label of image {image} holds {exc} (written "
-                f"before qclabel refused NaN and inf); {self.user} relabels that image, or "
-                "an admin restores the journal from a backup"
-            ) from None
+            why = f"holds {exc} (not written by this release, which refuses it)"
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+            why = f"is not a label qclabel writes ({type(exc).__name__}: {exc})"
+        raise JournalCorrupt(
+            f"labels/{self.user}.jsonl: the label of image {image} {why}; {self.user} "
+            "relabels that image, or an admin restores the journal from a backup"
+        )
 
     def items(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for (k, img), e in self.entries.items():

@@ -53,12 +53,15 @@ def is_written_form(raw: bytes, event: dict[str, Any]) -> bool:
     """True when `raw` is exactly the line encode_event writes for `event`, without
     encoding it again: taking the hash pair out of the line must leave bytes hashing to
     it (so they are the canonical body), and the pair must sit before the first key that
-    sorts after "hash" (so the line is canonical too). A false result proves nothing;
+    sorts after "hash" (so the line is canonical too). A line holding a `\\u` escape is
+    left to the caller: canonical JSON writes every character as itself but control
+    characters, and bytes spelled otherwise hash as spelled too (a lone surrogate no
+    qclabel line can hold, hashed by whoever wrote it). A false result proves nothing;
     the caller then looks closer."""
     digest = event["hash"]
     keys = sorted(event)
     nxt = keys.index("hash") + 1
-    if not isinstance(digest, str) or nxt >= len(keys):
+    if not isinstance(digest, str) or nxt >= len(keys) or b"\\u" in raw:
         return False
     pair = b'"hash":"' + digest.encode() + b'",'
     at = raw.find(pair)
