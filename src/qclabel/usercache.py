@@ -7,10 +7,10 @@ the user's own, not group- or world-writable and not a symbolic link; it is writ
 atomically (a private temporary file, then a rename), and old files are removed only
 from such a folder (never through a link: a folder planted as a link to someone's files
 removes none of them). The folder is checked and then used through one descriptor, so
-a folder put in its place after the check is never read or written. Whoever reads an entry still checks
-that it was derived from exactly the data at hand (each caller keys its entries by a hash
-of their source): a cache can make a command faster, never change what it prints. A
-cache that cannot be read or written only means computing again.
+a folder put in its place after the check is never read or written. Whoever reads an
+entry still checks that it was derived from exactly the data at hand (each caller keys
+its entries by a hash of their source): a cache can make a command faster, never change
+what it prints. A cache that cannot be read or written only means computing again.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import stat
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -125,10 +126,14 @@ def prune(folder: Path, suffix: str, keep: int, budget: int) -> None:
 
 def load_json(path: Path, key: str) -> Any | None:
     """The value kept in the JSON file `path` under `key` (the caller's hash of what
-    the value was derived from), or None when the file holds another key or none."""
+    the value was derived from), or None when the file holds another key or none, or
+    when its text no longer hashes to the SHA-256 on its first line (a changed value
+    under an intact key: a flipped bit, a hand edit)."""
     data = read(path)
+    if data is None or data[64:65] != b"\n" or sha256(data[65:]).hexdigest().encode() != data[:64]:
+        return None
     try:
-        doc = json.loads(data) if data is not None else None
+        doc = json.loads(data[65:])
     except ValueError:
         return None
     if not isinstance(doc, dict) or doc.get("key") != key:
@@ -137,5 +142,7 @@ def load_json(path: Path, key: str) -> Any | None:
 
 
 def store_json(path: Path, key: str, value: Any) -> None:
-    """Keep `value` (JSON) in `path` under `key`, replacing what the file held."""
-    write(path, json.dumps({"key": key, "value": value}).encode())
+    """Keep `value` (JSON) in `path` under `key`, replacing what the file held: the
+    SHA-256 of the text on the first line, the text on the second."""
+    text = json.dumps({"key": key, "value": value}).encode()
+    write(path, sha256(text).hexdigest().encode() + b"\n" + text)
