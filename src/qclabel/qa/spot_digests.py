@@ -63,6 +63,7 @@ def compute(ids: list[str], seed: int) -> bytes:
 
 
 PARALLEL = 200_000  # below this a second process saves less than it costs
+CHUNK = 16_384  # the child's ids between two looks at whether its parent is still there
 
 
 def _hash(ids: list[str], seed: int) -> bytes:
@@ -75,12 +76,15 @@ def _forked(ids: list[str], seed: int) -> Callable[..., bytes] | None:
     second core (half a million ids: 0.3 s). Only where a fork is safe: one thread in
     this process (a fork copies no lock another thread holds) and a second CPU. Returns
     the reader of the child's bytes; what a failed or killed child did not hand over is
-    hashed here instead, so the result is the same either way."""
+    hashed here instead, so the result is the same either way. A child whose parent is
+    gone (killed alone: `kill PID`, a supervisor's timeout) stops within a chunk, rather
+    than hash on with the parent's output still open."""
     affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere the CPU count
     cpus = len(affinity(0)) if affinity else (os.cpu_count() or 1)
     if threading.active_count() > 1 or cpus < 2 or not hasattr(os, "fork"):
         return None
     r, w = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -91,8 +95,13 @@ def _forked(ids: list[str], seed: int) -> Callable[..., bytes] | None:
         code = 1
         try:
             os.close(r)
+            parts = []
+            for n in range(0, len(ids), CHUNK):  # a parent gone (SIGTERM): stop hashing
+                if os.getppid() != parent:
+                    os._exit(1)
+                parts.append(_hash(ids[n : n + CHUNK], seed))
             with os.fdopen(w, "wb") as fh:
-                fh.write(_hash(ids, seed))
+                fh.write(b"".join(parts))
             code = 0
         finally:
             os._exit(code)
