@@ -100,3 +100,26 @@ def test_a_process_reading_a_replaced_catalog_keeps_nothing_of_the_old_file(tmp_
     assert catalog_columns.order_columns(app, GROUP) == want  # the app plans again
     assert app.ids() == want[0]
     assert catalog_columns.order_columns(Catalog(path), GROUP) == want  # the next command
+
+
+def test_a_reader_of_the_legacy_file_follows_its_migration(tmp_path, monkeypatch):
+    """A reader who may not migrate `catalog.json` reads it in memory (not its owner);
+    once the owner's command migrated it and ingested more, that reader plans the
+    SQLite file's images, and keeps nothing of the legacy file under its state."""
+    from qclabel.store import catalog_migrate
+
+    from test_store_catalog_sqlite import legacy_project, record
+
+    root = legacy_project(tmp_path)
+    path = root / "catalog.sqlite"
+    with monkeypatch.context() as m:
+        m.setattr(catalog_migrate, "may_migrate", lambda legacy: False)
+        app = Catalog(path)
+        old = catalog_columns.order_columns(app, GROUP)
+        assert len(old[0]) == 12 and not path.exists()  # in memory
+        catalog_migrate.migrate(path)  # the owner's next command
+        Catalog(path).add([record(f"n{k:03d}") for k in range(3)])
+        want = fresh(path)
+        assert len(want[0]) == 15
+        assert catalog_columns.order_columns(app, GROUP) == want
+    assert catalog_columns.order_columns(Catalog(path), GROUP) == want
