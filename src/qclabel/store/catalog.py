@@ -62,7 +62,7 @@ class Catalog(Lookups):
         self._idset: set[str] | None = None
         self._records: dict[str, ImageRecord] | None = None
         self._light: list[Light] | None = None
-        self._opened: tuple[int, int] | None = None  # the file the reader has open
+        self._opened: tuple[int, int] | None = None  # the file read (None: none there)
 
     @property
     def file(self) -> Path:
@@ -73,15 +73,15 @@ class Catalog(Lookups):
 
     # -- connections ------------------------------------------------------------------
     def _reader(self) -> sqlite3.Connection | None:
-        if self._opened is not None and _identity(self.path) != self._opened:
-            self.reload()  # another file put in its place (a restored backup): read that
+        if self._con is not None and _identity(self.path) != self._opened:
+            self.reload()  # another file in its place (a restored backup, a migration)
         if self._con is None:
             legacy = catalog_migrate.legacy_path(self.path)
             if not self.path.exists() and legacy.exists():
                 if catalog_migrate.may_migrate(legacy):
                     catalog_migrate.migrate(self.path)
                 else:
-                    self._con = catalog_migrate.in_memory(legacy)
+                    self._con, self._opened = catalog_migrate.in_memory(legacy), None
                     return self._con
             if not self.path.exists():
                 return None  # an empty catalog: reading creates no file
