@@ -114,3 +114,19 @@ def test_the_app_s_evidence_in_memory_follows_an_edit_by_another_process(
     assert sizes(want) == {"L1": 10, "L2": 30}
     version_evidence._QA_CACHE.update(memory)  # the app's memory, as it was
     assert version_evidence._qa_evidence(app, None) == want  # the app's next export
+
+
+def test_evidence_kept_by_another_release_is_computed_again(lots, monkeypatch):
+    """What an earlier release computed (its gates, its metrics) is not what this one
+    computes: after an upgrade the evidence is computed afresh, as for version lists."""
+    import qclabel
+
+    from qclabel.qa import report as qa_report
+
+    reports = []
+    real = qa_report.build_report
+    monkeypatch.setattr(qa_report, "build_report", lambda p: reports.append(1) or real(p))
+    first = evidence(lots.root)
+    assert evidence(lots.root) == first and len(reports) == 1  # kept
+    monkeypatch.setattr(qclabel, "__version__", qclabel.__version__ + ".post1")  # upgraded
+    assert evidence(lots.root) == first and len(reports) == 2
