@@ -28,7 +28,7 @@ def digest(root: Path, key: tuple[Any, ...]) -> str:
     columns are kept by (store.catalog_columns: inode, size, times, SQLite's change
     counter), the others' inode, size and times (a catalog rewritten in place keeps its
     length and last image but not its files' stamps, and `touch -d` sets no change
-    time)."""
+    time), and this release."""
     from .store.catalog_columns import state
 
     stamps = []
@@ -43,7 +43,9 @@ def digest(root: Path, key: tuple[Any, ...]) -> str:
         stamps.append(
             (p.name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sqlite and sqlite.hex())
         )
-    raw = json.dumps([list(key), stamps], default=str, sort_keys=True)
+    from . import __version__  # another release may compute other evidence
+
+    raw = json.dumps([__version__, list(key), stamps], default=str, sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
