@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import stat
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -29,19 +28,11 @@ def folder(part: str) -> Path:
     return Path(base) / "qclabel" / part
 
 
-def private(path: Path) -> bool:
-    """Only a folder of the user's own that nobody else can write is trusted."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
-
-
 def _opened(folder: Path) -> int | None:
-    """The folder opened (never through a link) when it is private: what is read,
-    written and removed then goes through this descriptor, so a folder put in its place
-    after the check is never used."""
+    """The folder opened (never through a link) when it is the user's own and nobody
+    else can write it, the only folder trusted: what is read, written and removed then
+    goes through this descriptor, so a folder put in its place after the check is never
+    used."""
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
