@@ -93,3 +93,40 @@ def test_a_cache_folder_that_is_a_file_is_left_alone(tmp_path, monkeypatch, what
     keep_a_snapshot()
     assert target.read_bytes() == b"notes" and folder.read_bytes() == b"notes"
     assert snapshot_cache.load(hashlib.sha256(b"snapshot").hexdigest()) is None
+
+
+def test_columns_forged_by_another_user_in_a_shared_cache_are_not_used(tmp_path, monkeypatch):
+    """The other user owns the shared cache's `qclabel` folder: they move the victim's
+    `catalog-columns` folder aside and put their own in its place, holding columns of
+    other lots under the very state of the victim's catalog (its stat is readable)."""
+    import encodings.cp437  # noqa: F401  (zipfile's, loaded while root may read it)
+    import shutil
+
+    from qclabel.store import catalog_columns
+    from qclabel.store.catalog import Catalog
+
+    from test_cache_attack_catalog import fresh, lotted
+
+    source = lotted(tmp_path / "p").store.catalog.path
+    with throwaway_users("qcfold", 2) as ((victim, other), shared):
+        path = shared / "catalog.sqlite"
+        shutil.copy(source, path)
+        os.chmod(path, 0o644)
+        want = fresh(path)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(shared))
+        with effective(other):  # got there first, and let everyone make their folder
+            (shared / "qclabel").mkdir()
+            os.chmod(shared / "qclabel", 0o777)
+        with effective(victim):
+            assert catalog_columns.order_columns(Catalog(path), "lot") == want
+        entry = catalog_columns._file(path, "lot")
+        with effective(other):
+            entry.parent.rename(entry.parent.with_name("aside"))
+            forged = [want[0], want[1], ["L9"] * len(want[0])]
+            catalog_columns._store(entry, catalog_columns.state(path) or b"", *forged)
+            # a valid entry for this very state: the other user's own plan would use it
+            assert catalog_columns.order_columns(Catalog(path), "lot") == tuple(forged) != want
+            os.chmod(entry.parent, 0o755)  # and readable by the victim
+            os.chmod(entry, 0o644)
+        with effective(victim):
+            assert catalog_columns.order_columns(Catalog(path), "lot") == want
