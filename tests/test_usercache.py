@@ -55,13 +55,15 @@ def test_qa_evidence_is_used_only_under_its_key_and_from_a_private_folder(home, 
     root = tmp_path / "proj"
     root.mkdir()
     (root / "catalog.sqlite").write_bytes(b"x")
-    evidence_cache.store(root, ("journals", 1), {"agreement": 0.97})
-    assert evidence_cache.load(root, ("journals", 1)) == {"agreement": 0.97}
-    assert evidence_cache.load(root, ("journals", 2)) is None  # a label changed since
+    one = evidence_cache.digest(root, ("journals", 1))
+    evidence_cache.store(root, one, {"agreement": 0.97})
+    assert evidence_cache.load(root, one) == {"agreement": 0.97}
+    assert evidence_cache.digest(root, ("journals", 2)) != one  # a label changed since
+    assert evidence_cache.load(root, evidence_cache.digest(root, ("journals", 2))) is None
     (root / "catalog.sqlite").write_bytes(b"xy")  # the catalog changed since
-    assert evidence_cache.load(root, ("journals", 1)) is None
-    evidence_cache.store(root, ("journals", 1), {"agreement": 0.97})
+    assert evidence_cache.digest(root, ("journals", 1)) != one
+    evidence_cache.store(root, one, {"agreement": 0.97})
     (home / "qa-evidence").chmod(0o777)  # anyone could have planted it
-    assert evidence_cache.load(root, ("journals", 1)) is None
+    assert evidence_cache.load(root, one) is None
     os.chmod(home / "qa-evidence", 0o700)
-    assert evidence_cache.load(root, ("journals", 1)) == {"agreement": 0.97}
+    assert evidence_cache.load(root, one) == {"agreement": 0.97}

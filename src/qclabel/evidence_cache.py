@@ -8,7 +8,9 @@ evidence there; the user's own cache folder (mode 0700) only they can write, and
 it holds is keyed by everything the evidence is computed from (each journal's last
 event, config, roles, the catalog's size, last image and files). One file per project,
 replaced atomically; anything unreadable, or in a folder or file someone else could
-write (usercache), is ignored and computed afresh.
+write (usercache), is ignored and computed afresh. The caller takes the `digest` before
+computing, and keeps the evidence only when the digest is still the same afterwards:
+evidence computed while the catalog changed is never kept as any state's.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ from typing import Any
 from . import usercache
 
 
-def _digest(root: Path, key: tuple[Any, ...]) -> str:
-    """The key, plus the size and time of the catalog's files (a catalog rewritten in
-    place keeps its length and last image but not its files' stamps)."""
+def digest(root: Path, key: tuple[Any, ...]) -> str:
+    """The key, plus the state of the catalog's files: the catalog file's as the plan's
+    columns are kept by (store.catalog_columns: inode, size, times, SQLite's change
+    counter), the others' inode, size and times (a catalog rewritten in place keeps its
+    length and last image but not its files' stamps, and `touch -d` sets no change
+    time), and this release."""
+    from .store.catalog_columns import state
+
     stamps = []
     for p in sorted(Path(root).glob("catalog*")):
         if p.name.endswith(("-shm", ".lock")):  # readers touch these
@@ -32,8 +39,13 @@ def _digest(root: Path, key: tuple[Any, ...]) -> str:
             st = p.stat()
         except OSError:
             continue
-        stamps.append((p.name, st.st_size, st.st_mtime_ns))
-    raw = json.dumps([list(key), stamps], default=str, sort_keys=True)
+        sqlite = state(p) if p.name == "catalog.sqlite" else None
+        stamps.append(
+            (p.name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, sqlite and sqlite.hex())
+        )
+    from . import __version__  # another release may compute other evidence
+
+    raw = json.dumps([__version__, list(key), stamps], default=str, sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -42,12 +54,12 @@ def _file(root: Path) -> Path:
     return usercache.folder("qa-evidence") / f"{name}.json"
 
 
-def load(root: Path, key: tuple[Any, ...]) -> Any | None:
-    """The evidence stored under `key` for this project, or None."""
-    return usercache.load_json(_file(root), _digest(root, key))
+def load(root: Path, key: str) -> Any | None:
+    """The evidence stored under `key` (a `digest`) for this project, or None."""
+    return usercache.load_json(_file(root), key)
 
 
-def store(root: Path, key: tuple[Any, ...], value: Any) -> None:
-    """Keep `value` as this project's evidence under `key`; a cache that cannot be
-    written (read-only home) only means the next export computes it again."""
-    usercache.store_json(_file(root), _digest(root, key), value)
+def store(root: Path, key: str, value: Any) -> None:
+    """Keep `value` as this project's evidence under `key` (a `digest`); a cache that
+    cannot be written (read-only home) only means the next export computes it again."""
+    usercache.store_json(_file(root), key, value)

@@ -33,23 +33,44 @@ def _qa_summary(project: Project, finals: dict, gates: list[str] | None) -> dict
     }
 
 
-_QA_CACHE: dict[tuple, dict[str, Any]] = {}
+_QA_CACHE: dict[str, dict[str, Any]] = {}
 
 
 def _qa_evidence(project: Project, gates: list[str] | None) -> dict[str, Any]:
     """The agreement report's headline and the release evidence, computed once per
     state of the project: keyed by every journal's position (seq and hash of its last
-    event), the config, roles and the catalog, so a second export with no label changed
-    in between (a version, then its export; the app's export after a preview; the next
-    `qclabel export`) reuses it: in this process, and across processes through the
-    exporting user's own cache folder (evidence_cache)."""
-    from .evidence_cache import load, store
+    event), the config, roles and the catalog (its files' state too), so a second
+    export with no label changed in between (a version, then its export; the app's
+    export after a preview; the next `qclabel export`) reuses it: in this process, and
+    across processes through the exporting user's own cache folder (evidence_cache).
+    Evidence is kept only when that state was the same before and after computing it."""
+    from . import evidence_cache
     from .qa.plan import build_plan
     from .qa.report import build_report
 
+    key = evidence_cache.digest(project.root, _state(project, gates))
+    value = _QA_CACHE.get(key) or evidence_cache.load(project.root, key)
+    if value is None:
+        report = build_report(project)
+        value = {
+            "agreement": _agreement(report),
+            "evidence": _evidence(project, report, build_plan(project), gates),
+        }
+        if evidence_cache.digest(project.root, _state(project, gates)) != key:
+            return value  # something changed meanwhile: kept as no state's
+        evidence_cache.store(project.root, key, value)
+    if key not in _QA_CACHE:
+        if len(_QA_CACHE) >= 4:
+            _QA_CACHE.pop(next(iter(_QA_CACHE)))
+        _QA_CACHE[key] = value
+    return value
+
+
+def _state(project: Project, gates: list[str] | None) -> tuple[Any, ...]:
+    """What the evidence is computed from, as the key of its cache (evidence_cache)."""
     states = project.store.all_states()
     catalog = project.store.catalog
-    key = (
+    return (
         str(project.root),
         tuple(sorted((u, s.tail.seq, s.tail.hash) for u, s in states.items())),
         json.dumps([project.config, project.role_table()], sort_keys=True, default=str),
@@ -57,19 +78,6 @@ def _qa_evidence(project: Project, gates: list[str] | None) -> dict[str, Any]:
         tuple(catalog.ids_after(len(catalog) - 1)),
         tuple(gates) if gates else None,
     )
-    if key not in _QA_CACHE:
-        value = load(project.root, key)
-        if value is None:
-            report = build_report(project)
-            value = {
-                "agreement": _agreement(report),
-                "evidence": _evidence(project, report, build_plan(project), gates),
-            }
-            store(project.root, key, value)
-        if len(_QA_CACHE) >= 4:
-            _QA_CACHE.pop(next(iter(_QA_CACHE)))
-        _QA_CACHE[key] = value
-    return _QA_CACHE[key]
 
 
 def _agreement(report: dict[str, Any]) -> dict[str, Any] | None:

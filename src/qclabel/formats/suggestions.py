@@ -20,7 +20,7 @@ from ..errors import FormatError
 from ..project import Project
 
 COLLECTION = "suggestions"
-_cache: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+_cache: dict[str, tuple[tuple[int, ...], list[dict[str, Any]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,16 @@ def store(
 
 
 def _sets(project: Project) -> list[dict[str, Any]]:
-    """All predictions sets, newest first; re-read only when the file changed."""
+    """All predictions sets, newest first; re-read only when the file changed: each
+    write puts a new file in its place (another inode), and the times of two writes in
+    one clock tick (a few milliseconds on many systems) are the same."""
     docs = project.store.documents(COLLECTION)
     key = str(docs.path)
     try:
-        mtime = docs.path.stat().st_mtime_ns
+        st = docs.path.stat()
     except FileNotFoundError:
         return []
+    mtime = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     hit = _cache.get(key)
     if hit is None or hit[0] != mtime:
         sets = sorted(docs.all(), key=lambda d: (d.get("imported_at", ""), d["name"]), reverse=True)

@@ -42,6 +42,14 @@ class Light(NamedTuple):
 ROOT = os.geteuid() == 0
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class Catalog(Lookups):
     """Images in ingest order (seq 1..n). Whole-catalog lists are cached per change."""
 
@@ -54,6 +62,7 @@ class Catalog(Lookups):
         self._idset: set[str] | None = None
         self._records: dict[str, ImageRecord] | None = None
         self._light: list[Light] | None = None
+        self._opened: tuple[int, int] | None = None  # the file read (None: none there)
 
     @property
     def file(self) -> Path:
@@ -64,17 +73,22 @@ class Catalog(Lookups):
 
     # -- connections ------------------------------------------------------------------
     def _reader(self) -> sqlite3.Connection | None:
+        if self._con is not None and _identity(self.path) != self._opened:
+            self.reload()  # another file in its place (a restored backup, a migration)
         if self._con is None:
             legacy = catalog_migrate.legacy_path(self.path)
             if not self.path.exists() and legacy.exists():
                 if catalog_migrate.may_migrate(legacy):
                     catalog_migrate.migrate(self.path)
                 else:
-                    self._con = catalog_migrate.in_memory(legacy)
+                    self._con, self._opened = catalog_migrate.in_memory(legacy), None
                     return self._con
             if not self.path.exists():
                 return None  # an empty catalog: reading creates no file
+            before = _identity(self.path)
             self._con = catalog_db.open_reader(self.path)
+            # replaced while it was opened: which file is open is not known, reopen next
+            self._opened = before if _identity(self.path) == before else (-1, -1)
         return self._con
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -123,7 +137,7 @@ class Catalog(Lookups):
         with self._lock:
             if self._con is not None:
                 self._con.close()
-            self._con, self._version = None, None
+            self._con, self._version, self._opened = None, None, None
             self._ids = self._idset = self._records = self._light = None
 
     # -- reads ------------------------------------------------------------------------

@@ -4,12 +4,15 @@ A QA plan needs these three columns of every image: at a million images, reading
 from SQLite builds a million row tuples (1.1-1.4 s of a 2 s `qa plan`). They change only
 when the catalog does, so the reading user keeps them in their own cache
 (`usercache`, folder `catalog-columns`), one file per catalog and column, under the
-catalog file's state: its device, inode, size, modification time and SQLite's file
-change counter, which the writer's every commit advances (the catalog uses a rollback
-journal, catalog_db). An entry is stored only when the state was the same before and
-after the rows were read (no commit in between), and used only when the catalog's
-state now is the one it was stored under: any write, a restored backup, a file put in
-its place, reads the catalog again.
+catalog file's state: its device, inode, size, modification and change times and
+SQLite's file change counter, which the writer's every commit advances (the catalog
+uses a rollback journal, catalog_db). The change time is what no one can set back
+(`touch -d` sets the modification time, and stamps the change time now): a file
+copied over the catalog in place, its time put back, is still another state. An entry
+is stored only when the state was the same before and after the rows were read (no
+commit in between), and used only when the catalog's state now is the one it was
+stored under: any write, a restored backup, a file put in its place, reads the
+catalog again.
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def state(path: Path) -> bytes | None:
         return None
     if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
         return None
-    ident = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:".encode()
+    ident = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:".encode()
     return hashlib.sha256(ident + head[24:28] + head[92:96]).digest()
 
 

@@ -169,13 +169,5 @@ def store(sha: str, entries: Entries, meta: dict[str, Any]) -> None:
 def _prune(where: Path) -> None:
     """Each snapshot written replaces the last: keep the newest few files only, and no
     more than BUDGET bytes of them (a snapshot of distinct boxes keeps ~0.45 KB per
-    image), the newest always."""
-    try:
-        files = sorted(where.glob("*.bin"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-        total = 0
-        for n, f in enumerate(files):
-            total += f.stat().st_size
-            if n and (n >= KEEP or total > BUDGET):
-                f.unlink(missing_ok=True)
-    except OSError:
-        pass
+    image), the newest always; only in a private folder (usercache.prune)."""
+    usercache.prune(where, ".bin", KEEP, BUDGET)
