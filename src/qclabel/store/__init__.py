@@ -96,11 +96,20 @@ def _readable(labels_dir: Path, user: str) -> bool:
 
 
 def _stamp(folder: Path) -> tuple[Any, ...]:
+    """The role journals' and marks' names, inodes, sizes and times: the change time
+    is what `touch -d` cannot put back, so a journal rewritten in place at its old size
+    and time is read again."""
     try:
         with os.scandir(folder) as it:
             return tuple(
                 sorted(
-                    (e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                    (
+                        e.name,
+                        e.inode(),
+                        e.stat().st_size,
+                        e.stat().st_mtime_ns,
+                        e.stat().st_ctime_ns,
+                    )
                     for e in it
                     if e.name.endswith((".jsonl", ".ack"))
                 )

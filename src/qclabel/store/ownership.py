@@ -86,7 +86,7 @@ def project_file_problem(path: Path) -> str | None:
 # USER's files under USER@TAG (TAG random, so it cannot be planted ahead); readers take
 # the USER@TAG journal that USER owns over the planted USER.jsonl.
 ALT = "@"
-_alt_cache: dict[str, tuple[int, dict[str, list[str]]]] = {}
+_alt_cache: dict[str, tuple[tuple[int, int, int], dict[str, list[str]]]] = {}
 
 
 def file_stem(folder: Path, user: str) -> str:
@@ -101,9 +101,12 @@ def file_stem(folder: Path, user: str) -> str:
 def _alts(folder: Path) -> dict[str, list[str]]:
     """USER -> the USER@TAG journal stems in `folder`, re-read when the folder changed."""
     try:
-        mtime = os.stat(folder).st_mtime_ns
+        st = os.stat(folder)
+        mtime = st.st_mtime_ns
+        # the change time too: `touch -d` puts a modification time back, never it
+        stamp = (st.st_ino, mtime, st.st_ctime_ns)
         cached = _alt_cache.get(str(folder))
-        if cached and cached[0] == mtime:
+        if cached and cached[0] == stamp:
             return cached[1]
         found: dict[str, list[str]] = {}
         for name in sorted(os.listdir(folder)):
@@ -114,7 +117,7 @@ def _alts(folder: Path) -> dict[str, list[str]]:
         return {}
     # A folder's mtime ticks coarsely (a few ms): cache only a listing older than that.
     if time.time_ns() - mtime > 100_000_000:
-        _alt_cache[str(folder)] = (mtime, found)
+        _alt_cache[str(folder)] = (stamp, found)
     return found
 
 
