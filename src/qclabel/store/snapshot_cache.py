@@ -23,13 +23,20 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import sys
 from pathlib import Path
 from typing import Any
 
-from .. import usercache
+from .. import __version__, usercache
 from .label_facts import no_gc
 
-MAGIC = b"qclabel-snapshot-entries 1\n"
+# What wrote the file: this layout (bump the 1 when parsing a snapshot gives other
+# entries), the release, and the interpreter's marshal (its format may differ between
+# Python versions): a file written by any other is parsed afresh, never loaded.
+MAGIC = (
+    f"qclabel-snapshot-entries 1 {__version__} "
+    f"py{sys.version_info[0]}.{sys.version_info[1]} marshal{marshal.version}\n"
+).encode()
 HEAD = len(MAGIC) + 64  # then the snapshot's SHA-256 and the body's, 32 bytes each
 KEEP = 16  # files kept; older ones are removed when a new one is written
 BUDGET = 512 * 2**20  # bytes kept at most, the newest file always
