@@ -14,24 +14,17 @@ from pathlib import Path
 import pytest
 
 from qclabel import version_evidence
-from qclabel.core import edits
 from qclabel.project import Project
 from qclabel.qa import plan as qa_plan
 from qclabel.store.catalog import Catalog
 
-from test_qa_support import qa_project, set_fields
+from test_qa_support import aql_lots_project
 
 
 @pytest.fixture
 def lots(tmp_path: Path) -> Project:
     """Two lots of 20 single-labeled images, sampled by AQL: the evidence lists them."""
-    p = qa_project(tmp_path, 40, annotators=("ann1",), dual_first_n=0, spot_check_by="aql", aql=10)
-    ids = p.store.catalog.ids()
-    p = set_fields(p, {i: {"lot": "L1" if n < 20 else "L2"} for n, i in enumerate(ids)})
-    with p.store.open_session("ann1") as s:
-        for i in ids:
-            s.commit(edits.apply(i, s.annotation(i), edits.set_verdict("pass")))
-    return Project.open(p.root)
+    return Project.open(aql_lots_project(tmp_path, 20).root)
 
 
 def relot(path: Path, ids: list[str], lot: str) -> None:

@@ -9,14 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from qclabel.cli import main
-from qclabel.core import edits
 from qclabel.core.model import Annotation
 from qclabel.errors import ConfigError
 from qclabel.qa.aql import Lot, evaluate, settings
 from qclabel.qa.decisions import review
 from qclabel.qa.plan import build_plan, queue_items
 
-from test_qa_support import qa_project, set_fields
+from test_qa_support import aql_lots_project, qa_project
 
 CFG = {
     "aql": "10",
@@ -31,13 +30,7 @@ CFG = {
 @pytest.fixture
 def lots(tmp_path):
     """Two lots of 30 single-labeled images; AQL 10 at level II: code D, n 8, Ac 2, Re 3."""
-    p = qa_project(tmp_path, 60, annotators=("ann1",), dual_first_n=0, spot_check_by="aql", aql=10)
-    ids = p.store.catalog.ids()
-    p = set_fields(p, {i: {"lot": "L1" if n < 30 else "L2"} for n, i in enumerate(ids)})
-    with p.store.open_session("ann1") as s:
-        for i in ids:
-            s.commit(edits.apply(i, s.annotation(i), edits.set_verdict("pass")))
-    return p
+    return aql_lots_project(tmp_path, 30)
 
 
 def _review(p, images, corrected):

@@ -63,3 +63,16 @@ def label(project: Project, user: str, image: str, *steps) -> Annotation:
         change = edits.apply(image, s.annotation(image), *steps)
         s.commit(change)
     return change.after
+
+
+def aql_lots_project(tmp_path, per_lot: int) -> Project:
+    """Two lots (L1, L2) of `per_lot` images each, labeled pass by ann1 alone, sampled
+    by AQL 10."""
+    n = 2 * per_lot
+    p = qa_project(tmp_path, n, annotators=("ann1",), dual_first_n=0, spot_check_by="aql", aql=10)
+    ids = p.store.catalog.ids()
+    p = set_fields(p, {i: {"lot": "L1" if k < per_lot else "L2"} for k, i in enumerate(ids)})
+    with p.store.open_session("ann1") as s:
+        for i in ids:
+            s.commit(edits.apply(i, s.annotation(i), edits.set_verdict("pass")))
+    return p

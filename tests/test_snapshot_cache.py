@@ -95,6 +95,16 @@ def varied_project(tmp_path) -> Project:
     return Project.open(p.root)
 
 
+def boxed_project(tmp_path, n: int, label_of) -> Project:
+    """`n` images labeled by one annotator, the nth with `label_of(n)` (distinct boxes),
+    in one commit; the session closed, so it wrote its snapshot."""
+    p = qa_project(tmp_path, n, annotators=("ann",), reviewers=(), dual_first_n=0)
+    ids = p.store.catalog.ids()
+    with p.store.open_session("ann") as s:
+        s.commit_many([edits.Change(i, Annotation(), label_of(k)) for k, i in enumerate(ids)])
+    return p
+
+
 def everything(p: Project, queues: bool = True) -> dict:
     """What status, checks and the labeling queues show, for every viewer (the queues
     open a session, which repairs a damaged snapshot: not with `queues=False`)."""
@@ -279,21 +289,11 @@ def test_mostly_distinct_labels_are_kept_as_they_are(tmp_path, cache, parses, mo
     """Boxes drawn one by one make every label distinct: the session keeps no cache (it
     would have to put every label through JSON), a reader keeps what it parsed (marshal
     loads it twice as fast), unmerged, and the next reader gets exactly that."""
-    p = qa_project(tmp_path, 80, annotators=("ann",), reviewers=(), dual_first_n=0)
-    ids = p.store.catalog.ids()
-    with p.store.open_session("ann") as s:
-        s.commit_many(
-            [
-                edits.Change(
-                    i,
-                    Annotation(),
-                    Annotation(
-                        verdict="fail", defect_class="dent", boxes=(Box("dent", n, 1, 3, 3),)
-                    ),
-                )
-                for n, i in enumerate(ids)
-            ]
-        )
+    p = boxed_project(
+        tmp_path,
+        80,
+        lambda n: Annotation(verdict="fail", defect_class="dent", boxes=(Box("dent", n, 1, 3, 3),)),
+    )
     raw = snapshot_path(p.store.labels_dir, "ann").read_bytes()
     kept = cache / f"{hashlib.sha256(raw).hexdigest()}.bin"
     assert not kept.exists()
@@ -359,22 +359,13 @@ def test_repeated_words_are_one_string_parsed_and_kept(tmp_path, cache, parses):
     """Distinct boxes of a few classes: each class, severity and verdict is one string
     object after the parse and after the kept file's load (marshal writes it once),
     and the entries are equal to what parsing gives."""
-    p = qa_project(tmp_path, 60, annotators=("ann",), reviewers=(), dual_first_n=0)
-    ids = p.store.catalog.ids()
-    with p.store.open_session("ann") as s:
-        s.commit_many(
-            [
-                edits.Change(
-                    i,
-                    Annotation(),
-                    Annotation(
-                        verdict="fail",
-                        boxes=(Box("dent", n, 1, 3, 3, "minor"), Box("crack", 1, n, 2, 2)),
-                    ),
-                )
-                for n, i in enumerate(ids)
-            ]
-        )
+    p = boxed_project(
+        tmp_path,
+        60,
+        lambda n: Annotation(
+            verdict="fail", boxes=(Box("dent", n, 1, 3, 3, "minor"), Box("crack", 1, n, 2, 2))
+        ),
+    )
     raw = snapshot_path(p.store.labels_dir, "ann").read_bytes()
     reference = store_labels._parse_snapshot(snapshot_path(p.store.labels_dir, "ann"), "ann", raw)
     for _ in range(2):  # parsed (and kept), then loaded from what was kept
