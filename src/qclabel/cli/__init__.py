@@ -112,7 +112,12 @@ def _group() -> click.Group:
 # export formats, ingest, OpenCV: about 0.2 s) would show: the module defining each.
 # `for_args` runs them from a group holding only that module's commands.
 # A key of two words is a subcommand whose group's other modules are not needed.
-QUICK = {"status": "project_cmds", "label": "label_cmds", "qa plan": "qa_cmds"}
+QUICK = {
+    **dict.fromkeys(("status", "check", "init", "role", "permissions"), "project_cmds"),
+    "label": "label_cmds",
+    **dict.fromkeys(("qa plan", "qa queue", "qa report"), "qa_cmds"),
+    "audit": "audit_cmds",
+}
 _FULL: list[click.Group] = []
 
 
