@@ -1,10 +1,10 @@
 """A project set up as the README's guarantees section says, with real OS users, for the
 blindness attacks (tests/test_blind_attack_*.py):
 
-    bxadm  owner and admin (bxproj, bxpriv)     bxadj  adjudicator (bxproj, bxpriv)
-    bxan1  annotator (bxproj)                   bxan2  annotator (bxproj)
+    ADM  owner and admin (PROJ, PRIV)           ADJ  adjudicator (PROJ, PRIV)
+    AN1  annotator (PROJ)                       AN2  annotator (PROJ)
 
-Dual images 0-3 (dual_first_n = 4): bxan1 labels 0 (scratch) and 1 (dent); bxan2, when
+Dual images 0-3 (dual_first_n = 4): AN1 labels 0 (scratch) and 1 (dent); AN2, when
 asked, labels 0 (crack), 1 (dent), 2 (porosity) and 3 (pass). Each step runs in a
 forked child that dropped root for one of these users (test_file_attacks.as_os).
 """
@@ -29,14 +29,13 @@ from qclabel.project import Project
 from test_file_attacks import as_os
 from test_qa_support import write_images
 
-USERS = {
-    "bxadm": "bxproj,bxpriv",
-    "bxadj": "bxproj,bxpriv",
-    "bxan1": "bxproj",
-    "bxan2": "bxproj",
-}
-GROUPS = ("bxproj", "bxpriv")
-SECRETS = ("crack", "porosity", "bxan2")
+# Names of this process's own (pytest -n 2 runs two modules at once, each making users)
+_TAG = f"{os.getpid() % 100000}"
+ADM, ADJ, AN1, AN2 = (f"bx{role}{_TAG}" for role in ("adm", "adj", "an1", "an2"))
+PROJ, PRIV = f"bxproj{_TAG}", f"bxpriv{_TAG}"
+USERS = {ADM: f"{PROJ},{PRIV}", ADJ: f"{PROJ},{PRIV}", AN1: PROJ, AN2: PROJ}
+GROUPS = (PROJ, PRIV)
+SECRETS = ("crack", "porosity", AN2)
 
 needs_root = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("useradd") is None,
@@ -86,11 +85,11 @@ def _warm_up() -> None:
 def _setup(base: Path, images: Path) -> str:
     root = base / "proj"
     root.mkdir()
-    os.chown(root, -1, grp.getgrnam("bxproj").gr_gid)
-    p = Project.init(root, "metal-stamping", privileged_group="bxpriv")
-    for user in ("bxan1", "bxan2"):
-        p.add_role("bxadm", user, "annotator")
-    p.add_role("bxadm", "bxadj", "adjudicator")
+    os.chown(root, -1, grp.getgrnam(PROJ).gr_gid)
+    p = Project.init(root, "metal-stamping", privileged_group=PRIV)
+    for user in (AN1, AN2):
+        p.add_role(ADM, user, "annotator")
+    p.add_role(ADM, ADJ, "adjudicator")
     p.config["qa"].update(dual_first_n=4, spot_check_rate=0.0)
     p.save_config()
     ingest_paths(p, [images], workers=1)
@@ -98,18 +97,18 @@ def _setup(base: Path, images: Path) -> str:
 
 
 def project(with_b: bool) -> Iterator[Path]:
-    """A fresh project (a fixture's body); bxan2's labels only `with_b`."""
+    """A fresh project (a fixture's body); AN2's labels only `with_b`."""
     base = Path(tempfile.mkdtemp(prefix="bx-", dir="/tmp"))
     try:
         base.chmod(0o755)
         images = write_images(base / "images", 6)
-        os.chown(base, pwd.getpwnam("bxadm").pw_uid, -1)
-        root = Path(as_os("bxadm", _setup, base, images))
-        as_os("bxan1", label, root, 0, "scratch")
-        as_os("bxan1", label, root, 1, "dent")
+        os.chown(base, pwd.getpwnam(ADM).pw_uid, -1)
+        root = Path(as_os(ADM, _setup, base, images))
+        as_os(AN1, label, root, 0, "scratch")
+        as_os(AN1, label, root, 1, "dent")
         if with_b:
             for n, what in enumerate(("crack", "dent", "porosity", "pass")):
-                as_os("bxan2", label, root, n, what)
+                as_os(AN2, label, root, n, what)
         yield root
     finally:
         shutil.rmtree(base, ignore_errors=True)
