@@ -70,6 +70,8 @@ def make_users() -> Iterator[None]:
 def _warm_up() -> None:
     """The children cannot read this Python's standard library (it lives under /root):
     run the steps once as root, so that every module they need is imported already."""
+    import scipy.optimize  # noqa: F401  (the QA report's, loaded when it first runs)
+    import scipy.stats  # noqa: F401
     from os_users import preload
 
     preload()
@@ -79,7 +81,10 @@ def _warm_up() -> None:
         p.config["qa"].update(dual_first_n=4)
         p.save_config()
         label(p.root, 0, "crack")
-        cli(p.root, "status", "DIR", "--json")
+        for args in (("status", "DIR", "--json"), ("version", "create", "DIR", "w")):
+            cli(p.root, *args)
+        cli(p.root, "version", "show", "DIR", "w")
+        cli(p.root, "audit", "verify", "DIR")
 
 
 def _setup(base: Path, images: Path) -> str:
@@ -138,6 +143,8 @@ def cli(root: Path, *args: str) -> tuple[int, str]:
     from qclabel.cli import main
 
     r = CliRunner().invoke(main, [str(root) if a == "DIR" else a for a in args])
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
     return r.exit_code, r.output
 
 
