@@ -85,7 +85,7 @@ class Store:
             return {}
 
     def documents(self, name: str) -> Documents:
-        return Documents(self.root / f"{name}.json")
+        return Documents(self.root / f"{name}.json", like=self.labels_dir)
 
 
 def _readable(labels_dir: Path, user: str) -> bool:

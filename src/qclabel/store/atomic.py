@@ -20,9 +20,12 @@ from ..fsutil import fsync_dir
 from ..errors import StoreWriteError
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Replace `path` with `data` atomically (with `mode`, else the old file's); raise
-    StoreWriteError and leave the old file untouched on any I/O failure."""
+def atomic_write_bytes(
+    path: Path, data: bytes, mode: int | None = None, group: int | None = None
+) -> None:
+    """Replace `path` with `data` atomically (with `mode`, else the old file's; in
+    `group` if given); raise StoreWriteError and leave the old file untouched on any
+    I/O failure."""
     path = Path(path)
     tmp = None
     try:
@@ -31,6 +34,8 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
         with os.fdopen(fd, "wb") as fh:
             # mkstemp makes the file private (0600); the other annotators of the
             # project must still be able to read the config and the catalog.
+            if group is not None:
+                os.fchown(fh.fileno(), -1, group)
             os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
@@ -76,9 +81,15 @@ def _mode_for(path: Path) -> int:
 class AtomicJSONStorage(Storage):
     """TinyDB storage that never rewrites a file in place."""
 
-    def __init__(self, path: str | os.PathLike[str], read_only: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        read_only: bool = False,
+        private: tuple[int, int] | None = None,
+    ):
         self.path = Path(path)
         self.read_only = read_only
+        self.private = private  # (mode, group) every write gives the file
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
@@ -99,7 +110,9 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         if self.read_only:
             raise StoreWriteError(f"{self.path} is opened read-only")
-        atomic_write_bytes(self.path, json.dumps(data, separators=(",", ":")).encode())
+        mode, group = self.private or (None, None)
+        data_bytes = json.dumps(data, separators=(",", ":")).encode()
+        atomic_write_bytes(self.path, data_bytes, mode=mode, group=group)
 
     def close(self) -> None:
         pass

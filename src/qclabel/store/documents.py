@@ -3,23 +3,46 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
 
-from ..errors import StoreWriteError
+from ..errors import PermissionDenied, StoreWriteError
 from .atomic import AtomicJSONStorage, writer_lock
 
 
 class Documents:
-    """A named collection of JSON documents keyed by `name`."""
+    """A named collection of JSON documents keyed by `name`.
 
-    def __init__(self, path: Path):
+    `like`: a folder whose readers are the only ones who may read these documents (the
+    dataset versions hold the final labels: `labels/`). When its group is not the
+    project folder's (a privileged group, README: guarantees), the file is written
+    mode 0640 in that group, and reading it without being in the group is one
+    PermissionDenied line."""
+
+    def __init__(self, path: Path, like: Path | None = None):
         self.path = Path(path)
+        self.like = like
+
+    def _private(self) -> tuple[int, int] | None:
+        if self.like is None:
+            return None
+        try:
+            gid = os.stat(self.like).st_gid
+            return (0o640, gid) if gid != os.stat(self.path.parent).st_gid else None
+        except OSError:
+            return None
 
     def _db(self) -> TinyDB:
-        return TinyDB(self.path, storage=AtomicJSONStorage)
+        return TinyDB(self.path, storage=AtomicJSONStorage, private=self._private())
+
+    def _refused(self) -> PermissionDenied:
+        return PermissionDenied(
+            f"{self.path} is readable by the privileged group only (it holds final "
+            "labels, blind dual annotation): an adjudicator or admin reads it"
+        )
 
     def put(self, name: str, doc: dict[str, Any]) -> None:
         with writer_lock(self.path):  # TinyDB reads, changes and rewrites the whole file
@@ -28,7 +51,10 @@ class Documents:
     def get(self, name: str) -> dict[str, Any] | None:
         if not self.path.exists():
             return None
-        return self._db().table("docs").get(Query().name == name)
+        try:
+            return self._db().table("docs").get(Query().name == name)
+        except PermissionError:
+            raise self._refused() from None
 
     def all(self) -> list[dict[str, Any]]:
         return self.parse(self.raw())
@@ -40,6 +66,8 @@ class Documents:
             return self.path.read_bytes()
         except FileNotFoundError:
             return b""
+        except PermissionError:
+            raise self._refused() from None
 
     def parse(self, raw: bytes) -> list[dict[str, Any]]:
         """The documents in `raw`, in the order TinyDB's `all()` gives them (its table's
