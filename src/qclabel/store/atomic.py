@@ -6,6 +6,7 @@ never a mix; TinyDB's default storage rewrites in place and can be left corrupt.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -59,15 +60,25 @@ def writer_lock(path: Path) -> Iterator[None]:
     between processes, so two ingests at once cannot drop each other's images. Readers
     never take it: they see the old file or the new one."""
     lock = Path(path).with_name(Path(path).name + ".lock")
-    try:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o664)
-    except OSError as exc:
-        raise StoreWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    fd = open_lock(lock, 0o664, StoreWriteError, f"cannot write {path}")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
+
+
+def open_lock(lock: Path, mode: int, error: type[Exception], what: str) -> int:
+    """The lock file's descriptor, never through a symbolic link: the project folder
+    is writable by every member, and a link followed with O_CREAT would make this
+    user's process create the file it points at (another user's journal name)."""
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, mode)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        if exc.errno == errno.ELOOP:
+            why = "it is a symbolic link, not qclabel's lock (the project owner removes it)"
+        raise error(f"{what}: {lock}: {why}") from exc
 
 
 def _mode_for(path: Path) -> int:
