@@ -11,10 +11,12 @@ import json
 
 import pytest
 
-from blind_attack_setup import ADJ, ADM, AN1, PRIV, SECRETS, cli, make_users, needs_root
+from blind_attack_setup import ADJ, ADM, AN1, AN2, PRIV, SECRETS, cli, make_users, needs_root
 from blind_attack_setup import project, read
 from qclabel import api
 from qclabel.errors import PermissionDenied
+from qclabel.project import Project
+from qclabel.tui.labeling import POSITION_DOC
 from test_file_attacks import as_os
 
 pytestmark = needs_root
@@ -66,3 +68,20 @@ def test_the_privileged_read_the_versions_as_before(both):
     assert as_os(ADM, cli, both, "version", "create", "DIR", "v2")[0] == 0
     assert (both / "versions.json").stat().st_mode & 0o777 == 0o640
     assert as_os(AN1, read, both / "versions.json") == "PermissionError"
+
+
+def _save_position(root, image: str) -> None:
+    """What the labeling app does on quit (LabelingSession.save_position)."""
+    doc = Project.open(root).store.documents(f"labels/{AN2}.ui")
+    doc.put(POSITION_DOC, {"image": image, "queue": "plan"})
+
+
+def test_the_image_an_annotator_is_on_is_theirs_to_read(users):
+    """`labels/USER.ui.json` names the image on screen: how far through the dual images
+    its user is. Mode 0640 like the journal, not 0644."""
+    for root in project(with_b=False):
+        as_os(AN2, _save_position, root, "0507748e545f8819")
+        path = root / "labels" / f"{AN2}.ui.json"
+        assert path.stat().st_mode & 0o777 == 0o640
+        assert as_os(AN1, read, path) == "PermissionError"
+        assert b"0507748e545f8819" in as_os(ADJ, read, path)
