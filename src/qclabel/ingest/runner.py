@@ -52,7 +52,7 @@ HASH_CHUNK = 16  # files per hashing task
 
 @contextmanager
 def _ingest_lock(root: Path) -> Iterator[None]:
-    what = f"cannot ingest into {root} (nothing was added)"
+    what = f"cannot ingest into {root} (nothing was added): cannot create {root / '.ingest.lock'}"
     fd = open_lock(root / ".ingest.lock", 0o644, OutputWriteError, what)
     try:
         try:

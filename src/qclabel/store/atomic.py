@@ -35,8 +35,8 @@ def atomic_write_bytes(
         with os.fdopen(fd, "wb") as fh:
             # mkstemp makes the file private (0600); the other annotators of the
             # project must still be able to read the config and the catalog.
-            if group is not None:
-                os.fchown(fh.fileno(), -1, group)
+            if group is not None and os.fstat(fh.fileno()).st_gid != group:
+                os.fchown(fh.fileno(), -1, group)  # a group the writer is in
             os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
@@ -77,8 +77,8 @@ def open_lock(lock: Path, mode: int, error: type[Exception], what: str) -> int:
     except OSError as exc:
         why = exc.strerror or str(exc)
         if exc.errno == errno.ELOOP:
-            why = "it is a symbolic link, not qclabel's lock (the project owner removes it)"
-        raise error(f"{what}: {lock}: {why}") from exc
+            why = f"{lock} is a symbolic link, not qclabel's lock (the project owner removes it)"
+        raise error(f"{what}: {why}") from exc
 
 
 def _mode_for(path: Path) -> int:

@@ -16,22 +16,20 @@ from .atomic import AtomicJSONStorage, writer_lock
 class Documents:
     """A named collection of JSON documents keyed by `name`.
 
-    `like`: a folder whose readers are the only ones who may read these documents (the
-    dataset versions hold the final labels: `labels/`). When its group is not the
-    project folder's (a privileged group, README: guarantees), the file is written
-    mode 0640 in that group, and reading it without being in the group is one
-    PermissionDenied line."""
+    `group_of`: a folder whose readers are the only ones who may read these documents
+    (`labels/`: the dataset versions hold final labels, `labels/USER.ui.json` where its
+    user is). The file is written mode 0640 in that folder's group (the privileged
+    group, README: guarantees); reading it from outside is one PermissionDenied line."""
 
-    def __init__(self, path: Path, like: Path | None = None):
+    def __init__(self, path: Path, group_of: Path | None = None):
         self.path = Path(path)
-        self.like = like
+        self.group_of = group_of
 
     def _private(self) -> tuple[int, int] | None:
-        if self.like is None:
+        if self.group_of is None:
             return None
         try:
-            gid = os.stat(self.like).st_gid
-            return (0o640, gid) if gid != os.stat(self.path.parent).st_gid else None
+            return 0o640, os.stat(self.group_of).st_gid
         except OSError:
             return None
 
