@@ -91,7 +91,8 @@ class ProjectView:
         return self._project.taxonomy.class_names()
 
     def versions(self) -> list[VersionInfo]:
-        """Every dataset version, oldest first (each manifest's hash is checked)."""
+        """Every dataset version, oldest first (each manifest's hash is checked);
+        PermissionDenied where versions.json is the privileged group's to read."""
         from .qa.blind import sees_everything
         from .versions import get_version, list_names
 

@@ -35,11 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import QclabelError
+from .errors import QclabelError, StoreWriteError
 from .formats import VERSION_FILE, export_project
 from .project import Project
 from .qa.kinds import PIPELINE
 from .pipeline_settings import settings
+from .store.atomic import open_lock
 
 LOCK = ".pipeline.lock"
 
@@ -89,7 +90,7 @@ class RunReport:
 # -- the run ----------------------------------------------------------------------------
 @contextmanager
 def _locked(root: Path) -> Iterator[None]:
-    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o664)
+    fd = open_lock(root / LOCK, 0o664, StoreWriteError, "cannot run the pipeline")
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

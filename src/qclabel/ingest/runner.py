@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..core.model import ImageRecord
 from ..errors import OutputWriteError, StoreWriteError
+from ..store.atomic import open_lock
 from . import work
 from .steps import TEMP_DIR
 from .pool import _make_pool, _run
@@ -51,14 +52,8 @@ HASH_CHUNK = 16  # files per hashing task
 
 @contextmanager
 def _ingest_lock(root: Path) -> Iterator[None]:
-    try:
-        fd = os.open(root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise OutputWriteError(
-            f"cannot ingest into {root}: cannot create "
-            f"{root / '.ingest.lock'}: {exc.strerror or exc}; nothing "
-            "was added"
-        ) from exc
+    what = f"cannot ingest into {root} (nothing was added): cannot create {root / '.ingest.lock'}"
+    fd = open_lock(root / ".ingest.lock", 0o644, OutputWriteError, what)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -25,6 +25,11 @@ from .labels import LabelState, journal_path, load_state, users
 from .session import AnnotatorSession
 
 
+# Documents only the readers of labels/ may read: the versions' final labels. (Others,
+# such as imported predictions, every annotator reads.)
+PRIVATE_DOCUMENTS = ("versions",)
+
+
 class Store:
     def __init__(self, root: Path, baseline: dict[str, Any] | None = None):
         self.root = Path(root)
@@ -85,7 +90,8 @@ class Store:
             return {}
 
     def documents(self, name: str) -> Documents:
-        return Documents(self.root / f"{name}.json")
+        private = name in PRIVATE_DOCUMENTS or name.startswith("labels/")
+        return Documents(self.root / f"{name}.json", self.labels_dir if private else None)
 
 
 def _readable(labels_dir: Path, user: str) -> bool:

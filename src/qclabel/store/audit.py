@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from ..core.kinds import KINDS
 from ..errors import JournalCorrupt
+from ..identity import current_user
 from .ackmark import AckRecord, ack_path, read_ack
 from .journal import Tail, Torn, genesis, line_number, read_events
 from .authority import EVENT_ROLES, ROLES_DIR, RoleHistory
@@ -37,12 +38,22 @@ class Finding:
     events: int
     message: str  # the first problem, or the OK summary
     problems: list[str] = field(default_factory=list)  # every problem, one line each
+    verified: bool = True  # False: this OS user may not read the files (file modes)
 
 
 def verify_journal(labels_dir: Path, user: str, history: RoleHistory | None = None) -> Finding:
     """Replay the whole chain from its first line, then hold it against the mark and
-    the snapshot; with `history`, also every event against its author's roles."""
-    labels_dir = Path(labels_dir)
+    the snapshot; with `history`, also every event against its author's roles. Files
+    this OS user may not read (another annotator's, in a project with a privileged
+    group) are a Finding that says so, not verified."""
+    try:
+        return _verify_journal(Path(labels_dir), user, history)
+    except PermissionError:
+        jpath = journal_path(Path(labels_dir), user)
+        return Finding(str(jpath), True, 0, f"not readable by {current_user()}", [], False)
+
+
+def _verify_journal(labels_dir: Path, user: str, history: RoleHistory | None) -> Finding:
     jpath = journal_path(labels_dir, user)
     apath, spath = ack_path(labels_dir, user), snapshot_path(labels_dir, user)
     planted = [p for p in (owner_problem(f, (user,)) for f in (jpath, spath, apath)) if p]

@@ -13,7 +13,6 @@ every reader honours an event only if its author held the role its kind needs
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -104,13 +103,12 @@ def load_history(root: Path, baseline: dict[str, Any]) -> RoleHistory:
 
 
 def role_journals(roles_dir: Path) -> list[tuple[str, Path]]:
-    from .labels import _USER  # the one rule for names that can be a journal's
+    """Each admin's role journal: USER.jsonl, or USER@TAG.jsonl once USER's session
+    moved aside from a file planted under USER's name (ownership.py), as in labels/."""
+    from .labels import journal_path, users
 
-    try:
-        names = sorted(os.listdir(roles_dir))
-    except OSError:
-        return []
-    return [(n[:-6], roles_dir / n) for n in names if n.endswith(".jsonl") and _USER.match(n[:-6])]
+    out = [(u, journal_path(roles_dir, u)) for u in users(roles_dir)]
+    return [(u, p) for u, p in out if p.exists()]
 
 
 def _read(

@@ -176,6 +176,10 @@ class JournalWriter:
                 # The new file's directory entry must be durable too, or a crash could
                 # lose the whole journal even though its lines were fdatasynced.
                 _fsync_dir(self.path.parent)
+            elif os.fstat(self._fd).st_mode & 0o777 & ~FILE_MODE:
+                # the user's own file, made with a looser mode (a `touch`, a link an
+                # older release followed): no label goes where others may read it
+                os.fchmod(self._fd, FILE_MODE)
         except OSError as exc:
             raise StoreWriteError(
                 f"cannot open {self.path} for writing: {exc.strerror or exc}"

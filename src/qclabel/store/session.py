@@ -107,9 +107,8 @@ class AnnotatorSession:
             return
         jpath = _labels.journal_path(self.labels_dir, self.user)
         stamp = time.strftime("%Y%m%dT%H%M%S")
-        aside = jpath.with_name(f"{jpath.name}.torn-{stamp}-{torn.offset}")
         try:
-            aside.write_bytes(torn.data)
+            _keep_aside(jpath.with_name(f"{jpath.name}.torn-{stamp}-{torn.offset}"), torn.data)
             with open(jpath, "r+b") as fh:
                 fh.truncate(torn.offset)
                 os.fsync(fh.fileno())
@@ -245,3 +244,24 @@ def refuse_non_finite(value: Any, what: str) -> None:
             stack.extend(v.values())
         elif isinstance(v, (list, tuple)):
             stack.extend(v)
+
+
+def _keep_aside(path: Path, data: bytes) -> None:
+    """A new file of this user's (FILE_MODE, like the journal: these are unacknowledged
+    labels), never opened through a link or over a file another user put under that
+    name in the shared folder (then the name gets a random tail)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    name = path.name
+    for _ in range(8):
+        try:
+            fd = os.open(path, flags, FILE_MODE)
+            break
+        except FileExistsError:
+            path = path.with_name(f"{name}-{os.urandom(4).hex()}")
+    else:
+        fd = os.open(path, flags, FILE_MODE)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), FILE_MODE)  # whatever the umask
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
