@@ -12,6 +12,8 @@ gid and groups), so the kernel's checks are the real ones:
 
 from __future__ import annotations
 
+import fcntl
+
 import os
 import pickle
 import pwd
@@ -56,6 +58,16 @@ def _sh(*cmd: str) -> None:
 
 @pytest.fixture(scope="module")
 def users():
+    # The users' names are fixed: under `pytest -n 2` another worker may run this
+    # module's other tests at the same time, and would create and delete the same
+    # users under them. One worker at a time holds them (a lock it waits for, held
+    # only while its module fixture lives, so no worker waits holding it).
+    with open("/tmp/qclabel-file-attack-users.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield from _users()
+
+
+def _users():
     for name in (*USERS, *GROUPS):  # left over from an interrupted run
         _sh("userdel", "-r", name)
     for g in GROUPS:
