@@ -15,7 +15,6 @@ import grp
 import os
 import pwd
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -43,28 +42,11 @@ needs_root = pytest.mark.skipif(
 )
 
 
-def _sh(*cmd: str) -> None:
-    subprocess.run(cmd, check=False, capture_output=True)
-
-
 def make_users() -> Iterator[None]:
     """The users and groups (a module fixture's body); removed afterwards."""
-    for name in USERS:  # left over from an interrupted run
-        _sh("userdel", "-r", name)
-    for g in GROUPS:
-        _sh("groupdel", g)
-    try:
-        for g in GROUPS:
-            subprocess.run(["groupadd", g], check=True, capture_output=True)
-        for name, groups in USERS.items():
-            subprocess.run(["useradd", "-m", "-G", groups, name], check=True, capture_output=True)
-        _warm_up()
-        yield
-    finally:
-        for name in USERS:
-            _sh("userdel", "-r", name)
-        for g in GROUPS:
-            _sh("groupdel", g)
+    from os_users import users_and_groups
+
+    yield from users_and_groups(USERS, GROUPS, _warm_up)
 
 
 def _warm_up() -> None:

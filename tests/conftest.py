@@ -45,3 +45,28 @@ def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     """Every test its own cache folder (usercache): results never depend on what another
     test, or the developer's own ~/.cache, kept."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+# The blind-attack modules' real OS users (per test process) and their two projects
+# (tests/blind_attack_setup.py): one definition for every module that uses them.
+@pytest.fixture(scope="module")
+def blind_users():
+    from blind_attack_setup import make_users
+
+    yield from make_users()
+
+
+@pytest.fixture
+def blind_both(blind_users):
+    """Both annotators' labels of the dual images."""
+    from blind_attack_setup import project
+
+    yield from project(with_b=True)
+
+
+@pytest.fixture
+def blind_only_a(blind_users):
+    """The same project without annotator B's labels."""
+    from blind_attack_setup import project
+
+    yield from project(with_b=False)

@@ -17,7 +17,7 @@ import subprocess
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -93,3 +93,30 @@ def effective(user: pwd.struct_passwd) -> Iterator[None]:
     finally:
         os.seteuid(0)
         os.setegid(0)
+
+
+def users_and_groups(
+    users: dict[str, str], groups: tuple[str, ...], warm_up: Callable[[], None]
+) -> Iterator[None]:
+    """A module fixture's body: `groups`, then each user with the groups named for it
+    (comma-separated), `warm_up()` as root, and all of them removed afterwards (and
+    before, when an interrupted run left them)."""
+
+    def remove() -> None:
+        for name in users:
+            subprocess.run(["userdel", "-r", name], check=False, capture_output=True)
+        for g in groups:
+            subprocess.run(["groupdel", g], check=False, capture_output=True)
+
+    remove()
+    try:
+        for g in groups:
+            subprocess.run(["groupadd", g], check=True, capture_output=True)
+        for name, member_of in users.items():
+            subprocess.run(
+                ["useradd", "-m", "-G", member_of, name], check=True, capture_output=True
+            )
+        warm_up()
+        yield
+    finally:
+        remove()

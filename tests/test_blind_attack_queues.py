@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from blind_attack_setup import ADM, AN1, AN2, cli, make_users, needs_root, project, read
+from blind_attack_setup import ADM, AN1, AN2, cli, needs_root, project, read
 from test_file_attacks import as_os
 
 pytestmark = needs_root
-
-
-@pytest.fixture(scope="module")
-def users():
-    yield from make_users()
 
 
 def _published(with_b: bool) -> object:
@@ -29,5 +24,5 @@ def _published(with_b: bool) -> object:
 
 
 @pytest.mark.xfail(strict=True, reason="queues/OTHER.json tells what OTHER has labeled")
-def test_another_annotators_queue_tells_nothing_of_their_labels(users):
+def test_another_annotators_queue_tells_nothing_of_their_labels(blind_users):
     assert _published(with_b=True) == _published(with_b=False)

@@ -10,22 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
-from blind_attack_setup import ADJ, ADM, AN1, AN2, cli, make_users, needs_root, project
+from blind_attack_setup import ADJ, ADM, AN1, AN2, cli, needs_root
 from test_file_attacks import as_os
 
 pytestmark = needs_root
-
-
-@pytest.fixture(scope="module")
-def users():
-    yield from make_users()
-
-
-@pytest.fixture
-def proj(users):
-    yield from project(with_b=False)
 
 
 def _plant(root: Path) -> None:
@@ -38,16 +27,16 @@ def _roles(root: Path) -> dict[str, list[str]]:
     return json.loads(out)
 
 
-def test_a_planted_role_journal_does_not_void_an_admins_role_changes(proj):
-    assert as_os(ADM, cli, proj, "role", "add", "DIR", ADJ, "admin")[0] == 0
-    as_os(AN1, _plant, proj)
-    code, out = as_os(ADJ, cli, proj, "role", "add", "DIR", AN2, "reviewer")
+def test_a_planted_role_journal_does_not_void_an_admins_role_changes(blind_only_a):
+    assert as_os(ADM, cli, blind_only_a, "role", "add", "DIR", ADJ, "admin")[0] == 0
+    as_os(AN1, _plant, blind_only_a)
+    code, out = as_os(ADJ, cli, blind_only_a, "role", "add", "DIR", AN2, "reviewer")
     assert code == 0, out
-    assert list((proj / "roles").glob(f"{ADJ}@*.jsonl"))  # kept aside from the plant
-    roles = _roles(proj)
+    assert list((blind_only_a / "roles").glob(f"{ADJ}@*.jsonl"))  # kept aside from the plant
+    roles = _roles(blind_only_a)
     assert AN2 in roles["reviewer"], roles
-    code, out = as_os(ADJ, cli, proj, "role", "remove", "DIR", AN2, "reviewer")
+    code, out = as_os(ADJ, cli, blind_only_a, "role", "remove", "DIR", AN2, "reviewer")
     assert code == 0, out
-    assert AN2 not in _roles(proj)["reviewer"]
-    code, out = as_os(ADM, cli, proj, "audit", "verify", "DIR")
+    assert AN2 not in _roles(blind_only_a)["reviewer"]
+    code, out = as_os(ADM, cli, blind_only_a, "audit", "verify", "DIR")
     assert f"{ADJ}.jsonl: owned by {AN1}, not by {ADJ}" in out  # the plant is reported

@@ -9,22 +9,11 @@ import os
 import time
 from pathlib import Path
 
-import pytest
 
-from blind_attack_setup import ADJ, AN1, AN2, label, make_users, needs_root, project, read
+from blind_attack_setup import ADJ, AN1, AN2, label, needs_root, read
 from test_file_attacks import as_os
 
 pytestmark = needs_root
-
-
-@pytest.fixture(scope="module")
-def users():
-    yield from make_users()
-
-
-@pytest.fixture
-def proj(users):
-    yield from project(with_b=True)
 
 
 def _tear(root: Path) -> None:
@@ -37,12 +26,12 @@ def _aside(root: Path) -> list[Path]:
     return sorted((root / "labels").glob(f"{AN2}.jsonl.torn-*"))
 
 
-def test_torn_bytes_moved_aside_are_as_private_as_the_journal(proj):
-    as_os(AN2, _tear, proj)
-    as_os(AN2, label, proj, 4, "burr")  # the next session moves the bytes aside
-    (aside,) = _aside(proj)
+def test_torn_bytes_moved_aside_are_as_private_as_the_journal(blind_both):
+    as_os(AN2, _tear, blind_both)
+    as_os(AN2, label, blind_both, 4, "burr")  # the next session moves the bytes aside
+    (aside,) = _aside(blind_both)
     assert aside.stat().st_mode & 0o777 == 0o640
-    assert aside.stat().st_uid == (proj / "labels" / f"{AN2}.jsonl").stat().st_uid
+    assert aside.stat().st_uid == (blind_both / "labels" / f"{AN2}.jsonl").stat().st_uid
     assert as_os(AN1, read, aside) == "PermissionError"
     assert b"crack-SECRET" in as_os(ADJ, read, aside)  # the privileged group reads it
     assert b"crack-SECRET" in as_os(AN2, read, aside)
@@ -59,14 +48,14 @@ def _plant_links(root: Path, target: Path) -> None:
         os.symlink(target, root / "labels" / f"{AN2}.jsonl.torn-{stamp}-{offset}")
 
 
-def test_a_planted_link_neither_redirects_nor_stops_the_session(proj):
-    victim = proj / "labels" / f"{AN2}.snapshot.json"  # a file only AN2 may write
-    as_os(AN1, _plant_links, proj, victim)
-    as_os(AN2, _tear, proj)
+def test_a_planted_link_neither_redirects_nor_stops_the_session(blind_both):
+    victim = blind_both / "labels" / f"{AN2}.snapshot.json"  # a file only AN2 may write
+    as_os(AN1, _plant_links, blind_both, victim)
+    as_os(AN2, _tear, blind_both)
     before = victim.read_bytes()
-    as_os(AN2, label, proj, 4, "burr")  # opens, moves the bytes aside, labels
+    as_os(AN2, label, blind_both, 4, "burr")  # opens, moves the bytes aside, labels
     assert b"crack-SECRET" not in victim.read_bytes()
     assert victim.read_bytes() != before  # the session's own new snapshot, not the tail
-    (aside,) = [p for p in _aside(proj) if not p.is_symlink()]
+    (aside,) = [p for p in _aside(blind_both) if not p.is_symlink()]
     assert aside.stat().st_mode & 0o777 == 0o640
     assert b"crack-SECRET" in aside.read_bytes()

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from blind_attack_setup import ADJ, ADM, AN1, AN2, PRIV, SECRETS, cli, make_users, needs_root
+from blind_attack_setup import ADJ, ADM, AN1, AN2, PRIV, SECRETS, cli, needs_root
 from blind_attack_setup import project, read
 from qclabel import api
 from qclabel.errors import PermissionDenied
@@ -22,13 +22,8 @@ from test_file_attacks import as_os
 pytestmark = needs_root
 
 
-@pytest.fixture(scope="module")
-def users():
-    yield from make_users()
-
-
 @pytest.fixture
-def both(users):
+def both(blind_users):
     for root in project(with_b=True):
         code, out = as_os(ADM, cli, root, "version", "create", "DIR", "v1")
         assert code == 0, out
@@ -76,7 +71,7 @@ def _save_position(root, image: str) -> None:
     doc.put(POSITION_DOC, {"image": image, "queue": "plan"})
 
 
-def test_the_image_an_annotator_is_on_is_theirs_to_read(users):
+def test_the_image_an_annotator_is_on_is_theirs_to_read(blind_users):
     """`labels/USER.ui.json` names the image on screen: how far through the dual images
     its user is. Mode 0640 like the journal, not 0644."""
     for root in project(with_b=False):

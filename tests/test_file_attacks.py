@@ -19,7 +19,6 @@ import pickle
 import pwd
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -52,10 +51,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _sh(*cmd: str) -> None:
-    subprocess.run(cmd, check=False, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def users():
     # The users' names are fixed: under `pytest -n 2` another worker may run this
@@ -68,22 +63,9 @@ def users():
 
 
 def _users():
-    for name in (*USERS, *GROUPS):  # left over from an interrupted run
-        _sh("userdel", "-r", name)
-    for g in GROUPS:
-        _sh("groupdel", g)
-    try:
-        for g in GROUPS:
-            subprocess.run(["groupadd", g], check=True, capture_output=True)
-        for name, groups in USERS.items():
-            subprocess.run(["useradd", "-m", "-G", groups, name], check=True, capture_output=True)
-        _warm_up()
-        yield
-    finally:
-        for name in USERS:
-            _sh("userdel", "-r", name)
-        for g in GROUPS:
-            _sh("groupdel", g)
+    from os_users import users_and_groups
+
+    yield from users_and_groups(USERS, GROUPS, _warm_up)
 
 
 def _warm_up() -> None:
