@@ -229,7 +229,9 @@ def test_kill9_while_writing_the_snapshot(tmp_path: Path) -> None:
 def test_startup_after_a_crash_replays_the_tail(tmp_path: Path) -> None:
     root = tmp_path / "p"
     prebuild(root, "carol", 50)  # closing writes a snapshot covering these 50
-    proc = spawn(root, "carol", 500, 30)
+    # --hold: the kill lands with the session still open (without it, the writer could
+    # close, writing its snapshot, between its 30th ACK and the kill)
+    proc = spawn(root, "carol", 500, 30, "--hold")
     acked = kill_after(proc, 30)
     assert len(acked) >= 30
     assert snapshot_tail(root / "labels", "carol").seq == 50  # the killed one never wrote one
