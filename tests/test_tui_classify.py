@@ -69,6 +69,25 @@ async def test_escape_leaves_severity_unset_and_stays(proj):
         assert on_disk(proj)[first].severity is None
 
 
+async def test_another_label_key_ends_the_prompt_and_does_its_job(proj):
+    """A class key, then a label key instead of a severity: the severity stays unset
+    and the key is not lost (a burst `1 p` is the class, then pass), and a class key
+    given instead picks that class."""
+    app = build_app(proj, "admin", graphics="halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(app, pilot)
+        first = app.labeler.current
+        await pilot.press("1", "p")
+        await settle(pilot, app)
+        assert screen.pending is None
+        assert on_disk(proj)[first].verdict == "pass"  # the p was applied, not swallowed
+        second = app.labeler.current
+        assert second != first
+        await pilot.press("1", "3")  # scratch, then crack instead of a severity
+        await settle(pilot, app)
+        assert on_disk(proj)[second].defect_class == "crack"
+
+
 async def test_fail_key_waits_for_class_and_cycle_severity(proj):
     app = build_app(proj, "admin", graphics="halfcell")
     async with app.run_test(size=SIZE) as pilot:

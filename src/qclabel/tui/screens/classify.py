@@ -143,8 +143,7 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, QueueNavigation, UndoRedo, Im
     # -- label keys (taxonomy hotkeys are data, so they are handled here) ---------------
     def on_key(self, event: events.Key) -> None:
         char = event.character or ""
-        if self.pending is not None:
-            self._severity_key(event, char)
+        if self.pending is not None and self._severity_key(event, char):
             return
         if self.labeler.current is None or not char or self.multi_key(event, char):
             return
@@ -165,20 +164,24 @@ class ClassifyScreen(MultiLabel, ConsensusRequest, QueueNavigation, UndoRedo, Im
                     self.pending = cls
                     self.refresh_panels()
 
-    def _severity_key(self, event: events.Key, char: str) -> None:
+    def _severity_key(self, event: events.Key, char: str) -> bool:
         """A severity digit labels it; escape leaves it unset; any other key also leaves
-        it unset and then does its usual job (q still quits at once)."""
+        it unset and then does its usual job (q still quits at once, `p` passes the
+        image): True when the key was the prompt's own."""
         cls, self.pending = self.pending, None
+        assert cls is not None
         names = cls.severity_names()
         if char.isdigit() and 1 <= int(char) <= len(names):
             event.stop()
             sev = names[int(char) - 1]
             self.label(edits.set_severity(sev), f"{cls.name} ({sev})", advance=True)
-            return
-        if event.key == "escape":
-            event.stop()
+            return True
         self.refresh_panels()
         self.say(f"{cls.name} saved without severity")
+        if event.key == "escape":
+            event.stop()
+            return True
+        return False
 
     def label(self, edit: edits.Edit, what: str, advance: bool, note: str | None = None) -> bool:
         """Commit, then say saved, then (maybe) advance. False if the commit failed."""
