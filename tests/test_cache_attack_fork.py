@@ -1,5 +1,5 @@
-"""The spot-check hash's forked child (qa.spot_digests._forked) when its parent goes:
-Ctrl-C (SIGINT to the process group, or to the parent alone) and SIGTERM to the parent
+"""The spot-check hash's forked child (qa.spot_digests, through qclabel.forked) when its
+parent goes: Ctrl-C (SIGINT to the process group, or to the parent alone) and SIGTERM to the parent
 alone (`kill PID`, a supervisor's timeout). No child is left hashing once the parent is
 gone, and none holds the parent's output open: whoever reads the command's output sees
 its end when the command ends, not when a forgotten child finishes."""

@@ -95,4 +95,4 @@ def test_live_export_hash_is_the_versions_hash(tmp_path: Path) -> None:
     vh._REST.clear(), vh._REST_TEXT.clear(), vh._TEXTS.clear()
     live = dataset_for(p)
     assert len(live.images) == len(afters)
-    assert live.manifest["hash"] == build_manifest(p)["hash"]
+    assert live.content_hash == build_manifest(p)["hash"]

@@ -1,6 +1,6 @@
-"""A large spot-check hash in two processes (qa.spot_digests._forked): the same bytes as
-one process gives, when the child works, fails or is killed, no child left behind, and
-no fork at all while another thread runs."""
+"""A large spot-check hash in two processes (qa.spot_digests, through qclabel.forked):
+the same bytes as one process gives, when the child works, fails or is killed, no child
+left behind, and no fork at all while another thread runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 
-from qclabel.qa import spot_digests
+from qclabel import forked
 
 SCRIPT = """
 import hashlib, os, signal, sys
@@ -64,7 +64,7 @@ def test_no_fork_while_another_thread_runs():
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
-        assert spot_digests._forked(["a"], 0) is None
+        assert forked.start(lambda alive: b"") is None
     finally:
         stop.set()
         t.join()

@@ -145,7 +145,7 @@ class Version:
     @property
     def hash(self) -> str:
         """Content hash of the images, labels, taxonomy and split settings."""
-        return str(self._ds.manifest["hash"])
+        return self._ds.content_hash
 
     @property
     def classes(self) -> list[str]:

@@ -75,6 +75,7 @@ class Dataset:
         self.root = Path(root)
         self.executor = executor  # copies images in parallel when set
         self.pending: list[Future[Any]] = []
+        self.pending_hash: Any = None  # a live export's content hash, computed meanwhile
         self.taxonomy: Taxonomy = load_taxonomy(
             manifest["taxonomy"], f"<version {manifest.get('name', '')}>"
         )
@@ -96,11 +97,13 @@ class Dataset:
         root: Path,
         images: list[ExportImage],
         executor: Executor | None = None,
+        pending_hash: Any = None,
     ) -> "Dataset":
         """A dataset of images already built (formats.live): `manifest` needs no
-        images or labels then, only what describes them (taxonomy, name, hash...)."""
+        images or labels then, only what describes them (taxonomy, name, hash...).
+        `pending_hash`: its content hash, being computed (`.result()`, `.abandon()`)."""
         out = cls({**manifest, "images": [], "labels": {}}, root, executor)
-        out.manifest = manifest
+        out.manifest, out.pending_hash = manifest, pending_hash
         out.images = out.every = images
         out.splits = [s for s in ("train", "val", "test") if any(i.split == s for i in images)]
         out.splits = out.splits or ["train"]
@@ -128,6 +131,14 @@ class Dataset:
         if self._synthetic is None:
             self._synthetic = any(i.synthetic is not None for i in self._images)
         return self._synthetic
+
+    @property
+    def content_hash(self) -> str:
+        """The manifest's content hash; a live export's is waited for here, once the
+        files are written (formats.live computes it on the second core meanwhile)."""
+        if "hash" not in self.manifest:
+            self.manifest["hash"] = self.pending_hash.result()
+        return str(self.manifest["hash"])
 
     def in_split(self, split: str) -> list[ExportImage]:
         return [i for i in self.images if i.split == split]
@@ -220,7 +231,10 @@ class Dataset:
             del self.pending[:done]
 
     def abandon_images(self) -> None:
-        """After a failure: drop queued copies and let running ones finish."""
+        """After a failure: drop queued copies and let running ones finish (and stop
+        computing the content hash)."""
+        if self.pending_hash is not None and "hash" not in self.manifest:
+            self.pending_hash.abandon()
         pending, self.pending = self.pending, []
         for fut in pending:
             fut.cancel()

@@ -49,7 +49,7 @@ def export(
 ) -> dict[str, Any]:
     check_tag_names(ds)
     multi = len(ds.splits) > 1
-    model = ds.manifest.get("name") or f"qclabel {ds.manifest['hash'][:12]}"
+    model = ds.manifest.get("name") or f"qclabel {ds.content_hash[:12]}"
     tasks = []
     for n, image in enumerate(iter_progress(ds.images, progress, cancel), start=1):
         rel = f"images/{image.split}/{image.name}" if multi else f"images/{image.name}"

@@ -7,8 +7,9 @@ what an export of 100k images spends its time and memory on otherwise."""
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Callable, Iterator
 
+from .. import forked
 from ..core.assembled import assembled, plain
 from ..project import Project
 from ..version_hash import hash_of, label_text
@@ -61,13 +62,52 @@ def live_dataset(
         "qa": facts.qa,
     }
     del facts, finals  # the images hold what is left of them
-    manifest["hash"] = hash_of(
-        (i.record for i in images),
-        ((i, label_text(by_id[i].annotation)) for i in sorted(by_id)),
-        splits,
-        taxonomy,
-    )
-    return Dataset.of_images(manifest, project.root, images, executor)
+    pending = LiveHash(images, by_id, splits, taxonomy)
+    return Dataset.of_images(manifest, project.root, images, executor, pending)
+
+
+class LiveHash:
+    """The content hash of a live export, computed in a forked child (`forked`: 1.5 s
+    of label texts at 100k images) while this process writes the files, and taken
+    when the export needs it, at its end (`Dataset.content_hash`). Where no child can
+    be started, or one fails (a label no export can write: the same error is raised
+    here), it is computed here then."""
+
+    def __init__(
+        self, images: list[ExportImage], by_id: dict[str, ExportImage], splits: Any, taxonomy: Any
+    ):
+        self._parts = (images, by_id, splits, taxonomy)
+        # the child touches every label: a copy of most of this process's pages
+        self._child = forked.start(lambda alive: self._compute(alive).encode(), copy=True)
+
+    def _compute(self, alive: Callable[[], bool] = lambda: True) -> str:
+        images, by_id, splits, taxonomy = self._parts
+        return hash_of(
+            (i.record for i in images),
+            ((i, label_text(by_id[i].annotation)) for i in _while(sorted(by_id), alive)),
+            splits,
+            taxonomy,
+        )
+
+    def result(self) -> str:
+        data = self._child.result() if self._child is not None else None
+        self._child = None
+        return data.decode() if data else self._compute()
+
+    def abandon(self) -> None:
+        if self._child is not None:
+            self._child.abandon()
+
+
+LOOK = 4096
+
+
+def _while(ids: list[str], alive: Callable[[], bool]) -> Iterator[str]:
+    """`ids`, until `alive()` says the child's parent is gone (a look per `LOOK`)."""
+    for n, image in enumerate(ids):
+        if not n % LOOK and not alive():
+            raise SystemExit(1)
+        yield image
 
 
 _FIELDS = ("record", "annotation", "status", "annotators", "split", "name", "labeled_at")

@@ -18,7 +18,7 @@ def version_file(
         "version": m.get("name"),
         "created": m.get("created"),
         "created_by": m.get("created_by"),
-        "content_hash": m["hash"],
+        "content_hash": ds.content_hash,
         "format": fmt,
         "task": task if fmt == "yolo" else None,
         "classes": ds.classes,

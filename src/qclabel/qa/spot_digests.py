@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import threading
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .. import usercache
+from .. import forked, usercache
 
 HEAD = 72  # SHA-256 of the ids covered, their count (8 bytes, little-endian), SHA-256 of the rest
 
@@ -48,18 +45,25 @@ def _ids_hash(seed: int, ids: list[str]) -> bytes:
 
 def compute(ids: list[str], seed: int) -> bytes:
     """The first 16 bytes of SHA-256("seed:image") of each id, concatenated: a large
-    list in two processes where that is safe (`_forked`), else in this one."""
-    if len(ids) >= PARALLEL:
-        half = len(ids) // 2
-        second = _forked(ids[half:], seed)
-        if second is not None:
-            try:
-                first = _hash(ids[:half], seed)
-            except BaseException:  # e.g. Ctrl-C: no child left behind
-                second(abandon=True)
-                raise
-            return first + second()
-    return _hash(ids, seed)
+    list in two processes where that is safe (the second half in a forked child,
+    `forked`: half a million ids, 0.3 s), else in this one. What a failed or killed
+    child did not hand over is hashed here instead: the result is the same either way."""
+    if len(ids) < PARALLEL:
+        return _hash(ids, seed)
+    half = len(ids) // 2
+    rest = ids[half:]
+    child = forked.start(lambda alive: _hash_while(rest, seed, alive))
+    if child is None:
+        return _hash(ids, seed)
+    try:
+        first = _hash(ids[:half], seed)
+    except BaseException:  # e.g. Ctrl-C: no child left behind
+        child.abandon()
+        raise
+    second = child.result()
+    if second is None or len(second) != 16 * len(rest):
+        second = _hash(rest, seed)
+    return first + second
 
 
 PARALLEL = 200_000  # below this a second process saves less than it costs
@@ -71,58 +75,14 @@ def _hash(ids: list[str], seed: int) -> bytes:
     return b"".join(sha((prefix + i).encode()).digest()[:16] for i in ids)
 
 
-def _forked(ids: list[str], seed: int) -> Callable[..., bytes] | None:
-    """Hash `ids` in a forked child while this process hashes the other half on the
-    second core (half a million ids: 0.3 s). Only where a fork is safe: one thread in
-    this process (a fork copies no lock another thread holds) and a second CPU. Returns
-    the reader of the child's bytes; what a failed or killed child did not hand over is
-    hashed here instead, so the result is the same either way. A child whose parent is
-    gone (killed alone: `kill PID`, a supervisor's timeout) stops within a chunk, rather
-    than hash on with the parent's output still open."""
-    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere the CPU count
-    cpus = len(affinity(0)) if affinity else (os.cpu_count() or 1)
-    if threading.active_count() > 1 or cpus < 2 or not hasattr(os, "fork"):
-        return None
-    r, w = os.pipe()
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(r)
-        os.close(w)
-        return None
-    if pid == 0:  # the child: hash, hand over, leave without running anything else
-        code = 1
-        try:
-            os.close(r)
-            parts = []
-            for n in range(0, len(ids), CHUNK):  # a parent gone (SIGTERM): stop hashing
-                if os.getppid() != parent:
-                    os._exit(1)
-                parts.append(_hash(ids[n : n + CHUNK], seed))
-            with os.fdopen(w, "wb") as fh:
-                fh.write(b"".join(parts))
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(w)
-
-    def read(abandon: bool = False) -> bytes:
-        data = b""
-        try:
-            if abandon:
-                os.kill(pid, signal.SIGKILL)
-            else:
-                with os.fdopen(r, "rb", closefd=False) as fh:
-                    data = fh.read()
-        finally:
-            os.close(r)
-            _, status = os.waitpid(pid, 0)
-        if status != 0 or len(data) != 16 * len(ids):
-            return b"" if abandon else _hash(ids, seed)
-        return data
-
-    return read
+def _hash_while(ids: list[str], seed: int, alive: Callable[[], bool]) -> bytes:
+    """`_hash`, a chunk at a time, for as long as `alive()` (the child's parent is there)."""
+    parts = []
+    for n in range(0, len(ids), CHUNK):
+        if not alive():
+            raise SystemExit(1)
+        parts.append(_hash(ids[n : n + CHUNK], seed))
+    return b"".join(parts)
 
 
 def _load(path: Path, seed: int, ids: list[str]) -> bytes:
