@@ -5,14 +5,20 @@
 
     {"user": "ann1", "catalog": 1200, "notice": "...", "items": [{"image": ID, "role": R}]}
 
-An annotator's items are the plan's images for them that they have not labeled yet,
-with golden images interleaved at `[qa] golden_rate` (one golden image per 1/rate own
-images, at least one while any is left to answer). Nothing in the file says which
-items are golden, and the annotator's process reads only this file and its own
-journal, never the admins' journals where the references are. Each golden image goes
-to the annotators who have answered it least, so one publication rarely gives the same
-golden image to many queues. A flagged annotator under `golden_action = "calibration"`
-keeps their images, and each one also goes to a second annotator (dual again).
+An annotator's items are the plan's images for them, with golden images interleaved
+at `[qa] golden_rate` (one golden image per 1/rate own images, at least one). Nothing
+in the file says which items are golden, and the annotator's process reads only this
+file and its own journal, never the admins' journals where the references are. What
+the user has labeled (or reviewed) already is left out by their own process, when it
+reads the file: nothing in a file depends on anyone's labels, so another annotator
+who can read it (the files are 0644: the admin who writes them cannot give them to
+their user) learns nothing of what its user has labeled. A user's golden images are
+as many as their whole workload calls for (the ones they have answered count, and
+their process leaves those out), taken in their own order of the references (a hash
+of seed, user and image), those fewer queues have first: within one publication each
+golden image goes to as few queues as it can. A flagged annotator under
+`golden_action = "calibration"` keeps their images, and each one also goes to a
+second annotator (dual again).
 
 Images ingested after the publication (catalog position beyond `catalog`) come from
 the computed plan until the next publication. A file is rewritten only when its
@@ -75,16 +81,16 @@ def build_queues(project: Project) -> dict[str, dict[str, Any]]:
     refs = golden.golden_set(project, states)
     cfg = golden.settings(project)
     acc = golden.accuracy(project, states)
-    own = _own_items(plan, states, refs, acc, cfg)
-    given = Counter(a.image for a in golden.answers(project, states, refs))
+    own = _own_items(plan, refs, acc, cfg)
+    given: Counter[Any] = Counter()  # golden images handed out by this publication
     out = {}
     for user in sorted(set(plan.annotators) | set(plan.reviewers)):
         items = [{"image": i, "role": "annotator"} for i in own.get(user, [])]
-        items = _mix_golden(items, user, refs, states, given, cfg, project.qa["seed"])
+        items = _mix_golden(items, user, refs, given, cfg, project.qa["seed"])
         items += [
             {"image": a.image, "role": "reviewer"}
             for a in plan.assignments.values()
-            if a.reviewer == user and not _reviewed(states, user, a.image)
+            if a.reviewer == user
         ]
         flag = acc.get(user)
         out[user] = {
@@ -98,13 +104,12 @@ def build_queues(project: Project) -> dict[str, dict[str, Any]]:
 
 def _own_items(
     plan: Plan,
-    states: dict[Any, Any],
     refs: dict[Any, Any],
     acc: dict[Any, Any],
     cfg: dict[str, Any],
 ) -> dict[str, list[str]]:
-    """Each annotator's planned images they have not labeled; a flagged annotator's
-    single images also go to the next unflagged annotator under "calibration"."""
+    """Each annotator's planned images; a flagged annotator's single images also go to
+    the next unflagged annotator under "calibration"."""
     flagged = {u for u, a in acc.items() if a.flagged}
     helpers = [u for u in plan.annotators if u not in flagged]
     out: dict[str, list[str]] = {u: [] for u in plan.annotators}
@@ -122,8 +127,7 @@ def _own_items(
             who.append(helpers[turn % len(helpers)])
             turn += 1
         for u in who:
-            if not _labeled(states, u, a.image):
-                out.setdefault(u, []).append(a.image)
+            out.setdefault(u, []).append(a.image)
     return out
 
 
@@ -131,16 +135,13 @@ def _mix_golden(
     items: list[dict[Any, Any]],
     user: str,
     refs: dict[Any, Any],
-    states: dict[Any, Any],
     given: Counter[Any],
     cfg: dict[str, Any],
     seed: int,
 ) -> list[dict[Any, Any]]:
     if not items or not refs or cfg["golden_rate"] <= 0:
         return items
-    open_refs = [
-        i for i, r in refs.items() if user not in r.labelers and not _labeled(states, user, i)
-    ]
+    open_refs = [i for i, r in refs.items() if user not in r.labelers]
     want = min(len(open_refs), max(1, math.floor(len(items) * cfg["golden_rate"])))
     chosen = sorted(open_refs, key=lambda i: (given[i], _h(seed, user, i)))[:want]
     given.update(chosen)
@@ -166,13 +167,9 @@ def _labeled(states: dict[Any, Any], user: str, image: str) -> bool:
     return ann.is_labeled or ann.flag is not None
 
 
-def _reviewed(states: dict[Any, Any], user: str, image: str) -> bool:
-    state = states.get(user)
-    return state is not None and state.get(image, "review") is not None
-
-
 def published_items(project: Project, user: str, own_state: Any) -> list[QueueItem] | None:
-    """The user's published items still to do (annotator items they have not labeled),
+    """The user's published items still to do (annotator items they have not labeled,
+    reviewer items they have not reviewed: the file lists them done or not),
     or None when nothing is published for them."""
     doc = read_published(project, user)
     if doc is None:
