@@ -12,7 +12,9 @@ file and its own journal, never the admins' journals where the references are. W
 the user has labeled (or reviewed) already is left out by their own process, when it
 reads the file: nothing in a file depends on anyone's labels, so another annotator
 who can read it (the files are 0644: the admin who writes them cannot give them to
-their user) learns nothing of what its user has labeled. A user's golden images are
+their user) learns nothing of what its user has labeled. The one exception is the
+notice of a flagged annotator (their golden accuracy, for their home screen), which
+whoever reads the file reads too. A user's golden images are
 as many as their whole workload calls for (the ones they have answered count, and
 their process leaves those out), taken in their own order of the references (a hash
 of seed, user and image), those fewer queues have first: within one publication each
