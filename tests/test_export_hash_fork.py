@@ -17,6 +17,7 @@ import pytest
 
 from qclabel.versions import build_manifest
 
+from test_cache_attack_fork import gone
 from test_formats_common import make_box_project
 
 SCRIPT = """
@@ -112,14 +113,6 @@ def test_a_failed_export_leaves_no_child(project):
     assert not (tmp / "out-writer-fails").exists()
 
 
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except FileNotFoundError:
-        return True
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="forks only with a second CPU")
 def test_no_child_outlives_a_killed_export(project):
@@ -138,17 +131,17 @@ def test_no_child_outlives_a_killed_export(project):
     try:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        assert _wait_gone(child, 3.5), "the child is still hashing"  # 6 s without a look
+        assert _waitgone(child, 3.5), "the child is still hashing"  # 6 s without a look
     finally:
-        if not _gone(child):
+        if not gone(child):
             os.kill(child, signal.SIGKILL)
         proc.stdout.close()
 
 
-def _wait_gone(pid: int, seconds: float) -> bool:
+def _waitgone(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if _gone(pid):
+        if gone(pid):
             return True
         time.sleep(0.05)
     return False
