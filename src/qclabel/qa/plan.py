@@ -20,7 +20,7 @@ The plan is computed, never stored: it follows the config and the catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
@@ -215,8 +215,10 @@ def dual_image_ids(project: Project) -> list[str]:
 
 
 # -- the queue a user works through ------------------------------------------------
-@dataclass(frozen=True)
-class QueueItem:
+class QueueItem(NamedTuple):
+    """One image of a queue and the role it is worked in (a tuple: a published queue
+    at a million images makes half a million of them)."""
+
     image: str
     role: str  # "annotator" | "reviewer" | "adjudicator"
 
@@ -224,10 +226,9 @@ class QueueItem:
 def queue_items(project: Project, user: str, pending_only: bool = True) -> list[QueueItem]:
     """What `user` should work on, in order: own labeling (dual images first, as they
     come first in the catalog), then spot checks, then adjudications."""
-    plan = build_plan(project)
     states = project.store.all_states()
     own = states.get(user)
-    items, assignments = _published(project, user, plan, own if pending_only else None)
+    items, assignments = _published(project, user, own if pending_only else None)
     for a in assignments:
         if user in a.annotators and not (pending_only and own and _done_label(own, a.image)):
             items.append(QueueItem(a.image, "annotator"))
@@ -246,21 +247,19 @@ def queue_items(project: Project, user: str, pending_only: bool = True) -> list[
     return items
 
 
-def _published(
-    project: Project, user: str, plan: Plan, own: Any
-) -> tuple[list[QueueItem], list[Assignment]]:
+def _published(project: Project, user: str, own: Any) -> tuple[list[QueueItem], list[Assignment]]:
     """The user's published queue (qa.queues), and the assignments it does not cover:
-    images ingested since it was published. Without one: every assignment of theirs
-    (queue_items looks at no other)."""
+    images ingested since it was published (the plan is made only when there are any).
+    Without one: every assignment of theirs (queue_items looks at no other)."""
     from .queues import published_items, read_published
 
     doc = read_published(project, user)
     if doc is None:
-        return [], plan.assignments_for(user)
+        return [], build_plan(project).assignments_for(user)
     newer = set(project.store.catalog.ids_after(int(doc.get("catalog", 0))))
     return (
-        published_items(project, user, own) or [],  # a list: doc is published
-        [a for a in plan.assignments_for(user) if a.image in newer],
+        published_items(project, user, own, doc) or [],  # a list: doc is published
+        [a for a in build_plan(project).assignments_for(user) if a.image in newer] if newer else [],
     )
 
 

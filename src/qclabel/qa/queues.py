@@ -169,27 +169,39 @@ def _labeled(states: dict[Any, Any], user: str, image: str) -> bool:
     return ann.is_labeled or ann.flag is not None
 
 
-def published_items(project: Project, user: str, own_state: Any) -> list[QueueItem] | None:
+def published_items(
+    project: Project, user: str, own_state: Any, doc: dict[str, Any] | None = None
+) -> list[QueueItem] | None:
     """The user's published items still to do (annotator items they have not labeled,
-    reviewer items they have not reviewed: the file lists them done or not),
-    or None when nothing is published for them."""
-    doc = read_published(project, user)
+    reviewer items they have not reviewed: the file lists them done or not), or None
+    when nothing is published for them; `doc`: the file, read already. At a million
+    images a queue holds half a million items: the catalog is asked about all of them
+    at once, and only the images the user's journal has an entry for are looked at."""
+    doc = doc if doc is not None else read_published(project, user)
     if doc is None:
         return None
+    listed = doc.get("items", [])
+    listed = listed if type(listed) is list else []
+    present = project.store.catalog.known(
+        i["image"] for i in listed if type(i) is dict and type(i.get("image")) is str
+    )
+    entries = own_state.entries if own_state is not None else {}
     items = []
-    for item in doc.get("items", []):
+    for item in listed:
+        if type(item) is not dict:
+            continue  # a damaged item: none
         image, role = item.get("image"), item.get("role")
-        if image not in project.store.catalog:
+        if image not in present or type(role) is not str:
             continue
         if (
             role == "annotator"
-            and own_state is not None
+            and ("label", image) in entries
             and _labeled({user: own_state}, user, image)
         ):
             continue
         if (
             role == "reviewer"
-            and own_state is not None
+            and ("review", image) in entries
             and own_state.get(image, "review") is not None
         ):
             continue
