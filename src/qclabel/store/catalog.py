@@ -2,10 +2,9 @@
 
 Reads are indexed queries (by id, name, position, lot/station/camera; counts; ordered
 iteration in batches), so a command pays for what it shows, not for the catalog.
-Writes go only through `add`/`update`: one transaction each, under the catalog's
-writer lock (`catalog.sqlite.lock`), fsynced before they return. The file is never
-replaced as a whole (the one exception is the migration from `catalog.json`,
-catalog_migrate.py), so its owner stays who created it. Readers take no lock of ours.
+Writes go only through `add`/`update`: one fsynced transaction each, under the writer
+lock (`catalog.sqlite.lock`); the file is never replaced whole (but by catalog_migrate.py),
+so its owner stays who created it. Readers take no lock of ours.
 """
 
 from __future__ import annotations
@@ -230,9 +229,8 @@ class Catalog(Lookups):
             last = rows[-1][0]
 
     def known(self, image_ids: Iterable[str]) -> set[str]:
-        """Those of `image_ids` that are in the catalog (an index lookup each; for a
-        good part of the catalog, a published queue of half a million images, every
-        id read at once instead)."""
+        """Those of `image_ids` in the catalog: an index lookup each, or for over an
+        eighth of it (a published queue at 1M) every id read at once."""
         ids, out = list(set(image_ids)), set[str]()
         if len(ids) * 8 > len(self):
             return set(self.ids()).intersection(ids)
