@@ -34,7 +34,12 @@ def test_own_labels_leave_the_queue_and_damaged_items_are_skipped(tmp_path, monk
     assert len(mine) >= 2
     with p.store.open_session("ann1") as s:
         s.commit(edits.apply(mine[0], s.annotation(mine[0]), edits.set_verdict("pass")))
-    doc["items"] += [["a list"], {"image": 7, "role": "annotator"}, {"image": mine[1]}]
+    doc["items"] += [
+        ["a list"],
+        {"image": 7, "role": "annotator"},
+        {"image": [1]},
+        {"image": mine[1]},
+    ]
     path.write_text(json.dumps(doc))
     p = Project.open(p.root)
     planned = []

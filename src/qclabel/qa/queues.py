@@ -186,27 +186,25 @@ def published_items(
         i["image"] for i in listed if type(i) is dict and type(i.get("image")) is str
     )
     entries = own_state.entries if own_state is not None else {}
-    items = []
-    for item in listed:
-        if type(item) is not dict:
-            continue  # a damaged item: none
-        image, role = item.get("image"), item.get("role")
-        if image not in present or type(role) is not str:
-            continue
-        if (
-            role == "annotator"
-            and ("label", image) in entries
-            and _labeled({user: own_state}, user, image)
-        ):
-            continue
-        if (
-            role == "reviewer"
-            and ("review", image) in entries
-            and own_state.get(image, "review") is not None
-        ):
-            continue
-        items.append(QueueItem(image, role))
-    return items
+    # what the user has done, from their own journal's entries (not an entry per item)
+    done = {
+        ("annotator", i)
+        for k, i in entries
+        if k == "label" and _labeled({user: own_state}, user, i)
+    } | {
+        ("reviewer", i)
+        for k, i in entries
+        if k == "review" and own_state.get(i, "review") is not None
+    }
+    pairs = [(i.get("image"), i.get("role")) for i in listed if type(i) is dict]
+    return [
+        QueueItem(image, role)
+        for image, role in pairs
+        if type(image) is str
+        and image in present
+        and type(role) is str
+        and (role, image) not in done
+    ]
 
 
 def notices(project: Project, viewer: str) -> list[str]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 from ..core.model import ImageRecord
 from ..errors import StoreWriteError
 from . import catalog_db, catalog_migrate
+from .catalog_columns import order_columns
 from .atomic import writer_lock
 from .catalog_lookup import Lookups
 
@@ -143,8 +144,8 @@ class Catalog(Lookups):
     def ids(self) -> list[str]:
         with self._lock:
             self._fresh()
-            if self._ids is None:
-                self._ids = [i for (i,) in self._query("SELECT id FROM images ORDER BY seq")]
+            if self._ids is None:  # from the reader's own cache of them: 1M, 0.1 s not 1 s
+                self._ids = order_columns(self, "NULL")[0]
             return list(self._ids)
 
     def ids_after(self, position: int) -> list[str]:
@@ -229,8 +230,7 @@ class Catalog(Lookups):
             last = rows[-1][0]
 
     def known(self, image_ids: Iterable[str]) -> set[str]:
-        """Those of `image_ids` in the catalog: an index lookup each, or for over an
-        eighth of it (a published queue at 1M) every id read at once."""
+        """Those of `image_ids` in the catalog (for over an eighth of it: every id at once)."""
         ids, out = list(set(image_ids)), set[str]()
         if len(ids) * 8 > len(self):
             return set(self.ids()).intersection(ids)
