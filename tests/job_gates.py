@@ -17,22 +17,27 @@ from qclabel.tui.job_tasks import export_task
 HOLD_AT = 2
 
 
-def _hold(gate: Path, done: int) -> None:
+def _hold(gate: Path, done: int, cancel: Any = None) -> None:
+    """Held at HOLD_AT until `release` exists or the child's cancel flag is set (which
+    the app passes on a poll later than the key: a test that cancels waits for it)."""
     if done == HOLD_AT:
         (gate / "reached").touch()
         end = time.monotonic() + 60
         while not (gate / "release").exists() and time.monotonic() < end:
+            if cancel is not None and cancel.is_set():
+                return
             time.sleep(0.01)
 
 
 def gated_export(gate: str, *args: Any, progress: Any, cancel: Any) -> str:
-    """The real export task, held after its second image until `release` exists."""
+    """The real export task, held after its second image until `release` exists or
+    it is cancelled."""
     folder = Path(gate)
     (folder / "pid").write_text(str(os.getpid()))
 
     def step(done: int, total: int) -> None:
         progress(done, total)
-        _hold(folder, done)
+        _hold(folder, done, cancel)
 
     return export_task(*args, progress=step, cancel=cancel)
 
